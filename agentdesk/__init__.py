@@ -1,0 +1,3 @@
+"""agentdesk: a keyboard-first terminal agent desk for customer-service teams."""
+
+__version__ = "0.1.0"

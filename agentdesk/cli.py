@@ -1,0 +1,47 @@
+"""Command line: ``agentdesk [COMMAND]``. Each command lives in ``agentdesk.commands``.
+
+Errors the user can fix (config, database, input) print one line and exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from agentdesk import __version__
+from agentdesk.config import ConfigError
+from agentdesk.store import StoreError
+
+# Modules in agentdesk.commands; each has register(subparsers) and sets args.run.
+COMMANDS = ["open", "demo", "transfer"]
+
+
+class UsageError(Exception):
+    """Bad arguments or input: one line, exit code 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="agentdesk", description="A keyboard-first terminal agent desk.")
+    parser.add_argument("--version", action="version", version=f"agentdesk {__version__}")
+    parser.add_argument("--config", help="config file (default: platform config dir, "
+                        "or $AGENTDESK_CONFIG)")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        importlib.import_module(f"agentdesk.commands.{name}").register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    if args.command is None:  # plain `agentdesk` opens the desk
+        args = parser.parse_args([*(["--config", args.config] if args.config else []), "open"])
+    try:
+        return int(args.run(args) or 0)
+    except (ConfigError, StoreError, UsageError) as error:
+        print(f"agentdesk: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,65 @@
+"""Time helpers: one UTC clock the whole app reads, ISO-8601 text in the database.
+
+Tests and snapshots freeze the clock with ``set_now``; everything else calls ``now()``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+_frozen: datetime | None = None
+
+
+def now() -> datetime:
+    """The current instant in UTC (or the frozen instant in tests)."""
+    return _frozen if _frozen is not None else datetime.now(UTC)
+
+
+def set_now(instant: datetime | None) -> None:
+    """Freeze the clock at ``instant`` (UTC); ``None`` unfreezes it."""
+    global _frozen
+    _frozen = instant.astimezone(UTC) if instant is not None else None
+
+
+def to_iso(instant: datetime) -> str:
+    """Canonical storage form: UTC, second precision, trailing Z (sorts as text)."""
+    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_iso(text: str) -> datetime:
+    """Parse ISO-8601 text; naive values are taken as UTC."""
+    value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def now_iso() -> str:
+    return to_iso(now())
+
+
+def humanize_duration(seconds: float) -> str:
+    """Compact duration for narrow columns: 45s, 12m, 3h, 2d."""
+    seconds = max(0, int(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m"
+    if seconds < 86400:
+        hours, rest = divmod(seconds, 3600)
+        return f"{hours}h{rest // 60:02d}m" if hours < 10 else f"{hours}h"
+    return f"{seconds // 86400}d{(seconds % 86400) // 3600}h"
+
+
+def since(iso: str | None, reference: datetime | None = None) -> float | None:
+    """Seconds from ``iso`` to ``reference`` (default now), or None."""
+    if not iso:
+        return None
+    return ((reference or now()) - parse_iso(iso)).total_seconds()
+
+
+def tomorrow_at(hour: int, minute: int = 0) -> datetime:
+    """Next local-time ``hour:minute`` after today, returned in UTC."""
+    local = now().astimezone()
+    target = (local + timedelta(days=1)).replace(hour=hour, minute=minute, second=0, microsecond=0)
+    return target.astimezone(UTC)

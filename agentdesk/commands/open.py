@@ -1,0 +1,22 @@
+"""``agentdesk open``: the desk on the configured database."""
+
+from __future__ import annotations
+
+import argparse
+
+from agentdesk.commands import database_path, load
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("open", help="open the desk (the default command)")
+    parser.add_argument("--db", help="database file (default: from config)")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    config = load(args)
+    from agentdesk.app import make_app
+
+    app = make_app(config, database_path(args, config))
+    app.run()
+    return app.return_code or 0

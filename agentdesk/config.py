@@ -1,0 +1,179 @@
+"""Configuration: TOML read with tomllib, validated into typed settings.
+
+Every error names the file, the key and what is wrong, in one line. Feature modules
+(assist, metrics, connectors) validate their own tables with the helpers here.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+APP_NAME = "agentdesk"
+
+
+class ConfigError(Exception):
+    """A configuration problem, shown to the user as one line (exit code 2)."""
+
+    def __init__(self, path: Path | str | None, key: str, problem: str) -> None:
+        where = f"{path}: " if path else ""
+        super().__init__(f"{where}{key}: {problem}" if key else f"{where}{problem}")
+        self.path, self.key, self.problem = path, key, problem
+
+
+def default_config_path() -> Path:
+    override = os.environ.get("AGENTDESK_CONFIG")
+    if override:
+        return Path(override)
+    return Path(platformdirs.user_config_dir(APP_NAME)) / "config.toml"
+
+
+def default_database_path() -> Path:
+    return Path(platformdirs.user_data_dir(APP_NAME)) / "desk.db"
+
+
+def demo_database_path() -> Path:
+    return Path(platformdirs.user_data_dir(APP_NAME)) / "demo.db"
+
+
+class Table:
+    """A TOML table with typed, key-naming getters (``where`` is its dotted name)."""
+
+    def __init__(self, data: dict[str, Any], path: Path | str | None, where: str = "") -> None:
+        self.data, self.path, self.where = data, path, where
+
+    def key(self, name: str) -> str:
+        return f"{self.where}.{name}" if self.where else name
+
+    def error(self, name: str, problem: str) -> ConfigError:
+        return ConfigError(self.path, self.key(name), problem)
+
+    def get(self, name: str, kind: type | tuple[type, ...], default: Any = None) -> Any:
+        value = self.data.get(name, default)
+        if value is None:
+            return None
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            return float(value)
+        if not isinstance(value, kind) or (isinstance(value, bool) and kind in (int, float)):
+            names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+            raise self.error(name, f"expected {names}, got {type(value).__name__} {value!r}")
+        return value
+
+    def positive(self, name: str, default: float) -> float:
+        value = self.get(name, float, default)
+        if value <= 0:
+            raise self.error(name, f"must be greater than 0, got {value}")
+        return value
+
+    def choice(self, name: str, choices: tuple[str, ...], default: str) -> str:
+        value = self.get(name, str, default)
+        if value not in choices:
+            raise self.error(name, f"must be one of {', '.join(choices)}, got {value!r}")
+        return value
+
+    def table(self, name: str) -> Table:
+        value = self.get(name, dict, {})
+        return Table(value, self.path, self.key(name))
+
+    def tables(self, name: str) -> list[Table]:
+        value = self.get(name, list, [])
+        result = []
+        for index, item in enumerate(value):
+            if not isinstance(item, dict):
+                raise self.error(f"{name}[{index}]", "expected a table")
+            result.append(Table(item, self.path, f"{self.key(name)}[{index}]"))
+        return result
+
+    def reject_unknown(self, known: set[str]) -> None:
+        for name in self.data:
+            if name not in known:
+                raise self.error(name, f"unknown key (known: {', '.join(sorted(known))})")
+
+
+@dataclass(frozen=True)
+class SlaTarget:
+    """Waiting-time colours: green below ``warn``, yellow below ``breach``, red beyond."""
+
+    warn: float = 3600.0
+    breach: float = 4 * 3600.0
+
+
+@dataclass
+class Config:
+    path: Path | None = None
+    agent_name: str = "me"
+    agent_display_name: str = "Me"
+    agent_email: str = ""
+    database: Path = field(default_factory=default_database_path)
+    sla: dict[str, SlaTarget] = field(default_factory=dict)
+    editor: str | None = None
+    keymap: dict[str, str] = field(default_factory=dict)
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    def sla_for(self, channel: str) -> SlaTarget:
+        return self.sla.get(channel) or self.sla.get("default") or SlaTarget()
+
+    def table(self, name: str) -> Table:
+        """A feature's own table, for that feature to validate."""
+        return Table(self.raw, self.path).table(name)
+
+
+_TOP_LEVEL = {"agent", "database", "sla", "editor", "keymap", "assist", "llm", "kb", "metrics",
+              "business_hours", "connectors", "privacy"}
+
+
+def load_config(path: Path | str | None = None, *, required: bool = False) -> Config:
+    """Read and validate the config file; a missing optional file gives the defaults."""
+    path = Path(path) if path else default_config_path()
+    if not path.exists():
+        if required:
+            raise ConfigError(path, "", "file not found")
+        return Config()
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(path, "", f"invalid TOML: {error}") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(path, "", f"cannot read: {error}") from None
+    return parse_config(raw, path)
+
+
+def parse_config(raw: dict[str, Any], path: Path | None = None) -> Config:
+    root = Table(raw, path)
+    root.reject_unknown(_TOP_LEVEL)
+    agent = root.table("agent")
+    agent.reject_unknown({"name", "display_name", "email"})
+    name = agent.get("name", str, "me").strip()
+    if not name or any(ch.isspace() for ch in name):
+        raise agent.error("name", "must be a single word such as 'alice'")
+    database = root.get("database", str)
+    sla: dict[str, SlaTarget] = {}
+    sla_table = root.table("sla")
+    for channel in sla_table.data:
+        target = sla_table.table(channel)
+        target.reject_unknown({"warn_minutes", "breach_minutes"})
+        warn = target.positive("warn_minutes", 60) * 60
+        breach = target.positive("breach_minutes", 240) * 60
+        if breach <= warn:
+            raise target.error("breach_minutes", "must be greater than warn_minutes")
+        sla[channel] = SlaTarget(warn, breach)
+    keymap = root.get("keymap", dict, {})
+    for action, keys in keymap.items():
+        if not isinstance(keys, str):
+            raise root.table("keymap").error(action, "expected a key such as 'ctrl+r'")
+    return Config(
+        path=path,
+        agent_name=name,
+        agent_display_name=agent.get("display_name", str, name.capitalize()),
+        agent_email=agent.get("email", str, ""),
+        database=Path(database).expanduser() if database else default_database_path(),
+        sla=sla,
+        editor=root.get("editor", str),
+        keymap=dict(keymap),
+        raw=raw,
+    )

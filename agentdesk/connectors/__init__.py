@@ -1,0 +1,1 @@
+"""Channel connectors: the seam between agentdesk and the outside world."""

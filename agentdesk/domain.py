@@ -1,0 +1,234 @@
+"""Domain types shared by the store, connectors, the CLI and the UI (no I/O here)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    OPEN = "open"
+    PENDING = "pending"
+    SNOOZED = "snoozed"
+    RESOLVED = "resolved"
+
+
+class Direction(StrEnum):
+    IN = "in"
+    OUT = "out"
+    NOTE = "note"
+
+
+class EventKind(StrEnum):
+    """Kinds of rows in the append-only ``events`` table (see docs/metrics.md)."""
+
+    CREATED = "created"
+    INBOUND = "inbound"
+    REPLY = "reply"
+    NOTE = "note"
+    ASSIGNED = "assigned"
+    UNASSIGNED = "unassigned"
+    STATUS = "status"
+    VIEWED = "viewed"
+    CSAT = "csat"
+    TAGGED = "tagged"
+    UNTAGGED = "untagged"
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    size: int
+    content_type: str = "application/octet-stream"
+    data: bytes | None = None
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """A customer message handed over by a connector (or the importer)."""
+
+    channel: str
+    address: str
+    text: str
+    at: str  # ISO-8601 UTC
+    name: str = ""
+    subject: str = ""
+    html: str | None = None
+    ext_id: str | None = None  # connector's stable id: re-delivery is ignored
+    thread_key: str | None = None  # connector's conversation key (room id, import id)
+    message_id_header: str | None = None
+    in_reply_to: str | None = None
+    references: tuple[str, ...] = ()
+    auto: bool = False
+    attachments: tuple[Attachment, ...] = ()
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """An agent's reply as a connector sends it."""
+
+    message_id: int
+    conversation_uid: str
+    channel: str
+    to_address: str
+    to_name: str
+    subject: str
+    text: str
+    agent: str
+    message_id_header: str | None = None
+    in_reply_to: str | None = None
+    references: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    id: int
+    uid: str
+    channel: str
+    customer_name: str
+    customer_address: str
+    subject: str
+    preview: str
+    status: str
+    assignee: str | None
+    tags: tuple[str, ...]
+    waiting_since: str | None
+    last_message_at: str
+    snoozed_until: str | None
+
+
+@dataclass(frozen=True)
+class Message:
+    id: int
+    conversation_id: int
+    direction: str
+    author: str
+    at: str
+    subject: str
+    body: str
+    has_html: bool
+    auto: bool
+    delivery: str | None
+    attachments: tuple[Attachment, ...] = ()
+
+
+@dataclass(frozen=True)
+class Identity:
+    channel: str
+    address: str
+
+
+@dataclass(frozen=True)
+class Customer:
+    id: int
+    name: str
+    first_seen: str
+    identities: tuple[Identity, ...]
+    conversation_count: int
+    tags: tuple[str, ...]
+
+    @property
+    def first_name(self) -> str:
+        return self.name.split()[0] if self.name.strip() else ""
+
+    @property
+    def primary_address(self) -> str:
+        return self.identities[0].address if self.identities else ""
+
+
+@dataclass(frozen=True)
+class Conversation:
+    id: int
+    uid: str
+    channel: str
+    customer_id: int
+    subject: str
+    status: str
+    assignee: str | None
+    tags: tuple[str, ...]
+    created_at: str
+    last_message_at: str
+    waiting_since: str | None
+    snoozed_until: str | None
+    snooze_until_reply: bool
+
+
+@dataclass(frozen=True)
+class Agent:
+    name: str
+    display_name: str
+    email: str = ""
+
+
+@dataclass
+class InboxFilter:
+    """What the inbox list shows: a view, optional filters and a sort."""
+
+    view: str = "all"  # mine | unassigned | all
+    status: str = "active"  # active (open + pending) | open | pending | snoozed | resolved | any
+    channel: str | None = None
+    tag: str | None = None
+    sort: str = "waiting"  # waiting (oldest-waiting first) | newest
+    me: str | None = None
+    search: SearchQuery | None = None
+
+
+@dataclass
+class SearchQuery:
+    """A parsed search box: free text plus ``field:value`` terms."""
+
+    text: list[str] = field(default_factory=list)
+    from_: list[str] = field(default_factory=list)
+    channel: list[str] = field(default_factory=list)
+    status: list[str] = field(default_factory=list)
+    tag: list[str] = field(default_factory=list)
+    agent: list[str] = field(default_factory=list)
+
+    FIELDS = ("from", "channel", "status", "tag", "agent")
+
+    @classmethod
+    def parse(cls, raw: str) -> SearchQuery:
+        """Split ``raw`` into terms; quoted phrases stay whole; unknown fields are text."""
+        query = cls()
+        for match in re.finditer(r'(\w+):"([^"]*)"|(\w+):(\S+)|"([^"]*)"|(\S+)', raw):
+            name = match.group(1) or match.group(3)
+            value = match.group(2) if match.group(1) else match.group(4)
+            if name and name.lower() in cls.FIELDS and value:
+                key = "from_" if name.lower() == "from" else name.lower()
+                getattr(query, key).append(value)
+            else:
+                word = match.group(5) if match.group(5) is not None else match.group(0)
+                if word.strip():
+                    query.text.append(word)
+        return query
+
+    def is_empty(self) -> bool:
+        return not any((self.text, self.from_, self.channel, self.status, self.tag, self.agent))
+
+
+_VARIABLE = re.compile(r"\{(customer|agent|conversation)\.(\w+)\}")
+
+
+def render_canned(template: str, customer: Customer | None, agent: Agent, subject: str = "") -> str:
+    """Fill ``{customer.first_name}``-style variables; unknown ones are left visible."""
+    values = {
+        ("customer", "first_name"): customer.first_name if customer else "",
+        ("customer", "name"): customer.name if customer else "",
+        ("customer", "email"): next(
+            (i.address for i in customer.identities if i.channel == "email"), ""
+        )
+        if customer
+        else "",
+        ("agent", "name"): agent.display_name,
+        ("agent", "first_name"): agent.display_name.split()[0] if agent.display_name else "",
+        ("agent", "email"): agent.email,
+        ("conversation", "subject"): subject,
+    }
+
+    def substitute(match: re.Match[str]) -> str:
+        key = (match.group(1), match.group(2))
+        value = values.get(key)
+        return value if value else ("there" if key == ("customer", "first_name") else match.group(0))
+
+    return _VARIABLE.sub(substitute, template)

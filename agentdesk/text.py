@@ -1,0 +1,66 @@
+"""Making untrusted customer text safe to show and readable.
+
+Customer text is data: it must never carry terminal control sequences to the screen
+and never be interpreted as Rich/Textual markup. Widgets build ``rich.text.Text``
+objects from ``clean()`` output (``Text`` never parses markup), so the two rules hold
+together.
+"""
+
+from __future__ import annotations
+
+import re
+
+import html2text
+
+# ESC-introduced sequences: CSI (ESC [ ... final), OSC (ESC ] ... BEL or ST),
+# DCS/SOS/PM/APC (ESC P/X/^/_ ... ST) and two-byte escapes.
+_ESCAPE_SEQUENCE = re.compile(
+    r"""
+    \x1b\[[0-?]*[ -/]*[@-~]              # CSI
+  | \x1b[\]PX^_].*?(?:\x07|\x1b\\|$)     # OSC, DCS, SOS, PM, APC up to BEL / ST
+  | \x1b[@-Z\\-_]                        # other two-byte escapes
+  | \x9b[0-?]*[ -/]*[@-~]                # 8-bit CSI
+  | [\x90\x98\x9d\x9e\x9f].*?(?:\x07|\x9c|$)  # 8-bit string controls
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+# Any remaining C0 control except tab and newline, DEL, and C1 controls;
+# also bidi overrides that can make text lie about its order.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def clean(text: str | None) -> str:
+    """Remove escape sequences and control characters; keep tabs and newlines."""
+    if not text:
+        return ""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _ESCAPE_SEQUENCE.sub("", text)
+    return _CONTROL.sub("", text).expandtabs(4)
+
+
+def one_line(text: str | None, limit: int = 200) -> str:
+    """A single cleaned line (whitespace collapsed), cut to ``limit`` characters."""
+    line = " ".join(clean(text).split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def html_to_text(html: str) -> str:
+    """Readable plain text from HTML mail; images and remote content are never fetched."""
+    converter = html2text.HTML2Text()
+    converter.body_width = 0
+    converter.ignore_images = True
+    converter.ignore_emphasis = True
+    converter.protect_links = True
+    converter.unicode_snob = True
+    converter.inline_links = False
+    return clean(converter.handle(html)).strip()
+
+
+def human_size(size: int) -> str:
+    """1.2 MB style sizes for attachment lists."""
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"
