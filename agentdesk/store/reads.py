@@ -15,6 +15,7 @@ from agentdesk.domain import (
     InboxFilter,
     InboxRow,
     Message,
+    Outgoing,
     SearchQuery,
 )
 
@@ -229,6 +230,39 @@ class ReadsMixin:
                 f"SELECT {_ROW_COLUMNS} {_ROW_FROM} WHERE c.customer_id = ? AND c.id IS NOT ?"
                 " ORDER BY c.created_at DESC, c.id DESC", (customer_id, exclude)).fetchall()
         return [_row(r) for r in rows]
+
+    def outgoing(self, message_id: int) -> Outgoing | None:
+        """A stored agent reply as a connector sends it, threaded on the conversation."""
+        with self.db.read() as conn:
+            row = conn.execute(
+                "SELECT m.id, m.body, m.author, m.subject AS message_subject,"
+                " m.message_id_header, c.id AS conversation_id, c.uid, c.channel, c.subject,"
+                " cu.name,"
+                " (SELECT address FROM identities WHERE customer_id = c.customer_id"
+                "  AND channel = c.channel ORDER BY id LIMIT 1) AS address"
+                " FROM messages m JOIN conversations c ON c.id = m.conversation_id"
+                " JOIN customers cu ON cu.id = c.customer_id"
+                " WHERE m.id = ? AND m.direction = 'out'", (message_id,)).fetchone()
+            if row is None:
+                return None
+            headers = [r[0] for r in conn.execute(
+                "SELECT message_id_header FROM messages WHERE conversation_id = ? AND id < ?"
+                " AND message_id_header IS NOT NULL ORDER BY at, id",
+                (row["conversation_id"], message_id))]
+        return Outgoing(
+            message_id=row["id"], conversation_uid=row["uid"], channel=row["channel"],
+            to_address=row["address"] or "", to_name=row["name"],
+            subject=row["message_subject"] or row["subject"], text=row["body"],
+            agent=row["author"], message_id_header=row["message_id_header"],
+            in_reply_to=headers[-1] if headers else None, references=tuple(headers),
+        )
+
+    def undelivered(self) -> list[int]:
+        """Replies stored but not yet accepted by their channel, oldest first."""
+        with self.db.read() as conn:
+            return [r[0] for r in conn.execute(
+                "SELECT id FROM messages WHERE direction = 'out' AND delivery IN"
+                " ('queued', 'sending') ORDER BY id")]
 
     def draft(self, conversation_id: int, kind: str = "reply") -> str:
         with self.db.read() as conn:

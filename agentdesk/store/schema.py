@@ -78,7 +78,8 @@ MIGRATIONS: list[str] = [
         in_reply_to TEXT,
         refs TEXT NOT NULL DEFAULT '',
         auto INTEGER NOT NULL DEFAULT 0,
-        delivery TEXT
+        delivery TEXT,
+        reply_payload TEXT
     );
     CREATE INDEX messages_conversation ON messages(conversation_id, at);
     CREATE INDEX messages_header ON messages(message_id_header)

@@ -258,13 +258,14 @@ class WritesMixin:
                         author: str, at: str, subject: str = "", body: str = "",
                         body_html: str | None = None, ext_id: str | None = None,
                         header: str | None = None, in_reply_to: str | None = None,
-                        refs: str = "", auto: bool = False, delivery: str | None = None) -> int:
+                        refs: str = "", auto: bool = False, delivery: str | None = None,
+                        reply_payload: str | None = None) -> int:
         return conn.execute(
             "INSERT INTO messages (conversation_id, direction, author, at, subject, body,"
-            " body_html, ext_id, message_id_header, in_reply_to, refs, auto, delivery)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " body_html, ext_id, message_id_header, in_reply_to, refs, auto, delivery,"
+            " reply_payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (conversation_id, str(direction), author, at, subject, body, body_html, ext_id,
-             header, in_reply_to, refs, int(auto), delivery),
+             header, in_reply_to, refs, int(auto), delivery, reply_payload),
         ).lastrowid
 
     # ---- agent actions --------------------------------------------------------------
@@ -272,37 +273,40 @@ class WritesMixin:
                   ext_id: str | None = None, ai_assisted: bool = False,
                   edit_distance: int | None = None, delivery: str = "sent",
                   header: str | None = None, subject: str = "") -> int:
-        """Record an agent's public reply; ``delivery='sent'`` also writes the reply event.
+        """Record an agent's public reply and discard its draft.
 
-        Connectors with an outbox store the reply as ``queued`` and call
-        ``mark_reply_sent`` when the channel accepted it.
+        ``delivery='sent'`` (import, history) also writes the reply event now. Live
+        replies are stored ``queued`` and get their event from ``mark_reply_sent``
+        once the channel accepted them, so a reply that never left is never counted.
         """
         at = at or clock.now_iso()
+        payload: dict[str, object] = {"ai_assisted": ai_assisted}
+        if edit_distance is not None:
+            payload["edit_distance"] = edit_distance
         with self.db.transaction() as conn:
             message_id = self._insert_message(
                 conn, conversation_id, Direction.OUT, author=agent, at=at, body=text,
                 ext_id=ext_id, header=header, subject=subject, delivery=delivery,
+                reply_payload=json.dumps(payload, sort_keys=True),
             )
             self._discard_draft(conn, conversation_id, "reply")
             if delivery == "sent":
-                self._reply_event(conn, conversation_id, message_id, agent, at,
-                                  ai_assisted, edit_distance)
+                self._reply_event(conn, conversation_id, message_id, agent, at, payload)
             return message_id
 
-    def mark_reply_sent(self, message_id: int, at: str | None = None,
-                        ai_assisted: bool = False, edit_distance: int | None = None) -> None:
+    def mark_reply_sent(self, message_id: int, at: str | None = None) -> bool:
         """The channel accepted a queued reply: mark it and append its reply event once."""
         at = at or clock.now_iso()
         with self.db.transaction() as conn:
             row = conn.execute(
-                "SELECT conversation_id, author, delivery FROM messages WHERE id = ?",
-                (message_id,),
-            ).fetchone()
+                "SELECT conversation_id, author, delivery, reply_payload FROM messages"
+                " WHERE id = ? AND direction = 'out'", (message_id,)).fetchone()
             if row is None or row["delivery"] == "sent":
-                return
+                return False
             conn.execute("UPDATE messages SET delivery = 'sent' WHERE id = ?", (message_id,))
             self._reply_event(conn, row["conversation_id"], message_id, row["author"], at,
-                              ai_assisted, edit_distance)
+                              json.loads(row["reply_payload"] or "{}"))
+            return True
 
     def set_delivery(self, message_id: int, state: str) -> None:
         """Record a reply's delivery state as the connector reports it (not an event)."""
@@ -310,10 +314,7 @@ class WritesMixin:
             conn.execute("UPDATE messages SET delivery = ? WHERE id = ?", (state, message_id))
 
     def _reply_event(self, conn: sqlite3.Connection, conversation_id: int, message_id: int,
-                     agent: str, at: str, ai_assisted: bool, edit_distance: int | None) -> None:
-        payload: dict[str, object] = {"ai_assisted": ai_assisted}
-        if edit_distance is not None:
-            payload["edit_distance"] = edit_distance
+                     agent: str, at: str, payload: dict[str, object]) -> None:
         self._event(conn, conversation_id, EventKind.REPLY, at, agent, message_id, **payload)
         conn.execute(
             "UPDATE conversations SET waiting_since = NULL,"

@@ -1,0 +1,55 @@
+"""Running connectors: store what they receive, deliver the replies agents queue.
+
+No Textual here: the app runs these coroutines in workers and is told about new
+conversations and delivery states through callbacks.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from agentdesk.connectors.base import Connector, DeliveryResult
+from agentdesk.store import Store
+
+log = logging.getLogger(__name__)
+
+
+class ChannelHost:
+    """Connects the store to the connectors that serve each channel."""
+
+    def __init__(self, store: Store, connectors: list[Connector]) -> None:
+        self.store = store
+        self.connectors = connectors
+        self.by_channel: dict[str, Connector] = {}
+        for connector in connectors:
+            for channel in connector.channels:
+                self.by_channel.setdefault(channel, connector)
+
+    async def receive(self, connector: Connector,
+                      on_message: Callable[[int], None] | None = None) -> None:
+        """Store everything ``connector`` yields until it stops; re-deliveries are ignored."""
+        async for message in connector.incoming():
+            stored = self.store.record_inbound(message)
+            if stored and on_message:
+                on_message(stored[0])
+
+    async def deliver(self, message_id: int) -> DeliveryResult:
+        """Send one queued reply through its channel's connector and record the outcome."""
+        reply = self.store.outgoing(message_id)
+        if reply is None:
+            return DeliveryResult("failed", f"no reply {message_id}")
+        connector = self.by_channel.get(reply.channel)
+        if connector is None or not connector.capabilities.can_send:
+            result = DeliveryResult("retry", f"no connector can send on {reply.channel} yet")
+        else:
+            try:
+                result = await connector.send(reply)
+            except Exception as error:  # a connector bug must not lose the reply
+                log.exception("connector %s failed to send", connector.name)
+                result = DeliveryResult("retry", f"{connector.name}: {error}")
+        if result.ok:
+            self.store.mark_reply_sent(message_id)
+        else:
+            self.store.set_delivery(message_id, f"{result.state}: {result.detail}")
+        return result
