@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from agentdesk.store.db import Locked, StoreError, open_database
+from agentdesk.store.kb import KbMixin
 from agentdesk.store.reads import SEARCH_LIMIT, ReadsMixin
 from agentdesk.store.schema import SCHEMA_VERSION
 from agentdesk.store.writes import WritesMixin
@@ -12,7 +13,7 @@ from agentdesk.store.writes import WritesMixin
 __all__ = ["SCHEMA_VERSION", "SEARCH_LIMIT", "Store", "StoreError"]
 
 
-class Store(WritesMixin, ReadsMixin):
+class Store(WritesMixin, ReadsMixin, KbMixin):
     """A desk database. Safe to share between the UI thread and workers."""
 
     def __init__(self, path: Path | str) -> None:

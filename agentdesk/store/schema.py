@@ -142,6 +142,37 @@ MIGRATIONS: list[str] = [
         name, addresses, tokenize='unicode61 remove_diacritics 2'
     );
     """,
+    # 2: knowledge-base articles, FTS5 ranked by BM25 with title > tags > body.
+    """
+    CREATE TABLE kb_articles (
+        id INTEGER PRIMARY KEY,
+        slug TEXT NOT NULL UNIQUE,
+        path TEXT NOT NULL,
+        title TEXT NOT NULL,
+        tags TEXT NOT NULL DEFAULT '',
+        url TEXT NOT NULL DEFAULT '',
+        body TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE VIRTUAL TABLE kb_fts USING fts5(
+        title, tags, body, content='kb_articles', content_rowid='id',
+        tokenize='porter unicode61 remove_diacritics 2'
+    );
+    INSERT INTO kb_fts(kb_fts, rank) VALUES ('rank', 'bm25(10.0, 5.0, 1.0)');
+    CREATE TRIGGER kb_fts_insert AFTER INSERT ON kb_articles BEGIN
+        INSERT INTO kb_fts(rowid, title, tags, body) VALUES (new.id, new.title, new.tags, new.body);
+    END;
+    CREATE TRIGGER kb_fts_delete AFTER DELETE ON kb_articles BEGIN
+        INSERT INTO kb_fts(kb_fts, rowid, title, tags, body)
+            VALUES ('delete', old.id, old.title, old.tags, old.body);
+    END;
+    CREATE TRIGGER kb_fts_update AFTER UPDATE OF title, tags, body ON kb_articles BEGIN
+        INSERT INTO kb_fts(kb_fts, rowid, title, tags, body)
+            VALUES ('delete', old.id, old.title, old.tags, old.body);
+        INSERT INTO kb_fts(rowid, title, tags, body) VALUES (new.id, new.title, new.tags, new.body);
+    END;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,111 @@
+"""Knowledge-base articles: storage, re-import bookkeeping and FTS5/BM25 search.
+
+Ranking weights title over tags over body (see migration 2 in ``schema.py``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from agentdesk import clock
+
+
+@dataclass(frozen=True)
+class KbArticle:
+    """One help-centre article as imported (``slug`` is its path without ``.md``)."""
+
+    id: int
+    slug: str
+    title: str
+    tags: tuple[str, ...]
+    url: str
+    body: str
+
+
+@dataclass(frozen=True)
+class KbHit:
+    """A ranked search result: the article, a snippet and the query terms it contains."""
+
+    article: KbArticle
+    snippet: str
+    matched: tuple[str, ...]
+    score: float
+
+
+def _article(row) -> KbArticle:
+    return KbArticle(row["id"], row["slug"], row["title"], tuple(row["tags"].split()),
+                     row["url"], row["body"])
+
+
+def _quote(term: str) -> str:
+    return '"' + term.replace('"', '""') + '"'
+
+
+class KbMixin:
+    """KB reads and writes; the importer in ``agentdesk.assist.kbimport`` drives them."""
+
+    db: object  # Locked, set by Store
+
+    def kb_hashes(self) -> dict[str, str]:
+        """``slug -> content hash`` of every stored article."""
+        with self.db.read() as conn:
+            return {r[0]: r[1] for r in conn.execute("SELECT slug, hash FROM kb_articles")}
+
+    def kb_upsert(self, slug: str, path: str, title: str, tags: list[str], url: str,
+                  body: str, content_hash: str) -> None:
+        """Insert the article or replace the stored one with the same slug."""
+        with self.db.transaction() as conn:
+            conn.execute(
+                "INSERT INTO kb_articles (slug, path, title, tags, url, body, hash, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (slug) DO UPDATE SET"
+                " path = excluded.path, title = excluded.title, tags = excluded.tags,"
+                " url = excluded.url, body = excluded.body, hash = excluded.hash,"
+                " updated_at = excluded.updated_at",
+                (slug, path, title, " ".join(tags), url, body, content_hash, clock.now_iso()))
+
+    def kb_delete(self, slugs: list[str]) -> None:
+        with self.db.transaction() as conn:
+            conn.executemany("DELETE FROM kb_articles WHERE slug = ?", [(s,) for s in slugs])
+
+    def kb_count(self) -> int:
+        with self.db.read() as conn:
+            return conn.execute("SELECT count(*) FROM kb_articles").fetchone()[0]
+
+    def kb_article(self, slug: str) -> KbArticle | None:
+        with self.db.read() as conn:
+            row = conn.execute("SELECT * FROM kb_articles WHERE slug = ?", (slug,)).fetchone()
+        return _article(row) if row else None
+
+    def kb_search(self, terms: list[str], limit: int = 3) -> list[KbHit]:
+        """Articles matching ANY of ``terms`` (each quoted, never FTS syntax), best first.
+
+        BM25 ranks a bounded candidate set; snippets and matched terms are computed
+        only for the ``limit`` rows returned.
+        """
+        terms = [t for t in dict.fromkeys(t.strip().lower() for t in terms) if t]
+        if not terms:
+            return []
+        query = " OR ".join(_quote(t) for t in terms)
+        with self.db.read() as conn:
+            top = conn.execute(
+                "SELECT rowid, rank FROM kb_fts WHERE kb_fts MATCH ? ORDER BY rank LIMIT ?",
+                (query, limit)).fetchall()
+            if not top:
+                return []
+            ids = [r[0] for r in top]
+            marks = ",".join("?" * len(ids))
+            matched: dict[int, list[str]] = {i: [] for i in ids}
+            for term in terms:
+                for row in conn.execute(
+                        f"SELECT rowid FROM kb_fts WHERE kb_fts MATCH ? AND rowid IN ({marks})",
+                        (_quote(term), *ids)):
+                    matched[row[0]].append(term)
+            hits = []
+            for rowid, score in top:
+                row = conn.execute(
+                    "SELECT a.*, snippet(kb_fts, 2, '', '', '…', 24) AS snip FROM kb_fts"
+                    " JOIN kb_articles a ON a.id = kb_fts.rowid"
+                    " WHERE kb_fts MATCH ? AND kb_fts.rowid = ?", (query, rowid)).fetchone()
+                hits.append(KbHit(_article(row), " ".join(row["snip"].split()),
+                                  tuple(matched[rowid]), score))
+        return hits
