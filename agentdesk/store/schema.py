@@ -173,6 +173,47 @@ MIGRATIONS: list[str] = [
         INSERT INTO kb_fts(rowid, title, tags, body) VALUES (new.id, new.title, new.tags, new.body);
     END;
     """,
+    # 3: email sync state (per account/mailbox/UIDVALIDITY/UID) and the SMTP outbox.
+    """
+    CREATE TABLE mail_folders (
+        account TEXT NOT NULL,
+        mailbox TEXT NOT NULL,
+        uidvalidity INTEGER NOT NULL,
+        uidnext INTEGER NOT NULL DEFAULT 1,
+        highestmodseq INTEGER,
+        synced_at TEXT,
+        PRIMARY KEY (account, mailbox)
+    ) WITHOUT ROWID;
+    CREATE TABLE mail_messages (
+        account TEXT NOT NULL,
+        mailbox TEXT NOT NULL,
+        uidvalidity INTEGER NOT NULL,
+        uid INTEGER NOT NULL,
+        message_id_header TEXT,
+        body_hash TEXT NOT NULL,
+        message_id INTEGER REFERENCES messages(id),
+        PRIMARY KEY (account, mailbox, uidvalidity, uid)
+    ) WITHOUT ROWID;
+    CREATE INDEX mail_messages_header ON mail_messages(account, message_id_header);
+    CREATE INDEX mail_messages_hash ON mail_messages(account, body_hash);
+    CREATE TABLE mail_outbox (
+        message_id INTEGER PRIMARY KEY REFERENCES messages(id),
+        account TEXT NOT NULL,
+        message_id_header TEXT NOT NULL UNIQUE,
+        sender TEXT NOT NULL,
+        recipient TEXT NOT NULL,
+        raw BLOB NOT NULL,
+        state TEXT NOT NULL DEFAULT 'queued'
+            CHECK (state IN ('queued', 'sending', 'accepted', 'saved', 'done', 'failed')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT,
+        last_error TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX mail_outbox_pending ON mail_outbox(account, state)
+        WHERE state NOT IN ('done', 'failed');
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
