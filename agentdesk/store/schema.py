@@ -214,6 +214,21 @@ MIGRATIONS: list[str] = [
     CREATE INDEX mail_outbox_pending ON mail_outbox(account, state)
         WHERE state NOT IN ('done', 'failed');
     """,
+    # 4: Matrix chat state: the sync token per account and a transaction id per reply.
+    """
+    CREATE TABLE matrix_accounts (
+        account TEXT PRIMARY KEY,
+        since TEXT,
+        device_id TEXT
+    ) WITHOUT ROWID;
+    CREATE TABLE matrix_outbox (
+        message_id INTEGER PRIMARY KEY REFERENCES messages(id),
+        room_id TEXT NOT NULL,
+        txn_id TEXT NOT NULL UNIQUE,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        event_id TEXT
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
