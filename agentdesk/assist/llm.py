@@ -1,0 +1,103 @@
+"""Streaming chat completions from an OpenAI-compatible endpoint (``AsyncOpenAI``).
+
+Every failure becomes an ``LLMError`` whose message is one line for the status bar;
+no exception from the HTTP stack escapes ``stream``.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import AsyncIterator
+from urllib.parse import urlsplit
+
+import openai
+
+from agentdesk.assist.settings import LLMSettings
+from agentdesk.config import ConfigError
+
+
+class LLMError(Exception):
+    """The endpoint failed; ``str(error)`` is one line naming what happened."""
+
+
+def _causes(error: BaseException) -> list[BaseException]:
+    chain, seen = [], set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        chain.append(error)
+        error = error.__cause__ or error.__context__
+    return chain
+
+
+def describe(error: BaseException, settings: LLMSettings, started: bool) -> str:
+    """One line for ``error`` raised before (``started`` False) or during the stream."""
+    host = urlsplit(settings.base_url).netloc or settings.base_url
+    if isinstance(error, openai.APITimeoutError):
+        return f"LLM endpoint timed out after {settings.timeout:g} s"
+    if isinstance(error, json.JSONDecodeError):
+        return "LLM endpoint sent invalid JSON in the stream"
+    if isinstance(error, openai.AuthenticationError):
+        return f"LLM endpoint rejected the API key (401 from {host})"
+    if isinstance(error, openai.PermissionDeniedError):
+        return f"LLM endpoint denied access (403 from {host})"
+    if isinstance(error, openai.NotFoundError):
+        return f"LLM model {settings.model!r} or URL not found (404 from {host})"
+    if isinstance(error, openai.RateLimitError):
+        return (f"LLM endpoint is rate limiting (429 from {host}, "
+                f"{settings.max_retries} retries used)")
+    if isinstance(error, openai.APIStatusError):
+        return f"LLM endpoint failed ({error.status_code} from {host})"
+    if isinstance(error, openai.APIConnectionError | openai.APIError) and started:
+        return "LLM stream was cut off mid-way"
+    if isinstance(error, openai.APIConnectionError):
+        causes = _causes(error)
+        if any(isinstance(c, socket.gaierror) for c in causes) or any(
+                "name or service not known" in str(c).lower()
+                or "name resolution" in str(c).lower()
+                or "nodename nor servname" in str(c).lower() for c in causes):
+            return f"LLM endpoint host not found (DNS lookup failed for {host})"
+        if any(isinstance(c, ConnectionRefusedError) for c in causes) or any(
+                "connection refused" in str(c).lower() or "errno 111" in str(c).lower()
+                for c in causes):
+            return f"LLM endpoint refused the connection ({host})"
+        return f"cannot reach LLM endpoint {host}"
+    if isinstance(error, ConfigError):
+        return str(error)
+    return f"LLM request failed: {type(error).__name__}"
+
+
+class LLMClient:
+    """One endpoint. ``stream(messages)`` yields text fragments as they arrive."""
+
+    def __init__(self, settings: LLMSettings) -> None:
+        self.settings = settings
+        self._client: openai.AsyncOpenAI | None = None
+
+    def _make_client(self) -> openai.AsyncOpenAI:
+        if self._client is None:
+            self._client = openai.AsyncOpenAI(
+                base_url=self.settings.base_url, api_key=self.settings.api_key(),
+                timeout=self.settings.timeout, max_retries=self.settings.max_retries)
+        return self._client
+
+    async def stream(self, messages: list[dict]) -> AsyncIterator[str]:
+        """Content deltas of one streamed chat completion; raises only ``LLMError``."""
+        started = False
+        try:
+            client = self._make_client()
+            response = await client.chat.completions.create(
+                model=self.settings.model, messages=messages, stream=True,
+                temperature=self.settings.temperature)
+            started = True
+            async for chunk in response:
+                if chunk.choices and chunk.choices[0].delta.content:
+                    yield chunk.choices[0].delta.content
+        except (openai.OpenAIError, json.JSONDecodeError, ConfigError, OSError,
+                ValueError) as error:
+            raise LLMError(describe(error, self.settings, started)) from error
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.close()
+            self._client = None

@@ -1,0 +1,169 @@
+"""Mood and intent of the customer's latest messages, plus the conversation's facts.
+
+Sentiment comes from vaderSentiment (a lexicon, offline); frustration markers and
+intent keywords cover a few more languages. The result renders as one line such as
+``frustrated · refund · waited 2 days · 3rd contact this month``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+from agentdesk import clock
+from agentdesk.domain import Conversation, Direction, InboxRow, Message
+
+_analyzer: SentimentIntensityAnalyzer | None = None
+
+# Intent -> word prefixes (any language we know); the first intent with most hits wins.
+INTENTS: dict[str, tuple[str, ...]] = {
+    "refund": ("refund", "money back", "reimburs", "rembours", "erstatt", "rückerstatt",
+               "reembols", "terugbetal", "geld zurück"),
+    "cancel": ("cancel", "unsubscrib", "terminate", "kündig", "annul", "résili", "cancelar",
+               "opzeg"),
+    "delivery": ("deliver", "shipping", "shipment", "shipped", "parcel", "package", "tracking",
+                 "courier", "arriv", "lieferung", "geliefert", "paket", "livraison", "colis",
+                 "envío", "entrega", "bezorg", "pakket"),
+    "billing": ("charge", "invoice", "bill", "payment", "paid", "overcharg", "subscription fee",
+                "rechnung", "abbuch", "facture", "prélève", "factura", "cobro", "factuur"),
+    "account access": ("password", "log in", "login", "sign in", "locked out", "2fa",
+                       "two-factor", "verification code", "passwort", "anmeld", "mot de passe",
+                       "connexion", "contraseña", "wachtwoord", "inloggen"),
+    "bug report": ("error", "crash", "bug", "broken", "not working", "doesn't work",
+                   "does not work", "fails", "failing", "fehler", "funktioniert nicht",
+                   "erreur", "ne marche pas", "no funciona", "werkt niet"),
+    "how-to": ("how do i", "how can i", "how to", "is it possible", "wie kann", "comment ",
+               "cómo ", "hoe kan"),
+    "praise": ("thank you so much", "great job", "love it", "awesome", "amazing", "brilliant"),
+}
+_FRUSTRATION = re.compile(
+    r"\b(still|again|third time|several times|no one|nobody|no answer|no response|"
+    r"waiting|ridiculous|unacceptable|terrible|worst|useless|fed up|disappointed|"
+    r"immer noch|schon wieder|inakzeptabel|toujours pas|inadmissible|inacceptable|"
+    r"todavía|otra vez|inaceptable|nog steeds|onacceptabel)\b|!!|\?\?",
+    re.IGNORECASE)
+_SHOUT = re.compile(r"\b[A-Z]{4,}\b")
+
+
+@dataclass(frozen=True)
+class EarlierContact:
+    """The customer's most recent other conversation (for "I see you also …")."""
+
+    channel: str
+    at: str
+    subject: str
+    when: str  # "on Monday", "on 3 November"
+
+
+@dataclass(frozen=True)
+class Mood:
+    label: str  # angry | frustrated | neutral | positive
+    compound: float
+    intent: str | None
+    facts: tuple[str, ...] = ()
+    wait_seconds: float | None = None
+    earlier: EarlierContact | None = None
+    contacts_this_month: int = 1
+    unanswered: int = 0
+    markers: tuple[str, ...] = field(default=())
+
+    @property
+    def upset(self) -> bool:
+        return self.label in ("angry", "frustrated")
+
+    def line(self) -> str:
+        """``frustrated · refund · waited 2 days · 3rd contact this month``."""
+        return " · ".join([self.label, *([self.intent] if self.intent else []), *self.facts])
+
+
+def sentiment(text: str) -> float:
+    """VADER compound score in [-1, 1]."""
+    global _analyzer
+    if _analyzer is None:
+        _analyzer = SentimentIntensityAnalyzer()
+    return _analyzer.polarity_scores(text)["compound"]
+
+
+def intent(text: str) -> str | None:
+    lowered = f" {text.lower()} "
+    best, hits = None, 0
+    for name, prefixes in INTENTS.items():
+        count = sum(lowered.count(p) for p in prefixes)
+        if count > hits:
+            best, hits = name, count
+    return best
+
+
+def ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def duration_words(seconds: float) -> str:
+    """"2 days", "5 hours", "40 minutes"."""
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            n = int(seconds // size)
+            return f"{n} {unit}{'s' if n != 1 else ''}"
+    return "a moment"
+
+
+def when_words(at: datetime, reference: datetime) -> str:
+    days = (reference.date() - at.date()).days
+    if days == 0:
+        return "earlier today"
+    if days == 1:
+        return "yesterday"
+    if days < 7:
+        return f"on {at.strftime('%A')}"
+    return f"on {at.day} {at.strftime('%B')}"
+
+
+def analyse(messages: list[Message], conversation: Conversation,
+            history: list[InboxRow], reference: datetime | None = None) -> Mood:
+    """Mood, intent and facts for the open conversation (``history``: the customer's
+    other conversations, newest first)."""
+    reference = reference or clock.now()
+    inbound = [m for m in messages if m.direction == Direction.IN and not m.auto]
+    recent = " \n".join(m.body for m in inbound[-2:])
+    compound = sentiment(recent) if recent else 0.0
+    markers = tuple(m.group(0).lower() for m in _FRUSTRATION.finditer(recent))
+    shouting = len(_SHOUT.findall(recent))
+    score = compound - 0.15 * (len(markers) + shouting)
+    wait = clock.since(conversation.waiting_since, reference)
+    if score <= -0.6:
+        label = "angry"
+    elif score <= -0.15 or (markers and wait and wait > 86400):
+        label = "frustrated"
+    elif compound >= 0.5 and not markers:
+        label = "positive"
+    else:
+        label = "neutral"
+    unanswered = 0
+    for message in reversed(messages):
+        if message.direction == Direction.OUT:
+            break
+        if message.direction == Direction.IN and not message.auto:
+            unanswered += 1
+    month = [c for c in history if (clock.since(c.last_message_at, reference) or 0) < 30 * 86400]
+    contacts = len(month) + 1
+    facts = []
+    if wait is not None and wait >= 15 * 60:
+        facts.append(f"waited {duration_words(wait)}")
+    if unanswered >= 2:
+        facts.append(f"{unanswered} messages unanswered")
+    if contacts >= 2:
+        facts.append(f"{ordinal(contacts)} contact this month")
+    earlier = None
+    if history:
+        last = history[0]
+        at = clock.parse_iso(last.last_message_at)
+        earlier = EarlierContact(last.channel, last.last_message_at, last.subject,
+                                 when_words(at, reference))
+        if last.channel != conversation.channel:
+            facts.append(f"also on {last.channel} {earlier.when}")
+    return Mood(label, compound, intent(" ".join(m.body for m in inbound[-3:])), tuple(facts),
+                wait, earlier, contacts, unanswered, markers)

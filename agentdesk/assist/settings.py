@@ -1,0 +1,132 @@
+"""The ``[llm]``, ``[privacy]`` and ``[kb]`` config tables, validated into typed settings.
+
+API keys are never part of the settings: only the name of the environment variable or
+the command that prints the key, resolved when a request is made.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import shlex
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from agentdesk.config import Config, ConfigError, Table
+
+
+@dataclass(frozen=True)
+class LLMSettings:
+    """An OpenAI-compatible endpoint; ``base_url`` empty means offline drafts only."""
+
+    base_url: str = ""
+    model: str = ""
+    api_key_env: str = ""
+    api_key_command: str = ""
+    timeout: float = 20.0
+    max_retries: int = 2
+    temperature: float = 0.4
+    config_path: Path | str | None = None
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.base_url and self.model)
+
+    @property
+    def is_loopback(self) -> bool:
+        """True when the endpoint runs on this machine (customer data never leaves it)."""
+        host = urlsplit(self.base_url).hostname or ""
+        if host == "localhost" or host.endswith(".localhost"):
+            return True
+        try:
+            return ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            return False
+
+    def api_key(self) -> str:
+        """The key from the environment variable or command; a placeholder when none is set.
+
+        Local servers (Ollama, llama.cpp, LM Studio) ignore the key, the client needs one.
+        """
+        if self.api_key_env:
+            value = os.environ.get(self.api_key_env, "")
+            if not value:
+                raise ConfigError(self.config_path, "llm.api_key_env",
+                                  f"environment variable {self.api_key_env} is not set")
+            return value
+        if self.api_key_command:
+            try:
+                done = subprocess.run(shlex.split(self.api_key_command), capture_output=True,
+                                      text=True, timeout=15, check=False)
+            except (OSError, subprocess.TimeoutExpired) as error:
+                raise ConfigError(self.config_path, "llm.api_key_command",
+                                  f"cannot run: {error}") from None
+            key = done.stdout.strip()
+            if done.returncode != 0 or not key:
+                raise ConfigError(self.config_path, "llm.api_key_command",
+                                  f"exited with {done.returncode} and no key on stdout")
+            return key
+        return "not-needed"
+
+
+@dataclass(frozen=True)
+class AssistSettings:
+    """Everything the assist layer needs from the config."""
+
+    llm: LLMSettings = field(default_factory=LLMSettings)
+    redact_pii: bool = True
+    kb_dir: Path | None = None
+    suggestions: int = 3
+    agent_name: str = "me"
+    agent_display_name: str = "Me"
+
+    @property
+    def masks_pii(self) -> bool:
+        """PII is masked when enabled and the endpoint is not on this machine."""
+        return self.redact_pii and self.llm.enabled and not self.llm.is_loopback
+
+
+def llm_settings(table: Table) -> LLMSettings:
+    if "api_key" in table.data:
+        raise table.error("api_key", "keys are never stored in the config file; "
+                          "use api_key_env or api_key_command")
+    table.reject_unknown({"base_url", "model", "api_key_env", "api_key_command", "timeout",
+                          "max_retries", "temperature"})
+    base_url = table.get("base_url", str, "").strip()
+    if base_url and urlsplit(base_url).scheme not in ("http", "https"):
+        raise table.error("base_url", f"expected an http:// or https:// URL, got {base_url!r}")
+    model = table.get("model", str, "").strip()
+    if base_url and not model:
+        raise table.error("model", "required when base_url is set")
+    if table.get("api_key_env", str) and table.get("api_key_command", str):
+        raise table.error("api_key_command", "set api_key_env or api_key_command, not both")
+    retries = table.get("max_retries", int, 2)
+    if retries < 0:
+        raise table.error("max_retries", f"must be 0 or more, got {retries}")
+    temperature = table.get("temperature", float, 0.4)
+    if not 0 <= temperature <= 2:
+        raise table.error("temperature", f"must be between 0 and 2, got {temperature}")
+    return LLMSettings(base_url=base_url, model=model,
+                       api_key_env=table.get("api_key_env", str, ""),
+                       api_key_command=table.get("api_key_command", str, ""),
+                       timeout=table.positive("timeout", 20.0), max_retries=retries,
+                       temperature=temperature, config_path=table.path)
+
+
+def assist_settings(config: Config) -> AssistSettings:
+    """Validate ``[llm]``, ``[privacy]`` and ``[kb]``; errors name the file and key."""
+    llm = llm_settings(config.table("llm"))
+    privacy = config.table("privacy")
+    privacy.reject_unknown({"redact_pii"})
+    kb = config.table("kb")
+    kb.reject_unknown({"dir", "suggestions"})
+    kb_dir = kb.get("dir", str)
+    count = kb.get("suggestions", int, 3)
+    if not 1 <= count <= 9:
+        raise kb.error("suggestions", f"must be between 1 and 9, got {count}")
+    return AssistSettings(llm=llm, redact_pii=privacy.get("redact_pii", bool, True),
+                          kb_dir=Path(kb_dir).expanduser() if kb_dir else None,
+                          suggestions=count, agent_name=config.agent_name,
+                          agent_display_name=config.agent_display_name)

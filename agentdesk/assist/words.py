@@ -1,0 +1,87 @@
+"""Words from customer text: tokens, stop words, language guess and search keywords."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+_WORD = re.compile(r"[^\W\d_][\w'’-]*", re.UNICODE)
+
+
+
+def _set(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+STOP_WORDS: dict[str, frozenset[str]] = {
+    "en": _set("""
+        a about above after again against all also am an and any are aren't as at be because
+        been before being below between both but by can can't cannot could couldn't did didn't
+        do does doesn't doing don't down during each few for from further get got had hadn't
+        has hasn't have haven't having he her here hers herself him himself his how i i'd i'll
+        i'm i've if in into is isn't it it's its itself just let's me more most much my myself
+        no nor not now of off on once only or other ought our ours ourselves out over own
+        please same she should shouldn't so some such than thank thanks that that's the their
+        theirs them themselves then there there's these they they're this those through to too
+        under until up very was wasn't we we're were weren't what when where which while who
+        whom why will with won't would wouldn't you you're your yours yourself hi hello hey
+        dear regards best cheers still yet already ever really one two even since day days
+        today yesterday tomorrow week weeks time way thing things anything something nothing
+        know need want like tried try trying help hope could've would've going gonna able
+        ok okay yes sure lot back again ago asap
+    """),
+    "de": _set("""
+        aber alle als also am an auch auf aus bei bin bis bitte da dann das dass dem den der
+        des die dies diese doch du ein eine einem einen einer es für hallo hat habe haben ich
+        ihr im in ist ja jetzt kann kein keine mein meine mit nach nicht noch nur oder schon
+        sehr sie sind so um und uns von vor war warum was wie wir wird zu zum zur danke
+        grüße gruß liebe lieber mfg
+    """),
+    "fr": _set("""
+        au aux avec bonjour ce cela ces cet cette dans de des du elle en est et il je la le
+        les leur lui ma mais me merci mes moi mon ne nous on ou par pas pour qu que qui sa se
+        ses son sur ta te toi ton tu un une vos votre vous été être ai avez avons j'ai c'est
+        n'est cordialement toujours
+    """),
+    "es": _set("""
+        al como con de del el ella en es esta este está estoy gracias hola la las le lo los
+        me mi mis muy no nos o para pero por que qué se si sin su sus te tu un una y ya yo
+        saludos todavía hace
+    """),
+    "nl": _set("""
+        aan al bij dat de den der die dit een en er het hoe ik in is je maar me met mijn naar
+        niet nog of om ons ook op te tot u uw van voor was wat we wij zijn zou bedankt hallo
+        groeten alvast
+    """),
+}
+_ALL_STOP = frozenset().union(*STOP_WORDS.values())
+
+
+def tokens(text: str) -> list[str]:
+    """Lower-case words (letters first; apostrophes and hyphens kept inside)."""
+    return [w.strip("'’-").replace("’", "'") for w in _WORD.findall(text.lower())]
+
+
+def language(text: str) -> str:
+    """Best guess among ``STOP_WORDS`` languages by stop-word hits (English on a tie)."""
+    words = tokens(text)
+    scores = {lang: sum(w in stops for w in words) for lang, stops in STOP_WORDS.items()}
+    best = max(scores, key=lambda lang: (scores[lang], lang == "en"))
+    return best if scores[best] else "en"
+
+
+def keywords(texts: list[str], limit: int = 10) -> list[str]:
+    """Distinctive words from ``texts`` (most recent first), most frequent then earliest.
+
+    Stop words of every known language, short words and numbers are dropped.
+    """
+    counts: Counter[str] = Counter()
+    order: dict[str, int] = {}
+    for weight, text in zip(range(len(texts), 0, -1), texts, strict=True):
+        for word in tokens(text):
+            if len(word) < 3 or word in _ALL_STOP:
+                continue
+            counts[word] += weight
+            order.setdefault(word, len(order))
+    ranked = sorted(counts, key=lambda w: (-counts[w], order[w]))
+    return ranked[:limit]

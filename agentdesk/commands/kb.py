@@ -1,0 +1,61 @@
+"""``agentdesk kb import DIR`` and ``agentdesk kb search QUERY``: the knowledge base."""
+
+from __future__ import annotations
+
+import argparse
+
+from agentdesk.commands import database_path, load
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("kb", help="import and search help-centre articles")
+    actions = parser.add_subparsers(dest="kb_command", metavar="ACTION", required=True)
+    importer = actions.add_parser(
+        "import", help="import Markdown articles (re-import updates and removes)")
+    importer.add_argument("directory", help="folder of *.md files with front matter")
+    importer.add_argument("--db", help="database file (default: from config)")
+    importer.set_defaults(run=run_import)
+    search = actions.add_parser("search", help="the articles that best match a query")
+    search.add_argument("query", nargs="+", help="words to look for")
+    search.add_argument("--db", help="database file (default: from config)")
+    search.add_argument("--limit", type=int, default=5, help="how many (default 5)")
+    search.set_defaults(run=run_search)
+
+
+def run_import(args: argparse.Namespace) -> int:
+    from agentdesk.assist.kbimport import KbImportError, import_kb
+    from agentdesk.cli import UsageError
+    from agentdesk.store import Store
+
+    config = load(args)
+    with Store(database_path(args, config)) as store:
+        try:
+            result = import_kb(store, args.directory)
+        except KbImportError as error:
+            raise UsageError(str(error)) from None
+        total = store.kb_count()
+    for problem in result.skipped:
+        print(f"skipped {problem}")
+    print(f"{result.line()}; {total} article(s) in the knowledge base")
+    return 0
+
+
+def run_search(args: argparse.Namespace) -> int:
+    from agentdesk.assist.words import keywords, tokens
+    from agentdesk.store import Store
+
+    config = load(args)
+    text = " ".join(args.query)
+    terms = keywords([text], limit=20) or tokens(text)
+    with Store(database_path(args, config)) as store:
+        hits = store.kb_search(terms, max(1, args.limit))
+    if not hits:
+        print("no matching articles")
+        return 1
+    for number, hit in enumerate(hits, 1):
+        print(f"{number}. {hit.article.title}  [{hit.article.slug}]")
+        if hit.article.url:
+            print(f"   {hit.article.url}")
+        print(f"   matches: {', '.join(hit.matched)}")
+        print(f"   {hit.snippet}")
+    return 0
