@@ -1,0 +1,168 @@
+"""The Textual application and its factory (used by the CLI and the tests alike)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from functools import partial
+from pathlib import Path
+
+from textual import events, work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+from agentdesk.config import Config
+from agentdesk.connectors.base import Connector
+from agentdesk.delivery import ChannelHost
+from agentdesk.domain import Agent
+from agentdesk.store import Store
+
+SNOOZE_CHECK_SECONDS = 30
+IDLE_CHECK_SECONDS = 5
+
+
+class AgentDeskApp(App):
+    """The desk: inbox, conversations, and the workers that talk to channels."""
+
+    TITLE = "agentdesk"
+    CSS_PATH = "app.tcss"
+    BINDINGS = [
+        Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
+    ]
+
+    def __init__(self, config: Config, store: Store, connectors: Iterable[Connector] = (),
+                 problems: Iterable[str] = ()) -> None:
+        super().__init__()
+        self.config = config
+        self.store = store
+        self.agent = Agent(config.agent_name, config.agent_display_name, config.agent_email)
+        self.host = ChannelHost(store, list(connectors))
+        self.problems = list(problems)
+        self.viewing: int | None = None  # conversation in focus, for handle time
+        self.idle_cutoff = config.table("metrics").positive("idle_cutoff_seconds", 120)
+        self._last_key = time.monotonic()
+        self._idle = False
+
+    def on_mount(self) -> None:
+        from agentdesk.screens.inbox import InboxScreen
+
+        if self.config.keymap:
+            self.set_keymap(self.config.keymap)
+        self.store.wake_snoozed()
+        self.push_screen(InboxScreen())
+        for problem in self.problems:
+            self.notify(problem, severity="error", timeout=10)
+        for connector in self.host.connectors:
+            self.run_connector(connector)
+        for message_id in self.store.undelivered():
+            self.deliver(message_id)
+        self.set_interval(SNOOZE_CHECK_SECONDS, self.wake_snoozed)
+        self.set_interval(IDLE_CHECK_SECONDS, self.end_idle_focus)
+
+    # ---- conversations ---------------------------------------------------------------
+    def open_conversation(self, conversation_id: int, step=None) -> None:
+        """Show a conversation (from the inbox, the stats drill-down or a notification)."""
+        from agentdesk.screens.conversation import ConversationScreen
+
+        if isinstance(self.screen, ConversationScreen):
+            self.screen.show(conversation_id)
+        else:
+            self.push_screen(ConversationScreen(conversation_id, step))
+
+    def refresh_views(self, conversation_id: int | None = None) -> None:
+        """Something changed in the store: redraw what shows it."""
+        from agentdesk.screens.conversation import ConversationScreen
+        from agentdesk.screens.inbox import InboxScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, InboxScreen):
+                screen.refresh_list()
+            elif isinstance(screen, ConversationScreen) and (
+                    conversation_id is None or screen.conversation_id == conversation_id):
+                screen.reload()
+
+    def wake_snoozed(self) -> None:
+        if self.store.wake_snoozed():
+            self.refresh_views()
+
+    # ---- channels --------------------------------------------------------------------
+    @work(group="connectors", exit_on_error=False)
+    async def run_connector(self, connector: Connector) -> None:
+        """Receive from one connector for as long as the app runs."""
+        await connector.start()
+        try:
+            await self.host.receive(connector, on_message=self.refresh_views)
+        finally:
+            await connector.stop()
+
+    @work(group="deliver", exit_on_error=False)
+    async def deliver(self, message_id: int) -> None:
+        """Hand a queued reply to its channel; the thread shows the outcome."""
+        result = await self.host.deliver(message_id)
+        if not result.ok:
+            self.notify(f"Reply not sent ({result.state}): {result.detail}",
+                        severity="error" if result.state == "failed" else "warning")
+        reply = self.store.outgoing(message_id)
+        conversation_id = self.store.conversation_id_for_uid(reply.conversation_uid) if reply else None
+        self.refresh_views(conversation_id)
+
+    def channel_states(self) -> list[str]:
+        """One short state per connector that is not simply connected."""
+        return [state for c in self.host.connectors if (state := getattr(c, "state", ""))]
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Every worker error becomes one line on screen; the app keeps running."""
+        if event.state == WorkerState.ERROR:
+            error = event.worker.error
+            self.notify(f"{event.worker.name or 'background task'} failed: {error}",
+                        severity="error", timeout=10)
+
+    # ---- handle time -----------------------------------------------------------------
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key):
+            self._last_key = time.monotonic()
+            if self._idle and self.viewing is not None:
+                self._idle = False
+                self.store.record_view(self.viewing, self.agent.name, True, reason="active")
+        await super().on_event(event)
+
+    def end_idle_focus(self) -> None:
+        """End the focus interval after the idle cut-off without a key press."""
+        if self.viewing is not None and not self._idle and (
+                time.monotonic() - self._last_key >= self.idle_cutoff):
+            self._idle = True
+            self.store.record_view(self.viewing, self.agent.name, False, reason="idle")
+
+    async def action_quit(self) -> None:
+        from agentdesk.screens.conversation import ConversationScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, ConversationScreen):
+                screen.leave("exit")
+        self.exit()
+
+    # ---- command palette --------------------------------------------------------------
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Every key binding active on this screen is also a palette command."""
+        yield from super().get_system_commands(screen)
+        seen: set[str] = set()
+        for node, binding, enabled, _tooltip in screen.active_bindings.values():
+            if not binding.description or not enabled or binding.action in seen:
+                continue
+            seen.add(binding.action)
+            key = self.get_key_display(binding)
+            yield SystemCommand(binding.description, f"{binding.description} ({key})",
+                                partial(node.run_action, binding.action))
+
+
+def make_app(config: Config, database: Path | str,
+             connectors: Iterable[Connector] | None = None) -> AgentDeskApp:
+    """Open the store and build the app; ``connectors`` default to the configured ones."""
+    store = Store(database)
+    store.ensure_agent(config.agent_name, config.agent_display_name, config.agent_email)
+    problems: list[str] = []
+    if connectors is None:
+        connectors = []
+    return AgentDeskApp(config, store, connectors, problems)

@@ -1,0 +1,375 @@
+"""One conversation: thread, composer, customer pane and cross-channel history."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import tempfile
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Label, OptionList, Static, TextArea
+
+from agentdesk import clock
+from agentdesk.domain import Agent, Conversation, Customer, Status, render_canned
+from agentdesk.screens.pickers import ChoiceScreen, PromptScreen
+from agentdesk.text import one_line
+from agentdesk.widgets.composer import Composer
+from agentdesk.widgets.customer import CustomerCard, HistoryList
+from agentdesk.widgets.thread import ThreadView
+
+DRAFT_SAVE_DELAY = 0.4  # seconds of no typing before the draft is written
+
+
+def conversation_title(conversation: Conversation, customer: Customer | None) -> Text:
+    """The header line: subject, channel, status, assignee, tags, waiting time."""
+    name = customer.name or customer.primary_address if customer else ""
+    title = Text.assemble((one_line(conversation.subject or "(no subject)", 80), "bold"), "  ",
+                          (one_line(name, 40), "bold cyan"), "  ",
+                          (conversation.channel, "cyan"), "  ", (conversation.status, "italic"))
+    if conversation.status == Status.SNOOZED:
+        until = ("until the customer replies" if conversation.snooze_until_reply
+                 else f"until {clock.parse_iso(conversation.snoozed_until).astimezone():%a %H:%M}"
+                 if conversation.snoozed_until else "")
+        title.append(f" {until}", style="italic")
+    title.append(f"  {conversation.assignee or 'unassigned'}",
+                 style="magenta" if conversation.assignee else "dim")
+    if conversation.tags:
+        title.append("  " + " ".join(f"#{t}" for t in conversation.tags), style="blue")
+    waited = clock.since(conversation.waiting_since)
+    if waited is not None:
+        title.append(f"  waiting {clock.humanize_duration(waited)}", style="yellow")
+    return title
+
+
+class ConversationScreen(Screen):
+    """Read and act on one conversation; j/k move through the inbox without leaving."""
+
+    CSS_PATH = "conversation.tcss"
+    BINDINGS = [
+        Binding("r", "compose('reply')", "Reply", id="conversation.reply"),
+        Binding("n", "compose('note')", "Note", id="conversation.note"),
+        Binding("ctrl+s", "send", "Send", id="conversation.send"),
+        Binding("ctrl+e", "external_editor", "$EDITOR", id="conversation.editor"),
+        Binding("c", "canned", "Canned", id="conversation.canned"),
+        Binding("m", "assign_me", "Take", id="conversation.assign_me"),
+        Binding("A", "assign_other", "Assign", id="conversation.assign"),
+        Binding("x", "resolve", "Resolve", id="conversation.resolve"),
+        Binding("o", "reopen", "Reopen", id="conversation.reopen"),
+        Binding("p", "pending", "Pending", id="conversation.pending"),
+        Binding("z", "snooze", "Snooze", id="conversation.snooze"),
+        Binding("t", "tags", "Tags", id="conversation.tags"),
+        Binding("h", "history", "History", id="conversation.history"),
+        Binding("j,down", "step(1)", "Next", id="conversation.next"),
+        Binding("k,up", "step(-1)", "Previous", id="conversation.previous"),
+        Binding("pagedown", "scroll_thread(1)", "Scroll down", show=False,
+                id="conversation.scroll_down"),
+        Binding("pageup", "scroll_thread(-1)", "Scroll up", show=False,
+                id="conversation.scroll_up"),
+        Binding("escape", "back", "Back", id="conversation.back"),
+    ]
+
+    def __init__(self, conversation_id: int,
+                 step: Callable[[int], int | None] | None = None) -> None:
+        super().__init__()
+        self.conversation_id = conversation_id
+        self.step = step
+        self.conversation: Conversation | None = None
+        self.customer: Customer | None = None
+        self._save_timer = None
+        self._loading_draft = False
+
+    @property
+    def store(self):
+        return self.app.store
+
+    @property
+    def agent(self) -> Agent:
+        return self.app.agent
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="conversation-title")
+        with Horizontal(id="conversation-body"):
+            with Vertical(id="conversation-main"):
+                yield ThreadView(id="thread")
+                yield Composer(id="composer")
+            with Vertical(id="conversation-side"):
+                yield Label("Customer", classes="pane-title")
+                yield CustomerCard(id="customer")
+                yield Label("History (Enter opens beside)", classes="pane-title")
+                yield HistoryList(id="history")
+                yield Label("", id="peek-title", classes="pane-title")
+                yield ThreadView(id="peek")
+        yield Footer()
+
+    @property
+    def composer(self) -> Composer:
+        return self.query_one(Composer)
+
+    def on_mount(self) -> None:
+        self.query_one("#peek").display = False
+        self.query_one("#peek-title").display = False
+        self.show(self.conversation_id)
+
+    # ---- loading -------------------------------------------------------------------------
+    def show(self, conversation_id: int) -> None:
+        """Switch to ``conversation_id``: the old one's draft is saved and its view ended."""
+        if self.conversation is not None:
+            self.leave("switch")
+        self.conversation_id = conversation_id
+        self.reload()
+        self._load_draft("reply")
+        self.close_peek()
+        self.store.record_view(conversation_id, self.agent.name, True)
+        self.app.viewing = conversation_id
+        self.query_one("#thread").focus()
+
+    def reload(self) -> None:
+        """Re-read the conversation after a change (keeps the composer as it is)."""
+        self.conversation = self.store.conversation(self.conversation_id)
+        if self.conversation is None:
+            self.notify("That conversation no longer exists.", severity="error")
+            return
+        self.customer = self.store.customer(self.conversation.customer_id)
+        self.query_one("#conversation-title", Static).update(
+            conversation_title(self.conversation, self.customer))
+        name = self.customer.name if self.customer else ""
+        self.query_one("#thread", ThreadView).show(self.store.messages(self.conversation_id), name)
+        if self.customer:
+            self.query_one(CustomerCard).show(self.customer)
+            self.query_one(HistoryList).show(
+                self.store.history(self.customer.id, exclude=self.conversation_id))
+
+    def leave(self, reason: str) -> None:
+        """Save the draft now and end the focus interval for handle time."""
+        self.flush_draft()
+        if self.conversation is not None and self.app.viewing == self.conversation_id:
+            self.store.record_view(self.conversation_id, self.agent.name, False, reason=reason)
+            self.app.viewing = None
+
+    # ---- drafts --------------------------------------------------------------------------
+    def _load_draft(self, mode: str) -> None:
+        self._loading_draft = True
+        self.composer.set_mode(mode)
+        self.composer.load_text(self.store.draft(self.conversation_id, mode))
+        self._loading_draft = False
+
+    @on(TextArea.Changed, "#composer")
+    def schedule_draft_save(self) -> None:
+        if self._loading_draft:
+            return
+        if self._save_timer is not None:
+            self._save_timer.stop()
+        self._save_timer = self.set_timer(DRAFT_SAVE_DELAY, self.flush_draft)
+
+    def flush_draft(self) -> None:
+        """Write the composer text to the database (an empty composer removes the draft)."""
+        if self._save_timer is not None:
+            self._save_timer.stop()
+            self._save_timer = None
+        if self.conversation is not None:
+            self.store.save_draft(self.conversation_id, self.composer.mode, self.composer.text)
+
+    # ---- composing -----------------------------------------------------------------------
+    def action_compose(self, mode: str) -> None:
+        if self.composer.mode != mode:
+            self.flush_draft()
+            self._load_draft(mode)
+        self.composer.focus()
+        self.composer.move_cursor(self.composer.document.end)
+
+    def action_send(self) -> None:
+        text = self.composer.text.strip()
+        if not text:
+            self.notify("Nothing to send: the composer is empty.", severity="warning")
+            return
+        if self._save_timer is not None:
+            self._save_timer.stop()
+            self._save_timer = None
+        if self.composer.mode == "note":
+            self.store.add_note(self.conversation_id, self.agent.name, text)
+            self.notify("Note added.")
+        else:
+            message_id = self.store.add_reply(self.conversation_id, self.agent.name, text,
+                                              delivery="queued")
+            self.app.deliver(message_id)
+        self._loading_draft = True
+        self.composer.load_text("")
+        self._loading_draft = False
+        self.reload()
+        self.query_one("#thread").focus()
+
+    def action_external_editor(self) -> None:
+        """Edit the composer text in ``$EDITOR`` (config ``editor`` wins)."""
+        editor = self.app.config.editor or os.environ.get("VISUAL") or os.environ.get("EDITOR")
+        if not editor:
+            self.notify("Set $EDITOR (or editor in the config) to write in an editor.",
+                        severity="warning")
+            return
+        with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False,
+                                         encoding="utf-8") as handle:
+            handle.write(self.composer.text)
+            path = Path(handle.name)
+        try:
+            with self.app.suspend():
+                result = subprocess.run([*shlex.split(editor), str(path)], check=False)
+            if result.returncode != 0:
+                self.notify(f"{editor} exited with {result.returncode}; composer unchanged.",
+                            severity="warning")
+                return
+            self.composer.load_text(path.read_text(encoding="utf-8").rstrip("\n"))
+            self.flush_draft()
+        except Exception as error:  # no terminal to suspend (e.g. served in a browser)
+            self.notify(f"Cannot open the editor: {error}", severity="error")
+        finally:
+            path.unlink(missing_ok=True)
+        self.composer.focus()
+
+    def action_canned(self) -> None:
+        replies = self.store.canned_replies()
+        if not replies:
+            self.notify("No canned replies yet.", severity="warning")
+            return
+        bodies = dict(replies)
+
+        def insert(name: str | None) -> None:
+            if name is None:
+                return
+            subject = self.conversation.subject if self.conversation else ""
+            text = render_canned(bodies[name], self.customer, self.agent, subject)
+            self.action_compose("reply")
+            self.composer.insert(text)
+
+        self.app.push_screen(ChoiceScreen("Insert canned reply", [
+            (name, f"{name}: {one_line(body, 70)}") for name, body in replies]), insert)
+
+    # ---- status, ownership, tags ---------------------------------------------------------
+    def _changed(self, changed: bool, message: str) -> None:
+        self.reload()
+        self.notify(message if changed else "Nothing to change.")
+
+    def action_resolve(self) -> None:
+        self._changed(self.store.set_status(self.conversation_id, Status.RESOLVED,
+                                            self.agent.name), "Resolved.")
+
+    def action_reopen(self) -> None:
+        self._changed(self.store.set_status(self.conversation_id, Status.OPEN, self.agent.name),
+                      "Reopened.")
+
+    def action_pending(self) -> None:
+        self._changed(self.store.set_status(self.conversation_id, Status.PENDING,
+                                            self.agent.name), "Pending: waiting on the customer.")
+
+    def action_snooze(self) -> None:
+        def snooze(choice: str | None) -> None:
+            if choice is None:
+                return
+            until, until_reply = None, choice == "reply"
+            if choice == "1h":
+                until = clock.to_iso(clock.now() + timedelta(hours=1))
+            elif choice == "tomorrow":
+                until = clock.to_iso(clock.tomorrow_at(9))
+            self._changed(self.store.set_status(
+                self.conversation_id, Status.SNOOZED, self.agent.name, until=until,
+                until_reply=until_reply), "Snoozed.")
+
+        self.app.push_screen(ChoiceScreen("Snooze", [
+            ("1h", "For 1 hour"), ("tomorrow", "Until tomorrow 09:00"),
+            ("reply", "Until the customer replies")]), snooze)
+
+    def action_assign_me(self) -> None:
+        self._changed(self.store.assign(self.conversation_id, self.agent.name, self.agent.name),
+                      f"Assigned to you ({self.agent.name}).")
+
+    def action_assign_other(self) -> None:
+        choices = [(a.name, f"{a.display_name} ({a.name})") for a in self.store.agents()]
+        choices.append(("", "(unassign)"))
+
+        def assign(name: str | None) -> None:
+            if name is not None:
+                self._changed(self.store.assign(self.conversation_id, name or None,
+                                                self.agent.name),
+                              f"Assigned to {name}." if name else "Unassigned.")
+
+        self.app.push_screen(ChoiceScreen("Assign to", choices), assign)
+
+    def action_tags(self) -> None:
+        current = " ".join(self.conversation.tags) if self.conversation else ""
+
+        def apply(value: str | None) -> None:
+            if value is None:
+                return
+            wanted = {w.lstrip("+#").lower() for w in value.split() if not w.startswith("-")}
+            removed = {w[1:].lower() for w in value.split() if w.startswith("-")}
+            have = set(self.conversation.tags) if self.conversation else set()
+            changed = False
+            for tag in sorted((have - wanted) | removed):
+                changed |= self.store.set_tag(self.conversation_id, tag, False, self.agent.name)
+            for tag in sorted(wanted - have):
+                changed |= self.store.set_tag(self.conversation_id, tag, True, self.agent.name)
+            self._changed(changed, "Tags updated.")
+
+        self.app.push_screen(PromptScreen("Tags (space separated; remove one by deleting it)",
+                                          "vip refund", current), apply)
+
+    # ---- navigation ----------------------------------------------------------------------
+    def action_step(self, delta: int) -> None:
+        target = self.step(delta) if self.step else None
+        if target is None:
+            self.notify("No more conversations in this list.", severity="information")
+            return
+        self.show(target)
+
+    def action_scroll_thread(self, direction: int) -> None:
+        thread = self.query_one("#thread", ThreadView)
+        (thread.scroll_page_down if direction > 0 else thread.scroll_page_up)()
+
+    def action_history(self) -> None:
+        self.query_one(HistoryList).focus()
+
+    @on(OptionList.OptionSelected, "#history")
+    def open_peek(self, event: OptionList.OptionSelected) -> None:
+        """Show an earlier conversation beside the current one (Esc closes it)."""
+        other = int(event.option.id)
+        conversation = self.store.conversation(other)
+        if conversation is None:
+            return
+        title = self.query_one("#peek-title", Label)
+        title.update(Text(f"{conversation.channel} · {one_line(conversation.subject, 50)}"
+                          f" · {conversation.status}"))
+        title.display = True
+        peek = self.query_one("#peek", ThreadView)
+        peek.display = True
+        peek.show(self.store.messages(other), self.customer.name if self.customer else "")
+        peek.focus()
+
+    def close_peek(self) -> bool:
+        peek = self.query_one("#peek")
+        was_open = bool(peek.display)
+        peek.display = False
+        self.query_one("#peek-title").display = False
+        return was_open
+
+    def action_back(self) -> None:
+        """Esc: leave the composer, then close the side view, then back to the inbox."""
+        if self.focused is self.composer:
+            self.flush_draft()
+            self.query_one("#thread").focus()
+        elif self.close_peek() or self.focused is self.query_one(HistoryList):
+            self.query_one("#thread").focus()
+        else:
+            self.leave("back")
+            self.dismiss()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Letter keys type into the composer while it has focus."""
+        typing = self.focused is self.composer
+        return not typing or action in ("send", "external_editor", "back")

@@ -1,0 +1,46 @@
+"""The customer pane: who this is on every channel, and their other conversations."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+from agentdesk.domain import Customer, InboxRow
+from agentdesk.text import one_line
+from agentdesk.widgets.thread import local_time
+
+
+def render_customer(customer: Customer) -> Text:
+    text = Text(one_line(customer.name or customer.primary_address, 60), style="bold")
+    for identity in customer.identities:
+        text.append(f"\n{identity.channel:<6} ", style="cyan")
+        text.append(one_line(identity.address, 60))
+    text.append(f"\nfirst seen {local_time(customer.first_seen)}", style="dim")
+    text.append(f"\n{customer.conversation_count} conversation"
+                f"{'s' if customer.conversation_count != 1 else ''}", style="dim")
+    if customer.tags:
+        text.append("\n" + " ".join(f"#{one_line(t, 30)}" for t in customer.tags), style="blue")
+    return text
+
+
+class CustomerCard(Static):
+    def show(self, customer: Customer) -> None:
+        self.update(render_customer(customer))
+
+
+class HistoryList(OptionList):
+    """Earlier conversations on any channel, newest first; Enter opens one beside the thread."""
+
+    def show(self, rows: list[InboxRow]) -> None:
+        self.clear_options()
+        if not rows:
+            self.add_option(Option(Text("no other conversations", style="dim"), disabled=True))
+            return
+        for row in rows:
+            label = Text.assemble(
+                (local_time(row.last_message_at)[:10], "dim"), " ",
+                (f"{row.channel:<5}", "cyan"), " ",
+                (f"{row.status:<8}", "italic"), " ",
+                one_line(row.subject or row.preview, 60))
+            self.add_option(Option(label, id=str(row.id)))

@@ -1,0 +1,239 @@
+"""The inbox list: virtualised, so 100k conversations cost what one screenful costs.
+
+Rows come from a ``RowSource`` a page at a time (indexed SQL with LIMIT/OFFSET or
+a bounded id list for search results) and are drawn with the line API.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Protocol
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from agentdesk import clock
+from agentdesk.config import SlaTarget
+from agentdesk.domain import InboxFilter, InboxRow
+from agentdesk.store import Store
+from agentdesk.text import one_line
+
+PAGE = 100
+CACHED_PAGES = 8
+TAGS_WIDTH = 20
+
+
+class RowSource(Protocol):
+    def count(self) -> int: ...
+    def page(self, offset: int, limit: int) -> list[InboxRow]: ...
+
+
+class QuerySource:
+    """The inbox under a filter, paged by an indexed query."""
+
+    def __init__(self, store: Store, filters: InboxFilter) -> None:
+        self.store, self.filters = store, filters
+
+    def count(self) -> int:
+        return self.store.count_inbox(self.filters)
+
+    def page(self, offset: int, limit: int) -> list[InboxRow]:
+        return self.store.inbox_page(self.filters, offset, limit)
+
+
+class IdSource:
+    """A bounded list of conversation ids (search results), in order."""
+
+    def __init__(self, store: Store, ids: list[int]) -> None:
+        self.store, self.ids = store, ids
+
+    def count(self) -> int:
+        return len(self.ids)
+
+    def page(self, offset: int, limit: int) -> list[InboxRow]:
+        return self.store.rows_by_id(self.ids[offset: offset + limit])
+
+
+CHANNEL_LABELS = {"email": "✉ email", "chat": "◆ chat"}
+STATUS_STYLES = {"open": "bold", "pending": "italic", "snoozed": "dim", "resolved": "dim strike"}
+
+
+def waiting_style(seconds: float | None, sla: SlaTarget) -> str:
+    """Green under the warn target, yellow under the breach target, red beyond."""
+    if seconds is None:
+        return "dim"
+    if seconds < sla.warn:
+        return "green"
+    if seconds < sla.breach:
+        return "yellow"
+    return "bold red"
+
+
+class InboxList(ScrollView, can_focus=True):
+    """A keyboard-driven list of conversations drawn a line at a time."""
+
+    BINDINGS = [
+        Binding("j,down", "cursor(1)", "Next", show=False, id="inbox.next"),
+        Binding("k,up", "cursor(-1)", "Previous", show=False, id="inbox.previous"),
+        Binding("pagedown,ctrl+d", "page(1)", "Page down", show=False, id="inbox.page_down"),
+        Binding("pageup,ctrl+u", "page(-1)", "Page up", show=False, id="inbox.page_up"),
+        Binding("g,home", "jump(0)", "First", show=False, id="inbox.first"),
+        Binding("G,end", "jump(-1)", "Last", show=False, id="inbox.last"),
+        Binding("enter", "open", "Open", id="inbox.open"),
+    ]
+
+    DEFAULT_CSS = """
+    InboxList { height: 1fr; }
+    InboxList > .inbox-list--cursor { background: $accent 40%; }
+    InboxList:focus > .inbox-list--cursor { background: $accent; color: $text; }
+    """
+    COMPONENT_CLASSES = {"inbox-list--cursor"}
+
+    cursor: reactive[int] = reactive(0, always_update=True)
+
+    class Opened(Message):
+        """The agent pressed Enter on a row."""
+
+        def __init__(self, row: InboxRow) -> None:
+            super().__init__()
+            self.row = row
+
+    class Moved(Message):
+        def __init__(self, index: int, total: int) -> None:
+            super().__init__()
+            self.index, self.total = index, total
+
+    def __init__(self, source: RowSource, sla_for: Callable[[str], SlaTarget], **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.source = source
+        self.sla_for = sla_for
+        self.total = 0
+        self._pages: OrderedDict[int, list[InboxRow]] = OrderedDict()
+
+    # ---- data ---------------------------------------------------------------------------
+    def set_source(self, source: RowSource, keep_id: int | None = None) -> None:
+        """Show ``source``; keep the cursor on ``keep_id`` if it is on the first pages."""
+        self.source = source
+        self.reload(keep_id)
+
+    def reload(self, keep_id: int | None = None) -> None:
+        """Re-read the list (after a change); rows are fetched again as they are drawn."""
+        self._pages.clear()
+        self.total = self.source.count()
+        self.virtual_size = Size(self.size.width, self.total)
+        index = self.cursor
+        if keep_id is not None:
+            index = next((i for i in range(min(self.total, PAGE * 2))
+                          if (row := self.row_at(i)) and row.id == keep_id), index)
+        self.cursor = max(0, min(index, self.total - 1))
+        self.refresh()
+
+    def row_at(self, index: int) -> InboxRow | None:
+        if not 0 <= index < self.total:
+            return None
+        number, offset = divmod(index, PAGE)
+        page = self._pages.get(number)
+        if page is None:
+            page = self.source.page(number * PAGE, PAGE)
+            self._pages[number] = page
+            while len(self._pages) > CACHED_PAGES:
+                self._pages.popitem(last=False)
+        else:
+            self._pages.move_to_end(number)
+        return page[offset] if offset < len(page) else None
+
+    @property
+    def current(self) -> InboxRow | None:
+        return self.row_at(self.cursor)
+
+    # ---- cursor -------------------------------------------------------------------------
+    def watch_cursor(self, old: int, new: int) -> None:
+        if old != new:
+            self.refresh_lines(old - self.scroll_offset.y)
+        self.refresh_lines(new - self.scroll_offset.y)
+        self.scroll_to(y=self._scroll_target(new), animate=False)
+        self.post_message(self.Moved(new, self.total))
+
+    def _scroll_target(self, index: int) -> float:
+        top, height = self.scroll_offset.y, max(1, self.scrollable_content_region.height)
+        if index < top:
+            return index
+        if index >= top + height:
+            return index - height + 1
+        return top
+
+    def move(self, delta: int) -> InboxRow | None:
+        """Move the cursor by ``delta`` rows (clamped); returns the new row."""
+        if self.total:
+            self.cursor = max(0, min(self.cursor + delta, self.total - 1))
+        return self.current
+
+    def action_cursor(self, delta: int) -> None:
+        self.move(delta)
+
+    def action_page(self, direction: int) -> None:
+        self.move(direction * max(1, self.scrollable_content_region.height - 1))
+
+    def action_jump(self, index: int) -> None:
+        if self.total:
+            self.cursor = index if index >= 0 else self.total - 1
+
+    def action_open(self) -> None:
+        if (row := self.current) is not None:
+            self.post_message(self.Opened(row))
+
+    def on_click(self, event) -> None:
+        index = self.scroll_offset.y + event.y
+        if 0 <= index < self.total:
+            self.cursor = index
+            if event.chain >= 2:
+                self.action_open()
+
+    def on_resize(self) -> None:
+        self.virtual_size = Size(self.size.width, self.total)
+
+    # ---- drawing ------------------------------------------------------------------------
+    def render_line(self, y: int) -> Strip:
+        index = self.scroll_offset.y + y
+        width = self.scrollable_content_region.width
+        row = self.row_at(index)
+        if row is None:
+            return Strip.blank(width, self.rich_style)
+        text = self.format_row(row, width)
+        if index == self.cursor:
+            text.stylize(self.get_component_rich_style("inbox-list--cursor"))
+        segments = list(text.render(self.app.console))
+        return Strip(segments).crop_extend(0, width, self.rich_style).simplify()
+
+    @staticmethod
+    def subject_width(width: int) -> int:
+        """Room left for the subject once the fixed columns are laid out."""
+        return max(10, width - (7 + 9 + 22 + 10 + 12 + TAGS_WIDTH))
+
+    def format_row(self, row: InboxRow, width: int) -> Text:
+        """One row as plain Text: customer text is never parsed as markup."""
+        waited = clock.since(row.waiting_since)
+        waiting = clock.humanize_duration(waited) if waited is not None else "—"
+        subject_width = self.subject_width(width)
+        text = Text(no_wrap=True, overflow="ellipsis", end="")
+        text.append(f"{waiting:>6} ", style=waiting_style(waited, self.sla_for(row.channel)))
+        text.append(f"{CHANNEL_LABELS.get(row.channel, one_line(row.channel, 8)):<9}", "cyan")
+        text.append(f"{one_line(row.customer_name or row.customer_address, 20):<21} ", "bold")
+        text.append(f"{one_line(row.subject or row.preview, subject_width - 1):<{subject_width}}")
+        text.append(f"{row.status:<9} ", STATUS_STYLES.get(row.status, ""))
+        assignee = one_line(row.assignee or "unassigned", 11)
+        text.append(f"{assignee:<12}", "dim" if row.assignee is None else "magenta")
+        text.append(one_line(" ".join(f"#{t}" for t in row.tags), TAGS_WIDTH), "blue")
+        return text
+
+    def header(self, width: int) -> Text:
+        """Column titles aligned with ``format_row``."""
+        return Text(
+            f"{'wait':>6} {'channel':<9}{'customer':<21} {'subject':<{self.subject_width(width)}}"
+            f"{'status':<9} {'assignee':<12}{'tags'}", style="bold", no_wrap=True)

@@ -1,0 +1,52 @@
+"""Shared fixtures: a fixed clock and time zone, and a small desk in a real SQLite file.
+
+Feature-specific fixtures (mail servers, Synapse, the OpenAI-compatible server) live in
+their own modules and are imported by the tests that need them.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from agentdesk import clock
+from agentdesk.config import Config
+from agentdesk.store import Store
+from desk_data import NOW, build_desk
+
+os.environ["TZ"] = "UTC"
+time.tzset()
+
+
+@pytest.fixture
+def frozen_clock():
+    clock.set_now(NOW)
+    yield NOW
+    clock.set_now(None)
+
+
+@pytest.fixture
+def desk(tmp_path, frozen_clock):
+    """A small desk database; yields ``(path, ids)``."""
+    path = tmp_path / "desk.db"
+    with Store(path) as store:
+        ids = build_desk(store)
+    return path, ids
+
+
+@pytest.fixture
+def alice() -> Config:
+    return Config(agent_name="alice", agent_display_name="Alice Martin",
+                  agent_email="alice@desk.example")
+
+
+def screen_lines(app) -> list[str]:
+    """What the terminal shows now, as plain lines."""
+    return ["".join(segment.text for segment in strip)
+            for strip in app.screen._compositor.render_strips()]
+
+
+def screen_text(app) -> str:
+    return "\n".join(screen_lines(app))
