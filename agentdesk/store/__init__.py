@@ -8,12 +8,13 @@ from agentdesk.store.db import Locked, StoreError, open_database
 from agentdesk.store.kb import KbMixin
 from agentdesk.store.reads import SEARCH_LIMIT, ReadsMixin
 from agentdesk.store.schema import SCHEMA_VERSION
+from agentdesk.store.transfer import TransferMixin
 from agentdesk.store.writes import WritesMixin
 
 __all__ = ["SCHEMA_VERSION", "SEARCH_LIMIT", "Store", "StoreError"]
 
 
-class Store(WritesMixin, ReadsMixin, KbMixin):
+class Store(WritesMixin, ReadsMixin, KbMixin, TransferMixin):
     """A desk database. Safe to share between the UI thread and workers."""
 
     def __init__(self, path: Path | str) -> None:
