@@ -10,11 +10,11 @@ import os
 import time
 
 import pytest
+from desk_data import NOW, build_desk
 
 from agentdesk import clock
 from agentdesk.config import Config
 from agentdesk.store import Store
-from desk_data import NOW, build_desk
 
 os.environ["TZ"] = "UTC"
 time.tzset()

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from conftest import screen_text
+
 from agentdesk.app import make_app
 from agentdesk.connectors.demo import DemoConnector
 from agentdesk.screens.conversation import ConversationScreen
 from agentdesk.widgets.inbox_list import InboxList
-from conftest import screen_text
 
 
 def app_for(desk, alice):

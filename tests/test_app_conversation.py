@@ -1,0 +1,182 @@
+"""Pilot tests: acting on a conversation from the keyboard; each action's events asserted."""
+
+from __future__ import annotations
+
+from conftest import screen_text
+
+from agentdesk.app import make_app
+from agentdesk.connectors.demo import DemoConnector
+from agentdesk.screens.conversation import ConversationScreen
+from agentdesk.store import Store
+
+
+def kinds(path, conversation_id) -> list[tuple]:
+    with Store(path) as store:
+        return [(e["kind"], e["agent"], e["payload"]) for e in store.events(conversation_id)]
+
+
+async def open_first(pilot, app):
+    """Open the oldest-waiting conversation (Ann's refund mail)."""
+    await pilot.pause()
+    await pilot.press("enter")
+    await pilot.pause()
+    assert isinstance(app.screen, ConversationScreen)
+    return app.screen
+
+
+async def test_conversation_shows_thread_customer_and_cross_channel_history(desk, alice):
+    path, ids = desk
+    app = make_app(alice, path, [DemoConnector()])
+    async with app.run_test(size=(160, 40)) as pilot:
+        await open_first(pilot, app)
+        text = screen_text(app)
+        assert "still have no refund" in text
+        assert "ann@example.com" in text and "@ann:example.org" in text  # both identities
+        assert "3 conversations" in text
+        assert "Delivery address" in text  # history: an earlier email conversation
+        await pilot.press("h", "down", "down", "enter")  # the older one, beside the thread
+        await pilot.pause()
+        text = screen_text(app)
+        assert "Please change my delivery address." in text
+        assert "still have no refund" in text  # the current thread is still there
+        await pilot.press("escape")
+        await pilot.pause()
+        assert "Please change my delivery address." not in screen_text(app)
+
+
+async def test_reply_is_delivered_through_the_demo_channel_and_recorded(desk, alice):
+    path, ids = desk
+    demo = DemoConnector()
+    app = make_app(alice, path, [demo])
+    async with app.run_test(size=(160, 40)) as pilot:
+        await open_first(pilot, app)
+        await pilot.press("r", *"We are on it, Ann.", "ctrl+s")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert "We are on it, Ann." in screen_text(app)
+    assert [r.text for r in demo.sent] == ["We are on it, Ann."]
+    assert demo.sent[0].to_address == "ann@example.com"
+    events = kinds(path, ids["refund"])
+    assert events[-1][:2] == ("reply", "alice")
+    with Store(path) as store:
+        assert store.conversation(ids["refund"]).waiting_since is None
+        assert store.draft(ids["refund"]) == ""
+
+
+async def test_note_resolve_reopen_pending_and_their_events(desk, alice):
+    path, ids = desk
+    app = make_app(alice, path, [DemoConnector()])
+    async with app.run_test(size=(160, 40)) as pilot:
+        await open_first(pilot, app)
+        await pilot.press("n", *"Customer is a VIP", "ctrl+s")
+        await pilot.pause()
+        assert "internal note" in screen_text(app)
+        await pilot.press("x")
+        await pilot.pause()
+        assert "resolved" in screen_text(app)
+        await pilot.press("o", "p")
+        await pilot.pause()
+    events = [e for e in kinds(path, ids["refund"]) if e[0] in ("note", "status")]
+    assert events == [
+        ("note", "alice", {}),
+        ("status", "alice", {"from": "open", "to": "resolved"}),
+        ("status", "alice", {"from": "resolved", "to": "open"}),
+        ("status", "alice", {"from": "open", "to": "pending"}),
+    ]
+
+
+async def test_snooze_options_and_assign(desk, alice):
+    path, ids = desk
+    app = make_app(alice, path, [DemoConnector()])
+    async with app.run_test(size=(160, 40)) as pilot:
+        await open_first(pilot, app)
+        await pilot.press("z")
+        await pilot.pause()
+        await pilot.press("enter")  # for 1 hour
+        await pilot.pause()
+        assert "snoozed until" in screen_text(app)
+        await pilot.press("z", "down", "down", "enter")  # until the customer replies
+        await pilot.pause()
+        assert "until the customer replies" in screen_text(app)
+        await pilot.press("m")
+        await pilot.pause()
+        await pilot.press("A")
+        await pilot.pause()
+        await pilot.press("down", "enter")  # second agent in the list: bob
+        await pilot.pause()
+        assert "bob" in screen_text(app)
+    events = kinds(path, ids["refund"])
+    snoozes = [e[2] for e in events if e[0] == "status"]
+    assert snoozes[0]["to"] == "snoozed" and snoozes[0]["until"] == "2026-01-07T13:00:00Z"
+    assert snoozes[1] == {"from": "snoozed", "to": "snoozed", "until": None, "until_reply": True}
+    assigns = [(e[0], e[1], e[2]["from"]) for e in events if e[0] == "assigned"]
+    assert assigns == [("assigned", "alice", None), ("assigned", "bob", "alice")]
+
+
+async def test_canned_reply_fills_variables_and_tags_are_edited(desk, alice):
+    path, ids = desk
+    app = make_app(alice, path, [DemoConnector()])
+    async with app.run_test(size=(160, 40)) as pilot:
+        screen = await open_first(pilot, app)
+        await pilot.press("c")
+        await pilot.pause()
+        await pilot.press("enter")  # "greeting"
+        await pilot.pause()
+        assert screen.composer.text.startswith("Hi Ann,")
+        assert screen.composer.text.endswith("Alice Martin")
+        await pilot.press("escape", "t")
+        await pilot.pause()
+        await pilot.press(*"refund vip", "enter")
+        await pilot.pause()
+        assert "#refund #vip" in screen_text(app)
+    tags = [(e[0], e[2]["tag"]) for e in kinds(path, ids["refund"]) if "tag" in e[0]]
+    assert tags == [("tagged", "refund"), ("tagged", "vip")]
+
+
+async def test_draft_survives_quitting_and_reopening(desk, alice):
+    path, ids = desk
+    app = make_app(alice, path, [DemoConnector()])
+    async with app.run_test(size=(160, 40)) as pilot:
+        await open_first(pilot, app)
+        await pilot.press("r", *"Half-written answer")
+        await pilot.pause(0.6)  # the debounced save fires
+    with Store(path) as store:
+        assert store.draft(ids["refund"]) == "Half-written answer"
+    app = make_app(alice, path, [DemoConnector()])
+    async with app.run_test(size=(160, 40)) as pilot:
+        screen = await open_first(pilot, app)
+        assert screen.composer.text == "Half-written answer"
+
+
+async def test_next_previous_and_viewed_events(desk, alice):
+    path, ids = desk
+    app = make_app(alice, path, [DemoConnector()])
+    async with app.run_test(size=(160, 40)) as pilot:
+        screen = await open_first(pilot, app)
+        await pilot.press("j")
+        await pilot.pause()
+        assert screen.conversation_id == ids["html"]
+        assert "INV-77" in screen_text(app) and "invoice-77.pdf" in screen_text(app)
+        await pilot.press("k")
+        assert screen.conversation_id == ids["refund"]
+        await pilot.press("escape")
+        await pilot.pause()
+    views = [(e[2]["focus"], e[2].get("reason")) for e in kinds(path, ids["refund"])
+             if e[0] == "viewed"]
+    assert views == [(True, None), (False, "switch"), (True, None), (False, "back")]
+
+
+async def test_every_binding_is_in_the_command_palette(desk, alice):
+    path, _ = desk
+    app = make_app(alice, path, [DemoConnector()])
+    async with app.run_test(size=(160, 40)) as pilot:
+        screen = await open_first(pilot, app)
+        names = {c.title for c in app.get_system_commands(screen)}
+        for binding in ConversationScreen.BINDINGS:
+            if binding.show:
+                assert binding.description in names
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"Resolve", "enter")
+        await pilot.pause()
+        assert app.store.conversation(screen.conversation_id).status == "resolved"
