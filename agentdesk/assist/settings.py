@@ -76,7 +76,7 @@ class AssistSettings:
     """Everything the assist layer needs from the config."""
 
     llm: LLMSettings = field(default_factory=LLMSettings)
-    redact_pii: bool = True
+    mask_personal_data: str = "remote"  # remote | always | never
     kb_dir: Path | None = None
     suggestions: int = 3
     agent_name: str = "me"
@@ -84,8 +84,10 @@ class AssistSettings:
 
     @property
     def masks_pii(self) -> bool:
-        """PII is masked when enabled and the endpoint is not on this machine."""
-        return self.redact_pii and self.llm.enabled and not self.llm.is_loopback
+        """Personal data is masked for remote endpoints ("remote"), always, or never."""
+        if self.mask_personal_data == "always":
+            return True
+        return self.mask_personal_data == "remote" and not self.llm.is_loopback
 
 
 def llm_settings(table: Table) -> LLMSettings:
@@ -119,14 +121,15 @@ def assist_settings(config: Config) -> AssistSettings:
     """Validate ``[llm]``, ``[privacy]`` and ``[kb]``; errors name the file and key."""
     llm = llm_settings(config.table("llm"))
     privacy = config.table("privacy")
-    privacy.reject_unknown({"redact_pii"})
+    privacy.reject_unknown({"mask_personal_data"})
     kb = config.table("kb")
     kb.reject_unknown({"dir", "suggestions"})
     kb_dir = kb.get("dir", str)
     count = kb.get("suggestions", int, 3)
     if not 1 <= count <= 9:
         raise kb.error("suggestions", f"must be between 1 and 9, got {count}")
-    return AssistSettings(llm=llm, redact_pii=privacy.get("redact_pii", bool, True),
+    mask = privacy.choice("mask_personal_data", ("remote", "always", "never"), "remote")
+    return AssistSettings(llm=llm, mask_personal_data=mask,
                           kb_dir=Path(kb_dir).expanduser() if kb_dir else None,
                           suggestions=count, agent_name=config.agent_name,
                           agent_display_name=config.agent_display_name)
