@@ -1,0 +1,172 @@
+"""Store unit tests: threading, reopening, idempotence, the event log, search, migrations."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+
+import pytest
+
+from agentdesk.domain import InboxFilter, Inbound, SearchQuery
+from agentdesk.store import SCHEMA_VERSION, Store, StoreError
+from agentdesk.store.db import apply_migrations, connect
+
+
+def mail(**fields) -> Inbound:
+    base = dict(channel="email", address="ann@example.com", name="Ann Lee", text="hi",
+                at="2026-01-05T09:00:00Z", subject="Refund")
+    return Inbound(**{**base, **fields})
+
+
+@pytest.fixture
+def store(tmp_path):
+    with Store(tmp_path / "t.db") as store:
+        yield store
+
+
+def test_database_is_wal_with_foreign_keys_and_current_version(store):
+    conn = store.db.conn
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 5000
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+def test_reply_threads_by_in_reply_to_and_references(store):
+    first, _ = store.record_inbound(mail(message_id_header="<a@x>"))
+    second, _ = store.record_inbound(mail(text="again", at="2026-01-05T10:00:00Z",
+                                          in_reply_to="<a@x>", message_id_header="<b@x>"))
+    third, _ = store.record_inbound(mail(text="more", at="2026-01-05T11:00:00Z",
+                                         references=("<zzz@elsewhere>", "<b@x>")))
+    unrelated, _ = store.record_inbound(mail(text="new topic", at="2026-01-05T12:00:00Z",
+                                             subject="Other"))
+    assert first == second == third
+    assert unrelated != first
+
+
+def test_customer_writing_to_resolved_conversation_reopens_it(store):
+    conversation, _ = store.record_inbound(mail(message_id_header="<a@x>"))
+    store.add_reply(conversation, "alice", "done", at="2026-01-05T09:30:00Z")
+    store.set_status(conversation, "resolved", "alice", at="2026-01-05T09:31:00Z")
+    store.record_inbound(mail(text="not fixed", at="2026-01-06T09:00:00Z", in_reply_to="<a@x>"))
+    kinds = [(e["kind"], e["payload"].get("to")) for e in store.events(conversation)]
+    assert kinds == [("created", None), ("inbound", None), ("reply", None),
+                     ("status", "resolved"), ("inbound", None), ("status", "open")]
+    assert store.conversation(conversation).waiting_since == "2026-01-06T09:00:00Z"
+
+
+def test_auto_reply_neither_reopens_nor_starts_a_wait(store):
+    conversation, _ = store.record_inbound(mail(message_id_header="<a@x>"))
+    store.add_reply(conversation, "alice", "done", at="2026-01-05T09:30:00Z")
+    store.set_status(conversation, "resolved", "alice", at="2026-01-05T09:31:00Z")
+    store.record_inbound(mail(text="Out of office", at="2026-01-05T09:32:00Z",
+                              in_reply_to="<a@x>", auto=True))
+    assert store.conversation(conversation).status == "resolved"
+    assert store.conversation(conversation).waiting_since is None
+    assert store.events(conversation)[-1]["payload"] == {"auto": True}
+
+
+def test_redelivered_message_is_stored_once(store):
+    assert store.record_inbound(mail(ext_id="imap:1")) is not None
+    assert store.record_inbound(mail(ext_id="imap:1")) is None
+    assert len(store.messages(1)) == 1
+    assert [e["kind"] for e in store.events()] == ["created", "inbound"]
+
+
+def test_events_are_append_only(store):
+    store.record_inbound(mail())
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        store.db.conn.execute("UPDATE events SET agent = 'x'")
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        store.db.conn.execute("DELETE FROM events")
+
+
+def test_snooze_wakes_when_due_and_on_customer_reply(store):
+    conversation, _ = store.record_inbound(mail(message_id_header="<a@x>"))
+    store.set_status(conversation, "snoozed", "alice", until="2026-01-05T10:00:00Z")
+    assert store.wake_snoozed("2026-01-05T09:59:59Z") == []
+    assert store.wake_snoozed("2026-01-05T10:00:00Z") == [conversation]
+    store.set_status(conversation, "snoozed", "alice", until_reply=True)
+    store.record_inbound(mail(text="hello?", at="2026-01-05T11:00:00Z", in_reply_to="<a@x>"))
+    assert store.conversation(conversation).status == "open"
+
+
+def test_queued_reply_counts_only_once_sent(store):
+    conversation, _ = store.record_inbound(mail())
+    message = store.add_reply(conversation, "alice", "hi", delivery="queued", ai_assisted=True)
+    assert [e["kind"] for e in store.events()] == ["created", "inbound"]
+    assert store.undelivered() == [message]
+    assert store.mark_reply_sent(message, at="2026-01-05T09:10:00Z")
+    assert not store.mark_reply_sent(message)  # a second acceptance adds nothing
+    reply = store.events()[-1]
+    assert (reply["kind"], reply["payload"]) == ("reply", {"ai_assisted": True})
+    assert store.undelivered() == []
+
+
+def test_identity_link_merges_customers_across_channels(store):
+    store.record_inbound(mail())
+    store.record_inbound(Inbound(channel="chat", address="@ann:example.org", text="hey",
+                                 at="2026-01-04T09:00:00Z", thread_key="room"))
+    assert len({store.conversation(i).customer_id for i in (1, 2)}) == 2
+    customer = store.link_identity("ann@example.com", "chat", "@ann:example.org")
+    assert {store.conversation(i).customer_id for i in (1, 2)} == {customer}
+    profile = store.customer(customer)
+    assert profile.first_seen == "2026-01-04T09:00:00Z"
+    assert profile.conversation_count == 2
+    assert [i.channel for i in profile.identities] == ["email", "chat"]
+
+
+def test_search_terms_and_fts_syntax_in_user_text(store):
+    store.record_inbound(mail(text="My parcel is late"))
+    store.record_inbound(mail(address="bo@example.com", name="Bo", text="Password reset",
+                              subject="Login"))
+    assert store.search(SearchQuery.parse("parcel"))[0] == [1]
+    assert store.search(SearchQuery.parse("pass"))[0] == [2]  # prefix while typing
+    assert store.search(SearchQuery.parse('from:bo "password reset"'))[0] == [2]
+    assert store.search(SearchQuery.parse('NEAR( "AND OR * parcel'))[0] == []  # no syntax error
+    assert store.search(SearchQuery.parse("status:open channel:email"))[0] == [2, 1]
+
+
+def test_inbox_paging_is_stable_and_ordered(store):
+    for n in range(250):
+        store.record_inbound(mail(address=f"c{n}@example.com", at=f"2026-01-05T{n // 60:02d}:"
+                                  f"{n % 60:02d}:00Z", subject=f"n{n}"))
+    filters = InboxFilter()
+    assert store.count_inbox(filters) == 250
+    first = store.inbox_page(filters, 0, 100) + store.inbox_page(filters, 100, 100)
+    assert [r.subject for r in first[:3]] == ["n0", "n1", "n2"]
+    assert len({r.id for r in first}) == 200
+
+
+def test_older_database_is_backed_up_then_migrated(tmp_path):
+    path = tmp_path / "old.db"
+    conn = connect(path)
+    apply_migrations(conn, target=1)
+    conn.execute("INSERT INTO agents (name, display_name) VALUES ('alice', 'Alice')")
+    conn.close()
+    with Store(path) as store:
+        assert store.agents()[0].name == "alice"
+        assert store.db.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    backup = tmp_path / "old.db.v1.bak"
+    probe = sqlite3.connect(backup)
+    assert probe.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert probe.execute("SELECT name FROM agents").fetchall() == [("alice",)]
+
+
+def test_newer_database_is_refused_and_untouched(tmp_path):
+    path = tmp_path / "new.db"
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA user_version = 999")
+    conn.close()
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    with pytest.raises(StoreError, match="newer"):
+        Store(path)
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+    assert not list(tmp_path.glob("*.bak"))
+
+
+def test_not_a_database_is_a_clear_error(tmp_path):
+    path = tmp_path / "junk.db"
+    path.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StoreError, match="not an agentdesk database"):
+        Store(path)
