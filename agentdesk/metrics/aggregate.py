@@ -1,0 +1,143 @@
+"""Figures from facts: median / p90 / mean with counts, rates, per agent or per channel."""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from agentdesk.metrics.facts import (
+    BUSINESS_DURATIONS,
+    DURATIONS,
+    HANDLE,
+    RATES,
+    REPLIES,
+    RESOLUTION,
+    Fact,
+)
+
+TEAM = "(team)"
+# Facts that make an agent count a conversation as handled in the period.
+HANDLED = (REPLIES, RESOLUTION, HANDLE)
+
+
+@dataclass(frozen=True)
+class Duration:
+    """Median and 90th percentile (nearest rank) of ``count`` durations, in seconds."""
+
+    count: int
+    median: float | None
+    p90: float | None
+    mean: float | None
+    waiting: int = 0
+
+
+@dataclass(frozen=True)
+class Rate:
+    """``hits`` of ``count`` as a percentage; ``provisional`` counts outcomes not final yet."""
+
+    count: int
+    hits: int
+    provisional: int = 0
+
+    @property
+    def percent(self) -> float | None:
+        return round(100.0 * self.hits / self.count, 1) if self.count else None
+
+
+@dataclass
+class StatsRow:
+    """One line of the stats table: an agent (or the team), optionally one channel."""
+
+    agent: str
+    channel: str | None
+    conversations: int
+    replies: int
+    figures: dict[str, Duration | Rate]
+    facts: list[Fact] = field(default_factory=list, repr=False)
+
+    def facts_for(self, metric: str) -> list[Fact]:
+        """The facts behind one figure (``conversations`` gives the handled ones)."""
+        if metric == "conversations":
+            return [f for f in self.facts if f.metric in HANDLED]
+        return [f for f in self.facts if f.metric == metric]
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """Nearest-rank percentile of sorted ``values`` (p90 of 10 values is the 9th)."""
+    return values[max(0, math.ceil(fraction * len(values)) - 1)]
+
+
+def duration(facts: Iterable[Fact], measure: Callable[[Fact], float]) -> Duration:
+    values, waiting = [], 0
+    for fact in facts:
+        if fact.value is None:
+            waiting += 1
+        else:
+            values.append(measure(fact))
+    if not values:
+        return Duration(0, None, None, None, waiting)
+    values.sort()
+    return Duration(len(values), float(statistics.median(values)), float(percentile(values, 0.9)),
+                    round(statistics.fmean(values), 1), waiting)
+
+
+def rate(facts: Iterable[Fact]) -> Rate:
+    count = hits = provisional = 0
+    for fact in facts:
+        count += 1
+        hits += bool(fact.value)
+        provisional += fact.state == "provisional"
+    return Rate(count, hits, provisional)
+
+
+def summarize_one(agent: str, channel: str | None, facts: list[Fact],
+                  business: Callable[[float, float], float] | None = None) -> StatsRow:
+    """All figures over ``facts``; with ``business`` durations are in business seconds."""
+    by_metric: dict[str, list[Fact]] = {}
+    for fact in facts:
+        by_metric.setdefault(fact.metric, []).append(fact)
+    figures: dict[str, Duration | Rate] = {}
+    for metric in DURATIONS:
+        if business and metric in BUSINESS_DURATIONS:
+            def measure(fact: Fact) -> float:
+                return business(fact.start, fact.end)
+        else:
+            def measure(fact: Fact) -> float:
+                return fact.value
+        figures[metric] = duration(by_metric.get(metric, ()), measure)
+    for metric in RATES:
+        figures[metric] = rate(by_metric.get(metric, ()))
+    handled = {(f.source, f.conversation_id) for f in facts if f.metric in HANDLED}
+    replies = int(sum(f.value for f in by_metric.get(REPLIES, ())))
+    return StatsRow(agent, channel, len(handled), replies, figures, facts)
+
+
+def summarize(facts: list[Fact], *, agent: str | None = None, by_channel: bool = False,
+              business: Callable[[float, float], float] | None = None) -> list[StatsRow]:
+    """Rows per agent plus a team row; or, ``by_channel``, one row per channel.
+
+    With ``agent`` only that agent's facts count (and there is no team row unless
+    ``by_channel``, where each channel row is that agent's). Team-only facts (waiting,
+    answered rate, system resolves) count in team rows.
+    """
+    if agent is not None:
+        facts = [f for f in facts if f.agent == agent]
+    if by_channel:
+        channels: dict[str, list[Fact]] = {}
+        for fact in facts:
+            channels.setdefault(fact.channel, []).append(fact)
+        return [summarize_one(agent or TEAM, name, channels[name], business)
+                for name in sorted(channels)]
+    agents: dict[str, list[Fact]] = {}
+    for fact in facts:
+        if fact.agent is not None:
+            agents.setdefault(fact.agent, []).append(fact)
+    rows = [summarize_one(name, None, agents[name], business) for name in sorted(agents)]
+    if agent is None:
+        rows.append(summarize_one(TEAM, None, facts, business))
+    elif not rows:
+        rows.append(summarize_one(agent, None, [], business))
+    return rows
+

@@ -1,0 +1,137 @@
+"""Facts: one figure's worth of evidence each (a wait, a resolve, a rating …).
+
+The store hands over rows cut from the event log; this module applies the definitions
+of docs/metrics.md to them (which wait is a first response, whether an FCR holds, who is
+credited). Aggregation (medians, rates, per agent / channel) is in ``aggregate``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from agentdesk.metrics.period import Period
+from agentdesk.metrics.settings import MetricsSettings
+
+FRT = "first_response_time"
+REPLY_TIME = "reply_time"
+RESOLUTION = "resolution_time"
+FULL_RESOLUTION = "full_resolution_time"
+FCR = "fcr"
+ONE_TOUCH = "one_touch_rate"
+REOPEN = "reopen_rate"
+HANDLE = "handle_time"
+ANSWERED = "answered_rate"
+CSAT = "csat"
+REPLIES = "replies"
+
+# Durations whose business-time variant is meaningful (handle time is calendar only).
+BUSINESS_DURATIONS = (FRT, REPLY_TIME, RESOLUTION, FULL_RESOLUTION)
+DURATIONS = (*BUSINESS_DURATIONS, HANDLE)
+RATES = (FCR, ONE_TOUCH, REOPEN, ANSWERED, CSAT)
+METRICS = (*DURATIONS, *RATES, REPLIES)
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    """One contribution to one metric.
+
+    ``value`` is seconds for durations, 1/0 for rates, a count for ``replies``, None for
+    a wait with no reply yet. ``start``/``end`` are the epoch seconds of the two events the
+    figure is measured between (``what`` names them); ``end`` also places the fact in the
+    period unless the fact is a waiting one. ``agent`` is None for team-only facts.
+    """
+
+    metric: str
+    agent: str | None
+    channel: str
+    uid: str
+    conversation_id: int
+    start: int | None
+    end: int | None
+    value: float | None
+    what: str
+    state: str = ""
+    source: int = 0
+
+
+def build_facts(store, period: Period, settings: MetricsSettings, now: float,
+                source: int = 0) -> list[Fact]:
+    """Every fact placed in ``period`` from one desk database."""
+    since, until = period.since_iso, period.until_iso
+    facts: list[Fact] = []
+    add = facts.append
+    last_resolve: dict[int, object] = {}
+    for row in store.metric_waits_and_resolves(since, until):
+        if row["row"] == "wait":
+            metric = FRT if row["grp"] == 0 else REPLY_TIME
+            if row["end"] is None:
+                add(Fact(metric, None, row["channel"], row["uid"], row["cid"], row["start"],
+                         None, None, "inbound -> (no reply yet)", "waiting", source))
+            else:
+                add(Fact(metric, row["agent"], row["channel"], row["uid"], row["cid"],
+                         row["start"], row["end"], row["end"] - row["start"],
+                         "inbound -> reply", "", source))
+            continue
+        add(Fact(RESOLUTION, row["agent"], row["channel"], row["uid"], row["cid"],
+                 row["start"], row["end"], row["end"] - row["start"],
+                 "cycle start -> resolved" if row["cycle"] else "created -> resolved",
+                 f"cycle {row['cycle'] + 1}", source))
+        previous = last_resolve.get(row["cid"])
+        if previous is None or row["end"] > previous["end"]:
+            last_resolve[row["cid"]] = row
+        if row["cycle"] == 0 and row["first_reply"] is not None:
+            add(_fcr(row, settings, now, source))
+    for row in last_resolve.values():
+        agent, channel, uid, cid = row["agent"], row["channel"], row["uid"], row["cid"]
+        add(Fact(FULL_RESOLUTION, agent, channel, uid, cid, row["created"], row["end"],
+                 row["end"] - row["created"], "created -> last resolved", "", source))
+        add(Fact(ONE_TOUCH, agent, channel, uid, cid, row["created"], row["end"],
+                 float(row["replies"] == 1), "created -> resolved",
+                 f"{row['replies']} replies", source))
+        reopened = row["last_cycle"] > 0
+        add(Fact(REOPEN, agent, channel, uid, cid, row["created"], row["end"],
+                 float(reopened), "created -> resolved",
+                 f"reopened {row['last_cycle']}x" if reopened else "not reopened", source))
+    for row in store.metric_replies(since, until):
+        add(Fact(REPLIES, row["agent"], row["channel"], row["uid"], row["cid"], row["first"],
+                 row["last"], float(row["n"]), "first -> last reply in period", "", source))
+    for row in store.metric_created(since, until):
+        answered = row["reply_at"] is not None
+        add(Fact(ANSWERED, None, row["channel"], row["uid"], row["cid"], row["at"],
+                 row["reply_at"], float(answered),
+                 "created -> first reply" if answered else "created (no reply)",
+                 f"answered by {row['agent']}" if answered else "unanswered", source))
+    for row in store.metric_csat(since, until):
+        rating = int(row["rating"])
+        add(Fact(CSAT, row["agent"], row["channel"], row["uid"], row["cid"],
+                 row["resolved_at"], row["at"], float(rating >= 4), "resolved -> rating",
+                 f"rating {rating}", source))
+    for row in store.metric_handle(since, until, settings.idle_cutoff_seconds):
+        add(Fact(HANDLE, row["agent"], row["channel"], row["uid"], row["cid"], row["first"],
+                 row["last"], float(row["seconds"]), "focus intervals",
+                 f"{row['intervals']} intervals", source))
+    return facts
+
+
+def _fcr(row, settings: MetricsSettings, now: float, source: int) -> Fact:
+    """First contact resolution of a conversation whose first cycle resolved in the period."""
+    resolved, window = row["end"], settings.fcr_window_seconds
+    reasons = []
+    if row["replies"] != 1:
+        reasons.append(f"{row['replies']} replies")
+    if row["late_inbound"] is not None:
+        reasons.append("customer wrote again before the resolve")
+    if row["reopen"] is not None and row["reopen"] - resolved <= window:
+        reasons.append("reopened within the window")
+    if (settings.fcr_cross_channel and row["next_contact"] is not None
+            and row["next_contact"] - resolved <= window):
+        reasons.append("customer opened another conversation within the window")
+    if reasons:
+        state = "failure: " + ", ".join(reasons)
+    elif now < resolved + window:
+        state = "provisional"
+    else:
+        state = "success"
+    return Fact(FCR, row["first_agent"], row["channel"], row["uid"], row["cid"],
+                row["first_reply"], resolved, float(not reasons), "first reply -> resolved",
+                state, source)

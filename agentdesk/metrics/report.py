@@ -1,0 +1,133 @@
+"""The stats table as text, CSV or JSON (the CLI) and as cells (the stats screen)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from agentdesk.clock import humanize_duration
+from agentdesk.metrics.aggregate import Duration, Rate, StatsRow, summarize_one
+from agentdesk.metrics.facts import (
+    ANSWERED,
+    CSAT,
+    DURATIONS,
+    FCR,
+    FRT,
+    FULL_RESOLUTION,
+    HANDLE,
+    ONE_TOUCH,
+    RATES,
+    REOPEN,
+    REPLY_TIME,
+    RESOLUTION,
+)
+from agentdesk.metrics.period import Period
+
+# What a rate's ``hits`` are called in CSV / JSON.
+HITS = {FCR: "success", ONE_TOUCH: "one_touch", REOPEN: "reopened", ANSWERED: "answered",
+        CSAT: "positive"}
+
+# (header, metric key behind the cell) in table order; the key opens the drill-down.
+COLUMNS: list[tuple[str, str]] = [
+    ("Agent", "agent"), ("Conv", "conversations"), ("Replies", "replies"),
+    ("FRT med/p90 (n)", FRT), ("Reply med/p90 (n)", REPLY_TIME),
+    ("Resolution med/p90 (n)", RESOLUTION), ("Full res. med (n)", FULL_RESOLUTION),
+    ("FCR % (n, prov.)", FCR), ("1-touch %", ONE_TOUCH), ("Reopen %", REOPEN),
+    ("Handle med (n)", HANDLE), ("Answered %", ANSWERED), ("CSAT % (n)", CSAT),
+]
+
+
+def duration_text(seconds: float | None) -> str:
+    return "-" if seconds is None else humanize_duration(seconds)
+
+
+def cell(row: StatsRow, key: str) -> str:
+    """The text of one table cell."""
+    if key == "agent":
+        return row.agent if row.channel is None else f"{row.agent} / {row.channel}"
+    if key == "conversations":
+        return str(row.conversations)
+    if key == "replies":
+        return str(row.replies)
+    figure = row.figures[key]
+    if isinstance(figure, Duration):
+        waiting = f", {figure.waiting} waiting" if figure.waiting else ""
+        if key in (FULL_RESOLUTION, HANDLE):
+            return f"{duration_text(figure.median)} ({figure.count}{waiting})"
+        return (f"{duration_text(figure.median)}/{duration_text(figure.p90)} "
+                f"({figure.count}{waiting})")
+    percent = "-" if figure.percent is None else f"{figure.percent:g}%"
+    if key == FCR:
+        return f"{percent} ({figure.count}, {figure.provisional} prov.)"
+    return f"{percent} ({figure.count})"
+
+
+def to_table(rows: list[StatsRow], period: Period, basis: str, note: str = "") -> str:
+    """An aligned plain-text table with a heading line (and a note when given)."""
+    lines = [f"Stats {period.label} ({basis} time; median/p90, n = count behind the figure)"]
+    grid = [[header for header, _ in COLUMNS]] + [
+        [cell(row, key) for _, key in COLUMNS] for row in rows]
+    widths = [max(len(line[i]) for line in grid) for i in range(len(COLUMNS))]
+    for line in grid:
+        lines.append("  ".join(text.ljust(width) for text, width in zip(line, widths,
+                                                                      strict=True)).rstrip())
+    if note:
+        lines.append(note)
+    return "\n".join(lines) + "\n"
+
+
+def as_dict(row: StatsRow, period: Period, basis: str, mean: bool = False) -> dict:
+    """One row as JSON-ready data: metric names as keys, durations in seconds."""
+    data: dict[str, object] = {
+        "agent": row.agent, "channel": row.channel, "since": period.since_iso,
+        "until": period.until_iso, "time": basis,
+        "conversations": row.conversations, "replies": row.replies,
+    }
+    for metric in DURATIONS:
+        figure = row.figures[metric]
+        item: dict[str, object] = {"count": figure.count, "median": figure.median,
+                                   "p90": figure.p90}
+        if mean:
+            item["mean"] = figure.mean
+        if metric in (FRT, REPLY_TIME):
+            item["waiting"] = figure.waiting
+        data[metric] = item
+    for metric in RATES:
+        figure: Rate = row.figures[metric]
+        item = {"count": figure.count, HITS[metric]: figure.hits, "percent": figure.percent}
+        if metric == FCR:
+            item["provisional"] = figure.provisional
+        data[metric] = item
+    return data
+
+
+def to_json(rows: list[StatsRow], period: Period, basis: str, mean: bool = False) -> str:
+    return json.dumps([as_dict(row, period, basis, mean) for row in rows], indent=2) + "\n"
+
+
+def to_csv(rows: list[StatsRow], period: Period, basis: str, mean: bool = False) -> str:
+    """One line per row; nested figures flattened as ``metric_field`` columns."""
+    flat = []
+    for row in rows:
+        line: dict[str, object] = {}
+        for key, value in as_dict(row, period, basis, mean).items():
+            if isinstance(value, dict):
+                line.update({f"{key}_{name}": item for name, item in value.items()})
+            else:
+                line[key] = value
+        flat.append(line)
+    out = io.StringIO()
+    header = list(flat[0]) if flat else _header(period, basis, mean)
+    writer = csv.DictWriter(out, header, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(flat)
+    return out.getvalue()
+
+
+def _header(period: Period, basis: str, mean: bool) -> list[str]:
+    """CSV columns when there is no row to take them from."""
+    empty = summarize_one("", None, [])
+    return [f"{key}_{name}" if isinstance(value, dict) else key
+            for key, value in as_dict(empty, period, basis, mean).items()
+            for name in (value if isinstance(value, dict) else [None])]
