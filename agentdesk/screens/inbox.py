@@ -65,7 +65,8 @@ class InboxScreen(Screen):
         self.refresh_list()
 
     def on_resize(self) -> None:
-        self.query_one("#inbox-columns", Static).update(self.inbox.header(self.inbox.size.width))
+        width = self.inbox.scrollable_content_region.width
+        self.query_one("#inbox-columns", Static).update(self.inbox.header(width))
 
     # ---- list source ----------------------------------------------------------------------
     def refresh_list(self) -> None:

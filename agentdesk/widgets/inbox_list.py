@@ -206,6 +206,7 @@ class InboxList(ScrollView, can_focus=True):
         if row is None:
             return Strip.blank(width, self.rich_style)
         text = self.format_row(row, width)
+        text.truncate(width, pad=True)
         if index == self.cursor:
             text.stylize(self.get_component_rich_style("inbox-list--cursor"))
         segments = list(text.render(self.app.console))

@@ -1,0 +1,56 @@
+"""Config: the example file loads; every error is one line naming the file and key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agentdesk.cli import main
+from agentdesk.config import ConfigError, load_config
+
+EXAMPLE = Path(__file__).parent.parent / "config.example.toml"
+
+
+def test_example_config_loads_cleanly():
+    config = load_config(EXAMPLE, required=True)
+    assert config.agent_name == "alice"
+    assert config.sla_for("chat").warn == 300
+    assert config.sla_for("email").breach == 240 * 60
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("[agent]\nname = 3\n", "agent.name: expected str, got int 3"),
+    ("[agent]\nname = 'two words'\n", "agent.name: must be a single word"),
+    ("[sla.chat]\nwarn_minutes = 10\nbreach_minutes = 5\n",
+     "sla.chat.breach_minutes: must be greater than warn_minutes"),
+    ("colour = 'blue'\n", "colour: unknown key"),
+    ("[agent\nname='x'\n", "invalid TOML"),
+])
+def test_config_errors_name_file_and_key(tmp_path, text, message):
+    path = tmp_path / "config.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+    assert str(error.value).startswith(f"{path}: ")
+    assert message in str(error.value)
+
+
+def test_cli_reports_config_error_in_one_line_with_exit_code_2(tmp_path, capsys):
+    path = tmp_path / "config.toml"
+    path.write_text("[sla.email]\nwarn_minutes = -1\n")
+    assert main(["--config", str(path), "open", "--db", str(tmp_path / "d.db")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "sla.email.warn_minutes: must be greater than 0" in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "d.db").exists()
+
+
+def test_cli_refuses_newer_database_in_one_line(tmp_path, capsys):
+    import sqlite3
+
+    db = tmp_path / "new.db"
+    sqlite3.connect(db).execute("PRAGMA user_version = 99")
+    assert main(["open", "--db", str(db)]) == 2
+    assert "newer than this agentdesk supports" in capsys.readouterr().err
