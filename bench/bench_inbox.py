@@ -1,0 +1,118 @@
+"""Inbox, search and conversation figures on a large database.
+
+    python bench/bench_inbox.py --db /work/bench-data/large.db
+
+Prints: launch to a usable inbox (a fresh process, headless app, first page drawn),
+page-down latency deep in the list, free-text search first page (median of several
+words), opening a conversation with its customer and history (median), and the
+resident memory of the app process with the database open.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+CHILD = r"""
+import asyncio, json, resource, sys, time
+start = float(sys.argv[2])
+from agentdesk.app import make_app
+from agentdesk.config import Config
+from agentdesk.widgets.inbox_list import InboxList
+
+async def main():
+    app = make_app(Config(agent_name="agent01"), sys.argv[1], [])
+    async with app.run_test(size=(160, 50)) as pilot:
+        inbox = app.screen.query_one(InboxList)
+        while inbox.total == 0 or inbox.row_at(0) is None:
+            await asyncio.sleep(0.005)
+        await pilot.pause()
+        first_paint = time.time() - start
+        pages = []
+        for _ in range(40):
+            t = time.perf_counter()
+            await pilot.press("pagedown")
+            await pilot.pause()
+            pages.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        await pilot.press("G")
+        await pilot.pause()
+        to_end = time.perf_counter() - t
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(json.dumps({"first_paint": first_paint, "total": inbox.total, "pages": pages,
+                          "to_end": to_end, "rss_mb": rss}))
+
+asyncio.run(main())
+"""
+
+
+def launch(db: str) -> dict:
+    start = time.time()
+    out = subprocess.run([sys.executable, "-c", CHILD, db, str(start)], check=True,
+                         capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def store_figures(db: str) -> dict:
+    from agentdesk.domain import SearchQuery
+    from agentdesk.store import Store
+
+    store = Store(db)
+    words = ["refund", "parcel", "password", "invoice", "broken", "kettle", "zzzznothing",
+             "delivery late", "from:example.com refund"]
+    search = {}
+    for word in words:
+        times = []
+        for _ in range(5):
+            t = time.perf_counter()
+            ids, _more = store.search(SearchQuery.parse(word))
+            store.rows_by_id(ids[:60])
+            times.append(time.perf_counter() - t)
+        search[word] = (statistics.median(times), len(ids))
+    total = store.db.conn.execute("SELECT max(id) FROM conversations").fetchone()[0]
+    opens = []
+    for n in range(1, 201):
+        conversation_id = (n * 7919) % total + 1
+        t = time.perf_counter()
+        conversation = store.conversation(conversation_id)
+        store.messages(conversation_id)
+        store.customer(conversation.customer_id)
+        store.history(conversation.customer_id, exclude=conversation_id)
+        store.draft(conversation_id)
+        opens.append(time.perf_counter() - t)
+    store.close()
+    return {"search": search, "open_median": statistics.median(opens),
+            "open_p90": sorted(opens)[int(len(opens) * 0.9)]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", required=True)
+    args = parser.parse_args()
+    if not Path(args.db).exists():
+        sys.exit(f"{args.db}: not found (make it with bench/generate.py)")
+    runs = [launch(args.db) for _ in range(3)]
+    paint = statistics.median(r["first_paint"] for r in runs)
+    pages = [p for r in runs for p in r["pages"]]
+    print(f"conversations in inbox:        {runs[0]['total']:,}")
+    print(f"launch to usable inbox:        {paint * 1000:.0f} ms (median of 3 fresh processes)")
+    print(f"page down (render + query):    median {statistics.median(pages) * 1000:.1f} ms, "
+          f"max {max(pages) * 1000:.1f} ms")
+    print(f"jump to last row (G):          {statistics.median(r['to_end'] for r in runs) * 1000:.1f} ms")
+    print(f"resident memory (max RSS):     {max(r['rss_mb'] for r in runs):.0f} MB")
+    figures = store_figures(args.db)
+    for word, (seconds, count) in figures["search"].items():
+        print(f"search {word!r:28} {seconds * 1000:7.1f} ms  ({count} conversations)")
+    medians = [s for s, _ in figures["search"].values()]
+    print(f"search first page, median:     {statistics.median(medians) * 1000:.1f} ms")
+    print(f"open conversation + history:   median {figures['open_median'] * 1000:.2f} ms, "
+          f"p90 {figures['open_p90'] * 1000:.2f} ms")
+
+
+if __name__ == "__main__":
+    main()
