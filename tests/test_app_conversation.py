@@ -180,3 +180,17 @@ async def test_every_binding_is_in_the_command_palette(desk, alice):
         await pilot.press(*"Resolve", "enter")
         await pilot.pause()
         assert app.store.conversation(screen.conversation_id).status == "resolved"
+
+
+async def test_keymap_from_config_remaps_an_action(desk, alice):
+    path, ids = desk
+    alice.keymap = {"conversation.resolve": "ctrl+r"}
+    app = make_app(alice, path, [DemoConnector()])
+    async with app.run_test(size=(160, 40)) as pilot:
+        screen = await open_first(pilot, app)
+        await pilot.press("x")  # no longer bound
+        await pilot.pause()
+        assert app.store.conversation(screen.conversation_id).status == "open"
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert app.store.conversation(screen.conversation_id).status == "resolved"
