@@ -43,7 +43,7 @@ def load_context(store, conversation_id: int, agent_display_name: str = "",
     messages = store.messages(conversation_id)
     history = store.history(conversation.customer_id, exclude=conversation_id)
     mood = analyse(messages, conversation, history, clock.now())
-    hits = kb.suggest(store, messages, conversation.subject, suggestions)
+    hits = kb.suggest(store, messages, conversation.subject, suggestions, mood.intent)
     inbound = [m.body for m in messages if m.direction == Direction.IN and not m.auto]
     return AssistContext(conversation, customer, messages, history, mood, hits,
                          language(" ".join(inbound[-2:])), agent_display_name)

@@ -32,9 +32,23 @@ def query_terms(messages: list[Message], subject: str = "") -> list[str]:
     return keywords([*texts, subject] if subject else texts, limit=MAX_TERMS)
 
 
-def suggest(store, messages: list[Message], subject: str = "", limit: int = 3) -> list[KbHit]:
-    """The ``limit`` articles that best answer the conversation (FTS5 OR query, BM25)."""
-    return store.kb_search(query_terms(messages, subject), limit)
+# Intent (see ``mood.INTENTS``) -> words an answering article has in its title or tags.
+INTENT_TOPICS = {
+    "refund": ("refund", "refunds", "return", "returns"),
+    "cancel": ("cancel", "cancellation", "close"),
+    "delivery": ("delivery", "shipping", "parcel", "tracking"),
+    "billing": ("billing", "invoice", "payment", "charge"),
+    "account access": ("login", "password", "account", "2fa"),
+    "bug report": ("error", "bug", "troubleshooting"),
+}
+
+
+def suggest(store, messages: list[Message], subject: str = "", limit: int = 3,
+            intent: str | None = None) -> list[KbHit]:
+    """The ``limit`` articles that best answer the conversation (FTS5 OR query, BM25,
+    articles about the customer's ``intent`` first)."""
+    return store.kb_search(query_terms(messages, subject), limit,
+                           INTENT_TOPICS.get(intent or "", ()))
 
 
 _LIST_ITEM = re.compile(r"^\s*(?:\d+[.)]|[-*+])\s+(.*\S)")

@@ -11,7 +11,7 @@ import re
 
 from agentdesk.assist.context import AssistContext
 from agentdesk.assist.kb import article_steps
-from agentdesk.assist.mood import duration_words, ordinal
+from agentdesk.assist.mood import duration_words
 from agentdesk.domain import Direction
 
 # Phrases per language; English is the fallback for anything missing.
@@ -24,10 +24,10 @@ PHRASES: dict[str, dict[str, str]] = {
                         "this is.",
         "patience": "Thank you for your patience while we got back to you.",
         "thanks": "Thanks for getting in touch.",
-        "again": "I can see this is your {count} time contacting us about it this month, so "
-                 "let's get it settled now.",
-        "earlier": "I see you also {verb} with us {when}, so I've got the background.",
-        "steps": "Here's what to do:",
+        "again": "I can see you've contacted us {count} times this month, so let's get this "
+                 "settled now.",
+        "earlier": "I see you also {verb} {when}, so I've got the background.",
+        "steps": "Here are the steps:",
         "answer": "Here's what I found:",
         "link": "You'll find the full guide here: {url}",
         "nothing": "I'm looking into this now and will get back to you with a full answer "
@@ -82,7 +82,8 @@ PROBLEMS: dict[str, str] = {
     "account access": "the trouble getting into your account",
     "bug report": "the error you ran into",
 }
-_VERBS = {"chat": "chatted", "matrix": "chatted", "email": "emailed", "phone": "spoke"}
+_VERBS = {"chat": "chatted with us", "matrix": "chatted with us", "email": "emailed us",
+          "phone": "spoke with us"}
 
 
 def _phrase(language: str, key: str, **values: str) -> str:
@@ -109,9 +110,9 @@ def draft(context: AssistContext) -> str:
     else:
         opening.append(_phrase(lang, "thanks"))
     if lang == "en" and mood.upset and mood.contacts_this_month >= 2:
-        opening.append(_phrase(lang, "again", count=ordinal(mood.contacts_this_month)))
+        opening.append(_phrase(lang, "again", count=str(mood.contacts_this_month)))
     elif lang == "en" and mood.earlier and mood.earlier.channel != context.conversation.channel:
-        verb = _VERBS.get(mood.earlier.channel, f"got in touch on {mood.earlier.channel}")
+        verb = _VERBS.get(mood.earlier.channel, f"contacted us on {mood.earlier.channel}")
         opening.append(_phrase(lang, "earlier", verb=verb, when=mood.earlier.when))
     paragraphs.append(" ".join(opening))
     if context.suggestions:
@@ -142,10 +143,10 @@ _CONTRACTIONS = {
 }
 _FORMAL = [(r"^(Hi|Hey|Hello)\b", "Dear"), (r"\bThanks so much\b", "Thank you very much"),
            (r"\bThanks\b", "Thank you"), (r"\bCheers,|\bBest,|\bThanks again,", "Kind regards,"),
-           (r"\bsorry\b", "apologies"), (r"\bget back to you\b", "respond to you"),
+           (r"\bget back to you\b", "respond to you"),
            (r"\bASAP\b", "as soon as possible"), (r"\bjust\s+", ""), (r"!+", ".")]
 _FRIENDLY = [(r"^Dear\b", "Hi"), (r"\bKind regards,|\bYours sincerely,|\bRegards,", "Best,"),
-             (r"\bThank you\b", "Thanks so much"), (r"\bapologies\b", "sorry"),
+             (r"\bThank you\b", "Thanks so much"), (r"\bMy apologies\b", "I'm sorry"),
              (r"\bPlease be advised that\s+", ""), (r"\bWe regret to inform you that\s+", "")]
 _FILLER = [r"\bI just wanted to let you know that\s+", r"\bI wanted to let you know that\s+",
            r"\bPlease be advised that\s+", r"\bplease note that\s+", r"\bAs I mentioned,?\s+",
@@ -193,6 +194,8 @@ def rewrite(text: str, tone: str) -> str:
             seen.add(key)
             kept.append(sentence)
         text = " ".join(kept)
+        text = re.sub(r"(^|[.!?]\s+|\n)([a-z])", lambda m: m.group(1) + m.group(2).upper(),
+                      text)
     else:
         raise ValueError(f"unknown tone {tone!r}")
     return re.sub(r"[ \t]{2,}", " ", text)

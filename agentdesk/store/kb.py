@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 from agentdesk import clock
 
+CANDIDATES = 20  # BM25-ranked articles re-ranked by intent
+
 
 @dataclass(frozen=True)
 class KbArticle:
@@ -76,36 +78,46 @@ class KbMixin:
             row = conn.execute("SELECT * FROM kb_articles WHERE slug = ?", (slug,)).fetchone()
         return _article(row) if row else None
 
-    def kb_search(self, terms: list[str], limit: int = 3) -> list[KbHit]:
+    def kb_search(self, terms: list[str], limit: int = 3,
+                  boost: tuple[str, ...] = ()) -> list[KbHit]:
         """Articles matching ANY of ``terms`` (each quoted, never FTS syntax), best first.
 
-        BM25 ranks a bounded candidate set; snippets and matched terms are computed
-        only for the ``limit`` rows returned.
+        BM25 ranks a bounded candidate set; candidates whose title or tags contain one
+        of the ``boost`` words (the customer's intent) rank twice as high. Snippets and
+        matched terms are computed only for the ``limit`` rows returned.
         """
         terms = [t for t in dict.fromkeys(t.strip().lower() for t in terms) if t]
         if not terms:
             return []
         query = " OR ".join(_quote(t) for t in terms)
         with self.db.read() as conn:
-            top = conn.execute(
+            pool = conn.execute(
                 "SELECT rowid, rank FROM kb_fts WHERE kb_fts MATCH ? ORDER BY rank LIMIT ?",
-                (query, limit)).fetchall()
-            if not top:
+                (query, max(limit * 4, CANDIDATES) if boost else limit)).fetchall()
+            if not pool:
                 return []
-            ids = [r[0] for r in top]
-            marks = ",".join("?" * len(ids))
-            matched: dict[int, list[str]] = {i: [] for i in ids}
+            scores = {r[0]: r[1] for r in pool}
+            if boost:
+                marks = ",".join("?" * len(scores))
+                intent = "{title tags} : (" + " OR ".join(_quote(b) for b in boost) + ")"
+                for row in conn.execute(
+                        f"SELECT rowid FROM kb_fts WHERE kb_fts MATCH ? AND rowid IN ({marks})",
+                        (intent, *scores)):
+                    scores[row[0]] *= 2  # ranks are negative: lower is better
+            top = sorted(scores, key=lambda rowid: scores[rowid])[:limit]
+            marks = ",".join("?" * len(top))
+            matched: dict[int, list[str]] = {i: [] for i in top}
             for term in terms:
                 for row in conn.execute(
                         f"SELECT rowid FROM kb_fts WHERE kb_fts MATCH ? AND rowid IN ({marks})",
-                        (_quote(term), *ids)):
+                        (_quote(term), *top)):
                     matched[row[0]].append(term)
             hits = []
-            for rowid, score in top:
+            for rowid in top:
                 row = conn.execute(
                     "SELECT a.*, snippet(kb_fts, 2, '', '', '…', 24) AS snip FROM kb_fts"
                     " JOIN kb_articles a ON a.id = kb_fts.rowid"
                     " WHERE kb_fts MATCH ? AND kb_fts.rowid = ?", (query, rowid)).fetchone()
                 hits.append(KbHit(_article(row), " ".join(row["snip"].split()),
-                                  tuple(matched[rowid]), score))
+                                  tuple(matched[rowid]), scores[rowid]))
         return hits

@@ -1,0 +1,314 @@
+"""The assist panel: mood and intent, KB suggestions and a streamed draft reply.
+
+The panel never sends anything: it posts ``AssistPanel.Insert`` for the screen to put
+text in the composer, and reads the composer through the ``composer_text`` callable.
+Generation runs in one exclusive async worker; tokens are appended to a
+``MarkdownStream`` (never re-rendering the whole draft).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import difflib
+import re
+from collections.abc import AsyncIterator, Callable
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.message import Message
+from textual.widgets import Label, Markdown, Static
+
+from agentdesk.assist.context import AssistContext
+from agentdesk.assist.kb import article_answer, article_link
+from agentdesk.assist.llm import LLMError
+from agentdesk.assist.service import Assistant
+from agentdesk.assist.settings import AssistSettings
+from agentdesk.text import clean, one_line
+
+TONE_NAMES = {"friendlier": "friendlier", "concise": "more concise", "formal": "more formal"}
+_DIFF_TOKEN = re.compile(r"\s+|\w+|[^\w\s]")
+
+
+def word_diff(old: str, new: str) -> Text:
+    """``new`` against ``old``: removed words struck through in red, added ones green."""
+    a, b = _DIFF_TOKEN.findall(old), _DIFF_TOKEN.findall(new)
+    result = Text()
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+        if op == "equal":
+            result.append("".join(a[i1:i2]))
+            continue
+        if i2 > i1:
+            result.append("".join(a[i1:i2]), style="red strike")
+        if j2 > j1:
+            result.append("".join(b[j1:j2]), style="green bold")
+    return result
+
+
+class AssistPanel(Vertical, can_focus=True):
+    """Mood line, KB suggestions, the streamed draft and a status line."""
+
+    DEFAULT_CSS = """
+    AssistPanel { width: 1fr; min-width: 40; border-left: solid $accent; padding: 0 1; }
+    AssistPanel:focus-within { border-left: thick $accent; }
+    AssistPanel #assist-mood { height: auto; text-style: bold; }
+    AssistPanel #assist-kb { height: auto; max-height: 12; margin-bottom: 1; }
+    AssistPanel #assist-title { text-style: bold; color: $text-muted; }
+    AssistPanel #assist-scroll { height: 1fr; }
+    AssistPanel #assist-draft { margin: 0; padding: 0; }
+    AssistPanel #assist-diff { height: auto; }
+    AssistPanel #assist-status { height: auto; color: $text-muted; }
+    """
+
+    BINDINGS = [
+        Binding("enter", "accept(True)", "Use draft", id="assist.accept"),
+        Binding("i", "accept(False)", "Insert draft", id="assist.insert"),
+        Binding("g", "regenerate", "Regenerate", id="assist.regenerate"),
+        Binding("escape", "cancel", "Cancel", id="assist.cancel"),
+        Binding("d", "offline_draft", "Offline draft", id="assist.offline"),
+        Binding("f", "rewrite('friendlier')", "Friendlier", id="assist.friendlier"),
+        Binding("c", "rewrite('concise')", "Concise", id="assist.concise"),
+        Binding("F", "rewrite('formal')", "Formal", id="assist.formal"),
+        Binding("s", "summarise", "Summary", id="assist.summary"),
+        Binding("1", "insert_article(0)", "Article 1", id="assist.article1"),
+        Binding("2", "insert_article(1)", "Article 2", show=False, id="assist.article2"),
+        Binding("3", "insert_article(2)", "Article 3", show=False, id="assist.article3"),
+        Binding("l", "insert_links", "Links", id="assist.links"),
+    ]
+
+    class Insert(Message):
+        """Put ``text`` in the composer (``replace`` its text, or insert at the cursor)."""
+
+        def __init__(self, text: str, replace: bool) -> None:
+            super().__init__()
+            self.text = text
+            self.replace = replace
+
+    def __init__(self, store, settings: AssistSettings, composer_text: Callable[[], str],
+                 *, id: str | None = "assist", classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.assistant = Assistant(store, settings)
+        self.composer_text = composer_text
+        self.conversation_id: int | None = None
+        self.context: AssistContext | None = None
+        self.kind = "draft"  # draft | rewrite | summary
+        self.text = ""  # everything streamed for the current kind
+        self.rewrite_of: str | None = None  # composer text a finished rewrite replaces
+        self.streaming = False
+        self.accepted_text: str | None = None  # last draft put in the composer
+        self.status = ""
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="assist-mood")
+        yield Static(id="assist-kb")
+        yield Label("Draft", id="assist-title")
+        with VerticalScroll(id="assist-scroll"):
+            yield Markdown(id="assist-draft", open_links=False)
+            yield Static(id="assist-diff")
+        yield Static(id="assist-status")
+
+    def on_mount(self) -> None:
+        self.query_one("#assist-diff").display = False
+
+    # ---- conversation ----------------------------------------------------------------
+    def show_conversation(self, conversation_id: int, generate: bool = True) -> None:
+        """Analyse ``conversation_id`` and (when ``generate``) stream a new draft.
+
+        A generation still running for the previous conversation is cancelled.
+        """
+        self.workers.cancel_group(self, "assist")
+        self.conversation_id = conversation_id
+        self.accepted_text = None
+        self.context = self.assistant.context(conversation_id)
+        self._show_analysis()
+        self.kind, self.text, self.rewrite_of = "draft", "", None
+        self.query_one("#assist-draft", Markdown).update("")
+        self._show_diff(None)
+        self._set_status("" if generate else "g: draft a reply")
+        if generate and self.context is not None:
+            self.generate("draft")
+
+    def _show_analysis(self) -> None:
+        mood = self.query_one("#assist-mood", Static)
+        kb = self.query_one("#assist-kb", Static)
+        if self.context is None:
+            mood.update(Text("No conversation."))
+            kb.update("")
+            return
+        style = {"angry": "bold red", "frustrated": "bold yellow",
+                 "positive": "bold green"}.get(self.context.mood.label, "bold")
+        mood.update(Text(one_line(self.context.mood.line(), 200), style=style))
+        lines = Text()
+        if not self.context.suggestions:
+            lines.append("No matching help-centre articles.", style="dim")
+        for number, hit in enumerate(self.context.suggestions, 1):
+            if number > 1:
+                lines.append("\n")
+            lines.append(f"{number} ", style="bold reverse")
+            lines.append(f" {one_line(hit.article.title, 70)}", style="bold")
+            lines.append(f"  matches: {', '.join(hit.matched)}", style="cyan")
+            lines.append(f"\n   {one_line(hit.snippet, 160)}", style="dim")
+        kb.update(lines)
+
+    # ---- generation ------------------------------------------------------------------
+    def _set_status(self, status: str) -> None:
+        self.status = status
+        self.query_one("#assist-status", Static).update(Text(status))
+
+    def _show_diff(self, diff: Text | None) -> None:
+        widget = self.query_one("#assist-diff", Static)
+        widget.display = diff is not None
+        widget.update(diff or "")
+        self.query_one("#assist-draft").display = diff is None
+
+    def _title(self, title: str) -> None:
+        self.query_one("#assist-title", Label).update(title)
+
+    def _source(self, kind: str, tone: str | None, original: str) -> AsyncIterator[str]:
+        if kind == "rewrite":
+            return self.assistant.rewrite(original, tone)
+        if kind == "summary":
+            return self.assistant.summarise(self.context)
+        return self.assistant.draft(self.context)
+
+    def _offline(self, kind: str, tone: str | None, original: str) -> str:
+        if kind == "rewrite":
+            return self.assistant.offline_rewrite(original, tone)
+        if kind == "summary":
+            return self.assistant.offline_summary(self.context)
+        return self.assistant.offline_draft(self.context)
+
+    @work(exclusive=True, exit_on_error=False, group="assist")
+    async def generate(self, kind: str, tone: str | None = None, original: str = "",
+                       offline: bool = False) -> None:
+        """Stream a draft / rewrite / summary into the panel (Esc keeps what arrived)."""
+        if self.context is None:
+            return
+        titles = {"draft": "Draft", "summary": "Summary",
+                  "rewrite": f"Rewrite: {TONE_NAMES.get(tone or '', '')}"}
+        self.kind, self.text = kind, ""
+        self.rewrite_of = original if kind == "rewrite" else None
+        markdown = self.query_one("#assist-draft", Markdown)
+        await markdown.update("")
+        self._show_diff(None)
+        stream = Markdown.get_stream(markdown)
+        scroll = self.query_one("#assist-scroll", VerticalScroll)
+        self.streaming = True
+        label = "offline " + titles[kind].lower()
+        try:
+            if offline or not self.assistant.online:
+                self._title(label.capitalize())
+                await self._write(stream, self._offline(kind, tone, original))
+                self._set_status(self._ready(label + (
+                    "" if offline else " (no LLM endpoint configured)")))
+                return
+            self._title(titles[kind])
+            self._set_status("streaming from the model… Esc stops")
+            try:
+                async for token in self._source(kind, tone, original):
+                    await self._write(stream, token)
+                    scroll.scroll_end(animate=False, immediate=False)
+            except LLMError as error:
+                if self.text.strip():
+                    self.rewrite_of = None
+                    self._set_status(f"{error}; kept the partial text, d: offline draft")
+                    return
+                self._title(label.capitalize())
+                await self._write(stream, self._offline(kind, tone, original))
+                self._set_status(self._ready(f"{error}, showing {label}"))
+                return
+            self._set_status(self._ready(titles[kind].lower()))
+        except asyncio.CancelledError:
+            self._set_status("stopped; kept what had streamed")
+            self.rewrite_of = None  # half a rewrite is never offered for the composer
+            raise
+        finally:
+            self.streaming = False
+            await stream.stop()
+            if self.rewrite_of is not None and self.text.strip():
+                self._show_diff(word_diff(original, self.text))
+
+    async def _write(self, stream, token: str) -> None:
+        token = clean(token)
+        self.text += token
+        await stream.write(token)
+
+    def _ready(self, what: str) -> str:
+        if self.kind == "rewrite":
+            return f"{what} · Enter: replace the composer text · Esc: keep yours"
+        return f"{what} · Enter: replace composer · i: insert · g: again"
+
+    # ---- actions ---------------------------------------------------------------------
+    def action_regenerate(self) -> None:
+        if self.context is not None:
+            self.generate("draft")
+
+    def action_offline_draft(self) -> None:
+        if self.context is not None:
+            self.generate("draft", offline=True)
+
+    def action_summarise(self) -> None:
+        if self.context is not None:
+            self.generate("summary")
+
+    def action_rewrite(self, tone: str) -> None:
+        original = self.composer_text()
+        if not original.strip():
+            self._set_status("The composer is empty: write or accept a draft first.")
+            return
+        self.generate("rewrite", tone, original)
+
+    def action_cancel(self) -> None:
+        """Esc: stop the stream (keeping its text), or drop a proposed rewrite."""
+        if self.streaming:
+            self.workers.cancel_group(self, "assist")
+        elif self.kind == "rewrite" and self.rewrite_of is not None:
+            self.rewrite_of = None
+            self._show_diff(None)
+            self._set_status("rewrite discarded; the composer is unchanged")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Esc belongs to the screen unless there is a stream or a rewrite to cancel."""
+        if action == "cancel":
+            return self.streaming or (self.kind == "rewrite" and self.rewrite_of is not None)
+        return True
+
+    def action_accept(self, replace: bool) -> None:
+        """Put the draft (or the accepted rewrite) in the composer."""
+        text = self.text.strip()
+        if not text or self.streaming:
+            self._set_status("Nothing to use yet." if not text else "Still streaming: Esc first.")
+            return
+        if self.kind == "rewrite":
+            if self.rewrite_of is None:
+                return
+            self.post_message(self.Insert(text, True))
+            self.rewrite_of = None
+            self._show_diff(None)
+            self._set_status("rewrite accepted")
+            return
+        if self.kind == "draft":
+            self.accepted_text = text
+        self.post_message(self.Insert(text, replace))
+        self._set_status("in the composer: edit, then send" if replace else "inserted")
+
+    def action_insert_article(self, index: int) -> None:
+        if self.context is None or index >= len(self.context.suggestions):
+            self._set_status(f"No article {index + 1}.")
+            return
+        article = self.context.suggestions[index].article
+        self.post_message(self.Insert(article_answer(article), False))
+        self._set_status(f"inserted: {article.title}")
+
+    def action_insert_links(self) -> None:
+        if self.context is None or not self.context.suggestions:
+            self._set_status("No articles to link.")
+            return
+        links = "\n".join(article_link(hit.article) for hit in self.context.suggestions)
+        self.post_message(self.Insert(links, False))
+        self._set_status("inserted the article links")
+
+    async def on_unmount(self) -> None:
+        await self.assistant.close()
