@@ -1,0 +1,65 @@
+"""The real program in a real terminal (tmux): start-up, $EDITOR round trip, quit."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+
+from agentdesk.store import Store
+
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+
+
+def wait_for(session: str, text: str, timeout: float = 15.0) -> str:
+    deadline = time.monotonic() + timeout
+    screen = ""
+    while time.monotonic() < deadline:
+        screen = subprocess.run(["tmux", "capture-pane", "-p", "-t", session],
+                                capture_output=True, text=True).stdout
+        if text in screen:
+            return screen
+        time.sleep(0.2)
+    raise AssertionError(f"{text!r} not on screen:\n{screen}")
+
+
+@pytest.fixture
+def tmux_session():
+    name = f"agentdesk-{uuid.uuid4().hex[:8]}"
+    yield name
+    subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
+
+
+def test_reply_written_in_external_editor_lands_in_composer(desk, tmp_path, tmux_session):
+    path, ids = desk
+    editor = tmp_path / "editor.sh"
+    editor.write_text("#!/bin/sh\nprintf 'Written in my editor.\\n' >> \"$1\"\n")
+    editor.chmod(0o755)
+    config = tmp_path / "config.toml"
+    config.write_text(f'editor = "{editor}"\n[agent]\nname = "alice"\n')
+    env = {**os.environ, "TERM": "xterm-256color"}
+    command = f"{sys.executable} -m agentdesk --config {config} open --db {path}"
+    subprocess.run(["tmux", "new-session", "-d", "-s", tmux_session, "-x", "160", "-y", "40",
+                    command], check=True, env=env)
+    wait_for(tmux_session, "Refund for order 1042")
+    subprocess.run(["tmux", "send-keys", "-t", tmux_session, "Enter"], check=True)
+    wait_for(tmux_session, "still have no refund")
+    subprocess.run(["tmux", "send-keys", "-t", tmux_session, "r", "C-e"], check=True)
+    wait_for(tmux_session, "Written in my editor.")
+    subprocess.run(["tmux", "send-keys", "-t", tmux_session, "C-q"], check=True)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        alive = subprocess.run(["tmux", "has-session", "-t", tmux_session],
+                               capture_output=True).returncode == 0
+        if not alive:
+            break
+        time.sleep(0.2)
+    with Store(path) as store:
+        assert store.draft(ids["refund"]) == "Written in my editor."
+        views = [e["payload"] for e in store.events(ids["refund"]) if e["kind"] == "viewed"]
+    assert views[-1] == {"focus": False, "reason": "exit"}
