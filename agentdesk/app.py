@@ -21,6 +21,7 @@ from agentdesk.store import Store
 
 SNOOZE_CHECK_SECONDS = 30
 IDLE_CHECK_SECONDS = 5
+REFRESH_COALESCE_SECONDS = 0.25
 
 
 class AgentDeskApp(App):
@@ -44,6 +45,7 @@ class AgentDeskApp(App):
         self.idle_cutoff = config.table("metrics").positive("idle_cutoff_seconds", 120)
         self._last_key = time.monotonic()
         self._idle = False
+        self._refresh_pending = False
 
     def on_mount(self) -> None:
         from agentdesk.screens.inbox import InboxScreen
@@ -83,6 +85,16 @@ class AgentDeskApp(App):
                     conversation_id is None or screen.conversation_id == conversation_id):
                 screen.reload()
 
+    def message_arrived(self, conversation_id: int) -> None:
+        """A connector stored a message; bursts are coalesced into one redraw."""
+        if not self._refresh_pending:
+            self._refresh_pending = True
+            self.set_timer(REFRESH_COALESCE_SECONDS, self._refresh_after_arrivals)
+
+    def _refresh_after_arrivals(self) -> None:
+        self._refresh_pending = False
+        self.refresh_views()
+
     def wake_snoozed(self) -> None:
         if self.store.wake_snoozed():
             self.refresh_views()
@@ -93,7 +105,7 @@ class AgentDeskApp(App):
         """Receive from one connector for as long as the app runs."""
         await connector.start()
         try:
-            await self.host.receive(connector, on_message=self.refresh_views)
+            await self.host.receive(connector, on_message=self.message_arrived)
         finally:
             await connector.stop()
 
