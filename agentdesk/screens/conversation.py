@@ -108,7 +108,7 @@ class ConversationScreen(Screen):
                 yield HistoryList(id="history")
                 yield Label("", id="peek-title", classes="pane-title")
                 yield ThreadView(id="peek")
-        yield Footer()
+        yield Footer(compact=True)
 
     @property
     def composer(self) -> Composer:

@@ -47,7 +47,7 @@ class InboxScreen(Screen):
         yield InboxList(QuerySource(self.app.store, self.filters), self.app.config.sla_for,
                         id="inbox-list")
         yield Static(id="inbox-status")
-        yield Footer()
+        yield Footer(compact=True)
 
     @property
     def inbox(self) -> InboxList:
