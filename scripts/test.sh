@@ -20,5 +20,11 @@ python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e ".[test]"
 
+# Synapse (the Matrix homeserver the chat tests start) lives in its own venv.
+if [ ! -x .venv-synapse/bin/python ] || ! .venv-synapse/bin/python -c "import synapse" 2>/dev/null; then
+    python3 -m venv .venv-synapse
+    .venv-synapse/bin/python -m pip install -q matrix-synapse
+fi
+
 .venv/bin/ruff check agentdesk tests bench
 .venv/bin/python -m pytest -q "$@"

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from agentdesk.store.db import Locked, StoreError, open_database
 from agentdesk.store.kb import KbMixin
+from agentdesk.store.matrix import MatrixMixin
 from agentdesk.store.metrics import MetricsMixin
 from agentdesk.store.reads import SEARCH_LIMIT, ReadsMixin
 from agentdesk.store.schema import SCHEMA_VERSION
@@ -15,7 +16,7 @@ from agentdesk.store.writes import WritesMixin
 __all__ = ["SCHEMA_VERSION", "SEARCH_LIMIT", "Store", "StoreError"]
 
 
-class Store(WritesMixin, ReadsMixin, KbMixin, TransferMixin, MetricsMixin):
+class Store(WritesMixin, ReadsMixin, KbMixin, MatrixMixin, TransferMixin, MetricsMixin):
     """A desk database. Safe to share between the UI thread and workers."""
 
     def __init__(self, path: Path | str) -> None:
