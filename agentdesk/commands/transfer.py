@@ -1,0 +1,68 @@
+"""``agentdesk import FILE`` and ``agentdesk export FILE``: JSON Lines in and out."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from agentdesk.commands import database_path, load
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    importer = subparsers.add_parser(
+        "import", help="import conversations from a JSON Lines file (docs/import-format.md)")
+    importer.add_argument("file", metavar="FILE", help="JSON Lines file ('-' for stdin)")
+    importer.add_argument("--db", help="database file (default: from config)")
+    importer.set_defaults(run=run_import)
+    exporter = subparsers.add_parser(
+        "export", help="export every conversation and event to a JSON Lines file")
+    exporter.add_argument("file", metavar="FILE", help="output file ('-' for stdout)")
+    exporter.add_argument("--db", help="database file (default: from config)")
+    exporter.set_defaults(run=run_export)
+
+
+def run_import(args: argparse.Namespace) -> int:
+    """Exit 0 when every line imported (or was already there), 1 if any line failed."""
+    from agentdesk.cli import UsageError
+    from agentdesk.store import Store
+    from agentdesk.transfer import import_file, import_lines
+
+    path = database_path(args, load(args))
+    if args.file != "-":
+        try:
+            with open(args.file, "rb"):
+                pass
+        except OSError as error:
+            raise UsageError(f"{args.file}: cannot read ({error.strerror})") from None
+    with Store(path) as store:
+        if args.file == "-":
+            report = import_lines(store, sys.stdin.buffer, "<stdin>")
+        else:
+            report = import_file(store, args.file)
+    for error in report.errors:
+        print(error, file=sys.stderr)
+    print(report.summary(args.file if args.file != "-" else "<stdin>"))
+    return 1 if report.errors else 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from agentdesk.cli import UsageError
+    from agentdesk.store import Store
+    from agentdesk.transfer import export_file, export_lines
+
+    path = database_path(args, load(args))
+    if not Path(path).exists():
+        raise UsageError(f"{path}: no such database")
+    with Store(path) as store:
+        if args.file == "-":
+            for line in export_lines(store):
+                sys.stdout.write(json.dumps(line, ensure_ascii=False) + "\n")
+            return 0
+        try:
+            count = export_file(store, args.file)
+        except OSError as error:
+            raise UsageError(f"{args.file}: cannot write ({error.strerror})") from None
+    print(f"{args.file}: exported {count} lines from {path}")
+    return 0
