@@ -38,15 +38,18 @@ class Reply:
         """A normal SSE stream of ``tokens``; ``sent`` collects (token, perf_counter())."""
         async def handler(request: web.Request) -> web.StreamResponse:
             response = await _start(request)
-            for token in tokens:
-                if delay:
-                    await asyncio.sleep(delay)
-                await response.write(chunk(token))
-                if sent is not None:
-                    sent.append((token, time.perf_counter()))
-            await response.write(chunk("", "stop"))
-            await response.write(b"data: [DONE]\n\n")
-            await response.write_eof()
+            try:
+                for token in tokens:
+                    if delay:
+                        await asyncio.sleep(delay)
+                    await response.write(chunk(token))
+                    if sent is not None:
+                        sent.append((token, time.perf_counter()))
+                await response.write(chunk("", "stop"))
+                await response.write(b"data: [DONE]\n\n")
+                await response.write_eof()
+            except ConnectionResetError:  # the client cancelled: fine
+                pass
             return response
         return handler
 

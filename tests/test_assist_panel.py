@@ -1,0 +1,247 @@
+"""Pilot tests: the assist panel in a small host app, streaming from a real SSE server."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from assist_data import write_kb
+from conftest import screen_text
+from openai_server import (  # noqa: F401
+    Reply,
+    openai_server_fixture,
+    openai_server_session_fixture,
+)
+from textual.app import App, ComposeResult
+from textual.widgets import TextArea
+
+from agentdesk.assist.kbimport import import_kb
+from agentdesk.assist.settings import AssistSettings, LLMSettings
+from agentdesk.store import Store
+from agentdesk.widgets.assist_panel import AssistPanel, word_diff
+
+
+class Host(App):
+    """A composer and the panel, wired the way the conversation screen wires them."""
+
+    def __init__(self, store: Store, settings: AssistSettings, conversation_id: int) -> None:
+        super().__init__()
+        self.store, self.settings, self.conversation_id = store, settings, conversation_id
+
+    def compose(self) -> ComposeResult:
+        yield TextArea(id="composer")
+        yield AssistPanel(self.store, self.settings,
+                          composer_text=lambda: self.query_one(TextArea).text)
+
+    def on_mount(self) -> None:
+        panel = self.query_one(AssistPanel)
+        panel.show_conversation(self.conversation_id)
+        panel.focus()
+
+    def on_assist_panel_insert(self, event: AssistPanel.Insert) -> None:
+        composer = self.query_one(TextArea)
+        if event.replace:
+            composer.load_text(event.text)
+        else:
+            composer.insert(event.text)
+
+
+@pytest.fixture
+def store(desk, tmp_path):
+    path, ids = desk
+    with Store(path) as store:
+        import_kb(store, write_kb(tmp_path / "kb"))
+        yield store, ids
+
+
+def online(server) -> AssistSettings:
+    return AssistSettings(LLMSettings(base_url=server.base_url, model="m", timeout=5,
+                                      max_retries=0), agent_display_name="Alice Martin")
+
+
+async def settle(app, pilot, timeout: float = 10) -> None:
+    """Wait until no worker runs (cancelled ones included), then for the screen."""
+    async with asyncio.timeout(timeout):
+        while any(not worker.is_finished for worker in app.workers):
+            await asyncio.sleep(0.01)
+    await pilot.pause()
+
+
+def panel_of(app) -> AssistPanel:
+    return app.query_one(AssistPanel)
+
+
+async def test_draft_streams_in_with_mood_and_kb_then_accept(store, openai_server):
+    db, ids = store
+    tokens = ["Hi Ann,\n\n", "I'm so sorry ", "about the wait. ", "Your refund ",
+              "is on its way: https://help.example.com/refunds\n\nAlice"]
+    openai_server.script(Reply.stream(tokens, delay=0.15))
+    app = Host(db, online(openai_server), ids["refund"])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await asyncio.sleep(0.4)
+        await pilot.pause()
+        panel = panel_of(app)
+        partial = panel.text
+        assert panel.streaming and partial and partial != "".join(tokens)
+        text = screen_text(app)
+        assert "frustrated · refund · waited 5 hours" in text
+        assert "How refunds work" in text and "matches: refund" in text
+        await settle(app, pilot)
+        assert panel.text == "".join(tokens)
+        assert "is on its way" in screen_text(app)
+        assert "draft · Enter: replace composer" in screen_text(app)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.query_one(TextArea).text == "".join(tokens).strip()
+        assert panel.accepted_text == "".join(tokens).strip()
+
+
+async def test_escape_cancels_and_keeps_what_streamed(store, openai_server):
+    db, ids = store
+    tokens = [f"word{n} " for n in range(30)]
+    openai_server.script(Reply.stream(tokens, delay=0.1))
+    app = Host(db, online(openai_server), ids["refund"])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await asyncio.sleep(0.45)
+        await pilot.press("escape")
+        await settle(app, pilot)
+        panel = panel_of(app)
+        kept = panel.text
+        assert kept.startswith("word0 ") and "word29" not in kept
+        assert "stopped; kept what had streamed" in screen_text(app)
+        await asyncio.sleep(0.3)
+        assert panel.text == kept  # nothing more arrives after the cancel
+        await pilot.press("i")  # the partial draft can still be used
+        await pilot.pause()
+        assert app.query_one(TextArea).text == kept.strip()
+
+
+async def test_endpoint_error_shows_one_line_and_the_offline_draft(store, openai_server):
+    db, ids = store
+    openai_server.script(Reply.status(500))
+    app = Host(db, online(openai_server), ids["refund"])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        text = screen_text(app)
+        assert "LLM endpoint failed (500 from 127.0.0.1:" in text
+        assert "showing offline draft" in text
+        assert "Offline draft" in text
+        assert panel_of(app).text.startswith("Hi Ann,")
+        assert "Traceback" not in text
+
+
+async def test_cut_stream_keeps_partial_and_offers_offline(store, openai_server):
+    db, ids = store
+    openai_server.script(Reply.cut(["Hi Ann, your refund"]))
+    app = Host(db, online(openai_server), ids["refund"])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        panel = panel_of(app)
+        assert panel.text == "Hi Ann, your refund"
+        assert "LLM stream was cut off mid-way; kept the partial text" in screen_text(app)
+        await pilot.press("d")
+        await settle(app, pilot)
+        assert "Offline draft" in screen_text(app)
+        assert "https://help.example.com/refunds" in panel.text
+
+
+async def test_offline_mode_without_endpoint(store):
+    db, ids = store
+    app = Host(db, AssistSettings(agent_display_name="Alice Martin"), ids["refund"])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        panel = panel_of(app)
+        assert "offline draft (no LLM endpoint configured)" in screen_text(app)
+        assert panel.text.startswith("Hi Ann,\n\nI'm really sorry about the trouble with your "
+                                     "refund, and that you've had to wait 5 hours")
+        assert "Alice Martin" in panel.text
+
+
+async def test_rewrite_is_shown_as_a_diff_before_it_is_accepted(store, openai_server):
+    db, ids = store
+    openai_server.script(Reply.stream(["ok"]),
+                         Reply.stream(["Dear Ann, ", "your refund ", "has been issued."]))
+    app = Host(db, online(openai_server), ids["refund"])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        app.query_one(TextArea).load_text("hey ann, refund's done")
+        await pilot.press("F")
+        await settle(app, pilot)
+        text = screen_text(app)
+        assert "Rewrite: more formal" in text
+        # Old words struck through in red beside the new ones in green.
+        assert "heyDear annAnn, your refund's donehas been issued." in text
+        assert app.query_one(TextArea).text == "hey ann, refund's done"  # not yet
+        request = openai_server.requests[1]["json"]["messages"]
+        assert "hey ann, refund's done" in request[1]["content"]
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.query_one(TextArea).text == "Dear Ann, your refund has been issued."
+
+
+def test_word_diff_marks_removed_and_added_words():
+    diff = word_diff("hey ann, refund's done", "Dear Ann, your refund has been issued.")
+    removed = "".join(diff.plain[s.start:s.end] for s in diff.spans if s.style == "red strike")
+    added = "".join(diff.plain[s.start:s.end] for s in diff.spans if s.style == "green bold")
+    assert removed == "heyann'sdone"
+    assert added == "DearAnnyour has been issued."
+    assert diff.plain.startswith("heyDear")
+
+
+async def test_rewrite_can_be_discarded(store):
+    db, ids = store
+    app = Host(db, AssistSettings(agent_display_name="Alice"), ids["refund"])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        app.query_one(TextArea).load_text("Hi Ann,\n\nI'm sorry, it's done!")
+        await pilot.press("F")
+        await settle(app, pilot)
+        assert "I am sorry" in panel_of(app).text
+        await pilot.press("escape")
+        await pilot.press("enter")  # nothing to accept any more
+        await pilot.pause()
+        assert app.query_one(TextArea).text == "Hi Ann,\n\nI'm sorry, it's done!"
+        assert "rewrite discarded" in screen_text(app)
+
+
+async def test_kb_insert_and_links(store):
+    db, ids = store
+    app = Host(db, AssistSettings(agent_display_name="Alice"), ids["refund"])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("1")
+        await pilot.pause()
+        composer = app.query_one(TextArea)
+        assert composer.text.startswith("How refunds work:\n1. We check the returned item")
+        assert composer.text.endswith("More details: https://help.example.com/refunds")
+        composer.load_text("")
+        await pilot.press("l")
+        await pilot.pause()
+        assert composer.text.splitlines()[0] == "How refunds work: https://help.example.com/refunds"
+
+
+async def test_summary(store):
+    db, ids = store
+    app = Host(db, AssistSettings(agent_display_name="Alice"), ids["refund"])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("s")
+        await settle(app, pilot)
+        assert "Offline summary" in screen_text(app)
+        assert "Asked: Hello, I returned the blue kettle" in panel_of(app).text
+
+
+async def test_switching_conversation_cancels_the_stream(store, openai_server):
+    db, ids = store
+    openai_server.script(Reply.stream([f"old{n} " for n in range(20)], delay=0.1),
+                         Reply.stream(["Hi Zoë"]))
+    app = Host(db, online(openai_server), ids["refund"])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await asyncio.sleep(0.35)
+        panel = panel_of(app)
+        panel.show_conversation(ids["login"])
+        await settle(app, pilot)
+        await asyncio.sleep(0.3)
+        assert panel.text == "Hi Zoë"
+        assert "old" not in screen_text(app)
+        assert "account access" in screen_text(app)
