@@ -62,8 +62,10 @@ class Running:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        started = time.monotonic()
         await self.connector.stop()
         await asyncio.wait_for(self.task, 10)
+        self.stop_seconds = time.monotonic() - started
 
 
 async def until(condition, timeout: float = 15.0, what: str = "condition") -> None:
@@ -201,7 +203,7 @@ async def test_send_retried_after_a_crash_posts_once(synapse, desk, customer, st
     with pytest.raises(SystemExit):
         await crashed.send(store.outgoing(reply_id))
     monkeypatch.setattr(store, "matrix_send_done", real_done)
-    await crashed.client.close()
+    await crashed.stop()
     txn_id = store.matrix_send_record(reply_id, room).txn_id
     assert store.undelivered() == [reply_id]
 
@@ -243,10 +245,12 @@ async def test_leaving_the_room_marks_the_conversation(synapse, desk, customer, 
                                                        store, monkeypatch):
     room = customer.open_chat(desk.user_id)
     customer.send(room, "thanks, bye")
-    async with Running(store, settings(synapse, desk, monkeypatch)):
+    async with Running(store, settings(synapse, desk, monkeypatch, sync_timeout=30.0)) as run:
         await until(lambda: inbound_bodies(store, room), what="message")
         customer.leave(room)
         await until(lambda: len(inbound_bodies(store, room)) == 2, what="departure note")
+        await asyncio.sleep(0.3)  # the next long-poll is waiting now
+    assert run.stop_seconds < 2  # stop() ends a 30 s long-poll at once
     conversation_id = store.conversation_id_for_uid(room)
     note = store.messages(conversation_id)[-1]
     assert note.body == "Dana Customer left the room"

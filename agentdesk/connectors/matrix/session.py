@@ -1,0 +1,106 @@
+"""Logging the desk into its homeserver: an access token or a password, held in memory.
+
+The token comes from an environment variable, or a password from ``password_env``
+or ``password_command`` is exchanged for one. Neither is stored by agentdesk or
+written to a log; only the device id is kept, so every password login reuses the
+same device.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import ssl
+import subprocess
+from typing import TYPE_CHECKING, Any
+
+from agentdesk.connectors.matrix.client import MatrixClient, MatrixError, MatrixHTTPError
+
+if TYPE_CHECKING:
+    from agentdesk.store import Store
+
+
+class Session:
+    """One logged-in client, made on first use and again after the token is refused."""
+
+    def __init__(self, settings: dict[str, Any], store: Store) -> None:
+        self.settings, self.store = settings, store
+        self.user_id: str = settings["user"]
+        self.client: MatrixClient | None = None
+        self._lock = asyncio.Lock()
+
+    async def get(self) -> MatrixClient:
+        """The logged-in client; raises transport, HTTP or one-line ``MatrixError``s."""
+        async with self._lock:
+            if self.client is None:
+                self.client = MatrixClient(self.settings["homeserver"], self._verify(),
+                                           float(self.settings["sync_timeout"]) + 30)
+            if self.client.token is None:
+                await self._login(self.client)
+            return self.client
+
+    def refused(self) -> None:
+        """The homeserver no longer accepts the token: log in again on next use."""
+        if self.client is not None:
+            self.client.token = None
+
+    async def close(self) -> None:
+        client, self.client = self.client, None
+        if client is not None:
+            await client.close()
+
+    def _verify(self) -> ssl.SSLContext | bool:
+        ca_file = self.settings.get("ca_file")
+        if not ca_file:
+            return True  # httpx verifies chain and host name against the system CAs
+        try:
+            return ssl.create_default_context(cafile=ca_file)
+        except (OSError, ssl.SSLError) as error:
+            raise MatrixError(f"matrix: ca_file {ca_file}: {error}") from None
+
+    async def _login(self, client: MatrixClient) -> None:
+        variable = self.settings.get("access_token_env")
+        if variable:
+            token = os.environ.get(variable)
+            if not token:
+                raise MatrixError(f"matrix: environment variable {variable} "
+                                  "(access_token_env) is not set")
+            client.token = token
+            try:
+                who = await client.whoami()
+            except BaseException:
+                client.token = None
+                raise
+            if who.get("user_id") != self.user_id:
+                client.token = None
+                raise MatrixError(f"matrix: the access token belongs to {who.get('user_id')}, "
+                                  f"not {self.user_id}")
+            return
+        password = await asyncio.to_thread(self._password)
+        answer = await client.login(self.user_id, password, self.store.matrix_device(self.user_id),
+                                    self.settings["device_name"])
+        if not client.token:
+            raise MatrixHTTPError(502, "", "login answered without an access token")
+        if isinstance(answer.get("device_id"), str):
+            self.store.set_matrix_device(self.user_id, answer["device_id"])
+
+    def _password(self) -> str:
+        command = self.settings.get("password_command")
+        if command:
+            try:
+                done = subprocess.run(command, shell=True, capture_output=True, timeout=60,
+                                      check=False)
+            except (OSError, subprocess.TimeoutExpired) as error:
+                raise MatrixError(f"matrix: password_command could not run: "
+                                  f"{type(error).__name__}") from None
+            lines = done.stdout.decode("utf-8", errors="replace").splitlines()
+            if done.returncode != 0 or not lines or not lines[0]:
+                raise MatrixError(f"matrix: password_command failed (exit status "
+                                  f"{done.returncode}, printed {len(lines)} lines)")
+            return lines[0]
+        variable = self.settings.get("password_env") or ""
+        value = os.environ.get(variable)
+        if not value:
+            raise MatrixError(f"matrix: environment variable {variable} (password_env) "
+                              "is not set")
+        return value
