@@ -184,3 +184,23 @@ def test_demo_command_generates_once_and_regenerates(tmp_path, capsys, frozen_cl
     assert main(["demo", "--db", str(path), "--no-open", "--regenerate"]) == 0
     assert "generated" in capsys.readouterr().out
     assert query(path, "SELECT count(*) FROM conversations")[0][0] == count
+
+
+def test_help_centre_articles_ship_with_front_matter_and_steps():
+    from pathlib import Path
+
+    import agentdesk.demo
+    from agentdesk.assist.kb import article_steps
+    from agentdesk.assist.kbimport import parse_article
+
+    files = sorted((Path(agentdesk.demo.__file__).parent / "kb").glob("*.md"))
+    assert len(files) >= 40
+    topics = set()
+    for path in files:
+        article = parse_article(path.read_text(encoding="utf-8"), "")
+        assert article.title and article.url.startswith("https://help.example.com/"), path
+        assert 80 <= len(article.body.split()) <= 320, path
+        assert len(article_steps(article.body)) >= 2, path  # concrete steps
+        topics.update(article.tags)
+    assert {"refund", "returns", "delivery", "login", "password", "2fa", "invoice", "billing",
+            "subscription", "warranty", "complaint", "product"} <= topics

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from agentdesk.store.bulk import BulkMixin
 from agentdesk.store.db import Locked, StoreError, open_database
 from agentdesk.store.kb import KbMixin
 from agentdesk.store.matrix import MatrixMixin
@@ -16,7 +17,8 @@ from agentdesk.store.writes import WritesMixin
 __all__ = ["SCHEMA_VERSION", "SEARCH_LIMIT", "Store", "StoreError"]
 
 
-class Store(WritesMixin, ReadsMixin, KbMixin, MatrixMixin, TransferMixin, MetricsMixin):
+class Store(WritesMixin, ReadsMixin, KbMixin, MatrixMixin, TransferMixin, MetricsMixin,
+            BulkMixin):
     """A desk database. Safe to share between the UI thread and workers."""
 
     def __init__(self, path: Path | str) -> None:
