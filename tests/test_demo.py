@@ -204,3 +204,26 @@ def test_help_centre_articles_ship_with_front_matter_and_steps():
         topics.update(article.tags)
     assert {"refund", "returns", "delivery", "login", "password", "2fa", "invoice", "billing",
             "subscription", "warranty", "complaint", "product"} <= topics
+
+
+async def test_demo_opens_as_alice_with_her_conversations(demo, tmp_path):
+    import shutil
+
+    from agentdesk.commands.demo import demo_app
+    from agentdesk.config import Config
+    from agentdesk.widgets.inbox_list import InboxList
+
+    path = tmp_path / "copy.db"  # the app writes (agents, views): keep the shared file clean
+    shutil.copy(demo[0], path)
+    app = demo_app(Config(agent_name="me"), path)
+    assert app.config.agent_name == "alice"
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.pause()
+        inbox = app.screen.query_one(InboxList)
+        everyone = inbox.total
+        assert everyone >= 20
+        await pilot.press("v")  # mine
+        await pilot.pause()
+        mine = app.screen.query_one(InboxList)
+        assert 0 < mine.total < everyone
+        assert all(mine.row_at(i).assignee == "alice" for i in range(mine.total))

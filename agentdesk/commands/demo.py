@@ -8,6 +8,7 @@ from pathlib import Path
 
 from agentdesk import config as config_module
 from agentdesk.commands import load
+from agentdesk.config import Config
 
 DEMO_AGENT = ("alice", "Alice Martin")
 
@@ -33,15 +34,24 @@ def run(args: argparse.Namespace) -> int:
     prepare(path, args.seed)
     if args.no_open:
         return 0
+    app = demo_app(config, path)
+    app.run()
+    return app.return_code or 0
+
+
+def demo_app(config: Config, path: Path):
+    """The app on the demo database as Alice, with only the offline demo channel.
+
+    The user's own connectors never run against demo data.
+    """
     from agentdesk.app import make_app
+    from agentdesk.connectors.demo import DemoConnector
 
     name, display = DEMO_AGENT
     demo_config = dataclasses.replace(
         config, agent_name=name, agent_display_name=display,
         agent_email=f"{name}@kestrel.example", database=path)
-    app = make_app(demo_config, path)
-    app.run()
-    return app.return_code or 0
+    return make_app(demo_config, path, [DemoConnector()])
 
 
 def prepare(path: Path, seed: int) -> None:
