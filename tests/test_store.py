@@ -170,3 +170,10 @@ def test_not_a_database_is_a_clear_error(tmp_path):
     path.write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(StoreError, match="not an agentdesk database"):
         Store(path)
+
+
+def test_resolving_ends_the_customers_wait(store):
+    conversation, _ = store.record_inbound(mail())
+    assert store.conversation(conversation).waiting_since == "2026-01-05T09:00:00Z"
+    store.set_status(conversation, "resolved", "alice", at="2026-01-05T09:05:00Z")
+    assert store.conversation(conversation).waiting_since is None

@@ -371,10 +371,11 @@ class WritesMixin:
         if current["status"] == status and (status != Status.SNOOZED or same_snooze):
             return False
         conn.execute(
-            "UPDATE conversations SET status = ?, snoozed_until = ?, snooze_until_reply = ?"
-            " WHERE id = ?",
+            "UPDATE conversations SET status = ?, snoozed_until = ?, snooze_until_reply = ?,"
+            " waiting_since = CASE WHEN ? THEN NULL ELSE waiting_since END WHERE id = ?",
             (str(status), until if status == Status.SNOOZED else None,
-             int(until_reply and status == Status.SNOOZED), conversation_id),
+             int(until_reply and status == Status.SNOOZED), status == Status.RESOLVED,
+             conversation_id),
         )
         payload: dict[str, object] = {"from": current["status"], "to": str(status)}
         if status == Status.SNOOZED:
