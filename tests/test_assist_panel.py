@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 from assist_data import write_kb
@@ -245,3 +246,68 @@ async def test_switching_conversation_cancels_the_stream(store, openai_server):
         assert panel.text == "Hi Zoë"
         assert "old" not in screen_text(app)
         assert "account access" in screen_text(app)
+
+
+def test_every_panel_binding_is_documented():
+    keys = (Path(__file__).parent.parent / "docs" / "keys.md").read_text()
+    for binding in AssistPanel.BINDINGS:
+        assert f"`{binding.id}` | `{binding.key}`" in keys, binding.id
+
+
+# ---- through the real app -----------------------------------------------------------------
+async def test_real_app_streams_accepts_and_records_an_assisted_reply(desk, tmp_path,
+                                                                      openai_server):
+    from agentdesk.app import make_app
+    from agentdesk.config import parse_config
+    from agentdesk.connectors.demo import DemoConnector
+    from agentdesk.screens.conversation import ConversationScreen
+
+    path, ids = desk
+    with Store(path) as db:
+        import_kb(db, write_kb(tmp_path / "kb"))
+    config = parse_config({"agent": {"name": "alice", "display_name": "Alice Martin"},
+                           "llm": {"base_url": openai_server.base_url, "model": "m",
+                                   "max_retries": 0}})
+    draft = "Hi Ann, I'm sorry about the wait. Your refund is on its way."
+    openai_server.script(Reply.stream([w + " " for w in draft.split()], delay=0.02))
+    app = make_app(config, path, [DemoConnector()])
+    async with app.run_test(size=(170, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("enter")  # the oldest-waiting conversation: Ann's refund
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, ConversationScreen)
+        panel = screen.query_one(AssistPanel)
+        assert panel.display and panel.text.strip() == draft
+        assert "How refunds work" in screen_text(app)
+        panel.focus()
+        await pilot.press("enter")  # use the draft
+        await pilot.pause()
+        assert screen.composer.text == draft
+        await pilot.press("end", *" Alice", "ctrl+s")
+        await settle(app, pilot)
+    with Store(path) as db:
+        reply = [e for e in db.events(ids["refund"]) if e["kind"] == "reply"][-1]
+    assert reply["payload"] == {"ai_assisted": True, "edit_distance": 1}
+
+
+async def test_real_app_narrow_terminal_hides_the_panel_until_a(desk, alice):
+    from agentdesk.app import make_app
+    from agentdesk.connectors.demo import DemoConnector
+
+    path, _ = desk
+    app = make_app(alice, path, [DemoConnector()])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("enter")
+        await settle(app, pilot)
+        panel = app.screen.query_one(AssistPanel)
+        assert not panel.display and panel.conversation_id is None
+        await pilot.press("a")
+        await settle(app, pilot)
+        assert panel.display and app.screen.focused is panel
+        assert "Offline draft" in screen_text(app)
+        await pilot.press("escape")  # nothing to cancel: back to the thread
+        await pilot.press("a")
+        await pilot.pause()
+        assert not panel.display

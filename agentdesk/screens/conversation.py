@@ -19,14 +19,18 @@ from textual.screen import Screen
 from textual.widgets import Footer, Label, OptionList, Static, TextArea
 
 from agentdesk import clock
+from agentdesk.assist.edits import edit_distance
+from agentdesk.assist.settings import settings_or_offline
 from agentdesk.domain import Agent, Conversation, Customer, Status, render_canned
 from agentdesk.screens.pickers import ChoiceScreen, PromptScreen
 from agentdesk.text import one_line
+from agentdesk.widgets.assist_panel import AssistPanel
 from agentdesk.widgets.composer import Composer
 from agentdesk.widgets.customer import CustomerCard, HistoryList
 from agentdesk.widgets.thread import ThreadView
 
 DRAFT_SAVE_DELAY = 0.4  # seconds of no typing before the draft is written
+ASSIST_MIN_WIDTH = 160  # terminals at least this wide show the assist panel at start
 
 
 def conversation_title(conversation: Conversation, customer: Customer | None) -> Text:
@@ -74,6 +78,7 @@ class ConversationScreen(Screen):
                 id="conversation.scroll_down"),
         Binding("pageup", "scroll_thread(-1)", "Scroll up", show=False,
                 id="conversation.scroll_up"),
+        Binding("a", "toggle_assist", "Assist", id="conversation.assist"),
         Binding("escape", "back", "Back", id="conversation.back"),
     ]
 
@@ -108,6 +113,10 @@ class ConversationScreen(Screen):
                 yield HistoryList(id="history")
                 yield Label("", id="peek-title", classes="pane-title")
                 yield ThreadView(id="peek")
+            settings, problem = settings_or_offline(self.app.config)
+            if problem:
+                self.notify(problem, severity="error", timeout=10)
+            yield AssistPanel(self.store, settings, composer_text=lambda: self.composer.text)
         yield Footer(compact=True)
 
     @property
@@ -117,6 +126,7 @@ class ConversationScreen(Screen):
     def on_mount(self) -> None:
         self.query_one("#peek").display = False
         self.query_one("#peek-title").display = False
+        self._show_assist(self.app.size.width >= ASSIST_MIN_WIDTH)
         self.show(self.conversation_id)
 
     # ---- loading -------------------------------------------------------------------------
@@ -128,6 +138,9 @@ class ConversationScreen(Screen):
         self.reload()
         self._load_draft("reply")
         self.close_peek()
+        assist = self.query_one(AssistPanel)
+        if assist.display:
+            assist.show_conversation(conversation_id)
         self.store.record_view(conversation_id, self.agent.name, True)
         self.app.viewing = conversation_id
         self.query_one("#thread").focus()
@@ -198,8 +211,14 @@ class ConversationScreen(Screen):
             self.store.add_note(self.conversation_id, self.agent.name, text)
             self.notify("Note added.")
         else:
+            assist = self.query_one(AssistPanel)
+            accepted = (assist.accepted_text if assist.conversation_id == self.conversation_id
+                        else None)
+            assisted = {} if accepted is None else {
+                "ai_assisted": True, "edit_distance": edit_distance(accepted, text)}
+            assist.accepted_text = None
             message_id = self.store.add_reply(self.conversation_id, self.agent.name, text,
-                                              delivery="queued")
+                                              delivery="queued", **assisted)
             self.app.deliver(message_id)
         self._loading_draft = True
         self.composer.load_text("")
@@ -363,11 +382,39 @@ class ConversationScreen(Screen):
         if self.focused is self.composer:
             self.flush_draft()
             self.query_one("#thread").focus()
-        elif self.close_peek() or self.focused is self.query_one(HistoryList):
+        elif self.close_peek() or self.focused in (self.query_one(HistoryList),
+                                                   self.query_one(AssistPanel)):
             self.query_one("#thread").focus()
         else:
             self.leave("back")
             self.dismiss()
+
+    # ---- assist panel --------------------------------------------------------------------
+    def _show_assist(self, shown: bool) -> None:
+        self.query_one(AssistPanel).display = shown
+        self.query_one("#conversation-body").set_class(shown, "assist")
+
+    def action_toggle_assist(self) -> None:
+        """Show (and focus) or hide the assist panel; hiding stops its stream."""
+        assist = self.query_one(AssistPanel)
+        self._show_assist(not assist.display)
+        if assist.display:
+            if assist.conversation_id != self.conversation_id:
+                assist.show_conversation(self.conversation_id)
+            assist.focus()
+        else:
+            assist.workers.cancel_group(assist, "assist")
+            self.query_one("#thread").focus()
+
+    @on(AssistPanel.Insert)
+    def insert_from_assist(self, event: AssistPanel.Insert) -> None:
+        """Assist text goes into the reply composer; nothing is sent."""
+        self.action_compose("reply")
+        if event.replace:
+            self.composer.load_text(event.text)
+        else:
+            self.composer.insert(event.text)
+        self.flush_draft()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Letter keys type into the composer while it has focus."""

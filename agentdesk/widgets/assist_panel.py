@@ -51,7 +51,7 @@ class AssistPanel(Vertical, can_focus=True):
     """Mood line, KB suggestions, the streamed draft and a status line."""
 
     DEFAULT_CSS = """
-    AssistPanel { width: 1fr; min-width: 40; border-left: solid $accent; padding: 0 1; }
+    AssistPanel { width: 1fr; min-width: 36; border-left: solid $accent; padding: 0 1; }
     AssistPanel:focus-within { border-left: thick $accent; }
     AssistPanel #assist-mood { height: auto; text-style: bold; }
     AssistPanel #assist-kb { height: auto; max-height: 12; margin-bottom: 1; }
@@ -233,7 +233,8 @@ class AssistPanel(Vertical, can_focus=True):
     async def _write(self, stream, token: str) -> None:
         token = clean(token)
         self.text += token
-        await stream.write(token)
+        # Line breaks stay line breaks on screen (Markdown would join them).
+        await stream.write(token.replace("\n", "  \n"))
 
     def _ready(self, what: str) -> str:
         if self.kind == "rewrite":
