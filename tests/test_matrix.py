@@ -280,3 +280,18 @@ async def test_refusals_are_one_line_results(synapse, desk, customer, store,  # 
     await bad.stop()
     assert "M_UNKNOWN_TOKEN" in str(refused.value)
     assert "syt_not_a_real_token" not in str(refused.value)
+
+
+async def test_revoked_token_logs_in_again(synapse, desk, customer, store,  # noqa: F811
+                                           monkeypatch):
+    room = customer.open_chat(desk.user_id)
+    customer.send(room, "one")
+    async with Running(store, settings(synapse, desk, monkeypatch)) as run:
+        await until(lambda: inbound_bodies(store, room), what="one")
+        client = run.connector.session.client
+        revoked = client.token
+        await client.request("POST", "/logout", body={})  # e.g. signed out from Element
+        customer.send(room, "two")
+        await until(lambda: len(inbound_bodies(store, room)) == 2, what="two")
+        assert client.token and client.token != revoked
+    assert inbound_bodies(store, room) == ["one", "two"]

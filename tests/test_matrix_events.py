@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from agentdesk.config import ConfigError, Table
+from agentdesk.config import ConfigError, Table, load_config
 from agentdesk.connectors.matrix import MatrixConnector
 from agentdesk.connectors.matrix.connector import Backoff
 from agentdesk.connectors.matrix.events import departure, inbound, message_parts
@@ -138,3 +140,14 @@ def test_backoff_grows_and_is_capped():
     assert all(6.4 <= d <= 8 for d in delays[3:])
     backoff.reset()
     assert backoff.next() <= 1
+
+
+def test_example_config_matrix_table_is_valid():
+    example = Path(__file__).parent.parent / "config.example.toml"
+    config = load_config(example, required=True)
+    tables = [t for t in Table(config.raw, example).tables("connectors")
+              if t.data.get("type") == "matrix"]
+    assert len(tables) == 1
+    settings = MatrixConnector.validate(tables[0])
+    assert settings["user"] == "@support:example.org"
+    assert settings["password_env"] == "AGENTDESK_MATRIX_PASSWORD"
