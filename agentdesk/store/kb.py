@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from agentdesk import clock
 
-CANDIDATES = 20  # BM25-ranked articles re-ranked by intent
+CANDIDATES = 20  # best BM25 articles re-ordered by intent
 
 
 @dataclass(frozen=True)
@@ -83,8 +83,8 @@ class KbMixin:
         """Articles matching ANY of ``terms`` (each quoted, never FTS syntax), best first.
 
         BM25 ranks a bounded candidate set; candidates whose title or tags contain one
-        of the ``boost`` words (the customer's intent) rank twice as high. Snippets and
-        matched terms are computed only for the ``limit`` rows returned.
+        of the ``boost`` words (the customer's intent) come first, by BM25 among
+        themselves. Snippets and matched terms are computed only for the rows returned.
         """
         terms = [t for t in dict.fromkeys(t.strip().lower() for t in terms) if t]
         if not terms:
@@ -97,14 +97,14 @@ class KbMixin:
             if not pool:
                 return []
             scores = {r[0]: r[1] for r in pool}
+            about: set[int] = set()
             if boost:
                 marks = ",".join("?" * len(scores))
                 intent = "{title tags} : (" + " OR ".join(_quote(b) for b in boost) + ")"
-                for row in conn.execute(
-                        f"SELECT rowid FROM kb_fts WHERE kb_fts MATCH ? AND rowid IN ({marks})",
-                        (intent, *scores)):
-                    scores[row[0]] *= 2  # ranks are negative: lower is better
-            top = sorted(scores, key=lambda rowid: scores[rowid])[:limit]
+                about = {row[0] for row in conn.execute(
+                    f"SELECT rowid FROM kb_fts WHERE kb_fts MATCH ? AND rowid IN ({marks})",
+                    (intent, *scores))}
+            top = sorted(scores, key=lambda rowid: (rowid not in about, scores[rowid]))[:limit]
             marks = ",".join("?" * len(top))
             matched: dict[int, list[str]] = {i: [] for i in top}
             for term in terms:
