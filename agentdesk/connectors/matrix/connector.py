@@ -148,7 +148,7 @@ class MatrixConnector(Connector):
     async def start(self) -> None:
         """Log in; an unreachable homeserver is retried by ``incoming``, a refusal raises."""
         self._stopping.clear()
-        self.set_state("chat: connecting")
+        self._show("connecting")
         try:
             await self._client()
         except httpx.TransportError as error:
@@ -163,7 +163,17 @@ class MatrixConnector(Connector):
         self._stopping.set()
         if self.session is not None:
             await self.session.close()
-        self.set_state("chat: stopped")
+        self._show("stopped")
+
+    @property
+    def _where(self) -> str:
+        """How states and results name this connector: its config ``name`` or "chat"."""
+        return self.label or "chat"
+
+    def _show(self, state: str) -> None:
+        text = f"{self._where}: {state}"
+        if text != self.state:
+            self.set_state(text)
 
     async def _client(self) -> MatrixClient:
         if self.session is None:
@@ -188,8 +198,7 @@ class MatrixConnector(Connector):
                     return
                 continue
             self.backoff.reset()
-            if self.state != "chat: connected":
-                self.set_state("chat: connected")
+            self._show("connected")
             if messages:
                 self._batch_end = (messages[-1].ext_id or "", token)
             for message in messages:
@@ -216,9 +225,9 @@ class MatrixConnector(Connector):
         log.warning("matrix: sync failed (%s); retrying in %.1f s", _one_line(error), delay)
         seconds = max(1, round(delay))
         if isinstance(error, httpx.TransportError) or getattr(error, "temporary", False):
-            self.set_state(f"chat: reconnecting in {seconds} s")
+            self._show(f"reconnecting in {seconds} s")
         else:  # a refusal the agent must see (wrong password, revoked token, ...)
-            self.set_state(f"chat: {_one_line(error)}; retrying in {seconds} s")
+            self._show(f"{_one_line(error)}; retrying in {seconds} s")
         try:
             await asyncio.wait_for(self._stopping.wait(), delay)
         except TimeoutError:
@@ -261,12 +270,12 @@ class MatrixConnector(Connector):
                 store.matrix_send_attempt(reply.message_id)
                 event_id = await client.send_message(room_id, record.txn_id, content)
         except httpx.TransportError as error:
-            return DeliveryResult("retry", f"chat: {_one_line(error)}")
+            return DeliveryResult("retry", f"{self._where}: {_one_line(error)}")
         except MatrixHTTPError as error:
             if error.status == 401:
                 self.session.refused()
             return DeliveryResult("retry" if error.temporary or error.status == 401
-                                  else "failed", f"chat: {error}")
+                                  else "failed", f"{self._where}: {error}")
         except MatrixError as error:
             return DeliveryResult("retry", str(error))
         store.matrix_send_done(reply.message_id, event_id)
