@@ -194,7 +194,7 @@ class AssistPanel(Vertical, can_focus=True):
         await markdown.update("")
         self._show_diff(None)
         stream = Markdown.get_stream(markdown)
-        scroll = self.query_one("#assist-scroll", VerticalScroll)
+        self.query_one("#assist-scroll", VerticalScroll).anchor()  # follow the new text
         self.streaming = True
         label = "offline " + titles[kind].lower()
         try:
@@ -209,7 +209,6 @@ class AssistPanel(Vertical, can_focus=True):
             try:
                 async for token in self._source(kind, tone, original):
                     await self._write(stream, token)
-                    scroll.scroll_end(animate=False, immediate=False)
             except LLMError as error:
                 if self.text.strip():
                     self.rewrite_of = None
