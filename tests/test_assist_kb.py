@@ -156,3 +156,28 @@ def test_kb_command_imports_and_searches(tmp_path, capsys):
     assert capsys.readouterr().out == "no matching articles\n"
     assert cli.main(["kb", "import", str(tmp_path / "missing"), "--db", db]) == 2
     assert capsys.readouterr().err == f"agentdesk: {tmp_path / 'missing'}: not a directory\n"
+
+
+def test_kb_import_uses_the_configured_folder(tmp_path, capsys):
+    folder = write_kb(tmp_path / "kb")
+    config = tmp_path / "config.toml"
+    config.write_text(f'[kb]\ndir = "{folder}"\n')
+    db = str(tmp_path / "cli.db")
+    assert cli.main(["--config", str(config), "kb", "import", "--db", db]) == 0
+    assert capsys.readouterr().out.startswith("7 added")
+    config.write_text("")
+    assert cli.main(["--config", str(config), "kb", "import", "--db", db]) == 2
+    assert "give a DIR or set dir in the [kb] table" in capsys.readouterr().err
+
+
+def test_the_demo_help_centre_imports(tmp_path):
+    from pathlib import Path
+
+    import agentdesk.demo
+
+    folder = Path(agentdesk.demo.__file__).parent / "kb"
+    with Store(tmp_path / "demo.db") as store:
+        result = import_kb(store, folder)
+        assert result.added == len(list(folder.glob("*.md"))) > 0 and not result.skipped
+        assert all(store.kb_article(p.stem).url.startswith("https://")
+                   for p in folder.glob("*.md"))

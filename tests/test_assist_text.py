@@ -245,3 +245,15 @@ def test_settings_validate_with_one_line_errors(tmp_path):
 def test_clock_is_frozen_for_these_tests(frozen_clock):
     assert frozen_clock == NOW and at(60) < at(0)
     assert NOW - timedelta(days=1) < NOW
+
+
+def test_example_config_assist_tables_validate():
+    from pathlib import Path
+
+    from agentdesk.config import load_config
+
+    config = load_config(Path(__file__).parent.parent / "config.example.toml", required=True)
+    settings = assist_settings(config)
+    assert not settings.llm.enabled  # offline drafts until an endpoint is configured
+    assert (settings.llm.timeout, settings.llm.max_retries, settings.mask_personal_data,
+            settings.suggestions) == (20.0, 2, "remote", 3)

@@ -1,4 +1,4 @@
-"""``agentdesk kb import DIR`` and ``agentdesk kb search QUERY``: the knowledge base."""
+"""``agentdesk kb import [DIR]`` and ``agentdesk kb search QUERY``: the knowledge base."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     actions = parser.add_subparsers(dest="kb_command", metavar="ACTION", required=True)
     importer = actions.add_parser(
         "import", help="import Markdown articles (re-import updates and removes)")
-    importer.add_argument("directory", help="folder of *.md files with front matter")
+    importer.add_argument("directory", nargs="?",
+                          help="folder of *.md files with front matter (default: [kb] dir)")
     importer.add_argument("--db", help="database file (default: from config)")
     importer.set_defaults(run=run_import)
     search = actions.add_parser("search", help="the articles that best match a query")
@@ -24,13 +25,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_import(args: argparse.Namespace) -> int:
     from agentdesk.assist.kbimport import KbImportError, import_kb
+    from agentdesk.assist.settings import assist_settings
     from agentdesk.cli import UsageError
     from agentdesk.store import Store
 
     config = load(args)
+    directory = args.directory or assist_settings(config).kb_dir
+    if directory is None:
+        raise UsageError("kb import: give a DIR or set dir in the [kb] table of the config")
     with Store(database_path(args, config)) as store:
         try:
-            result = import_kb(store, args.directory)
+            result = import_kb(store, directory)
         except KbImportError as error:
             raise UsageError(str(error)) from None
         total = store.kb_count()
