@@ -245,6 +245,7 @@ async def test_switching_conversation_cancels_the_stream(store, openai_server):
         await asyncio.sleep(0.3)
         assert panel.text == "Hi Zoë"
         assert "old" not in screen_text(app)
+        assert panel.status.startswith("draft · Enter")  # not the cancelled stream's line
         assert "account access" in screen_text(app)
 
 

@@ -99,6 +99,7 @@ class AssistPanel(Vertical, can_focus=True):
         self.streaming = False
         self.accepted_text: str | None = None  # last draft put in the composer
         self.status = ""
+        self._view = asyncio.Lock()  # one generation owns the draft view at a time
 
     def compose(self) -> ComposeResult:
         yield Static(id="assist-mood")
@@ -124,11 +125,9 @@ class AssistPanel(Vertical, can_focus=True):
         self.context = self.assistant.context(conversation_id)
         self._show_analysis()
         self.kind, self.text, self.rewrite_of = "draft", "", None
-        self.query_one("#assist-draft", Markdown).update("")
-        self._show_diff(None)
-        self._set_status("" if generate else "g: draft a reply")
-        if generate and self.context is not None:
-            self.generate("draft")
+        self._set_status("")
+        if self.context is not None:
+            self.generate("draft" if generate else "")
 
     def _show_analysis(self) -> None:
         mood = self.query_one("#assist-mood", Static)
@@ -183,8 +182,24 @@ class AssistPanel(Vertical, can_focus=True):
     @work(exclusive=True, exit_on_error=False, group="assist")
     async def generate(self, kind: str, tone: str | None = None, original: str = "",
                        offline: bool = False) -> None:
-        """Stream a draft / rewrite / summary into the panel (Esc keeps what arrived)."""
+        """Stream a draft / rewrite / summary into the panel (Esc keeps what arrived).
+
+        ``kind`` "" only clears the view. A cancelled generation finishes writing what it
+        received before the next one takes the view.
+        """
+        async with self._view:
+            await self._generate(kind, tone, original, offline)
+
+    async def _generate(self, kind: str, tone: str | None, original: str,
+                        offline: bool) -> None:
         if self.context is None:
+            return
+        if not kind:
+            self.text = ""
+            self._title("Draft")
+            await self.query_one("#assist-draft", Markdown).update("")
+            self._show_diff(None)
+            self._set_status("g: draft a reply")
             return
         titles = {"draft": "Draft", "summary": "Summary",
                   "rewrite": f"Rewrite: {TONE_NAMES.get(tone or '', '')}"}
