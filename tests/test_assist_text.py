@@ -257,3 +257,20 @@ def test_example_config_assist_tables_validate():
     assert not settings.llm.enabled  # offline drafts until an endpoint is configured
     assert (settings.llm.timeout, settings.llm.max_retries, settings.mask_personal_data,
             settings.suggestions) == (20.0, 2, "remote", 3)
+
+
+def test_greetings_and_sign_offs_do_not_count():
+    from agentdesk.assist.words import message_core
+
+    text = "Hello support,\n\nMy 2FA codes stopped working on the new phone.\n\nBest regards,\nPedro"
+    assert message_core(text) == "My 2FA codes stopped working on the new phone."
+    assert message_core("Thanks!") == "Thanks!"  # a one-line message is kept
+    assert message_core("Hi, how do I reset it?") == "Hi, how do I reset it?"
+
+
+def test_offline_draft_skips_an_article_matched_only_in_passing(store):
+    conversation_id = inbound(store, "Do you sell cleaning vinegar in bottles?", 5)
+    context = load_context(store, conversation_id, "Alice")
+    assert context.suggestions  # "vinegar" is in the descaling article's body…
+    text = draft(context)
+    assert "vinegar" not in text and "I'm looking into this now" in text  # …but not its topic

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from agentdesk.assist.words import keywords
+from agentdesk.assist.words import keywords, message_core
 from agentdesk.domain import Direction, Message
 from agentdesk.store.kb import KbArticle, KbHit
 
@@ -18,9 +18,10 @@ def latest_customer_texts(messages: list[Message], count: int = 3) -> list[str]:
     for message in reversed(messages):
         if message.direction != Direction.IN or message.auto:
             continue
-        if len(keywords([message.body], limit=3)) < 2 and texts:
+        core = message_core(message.body)
+        if len(keywords([core], limit=3)) < 2 and texts:
             continue
-        texts.append(message.body)
+        texts.append(core)
         if len(texts) == count:
             break
     return texts
@@ -38,7 +39,7 @@ INTENT_TOPICS = {
     "cancel": ("cancel", "cancellation", "close"),
     "delivery": ("delivery", "shipping", "parcel", "tracking"),
     "billing": ("billing", "invoice", "payment", "charge"),
-    "account access": ("login", "password", "account", "2fa"),
+    "account access": ("login", "password", "account", "2fa", "two-factor", "locked"),
     "bug report": ("error", "bug", "troubleshooting"),
 }
 
@@ -54,6 +55,15 @@ def suggest(store, messages: list[Message], subject: str = "", limit: int = 3,
 _LIST_ITEM = re.compile(r"^\s*(?:\d+[.)]|[-*+])\s+(.*\S)")
 _INLINE = re.compile(r"\*\*|__|`|^#+\s*")
 _LINK = re.compile(r"\[([^\]]+)\]\(([^)]+)\)")
+
+
+def on_topic(hit: KbHit, intent: str | None) -> bool:
+    """True when a matched word is in the article's title or tags, or the title or
+    tags name the customer's intent (so an article matched only in passing is not
+    pasted into an offline draft)."""
+    head = f"{hit.article.title} {' '.join(hit.article.tags)}".lower()
+    words = [*hit.matched, *INTENT_TOPICS.get(intent or "", ())]
+    return any(word[:4] in head for word in words if len(word) >= 3)
 
 
 def plain(markdown: str) -> str:

@@ -14,6 +14,7 @@ from datetime import datetime
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from agentdesk import clock
+from agentdesk.assist.words import message_core
 from agentdesk.domain import Conversation, Direction, InboxRow, Message
 
 _analyzer: SentimentIntensityAnalyzer | None = None
@@ -129,7 +130,7 @@ def analyse(messages: list[Message], conversation: Conversation,
     other conversations, newest first)."""
     reference = reference or clock.now()
     inbound = [m for m in messages if m.direction == Direction.IN and not m.auto]
-    recent = " \n".join(m.body for m in inbound[-2:])
+    recent = " \n".join(message_core(m.body) for m in inbound[-2:])
     compound = sentiment(recent) if recent else 0.0
     markers = tuple(m.group(0).lower() for m in _FRUSTRATION.finditer(recent))
     shouting = len(_SHOUT.findall(recent))
@@ -166,5 +167,6 @@ def analyse(messages: list[Message], conversation: Conversation,
                                  when_words(at, reference))
         if last.channel != conversation.channel:
             facts.append(f"also on {last.channel} {earlier.when}")
-    return Mood(label, compound, intent(" ".join(m.body for m in inbound[-3:])), tuple(facts),
+    return Mood(label, compound, intent(" ".join(message_core(m.body) for m in inbound[-3:])),
+                tuple(facts),
                 wait, earlier, contacts, unanswered, markers)

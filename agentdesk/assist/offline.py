@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from agentdesk.assist.context import AssistContext
-from agentdesk.assist.kb import article_steps
+from agentdesk.assist.kb import article_steps, on_topic
 from agentdesk.assist.mood import duration_words
 from agentdesk.domain import Direction
 
@@ -115,7 +115,7 @@ def draft(context: AssistContext) -> str:
         verb = _VERBS.get(mood.earlier.channel, f"contacted us on {mood.earlier.channel}")
         opening.append(_phrase(lang, "earlier", verb=verb, when=mood.earlier.when))
     paragraphs.append(" ".join(opening))
-    if context.suggestions:
+    if context.suggestions and on_topic(context.suggestions[0], mood.intent):
         article = context.suggestions[0].article
         steps = article_steps(article.body)
         if len(steps) > 1:

@@ -28,7 +28,8 @@ STOP_WORDS: dict[str, frozenset[str]] = {
         dear regards best cheers still yet already ever really one two even since day days
         today yesterday tomorrow week weeks time way thing things anything something nothing
         know need want like tried try trying help hope could've would've going gonna able
-        ok okay yes sure lot back again ago asap
+        ok okay yes sure lot back again ago asap tell exact exactly many kind wondering
+        support team there got
     """),
     "de": _set("""
         aber alle als also am an auch auf aus bei bin bis bitte da dann das dass dem den der
@@ -55,6 +56,29 @@ STOP_WORDS: dict[str, frozenset[str]] = {
     """),
 }
 _ALL_STOP = frozenset().union(*STOP_WORDS.values())
+
+
+_GREETING = re.compile(
+    r"^\s*(hi|hello|hey|dear|good (morning|afternoon|evening)|hallo|guten tag|bonjour|"
+    r"hola|buenos días|goedemorgen|beste)\b[^\n]{0,40}$", re.IGNORECASE)
+_SIGN_OFF = re.compile(
+    r"^\s*((best|kind|warm|many)?\s*(regards|wishes)|thanks( again| in advance)?|"
+    r"thank you|many thanks|cheers|sincerely|yours( truly| sincerely)?|br|"
+    r"(viele|liebe|beste|freundliche) grüße|mit freundlichen grüßen|mfg|cordialement|"
+    r"bien à vous|saludos( cordiales)?|un saludo|met vriendelijke groet|groeten)"
+    r"\b[\s,.!]*$", re.IGNORECASE)
+
+
+def message_core(text: str) -> str:
+    """The message without its greeting line and everything from the sign-off on."""
+    lines = text.strip().splitlines()
+    if len(lines) > 1 and _GREETING.match(lines[0]) and len(lines[0].split()) <= 5:
+        lines = lines[1:]
+    for index, line in enumerate(lines):
+        if index and _SIGN_OFF.match(line):
+            lines = lines[:index]
+            break
+    return "\n".join(lines).strip()
 
 
 def tokens(text: str) -> list[str]:
