@@ -70,6 +70,7 @@ def test_calm_question_is_neutral_and_praise_is_positive(store):
     ("The login code never arrives", "account access"),
     ("Das Paket wurde nicht geliefert", "delivery"),
     ("La aplicación no funciona", "bug report"),
+    ("I'd like this escalated, please.", "complaint"),
     ("Nice weather today", None),
 ])
 def test_intent(text, expected):

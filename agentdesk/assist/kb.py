@@ -41,6 +41,7 @@ INTENT_TOPICS = {
     "billing": ("billing", "invoice", "payment", "charge"),
     "account access": ("login", "password", "account", "2fa", "two-factor", "locked"),
     "bug report": ("error", "bug", "troubleshooting"),
+    "complaint": ("complaint", "escalate", "escalation"),
 }
 
 

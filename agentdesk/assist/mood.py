@@ -37,6 +37,8 @@ INTENTS: dict[str, tuple[str, ...]] = {
     "bug report": ("error", "crash", "bug", "broken", "not working", "doesn't work",
                    "does not work", "fails", "failing", "fehler", "funktioniert nicht",
                    "erreur", "ne marche pas", "no funciona", "werkt niet"),
+    "complaint": ("complain", "escalat", "not happy", "unhappy", "unacceptable", "beschwerde",
+                  "réclamation", "reclamación", "queja", "klacht"),
     "how-to": ("how do i", "how can i", "how to", "is it possible", "wie kann", "comment ",
                "cómo ", "hoe kan"),
     "praise": ("thank you so much", "great job", "love it", "awesome", "amazing", "brilliant"),
@@ -167,6 +169,8 @@ def analyse(messages: list[Message], conversation: Conversation,
                                  when_words(at, reference))
         if last.channel != conversation.channel:
             facts.append(f"also on {last.channel} {earlier.when}")
-    return Mood(label, compound, intent(" ".join(message_core(m.body) for m in inbound[-3:])),
-                tuple(facts),
+    topic = intent(" ".join(message_core(m.body) for m in inbound[-3:]))
+    if topic == "complaint" and label in ("neutral", "positive"):
+        label = "frustrated"  # polite words, but a complaint all the same
+    return Mood(label, compound, topic, tuple(facts),
                 wait, earlier, contacts, unanswered, markers)

@@ -80,7 +80,7 @@ PROBLEMS: dict[str, str] = {
     "refund": "the trouble with your refund", "cancel": "the trouble cancelling",
     "delivery": "the problem with your delivery", "billing": "the problem with your bill",
     "account access": "the trouble getting into your account",
-    "bug report": "the error you ran into",
+    "bug report": "the error you ran into", "complaint": "what went wrong with your order",
 }
 _VERBS = {"chat": "chatted with us", "matrix": "chatted with us", "email": "emailed us",
           "phone": "spoke with us"}
@@ -115,7 +115,9 @@ def draft(context: AssistContext) -> str:
         verb = _VERBS.get(mood.earlier.channel, f"contacted us on {mood.earlier.channel}")
         opening.append(_phrase(lang, "earlier", verb=verb, when=mood.earlier.when))
     paragraphs.append(" ".join(opening))
-    if context.suggestions and on_topic(context.suggestions[0], mood.intent):
+    # A complaint gets a person looking into it, not the how-to-complain article.
+    if context.suggestions and mood.intent != "complaint" \
+            and on_topic(context.suggestions[0], mood.intent):
         article = context.suggestions[0].article
         steps = article_steps(article.body)
         if len(steps) > 1:

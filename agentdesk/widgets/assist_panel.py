@@ -209,7 +209,9 @@ class AssistPanel(Vertical, can_focus=True):
         await markdown.update("")
         self._show_diff(None)
         stream = Markdown.get_stream(markdown)
-        self.query_one("#assist-scroll", VerticalScroll).anchor()  # follow the new text
+        scroll = self.query_one("#assist-scroll", VerticalScroll)
+        scroll.anchor(False)
+        scroll.scroll_home(animate=False, immediate=True)
         self.streaming = True
         label = "offline " + titles[kind].lower()
         try:
@@ -221,6 +223,7 @@ class AssistPanel(Vertical, can_focus=True):
                 return
             self._title(titles[kind])
             self._set_status("streaming from the model… Esc stops")
+            scroll.anchor()  # follow the text as it streams in
             try:
                 async for token in self._source(kind, tone, original):
                     await self._write(stream, token)
@@ -230,6 +233,7 @@ class AssistPanel(Vertical, can_focus=True):
                     self._set_status(f"{error}; kept the partial text, d: offline draft")
                     return
                 self._title(label.capitalize())
+                scroll.anchor(False)
                 await self._write(stream, self._offline(kind, tone, original))
                 self._set_status(self._ready(f"{error}, showing {label}"))
                 return
