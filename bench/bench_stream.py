@@ -1,6 +1,6 @@
 """Token arrival at the socket to on screen, in a headless app (target: median < 30 ms).
 
-    python bench/bench_stream.py [--tokens 2000] [--interval 0.004]
+    python bench/bench_stream.py [--tokens 2000] [--interval 0.004] [--paragraph 60]
 
 Starts the loopback OpenAI-compatible SSE server used by the tests, opens a headless
 app hosting the assist panel and streams a long draft into it. For every token the
@@ -68,12 +68,13 @@ def summary(values: list[float]) -> str:
             f" ms, max {values[-1]:.1f} ms")
 
 
-async def run(tokens: int, interval: float) -> None:
+async def run(tokens: int, interval: float, paragraph: int) -> None:
     server = OpenAIServer()
     server.start()
     sent: list[tuple[str, float]] = []
     names = [f"w{n}" for n in range(tokens)]
-    text = [f"{name} " if n % 12 else f"{name}\n\n" for n, name in enumerate(names)]
+    text = [f"{name}\n\n" if n % paragraph == paragraph - 1 else f"{name} "
+            for n, name in enumerate(names)]
     server.script(Reply.stream(text, delay=interval, sent=sent))
     with tempfile.TemporaryDirectory() as tmp, Store(Path(tmp) / "b.db") as store:
         conversation_id, _ = store.record_inbound(Inbound(
@@ -93,7 +94,8 @@ async def run(tokens: int, interval: float) -> None:
     server.stop()
     latency = {token.strip(): (app.shown[token.strip()] - at) * 1000 for token, at in sent}
     ordered = [latency[name] for name in names]
-    print(f"{tokens} tokens, one every {interval * 1000:.0f} ms, streamed in {elapsed:.1f} s")
+    print(f"{tokens} tokens, one every {interval * 1000:.0f} ms, a paragraph every {paragraph}"
+          f" tokens, streamed in {elapsed:.1f} s")
     print(f"socket to screen, all tokens: {summary(ordered)} (target: median < 30 ms)")
     print(f"  first 200 tokens: {summary(ordered[:200])}")
     print(f"  last 200 tokens:  {summary(ordered[-200:])}")
@@ -103,8 +105,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tokens", type=int, default=2000)
     parser.add_argument("--interval", type=float, default=0.004)
+    parser.add_argument("--paragraph", type=int, default=60,
+                        help="tokens per paragraph (default 60, about 4 sentences)")
     args = parser.parse_args()
-    asyncio.run(run(args.tokens, args.interval))
+    asyncio.run(run(args.tokens, args.interval, args.paragraph))
 
 
 if __name__ == "__main__":
