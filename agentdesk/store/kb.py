@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from agentdesk import clock
 
 CANDIDATES = 20  # best BM25 articles re-ordered by intent
+INTENT_FACTOR = 2.0
 
 
 @dataclass(frozen=True)
@@ -83,8 +84,8 @@ class KbMixin:
         """Articles matching ANY of ``terms`` (each quoted, never FTS syntax), best first.
 
         BM25 ranks a bounded candidate set; candidates whose title or tags contain one
-        of the ``boost`` words (the customer's intent) come first, by BM25 among
-        themselves. Snippets and matched terms are computed only for the rows returned.
+        of the ``boost`` words (the customer's intent) score ``INTENT_FACTOR`` times
+        higher. Snippets and matched terms are computed only for the rows returned.
         """
         terms = [t for t in dict.fromkeys(t.strip().lower() for t in terms) if t]
         if not terms:
@@ -104,7 +105,9 @@ class KbMixin:
                 about = {row[0] for row in conn.execute(
                     f"SELECT rowid FROM kb_fts WHERE kb_fts MATCH ? AND rowid IN ({marks})",
                     (intent, *scores))}
-            top = sorted(scores, key=lambda rowid: (rowid not in about, scores[rowid]))[:limit]
+            for rowid in about:
+                scores[rowid] *= INTENT_FACTOR  # ranks are negative: lower is better
+            top = sorted(scores, key=lambda rowid: scores[rowid])[:limit]
             marks = ",".join("?" * len(top))
             matched: dict[int, list[str]] = {i: [] for i in top}
             for term in terms:
