@@ -10,6 +10,7 @@ import logging
 from collections.abc import Callable
 
 from agentdesk.connectors.base import Connector, DeliveryResult
+from agentdesk.connectors.registry import one_line
 from agentdesk.store import Store
 
 log = logging.getLogger(__name__)
@@ -25,12 +26,40 @@ class ChannelHost:
         for connector in connectors:
             for channel in connector.channels:
                 self.by_channel.setdefault(channel, connector)
+            connector.attach(store)
+
+    async def run(self, connector: Connector,
+                  on_message: Callable[[int], None] | None = None) -> None:
+        """Start ``connector``, store what it yields until it ends, then stop it.
+
+        Run one per connector in a worker. Failures never propagate: they become the
+        connector's one-line ``state`` (``email: failed to start: ...``).
+        """
+        label = connector.label or connector.name
+        try:
+            await connector.start()
+        except Exception as error:
+            connector.set_state(f"{label}: failed to start: {one_line(error)}")
+            return
+        try:
+            await self.receive(connector, on_message)
+        except Exception as error:
+            log.exception("connector %s stopped", label)
+            connector.set_state(f"{label}: stopped: {one_line(error)}")
+        finally:
+            await connector.stop()
 
     async def receive(self, connector: Connector,
                       on_message: Callable[[int], None] | None = None) -> None:
-        """Store everything ``connector`` yields until it stops; re-deliveries are ignored."""
+        """Store everything ``connector`` yields until it stops; re-deliveries are ignored.
+
+        The connector's ``recorded`` hook runs in the same transaction, so its sync
+        progress is committed together with the message.
+        """
         async for message in connector.incoming():
-            stored = self.store.record_inbound(message)
+            with self.store.db.transaction():
+                stored = self.store.record_inbound(message)
+                connector.recorded(message, stored)
             if stored and on_message:
                 on_message(stored[0])
 

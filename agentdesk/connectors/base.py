@@ -1,18 +1,37 @@
 """The connector interface every channel implements (built-in or plugin).
 
 A connector turns a channel into two streams: an async iterator of customer
-messages (``incoming``) and ``send`` for agent replies. It never touches the UI or
-the database directly; the app runs it in a Textual worker and stores what it yields.
+messages (``incoming``) and ``send`` for agent replies. It never touches the UI; the
+app runs it in a Textual worker and the ``ChannelHost`` stores what it yields.
+
+Changes since the first skeleton (all backward compatible):
+- ``Option.choices``; ``Connector.validate(table)`` turns a ``[[connectors]]`` table
+  into settings, with errors that name the key (``config.toml: connectors[0].port:
+  expected int, got str '993'``).
+- ``state`` / ``on_state`` / ``set_state()``: a one-line connection state the app
+  shows ("email: reconnecting in 8 s").
+- Optional hooks ``attach(store)`` (the host hands over the desk store, for
+  connectors that keep sync state or an outbox) and ``recorded(message, stored)``
+  (called inside the transaction that stored a yielded message, so sync progress
+  commits with the message).
 """
 
 from __future__ import annotations
 
+import contextlib
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from agentdesk.domain import Inbound, Outgoing
+
+if TYPE_CHECKING:
+    from agentdesk.config import Table
+    from agentdesk.store import Store
+
+# Keys of a [[connectors]] table that belong to agentdesk, not to the connector.
+RESERVED_KEYS = frozenset({"type", "name", "enabled"})
 
 
 @dataclass(frozen=True)
@@ -25,10 +44,13 @@ class Option:
     default: Any = None
     help: str = ""
     secret: bool = False
+    choices: tuple[Any, ...] = ()
 
 
 @dataclass(frozen=True)
 class Capabilities:
+    """What a connector can do; the app hides what it cannot."""
+
     can_send: bool = True
     supports_push: bool = False
     supports_threads: bool = False
@@ -52,15 +74,55 @@ class DeliveryResult:
 
 
 class Connector(ABC):
-    """Base class for channel connectors."""
+    """Base class for channel connectors.
+
+    Lifecycle: ``validate`` (class method, config) -> ``__init__(settings)`` ->
+    ``attach(store)`` -> ``start()`` -> ``incoming()`` / ``send()`` -> ``stop()``.
+    """
 
     name: ClassVar[str]
     channels: ClassVar[tuple[str, ...]]
     options: ClassVar[tuple[Option, ...]] = ()
     capabilities: ClassVar[Capabilities] = Capabilities()
 
+    label: str = ""  # the config table's ``name`` (defaults to ``name``)
+    state: str = ""
+    on_state: Callable[[str], None] | None = None
+
     def __init__(self, settings: dict[str, Any]) -> None:
         self.settings = settings
+
+    @classmethod
+    def validate(cls, table: Table) -> dict[str, Any]:
+        """Settings from a ``[[connectors]]`` table: typed, defaulted, unknown keys refused.
+
+        Raises ``ConfigError`` naming the file and key.
+        """
+        known = {option.name for option in cls.options}
+        table.reject_unknown(known | RESERVED_KEYS)
+        settings: dict[str, Any] = {}
+        for option in cls.options:
+            value = table.get(option.name, option.kind, option.default)
+            if value is None and option.required:
+                raise table.error(option.name, f"required ({option.help or option.kind.__name__})")
+            if option.choices and value is not None and value not in option.choices:
+                allowed = ", ".join(str(choice) for choice in option.choices)
+                raise table.error(option.name, f"must be one of {allowed}, got {value!r}")
+            settings[option.name] = value
+        return settings
+
+    def set_state(self, text: str) -> None:
+        """Record the one-line connection state and tell ``on_state`` (never raises)."""
+        self.state = text
+        if self.on_state is not None:
+            with contextlib.suppress(Exception):  # a UI callback must not stop the channel
+                self.on_state(text)
+
+    def attach(self, store: Store) -> None:  # noqa: B027 - optional hook
+        """Receive the desk store before ``start`` (only connectors with sync state need it)."""
+
+    def recorded(self, message: Inbound, stored: tuple[int, int] | None) -> None:  # noqa: B027
+        """Called in the transaction that stored ``message`` (``None``: a re-delivery)."""
 
     async def start(self) -> None:  # noqa: B027 - optional hook
         """Connect; raise with a one-line message if that is impossible."""

@@ -7,6 +7,7 @@ from pathlib import Path
 from agentdesk.store.bulk import BulkMixin
 from agentdesk.store.db import Locked, StoreError, open_database
 from agentdesk.store.kb import KbMixin
+from agentdesk.store.mail import MailMixin
 from agentdesk.store.matrix import MatrixMixin
 from agentdesk.store.metrics import MetricsMixin
 from agentdesk.store.reads import SEARCH_LIMIT, ReadsMixin
@@ -17,8 +18,7 @@ from agentdesk.store.writes import WritesMixin
 __all__ = ["SCHEMA_VERSION", "SEARCH_LIMIT", "Store", "StoreError"]
 
 
-class Store(WritesMixin, ReadsMixin, KbMixin, MatrixMixin, TransferMixin, MetricsMixin,
-            BulkMixin):
+class Store(WritesMixin, ReadsMixin, KbMixin, MailMixin, MatrixMixin, TransferMixin, MetricsMixin, BulkMixin):
     """A desk database. Safe to share between the UI thread and workers."""
 
     def __init__(self, path: Path | str) -> None:

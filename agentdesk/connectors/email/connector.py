@@ -1,0 +1,252 @@
+"""The email channel: IMAP (IDLE) in, SMTP out through the durable outbox.
+
+Incoming: for each configured folder, fetch UIDs from the saved UIDNEXT on, parse,
+yield; the host stores each message and calls ``recorded`` in the same transaction,
+which saves the UID mapping and the new UIDNEXT. Then IDLE on the first folder
+(re-issued every ``idle_minutes``, at most 29) and sync again on any change. On a
+lost connection: reconnect with capped, jittered exponential backoff and resync.
+Blocking imaplib2/smtplib calls run in threads; the event loop never waits on them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from agentdesk.connectors.base import Capabilities, Connector, DeliveryResult, Option
+from agentdesk.connectors.email import mime
+from agentdesk.connectors.email.imap import ImapClient
+from agentdesk.connectors.email.outbox import Outbox, backoff
+from agentdesk.connectors.email.security import SECURITY, MailError, password, tls_context
+from agentdesk.connectors.email.smtp import send as smtp_send
+from agentdesk.domain import Inbound, Outgoing
+from agentdesk.store.mail import FolderState, OutboxEntry
+
+log = logging.getLogger(__name__)
+MAX_IDLE_MINUTES = 29.0
+
+
+class EmailConnector(Connector):
+    """A support mailbox over IMAP and SMTP."""
+
+    name = "email"
+    channels = ("email",)
+    capabilities = Capabilities(can_send=True, supports_push=True, supports_threads=True)
+    fetch_batch = 100  # messages per UID FETCH (memory bound while syncing)
+    options = (
+        Option("address", required=True, help="the support address replies come from"),
+        Option("from_name", default="", help="display name on replies"),
+        Option("username", required=True, help="IMAP/SMTP login"),
+        Option("password_command", help="command printing the password (first line)",
+               secret=True),
+        Option("password_env", help="environment variable holding the password", secret=True),
+        Option("imap_host", required=True, help="IMAP server"),
+        Option("imap_port", int, default=0, help="default 993 (tls) or 143"),
+        Option("imap_security", default="tls", choices=SECURITY,
+               help="tls (implicit), starttls, or none (loopback only)"),
+        Option("smtp_host", help="SMTP server (default: imap_host)"),
+        Option("smtp_port", int, default=0, help="default 465 (tls) or 587"),
+        Option("smtp_security", default="starttls", choices=SECURITY,
+               help="tls (implicit), starttls, or none (loopback only)"),
+        Option("ca_file", help="PEM file of a private CA to trust"),
+        Option("folders", list, default=["INBOX"], help="mailboxes to sync; IDLE on the first"),
+        Option("sent_folder", default="Sent", help="where sent replies are saved"),
+        Option("idle_minutes", float, default=25.0, help="re-issue IDLE this often (<= 29)"),
+        Option("max_attachment_bytes", int, default=10_000_000,
+               help="attachments above this are listed but not stored"),
+        Option("backoff_max", float, default=300.0, help="longest wait between reconnects"),
+        Option("timeout", float, default=30.0, help="network timeout in seconds"),
+    )
+
+    def __init__(self, settings: dict[str, Any]) -> None:
+        defaults = {option.name: option.default for option in self.options}
+        super().__init__({**defaults, **settings})
+        s = self.settings
+        self.account = f"{s['username']}@{s['imap_host']}"
+        self.store = None
+        self.outbox: Outbox | None = None
+        self._client: ImapClient | None = None
+        self._stopping = asyncio.Event()
+        self._outbox_task: asyncio.Task | None = None
+        self._wake_outbox = asyncio.Event()
+        self._pending: tuple[Inbound, str, int, int, bytes] | None = None
+
+    @classmethod
+    def validate(cls, table) -> dict[str, Any]:
+        settings = super().validate(table)
+        folders = settings["folders"]
+        if not folders or not all(isinstance(f, str) and f for f in folders):
+            raise table.error("folders", "expected a list of mailbox names such as ['INBOX']")
+        if not (0 < settings["idle_minutes"] <= MAX_IDLE_MINUTES):
+            raise table.error("idle_minutes", f"must be between 0 and {MAX_IDLE_MINUTES:g}")
+        if not settings["password_command"] and not settings["password_env"]:
+            raise table.error("password_command", "set password_command or password_env")
+        return settings
+
+    # ---- settings -----------------------------------------------------------------------
+    @property
+    def _label(self) -> str:
+        return self.label or self.name
+
+    def _imap_client(self) -> ImapClient:
+        s = self.settings
+        port = s["imap_port"] or (993 if s["imap_security"] == "tls" else 143)
+        return ImapClient(s["imap_host"], port, s["imap_security"], tls_context(s["ca_file"]),
+                          s["username"], lambda: password(s), timeout=s["timeout"])
+
+    # ---- lifecycle ----------------------------------------------------------------------
+    def attach(self, store) -> None:
+        self.store = store
+        self.outbox = Outbox(store, self.account, transmit=self._transmit,
+                             in_sent=self._in_sent, save_sent=self._save_sent,
+                             backoff_max=self.settings["backoff_max"])
+
+    async def start(self) -> None:
+        if self.store is None:
+            raise MailError("the email connector needs the desk store (ChannelHost attaches it)")
+        tls_context(self.settings["ca_file"])  # a bad ca_file is a start error, not a retry
+        self._stopping.clear()
+        self._outbox_task = asyncio.create_task(self._outbox_loop())
+        self.set_state(f"{self._label}: starting")
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        self._wake_outbox.set()
+        client, self._client = self._client, None
+        if client is not None:
+            await asyncio.to_thread(client.close)
+        task, self._outbox_task = self._outbox_task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self.set_state(f"{self._label}: stopped")
+
+    # ---- incoming -----------------------------------------------------------------------
+    async def incoming(self) -> AsyncIterator[Inbound]:
+        attempt = 0
+        while not self._stopping.is_set():
+            try:
+                self.set_state(f"{self._label}: connecting")
+                client = self._imap_client()
+                await asyncio.to_thread(client.connect)
+                self._client = client
+                attempt = 0
+                while not self._stopping.is_set():
+                    for folder in self.settings["folders"]:
+                        async for message in self._sync_folder(client, folder):
+                            yield message
+                    if self._stopping.is_set():
+                        break
+                    await asyncio.to_thread(client.select, self.settings["folders"][0])
+                    self.set_state(f"{self._label}: connected")
+                    await asyncio.to_thread(client.idle, self.settings["idle_minutes"] * 60)
+            except Exception as error:  # network, TLS, server: reconnect with backoff
+                if self._stopping.is_set():
+                    break
+                reason = " ".join(str(error).split()) or type(error).__name__
+                log.info("%s: connection lost: %s", self._label, reason)
+                await asyncio.to_thread(self._drop)
+                delay = backoff(attempt, self.settings["backoff_max"])
+                attempt += 1
+                self.set_state(f"{self._label}: reconnecting in {delay:.0f} s ({reason})")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), delay)
+        await asyncio.to_thread(self._drop)
+
+    def _drop(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            client.close()
+
+    async def _sync_folder(self, client: ImapClient, folder: str) -> AsyncIterator[Inbound]:
+        self.set_state(f"{self._label}: syncing {folder}")
+        status = await asyncio.to_thread(client.select, folder)
+        known = self.store.mail_folder(self.account, folder)
+        if known is not None and known.uidvalidity != status.uidvalidity:
+            headers = await asyncio.to_thread(client.message_ids)
+            unknown = self.store.mail_remap(self.account, folder, status.uidvalidity, headers,
+                                            status.uidnext)
+            log.info("%s: %s UIDVALIDITY changed; %d of %d messages to fetch", self._label,
+                     folder, len(unknown), len(headers))
+        elif known is None:
+            self.store.mail_set_folder(self.account, folder,
+                                       FolderState(status.uidvalidity, 1, status.highestmodseq))
+        start = self.store.mail_folder(self.account, folder).uidnext
+        uids = await asyncio.to_thread(client.uids_from, start) if status.exists else []
+        for index in range(0, len(uids), self.fetch_batch):
+            batch = await asyncio.to_thread(
+                lambda chunk=uids[index:index + self.fetch_batch]: list(client.fetch(chunk)))
+            for uid, raw in batch:
+                message = mime.parse(raw, max_attachment_bytes=self.settings[
+                    "max_attachment_bytes"])
+                self._pending = (message, folder, status.uidvalidity, uid, raw)
+                yield message
+                self._pending = None
+        self.store.mail_set_folder(self.account, folder, FolderState(
+            status.uidvalidity, max(status.uidnext, start), status.highestmodseq))
+
+    def recorded(self, message: Inbound, stored: tuple[int, int] | None) -> None:
+        """Save the UID mapping and UIDNEXT in the transaction that stored ``message``."""
+        if self._pending is None or self._pending[0] is not message:
+            return
+        _, folder, uidvalidity, uid, raw = self._pending
+        self.store.mail_record(self.account, folder, uidvalidity, uid,
+                               message.message_id_header, mime.body_hash(raw), message.ext_id)
+
+    # ---- outgoing -----------------------------------------------------------------------
+    async def send(self, reply: Outgoing) -> DeliveryResult:
+        """Write the reply to the outbox, then drive it (queued -> ... -> done)."""
+        if self.outbox is None:
+            return DeliveryResult("retry", "email connector not attached to a store")
+        self.outbox.enqueue(reply, self.settings["address"], self.settings["from_name"])
+        result = await self.outbox.drive(reply.message_id)
+        self._wake_outbox.set()
+        return result
+
+    async def resume(self) -> None:
+        """Drive every due outbox entry once (crash recovery and retries)."""
+        for entry in self.outbox.due():
+            if self._stopping.is_set():
+                return
+            await self.outbox.drive(entry.message_id)
+
+    async def _outbox_loop(self) -> None:
+        while not self._stopping.is_set():
+            self._wake_outbox.clear()
+            try:
+                await self.resume()
+            except Exception:
+                log.exception("%s: outbox", self._label)
+            wait = self.outbox.next_wakeup()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake_outbox.wait(),
+                                       60.0 if wait is None else max(0.5, wait))
+
+    async def _transmit(self, entry: OutboxEntry) -> str:
+        s = self.settings
+        host = s["smtp_host"] or s["imap_host"]
+        port = s["smtp_port"] or (465 if s["smtp_security"] == "tls" else 587)
+        return await asyncio.to_thread(
+            smtp_send, host, port, s["smtp_security"], tls_context(s["ca_file"]), s["username"],
+            lambda: password(s), entry.sender, entry.recipient, entry.raw, s["timeout"])
+
+    async def _in_sent(self, header: str) -> bool:
+        return await asyncio.to_thread(self._with_imap, lambda client: client.has_message_id(
+            self.settings["sent_folder"], header))
+
+    async def _save_sent(self, raw: bytes) -> None:
+        await asyncio.to_thread(self._with_imap, lambda client: client.append(
+            self.settings["sent_folder"], raw))
+
+    def _with_imap(self, action):
+        """Run ``action(client)`` on a short-lived connection (not the IDLE one)."""
+        client = self._imap_client()
+        client.connect()
+        try:
+            return action(client)
+        finally:
+            client.close()

@@ -1,0 +1,155 @@
+"""Raw RFC 5322 bytes -> ``Inbound``, with the stdlib ``email`` package (``policy.default``).
+
+text/plain is preferred; HTML-only mail is converted to text (nothing remote is
+fetched); unknown charsets decode with replacement; attachments are kept up to a
+size cap and always listed; auto-replies and bounces are marked ``auto``. A message
+the parser cannot handle is kept raw and labelled as such: parsing never raises.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+
+from agentdesk import clock
+from agentdesk.domain import Attachment, Inbound
+from agentdesk.text import html_to_text
+
+UNPARSEABLE = "[agentdesk could not parse this message; its raw source follows]"
+_MSG_ID = re.compile(r"<[^<>\s]+>")
+_AUTO_PRECEDENCE = {"bulk", "junk", "list", "auto_reply", "auto-reply"}
+
+
+def body_hash(raw: bytes) -> str:
+    """The identity of a message's bytes (kept beside its Message-ID)."""
+    return hashlib.sha256(raw).hexdigest()
+
+
+def ext_id_for(message_id: str | None, raw: bytes) -> str:
+    """The stable id a mail is stored under: its Message-ID, else its bytes' hash."""
+    return f"email:{message_id}" if message_id else f"email:sha256:{body_hash(raw)}"
+
+
+def message_ids(value: str | None) -> tuple[str, ...]:
+    """``<id>`` tokens of a Message-ID / In-Reply-To / References header."""
+    return tuple(_MSG_ID.findall(value or ""))
+
+
+def _header(msg: EmailMessage, name: str) -> str:
+    """A header as one line of text ('' if absent or broken)."""
+    try:
+        value = msg[name]
+    except Exception:  # policy.default can fail on malformed structured headers
+        value = msg.get_all(name, [""])[0] if hasattr(msg, "get_all") else ""
+    return " ".join(str(value or "").split())
+
+
+def _raw_header(msg: EmailMessage, name: str) -> str:
+    """A header's undecoded text, for id lists (never raises)."""
+    for key, value in msg.raw_items():
+        if key.lower() == name.lower():
+            return str(value)
+    return ""
+
+
+def _text(part: EmailMessage) -> str:
+    """A text part decoded, replacing what the charset cannot decode."""
+    try:
+        return part.get_content()
+    except (LookupError, UnicodeError, AssertionError):
+        payload = part.get_payload(decode=True) or b""
+        try:
+            return payload.decode(part.get_content_charset() or "utf-8", errors="replace")
+        except LookupError:
+            return payload.decode("utf-8", errors="replace")
+
+
+def is_auto(msg: EmailMessage) -> bool:
+    """Auto-replies, list mail and bounces (RFC 3834 and common practice)."""
+    auto_submitted = _header(msg, "Auto-Submitted").lower()
+    if auto_submitted and auto_submitted != "no":
+        return True
+    if _header(msg, "Precedence").lower() in _AUTO_PRECEDENCE:
+        return True
+    if msg["X-Autoreply"] is not None or msg["X-Autorespond"] is not None:
+        return True
+    if msg.get_content_type() == "multipart/report":
+        return True
+    return any(part.get_content_type() in ("message/delivery-status",
+                                           "message/global-delivery-status")
+               for part in msg.walk())
+
+
+def _attachments(msg: EmailMessage, body: EmailMessage | None,
+                 max_bytes: int) -> tuple[Attachment, ...]:
+    found = []
+    for part in msg.walk():
+        if part.is_multipart() or part is body:
+            continue
+        disposition = part.get_content_disposition()
+        filename = part.get_filename()
+        if disposition != "attachment" and not filename and part.get_content_maintype() == "text":
+            continue  # an alternative text part, not an attachment
+        if part.get_content_type() in ("message/delivery-status", "text/rfc822-headers"):
+            continue
+        data = part.get_payload(decode=True)
+        if data is None:  # message/rfc822 and friends: keep their bytes
+            data = part.as_bytes()
+        name = " ".join(str(filename or "").split()) or f"part-{len(found) + 1}"
+        found.append(Attachment(name, len(data), part.get_content_type(),
+                                data if len(data) <= max_bytes else None))
+    return tuple(found)
+
+
+def parse(raw: bytes, *, channel: str = "email", max_attachment_bytes: int = 10_000_000,
+          received_at: str | None = None) -> Inbound:
+    """One mail as an ``Inbound`` (never raises; broken mail is kept raw)."""
+    try:
+        return _parse(raw, channel, max_attachment_bytes, received_at)
+    except Exception as error:
+        return unparseable(raw, channel, received_at, f"{type(error).__name__}: {error}")
+
+
+def _parse(raw: bytes, channel: str, max_bytes: int, received_at: str | None) -> Inbound:
+    msg = message_from_bytes(raw, policy=policy.default)
+    sender = msg["From"]
+    addresses = getattr(sender, "addresses", ()) if sender is not None else ()
+    if not addresses or not addresses[0].addr_spec or "@" not in addresses[0].addr_spec:
+        return unparseable(raw, channel, received_at, "no sender address")
+    address = addresses[0].addr_spec
+    name = " ".join(addresses[0].display_name.split())
+    date = msg["Date"]
+    when = getattr(date, "datetime", None) if date is not None else None
+    at = clock.to_iso(when) if when and when.tzinfo else (received_at or clock.now_iso())
+    body = msg.get_body(preferencelist=("plain", "html"))
+    html = None
+    if body is None:
+        text = ""
+    elif body.get_content_subtype() == "html":
+        html = _text(body)
+        text = html_to_text(html)
+    else:
+        text = _text(body)
+    header_id = message_ids(_raw_header(msg, "Message-ID"))
+    message_id = header_id[0] if header_id else None
+    in_reply_to = message_ids(_raw_header(msg, "In-Reply-To"))
+    return Inbound(
+        channel=channel, address=address.lower(), name=name, text=text, html=html, at=at,
+        subject=_header(msg, "Subject"), ext_id=ext_id_for(message_id, raw),
+        message_id_header=message_id, in_reply_to=in_reply_to[0] if in_reply_to else None,
+        references=message_ids(_raw_header(msg, "References")), auto=is_auto(msg),
+        attachments=_attachments(msg, body, max_bytes),
+    )
+
+
+def unparseable(raw: bytes, channel: str, received_at: str | None, reason: str) -> Inbound:
+    """A message kept as its raw source, labelled so the agent sees what happened."""
+    source = raw.decode("utf-8", errors="replace")
+    match = re.search(r"^From:.*?([\w.+-]+@[\w-]+(?:\.[\w-]+)+)", source, re.M | re.I)
+    return Inbound(
+        channel=channel, address=match.group(1).lower() if match else "unknown@invalid",
+        text=f"{UNPARSEABLE} ({reason})\n\n{source}", at=received_at or clock.now_iso(),
+        subject="(unparseable message)", ext_id=ext_id_for(None, raw),
+    )

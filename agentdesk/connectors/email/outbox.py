@@ -1,0 +1,173 @@
+"""The durable outbox: nothing lost, nothing sent twice.
+
+A reply is written to ``mail_outbox`` with its final bytes and a Message-ID made
+once, before anything is sent. Then a persisted state machine, each step committed
+before the next action::
+
+    queued -> sending -> accepted -> saved (to Sent) -> done      (or failed on 5xx)
+
+After a crash an entry found in ``sending`` is looked up in the Sent folder by
+Message-ID before any resend. Headers are built here from validated values, never
+copied from customer headers: CR/LF in a subject or name cannot start a new header.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from email import policy
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+
+from agentdesk import clock
+from agentdesk.connectors.base import DeliveryResult
+from agentdesk.connectors.email.mime import message_ids
+from agentdesk.connectors.email.smtp import PermanentFailure, TemporaryFailure
+from agentdesk.domain import Outgoing
+from agentdesk.store.mail import OutboxEntry
+
+log = logging.getLogger(__name__)
+
+
+def _one_line(text: str) -> str:
+    """Header-safe text: every run of whitespace (CR and LF included) becomes a space."""
+    return " ".join((text or "").split())
+
+
+def reply_subject(subject: str) -> str:
+    subject = _one_line(subject)
+    return subject if subject.lower().startswith("re:") else f"Re: {subject}".strip()
+
+
+def compose(reply: Outgoing, sender: str, sender_name: str, message_id: str) -> bytes:
+    """The reply's final bytes (CRLF line ends, RFC 5322)."""
+    message = EmailMessage(policy=policy.SMTP)
+    message["From"] = Address(display_name=_one_line(sender_name), addr_spec=sender)
+    message["To"] = Address(display_name=_one_line(reply.to_name), addr_spec=reply.to_address)
+    message["Subject"] = reply_subject(reply.subject)
+    message["Date"] = format_datetime(clock.now())
+    message["Message-ID"] = message_id
+    parent = message_ids(reply.in_reply_to)
+    if parent:
+        message["In-Reply-To"] = parent[0]
+    references = [ref for header in reply.references for ref in message_ids(header)]
+    if references:
+        message["References"] = " ".join(references)
+    message.set_content(reply.text)
+    return message.as_bytes()
+
+
+def new_message_id(sender: str) -> str:
+    return make_msgid(domain=sender.rpartition("@")[2] or "agentdesk.invalid")
+
+
+def backoff(attempt: int, cap: float, base: float = 1.0) -> float:
+    """Capped exponential backoff with jitter (half to full of the step)."""
+    step = min(cap, base * 2 ** max(0, attempt))
+    return step * random.uniform(0.5, 1.0)
+
+
+class Outbox:
+    """Drives outbox entries through their states for one account.
+
+    ``transmit(entry)`` hands the bytes to SMTP (raising ``TemporaryFailure`` /
+    ``PermanentFailure``), ``in_sent(header)`` and ``save_sent(raw)`` talk to the Sent
+    folder. All three are coroutines (the connector runs the blocking calls in threads).
+    """
+
+    def __init__(self, store, account: str, *, transmit: Callable[[OutboxEntry], Awaitable[str]],
+                 in_sent: Callable[[str], Awaitable[bool]],
+                 save_sent: Callable[[bytes], Awaitable[None]], backoff_max: float) -> None:
+        self.store, self.account = store, account
+        self.transmit, self.in_sent, self.save_sent = transmit, in_sent, save_sent
+        self.backoff_max = backoff_max
+        self._locks: dict[int, asyncio.Lock] = {}
+
+    def enqueue(self, reply: Outgoing, sender: str, sender_name: str) -> OutboxEntry:
+        """Write the reply's final bytes once (a second call returns the first entry)."""
+        entry = self.store.outbox_entry(reply.message_id)
+        if entry is not None:
+            return entry
+        header = reply.message_id_header or new_message_id(sender)
+        raw = compose(reply, sender, sender_name, header)
+        return self.store.outbox_add(reply.message_id, self.account, header, sender,
+                                     reply.to_address, raw)
+
+    def due(self) -> list[OutboxEntry]:
+        """Pending entries whose next attempt time has come."""
+        now = clock.now_iso()
+        return [entry for entry in self.store.outbox_pending(self.account)
+                if not entry.next_attempt_at or entry.next_attempt_at <= now]
+
+    def next_wakeup(self) -> float | None:
+        """Seconds until the earliest pending entry is due (None: nothing pending)."""
+        times = [entry.next_attempt_at for entry in self.store.outbox_pending(self.account)]
+        if not times:
+            return None
+        earliest = min((t for t in times if t), default=None)
+        return max(0.0, -(clock.since(earliest) or 0.0)) if earliest else 0.0
+
+    async def drive(self, message_id: int) -> DeliveryResult:
+        """Advance one entry as far as it can go now; the outcome is also shown on the reply."""
+        lock = self._locks.setdefault(message_id, asyncio.Lock())
+        async with lock:
+            result = await self._drive(message_id)
+        if result.state != "sent":
+            self.store.set_delivery(message_id, f"{result.state}: {result.detail}")
+        return result
+
+    async def _drive(self, message_id: int) -> DeliveryResult:
+        entry = self.store.outbox_entry(message_id)
+        if entry is None:
+            return DeliveryResult("failed", f"no outbox entry for reply {message_id}")
+        if entry.state == "failed":
+            return DeliveryResult("failed", entry.last_error)
+        if entry.state == "sending":  # interrupted mid-send: did the server take it?
+            try:
+                found = await self.in_sent(entry.message_id_header)
+            except Exception as error:
+                return self._retry(entry, f"cannot check the Sent folder: {error}")
+            self.store.outbox_set(message_id, "saved" if found else "queued")
+            if found:
+                self.store.mark_reply_sent(message_id)
+            entry = self.store.outbox_entry(message_id)
+        if entry.state == "queued":
+            self.store.outbox_set(message_id, "sending", attempt=True)
+            self.store.set_delivery(message_id, "sending")
+            try:
+                await self.transmit(entry)
+            except PermanentFailure as error:
+                self.store.outbox_set(message_id, "failed", error=str(error))
+                return DeliveryResult("failed", str(error))
+            except TemporaryFailure as error:
+                return self._retry(entry, str(error))
+            self.store.outbox_set(message_id, "accepted", error="")
+            self.store.mark_reply_sent(message_id)
+            entry = self.store.outbox_entry(message_id)
+        if entry.state == "accepted":
+            try:
+                await self.save_sent(entry.raw)
+            except Exception as error:  # the customer has it; saving is retried later
+                log.warning("saving reply %s to Sent failed: %s", message_id, error)
+                self.store.outbox_set(message_id, "accepted", error=f"Sent: {error}",
+                                      next_attempt_at=self._later(entry.attempts))
+                return DeliveryResult("sent", "accepted; not yet saved to Sent",
+                                      entry.message_id_header)
+            self.store.outbox_set(message_id, "saved")
+        self.store.outbox_set(message_id, "done")
+        return DeliveryResult("sent", "", entry.message_id_header)
+
+    def _later(self, attempts: int) -> str:
+        delay = backoff(attempts, self.backoff_max)
+        return clock.to_iso(clock.now() + timedelta(seconds=max(1.0, delay)))
+
+    def _retry(self, entry: OutboxEntry, error: str) -> DeliveryResult:
+        attempts = self.store.outbox_entry(entry.message_id).attempts
+        when = self._later(attempts)
+        self.store.outbox_set(entry.message_id, "queued", error=error, next_attempt_at=when)
+        wait = -(clock.since(when) or 0.0)
+        return DeliveryResult("retry", f"{error} (next try in {max(1, round(wait))} s)")

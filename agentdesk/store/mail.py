@@ -1,0 +1,152 @@
+"""Email sync state and the SMTP outbox (tables of migration 3).
+
+Sync progress is keyed on (account, mailbox, UIDVALIDITY, UID); every write here
+joins the caller's transaction when there is one, so the email connector commits a
+message, its UID mapping and the folder's UIDNEXT together.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from agentdesk import clock
+
+
+@dataclass(frozen=True)
+class FolderState:
+    """How far a mailbox has been synced."""
+
+    uidvalidity: int
+    uidnext: int
+    highestmodseq: int | None
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    """One reply in the outbox: its final bytes and where it is in the state machine."""
+
+    message_id: int
+    account: str
+    message_id_header: str
+    sender: str
+    recipient: str
+    raw: bytes
+    state: str  # queued | sending | accepted | saved | done | failed
+    attempts: int
+    next_attempt_at: str | None
+    last_error: str
+
+
+class MailMixin:
+    db: object  # Locked, set by Store
+
+    # ---- sync state -------------------------------------------------------------------
+    def mail_folder(self, account: str, mailbox: str) -> FolderState | None:
+        with self.db.read() as conn:
+            row = conn.execute(
+                "SELECT uidvalidity, uidnext, highestmodseq FROM mail_folders"
+                " WHERE account = ? AND mailbox = ?", (account, mailbox)).fetchone()
+        return FolderState(row[0], row[1], row[2]) if row else None
+
+    def mail_set_folder(self, account: str, mailbox: str, state: FolderState) -> None:
+        """Save a mailbox's progress (UIDNEXT never moves backwards within a UIDVALIDITY)."""
+        with self.db.transaction() as conn:
+            conn.execute(
+                "INSERT INTO mail_folders (account, mailbox, uidvalidity, uidnext, highestmodseq,"
+                " synced_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (account, mailbox) DO UPDATE"
+                " SET uidnext = CASE WHEN uidvalidity = excluded.uidvalidity"
+                "   THEN max(uidnext, excluded.uidnext) ELSE excluded.uidnext END,"
+                " uidvalidity = excluded.uidvalidity,"
+                " highestmodseq = coalesce(excluded.highestmodseq, highestmodseq),"
+                " synced_at = excluded.synced_at",
+                (account, mailbox, state.uidvalidity, state.uidnext, state.highestmodseq,
+                 clock.now_iso()))
+
+    def mail_record(self, account: str, mailbox: str, uidvalidity: int, uid: int,
+                    header: str | None, body_hash: str, ext_id: str) -> None:
+        """Map a mailbox UID to the stored message ``ext_id`` and advance UIDNEXT past it."""
+        with self.db.transaction() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO mail_messages (account, mailbox, uidvalidity, uid,"
+                " message_id_header, body_hash, message_id)"
+                " VALUES (?, ?, ?, ?, ?, ?, (SELECT id FROM messages WHERE ext_id = ?))",
+                (account, mailbox, uidvalidity, uid, header, body_hash, ext_id))
+            conn.execute(
+                "UPDATE mail_folders SET uidnext = max(uidnext, ?), synced_at = ?"
+                " WHERE account = ? AND mailbox = ? AND uidvalidity = ?",
+                (uid + 1, clock.now_iso(), account, mailbox, uidvalidity))
+
+    def mail_uid_count(self, account: str, mailbox: str) -> int:
+        with self.db.read() as conn:
+            return conn.execute(
+                "SELECT count(*) FROM mail_messages m JOIN mail_folders f USING (account, mailbox,"
+                " uidvalidity) WHERE account = ? AND mailbox = ?", (account, mailbox)).fetchone()[0]
+
+    def mail_remap(self, account: str, mailbox: str, uidvalidity: int,
+                   headers: dict[int, str | None], uidnext: int) -> list[int]:
+        """Adopt a new UIDVALIDITY: map UIDs to known messages by Message-ID.
+
+        ``headers`` is every UID in the mailbox with its Message-ID. Known messages are
+        re-mapped (nothing refetched, no conversation touched); the UIDs returned are
+        the ones to fetch. The old UID rows of this mailbox are dropped.
+        """
+        unknown: list[int] = []
+        with self.db.transaction() as conn:
+            for uid, header in sorted(headers.items()):
+                row = conn.execute(
+                    "SELECT body_hash, message_id FROM mail_messages WHERE account = ?"
+                    " AND message_id_header = ? AND message_id IS NOT NULL LIMIT 1",
+                    (account, header)).fetchone() if header else None
+                if row is None:
+                    unknown.append(uid)
+                    continue
+                conn.execute(
+                    "INSERT OR REPLACE INTO mail_messages (account, mailbox, uidvalidity, uid,"
+                    " message_id_header, body_hash, message_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (account, mailbox, uidvalidity, uid, header, row[0], row[1]))
+            conn.execute(
+                "DELETE FROM mail_messages WHERE account = ? AND mailbox = ? AND uidvalidity != ?",
+                (account, mailbox, uidvalidity))
+            first_unknown = min(unknown) if unknown else uidnext
+            self.mail_set_folder(account, mailbox, FolderState(
+                uidvalidity, min(first_unknown, uidnext), None))
+        return unknown
+
+    # ---- outbox -------------------------------------------------------------------------
+    def outbox_entry(self, message_id: int) -> OutboxEntry | None:
+        with self.db.read() as conn:
+            row = conn.execute(
+                "SELECT message_id, account, message_id_header, sender, recipient, raw, state,"
+                " attempts, next_attempt_at, last_error FROM mail_outbox WHERE message_id = ?",
+                (message_id,)).fetchone()
+        return OutboxEntry(*row) if row else None
+
+    def outbox_add(self, message_id: int, account: str, header: str, sender: str,
+                   recipient: str, raw: bytes) -> OutboxEntry:
+        """Write a reply's final bytes once; an existing entry is returned unchanged."""
+        now = clock.now_iso()
+        with self.db.transaction() as conn:
+            conn.execute(
+                "INSERT OR IGNORE INTO mail_outbox (message_id, account, message_id_header,"
+                " sender, recipient, raw, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (message_id, account, header, sender, recipient, raw, now, now))
+        return self.outbox_entry(message_id)
+
+    def outbox_set(self, message_id: int, state: str, *, error: str | None = None,
+                   attempt: bool = False, next_attempt_at: str | None = None) -> None:
+        """Move an entry to ``state`` (committed before the caller's next action)."""
+        with self.db.transaction() as conn:
+            conn.execute(
+                "UPDATE mail_outbox SET state = ?, updated_at = ?,"
+                " last_error = coalesce(?, last_error), attempts = attempts + ?,"
+                " next_attempt_at = ? WHERE message_id = ?",
+                (state, clock.now_iso(), error, int(attempt), next_attempt_at, message_id))
+
+    def outbox_pending(self, account: str) -> list[OutboxEntry]:
+        """Entries not yet done or failed, oldest first."""
+        with self.db.read() as conn:
+            ids = [r[0] for r in conn.execute(
+                "SELECT message_id FROM mail_outbox WHERE account = ?"
+                " AND state NOT IN ('done', 'failed') ORDER BY message_id", (account,))]
+        return [entry for entry in map(self.outbox_entry, ids) if entry]
