@@ -123,7 +123,10 @@ class MailMixin:
 
     def outbox_add(self, message_id: int, account: str, header: str, sender: str,
                    recipient: str, raw: bytes) -> OutboxEntry:
-        """Write a reply's final bytes once; an existing entry is returned unchanged."""
+        """Write a reply's final bytes once; an existing entry is returned unchanged.
+
+        The reply's message row takes the Message-ID, so answers thread on it.
+        """
         now = clock.now_iso()
         with self.db.transaction() as conn:
             conn.execute(
@@ -131,6 +134,9 @@ class MailMixin:
                 " sender, recipient, raw, created_at, updated_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (message_id, account, header, sender, recipient, raw, now, now))
+            conn.execute(  # so the customer's answer threads on this reply
+                "UPDATE messages SET message_id_header = ? WHERE id = ?"
+                " AND message_id_header IS NULL", (header, message_id))
         return self.outbox_entry(message_id)
 
     def outbox_set(self, message_id: int, state: str, *, error: str | None = None,

@@ -1,0 +1,221 @@
+"""Email out: the durable outbox against aiosmtpd (SMTP) and dovecot (the Sent folder)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+from email import message_from_bytes, policy
+from pathlib import Path
+
+import mail_samples as samples
+import pytest
+from mailservers import dovecot, smtp_server, test_ca  # noqa: F401
+
+from agentdesk.connectors.email import EmailConnector, mime
+from agentdesk.delivery import ChannelHost
+from agentdesk.store import Store
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def mail(dovecot, smtp_server, tmp_path):  # noqa: F811
+    """``(store, host, connector, settings)`` with a fresh Sent folder and SMTP log."""
+    smtp_server.reset()
+    sent = f"Sent-{tmp_path.name}"
+    settings = dovecot.settings(smtp_host="localhost", smtp_port=smtp_server.port,
+                                smtp_security="starttls", sent_folder=sent)
+    store = Store(tmp_path / "desk.db")
+    connector = EmailConnector(settings)
+    host = ChannelHost(store, [connector])
+    yield store, host, connector, settings
+    store.close()
+
+
+def customer_mail(store: Store, raw: bytes) -> tuple[int, int]:
+    return store.record_inbound(mime.parse(raw))
+
+
+def queue_reply(store: Store, raw: bytes, text: str = "We are on it.") -> int:
+    conversation_id, _ = customer_mail(store, raw)
+    return store.add_reply(conversation_id, "alice", text, delivery="queued")
+
+
+def delivery(store: Store, message_id: int) -> str:
+    with store.db.read() as conn:
+        return conn.execute("SELECT delivery FROM messages WHERE id = ?",
+                            (message_id,)).fetchone()[0]
+
+
+def parsed(raw: bytes):
+    return message_from_bytes(raw, policy=policy.default)
+
+
+async def test_reply_is_threaded_sent_once_and_saved_to_sent(mail, smtp_server, dovecot):  # noqa: F811
+    store, host, connector, settings = mail
+    first = samples.plain(1, message_id="<thread-1@example.com>")
+    conversation_id, _ = customer_mail(store, first)
+    customer_mail(store, samples.plain(2, message_id="<thread-2@example.com>",
+                                       in_reply_to="<thread-1@example.com>"))
+    reply_id = store.add_reply(conversation_id, "alice", "Your parcel left today.",
+                               delivery="queued")
+
+    result = await host.deliver(reply_id)
+
+    assert result.ok, result
+    assert len(smtp_server.received) == 1 and smtp_server.logins == [dovecot.user]
+    sent = parsed(smtp_server.received[0])
+    assert sent["In-Reply-To"] == "<thread-2@example.com>"
+    assert sent["References"] == "<thread-1@example.com> <thread-2@example.com>"
+    assert sent["Subject"] == "Re: Order 1 did not arrive"
+    assert sent["To"].addresses[0].addr_spec == "carol@example.com"
+    assert sent.get_content().strip() == "Your parcel left today."
+    entry = store.outbox_entry(reply_id)
+    assert entry.state == "done" and sent["Message-ID"] == entry.message_id_header
+    assert delivery(store, reply_id) == "sent"
+    saved = dovecot.mailbox_messages(settings["sent_folder"])
+    assert [parsed(raw)["Message-ID"] for raw in saved] == [entry.message_id_header]
+    # The customer's answer to our reply threads into the same conversation.
+    answer = customer_mail(store, samples.plain(3, in_reply_to=entry.message_id_header))
+    assert answer[0] == conversation_id
+    # Delivering again sends nothing more.
+    assert (await host.deliver(reply_id)).ok and len(smtp_server.received) == 1
+
+
+async def test_newline_in_encoded_subject_creates_no_header(mail, smtp_server):  # noqa: F811
+    store, host, _, _ = mail
+    reply_id = queue_reply(store, samples.NEWLINE_SUBJECT)
+    assert (await host.deliver(reply_id)).ok
+    raw = smtp_server.received[0]
+    header_block = raw.split(b"\r\n\r\n", 1)[0]
+    names = [line.split(b":", 1)[0].lower() for line in header_block.split(b"\r\n")
+             if line and not line[:1].isspace()]
+    assert b"bcc" not in names and names.count(b"subject") == 1
+    assert parsed(raw)["Subject"] == "Re: Help Bcc: victim@example.com"
+
+
+async def test_451_is_retried_with_backoff_then_sent(mail, smtp_server):  # noqa: F811
+    store, host, connector, _ = mail
+    smtp_server.replies.append("451 4.3.0 Mailbox busy, try later")
+    reply_id = queue_reply(store, samples.plain(5))
+    await connector.start()
+    try:
+        result = await host.deliver(reply_id)
+        assert result.state == "retry" and "451 4.3.0 Mailbox busy" in result.detail
+        assert delivery(store, reply_id).startswith("retry: 451 4.3.0 Mailbox busy")
+        assert store.outbox_entry(reply_id).state == "queued"
+        deadline = time.monotonic() + 10
+        while delivery(store, reply_id) != "sent" and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+    finally:
+        await connector.stop()
+    assert delivery(store, reply_id) == "sent"
+    assert len(smtp_server.received) == 1
+    assert store.outbox_entry(reply_id).attempts == 2
+
+
+async def test_550_returns_the_reply_with_the_server_words(mail, smtp_server):  # noqa: F811
+    store, host, connector, _ = mail
+    smtp_server.replies.append("550 5.1.1 <carol@example.com>: Recipient address rejected")
+    reply_id = queue_reply(store, samples.plain(6))
+    await connector.start()
+    try:
+        result = await host.deliver(reply_id)
+        await asyncio.sleep(1.5)  # the outbox loop must not try again
+    finally:
+        await connector.stop()
+    assert result.state == "failed"
+    assert result.detail == "550 5.1.1 <carol@example.com>: Recipient address rejected"
+    assert delivery(store, reply_id) == f"failed: {result.detail}"
+    assert store.outbox_entry(reply_id).state == "failed"
+    assert smtp_server.received == []
+
+
+CRASH_SCRIPT = """
+import asyncio, json, os, sys
+from agentdesk.connectors.email import EmailConnector
+from agentdesk.connectors.email.imap import ImapClient
+from agentdesk.delivery import ChannelHost
+from agentdesk.store import Store
+
+def die(*args, **kwargs):
+    os._exit(9)  # killed after SMTP accepted, before the copy reaches Sent
+
+ImapClient.append = die
+settings, db, reply_id = json.loads(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+store = Store(db)
+connector = EmailConnector(settings)
+host = ChannelHost(store, [connector])
+asyncio.run(host.deliver(reply_id))
+"""
+
+
+async def test_killed_after_accept_before_sent_delivers_at_most_once(
+        mail, smtp_server, dovecot, tmp_path):  # noqa: F811
+    store, _, _, settings = mail
+    reply_id = queue_reply(store, samples.plain(7))
+    done = await asyncio.to_thread(
+        subprocess.run, [sys.executable, "-c", CRASH_SCRIPT, json.dumps(settings),
+                         str(tmp_path / "desk.db"), str(reply_id)],
+        env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, timeout=60)
+    assert done.returncode == 9, done.stderr.decode()
+    assert len(smtp_server.received) == 1
+    assert store.outbox_entry(reply_id).state == "accepted"
+    assert dovecot.mailbox_messages(settings["sent_folder"]) == []
+
+    restarted = EmailConnector(settings)  # the desk starts again
+    ChannelHost(store, [restarted])
+    await restarted.start()
+    try:
+        deadline = time.monotonic() + 10
+        while store.outbox_entry(reply_id).state != "done" and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+    finally:
+        await restarted.stop()
+    assert store.outbox_entry(reply_id).state == "done"
+    assert len(smtp_server.received) == 1
+    assert len(dovecot.mailbox_messages(settings["sent_folder"])) == 1
+    assert delivery(store, reply_id) == "sent"
+
+
+async def test_sending_found_in_sent_is_not_sent_again(mail, smtp_server, dovecot):  # noqa: F811
+    store, host, connector, settings = mail
+    reply_id = queue_reply(store, samples.plain(8))
+    entry = connector.outbox.enqueue(store.outgoing(reply_id), settings["address"], "Desk")
+    store.outbox_set(reply_id, "sending", attempt=True)  # crashed mid-send ...
+    dovecot.deliver(entry.raw, settings["sent_folder"])  # ... and the server kept a copy
+
+    result = await host.deliver(reply_id)
+
+    assert result.ok
+    assert smtp_server.received == []
+    assert store.outbox_entry(reply_id).state == "done"
+    assert delivery(store, reply_id) == "sent"
+
+
+async def test_sending_not_in_sent_is_sent_once(mail, smtp_server, dovecot):  # noqa: F811
+    store, host, connector, settings = mail
+    reply_id = queue_reply(store, samples.plain(9))
+    entry = connector.outbox.enqueue(store.outgoing(reply_id), settings["address"], "Desk")
+    store.outbox_set(reply_id, "sending", attempt=True)
+
+    assert (await host.deliver(reply_id)).ok
+    assert (await host.deliver(reply_id)).ok
+    assert smtp_server.message_ids() == [entry.message_id_header]
+    assert len(dovecot.mailbox_messages(settings["sent_folder"])) == 1
+
+
+async def test_untrusted_smtp_certificate_is_refused_before_login(mail, smtp_server, dovecot):  # noqa: F811
+    store, _, _, settings = mail
+    connector = EmailConnector({**settings, "ca_file": str(dovecot.ca.other_ca_file)})
+    host = ChannelHost(store, [connector])
+    reply_id = queue_reply(store, samples.plain(10))
+    result = await host.deliver(reply_id)
+    assert result.state == "retry" and "certificate not trusted" in result.detail
+    assert smtp_server.logins == [] and smtp_server.received == []
+    assert store.outbox_entry(reply_id).state == "queued"
