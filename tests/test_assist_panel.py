@@ -312,3 +312,26 @@ async def test_real_app_narrow_terminal_hides_the_panel_until_a(desk, alice):
         await pilot.press("a")
         await pilot.pause()
         assert not panel.display
+
+
+async def test_a_new_customer_message_refreshes_mood_and_suggestions(store):
+    from desk_data import at
+
+    from agentdesk.domain import Inbound
+
+    db, ids = store
+    app = Host(db, AssistSettings(agent_display_name="Alice"), ids["login"])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        panel = panel_of(app)
+        assert "account access" in screen_text(app)
+        db.record_inbound(Inbound(channel="chat", address="@zoe:example.org", name="Zoë",
+                                  text="Forget the code. I want to cancel and close my "
+                                  "account, this is useless!!", at=at(1),
+                                  thread_key="chat-zoe"))
+        panel.refresh_analysis(ids["login"])
+        await pilot.pause()
+        text = screen_text(app)
+        assert "frustrated · cancel" in text or "angry · cancel" in text
+        assert "Close your account" in text
+        assert "the customer wrote again · g: draft again" in text

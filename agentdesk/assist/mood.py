@@ -169,7 +169,9 @@ def analyse(messages: list[Message], conversation: Conversation,
                                  when_words(at, reference))
         if last.channel != conversation.channel:
             facts.append(f"also on {last.channel} {earlier.when}")
-    topic = intent(" ".join(message_core(m.body) for m in inbound[-3:]))
+    # The latest message says what the customer wants now; earlier ones fill a gap.
+    topic = (intent(message_core(inbound[-1].body)) if inbound else None) or intent(
+        " ".join(message_core(m.body) for m in inbound[-3:]))
     if topic == "complaint" and label in ("neutral", "positive"):
         label = "frustrated"  # polite words, but a complaint all the same
     return Mood(label, compound, topic, tuple(facts),

@@ -160,6 +160,7 @@ class ConversationScreen(Screen):
             self.query_one(CustomerCard).show(self.customer)
             self.query_one(HistoryList).show(
                 self.store.history(self.customer.id, exclude=self.conversation_id))
+        self.query_one(AssistPanel).refresh_analysis(self.conversation_id)
 
     def leave(self, reason: str) -> None:
         """Save the draft now and end the focus interval for handle time."""

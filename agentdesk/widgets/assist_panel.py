@@ -129,6 +129,20 @@ class AssistPanel(Vertical, can_focus=True):
         if self.context is not None:
             self.generate("draft" if generate else "")
 
+    def refresh_analysis(self, conversation_id: int) -> None:
+        """Re-read mood and suggestions after the conversation changed; the draft stays.
+
+        When the customer wrote again, the status line says so (``g`` drafts again).
+        """
+        if conversation_id != self.conversation_id or self.context is None:
+            return
+        before = self.context.customer_texts
+        self.context = self.assistant.context(conversation_id)
+        self._show_analysis()
+        if self.context is not None and self.context.customer_texts != before \
+                and not self.streaming:
+            self._set_status("the customer wrote again · g: draft again")
+
     def _show_analysis(self) -> None:
         mood = self.query_one("#assist-mood", Static)
         kb = self.query_one("#assist-kb", Static)
