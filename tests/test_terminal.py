@@ -16,7 +16,7 @@ from agentdesk.store import Store
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 
 
-def wait_for(session: str, text: str, timeout: float = 15.0) -> str:
+def wait_for(session: str, text: str, timeout: float = 30.0) -> str:
     deadline = time.monotonic() + timeout
     screen = ""
     while time.monotonic() < deadline:
@@ -49,7 +49,9 @@ def test_reply_written_in_external_editor_lands_in_composer(desk, tmp_path, tmux
     wait_for(tmux_session, "Refund for order 1042")
     subprocess.run(["tmux", "send-keys", "-t", tmux_session, "Enter"], check=True)
     wait_for(tmux_session, "still have no refund")
-    subprocess.run(["tmux", "send-keys", "-t", tmux_session, "r", "C-e"], check=True)
+    subprocess.run(["tmux", "send-keys", "-t", tmux_session, "r"], check=True)
+    wait_for(tmux_session, "^s Send")  # the composer has focus
+    subprocess.run(["tmux", "send-keys", "-t", tmux_session, "C-e"], check=True)
     wait_for(tmux_session, "Written in my editor.")
     subprocess.run(["tmux", "send-keys", "-t", tmux_session, "C-q"], check=True)
     deadline = time.monotonic() + 10
