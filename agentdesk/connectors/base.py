@@ -101,14 +101,15 @@ class Connector(ABC):
         known = {option.name for option in cls.options}
         table.reject_unknown(known | RESERVED_KEYS)
         settings: dict[str, Any] = {}
-        for option in cls.options:
+        for option in cls.options:  # what is there must be right, before what is missing
             value = table.get(option.name, option.kind, option.default)
-            if value is None and option.required:
-                raise table.error(option.name, f"required ({option.help or option.kind.__name__})")
             if option.choices and value is not None and value not in option.choices:
                 allowed = ", ".join(str(choice) for choice in option.choices)
                 raise table.error(option.name, f"must be one of {allowed}, got {value!r}")
             settings[option.name] = value
+        for option in cls.options:
+            if settings[option.name] is None and option.required:
+                raise table.error(option.name, f"required ({option.help or option.kind.__name__})")
         return settings
 
     def set_state(self, text: str) -> None:
