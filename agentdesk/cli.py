@@ -14,7 +14,7 @@ from agentdesk.config import ConfigError
 from agentdesk.store import StoreError
 
 # Modules in agentdesk.commands; each has register(subparsers) and sets args.run.
-COMMANDS = ["open", "demo", "transfer", "kb", "stats"]
+COMMANDS = ["open", "demo", "transfer", "kb", "stats", "connectors"]
 
 
 class UsageError(Exception):

@@ -72,7 +72,8 @@ def load_connectors(config: Config) -> tuple[list[Connector], list[str]]:
     """Import, validate and build the configured connectors (not started).
 
     Returns ``(connectors, problems)``: each problem is one line such as
-    ``connector email (support): config.toml: connectors[0].port: expected int, got str``.
+    ``connector email (support): config.toml: connectors[0].imap_port: expected int, got
+    str '993'``.
     Disabled tables (``enabled = false``) are skipped.
     """
     known = installed()
@@ -84,7 +85,8 @@ def load_connectors(config: Config) -> tuple[list[Connector], list[str]]:
         return [], [str(error)]
     for table in tables:
         kind = table.data.get("type")
-        label = table.data.get("name") or kind
+        label = str(table.data.get("name") or kind)
+        who = f"connector {kind}" + (f" ({label})" if label != kind else "")
         if not isinstance(kind, str) or not kind:
             problems.append(str(table.error("type", "required (a connector name such as "
                                                     "'email'; see `agentdesk connectors`)")))
@@ -92,7 +94,7 @@ def load_connectors(config: Config) -> tuple[list[Connector], list[str]]:
         if table.data.get("enabled") is False:
             continue
         if kind not in known:
-            problems.append(f"connector {label}: not installed (known: "
+            problems.append(f"{who}: not installed (known: "
                             f"{', '.join(sorted(known))})")
             continue
         try:
@@ -100,12 +102,12 @@ def load_connectors(config: Config) -> tuple[list[Connector], list[str]]:
             settings = cls.validate(table)
             connector = cls(settings)
         except ConfigError as error:
-            problems.append(f"connector {label}: {error}")
+            problems.append(f"{who}: {error}")
             continue
         except Exception as error:  # a broken plugin must not stop the desk
-            problems.append(f"connector {label}: failed to load: {one_line(error)}")
+            problems.append(f"{who}: failed to load: {one_line(error)}")
             continue
-        connector.label = str(label)
+        connector.label = label
         connectors.append(connector)
     return connectors, problems
 

@@ -1,0 +1,68 @@
+"""``agentdesk connectors``: installed connectors, their versions and their state.
+
+Names come from package metadata (nothing imported); only connectors named in the
+config's ``[[connectors]]`` tables are imported and validated, and each one that
+cannot be is shown as one line while the others are listed as usual.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from agentdesk.commands import load
+from agentdesk.connectors.registry import installed, load_connectors
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "connectors", help="list installed channel connectors, versions and state")
+    parser.add_argument("--options", metavar="NAME",
+                        help="show the options a connector declares (imports it)")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    config = load(args)
+    known = installed()
+    if args.options:
+        return _options(args.options, known)
+    connectors, problems = load_connectors(config)
+    states: dict[str, list[str]] = {}
+    for connector in connectors:
+        states.setdefault(connector.name, []).append(f"configured ({connector.label})")
+    for problem in problems:
+        name = next((n for n in known if problem.startswith(f"connector {n}")), None)
+        if name is not None:
+            states.setdefault(name, []).append(problem)
+    rows = [(item.name, item.distribution, item.version,
+             "; ".join(states.get(item.name, ["installed, not configured"])))
+            for item in sorted(known.values(), key=lambda i: i.name)]
+    widths = [max(len(row[i]) for row in [("NAME", "PACKAGE", "VERSION", ""), *rows])
+              for i in range(3)]
+    print(f"{'NAME':<{widths[0]}}  {'PACKAGE':<{widths[1]}}  {'VERSION':<{widths[2]}}  STATE")
+    for row in rows:
+        print(f"{row[0]:<{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]:<{widths[2]}}  {row[3]}")
+    for problem in problems:
+        if not any(problem.startswith(f"connector {n}") for n in known):
+            print(problem)
+    return 1 if problems else 0
+
+
+def _options(name: str, known: dict) -> int:
+    from agentdesk.cli import UsageError
+    from agentdesk.connectors.registry import import_connector
+
+    if name not in known:
+        raise UsageError(f"no connector {name!r} (installed: {', '.join(sorted(known))})")
+    try:
+        cls = import_connector(known[name])
+    except ImportError as error:
+        raise UsageError(f"connector {name}: failed to load: {error}") from None
+    for option in cls.options:
+        flags = ", ".join(flag for flag, on in (("required", option.required),
+                                                 ("secret", option.secret)) if on)
+        default = "" if option.default in (None, "") else f" (default {option.default!r})"
+        choices = f" [{'|'.join(map(str, option.choices))}]" if option.choices else ""
+        print(f"{option.name} = <{option.kind.__name__}>{choices}{default}"
+              f"{' ' + flags if flags else ''}: {option.help}")
+    return 0
