@@ -61,8 +61,9 @@ class ConversationScreen(Screen):
     BINDINGS = [
         Binding("r", "compose('reply')", "Reply", id="conversation.reply"),
         Binding("n", "compose('note')", "Note", id="conversation.note"),
-        Binding("ctrl+s", "send", "Send", id="conversation.send"),
-        Binding("ctrl+e", "external_editor", "$EDITOR", id="conversation.editor"),
+        Binding("ctrl+s", "send", "Send", id="conversation.send", priority=True),
+        Binding("ctrl+e", "external_editor", "$EDITOR", id="conversation.editor",
+                priority=True),
         Binding("c", "canned", "Canned", id="conversation.canned"),
         Binding("m", "assign_me", "Take", id="conversation.assign_me"),
         Binding("A", "assign_other", "Assign", id="conversation.assign"),
