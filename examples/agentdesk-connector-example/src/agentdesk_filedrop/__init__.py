@@ -1,0 +1,97 @@
+"""A file-drop channel: customer messages are JSON files in a folder, replies are files too.
+
+Each ``*.json`` file in ``inbox_dir`` is one customer message::
+
+    {"from": "kim@example.com", "name": "Kim", "subject": "Hi", "text": "Where is my order?"}
+
+Files are read in the order they were written. Replies are written atomically to
+``outbox_dir/<reply id>.json``. The file name is the message's ``ext_id``, so after
+a restart the desk recognises files it already stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+from agentdesk.connectors.base import Capabilities, Connector, DeliveryResult, Option
+from agentdesk.domain import Inbound, Outgoing
+
+__version__ = "0.1.0"
+
+
+class FileDropConnector(Connector):
+    """Customer messages from JSON files; replies to JSON files."""
+
+    name = "filedrop"
+    channels = ("filedrop",)
+    options = (
+        Option("inbox_dir", required=True, help="folder customer messages are dropped in"),
+        Option("outbox_dir", required=True, help="folder replies are written to"),
+        Option("poll_seconds", float, default=1.0, help="how often to look for new files"),
+    )
+    capabilities = Capabilities(can_send=True, supports_push=False, supports_threads=False)
+
+    def __init__(self, settings: dict) -> None:
+        super().__init__(settings)
+        self.inbox = Path(settings["inbox_dir"]).expanduser()
+        self.outbox = Path(settings["outbox_dir"]).expanduser()
+        self._stopping = asyncio.Event()
+
+    async def start(self) -> None:
+        if not self.inbox.is_dir():
+            raise OSError(f"inbox_dir {self.inbox} is not a folder")
+        self._stopping.clear()
+        self.set_state(f"{self.label or self.name}: watching {self.inbox}")
+
+    async def stop(self) -> None:
+        self._stopping.set()
+
+    async def incoming(self) -> AsyncIterator[Inbound]:
+        seen: set[str] = set()
+        while not self._stopping.is_set():
+            for path in await asyncio.to_thread(self._new_files, seen):
+                seen.add(path.name)
+                message = self._read(path)
+                if message is not None:
+                    yield message
+            try:
+                await asyncio.wait_for(self._stopping.wait(), self.settings["poll_seconds"])
+            except TimeoutError:
+                pass
+
+    def _new_files(self, seen: set[str]) -> list[Path]:
+        files = [p for p in self.inbox.glob("*.json") if p.name not in seen]
+        return sorted(files, key=lambda p: (p.stat().st_mtime_ns, p.name))
+
+    def _read(self, path: Path) -> Inbound | None:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            sender, text = str(data["from"]), str(data["text"])
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            self.set_state(f"{self.label or self.name}: skipped {path.name}: {error}")
+            return None
+        at = datetime.fromtimestamp(path.stat().st_mtime, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return Inbound(channel="filedrop", address=sender, name=str(data.get("name", "")),
+                       subject=str(data.get("subject", "")), text=text, at=at,
+                       ext_id=f"filedrop:{path.name}")
+
+    async def send(self, reply: Outgoing) -> DeliveryResult:
+        target = self.outbox / f"{reply.message_id}.json"
+        body = json.dumps({"to": reply.to_address, "subject": reply.subject,
+                           "text": reply.text, "agent": reply.agent})
+        try:
+            await asyncio.to_thread(_write_atomically, target, body)
+        except OSError as error:  # a channel error is returned, never raised
+            return DeliveryResult("retry", f"cannot write {target}: {error.strerror or error}")
+        return DeliveryResult("sent", external_id=target.name)
+
+
+def _write_atomically(target: Path, body: str) -> None:
+    partial = target.with_suffix(".part")
+    partial.write_text(body, encoding="utf-8")
+    os.replace(partial, target)
