@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import time
 
-from agentdesk.testing import ConnectorContract, table
 from agentdesk_filedrop import FileDropConnector
+
+from agentdesk.testing import ConnectorContract, table
 
 
 class TestFileDrop(ConnectorContract):

@@ -12,6 +12,7 @@ a restart the desk recognises files it already stored.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 from collections.abc import AsyncIterator
@@ -59,10 +60,8 @@ class FileDropConnector(Connector):
                 message = self._read(path)
                 if message is not None:
                     yield message
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), self.settings["poll_seconds"])
-            except TimeoutError:
-                pass
 
     def _new_files(self, seen: set[str]) -> list[Path]:
         files = [p for p in self.inbox.glob("*.json") if p.name not in seen]
