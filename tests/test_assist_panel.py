@@ -61,11 +61,20 @@ def online(server) -> AssistSettings:
 
 
 async def settle(app, pilot, timeout: float = 10) -> None:
-    """Wait until no worker runs (cancelled ones included), then for the screen."""
+    """Wait until no assist or delivery worker runs (cancelled ones included), then
+    for the screen; connector workers run for as long as the app does."""
     async with asyncio.timeout(timeout):
-        while any(not worker.is_finished for worker in app.workers):
+        while any(not worker.is_finished for worker in app.workers
+                  if worker.group in ("assist", "deliver")):
             await asyncio.sleep(0.01)
     await pilot.pause()
+
+
+async def until(condition, timeout: float = 10) -> None:
+    """Poll ``condition`` (the app keeps running meanwhile)."""
+    async with asyncio.timeout(timeout):
+        while not condition():
+            await asyncio.sleep(0.01)
 
 
 def panel_of(app) -> AssistPanel:
@@ -79,9 +88,9 @@ async def test_draft_streams_in_with_mood_and_kb_then_accept(store, openai_serve
     openai_server.script(Reply.stream(tokens, delay=0.15))
     app = Host(db, online(openai_server), ids["refund"])
     async with app.run_test(size=(120, 40)) as pilot:
-        await asyncio.sleep(0.4)
-        await pilot.pause()
         panel = panel_of(app)
+        await until(lambda: panel.text)
+        await pilot.pause()
         partial = panel.text
         assert panel.streaming and partial and partial != "".join(tokens)
         text = screen_text(app)
@@ -103,10 +112,10 @@ async def test_escape_cancels_and_keeps_what_streamed(store, openai_server):
     openai_server.script(Reply.stream(tokens, delay=0.1))
     app = Host(db, online(openai_server), ids["refund"])
     async with app.run_test(size=(120, 40)) as pilot:
-        await asyncio.sleep(0.45)
+        panel = panel_of(app)
+        await until(lambda: "word2 " in panel.text)
         await pilot.press("escape")
         await settle(app, pilot)
-        panel = panel_of(app)
         kept = panel.text
         assert kept.startswith("word0 ") and "word29" not in kept
         assert "stopped; kept what had streamed" in screen_text(app)
@@ -238,8 +247,8 @@ async def test_switching_conversation_cancels_the_stream(store, openai_server):
                          Reply.stream(["Hi Zoë"]))
     app = Host(db, online(openai_server), ids["refund"])
     async with app.run_test(size=(120, 40)) as pilot:
-        await asyncio.sleep(0.35)
         panel = panel_of(app)
+        await until(lambda: "old1 " in panel.text)
         panel.show_conversation(ids["login"])
         await settle(app, pilot)
         await asyncio.sleep(0.3)
