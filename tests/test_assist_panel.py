@@ -239,6 +239,11 @@ async def test_summary(store):
         await settle(app, pilot)
         assert "Offline summary" in screen_text(app)
         assert "Asked: Hello, I returned the blue kettle" in panel_of(app).text
+        app.query_one(TextArea).load_text("My note: ")
+        app.query_one(TextArea).move_cursor((0, 9))
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.query_one(TextArea).text.startswith("My note: - Ann Lee (email)")
 
 
 async def test_switching_conversation_cancels_the_stream(store, openai_server):

@@ -271,6 +271,8 @@ class AssistPanel(Vertical, can_focus=True):
     def _ready(self, what: str) -> str:
         if self.kind == "rewrite":
             return f"{what} · Enter: replace the composer text · Esc: keep yours"
+        if self.kind == "summary":
+            return f"{what} · Enter or i: insert at the composer's cursor · g: draft a reply"
         return f"{what} · Enter: replace composer · i: insert · g: again"
 
     # ---- actions ---------------------------------------------------------------------
@@ -324,6 +326,8 @@ class AssistPanel(Vertical, can_focus=True):
             return
         if self.kind == "draft":
             self.accepted_text = text
+        else:  # a summary is added to what the agent wrote, never replaces it
+            replace = False
         self.post_message(self.Insert(text, replace))
         self._set_status("in the composer: edit, then send" if replace else "inserted")
 
