@@ -149,6 +149,11 @@ class Dovecot:
                         pids.append(int(entry.name))
         return pids
 
+    def destroy(self) -> None:
+        """Stop and remove everything (config, mail, logs)."""
+        self.stop()
+        shutil.rmtree(self.root, ignore_errors=True)
+
     def doveadm(self, *args: str) -> str:
         done = subprocess.run([_binary("doveadm"), "-c", str(self.config), *args],
                               capture_output=True, text=True, check=True)
@@ -269,26 +274,31 @@ protocol imap {{
 """
 
 
-@pytest.fixture(scope="session")
-def dovecot(test_ca):
-    """A dovecot on loopback for the whole session (restarted by tests that stop it)."""
+def start_dovecot(ca: TestCA) -> Dovecot:
+    """A new dovecot on free loopback ports, in its own temp dir (``destroy()`` ends it)."""
     _binary("dovecot")
     root = Path(tempfile.mkdtemp(prefix="agentdesk-dovecot-"))
     root.chmod(0o755)
     (root / "mail").mkdir()
     (root / "users").write_text(f"{USER}:{{PLAIN}}{PASSWORD}\n")
     (root / "users").chmod(0o644)
-    server = Dovecot(root, root / "dovecot.conf", free_port(), free_port(), test_ca)
+    server = Dovecot(root, root / "dovecot.conf", free_port(), free_port(), ca)
     if os.getuid() == 0:
         owner = pwd.getpwnam("dovecot")
         os.chown(root / "mail", owner.pw_uid, owner.pw_gid)
-        for path in (test_ca.cert_file, test_ca.key_file):
+        for path in (ca.cert_file, ca.key_file):
             path.chmod(0o644)
-    server.config.write_text(_dovecot_config(root, test_ca, server.imap_port, server.imaps_port))
+    server.config.write_text(_dovecot_config(root, ca, server.imap_port, server.imaps_port))
     server.start()
+    return server
+
+
+@pytest.fixture(scope="session")
+def dovecot(test_ca):
+    """A dovecot on loopback for the whole session (restarted by tests that stop it)."""
+    server = start_dovecot(test_ca)
     yield server
-    server.stop()
-    shutil.rmtree(root, ignore_errors=True)
+    server.destroy()
 
 
 # ---- SMTP (aiosmtpd) --------------------------------------------------------------------

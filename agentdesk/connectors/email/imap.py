@@ -47,6 +47,7 @@ class _VerifiedIMAP(imaplib2.IMAP4):
         super().open(host, port)
         if self._implicit:
             self.ssl_wrap_socket()
+        keepalive(self.sock)
         self.sock.settimeout(None)  # the reader thread polls; blocking reads from here on
 
     def ssl_wrap_socket(self) -> None:
@@ -54,7 +55,15 @@ class _VerifiedIMAP(imaplib2.IMAP4):
         self.sock = self._context.wrap_socket(self.sock, server_hostname=self.host)
         self.sock.settimeout(None)
         self.read_fd = self.sock.fileno()
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+        keepalive(self.sock)
+
+
+def keepalive(sock: socket.socket) -> None:
+    """TCP keepalive probes, so a half-open connection (even in IDLE) fails in ~90 s."""
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+    for name, value in (("TCP_KEEPIDLE", 60), ("TCP_KEEPINTVL", 10), ("TCP_KEEPCNT", 3)):
+        if hasattr(socket, name):
+            sock.setsockopt(socket.IPPROTO_TCP, getattr(socket, name), value)
 
 
 class ImapClient:
