@@ -14,7 +14,7 @@ from agentdesk import cli
 from agentdesk.config import ConfigError, load_config
 from agentdesk.connectors.demo import DemoConnector
 from agentdesk.connectors.email import EmailConnector
-from agentdesk.connectors.registry import installed, load_connectors
+from agentdesk.connectors.registry import configured, installed, load_connectors
 from agentdesk.testing import table
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -150,3 +150,11 @@ def test_email_options_are_validated_naming_the_key(data, message):
 
 def test_demo_validates_with_defaults():
     assert DemoConnector.validate(table({"type": "demo"})) == {"interval": 0.0}
+
+
+def test_example_config_email_table_is_valid():
+    config = load_config(ROOT / "config.example.toml", required=True)
+    tables = [t for t in configured(config) if t.data.get("type") == "email"]
+    assert len(tables) == 1
+    settings = EmailConnector.validate(tables[0])
+    assert settings["imap_security"] == "tls" and settings["folders"] == ["INBOX"]
