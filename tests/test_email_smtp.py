@@ -219,3 +219,25 @@ async def test_untrusted_smtp_certificate_is_refused_before_login(mail, smtp_ser
     assert result.state == "retry" and "certificate not trusted" in result.detail
     assert smtp_server.logins == [] and smtp_server.received == []
     assert store.outbox_entry(reply_id).state == "queued"
+
+
+def test_compose_keeps_cr_lf_out_of_headers():
+    from agentdesk.connectors.email.outbox import compose
+    from agentdesk.domain import Outgoing
+
+    reply = Outgoing(message_id=1, conversation_uid="c1", channel="email",
+                     to_address="eve@example.com", to_name="Eve\r\nX-Injected: 1",
+                     subject="Refund\r\nBcc: victim@example.com\nX-Also: 2", text="Done.",
+                     agent="alice", in_reply_to="<a@x>\r\nX-Bad: 3",
+                     references=("<a@x>", "not an id\r\nX-Bad: 4"))
+    raw = compose(reply, "help@desk.test", "Help\nDesk", "<r1@desk.test>")
+    header_block = raw.split(b"\r\n\r\n", 1)[0].decode()
+    names = [line.split(":", 1)[0].lower() for line in header_block.split("\r\n")
+             if line and not line[0].isspace()]
+    assert sorted(names) == sorted(["from", "to", "subject", "date", "message-id",
+                                    "in-reply-to", "references", "content-type",
+                                    "content-transfer-encoding", "mime-version"])
+    message = parsed(raw)
+    assert message["Subject"] == "Re: Refund Bcc: victim@example.com X-Also: 2"
+    assert message["In-Reply-To"] == "<a@x>" and message["References"] == "<a@x>"
+    assert message["To"].addresses[0].display_name == "Eve X-Injected: 1"
