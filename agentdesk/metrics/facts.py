@@ -63,7 +63,7 @@ def build_facts(store, period: Period, settings: MetricsSettings, now: float,
     last_resolve: dict[int, object] = {}
     for row in store.metric_waits_and_resolves(since, until):
         if row["row"] == "wait":
-            metric = FRT if row["grp"] == 0 else REPLY_TIME
+            metric = FRT if row["first"] else REPLY_TIME
             if row["end"] is None:
                 add(Fact(metric, None, row["channel"], row["uid"], row["cid"], row["start"],
                          None, None, "inbound -> (no reply yet)", "waiting", source))

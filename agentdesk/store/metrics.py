@@ -25,71 +25,82 @@ ev AS (
             WHEN 'status' THEN iif(e.payload ->> '$.to' = 'resolved', 'resolved', 'reopen')
             ELSE e.kind END AS k
     FROM scope JOIN events e ON e.conversation_id = scope.cid
-    WHERE e.kind IN ('created', 'reply')
-       OR (e.kind = 'inbound' AND NOT coalesce(e.payload ->> '$.auto', 0))
-       OR (e.kind = 'status' AND (e.payload ->> '$.to' = 'resolved'
-                                  OR e.payload ->> '$.from' = 'resolved'))
-),
-cyc AS (
-    SELECT *, sum(k = 'reopen') OVER (
-        PARTITION BY cid ORDER BY at, k = 'reopen' DESC, id) AS cycle
-    FROM ev
+    WHERE e.kind IN ('created', 'inbound', 'reply', 'status') AND (
+        e.kind IN ('created', 'reply')
+        OR (e.kind = 'inbound' AND NOT coalesce(e.payload ->> '$.auto', 0))
+        OR (e.kind = 'status' AND (e.payload ->> '$.to' = 'resolved'
+                                   OR e.payload ->> '$.from' = 'resolved')))
 ),
 seq AS MATERIALIZED (
-    SELECT cid, id, at, agent, k, cycle,
-        coalesce(sum(k = 'reply') OVER (PARTITION BY cid, cycle ORDER BY at, k = 'reopen' DESC, id
-            ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS grp,
-        sum(k = 'resolved') OVER (PARTITION BY cid, cycle ORDER BY at, k = 'reopen' DESC, id
-            ROWS UNBOUNDED PRECEDING) AS post,
-        first_value(at) OVER (PARTITION BY cid, cycle ORDER BY at, k = 'reopen' DESC, id)
-            AS cycle_start,
-        sum(k = 'reply') OVER (PARTITION BY cid ORDER BY at, k = 'reopen' DESC, id
-            ROWS UNBOUNDED PRECEDING) AS conv_replies,
-        first_value(at) OVER (PARTITION BY cid ORDER BY at, k = 'reopen' DESC, id) AS conv_start,
-        max(cycle) OVER (PARTITION BY cid) AS last_cycle
-    FROM cyc
+    -- One ordered pass per conversation, one running sum packing three counters:
+    -- ``cycle`` (reopens so far), ``post`` (1 from the cycle's resolve on: a cycle has at
+    -- most one resolve and cycle c starts after the c-th resolve) and ``rb`` (replies
+    -- before the row).
+    SELECT cid, id, at, agent, k, packed % 1048576 AS cycle,
+        (packed >> 20) % 1048576 - packed % 1048576 AS post,
+        (packed >> 40) - (k = 'reply') AS rb
+    FROM (SELECT *, sum(CASE k WHEN 'reopen' THEN 1 WHEN 'resolved' THEN 1048576
+                               WHEN 'reply' THEN 1099511627776 ELSE 0 END)
+                    OVER (PARTITION BY cid ORDER BY at, k = 'reopen' DESC, id) AS packed
+          FROM ev)
+),
+groups AS MATERIALIZED (
+    -- Before a cycle's resolve: the substantive inbounds after the rb-th reply, the
+    -- (rb+1)-th reply, and (in the group holding it) the cycle's start. ``resolved``
+    -- marks the group the cycle's resolve came in (its last one).
+    SELECT cid, cycle, rb,
+        min(iif(k = 'in' AND post = 0, at, NULL)) AS wait_at,
+        min(iif(k = 'reply' AND post = 0, at, NULL)) AS reply_at,
+        max(iif(k = 'reply' AND post = 0, agent, NULL)) AS agent,
+        min(iif(k IN ('created', 'reopen'), at, NULL)) AS start_at,
+        max(k = 'resolved') AS resolved
+    FROM seq GROUP BY cid, cycle, rb
 ),
 waits AS MATERIALIZED (
-    -- grp g holds the substantive inbounds after the cycle's g-th reply and the (g+1)-th
-    -- reply: g = 0 is the first response, g >= 1 a later reply time. Only events before
-    -- the cycle's resolve count.
-    SELECT cid, cycle, grp,
-        min(iif(k = 'in', at, NULL)) AS wait_at,
-        min(iif(k = 'reply', at, NULL)) AS reply_at,
-        max(iif(k = 'reply', agent, NULL)) AS agent
-    FROM seq WHERE post = 0 AND k IN ('in', 'reply')
-    GROUP BY cid, cycle, grp
+    -- A wait is the cycle's first response when no reply came since the cycle began.
+    SELECT *, rb = min(rb) OVER (PARTITION BY cid, cycle) AS first FROM groups
 ),
-res AS MATERIALIZED (SELECT * FROM seq WHERE k = 'resolved')
+starts AS MATERIALIZED (SELECT cid, cycle, start_at FROM groups WHERE start_at IS NOT NULL),
+res AS MATERIALIZED (
+    SELECT s.cid, s.at, s.agent, s.cycle, s.rb AS replies, st.start_at AS cycle_start,
+        s0.start_at AS conv_start, n.last_cycle
+    FROM seq s LEFT JOIN starts st ON st.cid = s.cid AND st.cycle = s.cycle
+    LEFT JOIN starts s0 ON s0.cid = s.cid AND s0.cycle = 0
+    JOIN (SELECT cid, max(cycle) AS last_cycle FROM starts GROUP BY cid) n ON n.cid = s.cid
+    WHERE s.k = 'resolved'
+)
 """
 
 WAITS_AND_RESOLVES = _SEQUENCE + """
-SELECT 'wait' AS row, w.cid, c.uid, c.channel, w.cycle, w.grp,
+SELECT 'wait' AS row, w.cid, c.uid, c.channel, w.cycle, w.first,
     unixepoch(w.wait_at) AS start, unixepoch(w.reply_at) AS end, w.agent,
     NULL AS replies, NULL AS created, NULL AS last_cycle, NULL AS first_reply,
     NULL AS first_agent, NULL AS late_inbound, NULL AS reopen, NULL AS next_contact
 FROM waits w JOIN conversations c ON c.id = w.cid
-LEFT JOIN res r ON r.cid = w.cid AND r.cycle = w.cycle
 WHERE w.wait_at IS NOT NULL AND (
     (w.reply_at >= :since AND w.reply_at < :until)
-    OR (w.reply_at IS NULL AND r.at IS NULL AND w.wait_at >= :since AND w.wait_at < :until))
+    OR (w.reply_at IS NULL AND NOT w.resolved AND w.wait_at >= :since AND w.wait_at < :until))
 UNION ALL
 SELECT 'resolve', r.cid, c.uid, c.channel, r.cycle, NULL,
     unixepoch(r.cycle_start), unixepoch(r.at), r.agent,
-    r.conv_replies, unixepoch(r.conv_start), r.last_cycle,
-    unixepoch(w0.reply_at), w0.agent, unixepoch(w1.wait_at), unixepoch(ro.at),
+    r.replies, unixepoch(r.conv_start), r.last_cycle,
+    unixepoch(w0.reply_at), w0.agent, unixepoch(w1.wait_at), unixepoch(ro.start_at),
     iif(r.cycle = 0, (
         SELECT unixepoch(min(o.created_at)) FROM conversations o
         WHERE o.customer_id = c.customer_id AND o.created_at > r.at AND o.id != r.cid
           AND EXISTS (SELECT 1 FROM events oc WHERE oc.conversation_id = o.id
-                      AND oc.kind = 'created' AND oc.agent IS NULL)), NULL)
+                      AND +oc.kind = 'created' AND oc.agent IS NULL)), NULL)
 FROM res r JOIN conversations c ON c.id = r.cid
-LEFT JOIN waits w0 ON r.cycle = 0 AND w0.cid = r.cid AND w0.cycle = 0 AND w0.grp = 0
-    AND w0.wait_at IS NOT NULL
-LEFT JOIN waits w1 ON r.cycle = 0 AND w1.cid = r.cid AND w1.cycle = 0 AND w1.grp = 1
-LEFT JOIN seq ro ON r.cycle = 0 AND ro.cid = r.cid AND ro.cycle = 1 AND ro.k = 'reopen'
+LEFT JOIN waits w0 ON r.cycle = 0 AND w0.cid = r.cid AND w0.cycle = 0 AND w0.rb = 0
+    AND w0.wait_at IS NOT NULL AND w0.first
+LEFT JOIN waits w1 ON r.cycle = 0 AND w1.cid = r.cid AND w1.cycle = 0 AND w1.rb = 1
+LEFT JOIN starts ro ON r.cycle = 0 AND ro.cid = r.cid AND ro.cycle = 1
 WHERE r.at >= :since AND r.at < :until
 """
+
+
+# Correlated subqueries write ``+kind`` so that SQLite looks them up by conversation
+# (events_conversation_at) instead of scanning every event of that kind.
 
 
 class MetricsMixin:
@@ -102,7 +113,7 @@ class MetricsMixin:
 
         ``wait`` rows: a wait started by a substantive inbound (``start``) and ended by a
         qualifying reply (``end``, ``agent``) in the period, or not answered at all (then
-        ``end`` is NULL and the wait started in the period). ``grp`` 0 is a cycle's
+        ``end`` is NULL and the wait started in the period). ``first`` marks a cycle's
         first response. ``resolve`` rows: every ``status -> resolved`` in the period with
         its cycle start, resolver, replies so far (``replies``), the conversation start
         (``created``) and, for a first cycle, what FCR needs: its first reply and agent
@@ -131,7 +142,7 @@ class MetricsMixin:
                 " r.agent, unixepoch(r.at) AS reply_at"
                 " FROM events e JOIN conversations c ON c.id = e.conversation_id"
                 " LEFT JOIN events r ON r.id = (SELECT id FROM events"
-                "   WHERE conversation_id = e.conversation_id AND kind = 'reply'"
+                "   WHERE conversation_id = e.conversation_id AND +kind = 'reply'"
                 "   ORDER BY at, id LIMIT 1)"
                 " WHERE e.kind = 'created' AND e.at >= ? AND e.at < ?", (since, until)).fetchall()
 
@@ -143,7 +154,7 @@ class MetricsMixin:
                 " e.payload ->> '$.rating' AS rating, r.agent, unixepoch(r.at) AS resolved_at"
                 " FROM events e JOIN conversations c ON c.id = e.conversation_id"
                 " LEFT JOIN events r ON r.id = (SELECT id FROM events"
-                "   WHERE conversation_id = e.conversation_id AND kind = 'status'"
+                "   WHERE conversation_id = e.conversation_id AND +kind = 'status'"
                 "   AND at <= e.at AND payload ->> '$.to' = 'resolved'"
                 "   ORDER BY at DESC, id DESC LIMIT 1)"
                 " WHERE e.kind = 'csat' AND e.at >= ? AND e.at < ?", (since, until)).fetchall()
