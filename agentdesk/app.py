@@ -172,6 +172,9 @@ class AgentDeskApp(App):
 def make_app(config: Config, database: Path | str,
              connectors: Iterable[Connector] | None = None) -> AgentDeskApp:
     """Open the store and build the app; ``connectors`` default to the configured ones."""
+    from agentdesk.assist.settings import assist_settings
+
+    assist_settings(config)  # a bad [llm] / [privacy] / [kb] key stops here, in one line
     store = Store(database)
     store.ensure_agent(config.agent_name, config.agent_display_name, config.agent_email)
     problems: list[str] = []

@@ -54,3 +54,11 @@ def test_cli_refuses_newer_database_in_one_line(tmp_path, capsys):
     sqlite3.connect(db).execute("PRAGMA user_version = 99")
     assert main(["open", "--db", str(db)]) == 2
     assert "newer than this agentdesk supports" in capsys.readouterr().err
+
+
+def test_bad_assist_config_stops_the_desk_in_one_line(tmp_path, capsys):
+    path = tmp_path / "config.toml"
+    path.write_text('[llm]\napi_key = "sk-secret"\n')
+    assert main(["--config", str(path), "open", "--db", str(tmp_path / "d.db")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "llm.api_key" in err and "sk-secret" not in err

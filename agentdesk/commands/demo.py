@@ -56,10 +56,15 @@ def demo_app(config: Config, path: Path):
 
 def prepare(path: Path, seed: int) -> None:
     """Generate the demo data into ``path`` unless it already has conversations."""
+    import agentdesk.demo
+    from agentdesk.assist.kbimport import import_kb
     from agentdesk.demo import generate_demo
     from agentdesk.store import Store
 
     with Store(path) as store:
+        if not store.kb_count():
+            articles = import_kb(store, Path(agentdesk.demo.__file__).parent / "kb")
+            print(f"Demo help centre: {articles.added} articles imported.")
         existing = store.table_counts()["conversations"]
         if existing:
             print(f"Demo database {path}: {existing} conversations "
