@@ -1,7 +1,9 @@
-"""Matrix events as messages, config validation and backoff (no homeserver needed)."""
+"""Matrix without a homeserver: events as messages, config, backoff, an unreachable server."""
 
 from __future__ import annotations
 
+import asyncio
+import socket
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,8 @@ from agentdesk.config import ConfigError, Table, load_config
 from agentdesk.connectors.matrix import MatrixConnector
 from agentdesk.connectors.matrix.connector import Backoff
 from agentdesk.connectors.matrix.events import departure, inbound, message_parts
+from agentdesk.delivery import ChannelHost
+from agentdesk.store import Store
 
 ROOM = "!room:example.org"
 DESK = "@desk:example.org"
@@ -151,3 +155,30 @@ def test_example_config_matrix_table_is_valid():
     settings = MatrixConnector.validate(tables[0])
     assert settings["user"] == "@support:example.org"
     assert settings["password_env"] == "AGENTDESK_MATRIX_PASSWORD"
+
+
+async def test_unreachable_homeserver_is_a_state_and_a_retry(tmp_path, monkeypatch):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # closed again: nothing listens there
+    monkeypatch.setenv("MATRIX_TEST_TOKEN", "syt_x")
+    connector = MatrixConnector({"homeserver": f"http://127.0.0.1:{port}", "user": DESK,
+                                 "access_token_env": "MATRIX_TEST_TOKEN", "max_backoff": 1.0})
+    with Store(tmp_path / "desk.db") as store:
+        host = ChannelHost(store, [connector])
+        await connector.start()  # unreachable is not a refusal: incoming() keeps trying
+        receiving = asyncio.create_task(host.receive(connector))
+        for _ in range(100):
+            if connector.state.startswith("chat: reconnecting in "):
+                break
+            await asyncio.sleep(0.02)
+        assert connector.state == "chat: reconnecting in 1 s"
+        conversation_id = store.start_outbound("chat", "@dana:example.org", "alice", "",
+                                               uid=ROOM)
+        reply_id = store.add_reply(conversation_id, "alice", "hello", delivery="queued")
+        result = await host.deliver(reply_id)
+        await connector.stop()
+        await asyncio.wait_for(receiving, 5)
+        assert result.state == "retry" and result.detail.startswith("chat: ")
+        assert store.messages(conversation_id)[-1].delivery.startswith("retry: chat: ")
+        assert store.matrix_send_record(reply_id, ROOM).attempts == 0  # never left

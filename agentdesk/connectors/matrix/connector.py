@@ -104,7 +104,13 @@ class MatrixConnector(Connector):
 
     @classmethod
     def validate(cls, table: Table) -> dict[str, Any]:
-        """Check types (base class), then URL, user id and one source of credentials."""
+        """Settings from a ``[[connectors]]`` table; errors name the key.
+
+        Checks the type of every given key, then required keys (base class), then the
+        URL, the user id and that exactly one source of credentials is set.
+        """
+        for option in cls.options:
+            table.get(option.name, option.kind)
         settings = super().validate(table)
         url = urlsplit(settings["homeserver"])
         if url.scheme not in ("http", "https") or not url.hostname:
@@ -147,7 +153,7 @@ class MatrixConnector(Connector):
 
     async def start(self) -> None:
         """Log in; an unreachable homeserver is retried by ``incoming``, a refusal raises."""
-        self._stopping.clear()
+        self._stopping = asyncio.Event()  # bound to this start's event loop
         self._show("connecting")
         try:
             await self._client()

@@ -45,7 +45,9 @@ class Session:
             self.client.token = None
 
     async def close(self) -> None:
+        """Close the connection; the next ``get`` (even in another event loop) starts anew."""
         client, self.client = self.client, None
+        self._lock = asyncio.Lock()
         if client is not None:
             await client.close()
 
