@@ -31,6 +31,7 @@ class AgentDeskApp(App):
     CSS_PATH = "app.tcss"
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
+        Binding("S", "stats", "Stats", id="app.stats"),
     ]
 
     def __init__(self, config: Config, store: Store, connectors: Iterable[Connector] = (),
@@ -98,6 +99,13 @@ class AgentDeskApp(App):
     def wake_snoozed(self) -> None:
         if self.store.wake_snoozed():
             self.refresh_views()
+
+    def action_stats(self) -> None:
+        """The stats screen (docs/metrics.md), from anywhere."""
+        from agentdesk.screens.stats import StatsScreen
+
+        if not isinstance(self.screen, StatsScreen):
+            self.push_screen(StatsScreen(self.store, self.config))
 
     # ---- channels --------------------------------------------------------------------
     @work(group="connectors", exit_on_error=False)

@@ -1,0 +1,126 @@
+"""The stats screen in a tiny app: table, toggles, period switch, trends and drill-down."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from metrics_data import Desk, worked_example
+from textual.app import App
+from textual.coordinate import Coordinate
+from textual.widgets import DataTable, Sparkline
+
+from agentdesk import clock
+from agentdesk.config import Config
+from agentdesk.screens.stats import DrillDownScreen, StatsScreen
+
+
+class StatsApp(App):
+    """Pushes the stats screen; records which conversation the drill-down opens."""
+
+    def __init__(self, store) -> None:
+        super().__init__()
+        self.store = store
+        self.opened: list[int] = []
+
+    def on_mount(self) -> None:
+        self.push_screen(StatsScreen(self.store, Config()))
+
+    def open_conversation(self, conversation_id: int) -> None:
+        self.opened.append(conversation_id)
+
+
+@pytest.fixture
+def desk(tmp_path):
+    clock.set_now(datetime(2026, 11, 6, 12, tzinfo=UTC))  # Friday after the worked example
+    desk = Desk(tmp_path / "desk.db")
+    worked_example(desk)
+    yield desk
+    desk.close()
+    clock.set_now(None)
+
+
+async def settle(app, pilot) -> None:
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def cells(table: DataTable) -> list[list[str]]:
+    return [[str(value) for value in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+async def test_table_toggles_and_drill_down(desk):
+    app = StatsApp(desk.store)
+    async with app.run_test(size=(220, 50)) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, StatsScreen)
+        table = screen.query_one("#stats-table", DataTable)
+        rows = cells(table)
+        assert [row[0] for row in rows] == ["alice", "bob", "(team)"]
+        assert rows[0][3] == "30m/30m (3)"  # FRT
+        assert rows[0][7] == "50% (2, 1 prov.)"  # C1 resolved 4 days ago: provisional
+
+        await pilot.press("c")
+        await settle(app, pilot)
+        assert [row[0] for row in cells(table)] == ["(team) / chat", "(team) / email"]
+        await pilot.press("c")
+        await settle(app, pilot)
+
+        table.cursor_coordinate = Coordinate(0, 3)  # alice, first response time
+        await pilot.press("enter")
+        await pilot.pause()
+        drill = app.screen
+        assert isinstance(drill, DrillDownScreen)
+        listed = cells(drill.query_one(DataTable))
+        assert [(row[0], row[3]) for row in listed] == [("C1", "30m"), ("C3", "10m"),
+                                                        ("C3", "30m")]
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.opened == [desk.ids["C1"]]
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is screen
+
+        sparklines = list(screen.query(Sparkline))
+        assert len(sparklines) == 2  # alice and bob replied in the last weeks
+        assert list(sparklines[1].data)[-1] == 1200.0  # bob's median FRT this week
+
+        await pilot.press("1")  # today: nothing happened yet on Friday
+        await settle(app, pilot)
+        assert table.row_count == 0
+        assert "No events" in str(screen.query_one("#stats-note").render())
+
+
+async def test_drill_down_without_an_opener_dismisses_with_the_id(desk):
+    from agentdesk.metrics import MetricsSettings, collect, parse_period
+
+    facts = [f for f in collect([desk.store], parse_period("2026-11-01", "2026-11-30"),
+                                MetricsSettings()) if f.metric == "fcr"]
+    results: list[int | None] = []
+    app = App()
+    async with app.run_test() as pilot:
+        app.push_screen(DrillDownScreen("fcr", facts), results.append)
+        await pilot.pause()
+        await pilot.press("down", "enter")
+        await pilot.pause()
+    assert results == [desk.ids["C2"]]
+
+
+async def test_the_desk_opens_stats_with_S_and_a_drilled_conversation(desk, tmp_path):
+    from agentdesk.app import make_app
+    from agentdesk.screens.conversation import ConversationScreen
+
+    app = make_app(Config(agent_name="alice"), desk.store.path, [])
+    async with app.run_test(size=(200, 50)) as pilot:
+        await pilot.pause()
+        await pilot.press("S")
+        await settle(app, pilot)
+        assert isinstance(app.screen, StatsScreen)
+        app.screen.query_one("#stats-table", DataTable).cursor_coordinate = Coordinate(1, 4)
+        await pilot.press("enter")  # bob's reply time: C2
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ConversationScreen)
+        assert app.screen.conversation_id == desk.ids["C2"]
