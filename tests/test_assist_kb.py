@@ -214,3 +214,17 @@ def test_demo_help_centre_ranking(demo_kb, frozen_clock, text, slug):
     messages = [Message(1, 1, "in", "c@example.com", "2026-01-07T11:00:00Z", "", text,
                         False, False, None)]
     assert suggest(demo_kb, messages, "", 3, intent(text))[0].article.slug == slug
+
+
+def test_a_rare_product_name_does_not_outrank_the_answer(demo_kb, frozen_clock):
+    """An article sharing only the product name loses to ones answering the question."""
+    from agentdesk.assist.mood import intent
+    from agentdesk.domain import Message
+
+    text = ("This is the third time I'm asking about my refund for the Kettle Pro 1.7 L."
+            " My order number is #KH830354. Very disappointed.")
+    messages = [Message(1, 1, "in", "c@example.com", "2026-01-07T11:00:00Z", "", text,
+                        False, False, None)]
+    slugs = [hit.article.slug for hit in suggest(demo_kb, messages, "", 3, intent(text))]
+    assert "voltage-travel" not in slugs
+    assert "request-refund" in slugs

@@ -37,6 +37,7 @@ def query_terms(messages: list[Message], subject: str = "") -> list[str]:
 INTENT_TOPICS = {
     "refund": ("refund", "refunds", "return", "returns"),
     "cancel": ("cancel", "cancellation", "close"),
+    "damaged item": ("damaged", "damage"),
     "delivery": ("delivery", "shipping", "parcel", "tracking"),
     "billing": ("billing", "invoice", "payment", "charge"),
     "account access": ("login", "password", "account", "2fa", "two-factor", "locked"),

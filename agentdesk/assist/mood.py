@@ -31,6 +31,8 @@ INTENTS: dict[str, tuple[str, ...]] = {
                        "the code", "sms code"),
     "billing": ("charge", "invoice", "bill", "payment", "paid", "overcharg", "subscription fee",
                 "rechnung", "abbuch", "facture", "prélève", "factura", "cobro", "factuur"),
+    "damaged item": ("damaged", "cracked", "dented", "smashed", "shattered", "arrived broken",
+                     "beschädigt", "endommag", "dañad", "beschadigd"),
     "delivery": ("deliver", "shipping", "shipment", "shipped", "parcel", "package", "tracking",
                  "courier", "arriv", "lieferung", "geliefert", "paket", "livraison", "colis",
                  "envío", "entrega", "bezorg", "pakket"),

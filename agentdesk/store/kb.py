@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 from agentdesk import clock
 
-CANDIDATES = 20  # best BM25 articles re-ordered by intent
-INTENT_FACTOR = 2.0
+CANDIDATES = 20  # best BM25 articles re-ranked by term coverage and intent
+INTENT_FACTOR = 10.0  # articles about the customer's intent come first
 
 
 @dataclass(frozen=True)
@@ -83,9 +83,12 @@ class KbMixin:
                   boost: tuple[str, ...] = ()) -> list[KbHit]:
         """Articles matching ANY of ``terms`` (each quoted, never FTS syntax), best first.
 
-        BM25 ranks a bounded candidate set; candidates whose title or tags contain one
-        of the ``boost`` words (the customer's intent) score ``INTENT_FACTOR`` times
-        higher. Snippets and matched terms are computed only for the rows returned.
+        BM25 ranks a bounded candidate set; each candidate's score is then scaled by
+        the share of the query terms it contains (the classic coordination factor, so
+        an article matching one rare word does not beat one answering the question),
+        and candidates whose title or tags contain one of the ``boost`` words (the
+        customer's intent) score ``INTENT_FACTOR`` times higher. Snippets are computed
+        only for the rows returned.
         """
         terms = [t for t in dict.fromkeys(t.strip().lower() for t in terms) if t]
         if not terms:
@@ -94,27 +97,26 @@ class KbMixin:
         with self.db.read() as conn:
             pool = conn.execute(
                 "SELECT rowid, rank FROM kb_fts WHERE kb_fts MATCH ? ORDER BY rank LIMIT ?",
-                (query, max(limit * 4, CANDIDATES) if boost else limit)).fetchall()
+                (query, max(limit * 4, CANDIDATES))).fetchall()
             if not pool:
                 return []
             scores = {r[0]: r[1] for r in pool}
-            about: set[int] = set()
-            if boost:
-                marks = ",".join("?" * len(scores))
-                intent = "{title tags} : (" + " OR ".join(_quote(b) for b in boost) + ")"
-                about = {row[0] for row in conn.execute(
-                    f"SELECT rowid FROM kb_fts WHERE kb_fts MATCH ? AND rowid IN ({marks})",
-                    (intent, *scores))}
-            for rowid in about:
-                scores[rowid] *= INTENT_FACTOR  # ranks are negative: lower is better
-            top = sorted(scores, key=lambda rowid: scores[rowid])[:limit]
-            marks = ",".join("?" * len(top))
-            matched: dict[int, list[str]] = {i: [] for i in top}
+            marks = ",".join("?" * len(scores))
+            matched: dict[int, list[str]] = {i: [] for i in scores}
             for term in terms:
                 for row in conn.execute(
                         f"SELECT rowid FROM kb_fts WHERE kb_fts MATCH ? AND rowid IN ({marks})",
-                        (_quote(term), *top)):
+                        (_quote(term), *scores)):
                     matched[row[0]].append(term)
+            for rowid in scores:  # ranks are negative: lower is better
+                scores[rowid] *= len(matched[rowid]) / len(terms)
+            if boost:
+                intent = "{title tags} : (" + " OR ".join(_quote(b) for b in boost) + ")"
+                for row in conn.execute(
+                        f"SELECT rowid FROM kb_fts WHERE kb_fts MATCH ? AND rowid IN ({marks})",
+                        (intent, *scores)):
+                    scores[row[0]] *= INTENT_FACTOR
+            top = sorted(scores, key=lambda rowid: scores[rowid])[:limit]
             hits = []
             for rowid in top:
                 row = conn.execute(
