@@ -9,7 +9,9 @@ import time
 import pytest
 from synapse import MatrixUser, Synapse, synapse  # noqa: F401 - the session fixture
 
+from agentdesk.config import load_config
 from agentdesk.connectors.matrix import MatrixConnector, MatrixError
+from agentdesk.connectors.registry import load_connectors
 from agentdesk.delivery import ChannelHost
 from agentdesk.store import Store
 
@@ -295,3 +297,30 @@ async def test_revoked_token_logs_in_again(synapse, desk, customer, store,  # no
         await until(lambda: len(inbound_bodies(store, room)) == 2, what="two")
         assert client.token and client.token != revoked
     assert inbound_bodies(store, room) == ["one", "two"]
+
+
+async def test_configured_through_the_registry(synapse, desk, customer, store,  # noqa: F811
+                                               tmp_path, monkeypatch):
+    monkeypatch.setenv("MATRIX_REGISTRY_PASSWORD", desk.password)
+    path = tmp_path / "config.toml"
+    path.write_text(f"""
+[[connectors]]
+type = "matrix"
+name = "support-chat"
+homeserver = "{synapse.url}"
+user = "{desk.user_id}"
+password_env = "MATRIX_REGISTRY_PASSWORD"
+max_backoff = 1.0
+""")
+    connectors, problems = load_connectors(load_config(path, required=True))
+    assert problems == []
+    (connector,) = connectors
+    assert isinstance(connector, MatrixConnector) and connector.label == "support-chat"
+    room = customer.open_chat(desk.user_id)
+    customer.send(room, "via the registry")
+    host = ChannelHost(store, [connector])
+    running = asyncio.create_task(host.run(connector))
+    await until(lambda: inbound_bodies(store, room) == ["via the registry"], what="message")
+    assert connector.state == "support-chat: connected"
+    await connector.stop()
+    await asyncio.wait_for(running, 10)

@@ -174,7 +174,7 @@ class MatrixConnector(Connector):
     @property
     def _where(self) -> str:
         """How states and results name this connector: its config ``name`` or "chat"."""
-        return self.label or "chat"
+        return self.label if self.label not in ("", self.name) else "chat"
 
     def _show(self, state: str) -> None:
         text = f"{self._where}: {state}"
