@@ -73,6 +73,7 @@ class StatsScreen(Screen):
         self.rows: list[StatsRow] = []
         self.period: Period | None = None
         self.settings = MetricsSettings()
+        self._trends_started = False
 
     def compose(self) -> ComposeResult:
         yield Static(id="stats-title")
@@ -93,7 +94,6 @@ class StatsScreen(Screen):
             table.add_column(header, key=key)
         table.focus()
         self.refresh_table()
-        self.compute_trends(self.settings)
 
     # ---- the table ---------------------------------------------------------------------
     def refresh_table(self) -> None:
@@ -126,6 +126,9 @@ class StatsScreen(Screen):
         self.query_one("#stats-note", Static).update(
             "" if rows else "No events in this period.")
         self._show_title()
+        if not self._trends_started:  # once the first table is on screen
+            self._trends_started = True
+            self.call_after_refresh(self.compute_trends, self.settings)
 
     def _show_title(self, computing: bool = False) -> None:
         title = Text("Stats  ", style="bold")

@@ -1,0 +1,124 @@
+"""Time ``agentdesk stats`` and the stats screen over a large desk database.
+
+    python bench/bench_stats.py [--db /work/bench-data/large.db] [--runs 5]
+
+Prints: the wall time of ``agentdesk stats --since 30d`` in a fresh process (the target
+is under 2 s), a few variants (JSON, by channel, business time, 7 days), the time of each
+query behind the figures in this process, and the time from pushing the stats screen in
+a headless app to its first table on screen (target: under 1 s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from textual.app import App  # noqa: E402
+from textual.widgets import DataTable  # noqa: E402
+
+from agentdesk.config import Config  # noqa: E402
+from agentdesk.metrics import MetricsSettings, collect, preset, summarize  # noqa: E402
+from agentdesk.screens.stats import StatsScreen  # noqa: E402
+from agentdesk.store import Store  # noqa: E402
+
+
+def cli_runs(db: Path, config: Path, args: list[str], runs: int) -> list[float]:
+    """Wall seconds of ``agentdesk stats ARGS`` in fresh processes."""
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        done = subprocess.run(
+            [sys.executable, "-m", "agentdesk", "--config", str(config), "stats",
+             "--db", str(db), *args], capture_output=True, text=True, check=False)
+        times.append(time.perf_counter() - start)
+        if done.returncode:
+            raise SystemExit(f"agentdesk stats failed: {done.stderr.strip()}")
+    return times
+
+
+def queries(db: Path, period_name: str) -> None:
+    """Each store query behind the figures, timed once in this process."""
+    period = preset(period_name)
+    since, until = period.since_iso, period.until_iso
+    with Store(db) as store:
+        for name, call in [
+            ("waits and resolves", lambda: store.metric_waits_and_resolves(since, until)),
+            ("replies", lambda: store.metric_replies(since, until)),
+            ("created", lambda: store.metric_created(since, until)),
+            ("csat", lambda: store.metric_csat(since, until)),
+            ("handle time", lambda: store.metric_handle(since, until, 120)),
+        ]:
+            start = time.perf_counter()
+            rows = call()
+            print(f"  {name:<20} {len(rows):>7} rows  {time.perf_counter() - start:6.3f} s")
+        start = time.perf_counter()
+        facts = collect([store], period, MetricsSettings())
+        middle = time.perf_counter()
+        rows = summarize(facts)
+        print(f"  collect {len(facts)} facts {middle - start:.3f} s, summarize {len(rows)} rows "
+              f"{time.perf_counter() - middle:.3f} s")
+
+
+async def screen_first_table(db: Path, period: str) -> float:
+    """Seconds from pushing the stats screen to the refresh that draws its first table."""
+    with Store(db) as store:
+        app = App()
+        async with app.run_test(size=(200, 60)):
+            start = time.perf_counter()
+            screen = StatsScreen(store, Config(), period=period)
+            await app.push_screen(screen)
+            while screen.period is None:  # the worker's rows reached the table
+                await asyncio.sleep(0.002)
+            drawn = asyncio.Event()
+            screen.call_after_refresh(drawn.set)
+            await drawn.wait()
+            elapsed = time.perf_counter() - start
+            assert screen.query_one("#stats-table", DataTable).row_count > 0
+            await app.workers.wait_for_complete()  # the trends, computed after the table
+        return elapsed
+
+
+def summary(times: list[float]) -> str:
+    return (f"median {statistics.median(times):.2f} s, min {min(times):.2f} s, "
+            f"max {max(times):.2f} s ({len(times)} runs)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", type=Path, default=Path("/work/bench-data/large.db"))
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    if not args.db.is_file():
+        raise SystemExit(f"{args.db}: no such database (generate it with bench/generate.py)")
+    with Store(args.db) as store, store.db.read() as conn:
+        events = conn.execute("SELECT count(*) FROM events").fetchone()[0]
+        messages = conn.execute("SELECT count(*) FROM messages").fetchone()[0]
+    print(f"{args.db}: {messages:,} messages, {events:,} events")
+    with tempfile.TemporaryDirectory() as tmp:
+        config = Path(tmp) / "config.toml"
+        config.write_text("", encoding="utf-8")
+        for label, extra in [
+            ("stats --since 30d (target < 2 s)", ["--since", "30d"]),
+            ("stats --since 30d --format json", ["--since", "30d", "--format", "json"]),
+            ("stats --since 30d --by channel", ["--since", "30d", "--by", "channel"]),
+            ("stats --since 30d --business-hours", ["--since", "30d", "--business-hours"]),
+            ("stats (last 7 days)", []),
+        ]:
+            print(f"{label}: {summary(cli_runs(args.db, config, extra, args.runs))}")
+    print("queries for 30 days, in process:")
+    queries(args.db, "30d")
+    for period in ("7d", "30d"):
+        times = [asyncio.run(screen_first_table(args.db, period)) for _ in range(args.runs)]
+        print(f"stats screen first table, {period} (target < 1 s): {summary(times)}")
+
+
+if __name__ == "__main__":
+    main()
