@@ -162,3 +162,15 @@ def test_roll_up_of_two_files_counts_a_shared_conversation_once(capsys, config, 
     assert rows["(team)"]["conversations"] == 4
     assert rows["bob"]["replies"] == 2 and rows["bob"]["first_response_time"]["count"] == 1
     assert rows["(team)"]["answered_rate"]["count"] == 4
+
+
+def test_names_and_uids_from_the_log_cannot_drive_the_terminal(capsys, config, tmp_path):
+    desk = Desk(tmp_path / "odd.db")
+    desk.inbound("X\x1b[2J", "Mon 09:00")
+    desk.reply("X\x1b[2J", "mal\x1b]0;owned\x07lory", "Mon 09:10")
+    desk.close()
+    code, out, _ = stats(capsys, config, "--db", tmp_path / "odd.db", *NOVEMBER)
+    assert code == 0 and "\x1b" not in out and "mallory" in out
+    code, out, _ = stats(capsys, config, "--db", tmp_path / "odd.db", *NOVEMBER,
+                         "--explain", "first_response_time")
+    assert code == 0 and "\x1b" not in out and "X (email): 600 s" in out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +25,7 @@ from agentdesk.metrics.aggregate import summarize_one
 from agentdesk.metrics.facts import BUSINESS_DURATIONS, DURATIONS, Fact
 from agentdesk.metrics.report import duration_text, to_csv, to_json, to_table
 from agentdesk.store import Store
+from agentdesk.text import clean, one_line
 
 EXPLAINABLE = ("conversations", *METRICS)
 
@@ -69,8 +71,7 @@ def run(args: argparse.Namespace) -> int:
         facts = collect(stores, period, settings)
         business = BusinessClock(settings.business_hours).seconds if args.business_hours else None
         if args.explain:
-            explain(stores, facts, args.explain, args.agent, period, business)
-            return 0
+            return _print(explain(stores, facts, args.explain, args.agent, period, business))
         rows = summarize(facts, agent=args.agent, by_channel=args.by == "channel",
                          business=business) if facts else []
     finally:
@@ -78,35 +79,48 @@ def run(args: argparse.Namespace) -> int:
             store.close()
     basis = "business" if business else "calendar"
     if args.format == "json":
-        sys.stdout.write(to_json(rows, period, basis, args.mean))
-    elif args.format == "csv":
-        sys.stdout.write(to_csv(rows, period, basis, args.mean))
-    else:
-        note = "" if rows else "No events in this period."
-        sys.stdout.write(to_table(rows, period, basis, note))
+        return _print(to_json(rows, period, basis, args.mean))
+    if args.format == "csv":
+        return _print(to_csv(rows, period, basis, args.mean))
+    return _print(to_table(rows, period, basis, "" if rows else "No events in this period."))
+
+
+def _print(text: str) -> int:
+    """Write the output; a closed pipe (``| head``) is not an error."""
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 
 def explain(stores: list[Store], facts: list[Fact], metric: str, agent: str | None,
-            period, business) -> None:
-    """Print each fact behind ``metric`` for ``agent`` (or the team) and its events."""
+            period, business) -> str:
+    """Each fact behind ``metric`` for ``agent`` (or the team), with its events.
+
+    Focus (``viewed``) events are listed for handle time only.
+    """
     chosen = [f for f in facts if agent is None or f.agent == agent]
     behind = summarize_one(agent or TEAM, None, chosen).facts_for(metric)
     behind.sort(key=lambda f: (f.end or f.start or 0, f.uid))
-    out = sys.stdout
-    out.write(f"{metric} for {agent or TEAM}, {period.label}: {len(behind)} "
-              f"fact{'s' * (len(behind) != 1)}\n")
+    lines = [f"{metric} for {clean(agent or TEAM)}, {period.label}: {len(behind)} "
+             f"fact{'s' * (len(behind) != 1)}"]
     for fact in behind:
-        out.write(f"\n{fact.uid} ({fact.channel}): {_value(fact, metric, business)}"
-                  f"  {fact.what}  {_when(fact.start)} -> {_when(fact.end)}"
-                  f"{'  [' + fact.state + ']' if fact.state else ''}\n")
+        lines.append(f"\n{one_line(clean(fact.uid), 80)} ({clean(fact.channel)}): "
+                     f"{_value(fact, metric, business)}  {fact.what}  {_when(fact.start)} -> "
+                     f"{_when(fact.end)}{'  [' + fact.state + ']' if fact.state else ''}")
         low, high = fact.start or fact.end, fact.end or fact.start
         for event in stores[fact.source].events(fact.conversation_id):
+            if event["kind"] == "viewed" and metric != "handle_time":
+                continue
             at = clock.parse_iso(event["at"]).timestamp()
             if low is not None and low <= at <= high:
                 payload = " ".join(f"{k}={v}" for k, v in event["payload"].items())
-                out.write(f"  {event['at']}  {event['kind']:<10} {event['agent'] or '-':<12}"
-                          f" {payload}\n")
+                lines.append(f"  {event['at']}  {event['kind']:<10} "
+                             f"{one_line(clean(event['agent'] or '-'), 40):<12} "
+                             f"{one_line(clean(payload), 120)}")
+    return "\n".join(lines) + "\n"
 
 
 def _value(fact: Fact, metric: str, business) -> str:
