@@ -74,9 +74,16 @@ async def screen_first_table(db: Path, period: str) -> float:
         async with app.run_test(size=(200, 60)):
             start = time.perf_counter()
             screen = StatsScreen(store, Config(), period=period)
+            shown = asyncio.Event()
+            show_rows = screen.show_rows
+
+            def show_and_signal(*args) -> None:  # the worker's rows reach the table
+                show_rows(*args)
+                shown.set()
+
+            screen.show_rows = show_and_signal
             await app.push_screen(screen)
-            while screen.period is None:  # the worker's rows reached the table
-                await asyncio.sleep(0.002)
+            await shown.wait()
             drawn = asyncio.Event()
             screen.call_after_refresh(drawn.set)
             await drawn.wait()
