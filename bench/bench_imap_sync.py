@@ -87,6 +87,7 @@ Near :local:
 Patterns INBOX
 Create Near
 Sync Pull
+SyncState {work}/mbsync-state/
 """)
     start = time.perf_counter()
     subprocess.run(["mbsync", "-q", "-c", str(config), "bench"], check=True)
