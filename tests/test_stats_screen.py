@@ -124,3 +124,14 @@ async def test_the_desk_opens_stats_with_S_and_a_drilled_conversation(desk, tmp_
         await pilot.pause()
         assert isinstance(app.screen, ConversationScreen)
         assert app.screen.conversation_id == desk.ids["C2"]
+
+
+async def test_leaving_before_the_figures_arrive_is_harmless(desk):
+    app = StatsApp(desk.store)
+    async with app.run_test(size=(200, 50)) as pilot:
+        await pilot.pause()
+        await pilot.press("3", "c", "escape")  # new computations, then leave at once
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert not isinstance(app.screen, StatsScreen)
+        assert app.is_running
