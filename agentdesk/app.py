@@ -31,7 +31,7 @@ class AgentDeskApp(App):
     CSS_PATH = "app.tcss"
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
-        Binding("S", "stats", "Stats", show=False, id="app.stats"),
+        Binding("S", "stats", "Stats", id="app.stats"),
     ]
 
     def __init__(self, config: Config, store: Store, connectors: Iterable[Connector] = (),

@@ -7,7 +7,7 @@ import sqlite3
 
 import pytest
 
-from agentdesk.domain import InboxFilter, Inbound, SearchQuery
+from agentdesk.domain import Inbound, InboxFilter, SearchQuery
 from agentdesk.store import SCHEMA_VERSION, Store, StoreError
 from agentdesk.store.db import apply_migrations, connect
 
