@@ -177,15 +177,29 @@ class EmailConnector(Connector):
                                        FolderState(status.uidvalidity, 1, status.highestmodseq))
         start = self.store.mail_folder(self.account, folder).uidnext
         uids = await asyncio.to_thread(client.uids_from, start) if status.exists else []
-        for index in range(0, len(uids), self.fetch_batch):
-            batch = await asyncio.to_thread(
-                lambda chunk=uids[index:index + self.fetch_batch]: list(client.fetch(chunk)))
-            for uid, raw in batch:
-                message = mime.parse(raw, max_attachment_bytes=self.settings[
-                    "max_attachment_bytes"])
-                self._pending = (message, folder, status.uidvalidity, uid, raw)
-                yield message
-                self._pending = None
+        batches = [uids[i:i + self.fetch_batch] for i in range(0, len(uids), self.fetch_batch)]
+        limit = self.settings["max_attachment_bytes"]
+
+        def fetch_and_parse(chunk: list[int]) -> list[tuple[int, bytes, Inbound]]:
+            return [(uid, raw, mime.parse(raw, max_attachment_bytes=limit))
+                    for uid, raw in client.fetch(chunk)]
+
+        # The next batch is fetched and parsed in a thread while this one is stored.
+        ahead = asyncio.ensure_future(asyncio.to_thread(fetch_and_parse, batches[0])) \
+            if batches else None
+        try:
+            for index in range(len(batches)):
+                batch = await ahead
+                ahead = asyncio.ensure_future(asyncio.to_thread(
+                    fetch_and_parse, batches[index + 1])) if index + 1 < len(batches) else None
+                for uid, raw, message in batch:
+                    self._pending = (message, folder, status.uidvalidity, uid, raw)
+                    yield message
+                    self._pending = None
+        finally:
+            if ahead is not None:  # stopped mid-sync: drop the prefetch quietly
+                ahead.add_done_callback(lambda f: f.cancelled() or f.exception())
+                ahead.cancel()
         self.store.mail_set_folder(self.account, folder, FolderState(
             status.uidvalidity, max(status.uidnext, start), status.highestmodseq))
 
