@@ -68,25 +68,31 @@ def _text(part: EmailMessage) -> str:
 
 def is_auto(msg: EmailMessage) -> bool:
     """Auto-replies, list mail and bounces (RFC 3834 and common practice)."""
-    auto_submitted = _header(msg, "Auto-Submitted").lower()
+    headers: dict[str, str] = {}
+    for key, value in msg.raw_items():  # raw values: cheaper than the header registry
+        headers.setdefault(key.lower(), " ".join(str(value).split()).lower())
+    auto_submitted = headers.get("auto-submitted", "")
     if auto_submitted and auto_submitted != "no":
         return True
-    if _header(msg, "Precedence").lower() in _AUTO_PRECEDENCE:
+    if headers.get("precedence", "") in _AUTO_PRECEDENCE:
         return True
-    if msg["X-Autoreply"] is not None or msg["X-Autorespond"] is not None:
+    if "x-autoreply" in headers or "x-autorespond" in headers:
         return True
+    if not msg.is_multipart():  # (content types are re-parsed on every call: ask little)
+        return False
     if msg.get_content_type() == "multipart/report":
         return True
     return any(part.get_content_type() in ("message/delivery-status",
                                            "message/global-delivery-status")
-               for part in msg.walk())
+               for part in msg.walk() if not part.is_multipart())
 
 
 def _attachments(msg: EmailMessage, body: EmailMessage | None,
                  max_bytes: int) -> tuple[Attachment, ...]:
     found = []
-    for part in msg.walk():
-        if part.is_multipart() or part is body:
+    parts = msg.walk() if msg.is_multipart() else ([] if body is msg else [msg])
+    for part in parts:
+        if part is body or part.is_multipart():
             continue
         disposition = part.get_content_disposition()
         filename = part.get_filename()
