@@ -158,3 +158,23 @@ def test_example_config_email_table_is_valid():
     assert len(tables) == 1
     settings = EmailConnector.validate(tables[0])
     assert settings["imap_security"] == "tls" and settings["folders"] == ["INBOX"]
+
+
+async def test_a_connector_that_cannot_start_becomes_one_line_of_state(tmp_path):
+    from agentdesk.delivery import ChannelHost
+    from agentdesk.store import Store
+
+    class Broken(DemoConnector):
+        async def start(self):
+            raise OSError("connection refused\nby the server")
+
+    broken, working = Broken({}), DemoConnector({})
+    broken.label = "practice"
+    seen: list[str] = []
+    broken.on_state = seen.append
+    with Store(tmp_path / "desk.db") as store:
+        host = ChannelHost(store, [broken, working])
+        await host.run(broken)
+        await host.run(working)
+    assert broken.state == "practice: failed to start: connection refused by the server"
+    assert seen == [broken.state]

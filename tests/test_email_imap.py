@@ -228,3 +228,13 @@ def test_plain_imap_refused_off_loopback():
     client = ImapClient("mail.example.com", 143, "none", tls_context(None), "u", lambda: "p")
     with pytest.raises(MailError, match="only allowed for a loopback host"):
         client.connect()
+
+
+async def test_idle_is_reissued_on_schedule(dovecot, folder, store):  # noqa: F811
+    settings = dovecot.settings(folders=[folder], idle_minutes=0.02)  # every 1.2 s
+    async with Running(store, settings) as run:
+        await run.until(lambda: run.connector.state.endswith(": connected"))
+        await asyncio.sleep(3.0)
+    idles = [state for state in run.states if state.endswith(": connected")]
+    assert len(idles) >= 3
+    assert not any("reconnecting" in state for state in run.states)
