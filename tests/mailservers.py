@@ -274,10 +274,42 @@ protocol imap {{
 """
 
 
+PREFIX = "agentdesk-dovecot-"
+
+
+def reap_stale() -> None:
+    """End dovecots left by test runs that were killed before their teardown ran.
+
+    An instance belongs to the process in its ``owner`` file; when that process is gone
+    (or, without the file, after ten minutes) the instance is stopped and removed.
+    """
+    for root in Path(tempfile.gettempdir()).glob(PREFIX + "*"):
+        owner = root / "owner"
+        try:
+            if owner.exists():
+                os.kill(int(owner.read_text()), 0)
+                continue  # its test run is alive
+            if time.time() - root.stat().st_mtime < 600:
+                continue
+        except ProcessLookupError:
+            pass
+        except (OSError, ValueError):
+            continue
+        config = root / "dovecot.conf"
+        port = next((line.rsplit("-", 1)[1] for line in config.read_text().splitlines()
+                     if line.startswith("instance_name")), None) if config.exists() else None
+        if port and port.isdigit():
+            Dovecot(root, config, int(port), 0, None).destroy()
+        else:
+            shutil.rmtree(root, ignore_errors=True)
+
+
 def start_dovecot(ca: TestCA) -> Dovecot:
     """A new dovecot on free loopback ports, in its own temp dir (``destroy()`` ends it)."""
     _binary("dovecot")
-    root = Path(tempfile.mkdtemp(prefix="agentdesk-dovecot-"))
+    reap_stale()
+    root = Path(tempfile.mkdtemp(prefix=PREFIX))
+    (root / "owner").write_text(str(os.getpid()))
     root.chmod(0o755)
     (root / "mail").mkdir()
     (root / "users").write_text(f"{USER}:{{PLAIN}}{PASSWORD}\n")
