@@ -110,12 +110,20 @@ class AgentDeskApp(App):
     # ---- channels --------------------------------------------------------------------
     @work(group="connectors", exit_on_error=False)
     async def run_connector(self, connector: Connector) -> None:
-        """Receive from one connector for as long as the app runs."""
-        await connector.start()
-        try:
-            await self.host.receive(connector, on_message=self.message_arrived)
-        finally:
-            await connector.stop()
+        """Receive from one connector for as long as the app runs.
+
+        A connector that cannot start shows its one-line state; the desk keeps working.
+        """
+        connector.on_state = self.channel_state_changed
+        await self.host.run(connector, on_message=self.message_arrived)
+
+    def channel_state_changed(self, state: str) -> None:
+        """A connector's connection state changed: update the inbox title."""
+        from agentdesk.screens.inbox import InboxScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, InboxScreen) and screen.is_mounted:
+                screen.update_title()
 
     @work(group="deliver", exit_on_error=False)
     async def deliver(self, message_id: int) -> None:
@@ -187,5 +195,7 @@ def make_app(config: Config, database: Path | str,
     store.ensure_agent(config.agent_name, config.agent_display_name, config.agent_email)
     problems: list[str] = []
     if connectors is None:
-        connectors = []
+        from agentdesk.connectors.registry import load_connectors
+
+        connectors, problems = load_connectors(config)
     return AgentDeskApp(config, store, connectors, problems)

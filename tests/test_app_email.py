@@ -1,0 +1,80 @@
+"""The whole desk against real mail servers: configured in TOML, mail in, reply out."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from email import message_from_bytes, policy
+
+import mail_samples as samples
+import pytest
+from conftest import screen_text
+from mailservers import dovecot, smtp_server, test_ca  # noqa: F401
+
+from agentdesk.app import make_app
+from agentdesk.config import parse_config
+from agentdesk.screens.conversation import ConversationScreen
+from agentdesk.widgets.inbox_list import InboxList
+
+pytestmark = pytest.mark.slow
+
+
+async def until(predicate, timeout: float = 15.0) -> None:
+    start = time.monotonic()
+    while not predicate():
+        assert time.monotonic() - start < timeout, "timed out"
+        await asyncio.sleep(0.05)
+
+
+async def test_mail_arrives_in_the_inbox_and_the_reply_leaves_by_smtp(
+        dovecot, smtp_server, tmp_path):  # noqa: F811
+    smtp_server.reset()
+    folder = f"App-{tmp_path.name}"[:40]
+    with dovecot.client() as client:
+        client.create(folder)
+    settings = dovecot.settings(smtp_host="localhost", smtp_port=smtp_server.port,
+                                smtp_security="starttls", folders=[folder],
+                                sent_folder=f"Sent-{tmp_path.name}"[:40])
+    config = parse_config({"agent": {"name": "alice"},
+                           "connectors": [{"type": "email", "name": "support", **settings}]})
+    app = make_app(config, tmp_path / "desk.db")
+    async with app.run_test(size=(160, 40)) as pilot:
+        inbox = app.screen.query_one(InboxList)
+        await until(lambda: "support: connected" in screen_text(app)
+                    or "support: idle" in screen_text(app) or app.channel_states())
+        dovecot.deliver(samples.plain(7, message_id="<order7@example.com>",
+                                      subject="Order 7 did not arrive"), folder)
+        await until(lambda: inbox.total == 1)
+        await pilot.pause()
+        assert "Order 7 did not arrive" in screen_text(app)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ConversationScreen)
+        await pilot.press("r", *"Sorry Carol, it ships today.", "ctrl+s")
+        await until(lambda: smtp_server.received)
+        await until(lambda: app.store.messages(1)[-1].delivery == "sent")
+        await pilot.pause(0.3)
+    sent = message_from_bytes(smtp_server.received[0], policy=policy.default)
+    assert sent["In-Reply-To"] == "<order7@example.com>"
+    assert sent["To"].addresses[0].addr_spec == "carol@example.com"
+    assert "Sorry Carol, it ships today." in sent.get_body(("plain",)).get_content()
+    kinds = [e["kind"] for e in app.store.events(1)]
+    assert kinds.count("reply") == 1
+
+
+async def test_a_connector_that_cannot_start_is_one_line_and_the_desk_works(desk, tmp_path):
+    path, _ = desk
+    config = parse_config({"agent": {"name": "alice"}, "connectors": [
+        {"type": "email", "name": "support", "address": "s@example.com", "username": "s",
+         "password_env": "AGENTDESK_NO_SUCH_VARIABLE", "imap_host": "127.0.0.1",
+         "imap_port": 1, "imap_security": "tls"},
+        {"type": "carrier-pigeon"}]})
+    app = make_app(config, path)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await until(lambda: any("support:" in s for s in app.channel_states()))
+        await pilot.pause()
+        assert any("carrier-pigeon" in n.message for n in app._notifications)
+        assert "support:" in screen_text(app)
+        await pilot.press("enter")  # the desk still works
+        await pilot.pause()
+        assert isinstance(app.screen, ConversationScreen)
