@@ -324,3 +324,27 @@ max_backoff = 1.0
     assert connector.state == "support-chat: connected"
     await connector.stop()
     await asyncio.wait_for(running, 10)
+
+
+async def test_history_before_a_late_join_is_kept(synapse, desk, customer, store,  # noqa: F811
+                                                  monkeypatch):
+    """auto_join off: an invite accepted later (from another client) brings its history."""
+    config = settings(synapse, desk, monkeypatch, timeline_limit=4, auto_join=False)
+    busy = MatrixUser(synapse, unique("other"))
+    other_room = busy.open_chat(desk.user_id)
+    desk.call("POST", f"/join/{other_room}", {})
+    async with Running(store, config):
+        await until(lambda: store.matrix_since(desk.user_id), what="a sync token")
+        room = customer.open_chat(desk.user_id)
+        early = [f"early {n}" for n in range(12)]
+        for text in early:
+            customer.send(room, text)
+        busy.send(other_room, "wake the desk up")  # its token moves past the early ones
+        await until(lambda: inbound_bodies(store, other_room), what="the other room")
+    assert customer.members(room)[desk.user_id] == "invite"  # auto_join is off
+    desk.call("POST", f"/join/{room}", {})  # accepted from another Matrix client
+    async with Running(store, config):
+        await until(lambda: len(inbound_bodies(store, room)) >= 12, what="early messages")
+        await asyncio.sleep(0.5)
+    assert inbound_bodies(store, room) == early
+    busy.close()

@@ -18,6 +18,7 @@ MESSAGE = "m.room.message"
 MEMBER = "m.room.member"
 ENCRYPTED = "m.room.encrypted"
 ROOM_NAME = "m.room.name"
+CREATE = "m.room.create"
 
 _FILE_TYPES = {"m.image": "image", "m.file": "file", "m.video": "video", "m.audio": "audio"}
 

@@ -2,11 +2,14 @@
 
 A timeline the homeserver cut short (``limited``) is completed from ``/messages``,
 paging back from the room's ``prev_batch`` to the previous sync token, so a desk
-that was offline for a while still gets every message in order.
+that was offline for a while still gets every message in order. For a room the
+desk has just joined it pages back to the room's start instead: what the customer
+wrote before the desk joined belongs to the conversation.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from typing import TYPE_CHECKING
@@ -20,8 +23,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-TIMELINE_TYPES = [events.MESSAGE, events.MEMBER, events.ENCRYPTED, events.ROOM_NAME]
+TIMELINE_TYPES = [events.MESSAGE, events.MEMBER, events.ENCRYPTED, events.ROOM_NAME,
+                  events.CREATE]
 HISTORY_PAGES = 20  # at most this many /messages pages (100 events each) per room and gap
+GAPS_AT_ONCE = 8  # rooms whose gaps are fetched at the same time
 
 
 def sync_filter(timeline_limit: int) -> str:
@@ -62,28 +67,45 @@ class SyncReader:
         if not isinstance(token, str):
             raise MatrixHTTPError(502, "", "sync answered without next_batch")
         rooms = _dict(data.get("rooms"))
-        messages: list[Inbound] = []
-        for section in ("join", "leave"):
-            for room_id, room in _dict(rooms.get(section)).items():
-                messages += await self._room(client, room_id, _dict(room), since)
+        gaps = asyncio.Semaphore(GAPS_AT_ONCE)
+        per_room = await asyncio.gather(*(
+            self._room(client, room_id, _dict(room), since, gaps)
+            for section in ("join", "leave")
+            for room_id, room in _dict(rooms.get(section)).items()))
+        messages = [message for room_messages in per_room for message in room_messages]
         if self.auto_join:
             for room_id in _dict(rooms.get("invite")):
                 await self._accept(client, room_id)
         return token, messages
 
-    async def _room(self, client: MatrixClient, room_id: str, room: dict,
-                    since: str | None) -> list[Inbound]:
+    async def _room(self, client: MatrixClient, room_id: str, room: dict, since: str | None,
+                    gaps: asyncio.Semaphore) -> list[Inbound]:
+        """One room's new messages, its gap (if any) filled first."""
         self._learn(room_id, _dict(room.get("state")).get("events") or [])
         timeline = _dict(room.get("timeline"))
         timeline_events = [e for e in timeline.get("events") or [] if isinstance(e, dict)]
-        if timeline.get("limited") and since and isinstance(timeline.get("prev_batch"), str):
-            timeline_events = await self._history(client, room_id, timeline["prev_batch"],
-                                                  since) + timeline_events
+        start = timeline.get("prev_batch")
+        if timeline.get("limited") and since and isinstance(start, str):
+            # A room the desk just joined: what customers wrote before the join counts
+            # too, so page back to the room's start, not only to the last sync.
+            end = None if self._joined_in(timeline_events) else since
+            # A room comes "limited" even when its whole history (from m.room.create on)
+            # is in the timeline, or when nothing lies between the tokens.
+            whole = any(event.get("type") == events.CREATE for event in timeline_events)
+            if not whole and start != end:
+                async with gaps:
+                    timeline_events = await self._history(client, room_id, start,
+                                                          end) + timeline_events
         return self._convert(room_id, timeline_events)
 
+    def _joined_in(self, timeline: list[dict]) -> bool:
+        return any(event.get("type") == events.MEMBER and event.get("state_key") == self.user_id
+                   and _dict(event.get("content")).get("membership") == "join"
+                   for event in timeline)
+
     async def _history(self, client: MatrixClient, room_id: str, start: str,
-                       end: str) -> list[dict]:
-        """Events between two sync tokens that a limited timeline left out, oldest first."""
+                       end: str | None) -> list[dict]:
+        """Events from ``start`` back to ``end`` (None: the room's start), oldest first."""
         older: list[dict] = []
         history_filter = json.dumps({"types": TIMELINE_TYPES, "lazy_load_members": True})
         for _ in range(HISTORY_PAGES):
@@ -96,7 +118,7 @@ class SyncReader:
             if not chunk or not isinstance(start, str):
                 break
         else:
-            log.warning("matrix: %s: gap longer than %d pages; older messages skipped",
+            log.warning("matrix: %s: more than %d pages to fill; older messages skipped",
                         room_id, HISTORY_PAGES)
         return list(reversed(older))
 
