@@ -146,7 +146,9 @@ async def run(rooms: int, per_room: int) -> None:
               f"({done - sent:.2f} s after the last was accepted)"
               f"{'' if complete else '  INCOMPLETE'}")
         print(f"  accepted -> stored: {delays(accepted, connector.stored_at)}")
-        print(f"  target 10 s: {'met' if complete and done <= 10 else 'MISSED'}")
+        print(f"  first send to all stored within 10 s: "
+              f"{'yes' if complete and done <= 10 else 'no'} (the homeserver's own intake "
+              f"took {sent:.2f} s of it)")
 
         print(f"offline burst: {total} more while the desk is stopped, then a restart …",
               flush=True)
@@ -166,7 +168,8 @@ async def run(rooms: int, per_room: int) -> None:
         await receiving
         right = complete and len(restarted.stored_at) == total
         print(f"  catch-up after restart (login included): {len(restarted.stored_at)} stored "
-              f"in {catch_up:.2f} s{'' if right else '  WRONG COUNT'}")
+              f"in {catch_up:.2f} s{'' if right else '  WRONG COUNT'}; within 10 s: "
+              f"{'yes' if right and catch_up <= 10 else 'no'}")
         store.close()
         for user, _room in customers:
             user.close()
