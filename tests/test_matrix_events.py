@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from agentdesk import clock
 from agentdesk.config import ConfigError, Table, load_config
 from agentdesk.connectors.matrix import MatrixConnector
 from agentdesk.connectors.matrix.connector import Backoff
@@ -80,6 +81,9 @@ def test_hostile_or_odd_content_never_raises():
     late = inbound(event({"msgtype": "m.text", "body": "x"}, origin_server_ts="soon"),
                    ROOM, "", "")
     assert late.at.endswith("Z")
+    future = inbound(event({"msgtype": "m.text", "body": "x"},
+                           origin_server_ts=4_000_000_000_000), ROOM, "", "")
+    assert future.at <= clock.now_iso()
 
 
 @pytest.mark.parametrize(("content", "sender", "target", "expected"), [

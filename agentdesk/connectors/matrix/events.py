@@ -29,11 +29,15 @@ def text_of(value: Any) -> str:
 
 
 def event_time(event: dict) -> str:
-    """The event's ``origin_server_ts`` as stored ISO text (now when missing)."""
+    """The event's ``origin_server_ts`` as stored ISO text.
+
+    Now when it is missing or in the future (a sending server's clock is not to be
+    trusted to sort the inbox).
+    """
     stamp = event.get("origin_server_ts")
     if isinstance(stamp, int) and not isinstance(stamp, bool) and stamp > 0:
         try:
-            return clock.to_iso(datetime.fromtimestamp(stamp / 1000, UTC))
+            return clock.to_iso(min(datetime.fromtimestamp(stamp / 1000, UTC), clock.now()))
         except (OverflowError, OSError, ValueError):
             pass
     return clock.now_iso()
