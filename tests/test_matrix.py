@@ -6,6 +6,7 @@ import asyncio
 import itertools
 import time
 
+import httpx
 import pytest
 from synapse import MatrixUser, Synapse, synapse  # noqa: F401 - the session fixture
 
@@ -127,6 +128,10 @@ async def test_reply_typing_and_receipt_reach_the_customer(synapse, desk, custom
         assert await run.connector.typing(room, True)
         assert await run.connector.mark_read(room)
         result = await run.host.deliver(reply_id)
+        token = run.connector.session.client.token
+    # stop() logged the password session out: its token is no longer valid.
+    assert httpx.get(f"{synapse.url}/_matrix/client/v3/account/whoami",
+                     headers={"Authorization": f"Bearer {token}"}).status_code == 401
     assert result.ok, result.detail
     (posted,) = customer.messages(room, sender=desk.user_id)
     assert posted["content"]["body"] == "Yes, send me the new one."

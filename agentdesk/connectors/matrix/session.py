@@ -9,10 +9,13 @@ same device.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import ssl
 import subprocess
 from typing import TYPE_CHECKING, Any
+
+import httpx
 
 from agentdesk.connectors.matrix.client import MatrixClient, MatrixError, MatrixHTTPError
 
@@ -45,11 +48,20 @@ class Session:
             self.client.token = None
 
     async def close(self) -> None:
-        """Close the connection; the next ``get`` (even in another event loop) starts anew."""
+        """Log out a password session and close the connection.
+
+        A token from a password login would otherwise stay valid on the homeserver
+        with nobody holding it; a configured access token is left alone. The next
+        ``get`` (even in another event loop) starts anew.
+        """
         client, self.client = self.client, None
         self._lock = asyncio.Lock()
-        if client is not None:
-            await client.close()
+        if client is None:
+            return
+        if client.token and not self.settings.get("access_token_env"):
+            with contextlib.suppress(httpx.TransportError, MatrixError, TimeoutError):
+                await asyncio.wait_for(client.request("POST", "/logout", body={}), 5)
+        await client.close()
 
     def _verify(self) -> ssl.SSLContext | bool:
         ca_file = self.settings.get("ca_file")
