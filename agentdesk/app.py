@@ -163,13 +163,14 @@ class AgentDeskApp(App):
             self._idle = True
             self.store.record_view(self.viewing, self.agent.name, False, reason="idle")
 
-    async def action_quit(self) -> None:
+    def exit(self, *args, **kwargs) -> None:
+        """Quit: save open drafts and end the focus interval first."""
         from agentdesk.screens.conversation import ConversationScreen
 
         for screen in self.screen_stack:
-            if isinstance(screen, ConversationScreen):
+            if isinstance(screen, ConversationScreen) and screen.is_mounted:
                 screen.leave("exit")
-        self.exit()
+        super().exit(*args, **kwargs)
 
     # ---- command palette --------------------------------------------------------------
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:

@@ -194,3 +194,20 @@ async def test_keymap_from_config_remaps_an_action(desk, alice):
         await pilot.press("ctrl+r")
         await pilot.pause()
         assert app.store.conversation(screen.conversation_id).status == "resolved"
+
+
+async def test_idle_cutoff_ends_focus_and_a_key_press_resumes_it(desk, alice):
+    path, ids = desk
+    alice.raw = {"metrics": {"idle_cutoff_seconds": 0.2}}
+    app = make_app(alice, path, [DemoConnector()])
+    async with app.run_test(size=(160, 40)) as pilot:
+        await open_first(pilot, app)
+        await pilot.pause(0.3)
+        app.end_idle_focus()  # the periodic check, run now
+        app.end_idle_focus()  # a second check while idle writes nothing
+        await pilot.press("pagedown")
+        await pilot.pause()
+        await pilot.press("ctrl+q")
+    views = [(e[2]["focus"], e[2].get("reason")) for e in kinds(path, ids["refund"])
+             if e[0] == "viewed"]
+    assert views == [(True, None), (False, "idle"), (True, "active"), (False, "exit")]
