@@ -146,6 +146,8 @@ def test_backoff_grows_and_is_capped():
     delays = [backoff.next() for _ in range(8)]
     assert 0.8 <= delays[0] <= 1 and 1.6 <= delays[1] <= 2 and 3.2 <= delays[2] <= 4
     assert all(6.4 <= d <= 8 for d in delays[3:])
+    for _ in range(5000):  # a long outage
+        assert backoff.next() <= 8
     backoff.reset()
     assert backoff.next() <= 1
 

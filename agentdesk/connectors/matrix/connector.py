@@ -68,7 +68,7 @@ class Backoff:
 
     def next(self) -> float:
         delay = min(self.cap, self.first * 2 ** self.failures)
-        self.failures += 1
+        self.failures = min(self.failures + 1, 32)  # days of failures must not overflow
         return max(0.1, delay * random.uniform(0.8, 1.0))
 
     def reset(self) -> None:
