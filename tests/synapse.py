@@ -8,6 +8,7 @@ open registration and rate limits raised so bursts are never throttled.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
@@ -120,6 +121,7 @@ class Synapse:
                 cwd=self.directory, stdin=subprocess.DEVNULL, stdout=output,
                 stderr=subprocess.STDOUT,
             )
+        (self.directory / "server.pid").write_text(str(self.process.pid))
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -168,6 +170,36 @@ class Synapse:
         return response.json()
 
 
+PREFIX = "agentdesk-synapse-"
+
+
+def _base_dir() -> str:
+    """Memory-backed when available: the homeserver's SQLite fsyncs cost nothing there."""
+    return "/dev/shm" if os.access("/dev/shm", os.W_OK) else tempfile.gettempdir()
+
+
+def _alive(pid_file: Path) -> bool:
+    try:
+        os.kill(int(pid_file.read_text()), 0)
+    except ProcessLookupError:
+        return False
+    except (OSError, ValueError):
+        return True  # unreadable or not ours: leave it alone
+    return True
+
+
+def reap_stale() -> None:
+    """End homeservers left by runs killed before their teardown (owner process gone)."""
+    for root in Path(_base_dir()).glob(PREFIX + "*"):
+        owner, server = root / "owner", root / "server.pid"
+        if not owner.exists() or _alive(owner):
+            continue
+        if server.exists() and _alive(server):
+            with contextlib.suppress(OSError, ValueError):
+                os.kill(int(server.read_text()), signal.SIGKILL)
+        shutil.rmtree(root, ignore_errors=True)
+
+
 def start_synapse() -> Synapse:
     """Start a fresh homeserver (raises when Synapse is not installed)."""
     python = synapse_python()
@@ -175,9 +207,10 @@ def start_synapse() -> Synapse:
         raise RuntimeError("Synapse is not installed: run scripts/test.sh "
                            "(or python3 -m venv .venv-synapse && "
                            ".venv-synapse/bin/pip install matrix-synapse)")
-    # Memory-backed when available: the homeserver's SQLite fsyncs cost nothing there.
-    shm = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
-    server = Synapse(python, Path(tempfile.mkdtemp(prefix="agentdesk-synapse-", dir=shm)))
+    reap_stale()
+    root = Path(tempfile.mkdtemp(prefix=PREFIX, dir=_base_dir()))
+    (root / "owner").write_text(str(os.getpid()))
+    server = Synapse(python, root)
     server.start()
     return server
 
