@@ -215,18 +215,30 @@ def start_synapse() -> Synapse:
     return server
 
 
+_shared: dict = {"server": None, "users": 0}
+
+
 @pytest.fixture(scope="session")
 def synapse() -> Synapse:
-    """One homeserver for the whole session; skipped (failed under CI) without Synapse."""
+    """One homeserver for the whole session; skipped (failed under CI) without Synapse.
+
+    Each test module that imports this fixture gets its own session-scoped copy from
+    pytest, so the server itself is shared here and stopped by the last one to finish.
+    """
     if synapse_python() is None:
         message = "Synapse not installed (.venv-synapse); scripts/test.sh installs it"
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
-    server = start_synapse()
-    yield server
-    server.stop()
-    shutil.rmtree(server.directory, ignore_errors=True)
+    if _shared["server"] is None:
+        _shared["server"] = start_synapse()
+    _shared["users"] += 1
+    yield _shared["server"]
+    _shared["users"] -= 1
+    if _shared["users"] == 0:
+        server, _shared["server"] = _shared["server"], None
+        server.stop()
+        shutil.rmtree(server.directory, ignore_errors=True)
 
 
 class MatrixUser:
