@@ -64,6 +64,14 @@ class AgentDeskApp(App):
         self.set_interval(SNOOZE_CHECK_SECONDS, self.wake_snoozed)
         self.set_interval(IDLE_CHECK_SECONDS, self.end_idle_focus)
 
+    async def on_unmount(self) -> None:
+        """Disconnect every channel (stopping twice is safe), so no thread outlives the app."""
+        for connector in self.host.connectors:
+            try:
+                await connector.stop()
+            except Exception as error:  # closing must never turn into a traceback
+                self.log.error(f"stopping {connector.name}: {error}")
+
     # ---- conversations ---------------------------------------------------------------
     def open_conversation(self, conversation_id: int, step=None) -> None:
         """Show a conversation (from the inbox, the stats drill-down or a notification)."""
@@ -136,8 +144,15 @@ class AgentDeskApp(App):
         conversation_id = self.store.conversation_id_for_uid(reply.conversation_uid) if reply else None
         self.refresh_views(conversation_id)
 
+    @work(group="courtesy", exit_on_error=False)
+    async def tell_channel(self, conversation_id: int, what: str, active: bool = False) -> None:
+        """Typing notice or read receipt for a conversation, where its channel has them."""
+        conversation = self.store.conversation(conversation_id)
+        if conversation is not None:
+            await self.host.courtesy(conversation.channel, conversation.uid, what, active)
+
     def channel_states(self) -> list[str]:
-        """One short state per connector that is not simply connected."""
+        """One short state per connector (``support: connected``, ``chat: reconnecting…``)."""
         return [state for c in self.host.connectors if (state := getattr(c, "state", ""))]
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:

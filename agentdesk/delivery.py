@@ -82,3 +82,18 @@ class ChannelHost:
         else:
             self.store.set_delivery(message_id, f"{result.state}: {result.detail}")
         return result
+
+    async def courtesy(self, channel: str, thread_key: str, what: str,
+                       active: bool = False) -> bool:
+        """Send a typing notice (``what='typing'``) or read receipt (``'read'``), if the
+        channel's connector supports it; never raises."""
+        connector = self.by_channel.get(channel)
+        if connector is None:
+            return False
+        try:
+            if what == "typing":
+                return await connector.typing(thread_key, active)
+            return await connector.mark_read(thread_key)
+        except Exception:  # a courtesy must never disturb the agent
+            log.exception("connector %s: %s failed", connector.name, what)
+            return False

@@ -1,4 +1,5 @@
-"""The desk app with a Matrix connector: a customer's chat shows up, the reply reaches them."""
+"""The desk app with a Matrix connector: a customer's chat shows up, the agent's typing
+and reading are shown to them, and the reply reaches them."""
 
 from __future__ import annotations
 
@@ -36,7 +37,19 @@ async def test_chat_arrives_and_the_reply_reaches_the_room(synapse, alice, tmp_p
         await pilot.pause()
         assert isinstance(app.screen, ConversationScreen)
         assert "parcel is stuck in customs" in screen_text(app)
-        await pilot.press("r", *"It clears tomorrow, Erin.", "ctrl+s")
+        await pilot.press("r", *"It clears tomorrow, Erin.")
+
+        def seen(kind: str) -> bool:
+            events = [e["content"] for e in customer.ephemeral(room) if e["type"] == kind]
+            return any(desk.user_id in str(content) for content in events)
+
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if seen("m.typing") and seen("m.receipt"):
+                break
+        assert seen("m.typing")  # the customer sees the agent typing
+        assert seen("m.receipt")  # and that their message was read
+        await pilot.press("ctrl+s")
         for _ in range(200):
             await asyncio.sleep(0.05)
             if customer.messages(room, sender=desk.user_id):

@@ -14,6 +14,9 @@ Changes since the first skeleton (all backward compatible):
   connectors that keep sync state or an outbox) and ``recorded(message, stored)``
   (called inside the transaction that stored a yielded message, so sync progress
   commits with the message).
+- Optional courtesies ``typing(thread_key, active)`` and ``mark_read(thread_key)``:
+  channels that show typing and read state (chat) implement them; the default does
+  nothing and returns False.
 """
 
 from __future__ import annotations
@@ -138,3 +141,11 @@ class Connector(ABC):
     @abstractmethod
     async def send(self, reply: Outgoing) -> DeliveryResult:
         """Deliver an agent reply; never raise for channel errors, return them."""
+
+    async def typing(self, thread_key: str, active: bool) -> bool:
+        """Show the customer that the agent is (or stopped) typing; False if unsupported."""
+        return False
+
+    async def mark_read(self, thread_key: str) -> bool:
+        """Tell the customer the agent read their messages; False if unsupported."""
+        return False

@@ -25,6 +25,7 @@ GROUP = "agentdesk.connectors"
 BUILTIN = {
     "demo": "agentdesk.connectors.demo:DemoConnector",
     "email": "agentdesk.connectors.email:EmailConnector",
+    "matrix": "agentdesk.connectors.matrix:MatrixConnector",
 }
 
 

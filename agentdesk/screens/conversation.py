@@ -6,6 +6,7 @@ import os
 import shlex
 import subprocess
 import tempfile
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -30,6 +31,7 @@ from agentdesk.widgets.customer import CustomerCard, HistoryList
 from agentdesk.widgets.thread import ThreadView
 
 DRAFT_SAVE_DELAY = 0.4  # seconds of no typing before the draft is written
+TYPING_RENEW = 20.0  # seconds between typing notices while the agent keeps typing
 ASSIST_MIN_WIDTH = 160  # terminals at least this wide show the assist panel at start
 
 
@@ -92,6 +94,7 @@ class ConversationScreen(Screen):
         self.customer: Customer | None = None
         self._save_timer = None
         self._loading_draft = False
+        self._typing_since: float | None = None  # monotonic time of the last typing notice
 
     @property
     def store(self):
@@ -144,6 +147,7 @@ class ConversationScreen(Screen):
             assist.show_conversation(conversation_id)
         self.store.record_view(conversation_id, self.agent.name, True)
         self.app.viewing = conversation_id
+        self.app.tell_channel(conversation_id, "read")
         self.query_one("#thread").focus()
 
     def reload(self) -> None:
@@ -166,6 +170,7 @@ class ConversationScreen(Screen):
     def leave(self, reason: str) -> None:
         """Save the draft now and end the focus interval for handle time."""
         self.flush_draft()
+        self._typing(False)
         if self.conversation is not None and self.app.viewing == self.conversation_id:
             self.store.record_view(self.conversation_id, self.agent.name, False, reason=reason)
             self.app.viewing = None
@@ -177,10 +182,21 @@ class ConversationScreen(Screen):
         self.composer.load_text(self.store.draft(self.conversation_id, mode))
         self._loading_draft = False
 
+    def _typing(self, active: bool) -> None:
+        """Tell the channel the agent started or stopped typing a reply (renewed while typing)."""
+        now = time.monotonic()
+        if active and self._typing_since is not None and now - self._typing_since < TYPING_RENEW:
+            return
+        if not active and self._typing_since is None:
+            return
+        self._typing_since = now if active else None
+        self.app.tell_channel(self.conversation_id, "typing", active)
+
     @on(TextArea.Changed, "#composer")
     def schedule_draft_save(self) -> None:
         if self._loading_draft:
             return
+        self._typing(self.composer.mode == "reply" and bool(self.composer.text.strip()))
         if self._save_timer is not None:
             self._save_timer.stop()
         self._save_timer = self.set_timer(DRAFT_SAVE_DELAY, self.flush_draft)
@@ -222,6 +238,7 @@ class ConversationScreen(Screen):
             message_id = self.store.add_reply(self.conversation_id, self.agent.name, text,
                                               delivery="queued", **assisted)
             self.app.deliver(message_id)
+        self._typing(False)
         self._loading_draft = True
         self.composer.load_text("")
         self._loading_draft = False
