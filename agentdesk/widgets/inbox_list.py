@@ -26,7 +26,6 @@ from agentdesk.text import one_line
 
 PAGE = 100
 CACHED_PAGES = 8
-TAGS_WIDTH = 20
 
 
 class RowSource(Protocol):
@@ -215,7 +214,12 @@ class InboxList(ScrollView, can_focus=True):
     @staticmethod
     def subject_width(width: int) -> int:
         """Room left for the subject once the fixed columns are laid out."""
-        return max(10, width - (7 + 9 + 22 + 10 + 12 + TAGS_WIDTH))
+        return max(10, width - (7 + 9 + 22 + 10 + 12 + InboxList.tags_width(width)))
+
+    @staticmethod
+    def tags_width(width: int) -> int:
+        """Tags get 20 columns on wide terminals and give way to the subject on narrow ones."""
+        return 20 if width >= 140 else 10
 
     def format_row(self, row: InboxRow, width: int) -> Text:
         """One row as plain Text: customer text is never parsed as markup."""
@@ -230,7 +234,7 @@ class InboxList(ScrollView, can_focus=True):
         text.append(f"{row.status:<9} ", STATUS_STYLES.get(row.status, ""))
         assignee = one_line(row.assignee or "unassigned", 11)
         text.append(f"{assignee:<12}", "dim" if row.assignee is None else "magenta")
-        text.append(one_line(" ".join(f"#{t}" for t in row.tags), TAGS_WIDTH), "blue")
+        text.append(one_line(" ".join(f"#{t}" for t in row.tags), self.tags_width(width)), "blue")
         return text
 
     def header(self, width: int) -> Text:
