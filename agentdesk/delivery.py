@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from agentdesk.connectors.base import Connector, DeliveryResult
 from agentdesk.connectors.registry import one_line
+from agentdesk.domain import Inbound
 from agentdesk.store import Store
 
 log = logging.getLogger(__name__)
@@ -18,6 +19,8 @@ log = logging.getLogger(__name__)
 
 class ChannelHost:
     """Connects the store to the connectors that serve each channel."""
+
+    group_limit = 100  # messages per transaction at most, while a connector has more ready
 
     def __init__(self, store: Store, connectors: list[Connector]) -> None:
         self.store = store
@@ -54,14 +57,29 @@ class ChannelHost:
         """Store everything ``connector`` yields until it stops; re-deliveries are ignored.
 
         The connector's ``recorded`` hook runs in the same transaction, so its sync
-        progress is committed together with the message.
+        progress is committed together with the message. While the connector says more
+        messages are ``ready`` (already fetched: an initial sync), up to ``group_limit``
+        of them share one transaction; a message that arrives alone is committed alone.
         """
-        async for message in connector.incoming():
-            with self.store.db.transaction():
-                stored = self.store.record_inbound(message)
-                connector.recorded(message, stored)
-            if stored and on_message:
-                on_message(stored[0])
+        group: list[Inbound] = []  # (should incoming() fail mid-group, the group was not
+        async for message in connector.incoming():  # stored, nor its progress: refetched)
+            group.append(message)
+            if len(group) < self.group_limit and connector.ready():
+                continue
+            group, done = [], group
+            self._store(connector, done, on_message)
+
+    def _store(self, connector: Connector, group: list[Inbound],
+               on_message: Callable[[int], None] | None) -> None:
+        with self.store.db.transaction():
+            stored = []
+            for message in group:
+                stored.append(self.store.record_inbound(message))
+                connector.recorded(message, stored[-1])
+        if on_message:
+            for done in stored:
+                if done:
+                    on_message(done[0])
 
     async def deliver(self, message_id: int) -> DeliveryResult:
         """Send one queued reply through its channel's connector and record the outcome."""

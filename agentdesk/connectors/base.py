@@ -13,7 +13,9 @@ Changes since the first skeleton (all backward compatible):
 - Optional hooks ``attach(store)`` (the host hands over the desk store, for
   connectors that keep sync state or an outbox) and ``recorded(message, stored)``
   (called inside the transaction that stored a yielded message, so sync progress
-  commits with the message).
+  commits with the message), and ``ready()`` (True when the next message of
+  ``incoming()`` is already at hand, e.g. mid-batch in an initial sync: the host may
+  then store several messages in one transaction, calling ``recorded`` for each).
 - Optional courtesies ``typing(thread_key, active)`` and ``mark_read(thread_key)``:
   channels that show typing and read state (chat) implement them; the default does
   nothing and returns False.
@@ -127,6 +129,10 @@ class Connector(ABC):
 
     def recorded(self, message: Inbound, stored: tuple[int, int] | None) -> None:  # noqa: B027
         """Called in the transaction that stored ``message`` (``None``: a re-delivery)."""
+
+    def ready(self) -> bool:
+        """True if ``incoming()`` can yield its next message without waiting."""
+        return False
 
     async def start(self) -> None:  # noqa: B027 - optional hook
         """Connect; raise with a one-line message if that is impossible."""

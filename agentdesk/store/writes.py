@@ -64,14 +64,14 @@ class WritesMixin:
         ).fetchone()
         if row:
             customer_id = row[0]
-            if name:
-                conn.execute(
-                    "UPDATE customers SET name = ? WHERE id = ? AND name = ''", (name, customer_id)
-                )
             conn.execute(
-                "UPDATE customers SET first_seen = min(first_seen, ?) WHERE id = ?",
-                (at, customer_id),
+                "UPDATE customers SET first_seen = ? WHERE id = ? AND first_seen > ?",
+                (at, customer_id, at),
             )
+            if not name or not conn.execute(
+                "UPDATE customers SET name = ? WHERE id = ? AND name = ''", (name, customer_id)
+            ).rowcount:
+                return customer_id  # name and addresses unchanged: the search index holds
         else:
             customer_id = conn.execute(
                 "INSERT INTO customers (name, first_seen) VALUES (?, ?)", (name, at)

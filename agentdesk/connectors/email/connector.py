@@ -13,9 +13,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import multiprocessing
+from collections import deque
 from collections.abc import AsyncIterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
+from agentdesk import clock
 from agentdesk.connectors.base import Capabilities, Connector, DeliveryResult, Option
 from agentdesk.connectors.email import mime
 from agentdesk.connectors.email.imap import ImapClient
@@ -36,6 +41,9 @@ class EmailConnector(Connector):
     channels = ("email",)
     capabilities = Capabilities(can_send=True, supports_push=True, supports_threads=True)
     fetch_batch = 100  # messages per UID FETCH (memory bound while syncing)
+    parse_ahead = 2  # batches fetched and parsed ahead of the one being stored
+    pool_threshold = 300  # a sync of this many messages parses in worker processes
+    parse_workers = 1  # (measured: a second one only competes with storing on 2 cores)
     options = (
         Option("address", required=True, help="the support address replies come from"),
         Option("from_name", default="", help="display name on replies"),
@@ -72,7 +80,10 @@ class EmailConnector(Connector):
         self._stopping = asyncio.Event()
         self._outbox_task: asyncio.Task | None = None
         self._wake_outbox = asyncio.Event()
-        self._pending: tuple[Inbound, str, int, int, bytes] | None = None
+        # messages yielded from the current batch, not yet recorded: id -> (message,
+        # folder, UIDVALIDITY, UID, raw); the host may store several in one transaction
+        self._pending: dict[int, tuple[Inbound, str, int, int, bytes]] = {}
+        self._more = False
 
     @classmethod
     def validate(cls, table) -> dict[str, Any]:
@@ -178,36 +189,63 @@ class EmailConnector(Connector):
         start = self.store.mail_folder(self.account, folder).uidnext
         uids = await asyncio.to_thread(client.uids_from, start) if status.exists else []
         batches = [uids[i:i + self.fetch_batch] for i in range(0, len(uids), self.fetch_batch)]
-        limit = self.settings["max_attachment_bytes"]
-
-        def fetch_and_parse(chunk: list[int]) -> list[tuple[int, bytes, Inbound]]:
-            return [(uid, raw, mime.parse(raw, max_attachment_bytes=limit))
-                    for uid, raw in client.fetch(chunk)]
-
-        # The next batch is fetched and parsed in a thread while this one is stored.
-        ahead = asyncio.ensure_future(asyncio.to_thread(fetch_and_parse, batches[0])) \
-            if batches else None
+        pool = _parse_pool(self.parse_workers) if len(uids) >= self.pool_threshold else None
+        # Batches are fetched (in a thread) and parsed (in worker processes for a large
+        # sync, else in a thread) ahead of the one being stored.
+        ahead = deque(asyncio.ensure_future(self._fetch_and_parse(client, chunk, pool))
+                      for chunk in batches[:self.parse_ahead])
+        queued = len(ahead)
         try:
-            for index in range(len(batches)):
-                batch = await ahead
-                ahead = asyncio.ensure_future(asyncio.to_thread(
-                    fetch_and_parse, batches[index + 1])) if index + 1 < len(batches) else None
-                for uid, raw, message in batch:
-                    self._pending = (message, folder, status.uidvalidity, uid, raw)
+            while ahead:
+                batch = await ahead.popleft()
+                if queued < len(batches):
+                    ahead.append(asyncio.ensure_future(
+                        self._fetch_and_parse(client, batches[queued], pool)))
+                    queued += 1
+                self._pending.clear()
+                for index, (uid, raw, message) in enumerate(batch):
+                    self._pending[id(message)] = (message, folder, status.uidvalidity, uid, raw)
+                    self._more = index + 1 < len(batch)
                     yield message
-                    self._pending = None
         finally:
-            if ahead is not None:  # stopped mid-sync: drop the prefetch quietly
-                ahead.add_done_callback(lambda f: f.cancelled() or f.exception())
-                ahead.cancel()
+            self._more = False
+            self._pending.clear()
+            for future in ahead:  # stopped mid-sync: drop the prefetch quietly
+                future.add_done_callback(lambda f: f.cancelled() or f.exception())
+                future.cancel()
+            if pool is not None:
+                pool.shutdown(wait=False, cancel_futures=True)
         self.store.mail_set_folder(self.account, folder, FolderState(
             status.uidvalidity, max(status.uidnext, start), status.highestmodseq))
 
+    async def _fetch_and_parse(self, client: ImapClient, chunk: list[int],
+                               pool: ProcessPoolExecutor | None,
+                               ) -> list[tuple[int, bytes, Inbound]]:
+        fetched = await asyncio.to_thread(lambda: list(client.fetch(chunk)))
+        raws = [raw for _, raw in fetched]
+        args = (raws, self.settings["max_attachment_bytes"], clock.now_iso())
+        parsed = None
+        if pool is not None:
+            try:
+                parsed = await asyncio.get_running_loop().run_in_executor(
+                    pool, mime.parse_many, *args)
+            except (BrokenProcessPool, OSError) as error:  # parse here instead
+                log.warning("%s: parsing worker failed (%s); parsing in-process",
+                            self._label, error)
+        if parsed is None:
+            parsed = await asyncio.to_thread(mime.parse_many, *args)
+        return [(uid, raw, message) for (uid, raw), message in zip(fetched, parsed, strict=True)]
+
+    def ready(self) -> bool:
+        """True while the current fetched batch has more messages to yield."""
+        return self._more
+
     def recorded(self, message: Inbound, stored: tuple[int, int] | None) -> None:
         """Save the UID mapping and UIDNEXT in the transaction that stored ``message``."""
-        if self._pending is None or self._pending[0] is not message:
+        pending = self._pending.pop(id(message), None)
+        if pending is None or pending[0] is not message:
             return
-        _, folder, uidvalidity, uid, raw = self._pending
+        _, folder, uidvalidity, uid, raw = pending
         self.store.mail_record(self.account, folder, uidvalidity, uid,
                                message.message_id_header, mime.body_hash(raw), message.ext_id)
 
@@ -264,3 +302,12 @@ class EmailConnector(Connector):
             return action(client)
         finally:
             client.close()
+
+
+def _parse_pool(workers: int) -> ProcessPoolExecutor:
+    """Worker processes for MIME parsing, so it runs beside storing (not under one GIL).
+
+    Spawned, never forked: the app has threads (IMAP readers, Textual) a fork would copy.
+    """
+    return ProcessPoolExecutor(max_workers=workers,
+                               mp_context=multiprocessing.get_context("spawn"))

@@ -118,6 +118,16 @@ def parse(raw: bytes, *, channel: str = "email", max_attachment_bytes: int = 10_
         return unparseable(raw, channel, received_at, f"{type(error).__name__}: {error}")
 
 
+def parse_many(raws: list[bytes], max_attachment_bytes: int,
+               received_at: str) -> list[Inbound]:
+    """``parse`` for a batch (what a worker process runs during a large sync).
+
+    ``received_at`` comes from the caller, whose clock (possibly frozen) is the desk's.
+    """
+    return [parse(raw, max_attachment_bytes=max_attachment_bytes, received_at=received_at)
+            for raw in raws]
+
+
 def _parse(raw: bytes, channel: str, max_bytes: int, received_at: str | None) -> Inbound:
     msg = message_from_bytes(raw, policy=policy.default)
     sender = msg["From"]
