@@ -5,7 +5,8 @@ appends N varied messages to INBOX, then times the email connector's initial syn
 through the ChannelHost into a fresh SQLite file (TLS verified, parsing, threading,
 UID progress in each message's transaction). When ``mbsync`` (isync) and
 ``offlineimap`` are installed, the same mailbox is synced to a maildir with each and
-timed in the same run. Peak memory (max RSS) of this process is printed too.
+timed in the same run. Peak memory (max RSS) of this process and of the parsing
+worker process is printed too.
 
 Usage: python bench/bench_imap_sync.py [N]   (default 1,000)
 """
@@ -134,9 +135,12 @@ def main() -> None:
         fill(server, count)
         print(f"filled INBOX with {count:,} messages in {time.perf_counter() - start:.1f} s")
         took = asyncio.run(sync(server, work / "desk.db", count))
+        time.sleep(0.5)  # the parsing worker process is reaped after the sync
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        worker = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         print(f"agentdesk email connector: {count:,} messages synced into SQLite in "
-              f"{took:.2f} s ({count / took:,.0f} msg/s), peak RSS {peak:.0f} MB")
+              f"{took:.2f} s ({count / took:,.0f} msg/s), peak RSS {peak:.0f} MB "
+              f"+ parsing worker {worker:.0f} MB")
         for name, run in (("mbsync", mbsync), ("offlineimap", offlineimap)):
             if shutil.which(name):
                 print(f"{name} (to a maildir): {run(server, work):.2f} s")
