@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 from email import message_from_bytes, policy
+from email.headerregistry import HeaderRegistry
 from email.message import EmailMessage
 
 from agentdesk import clock
@@ -20,6 +21,33 @@ from agentdesk.text import html_to_text
 UNPARSEABLE = "[agentdesk could not parse this message; its raw source follows]"
 _MSG_ID = re.compile(r"<[^<>\s]+>")
 _AUTO_PRECEDENCE = {"bulk", "junk", "list", "auto_reply", "auto-reply"}
+_CACHED_HEADERS = {"content-type", "content-disposition", "content-transfer-encoding"}
+
+
+class _CachingRegistry(HeaderRegistry):
+    """``policy.default``'s header registry, remembering parsed MIME headers.
+
+    The stdlib re-parses Content-Type on every ``get_content_type()`` (about ten per
+    message); parsed headers are immutable, so the same text can share one object.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._cache: dict[tuple[str, str], object] = {}
+
+    def __call__(self, name: str, value: str):
+        if name.lower() not in _CACHED_HEADERS:
+            return super().__call__(name, value)
+        key = (name, value)
+        header = self._cache.get(key)
+        if header is None:
+            if len(self._cache) >= 4096:
+                self._cache.clear()
+            header = self._cache[key] = super().__call__(name, value)
+        return header
+
+
+_POLICY = policy.default.clone(header_factory=_CachingRegistry())
 
 
 def body_hash(raw: bytes) -> str:
@@ -129,7 +157,7 @@ def parse_many(raws: list[bytes], max_attachment_bytes: int,
 
 
 def _parse(raw: bytes, channel: str, max_bytes: int, received_at: str | None) -> Inbound:
-    msg = message_from_bytes(raw, policy=policy.default)
+    msg = message_from_bytes(raw, policy=_POLICY)
     sender = msg["From"]
     addresses = getattr(sender, "addresses", ()) if sender is not None else ()
     if not addresses or not addresses[0].addr_spec or "@" not in addresses[0].addr_spec:
