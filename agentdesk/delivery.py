@@ -61,8 +61,10 @@ class ChannelHost:
         messages are ``ready`` (already fetched: an initial sync), up to ``group_limit``
         of them share one transaction; a message that arrives alone is committed alone.
         """
-        group: list[Inbound] = []  # (should incoming() fail mid-group, the group was not
-        async for message in connector.incoming():  # stored, nor its progress: refetched)
+        # If incoming() fails mid-group, neither the group nor its progress was stored,
+        # so the connector fetches those messages again.
+        group: list[Inbound] = []
+        async for message in connector.incoming():
             group.append(message)
             if len(group) < self.group_limit and connector.ready():
                 continue
