@@ -11,6 +11,7 @@ import contextlib
 import re
 import socket
 import ssl
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -18,6 +19,7 @@ import imaplib2
 
 from agentdesk.connectors.email.security import MailError, check_security
 
+CLOSE_ATTEMPTS = 20  # x 0.25 s: how long close() waits for a clean LOGOUT
 _UID = re.compile(rb"UID (\d+)")
 _MESSAGE_ID = re.compile(rb"<[^<>\s]+>")
 
@@ -115,13 +117,24 @@ class ImapClient:
         imap, self.imap = self.imap, None
         if imap is None:
             return
-        imap._end_idle()  # an IDLE in another thread holds imaplib2's command lock
-        try:
-            imap.logout()
-        except Exception:
+        logged_out = threading.Event()
+
+        def logout() -> None:
             with contextlib.suppress(Exception):
-                imap.shutdown()
-            imap.Terminate = True
+                imap.logout()
+            logged_out.set()
+
+        threading.Thread(target=logout, name="imap-logout", daemon=True).start()
+        # An IDLE in another thread holds imaplib2's command lock, and it may start just
+        # after a first DONE: keep ending it until the logout gets through, then, if the
+        # server still does not answer, drop the socket so no thread waits forever.
+        for _ in range(CLOSE_ATTEMPTS):
+            imap._end_idle()
+            if logged_out.wait(0.25):
+                return
+        with contextlib.suppress(Exception):
+            imap.shutdown()
+        imap.Terminate = True
 
     def _ok(self, result: tuple, what: str) -> list:
         typ, data = result
