@@ -17,6 +17,7 @@ from agentdesk.config import Config
 from agentdesk.connectors.base import Connector
 from agentdesk.delivery import ChannelHost
 from agentdesk.domain import Agent
+from agentdesk.metrics.settings import metrics_settings
 from agentdesk.store import Store
 
 SNOOZE_CHECK_SECONDS = 30
@@ -43,7 +44,7 @@ class AgentDeskApp(App):
         self.host = ChannelHost(store, list(connectors))
         self.problems = list(problems)
         self.viewing: int | None = None  # conversation in focus, for handle time
-        self.idle_cutoff = config.table("metrics").positive("idle_cutoff_seconds", 120)
+        self.idle_cutoff = metrics_settings(config).idle_cutoff_seconds
         self._last_key = time.monotonic()
         self._idle = False
         self._refresh_pending = False
