@@ -10,9 +10,9 @@ import logging
 from collections.abc import Callable
 
 from agentdesk.connectors.base import Connector, DeliveryResult
-from agentdesk.connectors.registry import one_line
 from agentdesk.domain import Inbound
 from agentdesk.store import Store
+from agentdesk.text import error_line
 
 log = logging.getLogger(__name__)
 
@@ -42,13 +42,13 @@ class ChannelHost:
         try:
             await connector.start()
         except Exception as error:
-            connector.set_state(f"{label}: failed to start: {one_line(error)}")
+            connector.set_state(f"{label}: failed to start: {error_line(error)}")
             return
         try:
             await self.receive(connector, on_message)
         except Exception as error:
             log.exception("connector %s stopped", label)
-            connector.set_state(f"{label}: stopped: {one_line(error)}")
+            connector.set_state(f"{label}: stopped: {error_line(error)}")
         finally:
             await connector.stop()
 

@@ -44,6 +44,11 @@ def one_line(text: str | None, limit: int = 200) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
+def error_line(error: BaseException) -> str:
+    """An exception as one short line for a state or notice (its type if it has no text)."""
+    return one_line(str(error), 300) or type(error).__name__
+
+
 def html_to_text(html: str) -> str:
     """Readable plain text from HTML mail; images and remote content are never fetched."""
     converter = html2text.HTML2Text()

@@ -152,14 +152,14 @@ def test_same_seed_and_clock_give_the_same_database(tmp_path, demo):
     try:
         with Store(tmp_path / "again.db") as store:
             generate_demo(store, seed=7)
-            again = [tuple(row) for row in store.iter_export_rows()]
+            again = [tuple(row) for row in store.iter_transfer_rows()]
         with Store(tmp_path / "other.db") as store:
             generate_demo(store, seed=8)
-            other = [tuple(row) for row in store.iter_export_rows()]
+            other = [tuple(row) for row in store.iter_transfer_rows()]
     finally:
         clock.set_now(None)
     with Store(path) as store:
-        first = [tuple(row) for row in store.iter_export_rows()]
+        first = [tuple(row) for row in store.iter_transfer_rows()]
     assert again == first
     assert other != first
 

@@ -107,7 +107,7 @@ def explain(stores: list[Store], facts: list[Fact], metric: str, agent: str | No
     lines = [f"{metric} for {clean(agent or TEAM)}, {period.label}: {len(behind)} "
              f"fact{'s' * (len(behind) != 1)}"]
     for fact in behind:
-        lines.append(f"\n{one_line(clean(fact.uid), 80)} ({clean(fact.channel)}): "
+        lines.append(f"\n{one_line(fact.uid, 80)} ({clean(fact.channel)}): "
                      f"{_value(fact, metric, business)}  {fact.what}  {_when(fact.start)} -> "
                      f"{_when(fact.end)}{'  [' + fact.state + ']' if fact.state else ''}")
         low, high = fact.start or fact.end, fact.end or fact.start
@@ -118,8 +118,8 @@ def explain(stores: list[Store], facts: list[Fact], metric: str, agent: str | No
             if low is not None and low <= at <= high:
                 payload = " ".join(f"{k}={v}" for k, v in event["payload"].items())
                 lines.append(f"  {event['at']}  {event['kind']:<10} "
-                             f"{one_line(clean(event['agent'] or '-'), 40):<12} "
-                             f"{one_line(clean(payload), 120)}")
+                             f"{one_line(event['agent'] or '-', 40):<12} "
+                             f"{one_line(payload, 120)}")
     return "\n".join(lines) + "\n"
 
 

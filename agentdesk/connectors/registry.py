@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from agentdesk.config import ConfigError, Table
 from agentdesk.connectors.base import Connector
+from agentdesk.text import error_line
 
 if TYPE_CHECKING:
     from agentdesk.config import Config
@@ -106,14 +107,9 @@ def load_connectors(config: Config) -> tuple[list[Connector], list[str]]:
             problems.append(f"{who}: {error}")
             continue
         except Exception as error:  # a broken plugin must not stop the desk
-            problems.append(f"{who}: failed to load: {one_line(error)}")
+            problems.append(f"{who}: failed to load: {error_line(error)}")
             continue
         connector.label = label
         connectors.append(connector)
     return connectors, problems
 
-
-def one_line(error: BaseException) -> str:
-    """An exception as one short line."""
-    text = " ".join(str(error).split()) or type(error).__name__
-    return text if len(text) <= 300 else text[:299] + "…"

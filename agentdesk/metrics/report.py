@@ -23,7 +23,7 @@ from agentdesk.metrics.facts import (
     RESOLUTION,
 )
 from agentdesk.metrics.period import Period
-from agentdesk.text import clean, one_line
+from agentdesk.text import one_line
 
 # What a rate's ``hits`` are called in CSV / JSON.
 HITS = {FCR: "success", ONE_TOUCH: "one_touch", REOPEN: "reopened", ANSWERED: "answered",
@@ -47,7 +47,7 @@ def cell(row: StatsRow, key: str) -> str:
     """The text of one table cell."""
     if key == "agent":  # names come from the event log: no control sequences
         name = row.agent if row.channel is None else f"{row.agent} / {row.channel}"
-        return one_line(clean(name), 40)
+        return one_line(name, 40)
     if key == "conversations":
         return str(row.conversations)
     if key == "replies":

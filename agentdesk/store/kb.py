@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from agentdesk import clock
+from agentdesk.store.reads import fts_quote
 
 CANDIDATES = 20  # best BM25 articles re-ranked by term coverage and intent
 INTENT_FACTOR = 10.0  # articles about the customer's intent come first
@@ -38,10 +39,6 @@ class KbHit:
 def _article(row) -> KbArticle:
     return KbArticle(row["id"], row["slug"], row["title"], tuple(row["tags"].split()),
                      row["url"], row["body"])
-
-
-def _quote(term: str) -> str:
-    return '"' + term.replace('"', '""') + '"'
 
 
 class KbMixin:
@@ -93,7 +90,7 @@ class KbMixin:
         terms = [t for t in dict.fromkeys(t.strip().lower() for t in terms) if t]
         if not terms:
             return []
-        query = " OR ".join(_quote(t) for t in terms)
+        query = " OR ".join(fts_quote(t) for t in terms)
         with self.db.read() as conn:
             pool = conn.execute(
                 "SELECT rowid, rank FROM kb_fts WHERE kb_fts MATCH ? ORDER BY rank LIMIT ?",
@@ -106,12 +103,12 @@ class KbMixin:
             for term in terms:
                 for row in conn.execute(
                         f"SELECT rowid FROM kb_fts WHERE kb_fts MATCH ? AND rowid IN ({marks})",
-                        (_quote(term), *scores)):
+                        (fts_quote(term), *scores)):
                     matched[row[0]].append(term)
             for rowid in scores:  # ranks are negative: lower is better
                 scores[rowid] *= len(matched[rowid]) / len(terms)
             if boost:
-                intent = "{title tags} : (" + " OR ".join(_quote(b) for b in boost) + ")"
+                intent = "{title tags} : (" + " OR ".join(fts_quote(b) for b in boost) + ")"
                 for row in conn.execute(
                         f"SELECT rowid FROM kb_fts WHERE kb_fts MATCH ? AND rowid IN ({marks})",
                         (intent, *scores)):

@@ -48,12 +48,17 @@ def _row(row: sqlite3.Row) -> InboxRow:
     )
 
 
+def fts_quote(term: str) -> str:
+    """``term`` as an FTS5 string: user text is never query syntax."""
+    return '"' + term.replace('"', '""') + '"'
+
+
 def fts_phrase(words: list[str]) -> str:
     """An FTS5 query matching all ``words``, each quoted so user text is never syntax.
 
     The last word also matches as a prefix, so results follow typing.
     """
-    terms = ['"' + word.replace('"', '""') + '"' for word in words if word.strip()]
+    terms = [fts_quote(word) for word in words if word.strip()]
     if terms:
         terms[-1] += "*"
     return " ".join(terms)
@@ -303,20 +308,6 @@ class ReadsMixin:
         with self.db.read() as conn:
             return [{**dict(r), "payload": json.loads(r["payload"])}
                     for r in conn.execute(sql + " ORDER BY e.id", params)]
-
-    def iter_export_rows(self) -> Iterator[sqlite3.Row]:
-        """Every event joined with what export needs, in log order."""
-        with self.db.read() as conn:
-            yield from conn.execute(
-                "SELECT e.id AS event_id, e.kind, e.at, e.agent, e.payload, c.uid, c.channel,"
-                " c.subject AS conversation_subject,"
-                " (SELECT address FROM identities WHERE customer_id = c.customer_id"
-                "   AND channel = c.channel ORDER BY id LIMIT 1) AS customer,"
-                " cu.name AS customer_name, m.direction, m.author, m.subject, m.body,"
-                " m.body_html, m.ext_id, m.message_id_header, m.in_reply_to, m.refs, m.auto"
-                " FROM events e JOIN conversations c ON c.id = e.conversation_id"
-                " JOIN customers cu ON cu.id = c.customer_id"
-                " LEFT JOIN messages m ON m.id = e.message_id ORDER BY e.id")
 
     def iter_identities(self) -> Iterator[tuple[str, str, str]]:
         """``(primary address, channel, other address)`` for every linked identity."""

@@ -30,6 +30,7 @@ from agentdesk.connectors.matrix.client import MatrixClient, MatrixError, Matrix
 from agentdesk.connectors.matrix.session import Session
 from agentdesk.connectors.matrix.sync import SyncReader
 from agentdesk.domain import Inbound, Outgoing
+from agentdesk.text import error_line
 
 if TYPE_CHECKING:
     from agentdesk.config import Table
@@ -53,11 +54,6 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
-
-
-def _one_line(error: BaseException) -> str:
-    text = " ".join(str(error).split()) or type(error).__name__
-    return text[:300]
 
 
 class Backoff:
@@ -159,7 +155,7 @@ class MatrixConnector(Connector):
             await self._client()
         except httpx.TransportError as error:
             log.warning("matrix: %s unreachable at start: %s", self.settings["homeserver"],
-                        _one_line(error))
+                        error_line(error))
         except MatrixHTTPError as error:
             if not error.temporary:
                 raise MatrixError(f"matrix {self.user_id}: {error}") from None
@@ -228,12 +224,12 @@ class MatrixConnector(Connector):
         delay = self.backoff.next()
         if isinstance(error, MatrixHTTPError) and error.retry_after:
             delay = max(delay, error.retry_after)
-        log.warning("matrix: sync failed (%s); retrying in %.1f s", _one_line(error), delay)
+        log.warning("matrix: sync failed (%s); retrying in %.1f s", error_line(error), delay)
         seconds = max(1, round(delay))
         if isinstance(error, httpx.TransportError) or getattr(error, "temporary", False):
             self._show(f"reconnecting in {seconds} s")
         else:  # a refusal the agent must see (wrong password, revoked token, ...)
-            self._show(f"{_one_line(error)}; retrying in {seconds} s")
+            self._show(f"{error_line(error)}; retrying in {seconds} s")
         try:
             await asyncio.wait_for(self._stopping.wait(), delay)
         except TimeoutError:
@@ -276,7 +272,7 @@ class MatrixConnector(Connector):
                 store.matrix_send_attempt(reply.message_id)
                 event_id = await client.send_message(room_id, record.txn_id, content)
         except httpx.TransportError as error:
-            return DeliveryResult("retry", f"{self._where}: {_one_line(error)}")
+            return DeliveryResult("retry", f"{self._where}: {error_line(error)}")
         except MatrixHTTPError as error:
             if error.status == 401:
                 self.session.refused()
@@ -327,6 +323,6 @@ class MatrixConnector(Connector):
         try:
             await call(await self._client())
         except (httpx.TransportError, MatrixError) as error:
-            log.info("matrix: %s", _one_line(error))
+            log.info("matrix: %s", error_line(error))
             return False
         return True
