@@ -13,6 +13,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
+from agentdesk.assist.settings import AssistSettings, assist_settings
 from agentdesk.config import Config
 from agentdesk.connectors.base import Connector
 from agentdesk.delivery import ChannelHost
@@ -35,11 +36,12 @@ class AgentDeskApp(App):
         Binding("S", "stats", "Stats", id="app.stats"),
     ]
 
-    def __init__(self, config: Config, store: Store, connectors: Iterable[Connector] = (),
-                 problems: Iterable[str] = ()) -> None:
+    def __init__(self, config: Config, store: Store, assist: AssistSettings,
+                 connectors: Iterable[Connector] = (), problems: Iterable[str] = ()) -> None:
         super().__init__()
         self.config = config
         self.store = store
+        self.assist_settings = assist
         self.agent = Agent(config.agent_name, config.agent_display_name, config.agent_email)
         self.host = ChannelHost(store, list(connectors))
         self.problems = list(problems)
@@ -205,9 +207,7 @@ class AgentDeskApp(App):
 def make_app(config: Config, database: Path | str,
              connectors: Iterable[Connector] | None = None) -> AgentDeskApp:
     """Open the store and build the app; ``connectors`` default to the configured ones."""
-    from agentdesk.assist.settings import assist_settings
-
-    assist_settings(config)  # a bad [llm] / [privacy] / [kb] key stops here, in one line
+    assist = assist_settings(config)  # a bad [llm] / [privacy] / [kb] key stops here
     store = Store(database)
     store.ensure_agent(config.agent_name, config.agent_display_name, config.agent_email)
     problems: list[str] = []
@@ -215,4 +215,4 @@ def make_app(config: Config, database: Path | str,
         from agentdesk.connectors.registry import load_connectors
 
         connectors, problems = load_connectors(config)
-    return AgentDeskApp(config, store, connectors, problems)
+    return AgentDeskApp(config, store, assist, connectors, problems)

@@ -15,7 +15,7 @@ from agentdesk.assist.kbimport import import_kb
 from agentdesk.assist.mood import analyse, intent, ordinal
 from agentdesk.assist.offline import draft, rewrite, summary
 from agentdesk.assist.pii import Masker, Restorer, iban_ok, luhn_ok
-from agentdesk.assist.settings import assist_settings, settings_or_offline
+from agentdesk.assist.settings import assist_settings
 from agentdesk.assist.words import keywords, language
 from agentdesk.config import ConfigError, parse_config
 from agentdesk.domain import Inbound
@@ -239,8 +239,8 @@ def test_settings_validate_with_one_line_errors(tmp_path):
     ]:
         with pytest.raises(ConfigError, match=message.replace("(", r"\(")):
             assist_settings(parse_config(raw, tmp_path / "c.toml"))
-    settings, problem = settings_or_offline(parse_config({"llm": {"timeout": -1}}))
-    assert not settings.llm.enabled and problem.endswith("(assist runs offline)")
+    with pytest.raises(ConfigError, match="llm.timeout"):
+        assist_settings(parse_config({"llm": {"timeout": -1}}))
 
 
 def test_clock_is_frozen_for_these_tests(frozen_clock):

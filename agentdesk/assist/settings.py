@@ -134,12 +134,3 @@ def assist_settings(config: Config) -> AssistSettings:
                           suggestions=count, agent_name=config.agent_name,
                           agent_display_name=config.agent_display_name)
 
-
-def settings_or_offline(config: Config) -> tuple[AssistSettings, str | None]:
-    """The assist settings, or offline defaults plus the one-line config problem."""
-    try:
-        return assist_settings(config), None
-    except ConfigError as error:
-        return AssistSettings(agent_name=config.agent_name,
-                              agent_display_name=config.agent_display_name), \
-            f"{error} (assist runs offline)"

@@ -21,7 +21,6 @@ from textual.widgets import Footer, Label, OptionList, Static, TextArea
 
 from agentdesk import clock
 from agentdesk.assist.edits import edit_distance
-from agentdesk.assist.settings import settings_or_offline
 from agentdesk.domain import Agent, Conversation, Customer, Status, render_canned
 from agentdesk.screens.pickers import ChoiceScreen, PromptScreen
 from agentdesk.text import one_line
@@ -117,10 +116,8 @@ class ConversationScreen(Screen):
                 yield HistoryList(id="history")
                 yield Label("", id="peek-title", classes="pane-title")
                 yield ThreadView(id="peek")
-            settings, problem = settings_or_offline(self.app.config)
-            if problem:
-                self.notify(problem, severity="error", timeout=10)
-            yield AssistPanel(self.store, settings, composer_text=lambda: self.composer.text)
+            yield AssistPanel(self.store, self.app.assist_settings,
+                              composer_text=lambda: self.composer.text)
         yield Footer(compact=True)
 
     @property
