@@ -1,9 +1,11 @@
-"""Initial IMAP sync: N messages from a dovecot on loopback into the desk store.
+"""Initial IMAP sync: N messages from a dovecot on loopback into the desk, in the app.
 
 Starts a real dovecot (as the tests do: generated config and test CA in a temp dir),
-appends N varied messages to INBOX, then times the email connector's initial sync
-through the ChannelHost into a fresh SQLite file (TLS verified, parsing, threading,
-UID progress in each message's transaction). When ``mbsync`` (isync) and
+appends N varied messages to INBOX, then opens the desk (``make_app`` with the email
+connector configured as a user would, run under Pilot at 160x50, so Textual owns
+stdout and stderr as in ``agentdesk open``) and times from launch until every message
+is stored and the connector says ``connected`` (TLS verified, parsing, threading, UID
+progress in each message's transaction). When ``mbsync`` (isync) and
 ``offlineimap`` are installed, the same mailbox is synced to a maildir with each and
 timed in the same run. Peak memory (max RSS) of this process and of the parsing
 worker process is printed too.
@@ -28,9 +30,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 import mail_samples as samples  # noqa: E402
 from mailservers import Dovecot, make_ca, start_dovecot  # noqa: E402
 
-from agentdesk.connectors.email import EmailConnector  # noqa: E402
-from agentdesk.delivery import ChannelHost  # noqa: E402
-from agentdesk.store import Store  # noqa: E402
+from agentdesk.app import make_app  # noqa: E402
+from agentdesk.config import parse_config  # noqa: E402
 
 VARIETY = [samples.HTML_ONLY, samples.ALTERNATIVE, samples.ATTACHMENTS, samples.AUTO_REPLY]
 
@@ -47,20 +48,21 @@ def fill(server: Dovecot, count: int) -> None:
 
 
 async def sync(server: Dovecot, db: Path, count: int) -> float:
-    with Store(db) as store:
-        connector = EmailConnector(server.settings())
-        host = ChannelHost(store, [connector])
-        start = time.perf_counter()
-        task = asyncio.create_task(host.run(connector))
-        while True:
-            with store.db.read() as conn:
-                stored = conn.execute("SELECT count(*) FROM messages").fetchone()[0]
-            if stored >= count:
-                break
+    config = parse_config({"agent": {"name": "bench"}, "connectors": [
+        {"type": "email", "name": "support", **server.settings()}]})
+    start = time.perf_counter()
+    app = make_app(config, db)
+    async with app.run_test(size=(160, 50)):
+        connector = app.host.connectors[0]
+        while connector.state != "support: connected":
+            if "reconnecting" in connector.state:
+                raise SystemExit(f"sync failed in the app: {connector.state}")
             await asyncio.sleep(0.01)
         took = time.perf_counter() - start
-        await connector.stop()
-        await task
+        with app.store.db.read() as conn:
+            stored = conn.execute("SELECT count(*) FROM messages").fetchone()[0]
+    if stored != count:
+        raise SystemExit(f"stored {stored} of {count} messages")
     return took
 
 
@@ -138,7 +140,7 @@ def main() -> None:
         time.sleep(0.5)  # the parsing worker process is reaped after the sync
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         worker = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        print(f"agentdesk email connector: {count:,} messages synced into SQLite in "
+        print(f"agentdesk (email connector in the running app): {count:,} messages in "
               f"{took:.2f} s ({count / took:,.0f} msg/s), peak RSS {peak:.0f} MB "
               f"+ parsing worker {worker:.0f} MB")
         for name, run in (("mbsync", mbsync), ("offlineimap", offlineimap)):

@@ -78,3 +78,60 @@ async def test_a_connector_that_cannot_start_is_one_line_and_the_desk_works(desk
         await pilot.press("enter")  # the desk still works
         await pilot.pause()
         assert isinstance(app.screen, ConversationScreen)
+
+
+def _email_app(dovecot, tmp_path, smtp_server=None, **overrides):  # noqa: F811
+    """The desk with one email connector ("support") on ``dovecot``, as a user configures it."""
+    settings = dovecot.settings(**overrides)
+    if smtp_server is not None:
+        settings.update(smtp_host="localhost", smtp_port=smtp_server.port,
+                        smtp_security="starttls")
+    config = parse_config({"agent": {"name": "alice"},
+                           "connectors": [{"type": "email", "name": "support", **settings}]})
+    return make_app(config, tmp_path / "desk.db")
+
+
+async def test_the_app_syncs_a_10000_message_mailbox(dovecot, tmp_path):  # noqa: F811
+    """The parsing worker pool starts inside a running Textual app (issue 14.1: it failed
+    there with 'bad value(s) in fds_to_keep' and the desk reconnected for ever)."""
+    count = 10_000
+    folder = f"Bulk-{tmp_path.name}"[:40]
+    dovecot.fill(folder, [samples.plain(n, sender=f"customer{n % 300}@example.com")
+                          for n in range(count)])
+    logins_before = dovecot.log().count("imap-login: Login")
+    app = _email_app(dovecot, tmp_path, folders=[folder])
+    states: list[str] = []
+    show_state = app.channel_state_changed
+    app.channel_state_changed = lambda state: (states.append(state), show_state(state))
+    connector = app.host.connectors[0]
+    async with app.run_test(size=(160, 40)) as pilot:
+        started = time.monotonic()
+        await until(lambda: connector.state == "support: connected", timeout=120)
+        took = time.monotonic() - started
+        await pilot.pause()
+        inbox = app.screen.query_one(InboxList)
+        await until(lambda: inbox.total == count, timeout=10)
+    with app.store.db.read() as conn:
+        stored = conn.execute("SELECT count(*) FROM messages").fetchone()[0]
+    assert stored == count, states[-5:]
+    assert not any("reconnecting" in s or "worker failed" in s for s in states), states
+    assert connector._pool_failure == ""  # the worker processes ran, not the fallback
+    assert dovecot.log().count("imap-login: Login") - logins_before <= 2
+    print(f"in-app sync of {count} messages: {took:.1f} s")
+
+
+async def test_a_worker_pool_that_cannot_start_falls_back_to_a_thread(dovecot, tmp_path):  # noqa: F811
+    folder = f"Pool-{tmp_path.name}"[:40]
+    dovecot.fill(folder, [samples.plain(n) for n in range(400)])
+    app = _email_app(dovecot, tmp_path, folders=[folder])
+    connector = app.host.connectors[0]
+    connector.parse_workers = 0  # ProcessPoolExecutor refuses: a real pool failure
+    states: list[str] = []
+    show_state = app.channel_state_changed
+    app.channel_state_changed = lambda state: (states.append(state), show_state(state))
+    async with app.run_test(size=(160, 40)):
+        await until(lambda: connector.state == "support: connected", timeout=60)
+    with app.store.db.read() as conn:
+        assert conn.execute("SELECT count(*) FROM messages").fetchone()[0] == 400
+    assert any(s.startswith("support: parsing in a thread (worker failed: ") for s in states)
+    assert not any("reconnecting" in s for s in states), states

@@ -14,10 +14,12 @@ import asyncio
 import contextlib
 import logging
 import multiprocessing
+import os
+import sys
 from collections import deque
 from collections.abc import AsyncIterator
 from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from multiprocessing import resource_tracker
 from typing import Any
 
 from agentdesk import clock
@@ -84,6 +86,7 @@ class EmailConnector(Connector):
         # folder, UIDVALIDITY, UID, raw); the host may store several in one transaction
         self._pending: dict[int, tuple[Inbound, str, int, int, bytes]] = {}
         self._more = False
+        self._pool_failure = ""  # why worker processes cannot parse here (then: a thread)
 
     @classmethod
     def validate(cls, table) -> dict[str, Any]:
@@ -189,7 +192,7 @@ class EmailConnector(Connector):
         start = self.store.mail_folder(self.account, folder).uidnext
         uids = await asyncio.to_thread(client.uids_from, start) if status.exists else []
         batches = [uids[i:i + self.fetch_batch] for i in range(0, len(uids), self.fetch_batch)]
-        pool = _parse_pool(self.parse_workers) if len(uids) >= self.pool_threshold else None
+        pool = self._parse_pool() if len(uids) >= self.pool_threshold else None
         # Batches are fetched (in a thread) and parsed (in worker processes for a large
         # sync, else in a thread) ahead of the one being stored.
         ahead = deque(asyncio.ensure_future(self._fetch_and_parse(client, chunk, pool))
@@ -225,16 +228,35 @@ class EmailConnector(Connector):
         raws = [raw for _, raw in fetched]
         args = (raws, self.settings["max_attachment_bytes"], clock.now_iso())
         parsed = None
-        if pool is not None:
+        if pool is not None and not self._pool_failure:
             try:
                 parsed = await asyncio.get_running_loop().run_in_executor(
                     pool, mime.parse_many, *args)
-            except (BrokenProcessPool, OSError) as error:  # parse here instead
-                log.warning("%s: parsing worker failed (%s); parsing in-process",
-                            self._label, error)
+            except Exception as error:  # any pool trouble: parse in a thread instead
+                self._parse_in_thread(error)
         if parsed is None:
             parsed = await asyncio.to_thread(mime.parse_many, *args)
         return [(uid, raw, message) for (uid, raw), message in zip(fetched, parsed, strict=True)]
+
+    def _parse_pool(self) -> ProcessPoolExecutor | None:
+        """Worker processes for a large sync, or None when they cannot run here."""
+        if self._pool_failure:
+            return None
+        try:
+            return _parse_pool(self.parse_workers)
+        except Exception as error:
+            self._parse_in_thread(error)
+            return None
+
+    def _parse_in_thread(self, error: BaseException) -> None:
+        """The worker pool failed: parse in a thread for the rest of the session."""
+        if self._pool_failure:
+            return
+        self._pool_failure = " ".join(str(error).split()) or type(error).__name__
+        log.warning("%s: parsing worker failed (%s); parsing in a thread", self._label,
+                    self._pool_failure)
+        self.set_state(f"{self._label}: parsing in a thread (worker failed: "
+                       f"{self._pool_failure})")
 
     def ready(self) -> bool:
         """True while the current fetched batch has more messages to yield."""
@@ -309,5 +331,28 @@ def _parse_pool(workers: int) -> ProcessPoolExecutor:
 
     Spawned, never forked: the app has threads (IMAP readers, Textual) a fork would copy.
     """
+    _start_resource_tracker()
     return ProcessPoolExecutor(max_workers=workers,
                                mp_context=multiprocessing.get_context("spawn"))
+
+
+def _start_resource_tracker() -> None:
+    """Start multiprocessing's resource tracker with a real stderr.
+
+    The tracker is handed ``sys.stderr``'s descriptor; inside Textual that is the app's
+    print capture, whose ``fileno()`` is -1, and the spawn fails with "bad value(s) in
+    fds_to_keep". Started with /dev/null as its stderr instead, it never writes over
+    the screen either.
+    """
+    try:
+        usable = sys.stderr is not None and sys.stderr.fileno() >= 0
+    except (AttributeError, OSError, ValueError):
+        usable = False
+    if usable:
+        return
+    with open(os.devnull, "w") as devnull:
+        saved, sys.stderr = sys.stderr, devnull
+        try:
+            resource_tracker.ensure_running()
+        finally:
+            sys.stderr = saved
