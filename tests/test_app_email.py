@@ -135,3 +135,35 @@ async def test_a_worker_pool_that_cannot_start_falls_back_to_a_thread(dovecot, t
         assert conn.execute("SELECT count(*) FROM messages").fetchone()[0] == 400
     assert any(s.startswith("support: parsing in a thread (worker failed: ") for s in states)
     assert not any("reconnecting" in s for s in states), states
+
+
+async def test_distinct_mails_sharing_a_message_id_are_all_kept(dovecot, tmp_path):  # noqa: F811
+    """Message-IDs are not unique in the wild (issue 14.3): a second, different mail with
+    a stored Message-ID is a new message; a copy of the same mail is not."""
+    folder, other = f"Dup-{tmp_path.name}"[:40], f"Dup2-{tmp_path.name}"[:40]
+    first = samples.plain(1, sender="carol@example.com", subject="Where is order 1",
+                          message_id="<same@broken.example>", body="Order 1 is late.\n")
+    second = samples.plain(2, sender="dave@example.com", subject="Refund for order 2",
+                           message_id="<same@broken.example>", body="Refund order 2.\n")
+    copy = b"Received: from relay.example by mx.example; Fri, 20 Nov 2026 09:01:00 +0000\r\n" \
+        + first
+    dovecot.fill(folder, [first, second])
+    dovecot.fill(other, [copy])
+    app = _email_app(dovecot, tmp_path, folders=[folder, other])
+    connector = app.host.connectors[0]
+    async with app.run_test(size=(160, 40)) as pilot:
+        await until(lambda: connector.state == "support: connected", timeout=30)
+        inbox = app.screen.query_one(InboxList)
+        app.refresh_views()
+        await pilot.pause()
+        await until(lambda: inbox.total == 2)
+        text = screen_text(app)
+        assert "Where is order 1" in text and "Refund for order 2" in text
+        dovecot.fill(folder, [second])  # the same second mail again, later: still a copy
+        await until(lambda: app.store.mail_folder(connector.account, folder).uidnext == 4,
+                    timeout=30)
+    with app.store.db.read() as conn:
+        bodies = sorted(r[0].strip() for r in conn.execute("SELECT body FROM messages"))
+        mapped = conn.execute("SELECT count(DISTINCT message_id) FROM mail_messages").fetchone()
+    assert bodies == ["Order 1 is late.", "Refund order 2."]
+    assert mapped[0] == 2

@@ -76,6 +76,18 @@ class MailMixin:
                 " WHERE account = ? AND mailbox = ? AND uidvalidity = ?",
                 (uid + 1, clock.now_iso(), account, mailbox, uidvalidity))
 
+    def mail_content_hashes(self, ext_id: str, header: str) -> set[str]:
+        """The content hashes of the mail stored under ``ext_id`` (Message-ID ``header``),
+        in any account; empty when nothing is stored under it."""
+        with self.db.read() as conn:
+            row = conn.execute("SELECT id FROM messages WHERE ext_id = ?", (ext_id,)).fetchone()
+            if row is None:
+                return set()
+            return {hashed for (hashed,) in conn.execute(
+                "SELECT DISTINCT body_hash FROM mail_messages WHERE account IN"
+                " (SELECT DISTINCT account FROM mail_folders) AND message_id_header = ?"
+                " AND message_id = ?", (header, row[0]))}
+
     def mail_uid_count(self, account: str, mailbox: str) -> int:
         with self.db.read() as conn:
             return conn.execute(

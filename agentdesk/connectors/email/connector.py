@@ -19,6 +19,7 @@ import sys
 from collections import deque
 from collections.abc import AsyncIterator
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
 from multiprocessing import resource_tracker
 from typing import Any
 
@@ -87,6 +88,7 @@ class EmailConnector(Connector):
         self._pending: dict[int, tuple[Inbound, str, int, int, bytes]] = {}
         self._more = False
         self._pool_failure = ""  # why worker processes cannot parse here (then: a thread)
+        self._yielded: dict[str, set[str]] = {}  # ext_id -> content hashes, this sync
 
     @classmethod
     def validate(cls, table) -> dict[str, Any]:
@@ -207,12 +209,14 @@ class EmailConnector(Connector):
                     queued += 1
                 self._pending.clear()
                 for index, (uid, raw, message) in enumerate(batch):
+                    message = self._distinct(message, raw)
                     self._pending[id(message)] = (message, folder, status.uidvalidity, uid, raw)
                     self._more = index + 1 < len(batch)
                     yield message
         finally:
             self._more = False
             self._pending.clear()
+            self._yielded.clear()
             for future in ahead:  # stopped mid-sync: drop the prefetch quietly
                 future.add_done_callback(lambda f: f.cancelled() or f.exception())
                 future.cancel()
@@ -237,6 +241,23 @@ class EmailConnector(Connector):
         if parsed is None:
             parsed = await asyncio.to_thread(mime.parse_many, *args)
         return [(uid, raw, message) for (uid, raw), message in zip(fetched, parsed, strict=True)]
+
+    def _distinct(self, message: Inbound, raw: bytes) -> Inbound:
+        """``message``, under an id of its own when its Message-ID is already stored (or
+        yielded) with other content: a copy is ignored, a different mail never is."""
+        if not message.message_id_header or not message.ext_id:
+            return message
+        content = mime.body_hash(raw)
+        known = self._yielded.get(message.ext_id)
+        if known is None:
+            known = self._yielded[message.ext_id] = self.store.mail_content_hashes(
+                message.ext_id, message.message_id_header)
+        if not known or content in known or mime.raw_hash(raw) in known:  # (raw: older rows)
+            known.add(content)
+            return message
+        log.info("%s: %s reuses a stored Message-ID with other content; kept as a new mail",
+                 self._label, message.message_id_header)
+        return replace(message, ext_id=mime.distinct_id(message.ext_id, raw))
 
     def _parse_pool(self) -> ProcessPoolExecutor | None:
         """Worker processes for a large sync, or None when they cannot run here."""

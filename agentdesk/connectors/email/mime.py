@@ -50,14 +50,30 @@ class _CachingRegistry(HeaderRegistry):
 _POLICY = policy.default.clone(header_factory=_CachingRegistry())
 
 
-def body_hash(raw: bytes) -> str:
-    """The identity of a message's bytes (kept beside its Message-ID)."""
+def raw_hash(raw: bytes) -> str:
+    """The identity of a message's bytes."""
     return hashlib.sha256(raw).hexdigest()
 
 
+def body_hash(raw: bytes) -> str:
+    """The identity of a message's content: its body, headers left out (copies of one
+    mail that reached two folders by different routes differ only in their headers)."""
+    _, blank, body = raw.replace(b"\r\n", b"\n").partition(b"\n\n")
+    return hashlib.sha256(body.rstrip() if blank else raw).hexdigest()
+
+
 def ext_id_for(message_id: str | None, raw: bytes) -> str:
-    """The stable id a mail is stored under: its Message-ID, else its bytes' hash."""
-    return f"email:{message_id}" if message_id else f"email:sha256:{body_hash(raw)}"
+    """The id a mail is stored under: its Message-ID, else its bytes' hash.
+
+    Message-IDs are not unique in the wild: the connector gives a mail whose
+    Message-ID is already stored with other content an id of its own (``distinct_id``).
+    """
+    return f"email:{message_id}" if message_id else f"email:sha256:{raw_hash(raw)}"
+
+
+def distinct_id(ext_id: str, raw: bytes) -> str:
+    """The id of a mail that reuses a stored Message-ID with different content."""
+    return f"{ext_id}#sha256:{body_hash(raw)[:32]}"
 
 
 def message_ids(value: str | None) -> tuple[str, ...]:
