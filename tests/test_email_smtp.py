@@ -204,10 +204,44 @@ async def test_sending_not_in_sent_is_sent_once(mail, smtp_server, dovecot):  # 
     entry = connector.outbox.enqueue(store.outgoing(reply_id), settings["address"], "Desk")
     store.outbox_set(reply_id, "sending", attempt=True)
 
-    assert (await host.deliver(reply_id)).ok
+    first = await host.deliver(reply_id)
+    assert first.ok and "may have been delivered twice" in first.detail
     assert (await host.deliver(reply_id)).ok
     assert smtp_server.message_ids() == [entry.message_id_header]
     assert len(dovecot.mailbox_messages(settings["sent_folder"])) == 1
+    assert delivery(store, reply_id).startswith("sent · may have been delivered twice")
+    kinds = [e["kind"] for e in store.events(store.conversation_id_for_uid(
+        store.outgoing(reply_id).conversation_uid))]
+    assert kinds.count("reply") == 1
+
+
+async def test_sending_answered_by_the_customer_is_not_sent_again(
+        mail, smtp_server, dovecot):  # noqa: F811
+    store, host, connector, settings = mail
+    reply_id = queue_reply(store, samples.plain(11, message_id="<ask-11@example.com>"))
+    entry = connector.outbox.enqueue(store.outgoing(reply_id), settings["address"], "Desk")
+    store.outbox_set(reply_id, "sending", attempt=True)  # crashed mid-send; then ...
+    customer_mail(store, samples.plain(12, message_id="<thanks-12@example.com>",
+                                       in_reply_to=entry.message_id_header))  # ... an answer
+
+    assert (await host.deliver(reply_id)).ok
+    assert smtp_server.received == []
+    assert delivery(store, reply_id) == "sent"
+    assert len(dovecot.mailbox_messages(settings["sent_folder"])) == 1
+
+
+async def test_accepted_already_in_sent_is_not_saved_twice(mail, smtp_server, dovecot):  # noqa: F811
+    store, host, connector, settings = mail
+    reply_id = queue_reply(store, samples.plain(13))
+    entry = connector.outbox.enqueue(store.outgoing(reply_id), settings["address"], "Desk")
+    store.outbox_set(reply_id, "accepted")  # the server took it; the APPEND was in flight
+    store.mark_reply_sent(reply_id)
+    dovecot.deliver(entry.raw, settings["sent_folder"])  # ... and it completed
+
+    assert (await host.deliver(reply_id)).ok
+    assert smtp_server.received == []
+    assert len(dovecot.mailbox_messages(settings["sent_folder"])) == 1
+    assert store.outbox_entry(reply_id).state == "done"
 
 
 async def test_untrusted_smtp_certificate_is_refused_before_login(mail, smtp_server, dovecot):  # noqa: F811

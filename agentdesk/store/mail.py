@@ -35,6 +35,7 @@ class OutboxEntry:
     attempts: int
     next_attempt_at: str | None
     last_error: str
+    uncertain: bool  # resent after a crash hid whether the server had taken it
 
 
 class MailMixin:
@@ -129,9 +130,9 @@ class MailMixin:
         with self.db.read() as conn:
             row = conn.execute(
                 "SELECT message_id, account, message_id_header, sender, recipient, raw, state,"
-                " attempts, next_attempt_at, last_error FROM mail_outbox WHERE message_id = ?",
-                (message_id,)).fetchone()
-        return OutboxEntry(*row) if row else None
+                " attempts, next_attempt_at, last_error, uncertain FROM mail_outbox"
+                " WHERE message_id = ?", (message_id,)).fetchone()
+        return OutboxEntry(*row[:-1], bool(row[-1])) if row else None
 
     def outbox_add(self, message_id: int, account: str, header: str, sender: str,
                    recipient: str, raw: bytes) -> OutboxEntry:
@@ -152,14 +153,27 @@ class MailMixin:
         return self.outbox_entry(message_id)
 
     def outbox_set(self, message_id: int, state: str, *, error: str | None = None,
-                   attempt: bool = False, next_attempt_at: str | None = None) -> None:
-        """Move an entry to ``state`` (committed before the caller's next action)."""
+                   attempt: bool = False, next_attempt_at: str | None = None,
+                   uncertain: bool = False) -> None:
+        """Move an entry to ``state`` (committed before the caller's next action);
+        ``uncertain`` marks it for good as possibly delivered already."""
         with self.db.transaction() as conn:
             conn.execute(
                 "UPDATE mail_outbox SET state = ?, updated_at = ?,"
                 " last_error = coalesce(?, last_error), attempts = attempts + ?,"
-                " next_attempt_at = ? WHERE message_id = ?",
-                (state, clock.now_iso(), error, int(attempt), next_attempt_at, message_id))
+                " next_attempt_at = ?, uncertain = max(uncertain, ?) WHERE message_id = ?",
+                (state, clock.now_iso(), error, int(attempt), next_attempt_at, int(uncertain),
+                 message_id))
+
+    def mail_answered(self, message_id: int, header: str) -> bool:
+        """True if the customer answered reply ``message_id`` (Message-ID ``header``): the
+        proof that it was delivered."""
+        with self.db.read() as conn:
+            return conn.execute(
+                "SELECT 1 FROM messages WHERE conversation_id ="
+                " (SELECT conversation_id FROM messages WHERE id = ?) AND direction = 'in'"
+                " AND (in_reply_to = ? OR instr(refs, ?) > 0) LIMIT 1",
+                (message_id, header, header)).fetchone() is not None
 
     def outbox_pending(self, account: str) -> list[OutboxEntry]:
         """Entries not yet done or failed, oldest first."""

@@ -229,6 +229,10 @@ MIGRATIONS: list[str] = [
         event_id TEXT
     );
     """,
+    # 5: an outbox entry resent after a crash left its first attempt's outcome unknown.
+    """
+    ALTER TABLE mail_outbox ADD COLUMN uncertain INTEGER NOT NULL DEFAULT 0;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

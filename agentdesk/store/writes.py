@@ -299,10 +299,12 @@ class WritesMixin:
         at = at or clock.now_iso()
         with self.db.transaction() as conn:
             row = conn.execute(
-                "SELECT conversation_id, author, delivery, reply_payload FROM messages"
+                "SELECT conversation_id, author, reply_payload FROM messages"
                 " WHERE id = ? AND direction = 'out'", (message_id,)).fetchone()
-            if row is None or row["delivery"] == "sent":
-                return False
+            if row is None or conn.execute(
+                    "SELECT 1 FROM events WHERE conversation_id = ? AND kind = 'reply'"
+                    " AND message_id = ?", (row["conversation_id"], message_id)).fetchone():
+                return False  # (its delivery state may say more than 'sent': keep it)
             conn.execute("UPDATE messages SET delivery = 'sent' WHERE id = ?", (message_id,))
             self._reply_event(conn, row["conversation_id"], message_id, row["author"], at,
                               json.loads(row["reply_payload"] or "{}"))

@@ -333,9 +333,13 @@ class EmailConnector(Connector):
         return await asyncio.to_thread(self._with_imap, lambda client: client.has_message_id(
             self.settings["sent_folder"], header))
 
-    async def _save_sent(self, raw: bytes) -> None:
-        await asyncio.to_thread(self._with_imap, lambda client: client.append(
-            self.settings["sent_folder"], raw))
+    async def _save_sent(self, header: str, raw: bytes) -> None:
+        def save(client: ImapClient) -> None:
+            folder = self.settings["sent_folder"]
+            if not client.has_message_id(folder, header):  # a crash may have saved it
+                client.append(folder, raw)
+
+        await asyncio.to_thread(self._with_imap, save)
 
     def _with_imap(self, action):
         """Run ``action(client)`` on a short-lived connection (not the IDLE one)."""

@@ -7,8 +7,14 @@ before the next action::
     queued -> sending -> accepted -> saved (to Sent) -> done      (or failed on 5xx)
 
 After a crash an entry found in ``sending`` is looked up in the Sent folder by
-Message-ID before any resend. Headers are built here from validated values, never
-copied from customer headers: CR/LF in a subject or name cannot start a new header.
+Message-ID, and in the customer's answers (an answer quoting it proves delivery),
+before it is sent again. SMTP cannot tell more: a crash between the server taking the
+DATA and the desk recording its 250 may deliver the reply twice, so such a resend is
+marked ``uncertain`` and the reply says "may have been delivered twice". An entry
+found in ``accepted`` is looked up in Sent before it is saved there, so a crash
+during the APPEND never leaves two copies. Headers are built here from validated
+values, never copied from customer headers: CR/LF in a subject or name cannot start a
+new header.
 """
 
 from __future__ import annotations
@@ -31,6 +37,8 @@ from agentdesk.domain import Outgoing
 from agentdesk.store.mail import OutboxEntry
 
 log = logging.getLogger(__name__)
+DUPLICATE_RISK = ("may have been delivered twice: the desk stopped while the mail server "
+                  "was taking it")
 
 
 def _one_line(text: str) -> str:
@@ -75,13 +83,15 @@ class Outbox:
     """Drives outbox entries through their states for one account.
 
     ``transmit(entry)`` hands the bytes to SMTP (raising ``TemporaryFailure`` /
-    ``PermanentFailure``), ``in_sent(header)`` and ``save_sent(raw)`` talk to the Sent
+    ``PermanentFailure``), ``in_sent(header)`` and ``save_sent(header, raw)`` (which
+    appends only when no message with that Message-ID is there yet) talk to the Sent
     folder. All three are coroutines (the connector runs the blocking calls in threads).
     """
 
     def __init__(self, store, account: str, *, transmit: Callable[[OutboxEntry], Awaitable[str]],
                  in_sent: Callable[[str], Awaitable[bool]],
-                 save_sent: Callable[[bytes], Awaitable[None]], backoff_max: float) -> None:
+                 save_sent: Callable[[str, bytes], Awaitable[None]],
+                 backoff_max: float) -> None:
         self.store, self.account = store, account
         self.transmit, self.in_sent, self.save_sent = transmit, in_sent, save_sent
         self.backoff_max = backoff_max
@@ -131,9 +141,12 @@ class Outbox:
                 found = await self.in_sent(entry.message_id_header)
             except Exception as error:
                 return self._retry(entry, f"cannot check the Sent folder: {error}")
-            self.store.outbox_set(message_id, "saved" if found else "queued")
-            if found:
+            answered = self.store.mail_answered(message_id, entry.message_id_header)
+            if found or answered:
+                self.store.outbox_set(message_id, "saved" if found else "accepted")
                 self.store.mark_reply_sent(message_id)
+            else:  # unknown: send again, and say it may arrive twice
+                self.store.outbox_set(message_id, "queued", uncertain=True)
             entry = self.store.outbox_entry(message_id)
         if entry.state == "queued":
             self.store.outbox_set(message_id, "sending", attempt=True)
@@ -147,10 +160,12 @@ class Outbox:
                 return self._retry(entry, str(error))
             self.store.outbox_set(message_id, "accepted", error="")
             self.store.mark_reply_sent(message_id)
+            if entry.uncertain:
+                self.store.set_delivery(message_id, f"sent · {DUPLICATE_RISK}")
             entry = self.store.outbox_entry(message_id)
         if entry.state == "accepted":
             try:
-                await self.save_sent(entry.raw)
+                await self.save_sent(entry.message_id_header, entry.raw)
             except Exception as error:  # the customer has it; saving is retried later
                 log.warning("saving reply %s to Sent failed: %s", message_id, error)
                 self.store.outbox_set(message_id, "accepted", error=f"Sent: {error}",
@@ -159,7 +174,8 @@ class Outbox:
                                       entry.message_id_header)
             self.store.outbox_set(message_id, "saved")
         self.store.outbox_set(message_id, "done")
-        return DeliveryResult("sent", "", entry.message_id_header)
+        return DeliveryResult("sent", DUPLICATE_RISK if entry.uncertain else "",
+                              entry.message_id_header)
 
     def _later(self, attempts: int) -> str:
         delay = backoff(attempts, self.backoff_max)
