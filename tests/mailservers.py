@@ -11,6 +11,7 @@ Import the fixtures you need in a test module:
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime
 import imaplib
@@ -24,6 +25,7 @@ import ssl
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -350,17 +352,24 @@ def dovecot(test_ca):
 # ---- SMTP (aiosmtpd) --------------------------------------------------------------------
 @dataclass
 class SmtpServer:
-    """aiosmtpd with STARTTLS and AUTH; ``replies`` scripts DATA answers (then 250)."""
+    """aiosmtpd with STARTTLS and AUTH; ``replies`` scripts DATA answers (then 250).
+
+    ``hooks`` run in the server's thread at a step of the dialogue: ``"ehlo"`` (before
+    answering EHLO), ``"data"`` (the message is received, before the 250) and
+    ``"after_data"`` (just after the 250 went out), for tests that stop the client there.
+    """
 
     port: int
     received: list[bytes] = field(default_factory=list)
     replies: list[str] = field(default_factory=list)
     logins: list[str] = field(default_factory=list)
+    hooks: dict[str, Callable[[], None]] = field(default_factory=dict)
 
     def reset(self) -> None:
         self.received.clear()
         self.replies.clear()
         self.logins.clear()
+        self.hooks.clear()
 
     def message_ids(self) -> list[str]:
         from email import message_from_bytes, policy
@@ -373,10 +382,23 @@ class _Handler:
     def __init__(self, server: SmtpServer) -> None:
         self.server = server
 
+    def _hook(self, step: str) -> None:
+        hook = self.server.hooks.get(step)
+        if hook is not None:
+            hook()
+
+    async def handle_EHLO(self, smtp, session, envelope, hostname, responses):  # noqa: N802
+        self._hook("ehlo")
+        session.host_name = hostname
+        return responses
+
     async def handle_DATA(self, smtp, session, envelope):  # noqa: N802 - aiosmtpd API
         if self.server.replies:
             return self.server.replies.pop(0)
         self.server.received.append(envelope.original_content or envelope.content)
+        self._hook("data")
+        if "after_data" in self.server.hooks:
+            asyncio.get_running_loop().call_soon(self._hook, "after_data")
         return "250 2.0.0 OK queued"
 
 

@@ -167,3 +167,32 @@ async def test_distinct_mails_sharing_a_message_id_are_all_kept(dovecot, tmp_pat
         mapped = conn.execute("SELECT count(DISTINCT message_id) FROM mail_messages").fetchone()
     assert bodies == ["Order 1 is late.", "Refund order 2."]
     assert mapped[0] == 2
+
+
+async def test_a_reply_that_can_never_be_sent_fails_with_the_reason(
+        dovecot, smtp_server, tmp_path):  # noqa: F811
+    """Issue 14.5: a From the parser keeps but SMTP can never use ('"ab@example.com>"':
+    a quoted local part with no domain) is a permanent failure, not a retry for ever."""
+    smtp_server.reset()
+    folder = f"Bad-{tmp_path.name}"[:40]
+    raw = (b'From: Bob <a"b@example.com>\r\nTo: support@desk.test\r\nSubject: Broken from\r\n'
+           b"Date: Fri, 20 Nov 2026 09:00:00 +0000\r\nMessage-ID: <bad-from@example.com>\r\n"
+           b"\r\nWhere is my parcel?\r\n")
+    dovecot.fill(folder, [raw])
+    for restart in range(2):
+        app = _email_app(dovecot, tmp_path, smtp_server, folders=[folder])
+        async with app.run_test(size=(160, 40)) as pilot:
+            store = app.store
+            await until(lambda: store.conversation(1) is not None)  # noqa: B023
+            app.open_conversation(1)
+            await pilot.pause()
+            if restart == 0:
+                await pilot.press("r", *"It ships today.", "ctrl+s")
+            await until(lambda: (store.messages(1)[-1].delivery or "").startswith(  # noqa: B023
+                "failed"))
+            await pilot.pause(0.3)
+            assert "failed: support: cannot" in screen_text(app)  # shown on the reply
+            assert "addr-spec local part with no domain; correct the customer's address" \
+                in app.store.messages(1)[-1].delivery
+    assert smtp_server.received == []
+    assert app.store.outbox_entry(app.store.messages(1)[-1].id) is None

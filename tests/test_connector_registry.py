@@ -138,6 +138,7 @@ def test_connectors_command_shows_options(capsys):
     ({"password_env": None}, r"connectors\[0\]\.password_command: set password_command or"),
     ({"imap_host": None}, r"connectors\[0\]\.imap_host: required"),
     ({"colour": "red"}, r"connectors\[0\]\.colour: unknown key"),
+    ({"address": "help"}, r"connectors\[0\]\.address: 'help': addr-spec local part with no"),
 ])
 def test_email_options_are_validated_naming_the_key(data, message):
     good = {"type": "email", "address": "help@desk.test", "username": "help",

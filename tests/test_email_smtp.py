@@ -187,7 +187,8 @@ async def test_sending_found_in_sent_is_not_sent_again(mail, smtp_server, doveco
     store, host, connector, settings = mail
     reply_id = queue_reply(store, samples.plain(8))
     entry = connector.outbox.enqueue(store.outgoing(reply_id), settings["address"], "Desk")
-    store.outbox_set(reply_id, "sending", attempt=True)  # crashed mid-send ...
+    store.outbox_set(reply_id, "sending", attempt=True)
+    store.outbox_data_sent(reply_id)  # crashed during DATA ...
     dovecot.deliver(entry.raw, settings["sent_folder"])  # ... and the server kept a copy
 
     result = await host.deliver(reply_id)
@@ -203,6 +204,7 @@ async def test_sending_not_in_sent_is_sent_once(mail, smtp_server, dovecot):  # 
     reply_id = queue_reply(store, samples.plain(9))
     entry = connector.outbox.enqueue(store.outgoing(reply_id), settings["address"], "Desk")
     store.outbox_set(reply_id, "sending", attempt=True)
+    store.outbox_data_sent(reply_id)  # crashed during DATA; Sent knows nothing
 
     first = await host.deliver(reply_id)
     assert first.ok and "may have been delivered twice" in first.detail
@@ -220,7 +222,8 @@ async def test_sending_answered_by_the_customer_is_not_sent_again(
     store, host, connector, settings = mail
     reply_id = queue_reply(store, samples.plain(11, message_id="<ask-11@example.com>"))
     entry = connector.outbox.enqueue(store.outgoing(reply_id), settings["address"], "Desk")
-    store.outbox_set(reply_id, "sending", attempt=True)  # crashed mid-send; then ...
+    store.outbox_set(reply_id, "sending", attempt=True)
+    store.outbox_data_sent(reply_id)  # crashed during DATA; then ...
     customer_mail(store, samples.plain(12, message_id="<thanks-12@example.com>",
                                        in_reply_to=entry.message_id_header))  # ... an answer
 

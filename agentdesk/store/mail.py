@@ -35,6 +35,7 @@ class OutboxEntry:
     attempts: int
     next_attempt_at: str | None
     last_error: str
+    data_sent: bool  # the current attempt reached SMTP DATA: the server may have it
     uncertain: bool  # resent after a crash hid whether the server had taken it
 
 
@@ -130,9 +131,9 @@ class MailMixin:
         with self.db.read() as conn:
             row = conn.execute(
                 "SELECT message_id, account, message_id_header, sender, recipient, raw, state,"
-                " attempts, next_attempt_at, last_error, uncertain FROM mail_outbox"
+                " attempts, next_attempt_at, last_error, data_sent, uncertain FROM mail_outbox"
                 " WHERE message_id = ?", (message_id,)).fetchone()
-        return OutboxEntry(*row[:-1], bool(row[-1])) if row else None
+        return OutboxEntry(*row[:-2], bool(row[-2]), bool(row[-1])) if row else None
 
     def outbox_add(self, message_id: int, account: str, header: str, sender: str,
                    recipient: str, raw: bytes) -> OutboxEntry:
@@ -152,6 +153,12 @@ class MailMixin:
                 " AND message_id_header IS NULL", (header, message_id))
         return self.outbox_entry(message_id)
 
+    def outbox_discard(self, message_id: int) -> None:
+        """Forget a failed entry (its reply is composed again, e.g. to a corrected address)."""
+        with self.db.transaction() as conn:
+            conn.execute("DELETE FROM mail_outbox WHERE message_id = ? AND state = 'failed'",
+                         (message_id,))
+
     def outbox_set(self, message_id: int, state: str, *, error: str | None = None,
                    attempt: bool = False, next_attempt_at: str | None = None,
                    uncertain: bool = False) -> None:
@@ -161,9 +168,16 @@ class MailMixin:
             conn.execute(
                 "UPDATE mail_outbox SET state = ?, updated_at = ?,"
                 " last_error = coalesce(?, last_error), attempts = attempts + ?,"
-                " next_attempt_at = ?, uncertain = max(uncertain, ?) WHERE message_id = ?",
+                " next_attempt_at = ?, uncertain = max(uncertain, ?),"
+                " data_sent = CASE WHEN ? THEN 0 ELSE data_sent END WHERE message_id = ?",
                 (state, clock.now_iso(), error, int(attempt), next_attempt_at, int(uncertain),
-                 message_id))
+                 int(attempt), message_id))
+
+    def outbox_data_sent(self, message_id: int) -> None:
+        """The current attempt is about to hand the message over (SMTP DATA)."""
+        with self.db.transaction() as conn:
+            conn.execute("UPDATE mail_outbox SET data_sent = 1 WHERE message_id = ?",
+                         (message_id,))
 
     def mail_answered(self, message_id: int, header: str) -> bool:
         """True if the customer answered reply ``message_id`` (Message-ID ``header``): the

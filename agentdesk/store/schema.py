@@ -229,9 +229,12 @@ MIGRATIONS: list[str] = [
         event_id TEXT
     );
     """,
-    # 5: an outbox entry resent after a crash left its first attempt's outcome unknown.
+    # 5: outbox crash windows: whether the current attempt reached SMTP DATA, and
+    # whether an entry was resent after a crash left an attempt's outcome unknown.
     """
+    ALTER TABLE mail_outbox ADD COLUMN data_sent INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE mail_outbox ADD COLUMN uncertain INTEGER NOT NULL DEFAULT 0;
+    UPDATE mail_outbox SET data_sent = 1 WHERE state = 'sending';
     """,
 ]
 

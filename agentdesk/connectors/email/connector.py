@@ -17,7 +17,7 @@ import multiprocessing
 import os
 import sys
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from multiprocessing import resource_tracker
@@ -27,7 +27,7 @@ from agentdesk import clock
 from agentdesk.connectors.base import Capabilities, Connector, DeliveryResult, Option
 from agentdesk.connectors.email import mime
 from agentdesk.connectors.email.imap import ImapClient
-from agentdesk.connectors.email.outbox import Outbox, backoff
+from agentdesk.connectors.email.outbox import Outbox, address_problem, backoff
 from agentdesk.connectors.email.security import SECURITY, MailError, password, tls_context
 from agentdesk.connectors.email.smtp import send as smtp_send
 from agentdesk.domain import Inbound, Outgoing
@@ -98,6 +98,9 @@ class EmailConnector(Connector):
             raise table.error("folders", "expected a list of mailbox names such as ['INBOX']")
         if not (0 < settings["idle_minutes"] <= MAX_IDLE_MINUTES):
             raise table.error("idle_minutes", f"must be between 0 and {MAX_IDLE_MINUTES:g}")
+        problem = address_problem(settings["address"])
+        if problem:
+            raise table.error("address", f"{settings['address']!r}: {problem}")
         if not settings["password_command"] and not settings["password_env"]:
             raise table.error("password_command", "set password_command or password_env")
         return settings
@@ -297,7 +300,10 @@ class EmailConnector(Connector):
         """Write the reply to the outbox, then drive it (queued -> ... -> done)."""
         if self.outbox is None:
             return DeliveryResult("retry", "email connector not attached to a store")
-        self.outbox.enqueue(reply, self.settings["address"], self.settings["from_name"])
+        try:
+            self.outbox.enqueue(reply, self.settings["address"], self.settings["from_name"])
+        except ValueError as error:  # the recipient cannot receive mail: the agent decides
+            return DeliveryResult("failed", f"{self._label}: {error}")
         result = await self.outbox.drive(reply.message_id)
         self._wake_outbox.set()
         return result
@@ -321,13 +327,14 @@ class EmailConnector(Connector):
                 await asyncio.wait_for(self._wake_outbox.wait(),
                                        60.0 if wait is None else max(0.5, wait))
 
-    async def _transmit(self, entry: OutboxEntry) -> str:
+    async def _transmit(self, entry: OutboxEntry, before_data: Callable[[], None]) -> str:
         s = self.settings
         host = s["smtp_host"] or s["imap_host"]
         port = s["smtp_port"] or (465 if s["smtp_security"] == "tls" else 587)
         return await asyncio.to_thread(
             smtp_send, host, port, s["smtp_security"], tls_context(s["ca_file"]), s["username"],
-            lambda: password(s), entry.sender, entry.recipient, entry.raw, s["timeout"])
+            lambda: password(s), entry.sender, entry.recipient, entry.raw, s["timeout"],
+            before_data)
 
     async def _in_sent(self, header: str) -> bool:
         return await asyncio.to_thread(self._with_imap, lambda client: client.has_message_id(

@@ -6,11 +6,13 @@ before the next action::
 
     queued -> sending -> accepted -> saved (to Sent) -> done      (or failed on 5xx)
 
-After a crash an entry found in ``sending`` is looked up in the Sent folder by
-Message-ID, and in the customer's answers (an answer quoting it proves delivery),
-before it is sent again. SMTP cannot tell more: a crash between the server taking the
-DATA and the desk recording its 250 may deliver the reply twice, so such a resend is
-marked ``uncertain`` and the reply says "may have been delivered twice". An entry
+The step before SMTP DATA is committed too (``data_sent``). After a crash, an entry
+found in ``sending`` that never reached DATA is simply sent; one that did is looked
+up in the Sent folder by Message-ID, and in the customer's answers (an answer quoting
+it proves delivery), before it is sent again. SMTP cannot tell more: a crash between
+the server taking the DATA and the desk recording its 250 may deliver the reply
+twice, so such a resend is marked ``uncertain`` and the reply says "may have been
+delivered twice". An entry
 found in ``accepted`` is looked up in Sent before it is saved there, so a crash
 during the APPEND never leaves two copies. Headers are built here from validated
 values, never copied from customer headers: CR/LF in a subject or name cannot start a
@@ -69,6 +71,19 @@ def compose(reply: Outgoing, sender: str, sender_name: str, message_id: str) -> 
     return message.as_bytes()
 
 
+def address_problem(address: str) -> str:
+    """Why mail cannot go to ``address`` ('' when it can), in a few words."""
+    if address.lower().endswith(".invalid"):  # (the parser's stand-in: no sender was read)
+        return "no address could be read from the customer's message"
+    try:
+        parsed = Address(addr_spec=address)
+    except (ValueError, IndexError) as error:  # header defects are ValueErrors
+        return " ".join(str(error).split()) or "not an e-mail address"
+    if not parsed.username or not parsed.domain:
+        return "not an e-mail address"
+    return ""
+
+
 def new_message_id(sender: str) -> str:
     return make_msgid(domain=sender.rpartition("@")[2] or "agentdesk.invalid")
 
@@ -82,13 +97,15 @@ def backoff(attempt: int, cap: float, base: float = 1.0) -> float:
 class Outbox:
     """Drives outbox entries through their states for one account.
 
-    ``transmit(entry)`` hands the bytes to SMTP (raising ``TemporaryFailure`` /
-    ``PermanentFailure``), ``in_sent(header)`` and ``save_sent(header, raw)`` (which
+    ``transmit(entry, before_data)`` hands the bytes to SMTP (raising
+    ``TemporaryFailure`` / ``PermanentFailure``; ``before_data()`` is called, in its
+    thread, just before DATA), ``in_sent(header)`` and ``save_sent(header, raw)`` (which
     appends only when no message with that Message-ID is there yet) talk to the Sent
     folder. All three are coroutines (the connector runs the blocking calls in threads).
     """
 
-    def __init__(self, store, account: str, *, transmit: Callable[[OutboxEntry], Awaitable[str]],
+    def __init__(self, store, account: str, *,
+                 transmit: Callable[[OutboxEntry, Callable[[], None]], Awaitable[str]],
                  in_sent: Callable[[str], Awaitable[bool]],
                  save_sent: Callable[[str, bytes], Awaitable[None]],
                  backoff_max: float) -> None:
@@ -98,10 +115,21 @@ class Outbox:
         self._locks: dict[int, asyncio.Lock] = {}
 
     def enqueue(self, reply: Outgoing, sender: str, sender_name: str) -> OutboxEntry:
-        """Write the reply's final bytes once (a second call returns the first entry)."""
+        """Write the reply's final bytes once (a second call returns the first entry).
+
+        A failed entry whose recipient has since been corrected is composed anew.
+        Raises ``ValueError`` when the recipient cannot receive mail.
+        """
         entry = self.store.outbox_entry(reply.message_id)
-        if entry is not None:
+        if entry is not None and (entry.state != "failed"
+                                  or entry.recipient == reply.to_address):
             return entry
+        problem = address_problem(reply.to_address)
+        if problem:
+            raise ValueError(f"cannot send to {reply.to_address!r}: {problem}; "
+                             f"correct the customer's address, then resend")
+        if entry is not None:
+            self.store.outbox_discard(reply.message_id)
         header = reply.message_id_header or new_message_id(sender)
         raw = compose(reply, sender, sender_name, header)
         return self.store.outbox_add(reply.message_id, self.account, header, sender,
@@ -136,7 +164,10 @@ class Outbox:
             return DeliveryResult("failed", f"no outbox entry for reply {message_id}")
         if entry.state == "failed":
             return DeliveryResult("failed", entry.last_error)
-        if entry.state == "sending":  # interrupted mid-send: did the server take it?
+        if entry.state == "sending" and not entry.data_sent:  # stopped before DATA
+            self.store.outbox_set(message_id, "queued")
+            entry = self.store.outbox_entry(message_id)
+        if entry.state == "sending":  # interrupted during DATA: did the server take it?
             try:
                 found = await self.in_sent(entry.message_id_header)
             except Exception as error:
@@ -152,7 +183,7 @@ class Outbox:
             self.store.outbox_set(message_id, "sending", attempt=True)
             self.store.set_delivery(message_id, "sending")
             try:
-                await self.transmit(entry)
+                await self.transmit(entry, lambda: self.store.outbox_data_sent(message_id))
             except PermanentFailure as error:
                 self.store.outbox_set(message_id, "failed", error=str(error))
                 return DeliveryResult("failed", str(error))

@@ -34,8 +34,12 @@ def _failure(code: int, message: bytes | str) -> Exception:
 
 def send(host: str, port: int, security: str, context: ssl.SSLContext, username: str,
          password: Callable[[], str], sender: str, recipient: str, raw: bytes,
-         timeout: float = 60.0) -> str:
-    """Hand ``raw`` to the server for ``recipient``; returns its final reply line."""
+         timeout: float = 60.0, before_data: Callable[[], None] = lambda: None) -> str:
+    """Hand ``raw`` to the server for ``recipient``; returns its final reply line.
+
+    ``before_data()`` runs once the recipient is accepted, just before DATA: from
+    then on the server may have the message even if its reply never arrives.
+    """
     try:
         check_security("smtp", host, security)
     except MailError as error:
@@ -59,6 +63,7 @@ def send(host: str, port: int, security: str, context: ssl.SSLContext, username:
             if code not in (250, 251):
                 client.rset()
                 raise _failure(code, message)
+            before_data()
             code, message = client.data(raw)
             if code != 250:
                 raise _failure(code, message)

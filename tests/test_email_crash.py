@@ -1,0 +1,148 @@
+"""SIGKILL at every step of a send and of a sync, restart, compare with an unbroken run.
+
+isync's ``run-tests.pl`` pattern: the desk runs in a process of its own
+(``desk_process.py``, the real app with the configured email connector) against
+dovecot and the SMTP sink; the test kills it with SIGKILL at one step, starts it
+again on the same database and checks what reached the customer and the Sent folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import mail_samples as samples
+import pytest
+from mailservers import dovecot, smtp_server, test_ca  # noqa: F401
+
+pytestmark = pytest.mark.slow
+DRIVER = Path(__file__).with_name("desk_process.py")
+REPLY = "Sorry Carol, order 7 ships today."
+
+# step -> how many copies the customer gets (the DATA window is SMTP's own: the
+# server has the mail, the desk never heard its 250; the reply then says so)
+SEND_STEPS = {None: 1, "stored": 1, "ehlo": 1, "data": 2, "after_data": 2,
+              "accepted": 1, "append": 1}
+
+
+def write_config(path: Path, settings: dict) -> Path:
+    lines = ['[agent]', 'name = "alice"', '', '[[connectors]]', 'type = "email"',
+             'name = "support"']
+    lines += [f"{key} = {json.dumps(value)}" for key, value in settings.items()]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def start(mode: str, config: Path, db: Path, *args: str) -> subprocess.Popen:
+    log = open(db.with_suffix(f".{mode}.log"), "ab")  # noqa: SIM115 - the child owns it
+    return subprocess.Popen([sys.executable, str(DRIVER), mode, str(config), str(db), *args],
+                            stdout=log, stderr=log, env={**os.environ, "TERM": "dumb"})
+
+
+def query(db: Path, sql: str, *args) -> list[tuple]:
+    if not db.exists():
+        return []
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as conn:
+        try:
+            return conn.execute(sql, args).fetchall()
+        except sqlite3.OperationalError:  # the schema is still being created
+            return []
+
+
+def wait_for(predicate, timeout: float = 60.0, poll: float = 0.001) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(poll)
+
+
+def kill(process: subprocess.Popen) -> None:
+    os.kill(process.pid, signal.SIGKILL)
+
+
+def outbox_state(db: Path) -> str | None:
+    rows = query(db, "SELECT state FROM mail_outbox")
+    return rows[0][0] if rows else None
+
+
+def sent_files(dovecot, folder: str) -> int:  # noqa: F811
+    root = dovecot.root / "mail" / dovecot.user / f".{folder}"
+    return sum(len(os.listdir(root / sub)) for sub in ("new", "cur") if (root / sub).exists())
+
+
+@pytest.mark.parametrize("step", list(SEND_STEPS), ids=lambda s: s or "unbroken")
+def test_sigkill_at_every_step_of_a_send(step, dovecot, smtp_server, tmp_path):  # noqa: F811
+    smtp_server.reset()
+    folder, sent = f"K-{tmp_path.name}"[:40], f"KS-{tmp_path.name}"[:40]
+    dovecot.fill(folder, [samples.plain(7, message_id="<order7@example.com>")])
+    with dovecot.client() as client:
+        client.create(sent)
+    config = write_config(tmp_path / "config.toml", dovecot.settings(
+        folders=[folder], sent_folder=sent, smtp_host="localhost", smtp_port=smtp_server.port,
+        smtp_security="starttls"))
+    db = tmp_path / "desk.db"
+    desk = start("reply", config, db, REPLY)
+    try:
+        if step in ("ehlo", "data", "after_data"):
+            smtp_server.hooks[step] = lambda: kill(desk)
+        if step == "stored":  # hold the SMTP dialogue so the kill lands before it
+            smtp_server.hooks["ehlo"] = lambda: time.sleep(2)
+        if step in (None, "ehlo", "data", "after_data"):
+            wait_for(lambda: desk.poll() is not None or outbox_state(db) == "done", poll=0.02)
+        elif step == "stored":
+            wait_for(lambda: query(db, "SELECT 1 FROM messages WHERE direction = 'out'"))
+        elif step == "accepted":
+            wait_for(lambda: outbox_state(db) in ("accepted", "saved", "done"))
+        elif step == "append":
+            wait_for(lambda: sent_files(dovecot, sent) > 0 or outbox_state(db) == "done")
+        assert desk.poll() in (None, -signal.SIGKILL), db.with_suffix(".reply.log").read_text()
+        if desk.poll() is None:
+            kill(desk)
+    finally:
+        if desk.poll() is None:
+            kill(desk)
+        desk.wait(10)
+    killed_in = outbox_state(db)
+    smtp_server.hooks.clear()
+    resumed = start("resume", config, db)
+    assert resumed.wait(90) == 0, db.with_suffix(".resume.log").read_text()
+
+    header = query(db, "SELECT message_id_header FROM mail_outbox")[0][0]
+    copies = smtp_server.message_ids().count(header)
+    delivery = query(db, "SELECT delivery FROM messages WHERE direction = 'out'")[0][0]
+    replies = query(db, "SELECT count(*) FROM events WHERE kind = 'reply'")[0][0]
+    assert copies == SEND_STEPS[step], (step, killed_in, copies)
+    assert len(dovecot.mailbox_messages(sent)) == 1, (step, killed_in)
+    assert outbox_state(db) == "done" and replies == 1
+    if copies == 2:
+        assert "may have been delivered twice" in delivery
+    else:
+        assert delivery == "sent", (step, killed_in, delivery)
+
+
+def test_sigkill_during_a_sync_batch_loses_and_repeats_nothing(dovecot, tmp_path):  # noqa: F811
+    count = 3000
+    folder = f"KB-{tmp_path.name}"[:40]
+    dovecot.fill(folder, [samples.plain(n, sender=f"c{n % 50}@example.com")
+                          for n in range(count)])
+    config = write_config(tmp_path / "config.toml", dovecot.settings(folders=[folder]))
+    db = tmp_path / "desk.db"
+    stored = lambda: (query(db, "SELECT count(*) FROM messages") or [(0,)])[0][0]  # noqa: E731
+    for kill_at in (1, count // 3, 2 * count // 3):  # mid-batch, three times
+        desk = start("sync", config, db)
+        wait_for(lambda: stored() >= kill_at or desk.poll() is not None,  # noqa: B023
+                 timeout=120)
+        if desk.poll() is None:
+            kill(desk)
+        desk.wait(10)
+    desk = start("sync", config, db)
+    assert desk.wait(180) == 0, db.with_suffix(".sync.log").read_text()
+    assert stored() == count
+    assert query(db, "SELECT count(DISTINCT ext_id), count(*) FROM messages")[0] == (count, count)
+    assert query(db, "SELECT count(*) FROM mail_messages")[0][0] == count
