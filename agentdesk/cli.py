@@ -1,6 +1,7 @@
 """Command line: ``agentdesk [COMMAND]``. Each command lives in ``agentdesk.commands``.
 
-Errors the user can fix (config, database, input) print one line and exit 2.
+The config is loaded and validated once, before any command runs. Errors the user can
+fix (config, database, input) print one line and exit 2.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import importlib
 import sys
 
 from agentdesk import __version__
-from agentdesk.config import ConfigError
+from agentdesk.config import ConfigError, load_config
 from agentdesk.store import StoreError
 
 # Modules in agentdesk.commands; each has register(subparsers) and sets args.run.
@@ -39,7 +40,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:  # plain `agentdesk` opens the desk
         args = parser.parse_args([*(["--config", args.config] if args.config else []), "open"])
     try:
-        return int(args.run(args) or 0)
+        config = load_config(args.config, required=bool(args.config))
+        return int(args.run(args, config) or 0)
     except (ConfigError, StoreError, UsageError) as error:
         print(f"agentdesk: {error}", file=sys.stderr)
         return 2

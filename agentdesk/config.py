@@ -1,7 +1,8 @@
 """Configuration: TOML read with tomllib, validated into typed settings.
 
 Every error names the file, the key and what is wrong, in one line. Feature modules
-(assist, metrics, connectors) validate their own tables with the helpers here.
+(assist, metrics, connectors) validate their own tables with the helpers here;
+``parse_config`` runs them all, so every command stops at start on the same error.
 """
 
 from __future__ import annotations
@@ -9,10 +10,15 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import platformdirs
+
+if TYPE_CHECKING:
+    from agentdesk.assist.settings import AssistSettings
+    from agentdesk.metrics.settings import MetricsSettings
 
 APP_NAME = "agentdesk"
 
@@ -122,6 +128,20 @@ class Config:
         """A feature's own table, for that feature to validate."""
         return Table(self.raw, self.path).table(name)
 
+    @cached_property
+    def assist(self) -> AssistSettings:
+        """``[llm]``, ``[privacy]`` and ``[kb]``, validated by the assist layer."""
+        from agentdesk.assist.settings import assist_settings
+
+        return assist_settings(self)
+
+    @cached_property
+    def metrics(self) -> MetricsSettings:
+        """``[metrics]`` and ``[business_hours]``, validated by the metrics layer."""
+        from agentdesk.metrics.settings import metrics_settings
+
+        return metrics_settings(self)
+
 
 _TOP_LEVEL = {"agent", "database", "sla", "editor", "keymap", "assist", "llm", "kb", "metrics",
               "business_hours", "connectors", "privacy"}
@@ -144,6 +164,7 @@ def load_config(path: Path | str | None = None, *, required: bool = False) -> Co
 
 
 def parse_config(raw: dict[str, Any], path: Path | None = None) -> Config:
+    """The whole config validated: the core keys here, then every feature's tables."""
     root = Table(raw, path)
     root.reject_unknown(_TOP_LEVEL)
     agent = root.table("agent")
@@ -166,7 +187,7 @@ def parse_config(raw: dict[str, Any], path: Path | None = None) -> Config:
     for action, keys in keymap.items():
         if not isinstance(keys, str):
             raise root.table("keymap").error(action, "expected a key such as 'ctrl+r'")
-    return Config(
+    config = Config(
         path=path,
         agent_name=name,
         agent_display_name=agent.get("display_name", str, name.capitalize()),
@@ -177,3 +198,17 @@ def parse_config(raw: dict[str, Any], path: Path | None = None) -> Config:
         keymap=dict(keymap),
         raw=raw,
     )
+    _validate_features(config)
+    return config
+
+
+def _validate_features(config: Config) -> None:
+    """Each feature checks its tables now; the typed settings stay on the config.
+
+    ``[[connectors]]`` is checked as a list of tables here; each connector's own keys are
+    checked when it loads, and a problem there is that connector's state, not a stop.
+    """
+    from agentdesk.connectors.registry import configured
+
+    configured(config)
+    _ = config.assist, config.metrics

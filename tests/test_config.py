@@ -62,3 +62,35 @@ def test_bad_assist_config_stops_the_desk_in_one_line(tmp_path, capsys):
     assert main(["--config", str(path), "open", "--db", str(tmp_path / "d.db")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "llm.api_key" in err and "sk-secret" not in err
+
+
+COMMANDS = [
+    ["open", "--db", "{db}"],
+    ["demo", "--no-open", "--db", "{db}"],
+    ["import", "{tmp}/in.jsonl", "--db", "{db}"],
+    ["export", "-", "--db", "{db}"],
+    ["kb", "import", "{tmp}", "--db", "{db}"],
+    ["kb", "search", "refund", "--db", "{db}"],
+    ["stats", "--db", "{db}"],
+    ["connectors"],
+    ["connectors", "--options", "email"],
+]
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c[:2]))
+@pytest.mark.parametrize(("text", "message"), [
+    ('[llm]\ntimeout = "fast"\n', "llm.timeout: expected float, got str 'fast'"),
+    ("[metrics]\nfcr_window_days = 0\n", "metrics.fcr_window_days: must be greater than 0, got 0.0"),
+    ('connectors = "email"\n', "connectors: expected list, got str 'email'"),
+])
+def test_every_command_validates_the_whole_config_at_start(tmp_path, capsys, command, text,
+                                                           message):
+    config = tmp_path / "config.toml"
+    config.write_text(text)
+    (tmp_path / "in.jsonl").write_text("")
+    args = [part.format(db=tmp_path / "d.db", tmp=tmp_path) for part in command]
+    assert main(["--config", str(config), *args]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == f"agentdesk: {config}: {message}\n"
+    assert not (tmp_path / "d.db").exists()

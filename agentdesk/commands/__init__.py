@@ -1,16 +1,14 @@
-"""CLI commands, one module each, registered in ``agentdesk.cli.COMMANDS``."""
+"""CLI commands, one module each, registered in ``agentdesk.cli.COMMANDS``.
+
+Each ``run(args, config)`` gets the config the CLI loaded and validated at start.
+"""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-from agentdesk.config import Config, load_config
-
-
-def load(args: argparse.Namespace) -> Config:
-    """The config named by ``--config`` (required then) or the default one."""
-    return load_config(args.config, required=bool(args.config))
+from agentdesk.config import Config
 
 
 def database_path(args: argparse.Namespace, config: Config) -> Path:

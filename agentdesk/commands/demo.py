@@ -7,7 +7,6 @@ import dataclasses
 from pathlib import Path
 
 from agentdesk import config as config_module
-from agentdesk.commands import load
 from agentdesk.config import Config
 
 DEMO_AGENT = ("alice", "Alice Martin")
@@ -25,8 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    config = load(args)
+def run(args: argparse.Namespace, config: Config) -> int:
     path = Path(args.db) if args.db else config_module.demo_database_path()
     if args.regenerate:
         for suffix in ("", "-wal", "-shm"):

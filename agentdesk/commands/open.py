@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from agentdesk.commands import database_path, load
+from agentdesk.commands import database_path
+from agentdesk.config import Config
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -13,8 +14,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    config = load(args)
+def run(args: argparse.Namespace, config: Config) -> int:
     from agentdesk.app import make_app
 
     app = make_app(config, database_path(args, config))

@@ -10,14 +10,13 @@ from pathlib import Path
 
 from agentdesk import clock
 from agentdesk.cli import UsageError
-from agentdesk.commands import load
+from agentdesk.config import Config
 from agentdesk.metrics import (
     METRICS,
     TEAM,
     BusinessClock,
     PeriodError,
     collect,
-    metrics_settings,
     parse_period,
     summarize,
 )
@@ -52,9 +51,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    config = load(args)
-    settings = metrics_settings(config)
+def run(args: argparse.Namespace, config: Config) -> int:
+    settings = config.metrics
     try:
         period = parse_period(args.since, args.until, settings.business_hours.zone)
     except PeriodError as error:

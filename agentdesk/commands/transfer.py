@@ -7,7 +7,8 @@ import json
 import sys
 from pathlib import Path
 
-from agentdesk.commands import database_path, load
+from agentdesk.commands import database_path
+from agentdesk.config import Config
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -23,13 +24,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     exporter.set_defaults(run=run_export)
 
 
-def run_import(args: argparse.Namespace) -> int:
+def run_import(args: argparse.Namespace, config: Config) -> int:
     """Exit 0 when every line imported (or was already there), 1 if any line failed."""
     from agentdesk.cli import UsageError
     from agentdesk.store import Store
     from agentdesk.transfer import import_file, import_lines
 
-    path = database_path(args, load(args))
+    path = database_path(args, config)
     if args.file != "-":
         try:
             with open(args.file, "rb"):
@@ -47,12 +48,12 @@ def run_import(args: argparse.Namespace) -> int:
     return 1 if report.errors else 0
 
 
-def run_export(args: argparse.Namespace) -> int:
+def run_export(args: argparse.Namespace, config: Config) -> int:
     from agentdesk.cli import UsageError
     from agentdesk.store import Store
     from agentdesk.transfer import export_file, export_lines
 
-    path = database_path(args, load(args))
+    path = database_path(args, config)
     if not Path(path).exists():
         raise UsageError(f"{path}: no such database")
     with Store(path) as store:
