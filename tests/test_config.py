@@ -50,8 +50,11 @@ def test_cli_reports_config_error_in_one_line_with_exit_code_2(tmp_path, capsys)
 def test_cli_refuses_newer_database_in_one_line(tmp_path, capsys):
     import sqlite3
 
-    db = tmp_path / "new.db"
-    sqlite3.connect(db).execute("PRAGMA user_version = 99")
+    from agentdesk.store.schema import APPLICATION_ID
+
+    db = tmp_path / "new.db"  # what a newer agentdesk writes: its marker, a higher version
+    sqlite3.connect(db).executescript(f"PRAGMA application_id = {APPLICATION_ID};"
+                                      "PRAGMA user_version = 99;")
     assert main(["open", "--db", str(db)]) == 2
     assert "newer than this agentdesk supports" in capsys.readouterr().err
 
