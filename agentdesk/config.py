@@ -8,6 +8,7 @@ Every error names the file, the key and what is wrong, in one line. Feature modu
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -24,7 +25,8 @@ APP_NAME = "agentdesk"
 
 
 class ConfigError(Exception):
-    """A configuration problem, shown to the user as one line (exit code 2)."""
+    """A configuration problem (a config key or a setting such as ``--db``), shown to
+    the user as one line (exit code 2)."""
 
     def __init__(self, path: Path | str | None, key: str, problem: str) -> None:
         where = f"{path}: " if path else ""
@@ -45,6 +47,19 @@ def default_database_path() -> Path:
 
 def demo_database_path() -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME)) / "demo.db"
+
+
+_URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+
+
+def database_file(text: str, path: Path | str | None = None, key: str = "--db") -> Path:
+    """The SQLite file a ``database`` key or ``--db`` names; a URL is refused, never
+    taken for a file name (only its scheme is shown: it may hold a password)."""
+    url = _URL.match(text)
+    if url:
+        raise ConfigError(path, key, f"{url[1]}:// databases are not supported yet; "
+                          "give the path of a SQLite file")
+    return Path(text).expanduser()
 
 
 class Table:
@@ -192,7 +207,8 @@ def parse_config(raw: dict[str, Any], path: Path | None = None) -> Config:
         agent_name=name,
         agent_display_name=agent.get("display_name", str, name.capitalize()),
         agent_email=agent.get("email", str, ""),
-        database=Path(database).expanduser() if database else default_database_path(),
+        database=database_file(database, path, "database") if database
+        else default_database_path(),
         sla=sla,
         editor=root.get("editor", str),
         keymap=dict(keymap),

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shlex
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from agentdesk.cli import main
+from agentdesk.domain import Inbound
+from agentdesk.store import Store, probe
+from agentdesk.store.schema import APPLICATION_ID
 
 ROOT = Path(__file__).parent.parent
 
@@ -41,3 +48,176 @@ def shell(tmp_path, pipeline: str) -> subprocess.CompletedProcess:
 def test_a_closed_pipe_is_a_normal_end(tmp_path, demo_db, pipeline):
     done = shell(tmp_path, pipeline.format(db=shlex.quote(str(demo_db))))
     assert (done.returncode, done.stderr) == (0, "")
+
+
+# ---- files the CLI does not own ---------------------------------------------------------
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def run(capsys, *args) -> tuple[int, str, str]:
+    code = main([str(arg) for arg in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def inputs(tmp_path):
+    """An import file and a help-centre folder, so only the database can be wrong."""
+    (tmp_path / "in.jsonl").write_text("")
+    (tmp_path / "kb").mkdir()
+    return tmp_path
+
+
+COMMANDS = {
+    "open": ["open"],
+    "demo": ["demo", "--no-open"],
+    "demo --regenerate": ["demo", "--no-open", "--regenerate"],
+    "import": ["import", "{tmp}/in.jsonl"],
+    "kb import": ["kb", "import", "{tmp}/kb"],
+    "export": ["export", "-"],
+    "kb search": ["kb", "search", "refund"],
+    "stats": ["stats"],
+}
+READERS = ["export", "kb search", "stats"]
+
+
+def command(name: str, tmp_path: Path, db) -> list[str]:
+    return [*(part.format(tmp=tmp_path) for part in COMMANDS[name]), "--db", str(db)]
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_another_programs_sqlite_file_is_refused_and_untouched(tmp_path, inputs, capsys,
+                                                                name):
+    other = tmp_path / "other.db"
+    conn = sqlite3.connect(other)
+    with conn:
+        conn.execute("CREATE TABLE invoices (id INTEGER PRIMARY KEY, total REAL)")
+        conn.executemany("INSERT INTO invoices (total) VALUES (?)", [(9.5,), (12.0,)])
+    conn.close()
+    before, files = digest(other), sorted(tmp_path.iterdir())
+    code, out, err = run(capsys, *command(name, tmp_path, other))
+    assert (code, out) == (2, "")
+    assert err == (f"agentdesk: {other}: not an agentdesk database (a SQLite file of "
+                   "another program); nothing was written\n")
+    assert digest(other) == before and sorted(tmp_path.iterdir()) == files
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_a_file_that_is_not_a_database_is_refused_and_untouched(tmp_path, inputs, capsys,
+                                                                 name):
+    notes = tmp_path / "notes.db"
+    notes.write_text("shopping list: eggs, milk\n" * 200)
+    before = digest(notes)
+    code, out, err = run(capsys, *command(name, tmp_path, notes))
+    assert (code, out) == (2, "")
+    assert err.startswith(f"agentdesk: {notes}: not an agentdesk database (")
+    assert err.count("\n") == 1 and digest(notes) == before
+
+
+@pytest.mark.parametrize("name", ["import", "kb import", "demo"])
+def test_a_mistyped_path_gets_a_new_desk_and_says_so(tmp_path, inputs, capsys, name):
+    db = tmp_path / "desks" / "alcie.db"
+    code, out, err = run(capsys, *command(name, tmp_path, db))
+    assert code == 0
+    assert err == f"new desk created at {db}\n"
+    assert "new desk" not in out
+    assert probe(db).exists
+    code, _, err = run(capsys, *command(name, tmp_path, db))
+    assert (code, err) == (0, "")  # the second time it is an agentdesk desk
+
+
+@pytest.mark.parametrize("name", READERS)
+def test_readers_never_create_a_desk(tmp_path, capsys, name):
+    db = tmp_path / "desks" / "alcie.db"
+    code, out, err = run(capsys, *command(name, tmp_path, db))
+    assert (code, out, err) == (2, "", f"agentdesk: {db}: no such database\n")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_a_url_is_not_a_file_name(tmp_path, inputs, capsys, monkeypatch, name):
+    monkeypatch.chdir(tmp_path)
+    files = sorted(tmp_path.iterdir())
+    code, out, err = run(capsys, *command(name, tmp_path, "postgresql://desk:s3cret@db/desk"))
+    assert (code, out) == (2, "")
+    assert err == ("agentdesk: --db: postgresql:// databases are not supported yet; "
+                   "give the path of a SQLite file\n")
+    assert sorted(tmp_path.iterdir()) == files  # no postgresql: directory
+
+
+def test_a_url_in_the_config_is_one_line_naming_the_key(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    config = tmp_path / "config.toml"
+    config.write_text('database = "postgresql://desk:s3cret@db/desk"\n')
+    code, _, err = run(capsys, "--config", config, "stats")
+    assert code == 2 and "s3cret" not in err
+    assert err == (f"agentdesk: {config}: database: postgresql:// databases are not "
+                   "supported yet; give the path of a SQLite file\n")
+
+
+def old_desk(path: Path, version: int) -> Path:
+    """A desk as an agentdesk before the marker wrote it, with one conversation."""
+    with Store(path) as store:  # fill it the normal way, then make it look like version N
+        store.record_inbound(Inbound(channel="email", address="ann@example.com",
+                                     text="Where is my parcel?", at="2026-11-02T09:00:00Z"))
+    conn = sqlite3.connect(path)
+    conn.executescript(f"PRAGMA application_id = 0; PRAGMA user_version = {version};")
+    conn.close()
+    return path
+
+
+@pytest.mark.parametrize("name", READERS)
+def test_readers_read_an_older_desk_as_it_is(tmp_path, capsys, name):
+    db = old_desk(tmp_path / "old.db", 4)
+    before = digest(db)
+    code, _, err = run(capsys, *command(name, tmp_path, db), *(
+        ["--since", "2026-11-01", "--until", "2026-11-30"] if name == "stats" else []))
+    assert code in (0, 1) and err == ""  # kb search finds no article: 1
+    assert digest(db) == before and not list(tmp_path.glob("*.bak"))
+    assert sqlite3.connect(db).execute("PRAGMA user_version").fetchone()[0] == 4
+
+
+def test_a_desk_too_old_to_read_says_how_to_upgrade_it(tmp_path, capsys):
+    db = old_desk(tmp_path / "old.db", 1)
+    before = digest(db)
+    code, _, err = run(capsys, "export", "-", "--db", db)
+    assert code == 2 and digest(db) == before
+    assert err == (f"agentdesk: {db}: database schema version 1 is too old to read; open it "
+                   f"once with `agentdesk open --db {db}` to upgrade it\n")
+
+
+def test_an_older_desk_gets_the_marker_when_a_writer_opens_it(tmp_path, inputs, capsys):
+    db = old_desk(tmp_path / "old.db", 4)
+    code, _, err = run(capsys, "import", tmp_path / "in.jsonl", "--db", db)
+    assert (code, err) == (0, "")
+    assert sqlite3.connect(db).execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+    assert (tmp_path / "old.db.v4.bak").exists()
+
+
+def test_demo_never_writes_into_a_desk_it_did_not_make(tmp_path, inputs, capsys):
+    desk = tmp_path / "desk.db"
+    assert run(capsys, "import", tmp_path / "in.jsonl", "--db", desk)[0] == 0
+    before = digest(desk)
+    for args in (["--regenerate"], []):
+        code, out, err = run(capsys, "demo", "--no-open", "--db", desk, *args)
+        assert (code, out) == (2, "")
+        assert err == (f"agentdesk: {desk}: an agentdesk desk that `agentdesk demo` did not "
+                       "make; demo data never goes into it (choose another --db)\n")
+        assert digest(desk) == before
+    old_demo = old_desk(tmp_path / "old-demo.db", 4)  # unmarked, not at the default place
+    assert run(capsys, "demo", "--no-open", "--regenerate", "--db", old_demo)[0] == 2
+
+
+def test_the_default_demo_file_from_before_the_marker_regenerates(tmp_path, capsys,
+                                                                  monkeypatch, frozen_clock):
+    from agentdesk.config import demo_database_path
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    path = demo_database_path()
+    path.parent.mkdir(parents=True)
+    old_desk(path, 4)
+    code, out, err = run(capsys, "demo", "--no-open", "--regenerate")
+    assert code == 0 and "generated" in out
+    assert err == f"new desk created at {path}\n"
+    assert probe(path).demo

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from agentdesk.commands import database_path
+from agentdesk.commands import database_path, tell_if_new
 from agentdesk.config import Config
 
 
@@ -32,7 +32,7 @@ def run_import(args: argparse.Namespace, config: Config) -> int:
     directory = args.directory or config.assist.kb_dir
     if directory is None:
         raise UsageError("kb import: give a DIR or set dir in the [kb] table of the config")
-    with Store(database_path(args, config)) as store:
+    with tell_if_new(Store(database_path(args, config))) as store:
         try:
             result = import_kb(store, directory)
         except KbImportError as error:
@@ -50,7 +50,7 @@ def run_search(args: argparse.Namespace, config: Config) -> int:
 
     text = " ".join(args.query)
     terms = keywords([text], limit=20) or tokens(text)
-    with Store(database_path(args, config)) as store:
+    with Store(database_path(args, config), readonly=True) as store:
         hits = store.kb_search(terms, max(1, args.limit))
     if not hits:
         print("no matching articles")

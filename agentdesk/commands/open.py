@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from agentdesk.commands import database_path
+from agentdesk.commands import database_path, tell_if_new
 from agentdesk.config import Config
 
 
@@ -18,5 +18,6 @@ def run(args: argparse.Namespace, config: Config) -> int:
     from agentdesk.app import make_app
 
     app = make_app(config, database_path(args, config))
+    tell_if_new(app.store)
     app.run()
     return app.return_code or 0

@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import UTC, datetime
-from pathlib import Path
 
 from agentdesk import clock
 from agentdesk.cli import UsageError
-from agentdesk.config import Config
+from agentdesk.config import Config, database_file
 from agentdesk.metrics import (
     METRICS,
     TEAM,
@@ -56,12 +55,10 @@ def run(args: argparse.Namespace, config: Config) -> int:
         period = parse_period(args.since, args.until, settings.business_hours.zone)
     except PeriodError as error:
         raise UsageError(str(error)) from None
-    paths = [Path(p) for p in args.db] if args.db else [config.database]
-    for path in paths:
-        if not path.is_file():
-            raise UsageError(f"{path}: no such database")
-    stores = [Store(path) for path in paths]
+    paths = [database_file(p) for p in args.db] if args.db else [config.database]
+    stores: list[Store] = []
     try:
+        stores.extend(Store(path, readonly=True) for path in paths)
         if args.agent and not any(store.metric_known_agent(args.agent) for store in stores):
             raise UsageError(f"unknown agent {args.agent!r} (not in "
                              f"{', '.join(str(p) for p in paths)})")

@@ -5,9 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
-from agentdesk.commands import database_path
+from agentdesk.commands import database_path, tell_if_new
 from agentdesk.config import Config
 
 
@@ -37,7 +36,7 @@ def run_import(args: argparse.Namespace, config: Config) -> int:
                 pass
         except OSError as error:
             raise UsageError(f"{args.file}: cannot read ({error.strerror})") from None
-    with Store(path) as store:
+    with tell_if_new(Store(path)) as store:
         if args.file == "-":
             report = import_lines(store, sys.stdin.buffer, "<stdin>")
         else:
@@ -54,9 +53,7 @@ def run_export(args: argparse.Namespace, config: Config) -> int:
     from agentdesk.transfer import export_file, export_lines
 
     path = database_path(args, config)
-    if not Path(path).exists():
-        raise UsageError(f"{path}: no such database")
-    with Store(path) as store:
+    with Store(path, readonly=True) as store:
         if args.file == "-":
             for line in export_lines(store):
                 sys.stdout.write(json.dumps(line, ensure_ascii=False) + "\n")
