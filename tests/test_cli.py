@@ -221,3 +221,19 @@ def test_the_default_demo_file_from_before_the_marker_regenerates(tmp_path, caps
     assert code == 0 and "generated" in out
     assert err == f"new desk created at {path}\n"
     assert probe(path).demo
+
+
+def test_a_database_path_that_cannot_be_a_file_is_one_line(tmp_path, inputs, capsys):
+    (tmp_path / "notes.txt").write_text("not a folder")
+    db = tmp_path / "notes.txt" / "desk.db"
+    code, out, err = run(capsys, "import", tmp_path / "in.jsonl", "--db", db)
+    assert (code, out) == (2, "")
+    assert err.startswith(f"agentdesk: {db}: cannot write here (") and err.count("\n") == 1
+
+
+def test_connectors_never_opens_the_database(tmp_path, capsys):
+    config = tmp_path / "config.toml"
+    config.write_text(f'database = "{tmp_path / "desk.db"}"\n')
+    code, out, _ = run(capsys, "--config", config, "connectors")
+    assert code == 0 and out.startswith("NAME")
+    assert not (tmp_path / "desk.db").exists()

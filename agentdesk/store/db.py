@@ -116,11 +116,14 @@ def open_database(path: Path | str, *, readonly: bool = False) -> tuple[sqlite3.
                 f"{path}: database schema version {found.version} is too old to read; open "
                 f"it once with `agentdesk open --db {path}` to upgrade it")
         return connect(path, readonly=True), False
-    if found.exists and found.version < SCHEMA_VERSION:
-        _backup(str(path), Path(f"{path}.v{found.version}.bak"))
-    elif not found.exists:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-    conn = connect(path)
+    try:
+        if found.exists and found.version < SCHEMA_VERSION:
+            _backup(str(path), Path(f"{path}.v{found.version}.bak"))
+        elif not found.exists:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        conn = connect(path)
+    except (OSError, sqlite3.OperationalError) as error:  # a folder or file we may not write
+        raise StoreError(f"{path}: cannot write here ({error})") from None
     apply_migrations(conn)
     return conn, not found.exists
 
