@@ -30,23 +30,24 @@ def demo_db(tmp_path_factory):
     return path
 
 
-def shell(tmp_path, pipeline: str) -> subprocess.CompletedProcess:
-    """Run ``agentdesk …`` inside a bash pipeline; ``$AGENTDESK`` is the real CLI."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "AGENTDESK_CONFIG": str(tmp_path / "none.toml"),
-           "AGENTDESK": f"{shlex.quote(sys.executable)} -m agentdesk"}
-    return subprocess.run(["bash", "-c", f"set -o pipefail; {pipeline}"], capture_output=True,
+def shell(tmp_path, pipeline: str, db: Path) -> subprocess.CompletedProcess:
+    """Run a bash pipeline where ``{agentdesk}`` is the real CLI and ``{db}`` the desk."""
+    command = pipeline.format(agentdesk=f"{shlex.quote(sys.executable)} -m agentdesk",
+                              db=shlex.quote(str(db)))
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "AGENTDESK_CONFIG": str(tmp_path / "none.toml")}
+    return subprocess.run(["bash", "-c", f"set -o pipefail; {command}"], capture_output=True,
                           text=True, env=env, timeout=60, check=False)
 
 
 @pytest.mark.parametrize("pipeline", [
-    "$AGENTDESK export - --db {db} | head -1",
-    "$AGENTDESK kb search refund parcel --limit 50 --db {db} | head -3",
+    "{agentdesk} export - --db {db} | head -1",
+    "{agentdesk} kb search refund parcel --limit 50 --db {db} | head -3",
     # A reader gone before the first line, what `| head -3` sometimes is:
-    "$AGENTDESK kb search refund parcel --db {db} | true",
-    "$AGENTDESK stats --since 60d --format csv --db {db} | true",
+    "{agentdesk} kb search refund parcel --db {db} | true",
+    "{agentdesk} stats --since 60d --format csv --db {db} | true",
 ])
 def test_a_closed_pipe_is_a_normal_end(tmp_path, demo_db, pipeline):
-    done = shell(tmp_path, pipeline.format(db=shlex.quote(str(demo_db))))
+    done = shell(tmp_path, pipeline, demo_db)
     assert (done.returncode, done.stderr) == (0, "")
 
 
