@@ -13,12 +13,11 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from agentdesk.assist.settings import AssistSettings, assist_settings
+from agentdesk.assist.settings import AssistSettings
 from agentdesk.config import Config
 from agentdesk.connectors.base import Connector
 from agentdesk.delivery import ChannelHost
 from agentdesk.domain import Agent
-from agentdesk.metrics.settings import metrics_settings
 from agentdesk.store import Store
 
 SNOOZE_CHECK_SECONDS = 30
@@ -46,7 +45,7 @@ class AgentDeskApp(App):
         self.host = ChannelHost(store, list(connectors))
         self.problems = list(problems)
         self.viewing: int | None = None  # conversation in focus, for handle time
-        self.idle_cutoff = metrics_settings(config).idle_cutoff_seconds
+        self.idle_cutoff = config.metrics.idle_cutoff_seconds
         self._last_key = time.monotonic()
         self._idle = False
         self._refresh_pending = False
@@ -207,7 +206,7 @@ class AgentDeskApp(App):
 def make_app(config: Config, database: Path | str,
              connectors: Iterable[Connector] | None = None) -> AgentDeskApp:
     """Open the store and build the app; ``connectors`` default to the configured ones."""
-    assist = assist_settings(config)  # a bad [llm] / [privacy] / [kb] key stops here
+    assist = config.assist  # a bad [llm] / [privacy] / [kb] key stops before the store opens
     store = Store(database)
     store.ensure_agent(config.agent_name, config.agent_display_name, config.agent_email)
     problems: list[str] = []

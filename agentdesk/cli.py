@@ -1,16 +1,19 @@
 """Command line: ``agentdesk [COMMAND]``. Each command lives in ``agentdesk.commands``.
 
-Errors the user can fix (config, database, input) print one line and exit 2.
+The config is loaded and validated once, before any command runs. Errors the user can
+fix (config, database, input) print one line and exit 2. A reader that closes the pipe
+early (``| head``) is a normal end: exit 0, nothing on stderr.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from agentdesk import __version__
-from agentdesk.config import ConfigError
+from agentdesk.config import ConfigError, load_config
 from agentdesk.store import StoreError
 
 # Modules in agentdesk.commands; each has register(subparsers) and sets args.run.
@@ -39,9 +42,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:  # plain `agentdesk` opens the desk
         args = parser.parse_args([*(["--config", args.config] if args.config else []), "open"])
     try:
-        return int(args.run(args) or 0)
+        config = load_config(args.config, required=bool(args.config))
+        code = int(args.run(args, config) or 0)
+        sys.stdout.flush()
+        return code
     except (ConfigError, StoreError, UsageError) as error:
         print(f"agentdesk: {error}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # The reader left; later flushes (at exit too) go to /dev/null, not a traceback.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         return 130

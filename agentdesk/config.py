@@ -1,24 +1,32 @@
 """Configuration: TOML read with tomllib, validated into typed settings.
 
 Every error names the file, the key and what is wrong, in one line. Feature modules
-(assist, metrics, connectors) validate their own tables with the helpers here.
+(assist, metrics, connectors) validate their own tables with the helpers here;
+``parse_config`` runs them all, so every command stops at start on the same error.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import platformdirs
+
+if TYPE_CHECKING:
+    from agentdesk.assist.settings import AssistSettings
+    from agentdesk.metrics.settings import MetricsSettings
 
 APP_NAME = "agentdesk"
 
 
 class ConfigError(Exception):
-    """A configuration problem, shown to the user as one line (exit code 2)."""
+    """A configuration problem (a config key or a setting such as ``--db``), shown to
+    the user as one line (exit code 2)."""
 
     def __init__(self, path: Path | str | None, key: str, problem: str) -> None:
         where = f"{path}: " if path else ""
@@ -39,6 +47,19 @@ def default_database_path() -> Path:
 
 def demo_database_path() -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME)) / "demo.db"
+
+
+_URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+
+
+def database_file(text: str, path: Path | str | None = None, key: str = "--db") -> Path:
+    """The SQLite file a ``database`` key or ``--db`` names; a URL is refused, never
+    taken for a file name (only its scheme is shown: it may hold a password)."""
+    url = _URL.match(text)
+    if url:
+        raise ConfigError(path, key, f"{url[1]}:// databases are not supported yet; "
+                          "give the path of a SQLite file")
+    return Path(text).expanduser()
 
 
 class Table:
@@ -122,6 +143,20 @@ class Config:
         """A feature's own table, for that feature to validate."""
         return Table(self.raw, self.path).table(name)
 
+    @cached_property
+    def assist(self) -> AssistSettings:
+        """``[llm]``, ``[privacy]`` and ``[kb]``, validated by the assist layer."""
+        from agentdesk.assist.settings import assist_settings
+
+        return assist_settings(self)
+
+    @cached_property
+    def metrics(self) -> MetricsSettings:
+        """``[metrics]`` and ``[business_hours]``, validated by the metrics layer."""
+        from agentdesk.metrics.settings import metrics_settings
+
+        return metrics_settings(self)
+
 
 _TOP_LEVEL = {"agent", "database", "sla", "editor", "keymap", "assist", "llm", "kb", "metrics",
               "business_hours", "connectors", "privacy"}
@@ -144,6 +179,7 @@ def load_config(path: Path | str | None = None, *, required: bool = False) -> Co
 
 
 def parse_config(raw: dict[str, Any], path: Path | None = None) -> Config:
+    """The whole config validated: the core keys here, then every feature's tables."""
     root = Table(raw, path)
     root.reject_unknown(_TOP_LEVEL)
     agent = root.table("agent")
@@ -166,14 +202,29 @@ def parse_config(raw: dict[str, Any], path: Path | None = None) -> Config:
     for action, keys in keymap.items():
         if not isinstance(keys, str):
             raise root.table("keymap").error(action, "expected a key such as 'ctrl+r'")
-    return Config(
+    config = Config(
         path=path,
         agent_name=name,
         agent_display_name=agent.get("display_name", str, name.capitalize()),
         agent_email=agent.get("email", str, ""),
-        database=Path(database).expanduser() if database else default_database_path(),
+        database=database_file(database, path, "database") if database
+        else default_database_path(),
         sla=sla,
         editor=root.get("editor", str),
         keymap=dict(keymap),
         raw=raw,
     )
+    _validate_features(config)
+    return config
+
+
+def _validate_features(config: Config) -> None:
+    """Each feature checks its tables now; the typed settings stay on the config.
+
+    ``[[connectors]]`` is checked as a list of tables here; each connector's own keys are
+    checked when it loads, and a problem there is that connector's state, not a stop.
+    """
+    from agentdesk.connectors.registry import configured
+
+    configured(config)
+    _ = config.assist, config.metrics

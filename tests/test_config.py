@@ -50,8 +50,11 @@ def test_cli_reports_config_error_in_one_line_with_exit_code_2(tmp_path, capsys)
 def test_cli_refuses_newer_database_in_one_line(tmp_path, capsys):
     import sqlite3
 
-    db = tmp_path / "new.db"
-    sqlite3.connect(db).execute("PRAGMA user_version = 99")
+    from agentdesk.store.schema import APPLICATION_ID
+
+    db = tmp_path / "new.db"  # what a newer agentdesk writes: its marker, a higher version
+    sqlite3.connect(db).executescript(f"PRAGMA application_id = {APPLICATION_ID};"
+                                      "PRAGMA user_version = 99;")
     assert main(["open", "--db", str(db)]) == 2
     assert "newer than this agentdesk supports" in capsys.readouterr().err
 
@@ -62,3 +65,35 @@ def test_bad_assist_config_stops_the_desk_in_one_line(tmp_path, capsys):
     assert main(["--config", str(path), "open", "--db", str(tmp_path / "d.db")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "llm.api_key" in err and "sk-secret" not in err
+
+
+COMMANDS = [
+    ["open", "--db", "{db}"],
+    ["demo", "--no-open", "--db", "{db}"],
+    ["import", "{tmp}/in.jsonl", "--db", "{db}"],
+    ["export", "-", "--db", "{db}"],
+    ["kb", "import", "{tmp}", "--db", "{db}"],
+    ["kb", "search", "refund", "--db", "{db}"],
+    ["stats", "--db", "{db}"],
+    ["connectors"],
+    ["connectors", "--options", "email"],
+]
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c[:2]))
+@pytest.mark.parametrize(("text", "message"), [
+    ('[llm]\ntimeout = "fast"\n', "llm.timeout: expected float, got str 'fast'"),
+    ("[metrics]\nfcr_window_days = 0\n", "metrics.fcr_window_days: must be greater than 0, got 0.0"),
+    ('connectors = "email"\n', "connectors: expected list, got str 'email'"),
+])
+def test_every_command_validates_the_whole_config_at_start(tmp_path, capsys, command, text,
+                                                           message):
+    config = tmp_path / "config.toml"
+    config.write_text(text)
+    (tmp_path / "in.jsonl").write_text("")
+    args = [part.format(db=tmp_path / "d.db", tmp=tmp_path) for part in command]
+    assert main(["--config", str(config), *args]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == f"agentdesk: {config}: {message}\n"
+    assert not (tmp_path / "d.db").exists()

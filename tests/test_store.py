@@ -10,6 +10,7 @@ import pytest
 from agentdesk.domain import Inbound, InboxFilter, SearchQuery
 from agentdesk.store import SCHEMA_VERSION, Store, StoreError
 from agentdesk.store.db import apply_migrations, connect
+from agentdesk.store.schema import APPLICATION_ID
 
 
 def mail(**fields) -> Inbound:
@@ -156,6 +157,7 @@ def test_older_database_is_backed_up_then_migrated(tmp_path):
 def test_newer_database_is_refused_and_untouched(tmp_path):
     path = tmp_path / "new.db"
     conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
     conn.execute("PRAGMA user_version = 999")
     conn.close()
     before = hashlib.sha256(path.read_bytes()).hexdigest()
@@ -177,3 +179,39 @@ def test_resolving_ends_the_customers_wait(store):
     assert store.conversation(conversation).waiting_since == "2026-01-05T09:00:00Z"
     store.set_status(conversation, "resolved", "alice", at="2026-01-05T09:05:00Z")
     assert store.conversation(conversation).waiting_since is None
+
+
+def test_another_programs_file_is_refused_untouched_and_an_empty_one_is_a_new_desk(tmp_path):
+    other = tmp_path / "other.db"
+    conn = sqlite3.connect(other)
+    conn.execute("CREATE TABLE notes (body TEXT)")
+    conn.execute("INSERT INTO notes VALUES ('keep me')")
+    conn.commit()
+    conn.close()
+    before = hashlib.sha256(other.read_bytes()).hexdigest()
+    for readonly in (False, True):
+        with pytest.raises(StoreError, match="a SQLite file of another program"):
+            Store(other, readonly=readonly)
+    assert hashlib.sha256(other.read_bytes()).hexdigest() == before
+    empty = tmp_path / "empty.db"
+    empty.touch()
+    with Store(empty) as store:
+        assert store.created
+        assert store.db.conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+    with Store(empty) as store:
+        assert not store.created
+
+
+def test_readonly_never_creates_nor_migrates(tmp_path):
+    with pytest.raises(StoreError, match="no such database"):
+        Store(tmp_path / "missing.db", readonly=True)
+    assert not (tmp_path / "missing.db").exists()
+    path = tmp_path / "v4.db"
+    conn = connect(path)
+    apply_migrations(conn, target=4)  # before the marker: known by its tables
+    conn.close()
+    with Store(path, readonly=True) as store:
+        assert store.kb_count() == 0
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            store.ensure_agent("alice", "Alice", "")
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == 4

@@ -211,7 +211,8 @@ def test_bad_lines_are_reported_and_good_lines_still_import(tmp_path, capsys):
         handle.write(b'{"type": "csat", "conversation": "C1", "rating": 4, "at": "\xff"}\n')
     assert main(["import", str(source), "--db", str(db)]) == 1
     captured = capsys.readouterr()
-    errors = captured.err.splitlines()
+    new, *errors = captured.err.splitlines()
+    assert new == f"new desk created at {db}"
     assert [line.split(": ")[0] for line in errors] == [
         f"{source}:{n}" for n in (2, 3, 4, 5, 6, 7, 8, 10, 12)]
     assert "invalid JSON" in errors[0]

@@ -1,17 +1,31 @@
-"""CLI commands, one module each, registered in ``agentdesk.cli.COMMANDS``."""
+"""CLI commands, one module each, registered in ``agentdesk.cli.COMMANDS``.
+
+Each ``run(args, config)`` gets the config the CLI loaded and validated at start.
+Commands that read (``stats``, ``export``, ``kb search``) open the database with
+``Store(path, readonly=True)``; those that may create a desk (``open``, ``demo``,
+``import``, ``kb import``) say so with ``tell_if_new``.
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from agentdesk.config import Config, load_config
+from agentdesk.config import Config, database_file
 
-
-def load(args: argparse.Namespace) -> Config:
-    """The config named by ``--config`` (required then) or the default one."""
-    return load_config(args.config, required=bool(args.config))
+if TYPE_CHECKING:
+    from agentdesk.store import Store
 
 
 def database_path(args: argparse.Namespace, config: Config) -> Path:
-    return Path(args.db) if getattr(args, "db", None) else config.database
+    """``--db`` if given, else the configured database."""
+    return database_file(args.db) if getattr(args, "db", None) else config.database
+
+
+def tell_if_new(store: Store) -> Store:
+    """A line on stderr (never in machine output) when ``store`` was just created."""
+    if store.created:
+        print(f"new desk created at {Path(store.path).absolute()}", file=sys.stderr)
+    return store

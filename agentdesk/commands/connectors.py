@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-from agentdesk.commands import load
+from agentdesk.config import Config
 from agentdesk.connectors.registry import installed, load_connectors
 
 
@@ -21,8 +21,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    config = load(args)
+def run(args: argparse.Namespace, config: Config) -> int:
     known = installed()
     if args.options:
         return _options(args.options, known)

@@ -7,7 +7,6 @@ import dataclasses
 from pathlib import Path
 
 from agentdesk import config as config_module
-from agentdesk.commands import load
 from agentdesk.config import Config
 
 DEMO_AGENT = ("alice", "Alice Martin")
@@ -19,15 +18,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--db", help="demo database file (default: demo.db in the data dir)")
     parser.add_argument("--seed", type=int, default=7, help="random seed (default: 7)")
     parser.add_argument("--regenerate", action="store_true",
-                        help="delete the demo database and generate it again")
+                        help="delete the demo database and generate it again "
+                             "(only a file `agentdesk demo` made)")
     parser.add_argument("--no-open", action="store_true",
                         help="only generate the data; do not open the app")
     parser.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    config = load(args)
-    path = Path(args.db) if args.db else config_module.demo_database_path()
+def run(args: argparse.Namespace, config: Config) -> int:
+    path = demo_file(config_module.database_file(args.db) if args.db
+                     else config_module.demo_database_path())
     if args.regenerate:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
@@ -37,6 +37,23 @@ def run(args: argparse.Namespace) -> int:
     app = demo_app(config, path)
     app.run()
     return app.return_code or 0
+
+
+def demo_file(path: Path) -> Path:
+    """``path`` if demo data may go there: a new file or one ``agentdesk demo`` made.
+
+    The default demo file is always the demo's, so one made before the demo marker
+    (migration 6) is still used and regenerated; elsewhere such a file is refused.
+    """
+    from agentdesk.cli import UsageError
+    from agentdesk.store import probe
+
+    found = probe(path)  # another program's file or not a database: StoreError
+    if found.exists and not found.demo and (
+            path.resolve() != config_module.demo_database_path().resolve()):
+        raise UsageError(f"{path}: an agentdesk desk that `agentdesk demo` did not make; "
+                         "demo data never goes into it (choose another --db)")
+    return path
 
 
 def demo_app(config: Config, path: Path):
@@ -58,10 +75,12 @@ def prepare(path: Path, seed: int) -> None:
     """Generate the demo data into ``path`` unless it already has conversations."""
     import agentdesk.demo
     from agentdesk.assist.kbimport import import_kb
+    from agentdesk.commands import tell_if_new
     from agentdesk.demo import generate_demo
     from agentdesk.store import Store
 
-    with Store(path) as store:
+    with tell_if_new(Store(path)) as store:
+        store.mark_demo()
         if not store.kb_count():
             articles = import_kb(store, Path(agentdesk.demo.__file__).parent / "kb")
             print(f"Demo help centre: {articles.added} articles imported.")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from agentdesk.commands import database_path, load
+from agentdesk.commands import database_path, tell_if_new
+from agentdesk.config import Config
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -23,17 +24,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     search.set_defaults(run=run_search)
 
 
-def run_import(args: argparse.Namespace) -> int:
+def run_import(args: argparse.Namespace, config: Config) -> int:
     from agentdesk.assist.kbimport import KbImportError, import_kb
-    from agentdesk.assist.settings import assist_settings
     from agentdesk.cli import UsageError
     from agentdesk.store import Store
 
-    config = load(args)
-    directory = args.directory or assist_settings(config).kb_dir
+    directory = args.directory or config.assist.kb_dir
     if directory is None:
         raise UsageError("kb import: give a DIR or set dir in the [kb] table of the config")
-    with Store(database_path(args, config)) as store:
+    with tell_if_new(Store(database_path(args, config))) as store:
         try:
             result = import_kb(store, directory)
         except KbImportError as error:
@@ -45,14 +44,13 @@ def run_import(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_search(args: argparse.Namespace) -> int:
+def run_search(args: argparse.Namespace, config: Config) -> int:
     from agentdesk.assist.words import keywords, tokens
     from agentdesk.store import Store
 
-    config = load(args)
     text = " ".join(args.query)
     terms = keywords([text], limit=20) or tokens(text)
-    with Store(database_path(args, config)) as store:
+    with Store(database_path(args, config), readonly=True) as store:
         hits = store.kb_search(terms, max(1, args.limit))
     if not hits:
         print("no matching articles")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from agentdesk.commands import database_path, load
+from agentdesk.commands import database_path, tell_if_new
+from agentdesk.config import Config
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -13,10 +14,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    config = load(args)
+def run(args: argparse.Namespace, config: Config) -> int:
     from agentdesk.app import make_app
 
     app = make_app(config, database_path(args, config))
+    tell_if_new(app.store)
     app.run()
     return app.return_code or 0

@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from datetime import UTC, datetime
-from pathlib import Path
 
 from agentdesk import clock
 from agentdesk.cli import UsageError
-from agentdesk.commands import load
+from agentdesk.config import Config, database_file
 from agentdesk.metrics import (
     METRICS,
     TEAM,
     BusinessClock,
     PeriodError,
     collect,
-    metrics_settings,
     parse_period,
     summarize,
 )
@@ -52,19 +49,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    config = load(args)
-    settings = metrics_settings(config)
+def run(args: argparse.Namespace, config: Config) -> int:
+    settings = config.metrics
     try:
         period = parse_period(args.since, args.until, settings.business_hours.zone)
     except PeriodError as error:
         raise UsageError(str(error)) from None
-    paths = [Path(p) for p in args.db] if args.db else [config.database]
-    for path in paths:
-        if not path.is_file():
-            raise UsageError(f"{path}: no such database")
-    stores = [Store(path) for path in paths]
+    paths = [database_file(p) for p in args.db] if args.db else [config.database]
+    stores: list[Store] = []
     try:
+        stores.extend(Store(path, readonly=True) for path in paths)
         if args.agent and not any(store.metric_known_agent(args.agent) for store in stores):
             raise UsageError(f"unknown agent {args.agent!r} (not in "
                              f"{', '.join(str(p) for p in paths)})")
@@ -86,12 +80,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _print(text: str) -> int:
-    """Write the output; a closed pipe (``| head``) is not an error."""
-    try:
-        sys.stdout.write(text)
-        sys.stdout.flush()
-    except BrokenPipeError:
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    sys.stdout.write(text)
     return 0
 
 

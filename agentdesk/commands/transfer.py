@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
-from agentdesk.commands import database_path, load
+from agentdesk.commands import database_path, tell_if_new
+from agentdesk.config import Config
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -23,20 +23,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     exporter.set_defaults(run=run_export)
 
 
-def run_import(args: argparse.Namespace) -> int:
+def run_import(args: argparse.Namespace, config: Config) -> int:
     """Exit 0 when every line imported (or was already there), 1 if any line failed."""
     from agentdesk.cli import UsageError
     from agentdesk.store import Store
     from agentdesk.transfer import import_file, import_lines
 
-    path = database_path(args, load(args))
+    path = database_path(args, config)
     if args.file != "-":
         try:
             with open(args.file, "rb"):
                 pass
         except OSError as error:
             raise UsageError(f"{args.file}: cannot read ({error.strerror})") from None
-    with Store(path) as store:
+    with tell_if_new(Store(path)) as store:
         if args.file == "-":
             report = import_lines(store, sys.stdin.buffer, "<stdin>")
         else:
@@ -47,15 +47,13 @@ def run_import(args: argparse.Namespace) -> int:
     return 1 if report.errors else 0
 
 
-def run_export(args: argparse.Namespace) -> int:
+def run_export(args: argparse.Namespace, config: Config) -> int:
     from agentdesk.cli import UsageError
     from agentdesk.store import Store
     from agentdesk.transfer import export_file, export_lines
 
-    path = database_path(args, load(args))
-    if not Path(path).exists():
-        raise UsageError(f"{path}: no such database")
-    with Store(path) as store:
+    path = database_path(args, config)
+    with Store(path, readonly=True) as store:
         if args.file == "-":
             for line in export_lines(store):
                 sys.stdout.write(json.dumps(line, ensure_ascii=False) + "\n")

@@ -81,11 +81,7 @@ def load_connectors(config: Config) -> tuple[list[Connector], list[str]]:
     known = installed()
     connectors: list[Connector] = []
     problems: list[str] = []
-    try:
-        tables = configured(config)
-    except ConfigError as error:
-        return [], [str(error)]
-    for table in tables:
+    for table in configured(config):
         kind = table.data.get("type")
         label = str(table.data.get("name") or kind)
         who = f"connector {kind}" + (f" ({label})" if label != kind else "")

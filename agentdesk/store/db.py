@@ -1,4 +1,4 @@
-"""Opening a desk database: pragmas, version checks, backup and migration."""
+"""Opening a desk database: what a file is, pragmas, version checks, backup, migration."""
 
 from __future__ import annotations
 
@@ -6,63 +6,126 @@ import shutil
 import sqlite3
 import threading
 from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
-from agentdesk.store.schema import MIGRATIONS, SCHEMA_VERSION
+from agentdesk.store.schema import (
+    APPLICATION_ID,
+    DEMO_APPLICATION_ID,
+    MIGRATIONS,
+    READ_SCHEMA_VERSION,
+    SCHEMA_VERSION,
+)
 
 
 class StoreError(Exception):
     """A database that cannot be used; the message is one line for the user."""
 
 
-def connect(path: Path | str) -> sqlite3.Connection:
-    conn = sqlite3.connect(
-        str(path), timeout=10.0, isolation_level=None, check_same_thread=False
-    )
+@dataclass(frozen=True)
+class DeskFile:
+    """What is at a database path, found without writing anything (``probe``)."""
+
+    exists: bool  # False: no file, or an empty SQLite file (nothing in it to lose)
+    version: int = 0
+    demo: bool = False  # made by ``agentdesk demo``
+
+
+def connect(path: Path | str, *, readonly: bool = False) -> sqlite3.Connection:
+    """A connection with the desk's pragmas; ``readonly`` opens ``path`` with ``mode=ro``."""
+    target = _uri(path, "ro") if readonly else str(path)
+    conn = sqlite3.connect(target, timeout=10.0, isolation_level=None,
+                           check_same_thread=False, uri=readonly)
     conn.row_factory = sqlite3.Row
     conn.execute("PRAGMA busy_timeout = 10000")
     conn.execute("PRAGMA foreign_keys = ON")
-    if str(path) != ":memory:":
+    if str(path) != ":memory:" and not readonly:
         conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")
     return conn
 
 
-def open_database(path: Path | str, *, migrate: bool = True) -> sqlite3.Connection:
-    """Open (creating if needed) and migrate the database at ``path``.
+def _uri(path: Path | str, mode: str) -> str:
+    return f"{Path(path).absolute().as_uri()}?mode={mode}"
 
-    A file from a newer agentdesk is refused before anything is written; an older
-    one is copied to ``<name>.v<N>.bak`` and then migrated.
+
+def probe(path: Path | str) -> DeskFile:
+    """Look at ``path`` read-only: nothing yet, or an agentdesk database.
+
+    Anything else (another program's SQLite file, a file that is not a database, one
+    from a newer agentdesk) raises ``StoreError`` and is left as it was. Files written
+    before the marker (``PRAGMA application_id``, migration 6) are known by their tables.
     """
-    path_text = str(path)
-    exists = path_text != ":memory:" and Path(path_text).exists()
-    if exists:
-        version = _peek_version(path_text)
-        if version > SCHEMA_VERSION:
-            raise StoreError(
-                f"{path_text}: database schema version {version} is newer than this "
-                f"agentdesk supports ({SCHEMA_VERSION}); upgrade agentdesk. Nothing was written."
-            )
-        if 0 < version < SCHEMA_VERSION and migrate:
-            backup = Path(f"{path_text}.v{version}.bak")
-            _backup(path_text, backup)
-    elif path_text != ":memory:":
-        Path(path_text).parent.mkdir(parents=True, exist_ok=True)
-    conn = connect(path_text)
-    if migrate:
-        apply_migrations(conn)
-    return conn
-
-
-def _peek_version(path: str) -> int:
+    if not Path(path).exists():
+        return DeskFile(exists=False)
+    if Path(path).is_dir():
+        raise StoreError(f"{path}: is a directory, not a database file")
     try:
-        probe = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        conn = sqlite3.connect(_uri(path, "ro"), uri=True, timeout=10.0)
         try:
-            return probe.execute("PRAGMA user_version").fetchone()[0]
+            marker = conn.execute("PRAGMA application_id").fetchone()[0]
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            tables = {row[0] for row in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")}
         finally:
-            probe.close()
+            conn.close()
     except sqlite3.DatabaseError as error:
-        raise StoreError(f"{path}: not an agentdesk database ({error})") from None
+        raise StoreError(f"{path}: not an agentdesk database ({error}); "
+                         "nothing was written") from None
+    if marker == version == 0 and not tables:
+        return DeskFile(exists=False)
+    if marker not in (APPLICATION_ID, DEMO_APPLICATION_ID) and not (
+            marker == 0 and 0 < version <= SCHEMA_VERSION and _tables_at(version) <= tables):
+        raise StoreError(f"{path}: not an agentdesk database (a SQLite file of another "
+                         "program); nothing was written")
+    if version > SCHEMA_VERSION:
+        raise StoreError(
+            f"{path}: database schema version {version} is newer than this "
+            f"agentdesk supports ({SCHEMA_VERSION}); upgrade agentdesk. Nothing was written."
+        )
+    return DeskFile(exists=True, version=version, demo=marker == DEMO_APPLICATION_ID)
+
+
+@cache
+def _tables_at(version: int) -> frozenset[str]:
+    """The tables an agentdesk database has at schema ``version``."""
+    conn = connect(":memory:")
+    try:
+        apply_migrations(conn, target=version)
+        return frozenset(row[0] for row in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'"))
+    finally:
+        conn.close()
+
+
+def open_database(path: Path | str, *, readonly: bool = False) -> tuple[sqlite3.Connection, bool]:
+    """Open the agentdesk database at ``path``; returns the connection and whether it is new.
+
+    A missing (or empty) file becomes a new desk, unless ``readonly``: then it is an
+    error, and an existing file is read as it is, never migrated (if its schema is at
+    least ``READ_SCHEMA_VERSION``). Otherwise an older file is copied to
+    ``<name>.v<N>.bak`` and then migrated.
+    """
+    found = probe(path)
+    if readonly:
+        if not found.exists:
+            raise StoreError(f"{path}: no such database")
+        if found.version < READ_SCHEMA_VERSION:
+            raise StoreError(
+                f"{path}: database schema version {found.version} is too old to read; open "
+                f"it once with `agentdesk open --db {path}` to upgrade it")
+        return connect(path, readonly=True), False
+    try:
+        if found.exists and found.version < SCHEMA_VERSION:
+            _backup(str(path), Path(f"{path}.v{found.version}.bak"))
+        elif not found.exists:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        conn = connect(path)
+    except (OSError, sqlite3.OperationalError) as error:  # a folder or file we may not write
+        raise StoreError(f"{path}: cannot write here ({error})") from None
+    apply_migrations(conn)
+    return conn, not found.exists
 
 
 def _backup(source: str, target: Path) -> None:

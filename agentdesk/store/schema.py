@@ -5,6 +5,11 @@ Never edit a released migration: append a new one.
 
 from __future__ import annotations
 
+# ``PRAGMA application_id`` of every agentdesk database ("AgDk" in ASCII), and of one made
+# by ``agentdesk demo`` ("AgDm"), the only kind ``demo --regenerate`` replaces.
+APPLICATION_ID = 0x4167446B
+DEMO_APPLICATION_ID = 0x4167446D
+
 MIGRATIONS: list[str] = [
     # 1: the core desk.
     """
@@ -236,6 +241,13 @@ MIGRATIONS: list[str] = [
     ALTER TABLE mail_outbox ADD COLUMN uncertain INTEGER NOT NULL DEFAULT 0;
     UPDATE mail_outbox SET data_sent = 1 WHERE state = 'sending';
     """,
+    # 6: the file says it is an agentdesk database (older ones are known by their tables).
+    f"""
+    PRAGMA application_id = {APPLICATION_ID};
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
+# The oldest schema the reading commands (stats, export, kb search) understand without
+# migrating; raise it when a migration adds something they read.
+READ_SCHEMA_VERSION = 4
