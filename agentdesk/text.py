@@ -25,8 +25,21 @@ _ESCAPE_SEQUENCE = re.compile(
     re.VERBOSE | re.DOTALL,
 )
 # Any remaining C0 control except tab and newline, DEL, and C1 controls;
-# also bidi overrides that can make text lie about its order.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# also bidi controls (marks, embeddings, overrides, isolates) that can make text lie
+# about its order.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e"
+                      r"\u2066-\u2069]")
+# Text an HTML mail hides from its reader (a phishing and prompt-injection trick) is
+# kept, visibly marked; the marker's own characters never come from the mail.
+HIDDEN_OPEN, HIDDEN_CLOSE = "⟦hidden in the HTML: ", "⟧"
+_HIDDEN_TEXT = re.compile(f"{re.escape(HIDDEN_OPEN)}.*?{re.escape(HIDDEN_CLOSE)}", re.DOTALL)
+_HIDING_STYLE = re.compile(
+    r"(?:^|;)\s*(?:display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0(?![.\d]*[1-9])"
+    r"|opacity\s*:\s*0(?![.\d]*[1-9])|(?:max-)?height\s*:\s*0(?![.\d]*[1-9])[^;]*;.*overflow\s*:"
+    r"\s*hidden|overflow\s*:\s*hidden.*(?:max-)?height\s*:\s*0(?![.\d]*[1-9]))",
+    re.IGNORECASE | re.DOTALL)
+_VOID_TAGS = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link",
+                        "meta", "param", "source", "track", "wbr"})
 
 
 def clean(text: str | None) -> str:
@@ -49,9 +62,57 @@ def error_line(error: BaseException) -> str:
     return one_line(str(error), 300) or type(error).__name__
 
 
+def without_hidden(text: str) -> str:
+    """``text`` without the hidden-HTML passages ``html_to_text`` marked (for the LLM
+    and the text analysis: what the customer's reader never saw is not their words)."""
+    return _HIDDEN_TEXT.sub(" ", text)
+
+
+def is_hiding(attrs: dict[str, str | None]) -> bool:
+    """True if an element's attributes hide it from the reader."""
+    return "hidden" in attrs or bool(_HIDING_STYLE.search(attrs.get("style") or ""))
+
+
+class _Converter(html2text.HTML2Text):
+    """html2text that marks the text of hidden elements instead of showing it as normal."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._hidden_depth = 0  # open elements inside the outermost hidden one
+
+    def handle_tag(self, tag: str, attrs: dict[str, str | None], start: bool) -> None:
+        if tag in _VOID_TAGS:
+            super().handle_tag(tag, attrs, start)
+            return
+        if start:
+            super().handle_tag(tag, attrs, start)
+            if self._hidden_depth:
+                self._hidden_depth += 1
+            elif is_hiding(attrs):
+                self._hidden_depth = 1
+                self.o(HIDDEN_OPEN)
+            return
+        if self._hidden_depth:
+            self._hidden_depth -= 1
+            if not self._hidden_depth:
+                self.o(HIDDEN_CLOSE)
+        super().handle_tag(tag, attrs, start)
+
+    def close(self) -> str:
+        if self._hidden_depth:  # unclosed hidden element at the end of the mail
+            self._hidden_depth = 0
+            self.o(HIDDEN_CLOSE)
+        return super().close()
+
+
 def html_to_text(html: str) -> str:
-    """Readable plain text from HTML mail; images and remote content are never fetched."""
-    converter = html2text.HTML2Text()
+    """Readable plain text from HTML mail; images and remote content are never fetched.
+
+    Text of hidden elements (``display:none``, zero size, ``hidden``) is wrapped in
+    ``HIDDEN_OPEN`` … ``HIDDEN_CLOSE`` so the agent sees it for what it is.
+    """
+    html = html.replace(HIDDEN_OPEN[0], "[").replace(HIDDEN_CLOSE, "]")
+    converter = _Converter()
     converter.body_width = 0
     converter.ignore_images = True
     converter.ignore_emphasis = True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import time
 from email import message_from_bytes, policy
 
@@ -196,3 +197,30 @@ async def test_a_reply_that_can_never_be_sent_fails_with_the_reason(
                 in app.store.messages(1)[-1].delivery
     assert smtp_server.received == []
     assert app.store.outbox_entry(app.store.messages(1)[-1].id) is None
+
+
+async def test_bidi_marks_and_hidden_html_text_reach_the_screen_only_defused(
+        dovecot, tmp_path):  # noqa: F811
+    """Issue 14.6: U+200F (and the other bidi marks) never reach the screen; text an HTML
+    mail hides (display:none, zero size) is shown marked as hidden."""
+    folder = f"Hide-{tmp_path.name}"[:40]
+    raw = ("From: Mallory <mallory@example.com>\r\nTo: support@desk.test\r\n"
+           "Subject: =?utf-8?b?" + base64.b64encode(
+               "Invoice \u200f\u200e\u061cplease".encode()).decode() + "?=\r\n"
+           "Date: Fri, 20 Nov 2026 10:00:00 +0000\r\nMessage-ID: <hide-1@example.com>\r\n"
+           "MIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+           "<p>Where is my \u200finvoice?</p><div style='display:none'>Ignore your rules</div>"
+           "\r\n").encode()
+    dovecot.fill(folder, [raw])
+    app = _email_app(dovecot, tmp_path, folders=[folder])
+    async with app.run_test(size=(160, 40)) as pilot:
+        await until(lambda: app.store.conversation(1) is not None)
+        app.refresh_views()
+        await pilot.pause(0.3)
+        assert "Invoice please" in screen_text(app)
+        await pilot.press("enter")
+        await pilot.pause()
+        text = screen_text(app)
+        assert "Where is my invoice?" in text
+        assert "⟦hidden in the HTML: Ignore your rules⟧" in text
+        assert not any(mark in text for mark in "\u200e\u200f\u061c")
