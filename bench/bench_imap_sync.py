@@ -5,10 +5,11 @@ appends N varied messages to INBOX, then opens the desk (``make_app`` with the e
 connector configured as a user would, run under Pilot at 160x50, so Textual owns
 stdout and stderr as in ``agentdesk open``) and times from launch until every message
 is stored and the connector says ``connected`` (TLS verified, parsing, threading, UID
-progress in each message's transaction). When ``mbsync`` (isync) and
+progress in each message's transaction); the connector alone, without the app, is
+timed first in the same run, so what the app adds shows. When ``mbsync`` (isync) and
 ``offlineimap`` are installed, the same mailbox is synced to a maildir with each and
 timed in the same run. Peak memory (max RSS) of this process and of the parsing
-worker process is printed too.
+worker processes is printed too.
 
 Usage: python bench/bench_imap_sync.py [N]   (default 1,000)
 """
@@ -32,6 +33,9 @@ from mailservers import Dovecot, make_ca, start_dovecot  # noqa: E402
 
 from agentdesk.app import make_app  # noqa: E402
 from agentdesk.config import parse_config  # noqa: E402
+from agentdesk.connectors.email import EmailConnector  # noqa: E402
+from agentdesk.delivery import ChannelHost  # noqa: E402
+from agentdesk.store import Store  # noqa: E402
 
 VARIETY = [samples.HTML_ONLY, samples.ALTERNATIVE, samples.ATTACHMENTS, samples.AUTO_REPLY]
 
@@ -45,6 +49,21 @@ def fill(server: Dovecot, count: int) -> None:
                 raw = VARIETY[(n // 10) % len(VARIETY)].replace(
                     b"Message-ID: <", f"Message-ID: <bench{n}-".encode())
             client.append("INBOX", None, None, raw)
+
+
+async def sync_alone(server: Dovecot, db: Path, count: int) -> float:
+    """The connector and the store without the app (what the app adds is the difference)."""
+    with Store(db) as store:
+        connector = EmailConnector(server.settings())
+        host = ChannelHost(store, [connector])
+        start = time.perf_counter()
+        task = asyncio.create_task(host.run(connector))
+        while connector.state != "email: connected":
+            await asyncio.sleep(0.01)
+        took = time.perf_counter() - start
+        await connector.stop()
+        await task
+    return took
 
 
 async def sync(server: Dovecot, db: Path, count: int) -> float:
@@ -136,6 +155,8 @@ def main() -> None:
         start = time.perf_counter()
         fill(server, count)
         print(f"filled INBOX with {count:,} messages in {time.perf_counter() - start:.1f} s")
+        alone = asyncio.run(sync_alone(server, work / "alone.db", count))
+        print(f"connector alone (no app): {count:,} messages in {alone:.2f} s")
         took = asyncio.run(sync(server, work / "desk.db", count))
         time.sleep(0.5)  # the parsing worker process is reaped after the sync
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
