@@ -7,6 +7,7 @@ implicit TLS and for STARTTLS alike. The password is asked for only once TLS is 
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import re
 import socket
@@ -146,7 +147,7 @@ class ImapClient:
     def select(self, mailbox: str) -> MailboxStatus:
         """EXAMINE a mailbox (read-only: flags are never changed by agentdesk)."""
         imap = self._imap()
-        count = self._ok(imap.select(_quote(mailbox), readonly=True), f"EXAMINE {mailbox}")
+        count = self._ok(imap.select(_mailbox(mailbox), readonly=True), f"EXAMINE {mailbox}")
         uidvalidity = _number(imap.response("UIDVALIDITY"))
         uidnext = _number(imap.response("UIDNEXT"))
         modseq = _number(imap.response("HIGHESTMODSEQ"))
@@ -200,7 +201,7 @@ class ImapClient:
     def has_message_id(self, mailbox: str, message_id: str) -> bool:
         """True if ``mailbox`` holds a message with this Message-ID."""
         imap = self._imap()
-        typ, data = imap.select(_quote(mailbox), readonly=True)
+        typ, data = imap.select(_mailbox(mailbox), readonly=True)
         if typ != "OK":
             return False
         data = self._ok(imap.uid("SEARCH", "HEADER", "Message-ID", _quote(message_id)),
@@ -210,10 +211,10 @@ class ImapClient:
     def append(self, mailbox: str, raw: bytes) -> None:
         """Save ``raw`` in ``mailbox`` as seen, creating the mailbox if the server asks."""
         imap = self._imap()
-        typ, data = imap.append(_quote(mailbox), r"(\Seen)", None, raw)
+        typ, data = imap.append(_mailbox(mailbox), r"(\Seen)", None, raw)
         if typ != "OK" and "TRYCREATE" in _text(data).upper():
-            imap.create(_quote(mailbox))
-            typ, data = imap.append(_quote(mailbox), r"(\Seen)", None, raw)
+            imap.create(_mailbox(mailbox))
+            typ, data = imap.append(_mailbox(mailbox), r"(\Seen)", None, raw)
         if typ != "OK":
             raise MailError(f"imap APPEND {mailbox}: {_text(data)}")
 
@@ -225,6 +226,33 @@ class ImapClient:
 
 def _quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def mailbox_name(name: str) -> str:
+    """``name`` in IMAP's modified UTF-7 (RFC 3501 5.1.3), as servers expect mailbox
+    names: printable ASCII stays (``&`` is ``&-``); other text is ``&``, base64 of its
+    UTF-16 with ``,`` for ``/``, then ``-`` (``Réclamations`` -> ``R&AOk-clamations``)."""
+    out: list[str] = []
+    pending: list[str] = []
+
+    def flush() -> None:
+        if pending:
+            encoded = base64.b64encode("".join(pending).encode("utf-16-be")).decode()
+            out.append("&" + encoded.rstrip("=").replace("/", ",") + "-")
+            pending.clear()
+
+    for char in name:
+        if " " <= char <= "~":
+            flush()
+            out.append("&-" if char == "&" else char)
+        else:
+            pending.append(char)
+    flush()
+    return "".join(out)
+
+
+def _mailbox(name: str) -> str:
+    return _quote(mailbox_name(name))
 
 
 def _uid_set(uids: list[int]) -> str:
