@@ -39,8 +39,18 @@ def clean(text: str | None) -> str:
 
 
 def one_line(text: str | None, limit: int = 200) -> str:
-    """A single cleaned line (whitespace collapsed), cut to ``limit`` characters."""
-    line = " ".join(clean(text).split())
+    """A single cleaned line (whitespace collapsed), cut to ``limit`` characters.
+
+    Only as much of ``text`` is cleaned as the line needs (a growing prefix), so a
+    preview of a huge body costs no more than one of a short one.
+    """
+    text = text or ""
+    window = 4 * limit
+    while True:
+        line = " ".join(clean(text[:window]).split())
+        if len(line) > limit or window >= len(text):
+            break
+        window *= 4
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
