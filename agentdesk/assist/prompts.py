@@ -13,6 +13,7 @@ from collections.abc import Callable
 from agentdesk.assist.context import AssistContext
 from agentdesk.assist.kb import plain
 from agentdesk.assist.mood import duration_words
+from agentdesk.assist.words import newest_text
 from agentdesk.domain import Direction
 
 LANGUAGES = {"en": "English", "de": "German", "fr": "French", "es": "Spanish", "nl": "Dutch"}
@@ -69,10 +70,13 @@ def _thread(context: AssistContext, mask: Callable[[str], str],
             limit: int = THREAD_MESSAGES) -> list[str]:
     parts = []
     for message in context.messages[-limit:]:
+        if message.direction == Direction.NOTE:
+            continue  # internal notes never go to the model
+        text = mask(newest_text(message.body))
         if message.direction == Direction.IN:
-            parts.append(block("untrusted_customer_message", mask(message.body), at=message.at))
-        elif message.direction == Direction.OUT:
-            parts.append(block("untrusted_agent_text", mask(message.body), at=message.at,
+            parts.append(block("untrusted_customer_message", text, at=message.at))
+        else:
+            parts.append(block("untrusted_agent_text", text, at=message.at,
                                role="earlier agent reply"))
     return parts
 
