@@ -419,7 +419,7 @@ class ConversationScreen(Screen):
                 assist.show_conversation(self.conversation_id)
             assist.focus()
         else:
-            assist.workers.cancel_group(assist, "assist")
+            assist.stop()
             self.query_one("#thread").focus()
 
     @on(AssistPanel.Insert)
