@@ -70,14 +70,12 @@ def _thread(context: AssistContext, mask: Callable[[str], str],
             limit: int = THREAD_MESSAGES) -> list[str]:
     parts = []
     for message in context.messages[-limit:]:
-        if message.direction == Direction.NOTE:
-            continue  # internal notes never go to the model
-        text = mask(newest_text(message.body))
         if message.direction == Direction.IN:
-            parts.append(block("untrusted_customer_message", text, at=message.at))
-        else:
-            parts.append(block("untrusted_agent_text", text, at=message.at,
-                               role="earlier agent reply"))
+            parts.append(block("untrusted_customer_message", mask(newest_text(message.body)),
+                               at=message.at))
+        elif message.direction == Direction.OUT:
+            parts.append(block("untrusted_agent_text", mask(newest_text(message.body)),
+                               at=message.at, role="earlier agent reply"))
     return parts
 
 

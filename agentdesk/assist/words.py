@@ -84,7 +84,7 @@ _ORIGINAL = re.compile(
 
 
 def newest_text(text: str, limit: int = NEWEST_CHARS) -> str:
-    """What the customer wrote this time: quoted history dropped, at most ``limit`` characters.
+    """What a message says that is new: quoted history dropped, at most ``limit`` characters.
 
     ``>`` lines are skipped; an attribution line ("On … wrote:") or an original-message
     rule ends the new text once some was found (before it, as in an inline reply, only
