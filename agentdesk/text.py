@@ -32,7 +32,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u2
 # Text an HTML mail hides from its reader (a phishing and prompt-injection trick) is
 # kept, visibly marked; the marker's own characters never come from the mail.
 HIDDEN_OPEN, HIDDEN_CLOSE = "⟦hidden in the HTML: ", "⟧"
-_HIDDEN_TEXT = re.compile(f"{re.escape(HIDDEN_OPEN)}.*?{re.escape(HIDDEN_CLOSE)}", re.DOTALL)
+_HIDDEN_TEXT = re.compile(f"{re.escape(HIDDEN_OPEN)}.*?(?:{re.escape(HIDDEN_CLOSE)}|\\Z)", re.DOTALL)
 _HIDING_STYLE = re.compile(
     r"(?:^|;)\s*(?:display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0(?![.\d]*[1-9])"
     r"|opacity\s*:\s*0(?![.\d]*[1-9])|(?:max-)?height\s*:\s*0(?![.\d]*[1-9])[^;]*;.*overflow\s*:"
@@ -52,8 +52,18 @@ def clean(text: str | None) -> str:
 
 
 def one_line(text: str | None, limit: int = 200) -> str:
-    """A single cleaned line (whitespace collapsed), cut to ``limit`` characters."""
-    line = " ".join(clean(text).split())
+    """A single cleaned line (whitespace collapsed), cut to ``limit`` characters.
+
+    Only as much of ``text`` is cleaned as the line needs (a growing prefix), so a
+    preview of a huge body costs no more than one of a short one.
+    """
+    text = text or ""
+    window = 4 * limit
+    while True:
+        line = " ".join(clean(text[:window]).split())
+        if len(line) > limit or window >= len(text):
+            break
+        window *= 4
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import re
+import time
+
 from conftest import screen_text
+from desk_data import at
 
 from agentdesk.app import make_app
 from agentdesk.connectors.demo import DemoConnector
+from agentdesk.domain import Inbound
 from agentdesk.screens.conversation import ConversationScreen
 from agentdesk.store import Store
 
@@ -211,3 +217,60 @@ async def test_idle_cutoff_ends_focus_and_a_key_press_resumes_it(desk, alice):
     views = [(e[2]["focus"], e[2].get("reason")) for e in kinds(path, ids["refund"])
              if e[0] == "viewed"]
     assert views == [(True, None), (False, "idle"), (True, "active"), (False, "exit")]
+
+
+def big_mail(path, size: int = 10_000_000) -> int:
+    """Store a 10 MB mail (the oldest waiting, so Enter opens it) whose lines carry markup
+    and escape sequences; returns its conversation id."""
+    line = "{:07d} [b]parcel at depot[/b] \x1b[31mlate\x1b]0;t\x07\n"
+    body = "My refund never came and I am STILL waiting!!\n\n" + "".join(
+        line.format(n) for n in range(size // len(line.format(0))))
+    with Store(path) as store:
+        return store.record_inbound(Inbound(
+            channel="email", address="big@example.com", name="Big Mail", subject="Huge log",
+            text=body, at=at(400)))[0]
+
+
+async def timed(pilot, *keys: str) -> float:
+    """Seconds from pressing ``keys`` until the app has handled them and redrawn."""
+    started = time.perf_counter()
+    await pilot.press(*keys)
+    await pilot.pause()
+    return time.perf_counter() - started
+
+
+async def test_a_10_mb_mail_opens_at_once_and_keys_answer_within_200_ms(desk, alice):
+    path, ids = desk
+    big = big_mail(path)
+    app = make_app(alice, path, [DemoConnector()])
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.pause()
+        assert await timed(pilot, "enter") < 3.0  # 104 s before the preview (0.9 s now)
+        assert app.screen.conversation_id == big
+        text = screen_text(app)
+        assert "0000097 [b]parcel at depot[/b] late" in text  # markup shown as text
+        assert "0000098" not in text  # the first 100 lines, then the marker
+        assert re.search(r"… 9\.\d MB more · v: more · V: all in \$PAGER", text)
+        assert "\x1b" not in text and "\x07" not in text
+        async with asyncio.timeout(5):  # the assist panel reads the newest text only
+            while "angry · delivery · waited 6 hours" not in screen_text(app):
+                await pilot.pause(0.05)
+        # Scrolling and typing a reply: the big body is not laid out again.
+        assert await timed(pilot, "pagedown") < 0.2
+        await pilot.press("r")
+        for key in "Hi":
+            assert await timed(pilot, key) < 0.2
+        # Keys that redraw the whole screen take 0.2-0.4 s on a small mail too (2 cores).
+        for key in ("escape", "j", "k"):
+            assert await timed(pilot, key) < 1.0
+        assert app.screen.conversation_id == big
+        assert await timed(pilot, "v") < 1.0  # 4x more: 400 lines
+        await pilot.press("end")
+        await pilot.wait_for_scheduled_animations()
+        await pilot.pause()
+        text = screen_text(app)
+        assert "0000397 [b]parcel at depot[/b] late" in text and "0000398" not in text
+        assert re.search(r"… 9\.\d MB more · v: more", text)
+        await pilot.press("V")  # no terminal to hand over here: tests/test_terminal.py
+        await pilot.pause()
+        assert any("Cannot open the pager" in n.message for n in app._notifications)

@@ -65,7 +65,7 @@ async def settle(app, pilot, timeout: float = 10) -> None:
     for the screen; connector workers run for as long as the app does."""
     async with asyncio.timeout(timeout):
         while any(not worker.is_finished for worker in app.workers
-                  if worker.group in ("assist", "deliver")):
+                  if worker.group in ("assist", "assist-analysis", "deliver")):
             await asyncio.sleep(0.01)
     await pilot.pause()
 
@@ -306,6 +306,32 @@ async def test_real_app_streams_accepts_and_records_an_assisted_reply(desk, tmp_
     assert reply["payload"] == {"ai_assisted": True, "edit_distance": 1}
 
 
+async def test_real_app_analyses_off_the_ui_thread_and_drops_a_stale_result(desk, alice):
+    from agentdesk.app import make_app
+    from agentdesk.connectors.demo import DemoConnector
+
+    path, ids = desk
+    app = make_app(alice, path, [DemoConnector()])
+    async with app.run_test(size=(170, 40)) as pilot:
+        await pilot.pause()
+        # Hold the database as a long write would: the UI thread may still use it (the
+        # lock is re-entrant), the analysis thread waits.
+        with app.store.db.lock:
+            await pilot.press("enter")  # Ann's refund
+            await pilot.pause()
+            panel = app.screen.query_one(AssistPanel)
+            assert "Reading the conversation…" in screen_text(app)
+            await pilot.press("r", *"On it", "escape", "j")  # the desk answers meanwhile
+            await pilot.pause()
+            assert app.screen.conversation_id == ids["html"]
+            assert panel.context is None and "Reading the conversation…" in screen_text(app)
+        await settle(app, pilot)
+        assert panel.context.conversation.id == ids["html"]  # the refund's result is gone
+        assert "billing" in screen_text(app) and "refund" not in panel.context.mood.line()
+    with Store(path) as db:
+        assert db.draft(ids["refund"]) == "On it"
+
+
 async def test_real_app_narrow_terminal_hides_the_panel_until_a(desk, alice):
     from agentdesk.app import make_app
     from agentdesk.connectors.demo import DemoConnector
@@ -344,7 +370,7 @@ async def test_a_new_customer_message_refreshes_mood_and_suggestions(store):
                                   "account, this is useless!!", at=at(1),
                                   thread_key="chat-zoe"))
         panel.refresh_analysis(ids["login"])
-        await pilot.pause()
+        await settle(app, pilot)
         text = screen_text(app)
         assert "frustrated · cancel" in text or "angry · cancel" in text
         assert "Close your account" in text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -16,7 +17,7 @@ from agentdesk.assist.mood import analyse, intent, ordinal
 from agentdesk.assist.offline import draft, rewrite, summary
 from agentdesk.assist.pii import Masker, Restorer, iban_ok, luhn_ok
 from agentdesk.assist.settings import assist_settings
-from agentdesk.assist.words import keywords, language
+from agentdesk.assist.words import NEWEST_CHARS, keywords, language, newest_text
 from agentdesk.config import ConfigError, parse_config
 from agentdesk.domain import Inbound
 from agentdesk.store import Store
@@ -84,6 +85,43 @@ def test_ordinals_and_language():
     assert language("Bonjour, je n'ai pas reçu mon colis et je suis déçu") == "fr"
     assert language("Hello, I did not get my parcel") == "en"
     assert keywords(["Hi, I still have no refund for the kettle!"]) == ["refund", "kettle"]
+
+
+QUOTED = "".join(f"> Thank you so much, the kettle is amazing, I love it! (order {n})\n"
+                 for n in range(700))  # 40 KB of cheerful quoted history
+
+
+def test_newest_text_drops_quoted_history_and_is_capped():
+    top_posted = ("Still no refund!\n\nOn Mon, 5 Jan 2026 at 09:00, Ann Lee <ann@example.com>\n"
+                  f"wrote:\n{QUOTED}")
+    assert newest_text(top_posted) == "Still no refund!"
+    assert newest_text("Any news?\n\n-----Original Message-----\nFrom: Desk\nOld text") \
+        == "Any news?"
+    assert newest_text("Noch nichts.\nAm 05.01.2026 um 09:00 schrieb Ann <a@b.c>:\nalt") \
+        == "Noch nichts."
+    assert newest_text("Merci\nLe lun. 5 janv. 2026, Ann <a@b.c> a écrit :\nvieux") == "Merci"
+    inline = "On Mon, Desk wrote:\n> Which order?\nOrder 1042.\n> Which colour?\nBlue."
+    assert newest_text(inline) == "Order 1042.\nBlue."  # answers between the quotes stay
+    assert newest_text("On Monday the parcel came.\nIt was broken.") == (
+        "On Monday the parcel came.\nIt was broken.")
+    huge = "My refund is late. " * 600_000  # 11 MB on one line
+    started = time.perf_counter()
+    newest = newest_text(huge)
+    assert time.perf_counter() - started < 0.2
+    assert huge.startswith(newest) and NEWEST_CHARS - 20 < len(newest) <= NEWEST_CHARS
+
+
+def test_the_mood_of_a_40_kb_mail_is_computed_quickly(store):
+    body = f"This is RIDICULOUS, I am still waiting for my refund!!\n\nOn Mon, Kim wrote:\n{QUOTED}"
+    assert len(body) > 40_000
+    conversation_id = inbound(store, body)
+    started = time.perf_counter()
+    context = load_context(store, conversation_id, "Alice")
+    assert time.perf_counter() - started < 0.5  # 2.9 s while VADER read all 40 KB
+    assert context.mood.label == "angry" and context.mood.intent == "refund"
+    assert context.customer_texts == ["This is RIDICULOUS, I am still waiting for my refund!!"]
+    prompt = prompts.draft_messages(context)[1]["content"]
+    assert "still waiting for my refund" in prompt and "kettle is amazing" not in prompt
 
 
 # ---- personal data ------------------------------------------------------------------------

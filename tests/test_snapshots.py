@@ -5,6 +5,8 @@ Update after an intended visual change with ``pytest tests/test_snapshots.py --s
 
 from __future__ import annotations
 
+import asyncio
+
 from agentdesk.app import make_app
 from agentdesk.connectors.demo import DemoConnector
 
@@ -14,7 +16,17 @@ def test_inbox_snapshot(desk, alice, snap_compare):
     assert snap_compare(make_app(alice, path, [DemoConnector()]), terminal_size=(160, 30))
 
 
+async def open_second(pilot) -> None:
+    """Open the second conversation and wait for the assist panel's analysis and draft."""
+    await pilot.pause()
+    await pilot.press("j", "enter")
+    await pilot.pause()
+    while any(not w.is_finished for w in pilot.app.workers if w.group.startswith("assist")):
+        await asyncio.sleep(0.01)
+    await pilot.pause()
+
+
 def test_conversation_snapshot(desk, alice, snap_compare):
     path, _ = desk
     assert snap_compare(make_app(alice, path, [DemoConnector()]), terminal_size=(160, 30),
-                        press=["j", "enter"])
+                        run_before=open_second)

@@ -65,3 +65,27 @@ def test_reply_written_in_external_editor_lands_in_composer(desk, tmp_path, tmux
         assert store.draft(ids["refund"]) == "Written in my editor."
         views = [e["payload"] for e in store.events(ids["refund"]) if e["kind"] == "viewed"]
     assert views[-1] == {"focus": False, "reason": "exit"}
+
+
+def test_the_whole_thread_opens_in_the_pager_cleaned(desk, tmp_path, tmux_session):
+    path, ids = desk
+    paged = tmp_path / "paged.txt"
+    pager = tmp_path / "pager.sh"
+    pager.write_text(f"#!/bin/sh\ncp \"$1\" {paged}\n")
+    pager.chmod(0o755)
+    env = {**os.environ, "TERM": "xterm-256color"}
+    command = f"env PAGER={pager} {sys.executable} -m agentdesk open --db {path}"
+    subprocess.run(["tmux", "new-session", "-d", "-s", tmux_session, "-x", "160", "-y", "40",
+                    command], check=True, env=env)
+    wait_for(tmux_session, "Refund for order 1042")
+    subprocess.run(["tmux", "send-keys", "-t", tmux_session, "o", "g", "Enter"], check=True)
+    wait_for(tmux_session, "[b]not bold[/b]")  # newest first: Mallory's mail
+    subprocess.run(["tmux", "send-keys", "-t", tmux_session, "V"], check=True)
+    deadline = time.monotonic() + 30
+    while not paged.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    wait_for(tmux_session, "[b]not bold[/b]")  # back in the desk
+    text = paged.read_text(encoding="utf-8")
+    assert "[bold red]Mallory[/]" in text and "customer" in text
+    assert "[b]not bold[/b]  body" in text  # every body in full, the escapes removed
+    assert "\x1b" not in text and "\x07" not in text

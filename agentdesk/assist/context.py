@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from agentdesk import clock
 from agentdesk.assist import kb
 from agentdesk.assist.mood import Mood, analyse
-from agentdesk.assist.words import language
+from agentdesk.assist.words import language, newest_text
 from agentdesk.domain import Conversation, Customer, Direction, InboxRow, Message
 from agentdesk.store.kb import KbHit
 
@@ -44,6 +44,6 @@ def load_context(store, conversation_id: int, agent_display_name: str = "",
     history = store.history(conversation.customer_id, exclude=conversation_id)
     mood = analyse(messages, conversation, history, clock.now())
     hits = kb.suggest(store, messages, conversation.subject, suggestions, mood.intent)
-    inbound = [m.body for m in messages if m.direction == Direction.IN and not m.auto]
+    inbound = [newest_text(m.body) for m in messages if m.direction == Direction.IN and not m.auto]
     return AssistContext(conversation, customer, messages, history, mood, hits,
                          language(" ".join(inbound[-2:])), agent_display_name)

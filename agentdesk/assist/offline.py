@@ -12,6 +12,7 @@ import re
 from agentdesk.assist.context import AssistContext
 from agentdesk.assist.kb import article_steps, on_topic
 from agentdesk.assist.mood import duration_words
+from agentdesk.assist.words import newest_text
 from agentdesk.domain import Direction
 
 # Phrases per language; English is the fallback for anything missing.
@@ -203,13 +204,17 @@ def rewrite(text: str, tone: str) -> str:
     return re.sub(r"[ \t]{2,}", " ", text)
 
 
+def _first_sentence(body: str) -> str:
+    return re.split(r"(?<=[.!?])\s+", " ".join(newest_text(body).split()))[0]
+
+
 def summary(context: AssistContext) -> str:
     """Bullet points from the thread: who, what they want, what was answered, what is open."""
     inbound = [m for m in context.messages if m.direction == Direction.IN and not m.auto]
     replies = [m for m in context.messages if m.direction == Direction.OUT]
     name = context.customer.name if context.customer else "The customer"
-    first = re.split(r"(?<=[.!?])\s+", " ".join(inbound[0].body.split()))[0] if inbound else ""
-    last = re.split(r"(?<=[.!?])\s+", " ".join(inbound[-1].body.split()))[0] if inbound else ""
+    first = _first_sentence(inbound[0].body) if inbound else ""
+    last = _first_sentence(inbound[-1].body) if inbound else ""
     mood = context.mood
     lines = [f"- {name or 'The customer'} ({context.conversation.channel}): "
              f"{len(inbound)} message(s), {len(replies)} agent repl(ies); {mood.line()}."]
@@ -218,7 +223,7 @@ def summary(context: AssistContext) -> str:
     if len(inbound) > 1 and last and last != first:
         lines.append(f"- Latest: {last[:200]}")
     if replies:
-        answered = " ".join(replies[-1].body.split())[:160]
+        answered = " ".join(newest_text(replies[-1].body).split())[:160]
         lines.append(f"- Last answer ({replies[-1].author or 'agent'}): {answered}")
     if context.history:
         lines.append(f"- Earlier conversations: {len(context.history)} "

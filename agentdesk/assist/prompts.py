@@ -13,8 +13,8 @@ from collections.abc import Callable
 from agentdesk.assist.context import AssistContext
 from agentdesk.assist.kb import plain
 from agentdesk.assist.mood import duration_words
+from agentdesk.assist.words import newest_text
 from agentdesk.domain import Direction
-from agentdesk.text import without_hidden
 
 LANGUAGES = {"en": "English", "de": "German", "fr": "French", "es": "Spanish", "nl": "Dutch"}
 TONES = {
@@ -70,12 +70,12 @@ def _thread(context: AssistContext, mask: Callable[[str], str],
             limit: int = THREAD_MESSAGES) -> list[str]:
     parts = []
     for message in context.messages[-limit:]:
-        if message.direction == Direction.IN:  # (text hidden in its HTML never goes in)
-            parts.append(block("untrusted_customer_message", mask(without_hidden(message.body)),
+        if message.direction == Direction.IN:
+            parts.append(block("untrusted_customer_message", mask(newest_text(message.body)),
                                at=message.at))
         elif message.direction == Direction.OUT:
-            parts.append(block("untrusted_agent_text", mask(message.body), at=message.at,
-                               role="earlier agent reply"))
+            parts.append(block("untrusted_agent_text", mask(newest_text(message.body)),
+                               at=message.at, role="earlier agent reply"))
     return parts
 
 

@@ -5,8 +5,12 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+from agentdesk.text import without_hidden
+
 _WORD = re.compile(r"[^\W\d_][\w'’-]*", re.UNICODE)
 
+NEWEST_CHARS = 3000  # what the assist analysis reads of one message at most
+SCAN_CHARS = 256 * 1024  # how far into a message the newest text is looked for
 
 
 def _set(words: str) -> frozenset[str]:
@@ -69,9 +73,54 @@ _SIGN_OFF = re.compile(
     r"\b[\s,.!]*$", re.IGNORECASE)
 
 
+# Where quoted history starts: "On … wrote:" (and its German, French, Spanish and Dutch
+# forms, possibly wrapped over two lines), "-----Original Message-----" and Outlook's
+# underscore rule before a "From:" header block.
+_ATTRIBUTION = re.compile(
+    r"^\s*(on|am|le|el|op)\b.{0,200}\b((wrote|a écrit|escribió)\s*|(schrieb|schreef)\b.{0,120}):"
+    r"\s*$",
+    re.IGNORECASE | re.DOTALL)
+_ORIGINAL = re.compile(
+    r"^\s*(-{2,}\s*(original message|ursprüngliche nachricht|message d'origine|"
+    r"mensaje original|oorspronkelijk bericht)\s*-{2,}|_{10,})\s*$", re.IGNORECASE)
+
+
+def newest_text(text: str, limit: int = NEWEST_CHARS) -> str:
+    """What a message says that is new: quoted history and text hidden in its HTML
+    dropped, at most ``limit`` characters.
+
+    ``>`` lines are skipped; an attribution line ("On … wrote:") or an original-message
+    rule ends the new text once some was found (before it, as in an inline reply, only
+    the line itself is skipped). Only the first ``SCAN_CHARS`` are read, so the work is
+    bounded for any size of message. Every assist analysis reads messages through this.
+    """
+    lines = without_hidden(text[:SCAN_CHARS]).splitlines()
+    kept: list[str] = []
+    size, index = 0, 0
+    while index < len(lines) and size < limit:
+        line = lines[index]
+        index += 1
+        if line.lstrip().startswith(">"):
+            continue
+        wrapped = index < len(lines) and _ATTRIBUTION.match(f"{line}\n{lines[index]}")
+        if _ORIGINAL.match(line) or _ATTRIBUTION.match(line) or wrapped:
+            if any(k.strip() for k in kept):
+                break
+            index += bool(wrapped)
+            continue
+        kept.append(line)
+        size += len(line) + 1
+    newest = "\n".join(kept).strip()
+    if len(newest) <= limit:
+        return newest
+    cut = newest.rfind(" ", 0, limit + 1)
+    return newest[: cut if cut > limit // 2 else limit]
+
+
 def message_core(text: str) -> str:
-    """The message without its greeting line and everything from the sign-off on."""
-    lines = text.strip().splitlines()
+    """The newest text of a message without its greeting line and everything from the
+    sign-off on."""
+    lines = newest_text(text).splitlines()
     if len(lines) > 1 and _GREETING.match(lines[0]) and len(lines[0].split()) <= 5:
         lines = lines[1:]
     for index, line in enumerate(lines):

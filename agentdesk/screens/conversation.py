@@ -80,6 +80,8 @@ class ConversationScreen(Screen):
                 id="conversation.scroll_down"),
         Binding("pageup", "scroll_thread(-1)", "Scroll up", show=False,
                 id="conversation.scroll_up"),
+        Binding("v", "more", "More text", show=False, id="conversation.more"),
+        Binding("V", "pager", "$PAGER", show=False, id="conversation.pager"),
         Binding("a", "toggle_assist", "Assist", id="conversation.assist"),
         Binding("escape", "back", "Back", id="conversation.back"),
     ]
@@ -249,24 +251,40 @@ class ConversationScreen(Screen):
             self.notify("Set $EDITOR (or editor in the config) to write in an editor.",
                         severity="warning")
             return
+
+        def edited(path: Path) -> None:
+            self.composer.load_text(path.read_text(encoding="utf-8").rstrip("\n"))
+            self.flush_draft()
+
+        self._in_terminal(editor, "the editor", self.composer.text, edited,
+                          "composer unchanged")
+        self.composer.focus()
+
+    def action_pager(self) -> None:
+        """Read the whole thread (every body in full, cleaned) in ``$PAGER`` (or less)."""
+        pager = os.environ.get("PAGER") or "less"
+        self._in_terminal(pager, "the pager", self._thread_view().full_text())
+
+    def _in_terminal(self, command: str, what: str, text: str,
+                     done: Callable[[Path], None] | None = None, unchanged: str = "") -> None:
+        """Run ``command FILE`` on ``text`` in the terminal (the app is suspended
+        meanwhile), then ``done(FILE)`` if it succeeded; failures are one notice."""
         with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False,
                                          encoding="utf-8") as handle:
-            handle.write(self.composer.text)
+            handle.write(text)
             path = Path(handle.name)
         try:
             with self.app.suspend():
-                result = subprocess.run([*shlex.split(editor), str(path)], check=False)
+                result = subprocess.run([*shlex.split(command), str(path)], check=False)
             if result.returncode != 0:
-                self.notify(f"{editor} exited with {result.returncode}; composer unchanged.",
-                            severity="warning")
-                return
-            self.composer.load_text(path.read_text(encoding="utf-8").rstrip("\n"))
-            self.flush_draft()
+                self.notify(f"{command} exited with {result.returncode}"
+                            + (f"; {unchanged}." if unchanged else "."), severity="warning")
+            elif done is not None:
+                done(path)
         except Exception as error:  # no terminal to suspend (e.g. served in a browser)
-            self.notify(f"Cannot open the editor: {error}", severity="error")
+            self.notify(f"Cannot open {what}: {error}", severity="error")
         finally:
             path.unlink(missing_ok=True)
-        self.composer.focus()
 
     def action_canned(self) -> None:
         replies = self.store.canned_replies()
@@ -367,6 +385,16 @@ class ConversationScreen(Screen):
         thread = self.query_one("#thread", ThreadView)
         (thread.scroll_page_down if direction > 0 else thread.scroll_page_up)()
 
+    def _thread_view(self) -> ThreadView:
+        """The thread beside the current one when it has the focus, else the current one."""
+        return self.focused if isinstance(self.focused, ThreadView) else self.query_one(
+            "#thread", ThreadView)
+
+    def action_more(self) -> None:
+        """Show more of the long messages that are cut short (``V``: all in the pager)."""
+        if not self._thread_view().more():
+            self.notify("Every message is shown in full.")
+
     def action_history(self) -> None:
         self.query_one(HistoryList).focus()
 
@@ -419,7 +447,7 @@ class ConversationScreen(Screen):
                 assist.show_conversation(self.conversation_id)
             assist.focus()
         else:
-            assist.workers.cancel_group(assist, "assist")
+            assist.stop()
             self.query_one("#thread").focus()
 
     @on(AssistPanel.Insert)

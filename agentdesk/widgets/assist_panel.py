@@ -3,7 +3,9 @@
 The panel never sends anything: it posts ``AssistPanel.Insert`` for the screen to put
 text in the composer, and reads the composer through the ``composer_text`` callable.
 Generation runs in one exclusive async worker; tokens are appended to a
-``MarkdownStream`` (never re-rendering the whole draft).
+``MarkdownStream`` (never re-rendering the whole draft). The conversation is read and
+analysed in a thread (``asyncio.to_thread``) and the result applied on the UI loop,
+unless the panel has moved on to another conversation meanwhile.
 """
 
 from __future__ import annotations
@@ -117,37 +119,60 @@ class AssistPanel(Vertical, can_focus=True):
     def show_conversation(self, conversation_id: int, generate: bool = True) -> None:
         """Analyse ``conversation_id`` and (when ``generate``) stream a new draft.
 
-        A generation still running for the previous conversation is cancelled.
+        Work still running for the previous conversation is cancelled; the analysis runs
+        in a thread, so the screen stays live meanwhile.
         """
-        self.workers.cancel_group(self, "assist")
+        self.stop()
         self.conversation_id = conversation_id
         self.accepted_text = None
-        self.context = self.assistant.context(conversation_id)
-        self._show_analysis()
+        self.context = None
         self.kind, self.text, self.rewrite_of = "draft", "", None
+        self._show_analysis(reading=True)
         self._set_status("")
-        if self.context is not None:
-            self.generate("draft" if generate else "")
+        self._open(conversation_id, "draft" if generate else "")
+
+    def stop(self) -> None:
+        """Cancel the stream and any analysis in flight (an unfinished open is forgotten,
+        so showing the conversation again starts it anew)."""
+        self.workers.cancel_group(self, "assist")
+        self.workers.cancel_group(self, "assist-analysis")
+        if self.context is None:
+            self.conversation_id = None
 
     def refresh_analysis(self, conversation_id: int) -> None:
         """Re-read mood and suggestions after the conversation changed; the draft stays.
 
         When the customer wrote again, the status line says so (``g`` drafts again).
         """
-        if conversation_id != self.conversation_id or self.context is None:
-            return
-        before = self.context.customer_texts
-        self.context = self.assistant.context(conversation_id)
+        if conversation_id == self.conversation_id and self.context is not None:
+            self._refresh(conversation_id)
+
+    @work(exclusive=True, exit_on_error=False, group="assist")
+    async def _open(self, conversation_id: int, kind: str) -> None:
+        context = await asyncio.to_thread(self.assistant.context, conversation_id)
+        if conversation_id != self.conversation_id:
+            return  # the agent moved on meanwhile: the result is dropped
+        self.context = context
         self._show_analysis()
-        if self.context is not None and self.context.customer_texts != before \
-                and not self.streaming:
+        if context is not None:
+            async with self._view:
+                await self._generate(kind, None, "", False)
+
+    @work(exclusive=True, exit_on_error=False, group="assist-analysis")
+    async def _refresh(self, conversation_id: int) -> None:
+        context = await asyncio.to_thread(self.assistant.context, conversation_id)
+        if conversation_id != self.conversation_id or context is None or self.context is None:
+            return  # moved on, deleted, or a new open is under way
+        before, self.context = self.context.customer_texts, context
+        self._show_analysis()
+        if context.customer_texts != before and not self.streaming:
             self._set_status("the customer wrote again · g: draft again")
 
-    def _show_analysis(self) -> None:
+    def _show_analysis(self, reading: bool = False) -> None:
         mood = self.query_one("#assist-mood", Static)
         kb = self.query_one("#assist-kb", Static)
         if self.context is None:
-            mood.update(Text("No conversation."))
+            mood.update(Text("Reading the conversation…" if reading else "No conversation."))
             kb.update("")
             return
         style = {"angry": "bold red", "frustrated": "bold yellow",
