@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from agentdesk.connectors.base import Connector, DeliveryResult
 from agentdesk.domain import Inbound
+from agentdesk.intake import InvalidInbound, checked_inbound
 from agentdesk.store import Store
 from agentdesk.text import error_line
 
@@ -60,28 +61,51 @@ class ChannelHost:
         progress is committed together with the message. While the connector says more
         messages are ``ready`` (already fetched: an initial sync), up to ``group_limit``
         of them share one transaction; a message that arrives alone is committed alone.
+        A message that fails ``checked_inbound`` is skipped (one state line, one log
+        entry); the rest of its group is stored and the connector keeps running.
         """
         # If incoming() fails mid-group, neither the group nor its progress was stored,
         # so the connector fetches those messages again.
-        group: list[Inbound] = []
+        label = connector.label or connector.name
+        group: list[object] = []
+        skipped = 0
         async for message in connector.incoming():
             group.append(message)
             if len(group) < self.group_limit and connector.ready():
                 continue
             group, done = [], group
-            self._store(connector, done, on_message)
+            problems = self._store(connector, done, on_message)
+            for problem in problems:
+                skipped += 1
+                log.warning("connector %s: skipped a message: %s", label, problem)
+            if problems:
+                what = "a bad message" if skipped == 1 else f"{skipped} bad messages"
+                connector.set_state(f"{label}: skipped {what} ({problems[-1]})")
 
-    def _store(self, connector: Connector, group: list[Inbound],
-               on_message: Callable[[int], None] | None) -> None:
+    def _store(self, connector: Connector, group: list[object],
+               on_message: Callable[[int], None] | None) -> list[str]:
+        """Store ``group`` in one transaction; returns why each skipped message was bad.
+
+        A skipped ``Inbound`` still reaches ``recorded`` (as not stored), so the
+        connector's progress moves past it.
+        """
+        stored, problems = [], []
         with self.store.db.transaction():
-            stored = []
-            for message in group:
+            for item in group:
+                try:
+                    message = checked_inbound(item, connector.channels)
+                except InvalidInbound as error:
+                    problems.append(str(error))
+                    if isinstance(item, Inbound):
+                        connector.recorded(item, None)
+                    continue
                 stored.append(self.store.record_inbound(message))
-                connector.recorded(message, stored[-1])
+                connector.recorded(item, stored[-1])  # the object it yielded
         if on_message:
             for done in stored:
                 if done:
                     on_message(done[0])
+        return problems
 
     async def deliver(self, message_id: int) -> DeliveryResult:
         """Send one queued reply through its channel's connector and record the outcome."""
