@@ -27,7 +27,7 @@ from agentdesk.text import one_line
 from agentdesk.widgets.assist_panel import AssistPanel
 from agentdesk.widgets.composer import Composer
 from agentdesk.widgets.customer import CustomerCard, HistoryList
-from agentdesk.widgets.thread import ThreadView
+from agentdesk.widgets.thread import ThreadView, local_time
 
 DRAFT_SAVE_DELAY = 0.4  # seconds of no typing before the draft is written
 TYPING_RENEW = 20.0  # seconds between typing notices while the agent keeps typing
@@ -42,7 +42,7 @@ def conversation_title(conversation: Conversation, customer: Customer | None) ->
                           (conversation.channel, "cyan"), "  ", (conversation.status, "italic"))
     if conversation.status == Status.SNOOZED:
         until = ("until the customer replies" if conversation.snooze_until_reply
-                 else f"until {clock.parse_iso(conversation.snoozed_until).astimezone():%a %H:%M}"
+                 else f"until {local_time(conversation.snoozed_until, '%a %H:%M')}"
                  if conversation.snoozed_until else "")
         title.append(f" {until}", style="italic")
     title.append(f"  {conversation.assignee or 'unassigned'}",

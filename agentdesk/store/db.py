@@ -8,6 +8,7 @@ import threading
 from contextlib import contextmanager
 from pathlib import Path
 
+from agentdesk import clock
 from agentdesk.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 
@@ -20,12 +21,18 @@ def connect(path: Path | str) -> sqlite3.Connection:
         str(path), timeout=10.0, isolation_level=None, check_same_thread=False
     )
     conn.row_factory = sqlite3.Row
+    conn.create_function("is_time", 1, _is_time, deterministic=True)
     conn.execute("PRAGMA busy_timeout = 10000")
     conn.execute("PRAGMA foreign_keys = ON")
     if str(path) != ":memory:":
         conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")
     return conn
+
+
+def _is_time(value: object) -> bool:
+    """SQL ``is_time(value)``: 1 if the desk can read ``value`` as a time (``clock``)."""
+    return clock.try_parse_iso(value) is not None
 
 
 def open_database(path: Path | str, *, migrate: bool = True) -> sqlite3.Connection:

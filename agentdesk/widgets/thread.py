@@ -13,9 +13,11 @@ from agentdesk.text import clean, human_size
 AUTHOR_LABELS = {"in": "customer", "out": "reply", "note": "internal note"}
 
 
-def local_time(iso: str) -> str:
-    """A timestamp in the agent's local time, e.g. ``Mon 05 Jan 09:00``."""
-    return clock.parse_iso(iso).astimezone().strftime("%a %d %b %H:%M")
+def local_time(iso: str | None, form: str = "%a %d %b %H:%M") -> str:
+    """A timestamp in the agent's local time, e.g. ``Mon 05 Jan 09:00`` (a value that is
+    not a time is shown as it is stored)."""
+    instant = clock.try_parse_iso(iso)
+    return instant.astimezone().strftime(form) if instant else clean(str(iso))
 
 
 def render_message(message: Message, customer_name: str = "") -> Text:
