@@ -5,6 +5,7 @@ Tests and snapshots freeze the clock with ``set_now``; everything else calls ``n
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime, timedelta
 
 _frozen: datetime | None = None
@@ -52,6 +53,13 @@ def try_parse_iso(text: object) -> datetime | None:
 
 def now_iso() -> str:
     return to_iso(now())
+
+
+def backoff(failures: int, cap: float, first: float = 1.0) -> float:
+    """Seconds to wait after ``failures`` failures in a row: about ``first``, twice that,
+    four times … at most ``cap``, jittered down by up to a fifth (never below 0.1 s)."""
+    delay = min(cap, first * 2 ** min(max(0, failures), 32))
+    return max(0.1, delay * random.uniform(0.8, 1.0))
 
 
 def humanize_duration(seconds: float) -> str:

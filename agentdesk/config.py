@@ -124,7 +124,7 @@ class Config:
 
 
 _TOP_LEVEL = {"agent", "database", "sla", "editor", "keymap", "assist", "llm", "kb", "metrics",
-              "business_hours", "connectors", "privacy"}
+              "business_hours", "connectors", "privacy", "delivery"}
 
 
 def load_config(path: Path | str | None = None, *, required: bool = False) -> Config:

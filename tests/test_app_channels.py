@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import replace
 
 import pytest
-from conftest import screen_text
+from conftest import screen_text, until
 
 from agentdesk.app import make_app
 from agentdesk.connectors.base import Connector, DeliveryResult
@@ -17,14 +16,6 @@ from agentdesk.delivery import ChannelHost
 from agentdesk.domain import Inbound, InboxFilter, Outgoing
 from agentdesk.store import Store
 from agentdesk.widgets.inbox_list import InboxList
-
-
-async def until(pilot, condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    """Let the app run until ``condition`` holds (fails after ``timeout`` seconds)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not reached"
-        await pilot.pause(0.05)
 
 
 async def test_incoming_burst_reaches_the_inbox_once(desk, alice):

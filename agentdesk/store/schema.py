@@ -274,6 +274,15 @@ MIGRATIONS: list[str] = [
     CREATE TRIGGER events_append_only_update BEFORE UPDATE ON events
         BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
     """,
+    # 6: delivery of agent replies: attempts so far, when the host tries again, and the
+    # channel's own id for a sent reply (DeliveryResult.external_id).
+    """
+    ALTER TABLE messages ADD COLUMN delivery_attempts INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE messages ADD COLUMN next_attempt_at TEXT;
+    ALTER TABLE messages ADD COLUMN external_id TEXT;
+    CREATE INDEX messages_unsent ON messages(conversation_id, id)
+        WHERE direction = 'out' AND delivery != 'sent';
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

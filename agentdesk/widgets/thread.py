@@ -20,6 +20,20 @@ def local_time(iso: str | None, form: str = "%a %d %b %H:%M") -> str:
     return instant.astimezone().strftime(form) if instant else clean(str(iso))
 
 
+def delivery_text(message: Message) -> str:
+    """A reply's delivery state in one line: ``retry: … · attempt 3 · next try 11:42:05``,
+    ``sent · <the channel's id>``; empty for a sent reply without an id."""
+    state = message.delivery or ""
+    if state == "sent":
+        return f"sent · {clean(message.external_id)}" if message.external_id else ""
+    parts = [clean(state)]
+    if message.attempts:
+        parts.append(f"attempt {message.attempts}")
+    if state.startswith("retry") and message.next_attempt_at:
+        parts.append(f"next try {local_time(message.next_attempt_at, '%H:%M:%S')}")
+    return " · ".join(parts)
+
+
 def render_message(message: Message, customer_name: str = "") -> Text:
     """A message as plain Text (never markup), with header, body and attachments."""
     author = clean(customer_name or message.author) if message.direction == "in" else clean(
@@ -30,9 +44,11 @@ def render_message(message: Message, customer_name: str = "") -> Text:
         header.append("  auto-reply", style="dim italic")
     if message.has_html:
         header.append("  html", style="dim")
-    if message.direction == "out" and message.delivery and message.delivery != "sent":
-        style = "bold red" if message.delivery.startswith("failed") else "yellow"
-        header.append(f"  {clean(message.delivery)}", style=style)
+    delivery = delivery_text(message) if message.direction == "out" else ""
+    if delivery:
+        style = ("dim" if message.delivery == "sent" else "bold red"
+                 if (message.delivery or "").startswith("failed") else "yellow")
+        header.append(f"  {delivery}", style=style)
     body = Text(clean(message.body).strip() or "(no text)")
     parts = [header, body]
     for attachment in message.attachments:
