@@ -459,5 +459,5 @@ class ConversationScreen(Screen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Letter keys type into the composer while it has focus."""
-        typing = self.focused is self.composer
+        typing = isinstance(self.focused, Composer)  # (no query: also safe while closing)
         return not typing or action in ("send", "external_editor", "back")
