@@ -15,16 +15,13 @@ from datetime import timedelta
 
 from agentdesk import clock
 from agentdesk.config import Config
-from agentdesk.connectors.base import Connector, DeliveryResult
+from agentdesk.connectors.base import DELIVERY_STATES, Connector, DeliveryResult
 from agentdesk.domain import Inbound, Outgoing
 from agentdesk.intake import InvalidInbound, checked_inbound
 from agentdesk.store import Store
 from agentdesk.text import error_line
 
 log = logging.getLogger(__name__)
-
-
-RESULT_STATES = ("sent", "retry", "failed")
 
 
 @dataclass(frozen=True)
@@ -217,7 +214,7 @@ class ChannelHost:
         except Exception as error:
             log.exception("connector %s failed to send", label)
             return DeliveryResult("retry", f"{label}: {error_line(error)}")
-        if not isinstance(result, DeliveryResult) or result.state not in RESULT_STATES:
+        if not isinstance(result, DeliveryResult) or result.state not in DELIVERY_STATES:
             return DeliveryResult("retry", f"{label}: send returned {result!r:.80}")
         return result
 

@@ -37,12 +37,15 @@ def checked_inbound(item: object, channels: tuple[str, ...]) -> Inbound:
         _expect(item, name, str)
     for name in _OPTIONAL_TEXT_FIELDS:
         _expect(item, name, (str, type(None)))
-    _expect(item, "auto", bool)
+    _expect(item, "auto", (bool, int))
     references = _sequence_of(item, "references", str)
     attachments = _sequence_of(item, "attachments", Attachment)
     for attachment in attachments:
-        if not isinstance(attachment.filename, str) or not isinstance(attachment.size, int):
-            raise InvalidInbound(f"attachment {attachment.filename!r}: bad filename or size")
+        if not (isinstance(attachment.filename, str) and isinstance(attachment.size, int)
+                and isinstance(attachment.content_type, str)
+                and isinstance(attachment.data, (bytes, type(None)))):
+            raise InvalidInbound(f"attachment {attachment.filename!r:.60}: a field of the"
+                                 " wrong type")
     if not item.text.strip() and not item.html and not attachments:
         raise InvalidInbound("no text, HTML or attachments")
     return dataclasses.replace(item, at=_utc_iso(item.at), references=references,

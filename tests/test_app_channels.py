@@ -13,7 +13,7 @@ from agentdesk.app import make_app
 from agentdesk.connectors.base import Connector, DeliveryResult
 from agentdesk.connectors.demo import DemoConnector
 from agentdesk.delivery import ChannelHost
-from agentdesk.domain import Inbound, InboxFilter, Outgoing
+from agentdesk.domain import Attachment, Inbound, InboxFilter, Outgoing
 from agentdesk.store import Store
 from agentdesk.widgets.inbox_list import InboxList
 
@@ -120,6 +120,7 @@ async def test_bad_messages_are_skipped_and_the_connector_keeps_running(desk, al
     (chat(1, name=None), "name: wrong type NoneType"),
     (chat(1, ext_id=7), "ext_id: wrong type int"),
     (chat(1, references="<a@b>"), "references: expected a tuple of str"),
+    (chat(1, attachments=(Attachment("a.pdf", 10, None),)), "attachment 'a.pdf': a field"),
 ])
 def test_what_is_refused_and_why(tmp_path, bad, reason):
     connector = Careless([bad, chat(2)])

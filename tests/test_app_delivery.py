@@ -8,13 +8,15 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from conftest import screen_text, until
 
 from agentdesk.app import make_app
-from agentdesk.config import ConfigError
+from agentdesk.config import ConfigError, load_config
 from agentdesk.connectors.base import Connector, DeliveryResult
+from agentdesk.delivery import DeliverySettings, delivery_settings
 from agentdesk.domain import Outgoing
 from agentdesk.screens.conversation import ConversationScreen
 from agentdesk.screens.pickers import ChoiceScreen
@@ -29,7 +31,7 @@ class Provider(Connector):
     name = "provider"
     channels = ("chat",)
 
-    def __init__(self, *answers: DeliveryResult | Exception | str) -> None:
+    def __init__(self, *answers: DeliveryResult | Exception | str | None) -> None:
         super().__init__({})
         self.answers = list(answers)
         self.received: list[str] = []
@@ -56,7 +58,7 @@ class Provider(Connector):
                 await asyncio.Event().wait()
             if isinstance(answer, Exception):
                 raise answer
-            if answer.ok:
+            if isinstance(answer, DeliveryResult) and answer.ok:
                 self.received.append(reply.text)
             return answer
         finally:
@@ -91,6 +93,7 @@ def reply_row(path, text: str):
     DeliveryResult("retry", "provider: 503 busy"),
     ConnectionResetError("connection reset by peer"),
     HANG,
+    None,  # a plugin bug: no DeliveryResult at all
 ])
 async def test_temporary_trouble_is_retried_until_sent(desk, alice, trouble):
     path, ids = desk
@@ -207,6 +210,8 @@ async def test_the_composer_clears_only_after_the_reply_is_committed(desk, alice
 
 
 def test_delivery_settings_are_checked(alice, tmp_path):
+    example = load_config(Path(__file__).parent.parent / "config.example.toml", required=True)
+    assert delivery_settings(example) == DeliverySettings()  # the example shows the defaults
     with pytest.raises(ConfigError, match=r"delivery\.send_timeout: must be greater than 0"):
         make_app(settings(alice, send_timeout=0), tmp_path / "desk.db", [])
     with pytest.raises(ConfigError, match=r"delivery\.retry_max: must not be less than"):

@@ -63,6 +63,9 @@ class Capabilities:
     supports_threads: bool = False
 
 
+DELIVERY_STATES = ("sent", "retry", "failed")
+
+
 @dataclass(frozen=True)
 class DeliveryResult:
     """What happened to one ``send``.
