@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 class DeliverySettings:
     """How replies are sent: the time limit on one ``send`` and the retry backoff."""
 
-    send_timeout: float = 60.0
+    send_timeout: float = 120.0  # above the connectors' own network timeouts (email: 30 s)
     retry_first: float = 5.0
     retry_max: float = 300.0
 
