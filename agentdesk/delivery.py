@@ -207,7 +207,8 @@ class ChannelHost:
         label = connector.label or connector.name
         timeout = self.settings.send_timeout
         try:
-            result = await asyncio.wait_for(connector.send(reply), timeout)
+            async with asyncio.timeout(timeout):  # in this task: no reordering around send
+                result = await connector.send(reply)
         except TimeoutError:
             log.warning("connector %s: send of reply %s timed out", label, reply.message_id)
             return DeliveryResult("retry", f"{label}: no answer within {timeout:g} s")
