@@ -6,6 +6,9 @@ failure comes back to the agent with the channel's words."""
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
@@ -218,3 +221,49 @@ def test_delivery_settings_are_checked(alice, tmp_path):
         make_app(settings(alice, retry_first=10, retry_max=1), tmp_path / "desk.db", [])
     with pytest.raises(ConfigError, match=r"delivery\.retries: unknown key"):
         make_app(settings(alice, retries=3), tmp_path / "desk.db", [])
+
+
+KILLED_AFTER_SEND = """
+import asyncio, os, signal, sys
+from agentdesk.app import make_app
+from agentdesk.config import Config
+from agentdesk.connectors.base import Connector
+
+class Unreachable(Connector):
+    name, channels = "provider", ("chat",)
+    async def incoming(self):
+        await asyncio.Event().wait()
+        yield
+    async def send(self, reply):
+        await asyncio.Event().wait()
+
+async def main(path, conversation_id):
+    app = make_app(Config(agent_name="alice"), path, [Unreachable({})])
+    async with app.run_test(size=(220, 50)) as pilot:
+        app.open_conversation(conversation_id)
+        await pilot.pause()
+        await pilot.press("r", *"Your refund is on its way.", "ctrl+s")
+        print(repr(app.screen.composer.text), flush=True)
+        os.kill(os.getpid(), signal.SIGKILL)  # the instant after Ctrl+S
+
+asyncio.run(main(sys.argv[1], int(sys.argv[2])))
+"""
+
+
+async def test_a_reply_killed_the_instant_after_ctrl_s_is_stored_and_sent_later(desk, alice):
+    path, ids = desk
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", KILLED_AFTER_SEND, str(path), str(ids["login"]),
+        stdout=asyncio.subprocess.PIPE, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    out, _ = await asyncio.wait_for(child.communicate(), 60)
+    assert child.returncode == -signal.SIGKILL
+    assert out.decode().strip() == "''"  # the composer had cleared ...
+    with Store(path) as store:  # ... because the reply was already committed
+        assert store.draft(ids["login"]) == ""
+        (reply,) = store.unsent_replies(ids["login"])
+        assert reply.body == "Your refund is on its way."
+    provider = Provider()
+    app = make_app(settings(alice), path, [provider])
+    async with app.run_test(size=(220, 50)) as pilot:
+        await until(pilot, lambda: provider.received == ["Your refund is on its way."])
+    assert reply_row(path, "Your refund is on its way.")["reply_events"] == 1
