@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import sqlite3
@@ -241,7 +242,8 @@ class ConversationScreen(Screen):
                 message_id = self.store.add_reply(self.conversation_id, self.agent.name, text,
                                                   delivery="queued", **assisted)
         except sqlite3.Error as error:
-            self.flush_draft()
+            with contextlib.suppress(sqlite3.Error):  # keep the draft too, if the file allows
+                self.flush_draft()
             self.notify(f"Not stored, so not sent ({error_line(error)}); the text is still in"
                         " the composer.", severity="error", timeout=10)
             return
