@@ -275,12 +275,13 @@ MIGRATIONS: list[str] = [
         BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
     """,
     # 6: delivery of agent replies: attempts so far, when the host tries again, and the
-    # channel's own id for a sent reply (DeliveryResult.external_id).
+    # channel's own id for a sent reply (DeliveryResult.external_id). The partial index
+    # holds only unsent replies: finding them at start reads a handful of rows.
     """
     ALTER TABLE messages ADD COLUMN delivery_attempts INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE messages ADD COLUMN next_attempt_at TEXT;
     ALTER TABLE messages ADD COLUMN external_id TEXT;
-    CREATE INDEX messages_unsent ON messages(conversation_id, id)
+    CREATE INDEX messages_unsent ON messages(id)
         WHERE direction = 'out' AND delivery != 'sent';
     """,
 ]
