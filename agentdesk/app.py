@@ -15,10 +15,11 @@ from textual.worker import Worker, WorkerState
 
 from agentdesk.assist.settings import AssistSettings
 from agentdesk.config import Config
-from agentdesk.connectors.base import Connector
-from agentdesk.delivery import ChannelHost
+from agentdesk.connectors.base import Connector, DeliveryResult
+from agentdesk.delivery import ChannelHost, DeliverySettings
 from agentdesk.domain import Agent
 from agentdesk.store import Store
+from agentdesk.text import one_line
 
 SNOOZE_CHECK_SECONDS = 30
 IDLE_CHECK_SECONDS = 5
@@ -36,13 +37,14 @@ class AgentDeskApp(App):
     ]
 
     def __init__(self, config: Config, store: Store, assist: AssistSettings,
-                 connectors: Iterable[Connector] = (), problems: Iterable[str] = ()) -> None:
+                 connectors: Iterable[Connector] = (), problems: Iterable[str] = (),
+                 delivery: DeliverySettings | None = None) -> None:
         super().__init__()
         self.config = config
         self.store = store
         self.assist_settings = assist
         self.agent = Agent(config.agent_name, config.agent_display_name, config.agent_email)
-        self.host = ChannelHost(store, list(connectors))
+        self.host = ChannelHost(store, list(connectors), delivery)
         self.problems = list(problems)
         self.viewing: int | None = None  # conversation in focus, for handle time
         self.idle_cutoff = config.metrics.idle_cutoff_seconds
@@ -61,8 +63,12 @@ class AgentDeskApp(App):
             self.notify(problem, severity="error", timeout=10)
         for connector in self.host.connectors:
             self.run_connector(connector)
-        for message_id in self.store.undelivered():
+        waiting = self.store.undelivered()  # queued, sending (interrupted) and retry
+        for message_id in waiting:
             self.deliver(message_id)
+        if waiting:
+            self.notify(f"Delivering {len(waiting)} earlier repl{'y' if len(waiting) == 1 else 'ies'}"
+                        " not sent yet (Ctrl+P: Stuck replies).", severity="warning")
         self.set_interval(SNOOZE_CHECK_SECONDS, self.wake_snoozed)
         self.set_interval(IDLE_CHECK_SECONDS, self.end_idle_focus)
 
@@ -137,14 +143,37 @@ class AgentDeskApp(App):
 
     @work(group="deliver", exit_on_error=False)
     async def deliver(self, message_id: int) -> None:
-        """Hand a queued reply to its channel; the thread shows the outcome."""
-        result = await self.host.deliver(message_id)
-        if not result.ok:
+        """Hand a reply to its channel until it is sent or fails for good (retries back
+        off); the thread shows every attempt. Again for a waiting reply: try it now."""
+        await self.host.keep_delivering(message_id, partial(self.delivery_attempted, message_id))
+
+    def delivery_attempted(self, message_id: int, result: DeliveryResult, attempt: int) -> None:
+        """Show the outcome: a failure, and the first retry, also as a notification."""
+        if result.state == "failed" or (result.state == "retry" and attempt == 1):
             self.notify(f"Reply not sent ({result.state}): {result.detail}",
                         severity="error" if result.state == "failed" else "warning")
         reply = self.store.outgoing(message_id)
         conversation_id = self.store.conversation_id_for_uid(reply.conversation_uid) if reply else None
         self.refresh_views(conversation_id)
+
+    def action_stuck_replies(self) -> None:
+        """Pick one of the replies not delivered yet to open its conversation."""
+        from agentdesk.screens.pickers import ChoiceScreen
+        from agentdesk.widgets.thread import delivery_text
+
+        stuck = self.store.unsent_replies()
+        if not stuck:
+            self.notify("Every reply has been delivered.")
+            return
+        where = {str(reply.id): reply.conversation_id for reply in stuck}
+
+        def open_it(choice: str | None) -> None:
+            if choice is not None:
+                self.open_conversation(where[choice])
+
+        self.push_screen(ChoiceScreen("Replies not delivered (Enter opens the conversation)", [
+            (str(reply.id), f"{delivery_text(reply)} · {one_line(reply.body, 60)}")
+            for reply in stuck]), open_it)
 
     @work(group="courtesy", exit_on_error=False)
     async def tell_channel(self, conversation_id: int, what: str, active: bool = False) -> None:
@@ -191,8 +220,11 @@ class AgentDeskApp(App):
 
     # ---- command palette --------------------------------------------------------------
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        """Every key binding active on this screen is also a palette command."""
+        """Every key binding active on this screen is also a palette command, and
+        "Stuck replies" lists the replies not delivered yet."""
         yield from super().get_system_commands(screen)
+        yield SystemCommand("Stuck replies", "Replies not delivered yet: retrying, queued or"
+                            " failed (R in a conversation sends again)", self.action_stuck_replies)
         seen: set[str] = set()
         for node, binding, enabled, _tooltip in screen.active_bindings.values():
             if not binding.description or not enabled or binding.action in seen:
@@ -214,4 +246,4 @@ def make_app(config: Config, database: Path | str,
         from agentdesk.connectors.registry import load_connectors
 
         connectors, problems = load_connectors(config)
-    return AgentDeskApp(config, store, assist, connectors, problems)
+    return AgentDeskApp(config, store, assist, connectors, problems, config.delivery)

@@ -5,6 +5,7 @@ Tests and snapshots freeze the clock with ``set_now``; everything else calls ``n
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime, timedelta
 
 _frozen: datetime | None = None
@@ -26,16 +27,39 @@ def to_iso(instant: datetime) -> str:
     return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def parse_iso(text: str) -> datetime:
-    """Parse ISO-8601 text; naive values are taken as UTC."""
+def parse_iso(text: str, *, naive_is_utc: bool = True) -> datetime:
+    """Parse ISO-8601 text; naive values are taken as UTC (or refused: ``naive_is_utc=False``).
+
+    Raises ``ValueError`` for anything else.
+    """
     value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     if value.tzinfo is None:
+        if not naive_is_utc:
+            raise ValueError(f"{text!r} has no time zone")
         value = value.replace(tzinfo=UTC)
     return value.astimezone(UTC)
 
 
+def try_parse_iso(text: object) -> datetime | None:
+    """``parse_iso``, or None when ``text`` is not a time: a bad stored value must not
+    break a screen."""
+    if not isinstance(text, str):
+        return None
+    try:
+        return parse_iso(text)
+    except ValueError:
+        return None
+
+
 def now_iso() -> str:
     return to_iso(now())
+
+
+def backoff(failures: int, cap: float, first: float = 1.0) -> float:
+    """Seconds to wait after ``failures`` failures in a row: about ``first``, twice that,
+    four times … at most ``cap``, jittered down by up to a fifth (never below 0.1 s)."""
+    delay = min(cap, first * 2 ** min(max(0, failures), 32))
+    return max(0.1, delay * random.uniform(0.8, 1.0))
 
 
 def humanize_duration(seconds: float) -> str:
@@ -52,10 +76,11 @@ def humanize_duration(seconds: float) -> str:
 
 
 def since(iso: str | None, reference: datetime | None = None) -> float | None:
-    """Seconds from ``iso`` to ``reference`` (default now), or None."""
-    if not iso:
+    """Seconds from ``iso`` to ``reference`` (default now), or None (also for a bad value)."""
+    instant = try_parse_iso(iso)
+    if instant is None:
         return None
-    return ((reference or now()) - parse_iso(iso)).total_seconds()
+    return ((reference or now()) - instant).total_seconds()
 
 
 def tomorrow_at(hour: int, minute: int = 0) -> datetime:

@@ -19,6 +19,7 @@ import platformdirs
 
 if TYPE_CHECKING:
     from agentdesk.assist.settings import AssistSettings
+    from agentdesk.delivery import DeliverySettings
     from agentdesk.metrics.settings import MetricsSettings
 
 APP_NAME = "agentdesk"
@@ -157,9 +158,16 @@ class Config:
 
         return metrics_settings(self)
 
+    @cached_property
+    def delivery(self) -> DeliverySettings:
+        """``[delivery]``: the time limit on a send and the retry backoff."""
+        from agentdesk.delivery import delivery_settings
+
+        return delivery_settings(self)
+
 
 _TOP_LEVEL = {"agent", "database", "sla", "editor", "keymap", "assist", "llm", "kb", "metrics",
-              "business_hours", "connectors", "privacy"}
+              "business_hours", "connectors", "privacy", "delivery"}
 
 
 def load_config(path: Path | str | None = None, *, required: bool = False) -> Config:
@@ -227,4 +235,4 @@ def _validate_features(config: Config) -> None:
     from agentdesk.connectors.registry import configured
 
     configured(config)
-    _ = config.assist, config.metrics
+    _ = config.assist, config.metrics, config.delivery

@@ -6,15 +6,44 @@ conversations and delivery states through callbacks.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
 
-from agentdesk.connectors.base import Connector, DeliveryResult
-from agentdesk.domain import Inbound
+from agentdesk import clock
+from agentdesk.config import Config
+from agentdesk.connectors.base import DELIVERY_STATES, Connector, DeliveryResult
+from agentdesk.domain import Inbound, Outgoing
+from agentdesk.intake import InvalidInbound, checked_inbound
 from agentdesk.store import Store
 from agentdesk.text import error_line
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DeliverySettings:
+    """How replies are sent: the time limit on one ``send`` and the retry backoff."""
+
+    send_timeout: float = 120.0  # above the connectors' own network timeouts (email: 30 s)
+    retry_first: float = 5.0
+    retry_max: float = 300.0
+
+
+def delivery_settings(config: Config) -> DeliverySettings:
+    """Read ``[delivery]``; errors name the file and key."""
+    table = config.table("delivery")
+    table.reject_unknown({"send_timeout", "retry_first", "retry_max"})
+    defaults = DeliverySettings()
+    settings = DeliverySettings(table.positive("send_timeout", defaults.send_timeout),
+                                table.positive("retry_first", defaults.retry_first),
+                                table.positive("retry_max", defaults.retry_max))
+    if settings.retry_max < settings.retry_first:
+        raise table.error("retry_max", "must not be less than retry_first")
+    return settings
 
 
 class ChannelHost:
@@ -22,9 +51,13 @@ class ChannelHost:
 
     group_limit = 100  # messages per transaction at most, while a connector has more ready
 
-    def __init__(self, store: Store, connectors: list[Connector]) -> None:
+    def __init__(self, store: Store, connectors: list[Connector],
+                 settings: DeliverySettings | None = None) -> None:
         self.store = store
         self.connectors = connectors
+        self.settings = settings or DeliverySettings()
+        self._sending: dict[int, asyncio.Lock] = {}  # one send per reply at a time
+        self._waiting: dict[int, asyncio.Event] = {}  # replies in keep_delivering, to wake
         self.by_channel: dict[str, Connector] = {}
         for connector in connectors:
             for channel in connector.channels:
@@ -60,47 +93,130 @@ class ChannelHost:
         progress is committed together with the message. While the connector says more
         messages are ``ready`` (already fetched: an initial sync), up to ``group_limit``
         of them share one transaction; a message that arrives alone is committed alone.
+        A message that fails ``checked_inbound`` is skipped (one state line, one log
+        entry); the rest of its group is stored and the connector keeps running.
         """
         # If incoming() fails mid-group, neither the group nor its progress was stored,
         # so the connector fetches those messages again.
-        group: list[Inbound] = []
+        label = connector.label or connector.name
+        group: list[object] = []
+        skipped = 0
         async for message in connector.incoming():
             group.append(message)
             if len(group) < self.group_limit and connector.ready():
                 continue
             group, done = [], group
-            self._store(connector, done, on_message)
+            problems = self._store(connector, done, on_message)
+            for problem in problems:
+                skipped += 1
+                log.warning("connector %s: skipped a message: %s", label, problem)
+            if problems:
+                what = "a bad message" if skipped == 1 else f"{skipped} bad messages"
+                connector.set_state(f"{label}: skipped {what} ({problems[-1]})")
 
-    def _store(self, connector: Connector, group: list[Inbound],
-               on_message: Callable[[int], None] | None) -> None:
+    def _store(self, connector: Connector, group: list[object],
+               on_message: Callable[[int], None] | None) -> list[str]:
+        """Store ``group`` in one transaction; returns why each skipped message was bad.
+
+        A skipped ``Inbound`` still reaches ``recorded`` (as not stored), so the
+        connector's progress moves past it.
+        """
+        stored, problems = [], []
         with self.store.db.transaction():
-            stored = []
-            for message in group:
+            for item in group:
+                try:
+                    message = checked_inbound(item, connector.channels)
+                except InvalidInbound as error:
+                    problems.append(str(error))
+                    if isinstance(item, Inbound):
+                        connector.recorded(item, None)
+                    continue
                 stored.append(self.store.record_inbound(message))
-                connector.recorded(message, stored[-1])
+                connector.recorded(item, stored[-1])  # the object it yielded
         if on_message:
             for done in stored:
                 if done:
                     on_message(done[0])
+        return problems
 
     async def deliver(self, message_id: int) -> DeliveryResult:
-        """Send one queued reply through its channel's connector and record the outcome."""
-        reply = self.store.outgoing(message_id)
-        if reply is None:
-            return DeliveryResult("failed", f"no reply {message_id}")
-        connector = self.by_channel.get(reply.channel)
-        if connector is None or not connector.capabilities.can_send:
-            result = DeliveryResult("retry", f"no connector can send on {reply.channel} yet")
-        else:
-            try:
+        """One attempt to send a reply through its channel's connector; the outcome
+        (and for a ``retry`` the next try's time) is recorded on the reply."""
+        return (await self._attempt(message_id))[0]
+
+    async def keep_delivering(
+            self, message_id: int,
+            on_attempt: Callable[[DeliveryResult, int], None] | None = None,
+    ) -> DeliveryResult | None:
+        """Deliver a reply until it is sent or fails for good; returns the last result.
+
+        After a ``retry`` the reply waits a capped, jittered backoff
+        (``retry_first`` … ``retry_max`` seconds, counted from its stored attempts, so a
+        restart continues the series). ``on_attempt(result, attempt)`` hears of every
+        outcome. One such loop per reply: a second call while one waits wakes it to try
+        now, and returns None.
+        """
+        if message_id in self._waiting:
+            self._waiting[message_id].set()
+            return None
+        wake = self._waiting[message_id] = asyncio.Event()
+        try:
+            while True:
+                result, attempt, delay = await self._attempt(message_id)
+                if on_attempt is not None:
+                    on_attempt(result, attempt)
+                if result.state != "retry":
+                    return result
+                wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(wake.wait(), delay)
+        finally:
+            del self._waiting[message_id]
+
+    async def _attempt(self, message_id: int) -> tuple[DeliveryResult, int, float]:
+        """Send once (never two sends of one reply at a time); returns the result, the
+        attempt's number and, for a retry, the seconds until the next one."""
+        async with self._sending.setdefault(message_id, asyncio.Lock()):
+            reply = self.store.outgoing(message_id)
+            if reply is None:
+                return DeliveryResult("failed", f"no reply {message_id}"), 0, 0.0
+            attempt = self.store.start_delivery(message_id)
+            if attempt is None:
+                return DeliveryResult("sent", "already sent"), 0, 0.0
+            connector = self.by_channel.get(reply.channel)
+            if connector is None or not connector.capabilities.can_send:
+                result = DeliveryResult("retry", f"no connector can send on {reply.channel} yet")
+            else:
+                result = await self._send(connector, reply)
+            delay = 0.0
+            if result.ok:
+                self.store.mark_reply_sent(message_id, external_id=result.external_id)
+            elif result.state == "retry":
+                delay = clock.backoff(attempt - 1, self.settings.retry_max,
+                                      self.settings.retry_first)
+                self.store.set_delivery(message_id, f"retry: {result.detail}",
+                                        clock.to_iso(clock.now() + timedelta(seconds=delay)))
+            else:
+                self.store.set_delivery(message_id, f"{result.state}: {result.detail}")
+            return result, attempt, delay
+
+    async def _send(self, connector: Connector, reply: Outgoing) -> DeliveryResult:
+        """``connector.send`` within ``send_timeout``; a raise, a timeout or an answer
+        that is not a ``DeliveryResult`` is a ``retry`` (a connector bug must not lose
+        the reply)."""
+        label = connector.label or connector.name
+        timeout = self.settings.send_timeout
+        try:
+            async with asyncio.timeout(timeout):  # in this task: no reordering around send
                 result = await connector.send(reply)
-            except Exception as error:  # a connector bug must not lose the reply
-                log.exception("connector %s failed to send", connector.name)
-                result = DeliveryResult("retry", f"{connector.name}: {error}")
-        if result.ok:
-            self.store.mark_reply_sent(message_id)
-        else:
-            self.store.set_delivery(message_id, f"{result.state}: {result.detail}")
+        except TimeoutError:
+            log.warning("connector %s: send of reply %s timed out", label, reply.message_id)
+            return DeliveryResult("retry", f"{label}: no answer within {timeout:g} s")
+        except Exception as error:
+            log.exception("connector %s failed to send", label)
+            return DeliveryResult("retry", f"{label}: {error_line(error)}")
+        if not isinstance(result, DeliveryResult) or result.state not in DELIVERY_STATES:
+            return DeliveryResult("retry", f"{label}: send returned {result!r:.80}")
         return result
 
     async def courtesy(self, channel: str, thread_key: str, what: str,

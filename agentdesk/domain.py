@@ -111,6 +111,9 @@ class Message:
     auto: bool
     delivery: str | None
     attachments: tuple[Attachment, ...] = ()
+    attempts: int = 0  # sends tried (agent replies)
+    next_attempt_at: str | None = None  # when a ``retry`` reply is tried again
+    external_id: str | None = None  # the channel's id for a sent reply
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import replace
 
-from conftest import screen_text
+from conftest import screen_text, until
 from synapse import MatrixUser, Synapse, synapse  # noqa: F401 - the session fixture
 
 from agentdesk.app import make_app
@@ -56,5 +57,56 @@ async def test_chat_arrives_and_the_reply_reaches_the_room(synapse, alice, tmp_p
                 break
     (reply,) = customer.messages(room, sender=desk.user_id)
     assert reply["content"]["body"] == "It clears tomorrow, Erin."
+    desk.close()
+    customer.close()
+
+
+async def test_a_reply_sent_while_the_homeserver_is_down_arrives_once_it_is_back(
+        synapse, alice, tmp_path, monkeypatch):  # noqa: F811
+    stamp = int(time.time() * 1000) % 10**9
+    desk = MatrixUser(synapse, f"downdesk{stamp}", "Support")
+    customer = MatrixUser(synapse, f"downcust{stamp}", "Fay Example")
+    monkeypatch.setenv("DOWN_MATRIX_PASSWORD", desk.password)
+    room = customer.open_chat(desk.user_id)
+    customer.send(room, "Is anyone there?")
+    config = replace(alice, raw={"delivery": {"retry_first": 0.5, "retry_max": 1.0,
+                                              "send_timeout": 5.0}})
+    settings = {"homeserver": synapse.url, "user": desk.user_id,
+                "password_env": "DOWN_MATRIX_PASSWORD", "max_backoff": 1.0}
+
+    def bodies() -> list[str]:
+        return [e["content"]["body"] for e in customer.messages(room, sender=desk.user_id)]
+
+    def stuck(app) -> str:
+        return " | ".join(reply.delivery or "" for reply in app.store.unsent_replies())
+
+    async def send_while_down(app, pilot, text: str) -> None:
+        await until(pilot, lambda: app.screen.query_one(InboxList).total == 1, timeout=30)
+        app.open_conversation(app.store.conversation_id_for_uid(room))
+        await pilot.pause()
+        synapse.stop()
+        await pilot.press("r", *text, "ctrl+s")
+        await until(pilot, lambda: stuck(app).startswith("retry: chat: "), timeout=30)
+        assert "retry: chat: " in "".join(str(m.content) for m in app.screen.query("#thread Static"))
+
+    app = make_app(config, tmp_path / "desk.db", [MatrixConnector(dict(settings))])
+    try:
+        async with app.run_test(size=(220, 50)) as pilot:
+            await send_while_down(app, pilot, "Yes, we are here.")
+            synapse.start()  # the connector reconnects; the reply is retried
+            await until(pilot, lambda: not stuck(app), timeout=30)
+        assert bodies() == ["Yes, we are here."]
+
+        app = make_app(config, tmp_path / "desk.db", [MatrixConnector(dict(settings))])
+        async with app.run_test(size=(220, 50)) as pilot:
+            await send_while_down(app, pilot, "Still here.")
+    finally:
+        if synapse.process is None:
+            synapse.start()
+    # the desk starts again with the homeserver back: the waiting reply goes out once
+    again = make_app(config, tmp_path / "desk.db", [MatrixConnector(dict(settings))])
+    async with again.run_test(size=(220, 50)) as pilot:
+        await until(pilot, lambda: not stuck(again), timeout=30)
+    assert bodies() == ["Yes, we are here.", "Still here."]
     desk.close()
     customer.close()

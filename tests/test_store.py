@@ -105,6 +105,27 @@ def test_queued_reply_counts_only_once_sent(store):
     assert store.undelivered() == []
 
 
+def test_delivery_attempts_retries_and_the_channels_id_are_kept(store):
+    conversation, _ = store.record_inbound(mail())
+    message = store.add_reply(conversation, "alice", "hi", delivery="queued")
+    assert store.start_delivery(message) == 1
+    store.set_delivery(message, "retry: 451 busy", "2026-01-05T09:11:00Z")
+    assert store.undelivered() == [message]  # a retry is resumed at start
+    assert store.start_delivery(message) == 2
+    store.set_delivery(message, "failed: 550 no such user")
+    (failed,) = store.unsent_replies(conversation)
+    assert (failed.delivery, failed.attempts, failed.next_attempt_at) == (
+        "failed: 550 no such user", 2, None)
+    assert store.undelivered() == []  # a failure waits for the agent (R)
+    assert store.start_delivery(message) == 3
+    assert store.mark_reply_sent(message)  # as the email outbox does, without an id
+    assert not store.mark_reply_sent(message, external_id="<r1@desk.example>")
+    assert store.start_delivery(message) is None  # sent: never sent again
+    (sent,) = [m for m in store.messages(conversation) if m.id == message]
+    assert (sent.delivery, sent.attempts, sent.external_id) == ("sent", 3, "<r1@desk.example>")
+    assert store.unsent_replies() == []
+
+
 def test_identity_link_merges_customers_across_channels(store):
     store.record_inbound(mail())
     store.record_inbound(Inbound(channel="chat", address="@ann:example.org", text="hey",

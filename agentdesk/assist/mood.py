@@ -164,9 +164,9 @@ def analyse(messages: list[Message], conversation: Conversation,
     if contacts >= 2:
         facts.append(f"{ordinal(contacts)} contact this month")
     earlier = None
-    if history:
-        last = history[0]
-        at = clock.parse_iso(last.last_message_at)
+    last = history[0] if history else None
+    at = clock.try_parse_iso(last.last_message_at) if last else None
+    if last and at:
         earlier = EarlierContact(last.channel, last.last_message_at, last.subject,
                                  when_words(at, reference))
         if last.channel != conversation.channel:

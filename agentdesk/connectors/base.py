@@ -16,6 +16,8 @@ Changes since the first skeleton (all backward compatible):
   commits with the message), and ``ready()`` (True when the next message of
   ``incoming()`` is already at hand, e.g. mid-batch in an initial sync: the host may
   then store several messages in one transaction, calling ``recorded`` for each).
+- The host checks every yielded message (``agentdesk.intake.checked_inbound``): a
+  malformed one is skipped with a state line, the connector keeps running.
 - Optional courtesies ``typing(thread_key, active)`` and ``mark_read(thread_key)``:
   channels that show typing and read state (chat) implement them; the default does
   nothing and returns False.
@@ -59,6 +61,9 @@ class Capabilities:
     can_send: bool = True
     supports_push: bool = False
     supports_threads: bool = False
+
+
+DELIVERY_STATES = ("sent", "retry", "failed")
 
 
 @dataclass(frozen=True)
@@ -128,7 +133,11 @@ class Connector(ABC):
         """Receive the desk store before ``start`` (only connectors with sync state need it)."""
 
     def recorded(self, message: Inbound, stored: tuple[int, int] | None) -> None:  # noqa: B027
-        """Called in the transaction that stored ``message`` (``None``: a re-delivery)."""
+        """Called in the transaction that stored ``message``.
+
+        ``stored`` is ``None`` when nothing was stored: a re-delivery, or a message the
+        host skipped as invalid (see ``agentdesk.intake``); progress may move past it.
+        """
 
     def ready(self) -> bool:
         """True if ``incoming()`` can yield its next message without waiting."""

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
+import sqlite3
 import subprocess
 import tempfile
 import time
@@ -23,11 +25,11 @@ from agentdesk import clock
 from agentdesk.assist.edits import edit_distance
 from agentdesk.domain import Agent, Conversation, Customer, Status, render_canned
 from agentdesk.screens.pickers import ChoiceScreen, PromptScreen
-from agentdesk.text import one_line
+from agentdesk.text import error_line, one_line
 from agentdesk.widgets.assist_panel import AssistPanel
 from agentdesk.widgets.composer import Composer
 from agentdesk.widgets.customer import CustomerCard, HistoryList
-from agentdesk.widgets.thread import ThreadView
+from agentdesk.widgets.thread import ThreadView, local_time
 
 DRAFT_SAVE_DELAY = 0.4  # seconds of no typing before the draft is written
 TYPING_RENEW = 20.0  # seconds between typing notices while the agent keeps typing
@@ -42,7 +44,7 @@ def conversation_title(conversation: Conversation, customer: Customer | None) ->
                           (conversation.channel, "cyan"), "  ", (conversation.status, "italic"))
     if conversation.status == Status.SNOOZED:
         until = ("until the customer replies" if conversation.snooze_until_reply
-                 else f"until {clock.parse_iso(conversation.snoozed_until).astimezone():%a %H:%M}"
+                 else f"until {local_time(conversation.snoozed_until, '%a %H:%M')}"
                  if conversation.snoozed_until else "")
         title.append(f" {until}", style="italic")
     title.append(f"  {conversation.assignee or 'unassigned'}",
@@ -63,6 +65,7 @@ class ConversationScreen(Screen):
         Binding("r", "compose('reply')", "Reply", id="conversation.reply"),
         Binding("n", "compose('note')", "Note", id="conversation.note"),
         Binding("ctrl+s", "send", "Send", id="conversation.send", priority=True),
+        Binding("R", "resend", "Resend", id="conversation.resend"),
         Binding("ctrl+e", "external_editor", "$EDITOR", id="conversation.editor",
                 priority=True),
         Binding("c", "canned", "Canned", id="conversation.canned"),
@@ -217,6 +220,11 @@ class ConversationScreen(Screen):
         self.composer.move_cursor(self.composer.document.end)
 
     def action_send(self) -> None:
+        """Store the reply (or note), then hand it to the channel, then clear the composer.
+
+        The reply row is committed, in the same transaction that discards the draft,
+        before the composer empties: if storing fails the text stays where it was.
+        """
         text = self.composer.text.strip()
         if not text:
             self.notify("Nothing to send: the composer is empty.", severity="warning")
@@ -224,18 +232,27 @@ class ConversationScreen(Screen):
         if self._save_timer is not None:
             self._save_timer.stop()
             self._save_timer = None
+        assist = self.query_one(AssistPanel)
+        try:
+            if self.composer.mode == "note":
+                self.store.add_note(self.conversation_id, self.agent.name, text)
+            else:
+                accepted = (assist.accepted_text
+                            if assist.conversation_id == self.conversation_id else None)
+                assisted = {} if accepted is None else {
+                    "ai_assisted": True, "edit_distance": edit_distance(accepted, text)}
+                message_id = self.store.add_reply(self.conversation_id, self.agent.name, text,
+                                                  delivery="queued", **assisted)
+        except sqlite3.Error as error:
+            with contextlib.suppress(sqlite3.Error):  # keep the draft too, if the file allows
+                self.flush_draft()
+            self.notify(f"Not stored, so not sent ({error_line(error)}); the text is still in"
+                        " the composer.", severity="error", timeout=10)
+            return
         if self.composer.mode == "note":
-            self.store.add_note(self.conversation_id, self.agent.name, text)
             self.notify("Note added.")
         else:
-            assist = self.query_one(AssistPanel)
-            accepted = (assist.accepted_text if assist.conversation_id == self.conversation_id
-                        else None)
-            assisted = {} if accepted is None else {
-                "ai_assisted": True, "edit_distance": edit_distance(accepted, text)}
             assist.accepted_text = None
-            message_id = self.store.add_reply(self.conversation_id, self.agent.name, text,
-                                              delivery="queued", **assisted)
             self.app.deliver(message_id)
         self._typing(False)
         self._loading_draft = True
@@ -243,6 +260,16 @@ class ConversationScreen(Screen):
         self._loading_draft = False
         self.reload()
         self.query_one("#thread").focus()
+
+    def action_resend(self) -> None:
+        """Send this conversation's undelivered replies now (a failed one too)."""
+        stuck = self.store.unsent_replies(self.conversation_id)
+        if not stuck:
+            self.notify("Every reply here has been delivered.")
+            return
+        for reply in stuck:
+            self.app.deliver(reply.id)
+        self.notify(f"Sending {len(stuck)} repl{'y' if len(stuck) == 1 else 'ies'} again.")
 
     def action_external_editor(self) -> None:
         """Edit the composer text in ``$EDITOR`` (config ``editor`` wins)."""
@@ -462,5 +489,5 @@ class ConversationScreen(Screen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Letter keys type into the composer while it has focus."""
-        typing = self.focused is self.composer
+        typing = isinstance(self.focused, Composer)  # (no query: also safe while closing)
         return not typing or action in ("send", "external_editor", "back")

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from agentdesk import clock
 from agentdesk.store.schema import (
     APPLICATION_ID,
     DEMO_APPLICATION_ID,
@@ -38,6 +39,7 @@ def connect(path: Path | str, *, readonly: bool = False) -> sqlite3.Connection:
     conn = sqlite3.connect(target, timeout=10.0, isolation_level=None,
                            check_same_thread=False, uri=readonly)
     conn.row_factory = sqlite3.Row
+    conn.create_function("is_time", 1, _is_time, deterministic=True)
     conn.execute("PRAGMA busy_timeout = 10000")
     conn.execute("PRAGMA foreign_keys = ON")
     if str(path) != ":memory:" and not readonly:
@@ -48,6 +50,11 @@ def connect(path: Path | str, *, readonly: bool = False) -> sqlite3.Connection:
 
 def _uri(path: Path | str, mode: str) -> str:
     return f"{Path(path).absolute().as_uri()}?mode={mode}"
+
+
+def _is_time(value: object) -> bool:
+    """SQL ``is_time(value)``: 1 if the desk can read ``value`` as a time (``clock``)."""
+    return clock.try_parse_iso(value) is not None
 
 
 def probe(path: Path | str) -> DeskFile:

@@ -64,6 +64,21 @@ def fts_phrase(words: list[str]) -> str:
     return " ".join(terms)
 
 
+_MESSAGE_COLUMNS = """
+    id, conversation_id, direction, author, at, subject, body, body_html IS NOT NULL AS has_html,
+    auto, delivery, delivery_attempts, next_attempt_at, external_id
+"""
+
+
+def _message(row: sqlite3.Row, attachments: tuple[Attachment, ...] = ()) -> Message:
+    return Message(
+        id=row["id"], conversation_id=row["conversation_id"], direction=row["direction"],
+        author=row["author"], at=row["at"], subject=row["subject"], body=row["body"],
+        has_html=bool(row["has_html"]), auto=bool(row["auto"]), delivery=row["delivery"],
+        attachments=attachments, attempts=row["delivery_attempts"],
+        next_attempt_at=row["next_attempt_at"], external_id=row["external_id"])
+
+
 class ReadsMixin:
     db: object  # Locked, set by Store
 
@@ -196,22 +211,26 @@ class ReadsMixin:
         """The thread, oldest first, with attachment names and sizes (not their bytes)."""
         with self.db.read() as conn:
             rows = conn.execute(
-                "SELECT id, conversation_id, direction, author, at, subject, body,"
-                " body_html IS NOT NULL AS has_html, auto, delivery FROM messages"
-                " WHERE conversation_id = ? ORDER BY at, id", (conversation_id,)).fetchall()
+                f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ?"
+                " ORDER BY at, id", (conversation_id,)).fetchall()
             attachments: dict[int, list[Attachment]] = {}
             for a in conn.execute(
                 "SELECT message_id, filename, size, content_type FROM attachments"
                 " WHERE message_id IN (SELECT id FROM messages WHERE conversation_id = ?)"
                 " ORDER BY id", (conversation_id,)):
                 attachments.setdefault(a[0], []).append(Attachment(a[1], a[2], a[3]))
-        return [
-            Message(id=r["id"], conversation_id=r["conversation_id"], direction=r["direction"],
-                    author=r["author"], at=r["at"], subject=r["subject"], body=r["body"],
-                    has_html=bool(r["has_html"]), auto=bool(r["auto"]), delivery=r["delivery"],
-                    attachments=tuple(attachments.get(r["id"], ())))
-            for r in rows
-        ]
+        return [_message(r, tuple(attachments.get(r["id"], ()))) for r in rows]
+
+    def unsent_replies(self, conversation_id: int | None = None) -> list[Message]:
+        """Agent replies their channel has not accepted (``failed`` ones too), oldest
+        first: all of them, or one conversation's."""
+        where, params = "", ()
+        if conversation_id is not None:
+            where, params = " AND conversation_id = ?", (conversation_id,)
+        with self.db.read() as conn:
+            return [_message(r) for r in conn.execute(
+                f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE direction = 'out'"
+                f" AND delivery NOT LIKE 'sent%'{where} ORDER BY id", params)]
 
     def customer(self, customer_id: int) -> Customer | None:
         with self.db.read() as conn:
@@ -263,11 +282,8 @@ class ReadsMixin:
         )
 
     def undelivered(self) -> list[int]:
-        """Replies stored but not yet accepted by their channel, oldest first."""
-        with self.db.read() as conn:
-            return [r[0] for r in conn.execute(
-                "SELECT id FROM messages WHERE direction = 'out' AND delivery IN"
-                " ('queued', 'sending') ORDER BY id")]
+        """Replies still to deliver (queued, sending or to retry; not failed), oldest first."""
+        return [m.id for m in self.unsent_replies() if not (m.delivery or "").startswith("failed")]
 
     def draft(self, conversation_id: int, kind: str = "reply") -> str:
         with self.db.read() as conn:

@@ -245,6 +245,62 @@ MIGRATIONS: list[str] = [
     f"""
     PRAGMA application_id = {APPLICATION_ID};
     """,
+    # 7: repair times a connector once stored unchecked ("yesterday-ish"): a value that
+    # is_time() (clock.try_parse_iso, registered in db.connect) cannot read takes its
+    # neighbours' time, else the migration time. Messages first (the previous, else the
+    # next message of the conversation), then
+    # conversations (from their messages), customers (their first conversation) and
+    # events (their message, else the previous event); this once, the append-only
+    # trigger is lifted for the repair.
+    """
+    UPDATE messages SET at = coalesce(
+        (SELECT p.at FROM messages p WHERE p.conversation_id = messages.conversation_id
+            AND p.id < messages.id AND is_time(p.at) ORDER BY p.id DESC LIMIT 1),
+        (SELECT n.at FROM messages n WHERE n.conversation_id = messages.conversation_id
+            AND n.id > messages.id AND is_time(n.at) ORDER BY n.id LIMIT 1),
+        (SELECT created_at FROM conversations WHERE id = messages.conversation_id
+            AND is_time(created_at)),
+        strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+    WHERE NOT is_time(at);
+    UPDATE conversations SET created_at = coalesce(
+        (SELECT min(at) FROM messages WHERE conversation_id = conversations.id),
+        CASE WHEN is_time(last_message_at) THEN last_message_at END,
+        strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+    WHERE NOT is_time(created_at);
+    UPDATE conversations SET last_message_at = coalesce(
+        (SELECT max(at) FROM messages WHERE conversation_id = conversations.id), created_at)
+    WHERE NOT is_time(last_message_at);
+    UPDATE conversations SET waiting_since = coalesce(
+        (SELECT max(at) FROM messages WHERE conversation_id = conversations.id
+            AND direction = 'in'), last_message_at)
+    WHERE waiting_since IS NOT NULL AND NOT is_time(waiting_since);
+    UPDATE conversations SET snoozed_until = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')
+    WHERE snoozed_until IS NOT NULL AND NOT is_time(snoozed_until);
+    UPDATE customers SET first_seen = coalesce(
+        (SELECT min(created_at) FROM conversations WHERE customer_id = customers.id),
+        strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+    WHERE NOT is_time(first_seen);
+    DROP TRIGGER events_append_only_update;
+    UPDATE events SET at = coalesce(
+        (SELECT at FROM messages WHERE id = events.message_id),
+        (SELECT p.at FROM events p WHERE p.conversation_id = events.conversation_id
+            AND p.id < events.id AND is_time(p.at) ORDER BY p.id DESC LIMIT 1),
+        (SELECT created_at FROM conversations WHERE id = events.conversation_id),
+        strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+    WHERE NOT is_time(at);
+    CREATE TRIGGER events_append_only_update BEFORE UPDATE ON events
+        BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+    """,
+    # 8: delivery of agent replies: attempts so far, when the host tries again, and the
+    # channel's own id for a sent reply (DeliveryResult.external_id). The partial index
+    # holds only unsent replies: finding them at start reads a handful of rows.
+    """
+    ALTER TABLE messages ADD COLUMN delivery_attempts INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE messages ADD COLUMN next_attempt_at TEXT;
+    ALTER TABLE messages ADD COLUMN external_id TEXT;
+    CREATE INDEX messages_unsent ON messages(id)
+        WHERE direction = 'out' AND delivery NOT LIKE 'sent%';
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

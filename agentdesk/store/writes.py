@@ -294,26 +294,55 @@ class WritesMixin:
                 self._reply_event(conn, conversation_id, message_id, agent, at, payload)
             return message_id
 
-    def mark_reply_sent(self, message_id: int, at: str | None = None) -> bool:
-        """The channel accepted a queued reply: mark it and append its reply event once."""
+    def mark_reply_sent(self, message_id: int, at: str | None = None,
+                        external_id: str | None = None) -> bool:
+        """The channel accepted a queued reply: mark it and append its reply event once.
+
+        ``external_id`` (the channel's id for it) is kept even when the reply was
+        already marked sent.
+        """
         at = at or clock.now_iso()
         with self.db.transaction() as conn:
             row = conn.execute(
                 "SELECT conversation_id, author, reply_payload FROM messages"
                 " WHERE id = ? AND direction = 'out'", (message_id,)).fetchone()
-            if row is None or conn.execute(
-                    "SELECT 1 FROM events WHERE conversation_id = ? AND kind = 'reply'"
-                    " AND message_id = ?", (row["conversation_id"], message_id)).fetchone():
+            if row is None:
+                return False
+            conn.execute("UPDATE messages SET external_id = coalesce(?, external_id),"
+                         " next_attempt_at = NULL WHERE id = ?", (external_id, message_id))
+            if conn.execute("SELECT 1 FROM events WHERE conversation_id = ? AND kind = 'reply'"
+                            " AND message_id = ?", (row["conversation_id"], message_id)
+                            ).fetchone():
                 return False  # (its delivery state may say more than 'sent': keep it)
             conn.execute("UPDATE messages SET delivery = 'sent' WHERE id = ?", (message_id,))
             self._reply_event(conn, row["conversation_id"], message_id, row["author"], at,
                               json.loads(row["reply_payload"] or "{}"))
             return True
 
-    def set_delivery(self, message_id: int, state: str) -> None:
-        """Record a reply's delivery state as the connector reports it (not an event)."""
+    def start_delivery(self, message_id: int) -> int | None:
+        """A send of this reply begins: count the attempt and show ``sending``.
+
+        Returns the attempt's number, or None when the reply is sent (or not a reply).
+        """
         with self.db.transaction() as conn:
-            conn.execute("UPDATE messages SET delivery = ? WHERE id = ?", (state, message_id))
+            row = conn.execute(
+                "UPDATE messages SET delivery = 'sending', next_attempt_at = NULL,"
+                " delivery_attempts = delivery_attempts + 1 WHERE id = ? AND direction = 'out'"
+                " AND delivery NOT LIKE 'sent%' RETURNING delivery_attempts",
+                (message_id,)).fetchone()
+        return row[0] if row else None
+
+    def set_delivery(self, message_id: int, state: str, next_attempt_at: str | None = None) -> None:
+        """Record a reply's delivery state as the connector reports it (not an event).
+
+        ``next_attempt_at``: when a ``retry: …`` reply is tried again (kept if not given;
+        cleared for any other state).
+        """
+        with self.db.transaction() as conn:
+            conn.execute(
+                "UPDATE messages SET delivery = ?, next_attempt_at = CASE WHEN ? LIKE 'retry%'"
+                " THEN coalesce(?, next_attempt_at) END WHERE id = ?",
+                (state, state, next_attempt_at, message_id))
 
     def _reply_event(self, conn: sqlite3.Connection, conversation_id: int, message_id: int,
                      agent: str, at: str, payload: dict[str, object]) -> None:

@@ -22,9 +22,27 @@ PREVIEW_LINES = 100
 GROWTH = 4  # each "more" shows this many times as much
 
 
-def local_time(iso: str) -> str:
-    """A timestamp in the agent's local time, e.g. ``Mon 05 Jan 09:00``."""
-    return clock.parse_iso(iso).astimezone().strftime("%a %d %b %H:%M")
+def local_time(iso: str | None, form: str = "%a %d %b %H:%M") -> str:
+    """A timestamp in the agent's local time, e.g. ``Mon 05 Jan 09:00`` (a value that is
+    not a time is shown as it is stored)."""
+    instant = clock.try_parse_iso(iso)
+    return instant.astimezone().strftime(form) if instant else clean(str(iso))
+
+
+def delivery_text(message: Message) -> str:
+    """A reply's delivery state in one line: ``retry: … · attempt 3 · next try 11:42:05``,
+    ``sent · <the channel's id>``; empty for a sent reply without an id."""
+    state = message.delivery or ""
+    if state == "sent":
+        return f"sent · {clean(message.external_id)}" if message.external_id else ""
+    parts = [clean(state)]
+    if state.startswith("sent") and message.external_id:  # e.g. "sent · may have been …"
+        parts.append(clean(message.external_id))
+    if message.attempts:
+        parts.append(f"attempt {message.attempts}")
+    if state.startswith("retry") and message.next_attempt_at:
+        parts.append(f"next try {local_time(message.next_attempt_at, '%H:%M:%S')}")
+    return " · ".join(parts)
 
 
 def cut_point(body: str, chars: int, lines: int) -> int:
@@ -51,9 +69,12 @@ def header(message: Message, customer_name: str = "") -> Text:
         line.append("  auto-reply", style="dim italic")
     if message.has_html:
         line.append("  html", style="dim")
-    if message.direction == "out" and message.delivery and message.delivery != "sent":
-        style = "bold red" if message.delivery.startswith("failed") else "yellow"
-        line.append(f"  {clean(message.delivery)}", style=style)
+    delivery = delivery_text(message) if message.direction == "out" else ""
+    if delivery:
+        state = message.delivery or ""
+        style = ("bold red" if state.startswith("failed") else "dim" if state == "sent"
+                 else "yellow")
+        line.append(f"  {delivery}", style=style)
     return line
 
 

@@ -17,13 +17,13 @@ import asyncio
 import ipaddress
 import json
 import logging
-import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
 
+from agentdesk import clock
 from agentdesk.connectors.base import Capabilities, Connector, DeliveryResult, Option
 from agentdesk.connectors.matrix import events
 from agentdesk.connectors.matrix.client import MatrixClient, MatrixError, MatrixHTTPError
@@ -63,9 +63,9 @@ class Backoff:
         self.cap, self.first, self.failures = cap, first, 0
 
     def next(self) -> float:
-        delay = min(self.cap, self.first * 2 ** self.failures)
+        delay = clock.backoff(self.failures, self.cap, self.first)
         self.failures = min(self.failures + 1, 32)  # days of failures must not overflow
-        return max(0.1, delay * random.uniform(0.8, 1.0))
+        return delay
 
     def reset(self) -> None:
         self.failures = 0

@@ -1,0 +1,269 @@
+"""Replies reach the customer even when the channel's provider misbehaves: temporary
+failures, raises and hangs are retried with backoff (also after a restart), the thread
+shows each attempt, R sends again now, the palette lists stuck replies, and a permanent
+failure comes back to the agent with the channel's words."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from conftest import screen_text, until
+
+from agentdesk.app import make_app
+from agentdesk.config import ConfigError, load_config
+from agentdesk.connectors.base import Connector, DeliveryResult
+from agentdesk.delivery import DeliverySettings, delivery_settings
+from agentdesk.domain import Outgoing
+from agentdesk.screens.conversation import ConversationScreen
+from agentdesk.screens.pickers import ChoiceScreen
+from agentdesk.store import Store
+
+HANG = "hang"
+
+
+class Provider(Connector):
+    """A chat plugin whose provider answers ``send`` as scripted, then accepts."""
+
+    name = "provider"
+    channels = ("chat",)
+
+    def __init__(self, *answers: DeliveryResult | Exception | str | None) -> None:
+        super().__init__({})
+        self.answers = list(answers)
+        self.received: list[str] = []
+        self.tries = 0
+        self.in_flight = self.most_in_flight = 0
+        self._stopped = asyncio.Event()
+
+    async def incoming(self) -> AsyncIterator:
+        await self._stopped.wait()
+        return
+        yield
+
+    async def stop(self) -> None:
+        self._stopped.set()
+
+    async def send(self, reply: Outgoing) -> DeliveryResult:
+        self.tries += 1
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            answer = self.answers.pop(0) if self.answers else DeliveryResult(
+                "sent", external_id=f"prov-{reply.message_id}")
+            if answer == HANG:
+                await asyncio.Event().wait()
+            if isinstance(answer, Exception):
+                raise answer
+            if isinstance(answer, DeliveryResult) and answer.ok:
+                self.received.append(reply.text)
+            return answer
+        finally:
+            self.in_flight -= 1
+
+
+def settings(config, **delivery):
+    return replace(config, raw={"delivery": {"retry_first": 0.05, "retry_max": 0.2, **delivery}})
+
+
+async def send_reply(pilot, app, conversation_id: int, text: str) -> None:
+    app.open_conversation(conversation_id)
+    await pilot.pause()
+    await pilot.press("r", *text, "ctrl+s")
+    await pilot.pause()
+
+
+def thread_text(app) -> str:
+    """The thread as plain text, one message per paragraph (no wrapping)."""
+    return "\n\n".join(str(message.content) for message in app.screen.query("#thread Static"))
+
+
+def reply_row(path, text: str):
+    with Store(path) as store, store.db.read() as conn:
+        return conn.execute(
+            "SELECT delivery, delivery_attempts, external_id,"
+            " (SELECT count(*) FROM events WHERE kind = 'reply' AND message_id = messages.id)"
+            " AS reply_events FROM messages WHERE body = ?", (text,)).fetchone()
+
+
+@pytest.mark.parametrize("trouble", [
+    DeliveryResult("retry", "provider: 503 busy"),
+    ConnectionResetError("connection reset by peer"),
+    HANG,
+    None,  # a plugin bug: no DeliveryResult at all
+])
+async def test_temporary_trouble_is_retried_until_sent(desk, alice, trouble):
+    path, ids = desk
+    provider = Provider(trouble, trouble)
+    app = make_app(settings(alice, send_timeout=0.3), path, [provider])
+    async with app.run_test(size=(220, 50)) as pilot:
+        await send_reply(pilot, app, ids["login"], "Try again now, please.")
+        await until(pilot, lambda: provider.received == ["Try again now, please."])
+        await pilot.pause(0.3)
+        assert "sent · prov-" in thread_text(app)  # the channel's id, in the thread
+    assert provider.tries == 3 and provider.most_in_flight == 1
+    row = reply_row(path, "Try again now, please.")
+    assert tuple(row) == ("sent", 3, row["external_id"], 1)
+    assert row["external_id"].startswith("prov-")
+
+
+async def test_the_thread_shows_attempts_and_next_try_and_R_sends_now(desk, alice):
+    path, ids = desk
+    provider = Provider(DeliveryResult("retry", "provider: 503 busy"), HANG)
+    app = make_app(settings(alice, retry_first=60, retry_max=600, send_timeout=0.5), path,
+                   [provider])
+    async with app.run_test(size=(220, 50)) as pilot:
+        await send_reply(pilot, app, ids["login"], "On its way.")
+        await until(pilot, lambda: "retry: provider: 503 busy · attempt 1 · next try"
+                    in thread_text(app))
+        await pilot.press("R")  # no need to wait a minute
+        await until(pilot, lambda: provider.tries == 2)
+        await pilot.press("R")  # while that send hangs: no second send at the same time
+        await until(pilot, lambda: "no answer within 0.5 s · attempt 2" in thread_text(app))
+        assert provider.most_in_flight == 1
+        await pilot.press("R")
+        await until(pilot, lambda: provider.received == ["On its way."])
+    assert provider.tries == 3 and provider.most_in_flight == 1
+    assert reply_row(path, "On its way.")["delivery"] == "sent"
+
+
+async def test_a_permanent_failure_comes_back_with_the_channels_words(desk, alice):
+    path, ids = desk
+    provider = Provider(DeliveryResult("failed", "M_FORBIDDEN: you are not in this room"))
+    app = make_app(settings(alice), path, [provider])
+    async with app.run_test(size=(220, 50)) as pilot:
+        await send_reply(pilot, app, ids["login"], "Hello?")
+        await until(pilot, lambda: "failed: M_FORBIDDEN: you are not in this room · attempt 1"
+                    in thread_text(app))
+        await pilot.pause(0.5)
+        assert provider.tries == 1  # not retried
+        assert any("Reply not sent (failed): M_FORBIDDEN: you are not in this room" in n.message
+                   for n in app._notifications)
+
+
+async def test_a_restart_delivers_a_reply_left_to_retry(desk, alice):
+    path, ids = desk
+    down = Provider(*[DeliveryResult("retry", "chat: All connection attempts failed")] * 9)
+    app = make_app(settings(alice, retry_first=60, retry_max=600), path, [down])
+    async with app.run_test(size=(220, 50)) as pilot:
+        await send_reply(pilot, app, ids["login"], "Sorry for the wait.")
+        await until(pilot, lambda: down.tries == 1)
+    assert reply_row(path, "Sorry for the wait.")["delivery"] == (
+        "retry: chat: All connection attempts failed")
+    back = Provider()  # the provider is back; the desk starts again on the same file
+    again = make_app(settings(alice), path, [back])
+    async with again.run_test(size=(220, 50)) as pilot:
+        await until(pilot, lambda: back.received == ["Sorry for the wait."])
+    row = reply_row(path, "Sorry for the wait.")
+    assert (row["delivery"], row["delivery_attempts"], row["reply_events"]) == ("sent", 2, 1)
+
+
+async def test_the_palette_lists_stuck_replies_and_opens_one(desk, alice):
+    path, ids = desk
+    down = Provider(*[DeliveryResult("retry", "provider: 503 busy")] * 9)
+    app = make_app(settings(alice, retry_first=60, retry_max=600), path, [down])
+    async with app.run_test(size=(220, 50)) as pilot:
+        await send_reply(pilot, app, ids["login"], "Stuck one.")
+        await until(pilot, lambda: down.tries == 1)
+        await pilot.press("escape", "escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, ConversationScreen)
+        await pilot.press("ctrl+p", *"stuck replies")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ChoiceScreen))
+        assert "retry: provider: 503 busy · attempt 1" in screen_text(app)
+        assert "Stuck one." in screen_text(app)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ConversationScreen))
+        assert app.screen.conversation_id == ids["login"]
+
+
+async def test_the_composer_clears_only_after_the_reply_is_committed(desk, alice):
+    path, ids = desk
+    provider = Provider(HANG)  # nothing leaves: what matters is what was stored
+    app = make_app(settings(alice, send_timeout=30), path, [provider])
+    async with app.run_test(size=(220, 50)) as pilot:
+        app.open_conversation(ids["login"])
+        await pilot.pause()
+        with Store(path) as other, other.db.transaction() as conn:  # the disk is full
+            conn.execute("CREATE TRIGGER full BEFORE INSERT ON messages"
+                         " BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END")
+        await pilot.press("r", *"Refund sent today.", "ctrl+s")
+        await pilot.pause()
+        assert app.screen.composer.text == "Refund sent today."
+        assert any("Not stored, so not sent (database or disk is full)" in n.message
+                   for n in app._notifications)
+        with Store(path) as other:
+            assert other.draft(ids["login"]) == "Refund sent today."
+            with other.db.transaction() as conn:
+                conn.execute("DROP TRIGGER full")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen.composer.text == ""
+        with Store(path) as other:  # committed, seen from another connection
+            assert other.draft(ids["login"]) == ""
+            assert [m.body for m in other.unsent_replies(ids["login"])] == ["Refund sent today."]
+
+
+def test_delivery_settings_are_checked(alice, tmp_path):
+    example = load_config(Path(__file__).parent.parent / "config.example.toml", required=True)
+    assert delivery_settings(example) == DeliverySettings()  # the example shows the defaults
+    with pytest.raises(ConfigError, match=r"delivery\.send_timeout: must be greater than 0"):
+        make_app(settings(alice, send_timeout=0), tmp_path / "desk.db", [])
+    with pytest.raises(ConfigError, match=r"delivery\.retry_max: must not be less than"):
+        make_app(settings(alice, retry_first=10, retry_max=1), tmp_path / "desk.db", [])
+    with pytest.raises(ConfigError, match=r"delivery\.retries: unknown key"):
+        make_app(settings(alice, retries=3), tmp_path / "desk.db", [])
+
+
+KILLED_AFTER_SEND = """
+import asyncio, os, signal, sys
+from agentdesk.app import make_app
+from agentdesk.config import Config
+from agentdesk.connectors.base import Connector
+
+class Unreachable(Connector):
+    name, channels = "provider", ("chat",)
+    async def incoming(self):
+        await asyncio.Event().wait()
+        yield
+    async def send(self, reply):
+        await asyncio.Event().wait()
+
+async def main(path, conversation_id):
+    app = make_app(Config(agent_name="alice"), path, [Unreachable({})])
+    async with app.run_test(size=(220, 50)) as pilot:
+        app.open_conversation(conversation_id)
+        await pilot.pause()
+        await pilot.press("r", *"Your refund is on its way.", "ctrl+s")
+        print(repr(app.screen.composer.text), flush=True)
+        os.kill(os.getpid(), signal.SIGKILL)  # the instant after Ctrl+S
+
+asyncio.run(main(sys.argv[1], int(sys.argv[2])))
+"""
+
+
+async def test_a_reply_killed_the_instant_after_ctrl_s_is_stored_and_sent_later(desk, alice):
+    path, ids = desk
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", KILLED_AFTER_SEND, str(path), str(ids["login"]),
+        stdout=asyncio.subprocess.PIPE, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    out, _ = await asyncio.wait_for(child.communicate(), 60)
+    assert child.returncode == -signal.SIGKILL
+    assert out.decode().strip() == "''"  # the composer had cleared ...
+    with Store(path) as store:  # ... because the reply was already committed
+        assert store.draft(ids["login"]) == ""
+        (reply,) = store.unsent_replies(ids["login"])
+        assert reply.body == "Your refund is on its way."
+    provider = Provider()
+    app = make_app(settings(alice), path, [provider])
+    async with app.run_test(size=(220, 50)) as pilot:
+        await until(pilot, lambda: provider.received == ["Your refund is on its way."])
+    assert reply_row(path, "Your refund is on its way.")["reply_events"] == 1
