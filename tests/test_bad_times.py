@@ -1,4 +1,4 @@
-"""A bad time in the database never stops the desk: migration 5 repairs the ones an
+"""A bad time in the database never stops the desk: migration 7 repairs the ones an
 unchecked connector stored, and screens show a value they cannot read as it is."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from agentdesk.store.db import Locked, apply_migrations, connect
 
 
 class StoreBeforeRepair(Store):
-    """The desk database as agentdesk left it before migration 5 (schema 4)."""
+    """The desk database as agentdesk left it before the repair (schema 4)."""
 
     def __init__(self, path) -> None:
         self.path = str(path)
