@@ -45,7 +45,7 @@ class AgentDeskApp(App):
         self.assist_settings = assist
         self.agent = Agent(config.agent_name, config.agent_display_name, config.agent_email)
         self.host = ChannelHost(store, list(connectors), delivery)
-        self.problems = list(problems)
+        self.problems = [*problems, *self.host.problems]
         self.viewing: int | None = None  # conversation in focus, for handle time
         self.idle_cutoff = config.metrics.idle_cutoff_seconds
         self._last_key = time.monotonic()

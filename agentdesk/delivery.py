@@ -63,6 +63,19 @@ class ChannelHost:
             for channel in connector.channels:
                 self.by_channel.setdefault(channel, connector)
             connector.attach(store)
+        self.problems = _indistinct(connectors)
+
+    def sender(self, channel: str, via: str | None) -> Connector | None:
+        """The connector a reply leaves through: the one its conversation came in by
+        (``via``), else the first that serves ``channel``."""
+        chosen = next((c for c in self.connectors if c.desk_name == via and channel in c.channels),
+                      None)
+        return chosen or self.by_channel.get(channel)
+
+    def senders(self, channel: str) -> list[str]:
+        """The names of the connectors that can send on ``channel``."""
+        return [c.desk_name for c in self.connectors
+                if channel in c.channels and c.capabilities.can_send]
 
     async def run(self, connector: Connector,
                   on_message: Callable[[int], None] | None = None) -> None:
@@ -71,7 +84,7 @@ class ChannelHost:
         Run one per connector in a worker. Failures never propagate: they become the
         connector's one-line ``state`` (``email: failed to start: ...``).
         """
-        label = connector.label or connector.name
+        label = connector.desk_name
         try:
             await connector.start()
         except Exception as error:
@@ -98,7 +111,7 @@ class ChannelHost:
         """
         # If incoming() fails mid-group, neither the group nor its progress was stored,
         # so the connector fetches those messages again.
-        label = connector.label or connector.name
+        label = connector.desk_name
         group: list[object] = []
         skipped = 0
         async for message in connector.incoming():
@@ -131,7 +144,7 @@ class ChannelHost:
                     if isinstance(item, Inbound):
                         connector.recorded(item, None)
                     continue
-                stored.append(self.store.record_inbound(message))
+                stored.append(self.store.record_inbound(message, via=connector.desk_name))
                 connector.recorded(item, stored[-1])  # the object it yielded
         if on_message:
             for done in stored:
@@ -183,7 +196,7 @@ class ChannelHost:
             attempt = self.store.start_delivery(message_id)
             if attempt is None:
                 return DeliveryResult("sent", "already sent"), 0, 0.0
-            connector = self.by_channel.get(reply.channel)
+            connector = self.sender(reply.channel, reply.via)
             if connector is None or not connector.capabilities.can_send:
                 result = DeliveryResult("retry", f"no connector can send on {reply.channel} yet")
             else:
@@ -204,7 +217,7 @@ class ChannelHost:
         """``connector.send`` within ``send_timeout``; a raise, a timeout or an answer
         that is not a ``DeliveryResult`` is a ``retry`` (a connector bug must not lose
         the reply)."""
-        label = connector.label or connector.name
+        label = connector.desk_name
         timeout = self.settings.send_timeout
         try:
             async with asyncio.timeout(timeout):  # in this task: no reordering around send
@@ -233,3 +246,16 @@ class ChannelHost:
         except Exception:  # a courtesy must never disturb the agent
             log.exception("connector %s: %s failed", connector.name, what)
             return False
+
+
+def _indistinct(connectors: list[Connector]) -> list[str]:
+    """One line for each name that two connectors of one channel share: the desk could
+    not tell which account a conversation came in by."""
+    seen: dict[tuple[str, str], int] = {}
+    for connector in connectors:
+        for channel in connector.channels:
+            key = (channel, connector.desk_name)
+            seen[key] = seen.get(key, 0) + 1
+    return [f"{count} connectors serve {channel} under the one name {name!r}: give each "
+            f"[[connectors]] table its own name, so replies leave from the account that "
+            f"received the conversation" for (channel, name), count in seen.items() if count > 1]

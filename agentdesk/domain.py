@@ -79,6 +79,7 @@ class Outgoing:
     message_id_header: str | None = None
     in_reply_to: str | None = None
     references: tuple[str, ...] = ()
+    via: str | None = None  # the connector (config name) the conversation came through
 
 
 @dataclass(frozen=True)
@@ -155,6 +156,7 @@ class Conversation:
     waiting_since: str | None
     snoozed_until: str | None
     snooze_until_reply: bool
+    via: str | None = None  # the connector (config name) replies leave through
 
 
 @dataclass(frozen=True)

@@ -160,7 +160,7 @@ async def test_distinct_mails_sharing_a_message_id_are_all_kept(dovecot, tmp_pat
         await until(lambda: inbox.total == 2)
         text = screen_text(app)
         assert "Where is order 1" in text and "Refund for order 2" in text
-        dovecot.fill(folder, [second])  # the same second mail again, later: still a copy
+        dovecot.deliver(second, folder)  # the same second mail again, later: still a copy
         await until(lambda: app.store.mail_folder(connector.account, folder).uidnext == 4,
                     timeout=30)
     with app.store.db.read() as conn:
@@ -197,6 +197,19 @@ async def test_a_reply_that_can_never_be_sent_fails_with_the_reason(
                 in app.store.messages(1)[-1].delivery
     assert smtp_server.received == []
     assert app.store.outbox_entry(app.store.messages(1)[-1].id) is None
+
+    app = _email_app(dovecot, tmp_path, smtp_server, folders=[folder])
+    async with app.run_test(size=(160, 40)) as pilot:  # the agent corrects the address
+        app.open_conversation(1)
+        await pilot.pause()
+        await pilot.press("E")
+        await pilot.pause()
+        await pilot.press("ctrl+u", *"bob@example.com", "enter")
+        await until(lambda: app.store.messages(1)[-1].delivery == "sent")
+        await pilot.pause(0.3)
+    sent = message_from_bytes(smtp_server.received[0], policy=policy.default)
+    assert sent["To"].addresses[0].addr_spec == "bob@example.com"
+    assert len(smtp_server.received) == 1
 
 
 async def test_bidi_marks_and_hidden_html_text_reach_the_screen_only_defused(
@@ -244,3 +257,49 @@ async def test_non_ascii_folders_sync_and_keep_sent_replies(dovecot, smtp_server
     assert "Colis abîmé" in app.store.conversation(1).subject
     assert len(dovecot.mailbox_messages(f'"{mailbox_name(sent)}"')) == 1
     assert len(smtp_server.received) == 1
+
+
+async def test_replies_leave_from_the_account_the_conversation_came_in_by(
+        dovecot, smtp_server, tmp_path):  # noqa: F811
+    """Issue 15.3: with two email connectors, a reply goes out through the one that
+    received the conversation (its From), or the one the agent picks with O."""
+    smtp_server.reset()
+    de, fr = f"DE-{tmp_path.name}"[:40], f"FR-{tmp_path.name}"[:40]
+    dovecot.fill(fr, [samples.plain(5, subject="Colis perdu")])
+    common = dovecot.settings(smtp_host="localhost", smtp_port=smtp_server.port,
+                              smtp_security="starttls", sent_folder=f"S-{tmp_path.name}"[:40])
+    config = parse_config({"agent": {"name": "alice"}, "connectors": [
+        {"type": "email", "name": "support-de", **common, "address": "de@desk.test",
+         "folders": [de]},
+        {"type": "email", "name": "support-fr", **common, "address": "fr@desk.test",
+         "folders": [fr]}]})
+    app = make_app(config, tmp_path / "desk.db")
+    async with app.run_test(size=(160, 40)) as pilot:
+        await until(lambda: app.store.conversation(1) is not None)
+        app.open_conversation(1)
+        await pilot.pause()
+        assert "email via support-fr" in screen_text(app)
+        await pilot.press("r", *"Nous cherchons.", "ctrl+s")
+        await until(lambda: len(smtp_server.received) == 1)
+        await pilot.press("O")
+        await pilot.pause()
+        await pilot.press("enter")  # support-de, the first
+        await pilot.pause()
+        assert "email via support-de" in screen_text(app)
+        await pilot.press("r", *"Wir suchen.", "ctrl+s")
+        await until(lambda: len(smtp_server.received) == 2)
+        await pilot.pause(0.3)
+    senders = [message_from_bytes(raw, policy=policy.default)["From"].addresses[0].addr_spec
+               for raw in smtp_server.received]
+    assert senders == ["fr@desk.test", "de@desk.test"]
+
+
+async def test_two_connectors_the_desk_cannot_tell_apart_are_one_line(dovecot, tmp_path):  # noqa: F811
+    settings = dovecot.settings(folders=[f"N-{tmp_path.name}"[:40]])
+    config = parse_config({"agent": {"name": "alice"}, "connectors": [
+        {"type": "email", **settings}, {"type": "email", **settings}]})
+    app = make_app(config, tmp_path / "desk.db")
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.pause()
+        assert any("2 connectors serve email under the one name 'email'" in n.message
+                   for n in app._notifications)

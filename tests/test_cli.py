@@ -13,11 +13,9 @@ from pathlib import Path
 import pytest
 
 from agentdesk.cli import main
-from agentdesk.domain import Inbound
 from agentdesk.store import probe
-from agentdesk.store.db import Locked, apply_migrations, connect
+from agentdesk.store.db import apply_migrations, connect
 from agentdesk.store.schema import APPLICATION_ID
-from agentdesk.store.writes import WritesMixin
 
 ROOT = Path(__file__).parent.parent
 
@@ -164,11 +162,21 @@ def old_desk(path: Path, version: int) -> Path:
     conversation when that version could hold one the way today's code writes it."""
     conn = connect(path)
     apply_migrations(conn, target=version)
-    if version >= 4:
-        writer = WritesMixin()
-        writer.db = Locked(conn)
-        writer.record_inbound(Inbound(channel="email", address="ann@example.com",
-                                      text="Where is my parcel?", at="2026-11-02T09:00:00Z"))
+    if version >= 4:  # (written with that schema's columns, as that agentdesk did)
+        at = "2026-11-02T09:00:00Z"
+        conn.executescript(f"""
+            INSERT INTO customers (id, name, first_seen) VALUES (1, 'Ann', '{at}');
+            INSERT INTO identities (customer_id, channel, address)
+                VALUES (1, 'email', 'ann@example.com');
+            INSERT INTO conversations (id, uid, channel, customer_id, subject, created_at,
+                last_message_at, waiting_since) VALUES (1, 'c1', 'email', 1, 'Parcel',
+                '{at}', '{at}', '{at}');
+            INSERT INTO messages (id, conversation_id, direction, author, at, body)
+                VALUES (1, 1, 'in', 'ann@example.com', '{at}', 'Where is my parcel?');
+            INSERT INTO events (conversation_id, kind, at) VALUES (1, 'created', '{at}');
+            INSERT INTO events (conversation_id, kind, at, message_id)
+                VALUES (1, 'inbound', '{at}', 1);
+        """)
     conn.close()
     return path
 

@@ -122,6 +122,12 @@ class Connector(ABC):
                 raise table.error(option.name, f"required ({option.help or option.kind.__name__})")
         return settings
 
+    @property
+    def desk_name(self) -> str:
+        """The connector's name on the desk (its table's ``name``, else ``name``): states
+        start with it, and replies are routed by it."""
+        return self.label or self.name
+
     def set_state(self, text: str) -> None:
         """Record the one-line connection state and tell ``on_state`` (never raises)."""
         self.state = text

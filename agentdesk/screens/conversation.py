@@ -36,12 +36,15 @@ TYPING_RENEW = 20.0  # seconds between typing notices while the agent keeps typi
 ASSIST_MIN_WIDTH = 160  # terminals at least this wide show the assist panel at start
 
 
-def conversation_title(conversation: Conversation, customer: Customer | None) -> Text:
-    """The header line: subject, channel, status, assignee, tags, waiting time."""
+def conversation_title(conversation: Conversation, customer: Customer | None,
+                       via: str | None = None) -> Text:
+    """The header line: subject, channel (and ``via``, the account replies leave
+    from, when several could), status, assignee, tags, waiting time."""
     name = customer.name or customer.primary_address if customer else ""
+    channel = f"{conversation.channel} via {one_line(via, 30)}" if via else conversation.channel
     title = Text.assemble((one_line(conversation.subject or "(no subject)", 80), "bold"), "  ",
                           (one_line(name, 40), "bold cyan"), "  ",
-                          (conversation.channel, "cyan"), "  ", (conversation.status, "italic"))
+                          (channel, "cyan"), "  ", (conversation.status, "italic"))
     if conversation.status == Status.SNOOZED:
         until = ("until the customer replies" if conversation.snooze_until_reply
                  else f"until {local_time(conversation.snoozed_until, '%a %H:%M')}"
@@ -66,6 +69,9 @@ class ConversationScreen(Screen):
         Binding("n", "compose('note')", "Note", id="conversation.note"),
         Binding("ctrl+s", "send", "Send", id="conversation.send", priority=True),
         Binding("R", "resend", "Resend", id="conversation.resend"),
+        Binding("E", "correct_address", "Customer address", show=False,
+                id="conversation.address"),
+        Binding("O", "sending_account", "Send from", show=False, id="conversation.account"),
         Binding("ctrl+e", "external_editor", "$EDITOR", id="conversation.editor",
                 priority=True),
         Binding("c", "canned", "Canned", id="conversation.canned"),
@@ -160,7 +166,7 @@ class ConversationScreen(Screen):
             return
         self.customer = self.store.customer(self.conversation.customer_id)
         self.query_one("#conversation-title", Static).update(
-            conversation_title(self.conversation, self.customer))
+            conversation_title(self.conversation, self.customer, self.sending_account()))
         name = self.customer.name if self.customer else ""
         self.query_one("#thread", ThreadView).show(self.store.messages(self.conversation_id), name)
         if self.customer:
@@ -270,6 +276,68 @@ class ConversationScreen(Screen):
         for reply in stuck:
             self.app.deliver(reply.id)
         self.notify(f"Sending {len(stuck)} repl{'y' if len(stuck) == 1 else 'ies'} again.")
+
+    def sending_account(self) -> str | None:
+        """The connector replies leave from, when more than one serves this channel."""
+        if self.conversation is None:
+            return None
+        senders = self.app.host.senders(self.conversation.channel)
+        if len(senders) < 2:
+            return None
+        via = self.conversation.via
+        return via if via in senders else self.app.host.sender(
+            self.conversation.channel, via).desk_name
+
+    def recipient(self) -> str:
+        """The customer's address replies go to on this conversation's channel."""
+        if self.conversation is None or self.customer is None:
+            return ""
+        return next((i.address for i in self.customer.identities
+                     if i.channel == self.conversation.channel), "")
+
+    def action_correct_address(self) -> None:
+        """Correct the address replies go to; replies that failed are sent again."""
+        old = self.recipient()
+        if self.customer is None or self.conversation is None or not old:
+            self.notify("This conversation has no customer address.", severity="warning")
+            return
+        customer, channel = self.customer, self.conversation.channel
+
+        def correct(value: str | None) -> None:
+            new = " ".join((value or "").split())
+            if not new or new == old:
+                return
+            self.store.correct_address(customer.id, channel, old, new)
+            self.reload()
+            failed = [r for r in self.store.unsent_replies(self.conversation_id)
+                      if (r.delivery or "").startswith("failed")]
+            for reply in failed:
+                self.app.deliver(reply.id)
+            again = f"; sending {len(failed)} failed repl{'y' if len(failed) == 1 else 'ies'}" \
+                " again" if failed else ""
+            self.notify(f"Replies go to {new} now{again}.")
+
+        self.app.push_screen(PromptScreen(f"{channel} address of {one_line(customer.name, 40)}"
+                                          " (replies go here)", old, old), correct)
+
+    def action_sending_account(self) -> None:
+        """Pick the account (connector) this conversation's replies leave from."""
+        if self.conversation is None:
+            return
+        senders = self.app.host.senders(self.conversation.channel)
+        if len(senders) < 2:
+            self.notify(f"Only {senders[0] if senders else 'no connector'} sends on "
+                        f"{self.conversation.channel}.", severity="information")
+            return
+
+        def choose(name: str | None) -> None:
+            if name is not None:
+                self.store.set_via(self.conversation_id, name)
+                self._changed(True, f"Replies leave from {name}.")
+
+        self.app.push_screen(ChoiceScreen("Send replies from", [
+            (name, f"{name}{'  (current)' if name == self.conversation.via else ''}")
+            for name in senders]), choose)
 
     def action_external_editor(self) -> None:
         """Edit the composer text in ``$EDITOR`` (config ``editor`` wins)."""

@@ -200,6 +200,7 @@ class ReadsMixin:
             tags=tuple((row["tags"] or "").split()), created_at=row["created_at"],
             last_message_at=row["last_message_at"], waiting_since=row["waiting_since"],
             snoozed_until=row["snoozed_until"], snooze_until_reply=bool(row["snooze_until_reply"]),
+            via=row["via"],
         )
 
     def conversation_id_for_uid(self, uid: str) -> int | None:
@@ -261,7 +262,7 @@ class ReadsMixin:
             row = conn.execute(
                 "SELECT m.id, m.body, m.author, m.subject AS message_subject,"
                 " m.message_id_header, c.id AS conversation_id, c.uid, c.channel, c.subject,"
-                " cu.name,"
+                " c.via, cu.name,"
                 " (SELECT address FROM identities WHERE customer_id = c.customer_id"
                 "  AND channel = c.channel ORDER BY id LIMIT 1) AS address"
                 " FROM messages m JOIN conversations c ON c.id = m.conversation_id"
@@ -279,6 +280,7 @@ class ReadsMixin:
             subject=row["message_subject"] or row["subject"], text=row["body"],
             agent=row["author"], message_id_header=row["message_id_header"],
             in_reply_to=headers[-1] if headers else None, references=tuple(headers),
+            via=row["via"],
         )
 
     def undelivered(self) -> list[int]:

@@ -301,6 +301,11 @@ MIGRATIONS: list[str] = [
     CREATE INDEX messages_unsent ON messages(id)
         WHERE direction = 'out' AND delivery NOT LIKE 'sent%';
     """,
+    # 9: which connector (its config name) a conversation came in through, so replies
+    # leave from that account when several serve one channel.
+    """
+    ALTER TABLE conversations ADD COLUMN via TEXT;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

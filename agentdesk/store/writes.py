@@ -123,6 +123,25 @@ class WritesMixin:
             self._index_customer(conn, customer_id)
             return customer_id
 
+    def correct_address(self, customer_id: int, channel: str, old: str, new: str) -> None:
+        """Replace a customer's ``old`` address on ``channel`` with ``new`` (replies go
+        there from now on); a customer already known by ``new`` is merged in."""
+        if new == old:
+            return
+        with self.db.transaction() as conn:
+            other = conn.execute(
+                "SELECT customer_id FROM identities WHERE channel = ? AND address = ?",
+                (channel, new)).fetchone()
+            if other is not None and other[0] != customer_id:
+                self._merge_customers(conn, keep=customer_id, drop=other[0])
+            if other is None:
+                conn.execute("UPDATE identities SET address = ? WHERE customer_id = ?"
+                             " AND channel = ? AND address = ?", (new, customer_id, channel, old))
+            else:
+                conn.execute("DELETE FROM identities WHERE customer_id = ? AND channel = ?"
+                             " AND address = ?", (customer_id, channel, old))
+            self._index_customer(conn, customer_id)
+
     @staticmethod
     def _merge_customers(conn: sqlite3.Connection, keep: int, drop: int) -> None:
         conn.execute("UPDATE identities SET customer_id = ? WHERE customer_id = ?", (keep, drop))
@@ -152,11 +171,13 @@ class WritesMixin:
             )
 
     # ---- inbound ------------------------------------------------------------------
-    def record_inbound(self, message: Inbound) -> tuple[int, int] | None:
+    def record_inbound(self, message: Inbound, via: str | None = None) -> tuple[int, int] | None:
         """Store a customer message and its events; thread it; reopen if needed.
 
-        Returns ``(conversation_id, message_id)``, or ``None`` when ``ext_id`` was
-        stored before (connectors may re-deliver; nothing is duplicated).
+        ``via``: the connector (config name) it came through; a new conversation keeps
+        it, so replies leave from the same account. Returns ``(conversation_id,
+        message_id)``, or ``None`` when ``ext_id`` was stored before (connectors may
+        re-deliver; nothing is duplicated).
         """
         with self.db.transaction() as conn:
             if message.ext_id and conn.execute(
@@ -174,7 +195,7 @@ class WritesMixin:
             if created:
                 conversation_id = conn.execute(
                     "INSERT INTO conversations (uid, channel, customer_id, subject, preview,"
-                    " created_at, last_message_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    " created_at, last_message_at, via) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         message.thread_key or _new_uid(),
                         message.channel,
@@ -183,6 +204,7 @@ class WritesMixin:
                         one_line(body, 200),
                         message.at,
                         message.at,
+                        via,
                     ),
                 ).lastrowid
                 self._event(conn, conversation_id, EventKind.CREATED, message.at)
@@ -378,6 +400,11 @@ class WritesMixin:
             ).lastrowid
             self._event(conn, conversation_id, EventKind.CREATED, at, agent)
             return conversation_id
+
+    def set_via(self, conversation_id: int, via: str | None) -> None:
+        """Send this conversation's replies through connector ``via`` (None: any)."""
+        with self.db.transaction() as conn:
+            conn.execute("UPDATE conversations SET via = ? WHERE id = ?", (via, conversation_id))
 
     def set_status(self, conversation_id: int, status: Status | str, agent: str | None, *,
                    at: str | None = None, until: str | None = None,

@@ -106,10 +106,6 @@ class EmailConnector(Connector):
         return settings
 
     # ---- settings -----------------------------------------------------------------------
-    @property
-    def _label(self) -> str:
-        return self.label or self.name
-
     def _imap_client(self) -> ImapClient:
         s = self.settings
         port = s["imap_port"] or (993 if s["imap_security"] == "tls" else 143)
@@ -129,7 +125,7 @@ class EmailConnector(Connector):
         tls_context(self.settings["ca_file"])  # a bad ca_file is a start error, not a retry
         self._stopping.clear()
         self._outbox_task = asyncio.create_task(self._outbox_loop())
-        self.set_state(f"{self._label}: starting")
+        self.set_state(f"{self.desk_name}: starting")
 
     async def stop(self) -> None:
         self._stopping.set()
@@ -142,14 +138,14 @@ class EmailConnector(Connector):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        self.set_state(f"{self._label}: stopped")
+        self.set_state(f"{self.desk_name}: stopped")
 
     # ---- incoming -----------------------------------------------------------------------
     async def incoming(self) -> AsyncIterator[Inbound]:
         attempt = 0
         while not self._stopping.is_set():
             try:
-                self.set_state(f"{self._label}: connecting")
+                self.set_state(f"{self.desk_name}: connecting")
                 client = self._imap_client()
                 await asyncio.to_thread(client.connect)
                 self._client = client
@@ -161,17 +157,17 @@ class EmailConnector(Connector):
                     if self._stopping.is_set():
                         break
                     await asyncio.to_thread(client.select, self.settings["folders"][0])
-                    self.set_state(f"{self._label}: connected")
+                    self.set_state(f"{self.desk_name}: connected")
                     await asyncio.to_thread(client.idle, self.settings["idle_minutes"] * 60)
             except Exception as error:  # network, TLS, server: reconnect with backoff
                 if self._stopping.is_set():
                     break
                 reason = " ".join(str(error).split()) or type(error).__name__
-                log.info("%s: connection lost: %s", self._label, reason)
+                log.info("%s: connection lost: %s", self.desk_name, reason)
                 await asyncio.to_thread(self._drop)
                 delay = backoff(attempt, self.settings["backoff_max"])
                 attempt += 1
-                self.set_state(f"{self._label}: reconnecting in {delay:.0f} s ({reason})")
+                self.set_state(f"{self.desk_name}: reconnecting in {delay:.0f} s ({reason})")
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stopping.wait(), delay)
         await asyncio.to_thread(self._drop)
@@ -182,14 +178,14 @@ class EmailConnector(Connector):
             client.close()
 
     async def _sync_folder(self, client: ImapClient, folder: str) -> AsyncIterator[Inbound]:
-        self.set_state(f"{self._label}: syncing {folder}")
+        self.set_state(f"{self.desk_name}: syncing {folder}")
         status = await asyncio.to_thread(client.select, folder)
         known = self.store.mail_folder(self.account, folder)
         if known is not None and known.uidvalidity != status.uidvalidity:
             headers = await asyncio.to_thread(client.message_ids)
             unknown = self.store.mail_remap(self.account, folder, status.uidvalidity, headers,
                                             status.uidnext)
-            log.info("%s: %s UIDVALIDITY changed; %d of %d messages to fetch", self._label,
+            log.info("%s: %s UIDVALIDITY changed; %d of %d messages to fetch", self.desk_name,
                      folder, len(unknown), len(headers))
         elif known is None:
             self.store.mail_set_folder(self.account, folder,
@@ -259,7 +255,7 @@ class EmailConnector(Connector):
             known.add(content)
             return message
         log.info("%s: %s reuses a stored Message-ID with other content; kept as a new mail",
-                 self._label, message.message_id_header)
+                 self.desk_name, message.message_id_header)
         return replace(message, ext_id=mime.distinct_id(message.ext_id, raw))
 
     def _parse_pool(self) -> ProcessPoolExecutor | None:
@@ -277,9 +273,9 @@ class EmailConnector(Connector):
         if self._pool_failure:
             return
         self._pool_failure = " ".join(str(error).split()) or type(error).__name__
-        log.warning("%s: parsing worker failed (%s); parsing in a thread", self._label,
+        log.warning("%s: parsing worker failed (%s); parsing in a thread", self.desk_name,
                     self._pool_failure)
-        self.set_state(f"{self._label}: parsing in a thread (worker failed: "
+        self.set_state(f"{self.desk_name}: parsing in a thread (worker failed: "
                        f"{self._pool_failure})")
 
     def ready(self) -> bool:
@@ -303,7 +299,7 @@ class EmailConnector(Connector):
         try:
             self.outbox.enqueue(reply, self.settings["address"], self.settings["from_name"])
         except ValueError as error:  # the recipient cannot receive mail: the agent decides
-            return DeliveryResult("failed", f"{self._label}: {error}")
+            return DeliveryResult("failed", f"{self.desk_name}: {error}")
         result = await self.outbox.drive(reply.message_id)
         self._wake_outbox.set()
         return result
@@ -321,7 +317,7 @@ class EmailConnector(Connector):
             try:
                 await self.resume()
             except Exception:
-                log.exception("%s: outbox", self._label)
+                log.exception("%s: outbox", self.desk_name)
             wait = self.outbox.next_wakeup()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake_outbox.wait(),
