@@ -16,13 +16,27 @@ from agentdesk.store.db import Locked, apply_migrations, connect
 
 
 class StoreBeforeRepair(Store):
-    """The desk database as agentdesk left it before the repair (schema 4)."""
+    """The desk database as agentdesk left it before the repair (schema 4).
+
+    Today's writer fills it; the columns it writes that came after schema 4 are there
+    while it writes and dropped on close, so the file is a schema-4 desk again.
+    """
+
+    LATER_COLUMNS = (("conversations", "via", "TEXT"),)
 
     def __init__(self, path) -> None:
         self.path = str(path)
         conn = connect(path)
         apply_migrations(conn, target=4)
+        for table, column, kind in self.LATER_COLUMNS:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
         self.db = Locked(conn)
+
+    def close(self) -> None:
+        with self.db.lock:
+            for table, column, _ in self.LATER_COLUMNS:
+                self.db.conn.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+        super().close()
 
 
 def poisoned(thread: str, text: str, n: int) -> Inbound:
