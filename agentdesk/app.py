@@ -131,7 +131,37 @@ class AgentDeskApp(App):
         A connector that cannot start shows its one-line state; the desk keeps working.
         """
         connector.on_state = self.channel_state_changed
-        await self.host.run(connector, on_message=self.message_arrived)
+        await self.host.run(connector, on_message=self.message_arrived,
+                            on_failure=self.channel_failed)
+
+    def channel_failed(self, problem: str) -> None:
+        """A connector failed after working (or at start): say so once; it restarts."""
+        self.notify(f"{problem} (restarting; Ctrl+P: Reconnect channels)", severity="warning",
+                    timeout=10)
+
+    def action_reconnect(self) -> None:
+        """Reconnect every channel now instead of waiting out its backoff."""
+        waiting = self.host.reconnect()
+        self.notify(f"Reconnecting {len(self.host.connectors)} channel"
+                    f"{'' if len(self.host.connectors) == 1 else 's'}"
+                    f"{f' ({waiting} restarting now)' if waiting else ''}.")
+
+    def action_channels(self) -> None:
+        """Every channel's state in full (the inbox title may cut it short)."""
+        from agentdesk.screens.pickers import ChoiceScreen
+
+        if not self.host.connectors:
+            self.notify("No channels are configured.")
+            return
+
+        def chosen(choice: str | None) -> None:
+            if choice == "reconnect":
+                self.action_reconnect()
+
+        self.push_screen(ChoiceScreen("Channels (Enter on the last line reconnects them)", [
+            *((str(n), one_line(c.state or f"{c.desk_name}: not started", 500))
+              for n, c in enumerate(self.host.connectors)),
+            ("reconnect", "Reconnect channels now")]), chosen)
 
     def channel_state_changed(self, state: str) -> None:
         """A connector's connection state changed: update the inbox title."""
@@ -220,11 +250,15 @@ class AgentDeskApp(App):
 
     # ---- command palette --------------------------------------------------------------
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        """Every key binding active on this screen is also a palette command, and
-        "Stuck replies" lists the replies not delivered yet."""
+        """Every key binding active on this screen is also a palette command, beside
+        "Stuck replies", "Channels" and "Reconnect channels"."""
         yield from super().get_system_commands(screen)
         yield SystemCommand("Stuck replies", "Replies not delivered yet: retrying, queued or"
                             " failed (R in a conversation sends again)", self.action_stuck_replies)
+        yield SystemCommand("Channels", "Every channel's connection state in full",
+                            self.action_channels)
+        yield SystemCommand("Reconnect channels", "Reconnect every channel now instead of"
+                            " waiting out its backoff", self.action_reconnect)
         seen: set[str] = set()
         for node, binding, enabled, _tooltip in screen.active_bindings.values():
             if not binding.description or not enabled or binding.action in seen:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -50,6 +51,8 @@ class ChannelHost:
     """Connects the store to the connectors that serve each channel."""
 
     group_limit = 100  # messages per transaction at most, while a connector has more ready
+    restart_first = 2.0  # seconds before restarting a connector that failed
+    restart_max = 300.0
 
     def __init__(self, store: Store, connectors: list[Connector],
                  settings: DeliverySettings | None = None) -> None:
@@ -58,6 +61,7 @@ class ChannelHost:
         self.settings = settings or DeliverySettings()
         self._sending: dict[int, asyncio.Lock] = {}  # one send per reply at a time
         self._waiting: dict[int, asyncio.Event] = {}  # replies in keep_delivering, to wake
+        self._restarting: dict[int, asyncio.Event] = {}  # id(connector) -> wakes its restart
         self.by_channel: dict[str, Connector] = {}
         for connector in connectors:
             for channel in connector.channels:
@@ -78,25 +82,59 @@ class ChannelHost:
                 if channel in c.channels and c.capabilities.can_send]
 
     async def run(self, connector: Connector,
-                  on_message: Callable[[int], None] | None = None) -> None:
-        """Start ``connector``, store what it yields until it ends, then stop it.
+                  on_message: Callable[[int], None] | None = None,
+                  on_failure: Callable[[str], None] | None = None) -> None:
+        """Start ``connector`` and store what it yields; restart it when it fails.
 
-        Run one per connector in a worker. Failures never propagate: they become the
-        connector's one-line ``state`` (``email: failed to start: ...``).
+        Run one per connector in a worker, for as long as the desk runs. Failures never
+        propagate: a failure to start, or an ``incoming()`` that raises, becomes the
+        connector's one-line ``state`` (``email: failed to start: … · restarting in 4 s``)
+        and a restart after a capped, jittered backoff (``restart_first`` …
+        ``restart_max`` seconds; ``reconnect()`` cuts it short). ``on_failure(line)``
+        hears of the first failure after a good run. A connector whose ``incoming()``
+        ends by itself (or is stopped) is done.
         """
         label = connector.desk_name
-        try:
-            await connector.start()
-        except Exception as error:
-            connector.set_state(f"{label}: failed to start: {error_line(error)}")
-            return
-        try:
-            await self.receive(connector, on_message)
-        except Exception as error:
-            log.exception("connector %s stopped", label)
-            connector.set_state(f"{label}: stopped: {error_line(error)}")
-        finally:
-            await connector.stop()
+        failures = 0
+        while True:
+            started = time.monotonic()
+            try:
+                await connector.start()
+            except Exception as error:
+                problem = f"{label}: failed to start: {error_line(error)}"
+            else:
+                try:
+                    await self.receive(connector, on_message)
+                    return
+                except Exception as error:
+                    log.exception("connector %s stopped", label)
+                    problem = f"{label}: stopped: {error_line(error)}"
+                finally:
+                    await connector.stop()
+            if time.monotonic() - started > self.restart_max:
+                failures = 0  # it ran well for a while: a new run of failures
+            if failures == 0 and on_failure is not None:
+                on_failure(problem)
+            delay = clock.backoff(failures, self.restart_max, self.restart_first)
+            failures += 1
+            log.warning("%s; restarting in %.1f s", problem, delay)
+            connector.set_state(f"{problem} · restarting in {max(1, round(delay))} s")
+            wake = self._restarting[id(connector)] = asyncio.Event()
+            try:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(wake.wait(), delay)
+            finally:
+                del self._restarting[id(connector)]
+
+    def reconnect(self) -> int:
+        """Restart now every connector waiting to restart, and cut the reconnect waits of
+        the running ones short; returns how many were waiting to restart."""
+        for connector in self.connectors:
+            connector.reconnect()
+        waiting = list(self._restarting.values())
+        for wake in waiting:
+            wake.set()
+        return len(waiting)
 
     async def receive(self, connector: Connector,
                       on_message: Callable[[int], None] | None = None) -> None:

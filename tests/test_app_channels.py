@@ -134,3 +134,75 @@ def test_what_is_refused_and_why(tmp_path, bad, reason):
         asyncio.run(run())
         assert store.count_inbox(InboxFilter(status="any")) == 1
     assert reason in connector.state
+
+
+class Flaky(Connector):
+    """A plugin that fails to start ``fail_starts`` times, then drops its stream once
+    with an error after its first message, then works."""
+
+    name = "flaky"
+    channels = ("chat",)
+
+    def __init__(self, fail_starts: int) -> None:
+        super().__init__({})
+        self.fail_starts = fail_starts
+        self.starts = 0
+        self.runs = 0
+        self._stop = asyncio.Event()
+
+    async def start(self) -> None:
+        self.starts += 1
+        self._stop.clear()
+        if self.starts <= self.fail_starts:
+            raise ConnectionRefusedError(f"provider down (try {self.starts})")
+
+    async def stop(self) -> None:
+        self._stop.set()
+
+    async def incoming(self) -> AsyncIterator[Inbound]:
+        self.runs += 1
+        yield Inbound(channel="chat", address="@flo:example.org", name="Flo",
+                      text=f"hello from run {self.runs}", at=f"2026-01-07T11:0{self.runs}:00Z",
+                      thread_key="room-flo", ext_id=f"flo-{self.runs}")
+        if self.runs == 1:
+            raise ConnectionResetError("stream dropped")
+        await self._stop.wait()
+
+    async def send(self, reply: Outgoing) -> DeliveryResult:
+        return DeliveryResult("sent")
+
+
+async def test_a_failing_connector_is_restarted_with_backoff_and_reconnect_hurries_it(
+        desk, alice):
+    """Issue 15.4: restart with capped, jittered backoff; one toast for the first failure;
+    "Reconnect channels" in the palette; the full state in "Channels"."""
+    path, _ = desk
+    flaky = Flaky(fail_starts=2)
+    app = make_app(alice, path, [flaky])
+    app.host.restart_first = 30.0  # so only "Reconnect channels" can bring it back soon
+    async with app.run_test(size=(160, 40)) as pilot:
+        await until(pilot, lambda: flaky.starts == 1 and "restarting in" in flaky.state)
+        assert flaky.state.startswith("flaky: failed to start: provider down (try 1)")
+        await pilot.pause()
+        toasts = [n.message for n in app._notifications if "provider down" in n.message]
+        assert len(toasts) == 1 and "Reconnect channels" in toasts[0]
+        for tries in (2, 3):  # the palette, as an agent would
+            await pilot.press("ctrl+p")
+            await pilot.pause()
+            await pilot.press(*"Reconnect channels")
+            await pilot.pause(0.3)
+            await pilot.press("enter")
+            await until(pilot, lambda t=tries: flaky.starts == t)
+        await until(pilot, lambda: flaky.runs == 1 and "restarting in" in flaky.state)
+        assert "flaky: stopped: stream dropped" in flaky.state
+        assert len([n for n in app._notifications if "provider down" in n.message]) == 1
+        app.action_channels()
+        await pilot.pause()
+        assert "flaky: stopped: stream dropped · restarting in" in screen_text(app)
+        await pilot.press("end", "enter")  # "Reconnect channels now"
+        await until(pilot, lambda: flaky.runs == 2)
+        await pilot.pause(0.4)
+    with Store(path) as store, store.db.read() as conn:
+        texts = [r[0] for r in conn.execute(
+            "SELECT body FROM messages WHERE ext_id LIKE 'flo-%' ORDER BY id")]
+    assert texts == ["hello from run 1", "hello from run 2"]

@@ -21,10 +21,15 @@ Changes since the first skeleton (all backward compatible):
 - Optional courtesies ``typing(thread_key, active)`` and ``mark_read(thread_key)``:
   channels that show typing and read state (chat) implement them; the default does
   nothing and returns False.
+- ``desk_name`` (the name the desk routes replies by) and ``wait_to_reconnect`` /
+  ``reconnect()``: a connector with its own reconnect loop waits through the former, so
+  the desk's "Reconnect channels" can cut the wait short. The host itself restarts a
+  connector that fails to start or whose ``incoming()`` raises, with backoff.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable
@@ -98,6 +103,7 @@ class Connector(ABC):
     label: str = ""  # the config table's ``name`` (defaults to ``name``)
     state: str = ""
     on_state: Callable[[str], None] | None = None
+    _retry_now: asyncio.Event | None = None  # set while waiting to reconnect
 
     def __init__(self, settings: dict[str, Any]) -> None:
         self.settings = settings
@@ -162,6 +168,26 @@ class Connector(ABC):
     @abstractmethod
     async def send(self, reply: Outgoing) -> DeliveryResult:
         """Deliver an agent reply; never raise for channel errors, return them."""
+
+    def reconnect(self) -> None:
+        """Cut a wait before reconnecting short (the desk's "Reconnect channels")."""
+        if self._retry_now is not None:
+            self._retry_now.set()
+
+    async def wait_to_reconnect(self, seconds: float, stopping: asyncio.Event) -> None:
+        """Wait ``seconds`` before reconnecting; ``reconnect()`` or ``stopping`` end it early.
+
+        Connectors with their own reconnect loop wait here, so the desk can hurry them.
+        """
+        self._retry_now = asyncio.Event()
+        waits = [asyncio.ensure_future(self._retry_now.wait()),
+                 asyncio.ensure_future(stopping.wait())]
+        try:
+            await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for wait in waits:
+                wait.cancel()
+            self._retry_now = None
 
     async def typing(self, thread_key: str, active: bool) -> bool:
         """Show the customer that the agent is (or stopped) typing; False if unsupported."""

@@ -27,7 +27,7 @@ from agentdesk import clock
 from agentdesk.connectors.base import Capabilities, Connector, DeliveryResult, Option
 from agentdesk.connectors.email import mime
 from agentdesk.connectors.email.imap import ImapClient
-from agentdesk.connectors.email.outbox import Outbox, address_problem, backoff
+from agentdesk.connectors.email.outbox import Outbox, address_problem
 from agentdesk.connectors.email.security import SECURITY, MailError, password, tls_context
 from agentdesk.connectors.email.smtp import send as smtp_send
 from agentdesk.domain import Inbound, Outgoing
@@ -165,11 +165,10 @@ class EmailConnector(Connector):
                 reason = " ".join(str(error).split()) or type(error).__name__
                 log.info("%s: connection lost: %s", self.desk_name, reason)
                 await asyncio.to_thread(self._drop)
-                delay = backoff(attempt, self.settings["backoff_max"])
+                delay = clock.backoff(attempt, self.settings["backoff_max"])
                 attempt += 1
                 self.set_state(f"{self.desk_name}: reconnecting in {delay:.0f} s ({reason})")
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), delay)
+                await self.wait_to_reconnect(delay, self._stopping)
         await asyncio.to_thread(self._drop)
 
     def _drop(self) -> None:

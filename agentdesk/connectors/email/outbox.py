@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from email import policy
@@ -86,12 +85,6 @@ def address_problem(address: str) -> str:
 
 def new_message_id(sender: str) -> str:
     return make_msgid(domain=sender.rpartition("@")[2] or "agentdesk.invalid")
-
-
-def backoff(attempt: int, cap: float, base: float = 1.0) -> float:
-    """Capped exponential backoff with jitter (half to full of the step)."""
-    step = min(cap, base * 2 ** max(0, attempt))
-    return step * random.uniform(0.5, 1.0)
 
 
 class Outbox:
@@ -209,7 +202,7 @@ class Outbox:
                               entry.message_id_header)
 
     def _later(self, attempts: int) -> str:
-        delay = backoff(attempts, self.backoff_max)
+        delay = clock.backoff(attempts, self.backoff_max)
         return clock.to_iso(clock.now() + timedelta(seconds=max(1.0, delay)))
 
     def _retry(self, entry: OutboxEntry, error: str) -> DeliveryResult:

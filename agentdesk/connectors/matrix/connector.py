@@ -230,11 +230,8 @@ class MatrixConnector(Connector):
             self._show(f"reconnecting in {seconds} s")
         else:  # a refusal the agent must see (wrong password, revoked token, ...)
             self._show(f"{error_line(error)}; retrying in {seconds} s")
-        try:
-            await asyncio.wait_for(self._stopping.wait(), delay)
-        except TimeoutError:
-            return True
-        return False
+        await self.wait_to_reconnect(delay, self._stopping)
+        return not self._stopping.is_set()
 
     async def _until_stopped(self, work: Awaitable[T]) -> T:
         """Await ``work`` unless ``stop()`` comes first (then cancel it, raise _Stopped)."""
