@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import subprocess
 import sys
@@ -166,16 +168,27 @@ async def test_a_connector_that_cannot_start_becomes_one_line_of_state(tmp_path)
     from agentdesk.store import Store
 
     class Broken(DemoConnector):
+        starts = 0
+
         async def start(self):
+            self.starts += 1
             raise OSError("connection refused\nby the server")
 
     broken, working = Broken({}), DemoConnector({})
     broken.label = "practice"
     seen: list[str] = []
     broken.on_state = seen.append
+    failures: list[str] = []
     with Store(tmp_path / "desk.db") as store:
         host = ChannelHost(store, [broken, working])
-        await host.run(broken)
-        await host.run(working)
-    assert broken.state == "practice: failed to start: connection refused by the server"
-    assert seen == [broken.state]
+        host.restart_first = 0.05
+        await host.run(working)  # a connector whose stream ends is done
+        supervised = asyncio.create_task(host.run(broken, on_failure=failures.append))
+        while broken.starts < 3:  # restarted, again and again (with backoff)
+            await asyncio.sleep(0.01)
+        supervised.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await supervised
+    assert seen[0].startswith("practice: failed to start: connection refused by the server"
+                              " · restarting in ")
+    assert failures == ["practice: failed to start: connection refused by the server"]
