@@ -38,9 +38,10 @@ import asyncio
 import contextlib
 import threading
 import time
+import traceback
 from collections.abc import AsyncIterator, Awaitable, Coroutine
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import pytest
 
@@ -127,6 +128,12 @@ class ConnectorContract:
         return (f"connector state: {connector.state!r}; received {len(self._received)}"
                 f"{':' if received else ''}{received}")
 
+    def _fail(self, connector: Connector, what: str) -> NoReturn:
+        """Fail the test with ``what`` and the connector's context, without a traceback
+        of the kit's own (the message says it all)."""
+        raise pytest.fail.Exception(f"{what}; {self._context(connector)}", pytrace=False
+                                    ) from None
+
     def _run(self, connector: Connector, scenario: Coroutine[Any, Any, T]) -> T:
         """Run ``scenario`` on a new event loop in its own thread, watching it: a call
         that blocks the loop (so its own time limit cannot fire) fails the test."""
@@ -144,8 +151,8 @@ class ConnectorContract:
             worker.join(0.05)
             pending = self._pending
             if pending is not None and time.monotonic() > pending[1] + 2.0:
-                pytest.fail(f"{pending[0]}, and blocks the event loop (run blocking work"
-                            f" with asyncio.to_thread); {self._context(connector)}")
+                self._fail(connector, f"{pending[0]}, and blocks the event loop (run blocking"
+                                      " work with asyncio.to_thread)")
         ok, value = outcome[0]
         if not ok:
             raise value
@@ -163,7 +170,7 @@ class ConnectorContract:
         except TimeoutError:
             if not scope.expired():
                 raise
-            pytest.fail(f"{what}; {self._context(connector)}")
+            self._fail(connector, what)
         finally:
             self._pending = None
 
@@ -177,8 +184,9 @@ class ConnectorContract:
             except Exception as error:
                 if may_raise:
                     raise
-                pytest.fail(f"{name} raised {type(error).__name__}: {error};"
-                            f" {self._context(connector)}")
+                where = traceback.extract_tb(error.__traceback__)[-1]
+                self._fail(connector, f"{name} raised {type(error).__name__}: {error} (at"
+                                      f" {Path(where.filename).name}:{where.lineno} in {where.name})")
 
     @staticmethod
     def _stored(store: Store) -> list[tuple[str, str | None, int]]:
@@ -226,7 +234,7 @@ class ConnectorContract:
 
     def _check_storable(self, connector: Connector) -> None:
         if self._problems:
-            pytest.fail(f"the desk would skip {self._problems[0]}; {self._context(connector)}")
+            self._fail(connector, f"the desk would skip {self._problems[0]}")
 
     def _bodies(self, store: Store) -> list[str]:
         return [body.strip() for body, _, _ in self._stored(store)]
