@@ -150,7 +150,8 @@ class ConnectorContract:
         while worker.is_alive():
             worker.join(0.05)
             pending = self._pending
-            if pending is not None and time.monotonic() > pending[1] + 2.0:
+            if pending is not None and time.monotonic() > pending[1] + 2.0:  # its timeout
+                # would have fired by now, had the loop been free to run it
                 self._fail(connector, f"{pending[0]}, and blocks the event loop (run blocking"
                                       " work with asyncio.to_thread)")
         ok, value = outcome[0]
@@ -224,6 +225,10 @@ class ConnectorContract:
                     while len(self._stored(store)) < count and not task.done():
                         self._check_storable(connector)
                         await asyncio.sleep(0.02)
+                self._check_storable(connector)
+                if len(self._stored(store)) < count:
+                    self._fail(connector, f"incoming() ended after {len(self._stored(store))}"
+                                          f" of {count} messages")
                 await asyncio.sleep(self.settle)  # anything extra (a duplicate) can show up
                 self._check_storable(connector)
             finally:
