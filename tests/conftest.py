@@ -17,6 +17,10 @@ from agentdesk import clock
 from agentdesk.config import Config
 from agentdesk.store import Store
 
+# The conformance kit is a pytest plugin (entry point of an installed agentdesk); named
+# here too for a checkout run from PYTHONPATH.
+pytest_plugins = ["agentdesk.testing"]
+
 os.environ["TZ"] = "UTC"
 time.tzset()
 

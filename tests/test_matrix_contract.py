@@ -47,6 +47,14 @@ class TestMatrixContract(ConnectorContract):
         for text in texts:
             customer.send(room, text)
 
+    def produce_threads(self, connector: MatrixConnector, workdir: Path,
+                        threads: list[list[str]]) -> None:
+        desk, customer, room = self._party(workdir)
+        for n, texts in enumerate(threads):  # a room is a thread: one more for each
+            target = room if n == 0 else customer.open_chat(desk.user_id)
+            for text in texts:
+                customer.send(target, text)
+
     def delivered(self, connector: MatrixConnector, workdir: Path) -> list[str]:
         desk, customer, room = self._party(workdir)
         return [e["content"]["body"] for e in customer.messages(room, sender=desk.user_id)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import time
 
 from agentdesk_filedrop import FileDropConnector
@@ -34,6 +35,9 @@ class TestFileDrop(ConnectorContract):
         connector = self.make_connector(workdir)
         connector.outbox = workdir / "no" / "such" / "folder"
         return connector
+
+    def make_unavailable(self, connector, workdir):
+        shutil.rmtree(workdir / "out")  # the shared folder is gone for now: writes fail
 
 
 def test_a_broken_file_is_skipped_and_the_rest_arrive(tmp_path):
