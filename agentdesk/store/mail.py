@@ -90,12 +90,6 @@ class MailMixin:
                 " (SELECT DISTINCT account FROM mail_folders) AND message_id_header = ?"
                 " AND message_id = ?", (header, row[0]))}
 
-    def mail_uid_count(self, account: str, mailbox: str) -> int:
-        with self.db.read() as conn:
-            return conn.execute(
-                "SELECT count(*) FROM mail_messages m JOIN mail_folders f USING (account, mailbox,"
-                " uidvalidity) WHERE account = ? AND mailbox = ?", (account, mailbox)).fetchone()[0]
-
     def mail_remap(self, account: str, mailbox: str, uidvalidity: int,
                    headers: dict[int, str | None], uidnext: int) -> list[int]:
         """Adopt a new UIDVALIDITY: map UIDs to known messages by Message-ID.
