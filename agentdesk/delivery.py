@@ -71,9 +71,10 @@ class ChannelHost:
 
     def sender(self, channel: str, via: str | None) -> Connector | None:
         """The connector a reply leaves through: the one its conversation came in by
-        (``via``), else the first that serves ``channel``."""
-        chosen = next((c for c in self.connectors if c.desk_name == via and channel in c.channels),
-                      None)
+        (``via``), else the first that can send on ``channel`` (else the first serving it)."""
+        able = [c for c in self.connectors
+                if channel in c.channels and c.capabilities.can_send]
+        chosen = next((c for c in able if c.desk_name == via), able[0] if able else None)
         return chosen or self.by_channel.get(channel)
 
     def senders(self, channel: str) -> list[str]:
