@@ -16,10 +16,10 @@ from textual.worker import Worker, WorkerState
 from agentdesk.assist.settings import AssistSettings
 from agentdesk.config import Config
 from agentdesk.connectors.base import Connector, DeliveryResult
-from agentdesk.delivery import ChannelHost, DeliverySettings
+from agentdesk.delivery import ChannelHost
 from agentdesk.domain import Agent
 from agentdesk.store import Store
-from agentdesk.text import one_line
+from agentdesk.text import count_of, one_line
 
 SNOOZE_CHECK_SECONDS = 30
 IDLE_CHECK_SECONDS = 5
@@ -37,14 +37,13 @@ class AgentDeskApp(App):
     ]
 
     def __init__(self, config: Config, store: Store, assist: AssistSettings,
-                 connectors: Iterable[Connector] = (), problems: Iterable[str] = (),
-                 delivery: DeliverySettings | None = None) -> None:
+                 connectors: Iterable[Connector] = (), problems: Iterable[str] = ()) -> None:
         super().__init__()
         self.config = config
         self.store = store
         self.assist_settings = assist
         self.agent = Agent(config.agent_name, config.agent_display_name, config.agent_email)
-        self.host = ChannelHost(store, list(connectors), delivery)
+        self.host = ChannelHost(store, list(connectors), config.delivery)
         self.problems = [*problems, *self.host.problems]
         self.viewing: int | None = None  # conversation in focus, for handle time
         self.idle_cutoff = config.metrics.idle_cutoff_seconds
@@ -67,7 +66,7 @@ class AgentDeskApp(App):
         for message_id in waiting:
             self.deliver(message_id)
         if waiting:
-            self.notify(f"Delivering {len(waiting)} earlier repl{'y' if len(waiting) == 1 else 'ies'}"
+            self.notify(f"Delivering {count_of(len(waiting), 'earlier reply', 'earlier replies')}"
                         " not sent yet (Ctrl+P: Stuck replies).", severity="warning")
         self.set_interval(SNOOZE_CHECK_SECONDS, self.wake_snoozed)
         self.set_interval(IDLE_CHECK_SECONDS, self.end_idle_focus)
@@ -142,8 +141,7 @@ class AgentDeskApp(App):
     def action_reconnect(self) -> None:
         """Reconnect every channel now instead of waiting out its backoff."""
         waiting = self.host.reconnect()
-        self.notify(f"Reconnecting {len(self.host.connectors)} channel"
-                    f"{'' if len(self.host.connectors) == 1 else 's'}"
+        self.notify(f"Reconnecting {count_of(len(self.host.connectors), 'channel')}"
                     f"{f' ({waiting} restarting now)' if waiting else ''}.")
 
     def action_channels(self) -> None:
@@ -280,4 +278,4 @@ def make_app(config: Config, database: Path | str,
         from agentdesk.connectors.registry import load_connectors
 
         connectors, problems = load_connectors(config)
-    return AgentDeskApp(config, store, assist, connectors, problems, config.delivery)
+    return AgentDeskApp(config, store, assist, connectors, problems)

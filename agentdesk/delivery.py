@@ -69,18 +69,15 @@ class ChannelHost:
             connector.attach(store)
         self.problems = _indistinct(connectors)
 
+    def senders(self, channel: str) -> list[Connector]:
+        """The connectors that can send on ``channel``, in config order."""
+        return [c for c in self.connectors if channel in c.channels and c.capabilities.can_send]
+
     def sender(self, channel: str, via: str | None) -> Connector | None:
         """The connector a reply leaves through: the one its conversation came in by
-        (``via``), else the first that can send on ``channel`` (else the first serving it)."""
-        able = [c for c in self.connectors
-                if channel in c.channels and c.capabilities.can_send]
-        chosen = next((c for c in able if c.desk_name == via), able[0] if able else None)
-        return chosen or self.by_channel.get(channel)
-
-    def senders(self, channel: str) -> list[str]:
-        """The names of the connectors that can send on ``channel``."""
-        return [c.desk_name for c in self.connectors
-                if channel in c.channels and c.capabilities.can_send]
+        (``via``), else the first that can send on ``channel`` (None: none can)."""
+        able = self.senders(channel)
+        return next((c for c in able if c.desk_name == via), able[0] if able else None)
 
     async def run(self, connector: Connector,
                   on_message: Callable[[int], None] | None = None,
@@ -236,7 +233,7 @@ class ChannelHost:
             if attempt is None:
                 return DeliveryResult("sent", "already sent"), 0, 0.0
             connector = self.sender(reply.channel, reply.via)
-            if connector is None or not connector.capabilities.can_send:
+            if connector is None:
                 result = DeliveryResult("retry", f"no connector can send on {reply.channel} yet")
             else:
                 result = await self._send(connector, reply)

@@ -116,6 +116,11 @@ class Message:
     next_attempt_at: str | None = None  # when a ``retry`` reply is tried again
     external_id: str | None = None  # the channel's id for a sent reply
 
+    @property
+    def delivery_failed(self) -> bool:
+        """A reply its channel refused for good (``failed: …``): only the agent resends it."""
+        return (self.delivery or "").startswith("failed")
+
 
 @dataclass(frozen=True)
 class Identity:

@@ -132,6 +132,11 @@ def html_to_text(html: str) -> str:
     return clean(converter.handle(html)).strip()
 
 
+def count_of(n: int, word: str, plural: str | None = None) -> str:
+    """``1 reply``, ``3 replies``: ``n`` and ``word`` (``plural``, default ``word + s``)."""
+    return f"{n} {word if n == 1 else plural or word + 's'}"
+
+
 def human_size(size: int) -> str:
     """1.2 MB style sizes for attachment lists."""
     value = float(size)

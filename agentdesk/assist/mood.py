@@ -16,6 +16,7 @@ from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 from agentdesk import clock
 from agentdesk.assist.words import message_core
 from agentdesk.domain import Conversation, Direction, InboxRow, Message
+from agentdesk.text import count_of
 
 _analyzer: SentimentIntensityAnalyzer | None = None
 
@@ -112,8 +113,7 @@ def duration_words(seconds: float) -> str:
     """"2 days", "5 hours", "40 minutes"."""
     for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
         if seconds >= size:
-            n = int(seconds // size)
-            return f"{n} {unit}{'s' if n != 1 else ''}"
+            return count_of(int(seconds // size), unit)
     return "a moment"
 
 

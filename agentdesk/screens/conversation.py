@@ -25,7 +25,7 @@ from agentdesk import clock
 from agentdesk.assist.edits import edit_distance
 from agentdesk.domain import Agent, Conversation, Customer, Status, render_canned
 from agentdesk.screens.pickers import ChoiceScreen, PromptScreen
-from agentdesk.text import error_line, one_line
+from agentdesk.text import count_of, error_line, one_line
 from agentdesk.widgets.assist_panel import AssistPanel
 from agentdesk.widgets.composer import Composer
 from agentdesk.widgets.customer import CustomerCard, HistoryList
@@ -275,18 +275,13 @@ class ConversationScreen(Screen):
             return
         for reply in stuck:
             self.app.deliver(reply.id)
-        self.notify(f"Sending {len(stuck)} repl{'y' if len(stuck) == 1 else 'ies'} again.")
+        self.notify(f"Sending {count_of(len(stuck), 'reply', 'replies')} again.")
 
     def sending_account(self) -> str | None:
-        """The connector replies leave from, when more than one serves this channel."""
-        if self.conversation is None:
+        """The connector replies leave from, when more than one can send on this channel."""
+        if self.conversation is None or len(self.app.host.senders(self.conversation.channel)) < 2:
             return None
-        senders = self.app.host.senders(self.conversation.channel)
-        if len(senders) < 2:
-            return None
-        via = self.conversation.via
-        return via if via in senders else self.app.host.sender(
-            self.conversation.channel, via).desk_name
+        return self.app.host.sender(self.conversation.channel, self.conversation.via).desk_name
 
     def recipient(self) -> str:
         """The customer's address replies go to on this conversation's channel."""
@@ -310,10 +305,10 @@ class ConversationScreen(Screen):
             self.store.correct_address(customer.id, channel, old, new)
             self.reload()
             failed = [r for r in self.store.unsent_replies(self.conversation_id)
-                      if (r.delivery or "").startswith("failed")]
+                      if r.delivery_failed]
             for reply in failed:
                 self.app.deliver(reply.id)
-            again = f"; sending {len(failed)} failed repl{'y' if len(failed) == 1 else 'ies'}" \
+            again = f"; sending {count_of(len(failed), 'failed reply', 'failed replies')}" \
                 " again" if failed else ""
             self.notify(f"Replies go to {new} now{again}.")
 
@@ -324,7 +319,7 @@ class ConversationScreen(Screen):
         """Pick the account (connector) this conversation's replies leave from."""
         if self.conversation is None:
             return
-        senders = self.app.host.senders(self.conversation.channel)
+        senders = [c.desk_name for c in self.app.host.senders(self.conversation.channel)]
         if len(senders) < 2:
             self.notify(f"Only {senders[0] if senders else 'no connector'} sends on "
                         f"{self.conversation.channel}.", severity="information")
@@ -336,7 +331,7 @@ class ConversationScreen(Screen):
                 self._changed(True, f"Replies leave from {name}.")
 
         self.app.push_screen(ChoiceScreen("Send replies from", [
-            (name, f"{name}{'  (current)' if name == self.conversation.via else ''}")
+            (name, f"{name}{'  (current)' if name == self.sending_account() else ''}")
             for name in senders]), choose)
 
     def action_external_editor(self) -> None:

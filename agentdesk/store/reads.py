@@ -285,7 +285,7 @@ class ReadsMixin:
 
     def undelivered(self) -> list[int]:
         """Replies still to deliver (queued, sending or to retry; not failed), oldest first."""
-        return [m.id for m in self.unsent_replies() if not (m.delivery or "").startswith("failed")]
+        return [m.id for m in self.unsent_replies() if not m.delivery_failed]
 
     def draft(self, conversation_id: int, kind: str = "reply") -> str:
         with self.db.read() as conn:

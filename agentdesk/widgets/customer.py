@@ -7,7 +7,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from agentdesk.domain import Customer, InboxRow
-from agentdesk.text import one_line
+from agentdesk.text import count_of, one_line
 from agentdesk.widgets.thread import local_time
 
 
@@ -17,8 +17,7 @@ def render_customer(customer: Customer) -> Text:
         text.append(f"\n{identity.channel:<6} ", style="cyan")
         text.append(one_line(identity.address, 60))
     text.append(f"\nfirst seen {local_time(customer.first_seen)}", style="dim")
-    text.append(f"\n{customer.conversation_count} conversation"
-                f"{'s' if customer.conversation_count != 1 else ''}", style="dim")
+    text.append(f"\n{count_of(customer.conversation_count, 'conversation')}", style="dim")
     if customer.tags:
         text.append("\n" + " ".join(f"#{one_line(t, 30)}" for t in customer.tags), style="blue")
     return text

@@ -71,8 +71,7 @@ def header(message: Message, customer_name: str = "") -> Text:
         line.append("  html", style="dim")
     delivery = delivery_text(message) if message.direction == "out" else ""
     if delivery:
-        state = message.delivery or ""
-        style = ("bold red" if state.startswith("failed") else "dim" if state == "sent"
+        style = ("bold red" if message.delivery_failed else "dim" if message.delivery == "sent"
                  else "yellow")
         line.append(f"  {delivery}", style=style)
     return line

@@ -12,11 +12,11 @@ up in the Sent folder by Message-ID, and in the customer's answers (an answer qu
 it proves delivery), before it is sent again. SMTP cannot tell more: a crash between
 the server taking the DATA and the desk recording its 250 may deliver the reply
 twice, so such a resend is marked ``uncertain`` and the reply says "may have been
-delivered twice". An entry
-found in ``accepted`` is looked up in Sent before it is saved there, so a crash
-during the APPEND never leaves two copies. Headers are built here from validated
-values, never copied from customer headers: CR/LF in a subject or name cannot start a
-new header.
+delivered twice". An entry found in ``accepted`` is looked up in Sent before it is
+saved there, so a crash during the APPEND never leaves two copies.
+
+Headers are built here from validated values, never copied from customer headers:
+CR/LF in a subject or name cannot start a new header.
 """
 
 from __future__ import annotations
