@@ -20,7 +20,7 @@ from textual.widgets import DataTable, Footer, Label, Sparkline, Static
 from textual.worker import get_current_worker
 
 from agentdesk import clock
-from agentdesk.config import Config, ConfigError
+from agentdesk.config import Config
 from agentdesk.metrics import (
     BusinessClock,
     Fact,
@@ -28,7 +28,6 @@ from agentdesk.metrics import (
     Period,
     StatsRow,
     collect,
-    metrics_settings,
     preset,
     summarize,
 )
@@ -72,7 +71,7 @@ class StatsScreen(Screen):
         self.business = False
         self.rows: list[StatsRow] = []
         self.period: Period | None = None
-        self.settings = MetricsSettings()
+        self.settings = config.metrics  # (validated with the whole config at start)
         self._trends_started = False
 
     def compose(self) -> ComposeResult:
@@ -85,10 +84,6 @@ class StatsScreen(Screen):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        try:
-            self.settings = metrics_settings(self.config)
-        except ConfigError as error:
-            self.notify(str(error), severity="error", timeout=10)
         table = self.query_one(DataTable)
         for header, key in COLUMNS:
             table.add_column(header, key=key)
