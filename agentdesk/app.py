@@ -36,8 +36,14 @@ class AgentDeskApp(App):
         Binding("S", "stats", "Stats", id="app.stats"),
     ]
 
-    def __init__(self, config: Config, store: Store, assist: AssistSettings,
-                 connectors: Iterable[Connector] = (), problems: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        assist: AssistSettings,
+        connectors: Iterable[Connector] = (),
+        problems: Iterable[str] = (),
+    ) -> None:
         super().__init__()
         self.config = config
         self.store = store
@@ -66,8 +72,11 @@ class AgentDeskApp(App):
         for message_id in waiting:
             self.deliver(message_id)
         if waiting:
-            self.notify(f"Delivering {count_of(len(waiting), 'earlier reply', 'earlier replies')}"
-                        " not sent yet (Ctrl+P: Stuck replies).", severity="warning")
+            self.notify(
+                f"Delivering {count_of(len(waiting), 'earlier reply', 'earlier replies')}"
+                " not sent yet (Ctrl+P: Stuck replies).",
+                severity="warning",
+            )
         self.set_interval(SNOOZE_CHECK_SECONDS, self.wake_snoozed)
         self.set_interval(IDLE_CHECK_SECONDS, self.end_idle_focus)
 
@@ -98,7 +107,8 @@ class AgentDeskApp(App):
             if isinstance(screen, InboxScreen):
                 screen.refresh_list()
             elif isinstance(screen, ConversationScreen) and (
-                    conversation_id is None or screen.conversation_id == conversation_id):
+                conversation_id is None or screen.conversation_id == conversation_id
+            ):
                 screen.reload()
 
     def message_arrived(self, conversation_id: int) -> None:
@@ -130,19 +140,23 @@ class AgentDeskApp(App):
         A connector that cannot start shows its one-line state; the desk keeps working.
         """
         connector.on_state = self.channel_state_changed
-        await self.host.run(connector, on_message=self.message_arrived,
-                            on_failure=self.channel_failed)
+        await self.host.run(
+            connector, on_message=self.message_arrived, on_failure=self.channel_failed
+        )
 
     def channel_failed(self, problem: str) -> None:
         """A connector failed after working (or at start): say so once; it restarts."""
-        self.notify(f"{problem} (restarting; Ctrl+P: Reconnect channels)", severity="warning",
-                    timeout=10)
+        self.notify(
+            f"{problem} (restarting; Ctrl+P: Reconnect channels)", severity="warning", timeout=10
+        )
 
     def action_reconnect(self) -> None:
         """Reconnect every channel now instead of waiting out its backoff."""
         waiting = self.host.reconnect()
-        self.notify(f"Reconnecting {count_of(len(self.host.connectors), 'channel')}"
-                    f"{f' ({waiting} restarting now)' if waiting else ''}.")
+        self.notify(
+            f"Reconnecting {count_of(len(self.host.connectors), 'channel')}"
+            f"{f' ({waiting} restarting now)' if waiting else ''}."
+        )
 
     def action_channels(self) -> None:
         """Every channel's state in full (the inbox title may cut it short)."""
@@ -156,10 +170,19 @@ class AgentDeskApp(App):
             if choice == "reconnect":
                 self.action_reconnect()
 
-        self.push_screen(ChoiceScreen("Channels (Enter on the last line reconnects them)", [
-            *((str(n), one_line(c.state or f"{c.desk_name}: not started", 500))
-              for n, c in enumerate(self.host.connectors)),
-            ("reconnect", "Reconnect channels now")]), chosen)
+        self.push_screen(
+            ChoiceScreen(
+                "Channels (Enter on the last line reconnects them)",
+                [
+                    *(
+                        (str(n), one_line(c.state or f"{c.desk_name}: not started", 500))
+                        for n, c in enumerate(self.host.connectors)
+                    ),
+                    ("reconnect", "Reconnect channels now"),
+                ],
+            ),
+            chosen,
+        )
 
     def channel_state_changed(self, state: str) -> None:
         """A connector's connection state changed: update the inbox title."""
@@ -178,10 +201,14 @@ class AgentDeskApp(App):
     def delivery_attempted(self, message_id: int, result: DeliveryResult, attempt: int) -> None:
         """Show the outcome: a failure, and the first retry, also as a notification."""
         if result.state == "failed" or (result.state == "retry" and attempt == 1):
-            self.notify(f"Reply not sent ({result.state}): {result.detail}",
-                        severity="error" if result.state == "failed" else "warning")
+            self.notify(
+                f"Reply not sent ({result.state}): {result.detail}",
+                severity="error" if result.state == "failed" else "warning",
+            )
         reply = self.store.outgoing(message_id)
-        conversation_id = self.store.conversation_id_for_uid(reply.conversation_uid) if reply else None
+        conversation_id = (
+            self.store.conversation_id_for_uid(reply.conversation_uid) if reply else None
+        )
         self.refresh_views(conversation_id)
 
     def action_stuck_replies(self) -> None:
@@ -199,9 +226,16 @@ class AgentDeskApp(App):
             if choice is not None:
                 self.open_conversation(where[choice])
 
-        self.push_screen(ChoiceScreen("Replies not delivered (Enter opens the conversation)", [
-            (str(reply.id), f"{delivery_text(reply)} · {one_line(reply.body, 60)}")
-            for reply in stuck]), open_it)
+        self.push_screen(
+            ChoiceScreen(
+                "Replies not delivered (Enter opens the conversation)",
+                [
+                    (str(reply.id), f"{delivery_text(reply)} · {one_line(reply.body, 60)}")
+                    for reply in stuck
+                ],
+            ),
+            open_it,
+        )
 
     @work(group="courtesy", exit_on_error=False)
     async def tell_channel(self, conversation_id: int, what: str, active: bool = False) -> None:
@@ -218,8 +252,11 @@ class AgentDeskApp(App):
         """Every worker error becomes one line on screen; the app keeps running."""
         if event.state == WorkerState.ERROR:
             error = event.worker.error
-            self.notify(f"{event.worker.name or 'background task'} failed: {error}",
-                        severity="error", timeout=10)
+            self.notify(
+                f"{event.worker.name or 'background task'} failed: {error}",
+                severity="error",
+                timeout=10,
+            )
 
     # ---- handle time -----------------------------------------------------------------
     async def on_event(self, event: events.Event) -> None:
@@ -232,8 +269,11 @@ class AgentDeskApp(App):
 
     def end_idle_focus(self) -> None:
         """End the focus interval after the idle cut-off without a key press."""
-        if self.viewing is not None and not self._idle and (
-                time.monotonic() - self._last_key >= self.idle_cutoff):
+        if (
+            self.viewing is not None
+            and not self._idle
+            and (time.monotonic() - self._last_key >= self.idle_cutoff)
+        ):
             self._idle = True
             self.store.record_view(self.viewing, self.agent.name, False, reason="idle")
 
@@ -251,24 +291,36 @@ class AgentDeskApp(App):
         """Every key binding active on this screen is also a palette command, beside
         "Stuck replies", "Channels" and "Reconnect channels"."""
         yield from super().get_system_commands(screen)
-        yield SystemCommand("Stuck replies", "Replies not delivered yet: retrying, queued or"
-                            " failed (R in a conversation sends again)", self.action_stuck_replies)
-        yield SystemCommand("Channels", "Every channel's connection state in full",
-                            self.action_channels)
-        yield SystemCommand("Reconnect channels", "Reconnect every channel now instead of"
-                            " waiting out its backoff", self.action_reconnect)
+        yield SystemCommand(
+            "Stuck replies",
+            "Replies not delivered yet: retrying, queued or"
+            " failed (R in a conversation sends again)",
+            self.action_stuck_replies,
+        )
+        yield SystemCommand(
+            "Channels", "Every channel's connection state in full", self.action_channels
+        )
+        yield SystemCommand(
+            "Reconnect channels",
+            "Reconnect every channel now instead of waiting out its backoff",
+            self.action_reconnect,
+        )
         seen: set[str] = set()
         for node, binding, enabled, _tooltip in screen.active_bindings.values():
             if not binding.description or not enabled or binding.action in seen:
                 continue
             seen.add(binding.action)
             key = self.get_key_display(binding)
-            yield SystemCommand(binding.description, f"{binding.description} ({key})",
-                                partial(node.run_action, binding.action))
+            yield SystemCommand(
+                binding.description,
+                f"{binding.description} ({key})",
+                partial(node.run_action, binding.action),
+            )
 
 
-def make_app(config: Config, database: Path | str,
-             connectors: Iterable[Connector] | None = None) -> AgentDeskApp:
+def make_app(
+    config: Config, database: Path | str, connectors: Iterable[Connector] | None = None
+) -> AgentDeskApp:
     """Open the store and build the app; ``connectors`` default to the configured ones."""
     assist = config.assist  # a bad [llm] / [privacy] / [kb] key stops before the store opens
     store = Store(database)

@@ -26,10 +26,12 @@ class UsageError(Exception):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="agentdesk", description="A keyboard-first terminal agent desk.")
+        prog="agentdesk", description="A keyboard-first terminal agent desk."
+    )
     parser.add_argument("--version", action="version", version=f"agentdesk {__version__}")
-    parser.add_argument("--config", help="config file (default: platform config dir, "
-                        "or $AGENTDESK_CONFIG)")
+    parser.add_argument(
+        "--config", help="config file (default: platform config dir, or $AGENTDESK_CONFIG)"
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         importlib.import_module(f"agentdesk.commands.{name}").register(subparsers)

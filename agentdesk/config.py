@@ -58,8 +58,11 @@ def database_file(text: str, path: Path | str | None = None, key: str = "--db") 
     taken for a file name (only its scheme is shown: it may hold a password)."""
     url = _URL.match(text)
     if url:
-        raise ConfigError(path, key, f"{url[1]}:// databases are not supported yet; "
-                          "give the path of a SQLite file")
+        raise ConfigError(
+            path,
+            key,
+            f"{url[1]}:// databases are not supported yet; give the path of a SQLite file",
+        )
     return Path(text).expanduser()
 
 
@@ -82,7 +85,9 @@ class Table:
         if kind is float and isinstance(value, int) and not isinstance(value, bool):
             return float(value)
         if not isinstance(value, kind) or (isinstance(value, bool) and kind in (int, float)):
-            names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+            names = (
+                kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+            )
             raise self.error(name, f"expected {names}, got {type(value).__name__} {value!r}")
         return value
 
@@ -166,8 +171,21 @@ class Config:
         return delivery_settings(self)
 
 
-_TOP_LEVEL = {"agent", "database", "sla", "editor", "keymap", "assist", "llm", "kb", "metrics",
-              "business_hours", "connectors", "privacy", "delivery"}
+_TOP_LEVEL = {
+    "agent",
+    "database",
+    "sla",
+    "editor",
+    "keymap",
+    "assist",
+    "llm",
+    "kb",
+    "metrics",
+    "business_hours",
+    "connectors",
+    "privacy",
+    "delivery",
+}
 
 
 def load_config(path: Path | str | None = None, *, required: bool = False) -> Config:
@@ -215,8 +233,7 @@ def parse_config(raw: dict[str, Any], path: Path | None = None) -> Config:
         agent_name=name,
         agent_display_name=agent.get("display_name", str, name.capitalize()),
         agent_email=agent.get("email", str, ""),
-        database=database_file(database, path, "database") if database
-        else default_database_path(),
+        database=database_file(database, path, "database") if database else default_database_path(),
         sla=sla,
         editor=root.get("editor", str),
         keymap=dict(keymap),

@@ -39,9 +39,11 @@ def delivery_settings(config: Config) -> DeliverySettings:
     table = config.table("delivery")
     table.reject_unknown({"send_timeout", "retry_first", "retry_max"})
     defaults = DeliverySettings()
-    settings = DeliverySettings(table.positive("send_timeout", defaults.send_timeout),
-                                table.positive("retry_first", defaults.retry_first),
-                                table.positive("retry_max", defaults.retry_max))
+    settings = DeliverySettings(
+        table.positive("send_timeout", defaults.send_timeout),
+        table.positive("retry_first", defaults.retry_first),
+        table.positive("retry_max", defaults.retry_max),
+    )
     if settings.retry_max < settings.retry_first:
         raise table.error("retry_max", "must not be less than retry_first")
     return settings
@@ -54,8 +56,9 @@ class ChannelHost:
     restart_first = 2.0  # seconds before restarting a connector that failed
     restart_max = 300.0
 
-    def __init__(self, store: Store, connectors: list[Connector],
-                 settings: DeliverySettings | None = None) -> None:
+    def __init__(
+        self, store: Store, connectors: list[Connector], settings: DeliverySettings | None = None
+    ) -> None:
         self.store = store
         self.connectors = connectors
         self.settings = settings or DeliverySettings()
@@ -79,9 +82,12 @@ class ChannelHost:
         able = self.senders(channel)
         return next((c for c in able if c.desk_name == via), able[0] if able else None)
 
-    async def run(self, connector: Connector,
-                  on_message: Callable[[int], None] | None = None,
-                  on_failure: Callable[[str], None] | None = None) -> None:
+    async def run(
+        self,
+        connector: Connector,
+        on_message: Callable[[int], None] | None = None,
+        on_failure: Callable[[str], None] | None = None,
+    ) -> None:
         """Start ``connector`` and store what it yields; restart it when it fails.
 
         Run one per connector in a worker, for as long as the desk runs. Failures never
@@ -134,8 +140,9 @@ class ChannelHost:
             wake.set()
         return len(waiting)
 
-    async def receive(self, connector: Connector,
-                      on_message: Callable[[int], None] | None = None) -> None:
+    async def receive(
+        self, connector: Connector, on_message: Callable[[int], None] | None = None
+    ) -> None:
         """Store everything ``connector`` yields until it stops; re-deliveries are ignored.
 
         The connector's ``recorded`` hook runs in the same transaction, so its sync
@@ -163,8 +170,9 @@ class ChannelHost:
                 what = "a bad message" if skipped == 1 else f"{skipped} bad messages"
                 connector.set_state(f"{label}: skipped {what} ({problems[-1]})")
 
-    def _store(self, connector: Connector, group: list[object],
-               on_message: Callable[[int], None] | None) -> list[str]:
+    def _store(
+        self, connector: Connector, group: list[object], on_message: Callable[[int], None] | None
+    ) -> list[str]:
         """Store ``group`` in one transaction; returns why each skipped message was bad.
 
         A skipped ``Inbound`` still reaches ``recorded`` (as not stored), so the
@@ -194,8 +202,9 @@ class ChannelHost:
         return (await self._attempt(message_id))[0]
 
     async def keep_delivering(
-            self, message_id: int,
-            on_attempt: Callable[[DeliveryResult, int], None] | None = None,
+        self,
+        message_id: int,
+        on_attempt: Callable[[DeliveryResult, int], None] | None = None,
     ) -> DeliveryResult | None:
         """Deliver a reply until it is sent or fails for good; returns the last result.
 
@@ -241,10 +250,14 @@ class ChannelHost:
             if result.ok:
                 self.store.mark_reply_sent(message_id, external_id=result.external_id)
             elif result.state == "retry":
-                delay = clock.backoff(attempt - 1, self.settings.retry_max,
-                                      self.settings.retry_first)
-                self.store.set_delivery(message_id, f"retry: {result.detail}",
-                                        clock.to_iso(clock.now() + timedelta(seconds=delay)))
+                delay = clock.backoff(
+                    attempt - 1, self.settings.retry_max, self.settings.retry_first
+                )
+                self.store.set_delivery(
+                    message_id,
+                    f"retry: {result.detail}",
+                    clock.to_iso(clock.now() + timedelta(seconds=delay)),
+                )
             else:
                 self.store.set_delivery(message_id, f"{result.state}: {result.detail}")
             return result, attempt, delay
@@ -268,8 +281,9 @@ class ChannelHost:
             return DeliveryResult("retry", f"{label}: send returned {result!r:.80}")
         return result
 
-    async def courtesy(self, channel: str, thread_key: str, what: str,
-                       active: bool = False) -> bool:
+    async def courtesy(
+        self, channel: str, thread_key: str, what: str, active: bool = False
+    ) -> bool:
         """Send a typing notice (``what='typing'``) or read receipt (``'read'``), if the
         channel's connector supports it; never raises."""
         connector = self.by_channel.get(channel)
@@ -292,6 +306,10 @@ def _indistinct(connectors: list[Connector]) -> list[str]:
         for channel in connector.channels:
             key = (channel, connector.desk_name)
             seen[key] = seen.get(key, 0) + 1
-    return [f"{count} connectors serve {channel} under the one name {name!r}: give each "
-            f"[[connectors]] table its own name, so replies leave from the account that "
-            f"received the conversation" for (channel, name), count in seen.items() if count > 1]
+    return [
+        f"{count} connectors serve {channel} under the one name {name!r}: give each "
+        f"[[connectors]] table its own name, so replies leave from the account that "
+        f"received the conversation"
+        for (channel, name), count in seen.items()
+        if count > 1
+    ]

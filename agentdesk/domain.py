@@ -239,6 +239,8 @@ def render_canned(template: str, customer: Customer | None, agent: Agent, subjec
     def substitute(match: re.Match[str]) -> str:
         key = (match.group(1), match.group(2))
         value = values.get(key)
-        return value if value else ("there" if key == ("customer", "first_name") else match.group(0))
+        return (
+            value if value else ("there" if key == ("customer", "first_name") else match.group(0))
+        )
 
     return _VARIABLE.sub(substitute, template)

@@ -41,15 +41,20 @@ def checked_inbound(item: object, channels: tuple[str, ...]) -> Inbound:
     references = _sequence_of(item, "references", str)
     attachments = _sequence_of(item, "attachments", Attachment)
     for attachment in attachments:
-        if not (isinstance(attachment.filename, str) and isinstance(attachment.size, int)
-                and isinstance(attachment.content_type, str)
-                and isinstance(attachment.data, (bytes, type(None)))):
-            raise InvalidInbound(f"attachment {attachment.filename!r:.60}: a field of the"
-                                 " wrong type")
+        if not (
+            isinstance(attachment.filename, str)
+            and isinstance(attachment.size, int)
+            and isinstance(attachment.content_type, str)
+            and isinstance(attachment.data, (bytes, type(None)))
+        ):
+            raise InvalidInbound(
+                f"attachment {attachment.filename!r:.60}: a field of the wrong type"
+            )
     if not item.text.strip() and not item.html and not attachments:
         raise InvalidInbound("no text, HTML or attachments")
-    return dataclasses.replace(item, at=_utc_iso(item.at), references=references,
-                               attachments=attachments)
+    return dataclasses.replace(
+        item, at=_utc_iso(item.at), references=references, attachments=attachments
+    )
 
 
 def _expect(item: Inbound, name: str, kind: type | tuple[type, ...]) -> None:
@@ -71,5 +76,4 @@ def _utc_iso(at: object) -> str:
     try:
         return clock.to_iso(clock.parse_iso(at, naive_is_utc=False))
     except ValueError:
-        raise InvalidInbound(f"at: {at!r:.60} is not an ISO-8601 time with a time zone"
-                             ) from None
+        raise InvalidInbound(f"at: {at!r:.60} is not an ISO-8601 time with a time zone") from None

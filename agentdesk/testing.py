@@ -64,8 +64,10 @@ def _summary(item: object) -> str:
     if not isinstance(item, Inbound):
         return f"{type(item).__name__} {item!r:.80}"
     text = item.text.strip() if isinstance(item.text, str) else item.text
-    return (f"{text!r:.50} channel={item.channel!r} at={item.at!r:.40} ext_id={item.ext_id!r:.60}"
-            f" thread_key={item.thread_key!r:.60} in_reply_to={item.in_reply_to!r:.60}")
+    return (
+        f"{text!r:.50} channel={item.channel!r} at={item.at!r:.40} ext_id={item.ext_id!r:.60}"
+        f" thread_key={item.thread_key!r:.60} in_reply_to={item.in_reply_to!r:.60}"
+    )
 
 
 class ConnectorContract:
@@ -95,8 +97,9 @@ class ConnectorContract:
         """A connector whose channel cannot be reached (``None`` skips that test)."""
         return None
 
-    def produce_threads(self, connector: Connector, workdir: Path,
-                        threads: list[list[str]]) -> None:
+    def produce_threads(
+        self, connector: Connector, workdir: Path, threads: list[list[str]]
+    ) -> None:
         """Optional, for channels with threads: make each list of bodies one customer
         thread (the first message starts it, the rest belong to it), before ``start()``."""
         raise NotImplementedError
@@ -123,16 +126,16 @@ class ConnectorContract:
 
     def _context(self, connector: Connector) -> str:
         """The connector's state and what it yielded, for a failure message."""
-        received = "".join(f"\n  {n}. {_summary(item)}"
-                           for n, item in enumerate(self._received, 1))
-        return (f"connector state: {connector.state!r}; received {len(self._received)}"
-                f"{':' if received else ''}{received}")
+        received = "".join(f"\n  {n}. {_summary(item)}" for n, item in enumerate(self._received, 1))
+        return (
+            f"connector state: {connector.state!r}; received {len(self._received)}"
+            f"{':' if received else ''}{received}"
+        )
 
     def _fail(self, connector: Connector, what: str) -> NoReturn:
         """Fail the test with ``what`` and the connector's context, without a traceback
         of the kit's own (the message says it all)."""
-        raise pytest.fail.Exception(f"{what}; {self._context(connector)}", pytrace=False
-                                    ) from None
+        raise pytest.fail.Exception(f"{what}; {self._context(connector)}", pytrace=False) from None
 
     def _run(self, connector: Connector, scenario: Coroutine[Any, Any, T]) -> T:
         """Run ``scenario`` on a new event loop in its own thread, watching it: a call
@@ -152,16 +155,18 @@ class ConnectorContract:
             pending = self._pending
             if pending is not None and time.monotonic() > pending[1] + 2.0:  # its timeout
                 # would have fired by now, had the loop been free to run it
-                self._fail(connector, f"{pending[0]}, and blocks the event loop (run blocking"
-                                      " work with asyncio.to_thread)")
+                self._fail(
+                    connector,
+                    f"{pending[0]}, and blocks the event loop (run blocking"
+                    " work with asyncio.to_thread)",
+                )
         ok, value = outcome[0]
         if not ok:
             raise value
         return value
 
     @contextlib.asynccontextmanager
-    async def _limit(self, connector: Connector, what: str,
-                     seconds: float) -> AsyncIterator[None]:
+    async def _limit(self, connector: Connector, what: str, seconds: float) -> AsyncIterator[None]:
         """Fail with ``what`` (and the context) unless the block ends within ``seconds``."""
         what = f"{what} within {seconds:g} s"
         self._pending = (what, time.monotonic() + seconds)
@@ -175,8 +180,14 @@ class ConnectorContract:
         finally:
             self._pending = None
 
-    async def _call(self, connector: Connector, name: str, call: Awaitable[T],
-                    may_raise: bool = False, late: str = "did not return") -> T:
+    async def _call(
+        self,
+        connector: Connector,
+        name: str,
+        call: Awaitable[T],
+        may_raise: bool = False,
+        late: str = "did not return",
+    ) -> T:
         """Await one call into the connector within ``call_timeout``; a raise fails the
         test (unless ``may_raise``) with the connector's context."""
         async with self._limit(connector, f"{name} {late}", self.call_timeout):
@@ -186,16 +197,23 @@ class ConnectorContract:
                 if may_raise:
                     raise
                 where = traceback.extract_tb(error.__traceback__)[-1]
-                self._fail(connector, f"{name} raised {type(error).__name__}: {error} (at"
-                                      f" {Path(where.filename).name}:{where.lineno} in {where.name})")
+                self._fail(
+                    connector,
+                    f"{name} raised {type(error).__name__}: {error} (at"
+                    f" {Path(where.filename).name}:{where.lineno} in {where.name})",
+                )
 
     @staticmethod
     def _stored(store: Store) -> list[tuple[str, str | None, int]]:
         """(body, ext_id, conversation id) of every stored customer message, in order."""
         with store.db.read() as conn:
-            return [(r[0], r[1], r[2]) for r in conn.execute(
-                "SELECT body, ext_id, conversation_id FROM messages WHERE direction = 'in'"
-                " ORDER BY id")]
+            return [
+                (r[0], r[1], r[2])
+                for r in conn.execute(
+                    "SELECT body, ext_id, conversation_id FROM messages WHERE direction = 'in'"
+                    " ORDER BY id"
+                )
+            ]
 
     def _tap(self, connector: Connector) -> None:
         """Note (and check, as the host does) everything ``incoming()`` yields."""
@@ -220,15 +238,18 @@ class ConnectorContract:
             await self._call(connector, "start()", connector.start())
             task = asyncio.create_task(host.receive(connector))
             try:
-                async with self._limit(connector, f"incoming() did not yield {count} storable"
-                                                  " messages", self.timeout):
+                async with self._limit(
+                    connector, f"incoming() did not yield {count} storable messages", self.timeout
+                ):
                     while len(self._stored(store)) < count and not task.done():
                         self._check_storable(connector)
                         await asyncio.sleep(0.02)
                 self._check_storable(connector)
                 if len(self._stored(store)) < count:
-                    self._fail(connector, f"incoming() ended after {len(self._stored(store))}"
-                                          f" of {count} messages")
+                    self._fail(
+                        connector,
+                        f"incoming() ended after {len(self._stored(store))} of {count} messages",
+                    )
                 await asyncio.sleep(self.settle)  # anything extra (a duplicate) can show up
                 self._check_storable(connector)
             finally:
@@ -297,27 +318,31 @@ class ConnectorContract:
         with Store(tmp_path / "contract.db") as store:
             self._run(connector, self._receive(connector, store, len(texts)))
             bodies = self._bodies(store)
-        assert bodies == texts, ("a message delivered twice must keep its ext_id, so the desk"
-                                 f" stores it once; {self._context(connector)}")
+        assert bodies == texts, (
+            "a message delivered twice must keep its ext_id, so the desk"
+            f" stores it once; {self._context(connector)}"
+        )
 
     def test_threads_become_conversations(self, tmp_path):
         if not self._implements("produce_threads"):
             pytest.skip("produce_threads() not implemented")
-        threads = [[f"thread {t} message {n} {tmp_path.name}" for n in range(2)]
-                   for t in range(2)]
+        threads = [[f"thread {t} message {n} {tmp_path.name}" for n in range(2)] for t in range(2)]
         connector = self.make_connector(tmp_path)
         self.produce_threads(connector, tmp_path, threads)
         with Store(tmp_path / "contract.db") as store:
             self._run(connector, self._receive(connector, store, 4))
             conversation = {body.strip(): cid for body, _, cid in self._stored(store)}
-        if not any(isinstance(item, Inbound) and (item.thread_key or item.in_reply_to)
-                   for item in self._received):
+        if not any(
+            isinstance(item, Inbound) and (item.thread_key or item.in_reply_to)
+            for item in self._received
+        ):
             pytest.skip("the connector sets neither thread_key nor in_reply_to")
         found = [sorted({conversation.get(text) for text in thread}) for thread in threads]
         assert [len(ids) for ids in found] == [1, 1] and found[0] != found[1], (
             "each thread must be one conversation of its own (the same thread_key, or"
             f" in_reply_to naming an earlier message's message_id_header): conversations"
-            f" per thread {found}; {self._context(connector)}")
+            f" per thread {found}; {self._context(connector)}"
+        )
 
     def test_send_returns_a_delivery_result(self, tmp_path):
         connector = self.make_connector(tmp_path)
@@ -329,11 +354,12 @@ class ConnectorContract:
             result = self._run(connector, self._deliver(connector, store, reply_id))
             with store.db.read() as conn:
                 state, external_id = conn.execute(
-                    "SELECT delivery, external_id FROM messages WHERE id = ?",
-                    (reply_id,)).fetchone()
+                    "SELECT delivery, external_id FROM messages WHERE id = ?", (reply_id,)
+                ).fetchone()
         assert result.state == "sent", f"send() gave {result}; {self._context(connector)}"
         assert result.external_id is None or isinstance(result.external_id, str), (
-            f"external_id, the channel's id for the reply, is text: {result}")
+            f"external_id, the channel's id for the reply, is text: {result}"
+        )
         assert (state, external_id) == ("sent", result.external_id)
         delivered = [body.strip() for body in self.delivered(connector, tmp_path)]
         assert delivered == [text], f"the channel received {delivered}; {self._context(connector)}"
@@ -358,7 +384,8 @@ class ConnectorContract:
         """``connector.send`` itself (not through the host, which would hide a raise)."""
         result = await self._call(connector, "send()", connector.send(store.outgoing(reply_id)))
         assert isinstance(result, DeliveryResult), (
-            f"send() returned {result!r}, not a DeliveryResult; {self._context(connector)}")
+            f"send() returned {result!r}, not a DeliveryResult; {self._context(connector)}"
+        )
         return result
 
     def test_send_while_unavailable_returns_retry(self, tmp_path):
@@ -379,15 +406,17 @@ class ConnectorContract:
             result = self._run(connector, attempt())
         assert result.state == "retry" and result.detail, (
             f"an unavailable channel must give retry with a reason, got {result};"
-            f" {self._context(connector)}")
+            f" {self._context(connector)}"
+        )
 
     def test_channel_errors_are_returned_not_raised(self, tmp_path):
         connector = self.make_unreachable(tmp_path)
         if connector is None:
             pytest.skip("no unreachable variant given")
         with Store(tmp_path / "contract.db") as store:
-            conversation_id = store.start_outbound(connector.channels[0], "someone@example.com",
-                                                   "agent", "Hello")
+            conversation_id = store.start_outbound(
+                connector.channels[0], "someone@example.com", "agent", "Hello"
+            )
             reply_id = store.add_reply(conversation_id, "agent", "hi", delivery="queued")
             ChannelHost(store, [connector])  # attaches the store
 
@@ -403,7 +432,8 @@ class ConnectorContract:
             result = self._run(connector, attempt())
         assert result.state in ("retry", "failed") and result.detail, (
             f"an unreachable channel must give retry or failed with a reason, got {result};"
-            f" {self._context(connector)}")
+            f" {self._context(connector)}"
+        )
 
     def test_stop_before_start_is_safe(self, tmp_path):
         connector = self.make_connector(tmp_path)

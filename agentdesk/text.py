@@ -27,19 +27,40 @@ _ESCAPE_SEQUENCE = re.compile(
 # Any remaining C0 control except tab and newline, DEL, and C1 controls;
 # also bidi controls (marks, embeddings, overrides, isolates) that can make text lie
 # about its order.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e"
-                      r"\u2066-\u2069]")
+_CONTROL = re.compile(
+    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e"
+    r"\u2066-\u2069]"
+)
 # Text an HTML mail hides from its reader (a phishing and prompt-injection trick) is
 # kept, visibly marked; the marker's own characters never come from the mail.
 HIDDEN_OPEN, HIDDEN_CLOSE = "⟦hidden in the HTML: ", "⟧"
-_HIDDEN_TEXT = re.compile(f"{re.escape(HIDDEN_OPEN)}.*?(?:{re.escape(HIDDEN_CLOSE)}|\\Z)", re.DOTALL)
+_HIDDEN_TEXT = re.compile(
+    f"{re.escape(HIDDEN_OPEN)}.*?(?:{re.escape(HIDDEN_CLOSE)}|\\Z)", re.DOTALL
+)
 _HIDING_STYLE = re.compile(
     r"(?:^|;)\s*(?:display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0(?![.\d]*[1-9])"
     r"|opacity\s*:\s*0(?![.\d]*[1-9])|(?:max-)?height\s*:\s*0(?![.\d]*[1-9])[^;]*;.*overflow\s*:"
     r"\s*hidden|overflow\s*:\s*hidden.*(?:max-)?height\s*:\s*0(?![.\d]*[1-9]))",
-    re.IGNORECASE | re.DOTALL)
-_VOID_TAGS = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link",
-                        "meta", "param", "source", "track", "wbr"})
+    re.IGNORECASE | re.DOTALL,
+)
+_VOID_TAGS = frozenset(
+    {
+        "area",
+        "base",
+        "br",
+        "col",
+        "embed",
+        "hr",
+        "img",
+        "input",
+        "link",
+        "meta",
+        "param",
+        "source",
+        "track",
+        "wbr",
+    }
+)
 
 
 def clean(text: str | None) -> str:

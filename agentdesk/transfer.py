@@ -40,8 +40,10 @@ class ImportReport:
     errors: list[str] = field(default_factory=list)
 
     def summary(self, source: str) -> str:
-        return (f"{source}: {self.imported} lines imported, {self.present} already present, "
-                f"{len(self.errors)} failed")
+        return (
+            f"{source}: {self.imported} lines imported, {self.present} already present, "
+            f"{len(self.errors)} failed"
+        )
 
 
 # ---- import ------------------------------------------------------------------------------
@@ -145,8 +147,9 @@ def _conversation(store, line: dict) -> int:
     uid = _text(line, "conversation")
     conversation_id = store.conversation_id_for_uid(uid)
     if conversation_id is None:
-        raise LineError(f"unknown conversation {uid!r} (it starts with an \"in\" message "
-                        "or a \"created\" line)")
+        raise LineError(
+            f'unknown conversation {uid!r} (it starts with an "in" message or a "created" line)'
+        )
     return conversation_id
 
 
@@ -170,7 +173,7 @@ def _attachments(line: dict) -> tuple[Attachment, ...]:
     result = []
     for item in value:
         if not isinstance(item, dict):
-            raise LineError('each attachment must be an object')
+            raise LineError("each attachment must be an object")
         filename = _text(item, "filename")
         data = None
         if item.get("data_base64") is not None:
@@ -181,9 +184,14 @@ def _attachments(line: dict) -> tuple[Attachment, ...]:
         size = item.get("size", len(data) if data is not None else None)
         if not isinstance(size, int) or isinstance(size, bool) or size < 0:
             raise LineError(f'attachment {filename!r}: "size" must be a whole number')
-        result.append(Attachment(filename, size,
-                                 _text(item, "content_type", False) or "application/octet-stream",
-                                 data))
+        result.append(
+            Attachment(
+                filename,
+                size,
+                _text(item, "content_type", False) or "application/octet-stream",
+                data,
+            )
+        )
     return tuple(result)
 
 
@@ -197,18 +205,30 @@ def _message(store, line: dict) -> bool:
         raise LineError('"text" must be a string')
     html = _text(line, "html", False)
     subject = _text(line, "subject", False) or ""
-    ext_id = _text(line, "id", False) or "import:" + hashlib.sha256(json.dumps(
-        [uid, direction, at, text, html], ensure_ascii=False).encode()).hexdigest()[:32]
+    ext_id = (
+        _text(line, "id", False)
+        or "import:"
+        + hashlib.sha256(
+            json.dumps([uid, direction, at, text, html], ensure_ascii=False).encode()
+        ).hexdigest()[:32]
+    )
     if direction == Direction.IN:
         if not text.strip() and not html:
             raise LineError('an "in" message needs "text" or "html"')
         inbound = Inbound(
-            channel=_text(line, "channel"), address=_text(line, "customer"),
-            name=_text(line, "customer_name", False) or "", text=text, html=html, at=at,
-            subject=subject, ext_id=ext_id, thread_key=uid,
+            channel=_text(line, "channel"),
+            address=_text(line, "customer"),
+            name=_text(line, "customer_name", False) or "",
+            text=text,
+            html=html,
+            at=at,
+            subject=subject,
+            ext_id=ext_id,
+            thread_key=uid,
             message_id_header=_text(line, "message_id", False),
             in_reply_to=_text(line, "in_reply_to", False),
-            references=tuple(_strings(line, "references")), auto=_bool(line, "auto"),
+            references=tuple(_strings(line, "references")),
+            auto=_bool(line, "auto"),
             attachments=_attachments(line),
         )
         stored = store.record_inbound(inbound)
@@ -222,18 +242,33 @@ def _message(store, line: dict) -> bool:
     conversation_id = store.conversation_id_for_uid(uid)
     if conversation_id is None and direction == Direction.OUT:
         conversation_id = store.start_outbound(
-            _text(line, "channel"), _text(line, "customer"), agent, subject,
-            name=_text(line, "customer_name", False) or "", at=at, uid=uid)
+            _text(line, "channel"),
+            _text(line, "customer"),
+            agent,
+            subject,
+            name=_text(line, "customer_name", False) or "",
+            at=at,
+            uid=uid,
+        )
     elif conversation_id is None:
         raise LineError(f"unknown conversation {uid!r} (a note needs an existing conversation)")
     if direction == Direction.OUT:
         edit_distance = line.get("edit_distance")
-        if edit_distance is not None and (not isinstance(edit_distance, int)
-                                          or isinstance(edit_distance, bool)):
+        if edit_distance is not None and (
+            not isinstance(edit_distance, int) or isinstance(edit_distance, bool)
+        ):
             raise LineError('"edit_distance" must be a whole number')
-        store.add_reply(conversation_id, agent, text, at=at, ext_id=ext_id,
-                        ai_assisted=_bool(line, "ai_assisted"), edit_distance=edit_distance,
-                        header=_text(line, "message_id", False), subject=subject)
+        store.add_reply(
+            conversation_id,
+            agent,
+            text,
+            at=at,
+            ext_id=ext_id,
+            ai_assisted=_bool(line, "ai_assisted"),
+            edit_distance=edit_distance,
+            header=_text(line, "message_id", False),
+            subject=subject,
+        )
     else:
         store.add_note(conversation_id, agent, text, at=at, ext_id=ext_id)
     _tags(store, conversation_id, line, agent, at)
@@ -251,8 +286,15 @@ def _created(store, line: dict) -> bool:
     channel, customer = _text(line, "channel"), _text(line, "customer")
     if store.conversation_id_for_uid(uid) is not None:
         return False
-    store.start_outbound(channel, customer, agent, _text(line, "subject", False) or "",
-                         name=_text(line, "customer_name", False) or "", at=at, uid=uid)
+    store.start_outbound(
+        channel,
+        customer,
+        agent,
+        _text(line, "subject", False) or "",
+        name=_text(line, "customer_name", False) or "",
+        at=at,
+        uid=uid,
+    )
     return True
 
 
@@ -261,11 +303,13 @@ def _keyed(action: Callable[[object, dict], None]) -> Callable[[object, dict], b
 
     The key is remembered in the line's savepoint: if the action fails, it is undone too.
     """
+
     def once(store, line: dict) -> bool:
         if not _first_time(store, line):
             return False
         action(store, line)
         return True
+
     return once
 
 
@@ -276,9 +320,15 @@ def _status(store, line: dict) -> None:
     until_reply = _bool(line, "until_reply")
     if status == Status.SNOOZED and not until and not until_reply:
         raise LineError('a snooze needs "until" or "until_reply": true')
-    store.import_status(conversation_id, status, _agent(line, required=False), at=_at(line),
-                        until=until, until_reply=until_reply,
-                        reason=_text(line, "reason", False))
+    store.import_status(
+        conversation_id,
+        status,
+        _agent(line, required=False),
+        at=_at(line),
+        until=until,
+        until_reply=until_reply,
+        reason=_text(line, "reason", False),
+    )
 
 
 def _assign(store, line: dict) -> None:
@@ -294,8 +344,10 @@ def _unassign(store, line: dict) -> None:
 def _tag_line(present: bool):
     def action(store, line: dict) -> None:
         conversation_id = _conversation(store, line)
-        store.set_tag(conversation_id, _text(line, "tag"), present,
-                      _agent(line, required=False), at=_at(line))
+        store.set_tag(
+            conversation_id, _text(line, "tag"), present, _agent(line, required=False), at=_at(line)
+        )
+
     return action
 
 
@@ -303,8 +355,13 @@ def _viewed(store, line: dict) -> None:
     conversation_id = _conversation(store, line)
     if not isinstance(line.get("focus"), bool):
         raise LineError('"focus" must be true or false')
-    store.record_view(conversation_id, _agent(line), line["focus"], at=_at(line),
-                      reason=_text(line, "reason", False))
+    store.record_view(
+        conversation_id,
+        _agent(line),
+        line["focus"],
+        at=_at(line),
+        reason=_text(line, "reason", False),
+    )
 
 
 def _csat(store, line: dict) -> None:
@@ -332,8 +389,11 @@ def _customer(store, line: dict) -> None:
 
 
 def _agent_line(store, line: dict) -> None:
-    store.ensure_agent(_agent(line, "name"), _text(line, "display_name", False) or "",
-                       _text(line, "email", False) or "")
+    store.ensure_agent(
+        _agent(line, "name"),
+        _text(line, "display_name", False) or "",
+        _text(line, "email", False) or "",
+    )
 
 
 def _canned(store, line: dict) -> None:
@@ -345,8 +405,9 @@ def _event(store, line: dict) -> None:
     payload = line.get("payload", {})
     if not isinstance(payload, dict):
         raise LineError('"payload" must be an object')
-    store.import_event(conversation_id, _text(line, "kind"), _at(line),
-                       _agent(line, required=False), payload)
+    store.import_event(
+        conversation_id, _text(line, "kind"), _at(line), _agent(line, required=False), payload
+    )
 
 
 _HANDLERS: dict[str, Callable[[object, dict], bool]] = {
@@ -384,8 +445,14 @@ def export_file(store, path: Path | str) -> int:
 def export_lines(store) -> Iterator[dict]:
     """The desk as import lines: agents, canned replies, every event, identities, tags."""
     for agent in store.agents():
-        yield _compact({"type": "agent", "name": agent.name,
-                        "display_name": agent.display_name, "email": agent.email})
+        yield _compact(
+            {
+                "type": "agent",
+                "name": agent.name,
+                "display_name": agent.display_name,
+                "email": agent.email,
+            }
+        )
     for name, body in store.canned_replies():
         yield {"type": "canned", "name": name, "body": body}
     for row in store.iter_transfer_rows():
@@ -400,8 +467,9 @@ def export_lines(store) -> Iterator[dict]:
 
 def _compact(line: dict) -> dict:
     """Drop empty optional fields so lines stay short."""
-    return {k: v for k, v in line.items() if v is not None and v is not False
-            and v != "" and v != []}
+    return {
+        k: v for k, v in line.items() if v is not None and v is not False and v != "" and v != []
+    }
 
 
 def _event_line(store, row) -> dict | None:
@@ -410,49 +478,92 @@ def _event_line(store, row) -> dict | None:
     if kind == "created":
         if row["agent"] is None:
             return None  # implied by the conversation's first "in" message
-        return _compact({"type": "created", **base, "channel": row["channel"],
-                         "customer": row["customer"], "customer_name": row["customer_name"],
-                         "subject": row["conversation_subject"], "agent": row["agent"]})
+        return _compact(
+            {
+                "type": "created",
+                **base,
+                "channel": row["channel"],
+                "customer": row["customer"],
+                "customer_name": row["customer_name"],
+                "subject": row["conversation_subject"],
+                "agent": row["agent"],
+            }
+        )
     if kind in ("inbound", "reply", "note") and row["direction"] is not None:
         return _message_line(store, row, payload, base)
     if kind == "status":
         if payload.get("reason") == "customer replied":
             return None  # written again by the "in" message that caused it
-        return _compact({"type": "status", **base, "status": payload.get("to"),
-                         "agent": row["agent"], "until": payload.get("until"),
-                         "until_reply": payload.get("until_reply"),
-                         "reason": payload.get("reason")})
+        return _compact(
+            {
+                "type": "status",
+                **base,
+                "status": payload.get("to"),
+                "agent": row["agent"],
+                "until": payload.get("until"),
+                "until_reply": payload.get("until_reply"),
+                "reason": payload.get("reason"),
+            }
+        )
     if kind == "assigned":
-        return _compact({"type": "assign", **base, "agent": row["agent"],
-                         "by": payload.get("by")})
+        return _compact({"type": "assign", **base, "agent": row["agent"], "by": payload.get("by")})
     if kind == "unassigned":
         return _compact({"type": "unassign", **base, "by": payload.get("by")})
     if kind in ("tagged", "untagged"):
-        return _compact({"type": "tag" if kind == "tagged" else "untag", **base,
-                         "tag": payload.get("tag"), "agent": row["agent"]})
+        return _compact(
+            {
+                "type": "tag" if kind == "tagged" else "untag",
+                **base,
+                "tag": payload.get("tag"),
+                "agent": row["agent"],
+            }
+        )
     if kind == "viewed":
-        return {**_compact({"type": "viewed", **base, "agent": row["agent"],
-                            "reason": payload.get("reason")}), "focus": payload.get("focus")}
+        return {
+            **_compact(
+                {"type": "viewed", **base, "agent": row["agent"], "reason": payload.get("reason")}
+            ),
+            "focus": payload.get("focus"),
+        }
     if kind == "csat":
         return {"type": "csat", **base, "rating": payload.get("rating")}
-    return _compact({"type": "event", **base, "kind": kind, "agent": row["agent"],
-                     "payload": payload})
+    return _compact(
+        {"type": "event", **base, "kind": kind, "agent": row["agent"], "payload": payload}
+    )
 
 
 def _message_line(store, row, payload: dict, base: dict) -> dict:
-    line = {"type": "message", **base, "channel": row["channel"],
-            "customer": row["author"] if row["direction"] == "in" else row["customer"],
-            "customer_name": row["customer_name"], "direction": row["direction"],
-            "agent": row["agent"], "id": row["ext_id"], "subject": row["subject"],
-            "text": row["body"], "html": row["body_html"], "message_id": row["message_id_header"],
-            "in_reply_to": row["in_reply_to"], "references": (row["refs"] or "").split(),
-            "auto": bool(row["auto"]), "ai_assisted": payload.get("ai_assisted"),
-            "edit_distance": payload.get("edit_distance")}
+    line = {
+        "type": "message",
+        **base,
+        "channel": row["channel"],
+        "customer": row["author"] if row["direction"] == "in" else row["customer"],
+        "customer_name": row["customer_name"],
+        "direction": row["direction"],
+        "agent": row["agent"],
+        "id": row["ext_id"],
+        "subject": row["subject"],
+        "text": row["body"],
+        "html": row["body_html"],
+        "message_id": row["message_id_header"],
+        "in_reply_to": row["in_reply_to"],
+        "references": (row["refs"] or "").split(),
+        "auto": bool(row["auto"]),
+        "ai_assisted": payload.get("ai_assisted"),
+        "edit_distance": payload.get("edit_distance"),
+    }
     if row["attachments"]:
         line["attachments"] = [
-            _compact({"filename": a.filename, "size": a.size, "content_type": a.content_type,
-                      "data_base64": base64.b64encode(a.data).decode() if a.data else None})
-            for a in store.attachments_with_data(row["message_id"])]
+            _compact(
+                {
+                    "filename": a.filename,
+                    "size": a.size,
+                    "content_type": a.content_type,
+                    "data_base64": base64.b64encode(a.data).decode() if a.data else None,
+                }
+            )
+            for a in store.attachments_with_data(row["message_id"])
+        ]
     text = line.pop("text")
     line = _compact(line)
     line["text"] = text  # always present, even when empty (HTML-only mail)

@@ -35,19 +35,48 @@ from agentdesk.domain import Inbound  # noqa: E402
 from agentdesk.screens.conversation import ConversationScreen  # noqa: E402, F401 (warm import)
 from agentdesk.store import Store  # noqa: E402
 
-KEYS = [("open", ("enter",)), ("page down", ("pagedown",)), ("reply", ("r",)),
-        ("type", ("H",)), ("leave composer", ("escape",)), ("next", ("j",)),
-        ("back onto it", ("k",))]
+KEYS = [
+    ("open", ("enter",)),
+    ("page down", ("pagedown",)),
+    ("reply", ("r",)),
+    ("type", ("H",)),
+    ("leave composer", ("escape",)),
+    ("next", ("j",)),
+    ("back onto it", ("k",)),
+]
 
 
-WORDS = ("the", "order", "arrived", "late", "and", "I", "am", "still", "waiting", "for", "my",
-         "refund", "please", "help", "this", "is", "terrible", "again", "kettle", "box")
+WORDS = (
+    "the",
+    "order",
+    "arrived",
+    "late",
+    "and",
+    "I",
+    "am",
+    "still",
+    "waiting",
+    "for",
+    "my",
+    "refund",
+    "please",
+    "help",
+    "this",
+    "is",
+    "terrible",
+    "again",
+    "kettle",
+    "box",
+)
 
 
 def body(size: int) -> str:
     pick = random.Random(1).choice
-    lines = ["My refund never came and I am still waiting!!", "",
-             "On Mon, 5 Jan 2026 at 09:00, Big Mail <big@example.com> wrote:"]
+    lines = [
+        "My refund never came and I am still waiting!!",
+        "",
+        "On Mon, 5 Jan 2026 at 09:00, Big Mail <big@example.com> wrote:",
+    ]
     length = sum(len(line) + 1 for line in lines)
     while length < size:
         lines.append(f"> {len(lines):07d} " + " ".join(pick(WORDS) for _ in range(10)) + ".")
@@ -80,16 +109,25 @@ def main() -> None:
         with Store(path) as store:
             build_desk(store)
             started = time.perf_counter()
-            conversation_id, _ = store.record_inbound(Inbound(
-                channel="email", address="big@example.com", name="Big Mail",
-                subject="Huge log", text=text, at=at(400)))
+            conversation_id, _ = store.record_inbound(
+                Inbound(
+                    channel="email",
+                    address="big@example.com",
+                    name="Big Mail",
+                    subject="Huge log",
+                    text=text,
+                    at=at(400),
+                )
+            )
             stored = time.perf_counter() - started
             started = time.perf_counter()
             load_context(store, conversation_id)
             analysed = time.perf_counter() - started
         figures = [("store", stored), ("analyse", analysed), *asyncio.run(keys(path))]
-        print(f"{len(text) / 1e6:6.2f} MB  " + "  ".join(f"{name} {seconds * 1000:.0f} ms"
-                                                   for name, seconds in figures))
+        print(
+            f"{len(text) / 1e6:6.2f} MB  "
+            + "  ".join(f"{name} {seconds * 1000:.0f} ms" for name, seconds in figures)
+        )
 
 
 if __name__ == "__main__":

@@ -43,11 +43,15 @@ VARIETY = [samples.HTML_ONLY, samples.ALTERNATIVE, samples.ATTACHMENTS, samples.
 def fill(server: Dovecot, count: int) -> None:
     with server.client() as client:
         for n in range(count):
-            raw = samples.plain(n, sender=f"customer{n % 300}@example.com",
-                                body=f"Message {n}: my order has not arrived.\n" * 8)
+            raw = samples.plain(
+                n,
+                sender=f"customer{n % 300}@example.com",
+                body=f"Message {n}: my order has not arrived.\n" * 8,
+            )
             if n % 10 == 9:  # one in ten is HTML, multipart, with attachments, automatic
                 raw = VARIETY[(n // 10) % len(VARIETY)].replace(
-                    b"Message-ID: <", f"Message-ID: <bench{n}-".encode())
+                    b"Message-ID: <", f"Message-ID: <bench{n}-".encode()
+                )
             client.append("INBOX", None, None, raw)
 
 
@@ -67,8 +71,12 @@ async def sync_alone(server: Dovecot, db: Path, count: int) -> float:
 
 
 async def sync(server: Dovecot, db: Path, count: int) -> float:
-    config = parse_config({"agent": {"name": "bench"}, "connectors": [
-        {"type": "email", "name": "support", **server.settings()}]})
+    config = parse_config(
+        {
+            "agent": {"name": "bench"},
+            "connectors": [{"type": "email", "name": "support", **server.settings()}],
+        }
+    )
     start = time.perf_counter()
     app = make_app(config, db)
     async with app.run_test(size=(160, 50)):
@@ -161,15 +169,19 @@ def main() -> None:
         time.sleep(0.5)  # the parsing worker process is reaped after the sync
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         worker = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        print(f"agentdesk (email connector in the running app): {count:,} messages in "
-              f"{took:.2f} s ({count / took:,.0f} msg/s), peak RSS {peak:.0f} MB "
-              f"+ parsing worker {worker:.0f} MB")
+        print(
+            f"agentdesk (email connector in the running app): {count:,} messages in "
+            f"{took:.2f} s ({count / took:,.0f} msg/s), peak RSS {peak:.0f} MB "
+            f"+ parsing worker {worker:.0f} MB"
+        )
         for name, run in (("mbsync", mbsync), ("offlineimap", offlineimap)):
             if shutil.which(name):
                 print(f"{name} (to a maildir): {run(server, work):.2f} s")
             else:
-                print(f"{name}: not installed (apt-get install "
-                      f"{'isync' if name == 'mbsync' else name}), skipped")
+                print(
+                    f"{name}: not installed (apt-get install "
+                    f"{'isync' if name == 'mbsync' else name}), skipped"
+                )
     finally:
         server.destroy()
         shutil.rmtree(work, ignore_errors=True)

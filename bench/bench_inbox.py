@@ -60,8 +60,12 @@ asyncio.run(main())
 
 def launch(db: str, status: str = "active") -> dict:
     start = time.time()
-    out = subprocess.run([sys.executable, "-c", CHILD, db, str(start), status], check=True,
-                         capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD, db, str(start), status],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 
@@ -70,8 +74,17 @@ def store_figures(db: str) -> dict:
     from agentdesk.store import Store
 
     store = Store(db)
-    words = ["refund", "parcel", "password", "invoice", "broken", "kettle", "zzzznothing",
-             "delivery late", "from:example.com refund"]
+    words = [
+        "refund",
+        "parcel",
+        "password",
+        "invoice",
+        "broken",
+        "kettle",
+        "zzzznothing",
+        "delivery late",
+        "from:example.com refund",
+    ]
     search = {}
     for word in words:
         times = []
@@ -93,8 +106,11 @@ def store_figures(db: str) -> dict:
         store.draft(conversation_id)
         opens.append(time.perf_counter() - t)
     store.close()
-    return {"search": search, "open_median": statistics.median(opens),
-            "open_p90": sorted(opens)[int(len(opens) * 0.9)]}
+    return {
+        "search": search,
+        "open_median": statistics.median(opens),
+        "open_p90": sorted(opens)[int(len(opens) * 0.9)],
+    }
 
 
 def main() -> None:
@@ -109,8 +125,10 @@ def main() -> None:
         pages = [p for r in runs for p in r["pages"]]
         print(f"[status {status}] conversations listed: {runs[0]['total']:,}")
         print(f"  launch to usable inbox:      {paint * 1000:.0f} ms (median of 3 fresh processes)")
-        print(f"  page down (query + draw):    median {statistics.median(pages) * 1000:.1f} ms, "
-              f"max {max(pages) * 1000:.1f} ms")
+        print(
+            f"  page down (query + draw):    median {statistics.median(pages) * 1000:.1f} ms, "
+            f"max {max(pages) * 1000:.1f} ms"
+        )
         to_end = statistics.median(r["to_end"] for r in runs)
         print(f"  jump to last row (G):        {to_end * 1000:.1f} ms")
         print(f"  resident memory (max RSS):   {max(r['rss_mb'] for r in runs):.0f} MB")
@@ -119,8 +137,10 @@ def main() -> None:
         print(f"search {word!r:28} {seconds * 1000:7.1f} ms  ({count} conversations)")
     medians = [s for s, _ in figures["search"].values()]
     print(f"search first page, median:     {statistics.median(medians) * 1000:.1f} ms")
-    print(f"open conversation + history:   median {figures['open_median'] * 1000:.2f} ms, "
-          f"p90 {figures['open_p90'] * 1000:.2f} ms")
+    print(
+        f"open conversation + history:   median {figures['open_median'] * 1000:.2f} ms, "
+        f"p90 {figures['open_p90'] * 1000:.2f} ms"
+    )
 
 
 if __name__ == "__main__":

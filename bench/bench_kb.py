@@ -29,18 +29,22 @@ from agentdesk.assist.mood import intent  # noqa: E402
 from agentdesk.domain import Message  # noqa: E402
 from agentdesk.store import Store  # noqa: E402
 
-TOPICS = str.split("refund return order payment invoice charge card subscription cancel account "
-          "login password code email address delivery parcel tracking courier shipping "
-          "kettle blender toaster warranty repair replacement discount voucher coupon gift "
-          "price plan upgrade downgrade export import settings profile notification app "
-          "phone tablet browser error crash sync backup privacy data delete receipt tax "
-          "store pickup exchange size colour stock preorder bundle battery charger cable "
-          "screen update firmware install reset pairing bluetooth wifi speaker headphones "
-          "invoice bank transfer paypal instalment late fee dispute chargeback fraud")
-FILLER = str.split("the a to and of in for you your we our is on with can this that it be are "
-          "from or if when will by at as have has not after before then within days "
-          "working team help page open choose press select click find see check make "
-          "sure also more most any each all new old first next")
+TOPICS = str.split(
+    "refund return order payment invoice charge card subscription cancel account "
+    "login password code email address delivery parcel tracking courier shipping "
+    "kettle blender toaster warranty repair replacement discount voucher coupon gift "
+    "price plan upgrade downgrade export import settings profile notification app "
+    "phone tablet browser error crash sync backup privacy data delete receipt tax "
+    "store pickup exchange size colour stock preorder bundle battery charger cable "
+    "screen update firmware install reset pairing bluetooth wifi speaker headphones "
+    "invoice bank transfer paypal instalment late fee dispute chargeback fraud"
+)
+FILLER = str.split(
+    "the a to and of in for you your we our is on with can this that it be are "
+    "from or if when will by at as have has not after before then within days "
+    "working team help page open choose press select click find see check make "
+    "sure also more most any each all new old first next"
+)
 MESSAGES = [
     "I returned the blue kettle two weeks ago and still have no refund!",
     "My parcel has not moved for five days, the tracking link shows nothing.",
@@ -68,17 +72,23 @@ def generate(folder: Path, count: int, rng: random.Random) -> None:
         tags = sorted({zipf_choice(rng, topics) for _ in range(rng.randint(1, 4))})
         paragraphs = []
         for _ in range(rng.randint(2, 6)):
-            words = [zipf_choice(rng, topics) if rng.random() < 0.3 else rng.choice(FILLER)
-                     for _ in range(rng.randint(20, 60))]
+            words = [
+                zipf_choice(rng, topics) if rng.random() < 0.3 else rng.choice(FILLER)
+                for _ in range(rng.randint(20, 60))
+            ]
             paragraphs.append(" ".join(words).capitalize() + ".")
-        steps = "\n".join(f"{i}. {' '.join(rng.choice(FILLER + topics) for _ in range(8))}"
-                          for i in range(1, rng.randint(2, 6)))
+        steps = "\n".join(
+            f"{i}. {' '.join(rng.choice(FILLER + topics) for _ in range(8))}"
+            for i in range(1, rng.randint(2, 6))
+        )
         body = "\n\n".join(paragraphs[:1] + [steps] + paragraphs[1:])
         sub = folder / f"s{n // 1000:02d}"
         sub.mkdir(exist_ok=True)
         (sub / f"article-{n:05d}.md").write_text(
             f"---\ntitle: {' '.join(title_words).capitalize()} {n}\ntags: [{', '.join(tags)}]\n"
-            f"url: https://help.example.com/a/{n}\n---\n{body}\n", encoding="utf-8")
+            f"url: https://help.example.com/a/{n}\n---\n{body}\n",
+            encoding="utf-8",
+        )
 
 
 def main() -> None:
@@ -101,9 +111,23 @@ def main() -> None:
             started = time.perf_counter()
             result = import_kb(store, folder)
             print(f"re-import: {result.line()} in {time.perf_counter() - started:.1f} s")
-            conversations = [[Message(i, 1, "in", "c@example.com", "2026-01-01T00:00:00Z", "",
-                                      text, False, False, None)] for i, text in
-                             enumerate(MESSAGES)]
+            conversations = [
+                [
+                    Message(
+                        i,
+                        1,
+                        "in",
+                        "c@example.com",
+                        "2026-01-01T00:00:00Z",
+                        "",
+                        text,
+                        False,
+                        False,
+                        None,
+                    )
+                ]
+                for i, text in enumerate(MESSAGES)
+            ]
             for messages in conversations:  # warm up
                 suggest(store, messages, "", 3, intent(messages[0].body))
             times = []
@@ -114,10 +138,12 @@ def main() -> None:
                 times.append((time.perf_counter() - started) * 1000)
                 assert hits, messages[0].body
             times.sort()
-            print(f"suggestions over {store.kb_count()} articles ({args.runs} runs, "
-                  f"{len(MESSAGES)} conversations): median {statistics.median(times):.1f} ms, "
-                  f"p90 {times[int(len(times) * 0.9)]:.1f} ms, max {times[-1]:.1f} ms "
-                  f"(target: median < 20 ms)")
+            print(
+                f"suggestions over {store.kb_count()} articles ({args.runs} runs, "
+                f"{len(MESSAGES)} conversations): median {statistics.median(times):.1f} ms, "
+                f"p90 {times[int(len(times) * 0.9)]:.1f} ms, max {times[-1]:.1f} ms "
+                f"(target: median < 20 ms)"
+            )
             slowest = max(conversations, key=lambda m: _time(store, m))
             print(f"slowest query: {slowest[0].body!r}")
 

@@ -52,8 +52,9 @@ class TimedConnector(MatrixConnector):
             self.stored_at[message.ext_id] = time.time()
 
 
-async def _burst(url: str, senders: list[tuple[str, str]], per_room: int,
-                 label: str) -> dict[str, float]:
+async def _burst(
+    url: str, senders: list[tuple[str, str]], per_room: int, label: str
+) -> dict[str, float]:
     limit = asyncio.Semaphore(50)
     accepted: dict[str, float] = {}
     async with httpx.AsyncClient(base_url=f"{url}/_matrix/client/v3", timeout=60) as http:
@@ -63,27 +64,35 @@ async def _burst(url: str, senders: list[tuple[str, str]], per_room: int,
                 response = await http.put(
                     f"/rooms/{quote(room, safe='')}/send/m.room.message/{label}-{n}",
                     json={"msgtype": "m.text", "body": f"{label} message {n} in {room}"},
-                    headers={"Authorization": f"Bearer {token}"})
+                    headers={"Authorization": f"Bearer {token}"},
+                )
                 response.raise_for_status()
                 accepted[response.json()["event_id"]] = time.time()
 
-        await asyncio.gather(*(one(token, room, n) for n in range(per_room)
-                               for token, room in senders))
+        await asyncio.gather(
+            *(one(token, room, n) for n in range(per_room) for token, room in senders)
+        )
     return accepted
 
 
-def send_burst(url: str, senders: list[tuple[str, str]], per_room: int,
-               label: str) -> dict[str, float]:
+def send_burst(
+    url: str, senders: list[tuple[str, str]], per_room: int, label: str
+) -> dict[str, float]:
     """In the customers' process: send; returns event id -> when the server accepted it."""
     return asyncio.run(_burst(url, senders, per_room, label))
 
 
-async def burst(pool: ProcessPoolExecutor, server: Synapse,
-                customers: list[tuple[MatrixUser, str]], per_room: int,
-                label: str) -> dict[str, float]:
+async def burst(
+    pool: ProcessPoolExecutor,
+    server: Synapse,
+    customers: list[tuple[MatrixUser, str]],
+    per_room: int,
+    label: str,
+) -> dict[str, float]:
     senders = [(user.token, room) for user, room in customers]
     return await asyncio.get_running_loop().run_in_executor(
-        pool, send_burst, server.url, senders, per_room, label)
+        pool, send_burst, server.url, senders, per_room, label
+    )
 
 
 async def until_stored(connector: TimedConnector, count: int, timeout: float) -> bool:
@@ -101,8 +110,10 @@ def delays(accepted: dict[str, float], stored_at: dict[str, float]) -> str:
     if len(values) < 2:
         return "n/a"
     p95 = statistics.quantiles(values, n=20)[-1]
-    return (f"median {statistics.median(values) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, "
-            f"max {values[-1] * 1000:.0f} ms")
+    return (
+        f"median {statistics.median(values) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, "
+        f"max {values[-1] * 1000:.0f} ms"
+    )
 
 
 async def run(rooms: int, per_room: int) -> None:
@@ -114,8 +125,12 @@ async def run(rooms: int, per_room: int) -> None:
     try:
         desk = MatrixUser(server, "desk", "Support")
         os.environ["BENCH_MATRIX_PASSWORD"] = desk.password
-        settings = {"homeserver": server.url, "user": desk.user_id,
-                    "password_env": "BENCH_MATRIX_PASSWORD", "max_backoff": 2.0}
+        settings = {
+            "homeserver": server.url,
+            "user": desk.user_id,
+            "password_env": "BENCH_MATRIX_PASSWORD",
+            "max_backoff": 2.0,
+        }
         customers = []
         for n in range(rooms):
             user = MatrixUser(server, f"customer{n}", f"Customer {n}")
@@ -142,20 +157,24 @@ async def run(rooms: int, per_room: int) -> None:
         await connector.stop()
         await receiving
         print(f"  homeserver accepted all in {sent:.2f} s ({total / sent:.0f} msg/s)")
-        print(f"  all {len(connector.stored_at)} stored {done:.2f} s after the first send "
-              f"({done - sent:.2f} s after the last was accepted)"
-              f"{'' if complete else '  INCOMPLETE'}")
+        print(
+            f"  all {len(connector.stored_at)} stored {done:.2f} s after the first send "
+            f"({done - sent:.2f} s after the last was accepted)"
+            f"{'' if complete else '  INCOMPLETE'}"
+        )
         print(f"  accepted -> stored: {delays(accepted, connector.stored_at)}")
-        print(f"  first send to all stored within 10 s: "
-              f"{'yes' if complete and done <= 10 else 'no'} (the homeserver's own intake "
-              f"took {sent:.2f} s of it)")
+        print(
+            f"  first send to all stored within 10 s: "
+            f"{'yes' if complete and done <= 10 else 'no'} (the homeserver's own intake "
+            f"took {sent:.2f} s of it)"
+        )
 
-        print(f"offline burst: {total} more while the desk is stopped, then a restart …",
-              flush=True)
+        print(
+            f"offline burst: {total} more while the desk is stopped, then a restart …", flush=True
+        )
         started = time.monotonic()
         await burst(pool, server, customers, per_room, "offline")
-        print(f"  homeserver accepted all in {time.monotonic() - started:.2f} s "
-              "(no desk syncing)")
+        print(f"  homeserver accepted all in {time.monotonic() - started:.2f} s (no desk syncing)")
         restarted = TimedConnector(settings)
         host = ChannelHost(store, [restarted])
         started = time.monotonic()
@@ -167,9 +186,11 @@ async def run(rooms: int, per_room: int) -> None:
         await restarted.stop()
         await receiving
         right = complete and len(restarted.stored_at) == total
-        print(f"  catch-up after restart (login included): {len(restarted.stored_at)} stored "
-              f"in {catch_up:.2f} s{'' if right else '  WRONG COUNT'}; within 10 s: "
-              f"{'yes' if right and catch_up <= 10 else 'no'}")
+        print(
+            f"  catch-up after restart (login included): {len(restarted.stored_at)} stored "
+            f"in {catch_up:.2f} s{'' if right else '  WRONG COUNT'}; within 10 s: "
+            f"{'yes' if right and catch_up <= 10 else 'no'}"
+        )
         store.close()
         for user, _room in customers:
             user.close()

@@ -36,8 +36,21 @@ def cli_runs(db: Path, config: Path, args: list[str], runs: int) -> list[float]:
     for _ in range(runs):
         start = time.perf_counter()
         done = subprocess.run(
-            [sys.executable, "-m", "agentdesk", "--config", str(config), "stats",
-             "--db", str(db), *args], capture_output=True, text=True, check=False)
+            [
+                sys.executable,
+                "-m",
+                "agentdesk",
+                "--config",
+                str(config),
+                "stats",
+                "--db",
+                str(db),
+                *args,
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         times.append(time.perf_counter() - start)
         if done.returncode:
             raise SystemExit(f"agentdesk stats failed: {done.stderr.strip()}")
@@ -63,8 +76,10 @@ def queries(db: Path, period_name: str) -> None:
         facts = collect([store], period, MetricsSettings())
         middle = time.perf_counter()
         rows = summarize(facts)
-        print(f"  collect {len(facts)} facts {middle - start:.3f} s, summarize {len(rows)} rows "
-              f"{time.perf_counter() - middle:.3f} s")
+        print(
+            f"  collect {len(facts)} facts {middle - start:.3f} s, summarize {len(rows)} rows "
+            f"{time.perf_counter() - middle:.3f} s"
+        )
 
 
 async def screen_first_table(db: Path, period: str) -> float:
@@ -94,8 +109,10 @@ async def screen_first_table(db: Path, period: str) -> float:
 
 
 def summary(times: list[float]) -> str:
-    return (f"median {statistics.median(times):.2f} s, min {min(times):.2f} s, "
-            f"max {max(times):.2f} s ({len(times)} runs)")
+    return (
+        f"median {statistics.median(times):.2f} s, min {min(times):.2f} s, "
+        f"max {max(times):.2f} s ({len(times)} runs)"
+    )
 
 
 def main() -> None:

@@ -64,8 +64,10 @@ class Host(App):
 
 def summary(values: list[float]) -> str:
     values = sorted(values)
-    return (f"median {statistics.median(values):.1f} ms, p90 {values[int(len(values) * .9)]:.1f}"
-            f" ms, max {values[-1]:.1f} ms")
+    return (
+        f"median {statistics.median(values):.1f} ms, p90 {values[int(len(values) * 0.9)]:.1f}"
+        f" ms, max {values[-1]:.1f} ms"
+    )
 
 
 async def run(tokens: int, interval: float, paragraph: int) -> None:
@@ -73,15 +75,25 @@ async def run(tokens: int, interval: float, paragraph: int) -> None:
     server.start()
     sent: list[tuple[str, float]] = []
     names = [f"w{n}" for n in range(tokens)]
-    text = [f"{name}\n\n" if n % paragraph == paragraph - 1 else f"{name} "
-            for n, name in enumerate(names)]
+    text = [
+        f"{name}\n\n" if n % paragraph == paragraph - 1 else f"{name} "
+        for n, name in enumerate(names)
+    ]
     server.script(Reply.stream(text, delay=interval, sent=sent))
     with tempfile.TemporaryDirectory() as tmp, Store(Path(tmp) / "b.db") as store:
-        conversation_id, _ = store.record_inbound(Inbound(
-            channel="email", address="ann@example.com", name="Ann Lee", subject="Refund",
-            text="Where is my refund?", at="2026-01-07T12:00:00Z"))
-        settings = AssistSettings(LLMSettings(base_url=server.base_url, model="m", timeout=30,
-                                              max_retries=0))
+        conversation_id, _ = store.record_inbound(
+            Inbound(
+                channel="email",
+                address="ann@example.com",
+                name="Ann Lee",
+                subject="Refund",
+                text="Where is my refund?",
+                at="2026-01-07T12:00:00Z",
+            )
+        )
+        settings = AssistSettings(
+            LLMSettings(base_url=server.base_url, model="m", timeout=30, max_retries=0)
+        )
         app = Host(store, settings, conversation_id)
         started = time.perf_counter()
         async with app.run_test(size=(160, 50)) as pilot:
@@ -94,8 +106,10 @@ async def run(tokens: int, interval: float, paragraph: int) -> None:
     server.stop()
     latency = {token.strip(): (app.shown[token.strip()] - at) * 1000 for token, at in sent}
     ordered = [latency[name] for name in names]
-    print(f"{tokens} tokens, one every {interval * 1000:.0f} ms, a paragraph every {paragraph}"
-          f" tokens, streamed in {elapsed:.1f} s")
+    print(
+        f"{tokens} tokens, one every {interval * 1000:.0f} ms, a paragraph every {paragraph}"
+        f" tokens, streamed in {elapsed:.1f} s"
+    )
     print(f"socket to screen, all tokens: {summary(ordered)} (target: median < 30 ms)")
     print(f"  first 200 tokens: {summary(ordered[:200])}")
     print(f"  last 200 tokens:  {summary(ordered[-200:])}")
@@ -105,8 +119,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tokens", type=int, default=2000)
     parser.add_argument("--interval", type=float, default=0.004)
-    parser.add_argument("--paragraph", type=int, default=60,
-                        help="tokens per paragraph (default 60, about 4 sentences)")
+    parser.add_argument(
+        "--paragraph",
+        type=int,
+        default=60,
+        help="tokens per paragraph (default 60, about 4 sentences)",
+    )
     args = parser.parse_args()
     asyncio.run(run(args.tokens, args.interval, args.paragraph))
 

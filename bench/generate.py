@@ -32,12 +32,34 @@ from agentdesk.text import one_line  # noqa: E402
 CHUNK = 2000  # conversations per batch
 DAY = 86400
 
-MESSAGE_COLUMNS = ("id", "conversation_id", "direction", "author", "at", "subject", "body",
-                   "ext_id", "message_id_header", "auto", "delivery")
+MESSAGE_COLUMNS = (
+    "id",
+    "conversation_id",
+    "direction",
+    "author",
+    "at",
+    "subject",
+    "body",
+    "ext_id",
+    "message_id_header",
+    "auto",
+    "delivery",
+)
 EVENT_COLUMNS = ("conversation_id", "kind", "at", "agent", "message_id", "payload")
-CONVERSATION_COLUMNS = ("id", "uid", "channel", "customer_id", "subject", "preview", "status",
-                        "assignee_id", "snoozed_until", "created_at", "last_message_at",
-                        "waiting_since")
+CONVERSATION_COLUMNS = (
+    "id",
+    "uid",
+    "channel",
+    "customer_id",
+    "subject",
+    "preview",
+    "status",
+    "assignee_id",
+    "snoozed_until",
+    "created_at",
+    "last_message_at",
+    "waiting_since",
+)
 
 AUTO_FALSE = json.dumps({"auto": False})
 AUTO_TRUE = json.dumps({"auto": True})
@@ -60,9 +82,14 @@ class Generator:
     def __init__(self, args: argparse.Namespace, now: float) -> None:
         self.args, self.now = args, now
         self.rng = random.Random(args.seed)
-        self.agents = [(f"agent{i + 1:02d}", f"{texts.FIRST_NAMES[i % len(texts.FIRST_NAMES)]} "
-                        f"{texts.LAST_NAMES[i % len(texts.LAST_NAMES)]}")
-                       for i in range(args.agents)]
+        self.agents = [
+            (
+                f"agent{i + 1:02d}",
+                f"{texts.FIRST_NAMES[i % len(texts.FIRST_NAMES)]} "
+                f"{texts.LAST_NAMES[i % len(texts.LAST_NAMES)]}",
+            )
+            for i in range(args.agents)
+        ]
         self.agent_weights = [1 / (i + 3) for i in range(args.agents)]
 
     # ---- customers ----------------------------------------------------------------------
@@ -91,8 +118,15 @@ class Generator:
         return customers, identities, fts, channels
 
     # ---- one conversation ------------------------------------------------------------------
-    def conversation(self, conversation_id: int, customer: tuple, channels: tuple[str, ...],
-                     start: float, size: int, message_id: int):
+    def conversation(
+        self,
+        conversation_id: int,
+        customer: tuple,
+        channels: tuple[str, ...],
+        start: float,
+        size: int,
+        message_id: int,
+    ):
         """Rows of one conversation: (conversation row, messages, events, tags)."""
         rng, now = self.rng, self.now
         customer_id, name, address_of = customer
@@ -108,8 +142,7 @@ class Generator:
         uid = f"b{conversation_id:07d}"
         messages: list[tuple] = []
         events: list[tuple] = []
-        state = {"status": "open", "waiting": None, "last": start, "preview": "",
-                 "latest": start}
+        state = {"status": "open", "waiting": None, "last": start, "preview": "", "latest": start}
 
         def message(at: float, direction: str, author: str, body: str, auto: bool = False):
             nonlocal message_id
@@ -119,16 +152,36 @@ class Generator:
             if direction == "in":
                 ext = f"{uid}.{number}"
                 header = None if chat else f"<{uid}.{number}@mail.example>"
-            msg_subject = "" if direction == "note" or chat else (
-                subject if number == 0 else f"Re: {subject}")
-            messages.append((message_id, conversation_id, direction, author, iso(at),
-                             msg_subject, body, ext, header, int(auto),
-                             "sent" if direction == "out" else None))
+            msg_subject = (
+                ""
+                if direction == "note" or chat
+                else (subject if number == 0 else f"Re: {subject}")
+            )
+            messages.append(
+                (
+                    message_id,
+                    conversation_id,
+                    direction,
+                    author,
+                    iso(at),
+                    msg_subject,
+                    body,
+                    ext,
+                    header,
+                    int(auto),
+                    "sent" if direction == "out" else None,
+                )
+            )
             message_id += 1
             return message_id - 1
 
-        def event(at: float, kind: str, who: str | None = None, mid: int | None = None,
-                  payload: str = "{}"):
+        def event(
+            at: float,
+            kind: str,
+            who: str | None = None,
+            mid: int | None = None,
+            payload: str = "{}",
+        ):
             state["latest"] = max(state["latest"], at)
             events.append((at, len(events), (conversation_id, kind, iso(at), who, mid, payload)))
 
@@ -141,8 +194,13 @@ class Generator:
                 if state["waiting"] is None:
                     state["waiting"] = at
                 if state["status"] != "open":
-                    event(at, "status", None, None,
-                          REOPEN if state["status"] == "resolved" else UNPEND)
+                    event(
+                        at,
+                        "status",
+                        None,
+                        None,
+                        REOPEN if state["status"] == "resolved" else UNPEND,
+                    )
                     state["status"] = "open"
 
         t = start
@@ -151,8 +209,9 @@ class Generator:
         t += rng.uniform(30, 400) if chat else rng.uniform(120, 7200)
         assigned = t < now
         if assigned:
-            event(t, "assigned", agent, None, json.dumps({"by": agent, "from": None},
-                                                         sort_keys=True))
+            event(
+                t, "assigned", agent, None, json.dumps({"by": agent, "from": None}, sort_keys=True)
+            )
             event(t + 5, "tagged", agent, None, json.dumps({"tag": intent}))
             t += 5
         remaining = size - 1
@@ -168,9 +227,12 @@ class Generator:
                     note = rng.choice(texts.NOTES[intent]).format_map(values)
                     event(t - 10, "note", agent, message(t - 10, "note", agent, note))
                     remaining -= 1
-                body = rng.choice(texts.AGENT_FIRST[intent] if len(messages) < 3
-                                  else texts.AGENT_FOLLOWUPS).format_map(values)
-                text = body if chat else f"Hi {values['first']},\n\n{body}\n\nBest regards,\n{agent}"
+                body = rng.choice(
+                    texts.AGENT_FIRST[intent] if len(messages) < 3 else texts.AGENT_FOLLOWUPS
+                ).format_map(values)
+                text = (
+                    body if chat else f"Hi {values['first']},\n\n{body}\n\nBest regards,\n{agent}"
+                )
                 event(t, "reply", agent, message(t, "out", agent, text), AI_FALSE)
                 event(t + rng.uniform(5, 60), "viewed", agent, None, FOCUS_OFF)
                 state["waiting"], state["last"] = None, max(state["last"], t)
@@ -187,9 +249,13 @@ class Generator:
                 t += rng.uniform(20, 600) if chat else rng.expovariate(1 / 20000) + 600
                 if t >= now:
                     break
-                follow = rng.choice(texts.CUSTOMER_THANKS if remaining == 1
-                                    else texts.CUSTOMER_FOLLOWUPS[mood]).replace(
-                    "{detail}", "{product}").replace("{detail_lower}", "{product}")
+                follow = (
+                    rng.choice(
+                        texts.CUSTOMER_THANKS if remaining == 1 else texts.CUSTOMER_FOLLOWUPS[mood]
+                    )
+                    .replace("{detail}", "{product}")
+                    .replace("{detail_lower}", "{product}")
+                )
                 inbound(t, follow.format_map(values))
                 if rng.random() < 0.5:  # read soon after it arrives
                     seen = t + rng.uniform(30, 600)
@@ -203,43 +269,64 @@ class Generator:
                 event(t, "status", agent, None, RESOLVE)
                 state["status"] = "resolved"
                 if rng.random() < 0.3 and t + 3600 < now:
-                    event(t + rng.uniform(600, DAY / 2) if t + DAY / 2 < now else t + 600,
-                          "csat", None, None,
-                          json.dumps({"rating": rng.choices((1, 2, 3, 4, 5),
-                                                            (1, 1, 2, 5, 9))[0]}))
+                    event(
+                        t + rng.uniform(600, DAY / 2) if t + DAY / 2 < now else t + 600,
+                        "csat",
+                        None,
+                        None,
+                        json.dumps({"rating": rng.choices((1, 2, 3, 4, 5), (1, 1, 2, 5, 9))[0]}),
+                    )
             elif t < now and replied_last:
                 event(t, "status", agent, None, PENDING)
                 state["status"] = "pending"
-        row = (conversation_id, uid, channel, customer_id, one_line(subject, 300),
-               one_line(state["preview"], 200), state["status"],
-               agent_index + 1 if assigned else None, None, iso(start), iso(state["last"]),
-               iso(state["waiting"]) if state["waiting"] is not None else None)
+        row = (
+            conversation_id,
+            uid,
+            channel,
+            customer_id,
+            one_line(subject, 300),
+            one_line(state["preview"], 200),
+            state["status"],
+            agent_index + 1 if assigned else None,
+            None,
+            iso(start),
+            iso(state["last"]),
+            iso(state["waiting"]) if state["waiting"] is not None else None,
+        )
         tags = [(conversation_id, intent)] if assigned else []
         return row, messages, events, tags, message_id
 
     def _values(self, name: str) -> dict[str, str]:
         rng = self.rng
         return {
-            "order": f"#KH{rng.randint(100000, 999999)}", "product": rng.choice(texts.PRODUCTS),
+            "order": f"#KH{rng.randint(100000, 999999)}",
+            "product": rng.choice(texts.PRODUCTS),
             "amount": f"€{rng.choice((19, 39, 49, 89, 129, 249))}.{rng.choice(('00', '90'))}",
-            "tracking": f"1Z{rng.randint(10**9, 10**10 - 1)}", "carrier": rng.choice(texts.CARRIERS),
-            "days": str(rng.randint(3, 16)), "weekday": rng.choice(("Monday", "Tuesday",
-                                                                     "Wednesday", "Thursday",
-                                                                     "Friday")),
-            "invoice": f"INV-{rng.randint(1000, 9999)}", "last4": f"{rng.randint(0, 9999):04d}",
-            "plan": rng.choice(texts.PLANS), "browser": rng.choice(texts.BROWSERS),
-            "device": rng.choice(texts.DEVICES), "email": "you@example.com",
-            "first": name.split()[0], "company": texts.COMPANY,
+            "tracking": f"1Z{rng.randint(10**9, 10**10 - 1)}",
+            "carrier": rng.choice(texts.CARRIERS),
+            "days": str(rng.randint(3, 16)),
+            "weekday": rng.choice(("Monday", "Tuesday", "Wednesday", "Thursday", "Friday")),
+            "invoice": f"INV-{rng.randint(1000, 9999)}",
+            "last4": f"{rng.randint(0, 9999):04d}",
+            "plan": rng.choice(texts.PLANS),
+            "browser": rng.choice(texts.BROWSERS),
+            "device": rng.choice(texts.DEVICES),
+            "email": "you@example.com",
+            "first": name.split()[0],
+            "company": texts.COMPANY,
         }
 
     def _first(self, values: dict, intent: str, mood: str, chat: bool) -> str:
         rng = self.rng
-        body = " ".join((rng.choice(texts.OPENERS[(intent, mood)]),
-                         rng.choice(texts.DETAILS[intent]))).format_map(values)
+        body = " ".join(
+            (rng.choice(texts.OPENERS[(intent, mood)]), rng.choice(texts.DETAILS[intent]))
+        ).format_map(values)
         if chat:
             return body
-        return (f"{rng.choice(texts.EMAIL_GREETINGS)}\n\n{body}\n\n"
-                f"{rng.choice(texts.MOOD_CLOSINGS[mood])}\n{values['first']}")
+        return (
+            f"{rng.choice(texts.EMAIL_GREETINGS)}\n\n{body}\n\n"
+            f"{rng.choice(texts.MOOD_CLOSINGS[mood])}\n{values['first']}"
+        )
 
 
 def sizes(rng: random.Random, conversations: int, messages: int) -> list[int]:
@@ -265,8 +352,7 @@ def generate(args: argparse.Namespace) -> dict:
     span = args.days * DAY
     starts = sorted(now - rng.random() * span for _ in range(args.conversations))
     customer_count = max(1, args.conversations * 2 // 5)
-    owners = [min(int(customer_count * rng.random() ** 1.6), customer_count - 1)
-              for _ in starts]
+    owners = [min(int(customer_count * rng.random() ** 1.6), customer_count - 1) for _ in starts]
     first_seen = [now - rng.random() * span for _ in range(customer_count)]
     for start, owner in zip(starts, owners, strict=True):
         first_seen[owner] = min(first_seen[owner], start)
@@ -274,9 +360,14 @@ def generate(args: argparse.Namespace) -> dict:
     store = Store(args.db)
     totals = {"messages": 0, "events": 0}
     with store.bulk_load():
-        store.bulk_insert("agents", ("id", "name", "display_name", "email"),
-                          [(i + 1, name, display, f"{name}@{texts.SUPPORT_DOMAIN}")
-                           for i, (name, display) in enumerate(gen.agents)])
+        store.bulk_insert(
+            "agents",
+            ("id", "name", "display_name", "email"),
+            [
+                (i + 1, name, display, f"{name}@{texts.SUPPORT_DOMAIN}")
+                for i, (name, display) in enumerate(gen.agents)
+            ],
+        )
         for name, body in texts.CANNED:
             store.bulk_insert("canned_replies", ("name", "body"), [(name, body)])
         customers, identities, fts, channels = gen.customers(customer_count, first_seen)
@@ -292,8 +383,13 @@ def generate(args: argparse.Namespace) -> dict:
             for index in range(chunk_start, min(chunk_start + CHUNK, args.conversations)):
                 owner = owners[index]
                 row, msgs, evs, tgs, message_id = gen.conversation(
-                    index + 1, (owner + 1, customers[owner][1], addresses[owner]),
-                    channels[owner], starts[index] // 1, message_sizes[index], message_id)
+                    index + 1,
+                    (owner + 1, customers[owner][1], addresses[owner]),
+                    channels[owner],
+                    starts[index] // 1,
+                    message_sizes[index],
+                    message_id,
+                )
                 rows.append(row)
                 messages.extend(msgs)
                 events.extend(evs)
@@ -306,8 +402,10 @@ def generate(args: argparse.Namespace) -> dict:
             totals["messages"] += len(messages)
             totals["events"] += len(events)
             if args.progress:
-                print(f"  {chunk_start + len(rows)} conversations, {totals['messages']} messages",
-                      file=sys.stderr)
+                print(
+                    f"  {chunk_start + len(rows)} conversations, {totals['messages']} messages",
+                    file=sys.stderr,
+                )
     store.bulk_finish()
     totals["conversations"] = args.conversations
     totals["customers"] = customer_count
@@ -338,13 +436,18 @@ def main() -> int:
     started = time.perf_counter()
     totals = generate(args)
     elapsed = time.perf_counter() - started
-    size = sum(Path(f"{path}{s}").stat().st_size for s in ("", "-wal")
-               if Path(f"{path}{s}").exists())
-    print(f"{path}: {totals['conversations']} conversations, {totals['messages']} messages, "
-          f"{totals['events']} events ({totals['events'] / max(totals['messages'], 1):.1f} per "
-          f"message), {totals['customers']} customers, {args.agents} agents")
-    print(f"generated in {elapsed:.1f} s; file size {size / 1e6:.0f} MB; "
-          f"generated at {datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ}")
+    size = sum(
+        Path(f"{path}{s}").stat().st_size for s in ("", "-wal") if Path(f"{path}{s}").exists()
+    )
+    print(
+        f"{path}: {totals['conversations']} conversations, {totals['messages']} messages, "
+        f"{totals['events']} events ({totals['events'] / max(totals['messages'], 1):.1f} per "
+        f"message), {totals['customers']} customers, {args.agents} agents"
+    )
+    print(
+        f"generated in {elapsed:.1f} s; file size {size / 1e6:.0f} MB; "
+        f"generated at {datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ}"
+    )
     return 0
 
 

@@ -1,7 +1,7 @@
 """Shared fixtures: a fixed clock and time zone, and a small desk in a real SQLite file.
 
 Feature-specific fixtures (mail servers, Synapse, the OpenAI-compatible server) live in
-their own modules and are imported by the tests that need them.
+their own modules, registered here as plugins so every test can ask for them by name.
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ from agentdesk.config import Config
 from agentdesk.store import Store
 
 # The conformance kit is a pytest plugin (entry point of an installed agentdesk); named
-# here too for a checkout run from PYTHONPATH.
-pytest_plugins = ["agentdesk.testing"]
+# here too for a checkout run from PYTHONPATH. The servers' fixtures come from the
+# test helper modules beside this file.
+pytest_plugins = ["agentdesk.testing", "mailservers", "synapse", "openai_server"]
 
 os.environ["TZ"] = "UTC"
 time.tzset()
@@ -43,14 +44,17 @@ def desk(tmp_path, frozen_clock):
 
 @pytest.fixture
 def alice() -> Config:
-    return Config(agent_name="alice", agent_display_name="Alice Martin",
-                  agent_email="alice@desk.example")
+    return Config(
+        agent_name="alice", agent_display_name="Alice Martin", agent_email="alice@desk.example"
+    )
 
 
 def screen_lines(app) -> list[str]:
     """What the terminal shows now, as plain lines."""
-    return ["".join(segment.text for segment in strip)
-            for strip in app.screen._compositor.render_strips()]
+    return [
+        "".join(segment.text for segment in strip)
+        for strip in app.screen._compositor.render_strips()
+    ]
 
 
 def screen_text(app) -> str:

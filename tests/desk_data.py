@@ -22,39 +22,86 @@ def build_desk(store: Store) -> dict[str, int]:
     ids: dict[str, int] = {}
     store.ensure_agent("alice", "Alice Martin", "alice@desk.example")
     store.ensure_agent("bob", "Bob Stone", "bob@desk.example")
-    ids["refund"], _ = store.record_inbound(Inbound(
-        channel="email", address="ann@example.com", name="Ann Lee", subject="Refund for order 1042",
-        text="Hello, I returned the blue kettle two weeks ago and still have no refund.",
-        at=at(300), message_id_header="<r1@example.com>"))
-    store.record_inbound(Inbound(
-        channel="chat", address="@ann:example.org", name="Ann Lee",
-        text="Hi, any news on my kettle refund?", at=at(30), thread_key="chat-ann"))
+    ids["refund"], _ = store.record_inbound(
+        Inbound(
+            channel="email",
+            address="ann@example.com",
+            name="Ann Lee",
+            subject="Refund for order 1042",
+            text="Hello, I returned the blue kettle two weeks ago and still have no refund.",
+            at=at(300),
+            message_id_header="<r1@example.com>",
+        )
+    )
+    store.record_inbound(
+        Inbound(
+            channel="chat",
+            address="@ann:example.org",
+            name="Ann Lee",
+            text="Hi, any news on my kettle refund?",
+            at=at(30),
+            thread_key="chat-ann",
+        )
+    )
     store.link_identity("ann@example.com", "chat", "@ann:example.org")
     ids["ann_chat"] = store.conversation_id_for_uid("chat-ann")
-    ids["login"], _ = store.record_inbound(Inbound(
-        channel="chat", address="@zoe:example.org", name="Zoë Ångström",
-        text="I can't log in, the code never arrives", at=at(50), thread_key="chat-zoe"))
-    store.add_note(ids["login"], "bob", "Checked: SMS provider had an outage this morning.",
-                   at=at(45))
-    store.add_reply(ids["login"], "bob", "Sorry about that, Zoë! Could you try again now?",
-                    at=at(40))
-    ids["html"], _ = store.record_inbound(Inbound(
-        channel="email", address="jose@example.com", name="José Núñez", subject="Invoice wrong",
-        text="", html="<p>My invoice <b>INV-77</b> charges me twice.</p><ul><li>once</li>"
-        "<li>twice</li></ul>", at=at(100),
-        attachments=(Attachment("invoice-77.pdf", 48213, "application/pdf", b"%PDF-1.4"),)))
+    ids["login"], _ = store.record_inbound(
+        Inbound(
+            channel="chat",
+            address="@zoe:example.org",
+            name="Zoë Ångström",
+            text="I can't log in, the code never arrives",
+            at=at(50),
+            thread_key="chat-zoe",
+        )
+    )
+    store.add_note(
+        ids["login"], "bob", "Checked: SMS provider had an outage this morning.", at=at(45)
+    )
+    store.add_reply(
+        ids["login"], "bob", "Sorry about that, Zoë! Could you try again now?", at=at(40)
+    )
+    ids["html"], _ = store.record_inbound(
+        Inbound(
+            channel="email",
+            address="jose@example.com",
+            name="José Núñez",
+            subject="Invoice wrong",
+            text="",
+            html="<p>My invoice <b>INV-77</b> charges me twice.</p><ul><li>once</li>"
+            "<li>twice</li></ul>",
+            at=at(100),
+            attachments=(Attachment("invoice-77.pdf", 48213, "application/pdf", b"%PDF-1.4"),),
+        )
+    )
     store.assign(ids["html"], "alice", "alice", at=at(90))
     store.set_tag(ids["html"], "billing", True, "alice", at=at(90))
-    ids["hostile"], _ = store.record_inbound(Inbound(
-        channel="email", address="mallory@example.net", name=HOSTILE_NAME,
-        subject=HOSTILE_SUBJECT, text="[b]not bold[/b] \x1b[2J\x1b]0;title\x07 body", at=at(20)))
-    ids["done"], _ = store.record_inbound(Inbound(
-        channel="email", address="ann@example.com", name="Ann Lee", subject="Delivery address",
-        text="Please change my delivery address.", at=at(3000)))
+    ids["hostile"], _ = store.record_inbound(
+        Inbound(
+            channel="email",
+            address="mallory@example.net",
+            name=HOSTILE_NAME,
+            subject=HOSTILE_SUBJECT,
+            text="[b]not bold[/b] \x1b[2J\x1b]0;title\x07 body",
+            at=at(20),
+        )
+    )
+    ids["done"], _ = store.record_inbound(
+        Inbound(
+            channel="email",
+            address="ann@example.com",
+            name="Ann Lee",
+            subject="Delivery address",
+            text="Please change my delivery address.",
+            at=at(3000),
+        )
+    )
     store.add_reply(ids["done"], "alice", "Done, Ann!", at=at(2990))
     store.set_status(ids["done"], "resolved", "alice", at=at(2989))
-    store.save_canned("greeting", "Hi {customer.first_name},\n\nThanks for reaching out.\n\n"
-                      "{agent.name}")
-    store.save_canned("refund-timeline", "Refunds reach your account 3-5 working days after "
-                      "we receive the item.")
+    store.save_canned(
+        "greeting", "Hi {customer.first_name},\n\nThanks for reaching out.\n\n{agent.name}"
+    )
+    store.save_canned(
+        "refund-timeline", "Refunds reach your account 3-5 working days after we receive the item."
+    )
     return ids

@@ -23,17 +23,21 @@ async def until(app, predicate, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:
-            raise SystemExit(f"desk_process: timed out at line {sys._getframe(1).f_lineno} on "
-                             f"{type(app.screen).__name__}, focus {app.focused!r}, "
-                             f"channels {app.channel_states()}")
+            raise SystemExit(
+                f"desk_process: timed out at line {sys._getframe(1).f_lineno} on "
+                f"{type(app.screen).__name__}, focus {app.focused!r}, "
+                f"channels {app.channel_states()}"
+            )
         await asyncio.sleep(0.02)
 
 
 def pending_replies(app) -> int:
     with app.store.db.read() as conn:
-        return conn.execute("SELECT count(*) FROM messages WHERE direction = 'out'"
-                            " AND id NOT IN (SELECT message_id FROM mail_outbox"
-                            " WHERE state IN ('done', 'failed'))").fetchone()[0]
+        return conn.execute(
+            "SELECT count(*) FROM messages WHERE direction = 'out'"
+            " AND id NOT IN (SELECT message_id FROM mail_outbox"
+            " WHERE state IN ('done', 'failed'))"
+        ).fetchone()[0]
 
 
 async def main(mode: str, config_path: str, database: str, text: str = "") -> None:
@@ -52,8 +56,11 @@ async def main(mode: str, config_path: str, database: str, text: str = "") -> No
         elif mode == "resume":
             await until(app, lambda: pending_replies(app) == 0)
         elif mode == "sync":
-            await until(app, lambda: all(c.state.endswith(": connected")
-                                    for c in app.host.connectors), timeout=300)
+            await until(
+                app,
+                lambda: all(c.state.endswith(": connected") for c in app.host.connectors),
+                timeout=300,
+            )
         await pilot.pause()
 
 

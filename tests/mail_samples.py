@@ -7,9 +7,15 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
 
-def plain(n: int, sender: str = "carol@example.com", subject: str = "", body: str = "",
-          message_id: str | None = None, in_reply_to: str | None = None,
-          date: datetime | None = None) -> bytes:
+def plain(
+    n: int,
+    sender: str = "carol@example.com",
+    subject: str = "",
+    body: str = "",
+    message_id: str | None = None,
+    in_reply_to: str | None = None,
+    date: datetime | None = None,
+) -> bytes:
     message = EmailMessage()
     message["From"] = f"Carol Customer <{sender}>"
     message["To"] = "support@desk.test"
@@ -28,13 +34,13 @@ HTML_ONLY = (
     b"Date: Fri, 20 Nov 2026 10:00:00 +0000\r\nMessage-ID: <html-1@example.org>\r\n"
     b"MIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
     b"<html><body><p>Hi team,</p><p>Where is my <b>invoice</b>?</p>"
-    b"<img src=\"https://tracker.example/pixel.gif\"><script>alert(1)</script></body></html>\r\n"
+    b'<img src="https://tracker.example/pixel.gif"><script>alert(1)</script></body></html>\r\n'
 )
 
 ALTERNATIVE = (
     b"From: Erin <erin@example.net>\r\nTo: support@desk.test\r\nSubject: Both parts\r\n"
     b"Date: Fri, 20 Nov 2026 10:05:00 +0000\r\nMessage-ID: <alt-1@example.net>\r\n"
-    b"MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=\"b1\"\r\n\r\n"
+    b'MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary="b1"\r\n\r\n'
     b"--b1\r\nContent-Type: text/plain; charset=iso-8859-1\r\n"
     b"Content-Transfer-Encoding: quoted-printable\r\n\r\nCaf=E9 cr=E8me plain part\r\n"
     b"--b1\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>HTML part</p>\r\n--b1--\r\n"
@@ -43,12 +49,12 @@ ALTERNATIVE = (
 ATTACHMENTS = (
     b"From: Frank <frank@example.com>\r\nTo: support@desk.test\r\nSubject: Screenshot\r\n"
     b"Date: Fri, 20 Nov 2026 10:10:00 +0000\r\nMessage-ID: <att-1@example.com>\r\n"
-    b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"m1\"\r\n\r\n"
+    b'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="m1"\r\n\r\n'
     b"--m1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nSee the attached files.\r\n"
-    b"--m1\r\nContent-Type: image/png\r\nContent-Disposition: attachment; filename=\"shot.png\"\r\n"
+    b'--m1\r\nContent-Type: image/png\r\nContent-Disposition: attachment; filename="shot.png"\r\n'
     b"Content-Transfer-Encoding: base64\r\n\r\n" + b"iVBORw0KGgo=" + b"\r\n"
     b"--m1\r\nContent-Type: application/pdf\r\n"
-    b"Content-Disposition: attachment; filename=\"big.pdf\"\r\n"
+    b'Content-Disposition: attachment; filename="big.pdf"\r\n'
     b"Content-Transfer-Encoding: base64\r\n\r\n" + b"QUJD" * 600 + b"\r\n--m1--\r\n"
 )
 
@@ -68,7 +74,7 @@ BOUNCE = (
     b"From: Mail Delivery System <mailer-daemon@example.com>\r\nTo: support@desk.test\r\n"
     b"Subject: Undelivered Mail Returned to Sender\r\nDate: Fri, 20 Nov 2026 10:25:00 +0000\r\n"
     b"Message-ID: <bounce-1@example.com>\r\nMIME-Version: 1.0\r\n"
-    b"Content-Type: multipart/report; report-type=delivery-status; boundary=\"r1\"\r\n\r\n"
+    b'Content-Type: multipart/report; report-type=delivery-status; boundary="r1"\r\n\r\n'
     b"--r1\r\nContent-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n"
     b"--r1\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.com\r\n"
     b"\r\nFinal-Recipient: rfc822; nobody@example.com\r\nAction: failed\r\nStatus: 5.1.1\r\n"

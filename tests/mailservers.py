@@ -5,8 +5,8 @@
   config, a static password file and maildirs, all in a temp dir.
 - aiosmtpd as the SMTP server (STARTTLS with the same CA, AUTH, scripted replies).
 
-Import the fixtures you need in a test module:
-``from mailservers import dovecot, smtp_server, test_ca  # noqa: F401``.
+Its fixtures (``test_ca``, ``dovecot``, ``smtp_server``) are
+registered in ``conftest.py`` (``pytest_plugins``).
 """
 
 from __future__ import annotations
@@ -63,37 +63,55 @@ def make_ca(directory: Path) -> TestCA:
 
     def ca(common_name: str):
         key = ec.generate_private_key(ec.SECP256R1())
-        cert = (x509.CertificateBuilder().subject_name(name(common_name))
-                .issuer_name(name(common_name)).public_key(key.public_key())
-                .serial_number(x509.random_serial_number())
-                .not_valid_before(now - datetime.timedelta(days=1))
-                .not_valid_after(now + datetime.timedelta(days=30))
-                .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-                .add_extension(x509.KeyUsage(True, False, False, False, False, True, True, False,
-                                             False), critical=True)
-                .sign(key, hashes.SHA256()))
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(name(common_name))
+            .issuer_name(name(common_name))
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=30))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(
+                x509.KeyUsage(True, False, False, False, False, True, True, False, False),
+                critical=True,
+            )
+            .sign(key, hashes.SHA256())
+        )
         return key, cert
 
     ca_key, ca_cert = ca("agentdesk test CA")
     _, other_cert = ca("some other CA")
     key = ec.generate_private_key(ec.SECP256R1())
-    cert = (x509.CertificateBuilder().subject_name(name("localhost"))
-            .issuer_name(ca_cert.subject).public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(days=1))
-            .not_valid_after(now + datetime.timedelta(days=30))
-            .add_extension(x509.SubjectAlternativeName([
-                x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                critical=False)
-            .sign(ca_key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name("localhost"))
+        .issuer_name(ca_cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=30))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+            ),
+            critical=False,
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
     pem = serialization.Encoding.PEM
-    files = TestCA(directory / "ca.pem", directory / "server.pem", directory / "server.key",
-                   directory / "other-ca.pem")
+    files = TestCA(
+        directory / "ca.pem",
+        directory / "server.pem",
+        directory / "server.key",
+        directory / "other-ca.pem",
+    )
     files.ca_file.write_bytes(ca_cert.public_bytes(pem))
     files.other_ca_file.write_bytes(other_cert.public_bytes(pem))
     files.cert_file.write_bytes(cert.public_bytes(pem))
-    files.key_file.write_bytes(key.private_bytes(pem, serialization.PrivateFormat.PKCS8,
-                                                 serialization.NoEncryption()))
+    files.key_file.write_bytes(
+        key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     return files
 
 
@@ -119,8 +137,10 @@ class Dovecot:
         subprocess.run([_binary("dovecot"), "-c", str(self.config)], check=True)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
-            with contextlib.suppress(OSError), socket.create_connection(
-                    ("127.0.0.1", self.imap_port), timeout=1) as sock:
+            with (
+                contextlib.suppress(OSError),
+                socket.create_connection(("127.0.0.1", self.imap_port), timeout=1) as sock,
+            ):
                 if sock.recv(100).startswith(b"* OK"):
                     return
             time.sleep(0.05)
@@ -139,15 +159,18 @@ class Dovecot:
 
     def _pids(self) -> list[int]:
         """Processes of this instance (the master by its config path, the rest by title)."""
-        titles = (f"dovecot-agentdesk-test-{self.imap_port}/".encode(),
-                  f"-c\0{self.config}\0".encode())
+        titles = (
+            f"dovecot-agentdesk-test-{self.imap_port}/".encode(),
+            f"-c\0{self.config}\0".encode(),
+        )
         pids = []
         for entry in Path("/proc").iterdir():
             if entry.name.isdigit():
                 with contextlib.suppress(OSError):
                     cmdline = (entry / "cmdline").read_bytes()
                     if cmdline.startswith(titles[0]) or (
-                            b"dovecot" in cmdline.split(b"\0")[0] and titles[1] in cmdline):
+                        b"dovecot" in cmdline.split(b"\0")[0] and titles[1] in cmdline
+                    ):
                         pids.append(int(entry.name))
         return pids
 
@@ -157,8 +180,12 @@ class Dovecot:
         shutil.rmtree(self.root, ignore_errors=True)
 
     def doveadm(self, *args: str) -> str:
-        done = subprocess.run([_binary("doveadm"), "-c", str(self.config), *args],
-                              capture_output=True, text=True, check=True)
+        done = subprocess.run(
+            [_binary("doveadm"), "-c", str(self.config), *args],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         return done.stdout
 
     def log(self) -> str:
@@ -208,10 +235,16 @@ class Dovecot:
         """Email connector settings for this server (password from an env variable)."""
         os.environ["AGENTDESK_TEST_MAIL_PASSWORD"] = self.password
         settings = {
-            "address": self.user, "from_name": "Desk Support", "username": self.user,
-            "password_env": "AGENTDESK_TEST_MAIL_PASSWORD", "imap_host": "localhost",
-            "imap_port": self.imaps_port, "imap_security": "tls",
-            "ca_file": str(self.ca.ca_file), "backoff_max": 1.0, "timeout": 10.0,
+            "address": self.user,
+            "from_name": "Desk Support",
+            "username": self.user,
+            "password_env": "AGENTDESK_TEST_MAIL_PASSWORD",
+            "imap_host": "localhost",
+            "imap_port": self.imaps_port,
+            "imap_security": "tls",
+            "ca_file": str(self.ca.ca_file),
+            "backoff_max": 1.0,
+            "timeout": 10.0,
         }
         settings.update(overrides)
         return settings
@@ -312,8 +345,18 @@ def reap_stale() -> None:
         except (OSError, ValueError):
             continue
         config = root / "dovecot.conf"
-        port = next((line.rsplit("-", 1)[1] for line in config.read_text().splitlines()
-                     if line.startswith("instance_name")), None) if config.exists() else None
+        port = (
+            next(
+                (
+                    line.rsplit("-", 1)[1]
+                    for line in config.read_text().splitlines()
+                    if line.startswith("instance_name")
+                ),
+                None,
+            )
+            if config.exists()
+            else None
+        )
         if port and port.isdigit():
             Dovecot(root, config, int(port), 0, None).destroy()
         else:
@@ -374,8 +417,10 @@ class SmtpServer:
     def message_ids(self) -> list[str]:
         from email import message_from_bytes, policy
 
-        return [str(message_from_bytes(raw, policy=policy.default)["Message-ID"])
-                for raw in self.received]
+        return [
+            str(message_from_bytes(raw, policy=policy.default)["Message-ID"])
+            for raw in self.received
+        ]
 
 
 class _Handler:
@@ -417,10 +462,17 @@ def smtp_server(test_ca):
             server.logins.append(auth_data.login.decode())
         return AuthResult(success=ok)
 
-    controller = Controller(_Handler(server), hostname="127.0.0.1", port=server.port,
-                            server_hostname="localhost", tls_context=context,
-                            require_starttls=True, auth_require_tls=True,
-                            authenticator=authenticate, decode_data=False)
+    controller = Controller(
+        _Handler(server),
+        hostname="127.0.0.1",
+        port=server.port,
+        server_hostname="localhost",
+        tls_context=context,
+        require_starttls=True,
+        auth_require_tls=True,
+        authenticator=authenticate,
+        decode_data=False,
+    )
     controller.start()
     yield server
     controller.stop()

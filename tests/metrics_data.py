@@ -31,12 +31,26 @@ class Desk:
         self.store = Store(path)
         self.ids: dict[str, int] = {}
 
-    def inbound(self, uid: str, when: str, channel: str = "email", address: str | None = None,
-                auto: bool = False) -> int:
+    def inbound(
+        self,
+        uid: str,
+        when: str,
+        channel: str = "email",
+        address: str | None = None,
+        auto: bool = False,
+    ) -> int:
         address = address or f"{uid.lower()}@customer.example"
-        cid, _ = self.store.record_inbound(Inbound(
-            channel=channel, address=address, text="hello", at=at(when), thread_key=uid,
-            auto=auto, ext_id=f"{uid}-{when}-{auto}"))
+        cid, _ = self.store.record_inbound(
+            Inbound(
+                channel=channel,
+                address=address,
+                text="hello",
+                at=at(when),
+                thread_key=uid,
+                auto=auto,
+                ext_id=f"{uid}-{when}-{auto}",
+            )
+        )
         self.ids[uid] = cid
         return cid
 
@@ -55,11 +69,19 @@ class Desk:
     def csat(self, uid: str, rating: int, when: str) -> None:
         self.store.add_csat(self.ids[uid], rating, at=at(when))
 
-    def view(self, uid: str, agent: str, focus: bool, when: str, reason: str | None = None,
-             seconds: int = 0) -> None:
+    def view(
+        self,
+        uid: str,
+        agent: str,
+        focus: bool,
+        when: str,
+        reason: str | None = None,
+        seconds: int = 0,
+    ) -> None:
         instant = datetime.strptime(at(when), "%Y-%m-%dT%H:%M:%SZ") + timedelta(seconds=seconds)
-        self.store.record_view(self.ids[uid], agent, focus,
-                               at=instant.strftime("%Y-%m-%dT%H:%M:%SZ"), reason=reason)
+        self.store.record_view(
+            self.ids[uid], agent, focus, at=instant.strftime("%Y-%m-%dT%H:%M:%SZ"), reason=reason
+        )
 
     def close(self) -> None:
         self.store.close()

@@ -2,8 +2,8 @@
 
 Runs aiohttp in its own thread and event loop (session-scoped); each test scripts the
 replies it wants with ``server.script(...)`` and reads ``server.requests`` afterwards.
-Import both fixtures into a test module: ``from openai_server import
-openai_server_fixture, openai_server_session_fixture  # noqa: F401``.
+Its fixtures (``openai_server``, session-scoped ``openai_server_session``) are
+registered in ``conftest.py``.
 """
 
 from __future__ import annotations
@@ -23,10 +23,15 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def chunk(content: str, finish: str | None = None) -> bytes:
-    data = {"id": "chatcmpl-test", "object": "chat.completion.chunk", "created": 0,
-            "model": "test-model",
-            "choices": [{"index": 0, "delta": {"content": content} if content else {},
-                         "finish_reason": finish}]}
+    data = {
+        "id": "chatcmpl-test",
+        "object": "chat.completion.chunk",
+        "created": 0,
+        "model": "test-model",
+        "choices": [
+            {"index": 0, "delta": {"content": content} if content else {}, "finish_reason": finish}
+        ],
+    }
     return f"data: {json.dumps(data)}\n\n".encode()
 
 
@@ -36,6 +41,7 @@ class Reply:
     @staticmethod
     def stream(tokens: list[str], delay: float = 0.0, sent: list | None = None) -> Handler:
         """A normal SSE stream of ``tokens``; ``sent`` collects (token, perf_counter())."""
+
         async def handler(request: web.Request) -> web.StreamResponse:
             response = await _start(request)
             try:
@@ -51,15 +57,19 @@ class Reply:
             except ConnectionResetError:  # the client cancelled: fine
                 pass
             return response
+
         return handler
 
     @staticmethod
-    def status(code: int, message: str = "scripted error",
-               retry_after_ms: int | None = None) -> Handler:
+    def status(
+        code: int, message: str = "scripted error", retry_after_ms: int | None = None
+    ) -> Handler:
         async def handler(request: web.Request) -> web.StreamResponse:
             headers = {"retry-after-ms": str(retry_after_ms)} if retry_after_ms else {}
-            return web.json_response({"error": {"message": message, "type": "test"}},
-                                     status=code, headers=headers)
+            return web.json_response(
+                {"error": {"message": message, "type": "test"}}, status=code, headers=headers
+            )
+
         return handler
 
     @staticmethod
@@ -67,11 +77,13 @@ class Reply:
         async def handler(request: web.Request) -> web.StreamResponse:
             await asyncio.sleep(seconds)
             return web.json_response({"error": {"message": "too late"}}, status=500)
+
         return handler
 
     @staticmethod
     def cut(tokens: list[str]) -> Handler:
         """Stream ``tokens`` then drop the connection without finishing the body."""
+
         async def handler(request: web.Request) -> web.StreamResponse:
             response = await _start(request)
             for token in tokens:
@@ -79,25 +91,29 @@ class Reply:
             await asyncio.sleep(0.05)
             request.transport.close()
             return response
+
         return handler
 
     @staticmethod
     def bad_json(tokens: list[str]) -> Handler:
         """Stream ``tokens`` then an event whose data is not JSON."""
+
         async def handler(request: web.Request) -> web.StreamResponse:
             response = await _start(request)
             for token in tokens:
                 await response.write(chunk(token))
-            await response.write(b"data: {\"choices\": [oops\n\n")
+            await response.write(b'data: {"choices": [oops\n\n')
             await response.write(b"data: [DONE]\n\n")
             await response.write_eof()
             return response
+
         return handler
 
 
 async def _start(request: web.Request) -> web.StreamResponse:
-    response = web.StreamResponse(headers={"Content-Type": "text/event-stream",
-                                           "Cache-Control": "no-cache"})
+    response = web.StreamResponse(
+        headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
+    )
     await response.prepare(request)
     return response
 
@@ -128,9 +144,14 @@ class OpenAIServer:
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         body = await request.read()
-        self.requests.append({"path": request.path, "headers": dict(request.headers),
-                              "body": body.decode("utf-8", "replace"),
-                              "json": json.loads(body) if body else None})
+        self.requests.append(
+            {
+                "path": request.path,
+                "headers": dict(request.headers),
+                "body": body.decode("utf-8", "replace"),
+                "json": json.loads(body) if body else None,
+            }
+        )
         if not self._script:
             return web.json_response({"error": {"message": "unscripted request"}}, status=599)
         return await self._script.popleft()(request)

@@ -64,12 +64,10 @@ def _config(directory: Path, port: int) -> str:
     limits = {
         "rc_message": _UNLIMITED,
         "rc_registration": _UNLIMITED,
-        "rc_login": {"address": _UNLIMITED, "account": _UNLIMITED,
-                     "failed_attempts": _UNLIMITED},
+        "rc_login": {"address": _UNLIMITED, "account": _UNLIMITED, "failed_attempts": _UNLIMITED},
         "rc_joins": {"local": _UNLIMITED, "remote": _UNLIMITED},
         "rc_joins_per_room": _UNLIMITED,
-        "rc_invites": {"per_room": _UNLIMITED, "per_user": _UNLIMITED,
-                       "per_issuer": _UNLIMITED},
+        "rc_invites": {"per_room": _UNLIMITED, "per_user": _UNLIMITED, "per_issuer": _UNLIMITED},
         "rc_room_creation": _UNLIMITED,
         "rc_3pid_validation": _UNLIMITED,
         "rc_admin_redaction": _UNLIMITED,
@@ -77,10 +75,16 @@ def _config(directory: Path, port: int) -> str:
     settings = {
         "server_name": SERVER_NAME,
         "pid_file": str(directory / "homeserver.pid"),
-        "listeners": [{
-            "port": port, "bind_addresses": ["127.0.0.1"], "type": "http", "tls": False,
-            "x_forwarded": False, "resources": [{"names": ["client"], "compress": False}],
-        }],
+        "listeners": [
+            {
+                "port": port,
+                "bind_addresses": ["127.0.0.1"],
+                "type": "http",
+                "tls": False,
+                "x_forwarded": False,
+                "resources": [{"names": ["client"], "compress": False}],
+            }
+        ],
         "database": {"name": "sqlite3", "args": {"database": str(directory / "homeserver.db")}},
         "log_config": str(directory / "log.yaml"),
         "media_store_path": str(directory / "media"),
@@ -116,9 +120,16 @@ class Synapse:
     def start(self, timeout: float = 90.0) -> None:
         with open(self.directory / "stdout.log", "ab") as output:
             self.process = subprocess.Popen(
-                [str(self.python), "-m", "synapse.app.homeserver",
-                 "-c", str(self.directory / "homeserver.yaml")],
-                cwd=self.directory, stdin=subprocess.DEVNULL, stdout=output,
+                [
+                    str(self.python),
+                    "-m",
+                    "synapse.app.homeserver",
+                    "-c",
+                    str(self.directory / "homeserver.yaml"),
+                ],
+                cwd=self.directory,
+                stdin=subprocess.DEVNULL,
+                stdout=output,
                 stderr=subprocess.STDOUT,
             )
         (self.directory / "server.pid").write_text(str(self.process.pid))
@@ -162,8 +173,12 @@ class Synapse:
         """Register ``username``; returns the /register answer (user_id, access_token)."""
         response = httpx.post(
             f"{self.url}/_matrix/client/v3/register",
-            json={"username": username, "password": password,
-                  "auth": {"type": "m.login.dummy"}, "inhibit_login": False},
+            json={
+                "username": username,
+                "password": password,
+                "auth": {"type": "m.login.dummy"},
+                "inhibit_login": False,
+            },
             timeout=30,
         )
         response.raise_for_status()
@@ -204,9 +219,11 @@ def start_synapse() -> Synapse:
     """Start a fresh homeserver (raises when Synapse is not installed)."""
     python = synapse_python()
     if python is None:
-        raise RuntimeError("Synapse is not installed: run scripts/test.sh "
-                           "(or python3 -m venv .venv-synapse && "
-                           ".venv-synapse/bin/pip install matrix-synapse)")
+        raise RuntimeError(
+            "Synapse is not installed: run scripts/test.sh "
+            "(or python3 -m venv .venv-synapse && "
+            ".venv-synapse/bin/pip install matrix-synapse)"
+        )
     reap_stale()
     root = Path(tempfile.mkdtemp(prefix=PREFIX, dir=_base_dir()))
     (root / "owner").write_text(str(os.getpid()))
@@ -244,29 +261,41 @@ def synapse() -> Synapse:
 class MatrixUser:
     """A registered account driven over the client API (the customer's side in tests)."""
 
-    def __init__(self, server: Synapse, username: str, display_name: str = "",
-                 password: str = "secret-pass") -> None:
+    def __init__(
+        self, server: Synapse, username: str, display_name: str = "", password: str = "secret-pass"
+    ) -> None:
         answer = server.register(username, password)
         self.server, self.password = server, password
         self.user_id, self.token = answer["user_id"], answer["access_token"]
-        self.http = httpx.Client(base_url=f"{server.url}/_matrix/client/v3", timeout=30,
-                                 headers={"Authorization": f"Bearer {self.token}"})
+        self.http = httpx.Client(
+            base_url=f"{server.url}/_matrix/client/v3",
+            timeout=30,
+            headers={"Authorization": f"Bearer {self.token}"},
+        )
         self._txn = 0
         if display_name:
-            self.call("PUT", f"/profile/{quote(self.user_id)}/displayname",
-                      {"displayname": display_name})
+            self.call(
+                "PUT", f"/profile/{quote(self.user_id)}/displayname", {"displayname": display_name}
+            )
 
-    def call(self, method: str, path: str, body: dict | None = None,
-             params: dict | None = None) -> dict:
+    def call(
+        self, method: str, path: str, body: dict | None = None, params: dict | None = None
+    ) -> dict:
         response = self.http.request(method, path, json=body, params=params)
         response.raise_for_status()
         return response.json()
 
     def login(self) -> str:
         """A new access token (a new device) for this account."""
-        return httpx.post(f"{self.server.url}/_matrix/client/v3/login", timeout=30, json={
-            "type": "m.login.password", "password": self.password,
-            "identifier": {"type": "m.id.user", "user": self.user_id}}).json()["access_token"]
+        return httpx.post(
+            f"{self.server.url}/_matrix/client/v3/login",
+            timeout=30,
+            json={
+                "type": "m.login.password",
+                "password": self.password,
+                "identifier": {"type": "m.id.user", "user": self.user_id},
+            },
+        ).json()["access_token"]
 
     def open_chat(self, invite: str, name: str = "") -> str:
         """Create a private room inviting ``invite``; returns the room id."""
@@ -280,8 +309,11 @@ class MatrixUser:
         if isinstance(content, str):
             content = {"msgtype": "m.text", "body": content}
         self._txn += 1
-        return self.call("PUT", f"/rooms/{quote(room_id)}/send/m.room.message/"
-                         f"t{self._txn}-{secrets.token_hex(4)}", content)["event_id"]
+        return self.call(
+            "PUT",
+            f"/rooms/{quote(room_id)}/send/m.room.message/t{self._txn}-{secrets.token_hex(4)}",
+            content,
+        )["event_id"]
 
     def leave(self, room_id: str) -> None:
         self.call("POST", f"/rooms/{quote(room_id)}/leave", {})
@@ -294,8 +326,11 @@ class MatrixUser:
             if start:
                 params["from"] = start
             page = self.call("GET", f"/rooms/{quote(room_id)}/messages", params=params)
-            found += [e for e in page["chunk"] if e["type"] == "m.room.message"
-                      and (sender is None or e["sender"] == sender)]
+            found += [
+                e
+                for e in page["chunk"]
+                if e["type"] == "m.room.message" and (sender is None or e["sender"] == sender)
+            ]
             start = page.get("end")
             if not page["chunk"] or not start:
                 return list(reversed(found))
@@ -308,9 +343,13 @@ class MatrixUser:
     def ephemeral(self, room_id: str) -> list[dict]:
         """The room's typing and receipt events from a fresh initial sync."""
         data = self.call("GET", "/sync", params={"timeout": "0"})
-        return data.get("rooms", {}).get("join", {}).get(room_id, {}).get(
-            "ephemeral", {}).get("events", [])
+        return (
+            data.get("rooms", {})
+            .get("join", {})
+            .get(room_id, {})
+            .get("ephemeral", {})
+            .get("events", [])
+        )
 
     def close(self) -> None:
         self.http.close()
-

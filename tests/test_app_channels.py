@@ -20,9 +20,18 @@ from agentdesk.widgets.inbox_list import InboxList
 
 async def test_incoming_burst_reaches_the_inbox_once(desk, alice):
     path, ids = desk
-    script = [Inbound(channel="chat", address=f"@c{n}:example.org", name=f"Customer {n}",
-                      text=f"question {n}", at=f"2026-01-07T11:{n:02d}:00Z",
-                      thread_key=f"room-{n}", ext_id=f"event-{n}") for n in range(40)]
+    script = [
+        Inbound(
+            channel="chat",
+            address=f"@c{n}:example.org",
+            name=f"Customer {n}",
+            text=f"question {n}",
+            at=f"2026-01-07T11:{n:02d}:00Z",
+            thread_key=f"room-{n}",
+            ext_id=f"event-{n}",
+        )
+        for n in range(40)
+    ]
     script += script[:5]  # re-delivered: stored once
     app = make_app(alice, path, [DemoConnector(script=script)])
     async with app.run_test(size=(160, 40)) as pilot:
@@ -30,8 +39,12 @@ async def test_incoming_burst_reaches_the_inbox_once(desk, alice):
         await pilot.pause(0.4)
         assert app.screen.query_one(InboxList).total == 5 + 40
     with app.store as store:
-        assert store.db.conn.execute(
-            "SELECT count(*) FROM messages WHERE ext_id LIKE 'event-%'").fetchone()[0] == 40
+        assert (
+            store.db.conn.execute(
+                "SELECT count(*) FROM messages WHERE ext_id LIKE 'event-%'"
+            ).fetchone()[0]
+            == 40
+        )
 
 
 class Careless(Connector):
@@ -71,18 +84,31 @@ class Careless(Connector):
 
 
 def chat(n: int, **changes) -> Inbound:
-    good = Inbound(channel="chat", address=f"@p{n}:example.org", name=f"Pat {n}",
-                   text=f"plugin message {n}", at=f"2026-01-07T11:{n:02d}:00Z",
-                   thread_key=f"plugin-room-{n}", ext_id=f"plugin-{n}")
+    good = Inbound(
+        channel="chat",
+        address=f"@p{n}:example.org",
+        name=f"Pat {n}",
+        text=f"plugin message {n}",
+        at=f"2026-01-07T11:{n:02d}:00Z",
+        thread_key=f"plugin-room-{n}",
+        ext_id=f"plugin-{n}",
+    )
     return replace(good, **changes)
 
 
 async def test_bad_messages_are_skipped_and_the_connector_keeps_running(desk, alice):
     path, _ = desk
-    script = [chat(0), chat(1, at="yesterday-ish"), chat(2), chat(3, address=None),
-              {"channel": "chat", "text": "a dict"}, chat(4, channel="sms"),
-              chat(5, text="", ext_id="plugin-5"), chat(6, at="2026-01-07T11:06:00"),
-              chat(7, at="2026-01-07T12:07:00+01:00")]
+    script = [
+        chat(0),
+        chat(1, at="yesterday-ish"),
+        chat(2),
+        chat(3, address=None),
+        {"channel": "chat", "text": "a dict"},
+        chat(4, channel="sms"),
+        chat(5, text="", ext_id="plugin-5"),
+        chat(6, at="2026-01-07T11:06:00"),
+        chat(7, at="2026-01-07T12:07:00+01:00"),
+    ]
     connector = Careless(script)
     app = make_app(alice, path, [connector])
     async with app.run_test(size=(200, 40)) as pilot:
@@ -94,34 +120,51 @@ async def test_bad_messages_are_skipped_and_the_connector_keeps_running(desk, al
         assert connector.state.startswith("careless: skipped 6 bad messages (at: ")
         assert "careless: skipped 6 bad messages" in screen_text(app)
     # every Inbound reached recorded(): the good ones stored, the bad ones not
-    assert connector.progress == [("plugin-0", True), ("plugin-1", False), ("plugin-2", True),
-                                  ("plugin-3", False), ("plugin-4", False),
-                                  ("plugin-5", False), ("plugin-6", False),
-                                  ("plugin-7", True), ("plugin-8", True)]
+    assert connector.progress == [
+        ("plugin-0", True),
+        ("plugin-1", False),
+        ("plugin-2", True),
+        ("plugin-3", False),
+        ("plugin-4", False),
+        ("plugin-5", False),
+        ("plugin-6", False),
+        ("plugin-7", True),
+        ("plugin-8", True),
+    ]
     with Store(path) as store, store.db.read() as conn:
         times = dict(conn.execute("SELECT ext_id, at FROM messages WHERE ext_id LIKE 'plugin-%'"))
-    assert times == {"plugin-0": "2026-01-07T11:00:00Z", "plugin-2": "2026-01-07T11:02:00Z",
-                     "plugin-7": "2026-01-07T11:07:00Z", "plugin-8": "2026-01-07T11:08:00Z"}
+    assert times == {
+        "plugin-0": "2026-01-07T11:00:00Z",
+        "plugin-2": "2026-01-07T11:02:00Z",
+        "plugin-7": "2026-01-07T11:07:00Z",
+        "plugin-8": "2026-01-07T11:08:00Z",
+    }
     again = make_app(alice, path, [Careless([chat(9)])])  # the desk starts fine on the file
     async with again.run_test(size=(200, 40)) as pilot:
         await until(pilot, lambda: again.screen.query_one(InboxList).total == 10)
 
 
-@pytest.mark.parametrize(("bad", "reason"), [
-    (chat(1, at="yesterday-ish"), "at: 'yesterday-ish' is not an ISO-8601 time with a time zone"),
-    (chat(1, at="2026-01-07T11:06:00"), "with a time zone"),
-    (chat(1, at=None), "at: expected ISO-8601 text, got NoneType"),
-    (chat(1, address=None), "address: expected a non-empty string, got None"),
-    (chat(1, address="  "), "address: expected a non-empty string"),
-    ({"channel": "chat"}, "not an Inbound: got dict"),
-    (chat(1, channel="sms"), "channel 'sms' is not one of chat"),
-    (chat(1, text="  "), "no text, HTML or attachments"),
-    (chat(1, text=None), "text: wrong type NoneType"),
-    (chat(1, name=None), "name: wrong type NoneType"),
-    (chat(1, ext_id=7), "ext_id: wrong type int"),
-    (chat(1, references="<a@b>"), "references: expected a tuple of str"),
-    (chat(1, attachments=(Attachment("a.pdf", 10, None),)), "attachment 'a.pdf': a field"),
-])
+@pytest.mark.parametrize(
+    ("bad", "reason"),
+    [
+        (
+            chat(1, at="yesterday-ish"),
+            "at: 'yesterday-ish' is not an ISO-8601 time with a time zone",
+        ),
+        (chat(1, at="2026-01-07T11:06:00"), "with a time zone"),
+        (chat(1, at=None), "at: expected ISO-8601 text, got NoneType"),
+        (chat(1, address=None), "address: expected a non-empty string, got None"),
+        (chat(1, address="  "), "address: expected a non-empty string"),
+        ({"channel": "chat"}, "not an Inbound: got dict"),
+        (chat(1, channel="sms"), "channel 'sms' is not one of chat"),
+        (chat(1, text="  "), "no text, HTML or attachments"),
+        (chat(1, text=None), "text: wrong type NoneType"),
+        (chat(1, name=None), "name: wrong type NoneType"),
+        (chat(1, ext_id=7), "ext_id: wrong type int"),
+        (chat(1, references="<a@b>"), "references: expected a tuple of str"),
+        (chat(1, attachments=(Attachment("a.pdf", 10, None),)), "attachment 'a.pdf': a field"),
+    ],
+)
 def test_what_is_refused_and_why(tmp_path, bad, reason):
     connector = Careless([bad, chat(2)])
     with Store(tmp_path / "desk.db") as store:
@@ -161,9 +204,15 @@ class Flaky(Connector):
 
     async def incoming(self) -> AsyncIterator[Inbound]:
         self.runs += 1
-        yield Inbound(channel="chat", address="@flo:example.org", name="Flo",
-                      text=f"hello from run {self.runs}", at=f"2026-01-07T11:0{self.runs}:00Z",
-                      thread_key="room-flo", ext_id=f"flo-{self.runs}")
+        yield Inbound(
+            channel="chat",
+            address="@flo:example.org",
+            name="Flo",
+            text=f"hello from run {self.runs}",
+            at=f"2026-01-07T11:0{self.runs}:00Z",
+            thread_key="room-flo",
+            ext_id=f"flo-{self.runs}",
+        )
         if self.runs == 1:
             raise ConnectionResetError("stream dropped")
         await self._stop.wait()
@@ -172,8 +221,7 @@ class Flaky(Connector):
         return DeliveryResult("sent")
 
 
-async def test_a_failing_connector_is_restarted_with_backoff_and_reconnect_hurries_it(
-        desk, alice):
+async def test_a_failing_connector_is_restarted_with_backoff_and_reconnect_hurries_it(desk, alice):
     """Issue 15.4: restart with capped, jittered backoff; one toast for the first failure;
     "Reconnect channels" in the palette; the full state in "Channels"."""
     path, _ = desk
@@ -203,6 +251,8 @@ async def test_a_failing_connector_is_restarted_with_backoff_and_reconnect_hurri
         await until(pilot, lambda: flaky.runs == 2)
         await pilot.pause(0.4)
     with Store(path) as store, store.db.read() as conn:
-        texts = [r[0] for r in conn.execute(
-            "SELECT body FROM messages WHERE ext_id LIKE 'flo-%' ORDER BY id")]
+        texts = [
+            r[0]
+            for r in conn.execute("SELECT body FROM messages WHERE ext_id LIKE 'flo-%' ORDER BY id")
+        ]
     assert texts == ["hello from run 1", "hello from run 2"]

@@ -167,8 +167,9 @@ async def test_next_previous_and_viewed_events(desk, alice):
         assert screen.conversation_id == ids["refund"]
         await pilot.press("escape")
         await pilot.pause()
-    views = [(e[2]["focus"], e[2].get("reason")) for e in kinds(path, ids["refund"])
-             if e[0] == "viewed"]
+    views = [
+        (e[2]["focus"], e[2].get("reason")) for e in kinds(path, ids["refund"]) if e[0] == "viewed"
+    ]
     assert views == [(True, None), (False, "switch"), (True, None), (False, "back")]
 
 
@@ -214,8 +215,9 @@ async def test_idle_cutoff_ends_focus_and_a_key_press_resumes_it(desk, alice):
         await pilot.press("pagedown")
         await pilot.pause()
         await pilot.press("ctrl+q")
-    views = [(e[2]["focus"], e[2].get("reason")) for e in kinds(path, ids["refund"])
-             if e[0] == "viewed"]
+    views = [
+        (e[2]["focus"], e[2].get("reason")) for e in kinds(path, ids["refund"]) if e[0] == "viewed"
+    ]
     assert views == [(True, None), (False, "idle"), (True, "active"), (False, "exit")]
 
 
@@ -224,11 +226,19 @@ def big_mail(path, size: int = 10_000_000) -> int:
     and escape sequences; returns its conversation id."""
     line = "{:07d} [b]parcel at depot[/b] \x1b[31mlate\x1b]0;t\x07\n"
     body = "My refund never came and I am STILL waiting!!\n\n" + "".join(
-        line.format(n) for n in range(size // len(line.format(0))))
+        line.format(n) for n in range(size // len(line.format(0)))
+    )
     with Store(path) as store:
-        return store.record_inbound(Inbound(
-            channel="email", address="big@example.com", name="Big Mail", subject="Huge log",
-            text=body, at=at(400)))[0]
+        return store.record_inbound(
+            Inbound(
+                channel="email",
+                address="big@example.com",
+                name="Big Mail",
+                subject="Huge log",
+                text=body,
+                at=at(400),
+            )
+        )[0]
 
 
 async def timed(pilot, *keys: str) -> float:

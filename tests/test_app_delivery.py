@@ -55,8 +55,11 @@ class Provider(Connector):
         self.in_flight += 1
         self.most_in_flight = max(self.most_in_flight, self.in_flight)
         try:
-            answer = self.answers.pop(0) if self.answers else DeliveryResult(
-                "sent", external_id=f"prov-{reply.message_id}")
+            answer = (
+                self.answers.pop(0)
+                if self.answers
+                else DeliveryResult("sent", external_id=f"prov-{reply.message_id}")
+            )
             if answer == HANG:
                 await asyncio.Event().wait()
             if isinstance(answer, Exception):
@@ -89,15 +92,20 @@ def reply_row(path, text: str):
         return conn.execute(
             "SELECT delivery, delivery_attempts, external_id,"
             " (SELECT count(*) FROM events WHERE kind = 'reply' AND message_id = messages.id)"
-            " AS reply_events FROM messages WHERE body = ?", (text,)).fetchone()
+            " AS reply_events FROM messages WHERE body = ?",
+            (text,),
+        ).fetchone()
 
 
-@pytest.mark.parametrize("trouble", [
-    DeliveryResult("retry", "provider: 503 busy"),
-    ConnectionResetError("connection reset by peer"),
-    HANG,
-    None,  # a plugin bug: no DeliveryResult at all
-])
+@pytest.mark.parametrize(
+    "trouble",
+    [
+        DeliveryResult("retry", "provider: 503 busy"),
+        ConnectionResetError("connection reset by peer"),
+        HANG,
+        None,  # a plugin bug: no DeliveryResult at all
+    ],
+)
 async def test_temporary_trouble_is_retried_until_sent(desk, alice, trouble):
     path, ids = desk
     provider = Provider(trouble, trouble)
@@ -116,12 +124,14 @@ async def test_temporary_trouble_is_retried_until_sent(desk, alice, trouble):
 async def test_the_thread_shows_attempts_and_next_try_and_R_sends_now(desk, alice):
     path, ids = desk
     provider = Provider(DeliveryResult("retry", "provider: 503 busy"), HANG)
-    app = make_app(settings(alice, retry_first=60, retry_max=600, send_timeout=0.5), path,
-                   [provider])
+    app = make_app(
+        settings(alice, retry_first=60, retry_max=600, send_timeout=0.5), path, [provider]
+    )
     async with app.run_test(size=(220, 50)) as pilot:
         await send_reply(pilot, app, ids["login"], "On its way.")
-        await until(pilot, lambda: "retry: provider: 503 busy · attempt 1 · next try"
-                    in thread_text(app))
+        await until(
+            pilot, lambda: "retry: provider: 503 busy · attempt 1 · next try" in thread_text(app)
+        )
         await pilot.press("R")  # no need to wait a minute
         await until(pilot, lambda: provider.tries == 2)
         await pilot.press("R")  # while that send hangs: no second send at the same time
@@ -139,12 +149,16 @@ async def test_a_permanent_failure_comes_back_with_the_channels_words(desk, alic
     app = make_app(settings(alice), path, [provider])
     async with app.run_test(size=(220, 50)) as pilot:
         await send_reply(pilot, app, ids["login"], "Hello?")
-        await until(pilot, lambda: "failed: M_FORBIDDEN: you are not in this room · attempt 1"
-                    in thread_text(app))
+        await until(
+            pilot,
+            lambda: "failed: M_FORBIDDEN: you are not in this room · attempt 1" in thread_text(app),
+        )
         await pilot.pause(0.5)
         assert provider.tries == 1  # not retried
-        assert any("Reply not sent (failed): M_FORBIDDEN: you are not in this room" in n.message
-                   for n in app._notifications)
+        assert any(
+            "Reply not sent (failed): M_FORBIDDEN: you are not in this room" in n.message
+            for n in app._notifications
+        )
 
 
 async def test_a_restart_delivers_a_reply_left_to_retry(desk, alice):
@@ -155,7 +169,8 @@ async def test_a_restart_delivers_a_reply_left_to_retry(desk, alice):
         await send_reply(pilot, app, ids["login"], "Sorry for the wait.")
         await until(pilot, lambda: down.tries == 1)
     assert reply_row(path, "Sorry for the wait.")["delivery"] == (
-        "retry: chat: All connection attempts failed")
+        "retry: chat: All connection attempts failed"
+    )
     back = Provider()  # the provider is back; the desk starts again on the same file
     again = make_app(settings(alice), path, [back])
     async with again.run_test(size=(220, 50)) as pilot:
@@ -193,13 +208,17 @@ async def test_the_composer_clears_only_after_the_reply_is_committed(desk, alice
         app.open_conversation(ids["login"])
         await pilot.pause()
         with Store(path) as other, other.db.transaction() as conn:  # the disk is full
-            conn.execute("CREATE TRIGGER full BEFORE INSERT ON messages"
-                         " BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END")
+            conn.execute(
+                "CREATE TRIGGER full BEFORE INSERT ON messages"
+                " BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END"
+            )
         await pilot.press("r", *"Refund sent today.", "ctrl+s")
         await pilot.pause()
         assert app.screen.composer.text == "Refund sent today."
-        assert any("Not stored, so not sent (database or disk is full)" in n.message
-                   for n in app._notifications)
+        assert any(
+            "Not stored, so not sent (database or disk is full)" in n.message
+            for n in app._notifications
+        )
         with Store(path) as other:
             assert other.draft(ids["login"]) == "Refund sent today."
             with other.db.transaction() as conn:
@@ -253,8 +272,14 @@ asyncio.run(main(sys.argv[1], int(sys.argv[2])))
 async def test_a_reply_killed_the_instant_after_ctrl_s_is_stored_and_sent_later(desk, alice):
     path, ids = desk
     child = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", KILLED_AFTER_SEND, str(path), str(ids["login"]),
-        stdout=asyncio.subprocess.PIPE, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+        sys.executable,
+        "-c",
+        KILLED_AFTER_SEND,
+        str(path),
+        str(ids["login"]),
+        stdout=asyncio.subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
     out, _ = await asyncio.wait_for(child.communicate(), 60)
     assert child.returncode == -signal.SIGKILL
     assert out.decode().strip() == "''"  # the composer had cleared ...

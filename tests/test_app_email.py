@@ -10,7 +10,6 @@ from email import message_from_bytes, policy
 import mail_samples as samples
 import pytest
 from conftest import screen_text
-from mailservers import dovecot, smtp_server, test_ca  # noqa: F401
 
 from agentdesk.app import make_app
 from agentdesk.config import parse_config
@@ -28,23 +27,39 @@ async def until(predicate, timeout: float = 15.0) -> None:
 
 
 async def test_mail_arrives_in_the_inbox_and_the_reply_leaves_by_smtp(
-        dovecot, smtp_server, tmp_path):  # noqa: F811
+    dovecot, smtp_server, tmp_path
+):
     smtp_server.reset()
     folder = f"App-{tmp_path.name}"[:40]
     with dovecot.client() as client:
         client.create(folder)
-    settings = dovecot.settings(smtp_host="localhost", smtp_port=smtp_server.port,
-                                smtp_security="starttls", folders=[folder],
-                                sent_folder=f"Sent-{tmp_path.name}"[:40])
-    config = parse_config({"agent": {"name": "alice"},
-                           "connectors": [{"type": "email", "name": "support", **settings}]})
+    settings = dovecot.settings(
+        smtp_host="localhost",
+        smtp_port=smtp_server.port,
+        smtp_security="starttls",
+        folders=[folder],
+        sent_folder=f"Sent-{tmp_path.name}"[:40],
+    )
+    config = parse_config(
+        {
+            "agent": {"name": "alice"},
+            "connectors": [{"type": "email", "name": "support", **settings}],
+        }
+    )
     app = make_app(config, tmp_path / "desk.db")
     async with app.run_test(size=(160, 40)) as pilot:
         inbox = app.screen.query_one(InboxList)
-        await until(lambda: "support: connected" in screen_text(app)
-                    or "support: idle" in screen_text(app) or app.channel_states())
-        dovecot.deliver(samples.plain(7, message_id="<order7@example.com>",
-                                      subject="Order 7 did not arrive"), folder)
+        await until(
+            lambda: (
+                "support: connected" in screen_text(app)
+                or "support: idle" in screen_text(app)
+                or app.channel_states()
+            )
+        )
+        dovecot.deliver(
+            samples.plain(7, message_id="<order7@example.com>", subject="Order 7 did not arrive"),
+            folder,
+        )
         await until(lambda: inbox.total == 1)
         await pilot.pause()
         assert "Order 7 did not arrive" in screen_text(app)
@@ -65,11 +80,24 @@ async def test_mail_arrives_in_the_inbox_and_the_reply_leaves_by_smtp(
 
 async def test_a_connector_that_cannot_start_is_one_line_and_the_desk_works(desk, tmp_path):
     path, _ = desk
-    config = parse_config({"agent": {"name": "alice"}, "connectors": [
-        {"type": "email", "name": "support", "address": "s@example.com", "username": "s",
-         "password_env": "AGENTDESK_NO_SUCH_VARIABLE", "imap_host": "127.0.0.1",
-         "imap_port": 1, "imap_security": "tls"},
-        {"type": "carrier-pigeon"}]})
+    config = parse_config(
+        {
+            "agent": {"name": "alice"},
+            "connectors": [
+                {
+                    "type": "email",
+                    "name": "support",
+                    "address": "s@example.com",
+                    "username": "s",
+                    "password_env": "AGENTDESK_NO_SUCH_VARIABLE",
+                    "imap_host": "127.0.0.1",
+                    "imap_port": 1,
+                    "imap_security": "tls",
+                },
+                {"type": "carrier-pigeon"},
+            ],
+        }
+    )
     app = make_app(config, path)
     async with app.run_test(size=(160, 40)) as pilot:
         await until(lambda: any("support:" in s for s in app.channel_states()))
@@ -81,24 +109,28 @@ async def test_a_connector_that_cannot_start_is_one_line_and_the_desk_works(desk
         assert isinstance(app.screen, ConversationScreen)
 
 
-def _email_app(dovecot, tmp_path, smtp_server=None, **overrides):  # noqa: F811
+def _email_app(dovecot, tmp_path, smtp_server=None, **overrides):
     """The desk with one email connector ("support") on ``dovecot``, as a user configures it."""
     settings = dovecot.settings(**overrides)
     if smtp_server is not None:
-        settings.update(smtp_host="localhost", smtp_port=smtp_server.port,
-                        smtp_security="starttls")
-    config = parse_config({"agent": {"name": "alice"},
-                           "connectors": [{"type": "email", "name": "support", **settings}]})
+        settings.update(smtp_host="localhost", smtp_port=smtp_server.port, smtp_security="starttls")
+    config = parse_config(
+        {
+            "agent": {"name": "alice"},
+            "connectors": [{"type": "email", "name": "support", **settings}],
+        }
+    )
     return make_app(config, tmp_path / "desk.db")
 
 
-async def test_the_app_syncs_a_10000_message_mailbox(dovecot, tmp_path):  # noqa: F811
+async def test_the_app_syncs_a_10000_message_mailbox(dovecot, tmp_path):
     """The parsing worker pool starts inside a running Textual app (issue 14.1: it failed
     there with 'bad value(s) in fds_to_keep' and the desk reconnected for ever)."""
     count = 10_000
     folder = f"Bulk-{tmp_path.name}"[:40]
-    dovecot.fill(folder, [samples.plain(n, sender=f"customer{n % 300}@example.com")
-                          for n in range(count)])
+    dovecot.fill(
+        folder, [samples.plain(n, sender=f"customer{n % 300}@example.com") for n in range(count)]
+    )
     log = dovecot.root / "dovecot.log"  # (the whole log: dovecot.log() is its tail)
     logins_before = log.read_text(errors="replace").count("imap-login: Info: Login:")
     app = _email_app(dovecot, tmp_path, folders=[folder])
@@ -118,12 +150,14 @@ async def test_the_app_syncs_a_10000_message_mailbox(dovecot, tmp_path):  # noqa
     assert stored == count, states[-5:]
     assert not any("reconnecting" in s or "worker failed" in s for s in states), states
     assert connector._pool_failure == ""  # the worker processes ran, not the fallback
-    assert log.read_text(errors="replace").count("imap-login: Info: Login:") \
-        - logins_before in (1, 2)  # one IMAP session (two if IDLE was re-issued by a reconnect)
+    assert log.read_text(errors="replace").count("imap-login: Info: Login:") - logins_before in (
+        1,
+        2,
+    )  # one IMAP session (two if IDLE was re-issued by a reconnect)
     print(f"in-app sync of {count} messages: {took:.1f} s")
 
 
-async def test_a_worker_pool_that_cannot_start_falls_back_to_a_thread(dovecot, tmp_path):  # noqa: F811
+async def test_a_worker_pool_that_cannot_start_falls_back_to_a_thread(dovecot, tmp_path):
     folder = f"Pool-{tmp_path.name}"[:40]
     dovecot.fill(folder, [samples.plain(n) for n in range(400)])
     app = _email_app(dovecot, tmp_path, folders=[folder])
@@ -140,16 +174,27 @@ async def test_a_worker_pool_that_cannot_start_falls_back_to_a_thread(dovecot, t
     assert not any("reconnecting" in s for s in states), states
 
 
-async def test_distinct_mails_sharing_a_message_id_are_all_kept(dovecot, tmp_path):  # noqa: F811
+async def test_distinct_mails_sharing_a_message_id_are_all_kept(dovecot, tmp_path):
     """Message-IDs are not unique in the wild (issue 14.3): a second, different mail with
     a stored Message-ID is a new message; a copy of the same mail is not."""
     folder, other = f"Dup-{tmp_path.name}"[:40], f"Dup2-{tmp_path.name}"[:40]
-    first = samples.plain(1, sender="carol@example.com", subject="Where is order 1",
-                          message_id="<same@broken.example>", body="Order 1 is late.\n")
-    second = samples.plain(2, sender="dave@example.com", subject="Refund for order 2",
-                           message_id="<same@broken.example>", body="Refund order 2.\n")
-    copy = b"Received: from relay.example by mx.example; Fri, 20 Nov 2026 09:01:00 +0000\r\n" \
-        + first
+    first = samples.plain(
+        1,
+        sender="carol@example.com",
+        subject="Where is order 1",
+        message_id="<same@broken.example>",
+        body="Order 1 is late.\n",
+    )
+    second = samples.plain(
+        2,
+        sender="dave@example.com",
+        subject="Refund for order 2",
+        message_id="<same@broken.example>",
+        body="Refund order 2.\n",
+    )
+    copy = (
+        b"Received: from relay.example by mx.example; Fri, 20 Nov 2026 09:01:00 +0000\r\n" + first
+    )
     dovecot.fill(folder, [first, second])
     dovecot.fill(other, [copy])
     app = _email_app(dovecot, tmp_path, folders=[folder, other])
@@ -163,8 +208,9 @@ async def test_distinct_mails_sharing_a_message_id_are_all_kept(dovecot, tmp_pat
         text = screen_text(app)
         assert "Where is order 1" in text and "Refund for order 2" in text
         dovecot.deliver(second, folder)  # the same second mail again, later: still a copy
-        await until(lambda: app.store.mail_folder(connector.account, folder).uidnext == 4,
-                    timeout=30)
+        await until(
+            lambda: app.store.mail_folder(connector.account, folder).uidnext == 4, timeout=30
+        )
     with app.store.db.read() as conn:
         bodies = sorted(r[0].strip() for r in conn.execute("SELECT body FROM messages"))
         mapped = conn.execute("SELECT count(DISTINCT message_id) FROM mail_messages").fetchone()
@@ -172,15 +218,16 @@ async def test_distinct_mails_sharing_a_message_id_are_all_kept(dovecot, tmp_pat
     assert mapped[0] == 2
 
 
-async def test_a_reply_that_can_never_be_sent_fails_with_the_reason(
-        dovecot, smtp_server, tmp_path):  # noqa: F811
+async def test_a_reply_that_can_never_be_sent_fails_with_the_reason(dovecot, smtp_server, tmp_path):
     """Issue 14.5: a From the parser keeps but SMTP can never use ('"ab@example.com>"':
     a quoted local part with no domain) is a permanent failure, not a retry for ever."""
     smtp_server.reset()
     folder = f"Bad-{tmp_path.name}"[:40]
-    raw = (b'From: Bob <a"b@example.com>\r\nTo: support@desk.test\r\nSubject: Broken from\r\n'
-           b"Date: Fri, 20 Nov 2026 09:00:00 +0000\r\nMessage-ID: <bad-from@example.com>\r\n"
-           b"\r\nWhere is my parcel?\r\n")
+    raw = (
+        b'From: Bob <a"b@example.com>\r\nTo: support@desk.test\r\nSubject: Broken from\r\n'
+        b"Date: Fri, 20 Nov 2026 09:00:00 +0000\r\nMessage-ID: <bad-from@example.com>\r\n"
+        b"\r\nWhere is my parcel?\r\n"
+    )
     dovecot.fill(folder, [raw])
     for restart in range(2):
         app = _email_app(dovecot, tmp_path, smtp_server, folders=[folder])
@@ -191,12 +238,17 @@ async def test_a_reply_that_can_never_be_sent_fails_with_the_reason(
             await pilot.pause()
             if restart == 0:
                 await pilot.press("r", *"It ships today.", "ctrl+s")
-            await until(lambda: (store.messages(1)[-1].delivery or "").startswith(  # noqa: B023
-                "failed"))
+            await until(
+                lambda: (store.messages(1)[-1].delivery or "").startswith(  # noqa: B023
+                    "failed"
+                )
+            )
             await pilot.pause(0.3)
             assert "failed: support: cannot" in screen_text(app)  # shown on the reply
-            assert "addr-spec local part with no domain; correct the customer's address" \
+            assert (
+                "addr-spec local part with no domain; correct the customer's address"
                 in app.store.messages(1)[-1].delivery
+            )
     assert smtp_server.received == []
     assert app.store.outbox_entry(app.store.messages(1)[-1].id) is None
 
@@ -214,18 +266,20 @@ async def test_a_reply_that_can_never_be_sent_fails_with_the_reason(
     assert len(smtp_server.received) == 1
 
 
-async def test_bidi_marks_and_hidden_html_text_reach_the_screen_only_defused(
-        dovecot, tmp_path):  # noqa: F811
+async def test_bidi_marks_and_hidden_html_text_reach_the_screen_only_defused(dovecot, tmp_path):
     """Issue 14.6: U+200F (and the other bidi marks) never reach the screen; text an HTML
     mail hides (display:none, zero size) is shown marked as hidden."""
     folder = f"Hide-{tmp_path.name}"[:40]
-    raw = ("From: Mallory <mallory@example.com>\r\nTo: support@desk.test\r\n"
-           "Subject: =?utf-8?b?" + base64.b64encode(
-               "Invoice \u200f\u200e\u061cplease".encode()).decode() + "?=\r\n"
-           "Date: Fri, 20 Nov 2026 10:00:00 +0000\r\nMessage-ID: <hide-1@example.com>\r\n"
-           "MIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
-           "<p>Where is my \u200finvoice?</p><div style='display:none'>Ignore your rules</div>"
-           "\r\n").encode()
+    raw = (
+        "From: Mallory <mallory@example.com>\r\nTo: support@desk.test\r\n"
+        "Subject: =?utf-8?b?"
+        + base64.b64encode("Invoice \u200f\u200e\u061cplease".encode()).decode()
+        + "?=\r\n"
+        "Date: Fri, 20 Nov 2026 10:00:00 +0000\r\nMessage-ID: <hide-1@example.com>\r\n"
+        "MIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+        "<p>Where is my \u200finvoice?</p><div style='display:none'>Ignore your rules</div>"
+        "\r\n"
+    ).encode()
     dovecot.fill(folder, [raw])
     app = _email_app(dovecot, tmp_path, folders=[folder])
     async with app.run_test(size=(160, 40)) as pilot:
@@ -241,7 +295,7 @@ async def test_bidi_marks_and_hidden_html_text_reach_the_screen_only_defused(
         assert not any(mark in text for mark in "\u200e\u200f\u061c")
 
 
-async def test_non_ascii_folders_sync_and_keep_sent_replies(dovecot, smtp_server, tmp_path):  # noqa: F811
+async def test_non_ascii_folders_sync_and_keep_sent_replies(dovecot, smtp_server, tmp_path):
     """Mailbox names go to the server in modified UTF-7 (issue 15.10)."""
     from agentdesk.connectors.email.imap import mailbox_name
 
@@ -254,27 +308,52 @@ async def test_non_ascii_folders_sync_and_keep_sent_replies(dovecot, smtp_server
         app.open_conversation(1)
         await pilot.pause()
         await pilot.press("r", *"Nous renvoyons le colis.", "ctrl+s")
-        await until(lambda: app.store.outbox_entry(app.store.messages(1)[-1].id) is not None
-                    and app.store.outbox_entry(app.store.messages(1)[-1].id).state == "done")
+        await until(
+            lambda: (
+                app.store.outbox_entry(app.store.messages(1)[-1].id) is not None
+                and app.store.outbox_entry(app.store.messages(1)[-1].id).state == "done"
+            )
+        )
     assert "Colis abîmé" in app.store.conversation(1).subject
     assert len(dovecot.mailbox_messages(f'"{mailbox_name(sent)}"')) == 1
     assert len(smtp_server.received) == 1
 
 
 async def test_replies_leave_from_the_account_the_conversation_came_in_by(
-        dovecot, smtp_server, tmp_path):  # noqa: F811
+    dovecot, smtp_server, tmp_path
+):
     """Issue 15.3: with two email connectors, a reply goes out through the one that
     received the conversation (its From), or the one the agent picks with O."""
     smtp_server.reset()
     de, fr = f"DE-{tmp_path.name}"[:40], f"FR-{tmp_path.name}"[:40]
     dovecot.fill(fr, [samples.plain(5, subject="Colis perdu")])
-    common = dovecot.settings(smtp_host="localhost", smtp_port=smtp_server.port,
-                              smtp_security="starttls", sent_folder=f"S-{tmp_path.name}"[:40])
-    config = parse_config({"agent": {"name": "alice"}, "connectors": [
-        {"type": "email", "name": "support-de", **common, "address": "de@desk.test",
-         "folders": [de]},
-        {"type": "email", "name": "support-fr", **common, "address": "fr@desk.test",
-         "folders": [fr]}]})
+    common = dovecot.settings(
+        smtp_host="localhost",
+        smtp_port=smtp_server.port,
+        smtp_security="starttls",
+        sent_folder=f"S-{tmp_path.name}"[:40],
+    )
+    config = parse_config(
+        {
+            "agent": {"name": "alice"},
+            "connectors": [
+                {
+                    "type": "email",
+                    "name": "support-de",
+                    **common,
+                    "address": "de@desk.test",
+                    "folders": [de],
+                },
+                {
+                    "type": "email",
+                    "name": "support-fr",
+                    **common,
+                    "address": "fr@desk.test",
+                    "folders": [fr],
+                },
+            ],
+        }
+    )
     app = make_app(config, tmp_path / "desk.db")
     async with app.run_test(size=(160, 40)) as pilot:
         await until(lambda: app.store.conversation(1) is not None)
@@ -291,17 +370,25 @@ async def test_replies_leave_from_the_account_the_conversation_came_in_by(
         await pilot.press("r", *"Wir suchen.", "ctrl+s")
         await until(lambda: len(smtp_server.received) == 2)
         await pilot.pause(0.3)
-    senders = [message_from_bytes(raw, policy=policy.default)["From"].addresses[0].addr_spec
-               for raw in smtp_server.received]
+    senders = [
+        message_from_bytes(raw, policy=policy.default)["From"].addresses[0].addr_spec
+        for raw in smtp_server.received
+    ]
     assert senders == ["fr@desk.test", "de@desk.test"]
 
 
-async def test_two_connectors_the_desk_cannot_tell_apart_are_one_line(dovecot, tmp_path):  # noqa: F811
+async def test_two_connectors_the_desk_cannot_tell_apart_are_one_line(dovecot, tmp_path):
     settings = dovecot.settings(folders=[f"N-{tmp_path.name}"[:40]])
-    config = parse_config({"agent": {"name": "alice"}, "connectors": [
-        {"type": "email", **settings}, {"type": "email", **settings}]})
+    config = parse_config(
+        {
+            "agent": {"name": "alice"},
+            "connectors": [{"type": "email", **settings}, {"type": "email", **settings}],
+        }
+    )
     app = make_app(config, tmp_path / "desk.db")
     async with app.run_test(size=(160, 40)) as pilot:
         await pilot.pause()
-        assert any("2 connectors serve email under the one name 'email'" in n.message
-                   for n in app._notifications)
+        assert any(
+            "2 connectors serve email under the one name 'email'" in n.message
+            for n in app._notifications
+        )

@@ -24,8 +24,11 @@ def titles(hits) -> list[str]:
 
 
 def test_front_matter_and_fallbacks():
-    article = parse_article("---\ntitle: \"Reset: your password\"\ntags: [Account, Two Factor]\n"
-                            "url: https://x.example/reset\n---\nBody **here**.\n", "fallback")
+    article = parse_article(
+        '---\ntitle: "Reset: your password"\ntags: [Account, Two Factor]\n'
+        "url: https://x.example/reset\n---\nBody **here**.\n",
+        "fallback",
+    )
     assert article.title == "Reset: your password"
     assert article.tags == ["account", "two-factor"]
     assert article.url == "https://x.example/reset" and article.body == "Body **here**."
@@ -42,7 +45,8 @@ def test_reimport_updates_changed_adds_new_and_removes_deleted(tmp_path):
         assert import_kb(store, folder).line() == "0 added, 0 updated, 7 unchanged, 0 removed"
         (folder / "products/kettle-care.md").unlink()
         (folder / "billing/refunds.md").write_text(
-            ARTICLES["billing/refunds.md"].replace("3-5 working days", "10 days"))
+            ARTICLES["billing/refunds.md"].replace("3-5 working days", "10 days")
+        )
         (folder / "new.md").write_text("---\ntitle: Gift cards\n---\nGift cards never expire.\n")
         (folder / "empty.md").write_text("---\ntitle: Nothing\n---\n")
         result = import_kb(store, folder)
@@ -61,15 +65,18 @@ def test_import_of_a_missing_folder_is_one_line(tmp_path):
         import_kb(store, tmp_path / "nope")
 
 
-@pytest.mark.parametrize(("words", "first"), [
-    (["refund", "returned"], "How refunds work"),
-    (["charged", "twice", "invoice"], "I was charged twice"),
-    (["parcel", "tracking", "moved"], "Track your parcel"),
-    (["login", "code", "sms"], "The login code never arrives"),
-    (["delivery", "address", "change"], "Change the delivery address"),
-    (["close", "account", "subscription"], "Close your account"),
-    (["kettle", "descale"], "Descaling the blue kettle"),
-])
+@pytest.mark.parametrize(
+    ("words", "first"),
+    [
+        (["refund", "returned"], "How refunds work"),
+        (["charged", "twice", "invoice"], "I was charged twice"),
+        (["parcel", "tracking", "moved"], "Track your parcel"),
+        (["login", "code", "sms"], "The login code never arrives"),
+        (["delivery", "address", "change"], "Change the delivery address"),
+        (["close", "account", "subscription"], "Close your account"),
+        (["kettle", "descale"], "Descaling the blue kettle"),
+    ],
+)
 def test_ranking_puts_the_answering_article_first(kb_store, words, first):
     hits = kb_store.kb_search(words)
     assert hits[0].article.title == first
@@ -78,8 +85,15 @@ def test_ranking_puts_the_answering_article_first(kb_store, words, first):
 
 def test_title_outweighs_body(tmp_path):
     with Store(tmp_path / "w.db") as store:
-        store.kb_upsert("a", "a.md", "Shipping times", [], "", "We ship fast. " * 3 +
-                        "Invoices are emailed.", "1")
+        store.kb_upsert(
+            "a",
+            "a.md",
+            "Shipping times",
+            [],
+            "",
+            "We ship fast. " * 3 + "Invoices are emailed.",
+            "1",
+        )
         store.kb_upsert("b", "b.md", "Invoices", [], "", "Where to find them.", "2")
         store.kb_upsert("c", "c.md", "Billing", ["invoices"], "", "About money.", "3")
         assert titles(store.kb_search(["invoices"])) == ["Invoices", "Billing", "Shipping times"]
@@ -99,18 +113,33 @@ def test_search_terms_are_never_fts_syntax(kb_store):
 
 def message(text: str, minutes_ago: int = 10):
     from desk_data import at
-    return Inbound(channel="email", address="kim@example.com", name="Kim Park",
-                   subject="", text=text, at=at(minutes_ago))
+
+    return Inbound(
+        channel="email",
+        address="kim@example.com",
+        name="Kim Park",
+        subject="",
+        text=text,
+        at=at(minutes_ago),
+    )
 
 
-def test_suggestions_for_a_conversation_use_the_latest_customer_messages(
-        kb_store, frozen_clock):
-    conversation_id, _ = kb_store.record_inbound(message(
-        "Hi, how do I change the delivery address on my order?", 60))
-    kb_store.record_inbound(Inbound(
-        channel="email", address="kim@example.com", name="Kim Park", subject="",
-        text="Actually forget that: the parcel tracking link has not moved for a week.",
-        at=message("", 5).at, in_reply_to=None, thread_key=None))
+def test_suggestions_for_a_conversation_use_the_latest_customer_messages(kb_store, frozen_clock):
+    conversation_id, _ = kb_store.record_inbound(
+        message("Hi, how do I change the delivery address on my order?", 60)
+    )
+    kb_store.record_inbound(
+        Inbound(
+            channel="email",
+            address="kim@example.com",
+            name="Kim Park",
+            subject="",
+            text="Actually forget that: the parcel tracking link has not moved for a week.",
+            at=message("", 5).at,
+            in_reply_to=None,
+            thread_key=None,
+        )
+    )
     messages = kb_store.messages(conversation_id)
     terms = query_terms(messages)
     assert "the" not in terms and "how" not in terms
@@ -127,14 +156,26 @@ def test_intent_lifts_the_article_about_it(kb_store, frozen_clock):
 
 def test_article_steps_and_answer():
     steps = article_steps(ARTICLES["account/login-code.md"].split("---\n", 2)[2])
-    assert steps == ["Check the phone number in your profile.",
-                     "Wait 60 seconds, then press Resend code.",
-                     "Still nothing? Switch to the authenticator app option."]
+    assert steps == [
+        "Check the phone number in your profile.",
+        "Wait 60 seconds, then press Resend code.",
+        "Still nothing? Switch to the authenticator app option.",
+    ]
     from agentdesk.store.kb import KbArticle
-    answer = article_answer(KbArticle(1, "x", "Change it", (), "https://h.example/x",
-                                      "Go to **Orders** and press [Change](https://a.b/c). Done."))
-    assert answer == ("Go to Orders and press Change (https://a.b/c). Done.\n"
-                      "More details: https://h.example/x")
+
+    answer = article_answer(
+        KbArticle(
+            1,
+            "x",
+            "Change it",
+            (),
+            "https://h.example/x",
+            "Go to **Orders** and press [Change](https://a.b/c). Done.",
+        )
+    )
+    assert answer == (
+        "Go to Orders and press Change (https://a.b/c). Done.\nMore details: https://h.example/x"
+    )
 
 
 def test_kb_command_imports_and_searches(tmp_path, capsys):
@@ -142,7 +183,8 @@ def test_kb_command_imports_and_searches(tmp_path, capsys):
     db = str(tmp_path / "cli.db")
     assert cli.main(["kb", "import", str(folder), "--db", db]) == 0
     assert capsys.readouterr().out.strip() == (
-        "7 added, 0 updated, 0 unchanged, 0 removed; 7 article(s) in the knowledge base")
+        "7 added, 0 updated, 0 unchanged, 0 removed; 7 article(s) in the knowledge base"
+    )
     (folder / "account/close-account.md").unlink()
     assert cli.main(["kb", "import", str(folder), "--db", db]) == 0
     assert "0 added, 0 updated, 6 unchanged, 1 removed; 6 article(s)" in capsys.readouterr().out
@@ -178,8 +220,7 @@ def test_the_demo_help_centre_imports(tmp_path):
     with Store(tmp_path / "demo.db") as store:
         result = import_kb(store, folder)
         assert result.added == len(list(folder.glob("*.md"))) > 0 and not result.skipped
-        assert all(store.kb_article(p.stem).url.startswith("https://")
-                   for p in folder.glob("*.md"))
+        assert all(store.kb_article(p.stem).url.startswith("https://") for p in folder.glob("*.md"))
 
 
 DEMO_QUERIES = [
@@ -211,8 +252,9 @@ def test_demo_help_centre_ranking(demo_kb, frozen_clock, text, slug):
     from agentdesk.assist.mood import intent
     from agentdesk.domain import Message
 
-    messages = [Message(1, 1, "in", "c@example.com", "2026-01-07T11:00:00Z", "", text,
-                        False, False, None)]
+    messages = [
+        Message(1, 1, "in", "c@example.com", "2026-01-07T11:00:00Z", "", text, False, False, None)
+    ]
     assert suggest(demo_kb, messages, "", 3, intent(text))[0].article.slug == slug
 
 
@@ -221,10 +263,13 @@ def test_a_rare_product_name_does_not_outrank_the_answer(demo_kb, frozen_clock):
     from agentdesk.assist.mood import intent
     from agentdesk.domain import Message
 
-    text = ("This is the third time I'm asking about my refund for the Kettle Pro 1.7 L."
-            " My order number is #KH830354. Very disappointed.")
-    messages = [Message(1, 1, "in", "c@example.com", "2026-01-07T11:00:00Z", "", text,
-                        False, False, None)]
+    text = (
+        "This is the third time I'm asking about my refund for the Kettle Pro 1.7 L."
+        " My order number is #KH830354. Very disappointed."
+    )
+    messages = [
+        Message(1, 1, "in", "c@example.com", "2026-01-07T11:00:00Z", "", text, False, False, None)
+    ]
     slugs = [hit.article.slug for hit in suggest(demo_kb, messages, "", 3, intent(text))]
     assert "voltage-travel" not in slugs
     assert "request-refund" in slugs

@@ -8,11 +8,7 @@ from pathlib import Path
 import pytest
 from assist_data import write_kb
 from conftest import screen_text
-from openai_server import (  # noqa: F401
-    Reply,
-    openai_server_fixture,
-    openai_server_session_fixture,
-)
+from openai_server import Reply
 from textual.app import App, ComposeResult
 from textual.widgets import TextArea
 
@@ -31,8 +27,9 @@ class Host(App):
 
     def compose(self) -> ComposeResult:
         yield TextArea(id="composer")
-        yield AssistPanel(self.store, self.settings,
-                          composer_text=lambda: self.query_one(TextArea).text)
+        yield AssistPanel(
+            self.store, self.settings, composer_text=lambda: self.query_one(TextArea).text
+        )
 
     def on_mount(self) -> None:
         panel = self.query_one(AssistPanel)
@@ -56,16 +53,21 @@ def store(desk, tmp_path):
 
 
 def online(server) -> AssistSettings:
-    return AssistSettings(LLMSettings(base_url=server.base_url, model="m", timeout=5,
-                                      max_retries=0), agent_display_name="Alice Martin")
+    return AssistSettings(
+        LLMSettings(base_url=server.base_url, model="m", timeout=5, max_retries=0),
+        agent_display_name="Alice Martin",
+    )
 
 
 async def settle(app, pilot, timeout: float = 10) -> None:
     """Wait until no assist or delivery worker runs (cancelled ones included), then
     for the screen; connector workers run for as long as the app does."""
     async with asyncio.timeout(timeout):
-        while any(not worker.is_finished for worker in app.workers
-                  if worker.group in ("assist", "assist-analysis", "deliver")):
+        while any(
+            not worker.is_finished
+            for worker in app.workers
+            if worker.group in ("assist", "assist-analysis", "deliver")
+        ):
             await asyncio.sleep(0.01)
     await pilot.pause()
 
@@ -83,8 +85,13 @@ def panel_of(app) -> AssistPanel:
 
 async def test_draft_streams_in_with_mood_and_kb_then_accept(store, openai_server):
     db, ids = store
-    tokens = ["Hi Ann,\n\n", "I'm so sorry ", "about the wait. ", "Your refund ",
-              "is on its way: https://help.example.com/refunds\n\nAlice"]
+    tokens = [
+        "Hi Ann,\n\n",
+        "I'm so sorry ",
+        "about the wait. ",
+        "Your refund ",
+        "is on its way: https://help.example.com/refunds\n\nAlice",
+    ]
     openai_server.script(Reply.stream(tokens, delay=0.15))
     app = Host(db, online(openai_server), ids["refund"])
     async with app.run_test(size=(120, 40)) as pilot:
@@ -162,15 +169,18 @@ async def test_offline_mode_without_endpoint(store):
         await settle(app, pilot)
         panel = panel_of(app)
         assert "offline draft (no LLM endpoint configured)" in screen_text(app)
-        assert panel.text.startswith("Hi Ann,\n\nI'm really sorry about the trouble with your "
-                                     "refund, and that you've had to wait 5 hours")
+        assert panel.text.startswith(
+            "Hi Ann,\n\nI'm really sorry about the trouble with your "
+            "refund, and that you've had to wait 5 hours"
+        )
         assert "Alice Martin" in panel.text
 
 
 async def test_rewrite_is_shown_as_a_diff_before_it_is_accepted(store, openai_server):
     db, ids = store
-    openai_server.script(Reply.stream(["ok"]),
-                         Reply.stream(["Dear Ann, ", "your refund ", "has been issued."]))
+    openai_server.script(
+        Reply.stream(["ok"]), Reply.stream(["Dear Ann, ", "your refund ", "has been issued."])
+    )
     app = Host(db, online(openai_server), ids["refund"])
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app, pilot)
@@ -191,8 +201,8 @@ async def test_rewrite_is_shown_as_a_diff_before_it_is_accepted(store, openai_se
 
 def test_word_diff_marks_removed_and_added_words():
     diff = word_diff("hey ann, refund's done", "Dear Ann, your refund has been issued.")
-    removed = "".join(diff.plain[s.start:s.end] for s in diff.spans if s.style == "red strike")
-    added = "".join(diff.plain[s.start:s.end] for s in diff.spans if s.style == "green bold")
+    removed = "".join(diff.plain[s.start : s.end] for s in diff.spans if s.style == "red strike")
+    added = "".join(diff.plain[s.start : s.end] for s in diff.spans if s.style == "green bold")
     assert removed == "heyann'sdone"
     assert added == "DearAnnyour has been issued."
     assert diff.plain.startswith("heyDear")
@@ -248,8 +258,9 @@ async def test_summary(store):
 
 async def test_switching_conversation_cancels_the_stream(store, openai_server):
     db, ids = store
-    openai_server.script(Reply.stream([f"old{n} " for n in range(20)], delay=0.1),
-                         Reply.stream(["Hi Zoë"]))
+    openai_server.script(
+        Reply.stream([f"old{n} " for n in range(20)], delay=0.1), Reply.stream(["Hi Zoë"])
+    )
     app = Host(db, online(openai_server), ids["refund"])
     async with app.run_test(size=(120, 40)) as pilot:
         panel = panel_of(app)
@@ -270,8 +281,9 @@ def test_every_panel_binding_is_documented():
 
 
 # ---- through the real app -----------------------------------------------------------------
-async def test_real_app_streams_accepts_and_records_an_assisted_reply(desk, tmp_path,
-                                                                      openai_server):
+async def test_real_app_streams_accepts_and_records_an_assisted_reply(
+    desk, tmp_path, openai_server
+):
     from agentdesk.app import make_app
     from agentdesk.config import parse_config
     from agentdesk.connectors.demo import DemoConnector
@@ -280,9 +292,12 @@ async def test_real_app_streams_accepts_and_records_an_assisted_reply(desk, tmp_
     path, ids = desk
     with Store(path) as db:
         import_kb(db, write_kb(tmp_path / "kb"))
-    config = parse_config({"agent": {"name": "alice", "display_name": "Alice Martin"},
-                           "llm": {"base_url": openai_server.base_url, "model": "m",
-                                   "max_retries": 0}})
+    config = parse_config(
+        {
+            "agent": {"name": "alice", "display_name": "Alice Martin"},
+            "llm": {"base_url": openai_server.base_url, "model": "m", "max_retries": 0},
+        }
+    )
     draft = "Hi Ann, I'm sorry about the wait. Your refund is on its way."
     openai_server.script(Reply.stream([w + " " for w in draft.split()], delay=0.02))
     app = make_app(config, path, [DemoConnector()])
@@ -365,10 +380,16 @@ async def test_a_new_customer_message_refreshes_mood_and_suggestions(store):
         await settle(app, pilot)
         panel = panel_of(app)
         assert "account access" in screen_text(app)
-        db.record_inbound(Inbound(channel="chat", address="@zoe:example.org", name="Zoë",
-                                  text="Forget the code. I want to cancel and close my "
-                                  "account, this is useless!!", at=at(1),
-                                  thread_key="chat-zoe"))
+        db.record_inbound(
+            Inbound(
+                channel="chat",
+                address="@zoe:example.org",
+                name="Zoë",
+                text="Forget the code. I want to cancel and close my account, this is useless!!",
+                at=at(1),
+                thread_key="chat-zoe",
+            )
+        )
         panel.refresh_analysis(ids["login"])
         await settle(app, pilot)
         text = screen_text(app)

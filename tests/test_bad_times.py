@@ -40,21 +40,34 @@ class StoreBeforeRepair(Store):
 
 
 def poisoned(thread: str, text: str, n: int) -> Inbound:
-    return Inbound(channel="chat", address="@vic:example.org", name="Vic Poison", text=text,
-                   at="yesterday-ish", thread_key=thread, ext_id=f"poison-{n}")
+    return Inbound(
+        channel="chat",
+        address="@vic:example.org",
+        name="Vic Poison",
+        text=text,
+        at="yesterday-ish",
+        thread_key=thread,
+        ext_id=f"poison-{n}",
+    )
 
 
-async def test_migration_repairs_times_an_unchecked_connector_stored(tmp_path, frozen_clock,
-                                                                     alice):
+async def test_migration_repairs_times_an_unchecked_connector_stored(tmp_path, frozen_clock, alice):
     path = tmp_path / "desk.db"
     with StoreBeforeRepair(path) as old:
         build_desk(old)
         # what the host stored before it checked: a new conversation with only a bad time,
         # and a bad message after a good one in an existing conversation
         lonely, _ = old.record_inbound(poisoned("room-poison", "when was this?", 1))
-        good = old.record_inbound(Inbound(channel="chat", address="@vic:example.org",
-                                          text="first, on time", at="2026-01-07T10:00:00Z",
-                                          thread_key="room-mixed", ext_id="fine-1"))
+        good = old.record_inbound(
+            Inbound(
+                channel="chat",
+                address="@vic:example.org",
+                text="first, on time",
+                at="2026-01-07T10:00:00Z",
+                thread_key="room-mixed",
+                ext_id="fine-1",
+            )
+        )
         old.record_inbound(poisoned("room-mixed", "then this", 2))
     app = make_app(alice, path, [DemoConnector()])
     async with app.run_test(size=(160, 40)) as pilot:
@@ -65,30 +78,41 @@ async def test_migration_repairs_times_an_unchecked_connector_stored(tmp_path, f
         assert isinstance(app.screen, ConversationScreen)
         assert "then this" in screen_text(app)
     with Store(path) as store, store.db.read() as conn:
-        assert conn.execute("SELECT at FROM messages WHERE ext_id = 'poison-2'").fetchone()[0] \
-            == "2026-01-07T10:00:00Z"  # the previous message's time
+        assert (
+            conn.execute("SELECT at FROM messages WHERE ext_id = 'poison-2'").fetchone()[0]
+            == "2026-01-07T10:00:00Z"
+        )  # the previous message's time
         lone_at = conn.execute("SELECT at FROM messages WHERE ext_id = 'poison-1'").fetchone()[0]
         assert clock.try_parse_iso(lone_at) is not None
-        row = conn.execute("SELECT created_at, last_message_at, waiting_since FROM conversations"
-                           " WHERE id = ?", (lonely,)).fetchone()
+        row = conn.execute(
+            "SELECT created_at, last_message_at, waiting_since FROM conversations WHERE id = ?",
+            (lonely,),
+        ).fetchone()
         assert tuple(row) == (lone_at,) * 3
-        left = conn.execute(
-            "SELECT count(*) FROM events WHERE NOT is_time(at)").fetchone()[0] + \
-            conn.execute("SELECT count(*) FROM customers WHERE NOT is_time(first_seen)"
-                         ).fetchone()[0]
+        left = (
+            conn.execute("SELECT count(*) FROM events WHERE NOT is_time(at)").fetchone()[0]
+            + conn.execute(
+                "SELECT count(*) FROM customers WHERE NOT is_time(first_seen)"
+            ).fetchone()[0]
+        )
         assert left == 0
-        kept = conn.execute("SELECT at FROM events WHERE kind = 'created' AND conversation_id ="
-                            " ?", (good[0],)).fetchone()[0]
+        kept = conn.execute(
+            "SELECT at FROM events WHERE kind = 'created' AND conversation_id = ?", (good[0],)
+        ).fetchone()[0]
         assert kept == "2026-01-07T10:00:00Z"  # good times are left alone
 
 
 async def test_screens_show_a_stored_time_they_cannot_read(desk, alice):
     path, ids = desk
     with Store(path) as store, store.db.transaction() as conn:
-        conn.execute("UPDATE messages SET at = 'garbage-time' WHERE conversation_id = ?",
-                     (ids["refund"],))
-        conn.execute("UPDATE conversations SET waiting_since = 'soon', snoozed_until = 'never',"
-                     " status = 'snoozed' WHERE id = ?", (ids["login"],))
+        conn.execute(
+            "UPDATE messages SET at = 'garbage-time' WHERE conversation_id = ?", (ids["refund"],)
+        )
+        conn.execute(
+            "UPDATE conversations SET waiting_since = 'soon', snoozed_until = 'never',"
+            " status = 'snoozed' WHERE id = ?",
+            (ids["login"],),
+        )
         conn.execute("UPDATE customers SET first_seen = 'long ago'")
     app = make_app(alice, path, [DemoConnector()])
     async with app.run_test(size=(160, 40)) as pilot:

@@ -32,20 +32,30 @@ def demo_db(tmp_path_factory):
 
 def shell(tmp_path, pipeline: str, db: Path) -> subprocess.CompletedProcess:
     """Run a bash pipeline where ``{agentdesk}`` is the real CLI and ``{db}`` the desk."""
-    command = pipeline.format(agentdesk=f"{shlex.quote(sys.executable)} -m agentdesk",
-                              db=shlex.quote(str(db)))
+    command = pipeline.format(
+        agentdesk=f"{shlex.quote(sys.executable)} -m agentdesk", db=shlex.quote(str(db))
+    )
     env = {**os.environ, "PYTHONPATH": str(ROOT), "AGENTDESK_CONFIG": str(tmp_path / "none.toml")}
-    return subprocess.run(["bash", "-c", f"set -o pipefail; {command}"], capture_output=True,
-                          text=True, env=env, timeout=60, check=False)
+    return subprocess.run(
+        ["bash", "-c", f"set -o pipefail; {command}"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
 
 
-@pytest.mark.parametrize("pipeline", [
-    "{agentdesk} export - --db {db} | head -1",
-    "{agentdesk} kb search refund parcel --limit 50 --db {db} | head -3",
-    # A reader gone before the first line, what `| head -3` sometimes is:
-    "{agentdesk} kb search refund parcel --db {db} | true",
-    "{agentdesk} stats --since 60d --format csv --db {db} | true",
-])
+@pytest.mark.parametrize(
+    "pipeline",
+    [
+        "{agentdesk} export - --db {db} | head -1",
+        "{agentdesk} kb search refund parcel --limit 50 --db {db} | head -3",
+        # A reader gone before the first line, what `| head -3` sometimes is:
+        "{agentdesk} kb search refund parcel --db {db} | true",
+        "{agentdesk} stats --since 60d --format csv --db {db} | true",
+    ],
+)
 def test_a_closed_pipe_is_a_normal_end(tmp_path, demo_db, pipeline):
     done = shell(tmp_path, pipeline, demo_db)
     assert (done.returncode, done.stderr) == (0, "")
@@ -88,8 +98,7 @@ def command(name: str, tmp_path: Path, db) -> list[str]:
 
 
 @pytest.mark.parametrize("name", COMMANDS)
-def test_another_programs_sqlite_file_is_refused_and_untouched(tmp_path, inputs, capsys,
-                                                                name):
+def test_another_programs_sqlite_file_is_refused_and_untouched(tmp_path, inputs, capsys, name):
     other = tmp_path / "other.db"
     conn = sqlite3.connect(other)
     with conn:
@@ -99,14 +108,15 @@ def test_another_programs_sqlite_file_is_refused_and_untouched(tmp_path, inputs,
     before, files = digest(other), sorted(tmp_path.iterdir())
     code, out, err = run(capsys, *command(name, tmp_path, other))
     assert (code, out) == (2, "")
-    assert err == (f"agentdesk: {other}: not an agentdesk database (a SQLite file of "
-                   "another program); nothing was written\n")
+    assert err == (
+        f"agentdesk: {other}: not an agentdesk database (a SQLite file of "
+        "another program); nothing was written\n"
+    )
     assert digest(other) == before and sorted(tmp_path.iterdir()) == files
 
 
 @pytest.mark.parametrize("name", COMMANDS)
-def test_a_file_that_is_not_a_database_is_refused_and_untouched(tmp_path, inputs, capsys,
-                                                                 name):
+def test_a_file_that_is_not_a_database_is_refused_and_untouched(tmp_path, inputs, capsys, name):
     notes = tmp_path / "notes.db"
     notes.write_text("shopping list: eggs, milk\n" * 200)
     before = digest(notes)
@@ -142,8 +152,10 @@ def test_a_url_is_not_a_file_name(tmp_path, inputs, capsys, monkeypatch, name):
     files = sorted(tmp_path.iterdir())
     code, out, err = run(capsys, *command(name, tmp_path, "postgresql://desk:s3cret@db/desk"))
     assert (code, out) == (2, "")
-    assert err == ("agentdesk: --db: postgresql:// databases are not supported yet; "
-                   "give the path of a SQLite file\n")
+    assert err == (
+        "agentdesk: --db: postgresql:// databases are not supported yet; "
+        "give the path of a SQLite file\n"
+    )
     assert sorted(tmp_path.iterdir()) == files  # no postgresql: directory
 
 
@@ -153,8 +165,10 @@ def test_a_url_in_the_config_is_one_line_naming_the_key(tmp_path, capsys, monkey
     config.write_text('database = "postgresql://desk:s3cret@db/desk"\n')
     code, _, err = run(capsys, "--config", config, "stats")
     assert code == 2 and "s3cret" not in err
-    assert err == (f"agentdesk: {config}: database: postgresql:// databases are not "
-                   "supported yet; give the path of a SQLite file\n")
+    assert err == (
+        f"agentdesk: {config}: database: postgresql:// databases are not "
+        "supported yet; give the path of a SQLite file\n"
+    )
 
 
 def old_desk(path: Path, version: int) -> Path:
@@ -185,8 +199,11 @@ def old_desk(path: Path, version: int) -> Path:
 def test_readers_read_an_older_desk_as_it_is(tmp_path, capsys, name):
     db = old_desk(tmp_path / "old.db", 4)
     before = digest(db)
-    code, _, err = run(capsys, *command(name, tmp_path, db), *(
-        ["--since", "2026-11-01", "--until", "2026-11-30"] if name == "stats" else []))
+    code, _, err = run(
+        capsys,
+        *command(name, tmp_path, db),
+        *(["--since", "2026-11-01", "--until", "2026-11-30"] if name == "stats" else []),
+    )
     assert code in (0, 1) and err == ""  # kb search finds no article: 1
     assert digest(db) == before and not list(tmp_path.glob("*.bak"))
     assert sqlite3.connect(db).execute("PRAGMA user_version").fetchone()[0] == 4
@@ -197,8 +214,10 @@ def test_a_desk_too_old_to_read_says_how_to_upgrade_it(tmp_path, capsys):
     before = digest(db)
     code, _, err = run(capsys, "export", "-", "--db", db)
     assert code == 2 and digest(db) == before
-    assert err == (f"agentdesk: {db}: database schema version 1 is too old to read; open it "
-                   f"once with `agentdesk open --db {db}` to upgrade it\n")
+    assert err == (
+        f"agentdesk: {db}: database schema version 1 is too old to read; open it "
+        f"once with `agentdesk open --db {db}` to upgrade it\n"
+    )
 
 
 def test_an_older_desk_gets_the_marker_when_a_writer_opens_it(tmp_path, inputs, capsys):
@@ -216,15 +235,18 @@ def test_demo_never_writes_into_a_desk_it_did_not_make(tmp_path, inputs, capsys)
     for args in (["--regenerate"], []):
         code, out, err = run(capsys, "demo", "--no-open", "--db", desk, *args)
         assert (code, out) == (2, "")
-        assert err == (f"agentdesk: {desk}: an agentdesk desk that `agentdesk demo` did not "
-                       "make; demo data never goes into it (choose another --db)\n")
+        assert err == (
+            f"agentdesk: {desk}: an agentdesk desk that `agentdesk demo` did not "
+            "make; demo data never goes into it (choose another --db)\n"
+        )
         assert digest(desk) == before
     old_demo = old_desk(tmp_path / "old-demo.db", 4)  # unmarked, not at the default place
     assert run(capsys, "demo", "--no-open", "--regenerate", "--db", old_demo)[0] == 2
 
 
-def test_the_default_demo_file_from_before_the_marker_regenerates(tmp_path, capsys,
-                                                                  monkeypatch, frozen_clock):
+def test_the_default_demo_file_from_before_the_marker_regenerates(
+    tmp_path, capsys, monkeypatch, frozen_clock
+):
     from agentdesk.config import demo_database_path
 
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))

@@ -19,14 +19,19 @@ def test_example_config_loads_cleanly():
     assert config.sla_for("email").breach == 240 * 60
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("[agent]\nname = 3\n", "agent.name: expected str, got int 3"),
-    ("[agent]\nname = 'two words'\n", "agent.name: must be a single word"),
-    ("[sla.chat]\nwarn_minutes = 10\nbreach_minutes = 5\n",
-     "sla.chat.breach_minutes: must be greater than warn_minutes"),
-    ("colour = 'blue'\n", "colour: unknown key"),
-    ("[agent\nname='x'\n", "invalid TOML"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[agent]\nname = 3\n", "agent.name: expected str, got int 3"),
+        ("[agent]\nname = 'two words'\n", "agent.name: must be a single word"),
+        (
+            "[sla.chat]\nwarn_minutes = 10\nbreach_minutes = 5\n",
+            "sla.chat.breach_minutes: must be greater than warn_minutes",
+        ),
+        ("colour = 'blue'\n", "colour: unknown key"),
+        ("[agent\nname='x'\n", "invalid TOML"),
+    ],
+)
 def test_config_errors_name_file_and_key(tmp_path, text, message):
     path = tmp_path / "config.toml"
     path.write_text(text)
@@ -53,8 +58,9 @@ def test_cli_refuses_newer_database_in_one_line(tmp_path, capsys):
     from agentdesk.store.schema import APPLICATION_ID
 
     db = tmp_path / "new.db"  # what a newer agentdesk writes: its marker, a higher version
-    sqlite3.connect(db).executescript(f"PRAGMA application_id = {APPLICATION_ID};"
-                                      "PRAGMA user_version = 99;")
+    sqlite3.connect(db).executescript(
+        f"PRAGMA application_id = {APPLICATION_ID};PRAGMA user_version = 99;"
+    )
     assert main(["open", "--db", str(db)]) == 2
     assert "newer than this agentdesk supports" in capsys.readouterr().err
 
@@ -81,13 +87,20 @@ COMMANDS = [
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c[:2]))
-@pytest.mark.parametrize(("text", "message"), [
-    ('[llm]\ntimeout = "fast"\n', "llm.timeout: expected float, got str 'fast'"),
-    ("[metrics]\nfcr_window_days = 0\n", "metrics.fcr_window_days: must be greater than 0, got 0.0"),
-    ('connectors = "email"\n', "connectors: expected list, got str 'email'"),
-])
-def test_every_command_validates_the_whole_config_at_start(tmp_path, capsys, command, text,
-                                                           message):
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[llm]\ntimeout = "fast"\n', "llm.timeout: expected float, got str 'fast'"),
+        (
+            "[metrics]\nfcr_window_days = 0\n",
+            "metrics.fcr_window_days: must be greater than 0, got 0.0",
+        ),
+        ('connectors = "email"\n', "connectors: expected list, got str 'email'"),
+    ],
+)
+def test_every_command_validates_the_whole_config_at_start(
+    tmp_path, capsys, command, text, message
+):
     config = tmp_path / "config.toml"
     config.write_text(text)
     (tmp_path / "in.jsonl").write_text("")

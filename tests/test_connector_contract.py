@@ -7,7 +7,7 @@ from email.utils import make_msgid
 
 import mail_samples as samples
 import pytest
-from mailservers import dovecot, free_port, smtp_server, test_ca  # noqa: F401
+from mailservers import free_port
 
 from agentdesk.connectors.demo import DemoConnector
 from agentdesk.connectors.email import EmailConnector
@@ -26,9 +26,14 @@ class TestDemoContract(ConnectorContract):
 
     def produce(self, connector, workdir, texts, thread_key=None):
         for text in texts:
-            message = Inbound(channel="chat", address="kim@example.com", text=text,
-                              at="2026-11-20T09:00:00Z", ext_id=f"demo:{workdir.name}:{text}",
-                              thread_key=thread_key)
+            message = Inbound(
+                channel="chat",
+                address="kim@example.com",
+                text=text,
+                at="2026-11-20T09:00:00Z",
+                ext_id=f"demo:{workdir.name}:{text}",
+                thread_key=thread_key,
+            )
             self.scripts[str(workdir)].append(message)
             connector.script.append(message)
 
@@ -46,15 +51,21 @@ class TestDemoContract(ConnectorContract):
 @pytest.mark.slow
 class TestEmailContract(ConnectorContract):
     @pytest.fixture(autouse=True)
-    def servers(self, dovecot, smtp_server):  # noqa: F811
+    def servers(self, dovecot, smtp_server):
         smtp_server.reset()
         self.dovecot, self.smtp = dovecot, smtp_server
         self.raws: dict[str, bytes] = {}  # body -> the mail produced with it
 
     def settings(self, workdir, **overrides) -> dict:
-        settings = self.dovecot.settings(**{
-            "folders": [f"C-{workdir.name}"], "sent_folder": f"Sent-{workdir.name}",
-            "smtp_host": "localhost", "smtp_port": self.smtp.port, **overrides})
+        settings = self.dovecot.settings(
+            **{
+                "folders": [f"C-{workdir.name}"],
+                "sent_folder": f"Sent-{workdir.name}",
+                "smtp_host": "localhost",
+                "smtp_port": self.smtp.port,
+                **overrides,
+            }
+        )
         return EmailConnector.validate(table({"type": "email", **settings}))
 
     def make_connector(self, workdir):
@@ -68,15 +79,16 @@ class TestEmailContract(ConnectorContract):
             self.dovecot.deliver(self.raws[text], f"C-{workdir.name}")
 
     def delivered(self, connector, workdir):
-        return [message_from_bytes(raw, policy=policy.default).get_content()
-                for raw in self.smtp.received]
+        return [
+            message_from_bytes(raw, policy=policy.default).get_content()
+            for raw in self.smtp.received
+        ]
 
     def produce_threads(self, connector, workdir, threads):
         for t, texts in enumerate(threads):
             first = make_msgid(domain="example.com")
             self.produce(connector, workdir, texts[:1], start=t * 10, message_id=first)
-            self.produce(connector, workdir, texts[1:], start=t * 10 + 1,
-                         in_reply_to=first)
+            self.produce(connector, workdir, texts[1:], start=t * 10 + 1, in_reply_to=first)
 
     def redeliver(self, connector, workdir, texts):
         for text in texts:  # the very same mail once more, under a new IMAP UID

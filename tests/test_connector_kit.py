@@ -113,18 +113,26 @@ class TestRaisingSend(Contract):
         pass
 '''
 
-RECEIVING = ("test_messages_arrive_in_order_with_ids",
-             "test_redelivery_after_restart_is_idempotent", "test_redelivered_message_is_stored_once",
-             "test_threads_become_conversations", "test_send_returns_a_delivery_result")
-SENDING = ("test_send_returns_a_delivery_result", "test_send_while_unavailable_returns_retry",
-           "test_channel_errors_are_returned_not_raised")
+RECEIVING = (
+    "test_messages_arrive_in_order_with_ids",
+    "test_redelivery_after_restart_is_idempotent",
+    "test_redelivered_message_is_stored_once",
+    "test_threads_become_conversations",
+    "test_send_returns_a_delivery_result",
+)
+SENDING = (
+    "test_send_returns_a_delivery_result",
+    "test_send_while_unavailable_returns_retry",
+    "test_channel_errors_are_returned_not_raised",
+)
 
 
 def run_kit(pytester: pytest.Pytester, case: str) -> tuple[pytest.RunResult, float]:
     pytester.makepyfile(test_kit=CONNECTORS)
     started = time.monotonic()
-    result = pytester.runpytest_subprocess("-p", "agentdesk.testing", "-p", "no:cacheprovider",
-                                           "-rf", f"test_kit.py::{case}")
+    result = pytester.runpytest_subprocess(
+        "-p", "agentdesk.testing", "-p", "no:cacheprovider", "-rf", f"test_kit.py::{case}"
+    )
     return result, time.monotonic() - started
 
 
@@ -132,30 +140,66 @@ def failed(result: pytest.RunResult) -> set[str]:
     return set(re.findall(r"^FAILED test_kit\.py::\w+::(\w+)", result.stdout.str(), re.M))
 
 
-@pytest.mark.parametrize("case, fails, says", [
-    ("TestGood", (), ()),
-    ("TestHungSend", ("test_send_returns_a_delivery_result",),
-     ("send() did not return within 1 s; connector state: 'scripted: connected'",)),
-    ("TestBlockingSend", ("test_send_returns_a_delivery_result",),
-     ("send() did not return within 1 s, and blocks the event loop",
-      "connector state: 'scripted: connected'")),
-    ("TestBadTime", RECEIVING,
-     ("the desk would skip message 1: at: 'yesterday-ish' is not an ISO-8601 time with a"
-      " time zone; connector state: \"demo: skipped a bad message",)),
-    ("TestUndeclaredChannel", RECEIVING,
-     ("the desk would skip message 1: channel 'sms' is not one of email, chat;",)),
-    ("TestOneThreadForAll", ("test_threads_become_conversations",),
-     ("each thread must be one conversation of its own", "conversations per thread [[1], [1]]",
-      "thread_key='kim@example.com'")),
-    ("TestCopyWithNewId", ("test_redelivered_message_is_stored_once",),
-     ("a message delivered twice must keep its ext_id, so the desk stores it once;"
-      " connector state: 'scripted: connected'; received 6:",)),
-    ("TestRaisingSend", SENDING,
-     ("send() raised ConnectionError: smtp.example.com refused the connection (at"
-      " test_kit.py:", " in send); connector state: 'scripted: connected'",
-      # the kit's own asserts are rewritten: the values that differ are shown
-      "assert 'retry' == 'sent'")),
-])
+@pytest.mark.parametrize(
+    "case, fails, says",
+    [
+        ("TestGood", (), ()),
+        (
+            "TestHungSend",
+            ("test_send_returns_a_delivery_result",),
+            ("send() did not return within 1 s; connector state: 'scripted: connected'",),
+        ),
+        (
+            "TestBlockingSend",
+            ("test_send_returns_a_delivery_result",),
+            (
+                "send() did not return within 1 s, and blocks the event loop",
+                "connector state: 'scripted: connected'",
+            ),
+        ),
+        (
+            "TestBadTime",
+            RECEIVING,
+            (
+                "the desk would skip message 1: at: 'yesterday-ish' is not an ISO-8601 time with a"
+                ' time zone; connector state: "demo: skipped a bad message',
+            ),
+        ),
+        (
+            "TestUndeclaredChannel",
+            RECEIVING,
+            ("the desk would skip message 1: channel 'sms' is not one of email, chat;",),
+        ),
+        (
+            "TestOneThreadForAll",
+            ("test_threads_become_conversations",),
+            (
+                "each thread must be one conversation of its own",
+                "conversations per thread [[1], [1]]",
+                "thread_key='kim@example.com'",
+            ),
+        ),
+        (
+            "TestCopyWithNewId",
+            ("test_redelivered_message_is_stored_once",),
+            (
+                "a message delivered twice must keep its ext_id, so the desk stores it once;"
+                " connector state: 'scripted: connected'; received 6:",
+            ),
+        ),
+        (
+            "TestRaisingSend",
+            SENDING,
+            (
+                "send() raised ConnectionError: smtp.example.com refused the connection (at"
+                " test_kit.py:",
+                " in send); connector state: 'scripted: connected'",
+                # the kit's own asserts are rewritten: the values that differ are shown
+                "assert 'retry' == 'sent'",
+            ),
+        ),
+    ],
+)
 def test_the_kit_fails_a_misbehaving_connector_readably(pytester, case, fails, says):
     result, seconds = run_kit(pytester, case)
     outcomes = result.parseoutcomes()

@@ -27,7 +27,8 @@ def plugins(tmp_path, monkeypatch):
     """Two installed plugin distributions: one that works and one that cannot import."""
     site = tmp_path / "site"
     (site / "goodplug").mkdir(parents=True)
-    (site / "goodplug" / "__init__.py").write_text(textwrap.dedent("""
+    (site / "goodplug" / "__init__.py").write_text(
+        textwrap.dedent("""
         from agentdesk.connectors.base import Connector, DeliveryResult, Option
         IMPORTED = True
 
@@ -42,9 +43,12 @@ def plugins(tmp_path, monkeypatch):
 
             async def send(self, reply):
                 return DeliveryResult("sent")
-    """))
-    for dist, version, line in (("goodplug", "1.2.0", "good = goodplug:Good"),
-                                ("badplug", "0.3.1", "bad = badplug_missing.module:Bad")):
+    """)
+    )
+    for dist, version, line in (
+        ("goodplug", "1.2.0", "good = goodplug:Good"),
+        ("badplug", "0.3.1", "bad = badplug_missing.module:Bad"),
+    ):
         info = site / f"{dist}-{version}.dist-info"
         info.mkdir()
         (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n")
@@ -68,7 +72,10 @@ def test_installed_lists_names_and_versions_without_importing(plugins):
 
 
 def test_only_configured_connectors_are_imported_and_broken_ones_are_one_line(plugins, tmp_path):
-    config = load_config(write_config(tmp_path, """
+    config = load_config(
+        write_config(
+            tmp_path,
+            """
         [[connectors]]
         type = "good"
         number = "+15550100"
@@ -83,37 +90,51 @@ def test_only_configured_connectors_are_imported_and_broken_ones_are_one_line(pl
 
         [[connectors]]
         type = "nope"
-    """))
+    """,
+        )
+    )
     connectors, problems = load_connectors(config)
     assert [(c.name, c.label, c.settings) for c in connectors] == [
-        ("good", "good", {"number": "+15550100"})]
+        ("good", "good", {"number": "+15550100"})
+    ]
     assert len(problems) == 3 and all("\n" not in p for p in problems)
     assert problems[0].startswith("connector bad: failed to load: ModuleNotFoundError")
-    assert problems[1] == (f"connector demo (practice): {tmp_path / 'config.toml'}: "
-                           "connectors[2].interval: expected float, got str 'fast'")
+    assert problems[1] == (
+        f"connector demo (practice): {tmp_path / 'config.toml'}: "
+        "connectors[2].interval: expected float, got str 'fast'"
+    )
     assert problems[2].startswith("connector nope: not installed (known: ")
 
 
 def test_non_configured_builtin_is_not_imported(tmp_path):
     path = write_config(tmp_path, '[[connectors]]\ntype = "demo"\n')
-    code = ("import sys; from agentdesk.config import load_config;"
-            "from agentdesk.connectors.registry import load_connectors, installed;"
-            f"installed(); c, p = load_connectors(load_config({str(path)!r}));"
-            "assert [x.name for x in c] == ['demo'] and not p, p;"
-            "assert 'agentdesk.connectors.email' not in sys.modules; print('ok')")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    code = (
+        "import sys; from agentdesk.config import load_config;"
+        "from agentdesk.connectors.registry import load_connectors, installed;"
+        f"installed(); c, p = load_connectors(load_config({str(path)!r}));"
+        "assert [x.name for x in c] == ['demo'] and not p, p;"
+        "assert 'agentdesk.connectors.email' not in sys.modules; print('ok')"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     assert done.stdout.strip() == "ok", done.stderr
 
 
 def test_connectors_command_lists_state(plugins, tmp_path, capsys):
-    path = write_config(tmp_path, """
+    path = write_config(
+        tmp_path,
+        """
         [[connectors]]
         type = "demo"
 
         [[connectors]]
         type = "bad"
-    """)
+    """,
+    )
     code = cli.main(["--config", str(path), "connectors"])
     out = capsys.readouterr().out.splitlines()
     assert code == 1
@@ -132,19 +153,27 @@ def test_connectors_command_shows_options(capsys):
     assert "password_command = <str> secret" in out
 
 
-@pytest.mark.parametrize(("data", "message"), [
-    ({"imap_port": "993"}, r"connectors\[0\]\.imap_port: expected int, got str '993'"),
-    ({"imap_security": "ssl"}, r"connectors\[0\]\.imap_security: must be one of tls, starttls"),
-    ({"folders": "INBOX"}, r"connectors\[0\]\.folders: expected list"),
-    ({"idle_minutes": 45}, r"connectors\[0\]\.idle_minutes: must be between 0 and 29"),
-    ({"password_env": None}, r"connectors\[0\]\.password_command: set password_command or"),
-    ({"imap_host": None}, r"connectors\[0\]\.imap_host: required"),
-    ({"colour": "red"}, r"connectors\[0\]\.colour: unknown key"),
-    ({"address": "help"}, r"connectors\[0\]\.address: 'help': addr-spec local part with no"),
-])
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"imap_port": "993"}, r"connectors\[0\]\.imap_port: expected int, got str '993'"),
+        ({"imap_security": "ssl"}, r"connectors\[0\]\.imap_security: must be one of tls, starttls"),
+        ({"folders": "INBOX"}, r"connectors\[0\]\.folders: expected list"),
+        ({"idle_minutes": 45}, r"connectors\[0\]\.idle_minutes: must be between 0 and 29"),
+        ({"password_env": None}, r"connectors\[0\]\.password_command: set password_command or"),
+        ({"imap_host": None}, r"connectors\[0\]\.imap_host: required"),
+        ({"colour": "red"}, r"connectors\[0\]\.colour: unknown key"),
+        ({"address": "help"}, r"connectors\[0\]\.address: 'help': addr-spec local part with no"),
+    ],
+)
 def test_email_options_are_validated_naming_the_key(data, message):
-    good = {"type": "email", "address": "help@desk.test", "username": "help",
-            "password_env": "X", "imap_host": "imap.desk.test"}
+    good = {
+        "type": "email",
+        "address": "help@desk.test",
+        "username": "help",
+        "password_env": "X",
+        "imap_host": "imap.desk.test",
+    }
     settings = {key: value for key, value in {**good, **data}.items() if value is not None}
     with pytest.raises(ConfigError, match=message):
         EmailConnector.validate(table(settings))
@@ -189,6 +218,7 @@ async def test_a_connector_that_cannot_start_becomes_one_line_of_state(tmp_path)
         supervised.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await supervised
-    assert seen[0].startswith("practice: failed to start: connection refused by the server"
-                              " · restarting in ")
+    assert seen[0].startswith(
+        "practice: failed to start: connection refused by the server · restarting in "
+    )
     assert failures == ["practice: failed to start: connection refused by the server"]

@@ -55,8 +55,11 @@ def test_size_meets_the_issue(demo):
 
 def test_linked_customers_have_conversations_on_both_channels(demo):
     path, _ = demo
-    both = query(path, "SELECT count(*) FROM (SELECT customer_id FROM conversations"
-                       " GROUP BY customer_id HAVING count(DISTINCT channel) = 2)")[0][0]
+    both = query(
+        path,
+        "SELECT count(*) FROM (SELECT customer_id FROM conversations"
+        " GROUP BY customer_id HAVING count(DISTINCT channel) = 2)",
+    )[0][0]
     assert both >= 20
     with Store(path) as store:
         zoe = query(path, "SELECT id FROM customers WHERE name = 'Zoë Ångström'")[0][0]
@@ -67,20 +70,37 @@ def test_linked_customers_have_conversations_on_both_channels(demo):
 def test_history_has_every_kind_of_event(demo):
     path, _ = demo
     kinds = dict(query(path, "SELECT kind, count(*) FROM events GROUP BY kind"))
-    for kind in ("created", "inbound", "reply", "note", "assigned", "status", "viewed",
-                 "csat", "tagged"):
+    for kind in (
+        "created",
+        "inbound",
+        "reply",
+        "note",
+        "assigned",
+        "status",
+        "viewed",
+        "csat",
+        "tagged",
+    ):
         assert kinds.get(kind, 0) > 0, kind
-    per_agent = dict(query(path, "SELECT agent, count(*) FROM events WHERE kind = 'reply'"
-                                 " GROUP BY agent"))
+    per_agent = dict(
+        query(path, "SELECT agent, count(*) FROM events WHERE kind = 'reply' GROUP BY agent")
+    )
     assert set(per_agent) == {"alice", "bob", "carmen", "dev"}
-    reopens = query(path, "SELECT count(*) FROM events WHERE kind = 'status'"
-                          " AND json_extract(payload, '$.from') = 'resolved'"
-                          " AND json_extract(payload, '$.to') = 'open'")[0][0]
+    reopens = query(
+        path,
+        "SELECT count(*) FROM events WHERE kind = 'status'"
+        " AND json_extract(payload, '$.from') = 'resolved'"
+        " AND json_extract(payload, '$.to') = 'open'",
+    )[0][0]
     assert reopens >= 10
     first = query(path, "SELECT min(at) FROM events")[0][0]
     assert clock.parse_iso(first) < DEMO_NOW - timedelta(days=28)  # weeks of history
-    ratings = {row[0] for row in query(
-        path, "SELECT json_extract(payload, '$.rating') FROM events WHERE kind = 'csat'")}
+    ratings = {
+        row[0]
+        for row in query(
+            path, "SELECT json_extract(payload, '$.rating') FROM events WHERE kind = 'csat'"
+        )
+    }
     assert ratings == {1, 2, 3, 4, 5}
 
 
@@ -89,17 +109,26 @@ def test_current_state_has_waiting_pending_and_snoozed(demo):
     statuses = dict(query(path, "SELECT status, count(*) FROM conversations GROUP BY status"))
     assert statuses.get("pending", 0) >= 2 and statuses.get("snoozed", 0) >= 1
     assert statuses["resolved"] > statuses["open"]
-    waits = [(DEMO_NOW - clock.parse_iso(row[0])).total_seconds() for row in query(
-        path, "SELECT waiting_since FROM conversations WHERE status = 'open'"
-              " AND waiting_since IS NOT NULL")]
+    waits = [
+        (DEMO_NOW - clock.parse_iso(row[0])).total_seconds()
+        for row in query(
+            path,
+            "SELECT waiting_since FROM conversations WHERE status = 'open'"
+            " AND waiting_since IS NOT NULL",
+        )
+    ]
     assert any(w < 3600 for w in waits)  # green
     assert any(3600 <= w < 4 * 3600 for w in waits)  # yellow
     assert any(w >= 4 * 3600 for w in waits)  # red
-    mine = query(path, "SELECT count(*) FROM conversations c JOIN agents a"
-                       " ON a.id = c.assignee_id WHERE a.name = 'alice' AND c.status = 'open'")
+    mine = query(
+        path,
+        "SELECT count(*) FROM conversations c JOIN agents a"
+        " ON a.id = c.assignee_id WHERE a.name = 'alice' AND c.status = 'open'",
+    )
     assert mine[0][0] >= 3
-    unassigned = query(path, "SELECT count(*) FROM conversations WHERE assignee_id IS NULL"
-                             " AND status = 'open'")
+    unassigned = query(
+        path, "SELECT count(*) FROM conversations WHERE assignee_id IS NULL AND status = 'open'"
+    )
     assert unassigned[0][0] >= 3
 
 
@@ -111,11 +140,16 @@ def test_tricky_messages(demo):
     assert "<p>" in html and "<" not in body and body.strip()
     attachment = query(path, "SELECT filename, size, length(data), content_type FROM attachments")
     assert attachment and all(size == length > 0 for _, size, length, _ in attachment)
-    longest = query(path, "SELECT max(n) FROM (SELECT count(*) AS n FROM messages"
-                          " WHERE direction != 'note' GROUP BY conversation_id)")[0][0]
+    longest = query(
+        path,
+        "SELECT max(n) FROM (SELECT count(*) AS n FROM messages"
+        " WHERE direction != 'note' GROUP BY conversation_id)",
+    )[0][0]
     assert longest >= 15
-    auto = query(path, "SELECT count(*) FROM events WHERE kind = 'inbound'"
-                       " AND json_extract(payload, '$.auto')")[0][0]
+    auto = query(
+        path,
+        "SELECT count(*) FROM events WHERE kind = 'inbound' AND json_extract(payload, '$.auto')",
+    )[0][0]
     assert auto >= 5
     bodies = [row[0] for row in query(path, "SELECT body FROM messages")]
     assert not any("{" in text or "lorem" in text.lower() for text in bodies)
@@ -202,8 +236,20 @@ def test_help_centre_articles_ship_with_front_matter_and_steps():
         assert 80 <= len(article.body.split()) <= 320, path
         assert len(article_steps(article.body)) >= 2, path  # concrete steps
         topics.update(article.tags)
-    assert {"refund", "returns", "delivery", "login", "password", "2fa", "invoice", "billing",
-            "subscription", "warranty", "complaint", "product"} <= topics
+    assert {
+        "refund",
+        "returns",
+        "delivery",
+        "login",
+        "password",
+        "2fa",
+        "invoice",
+        "billing",
+        "subscription",
+        "warranty",
+        "complaint",
+        "product",
+    } <= topics
 
 
 async def test_demo_opens_as_alice_with_her_conversations(demo, tmp_path):

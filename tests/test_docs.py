@@ -14,8 +14,14 @@ KEYS = (Path(__file__).parent.parent / "docs" / "keys.md").read_text()
 
 
 def test_every_binding_has_an_id_and_is_documented():
-    for owner in (AgentDeskApp, InboxScreen, InboxList, ConversationScreen, StatsScreen,
-                  DrillDownScreen):
+    for owner in (
+        AgentDeskApp,
+        InboxScreen,
+        InboxList,
+        ConversationScreen,
+        StatsScreen,
+        DrillDownScreen,
+    ):
         for binding in owner.BINDINGS:
             assert binding.id, f"{owner.__name__}: {binding.key} has no id"
             assert f"`{binding.id}` | `{binding.key}`" in KEYS, binding.id

@@ -19,7 +19,6 @@ from pathlib import Path
 
 import mail_samples as samples
 import pytest
-from mailservers import dovecot, smtp_server, test_ca  # noqa: F401
 
 pytestmark = pytest.mark.slow
 DRIVER = Path(__file__).with_name("desk_process.py")
@@ -27,13 +26,26 @@ REPLY = "Sorry Carol, order 7 ships today."
 
 # step -> how many copies the customer gets (the DATA window is SMTP's own: the
 # server has the mail, the desk never heard its 250; the reply then says so)
-SEND_STEPS = {None: 1, "stored": 1, "ehlo": 1, "data": 2, "after_data": 2,
-              "accepted": 1, "append": 1}
+SEND_STEPS = {
+    None: 1,
+    "stored": 1,
+    "ehlo": 1,
+    "data": 2,
+    "after_data": 2,
+    "accepted": 1,
+    "append": 1,
+}
 
 
 def write_config(path: Path, settings: dict) -> Path:
-    lines = ['[agent]', 'name = "alice"', '', '[[connectors]]', 'type = "email"',
-             'name = "support"']
+    lines = [
+        "[agent]",
+        'name = "alice"',
+        "",
+        "[[connectors]]",
+        'type = "email"',
+        'name = "support"',
+    ]
     lines += [f"{key} = {json.dumps(value)}" for key, value in settings.items()]
     path.write_text("\n".join(lines) + "\n")
     return path
@@ -41,8 +53,12 @@ def write_config(path: Path, settings: dict) -> Path:
 
 def start(mode: str, config: Path, db: Path, *args: str) -> subprocess.Popen:
     log = open(db.with_suffix(f".{mode}.log"), "ab")  # noqa: SIM115 - the child owns it
-    return subprocess.Popen([sys.executable, str(DRIVER), mode, str(config), str(db), *args],
-                            stdout=log, stderr=log, env={**os.environ, "TERM": "dumb"})
+    return subprocess.Popen(
+        [sys.executable, str(DRIVER), mode, str(config), str(db), *args],
+        stdout=log,
+        stderr=log,
+        env={**os.environ, "TERM": "dumb"},
+    )
 
 
 def query(db: Path, sql: str, *args) -> list[tuple]:
@@ -71,21 +87,28 @@ def outbox_state(db: Path) -> str | None:
     return rows[0][0] if rows else None
 
 
-def sent_files(dovecot, folder: str) -> int:  # noqa: F811
+def sent_files(dovecot, folder: str) -> int:
     root = dovecot.root / "mail" / dovecot.user / f".{folder}"
     return sum(len(os.listdir(root / sub)) for sub in ("new", "cur") if (root / sub).exists())
 
 
 @pytest.mark.parametrize("step", list(SEND_STEPS), ids=lambda s: s or "unbroken")
-def test_sigkill_at_every_step_of_a_send(step, dovecot, smtp_server, tmp_path):  # noqa: F811
+def test_sigkill_at_every_step_of_a_send(step, dovecot, smtp_server, tmp_path):
     smtp_server.reset()
     folder, sent = f"K-{tmp_path.name}"[:40], f"KS-{tmp_path.name}"[:40]
     dovecot.fill(folder, [samples.plain(7, message_id="<order7@example.com>")])
     with dovecot.client() as client:
         client.create(sent)
-    config = write_config(tmp_path / "config.toml", dovecot.settings(
-        folders=[folder], sent_folder=sent, smtp_host="localhost", smtp_port=smtp_server.port,
-        smtp_security="starttls"))
+    config = write_config(
+        tmp_path / "config.toml",
+        dovecot.settings(
+            folders=[folder],
+            sent_folder=sent,
+            smtp_host="localhost",
+            smtp_port=smtp_server.port,
+            smtp_security="starttls",
+        ),
+    )
     db = tmp_path / "desk.db"
     desk = start("reply", config, db, REPLY)
     try:
@@ -126,18 +149,19 @@ def test_sigkill_at_every_step_of_a_send(step, dovecot, smtp_server, tmp_path): 
         assert delivery == "sent", (step, killed_in, delivery)
 
 
-def test_sigkill_during_a_sync_batch_loses_and_repeats_nothing(dovecot, tmp_path):  # noqa: F811
+def test_sigkill_during_a_sync_batch_loses_and_repeats_nothing(dovecot, tmp_path):
     count = 3000
     folder = f"KB-{tmp_path.name}"[:40]
-    dovecot.fill(folder, [samples.plain(n, sender=f"c{n % 50}@example.com")
-                          for n in range(count)])
+    dovecot.fill(folder, [samples.plain(n, sender=f"c{n % 50}@example.com") for n in range(count)])
     config = write_config(tmp_path / "config.toml", dovecot.settings(folders=[folder]))
     db = tmp_path / "desk.db"
     stored = lambda: (query(db, "SELECT count(*) FROM messages") or [(0,)])[0][0]  # noqa: E731
     for kill_at in (1, count // 3, 2 * count // 3):  # mid-batch, three times
         desk = start("sync", config, db)
-        wait_for(lambda: stored() >= kill_at or desk.poll() is not None,  # noqa: B023
-                 timeout=120)
+        wait_for(
+            lambda: stored() >= kill_at or desk.poll() is not None,  # noqa: B023
+            timeout=120,
+        )
         if desk.poll() is None:
             kill(desk)
         desk.wait(10)

@@ -9,7 +9,6 @@ import time
 
 import mail_samples as samples
 import pytest
-from mailservers import dovecot, test_ca  # noqa: F401
 
 from agentdesk.connectors.email import EmailConnector
 from agentdesk.connectors.email.imap import ImapClient
@@ -22,7 +21,7 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
-def folder(request, dovecot):  # noqa: F811
+def folder(request, dovecot):
     """A mailbox of its own for each test (created empty)."""
     name = "T-" + re.sub(r"\W+", "-", request.node.name)[:40]
     with dovecot.client() as client:
@@ -41,7 +40,8 @@ def inbound_rows(store: Store) -> list[sqlite3.Row]:
         return conn.execute(
             "SELECT m.*, c.uid AS conversation FROM messages m"
             " JOIN conversations c ON c.id = m.conversation_id"
-            " WHERE direction = 'in' ORDER BY m.id").fetchall()
+            " WHERE direction = 'in' ORDER BY m.id"
+        ).fetchall()
 
 
 class Running:
@@ -75,12 +75,19 @@ class Running:
         return len(inbound_rows(self.store))
 
 
-async def test_initial_sync_of_varied_mail(dovecot, folder, store):  # noqa: F811
+async def test_initial_sync_of_varied_mail(dovecot, folder, store):
     first = samples.plain(1, message_id="<first@example.com>")
-    corpus = [first, samples.HTML_ONLY, samples.ALTERNATIVE, samples.ATTACHMENTS,
-              samples.UNKNOWN_CHARSET, samples.AUTO_REPLY, samples.BOUNCE, samples.GARBAGE,
-              samples.plain(2, subject="Re: Order 1 did not arrive",
-                            in_reply_to="<first@example.com>")]
+    corpus = [
+        first,
+        samples.HTML_ONLY,
+        samples.ALTERNATIVE,
+        samples.ATTACHMENTS,
+        samples.UNKNOWN_CHARSET,
+        samples.AUTO_REPLY,
+        samples.BOUNCE,
+        samples.GARBAGE,
+        samples.plain(2, subject="Re: Order 1 did not arrive", in_reply_to="<first@example.com>"),
+    ]
     for raw in corpus:
         dovecot.deliver(raw, folder)
     settings = dovecot.settings(folders=[folder], max_attachment_bytes=1000)
@@ -92,7 +99,10 @@ async def test_initial_sync_of_varied_mail(dovecot, folder, store):  # noqa: F81
     assert "Where is my invoice?" in html["body"] and "alert" not in html["body"]
     assert "pixel.gif" not in html["body"] and html["body_html"]
     assert rows["<alt-1@example.net>"]["body"].strip() == "Café crème plain part"
-    assert "abc" in rows["<cs-1@example.com>"]["body"] and "\ufffd" in rows["<cs-1@example.com>"]["body"]
+    assert (
+        "abc" in rows["<cs-1@example.com>"]["body"]
+        and "\ufffd" in rows["<cs-1@example.com>"]["body"]
+    )
     assert rows["<ooo-1@example.com>"]["auto"] == 1
     assert rows["<bounce-1@example.com>"]["auto"] == 1
     assert rows["<first@example.com>"]["auto"] == 0
@@ -103,19 +113,24 @@ async def test_initial_sync_of_varied_mail(dovecot, folder, store):  # noqa: F81
 
     with store.db.read() as conn:
         attachments = conn.execute(
-            "SELECT filename, size, content_type, data IS NOT NULL FROM attachments"
-            " ORDER BY id").fetchall()
-        progress = conn.execute("SELECT uidnext FROM mail_folders WHERE mailbox = ?",
-                                (folder,)).fetchone()[0]
-        mapped = conn.execute("SELECT count(*) FROM mail_messages WHERE mailbox = ?"
-                              " AND message_id IS NOT NULL", (folder,)).fetchone()[0]
+            "SELECT filename, size, content_type, data IS NOT NULL FROM attachments ORDER BY id"
+        ).fetchall()
+        progress = conn.execute(
+            "SELECT uidnext FROM mail_folders WHERE mailbox = ?", (folder,)
+        ).fetchone()[0]
+        mapped = conn.execute(
+            "SELECT count(*) FROM mail_messages WHERE mailbox = ? AND message_id IS NOT NULL",
+            (folder,),
+        ).fetchone()[0]
     assert [tuple(a) for a in attachments] == [
-        ("shot.png", 8, "image/png", 1), ("big.pdf", 1800, "application/pdf", 0)]
+        ("shot.png", 8, "image/png", 1),
+        ("big.pdf", 1800, "application/pdf", 0),
+    ]
     assert progress == len(corpus) + 1 and mapped == len(corpus)
     assert any(state.endswith(": connected") for state in run.states)
 
 
-async def test_idle_push_arrives_within_two_seconds(dovecot, folder, store):  # noqa: F811
+async def test_idle_push_arrives_within_two_seconds(dovecot, folder, store):
     dovecot.deliver(samples.plain(1), folder)
     async with Running(store, dovecot.settings(folders=[folder])) as run:
         await run.until(lambda: run.count() == 1)
@@ -127,7 +142,7 @@ async def test_idle_push_arrives_within_two_seconds(dovecot, folder, store):  # 
     assert inbound_rows(store)[-1]["subject"] == "Pushed"
 
 
-async def test_restart_resumes_from_saved_progress(dovecot, folder, store):  # noqa: F811
+async def test_restart_resumes_from_saved_progress(dovecot, folder, store):
     for n in range(3):
         dovecot.deliver(samples.plain(n), folder)
     async with Running(store, dovecot.settings(folders=[folder])) as run:
@@ -155,7 +170,8 @@ class SlowStore:
 
 
 async def test_server_stopped_mid_sync_reconnects_without_loss_or_duplicates(
-        dovecot, folder, store):  # noqa: F811
+    dovecot, folder, store
+):
     for n in range(30):
         dovecot.deliver(samples.plain(n), folder)
     async with Running(store, dovecot.settings(folders=[folder])) as run:
@@ -176,26 +192,30 @@ async def test_server_stopped_mid_sync_reconnects_without_loss_or_duplicates(
     assert any("reconnecting in" in state for state in run.states)
 
 
-async def test_uidvalidity_change_remaps_without_duplicates(dovecot, folder, store):  # noqa: F811
+async def test_uidvalidity_change_remaps_without_duplicates(dovecot, folder, store):
     for n in range(4):
         dovecot.deliver(samples.plain(n), folder)
     async with Running(store, dovecot.settings(folders=[folder])) as run:
         await run.until(lambda: run.count() == 4)
     with store.db.read() as conn:
         conversations_before = conn.execute("SELECT count(*) FROM conversations").fetchone()[0]
-        old = conn.execute("SELECT uidvalidity FROM mail_folders WHERE mailbox = ?",
-                           (folder,)).fetchone()[0]
-    dovecot.doveadm("mailbox", "update", "-u", dovecot.user, "--uid-validity", str(old + 7),
-                    folder)
+        old = conn.execute(
+            "SELECT uidvalidity FROM mail_folders WHERE mailbox = ?", (folder,)
+        ).fetchone()[0]
+    dovecot.doveadm("mailbox", "update", "-u", dovecot.user, "--uid-validity", str(old + 7), folder)
     dovecot.deliver(samples.plain(50, subject="New after renumbering"), folder)
     async with Running(store, dovecot.settings(folders=[folder])) as run:
         await run.until(lambda: run.count() == 5)
         await run.until(lambda: run.connector.state.endswith(": connected"))
     with store.db.read() as conn:
-        uidvalidity = conn.execute("SELECT uidvalidity FROM mail_folders WHERE mailbox = ?",
-                                   (folder,)).fetchone()[0]
-        mapped = conn.execute("SELECT uidvalidity, count(*) FROM mail_messages"
-                              " WHERE mailbox = ? GROUP BY uidvalidity", (folder,)).fetchall()
+        uidvalidity = conn.execute(
+            "SELECT uidvalidity FROM mail_folders WHERE mailbox = ?", (folder,)
+        ).fetchone()[0]
+        mapped = conn.execute(
+            "SELECT uidvalidity, count(*) FROM mail_messages"
+            " WHERE mailbox = ? GROUP BY uidvalidity",
+            (folder,),
+        ).fetchall()
         conversations = conn.execute("SELECT count(*) FROM conversations").fetchone()[0]
     assert uidvalidity == old + 7
     assert [tuple(r) for r in mapped] == [(old + 7, 5)]
@@ -203,22 +223,35 @@ async def test_uidvalidity_change_remaps_without_duplicates(dovecot, folder, sto
     assert run.count() == 5
 
 
-def test_untrusted_certificate_is_refused_before_the_password(dovecot, tmp_path):  # noqa: F811
+def test_untrusted_certificate_is_refused_before_the_password(dovecot, tmp_path):
     marker = tmp_path / "password-was-read"
     for ca_file in (None, str(dovecot.ca.other_ca_file)):
         for port, security in ((dovecot.imaps_port, "tls"), (dovecot.imap_port, "starttls")):
-            client = ImapClient("localhost", port, security, tls_context(ca_file), dovecot.user,
-                                lambda: marker.write_text("read") or dovecot.password,
-                                timeout=5)
+            client = ImapClient(
+                "localhost",
+                port,
+                security,
+                tls_context(ca_file),
+                dovecot.user,
+                lambda: marker.write_text("read") or dovecot.password,
+                timeout=5,
+            )
             with pytest.raises(MailError, match="certificate not trusted"):
                 client.connect()
     assert not marker.exists()
 
 
-def test_verified_tls_with_ca_file_logs_in(dovecot):  # noqa: F811
+def test_verified_tls_with_ca_file_logs_in(dovecot):
     for port, security in ((dovecot.imaps_port, "tls"), (dovecot.imap_port, "starttls")):
-        client = ImapClient("localhost", port, security, tls_context(str(dovecot.ca.ca_file)),
-                            dovecot.user, lambda: dovecot.password, timeout=5)
+        client = ImapClient(
+            "localhost",
+            port,
+            security,
+            tls_context(str(dovecot.ca.ca_file)),
+            dovecot.user,
+            lambda: dovecot.password,
+            timeout=5,
+        )
         client.connect()
         assert client.select("INBOX").uidvalidity > 0
         client.close()
@@ -230,11 +263,10 @@ def test_plain_imap_refused_off_loopback():
         client.connect()
 
 
-async def test_idle_is_reissued_on_schedule(dovecot, folder, store):  # noqa: F811
+async def test_idle_is_reissued_on_schedule(dovecot, folder, store):
     settings = dovecot.settings(folders=[folder], idle_minutes=0.02)  # every 1.2 s
     async with Running(store, settings) as run:
         await run.until(lambda: run.connector.state.endswith(": connected"))
         # two more IDLEs after the first (1.2 s each; the bound allows for a busy machine)
-        await run.until(lambda: sum(s.endswith(": connected") for s in run.states) >= 3,
-                        timeout=20)
+        await run.until(lambda: sum(s.endswith(": connected") for s in run.states) >= 3, timeout=20)
     assert not any("reconnecting" in state for state in run.states)

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import mail_samples as samples
 import pytest
-from mailservers import dovecot, smtp_server, test_ca  # noqa: F401
 
 from agentdesk.connectors.email import EmailConnector, mime
 from agentdesk.delivery import ChannelHost
@@ -24,12 +23,16 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
-def mail(dovecot, smtp_server, tmp_path):  # noqa: F811
+def mail(dovecot, smtp_server, tmp_path):
     """``(store, host, connector, settings)`` with a fresh Sent folder and SMTP log."""
     smtp_server.reset()
     sent = f"Sent-{tmp_path.name}"
-    settings = dovecot.settings(smtp_host="localhost", smtp_port=smtp_server.port,
-                                smtp_security="starttls", sent_folder=sent)
+    settings = dovecot.settings(
+        smtp_host="localhost",
+        smtp_port=smtp_server.port,
+        smtp_security="starttls",
+        sent_folder=sent,
+    )
     store = Store(tmp_path / "desk.db")
     connector = EmailConnector(settings)
     host = ChannelHost(store, [connector])
@@ -48,22 +51,26 @@ def queue_reply(store: Store, raw: bytes, text: str = "We are on it.") -> int:
 
 def delivery(store: Store, message_id: int) -> str:
     with store.db.read() as conn:
-        return conn.execute("SELECT delivery FROM messages WHERE id = ?",
-                            (message_id,)).fetchone()[0]
+        return conn.execute("SELECT delivery FROM messages WHERE id = ?", (message_id,)).fetchone()[
+            0
+        ]
 
 
 def parsed(raw: bytes):
     return message_from_bytes(raw, policy=policy.default)
 
 
-async def test_reply_is_threaded_sent_once_and_saved_to_sent(mail, smtp_server, dovecot):  # noqa: F811
+async def test_reply_is_threaded_sent_once_and_saved_to_sent(mail, smtp_server, dovecot):
     store, host, connector, settings = mail
     first = samples.plain(1, message_id="<thread-1@example.com>")
     conversation_id, _ = customer_mail(store, first)
-    customer_mail(store, samples.plain(2, message_id="<thread-2@example.com>",
-                                       in_reply_to="<thread-1@example.com>"))
-    reply_id = store.add_reply(conversation_id, "alice", "Your parcel left today.",
-                               delivery="queued")
+    customer_mail(
+        store,
+        samples.plain(2, message_id="<thread-2@example.com>", in_reply_to="<thread-1@example.com>"),
+    )
+    reply_id = store.add_reply(
+        conversation_id, "alice", "Your parcel left today.", delivery="queued"
+    )
 
     result = await host.deliver(reply_id)
 
@@ -87,19 +94,22 @@ async def test_reply_is_threaded_sent_once_and_saved_to_sent(mail, smtp_server, 
     assert (await host.deliver(reply_id)).ok and len(smtp_server.received) == 1
 
 
-async def test_newline_in_encoded_subject_creates_no_header(mail, smtp_server):  # noqa: F811
+async def test_newline_in_encoded_subject_creates_no_header(mail, smtp_server):
     store, host, _, _ = mail
     reply_id = queue_reply(store, samples.NEWLINE_SUBJECT)
     assert (await host.deliver(reply_id)).ok
     raw = smtp_server.received[0]
     header_block = raw.split(b"\r\n\r\n", 1)[0]
-    names = [line.split(b":", 1)[0].lower() for line in header_block.split(b"\r\n")
-             if line and not line[:1].isspace()]
+    names = [
+        line.split(b":", 1)[0].lower()
+        for line in header_block.split(b"\r\n")
+        if line and not line[:1].isspace()
+    ]
     assert b"bcc" not in names and names.count(b"subject") == 1
     assert parsed(raw)["Subject"] == "Re: Help Bcc: victim@example.com"
 
 
-async def test_451_is_retried_with_backoff_then_sent(mail, smtp_server):  # noqa: F811
+async def test_451_is_retried_with_backoff_then_sent(mail, smtp_server):
     store, host, connector, _ = mail
     smtp_server.replies.append("451 4.3.0 Mailbox busy, try later")
     reply_id = queue_reply(store, samples.plain(5))
@@ -119,7 +129,7 @@ async def test_451_is_retried_with_backoff_then_sent(mail, smtp_server):  # noqa
     assert store.outbox_entry(reply_id).attempts == 2
 
 
-async def test_550_returns_the_reply_with_the_server_words(mail, smtp_server):  # noqa: F811
+async def test_550_returns_the_reply_with_the_server_words(mail, smtp_server):
     store, host, connector, _ = mail
     smtp_server.replies.append("550 5.1.1 <carol@example.com>: Recipient address rejected")
     reply_id = queue_reply(store, samples.plain(6))
@@ -156,13 +166,24 @@ asyncio.run(host.deliver(reply_id))
 
 
 async def test_killed_after_accept_before_sent_delivers_at_most_once(
-        mail, smtp_server, dovecot, tmp_path):  # noqa: F811
+    mail, smtp_server, dovecot, tmp_path
+):
     store, _, _, settings = mail
     reply_id = queue_reply(store, samples.plain(7))
     done = await asyncio.to_thread(
-        subprocess.run, [sys.executable, "-c", CRASH_SCRIPT, json.dumps(settings),
-                         str(tmp_path / "desk.db"), str(reply_id)],
-        env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, timeout=60)
+        subprocess.run,
+        [
+            sys.executable,
+            "-c",
+            CRASH_SCRIPT,
+            json.dumps(settings),
+            str(tmp_path / "desk.db"),
+            str(reply_id),
+        ],
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        timeout=60,
+    )
     assert done.returncode == 9, done.stderr.decode()
     assert len(smtp_server.received) == 1
     assert store.outbox_entry(reply_id).state == "accepted"
@@ -183,7 +204,7 @@ async def test_killed_after_accept_before_sent_delivers_at_most_once(
     assert delivery(store, reply_id) == "sent"
 
 
-async def test_sending_found_in_sent_is_not_sent_again(mail, smtp_server, dovecot):  # noqa: F811
+async def test_sending_found_in_sent_is_not_sent_again(mail, smtp_server, dovecot):
     store, host, connector, settings = mail
     reply_id = queue_reply(store, samples.plain(8))
     entry = connector.outbox.enqueue(store.outgoing(reply_id), settings["address"], "Desk")
@@ -199,7 +220,7 @@ async def test_sending_found_in_sent_is_not_sent_again(mail, smtp_server, doveco
     assert delivery(store, reply_id) == "sent"
 
 
-async def test_sending_not_in_sent_is_sent_once(mail, smtp_server, dovecot):  # noqa: F811
+async def test_sending_not_in_sent_is_sent_once(mail, smtp_server, dovecot):
     store, host, connector, settings = mail
     reply_id = queue_reply(store, samples.plain(9))
     entry = connector.outbox.enqueue(store.outgoing(reply_id), settings["address"], "Desk")
@@ -212,20 +233,27 @@ async def test_sending_not_in_sent_is_sent_once(mail, smtp_server, dovecot):  # 
     assert smtp_server.message_ids() == [entry.message_id_header]
     assert len(dovecot.mailbox_messages(settings["sent_folder"])) == 1
     assert delivery(store, reply_id).startswith("sent · may have been delivered twice")
-    kinds = [e["kind"] for e in store.events(store.conversation_id_for_uid(
-        store.outgoing(reply_id).conversation_uid))]
+    kinds = [
+        e["kind"]
+        for e in store.events(
+            store.conversation_id_for_uid(store.outgoing(reply_id).conversation_uid)
+        )
+    ]
     assert kinds.count("reply") == 1
 
 
-async def test_sending_answered_by_the_customer_is_not_sent_again(
-        mail, smtp_server, dovecot):  # noqa: F811
+async def test_sending_answered_by_the_customer_is_not_sent_again(mail, smtp_server, dovecot):
     store, host, connector, settings = mail
     reply_id = queue_reply(store, samples.plain(11, message_id="<ask-11@example.com>"))
     entry = connector.outbox.enqueue(store.outgoing(reply_id), settings["address"], "Desk")
     store.outbox_set(reply_id, "sending", attempt=True)
     store.outbox_data_sent(reply_id)  # crashed during DATA; then ...
-    customer_mail(store, samples.plain(12, message_id="<thanks-12@example.com>",
-                                       in_reply_to=entry.message_id_header))  # ... an answer
+    customer_mail(
+        store,
+        samples.plain(
+            12, message_id="<thanks-12@example.com>", in_reply_to=entry.message_id_header
+        ),
+    )  # ... an answer
 
     assert (await host.deliver(reply_id)).ok
     assert smtp_server.received == []
@@ -233,7 +261,7 @@ async def test_sending_answered_by_the_customer_is_not_sent_again(
     assert len(dovecot.mailbox_messages(settings["sent_folder"])) == 1
 
 
-async def test_accepted_already_in_sent_is_not_saved_twice(mail, smtp_server, dovecot):  # noqa: F811
+async def test_accepted_already_in_sent_is_not_saved_twice(mail, smtp_server, dovecot):
     store, host, connector, settings = mail
     reply_id = queue_reply(store, samples.plain(13))
     entry = connector.outbox.enqueue(store.outgoing(reply_id), settings["address"], "Desk")
@@ -247,7 +275,7 @@ async def test_accepted_already_in_sent_is_not_saved_twice(mail, smtp_server, do
     assert store.outbox_entry(reply_id).state == "done"
 
 
-async def test_untrusted_smtp_certificate_is_refused_before_login(mail, smtp_server, dovecot):  # noqa: F811
+async def test_untrusted_smtp_certificate_is_refused_before_login(mail, smtp_server, dovecot):
     store, _, _, settings = mail
     connector = EmailConnector({**settings, "ca_file": str(dovecot.ca.other_ca_file)})
     host = ChannelHost(store, [connector])
@@ -262,18 +290,39 @@ def test_compose_keeps_cr_lf_out_of_headers():
     from agentdesk.connectors.email.outbox import compose
     from agentdesk.domain import Outgoing
 
-    reply = Outgoing(message_id=1, conversation_uid="c1", channel="email",
-                     to_address="eve@example.com", to_name="Eve\r\nX-Injected: 1",
-                     subject="Refund\r\nBcc: victim@example.com\nX-Also: 2", text="Done.",
-                     agent="alice", in_reply_to="<a@x>\r\nX-Bad: 3",
-                     references=("<a@x>", "not an id\r\nX-Bad: 4"))
+    reply = Outgoing(
+        message_id=1,
+        conversation_uid="c1",
+        channel="email",
+        to_address="eve@example.com",
+        to_name="Eve\r\nX-Injected: 1",
+        subject="Refund\r\nBcc: victim@example.com\nX-Also: 2",
+        text="Done.",
+        agent="alice",
+        in_reply_to="<a@x>\r\nX-Bad: 3",
+        references=("<a@x>", "not an id\r\nX-Bad: 4"),
+    )
     raw = compose(reply, "help@desk.test", "Help\nDesk", "<r1@desk.test>")
     header_block = raw.split(b"\r\n\r\n", 1)[0].decode()
-    names = [line.split(":", 1)[0].lower() for line in header_block.split("\r\n")
-             if line and not line[0].isspace()]
-    assert sorted(names) == sorted(["from", "to", "subject", "date", "message-id",
-                                    "in-reply-to", "references", "content-type",
-                                    "content-transfer-encoding", "mime-version"])
+    names = [
+        line.split(":", 1)[0].lower()
+        for line in header_block.split("\r\n")
+        if line and not line[0].isspace()
+    ]
+    assert sorted(names) == sorted(
+        [
+            "from",
+            "to",
+            "subject",
+            "date",
+            "message-id",
+            "in-reply-to",
+            "references",
+            "content-type",
+            "content-transfer-encoding",
+            "mime-version",
+        ]
+    )
     message = parsed(raw)
     assert message["Subject"] == "Re: Refund Bcc: victim@example.com X-Also: 2"
     assert message["In-Reply-To"] == "<a@x>" and message["References"] == "<a@x>"

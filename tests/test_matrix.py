@@ -8,7 +8,7 @@ import time
 
 import httpx
 import pytest
-from synapse import MatrixUser, Synapse, synapse  # noqa: F401 - the session fixture
+from synapse import MatrixUser, Synapse
 
 from agentdesk.config import load_config
 from agentdesk.connectors.matrix import MatrixConnector, MatrixError
@@ -24,14 +24,14 @@ def unique(prefix: str) -> str:
 
 
 @pytest.fixture
-def desk(synapse: Synapse) -> MatrixUser:  # noqa: F811
+def desk(synapse: Synapse) -> MatrixUser:
     user = MatrixUser(synapse, unique("desk"), "Support Desk")
     yield user
     user.close()
 
 
 @pytest.fixture
-def customer(synapse: Synapse) -> MatrixUser:  # noqa: F811
+def customer(synapse: Synapse) -> MatrixUser:
     user = MatrixUser(synapse, unique("cust"), "Dana Customer")
     yield user
     user.close()
@@ -47,8 +47,14 @@ def settings(server: Synapse, desk: MatrixUser, monkeypatch, **extra) -> dict:
     """Password login through an environment variable (the token is never stored)."""
     variable = f"MATRIX_PASS_{next(_names)}"
     monkeypatch.setenv(variable, desk.password)
-    return {"homeserver": server.url, "user": desk.user_id, "password_env": variable,
-            "sync_timeout": 5.0, "max_backoff": 1.0, **extra}
+    return {
+        "homeserver": server.url,
+        "user": desk.user_id,
+        "password_env": variable,
+        "sync_timeout": 5.0,
+        "max_backoff": 1.0,
+        **extra,
+    }
 
 
 class Running:
@@ -86,16 +92,33 @@ def inbound_bodies(store: Store, room_id: str) -> list[str]:
     return [m.body for m in store.messages(conversation_id) if m.direction == "in"]
 
 
-async def test_customer_message_reaches_the_inbox(synapse, desk, customer, store,  # noqa: F811
-                                                  monkeypatch):
+async def test_customer_message_reaches_the_inbox(
+    synapse,
+    desk,
+    customer,
+    store,
+    monkeypatch,
+):
     room = customer.open_chat(desk.user_id)
     customer.send(room, "Hello, my order #1234 has not arrived")
-    customer.send(room, {"msgtype": "m.text", "body": "",
-                         "format": "org.matrix.custom.html",
-                         "formatted_body": "<p>It was <b>express</b> shipping</p>"})
-    customer.send(room, {"msgtype": "m.image", "body": "parcel.jpg",
-                         "info": {"size": 48213, "mimetype": "image/jpeg"},
-                         "url": "mxc://desk.test/abc"})
+    customer.send(
+        room,
+        {
+            "msgtype": "m.text",
+            "body": "",
+            "format": "org.matrix.custom.html",
+            "formatted_body": "<p>It was <b>express</b> shipping</p>",
+        },
+    )
+    customer.send(
+        room,
+        {
+            "msgtype": "m.image",
+            "body": "parcel.jpg",
+            "info": {"size": 48213, "mimetype": "image/jpeg"},
+            "url": "mxc://desk.test/abc",
+        },
+    )
     async with Running(store, settings(synapse, desk, monkeypatch)) as run:
         await until(lambda: len(inbound_bodies(store, room)) == 3, what="three messages")
         assert run.connector.state == "chat: connected"
@@ -104,34 +127,46 @@ async def test_customer_message_reaches_the_inbox(synapse, desk, customer, store
     assert conversation.channel == "chat"
     messages = store.messages(conversation.id)
     assert [m.body for m in messages] == [
-        "Hello, my order #1234 has not arrived", "It was express shipping",
-        "[image: parcel.jpg]"]
+        "Hello, my order #1234 has not arrived",
+        "It was express shipping",
+        "[image: parcel.jpg]",
+    ]
     assert {m.author for m in messages} == {customer.user_id}
     assert messages[1].has_html
     (image,) = messages[2].attachments
-    assert (image.filename, image.size, image.content_type) == ("parcel.jpg", 48213,
-                                                                "image/jpeg")
+    assert (image.filename, image.size, image.content_type) == ("parcel.jpg", 48213, "image/jpeg")
     person = store.customer(conversation.customer_id)
     assert person.name == "Dana Customer"
     assert [(i.channel, i.address) for i in person.identities] == [("chat", customer.user_id)]
 
 
-async def test_reply_typing_and_receipt_reach_the_customer(synapse, desk, customer,  # noqa: F811
-                                                           store, monkeypatch):
+async def test_reply_typing_and_receipt_reach_the_customer(
+    synapse,
+    desk,
+    customer,
+    store,
+    monkeypatch,
+):
     room = customer.open_chat(desk.user_id)
     asked = customer.send(room, "Can I change my delivery address?")
     async with Running(store, settings(synapse, desk, monkeypatch)) as run:
         await until(lambda: inbound_bodies(store, room), what="the question")
         conversation_id = store.conversation_id_for_uid(room)
-        reply_id = store.add_reply(conversation_id, "alice", "Yes, send me the new one.",
-                                   delivery="queued")
+        reply_id = store.add_reply(
+            conversation_id, "alice", "Yes, send me the new one.", delivery="queued"
+        )
         assert await run.connector.typing(room, True)
         assert await run.connector.mark_read(room)
         result = await run.host.deliver(reply_id)
         token = run.connector.session.client.token
     # stop() logged the password session out: its token is no longer valid.
-    assert httpx.get(f"{synapse.url}/_matrix/client/v3/account/whoami",
-                     headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    assert (
+        httpx.get(
+            f"{synapse.url}/_matrix/client/v3/account/whoami",
+            headers={"Authorization": f"Bearer {token}"},
+        ).status_code
+        == 401
+    )
     assert result.ok, result.detail
     (posted,) = customer.messages(room, sender=desk.user_id)
     assert posted["content"]["body"] == "Yes, send me the new one."
@@ -144,8 +179,13 @@ async def test_reply_typing_and_receipt_reach_the_customer(synapse, desk, custom
     assert typing and desk.user_id in typing[0]
 
 
-async def test_restart_misses_and_repeats_nothing(synapse, desk, customer, store,  # noqa: F811
-                                                  monkeypatch):
+async def test_restart_misses_and_repeats_nothing(
+    synapse,
+    desk,
+    customer,
+    store,
+    monkeypatch,
+):
     room = customer.open_chat(desk.user_id)
     config = settings(synapse, desk, monkeypatch, timeline_limit=4)
     customer.send(room, "first")
@@ -166,8 +206,13 @@ async def test_restart_misses_and_repeats_nothing(synapse, desk, customer, store
     assert store.matrix_since(desk.user_id)
 
 
-async def test_homeserver_restart_mid_sync(synapse, desk, customer, store,  # noqa: F811
-                                           monkeypatch):
+async def test_homeserver_restart_mid_sync(
+    synapse,
+    desk,
+    customer,
+    store,
+    monkeypatch,
+):
     room = customer.open_chat(desk.user_id)
     customer.send(room, "before the outage")
     states: list[str] = []
@@ -176,20 +221,28 @@ async def test_homeserver_restart_mid_sync(synapse, desk, customer, store,  # no
         await until(lambda: inbound_bodies(store, room), what="first message")
         synapse.stop()  # drops the long-poll in flight
         try:
-            await until(lambda: run.connector.state.startswith("chat: reconnecting in "),
-                        what="reconnecting state")
+            await until(
+                lambda: run.connector.state.startswith("chat: reconnecting in "),
+                what="reconnecting state",
+            )
         finally:
             synapse.start()
         customer.send(room, "after the outage")
-        await until(lambda: len(inbound_bodies(store, room)) == 2, timeout=30,
-                    what="message after restart")
+        await until(
+            lambda: len(inbound_bodies(store, room)) == 2, timeout=30, what="message after restart"
+        )
         await until(lambda: run.connector.state == "chat: connected", what="connected")
     assert inbound_bodies(store, room) == ["before the outage", "after the outage"]
     assert any(s.startswith("chat: reconnecting in ") for s in states)
 
 
-async def test_send_retried_after_a_crash_posts_once(synapse, desk, customer, store,  # noqa: F811
-                                                     monkeypatch):
+async def test_send_retried_after_a_crash_posts_once(
+    synapse,
+    desk,
+    customer,
+    store,
+    monkeypatch,
+):
     room = customer.open_chat(desk.user_id)
     customer.send(room, "Where is my refund?")
     config = settings(synapse, desk, monkeypatch)
@@ -218,8 +271,9 @@ async def test_send_retried_after_a_crash_posts_once(synapse, desk, customer, st
     # transaction cache cannot help) delivers the queued reply again.
     token_variable = f"MATRIX_TOKEN_{next(_names)}"
     monkeypatch.setenv(token_variable, desk.login())
-    restarted = MatrixConnector({**config, "password_env": None,
-                                 "access_token_env": token_variable})
+    restarted = MatrixConnector(
+        {**config, "password_env": None, "access_token_env": token_variable}
+    )
     host = ChannelHost(store, [restarted])
     result = await host.deliver(reply_id)
     await restarted.stop()
@@ -231,16 +285,22 @@ async def test_send_retried_after_a_crash_posts_once(synapse, desk, customer, st
     assert store.undelivered() == []
 
 
-async def test_same_transaction_id_on_every_retry(synapse, desk, customer, store,  # noqa: F811
-                                                  monkeypatch):
+async def test_same_transaction_id_on_every_retry(
+    synapse,
+    desk,
+    customer,
+    store,
+    monkeypatch,
+):
     """Each try after the first reuses the stored txn id; the room still gets one message."""
     room = customer.open_chat(desk.user_id)
     customer.send(room, "hi")
     config = settings(synapse, desk, monkeypatch)
     async with Running(store, config) as run:
         await until(lambda: inbound_bodies(store, room), what="hi")
-        reply_id = store.add_reply(store.conversation_id_for_uid(room), "alice", "hello",
-                                   delivery="queued")
+        reply_id = store.add_reply(
+            store.conversation_id_for_uid(room), "alice", "hello", delivery="queued"
+        )
         first = store.matrix_send_record(reply_id, room)
         results = [await run.connector.send(store.outgoing(reply_id)) for _ in range(3)]
     assert store.matrix_send_record(reply_id, room).txn_id == first.txn_id
@@ -248,8 +308,13 @@ async def test_same_transaction_id_on_every_retry(synapse, desk, customer, store
     assert len(customer.messages(room, sender=desk.user_id)) == 1
 
 
-async def test_leaving_the_room_marks_the_conversation(synapse, desk, customer,  # noqa: F811
-                                                       store, monkeypatch):
+async def test_leaving_the_room_marks_the_conversation(
+    synapse,
+    desk,
+    customer,
+    store,
+    monkeypatch,
+):
     room = customer.open_chat(desk.user_id)
     customer.send(room, "thanks, bye")
     async with Running(store, settings(synapse, desk, monkeypatch, sync_timeout=30.0)) as run:
@@ -265,13 +330,17 @@ async def test_leaving_the_room_marks_the_conversation(synapse, desk, customer, 
     assert store.conversation(conversation_id).status == "open"
 
 
-async def test_refusals_are_one_line_results(synapse, desk, customer, store,  # noqa: F811
-                                             monkeypatch):
+async def test_refusals_are_one_line_results(
+    synapse,
+    desk,
+    customer,
+    store,
+    monkeypatch,
+):
     stranger_room = customer.open_chat(unique("@nobody") + ":desk.test")
     connector = MatrixConnector(settings(synapse, desk, monkeypatch))
     host = ChannelHost(store, [connector])
-    conversation_id = store.start_outbound("chat", customer.user_id, "alice", "",
-                                           uid=stranger_room)
+    conversation_id = store.start_outbound("chat", customer.user_id, "alice", "", uid=stranger_room)
     reply_id = store.add_reply(conversation_id, "alice", "hello?", delivery="queued")
     result = await host.deliver(reply_id)
     await connector.stop()
@@ -279,8 +348,9 @@ async def test_refusals_are_one_line_results(synapse, desk, customer, store,  # 
     assert "M_FORBIDDEN" in result.detail and "\n" not in result.detail
 
     monkeypatch.setenv("MATRIX_BAD_TOKEN", "syt_not_a_real_token")
-    bad = MatrixConnector({"homeserver": synapse.url, "user": desk.user_id,
-                           "access_token_env": "MATRIX_BAD_TOKEN"})
+    bad = MatrixConnector(
+        {"homeserver": synapse.url, "user": desk.user_id, "access_token_env": "MATRIX_BAD_TOKEN"}
+    )
     bad.attach(store)
     with pytest.raises(MatrixError) as refused:
         await bad.start()
@@ -289,8 +359,13 @@ async def test_refusals_are_one_line_results(synapse, desk, customer, store,  # 
     assert "syt_not_a_real_token" not in str(refused.value)
 
 
-async def test_revoked_token_logs_in_again(synapse, desk, customer, store,  # noqa: F811
-                                           monkeypatch):
+async def test_revoked_token_logs_in_again(
+    synapse,
+    desk,
+    customer,
+    store,
+    monkeypatch,
+):
     room = customer.open_chat(desk.user_id)
     customer.send(room, "one")
     async with Running(store, settings(synapse, desk, monkeypatch)) as run:
@@ -304,8 +379,14 @@ async def test_revoked_token_logs_in_again(synapse, desk, customer, store,  # no
     assert inbound_bodies(store, room) == ["one", "two"]
 
 
-async def test_configured_through_the_registry(synapse, desk, customer, store,  # noqa: F811
-                                               tmp_path, monkeypatch):
+async def test_configured_through_the_registry(
+    synapse,
+    desk,
+    customer,
+    store,
+    tmp_path,
+    monkeypatch,
+):
     monkeypatch.setenv("MATRIX_REGISTRY_PASSWORD", desk.password)
     path = tmp_path / "config.toml"
     path.write_text(f"""
@@ -331,8 +412,13 @@ max_backoff = 1.0
     await asyncio.wait_for(running, 10)
 
 
-async def test_history_before_a_late_join_is_kept(synapse, desk, customer, store,  # noqa: F811
-                                                  monkeypatch):
+async def test_history_before_a_late_join_is_kept(
+    synapse,
+    desk,
+    customer,
+    store,
+    monkeypatch,
+):
     """auto_join off: an invite accepted later (from another client) brings its history."""
     config = settings(synapse, desk, monkeypatch, timeline_limit=4, auto_join=False)
     busy = MatrixUser(synapse, unique("other"))

@@ -8,7 +8,7 @@ import time
 from dataclasses import replace
 
 from conftest import screen_text, until
-from synapse import MatrixUser, Synapse, synapse  # noqa: F401 - the session fixture
+from synapse import MatrixUser
 
 from agentdesk.app import make_app
 from agentdesk.connectors.matrix import MatrixConnector
@@ -16,16 +16,26 @@ from agentdesk.screens.conversation import ConversationScreen
 from agentdesk.widgets.inbox_list import InboxList
 
 
-async def test_chat_arrives_and_the_reply_reaches_the_room(synapse, alice, tmp_path,  # noqa: F811
-                                                           monkeypatch):
+async def test_chat_arrives_and_the_reply_reaches_the_room(
+    synapse,
+    alice,
+    tmp_path,
+    monkeypatch,
+):
     stamp = int(time.time() * 1000) % 10**9
     desk = MatrixUser(synapse, f"appdesk{stamp}", "Support")
     customer = MatrixUser(synapse, f"appcust{stamp}", "Erin Example")
     monkeypatch.setenv("APP_MATRIX_PASSWORD", desk.password)
     room = customer.open_chat(desk.user_id)
     customer.send(room, "Hi, my parcel is stuck in customs")
-    connector = MatrixConnector({"homeserver": synapse.url, "user": desk.user_id,
-                                 "password_env": "APP_MATRIX_PASSWORD", "max_backoff": 1.0})
+    connector = MatrixConnector(
+        {
+            "homeserver": synapse.url,
+            "user": desk.user_id,
+            "password_env": "APP_MATRIX_PASSWORD",
+            "max_backoff": 1.0,
+        }
+    )
     app = make_app(alice, tmp_path / "desk.db", [connector])
     async with app.run_test(size=(160, 40)) as pilot:
         for _ in range(200):
@@ -62,17 +72,23 @@ async def test_chat_arrives_and_the_reply_reaches_the_room(synapse, alice, tmp_p
 
 
 async def test_a_reply_sent_while_the_homeserver_is_down_arrives_once_it_is_back(
-        synapse, alice, tmp_path, monkeypatch):  # noqa: F811
+    synapse, alice, tmp_path, monkeypatch
+):
     stamp = int(time.time() * 1000) % 10**9
     desk = MatrixUser(synapse, f"downdesk{stamp}", "Support")
     customer = MatrixUser(synapse, f"downcust{stamp}", "Fay Example")
     monkeypatch.setenv("DOWN_MATRIX_PASSWORD", desk.password)
     room = customer.open_chat(desk.user_id)
     customer.send(room, "Is anyone there?")
-    config = replace(alice, raw={"delivery": {"retry_first": 0.5, "retry_max": 1.0,
-                                              "send_timeout": 5.0}})
-    settings = {"homeserver": synapse.url, "user": desk.user_id,
-                "password_env": "DOWN_MATRIX_PASSWORD", "max_backoff": 1.0}
+    config = replace(
+        alice, raw={"delivery": {"retry_first": 0.5, "retry_max": 1.0, "send_timeout": 5.0}}
+    )
+    settings = {
+        "homeserver": synapse.url,
+        "user": desk.user_id,
+        "password_env": "DOWN_MATRIX_PASSWORD",
+        "max_backoff": 1.0,
+    }
 
     def bodies() -> list[str]:
         return [e["content"]["body"] for e in customer.messages(room, sender=desk.user_id)]
@@ -87,7 +103,9 @@ async def test_a_reply_sent_while_the_homeserver_is_down_arrives_once_it_is_back
         synapse.stop()
         await pilot.press("r", *text, "ctrl+s")
         await until(pilot, lambda: stuck(app).startswith("retry: chat: "), timeout=30)
-        assert "retry: chat: " in "".join(str(m.content) for m in app.screen.query("#thread Static"))
+        assert "retry: chat: " in "".join(
+            str(m.content) for m in app.screen.query("#thread Static")
+        )
 
     app = make_app(config, tmp_path / "desk.db", [MatrixConnector(dict(settings))])
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from synapse import MatrixUser, Synapse, free_port, synapse  # noqa: F401 - the fixture
+from synapse import MatrixUser, Synapse, free_port
 
 from agentdesk.connectors.matrix import MatrixConnector
 from agentdesk.testing import ConnectorContract, table
@@ -17,7 +17,7 @@ class TestMatrixContract(ConnectorContract):
     timeout = 20.0
 
     @pytest.fixture(autouse=True)
-    def _homeserver(self, synapse: Synapse, monkeypatch):  # noqa: F811
+    def _homeserver(self, synapse: Synapse, monkeypatch):
         self.server = synapse
         self.monkeypatch = monkeypatch
         self.parties: dict[Path, tuple[MatrixUser, MatrixUser, str]] = {}
@@ -37,18 +37,29 @@ class TestMatrixContract(ConnectorContract):
     def make_connector(self, workdir: Path) -> MatrixConnector:
         desk, _customer, _room = self._party(workdir)
         self.monkeypatch.setenv("CONTRACT_MATRIX_PASSWORD", desk.password)
-        return MatrixConnector(MatrixConnector.validate(table({
-            "type": "matrix", "homeserver": self.server.url, "user": desk.user_id,
-            "password_env": "CONTRACT_MATRIX_PASSWORD", "max_backoff": 1.0,
-            "sync_timeout": 5.0})))
+        return MatrixConnector(
+            MatrixConnector.validate(
+                table(
+                    {
+                        "type": "matrix",
+                        "homeserver": self.server.url,
+                        "user": desk.user_id,
+                        "password_env": "CONTRACT_MATRIX_PASSWORD",
+                        "max_backoff": 1.0,
+                        "sync_timeout": 5.0,
+                    }
+                )
+            )
+        )
 
     def produce(self, connector: MatrixConnector, workdir: Path, texts: list[str]) -> None:
         _desk, customer, room = self._party(workdir)
         for text in texts:
             customer.send(room, text)
 
-    def produce_threads(self, connector: MatrixConnector, workdir: Path,
-                        threads: list[list[str]]) -> None:
+    def produce_threads(
+        self, connector: MatrixConnector, workdir: Path, threads: list[list[str]]
+    ) -> None:
         desk, customer, room = self._party(workdir)
         for n, texts in enumerate(threads):  # a room is a thread: one more for each
             target = room if n == 0 else customer.open_chat(desk.user_id)
@@ -61,6 +72,15 @@ class TestMatrixContract(ConnectorContract):
 
     def make_unreachable(self, workdir: Path) -> MatrixConnector:
         self.monkeypatch.setenv("CONTRACT_MATRIX_TOKEN", "syt_unused")
-        return MatrixConnector(MatrixConnector.validate(table({
-            "type": "matrix", "homeserver": f"http://127.0.0.1:{free_port()}",
-            "user": "@desk:desk.test", "access_token_env": "CONTRACT_MATRIX_TOKEN"})))
+        return MatrixConnector(
+            MatrixConnector.validate(
+                table(
+                    {
+                        "type": "matrix",
+                        "homeserver": f"http://127.0.0.1:{free_port()}",
+                        "user": "@desk:desk.test",
+                        "access_token_env": "CONTRACT_MATRIX_TOKEN",
+                    }
+                )
+            )
+        )

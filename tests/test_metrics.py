@@ -38,8 +38,10 @@ def desk(tmp_path):
 
 def facts_of(desk, metric, settings=None, period=NOVEMBER, now=LATER):
     facts = collect([desk.store], period, settings or MetricsSettings(), now=now)
-    return sorted(((f.uid, f.agent, f.value, f.state) for f in facts if f.metric == metric),
-                  key=lambda item: (item[0], str(item[2])))
+    return sorted(
+        ((f.uid, f.agent, f.value, f.state) for f in facts if f.metric == metric),
+        key=lambda item: (item[0], str(item[2])),
+    )
 
 
 def row(rows, agent):
@@ -49,23 +51,32 @@ def row(rows, agent):
 def test_worked_example_to_the_second(desk):
     worked_example(desk)
     assert facts_of(desk, FRT) == [
-        ("C1", "alice", 1800, ""), ("C2", "bob", 1200, ""),  # the note does not count
-        ("C3", "alice", 1800, ""), ("C3", "alice", 600, ""),  # the reopened cycle has its own
+        ("C1", "alice", 1800, ""),
+        ("C2", "bob", 1200, ""),  # the note does not count
+        ("C3", "alice", 1800, ""),
+        ("C3", "alice", 600, ""),  # the reopened cycle has its own
     ]
     assert facts_of(desk, REPLY_TIME) == [("C2", "bob", 900, "")]
     assert facts_of(desk, RESOLUTION) == [
-        ("C1", "alice", 1860, "cycle 1"), ("C2", "bob", 2460, "cycle 1"),
-        ("C3", "alice", 1860, "cycle 2"), ("C3", "alice", 660, "cycle 1"),
+        ("C1", "alice", 1860, "cycle 1"),
+        ("C2", "bob", 2460, "cycle 1"),
+        ("C3", "alice", 1860, "cycle 2"),
+        ("C3", "alice", 660, "cycle 1"),
     ]
     fcr = facts_of(desk, FCR)
     assert [(uid, agent, value) for uid, agent, value, _ in fcr] == [
-        ("C1", "alice", 1.0), ("C2", "bob", 0.0), ("C3", "alice", 0.0)]
+        ("C1", "alice", 1.0),
+        ("C2", "bob", 0.0),
+        ("C3", "alice", 0.0),
+    ]
     assert fcr[0][3] == "success"
     assert "2 replies" in fcr[1][3]
     assert "reopened within the window" in fcr[2][3]
     assert facts_of(desk, REOPEN) == [
-        ("C1", "alice", 0.0, "not reopened"), ("C2", "bob", 0.0, "not reopened"),
-        ("C3", "alice", 1.0, "reopened 1x")]
+        ("C1", "alice", 0.0, "not reopened"),
+        ("C2", "bob", 0.0, "not reopened"),
+        ("C3", "alice", 1.0, "reopened 1x"),
+    ]
     assert facts_of(desk, FULL_RESOLUTION)[2] == ("C3", "alice", 102660, "")  # Tue 08:00-Wed 12:31
 
     rows = summarize(collect([desk.store], NOVEMBER, MetricsSettings(), now=LATER))
@@ -82,16 +93,26 @@ def test_worked_example_to_the_second(desk):
 
 
 def test_business_hours_across_a_weekend_and_a_holiday():
-    config = parse_config({"business_hours": {
-        "timezone": "Europe/Berlin", "mon": "09:00-17:00", "tue": "09:00-12:00, 13:00-17:00",
-        "wed": "09:00-17:00", "thu": "09:00-17:00", "fri": "09:00-17:00",
-        "holidays": ["2026-11-09"]}})
+    config = parse_config(
+        {
+            "business_hours": {
+                "timezone": "Europe/Berlin",
+                "mon": "09:00-17:00",
+                "tue": "09:00-12:00, 13:00-17:00",
+                "wed": "09:00-17:00",
+                "thu": "09:00-17:00",
+                "fri": "09:00-17:00",
+                "holidays": ["2026-11-09"],
+            }
+        }
+    )
     business = BusinessClock(metrics_settings(config).business_hours).seconds
     stamp = lambda text: clock.parse_iso(text).timestamp()  # noqa: E731
     # Fri 6 Nov 15:00 UTC = 16:00 Berlin: one hour left; Sat, Sun closed, Mon 9 Nov a holiday;
     # Tue 10 Nov 09:00-12:00 and 13:00-13:30 Berlin (12:30 UTC) is open.
     assert business(stamp("2026-11-06T15:00:00Z"), stamp("2026-11-10T12:30:00Z")) == (
-        3600 + 3 * 3600 + 1800)
+        3600 + 3 * 3600 + 1800
+    )
     assert business(stamp("2026-11-07T10:00:00Z"), stamp("2026-11-09T16:00:00Z")) == 0
     # Lunch on Tuesday is closed.
     assert business(stamp("2026-11-10T11:00:00Z"), stamp("2026-11-10T12:00:00Z")) == 0
@@ -247,8 +268,10 @@ def test_handle_time_from_focus_intervals(desk):
     desk.view("H", "alice", True, "Mon 09:30")  # never closed (crash): capped at 120 s
     desk.view("H", "bob", True, "Mon 09:30")
     desk.view("H", "bob", False, "Mon 09:30", reason="exit", seconds=45)
-    assert facts_of(desk, HANDLE) == [("H", "alice", 360.0, "3 intervals"),
-                                      ("H", "bob", 45.0, "1 intervals")]
+    assert facts_of(desk, HANDLE) == [
+        ("H", "alice", 360.0, "3 intervals"),
+        ("H", "bob", 45.0, "1 intervals"),
+    ]
     settings = MetricsSettings(idle_cutoff_seconds=30)
     assert facts_of(desk, HANDLE, settings)[0][2] == 270.0
 

@@ -56,17 +56,32 @@ def test_table(capsys, config, worked):
 
 
 def test_json_has_the_metric_names_counts_and_seconds(capsys, config, worked):
-    code, out, _ = stats(capsys, config, "--db", worked, *NOVEMBER, "--format", "json",
-                         "--mean")
+    code, out, _ = stats(capsys, config, "--db", worked, *NOVEMBER, "--format", "json", "--mean")
     assert code == 0
     rows = {row["agent"]: row for row in json.loads(out)}
     assert list(rows) == ["alice", "bob", "(team)"]
     alice = rows["alice"]
-    assert set(alice) >= {"first_response_time", "reply_time", "resolution_time",
-                          "full_resolution_time", "fcr", "one_touch_rate", "reopen_rate",
-                          "handle_time", "answered_rate", "csat", "conversations", "replies"}
-    assert alice["first_response_time"] == {"count": 3, "median": 1800.0, "p90": 1800.0,
-                                            "mean": 1400.0, "waiting": 0}
+    assert set(alice) >= {
+        "first_response_time",
+        "reply_time",
+        "resolution_time",
+        "full_resolution_time",
+        "fcr",
+        "one_touch_rate",
+        "reopen_rate",
+        "handle_time",
+        "answered_rate",
+        "csat",
+        "conversations",
+        "replies",
+    }
+    assert alice["first_response_time"] == {
+        "count": 3,
+        "median": 1800.0,
+        "p90": 1800.0,
+        "mean": 1400.0,
+        "waiting": 0,
+    }
     assert alice["fcr"] == {"count": 2, "success": 1, "percent": 50.0, "provisional": 0}
     assert rows["bob"]["reply_time"]["median"] == 900.0
     assert rows["bob"]["resolution_time"]["median"] == 2460.0
@@ -74,24 +89,41 @@ def test_json_has_the_metric_names_counts_and_seconds(capsys, config, worked):
 
 
 def test_csv_by_channel_and_one_agent(capsys, config, worked):
-    code, out, _ = stats(capsys, config, "--db", worked, *NOVEMBER, "--format", "csv",
-                         "--by", "channel")
+    code, out, _ = stats(
+        capsys, config, "--db", worked, *NOVEMBER, "--format", "csv", "--by", "channel"
+    )
     assert code == 0
     rows = list(csv.DictReader(io.StringIO(out)))
     assert [(r["agent"], r["channel"], r["conversations"]) for r in rows] == [
-        ("(team)", "chat", "1"), ("(team)", "email", "2")]
+        ("(team)", "chat", "1"),
+        ("(team)", "email", "2"),
+    ]
     assert rows[1]["first_response_time_count"] == "3"
-    code, out, _ = stats(capsys, config, "--db", worked, *NOVEMBER, "--format", "json",
-                         "--agent", "bob")
+    code, out, _ = stats(
+        capsys, config, "--db", worked, *NOVEMBER, "--format", "json", "--agent", "bob"
+    )
     assert [row["agent"] for row in json.loads(out)] == ["bob"]
 
 
 def test_business_hours_from_config(capsys, tmp_path, worked):
     config = tmp_path / "hours.toml"
-    config.write_text('[business_hours]\ntimezone = "UTC"\nmon = "09:00-10:00"\n'
-                      'tue = "09:00-10:00"\nwed = "09:00-10:00"\n', encoding="utf-8")
-    code, out, _ = stats(capsys, config, "--db", worked, *NOVEMBER, "--format", "json",
-                         "--business-hours", "--agent", "alice")
+    config.write_text(
+        '[business_hours]\ntimezone = "UTC"\nmon = "09:00-10:00"\n'
+        'tue = "09:00-10:00"\nwed = "09:00-10:00"\n',
+        encoding="utf-8",
+    )
+    code, out, _ = stats(
+        capsys,
+        config,
+        "--db",
+        worked,
+        *NOVEMBER,
+        "--format",
+        "json",
+        "--business-hours",
+        "--agent",
+        "alice",
+    )
     [alice] = json.loads(out)
     assert code == 0 and alice["time"] == "business"
     # C1 09:00-09:30 (30 min), C3 Tue 08:00-08:10 (before opening: 0), Wed 12:00-12:30 (0).
@@ -102,14 +134,24 @@ def test_business_hours_from_config(capsys, tmp_path, worked):
 def test_changing_the_fcr_window_in_config_recomputes(capsys, tmp_path, worked):
     config = tmp_path / "window.toml"
     config.write_text("[metrics]\nfcr_window_days = 1\n", encoding="utf-8")
-    _, out, _ = stats(capsys, config, "--db", worked, *NOVEMBER, "--format", "json",
-                      "--agent", "alice")
+    _, out, _ = stats(
+        capsys, config, "--db", worked, *NOVEMBER, "--format", "json", "--agent", "alice"
+    )
     assert json.loads(out)[0]["fcr"]["success"] == 2  # C3's reopen came after one day
 
 
 def test_explain_lists_conversations_and_events(capsys, config, worked):
-    code, out, _ = stats(capsys, config, "--db", worked, *NOVEMBER,
-                         "--explain", "first_response_time", "--agent", "alice")
+    code, out, _ = stats(
+        capsys,
+        config,
+        "--db",
+        worked,
+        *NOVEMBER,
+        "--explain",
+        "first_response_time",
+        "--agent",
+        "alice",
+    )
     assert code == 0
     assert out.splitlines()[0].startswith("first_response_time for alice")
     assert "3 facts" in out.splitlines()[0]
@@ -118,13 +160,16 @@ def test_explain_lists_conversations_and_events(capsys, config, worked):
     assert "2026-11-02T09:30:00Z  reply      alice" in out
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--agent", "zoe"], "unknown agent 'zoe'"),
-    (["--since", "2026-11-10", "--until", "2026-11-01"], "reversed period"),
-    (["--since", "2026-11-02T09:00:00Z", "--until", "2026-11-02T09:00:00Z"], "empty period"),
-    (["--since", "last tuesday"], "--since: expected 24h, 7d"),
-    (["--until", "2026-02-30"], "not a valid date"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--agent", "zoe"], "unknown agent 'zoe'"),
+        (["--since", "2026-11-10", "--until", "2026-11-01"], "reversed period"),
+        (["--since", "2026-11-02T09:00:00Z", "--until", "2026-11-02T09:00:00Z"], "empty period"),
+        (["--since", "last tuesday"], "--since: expected 24h, 7d"),
+        (["--until", "2026-02-30"], "not a valid date"),
+    ],
+)
 def test_bad_input_is_one_line_and_exit_2(capsys, config, worked, args, message):
     code, out, err = stats(capsys, config, "--db", worked, *args)
     assert code == 2 and out == ""
@@ -147,16 +192,16 @@ def test_no_events_is_an_empty_table_with_a_note(capsys, config, tmp_path):
     assert code == 0 and out.startswith("agent,channel,since,until,time,conversations,replies,")
 
 
-def test_roll_up_of_two_files_counts_a_shared_conversation_once(capsys, config, tmp_path,
-                                                                 worked):
+def test_roll_up_of_two_files_counts_a_shared_conversation_once(capsys, config, tmp_path, worked):
     other = Desk(tmp_path / "other.db")
     other.inbound("C2", "Mon 10:00", channel="chat")  # also in desk.db, with a shorter log
     other.reply("C2", "bob", "Mon 10:20")
     other.inbound("D1", "Tue 09:00")
     other.reply("D1", "dave", "Tue 09:05")
     other.close()
-    code, out, _ = stats(capsys, config, "--db", worked, "--db", tmp_path / "other.db",
-                         *NOVEMBER, "--format", "json")
+    code, out, _ = stats(
+        capsys, config, "--db", worked, "--db", tmp_path / "other.db", *NOVEMBER, "--format", "json"
+    )
     rows = {row["agent"]: row for row in json.loads(out)}
     assert code == 0 and list(rows) == ["alice", "bob", "dave", "(team)"]
     assert rows["(team)"]["conversations"] == 4
@@ -171,6 +216,7 @@ def test_names_and_uids_from_the_log_cannot_drive_the_terminal(capsys, config, t
     desk.close()
     code, out, _ = stats(capsys, config, "--db", tmp_path / "odd.db", *NOVEMBER)
     assert code == 0 and "\x1b" not in out and "mallory" in out
-    code, out, _ = stats(capsys, config, "--db", tmp_path / "odd.db", *NOVEMBER,
-                         "--explain", "first_response_time")
+    code, out, _ = stats(
+        capsys, config, "--db", tmp_path / "odd.db", *NOVEMBER, "--explain", "first_response_time"
+    )
     assert code == 0 and "\x1b" not in out and "X (email): 600 s" in out

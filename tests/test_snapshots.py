@@ -28,5 +28,6 @@ async def open_second(pilot) -> None:
 
 def test_conversation_snapshot(desk, alice, snap_compare):
     path, _ = desk
-    assert snap_compare(make_app(alice, path, [DemoConnector()]), terminal_size=(160, 30),
-                        run_before=open_second)
+    assert snap_compare(
+        make_app(alice, path, [DemoConnector()]), terminal_size=(160, 30), run_before=open_second
+    )

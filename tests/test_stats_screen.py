@@ -73,8 +73,7 @@ async def test_table_toggles_and_drill_down(desk):
         drill = app.screen
         assert isinstance(drill, DrillDownScreen)
         listed = cells(drill.query_one(DataTable))
-        assert [(row[0], row[3]) for row in listed] == [("C1", "30m"), ("C3", "10m"),
-                                                        ("C3", "30m")]
+        assert [(row[0], row[3]) for row in listed] == [("C1", "30m"), ("C3", "10m"), ("C3", "30m")]
         await pilot.press("enter")
         await pilot.pause()
         assert app.opened == [desk.ids["C1"]]
@@ -95,8 +94,11 @@ async def test_table_toggles_and_drill_down(desk):
 async def test_drill_down_without_an_opener_dismisses_with_the_id(desk):
     from agentdesk.metrics import MetricsSettings, collect, parse_period
 
-    facts = [f for f in collect([desk.store], parse_period("2026-11-01", "2026-11-30"),
-                                MetricsSettings()) if f.metric == "fcr"]
+    facts = [
+        f
+        for f in collect([desk.store], parse_period("2026-11-01", "2026-11-30"), MetricsSettings())
+        if f.metric == "fcr"
+    ]
     results: list[int | None] = []
     app = App()
     async with app.run_test() as pilot:

@@ -15,8 +15,14 @@ from agentdesk.store.schema import APPLICATION_ID
 
 
 def mail(**fields) -> Inbound:
-    base = dict(channel="email", address="ann@example.com", name="Ann Lee", text="hi",
-                at="2026-01-05T09:00:00Z", subject="Refund")
+    base = dict(
+        channel="email",
+        address="ann@example.com",
+        name="Ann Lee",
+        text="hi",
+        at="2026-01-05T09:00:00Z",
+        subject="Refund",
+    )
     return Inbound(**{**base, **fields})
 
 
@@ -36,12 +42,17 @@ def test_database_is_wal_with_foreign_keys_and_current_version(store):
 
 def test_reply_threads_by_in_reply_to_and_references(store):
     first, _ = store.record_inbound(mail(message_id_header="<a@x>"))
-    second, _ = store.record_inbound(mail(text="again", at="2026-01-05T10:00:00Z",
-                                          in_reply_to="<a@x>", message_id_header="<b@x>"))
-    third, _ = store.record_inbound(mail(text="more", at="2026-01-05T11:00:00Z",
-                                         references=("<zzz@elsewhere>", "<b@x>")))
-    unrelated, _ = store.record_inbound(mail(text="new topic", at="2026-01-05T12:00:00Z",
-                                             subject="Other"))
+    second, _ = store.record_inbound(
+        mail(
+            text="again", at="2026-01-05T10:00:00Z", in_reply_to="<a@x>", message_id_header="<b@x>"
+        )
+    )
+    third, _ = store.record_inbound(
+        mail(text="more", at="2026-01-05T11:00:00Z", references=("<zzz@elsewhere>", "<b@x>"))
+    )
+    unrelated, _ = store.record_inbound(
+        mail(text="new topic", at="2026-01-05T12:00:00Z", subject="Other")
+    )
     assert first == second == third
     assert unrelated != first
 
@@ -52,8 +63,14 @@ def test_customer_writing_to_resolved_conversation_reopens_it(store):
     store.set_status(conversation, "resolved", "alice", at="2026-01-05T09:31:00Z")
     store.record_inbound(mail(text="not fixed", at="2026-01-06T09:00:00Z", in_reply_to="<a@x>"))
     kinds = [(e["kind"], e["payload"].get("to")) for e in store.events(conversation)]
-    assert kinds == [("created", None), ("inbound", None), ("reply", None),
-                     ("status", "resolved"), ("inbound", None), ("status", "open")]
+    assert kinds == [
+        ("created", None),
+        ("inbound", None),
+        ("reply", None),
+        ("status", "resolved"),
+        ("inbound", None),
+        ("status", "open"),
+    ]
     assert store.conversation(conversation).waiting_since == "2026-01-06T09:00:00Z"
 
 
@@ -61,8 +78,9 @@ def test_auto_reply_neither_reopens_nor_starts_a_wait(store):
     conversation, _ = store.record_inbound(mail(message_id_header="<a@x>"))
     store.add_reply(conversation, "alice", "done", at="2026-01-05T09:30:00Z")
     store.set_status(conversation, "resolved", "alice", at="2026-01-05T09:31:00Z")
-    store.record_inbound(mail(text="Out of office", at="2026-01-05T09:32:00Z",
-                              in_reply_to="<a@x>", auto=True))
+    store.record_inbound(
+        mail(text="Out of office", at="2026-01-05T09:32:00Z", in_reply_to="<a@x>", auto=True)
+    )
     assert store.conversation(conversation).status == "resolved"
     assert store.conversation(conversation).waiting_since is None
     assert store.events(conversation)[-1]["payload"] == {"auto": True}
@@ -115,7 +133,10 @@ def test_delivery_attempts_retries_and_the_channels_id_are_kept(store):
     store.set_delivery(message, "failed: 550 no such user")
     (failed,) = store.unsent_replies(conversation)
     assert (failed.delivery, failed.attempts, failed.next_attempt_at) == (
-        "failed: 550 no such user", 2, None)
+        "failed: 550 no such user",
+        2,
+        None,
+    )
     assert store.undelivered() == []  # a failure waits for the agent (R)
     assert store.start_delivery(message) == 3
     assert store.mark_reply_sent(message)  # as the email outbox does, without an id
@@ -128,8 +149,15 @@ def test_delivery_attempts_retries_and_the_channels_id_are_kept(store):
 
 def test_identity_link_merges_customers_across_channels(store):
     store.record_inbound(mail())
-    store.record_inbound(Inbound(channel="chat", address="@ann:example.org", text="hey",
-                                 at="2026-01-04T09:00:00Z", thread_key="room"))
+    store.record_inbound(
+        Inbound(
+            channel="chat",
+            address="@ann:example.org",
+            text="hey",
+            at="2026-01-04T09:00:00Z",
+            thread_key="room",
+        )
+    )
     assert len({store.conversation(i).customer_id for i in (1, 2)}) == 2
     customer = store.link_identity("ann@example.com", "chat", "@ann:example.org")
     assert {store.conversation(i).customer_id for i in (1, 2)} == {customer}
@@ -141,8 +169,9 @@ def test_identity_link_merges_customers_across_channels(store):
 
 def test_search_terms_and_fts_syntax_in_user_text(store):
     store.record_inbound(mail(text="My parcel is late"))
-    store.record_inbound(mail(address="bo@example.com", name="Bo", text="Password reset",
-                              subject="Login"))
+    store.record_inbound(
+        mail(address="bo@example.com", name="Bo", text="Password reset", subject="Login")
+    )
     assert store.search(SearchQuery.parse("parcel"))[0] == [1]
     assert store.search(SearchQuery.parse("pass"))[0] == [2]  # prefix while typing
     assert store.search(SearchQuery.parse('from:bo "password reset"'))[0] == [2]
@@ -164,8 +193,13 @@ def test_a_huge_body_is_stored_quickly_with_a_short_clean_preview(store):
 
 def test_inbox_paging_is_stable_and_ordered(store):
     for n in range(250):
-        store.record_inbound(mail(address=f"c{n}@example.com", at=f"2026-01-05T{n // 60:02d}:"
-                                  f"{n % 60:02d}:00Z", subject=f"n{n}"))
+        store.record_inbound(
+            mail(
+                address=f"c{n}@example.com",
+                at=f"2026-01-05T{n // 60:02d}:{n % 60:02d}:00Z",
+                subject=f"n{n}",
+            )
+        )
     filters = InboxFilter()
     assert store.count_inbox(filters) == 250
     first = store.inbox_page(filters, 0, 100) + store.inbox_page(filters, 100, 100)

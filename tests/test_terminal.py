@@ -20,8 +20,9 @@ def wait_for(session: str, text: str, timeout: float = 30.0) -> str:
     deadline = time.monotonic() + timeout
     screen = ""
     while time.monotonic() < deadline:
-        screen = subprocess.run(["tmux", "capture-pane", "-p", "-t", session],
-                                capture_output=True, text=True).stdout
+        screen = subprocess.run(
+            ["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True
+        ).stdout
         if text in screen:
             return screen
         time.sleep(0.2)
@@ -44,8 +45,11 @@ def test_reply_written_in_external_editor_lands_in_composer(desk, tmp_path, tmux
     config.write_text(f'editor = "{editor}"\n[agent]\nname = "alice"\n')
     env = {**os.environ, "TERM": "xterm-256color"}
     command = f"{sys.executable} -m agentdesk --config {config} open --db {path}"
-    subprocess.run(["tmux", "new-session", "-d", "-s", tmux_session, "-x", "160", "-y", "40",
-                    command], check=True, env=env)
+    subprocess.run(
+        ["tmux", "new-session", "-d", "-s", tmux_session, "-x", "160", "-y", "40", command],
+        check=True,
+        env=env,
+    )
     wait_for(tmux_session, "Refund for order 1042")
     subprocess.run(["tmux", "send-keys", "-t", tmux_session, "Enter"], check=True)
     wait_for(tmux_session, "still have no refund")
@@ -56,8 +60,12 @@ def test_reply_written_in_external_editor_lands_in_composer(desk, tmp_path, tmux
     subprocess.run(["tmux", "send-keys", "-t", tmux_session, "C-q"], check=True)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        alive = subprocess.run(["tmux", "has-session", "-t", tmux_session],
-                               capture_output=True).returncode == 0
+        alive = (
+            subprocess.run(
+                ["tmux", "has-session", "-t", tmux_session], capture_output=True
+            ).returncode
+            == 0
+        )
         if not alive:
             break
         time.sleep(0.2)
@@ -71,12 +79,15 @@ def test_the_whole_thread_opens_in_the_pager_cleaned(desk, tmp_path, tmux_sessio
     path, ids = desk
     paged = tmp_path / "paged.txt"
     pager = tmp_path / "pager.sh"
-    pager.write_text(f"#!/bin/sh\ncp \"$1\" {paged}\n")
+    pager.write_text(f'#!/bin/sh\ncp "$1" {paged}\n')
     pager.chmod(0o755)
     env = {**os.environ, "TERM": "xterm-256color"}
     command = f"env PAGER={pager} {sys.executable} -m agentdesk open --db {path}"
-    subprocess.run(["tmux", "new-session", "-d", "-s", tmux_session, "-x", "160", "-y", "40",
-                    command], check=True, env=env)
+    subprocess.run(
+        ["tmux", "new-session", "-d", "-s", tmux_session, "-x", "160", "-y", "40", command],
+        check=True,
+        env=env,
+    )
     wait_for(tmux_session, "Refund for order 1042")
     subprocess.run(["tmux", "send-keys", "-t", tmux_session, "o", "g", "Enter"], check=True)
     wait_for(tmux_session, "[b]not bold[/b]")  # newest first: Mallory's mail

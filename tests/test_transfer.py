@@ -20,34 +20,49 @@ def snapshot(path) -> dict:
     """Everything import must reproduce, keyed by stable values (not row ids)."""
     conn = sqlite3.connect(path)
     try:
+
         def rows(sql):
             return [tuple(r) for r in conn.execute(sql)]
 
-        customer_key = ("(SELECT group_concat(channel || ':' || address, ' ') FROM"
-                        " (SELECT channel, address FROM identities WHERE customer_id = {}"
-                        " ORDER BY channel, address))")
+        customer_key = (
+            "(SELECT group_concat(channel || ':' || address, ' ') FROM"
+            " (SELECT channel, address FROM identities WHERE customer_id = {}"
+            " ORDER BY channel, address))"
+        )
         return {
-            "events": rows("SELECT c.uid, e.kind, e.at, e.agent, e.payload,"
-                           " m.direction, m.body FROM events e"
-                           " JOIN conversations c ON c.id = e.conversation_id"
-                           " LEFT JOIN messages m ON m.id = e.message_id ORDER BY e.id"),
-            "messages": sorted(rows(
-                "SELECT c.uid, m.direction, m.author, m.at, m.subject, m.body, m.body_html,"
-                " m.message_id_header, m.in_reply_to, m.refs, m.auto, m.delivery,"
-                " (SELECT group_concat(filename || '/' || size || '/' || content_type || '/'"
-                "  || coalesce(hex(data), ''), ' ') FROM attachments WHERE message_id = m.id)"
-                " FROM messages m JOIN conversations c ON c.id = m.conversation_id")),
-            "conversations": sorted(rows(
-                "SELECT c.uid, c.channel, c.subject, c.preview, c.status, a.name,"
-                " c.snoozed_until, c.snooze_until_reply, c.created_at, c.last_message_at,"
-                " c.waiting_since, (SELECT group_concat(tag, ' ') FROM (SELECT tag FROM"
-                " conversation_tags WHERE conversation_id = c.id ORDER BY tag)), "
-                + customer_key.format("c.customer_id") +
-                " FROM conversations c LEFT JOIN agents a ON a.id = c.assignee_id")),
-            "customers": sorted(rows(
-                "SELECT name, first_seen, " + customer_key.format("cu.id") +
-                ", (SELECT group_concat(tag, ' ') FROM (SELECT tag FROM customer_tags"
-                " WHERE customer_id = cu.id ORDER BY tag)) FROM customers cu")),
+            "events": rows(
+                "SELECT c.uid, e.kind, e.at, e.agent, e.payload,"
+                " m.direction, m.body FROM events e"
+                " JOIN conversations c ON c.id = e.conversation_id"
+                " LEFT JOIN messages m ON m.id = e.message_id ORDER BY e.id"
+            ),
+            "messages": sorted(
+                rows(
+                    "SELECT c.uid, m.direction, m.author, m.at, m.subject, m.body, m.body_html,"
+                    " m.message_id_header, m.in_reply_to, m.refs, m.auto, m.delivery,"
+                    " (SELECT group_concat(filename || '/' || size || '/' || content_type || '/'"
+                    "  || coalesce(hex(data), ''), ' ') FROM attachments WHERE message_id = m.id)"
+                    " FROM messages m JOIN conversations c ON c.id = m.conversation_id"
+                )
+            ),
+            "conversations": sorted(
+                rows(
+                    "SELECT c.uid, c.channel, c.subject, c.preview, c.status, a.name,"
+                    " c.snoozed_until, c.snooze_until_reply, c.created_at, c.last_message_at,"
+                    " c.waiting_since, (SELECT group_concat(tag, ' ') FROM (SELECT tag FROM"
+                    " conversation_tags WHERE conversation_id = c.id ORDER BY tag)), "
+                    + customer_key.format("c.customer_id")
+                    + " FROM conversations c LEFT JOIN agents a ON a.id = c.assignee_id"
+                )
+            ),
+            "customers": sorted(
+                rows(
+                    "SELECT name, first_seen, "
+                    + customer_key.format("cu.id")
+                    + ", (SELECT group_concat(tag, ' ') FROM (SELECT tag FROM customer_tags"
+                    " WHERE customer_id = cu.id ORDER BY tag)) FROM customers cu"
+                )
+            ),
             "agents": rows("SELECT name, display_name, email FROM agents ORDER BY name"),
             "canned": rows("SELECT name, body FROM canned_replies ORDER BY name"),
         }
@@ -64,18 +79,35 @@ def build_rich_desk(store: Store) -> None:
     store.set_tag(ids["html"], "vip", True, "bob", at=at(78))
     store.record_view(ids["login"], "bob", True, at=at(39))
     store.record_view(ids["login"], "bob", False, at=at(38), reason="idle")
-    store.add_reply(ids["login"], "bob", "Draft-based answer", at=at(37), ai_assisted=True,
-                    edit_distance=0)
+    store.add_reply(
+        ids["login"], "bob", "Draft-based answer", at=at(37), ai_assisted=True, edit_distance=0
+    )
     store.set_status(ids["login"], "snoozed", "bob", at=at(36), until_reply=True)
-    store.record_inbound(Inbound(channel="chat", address="@zoe:example.org", text="works now!",
-                                 at=at(35), thread_key="chat-zoe", name="Zoë Ångström"))
+    store.record_inbound(
+        Inbound(
+            channel="chat",
+            address="@zoe:example.org",
+            text="works now!",
+            at=at(35),
+            thread_key="chat-zoe",
+            name="Zoë Ångström",
+        )
+    )
     store.set_status(ids["refund"], "snoozed", "alice", at=at(290), until=at(100))
     store.wake_snoozed(at=at(100))
     store.add_csat(ids["done"], 4, at=at(2900))
-    outbound = store.start_outbound("email", "new@example.com", "alice", "Your order is late",
-                                    name="Nia Obi", at=at(200), uid="out-1")
-    store.add_reply(outbound, "alice", "Sorry, it ships Friday.", at=at(200),
-                    header="<out-1@desk.example>")
+    outbound = store.start_outbound(
+        "email",
+        "new@example.com",
+        "alice",
+        "Your order is late",
+        name="Nia Obi",
+        at=at(200),
+        uid="out-1",
+    )
+    store.add_reply(
+        outbound, "alice", "Sorry, it ships Friday.", at=at(200), header="<out-1@desk.example>"
+    )
     store.import_event(ids["hostile"], "sla_breached", at(10), None, {"target": 3600})
     customer = store.customer_id_for_address("ann@example.com")
     store.set_customer_tags(customer, ["vip", "b2b"])
@@ -94,9 +126,26 @@ def test_export_then_import_reproduces_the_desk(tmp_path, rich_desk):
     with Store(rich_desk) as store:
         count = export_file(store, exported)
     kinds = {json.loads(line)["type"] for line in exported.read_text().splitlines()}
-    assert count > 20 and {"message", "created", "status", "assign", "unassign", "tag", "untag",
-                           "viewed", "csat", "identity", "customer", "agent", "canned",
-                           "event"} <= kinds
+    assert (
+        count > 20
+        and {
+            "message",
+            "created",
+            "status",
+            "assign",
+            "unassign",
+            "tag",
+            "untag",
+            "viewed",
+            "csat",
+            "identity",
+            "customer",
+            "agent",
+            "canned",
+            "event",
+        }
+        <= kinds
+    )
     with Store(tmp_path / "copy.db") as store:
         report = import_file(store, exported)
     assert report.errors == [] and report.imported == count
@@ -133,50 +182,103 @@ def test_importing_twice_adds_nothing(tmp_path, rich_desk):
 
 
 ISSUE_EXAMPLE = [
-    {"type": "message", "conversation": "C1", "channel": "email", "customer": "ann@example.com",
-     "customer_name": "Ann Lee", "direction": "in", "at": "2026-01-05T09:00:00Z",
-     "subject": "Refund", "text": "Where is my refund?"},
-    {"type": "message", "conversation": "C1", "channel": "email", "customer": "ann@example.com",
-     "direction": "out", "agent": "alice", "at": "2026-01-05T09:30:00Z", "text": "Sent today."},
-    {"type": "message", "conversation": "C1", "channel": "email", "customer": "ann@example.com",
-     "direction": "note", "agent": "alice", "at": "2026-01-05T09:30:30Z", "text": "Refund #88"},
-    {"type": "status", "conversation": "C1", "status": "resolved", "agent": "alice",
-     "at": "2026-01-05T09:31:00Z"},
+    {
+        "type": "message",
+        "conversation": "C1",
+        "channel": "email",
+        "customer": "ann@example.com",
+        "customer_name": "Ann Lee",
+        "direction": "in",
+        "at": "2026-01-05T09:00:00Z",
+        "subject": "Refund",
+        "text": "Where is my refund?",
+    },
+    {
+        "type": "message",
+        "conversation": "C1",
+        "channel": "email",
+        "customer": "ann@example.com",
+        "direction": "out",
+        "agent": "alice",
+        "at": "2026-01-05T09:30:00Z",
+        "text": "Sent today.",
+    },
+    {
+        "type": "message",
+        "conversation": "C1",
+        "channel": "email",
+        "customer": "ann@example.com",
+        "direction": "note",
+        "agent": "alice",
+        "at": "2026-01-05T09:30:30Z",
+        "text": "Refund #88",
+    },
+    {
+        "type": "status",
+        "conversation": "C1",
+        "status": "resolved",
+        "agent": "alice",
+        "at": "2026-01-05T09:31:00Z",
+    },
     {"type": "assign", "conversation": "C1", "agent": "alice", "at": "2026-01-05T09:31:10Z"},
     {"type": "csat", "conversation": "C1", "rating": 5, "at": "2026-01-05T10:00:00Z"},
-    {"type": "identity", "customer": "ann@example.com", "also": "@ann:example.org",
-     "channel": "chat"},
+    {
+        "type": "identity",
+        "customer": "ann@example.com",
+        "also": "@ann:example.org",
+        "channel": "chat",
+    },
 ]
 
 
 def write_lines(path, lines) -> None:
-    path.write_text("".join((line if isinstance(line, str) else json.dumps(line)) + "\n"
-                            for line in lines), encoding="utf-8")
+    path.write_text(
+        "".join((line if isinstance(line, str) else json.dumps(line)) + "\n" for line in lines),
+        encoding="utf-8",
+    )
 
 
 def events_of(path, uid):
     conn = sqlite3.connect(path)
     try:
-        return [(r[0], r[1], r[2], json.loads(r[3])) for r in conn.execute(
-            "SELECT e.kind, e.at, e.agent, e.payload FROM events e JOIN conversations c"
-            " ON c.id = e.conversation_id WHERE c.uid = ? ORDER BY e.id", (uid,))]
+        return [
+            (r[0], r[1], r[2], json.loads(r[3]))
+            for r in conn.execute(
+                "SELECT e.kind, e.at, e.agent, e.payload FROM events e JOIN conversations c"
+                " ON c.id = e.conversation_id WHERE c.uid = ? ORDER BY e.id",
+                (uid,),
+            )
+        ]
     finally:
         conn.close()
 
 
 def test_issue_example_and_reopen_on_inbound(tmp_path, capsys):
     source, db = tmp_path / "in.jsonl", tmp_path / "desk.db"
-    reopen = {"type": "message", "conversation": "C1", "channel": "email",
-              "customer": "ann@example.com", "direction": "in", "at": "2026-01-06T08:00:00Z",
-              "text": "It never arrived."}
+    reopen = {
+        "type": "message",
+        "conversation": "C1",
+        "channel": "email",
+        "customer": "ann@example.com",
+        "direction": "in",
+        "at": "2026-01-06T08:00:00Z",
+        "text": "It never arrived.",
+    }
     write_lines(source, [*ISSUE_EXAMPLE, reopen])
     assert main(["import", str(source), "--db", str(db)]) == 0
     assert "8 lines imported" in capsys.readouterr().out
     events = events_of(db, "C1")
     assert [(kind, agent) for kind, _, agent, _ in events] == [
-        ("created", None), ("inbound", None), ("reply", "alice"), ("note", "alice"),
-        ("status", "alice"), ("assigned", "alice"), ("csat", None), ("inbound", None),
-        ("status", None)]
+        ("created", None),
+        ("inbound", None),
+        ("reply", "alice"),
+        ("note", "alice"),
+        ("status", "alice"),
+        ("assigned", "alice"),
+        ("csat", None),
+        ("inbound", None),
+        ("status", None),
+    ]
     assert events[4][3] == {"from": "open", "to": "resolved"}
     assert events[-1][1] == "2026-01-06T08:00:00Z"
     assert events[-1][3] == {"from": "resolved", "to": "open", "reason": "customer replied"}
@@ -185,28 +287,50 @@ def test_issue_example_and_reopen_on_inbound(tmp_path, capsys):
         customer = store.customer(conversation.customer_id)
     assert conversation.status == "open" and conversation.waiting_since == "2026-01-06T08:00:00Z"
     assert {(i.channel, i.address) for i in customer.identities} == {
-        ("email", "ann@example.com"), ("chat", "@ann:example.org")}
+        ("email", "ann@example.com"),
+        ("chat", "@ann:example.org"),
+    }
 
 
 def test_bad_lines_are_reported_and_good_lines_still_import(tmp_path, capsys):
     source, db = tmp_path / "mixed.jsonl", tmp_path / "desk.db"
-    write_lines(source, [
-        ISSUE_EXAMPLE[0],
-        '{"type": "message", "conversation": ',
-        {"type": "status", "conversation": "C9", "status": "resolved", "at": "2026-01-05T10:00Z"},
-        {"type": "message", "conversation": "C1", "channel": "email",
-         "customer": "ann@example.com", "direction": "sideways", "at": "2026-01-05T10:00:00Z",
-         "text": "?"},
-        {"type": "csat", "conversation": "C1", "rating": 9, "at": "2026-01-05T10:00:00Z"},
-        {"type": "status", "conversation": "C1", "status": "resolved", "at": "yesterday"},
-        {"type": "teleport", "conversation": "C1"},
-        ["not", "an", "object"],
-        "",
-        {"type": "message", "conversation": "C1", "channel": "email",
-         "customer": "ann@example.com", "direction": "out", "at": "2026-01-05T09:30:00Z",
-         "text": "no agent"},
-        ISSUE_EXAMPLE[1],
-    ])
+    write_lines(
+        source,
+        [
+            ISSUE_EXAMPLE[0],
+            '{"type": "message", "conversation": ',
+            {
+                "type": "status",
+                "conversation": "C9",
+                "status": "resolved",
+                "at": "2026-01-05T10:00Z",
+            },
+            {
+                "type": "message",
+                "conversation": "C1",
+                "channel": "email",
+                "customer": "ann@example.com",
+                "direction": "sideways",
+                "at": "2026-01-05T10:00:00Z",
+                "text": "?",
+            },
+            {"type": "csat", "conversation": "C1", "rating": 9, "at": "2026-01-05T10:00:00Z"},
+            {"type": "status", "conversation": "C1", "status": "resolved", "at": "yesterday"},
+            {"type": "teleport", "conversation": "C1"},
+            ["not", "an", "object"],
+            "",
+            {
+                "type": "message",
+                "conversation": "C1",
+                "channel": "email",
+                "customer": "ann@example.com",
+                "direction": "out",
+                "at": "2026-01-05T09:30:00Z",
+                "text": "no agent",
+            },
+            ISSUE_EXAMPLE[1],
+        ],
+    )
     with open(source, "ab") as handle:
         handle.write(b'{"type": "csat", "conversation": "C1", "rating": 4, "at": "\xff"}\n')
     assert main(["import", str(source), "--db", str(db)]) == 1
@@ -214,7 +338,8 @@ def test_bad_lines_are_reported_and_good_lines_still_import(tmp_path, capsys):
     new, *errors = captured.err.splitlines()
     assert new == f"new desk created at {db}"
     assert [line.split(": ")[0] for line in errors] == [
-        f"{source}:{n}" for n in (2, 3, 4, 5, 6, 7, 8, 10, 12)]
+        f"{source}:{n}" for n in (2, 3, 4, 5, 6, 7, 8, 10, 12)
+    ]
     assert "invalid JSON" in errors[0]
     assert "unknown conversation 'C9'" in errors[1]
     assert '"direction" must be one of in, out, note' in errors[2]
@@ -232,8 +357,13 @@ def test_bad_lines_are_reported_and_good_lines_still_import(tmp_path, capsys):
 def test_failed_line_leaves_no_import_key(tmp_path):
     """A line that fails can be fixed and imported later (its key was rolled back)."""
     source, db = tmp_path / "one.jsonl", tmp_path / "desk.db"
-    status = {"type": "status", "conversation": "C1", "status": "resolved", "agent": "alice",
-              "at": "2026-01-05T09:31:00Z"}
+    status = {
+        "type": "status",
+        "conversation": "C1",
+        "status": "resolved",
+        "agent": "alice",
+        "at": "2026-01-05T09:31:00Z",
+    }
     write_lines(source, [status])
     assert main(["import", str(source), "--db", str(db)]) == 1
     write_lines(source, [ISSUE_EXAMPLE[0], status])
@@ -256,7 +386,8 @@ def test_export_command_writes_one_object_per_line(tmp_path, rich_desk, capsys):
     parsed = [json.loads(line) for line in lines]
     messages = [p for p in parsed if p["type"] == "message"]
     assert [m["at"] for m in messages if m["conversation"] == "chat-zoe"] == sorted(
-        m["at"] for m in messages if m["conversation"] == "chat-zoe")
+        m["at"] for m in messages if m["conversation"] == "chat-zoe"
+    )
     html = next(m for m in messages if m.get("html"))
     assert html["text"] and html["attachments"][0]["filename"] == "invoice-77.pdf"
     assert clock.parse_iso(parsed[-1].get("at", "2026-01-01T00:00:00Z"))

@@ -51,8 +51,13 @@ class HookConnector(Connector):
 
     async def _post(self, request: web.Request) -> web.Response:
         payload = await request.json()
-        message = Inbound(channel="hook", address=payload["from"], text=payload["text"],
-                          at=payload["time"], ext_id=f"hook:{payload['id']}")
+        message = Inbound(
+            channel="hook",
+            address=payload["from"],
+            text=payload["text"],
+            at=payload["time"],
+            ext_id=f"hook:{payload['id']}",
+        )
         stored = asyncio.get_running_loop().create_future()
         await self._arrived.put((message, stored))
         await stored  # set by recorded(): resumes once the transaction committed
@@ -77,8 +82,10 @@ class HookConnector(Connector):
 def committed(database: Path, ext_id: str) -> bool:
     """Whether another connection sees the message, i.e. its transaction committed."""
     with sqlite3.connect(database) as conn:
-        return conn.execute("SELECT 1 FROM messages WHERE ext_id = ?",
-                            (ext_id,)).fetchone() is not None
+        return (
+            conn.execute("SELECT 1 FROM messages WHERE ext_id = ?", (ext_id,)).fetchone()
+            is not None
+        )
 
 
 def payload(key: str, text: str) -> dict:
@@ -102,8 +109,9 @@ class Provider:
                     time.sleep(0.02)
                     continue
                 try:
-                    answer = client.post(f"http://127.0.0.1:{self.port}/hook",
-                                         json=self.payloads[posted])
+                    answer = client.post(
+                        f"http://127.0.0.1:{self.port}/hook", json=self.payloads[posted]
+                    )
                 except httpx.TransportError:  # the desk is not listening (yet): try again
                     time.sleep(0.05)
                     continue
@@ -125,7 +133,8 @@ class TestHookContract(ConnectorContract):
 
     def produce(self, connector, workdir, texts):
         self.provider(workdir).payloads.extend(
-            payload(f"{workdir.name}-{text}", text) for text in texts)
+            payload(f"{workdir.name}-{text}", text) for text in texts
+        )
 
     def redeliver(self, connector, workdir, texts):
         payloads = self.provider(workdir).payloads
@@ -150,9 +159,15 @@ async def test_a_post_is_answered_only_once_its_message_is_stored(tmp_path):
 
         def post_twice() -> list[tuple[int, bool]]:  # the provider missed the first 200
             with httpx.Client(timeout=10.0) as client:
-                return [(client.post(f"http://127.0.0.1:{port}/hook",
-                                     json=payload("1", "Where is my order?")).status_code,
-                         committed(database, "hook:1")) for _ in range(2)]
+                return [
+                    (
+                        client.post(
+                            f"http://127.0.0.1:{port}/hook", json=payload("1", "Where is my order?")
+                        ).status_code,
+                        committed(database, "hook:1"),
+                    )
+                    for _ in range(2)
+                ]
 
         answers = await asyncio.to_thread(post_twice)
         blocker.close()

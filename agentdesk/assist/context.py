@@ -33,8 +33,9 @@ class AssistContext:
         return kb.latest_customer_texts(self.messages)
 
 
-def load_context(store, conversation_id: int, agent_display_name: str = "",
-                 suggestions: int = 3) -> AssistContext | None:
+def load_context(
+    store, conversation_id: int, agent_display_name: str = "", suggestions: int = 3
+) -> AssistContext | None:
     """The context for ``conversation_id`` (None if it does not exist)."""
     conversation = store.conversation(conversation_id)
     if conversation is None:
@@ -45,5 +46,13 @@ def load_context(store, conversation_id: int, agent_display_name: str = "",
     mood = analyse(messages, conversation, history, clock.now())
     hits = kb.suggest(store, messages, conversation.subject, suggestions, mood.intent)
     inbound = [newest_text(m.body) for m in messages if m.direction == Direction.IN and not m.auto]
-    return AssistContext(conversation, customer, messages, history, mood, hits,
-                         language(" ".join(inbound[-2:])), agent_display_name)
+    return AssistContext(
+        conversation,
+        customer,
+        messages,
+        history,
+        mood,
+        hits,
+        language(" ".join(inbound[-2:])),
+        agent_display_name,
+    )

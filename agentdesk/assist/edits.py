@@ -16,7 +16,8 @@ def edit_distance(draft: str, sent: str) -> int:
     for i, word in enumerate(a, 1):
         current = [i]
         for j, other in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1,
-                               previous[j - 1] + (word != other)))
+            current.append(
+                min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (word != other))
+            )
         previous = current
     return previous[-1]

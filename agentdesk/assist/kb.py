@@ -46,12 +46,14 @@ INTENT_TOPICS = {
 }
 
 
-def suggest(store, messages: list[Message], subject: str = "", limit: int = 3,
-            intent: str | None = None) -> list[KbHit]:
+def suggest(
+    store, messages: list[Message], subject: str = "", limit: int = 3, intent: str | None = None
+) -> list[KbHit]:
     """The ``limit`` articles that best answer the conversation (FTS5 OR query, BM25,
     articles about the customer's ``intent`` first)."""
-    return store.kb_search(query_terms(messages, subject), limit,
-                           INTENT_TOPICS.get(intent or "", ()))
+    return store.kb_search(
+        query_terms(messages, subject), limit, INTENT_TOPICS.get(intent or "", ())
+    )
 
 
 _LIST_ITEM = re.compile(r"^\s*(?:\d+[.)]|[-*+])\s+(.*\S)")
@@ -87,8 +89,9 @@ def article_steps(body: str, limit: int = 6) -> list[str]:
             break
     if steps:
         return steps
-    paragraphs = [p for p in re.split(r"\n\s*\n", body) if p.strip() and not p.lstrip()
-                  .startswith("#")]
+    paragraphs = [
+        p for p in re.split(r"\n\s*\n", body) if p.strip() and not p.lstrip().startswith("#")
+    ]
     first = " ".join(plain(paragraphs[0]).split()) if paragraphs else ""
     sentences = re.split(r"(?<=[.!?])\s+", first)
     return [" ".join(sentences[:2])] if first else []

@@ -38,8 +38,10 @@ class ImportResult:
     skipped: list[str] = field(default_factory=list)
 
     def line(self) -> str:
-        text = (f"{self.added} added, {self.updated} updated, {self.unchanged} unchanged, "
-                f"{self.removed} removed")
+        text = (
+            f"{self.added} added, {self.updated} updated, {self.unchanged} unchanged, "
+            f"{self.removed} removed"
+        )
         return text + (f", {len(self.skipped)} skipped" if self.skipped else "")
 
 
@@ -61,7 +63,7 @@ def parse_article(text: str, fallback_title: str) -> ParsedArticle:
             key, sep, value = line.partition(":")
             if sep and key.strip():
                 meta[key.strip().lower()] = value.strip()
-        text = text[match.end():]
+        text = text[match.end() :]
     body = text.strip()
     title = _unquote(meta.get("title", ""))
     if not title:
@@ -106,13 +108,14 @@ def import_kb(store, directory: Path | str) -> ImportResult:
             seen.discard(slug)
             continue
         digest = hashlib.sha256(
-            "\0".join([article.title, " ".join(article.tags), article.url, article.body])
-            .encode()).hexdigest()
+            "\0".join([article.title, " ".join(article.tags), article.url, article.body]).encode()
+        ).hexdigest()
         if stored.get(slug) == digest:
             result.unchanged += 1
             continue
-        store.kb_upsert(slug, str(path), article.title, article.tags, article.url,
-                        article.body, digest)
+        store.kb_upsert(
+            slug, str(path), article.title, article.tags, article.url, article.body, digest
+        )
         if slug in stored:
             result.updated += 1
         else:

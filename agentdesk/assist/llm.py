@@ -44,8 +44,9 @@ def describe(error: BaseException, settings: LLMSettings, started: bool) -> str:
     if isinstance(error, openai.NotFoundError):
         return f"LLM model {settings.model!r} or URL not found (404 from {host})"
     if isinstance(error, openai.RateLimitError):
-        return (f"LLM endpoint is rate limiting (429 from {host}, "
-                f"{settings.max_retries} retries used)")
+        return (
+            f"LLM endpoint is rate limiting (429 from {host}, {settings.max_retries} retries used)"
+        )
     if isinstance(error, openai.APIStatusError):
         return f"LLM endpoint failed ({error.status_code} from {host})"
     if isinstance(error, openai.APIConnectionError | openai.APIError) and started:
@@ -53,13 +54,15 @@ def describe(error: BaseException, settings: LLMSettings, started: bool) -> str:
     if isinstance(error, openai.APIConnectionError):
         causes = _causes(error)
         if any(isinstance(c, socket.gaierror) for c in causes) or any(
-                "name or service not known" in str(c).lower()
-                or "name resolution" in str(c).lower()
-                or "nodename nor servname" in str(c).lower() for c in causes):
+            "name or service not known" in str(c).lower()
+            or "name resolution" in str(c).lower()
+            or "nodename nor servname" in str(c).lower()
+            for c in causes
+        ):
             return f"LLM endpoint host not found (DNS lookup failed for {host})"
         if any(isinstance(c, ConnectionRefusedError) for c in causes) or any(
-                "connection refused" in str(c).lower() or "errno 111" in str(c).lower()
-                for c in causes):
+            "connection refused" in str(c).lower() or "errno 111" in str(c).lower() for c in causes
+        ):
             return f"LLM endpoint refused the connection ({host})"
         return f"cannot reach LLM endpoint {host}"
     if isinstance(error, ConfigError):
@@ -77,8 +80,11 @@ class LLMClient:
     def _make_client(self) -> openai.AsyncOpenAI:
         if self._client is None:
             self._client = openai.AsyncOpenAI(
-                base_url=self.settings.base_url, api_key=self.settings.api_key(),
-                timeout=self.settings.timeout, max_retries=self.settings.max_retries)
+                base_url=self.settings.base_url,
+                api_key=self.settings.api_key(),
+                timeout=self.settings.timeout,
+                max_retries=self.settings.max_retries,
+            )
         return self._client
 
     async def stream(self, messages: list[dict]) -> AsyncIterator[str]:
@@ -87,14 +93,22 @@ class LLMClient:
         try:
             client = self._make_client()
             response = await client.chat.completions.create(
-                model=self.settings.model, messages=messages, stream=True,
-                temperature=self.settings.temperature)
+                model=self.settings.model,
+                messages=messages,
+                stream=True,
+                temperature=self.settings.temperature,
+            )
             started = True
             async for chunk in response:
                 if chunk.choices and chunk.choices[0].delta.content:
                     yield chunk.choices[0].delta.content
-        except (openai.OpenAIError, json.JSONDecodeError, ConfigError, OSError,
-                ValueError) as error:
+        except (
+            openai.OpenAIError,
+            json.JSONDecodeError,
+            ConfigError,
+            OSError,
+            ValueError,
+        ) as error:
             raise LLMError(describe(error, self.settings, started)) from error
 
     async def close(self) -> None:

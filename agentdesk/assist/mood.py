@@ -22,28 +22,134 @@ _analyzer: SentimentIntensityAnalyzer | None = None
 
 # Intent -> word prefixes (any language we know); the first intent with most hits wins.
 INTENTS: dict[str, tuple[str, ...]] = {
-    "refund": ("refund", "money back", "reimburs", "rembours", "erstatt", "rückerstatt",
-               "reembols", "terugbetal", "geld zurück"),
-    "cancel": ("cancel", "unsubscrib", "terminate", "kündig", "annul", "résili", "cancelar",
-               "opzeg"),
-    "account access": ("password", "log in", "login", "sign in", "locked out", "2fa",
-                       "two-factor", "verification code", "passwort", "anmeld", "mot de passe",
-                       "connexion", "contraseña", "wachtwoord", "inloggen", "login code",
-                       "the code", "sms code"),
-    "billing": ("charge", "invoice", "bill", "payment", "paid", "overcharg", "subscription fee",
-                "rechnung", "abbuch", "facture", "prélève", "factura", "cobro", "factuur"),
-    "damaged item": ("damaged", "cracked", "dented", "smashed", "shattered", "arrived broken",
-                     "beschädigt", "endommag", "dañad", "beschadigd"),
-    "delivery": ("deliver", "shipping", "shipment", "shipped", "parcel", "package", "tracking",
-                 "courier", "arriv", "lieferung", "geliefert", "paket", "livraison", "colis",
-                 "envío", "entrega", "bezorg", "pakket"),
-    "bug report": ("error", "crash", "bug", "broken", "not working", "doesn't work",
-                   "does not work", "fails", "failing", "fehler", "funktioniert nicht",
-                   "erreur", "ne marche pas", "no funciona", "werkt niet"),
-    "complaint": ("complain", "escalat", "not happy", "unhappy", "unacceptable", "beschwerde",
-                  "réclamation", "reclamación", "queja", "klacht"),
-    "how-to": ("how do i", "how can i", "how to", "is it possible", "wie kann", "comment ",
-               "cómo ", "hoe kan"),
+    "refund": (
+        "refund",
+        "money back",
+        "reimburs",
+        "rembours",
+        "erstatt",
+        "rückerstatt",
+        "reembols",
+        "terugbetal",
+        "geld zurück",
+    ),
+    "cancel": (
+        "cancel",
+        "unsubscrib",
+        "terminate",
+        "kündig",
+        "annul",
+        "résili",
+        "cancelar",
+        "opzeg",
+    ),
+    "account access": (
+        "password",
+        "log in",
+        "login",
+        "sign in",
+        "locked out",
+        "2fa",
+        "two-factor",
+        "verification code",
+        "passwort",
+        "anmeld",
+        "mot de passe",
+        "connexion",
+        "contraseña",
+        "wachtwoord",
+        "inloggen",
+        "login code",
+        "the code",
+        "sms code",
+    ),
+    "billing": (
+        "charge",
+        "invoice",
+        "bill",
+        "payment",
+        "paid",
+        "overcharg",
+        "subscription fee",
+        "rechnung",
+        "abbuch",
+        "facture",
+        "prélève",
+        "factura",
+        "cobro",
+        "factuur",
+    ),
+    "damaged item": (
+        "damaged",
+        "cracked",
+        "dented",
+        "smashed",
+        "shattered",
+        "arrived broken",
+        "beschädigt",
+        "endommag",
+        "dañad",
+        "beschadigd",
+    ),
+    "delivery": (
+        "deliver",
+        "shipping",
+        "shipment",
+        "shipped",
+        "parcel",
+        "package",
+        "tracking",
+        "courier",
+        "arriv",
+        "lieferung",
+        "geliefert",
+        "paket",
+        "livraison",
+        "colis",
+        "envío",
+        "entrega",
+        "bezorg",
+        "pakket",
+    ),
+    "bug report": (
+        "error",
+        "crash",
+        "bug",
+        "broken",
+        "not working",
+        "doesn't work",
+        "does not work",
+        "fails",
+        "failing",
+        "fehler",
+        "funktioniert nicht",
+        "erreur",
+        "ne marche pas",
+        "no funciona",
+        "werkt niet",
+    ),
+    "complaint": (
+        "complain",
+        "escalat",
+        "not happy",
+        "unhappy",
+        "unacceptable",
+        "beschwerde",
+        "réclamation",
+        "reclamación",
+        "queja",
+        "klacht",
+    ),
+    "how-to": (
+        "how do i",
+        "how can i",
+        "how to",
+        "is it possible",
+        "wie kann",
+        "comment ",
+        "cómo ",
+        "hoe kan",
+    ),
     "praise": ("thank you so much", "great job", "love it", "awesome", "amazing", "brilliant"),
 }
 _FRUSTRATION = re.compile(
@@ -51,7 +157,8 @@ _FRUSTRATION = re.compile(
     r"waiting|ridiculous|unacceptable|terrible|worst|useless|fed up|disappointed|"
     r"immer noch|schon wieder|inakzeptabel|toujours pas|inadmissible|inacceptable|"
     r"todavía|otra vez|inaceptable|nog steeds|onacceptabel)\b|!!|\?\?",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 _SHOUT = re.compile(r"\b[A-Z]{4,}\b")
 
 
@@ -110,7 +217,7 @@ def ordinal(n: int) -> str:
 
 
 def duration_words(seconds: float) -> str:
-    """"2 days", "5 hours", "40 minutes"."""
+    """ "2 days", "5 hours", "40 minutes"."""
     for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
         if seconds >= size:
             return count_of(int(seconds // size), unit)
@@ -128,8 +235,12 @@ def when_words(at: datetime, reference: datetime) -> str:
     return f"on {at.day} {at.strftime('%B')}"
 
 
-def analyse(messages: list[Message], conversation: Conversation,
-            history: list[InboxRow], reference: datetime | None = None) -> Mood:
+def analyse(
+    messages: list[Message],
+    conversation: Conversation,
+    history: list[InboxRow],
+    reference: datetime | None = None,
+) -> Mood:
     """Mood, intent and facts for the open conversation (``history``: the customer's
     other conversations, newest first)."""
     reference = reference or clock.now()
@@ -167,14 +278,15 @@ def analyse(messages: list[Message], conversation: Conversation,
     last = history[0] if history else None
     at = clock.try_parse_iso(last.last_message_at) if last else None
     if last and at:
-        earlier = EarlierContact(last.channel, last.last_message_at, last.subject,
-                                 when_words(at, reference))
+        earlier = EarlierContact(
+            last.channel, last.last_message_at, last.subject, when_words(at, reference)
+        )
         if last.channel != conversation.channel:
             facts.append(f"also on {last.channel} {earlier.when}")
     # The latest message says what the customer wants now; earlier ones fill a gap.
     topic = (intent(message_core(inbound[-1].body)) if inbound else None) or intent(
-        " ".join(message_core(m.body) for m in inbound[-3:]))
+        " ".join(message_core(m.body) for m in inbound[-3:])
+    )
     if topic == "complaint" and label in ("neutral", "positive"):
         label = "frustrated"  # polite words, but a complaint all the same
-    return Mood(label, compound, topic, tuple(facts),
-                wait, earlier, contacts, unanswered, markers)
+    return Mood(label, compound, topic, tuple(facts), wait, earlier, contacts, unanswered, markers)

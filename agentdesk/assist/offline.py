@@ -18,59 +18,67 @@ from agentdesk.domain import Direction
 # Phrases per language; English is the fallback for anything missing.
 PHRASES: dict[str, dict[str, str]] = {
     "en": {
-        "hello": "Hi {name},", "hello_anon": "Hi there,",
+        "hello": "Hi {name},",
+        "hello_anon": "Hi there,",
         "sorry": "I'm really sorry about {problem}, and that you've had to wait {wait} for an "
-                 "answer. That's not the experience we want you to have.",
-        "sorry_nowait": "I'm really sorry about {problem}. I understand how frustrating "
-                        "this is.",
+        "answer. That's not the experience we want you to have.",
+        "sorry_nowait": "I'm really sorry about {problem}. I understand how frustrating this is.",
         "patience": "Thank you for your patience while we got back to you.",
         "thanks": "Thanks for getting in touch.",
         "again": "I can see you've contacted us {count} times this month, so let's get this "
-                 "settled now.",
+        "settled now.",
         "earlier": "I see you also {verb} {when}, so I've got the background.",
         "steps": "Here are the steps:",
         "answer": "Here's what I found:",
         "link": "You'll find the full guide here: {url}",
         "nothing": "I'm looking into this now and will get back to you with a full answer "
-                   "as soon as I have it.",
+        "as soon as I have it.",
         "close": "If anything is unclear or this doesn't solve it, just reply here and I'll "
-                 "take care of it.",
+        "take care of it.",
         "bye": "Best regards,",
     },
     "de": {
-        "hello": "Hallo {name},", "hello_anon": "Hallo,",
+        "hello": "Hallo {name},",
+        "hello_anon": "Hallo,",
         "sorry": "Es tut mir wirklich leid wegen {problem}, und dass Sie {wait} auf eine "
-                 "Antwort warten mussten.",
+        "Antwort warten mussten.",
         "sorry_nowait": "Es tut mir wirklich leid wegen {problem}. Ich verstehe, wie ärgerlich "
-                        "das ist.",
+        "das ist.",
         "patience": "Vielen Dank für Ihre Geduld.",
         "thanks": "Vielen Dank für Ihre Nachricht.",
-        "steps": "So geht es:", "answer": "Das habe ich dazu gefunden:",
+        "steps": "So geht es:",
+        "answer": "Das habe ich dazu gefunden:",
         "link": "Die vollständige Anleitung finden Sie hier: {url}",
         "nothing": "Ich kümmere mich jetzt darum und melde mich, sobald ich eine Antwort habe.",
         "close": "Wenn etwas unklar ist oder das Problem bleibt, antworten Sie einfach auf "
-                 "diese Nachricht.",
+        "diese Nachricht.",
         "bye": "Viele Grüße,",
     },
     "fr": {
-        "hello": "Bonjour {name},", "hello_anon": "Bonjour,",
+        "hello": "Bonjour {name},",
+        "hello_anon": "Bonjour,",
         "sorry": "Je suis vraiment désolé(e) pour {problem}, et que vous ayez dû attendre "
-                 "{wait} une réponse.",
+        "{wait} une réponse.",
         "sorry_nowait": "Je suis vraiment désolé(e) pour {problem}. Je comprends votre "
-                        "frustration.",
-        "patience": "Merci pour votre patience.", "thanks": "Merci de nous avoir contactés.",
-        "steps": "Voici comment faire :", "answer": "Voici ce que j'ai trouvé :",
+        "frustration.",
+        "patience": "Merci pour votre patience.",
+        "thanks": "Merci de nous avoir contactés.",
+        "steps": "Voici comment faire :",
+        "answer": "Voici ce que j'ai trouvé :",
         "link": "Le guide complet est ici : {url}",
         "nothing": "Je m'en occupe et je reviens vers vous dès que j'ai une réponse.",
         "close": "Si quelque chose n'est pas clair, répondez simplement à ce message.",
         "bye": "Cordialement,",
     },
     "es": {
-        "hello": "Hola {name},", "hello_anon": "Hola,",
+        "hello": "Hola {name},",
+        "hello_anon": "Hola,",
         "sorry": "Siento mucho {problem}, y que haya tenido que esperar {wait} una respuesta.",
         "sorry_nowait": "Siento mucho {problem}. Entiendo lo frustrante que es.",
-        "patience": "Gracias por su paciencia.", "thanks": "Gracias por escribirnos.",
-        "steps": "Estos son los pasos:", "answer": "Esto es lo que encontré:",
+        "patience": "Gracias por su paciencia.",
+        "thanks": "Gracias por escribirnos.",
+        "steps": "Estos son los pasos:",
+        "answer": "Esto es lo que encontré:",
         "link": "La guía completa está aquí: {url}",
         "nothing": "Lo estoy revisando y le responderé en cuanto tenga una respuesta.",
         "close": "Si algo no queda claro, simplemente responda a este mensaje.",
@@ -78,13 +86,20 @@ PHRASES: dict[str, dict[str, str]] = {
     },
 }
 PROBLEMS: dict[str, str] = {
-    "refund": "the trouble with your refund", "cancel": "the trouble cancelling",
-    "delivery": "the problem with your delivery", "billing": "the problem with your bill",
+    "refund": "the trouble with your refund",
+    "cancel": "the trouble cancelling",
+    "delivery": "the problem with your delivery",
+    "billing": "the problem with your bill",
     "account access": "the trouble getting into your account",
-    "bug report": "the error you ran into", "complaint": "what went wrong with your order",
+    "bug report": "the error you ran into",
+    "complaint": "what went wrong with your order",
 }
-_VERBS = {"chat": "chatted with us", "matrix": "chatted with us", "email": "emailed us",
-          "phone": "spoke with us"}
+_VERBS = {
+    "chat": "chatted with us",
+    "matrix": "chatted with us",
+    "email": "emailed us",
+    "phone": "spoke with us",
+}
 
 
 def _phrase(language: str, key: str, **values: str) -> str:
@@ -102,8 +117,9 @@ def draft(context: AssistContext) -> str:
     waited = mood.wait_seconds is not None and mood.wait_seconds >= 3600
     opening = []
     if mood.upset and waited:
-        opening.append(_phrase(lang, "sorry", problem=problem,
-                               wait=duration_words(mood.wait_seconds)))
+        opening.append(
+            _phrase(lang, "sorry", problem=problem, wait=duration_words(mood.wait_seconds))
+        )
     elif mood.upset:
         opening.append(_phrase(lang, "sorry_nowait", problem=problem))
     elif waited:
@@ -117,13 +133,19 @@ def draft(context: AssistContext) -> str:
         opening.append(_phrase(lang, "earlier", verb=verb, when=mood.earlier.when))
     paragraphs.append(" ".join(opening))
     # A complaint gets a person looking into it, not the how-to-complain article.
-    if context.suggestions and mood.intent != "complaint" \
-            and on_topic(context.suggestions[0], mood.intent):
+    if (
+        context.suggestions
+        and mood.intent != "complaint"
+        and on_topic(context.suggestions[0], mood.intent)
+    ):
         article = context.suggestions[0].article
         steps = article_steps(article.body)
         if len(steps) > 1:
-            paragraphs.append("\n".join([_phrase(lang, "steps")] +
-                                        [f"{n}. {step}" for n, step in enumerate(steps, 1)]))
+            paragraphs.append(
+                "\n".join(
+                    [_phrase(lang, "steps")] + [f"{n}. {step}" for n, step in enumerate(steps, 1)]
+                )
+            )
         elif steps:
             paragraphs.append(steps[0])
         if article.url:
@@ -137,24 +159,60 @@ def draft(context: AssistContext) -> str:
 
 # ---- tone rewrites -------------------------------------------------------------------
 _CONTRACTIONS = {
-    "I'm": "I am", "I've": "I have", "I'll": "I will", "I'd": "I would", "you're": "you are",
-    "you've": "you have", "you'll": "you will", "we're": "we are", "we've": "we have",
-    "we'll": "we will", "it's": "it is", "that's": "that is", "there's": "there is",
-    "don't": "do not", "doesn't": "does not", "didn't": "did not", "can't": "cannot",
-    "won't": "will not", "isn't": "is not", "aren't": "are not", "wasn't": "was not",
-    "let's": "let us", "here's": "here is", "what's": "what is",
+    "I'm": "I am",
+    "I've": "I have",
+    "I'll": "I will",
+    "I'd": "I would",
+    "you're": "you are",
+    "you've": "you have",
+    "you'll": "you will",
+    "we're": "we are",
+    "we've": "we have",
+    "we'll": "we will",
+    "it's": "it is",
+    "that's": "that is",
+    "there's": "there is",
+    "don't": "do not",
+    "doesn't": "does not",
+    "didn't": "did not",
+    "can't": "cannot",
+    "won't": "will not",
+    "isn't": "is not",
+    "aren't": "are not",
+    "wasn't": "was not",
+    "let's": "let us",
+    "here's": "here is",
+    "what's": "what is",
 }
-_FORMAL = [(r"^(Hi|Hey|Hello)\b", "Dear"), (r"\bThanks so much\b", "Thank you very much"),
-           (r"\bThanks\b", "Thank you"), (r"\bCheers,|\bBest,|\bThanks again,", "Kind regards,"),
-           (r"\bget back to you\b", "respond to you"),
-           (r"\bASAP\b", "as soon as possible"), (r"\bjust\s+", ""), (r"!+", ".")]
-_FRIENDLY = [(r"^Dear\b", "Hi"), (r"\bKind regards,|\bYours sincerely,|\bRegards,", "Best,"),
-             (r"\bThank you\b", "Thanks so much"), (r"\bMy apologies\b", "I'm sorry"),
-             (r"\bPlease be advised that\s+", ""), (r"\bWe regret to inform you that\s+", "")]
-_FILLER = [r"\bI just wanted to let you know that\s+", r"\bI wanted to let you know that\s+",
-           r"\bPlease be advised that\s+", r"\bplease note that\s+", r"\bAs I mentioned,?\s+",
-           r"\b(?:just|really|actually|basically|simply|quite|very)\s+",
-           r"\bat this point in time\b", r"\bin order to\b", r"\bdue to the fact that\b"]
+_FORMAL = [
+    (r"^(Hi|Hey|Hello)\b", "Dear"),
+    (r"\bThanks so much\b", "Thank you very much"),
+    (r"\bThanks\b", "Thank you"),
+    (r"\bCheers,|\bBest,|\bThanks again,", "Kind regards,"),
+    (r"\bget back to you\b", "respond to you"),
+    (r"\bASAP\b", "as soon as possible"),
+    (r"\bjust\s+", ""),
+    (r"!+", "."),
+]
+_FRIENDLY = [
+    (r"^Dear\b", "Hi"),
+    (r"\bKind regards,|\bYours sincerely,|\bRegards,", "Best,"),
+    (r"\bThank you\b", "Thanks so much"),
+    (r"\bMy apologies\b", "I'm sorry"),
+    (r"\bPlease be advised that\s+", ""),
+    (r"\bWe regret to inform you that\s+", ""),
+]
+_FILLER = [
+    r"\bI just wanted to let you know that\s+",
+    r"\bI wanted to let you know that\s+",
+    r"\bPlease be advised that\s+",
+    r"\bplease note that\s+",
+    r"\bAs I mentioned,?\s+",
+    r"\b(?:just|really|actually|basically|simply|quite|very)\s+",
+    r"\bat this point in time\b",
+    r"\bin order to\b",
+    r"\bdue to the fact that\b",
+]
 _FILLER_REPLACEMENTS = ["", "", "", "", "", "", "now", "to", "because"]
 
 
@@ -197,8 +255,7 @@ def rewrite(text: str, tone: str) -> str:
             seen.add(key)
             kept.append(sentence)
         text = " ".join(kept)
-        text = re.sub(r"(^|[.!?]\s+|\n)([a-z])", lambda m: m.group(1) + m.group(2).upper(),
-                      text)
+        text = re.sub(r"(^|[.!?]\s+|\n)([a-z])", lambda m: m.group(1) + m.group(2).upper(), text)
     else:
         raise ValueError(f"unknown tone {tone!r}")
     return re.sub(r"[ \t]{2,}", " ", text)
@@ -216,8 +273,10 @@ def summary(context: AssistContext) -> str:
     first = _first_sentence(inbound[0].body) if inbound else ""
     last = _first_sentence(inbound[-1].body) if inbound else ""
     mood = context.mood
-    lines = [f"- {name or 'The customer'} ({context.conversation.channel}): "
-             f"{len(inbound)} message(s), {len(replies)} agent repl(ies); {mood.line()}."]
+    lines = [
+        f"- {name or 'The customer'} ({context.conversation.channel}): "
+        f"{len(inbound)} message(s), {len(replies)} agent repl(ies); {mood.line()}."
+    ]
     if first:
         lines.append(f"- Asked: {first[:200]}")
     if len(inbound) > 1 and last and last != first:
@@ -226,9 +285,17 @@ def summary(context: AssistContext) -> str:
         answered = " ".join(newest_text(replies[-1].body).split())[:160]
         lines.append(f"- Last answer ({replies[-1].author or 'agent'}): {answered}")
     if context.history:
-        lines.append(f"- Earlier conversations: {len(context.history)} "
-                     f"(latest: {context.history[0].subject or 'no subject'})")
+        lines.append(
+            f"- Earlier conversations: {len(context.history)} "
+            f"(latest: {context.history[0].subject or 'no subject'})"
+        )
     pending = inbound and (not replies or inbound[-1].at > replies[-1].at)
-    lines.append("Next step: " + ("answer the customer's latest message." if pending
-                                  else "wait for the customer or resolve."))
+    lines.append(
+        "Next step: "
+        + (
+            "answer the customer's latest message."
+            if pending
+            else "wait for the customer or resolve."
+        )
+    )
     return "\n".join(lines)

@@ -54,8 +54,10 @@ class Masker:
     def mask(self, text: str) -> str:
         """``text`` with emails, IBANs, cards and phone numbers replaced."""
         text = _EMAIL.sub(lambda m: self._placeholder("EMAIL", m.group(0)), text)
-        text = _IBAN.sub(lambda m: self._placeholder("IBAN", m.group(0))
-                         if iban_ok(m.group(0)) else m.group(0), text)
+        text = _IBAN.sub(
+            lambda m: self._placeholder("IBAN", m.group(0)) if iban_ok(m.group(0)) else m.group(0),
+            text,
+        )
 
         def card(match: re.Match[str]) -> str:
             digits = re.sub(r"\D", "", match.group(0))
@@ -88,8 +90,12 @@ class Restorer:
         """Text safe to show now; a possible placeholder prefix is held back."""
         text = self._held + token
         start = text.rfind("[")
-        if start != -1 and "]" not in text[start:] and len(text) - start < _LONGEST \
-                and re.fullmatch(r"\[[A-Z_\d]*", text[start:]):
+        if (
+            start != -1
+            and "]" not in text[start:]
+            and len(text) - start < _LONGEST
+            and re.fullmatch(r"\[[A-Z_\d]*", text[start:])
+        ):
             self._held = text[start:]
             text = text[:start]
         else:

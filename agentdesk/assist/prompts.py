@@ -26,8 +26,9 @@ THREAD_MESSAGES = 8  # newest messages of the thread that go into a prompt
 SUMMARY_MESSAGES = 40
 ARTICLE_CHARS = 1500
 
-_DELIMITER = re.compile(r"<(\s*/?\s*)(?=(?:untrusted|kb_article|agent_|conversation_facts))",
-                        re.IGNORECASE)
+_DELIMITER = re.compile(
+    r"<(\s*/?\s*)(?=(?:untrusted|kb_article|agent_|conversation_facts))", re.IGNORECASE
+)
 
 UNTRUSTED_RULES = (
     "Text inside <untrusted_customer_message>, <untrusted_customer_profile>, "
@@ -66,16 +67,24 @@ def block(name: str, text: str, **attributes: str) -> str:
     return f"<{name}{attrs}>\n{neutralise(text.strip())}\n</{name}>"
 
 
-def _thread(context: AssistContext, mask: Callable[[str], str],
-            limit: int = THREAD_MESSAGES) -> list[str]:
+def _thread(
+    context: AssistContext, mask: Callable[[str], str], limit: int = THREAD_MESSAGES
+) -> list[str]:
     parts = []
     for message in context.messages[-limit:]:
         if message.direction == Direction.IN:
-            parts.append(block("untrusted_customer_message", mask(newest_text(message.body)),
-                               at=message.at))
+            parts.append(
+                block("untrusted_customer_message", mask(newest_text(message.body)), at=message.at)
+            )
         elif message.direction == Direction.OUT:
-            parts.append(block("untrusted_agent_text", mask(newest_text(message.body)),
-                               at=message.at, role="earlier agent reply"))
+            parts.append(
+                block(
+                    "untrusted_agent_text",
+                    mask(newest_text(message.body)),
+                    at=message.at,
+                    role="earlier agent reply",
+                )
+            )
     return parts
 
 
@@ -91,10 +100,14 @@ def facts(context: AssistContext) -> str:
     if mood.contacts_this_month >= 2:
         lines.append(f"Contacts this month: {mood.contacts_this_month}")
     if mood.earlier:
-        lines.append(f"Earlier contact: {mood.earlier.channel} {mood.earlier.when} "
-                     "(subject in the history block)")
-    lines.append(f"Customer language: {LANGUAGES.get(context.language, 'English')} "
-                 "(write the reply in this language)")
+        lines.append(
+            f"Earlier contact: {mood.earlier.channel} {mood.earlier.when} "
+            "(subject in the history block)"
+        )
+    lines.append(
+        f"Customer language: {LANGUAGES.get(context.language, 'English')} "
+        "(write the reply in this language)"
+    )
     lines.append(f"Agent name for the sign-off: {context.agent_display_name or 'the agent'}")
     return block("conversation_facts", "\n".join(lines))
 
@@ -103,30 +116,49 @@ def draft_messages(context: AssistContext, mask: Callable[[str], str] = str) -> 
     """System + user messages asking for a reply to the conversation."""
     parts = [facts(context)]
     if context.customer:
-        parts.append(block("untrusted_customer_profile", mask(
-            f"name: {context.customer.name}\nsubject: {context.conversation.subject}")))
+        parts.append(
+            block(
+                "untrusted_customer_profile",
+                mask(f"name: {context.customer.name}\nsubject: {context.conversation.subject}"),
+            )
+        )
     if context.history:
-        earlier = "\n".join(f"- {row.channel}, {row.last_message_at[:10]}: {row.subject}"
-                            for row in context.history[:5])
+        earlier = "\n".join(
+            f"- {row.channel}, {row.last_message_at[:10]}: {row.subject}"
+            for row in context.history[:5]
+        )
         parts.append(block("untrusted_history", mask(earlier)))
     parts += _thread(context, mask)
     for hit in context.suggestions:
         body = plain(hit.article.body)[:ARTICLE_CHARS]
-        parts.append(block("kb_article", body, title=hit.article.title.replace('"', "'"),
-                           url=hit.article.url))
+        parts.append(
+            block(
+                "kb_article", body, title=hit.article.title.replace('"', "'"), url=hit.article.url
+            )
+        )
     parts.append("Write the reply to the customer's latest message now.")
-    return [{"role": "system", "content": DRAFT_SYSTEM},
-            {"role": "user", "content": "\n\n".join(parts)}]
+    return [
+        {"role": "system", "content": DRAFT_SYSTEM},
+        {"role": "user", "content": "\n\n".join(parts)},
+    ]
 
 
 def rewrite_messages(text: str, tone: str, mask: Callable[[str], str] = str) -> list[dict]:
     """Ask for ``text`` rewritten in ``tone`` (a key of ``TONES``)."""
-    return [{"role": "system", "content": REWRITE_SYSTEM.format(tone=TONES[tone])},
-            {"role": "user", "content": block("untrusted_agent_text", mask(text))}]
+    return [
+        {"role": "system", "content": REWRITE_SYSTEM.format(tone=TONES[tone])},
+        {"role": "user", "content": block("untrusted_agent_text", mask(text))},
+    ]
 
 
 def summary_messages(context: AssistContext, mask: Callable[[str], str] = str) -> list[dict]:
     """Ask for a short summary of the thread."""
-    parts = [facts(context), *_thread(context, mask, SUMMARY_MESSAGES), "Summarise this conversation now."]
-    return [{"role": "system", "content": SUMMARY_SYSTEM},
-            {"role": "user", "content": "\n\n".join(parts)}]
+    parts = [
+        facts(context),
+        *_thread(context, mask, SUMMARY_MESSAGES),
+        "Summarise this conversation now.",
+    ]
+    return [
+        {"role": "system", "content": SUMMARY_SYSTEM},
+        {"role": "user", "content": "\n\n".join(parts)},
+    ]

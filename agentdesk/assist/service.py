@@ -32,11 +32,13 @@ class Assistant:
         return self.client is not None
 
     def context(self, conversation_id: int) -> AssistContext | None:
-        return load_context(self.store, conversation_id, self.settings.agent_display_name,
-                            self.settings.suggestions)
+        return load_context(
+            self.store, conversation_id, self.settings.agent_display_name, self.settings.suggestions
+        )
 
-    async def _stream(self, build: Callable[[Callable[[str], str]], list[dict]]
-                      ) -> AsyncIterator[str]:
+    async def _stream(
+        self, build: Callable[[Callable[[str], str]], list[dict]]
+    ) -> AsyncIterator[str]:
         if self.client is None:
             raise LLMError("no LLM endpoint configured")
         masker = Masker() if self.settings.masks_pii else None

@@ -53,20 +53,32 @@ class LLMSettings:
         if self.api_key_env:
             value = os.environ.get(self.api_key_env, "")
             if not value:
-                raise ConfigError(self.config_path, "llm.api_key_env",
-                                  f"environment variable {self.api_key_env} is not set")
+                raise ConfigError(
+                    self.config_path,
+                    "llm.api_key_env",
+                    f"environment variable {self.api_key_env} is not set",
+                )
             return value
         if self.api_key_command:
             try:
-                done = subprocess.run(shlex.split(self.api_key_command), capture_output=True,
-                                      text=True, timeout=15, check=False)
+                done = subprocess.run(
+                    shlex.split(self.api_key_command),
+                    capture_output=True,
+                    text=True,
+                    timeout=15,
+                    check=False,
+                )
             except (OSError, subprocess.TimeoutExpired) as error:
-                raise ConfigError(self.config_path, "llm.api_key_command",
-                                  f"cannot run: {error}") from None
+                raise ConfigError(
+                    self.config_path, "llm.api_key_command", f"cannot run: {error}"
+                ) from None
             key = done.stdout.strip()
             if done.returncode != 0 or not key:
-                raise ConfigError(self.config_path, "llm.api_key_command",
-                                  f"exited with {done.returncode} and no key on stdout")
+                raise ConfigError(
+                    self.config_path,
+                    "llm.api_key_command",
+                    f"exited with {done.returncode} and no key on stdout",
+                )
             return key
         return "not-needed"
 
@@ -92,10 +104,21 @@ class AssistSettings:
 
 def llm_settings(table: Table) -> LLMSettings:
     if "api_key" in table.data:
-        raise table.error("api_key", "keys are never stored in the config file; "
-                          "use api_key_env or api_key_command")
-    table.reject_unknown({"base_url", "model", "api_key_env", "api_key_command", "timeout",
-                          "max_retries", "temperature"})
+        raise table.error(
+            "api_key",
+            "keys are never stored in the config file; use api_key_env or api_key_command",
+        )
+    table.reject_unknown(
+        {
+            "base_url",
+            "model",
+            "api_key_env",
+            "api_key_command",
+            "timeout",
+            "max_retries",
+            "temperature",
+        }
+    )
     base_url = table.get("base_url", str, "").strip()
     if base_url and urlsplit(base_url).scheme not in ("http", "https"):
         raise table.error("base_url", f"expected an http:// or https:// URL, got {base_url!r}")
@@ -110,11 +133,16 @@ def llm_settings(table: Table) -> LLMSettings:
     temperature = table.get("temperature", float, 0.4)
     if not 0 <= temperature <= 2:
         raise table.error("temperature", f"must be between 0 and 2, got {temperature}")
-    return LLMSettings(base_url=base_url, model=model,
-                       api_key_env=table.get("api_key_env", str, ""),
-                       api_key_command=table.get("api_key_command", str, ""),
-                       timeout=table.positive("timeout", 20.0), max_retries=retries,
-                       temperature=temperature, config_path=table.path)
+    return LLMSettings(
+        base_url=base_url,
+        model=model,
+        api_key_env=table.get("api_key_env", str, ""),
+        api_key_command=table.get("api_key_command", str, ""),
+        timeout=table.positive("timeout", 20.0),
+        max_retries=retries,
+        temperature=temperature,
+        config_path=table.path,
+    )
 
 
 def assist_settings(config: Config) -> AssistSettings:
@@ -129,8 +157,11 @@ def assist_settings(config: Config) -> AssistSettings:
     if not 1 <= count <= 9:
         raise kb.error("suggestions", f"must be between 1 and 9, got {count}")
     mask = privacy.choice("mask_personal_data", ("remote", "always", "never"), "remote")
-    return AssistSettings(llm=llm, mask_personal_data=mask,
-                          kb_dir=Path(kb_dir).expanduser() if kb_dir else None,
-                          suggestions=count, agent_name=config.agent_name,
-                          agent_display_name=config.agent_display_name)
-
+    return AssistSettings(
+        llm=llm,
+        mask_personal_data=mask,
+        kb_dir=Path(kb_dir).expanduser() if kb_dir else None,
+        suggestions=count,
+        agent_name=config.agent_name,
+        agent_display_name=config.agent_display_name,
+    )

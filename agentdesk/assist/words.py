@@ -64,13 +64,17 @@ _ALL_STOP = frozenset().union(*STOP_WORDS.values())
 
 _GREETING = re.compile(
     r"^\s*(hi|hello|hey|dear|good (morning|afternoon|evening)|hallo|guten tag|bonjour|"
-    r"hola|buenos días|goedemorgen|beste)\b[^\n]{0,40}$", re.IGNORECASE)
+    r"hola|buenos días|goedemorgen|beste)\b[^\n]{0,40}$",
+    re.IGNORECASE,
+)
 _SIGN_OFF = re.compile(
     r"^\s*((best|kind|warm|many)?\s*(regards|wishes)|thanks( again| in advance)?|"
     r"thank you|many thanks|cheers|sincerely|yours( truly| sincerely)?|br|"
     r"(viele|liebe|beste|freundliche) grüße|mit freundlichen grüßen|mfg|cordialement|"
     r"bien à vous|saludos( cordiales)?|un saludo|met vriendelijke groet|groeten)"
-    r"\b[\s,.!]*$", re.IGNORECASE)
+    r"\b[\s,.!]*$",
+    re.IGNORECASE,
+)
 
 
 # Where quoted history starts: "On … wrote:" (and its German, French, Spanish and Dutch
@@ -79,10 +83,13 @@ _SIGN_OFF = re.compile(
 _ATTRIBUTION = re.compile(
     r"^\s*(on|am|le|el|op)\b.{0,200}\b((wrote|a écrit|escribió)\s*|(schrieb|schreef)\b.{0,120}):"
     r"\s*$",
-    re.IGNORECASE | re.DOTALL)
+    re.IGNORECASE | re.DOTALL,
+)
 _ORIGINAL = re.compile(
     r"^\s*(-{2,}\s*(original message|ursprüngliche nachricht|message d'origine|"
-    r"mensaje original|oorspronkelijk bericht)\s*-{2,}|_{10,})\s*$", re.IGNORECASE)
+    r"mensaje original|oorspronkelijk bericht)\s*-{2,}|_{10,})\s*$",
+    re.IGNORECASE,
+)
 
 
 def newest_text(text: str, limit: int = NEWEST_CHARS) -> str:

@@ -15,9 +15,11 @@ from agentdesk.connectors.registry import installed, load_connectors
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "connectors", help="list installed channel connectors, versions and state")
-    parser.add_argument("--options", metavar="NAME",
-                        help="show the options a connector declares (imports it)")
+        "connectors", help="list installed channel connectors, versions and state"
+    )
+    parser.add_argument(
+        "--options", metavar="NAME", help="show the options a connector declares (imports it)"
+    )
     parser.set_defaults(run=run)
 
 
@@ -33,11 +35,18 @@ def run(args: argparse.Namespace, config: Config) -> int:
         name = next((n for n in known if problem.startswith(f"connector {n}")), None)
         if name is not None:
             states.setdefault(name, []).append(problem)
-    rows = [(item.name, item.distribution, item.version,
-             "; ".join(states.get(item.name, ["installed, not configured"])))
-            for item in sorted(known.values(), key=lambda i: i.name)]
-    widths = [max(len(row[i]) for row in [("NAME", "PACKAGE", "VERSION", ""), *rows])
-              for i in range(3)]
+    rows = [
+        (
+            item.name,
+            item.distribution,
+            item.version,
+            "; ".join(states.get(item.name, ["installed, not configured"])),
+        )
+        for item in sorted(known.values(), key=lambda i: i.name)
+    ]
+    widths = [
+        max(len(row[i]) for row in [("NAME", "PACKAGE", "VERSION", ""), *rows]) for i in range(3)
+    ]
     print(f"{'NAME':<{widths[0]}}  {'PACKAGE':<{widths[1]}}  {'VERSION':<{widths[2]}}  STATE")
     for row in rows:
         print(f"{row[0]:<{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]:<{widths[2]}}  {row[3]}")
@@ -58,10 +67,13 @@ def _options(name: str, known: dict) -> int:
     except ImportError as error:
         raise UsageError(f"connector {name}: failed to load: {error}") from None
     for option in cls.options:
-        flags = ", ".join(flag for flag, on in (("required", option.required),
-                                                 ("secret", option.secret)) if on)
+        flags = ", ".join(
+            flag for flag, on in (("required", option.required), ("secret", option.secret)) if on
+        )
         default = "" if option.default in (None, "") else f" (default {option.default!r})"
         choices = f" [{'|'.join(map(str, option.choices))}]" if option.choices else ""
-        print(f"{option.name} = <{option.kind.__name__}>{choices}{default}"
-              f"{' ' + flags if flags else ''}: {option.help}")
+        print(
+            f"{option.name} = <{option.kind.__name__}>{choices}{default}"
+            f"{' ' + flags if flags else ''}: {option.help}"
+        )
     return 0

@@ -14,20 +14,25 @@ DEMO_AGENT = ("alice", "Alice Martin")
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "demo", help="open the desk on built-in demo data (never touches your real desk)")
+        "demo", help="open the desk on built-in demo data (never touches your real desk)"
+    )
     parser.add_argument("--db", help="demo database file (default: demo.db in the data dir)")
     parser.add_argument("--seed", type=int, default=7, help="random seed (default: 7)")
-    parser.add_argument("--regenerate", action="store_true",
-                        help="delete the demo database and generate it again "
-                             "(only a file `agentdesk demo` made)")
-    parser.add_argument("--no-open", action="store_true",
-                        help="only generate the data; do not open the app")
+    parser.add_argument(
+        "--regenerate",
+        action="store_true",
+        help="delete the demo database and generate it again (only a file `agentdesk demo` made)",
+    )
+    parser.add_argument(
+        "--no-open", action="store_true", help="only generate the data; do not open the app"
+    )
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace, config: Config) -> int:
-    path = demo_file(config_module.database_file(args.db) if args.db
-                     else config_module.demo_database_path())
+    path = demo_file(
+        config_module.database_file(args.db) if args.db else config_module.demo_database_path()
+    )
     if args.regenerate:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
@@ -49,10 +54,15 @@ def demo_file(path: Path) -> Path:
     from agentdesk.store import probe
 
     found = probe(path)  # another program's file or not a database: StoreError
-    if found.exists and not found.demo and (
-            path.resolve() != config_module.demo_database_path().resolve()):
-        raise UsageError(f"{path}: an agentdesk desk that `agentdesk demo` did not make; "
-                         "demo data never goes into it (choose another --db)")
+    if (
+        found.exists
+        and not found.demo
+        and (path.resolve() != config_module.demo_database_path().resolve())
+    ):
+        raise UsageError(
+            f"{path}: an agentdesk desk that `agentdesk demo` did not make; "
+            "demo data never goes into it (choose another --db)"
+        )
     return path
 
 
@@ -66,8 +76,12 @@ def demo_app(config: Config, path: Path):
 
     name, display = DEMO_AGENT
     demo_config = dataclasses.replace(
-        config, agent_name=name, agent_display_name=display,
-        agent_email=f"{name}@kestrel.example", database=path)
+        config,
+        agent_name=name,
+        agent_display_name=display,
+        agent_email=f"{name}@kestrel.example",
+        database=path,
+    )
     return make_app(demo_config, path, [DemoConnector()])
 
 
@@ -86,8 +100,9 @@ def prepare(path: Path, seed: int) -> None:
             print(f"Demo help centre: {articles.added} articles imported.")
         existing = store.table_counts()["conversations"]
         if existing:
-            print(f"Demo database {path}: {existing} conversations "
-                  "(use --regenerate for fresh data).")
+            print(
+                f"Demo database {path}: {existing} conversations (use --regenerate for fresh data)."
+            )
             return
         summary = generate_demo(store, seed=seed)
     print(f"Demo database {path}: generated {summary.line()} in {summary.seconds:.1f} s.")

@@ -12,9 +12,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("kb", help="import and search help-centre articles")
     actions = parser.add_subparsers(dest="kb_command", metavar="ACTION", required=True)
     importer = actions.add_parser(
-        "import", help="import Markdown articles (re-import updates and removes)")
-    importer.add_argument("directory", nargs="?",
-                          help="folder of *.md files with front matter (default: [kb] dir)")
+        "import", help="import Markdown articles (re-import updates and removes)"
+    )
+    importer.add_argument(
+        "directory", nargs="?", help="folder of *.md files with front matter (default: [kb] dir)"
+    )
     importer.add_argument("--db", help="database file (default: from config)")
     importer.set_defaults(run=run_import)
     search = actions.add_parser("search", help="the articles that best match a query")

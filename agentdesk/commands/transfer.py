@@ -12,12 +12,14 @@ from agentdesk.config import Config
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     importer = subparsers.add_parser(
-        "import", help="import conversations from a JSON Lines file (docs/import-format.md)")
+        "import", help="import conversations from a JSON Lines file (docs/import-format.md)"
+    )
     importer.add_argument("file", metavar="FILE", help="JSON Lines file ('-' for stdin)")
     importer.add_argument("--db", help="database file (default: from config)")
     importer.set_defaults(run=run_import)
     exporter = subparsers.add_parser(
-        "export", help="export every conversation and event to a JSON Lines file")
+        "export", help="export every conversation and event to a JSON Lines file"
+    )
     exporter.add_argument("file", metavar="FILE", help="output file ('-' for stdout)")
     exporter.add_argument("--db", help="database file (default: from config)")
     exporter.set_defaults(run=run_export)

@@ -180,8 +180,10 @@ class Connector(ABC):
         Connectors with their own reconnect loop wait here, so the desk can hurry them.
         """
         self._retry_now = asyncio.Event()
-        waits = [asyncio.ensure_future(self._retry_now.wait()),
-                 asyncio.ensure_future(stopping.wait())]
+        waits = [
+            asyncio.ensure_future(self._retry_now.wait()),
+            asyncio.ensure_future(stopping.wait()),
+        ]
         try:
             await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
         finally:

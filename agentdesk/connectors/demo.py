@@ -14,12 +14,17 @@ class DemoConnector(Connector):
 
     name = "demo"
     channels = ("email", "chat")
-    options = (Option("interval", float, default=0.0,
-                      help="seconds between scripted customer messages (0: none)"),)
+    options = (
+        Option(
+            "interval",
+            float,
+            default=0.0,
+            help="seconds between scripted customer messages (0: none)",
+        ),
+    )
     capabilities = Capabilities(can_send=True, supports_push=True, supports_threads=True)
 
-    def __init__(self, settings: dict | None = None,
-                 script: list[Inbound] | None = None) -> None:
+    def __init__(self, settings: dict | None = None, script: list[Inbound] | None = None) -> None:
         super().__init__(settings or {})
         self.script = list(script or [])
         self.sent: list[Outgoing] = []

@@ -44,13 +44,17 @@ def installed() -> dict[str, Installed]:
     """Every connector name installed, with its package and version, without importing."""
     from agentdesk import __version__
 
-    found = {name: Installed(name, target, "agentdesk", __version__)
-             for name, target in BUILTIN.items()}
+    found = {
+        name: Installed(name, target, "agentdesk", __version__) for name, target in BUILTIN.items()
+    }
     for point in entry_points(group=GROUP):
         dist = point.dist
         found[point.name] = Installed(
-            point.name, point.value,
-            dist.metadata["Name"] if dist else "?", dist.version if dist else "?")
+            point.name,
+            point.value,
+            dist.metadata["Name"] if dist else "?",
+            dist.version if dist else "?",
+        )
     return found
 
 
@@ -86,14 +90,19 @@ def load_connectors(config: Config) -> tuple[list[Connector], list[str]]:
         label = str(table.data.get("name") or kind)
         who = f"connector {kind}" + (f" ({label})" if label != kind else "")
         if not isinstance(kind, str) or not kind:
-            problems.append(str(table.error("type", "required (a connector name such as "
-                                                    "'email'; see `agentdesk connectors`)")))
+            problems.append(
+                str(
+                    table.error(
+                        "type",
+                        "required (a connector name such as 'email'; see `agentdesk connectors`)",
+                    )
+                )
+            )
             continue
         if table.data.get("enabled") is False:
             continue
         if kind not in known:
-            problems.append(f"{who}: not installed (known: "
-                            f"{', '.join(sorted(known))})")
+            problems.append(f"{who}: not installed (known: {', '.join(sorted(known))})")
             continue
         try:
             cls = import_connector(known[kind])
@@ -108,4 +117,3 @@ def load_connectors(config: Config) -> tuple[list[Connector], list[str]]:
         connector.label = label
         connectors.append(connector)
     return connectors, problems
-

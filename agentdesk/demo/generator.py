@@ -41,9 +41,11 @@ class DemoSummary:
     seconds: float = 0.0
 
     def line(self) -> str:
-        return (f"{self.conversations} conversations, {self.messages} messages, "
-                f"{self.customers} customers ({self.linked_customers} on both channels), "
-                f"{self.agents} agents, {self.events} events")
+        return (
+            f"{self.conversations} conversations, {self.messages} messages, "
+            f"{self.customers} customers ({self.linked_customers} on both channels), "
+            f"{self.agents} agents, {self.events} events"
+        )
 
 
 @dataclass
@@ -121,9 +123,12 @@ def generate_demo(store, seed: int = 7, now: datetime | None = None) -> DemoSumm
         _tag_customers(store, rng, plan, specs)
     counts = store.table_counts()
     return DemoSummary(
-        agents=counts["agents"], customers=counts["customers"],
-        conversations=counts["conversations"], messages=counts["messages"],
-        events=counts["events"], linked_customers=counts["linked_customers"],
+        agents=counts["agents"],
+        customers=counts["customers"],
+        conversations=counts["conversations"],
+        messages=counts["messages"],
+        events=counts["events"],
+        linked_customers=counts["linked_customers"],
         seconds=(datetime.now(UTC) - started).total_seconds(),
     )
 
@@ -151,8 +156,11 @@ def _customers(rng: random.Random) -> list[_Customer]:
         chat = f"@{handle.replace('.', '')}:{texts.CHAT_DOMAIN}"
         if index < 3:  # the unicode names are on both channels
             kind = 15
-        customers.append(_Customer(name, email if kind < 11 or kind >= 15 else None,
-                                   chat if kind >= 11 else None))
+        customers.append(
+            _Customer(
+                name, email if kind < 11 or kind >= 15 else None, chat if kind >= 11 else None
+            )
+        )
     return customers
 
 
@@ -174,19 +182,25 @@ def _specs(rng: random.Random, customers: list[_Customer], now: datetime) -> lis
                 channels = [rng.choice(("email", "chat"))]
             elif len(set(channels)) == 1:
                 channels[-1] = "chat" if channels[0] == "email" else "email"
-        starts = sorted(now - timedelta(minutes=rng.uniform(30, DAYS_OF_HISTORY * 24 * 60))
-                        for _ in range(count))
+        starts = sorted(
+            now - timedelta(minutes=rng.uniform(30, DAYS_OF_HISTORY * 24 * 60))
+            for _ in range(count)
+        )
         backlog = bool(backlog_left) and rng.random() < 0.2
         if backlog:  # the newest one is still unanswered
             starts[-1] = now - timedelta(minutes=_log_uniform(rng, 3, 3 * 24 * 60))
             starts.sort()
             backlog_left -= 1
         for position, (channel, start) in enumerate(zip(channels, starts, strict=True)):
-            spec = _Spec(uid="", customer=customer, channel=channel,
-                         intent=rng.choice(texts.INTENTS),
-                         mood=rng.choices(texts.MOODS, (5, 3, 2))[0],
-                         start=start.replace(microsecond=0),
-                         agent=rng.choices(agents, (3, 3, 2, 2))[0])
+            spec = _Spec(
+                uid="",
+                customer=customer,
+                channel=channel,
+                intent=rng.choice(texts.INTENTS),
+                mood=rng.choices(texts.MOODS, (5, 3, 2))[0],
+                start=start.replace(microsecond=0),
+                agent=rng.choices(agents, (3, 3, 2, 2))[0],
+            )
             if backlog and position == count - 1:
                 spec.flags.add("backlog")
             specs.append(spec)
@@ -233,6 +247,7 @@ def _plan_links(plan: _Plan, specs: list[_Spec]) -> None:
 def _link_action(plan: _Plan, customer: _Customer, channel: str, other: str):
     def link() -> None:
         plan.store.link_identity(customer.address(channel), other, customer.address(other))
+
     return link
 
 
@@ -242,8 +257,9 @@ def _tag_customers(store, rng: random.Random, plan: _Plan, specs: list[_Spec]) -
         if spec.uid in plan.ids and id(spec.customer) not in tagged and rng.random() < 0.08:
             tagged.add(id(spec.customer))
             conversation = store.conversation(plan.ids[spec.uid])
-            store.set_customer_tags(conversation.customer_id,
-                                    rng.sample(("vip", "b2b", "newsletter", "wholesale"), 1))
+            store.set_customer_tags(
+                conversation.customer_id, rng.sample(("vip", "b2b", "newsletter", "wholesale"), 1)
+            )
 
 
 # ---- one conversation ---------------------------------------------------------------------
@@ -307,8 +323,9 @@ class _Script:
         return self._fill(choice)
 
     def _advance(self, low_minutes: float, high_minutes: float) -> datetime:
-        self.t += timedelta(seconds=max(1, round(60 * _log_uniform(self.rng, low_minutes,
-                                                                   high_minutes))))
+        self.t += timedelta(
+            seconds=max(1, round(60 * _log_uniform(self.rng, low_minutes, high_minutes)))
+        )
         return self.t
 
     def _step(self, action: Callable[[], None]) -> None:
@@ -329,8 +346,11 @@ class _Script:
         if self.chat:
             return body
         closing = rng.choice(texts.MOOD_CLOSINGS[spec.mood])
-        greeting = "" if spec.mood == "angry" and rng.random() < 0.5 else (
-            rng.choice(texts.EMAIL_GREETINGS) + "\n\n")
+        greeting = (
+            ""
+            if spec.mood == "angry" and rng.random() < 0.5
+            else (rng.choice(texts.EMAIL_GREETINGS) + "\n\n")
+        )
         return f"{greeting}{body}\n\n{closing}\n{spec.customer.first}"
 
     def _followup_text(self) -> str:
@@ -344,31 +364,51 @@ class _Script:
             return f"{self._pick(texts.CHAT_AGENT_OPENERS)} {body}"
         signoff = self.rng.choice(texts.AGENT_SIGNOFF_LINES)
         closing = self.rng.choice(texts.AGENT_CLOSINGS)
-        parts = [f"Hi {self.spec.customer.first},", body, signoff,
-                 f"{closing}\n{display.split()[0]}\n{texts.COMPANY} support"]
+        parts = [
+            f"Hi {self.spec.customer.first},",
+            body,
+            signoff,
+            f"{closing}\n{display.split()[0]}\n{texts.COMPANY} support",
+        ]
         return "\n\n".join(p for p in parts if p)
 
     # ---- steps --------------------------------------------------------------------------------
-    def _inbound(self, text: str, *, html: str | None = None, auto: bool = False,
-                 subject: str | None = None,
-                 attachments: tuple[Attachment, ...] = ()) -> None:
+    def _inbound(
+        self,
+        text: str,
+        *,
+        html: str | None = None,
+        auto: bool = False,
+        subject: str | None = None,
+        attachments: tuple[Attachment, ...] = (),
+    ) -> None:
         spec = self.spec
         self.inbound_count += 1
         number = self.inbound_count
         if subject is None:
             subject = self.subject if number == 1 or not self.subject else f"Re: {self.subject}"
         message = Inbound(
-            channel=spec.channel, address=spec.customer.address(spec.channel),
-            name=spec.customer.name, text=text, html=html, at=clock.to_iso(self.t),
-            subject=subject, ext_id=f"demo-{spec.uid}-in{number}", thread_key=spec.uid,
-            message_id_header=None if self.chat else f"<{spec.uid}.{number}@{spec.customer.email.split('@')[1]}>",
-            auto=auto, attachments=attachments,
+            channel=spec.channel,
+            address=spec.customer.address(spec.channel),
+            name=spec.customer.name,
+            text=text,
+            html=html,
+            at=clock.to_iso(self.t),
+            subject=subject,
+            ext_id=f"demo-{spec.uid}-in{number}",
+            thread_key=spec.uid,
+            message_id_header=None
+            if self.chat
+            else f"<{spec.uid}.{number}@{spec.customer.email.split('@')[1]}>",
+            auto=auto,
+            attachments=attachments,
         )
 
         def record() -> None:
             result = self.plan.store.record_inbound(message)
             if result:
                 self.plan.ids.setdefault(spec.uid, result[0])
+
         self._step(record)
 
     def _reply(self, body: str) -> None:
@@ -376,20 +416,31 @@ class _Script:
         self.reply_count += 1
         text = self._agent_text(body)
         subject = f"Re: {self.subject}" if self.subject else ""
-        header = None if self.chat else f"<{self.spec.uid}.r{self.reply_count}@{texts.SUPPORT_DOMAIN}>"
-        self._step(lambda: store.add_reply(self._cid, agent, text, at=at, subject=subject,
-                                           header=header))
+        header = (
+            None if self.chat else f"<{self.spec.uid}.r{self.reply_count}@{texts.SUPPORT_DOMAIN}>"
+        )
+        self._step(
+            lambda: store.add_reply(self._cid, agent, text, at=at, subject=subject, header=header)
+        )
 
     def _note(self, text: str) -> None:
         store, at, agent = self.plan.store, clock.to_iso(self.t), self.agent
         self._step(lambda: store.add_note(self._cid, agent, text, at=at))
 
-    def _status(self, status: Status, agent: str | None, until: datetime | None = None,
-                until_reply: bool = False) -> None:
+    def _status(
+        self,
+        status: Status,
+        agent: str | None,
+        until: datetime | None = None,
+        until_reply: bool = False,
+    ) -> None:
         store, at = self.plan.store, clock.to_iso(self.t)
         until_iso = clock.to_iso(until) if until else None
-        self._step(lambda: store.set_status(self._cid, status, agent, at=at, until=until_iso,
-                                            until_reply=until_reply))
+        self._step(
+            lambda: store.set_status(
+                self._cid, status, agent, at=at, until=until_iso, until_reply=until_reply
+            )
+        )
 
     def _assign(self, assignee: str, by: str) -> None:
         store, at = self.plan.store, clock.to_iso(self.t)
@@ -422,8 +473,11 @@ class _Script:
             self._backlog()
             return
         self._triage()
-        rounds = {"calm": rng.choice((1, 1, 2)), "confused": rng.choice((2, 2, 3)),
-                  "angry": rng.choice((2, 3, 4))}[spec.mood]
+        rounds = {
+            "calm": rng.choice((1, 1, 2)),
+            "confused": rng.choice((2, 2, 3)),
+            "angry": rng.choice((2, 3, 4)),
+        }[spec.mood]
         if "long" in spec.flags:
             rounds = 9
         self._rounds(rounds, followup="outbound" in spec.flags)
@@ -459,10 +513,18 @@ class _Script:
         title = self.subject
 
         def start() -> None:
-            self.plan.ids[uid] = store.start_outbound("email", customer.email, agent, title,
-                                                      name=customer.name, at=at, uid=uid)
-            store.add_reply(self.plan.ids[uid], agent, text, at=at, subject=title,
-                            header=f"<{uid}.r0@{texts.SUPPORT_DOMAIN}>")
+            self.plan.ids[uid] = store.start_outbound(
+                "email", customer.email, agent, title, name=customer.name, at=at, uid=uid
+            )
+            store.add_reply(
+                self.plan.ids[uid],
+                agent,
+                text,
+                at=at,
+                subject=title,
+                header=f"<{uid}.r0@{texts.SUPPORT_DOMAIN}>",
+            )
+
         self._step(start)
         self._advance(1, 5)
         self._assign(self.agent, self.agent)
@@ -478,8 +540,11 @@ class _Script:
             self._tag(self.spec.intent)
         if rng.random() < 0.3:
             self._advance(20, 600) if not self.chat else self._advance(2, 20)
-            self._inbound(rng.choice(texts.CHAT_NUDGES) if self.chat else
-                          "Any update on this? " + self._pick(texts.DETAILS[self.spec.intent]))
+            self._inbound(
+                rng.choice(texts.CHAT_NUDGES)
+                if self.chat
+                else "Any update on this? " + self._pick(texts.DETAILS[self.spec.intent])
+            )
 
     def _triage(self) -> None:
         rng = self.rng
@@ -513,8 +578,11 @@ class _Script:
                 self._advance(10, 9 * 60)
             if number == 2 and rng.random() < 0.3:
                 self._handover()
-            body = (self._pick(texts.AGENT_FIRST[spec.intent]) if number == 0 and not followup
-                    else self._followup_reply())
+            body = (
+                self._pick(texts.AGENT_FIRST[spec.intent])
+                if number == 0 and not followup
+                else self._followup_reply()
+            )
             self._answer(body)
             if number == 0 and "autoreply" in spec.flags:
                 self.t += timedelta(seconds=rng.randint(3, 40))
@@ -537,7 +605,9 @@ class _Script:
         others = [name for name, _ in texts.AGENTS if name != self.agent]
         new = rng.choice(others)
         display = dict(texts.AGENTS)[new].split()[0]
-        self._note(f"Handing over to {display} – {rng.choice(('I am off tomorrow', 'they know the payment system better', 'needs a second opinion', 'shift change'))}.")
+        self._note(
+            f"Handing over to {display} – {rng.choice(('I am off tomorrow', 'they know the payment system better', 'needs a second opinion', 'shift change'))}."
+        )
         self._advance(0.1, 1)
         self._assign(new, self.agent)
         self.agent = new
@@ -546,8 +616,10 @@ class _Script:
     def _ending(self) -> None:
         rng = self.rng
         recent = self.plan.now - self.t < timedelta(days=4)
-        outcome = rng.choices(("resolve", "thanks", "pending", "snooze", "open"),
-                              (20, 15, 30, 30, 5) if recent else (50, 25, 10, 9, 6))[0]
+        outcome = rng.choices(
+            ("resolve", "thanks", "pending", "snooze", "open"),
+            (20, 15, 30, 30, 5) if recent else (50, 25, 10, 9, 6),
+        )[0]
         if outcome == "resolve":
             self._advance(0.3, 5)
             self._resolve()
@@ -575,7 +647,8 @@ class _Script:
                 self._inbound(self._pick(texts.CUSTOMER_THANKS))
             else:
                 until = (self.t + timedelta(days=rng.randint(1, 3))).replace(
-                    hour=8, minute=0, second=0)
+                    hour=8, minute=0, second=0
+                )
                 self._status(Status.SNOOZED, self.agent, until=until)
                 self.t = until
                 self._wake()
@@ -590,8 +663,11 @@ class _Script:
         self._status(Status.RESOLVED, self.agent)
         if rng.random() < 0.45:
             self._advance(10, 2 * 24 * 60)
-            weights = {"calm": (1, 1, 3, 10, 25), "confused": (1, 2, 5, 10, 12),
-                       "angry": (8, 6, 6, 5, 4)}[mood]
+            weights = {
+                "calm": (1, 1, 3, 10, 25),
+                "confused": (1, 2, 5, 10, 12),
+                "angry": (8, 6, 6, 5, 4),
+            }[mood]
             self._csat(rng.choices((1, 2, 3, 4, 5), weights)[0])
 
     def _reopen(self) -> None:
@@ -617,11 +693,11 @@ def _html_mail(text: str, signature: str, values: dict[str, str]) -> str:
     paragraphs = "".join(f"<p>{line}</p>" for line in text.split("\n") if line.strip())
     return (
         "<html><head><style>p{margin:0 0 8px}</style></head><body>"
-        f"<div dir=\"ltr\">{paragraphs}"
-        "<table border=\"1\" cellpadding=\"4\"><tr><th>Order</th><th>Item</th></tr>"
+        f'<div dir="ltr">{paragraphs}'
+        '<table border="1" cellpadding="4"><tr><th>Order</th><th>Item</th></tr>'
         f"<tr><td>{values['order']}</td><td>{values['product']}</td></tr></table>"
         f"<p><i>{signature}</i></p></div>"
-        "<img src=\"https://tracker.example/pixel.gif\" width=\"1\" height=\"1\"></body></html>"
+        '<img src="https://tracker.example/pixel.gif" width="1" height="1"></body></html>'
     )
 
 
@@ -632,12 +708,22 @@ def _attachment(rng: random.Random, spec: _Spec) -> Attachment:
     raw = b"".join(b"\x00" + colour * width for _ in range(height))
 
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return (struct.pack(">I", len(data)) + kind + data
-                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+        return (
+            struct.pack(">I", len(data))
+            + kind
+            + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        )
 
-    data = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2,
-                                                                0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
-    name = f"IMG_{rng.randint(1000, 9999)}.png" if spec.intent == "complaint" else \
-        f"statement-{spec.start:%Y-%m}.png"
+    data = (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
+    name = (
+        f"IMG_{rng.randint(1000, 9999)}.png"
+        if spec.intent == "complaint"
+        else f"statement-{spec.start:%Y-%m}.png"
+    )
     return Attachment(filename=name, size=len(data), content_type="image/png", data=data)

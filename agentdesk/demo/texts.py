@@ -32,26 +32,110 @@ SPECIAL_CUSTOMERS = (
 )
 
 FIRST_NAMES = (
-    "Ann", "Ben", "Clara", "Daniel", "Emma", "Farid", "Grace", "Hiro", "Ines", "Jonas",
-    "Kate", "Liam", "Maya", "Noah", "Olivia", "Pedro", "Quinn", "Rosa", "Sam", "Tara",
-    "Umar", "Vera", "Will", "Xenia", "Yusuf", "Zara", "Amir", "Bianca", "Carlos", "Deepa",
-    "Elena", "Felix", "Greta", "Hannah", "Ivan", "Julia", "Kofi", "Lena", "Marco", "Nadia",
-    "Oscar", "Priya", "Rafael", "Sofia", "Tomás", "Ulla", "Victor", "Wen", "Yara", "Zeynep",
+    "Ann",
+    "Ben",
+    "Clara",
+    "Daniel",
+    "Emma",
+    "Farid",
+    "Grace",
+    "Hiro",
+    "Ines",
+    "Jonas",
+    "Kate",
+    "Liam",
+    "Maya",
+    "Noah",
+    "Olivia",
+    "Pedro",
+    "Quinn",
+    "Rosa",
+    "Sam",
+    "Tara",
+    "Umar",
+    "Vera",
+    "Will",
+    "Xenia",
+    "Yusuf",
+    "Zara",
+    "Amir",
+    "Bianca",
+    "Carlos",
+    "Deepa",
+    "Elena",
+    "Felix",
+    "Greta",
+    "Hannah",
+    "Ivan",
+    "Julia",
+    "Kofi",
+    "Lena",
+    "Marco",
+    "Nadia",
+    "Oscar",
+    "Priya",
+    "Rafael",
+    "Sofia",
+    "Tomás",
+    "Ulla",
+    "Victor",
+    "Wen",
+    "Yara",
+    "Zeynep",
 )
 LAST_NAMES = (
-    "Lee", "Schmidt", "Okafor", "Rossi", "Kowalski", "Tanaka", "Haddad", "Brown", "García",
-    "Novak", "Andersen", "Moreau", "Costa", "Fischer", "Kim", "Mensah", "Ortiz", "Patel",
-    "Quinn", "Silva", "Berg", "Walsh", "Yamada", "Meyer", "Dubois", "Hughes", "Ivanova",
-    "Jensen", "Khan", "Laurent", "Murphy", "Nakamura", "Olsen", "Pereira", "Romero",
+    "Lee",
+    "Schmidt",
+    "Okafor",
+    "Rossi",
+    "Kowalski",
+    "Tanaka",
+    "Haddad",
+    "Brown",
+    "García",
+    "Novak",
+    "Andersen",
+    "Moreau",
+    "Costa",
+    "Fischer",
+    "Kim",
+    "Mensah",
+    "Ortiz",
+    "Patel",
+    "Quinn",
+    "Silva",
+    "Berg",
+    "Walsh",
+    "Yamada",
+    "Meyer",
+    "Dubois",
+    "Hughes",
+    "Ivanova",
+    "Jensen",
+    "Khan",
+    "Laurent",
+    "Murphy",
+    "Nakamura",
+    "Olsen",
+    "Pereira",
+    "Romero",
 )
 EMAIL_DOMAINS = ("example.com", "mail.example", "example.org", "example.net", "post.example")
 CHAT_DOMAIN = "chat.example.org"
 
 PRODUCTS = (
-    "Aero 2 wireless headphones", "Nimbus standing desk", "Kettle Pro 1.7 L",
-    "Lumo smart bulb (4-pack)", "Cirrus air purifier", "Terra cast-iron pan",
-    "Drift robot vacuum", "Halo desk lamp", "Pebble Bluetooth speaker",
-    "Summit office chair", "Breeze tower fan", "Orbit coffee grinder",
+    "Aero 2 wireless headphones",
+    "Nimbus standing desk",
+    "Kettle Pro 1.7 L",
+    "Lumo smart bulb (4-pack)",
+    "Cirrus air purifier",
+    "Terra cast-iron pan",
+    "Drift robot vacuum",
+    "Halo desk lamp",
+    "Pebble Bluetooth speaker",
+    "Summit office chair",
+    "Breeze tower fan",
+    "Orbit coffee grinder",
 )
 CARRIERS = ("DHL", "UPS", "DPD", "PostNord", "GLS")
 PLANS = ("Kestrel Plus monthly", "Kestrel Plus annual", "Kestrel Business")
@@ -63,32 +147,52 @@ MOODS = ("calm", "confused", "angry")
 
 SUBJECTS = {
     "refund": (
-        "Refund for order {order}", "Where is my refund?", "Refund request – {product}",
-        "Return received but no refund yet", "Money back for order {order}",
+        "Refund for order {order}",
+        "Where is my refund?",
+        "Refund request – {product}",
+        "Return received but no refund yet",
+        "Money back for order {order}",
         "Refund not showing on my card",
     ),
     "delivery": (
-        "Order {order} still not delivered", "Delivery delay", "Where is my parcel?",
-        "Tracking hasn't moved in {days} days", "Late delivery – order {order}",
+        "Order {order} still not delivered",
+        "Delivery delay",
+        "Where is my parcel?",
+        "Tracking hasn't moved in {days} days",
+        "Late delivery – order {order}",
         "{carrier} says delivered, but nothing arrived",
     ),
     "login": (
-        "Can't log in", "Password reset email never arrives", "Locked out of my account",
-        "Two-factor code not working", "Login problem on {device}", "Account access",
+        "Can't log in",
+        "Password reset email never arrives",
+        "Locked out of my account",
+        "Two-factor code not working",
+        "Login problem on {device}",
+        "Account access",
     ),
     "billing": (
-        "Charged twice", "Wrong amount on invoice {invoice}", "Billing error",
-        "Unexpected charge of {amount}", "Invoice {invoice} – VAT missing",
+        "Charged twice",
+        "Wrong amount on invoice {invoice}",
+        "Billing error",
+        "Unexpected charge of {amount}",
+        "Invoice {invoice} – VAT missing",
         "Subscription charged after cancelling",
     ),
     "product": (
-        "Question about the {product}", "Is the {product} compatible?",
-        "{product}: how do I set it up?", "Before I buy – {product}", "Spare parts?",
+        "Question about the {product}",
+        "Is the {product} compatible?",
+        "{product}: how do I set it up?",
+        "Before I buy – {product}",
+        "Spare parts?",
         "Warranty question",
     ),
     "complaint": (
-        "Very disappointed", "Complaint about my order {order}", "Poor service",
-        "Damaged {product}", "This is unacceptable", "Formal complaint",
+        "Very disappointed",
+        "Complaint about my order {order}",
+        "Poor service",
+        "Damaged {product}",
+        "This is unacceptable",
+        "Formal complaint",
     ),
 }
 
@@ -249,17 +353,38 @@ DETAILS = {
 }
 
 MOOD_CLOSINGS = {
-    "calm": ("Thanks in advance!", "Thank you for your help.", "Many thanks,", "Best regards,",
-             "Thanks!", "Kind regards,"),
-    "confused": ("Could you explain what I should do?", "Sorry if this is a silly question.",
-                 "Thanks, I'm a bit lost here.", "Any help appreciated.",
-                 "Not sure what to do next."),
-    "angry": ("I expect an answer today.", "Sort this out.", "Very disappointed.",
-              "This needs fixing now.", "I'm not impressed."),
+    "calm": (
+        "Thanks in advance!",
+        "Thank you for your help.",
+        "Many thanks,",
+        "Best regards,",
+        "Thanks!",
+        "Kind regards,",
+    ),
+    "confused": (
+        "Could you explain what I should do?",
+        "Sorry if this is a silly question.",
+        "Thanks, I'm a bit lost here.",
+        "Any help appreciated.",
+        "Not sure what to do next.",
+    ),
+    "angry": (
+        "I expect an answer today.",
+        "Sort this out.",
+        "Very disappointed.",
+        "This needs fixing now.",
+        "I'm not impressed.",
+    ),
 }
 
-EMAIL_GREETINGS = ("Hi,", "Hello,", "Hi there,", "Dear Kestrel team,", "Hello support,",
-                   "Good morning,")
+EMAIL_GREETINGS = (
+    "Hi,",
+    "Hello,",
+    "Hi there,",
+    "Dear Kestrel team,",
+    "Hello support,",
+    "Good morning,",
+)
 
 CUSTOMER_FOLLOWUPS = {
     "calm": (
@@ -289,9 +414,14 @@ CUSTOMER_FOLLOWUPS = {
 }
 
 CUSTOMER_THANKS = (
-    "That worked, thank you!", "All sorted now, thanks a lot.", "Got it, thanks for your help.",
-    "Brilliant, thank you so much!", "OK, received. Thanks.", "Perfect, that's all I needed.",
-    "Thanks, much appreciated.", "Fine. Thanks for finally sorting it.",
+    "That worked, thank you!",
+    "All sorted now, thanks a lot.",
+    "Got it, thanks for your help.",
+    "Brilliant, thank you so much!",
+    "OK, received. Thanks.",
+    "Perfect, that's all I needed.",
+    "Thanks, much appreciated.",
+    "Fine. Thanks for finally sorting it.",
 )
 
 CUSTOMER_REOPEN = (
@@ -397,8 +527,12 @@ AGENT_SIGNOFF_LINES = (
     "I hope that helps.",
     "",
 )
-CHAT_AGENT_OPENERS = ("Hi {first}!", "Hello {first},", "Hi {first}, thanks for waiting.",
-                      "Hey {first}!")
+CHAT_AGENT_OPENERS = (
+    "Hi {first}!",
+    "Hello {first},",
+    "Hi {first}, thanks for waiting.",
+    "Hey {first}!",
+)
 
 NOTES = {
     "refund": (
@@ -434,65 +568,93 @@ NOTES = {
 }
 
 AUTO_REPLIES = (
-    ("Automatic reply: Out of office",
-     "Thank you for your email. I am out of the office until {weekday} with limited access "
-     "to email. I will reply as soon as possible after my return."),
-    ("Auto: Thanks for your message",
-     "This is an automatic confirmation that your message has been received. "
-     "Please do not reply to this email."),
-    ("Abwesenheitsnotiz",
-     "Ich bin bis {weekday} nicht im Büro. In dringenden Fällen wenden Sie sich bitte an "
-     "meine Kollegin."),
+    (
+        "Automatic reply: Out of office",
+        "Thank you for your email. I am out of the office until {weekday} with limited access "
+        "to email. I will reply as soon as possible after my return.",
+    ),
+    (
+        "Auto: Thanks for your message",
+        "This is an automatic confirmation that your message has been received. "
+        "Please do not reply to this email.",
+    ),
+    (
+        "Abwesenheitsnotiz",
+        "Ich bin bis {weekday} nicht im Büro. In dringenden Fällen wenden Sie sich bitte an "
+        "meine Kollegin.",
+    ),
 )
 
 OUTBOUND_SUBJECTS = (
-    ("Your order {order} is delayed",
-     "Hi {first},\n\nI wanted to let you know personally that order {order} ({product}) is "
-     "delayed by about {days} days because of a supplier issue. We'll ship it the moment it "
-     "arrives; if you'd rather cancel, just reply and I'll refund you straight away.\n\n"
-     "Sorry for the wait,\n{agent}"),
-    ("A question about your return",
-     "Hi {first},\n\nWe received your return of the {product}, but the serial number doesn't "
-     "match order {order}. Could you check whether you might have sent a different unit?\n\n"
-     "Thanks,\n{agent}"),
-    ("Following up on your feedback",
-     "Hi {first},\n\nThanks again for your feedback last week. We've changed our packaging "
-     "for the {product} based on it, and I've added a small thank-you voucher to your "
-     "account.\n\nBest,\n{agent}"),
+    (
+        "Your order {order} is delayed",
+        "Hi {first},\n\nI wanted to let you know personally that order {order} ({product}) is "
+        "delayed by about {days} days because of a supplier issue. We'll ship it the moment it "
+        "arrives; if you'd rather cancel, just reply and I'll refund you straight away.\n\n"
+        "Sorry for the wait,\n{agent}",
+    ),
+    (
+        "A question about your return",
+        "Hi {first},\n\nWe received your return of the {product}, but the serial number doesn't "
+        "match order {order}. Could you check whether you might have sent a different unit?\n\n"
+        "Thanks,\n{agent}",
+    ),
+    (
+        "Following up on your feedback",
+        "Hi {first},\n\nThanks again for your feedback last week. We've changed our packaging "
+        "for the {product} based on it, and I've added a small thank-you voucher to your "
+        "account.\n\nBest,\n{agent}",
+    ),
 )
 
 TAG_EXTRAS = ("vip", "urgent", "bug", "escalated", "goodwill", "b2b", "follow-up")
 
 CANNED = (
-    ("greeting",
-     "Hi {customer.first_name},\n\nThanks for getting in touch with Kestrel Home support. "),
-    ("refund-issued",
-     "Hi {customer.first_name},\n\nI've issued your refund today. It goes back to the original "
-     "payment method and usually shows on your statement within 3–5 working days.\n\n"
-     "Best regards,\n{agent.name}"),
-    ("delivery-delay",
-     "Hi {customer.first_name},\n\nI'm sorry your parcel is late. I've opened an investigation "
-     "with the carrier and will update you within 48 hours. If it doesn't turn up, we'll send "
-     "a replacement or refund you, whichever you prefer.\n\nKind regards,\n{agent.name}"),
-    ("password-reset",
-     "Hi {customer.first_name},\n\nI've sent a new password reset link to your account email. "
-     "It's valid for 60 minutes – please check your spam folder if you don't see it. "
-     "If it still doesn't arrive, reply here and I'll help you directly.\n\n{agent.name}"),
-    ("invoice-copy",
-     "Hi {customer.first_name},\n\nYou'll find all invoices in your account under Orders → "
-     "Invoices. I've also attached a corrected copy to this message.\n\n"
-     "Best regards,\n{agent.name}"),
-    ("reset-2fa",
-     "Hi {customer.first_name},\n\nI've reset two-factor authentication on your account. The "
-     "next time you log in you'll be asked to scan a new QR code with your authenticator "
-     "app.\n\nThanks,\n{agent.name}"),
-    ("escalated",
-     "Hi {customer.first_name},\n\nThanks for your patience. I've passed this to our "
-     "specialist team, who will get back to you within one working day. I'll keep an eye on "
-     "it too.\n\n{agent.name}"),
-    ("closing",
-     "Glad we could sort this out, {customer.first_name}! If anything else comes up, just "
-     "reply to this message.\n\nHave a great day,\n{agent.name}"),
+    (
+        "greeting",
+        "Hi {customer.first_name},\n\nThanks for getting in touch with Kestrel Home support. ",
+    ),
+    (
+        "refund-issued",
+        "Hi {customer.first_name},\n\nI've issued your refund today. It goes back to the original "
+        "payment method and usually shows on your statement within 3–5 working days.\n\n"
+        "Best regards,\n{agent.name}",
+    ),
+    (
+        "delivery-delay",
+        "Hi {customer.first_name},\n\nI'm sorry your parcel is late. I've opened an investigation "
+        "with the carrier and will update you within 48 hours. If it doesn't turn up, we'll send "
+        "a replacement or refund you, whichever you prefer.\n\nKind regards,\n{agent.name}",
+    ),
+    (
+        "password-reset",
+        "Hi {customer.first_name},\n\nI've sent a new password reset link to your account email. "
+        "It's valid for 60 minutes – please check your spam folder if you don't see it. "
+        "If it still doesn't arrive, reply here and I'll help you directly.\n\n{agent.name}",
+    ),
+    (
+        "invoice-copy",
+        "Hi {customer.first_name},\n\nYou'll find all invoices in your account under Orders → "
+        "Invoices. I've also attached a corrected copy to this message.\n\n"
+        "Best regards,\n{agent.name}",
+    ),
+    (
+        "reset-2fa",
+        "Hi {customer.first_name},\n\nI've reset two-factor authentication on your account. The "
+        "next time you log in you'll be asked to scan a new QR code with your authenticator "
+        "app.\n\nThanks,\n{agent.name}",
+    ),
+    (
+        "escalated",
+        "Hi {customer.first_name},\n\nThanks for your patience. I've passed this to our "
+        "specialist team, who will get back to you within one working day. I'll keep an eye on "
+        "it too.\n\n{agent.name}",
+    ),
+    (
+        "closing",
+        "Glad we could sort this out, {customer.first_name}! If anything else comes up, just "
+        "reply to this message.\n\nHave a great day,\n{agent.name}",
+    ),
 )
 
 HTML_SIGNATURES = (

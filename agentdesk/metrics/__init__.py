@@ -15,27 +15,45 @@ from agentdesk.metrics.period import Period, PeriodError, parse_period, preset
 from agentdesk.metrics.settings import MetricsSettings, metrics_settings
 
 __all__ = [
-    "METRICS", "TEAM", "BusinessClock", "Duration", "Fact", "MetricsSettings", "Period",
-    "PeriodError", "Rate", "StatsRow", "collect", "metrics_settings", "parse_period", "preset",
+    "METRICS",
+    "TEAM",
+    "BusinessClock",
+    "Duration",
+    "Fact",
+    "MetricsSettings",
+    "Period",
+    "PeriodError",
+    "Rate",
+    "StatsRow",
+    "collect",
+    "metrics_settings",
+    "parse_period",
+    "preset",
     "summarize",
 ]
 
 
-def collect(stores: list, period: Period, settings: MetricsSettings,
-            now: float | None = None) -> list[Fact]:
+def collect(
+    stores: list, period: Period, settings: MetricsSettings, now: float | None = None
+) -> list[Fact]:
     """Facts from every store; a conversation in several files counts once.
 
     The copy with the most events wins (the earlier file on a tie), so a conversation
     handed from one desk to another is measured on its fuller log.
     """
     now = clock.now().timestamp() if now is None else now
-    per_store = [build_facts(store, period, settings, now, source)
-                 for source, store in enumerate(stores)]
+    per_store = [
+        build_facts(store, period, settings, now, source) for source, store in enumerate(stores)
+    ]
     if len(stores) == 1:
         return per_store[0]
     owner = _owners(stores)
-    return [fact for facts in per_store for fact in facts
-            if owner.get(fact.uid, fact.source) == fact.source]
+    return [
+        fact
+        for facts in per_store
+        for fact in facts
+        if owner.get(fact.uid, fact.source) == fact.source
+    ]
 
 
 def _owners(stores: list) -> dict[str, int]:
@@ -46,8 +64,13 @@ def _owners(stores: list) -> dict[str, int]:
         for uid in uids:
             seen.setdefault(uid, []).append(source)
     shared = {uid: sources for uid, sources in seen.items() if len(sources) > 1}
-    counts = [stores[source].metric_event_counts(
-        [ids[source][uid] for uid, sources in shared.items() if source in sources])
-        for source in range(len(stores))]
-    return {uid: max(sources, key=lambda s: (counts[s].get(ids[s][uid], 0), -s))
-            for uid, sources in shared.items()}
+    counts = [
+        stores[source].metric_event_counts(
+            [ids[source][uid] for uid, sources in shared.items() if source in sources]
+        )
+        for source in range(len(stores))
+    ]
+    return {
+        uid: max(sources, key=lambda s: (counts[s].get(ids[s][uid], 0), -s))
+        for uid, sources in shared.items()
+    }

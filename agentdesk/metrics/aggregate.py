@@ -79,8 +79,13 @@ def duration(facts: Iterable[Fact], measure: Callable[[Fact], float]) -> Duratio
     if not values:
         return Duration(0, None, None, None, waiting)
     values.sort()
-    return Duration(len(values), float(statistics.median(values)), float(percentile(values, 0.9)),
-                    round(statistics.fmean(values), 1), waiting)
+    return Duration(
+        len(values),
+        float(statistics.median(values)),
+        float(percentile(values, 0.9)),
+        round(statistics.fmean(values), 1),
+        waiting,
+    )
 
 
 def rate(facts: Iterable[Fact]) -> Rate:
@@ -92,8 +97,12 @@ def rate(facts: Iterable[Fact]) -> Rate:
     return Rate(count, hits, provisional)
 
 
-def summarize_one(agent: str, channel: str | None, facts: list[Fact],
-                  business: Callable[[float, float], float] | None = None) -> StatsRow:
+def summarize_one(
+    agent: str,
+    channel: str | None,
+    facts: list[Fact],
+    business: Callable[[float, float], float] | None = None,
+) -> StatsRow:
     """All figures over ``facts``; with ``business`` durations are in business seconds."""
     by_metric: dict[str, list[Fact]] = {}
     for fact in facts:
@@ -101,11 +110,14 @@ def summarize_one(agent: str, channel: str | None, facts: list[Fact],
     figures: dict[str, Duration | Rate] = {}
     for metric in DURATIONS:
         if business and metric in BUSINESS_DURATIONS:
+
             def measure(fact: Fact) -> float:
                 return business(fact.start, fact.end)
         else:
+
             def measure(fact: Fact) -> float:
                 return fact.value
+
         figures[metric] = duration(by_metric.get(metric, ()), measure)
     for metric in RATES:
         figures[metric] = rate(by_metric.get(metric, ()))
@@ -114,8 +126,13 @@ def summarize_one(agent: str, channel: str | None, facts: list[Fact],
     return StatsRow(agent, channel, len(handled), replies, figures, facts)
 
 
-def summarize(facts: list[Fact], *, agent: str | None = None, by_channel: bool = False,
-              business: Callable[[float, float], float] | None = None) -> list[StatsRow]:
+def summarize(
+    facts: list[Fact],
+    *,
+    agent: str | None = None,
+    by_channel: bool = False,
+    business: Callable[[float, float], float] | None = None,
+) -> list[StatsRow]:
     """Rows per agent plus a team row; or, ``by_channel``, one row per channel.
 
     With ``agent`` only that agent's facts count (and there is no team row unless
@@ -128,8 +145,10 @@ def summarize(facts: list[Fact], *, agent: str | None = None, by_channel: bool =
         channels: dict[str, list[Fact]] = {}
         for fact in facts:
             channels.setdefault(fact.channel, []).append(fact)
-        return [summarize_one(agent or TEAM, name, channels[name], business)
-                for name in sorted(channels)]
+        return [
+            summarize_one(agent or TEAM, name, channels[name], business)
+            for name in sorted(channels)
+        ]
     agents: dict[str, list[Fact]] = {}
     for fact in facts:
         if fact.agent is not None:
@@ -140,4 +159,3 @@ def summarize(facts: list[Fact], *, agent: str | None = None, by_channel: bool =
     elif not rows:
         rows.append(summarize_one(agent, None, [], business))
     return rows
-

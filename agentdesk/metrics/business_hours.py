@@ -27,8 +27,11 @@ class BusinessClock:
         result = []
         for start, end in self.settings.week[day.weekday()]:
             opens = _wall(day, start, self.zone)
-            closes = _wall(day, end, self.zone) if end < 86400 else (
-                datetime.combine(day + timedelta(days=1), time(0), tzinfo=self.zone))
+            closes = (
+                _wall(day, end, self.zone)
+                if end < 86400
+                else (datetime.combine(day + timedelta(days=1), time(0), tzinfo=self.zone))
+            )
             result.append((opens.timestamp(), closes.timestamp()))
         return tuple(result)
 

@@ -54,8 +54,9 @@ class Fact:
     source: int = 0
 
 
-def build_facts(store, period: Period, settings: MetricsSettings, now: float,
-                source: int = 0) -> list[Fact]:
+def build_facts(
+    store, period: Period, settings: MetricsSettings, now: float, source: int = 0
+) -> list[Fact]:
     """Every fact placed in ``period`` from one desk database."""
     since, until = period.since_iso, period.until_iso
     facts: list[Fact] = []
@@ -65,17 +66,53 @@ def build_facts(store, period: Period, settings: MetricsSettings, now: float,
         if row["row"] == "wait":
             metric = FRT if row["first"] else REPLY_TIME
             if row["end"] is None:
-                add(Fact(metric, None, row["channel"], row["uid"], row["cid"], row["start"],
-                         None, None, "inbound -> (no reply yet)", "waiting", source))
+                add(
+                    Fact(
+                        metric,
+                        None,
+                        row["channel"],
+                        row["uid"],
+                        row["cid"],
+                        row["start"],
+                        None,
+                        None,
+                        "inbound -> (no reply yet)",
+                        "waiting",
+                        source,
+                    )
+                )
             else:
-                add(Fact(metric, row["agent"], row["channel"], row["uid"], row["cid"],
-                         row["start"], row["end"], row["end"] - row["start"],
-                         "inbound -> reply", "", source))
+                add(
+                    Fact(
+                        metric,
+                        row["agent"],
+                        row["channel"],
+                        row["uid"],
+                        row["cid"],
+                        row["start"],
+                        row["end"],
+                        row["end"] - row["start"],
+                        "inbound -> reply",
+                        "",
+                        source,
+                    )
+                )
             continue
-        add(Fact(RESOLUTION, row["agent"], row["channel"], row["uid"], row["cid"],
-                 row["start"], row["end"], row["end"] - row["start"],
-                 "cycle start -> resolved" if row["cycle"] else "created -> resolved",
-                 f"cycle {row['cycle'] + 1}", source))
+        add(
+            Fact(
+                RESOLUTION,
+                row["agent"],
+                row["channel"],
+                row["uid"],
+                row["cid"],
+                row["start"],
+                row["end"],
+                row["end"] - row["start"],
+                "cycle start -> resolved" if row["cycle"] else "created -> resolved",
+                f"cycle {row['cycle'] + 1}",
+                source,
+            )
+        )
         previous = last_resolve.get(row["cid"])
         if previous is None or row["end"] > previous["end"]:
             last_resolve[row["cid"]] = row
@@ -83,33 +120,118 @@ def build_facts(store, period: Period, settings: MetricsSettings, now: float,
             add(_fcr(row, settings, now, source))
     for row in last_resolve.values():
         agent, channel, uid, cid = row["agent"], row["channel"], row["uid"], row["cid"]
-        add(Fact(FULL_RESOLUTION, agent, channel, uid, cid, row["created"], row["end"],
-                 row["end"] - row["created"], "created -> last resolved", "", source))
-        add(Fact(ONE_TOUCH, agent, channel, uid, cid, row["created"], row["end"],
-                 float(row["replies"] == 1), "created -> resolved",
-                 f"{row['replies']} replies", source))
+        add(
+            Fact(
+                FULL_RESOLUTION,
+                agent,
+                channel,
+                uid,
+                cid,
+                row["created"],
+                row["end"],
+                row["end"] - row["created"],
+                "created -> last resolved",
+                "",
+                source,
+            )
+        )
+        add(
+            Fact(
+                ONE_TOUCH,
+                agent,
+                channel,
+                uid,
+                cid,
+                row["created"],
+                row["end"],
+                float(row["replies"] == 1),
+                "created -> resolved",
+                f"{row['replies']} replies",
+                source,
+            )
+        )
         reopened = row["last_cycle"] > 0
-        add(Fact(REOPEN, agent, channel, uid, cid, row["created"], row["end"],
-                 float(reopened), "created -> resolved",
-                 f"reopened {row['last_cycle']}x" if reopened else "not reopened", source))
+        add(
+            Fact(
+                REOPEN,
+                agent,
+                channel,
+                uid,
+                cid,
+                row["created"],
+                row["end"],
+                float(reopened),
+                "created -> resolved",
+                f"reopened {row['last_cycle']}x" if reopened else "not reopened",
+                source,
+            )
+        )
     for row in store.metric_replies(since, until):
-        add(Fact(REPLIES, row["agent"], row["channel"], row["uid"], row["cid"], row["first"],
-                 row["last"], float(row["n"]), "first -> last reply in period", "", source))
+        add(
+            Fact(
+                REPLIES,
+                row["agent"],
+                row["channel"],
+                row["uid"],
+                row["cid"],
+                row["first"],
+                row["last"],
+                float(row["n"]),
+                "first -> last reply in period",
+                "",
+                source,
+            )
+        )
     for row in store.metric_created(since, until):
         answered = row["reply_at"] is not None
-        add(Fact(ANSWERED, None, row["channel"], row["uid"], row["cid"], row["at"],
-                 row["reply_at"], float(answered),
-                 "created -> first reply" if answered else "created (no reply)",
-                 f"answered by {row['agent']}" if answered else "unanswered", source))
+        add(
+            Fact(
+                ANSWERED,
+                None,
+                row["channel"],
+                row["uid"],
+                row["cid"],
+                row["at"],
+                row["reply_at"],
+                float(answered),
+                "created -> first reply" if answered else "created (no reply)",
+                f"answered by {row['agent']}" if answered else "unanswered",
+                source,
+            )
+        )
     for row in store.metric_csat(since, until):
         rating = int(row["rating"])
-        add(Fact(CSAT, row["agent"], row["channel"], row["uid"], row["cid"],
-                 row["resolved_at"], row["at"], float(rating >= 4), "resolved -> rating",
-                 f"rating {rating}", source))
+        add(
+            Fact(
+                CSAT,
+                row["agent"],
+                row["channel"],
+                row["uid"],
+                row["cid"],
+                row["resolved_at"],
+                row["at"],
+                float(rating >= 4),
+                "resolved -> rating",
+                f"rating {rating}",
+                source,
+            )
+        )
     for row in store.metric_handle(since, until, settings.idle_cutoff_seconds):
-        add(Fact(HANDLE, row["agent"], row["channel"], row["uid"], row["cid"], row["first"],
-                 row["last"], float(row["seconds"]), "focus intervals",
-                 f"{row['intervals']} intervals", source))
+        add(
+            Fact(
+                HANDLE,
+                row["agent"],
+                row["channel"],
+                row["uid"],
+                row["cid"],
+                row["first"],
+                row["last"],
+                float(row["seconds"]),
+                "focus intervals",
+                f"{row['intervals']} intervals",
+                source,
+            )
+        )
     return facts
 
 
@@ -123,8 +245,11 @@ def _fcr(row, settings: MetricsSettings, now: float, source: int) -> Fact:
         reasons.append("customer wrote again before the resolve")
     if row["reopen"] is not None and row["reopen"] - resolved <= window:
         reasons.append("reopened within the window")
-    if (settings.fcr_cross_channel and row["next_contact"] is not None
-            and row["next_contact"] - resolved <= window):
+    if (
+        settings.fcr_cross_channel
+        and row["next_contact"] is not None
+        and row["next_contact"] - resolved <= window
+    ):
         reasons.append("customer opened another conversation within the window")
     if reasons:
         state = "failure: " + ", ".join(reasons)
@@ -132,6 +257,16 @@ def _fcr(row, settings: MetricsSettings, now: float, source: int) -> Fact:
         state = "provisional"
     else:
         state = "success"
-    return Fact(FCR, row["first_agent"], row["channel"], row["uid"], row["cid"],
-                row["first_reply"], resolved, float(not reasons), "first reply -> resolved",
-                state, source)
+    return Fact(
+        FCR,
+        row["first_agent"],
+        row["channel"],
+        row["uid"],
+        row["cid"],
+        row["first_reply"],
+        resolved,
+        float(not reasons),
+        "first reply -> resolved",
+        state,
+        source,
+    )

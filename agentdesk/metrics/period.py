@@ -37,8 +37,9 @@ class Period:
         return f"{self.since_iso} .. {self.until_iso}"
 
 
-def parse_period(since: str | None, until: str | None, zone: ZoneInfo | None = None,
-                 now: datetime | None = None) -> Period:
+def parse_period(
+    since: str | None, until: str | None, zone: ZoneInfo | None = None, now: datetime | None = None
+) -> Period:
     """The period for ``--since``/``--until`` (default: the last 7 days up to now).
 
     ``7d``, ``24h``, ``2w`` mean that long before now; ``YYYY-MM-DD`` is a whole day in
@@ -47,12 +48,16 @@ def parse_period(since: str | None, until: str | None, zone: ZoneInfo | None = N
     """
     zone = zone or ZoneInfo("UTC")
     now = now or clock.now()
-    start = _instant("--since", since, zone, now, end_of_day=False) if since else (
-        now - timedelta(days=7))
+    start = (
+        _instant("--since", since, zone, now, end_of_day=False)
+        if since
+        else (now - timedelta(days=7))
+    )
     end = _instant("--until", until, zone, now, end_of_day=True) if until else now
     if start > end:
-        raise PeriodError(f"reversed period: --since {clock.to_iso(start)} is after "
-                          f"--until {clock.to_iso(end)}")
+        raise PeriodError(
+            f"reversed period: --since {clock.to_iso(start)} is after --until {clock.to_iso(end)}"
+        )
     if start == end:
         raise PeriodError(f"empty period: --since and --until are both {clock.to_iso(start)}")
     return Period(start, end)
@@ -67,8 +72,9 @@ def preset(name: str, zone: ZoneInfo | None = None, now: datetime | None = None)
     return parse_period(name, None, zone, now)
 
 
-def _instant(option: str, text: str, zone: ZoneInfo, now: datetime, *,
-             end_of_day: bool) -> datetime:
+def _instant(
+    option: str, text: str, zone: ZoneInfo, now: datetime, *, end_of_day: bool
+) -> datetime:
     text = text.strip()
     match = _RELATIVE.match(text)
     if match:
@@ -84,8 +90,9 @@ def _instant(option: str, text: str, zone: ZoneInfo, now: datetime, *,
             return clock.parse_iso(text)
         except ValueError:
             pass
-    raise PeriodError(f"{option}: expected 24h, 7d, 2w, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ, "
-                      f"got {text!r}")
+    raise PeriodError(
+        f"{option}: expected 24h, 7d, 2w, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ, got {text!r}"
+    )
 
 
 def _day_start(day: date, zone: ZoneInfo) -> datetime:

@@ -26,16 +26,29 @@ from agentdesk.metrics.period import Period
 from agentdesk.text import one_line
 
 # What a rate's ``hits`` are called in CSV / JSON.
-HITS = {FCR: "success", ONE_TOUCH: "one_touch", REOPEN: "reopened", ANSWERED: "answered",
-        CSAT: "positive"}
+HITS = {
+    FCR: "success",
+    ONE_TOUCH: "one_touch",
+    REOPEN: "reopened",
+    ANSWERED: "answered",
+    CSAT: "positive",
+}
 
 # (header, metric key behind the cell) in table order; the key opens the drill-down.
 COLUMNS: list[tuple[str, str]] = [
-    ("Agent", "agent"), ("Conv", "conversations"), ("Replies", "replies"),
-    ("FRT med/p90 (n)", FRT), ("Reply med/p90 (n)", REPLY_TIME),
-    ("Resolution med/p90 (n)", RESOLUTION), ("Full res. med (n)", FULL_RESOLUTION),
-    ("FCR % (n, prov.)", FCR), ("1-touch %", ONE_TOUCH), ("Reopen %", REOPEN),
-    ("Handle med (n)", HANDLE), ("Answered %", ANSWERED), ("CSAT % (n)", CSAT),
+    ("Agent", "agent"),
+    ("Conv", "conversations"),
+    ("Replies", "replies"),
+    ("FRT med/p90 (n)", FRT),
+    ("Reply med/p90 (n)", REPLY_TIME),
+    ("Resolution med/p90 (n)", RESOLUTION),
+    ("Full res. med (n)", FULL_RESOLUTION),
+    ("FCR % (n, prov.)", FCR),
+    ("1-touch %", ONE_TOUCH),
+    ("Reopen %", REOPEN),
+    ("Handle med (n)", HANDLE),
+    ("Answered %", ANSWERED),
+    ("CSAT % (n)", CSAT),
 ]
 
 
@@ -57,8 +70,9 @@ def cell(row: StatsRow, key: str) -> str:
         waiting = f", {figure.waiting} waiting" if figure.waiting else ""
         if key in (FULL_RESOLUTION, HANDLE):
             return f"{duration_text(figure.median)} ({figure.count}{waiting})"
-        return (f"{duration_text(figure.median)}/{duration_text(figure.p90)} "
-                f"({figure.count}{waiting})")
+        return (
+            f"{duration_text(figure.median)}/{duration_text(figure.p90)} ({figure.count}{waiting})"
+        )
     percent = "-" if figure.percent is None else f"{figure.percent:g}%"
     if key == FCR:
         return f"{percent} ({figure.count}, {figure.provisional} prov.)"
@@ -69,11 +83,13 @@ def to_table(rows: list[StatsRow], period: Period, basis: str, note: str = "") -
     """An aligned plain-text table with a heading line (and a note when given)."""
     lines = [f"Stats {period.label} ({basis} time; median/p90, n = count behind the figure)"]
     grid = [[header for header, _ in COLUMNS]] + [
-        [cell(row, key) for _, key in COLUMNS] for row in rows]
+        [cell(row, key) for _, key in COLUMNS] for row in rows
+    ]
     widths = [max(len(line[i]) for line in grid) for i in range(len(COLUMNS))]
     for line in grid:
-        lines.append("  ".join(text.ljust(width) for text, width in zip(line, widths,
-                                                                      strict=True)).rstrip())
+        lines.append(
+            "  ".join(text.ljust(width) for text, width in zip(line, widths, strict=True)).rstrip()
+        )
     if note:
         lines.append(note)
     return "\n".join(lines) + "\n"
@@ -82,14 +98,21 @@ def to_table(rows: list[StatsRow], period: Period, basis: str, note: str = "") -
 def as_dict(row: StatsRow, period: Period, basis: str, mean: bool = False) -> dict:
     """One row as JSON-ready data: metric names as keys, durations in seconds."""
     data: dict[str, object] = {
-        "agent": row.agent, "channel": row.channel, "since": period.since_iso,
-        "until": period.until_iso, "time": basis,
-        "conversations": row.conversations, "replies": row.replies,
+        "agent": row.agent,
+        "channel": row.channel,
+        "since": period.since_iso,
+        "until": period.until_iso,
+        "time": basis,
+        "conversations": row.conversations,
+        "replies": row.replies,
     }
     for metric in DURATIONS:
         figure = row.figures[metric]
-        item: dict[str, object] = {"count": figure.count, "median": figure.median,
-                                   "p90": figure.p90}
+        item: dict[str, object] = {
+            "count": figure.count,
+            "median": figure.median,
+            "p90": figure.p90,
+        }
         if mean:
             item["mean"] = figure.mean
         if metric in (FRT, REPLY_TIME):
@@ -130,6 +153,8 @@ def to_csv(rows: list[StatsRow], period: Period, basis: str, mean: bool = False)
 def _header(period: Period, basis: str, mean: bool) -> list[str]:
     """CSV columns when there is no row to take them from."""
     empty = summarize_one("", None, [])
-    return [f"{key}_{name}" if isinstance(value, dict) else key
-            for key, value in as_dict(empty, period, basis, mean).items()
-            for name in (value if isinstance(value, dict) else [None])]
+    return [
+        f"{key}_{name}" if isinstance(value, dict) else key
+        for key, value in as_dict(empty, period, basis, mean).items()
+        for name in (value if isinstance(value, dict) else [None])
+    ]

@@ -72,8 +72,9 @@ def business_hours_settings(table: Table) -> BusinessHoursSettings:
         try:
             holidays.add(item if isinstance(item, date) else date.fromisoformat(str(item)))
         except ValueError:
-            raise table.error(f"holidays[{index}]", f"expected a date like 2026-12-25, "
-                              f"got {item!r}") from None
+            raise table.error(
+                f"holidays[{index}]", f"expected a date like 2026-12-25, got {item!r}"
+            ) from None
     return BusinessHoursSettings(timezone, week, frozenset(holidays))
 
 
@@ -83,7 +84,7 @@ def _ranges(table: Table, day: str) -> tuple[tuple[int, int], ...]:
     for part in filter(str.strip, text.split(",")):
         match = _RANGE.match(part)
         if not match:
-            raise table.error(day, f"expected opening hours like \"09:00-17:00\", got {text!r}")
+            raise table.error(day, f'expected opening hours like "09:00-17:00", got {text!r}')
         h1, m1, h2, m2 = map(int, match.groups())
         start, end = h1 * 3600 + m1 * 60, h2 * 3600 + m2 * 60
         if h1 > 23 or m1 > 59 or m2 > 59 or end > 86400 or end <= start:

@@ -36,22 +36,35 @@ TYPING_RENEW = 20.0  # seconds between typing notices while the agent keeps typi
 ASSIST_MIN_WIDTH = 160  # terminals at least this wide show the assist panel at start
 
 
-def conversation_title(conversation: Conversation, customer: Customer | None,
-                       via: str | None = None) -> Text:
+def conversation_title(
+    conversation: Conversation, customer: Customer | None, via: str | None = None
+) -> Text:
     """The header line: subject, channel (and ``via``, the account replies leave
     from, when several could), status, assignee, tags, waiting time."""
     name = customer.name or customer.primary_address if customer else ""
     channel = f"{conversation.channel} via {one_line(via, 30)}" if via else conversation.channel
-    title = Text.assemble((one_line(conversation.subject or "(no subject)", 80), "bold"), "  ",
-                          (one_line(name, 40), "bold cyan"), "  ",
-                          (channel, "cyan"), "  ", (conversation.status, "italic"))
+    title = Text.assemble(
+        (one_line(conversation.subject or "(no subject)", 80), "bold"),
+        "  ",
+        (one_line(name, 40), "bold cyan"),
+        "  ",
+        (channel, "cyan"),
+        "  ",
+        (conversation.status, "italic"),
+    )
     if conversation.status == Status.SNOOZED:
-        until = ("until the customer replies" if conversation.snooze_until_reply
-                 else f"until {local_time(conversation.snoozed_until, '%a %H:%M')}"
-                 if conversation.snoozed_until else "")
+        until = (
+            "until the customer replies"
+            if conversation.snooze_until_reply
+            else f"until {local_time(conversation.snoozed_until, '%a %H:%M')}"
+            if conversation.snoozed_until
+            else ""
+        )
         title.append(f" {until}", style="italic")
-    title.append(f"  {conversation.assignee or 'unassigned'}",
-                 style="magenta" if conversation.assignee else "dim")
+    title.append(
+        f"  {conversation.assignee or 'unassigned'}",
+        style="magenta" if conversation.assignee else "dim",
+    )
     if conversation.tags:
         title.append("  " + " ".join(f"#{t}" for t in conversation.tags), style="blue")
     waited = clock.since(conversation.waiting_since)
@@ -69,11 +82,9 @@ class ConversationScreen(Screen):
         Binding("n", "compose('note')", "Note", id="conversation.note"),
         Binding("ctrl+s", "send", "Send", id="conversation.send", priority=True),
         Binding("R", "resend", "Resend", id="conversation.resend"),
-        Binding("E", "correct_address", "Customer address", show=False,
-                id="conversation.address"),
+        Binding("E", "correct_address", "Customer address", show=False, id="conversation.address"),
         Binding("O", "sending_account", "Send from", show=False, id="conversation.account"),
-        Binding("ctrl+e", "external_editor", "$EDITOR", id="conversation.editor",
-                priority=True),
+        Binding("ctrl+e", "external_editor", "$EDITOR", id="conversation.editor", priority=True),
         Binding("c", "canned", "Canned", id="conversation.canned"),
         Binding("m", "assign_me", "Take", id="conversation.assign_me"),
         Binding("A", "assign_other", "Assign", id="conversation.assign"),
@@ -85,18 +96,21 @@ class ConversationScreen(Screen):
         Binding("h", "history", "History", id="conversation.history"),
         Binding("j,down", "step(1)", "Next", id="conversation.next"),
         Binding("k,up", "step(-1)", "Previous", id="conversation.previous"),
-        Binding("pagedown", "scroll_thread(1)", "Scroll down", show=False,
-                id="conversation.scroll_down"),
-        Binding("pageup", "scroll_thread(-1)", "Scroll up", show=False,
-                id="conversation.scroll_up"),
+        Binding(
+            "pagedown", "scroll_thread(1)", "Scroll down", show=False, id="conversation.scroll_down"
+        ),
+        Binding(
+            "pageup", "scroll_thread(-1)", "Scroll up", show=False, id="conversation.scroll_up"
+        ),
         Binding("v", "more", "More text", show=False, id="conversation.more"),
         Binding("V", "pager", "$PAGER", show=False, id="conversation.pager"),
         Binding("a", "toggle_assist", "Assist", id="conversation.assist"),
         Binding("escape", "back", "Back", id="conversation.back"),
     ]
 
-    def __init__(self, conversation_id: int,
-                 step: Callable[[int], int | None] | None = None) -> None:
+    def __init__(
+        self, conversation_id: int, step: Callable[[int], int | None] | None = None
+    ) -> None:
         super().__init__()
         self.conversation_id = conversation_id
         self.step = step
@@ -127,8 +141,9 @@ class ConversationScreen(Screen):
                 yield HistoryList(id="history")
                 yield Label("", id="peek-title", classes="pane-title")
                 yield ThreadView(id="peek")
-            yield AssistPanel(self.store, self.app.assist_settings,
-                              composer_text=lambda: self.composer.text)
+            yield AssistPanel(
+                self.store, self.app.assist_settings, composer_text=lambda: self.composer.text
+            )
         yield Footer(compact=True)
 
     @property
@@ -166,13 +181,15 @@ class ConversationScreen(Screen):
             return
         self.customer = self.store.customer(self.conversation.customer_id)
         self.query_one("#conversation-title", Static).update(
-            conversation_title(self.conversation, self.customer, self.sending_account()))
+            conversation_title(self.conversation, self.customer, self.sending_account())
+        )
         name = self.customer.name if self.customer else ""
         self.query_one("#thread", ThreadView).show(self.store.messages(self.conversation_id), name)
         if self.customer:
             self.query_one(CustomerCard).show(self.customer)
             self.query_one(HistoryList).show(
-                self.store.history(self.customer.id, exclude=self.conversation_id))
+                self.store.history(self.customer.id, exclude=self.conversation_id)
+            )
         self.query_one(AssistPanel).refresh_analysis(self.conversation_id)
 
     def leave(self, reason: str) -> None:
@@ -243,17 +260,26 @@ class ConversationScreen(Screen):
             if self.composer.mode == "note":
                 self.store.add_note(self.conversation_id, self.agent.name, text)
             else:
-                accepted = (assist.accepted_text
-                            if assist.conversation_id == self.conversation_id else None)
-                assisted = {} if accepted is None else {
-                    "ai_assisted": True, "edit_distance": edit_distance(accepted, text)}
-                message_id = self.store.add_reply(self.conversation_id, self.agent.name, text,
-                                                  delivery="queued", **assisted)
+                accepted = (
+                    assist.accepted_text if assist.conversation_id == self.conversation_id else None
+                )
+                assisted = (
+                    {}
+                    if accepted is None
+                    else {"ai_assisted": True, "edit_distance": edit_distance(accepted, text)}
+                )
+                message_id = self.store.add_reply(
+                    self.conversation_id, self.agent.name, text, delivery="queued", **assisted
+                )
         except sqlite3.Error as error:
             with contextlib.suppress(sqlite3.Error):  # keep the draft too, if the file allows
                 self.flush_draft()
-            self.notify(f"Not stored, so not sent ({error_line(error)}); the text is still in"
-                        " the composer.", severity="error", timeout=10)
+            self.notify(
+                f"Not stored, so not sent ({error_line(error)}); the text is still in"
+                " the composer.",
+                severity="error",
+                timeout=10,
+            )
             return
         if self.composer.mode == "note":
             self.notify("Note added.")
@@ -287,8 +313,10 @@ class ConversationScreen(Screen):
         """The customer's address replies go to on this conversation's channel."""
         if self.conversation is None or self.customer is None:
             return ""
-        return next((i.address for i in self.customer.identities
-                     if i.channel == self.conversation.channel), "")
+        return next(
+            (i.address for i in self.customer.identities if i.channel == self.conversation.channel),
+            "",
+        )
 
     def action_correct_address(self) -> None:
         """Correct the address replies go to; replies that failed are sent again."""
@@ -304,16 +332,24 @@ class ConversationScreen(Screen):
                 return
             self.store.correct_address(customer.id, channel, old, new)
             self.reload()
-            failed = [r for r in self.store.unsent_replies(self.conversation_id)
-                      if r.delivery_failed]
+            failed = [
+                r for r in self.store.unsent_replies(self.conversation_id) if r.delivery_failed
+            ]
             for reply in failed:
                 self.app.deliver(reply.id)
-            again = f"; sending {count_of(len(failed), 'failed reply', 'failed replies')}" \
-                " again" if failed else ""
+            again = (
+                f"; sending {count_of(len(failed), 'failed reply', 'failed replies')} again"
+                if failed
+                else ""
+            )
             self.notify(f"Replies go to {new} now{again}.")
 
-        self.app.push_screen(PromptScreen(f"{channel} address of {one_line(customer.name, 40)}"
-                                          " (replies go here)", old, old), correct)
+        self.app.push_screen(
+            PromptScreen(
+                f"{channel} address of {one_line(customer.name, 40)} (replies go here)", old, old
+            ),
+            correct,
+        )
 
     def action_sending_account(self) -> None:
         """Pick the account (connector) this conversation's replies leave from."""
@@ -321,8 +357,11 @@ class ConversationScreen(Screen):
             return
         senders = [c.desk_name for c in self.app.host.senders(self.conversation.channel)]
         if len(senders) < 2:
-            self.notify(f"Only {senders[0] if senders else 'no connector'} sends on "
-                        f"{self.conversation.channel}.", severity="information")
+            self.notify(
+                f"Only {senders[0] if senders else 'no connector'} sends on "
+                f"{self.conversation.channel}.",
+                severity="information",
+            )
             return
 
         def choose(name: str | None) -> None:
@@ -330,24 +369,31 @@ class ConversationScreen(Screen):
                 self.store.set_via(self.conversation_id, name)
                 self._changed(True, f"Replies leave from {name}.")
 
-        self.app.push_screen(ChoiceScreen("Send replies from", [
-            (name, f"{name}{'  (current)' if name == self.sending_account() else ''}")
-            for name in senders]), choose)
+        self.app.push_screen(
+            ChoiceScreen(
+                "Send replies from",
+                [
+                    (name, f"{name}{'  (current)' if name == self.sending_account() else ''}")
+                    for name in senders
+                ],
+            ),
+            choose,
+        )
 
     def action_external_editor(self) -> None:
         """Edit the composer text in ``$EDITOR`` (config ``editor`` wins)."""
         editor = self.app.config.editor or os.environ.get("VISUAL") or os.environ.get("EDITOR")
         if not editor:
-            self.notify("Set $EDITOR (or editor in the config) to write in an editor.",
-                        severity="warning")
+            self.notify(
+                "Set $EDITOR (or editor in the config) to write in an editor.", severity="warning"
+            )
             return
 
         def edited(path: Path) -> None:
             self.composer.load_text(path.read_text(encoding="utf-8").rstrip("\n"))
             self.flush_draft()
 
-        self._in_terminal(editor, "the editor", self.composer.text, edited,
-                          "composer unchanged")
+        self._in_terminal(editor, "the editor", self.composer.text, edited, "composer unchanged")
         self.composer.focus()
 
     def action_pager(self) -> None:
@@ -355,20 +401,30 @@ class ConversationScreen(Screen):
         pager = os.environ.get("PAGER") or "less"
         self._in_terminal(pager, "the pager", self._thread_view().full_text())
 
-    def _in_terminal(self, command: str, what: str, text: str,
-                     done: Callable[[Path], None] | None = None, unchanged: str = "") -> None:
+    def _in_terminal(
+        self,
+        command: str,
+        what: str,
+        text: str,
+        done: Callable[[Path], None] | None = None,
+        unchanged: str = "",
+    ) -> None:
         """Run ``command FILE`` on ``text`` in the terminal (the app is suspended
         meanwhile), then ``done(FILE)`` if it succeeded; failures are one notice."""
-        with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False,
-                                         encoding="utf-8") as handle:
+        with tempfile.NamedTemporaryFile(
+            "w", suffix=".txt", delete=False, encoding="utf-8"
+        ) as handle:
             handle.write(text)
             path = Path(handle.name)
         try:
             with self.app.suspend():
                 result = subprocess.run([*shlex.split(command), str(path)], check=False)
             if result.returncode != 0:
-                self.notify(f"{command} exited with {result.returncode}"
-                            + (f"; {unchanged}." if unchanged else "."), severity="warning")
+                self.notify(
+                    f"{command} exited with {result.returncode}"
+                    + (f"; {unchanged}." if unchanged else "."),
+                    severity="warning",
+                )
             elif done is not None:
                 done(path)
         except Exception as error:  # no terminal to suspend (e.g. served in a browser)
@@ -391,8 +447,13 @@ class ConversationScreen(Screen):
             self.action_compose("reply")
             self.composer.insert(text)
 
-        self.app.push_screen(ChoiceScreen("Insert canned reply", [
-            (name, f"{name}: {one_line(body, 70)}") for name, body in replies]), insert)
+        self.app.push_screen(
+            ChoiceScreen(
+                "Insert canned reply",
+                [(name, f"{name}: {one_line(body, 70)}") for name, body in replies],
+            ),
+            insert,
+        )
 
     # ---- status, ownership, tags ---------------------------------------------------------
     def _changed(self, changed: bool, message: str) -> None:
@@ -400,16 +461,21 @@ class ConversationScreen(Screen):
         self.notify(message if changed else "Nothing to change.")
 
     def action_resolve(self) -> None:
-        self._changed(self.store.set_status(self.conversation_id, Status.RESOLVED,
-                                            self.agent.name), "Resolved.")
+        self._changed(
+            self.store.set_status(self.conversation_id, Status.RESOLVED, self.agent.name),
+            "Resolved.",
+        )
 
     def action_reopen(self) -> None:
-        self._changed(self.store.set_status(self.conversation_id, Status.OPEN, self.agent.name),
-                      "Reopened.")
+        self._changed(
+            self.store.set_status(self.conversation_id, Status.OPEN, self.agent.name), "Reopened."
+        )
 
     def action_pending(self) -> None:
-        self._changed(self.store.set_status(self.conversation_id, Status.PENDING,
-                                            self.agent.name), "Pending: waiting on the customer.")
+        self._changed(
+            self.store.set_status(self.conversation_id, Status.PENDING, self.agent.name),
+            "Pending: waiting on the customer.",
+        )
 
     def action_snooze(self) -> None:
         def snooze(choice: str | None) -> None:
@@ -420,17 +486,34 @@ class ConversationScreen(Screen):
                 until = clock.to_iso(clock.now() + timedelta(hours=1))
             elif choice == "tomorrow":
                 until = clock.to_iso(clock.tomorrow_at(9))
-            self._changed(self.store.set_status(
-                self.conversation_id, Status.SNOOZED, self.agent.name, until=until,
-                until_reply=until_reply), "Snoozed.")
+            self._changed(
+                self.store.set_status(
+                    self.conversation_id,
+                    Status.SNOOZED,
+                    self.agent.name,
+                    until=until,
+                    until_reply=until_reply,
+                ),
+                "Snoozed.",
+            )
 
-        self.app.push_screen(ChoiceScreen("Snooze", [
-            ("1h", "For 1 hour"), ("tomorrow", "Until tomorrow 09:00"),
-            ("reply", "Until the customer replies")]), snooze)
+        self.app.push_screen(
+            ChoiceScreen(
+                "Snooze",
+                [
+                    ("1h", "For 1 hour"),
+                    ("tomorrow", "Until tomorrow 09:00"),
+                    ("reply", "Until the customer replies"),
+                ],
+            ),
+            snooze,
+        )
 
     def action_assign_me(self) -> None:
-        self._changed(self.store.assign(self.conversation_id, self.agent.name, self.agent.name),
-                      f"Assigned to you ({self.agent.name}).")
+        self._changed(
+            self.store.assign(self.conversation_id, self.agent.name, self.agent.name),
+            f"Assigned to you ({self.agent.name}).",
+        )
 
     def action_assign_other(self) -> None:
         choices = [(a.name, f"{a.display_name} ({a.name})") for a in self.store.agents()]
@@ -438,9 +521,10 @@ class ConversationScreen(Screen):
 
         def assign(name: str | None) -> None:
             if name is not None:
-                self._changed(self.store.assign(self.conversation_id, name or None,
-                                                self.agent.name),
-                              f"Assigned to {name}." if name else "Unassigned.")
+                self._changed(
+                    self.store.assign(self.conversation_id, name or None, self.agent.name),
+                    f"Assigned to {name}." if name else "Unassigned.",
+                )
 
         self.app.push_screen(ChoiceScreen("Assign to", choices), assign)
 
@@ -460,8 +544,12 @@ class ConversationScreen(Screen):
                 changed |= self.store.set_tag(self.conversation_id, tag, True, self.agent.name)
             self._changed(changed, "Tags updated.")
 
-        self.app.push_screen(PromptScreen("Tags (space separated; remove one by deleting it)",
-                                          "vip refund", current), apply)
+        self.app.push_screen(
+            PromptScreen(
+                "Tags (space separated; remove one by deleting it)", "vip refund", current
+            ),
+            apply,
+        )
 
     # ---- navigation ----------------------------------------------------------------------
     def action_step(self, delta: int) -> None:
@@ -477,8 +565,11 @@ class ConversationScreen(Screen):
 
     def _thread_view(self) -> ThreadView:
         """The thread beside the current one when it has the focus, else the current one."""
-        return self.focused if isinstance(self.focused, ThreadView) else self.query_one(
-            "#thread", ThreadView)
+        return (
+            self.focused
+            if isinstance(self.focused, ThreadView)
+            else self.query_one("#thread", ThreadView)
+        )
 
     def action_more(self) -> None:
         """Show more of the long messages that are cut short (``V``: all in the pager)."""
@@ -496,8 +587,12 @@ class ConversationScreen(Screen):
         if conversation is None:
             return
         title = self.query_one("#peek-title", Label)
-        title.update(Text(f"{conversation.channel} · {one_line(conversation.subject, 50)}"
-                          f" · {conversation.status}"))
+        title.update(
+            Text(
+                f"{conversation.channel} · {one_line(conversation.subject, 50)}"
+                f" · {conversation.status}"
+            )
+        )
         title.display = True
         peek = self.query_one("#peek", ThreadView)
         peek.display = True
@@ -516,8 +611,10 @@ class ConversationScreen(Screen):
         if self.focused is self.composer:
             self.flush_draft()
             self.query_one("#thread").focus()
-        elif self.close_peek() or self.focused in (self.query_one(HistoryList),
-                                                   self.query_one(AssistPanel)):
+        elif self.close_peek() or self.focused in (
+            self.query_one(HistoryList),
+            self.query_one(AssistPanel),
+        ):
             self.query_one("#thread").focus()
         else:
             self.leave("back")

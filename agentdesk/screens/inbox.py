@@ -41,11 +41,14 @@ class InboxScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield Static(id="inbox-title")
-        yield Input(placeholder="search: words, from:, channel:, status:, tag:, agent:  (Esc clears)",
-                    id="search")
+        yield Input(
+            placeholder="search: words, from:, channel:, status:, tag:, agent:  (Esc clears)",
+            id="search",
+        )
         yield Static(id="inbox-columns")
-        yield InboxList(QuerySource(self.app.store, self.filters), self.app.config.sla_for,
-                        id="inbox-list")
+        yield InboxList(
+            QuerySource(self.app.store, self.filters), self.app.config.sla_for, id="inbox-list"
+        )
         yield Static(id="inbox-status")
         yield Footer(compact=True)
 
@@ -84,15 +87,19 @@ class InboxScreen(Screen):
         f = self.filters
         if self.search_text:
             count = f"{self.inbox.total}{' of >' + str(SEARCH_LIMIT) if self.search_more else ''}"
-            title = Text.assemble(("Search ", "bold"), (self.search_text, "italic"),
-                                  f"  ·  {count} conversations, newest first")
+            title = Text.assemble(
+                ("Search ", "bold"),
+                (self.search_text, "italic"),
+                f"  ·  {count} conversations, newest first",
+            )
         else:
             parts = [VIEW_LABELS[f.view], f"status: {f.status}", f"channel: {f.channel or 'all'}"]
             if f.tag:
                 parts.append(f"tag: {f.tag}")
             parts.append("oldest waiting first" if f.sort == "waiting" else "newest first")
-            title = Text.assemble(("Inbox ", "bold"), " · ".join(parts),
-                                  f"  ·  {self.inbox.total} conversations")
+            title = Text.assemble(
+                ("Inbox ", "bold"), " · ".join(parts), f"  ·  {self.inbox.total} conversations"
+            )
         states = self.app.channel_states()
         if states:
             title.append("   " + " · ".join(states), style="yellow")

@@ -78,8 +78,9 @@ class StatsScreen(Screen):
         yield Static(id="stats-title")
         yield DataTable(id="stats-table", cursor_type="cell", zebra_stripes=True)
         yield Static(id="stats-note")
-        yield Label(f"Weekly median first response time, last {TREND_WEEKS} weeks",
-                    classes="pane-title")
+        yield Label(
+            f"Weekly median first response time, last {TREND_WEEKS} weeks", classes="pane-title"
+        )
         yield VerticalScroll(id="stats-trends")
         yield Footer(compact=True)
 
@@ -98,8 +99,9 @@ class StatsScreen(Screen):
         self.compute_table(self.period_name, self.by_channel, self.business, self.settings)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="stats-table")
-    def compute_table(self, period_name: str, by_channel: bool, business: bool,
-                      settings: MetricsSettings) -> None:
+    def compute_table(
+        self, period_name: str, by_channel: bool, business: bool, settings: MetricsSettings
+    ) -> None:
         period = preset(period_name, settings.business_hours.zone)
         facts = collect([self.store], period, settings)
         measure = BusinessClock(settings.business_hours).seconds if business else None
@@ -113,13 +115,13 @@ class StatsScreen(Screen):
         cursor = table.cursor_coordinate
         table.clear()
         for index, row in enumerate(rows):
-            table.add_row(*(Text(one_line(clean(cell(row, key)), 80)) for _, key in COLUMNS),
-                          key=str(index))
+            table.add_row(
+                *(Text(one_line(clean(cell(row, key)), 80)) for _, key in COLUMNS), key=str(index)
+            )
         if rows:
             table.cursor_coordinate = table.validate_cursor_coordinate(cursor)
         table.loading = False
-        self.query_one("#stats-note", Static).update(
-            "" if rows else "No events in this period.")
+        self.query_one("#stats-note", Static).update("" if rows else "No events in this period.")
         self._show_title()
         if not self._trends_started:  # once the first table is on screen
             self._trends_started = True
@@ -187,12 +189,14 @@ class StatsScreen(Screen):
             box.mount(Label("No replies in these weeks."))
             return
         box.mount_all(
-            Horizontal(Label(Text(one_line(clean(t.agent), 16)), classes="trend-agent"),
-                       Sparkline(t.weekly, summary_function=max, classes="trend-line"),
-                       Label(duration_text(t.weekly[-1]) if t.weekly[-1] else "-",
-                             classes="trend-last"),
-                       classes="trend")
-            for t in trends)
+            Horizontal(
+                Label(Text(one_line(clean(t.agent), 16)), classes="trend-agent"),
+                Sparkline(t.weekly, summary_function=max, classes="trend-line"),
+                Label(duration_text(t.weekly[-1]) if t.weekly[-1] else "-", classes="trend-last"),
+                classes="trend",
+            )
+            for t in trends
+        )
 
 
 def weekly_trends(facts: list[Fact], weeks: list) -> list[Trend]:
@@ -207,8 +211,10 @@ def weekly_trends(facts: list[Fact], weeks: list) -> list[Trend]:
                 buckets = per_agent.setdefault(fact.agent, [[] for _ in edges[1:]])
                 buckets[index].append(fact.value)
                 break
-    return [Trend(agent, [float(statistics.median(b)) if b else 0.0 for b in buckets])
-            for agent, buckets in sorted(per_agent.items())]
+    return [
+        Trend(agent, [float(statistics.median(b)) if b else 0.0 for b in buckets])
+        for agent, buckets in sorted(per_agent.items())
+    ]
 
 
 class DrillDownScreen(ModalScreen[int | None]):
@@ -239,18 +245,33 @@ class DrillDownScreen(ModalScreen[int | None]):
         self.business = business
 
     def compose(self) -> ComposeResult:
-        yield Static(Text(f"{self.title_text}: {len(self.facts)} "
-                          f"(Enter opens, Esc back)"), id="drill-title")
+        yield Static(
+            Text(f"{self.title_text}: {len(self.facts)} (Enter opens, Esc back)"), id="drill-title"
+        )
         yield DataTable(id="drill-table", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_columns("Conversation", "Channel", "Agent", "Value", "Between", "From", "To",
-                          "State")
+        table.add_columns(
+            "Conversation", "Channel", "Agent", "Value", "Between", "From", "To", "State"
+        )
         for index, fact in enumerate(self.facts):
-            table.add_row(*(Text(one_line(clean(str(value)), 60)) for value in (
-                fact.uid, fact.channel, fact.agent or "-", self._value(fact), fact.what,
-                _when(fact.start), _when(fact.end), fact.state)), key=str(index))
+            table.add_row(
+                *(
+                    Text(one_line(clean(str(value)), 60))
+                    for value in (
+                        fact.uid,
+                        fact.channel,
+                        fact.agent or "-",
+                        self._value(fact),
+                        fact.what,
+                        _when(fact.start),
+                        _when(fact.end),
+                        fact.state,
+                    )
+                ),
+                key=str(index),
+            )
         table.focus()
 
     def _value(self, fact: Fact) -> str:

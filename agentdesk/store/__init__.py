@@ -18,7 +18,9 @@ from agentdesk.store.writes import WritesMixin
 __all__ = ["SCHEMA_VERSION", "SEARCH_LIMIT", "DeskFile", "Store", "StoreError", "probe"]
 
 
-class Store(WritesMixin, ReadsMixin, KbMixin, MailMixin, MatrixMixin, TransferMixin, MetricsMixin, BulkMixin):
+class Store(
+    WritesMixin, ReadsMixin, KbMixin, MailMixin, MatrixMixin, TransferMixin, MetricsMixin, BulkMixin
+):
     """A desk database. Safe to share between the UI thread and workers.
 
     ``readonly`` opens an existing desk with SQLite's ``mode=ro`` and never migrates it;

@@ -11,8 +11,18 @@ import re
 from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
 
-_BULK_TABLES = {"agents", "customers", "identities", "customers_fts", "conversations",
-                "conversation_tags", "messages", "attachments", "events", "canned_replies"}
+_BULK_TABLES = {
+    "agents",
+    "customers",
+    "identities",
+    "customers_fts",
+    "conversations",
+    "conversation_tags",
+    "messages",
+    "attachments",
+    "events",
+    "canned_replies",
+}
 _COLUMN = re.compile(r"^[a-z_]+$")
 
 
@@ -43,16 +53,15 @@ class BulkMixin:
             raise ValueError(f"bulk insert into {table}({', '.join(columns)}) is not allowed")
         marks = ", ".join("?" * len(columns))
         with self.db.transaction() as conn:
-            conn.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})",
-                             rows)
+            conn.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
 
     def bulk_next_ids(self) -> dict[str, int]:
         """The next free id of each table with explicit ids (1 for an empty table)."""
         with self.db.read() as conn:
-            return {table: conn.execute(f"SELECT coalesce(max(id), 0) + 1 FROM {table}")
-                    .fetchone()[0]
-                    for table in ("agents", "customers", "identities", "conversations",
-                                  "messages")}
+            return {
+                table: conn.execute(f"SELECT coalesce(max(id), 0) + 1 FROM {table}").fetchone()[0]
+                for table in ("agents", "customers", "identities", "conversations", "messages")
+            }
 
     def bulk_finish(self) -> None:
         """Merge the full-text index segments and refresh planner statistics."""

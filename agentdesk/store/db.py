@@ -36,8 +36,9 @@ class DeskFile:
 def connect(path: Path | str, *, readonly: bool = False) -> sqlite3.Connection:
     """A connection with the desk's pragmas; ``readonly`` opens ``path`` with ``mode=ro``."""
     target = _uri(path, "ro") if readonly else str(path)
-    conn = sqlite3.connect(target, timeout=10.0, isolation_level=None,
-                           check_same_thread=False, uri=readonly)
+    conn = sqlite3.connect(
+        target, timeout=10.0, isolation_level=None, check_same_thread=False, uri=readonly
+    )
     conn.row_factory = sqlite3.Row
     conn.create_function("is_time", 1, _is_time, deterministic=True)
     conn.execute("PRAGMA busy_timeout = 10000")
@@ -73,19 +74,25 @@ def probe(path: Path | str) -> DeskFile:
         try:
             marker = conn.execute("PRAGMA application_id").fetchone()[0]
             version = conn.execute("PRAGMA user_version").fetchone()[0]
-            tables = {row[0] for row in conn.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table'")}
+            tables = {
+                row[0]
+                for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            }
         finally:
             conn.close()
     except sqlite3.DatabaseError as error:
-        raise StoreError(f"{path}: not an agentdesk database ({error}); "
-                         "nothing was written") from None
+        raise StoreError(
+            f"{path}: not an agentdesk database ({error}); nothing was written"
+        ) from None
     if marker == version == 0 and not tables:
         return DeskFile(exists=False)
     if marker not in (APPLICATION_ID, DEMO_APPLICATION_ID) and not (
-            marker == 0 and 0 < version <= SCHEMA_VERSION and _tables_at(version) <= tables):
-        raise StoreError(f"{path}: not an agentdesk database (a SQLite file of another "
-                         "program); nothing was written")
+        marker == 0 and 0 < version <= SCHEMA_VERSION and _tables_at(version) <= tables
+    ):
+        raise StoreError(
+            f"{path}: not an agentdesk database (a SQLite file of another "
+            "program); nothing was written"
+        )
     if version > SCHEMA_VERSION:
         raise StoreError(
             f"{path}: database schema version {version} is newer than this "
@@ -100,8 +107,9 @@ def _tables_at(version: int) -> frozenset[str]:
     conn = connect(":memory:")
     try:
         apply_migrations(conn, target=version)
-        return frozenset(row[0] for row in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table'"))
+        return frozenset(
+            row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        )
     finally:
         conn.close()
 
@@ -121,7 +129,8 @@ def open_database(path: Path | str, *, readonly: bool = False) -> tuple[sqlite3.
         if found.version < READ_SCHEMA_VERSION:
             raise StoreError(
                 f"{path}: database schema version {found.version} is too old to read; open "
-                f"it once with `agentdesk open --db {path}` to upgrade it")
+                f"it once with `agentdesk open --db {path}` to upgrade it"
+            )
         return connect(path, readonly=True), False
     try:
         if found.exists and found.version < SCHEMA_VERSION:

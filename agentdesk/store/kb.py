@@ -37,8 +37,9 @@ class KbHit:
 
 
 def _article(row) -> KbArticle:
-    return KbArticle(row["id"], row["slug"], row["title"], tuple(row["tags"].split()),
-                     row["url"], row["body"])
+    return KbArticle(
+        row["id"], row["slug"], row["title"], tuple(row["tags"].split()), row["url"], row["body"]
+    )
 
 
 class KbMixin:
@@ -51,8 +52,16 @@ class KbMixin:
         with self.db.read() as conn:
             return {r[0]: r[1] for r in conn.execute("SELECT slug, hash FROM kb_articles")}
 
-    def kb_upsert(self, slug: str, path: str, title: str, tags: list[str], url: str,
-                  body: str, content_hash: str) -> None:
+    def kb_upsert(
+        self,
+        slug: str,
+        path: str,
+        title: str,
+        tags: list[str],
+        url: str,
+        body: str,
+        content_hash: str,
+    ) -> None:
         """Insert the article or replace the stored one with the same slug."""
         with self.db.transaction() as conn:
             conn.execute(
@@ -61,7 +70,8 @@ class KbMixin:
                 " path = excluded.path, title = excluded.title, tags = excluded.tags,"
                 " url = excluded.url, body = excluded.body, hash = excluded.hash,"
                 " updated_at = excluded.updated_at",
-                (slug, path, title, " ".join(tags), url, body, content_hash, clock.now_iso()))
+                (slug, path, title, " ".join(tags), url, body, content_hash, clock.now_iso()),
+            )
 
     def kb_delete(self, slugs: list[str]) -> None:
         with self.db.transaction() as conn:
@@ -76,8 +86,9 @@ class KbMixin:
             row = conn.execute("SELECT * FROM kb_articles WHERE slug = ?", (slug,)).fetchone()
         return _article(row) if row else None
 
-    def kb_search(self, terms: list[str], limit: int = 3,
-                  boost: tuple[str, ...] = ()) -> list[KbHit]:
+    def kb_search(
+        self, terms: list[str], limit: int = 3, boost: tuple[str, ...] = ()
+    ) -> list[KbHit]:
         """Articles matching ANY of ``terms`` (each quoted, never FTS syntax), best first.
 
         BM25 ranks a bounded candidate set; each candidate's score is then scaled by
@@ -94,7 +105,8 @@ class KbMixin:
         with self.db.read() as conn:
             pool = conn.execute(
                 "SELECT rowid, rank FROM kb_fts WHERE kb_fts MATCH ? ORDER BY rank LIMIT ?",
-                (query, max(limit * 4, CANDIDATES))).fetchall()
+                (query, max(limit * 4, CANDIDATES)),
+            ).fetchall()
             if not pool:
                 return []
             scores = {r[0]: r[1] for r in pool}
@@ -102,16 +114,18 @@ class KbMixin:
             matched: dict[int, list[str]] = {i: [] for i in scores}
             for term in terms:
                 for row in conn.execute(
-                        f"SELECT rowid FROM kb_fts WHERE kb_fts MATCH ? AND rowid IN ({marks})",
-                        (fts_quote(term), *scores)):
+                    f"SELECT rowid FROM kb_fts WHERE kb_fts MATCH ? AND rowid IN ({marks})",
+                    (fts_quote(term), *scores),
+                ):
                     matched[row[0]].append(term)
             for rowid in scores:  # ranks are negative: lower is better
                 scores[rowid] *= len(matched[rowid]) / len(terms)
             if boost:
                 intent = "{title tags} : (" + " OR ".join(fts_quote(b) for b in boost) + ")"
                 for row in conn.execute(
-                        f"SELECT rowid FROM kb_fts WHERE kb_fts MATCH ? AND rowid IN ({marks})",
-                        (intent, *scores)):
+                    f"SELECT rowid FROM kb_fts WHERE kb_fts MATCH ? AND rowid IN ({marks})",
+                    (intent, *scores),
+                ):
                     scores[row[0]] *= INTENT_FACTOR
             top = sorted(scores, key=lambda rowid: scores[rowid])[:limit]
             hits = []
@@ -119,7 +133,15 @@ class KbMixin:
                 row = conn.execute(
                     "SELECT a.*, snippet(kb_fts, 2, '', '', '…', 24) AS snip FROM kb_fts"
                     " JOIN kb_articles a ON a.id = kb_fts.rowid"
-                    " WHERE kb_fts MATCH ? AND kb_fts.rowid = ?", (query, rowid)).fetchone()
-                hits.append(KbHit(_article(row), " ".join(row["snip"].split()),
-                                  tuple(matched[rowid]), scores[rowid]))
+                    " WHERE kb_fts MATCH ? AND kb_fts.rowid = ?",
+                    (query, rowid),
+                ).fetchone()
+                hits.append(
+                    KbHit(
+                        _article(row),
+                        " ".join(row["snip"].split()),
+                        tuple(matched[rowid]),
+                        scores[rowid],
+                    )
+                )
         return hits

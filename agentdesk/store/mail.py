@@ -47,7 +47,9 @@ class MailMixin:
         with self.db.read() as conn:
             row = conn.execute(
                 "SELECT uidvalidity, uidnext, highestmodseq FROM mail_folders"
-                " WHERE account = ? AND mailbox = ?", (account, mailbox)).fetchone()
+                " WHERE account = ? AND mailbox = ?",
+                (account, mailbox),
+            ).fetchone()
         return FolderState(row[0], row[1], row[2]) if row else None
 
     def mail_set_folder(self, account: str, mailbox: str, state: FolderState) -> None:
@@ -61,22 +63,39 @@ class MailMixin:
                 " uidvalidity = excluded.uidvalidity,"
                 " highestmodseq = coalesce(excluded.highestmodseq, highestmodseq),"
                 " synced_at = excluded.synced_at",
-                (account, mailbox, state.uidvalidity, state.uidnext, state.highestmodseq,
-                 clock.now_iso()))
+                (
+                    account,
+                    mailbox,
+                    state.uidvalidity,
+                    state.uidnext,
+                    state.highestmodseq,
+                    clock.now_iso(),
+                ),
+            )
 
-    def mail_record(self, account: str, mailbox: str, uidvalidity: int, uid: int,
-                    header: str | None, body_hash: str, ext_id: str) -> None:
+    def mail_record(
+        self,
+        account: str,
+        mailbox: str,
+        uidvalidity: int,
+        uid: int,
+        header: str | None,
+        body_hash: str,
+        ext_id: str,
+    ) -> None:
         """Map a mailbox UID to the stored message ``ext_id`` and advance UIDNEXT past it."""
         with self.db.transaction() as conn:
             conn.execute(
                 "INSERT OR REPLACE INTO mail_messages (account, mailbox, uidvalidity, uid,"
                 " message_id_header, body_hash, message_id)"
                 " VALUES (?, ?, ?, ?, ?, ?, (SELECT id FROM messages WHERE ext_id = ?))",
-                (account, mailbox, uidvalidity, uid, header, body_hash, ext_id))
+                (account, mailbox, uidvalidity, uid, header, body_hash, ext_id),
+            )
             conn.execute(
                 "UPDATE mail_folders SET uidnext = max(uidnext, ?), synced_at = ?"
                 " WHERE account = ? AND mailbox = ? AND uidvalidity = ?",
-                (uid + 1, clock.now_iso(), account, mailbox, uidvalidity))
+                (uid + 1, clock.now_iso(), account, mailbox, uidvalidity),
+            )
 
     def mail_content_hashes(self, ext_id: str, header: str) -> set[str]:
         """The content hashes of the mail stored under ``ext_id`` (Message-ID ``header``),
@@ -85,13 +104,24 @@ class MailMixin:
             row = conn.execute("SELECT id FROM messages WHERE ext_id = ?", (ext_id,)).fetchone()
             if row is None:
                 return set()
-            return {hashed for (hashed,) in conn.execute(
-                "SELECT DISTINCT body_hash FROM mail_messages WHERE account IN"
-                " (SELECT DISTINCT account FROM mail_folders) AND message_id_header = ?"
-                " AND message_id = ?", (header, row[0]))}
+            return {
+                hashed
+                for (hashed,) in conn.execute(
+                    "SELECT DISTINCT body_hash FROM mail_messages WHERE account IN"
+                    " (SELECT DISTINCT account FROM mail_folders) AND message_id_header = ?"
+                    " AND message_id = ?",
+                    (header, row[0]),
+                )
+            }
 
-    def mail_remap(self, account: str, mailbox: str, uidvalidity: int,
-                   headers: dict[int, str | None], uidnext: int) -> list[int]:
+    def mail_remap(
+        self,
+        account: str,
+        mailbox: str,
+        uidvalidity: int,
+        headers: dict[int, str | None],
+        uidnext: int,
+    ) -> list[int]:
         """Adopt a new UIDVALIDITY: map UIDs to known messages by Message-ID.
 
         ``headers`` is every UID in the mailbox with its Message-ID. Known messages are
@@ -101,23 +131,31 @@ class MailMixin:
         unknown: list[int] = []
         with self.db.transaction() as conn:
             for uid, header in sorted(headers.items()):
-                row = conn.execute(
-                    "SELECT body_hash, message_id FROM mail_messages WHERE account = ?"
-                    " AND message_id_header = ? AND message_id IS NOT NULL LIMIT 1",
-                    (account, header)).fetchone() if header else None
+                row = (
+                    conn.execute(
+                        "SELECT body_hash, message_id FROM mail_messages WHERE account = ?"
+                        " AND message_id_header = ? AND message_id IS NOT NULL LIMIT 1",
+                        (account, header),
+                    ).fetchone()
+                    if header
+                    else None
+                )
                 if row is None:
                     unknown.append(uid)
                     continue
                 conn.execute(
                     "INSERT OR REPLACE INTO mail_messages (account, mailbox, uidvalidity, uid,"
                     " message_id_header, body_hash, message_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (account, mailbox, uidvalidity, uid, header, row[0], row[1]))
+                    (account, mailbox, uidvalidity, uid, header, row[0], row[1]),
+                )
             conn.execute(
                 "DELETE FROM mail_messages WHERE account = ? AND mailbox = ? AND uidvalidity != ?",
-                (account, mailbox, uidvalidity))
+                (account, mailbox, uidvalidity),
+            )
             first_unknown = min(unknown) if unknown else uidnext
-            self.mail_set_folder(account, mailbox, FolderState(
-                uidvalidity, min(first_unknown, uidnext), None))
+            self.mail_set_folder(
+                account, mailbox, FolderState(uidvalidity, min(first_unknown, uidnext), None)
+            )
         return unknown
 
     # ---- outbox -------------------------------------------------------------------------
@@ -126,11 +164,14 @@ class MailMixin:
             row = conn.execute(
                 "SELECT message_id, account, message_id_header, sender, recipient, raw, state,"
                 " attempts, next_attempt_at, last_error, data_sent, uncertain FROM mail_outbox"
-                " WHERE message_id = ?", (message_id,)).fetchone()
+                " WHERE message_id = ?",
+                (message_id,),
+            ).fetchone()
         return OutboxEntry(*row[:-2], bool(row[-2]), bool(row[-1])) if row else None
 
-    def outbox_add(self, message_id: int, account: str, header: str, sender: str,
-                   recipient: str, raw: bytes) -> OutboxEntry:
+    def outbox_add(
+        self, message_id: int, account: str, header: str, sender: str, recipient: str, raw: bytes
+    ) -> OutboxEntry:
         """Write a reply's final bytes once; an existing entry is returned unchanged.
 
         The reply's message row takes the Message-ID, so answers thread on it.
@@ -141,21 +182,32 @@ class MailMixin:
                 "INSERT OR IGNORE INTO mail_outbox (message_id, account, message_id_header,"
                 " sender, recipient, raw, created_at, updated_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (message_id, account, header, sender, recipient, raw, now, now))
+                (message_id, account, header, sender, recipient, raw, now, now),
+            )
             conn.execute(  # so the customer's answer threads on this reply
                 "UPDATE messages SET message_id_header = ? WHERE id = ?"
-                " AND message_id_header IS NULL", (header, message_id))
+                " AND message_id_header IS NULL",
+                (header, message_id),
+            )
         return self.outbox_entry(message_id)
 
     def outbox_discard(self, message_id: int) -> None:
         """Forget a failed entry (its reply is composed again, e.g. to a corrected address)."""
         with self.db.transaction() as conn:
-            conn.execute("DELETE FROM mail_outbox WHERE message_id = ? AND state = 'failed'",
-                         (message_id,))
+            conn.execute(
+                "DELETE FROM mail_outbox WHERE message_id = ? AND state = 'failed'", (message_id,)
+            )
 
-    def outbox_set(self, message_id: int, state: str, *, error: str | None = None,
-                   attempt: bool = False, next_attempt_at: str | None = None,
-                   uncertain: bool = False) -> None:
+    def outbox_set(
+        self,
+        message_id: int,
+        state: str,
+        *,
+        error: str | None = None,
+        attempt: bool = False,
+        next_attempt_at: str | None = None,
+        uncertain: bool = False,
+    ) -> None:
         """Move an entry to ``state`` (committed before the caller's next action);
         ``uncertain`` marks it for good as possibly delivered already."""
         with self.db.transaction() as conn:
@@ -164,29 +216,46 @@ class MailMixin:
                 " last_error = coalesce(?, last_error), attempts = attempts + ?,"
                 " next_attempt_at = ?, uncertain = max(uncertain, ?),"
                 " data_sent = CASE WHEN ? THEN 0 ELSE data_sent END WHERE message_id = ?",
-                (state, clock.now_iso(), error, int(attempt), next_attempt_at, int(uncertain),
-                 int(attempt), message_id))
+                (
+                    state,
+                    clock.now_iso(),
+                    error,
+                    int(attempt),
+                    next_attempt_at,
+                    int(uncertain),
+                    int(attempt),
+                    message_id,
+                ),
+            )
 
     def outbox_data_sent(self, message_id: int) -> None:
         """The current attempt is about to hand the message over (SMTP DATA)."""
         with self.db.transaction() as conn:
-            conn.execute("UPDATE mail_outbox SET data_sent = 1 WHERE message_id = ?",
-                         (message_id,))
+            conn.execute("UPDATE mail_outbox SET data_sent = 1 WHERE message_id = ?", (message_id,))
 
     def mail_answered(self, message_id: int, header: str) -> bool:
         """True if the customer answered reply ``message_id`` (Message-ID ``header``): the
         proof that it was delivered."""
         with self.db.read() as conn:
-            return conn.execute(
-                "SELECT 1 FROM messages WHERE conversation_id ="
-                " (SELECT conversation_id FROM messages WHERE id = ?) AND direction = 'in'"
-                " AND (in_reply_to = ? OR instr(refs, ?) > 0) LIMIT 1",
-                (message_id, header, header)).fetchone() is not None
+            return (
+                conn.execute(
+                    "SELECT 1 FROM messages WHERE conversation_id ="
+                    " (SELECT conversation_id FROM messages WHERE id = ?) AND direction = 'in'"
+                    " AND (in_reply_to = ? OR instr(refs, ?) > 0) LIMIT 1",
+                    (message_id, header, header),
+                ).fetchone()
+                is not None
+            )
 
     def outbox_pending(self, account: str) -> list[OutboxEntry]:
         """Entries not yet done or failed, oldest first."""
         with self.db.read() as conn:
-            ids = [r[0] for r in conn.execute(
-                "SELECT message_id FROM mail_outbox WHERE account = ?"
-                " AND state NOT IN ('done', 'failed') ORDER BY message_id", (account,))]
+            ids = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT message_id FROM mail_outbox WHERE account = ?"
+                    " AND state NOT IN ('done', 'failed') ORDER BY message_id",
+                    (account,),
+                )
+            ]
         return [entry for entry in map(self.outbox_entry, ids) if entry]

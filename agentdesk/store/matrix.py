@@ -31,8 +31,9 @@ class MatrixMixin:
     def matrix_since(self, account: str) -> str | None:
         """The ``next_batch`` token of the last sync batch fully stored, or None."""
         with self.db.read() as conn:
-            row = conn.execute("SELECT since FROM matrix_accounts WHERE account = ?",
-                               (account,)).fetchone()
+            row = conn.execute(
+                "SELECT since FROM matrix_accounts WHERE account = ?", (account,)
+            ).fetchone()
         return row[0] if row else None
 
     def set_matrix_since(self, account: str, since: str) -> None:
@@ -40,13 +41,15 @@ class MatrixMixin:
             conn.execute(
                 "INSERT INTO matrix_accounts (account, since) VALUES (?, ?)"
                 " ON CONFLICT (account) DO UPDATE SET since = excluded.since",
-                (account, since))
+                (account, since),
+            )
 
     def matrix_device(self, account: str) -> str | None:
         """The device id a password login reuses (not a secret; the token is never stored)."""
         with self.db.read() as conn:
-            row = conn.execute("SELECT device_id FROM matrix_accounts WHERE account = ?",
-                               (account,)).fetchone()
+            row = conn.execute(
+                "SELECT device_id FROM matrix_accounts WHERE account = ?", (account,)
+            ).fetchone()
         return row[0] if row else None
 
     def set_matrix_device(self, account: str, device_id: str) -> None:
@@ -54,7 +57,8 @@ class MatrixMixin:
             conn.execute(
                 "INSERT INTO matrix_accounts (account, device_id) VALUES (?, ?)"
                 " ON CONFLICT (account) DO UPDATE SET device_id = excluded.device_id",
-                (account, device_id))
+                (account, device_id),
+            )
 
     # ---- outbox ---------------------------------------------------------------------
     def matrix_send_record(self, message_id: int, room_id: str) -> MatrixSend:
@@ -62,23 +66,30 @@ class MatrixMixin:
         with self.db.transaction() as conn:
             conn.execute(
                 "INSERT OR IGNORE INTO matrix_outbox (message_id, room_id, txn_id)"
-                " VALUES (?, ?, ?)", (message_id, room_id, f"agentdesk-{uuid.uuid4().hex}"))
+                " VALUES (?, ?, ?)",
+                (message_id, room_id, f"agentdesk-{uuid.uuid4().hex}"),
+            )
             row = conn.execute(
                 "SELECT message_id, room_id, txn_id, attempts, event_id FROM matrix_outbox"
-                " WHERE message_id = ?", (message_id,)).fetchone()
+                " WHERE message_id = ?",
+                (message_id,),
+            ).fetchone()
         return MatrixSend(*row)
 
     def matrix_send_attempt(self, message_id: int) -> None:
         """Count one attempt; committed before the request leaves."""
         with self.db.transaction() as conn:
-            conn.execute("UPDATE matrix_outbox SET attempts = attempts + 1 WHERE message_id = ?",
-                         (message_id,))
+            conn.execute(
+                "UPDATE matrix_outbox SET attempts = attempts + 1 WHERE message_id = ?",
+                (message_id,),
+            )
 
     def matrix_send_done(self, message_id: int, event_id: str) -> None:
         """The homeserver accepted the reply as ``event_id``."""
         with self.db.transaction() as conn:
-            conn.execute("UPDATE matrix_outbox SET event_id = ? WHERE message_id = ?",
-                         (event_id, message_id))
+            conn.execute(
+                "UPDATE matrix_outbox SET event_id = ? WHERE message_id = ?", (event_id, message_id)
+            )
 
     # ---- rooms ------------------------------------------------------------------------
     def matrix_last_inbound_event(self, room_id: str) -> str | None:
@@ -88,7 +99,8 @@ class MatrixMixin:
                 "SELECT m.ext_id FROM messages m JOIN conversations c"
                 " ON c.id = m.conversation_id WHERE c.uid = ? AND m.direction = 'in'"
                 " AND m.ext_id LIKE '$%' ORDER BY m.at DESC, m.id DESC LIMIT 1",
-                (room_id,)).fetchone()
+                (room_id,),
+            ).fetchone()
         return row[0] if row else None
 
     def matrix_room_customer(self, room_id: str) -> str | None:
@@ -97,5 +109,7 @@ class MatrixMixin:
             row = conn.execute(
                 "SELECT i.address FROM conversations c JOIN identities i"
                 " ON i.customer_id = c.customer_id AND i.channel = c.channel"
-                " WHERE c.uid = ? ORDER BY i.id LIMIT 1", (room_id,)).fetchone()
+                " WHERE c.uid = ? ORDER BY i.id LIMIT 1",
+                (room_id,),
+            ).fetchone()
         return row[0] if row else None

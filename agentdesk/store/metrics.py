@@ -71,7 +71,9 @@ res AS MATERIALIZED (
 )
 """
 
-WAITS_AND_RESOLVES = _SEQUENCE + """
+WAITS_AND_RESOLVES = (
+    _SEQUENCE
+    + """
 SELECT 'wait' AS row, w.cid, c.uid, c.channel, w.cycle, w.first,
     unixepoch(w.wait_at) AS start, unixepoch(w.reply_at) AS end, w.agent,
     NULL AS replies, NULL AS created, NULL AS last_cycle, NULL AS first_reply,
@@ -97,6 +99,7 @@ LEFT JOIN waits w1 ON r.cycle = 0 AND w1.cid = r.cid AND w1.cycle = 0 AND w1.rb 
 LEFT JOIN starts ro ON r.cycle = 0 AND ro.cid = r.cid AND ro.cycle = 1
 WHERE r.at >= :since AND r.at < :until
 """
+)
 
 
 # Correlated subqueries write ``+kind`` so that SQLite looks them up by conversation
@@ -132,7 +135,9 @@ class MetricsMixin:
                 " unixepoch(min(e.at)) AS first, unixepoch(max(e.at)) AS last"
                 " FROM events e JOIN conversations c ON c.id = e.conversation_id"
                 " WHERE e.kind = 'reply' AND e.at >= ? AND e.at < ?"
-                " GROUP BY e.agent, e.conversation_id", (since, until)).fetchall()
+                " GROUP BY e.agent, e.conversation_id",
+                (since, until),
+            ).fetchall()
 
     def metric_created(self, since: str, until: str) -> list[sqlite3.Row]:
         """Conversations created in the period, with their first qualifying reply if any."""
@@ -144,7 +149,9 @@ class MetricsMixin:
                 " LEFT JOIN events r ON r.id = (SELECT id FROM events"
                 "   WHERE conversation_id = e.conversation_id AND +kind = 'reply'"
                 "   ORDER BY at, id LIMIT 1)"
-                " WHERE e.kind = 'created' AND e.at >= ? AND e.at < ?", (since, until)).fetchall()
+                " WHERE e.kind = 'created' AND e.at >= ? AND e.at < ?",
+                (since, until),
+            ).fetchall()
 
     def metric_csat(self, since: str, until: str) -> list[sqlite3.Row]:
         """Ratings in the period with the agent of the latest resolve before each."""
@@ -157,7 +164,9 @@ class MetricsMixin:
                 "   WHERE conversation_id = e.conversation_id AND +kind = 'status'"
                 "   AND at <= e.at AND payload ->> '$.to' = 'resolved'"
                 "   ORDER BY at DESC, id DESC LIMIT 1)"
-                " WHERE e.kind = 'csat' AND e.at >= ? AND e.at < ?", (since, until)).fetchall()
+                " WHERE e.kind = 'csat' AND e.at >= ? AND e.at < ?",
+                (since, until),
+            ).fetchall()
 
     def metric_handle(self, since: str, until: str, cutoff: float) -> list[sqlite3.Row]:
         """Focus intervals that start in the period, summed per agent and conversation.
@@ -182,14 +191,17 @@ class MetricsMixin:
                 " JOIN conversations c ON c.id = cid"
                 " WHERE focus AND at < :until AND agent IS NOT NULL"
                 " GROUP BY agent, cid",
-                {"since": since, "until": until, "cutoff": cutoff}).fetchall()
+                {"since": since, "until": until, "cutoff": cutoff},
+            ).fetchall()
 
     def metric_known_agent(self, name: str) -> bool:
         """Whether ``name`` is an agent of this desk or appears in its event log."""
         with self.db.read() as conn:
             return conn.execute(
                 "SELECT EXISTS (SELECT 1 FROM agents WHERE name = ?)"
-                " OR EXISTS (SELECT 1 FROM events WHERE agent = ?)", (name, name)).fetchone()[0]
+                " OR EXISTS (SELECT 1 FROM events WHERE agent = ?)",
+                (name, name),
+            ).fetchone()[0]
 
     def metric_uids(self) -> dict[str, int]:
         """Every conversation's uid and id (to count a conversation once across files)."""
@@ -201,9 +213,13 @@ class MetricsMixin:
         result: dict[int, int] = {}
         with self.db.read() as conn:
             for start in range(0, len(ids), 500):
-                chunk = ids[start:start + 500]
+                chunk = ids[start : start + 500]
                 marks = ",".join("?" * len(chunk))
-                result.update(conn.execute(
-                    f"SELECT conversation_id, count(*) FROM events"
-                    f" WHERE conversation_id IN ({marks}) GROUP BY conversation_id", chunk))
+                result.update(
+                    conn.execute(
+                        f"SELECT conversation_id, count(*) FROM events"
+                        f" WHERE conversation_id IN ({marks}) GROUP BY conversation_id",
+                        chunk,
+                    )
+                )
         return result

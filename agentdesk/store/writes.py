@@ -30,7 +30,14 @@ class WritesMixin:
         cursor = conn.execute(
             "INSERT INTO events (conversation_id, kind, at, agent, message_id, payload)"
             " VALUES (?, ?, ?, ?, ?, ?)",
-            (conversation_id, str(kind), at, agent, message_id, json.dumps(payload, sort_keys=True)),
+            (
+                conversation_id,
+                str(kind),
+                at,
+                agent,
+                message_id,
+                json.dumps(payload, sort_keys=True),
+            ),
         )
         return cursor.lastrowid
 
@@ -40,7 +47,9 @@ class WritesMixin:
             return self._agent_id(conn, name, display_name, email)
 
     @staticmethod
-    def _agent_id(conn: sqlite3.Connection, name: str, display_name: str = "", email: str = "") -> int:
+    def _agent_id(
+        conn: sqlite3.Connection, name: str, display_name: str = "", email: str = ""
+    ) -> int:
         row = conn.execute("SELECT id FROM agents WHERE name = ?", (name,)).fetchone()
         if row:
             if display_name or email:
@@ -68,9 +77,12 @@ class WritesMixin:
                 "UPDATE customers SET first_seen = ? WHERE id = ? AND first_seen > ?",
                 (at, customer_id, at),
             )
-            if not name or not conn.execute(
-                "UPDATE customers SET name = ? WHERE id = ? AND name = ''", (name, customer_id)
-            ).rowcount:
+            if (
+                not name
+                or not conn.execute(
+                    "UPDATE customers SET name = ? WHERE id = ? AND name = ''", (name, customer_id)
+                ).rowcount
+            ):
                 return customer_id  # name and addresses unchanged: the search index holds
         else:
             customer_id = conn.execute(
@@ -131,15 +143,21 @@ class WritesMixin:
         with self.db.transaction() as conn:
             other = conn.execute(
                 "SELECT customer_id FROM identities WHERE channel = ? AND address = ?",
-                (channel, new)).fetchone()
+                (channel, new),
+            ).fetchone()
             if other is not None and other[0] != customer_id:
                 self._merge_customers(conn, keep=customer_id, drop=other[0])
             if other is None:
-                conn.execute("UPDATE identities SET address = ? WHERE customer_id = ?"
-                             " AND channel = ? AND address = ?", (new, customer_id, channel, old))
+                conn.execute(
+                    "UPDATE identities SET address = ? WHERE customer_id = ?"
+                    " AND channel = ? AND address = ?",
+                    (new, customer_id, channel, old),
+                )
             else:
-                conn.execute("DELETE FROM identities WHERE customer_id = ? AND channel = ?"
-                             " AND address = ?", (customer_id, channel, old))
+                conn.execute(
+                    "DELETE FROM identities WHERE customer_id = ? AND channel = ? AND address = ?",
+                    (customer_id, channel, old),
+                )
             self._index_customer(conn, customer_id)
 
     @staticmethod
@@ -180,9 +198,12 @@ class WritesMixin:
         re-deliver; nothing is duplicated).
         """
         with self.db.transaction() as conn:
-            if message.ext_id and conn.execute(
-                "SELECT 1 FROM messages WHERE ext_id = ?", (message.ext_id,)
-            ).fetchone():
+            if (
+                message.ext_id
+                and conn.execute(
+                    "SELECT 1 FROM messages WHERE ext_id = ?", (message.ext_id,)
+                ).fetchone()
+            ):
                 return None
             customer_id = self._customer_for(
                 conn, message.channel, message.address, message.name, message.at
@@ -227,12 +248,21 @@ class WritesMixin:
                 conn.execute(
                     "INSERT INTO attachments (message_id, filename, size, content_type, data)"
                     " VALUES (?, ?, ?, ?, ?)",
-                    (message_id, attachment.filename, attachment.size,
-                     attachment.content_type, attachment.data),
+                    (
+                        message_id,
+                        attachment.filename,
+                        attachment.size,
+                        attachment.content_type,
+                        attachment.data,
+                    ),
                 )
             self._event(
-                conn, conversation_id, EventKind.INBOUND, message.at,
-                message_id=message_id, auto=message.auto,
+                conn,
+                conversation_id,
+                EventKind.INBOUND,
+                message.at,
+                message_id=message_id,
+                auto=message.auto,
             )
             conn.execute(
                 "UPDATE conversations SET last_message_at = max(last_message_at, ?),"
@@ -272,29 +302,66 @@ class WritesMixin:
                 "UPDATE conversations SET waiting_since = ? WHERE id = ?", (at, conversation_id)
             )
         if status != Status.OPEN:
-            self._set_status(conn, conversation_id, Status.OPEN, at, agent=None,
-                             reason="customer replied")
+            self._set_status(
+                conn, conversation_id, Status.OPEN, at, agent=None, reason="customer replied"
+            )
 
     @staticmethod
-    def _insert_message(conn: sqlite3.Connection, conversation_id: int, direction: Direction, *,
-                        author: str, at: str, subject: str = "", body: str = "",
-                        body_html: str | None = None, ext_id: str | None = None,
-                        header: str | None = None, in_reply_to: str | None = None,
-                        refs: str = "", auto: bool = False, delivery: str | None = None,
-                        reply_payload: str | None = None) -> int:
+    def _insert_message(
+        conn: sqlite3.Connection,
+        conversation_id: int,
+        direction: Direction,
+        *,
+        author: str,
+        at: str,
+        subject: str = "",
+        body: str = "",
+        body_html: str | None = None,
+        ext_id: str | None = None,
+        header: str | None = None,
+        in_reply_to: str | None = None,
+        refs: str = "",
+        auto: bool = False,
+        delivery: str | None = None,
+        reply_payload: str | None = None,
+    ) -> int:
         return conn.execute(
             "INSERT INTO messages (conversation_id, direction, author, at, subject, body,"
             " body_html, ext_id, message_id_header, in_reply_to, refs, auto, delivery,"
             " reply_payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (conversation_id, str(direction), author, at, subject, body, body_html, ext_id,
-             header, in_reply_to, refs, int(auto), delivery, reply_payload),
+            (
+                conversation_id,
+                str(direction),
+                author,
+                at,
+                subject,
+                body,
+                body_html,
+                ext_id,
+                header,
+                in_reply_to,
+                refs,
+                int(auto),
+                delivery,
+                reply_payload,
+            ),
         ).lastrowid
 
     # ---- agent actions --------------------------------------------------------------
-    def add_reply(self, conversation_id: int, agent: str, text: str, *, at: str | None = None,
-                  ext_id: str | None = None, ai_assisted: bool = False,
-                  edit_distance: int | None = None, delivery: str = "sent",
-                  header: str | None = None, subject: str = "") -> int:
+    def add_reply(
+        self,
+        conversation_id: int,
+        agent: str,
+        text: str,
+        *,
+        at: str | None = None,
+        ext_id: str | None = None,
+        ai_assisted: bool = False,
+        edit_distance: int | None = None,
+        delivery: str = "sent",
+        header: str | None = None,
+        subject: str = "",
+    ) -> int:
         """Record an agent's public reply and discard its draft.
 
         ``delivery='sent'`` (import, history) also writes the reply event now. Live
@@ -307,8 +374,16 @@ class WritesMixin:
             payload["edit_distance"] = edit_distance
         with self.db.transaction() as conn:
             message_id = self._insert_message(
-                conn, conversation_id, Direction.OUT, author=agent, at=at, body=text,
-                ext_id=ext_id, header=header, subject=subject, delivery=delivery,
+                conn,
+                conversation_id,
+                Direction.OUT,
+                author=agent,
+                at=at,
+                body=text,
+                ext_id=ext_id,
+                header=header,
+                subject=subject,
+                delivery=delivery,
                 reply_payload=json.dumps(payload, sort_keys=True),
             )
             self._discard_draft(conn, conversation_id, "reply")
@@ -316,8 +391,9 @@ class WritesMixin:
                 self._reply_event(conn, conversation_id, message_id, agent, at, payload)
             return message_id
 
-    def mark_reply_sent(self, message_id: int, at: str | None = None,
-                        external_id: str | None = None) -> bool:
+    def mark_reply_sent(
+        self, message_id: int, at: str | None = None, external_id: str | None = None
+    ) -> bool:
         """The channel accepted a queued reply: mark it and append its reply event once.
 
         ``external_id`` (the channel's id for it) is kept even when the reply was
@@ -327,18 +403,31 @@ class WritesMixin:
         with self.db.transaction() as conn:
             row = conn.execute(
                 "SELECT conversation_id, author, reply_payload FROM messages"
-                " WHERE id = ? AND direction = 'out'", (message_id,)).fetchone()
+                " WHERE id = ? AND direction = 'out'",
+                (message_id,),
+            ).fetchone()
             if row is None:
                 return False
-            conn.execute("UPDATE messages SET external_id = coalesce(?, external_id),"
-                         " next_attempt_at = NULL WHERE id = ?", (external_id, message_id))
-            if conn.execute("SELECT 1 FROM events WHERE conversation_id = ? AND kind = 'reply'"
-                            " AND message_id = ?", (row["conversation_id"], message_id)
-                            ).fetchone():
+            conn.execute(
+                "UPDATE messages SET external_id = coalesce(?, external_id),"
+                " next_attempt_at = NULL WHERE id = ?",
+                (external_id, message_id),
+            )
+            if conn.execute(
+                "SELECT 1 FROM events WHERE conversation_id = ? AND kind = 'reply'"
+                " AND message_id = ?",
+                (row["conversation_id"], message_id),
+            ).fetchone():
                 return False  # (its delivery state may say more than 'sent': keep it)
             conn.execute("UPDATE messages SET delivery = 'sent' WHERE id = ?", (message_id,))
-            self._reply_event(conn, row["conversation_id"], message_id, row["author"], at,
-                              json.loads(row["reply_payload"] or "{}"))
+            self._reply_event(
+                conn,
+                row["conversation_id"],
+                message_id,
+                row["author"],
+                at,
+                json.loads(row["reply_payload"] or "{}"),
+            )
             return True
 
     def start_delivery(self, message_id: int) -> int | None:
@@ -351,7 +440,8 @@ class WritesMixin:
                 "UPDATE messages SET delivery = 'sending', next_attempt_at = NULL,"
                 " delivery_attempts = delivery_attempts + 1 WHERE id = ? AND direction = 'out'"
                 " AND delivery NOT LIKE 'sent%' RETURNING delivery_attempts",
-                (message_id,)).fetchone()
+                (message_id,),
+            ).fetchone()
         return row[0] if row else None
 
     def set_delivery(self, message_id: int, state: str, next_attempt_at: str | None = None) -> None:
@@ -364,10 +454,18 @@ class WritesMixin:
             conn.execute(
                 "UPDATE messages SET delivery = ?, next_attempt_at = CASE WHEN ? LIKE 'retry%'"
                 " THEN coalesce(?, next_attempt_at) END WHERE id = ?",
-                (state, state, next_attempt_at, message_id))
+                (state, state, next_attempt_at, message_id),
+            )
 
-    def _reply_event(self, conn: sqlite3.Connection, conversation_id: int, message_id: int,
-                     agent: str, at: str, payload: dict[str, object]) -> None:
+    def _reply_event(
+        self,
+        conn: sqlite3.Connection,
+        conversation_id: int,
+        message_id: int,
+        agent: str,
+        at: str,
+        payload: dict[str, object],
+    ) -> None:
         self._event(conn, conversation_id, EventKind.REPLY, at, agent, message_id, **payload)
         conn.execute(
             "UPDATE conversations SET waiting_since = NULL,"
@@ -375,20 +473,40 @@ class WritesMixin:
             (at, conversation_id),
         )
 
-    def add_note(self, conversation_id: int, agent: str, text: str, *, at: str | None = None,
-                 ext_id: str | None = None) -> int:
+    def add_note(
+        self,
+        conversation_id: int,
+        agent: str,
+        text: str,
+        *,
+        at: str | None = None,
+        ext_id: str | None = None,
+    ) -> int:
         at = at or clock.now_iso()
         with self.db.transaction() as conn:
             message_id = self._insert_message(
-                conn, conversation_id, Direction.NOTE, author=agent, at=at, body=text,
+                conn,
+                conversation_id,
+                Direction.NOTE,
+                author=agent,
+                at=at,
+                body=text,
                 ext_id=ext_id,
             )
             self._discard_draft(conn, conversation_id, "note")
             self._event(conn, conversation_id, EventKind.NOTE, at, agent, message_id)
             return message_id
 
-    def start_outbound(self, channel: str, address: str, agent: str, subject: str,
-                       name: str = "", at: str | None = None, uid: str | None = None) -> int:
+    def start_outbound(
+        self,
+        channel: str,
+        address: str,
+        agent: str,
+        subject: str,
+        name: str = "",
+        at: str | None = None,
+        uid: str | None = None,
+    ) -> int:
         """An agent starts a conversation (``created`` without an inbound)."""
         at = at or clock.now_iso()
         with self.db.transaction() as conn:
@@ -406,18 +524,41 @@ class WritesMixin:
         with self.db.transaction() as conn:
             conn.execute("UPDATE conversations SET via = ? WHERE id = ?", (via, conversation_id))
 
-    def set_status(self, conversation_id: int, status: Status | str, agent: str | None, *,
-                   at: str | None = None, until: str | None = None,
-                   until_reply: bool = False) -> bool:
+    def set_status(
+        self,
+        conversation_id: int,
+        status: Status | str,
+        agent: str | None,
+        *,
+        at: str | None = None,
+        until: str | None = None,
+        until_reply: bool = False,
+    ) -> bool:
         """Change status (snooze takes ``until`` and/or ``until_reply``); False if unchanged."""
         at = at or clock.now_iso()
         with self.db.transaction() as conn:
-            return self._set_status(conn, conversation_id, Status(status), at, agent,
-                                    until=until, until_reply=until_reply)
+            return self._set_status(
+                conn,
+                conversation_id,
+                Status(status),
+                at,
+                agent,
+                until=until,
+                until_reply=until_reply,
+            )
 
-    def _set_status(self, conn: sqlite3.Connection, conversation_id: int, status: Status, at: str,
-                    agent: str | None, *, until: str | None = None, until_reply: bool = False,
-                    reason: str | None = None) -> bool:
+    def _set_status(
+        self,
+        conn: sqlite3.Connection,
+        conversation_id: int,
+        status: Status,
+        at: str,
+        agent: str | None,
+        *,
+        until: str | None = None,
+        until_reply: bool = False,
+        reason: str | None = None,
+    ) -> bool:
         current = conn.execute(
             "SELECT status, snoozed_until, snooze_until_reply FROM conversations WHERE id = ?",
             (conversation_id,),
@@ -425,15 +566,21 @@ class WritesMixin:
         if current is None:
             raise KeyError(f"no conversation {conversation_id}")
         same_snooze = (current["snoozed_until"], bool(current["snooze_until_reply"])) == (
-            until, until_reply)
+            until,
+            until_reply,
+        )
         if current["status"] == status and (status != Status.SNOOZED or same_snooze):
             return False
         conn.execute(
             "UPDATE conversations SET status = ?, snoozed_until = ?, snooze_until_reply = ?,"
             " waiting_since = CASE WHEN ? THEN NULL ELSE waiting_since END WHERE id = ?",
-            (str(status), until if status == Status.SNOOZED else None,
-             int(until_reply and status == Status.SNOOZED), status == Status.RESOLVED,
-             conversation_id),
+            (
+                str(status),
+                until if status == Status.SNOOZED else None,
+                int(until_reply and status == Status.SNOOZED),
+                status == Status.RESOLVED,
+                conversation_id,
+            ),
         )
         payload: dict[str, object] = {"from": current["status"], "to": str(status)}
         if status == Status.SNOOZED:
@@ -447,22 +594,30 @@ class WritesMixin:
         """Reopen conversations whose snooze time has passed; returns their ids."""
         at = at or clock.now_iso()
         with self.db.transaction() as conn:
-            due = [row[0] for row in conn.execute(
-                "SELECT id FROM conversations WHERE status = 'snoozed'"
-                " AND snoozed_until IS NOT NULL AND snoozed_until <= ?", (at,))]
+            due = [
+                row[0]
+                for row in conn.execute(
+                    "SELECT id FROM conversations WHERE status = 'snoozed'"
+                    " AND snoozed_until IS NOT NULL AND snoozed_until <= ?",
+                    (at,),
+                )
+            ]
             for conversation_id in due:
-                self._set_status(conn, conversation_id, Status.OPEN, at, None,
-                                 reason="snooze ended")
+                self._set_status(
+                    conn, conversation_id, Status.OPEN, at, None, reason="snooze ended"
+                )
             return due
 
-    def assign(self, conversation_id: int, assignee: str | None, by: str | None, *,
-               at: str | None = None) -> bool:
+    def assign(
+        self, conversation_id: int, assignee: str | None, by: str | None, *, at: str | None = None
+    ) -> bool:
         """Assign to ``assignee`` (None unassigns); False if nothing changed."""
         at = at or clock.now_iso()
         with self.db.transaction() as conn:
             current = conn.execute(
                 "SELECT a.name FROM conversations c LEFT JOIN agents a ON a.id = c.assignee_id"
-                " WHERE c.id = ?", (conversation_id,),
+                " WHERE c.id = ?",
+                (conversation_id,),
             ).fetchone()
             if current is None:
                 raise KeyError(f"no conversation {conversation_id}")
@@ -470,17 +625,33 @@ class WritesMixin:
             if previous == assignee:
                 return False
             assignee_id = self._agent_id(conn, assignee) if assignee else None
-            conn.execute("UPDATE conversations SET assignee_id = ? WHERE id = ?",
-                         (assignee_id, conversation_id))
+            conn.execute(
+                "UPDATE conversations SET assignee_id = ? WHERE id = ?",
+                (assignee_id, conversation_id),
+            )
             if assignee:
-                self._event(conn, conversation_id, EventKind.ASSIGNED, at, assignee,
-                            by=by, **{"from": previous})
+                self._event(
+                    conn,
+                    conversation_id,
+                    EventKind.ASSIGNED,
+                    at,
+                    assignee,
+                    by=by,
+                    **{"from": previous},
+                )
             else:
                 self._event(conn, conversation_id, EventKind.UNASSIGNED, at, previous, by=by)
             return True
 
-    def set_tag(self, conversation_id: int, tag: str, present: bool, agent: str | None, *,
-                at: str | None = None) -> bool:
+    def set_tag(
+        self,
+        conversation_id: int,
+        tag: str,
+        present: bool,
+        agent: str | None,
+        *,
+        at: str | None = None,
+    ) -> bool:
         """Add or remove a conversation tag; False if nothing changed."""
         at = at or clock.now_iso()
         tag = one_line(tag, 40).lower().replace(" ", "-")
@@ -505,18 +676,27 @@ class WritesMixin:
         if not 1 <= int(rating) <= 5:
             raise ValueError("a CSAT rating is 1 to 5")
         with self.db.transaction() as conn:
-            self._event(conn, conversation_id, EventKind.CSAT, at or clock.now_iso(),
-                        rating=int(rating))
+            self._event(
+                conn, conversation_id, EventKind.CSAT, at or clock.now_iso(), rating=int(rating)
+            )
 
-    def record_view(self, conversation_id: int, agent: str, focus: bool, *,
-                    at: str | None = None, reason: str | None = None) -> None:
+    def record_view(
+        self,
+        conversation_id: int,
+        agent: str,
+        focus: bool,
+        *,
+        at: str | None = None,
+        reason: str | None = None,
+    ) -> None:
         """A conversation gained (``focus=True``) or lost focus on ``agent``'s screen."""
         payload: dict[str, object] = {"focus": focus}
         if reason:
             payload["reason"] = reason
         with self.db.transaction() as conn:
-            self._event(conn, conversation_id, EventKind.VIEWED, at or clock.now_iso(), agent,
-                        **payload)
+            self._event(
+                conn, conversation_id, EventKind.VIEWED, at or clock.now_iso(), agent, **payload
+            )
 
     # ---- drafts and canned replies -------------------------------------------------
     def save_draft(self, conversation_id: int, kind: str, body: str) -> None:
@@ -534,8 +714,9 @@ class WritesMixin:
 
     @staticmethod
     def _discard_draft(conn: sqlite3.Connection, conversation_id: int, kind: str) -> None:
-        conn.execute("DELETE FROM drafts WHERE conversation_id = ? AND kind = ?",
-                     (conversation_id, kind))
+        conn.execute(
+            "DELETE FROM drafts WHERE conversation_id = ? AND kind = ?", (conversation_id, kind)
+        )
 
     def save_canned(self, name: str, body: str) -> None:
         with self.db.transaction() as conn:
@@ -548,8 +729,9 @@ class WritesMixin:
     def remember_import_key(self, key: str) -> bool:
         """True the first time ``key`` is seen (import idempotence)."""
         with self.db.transaction() as conn:
-            return bool(conn.execute(
-                "INSERT OR IGNORE INTO import_keys (key) VALUES (?)", (key,)).rowcount)
+            return bool(
+                conn.execute("INSERT OR IGNORE INTO import_keys (key) VALUES (?)", (key,)).rowcount
+            )
 
 
 def _new_uid() -> str:

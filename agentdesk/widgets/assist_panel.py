@@ -88,8 +88,15 @@ class AssistPanel(Vertical, can_focus=True):
             self.text = text
             self.replace = replace
 
-    def __init__(self, store, settings: AssistSettings, composer_text: Callable[[], str],
-                 *, id: str | None = "assist", classes: str | None = None) -> None:
+    def __init__(
+        self,
+        store,
+        settings: AssistSettings,
+        composer_text: Callable[[], str],
+        *,
+        id: str | None = "assist",
+        classes: str | None = None,
+    ) -> None:
         super().__init__(id=id, classes=classes)
         self.assistant = Assistant(store, settings)
         self.composer_text = composer_text
@@ -175,8 +182,9 @@ class AssistPanel(Vertical, can_focus=True):
             mood.update(Text("Reading the conversation…" if reading else "No conversation."))
             kb.update("")
             return
-        style = {"angry": "bold red", "frustrated": "bold yellow",
-                 "positive": "bold green"}.get(self.context.mood.label, "bold")
+        style = {"angry": "bold red", "frustrated": "bold yellow", "positive": "bold green"}.get(
+            self.context.mood.label, "bold"
+        )
         mood.update(Text(one_line(self.context.mood.line(), 200), style=style))
         lines = Text()
         if not self.context.suggestions:
@@ -219,8 +227,9 @@ class AssistPanel(Vertical, can_focus=True):
         return self.assistant.offline_draft(self.context)
 
     @work(exclusive=True, exit_on_error=False, group="assist")
-    async def generate(self, kind: str, tone: str | None = None, original: str = "",
-                       offline: bool = False) -> None:
+    async def generate(
+        self, kind: str, tone: str | None = None, original: str = "", offline: bool = False
+    ) -> None:
         """Stream a draft / rewrite / summary into the panel (Esc keeps what arrived).
 
         ``kind`` "" only clears the view. A cancelled generation finishes writing what it
@@ -229,8 +238,7 @@ class AssistPanel(Vertical, can_focus=True):
         async with self._view:
             await self._generate(kind, tone, original, offline)
 
-    async def _generate(self, kind: str, tone: str | None, original: str,
-                        offline: bool) -> None:
+    async def _generate(self, kind: str, tone: str | None, original: str, offline: bool) -> None:
         if self.context is None:
             return
         if not kind:
@@ -240,8 +248,11 @@ class AssistPanel(Vertical, can_focus=True):
             self._show_diff(None)
             self._set_status("g: draft a reply")
             return
-        titles = {"draft": "Draft", "summary": "Summary",
-                  "rewrite": f"Rewrite: {TONE_NAMES.get(tone or '', '')}"}
+        titles = {
+            "draft": "Draft",
+            "summary": "Summary",
+            "rewrite": f"Rewrite: {TONE_NAMES.get(tone or '', '')}",
+        }
         self.kind, self.text = kind, ""
         self.rewrite_of = original if kind == "rewrite" else None
         markdown = self.query_one("#assist-draft", Markdown)
@@ -257,8 +268,9 @@ class AssistPanel(Vertical, can_focus=True):
             if offline or not self.assistant.online:
                 self._title(label.capitalize())
                 await self._write(stream, self._offline(kind, tone, original))
-                self._set_status(self._ready(label + (
-                    "" if offline else " (no LLM endpoint configured)")))
+                self._set_status(
+                    self._ready(label + ("" if offline else " (no LLM endpoint configured)"))
+                )
                 return
             self._title(titles[kind])
             self._set_status("streaming from the model… Esc stops")

@@ -38,8 +38,12 @@ class HistoryList(OptionList):
             return
         for row in rows:
             label = Text.assemble(
-                (local_time(row.last_message_at)[:10], "dim"), " ",
-                (f"{row.channel:<5}", "cyan"), " ",
-                (f"{row.status:<8}", "italic"), " ",
-                one_line(row.subject or row.preview, 60))
+                (local_time(row.last_message_at)[:10], "dim"),
+                " ",
+                (f"{row.channel:<5}", "cyan"),
+                " ",
+                (f"{row.status:<8}", "italic"),
+                " ",
+                one_line(row.subject or row.preview, 60),
+            )
             self.add_option(Option(label, id=str(row.id)))

@@ -56,7 +56,7 @@ class IdSource:
         return len(self.ids)
 
     def page(self, offset: int, limit: int) -> list[InboxRow]:
-        return self.store.rows_by_id(self.ids[offset: offset + limit])
+        return self.store.rows_by_id(self.ids[offset : offset + limit])
 
 
 CHANNEL_LABELS = {"email": "✉ email", "chat": "◆ chat"}
@@ -128,8 +128,14 @@ class InboxList(ScrollView, can_focus=True):
         self.virtual_size = Size(self.size.width, self.total)
         index = self.cursor
         if keep_id is not None:
-            index = next((i for i in range(min(self.total, PAGE * 2))
-                          if (row := self.row_at(i)) and row.id == keep_id), index)
+            index = next(
+                (
+                    i
+                    for i in range(min(self.total, PAGE * 2))
+                    if (row := self.row_at(i)) and row.id == keep_id
+                ),
+                index,
+            )
         self.cursor = max(0, min(index, self.total - 1))
         self.refresh()
 
@@ -241,4 +247,7 @@ class InboxList(ScrollView, can_focus=True):
         """Column titles aligned with ``format_row``."""
         return Text(
             f"{'wait':>6} {'channel':<9}{'customer':<21} {'subject':<{self.subject_width(width)}}"
-            f"{'status':<9} {'assignee':<12}{'tags'}", style="bold", no_wrap=True)
+            f"{'status':<9} {'assignee':<12}{'tags'}",
+            style="bold",
+            no_wrap=True,
+        )

@@ -61,18 +61,31 @@ def cut_point(body: str, chars: int, lines: int) -> int:
 
 def header(message: Message, customer_name: str = "") -> Text:
     """Author, kind and time of a message (plus auto-reply, html and delivery marks)."""
-    author = clean(customer_name or message.author) if message.direction == "in" else clean(
-        message.author)
-    line = Text.assemble((author, "bold"), "  ", (AUTHOR_LABELS[message.direction], "italic"),
-                         "  ", (local_time(message.at), "dim"))
+    author = (
+        clean(customer_name or message.author)
+        if message.direction == "in"
+        else clean(message.author)
+    )
+    line = Text.assemble(
+        (author, "bold"),
+        "  ",
+        (AUTHOR_LABELS[message.direction], "italic"),
+        "  ",
+        (local_time(message.at), "dim"),
+    )
     if message.auto:
         line.append("  auto-reply", style="dim italic")
     if message.has_html:
         line.append("  html", style="dim")
     delivery = delivery_text(message) if message.direction == "out" else ""
     if delivery:
-        style = ("bold red" if message.delivery_failed else "dim" if message.delivery == "sent"
-                 else "yellow")
+        style = (
+            "bold red"
+            if message.delivery_failed
+            else "dim"
+            if message.delivery == "sent"
+            else "yellow"
+        )
         line.append(f"  {delivery}", style=style)
     return line
 
@@ -84,21 +97,26 @@ def render_message(message: Message, customer_name: str = "", scale: int = 1) ->
     line says how much more there is.
     """
     cut = cut_point(message.body, PREVIEW_CHARS * scale, PREVIEW_LINES * scale)
-    parts = [header(message, customer_name),
-             Text(clean(message.body[:cut]).strip() or "(no text)")]
+    parts = [header(message, customer_name), Text(clean(message.body[:cut]).strip() or "(no text)")]
     if cut < len(message.body):
         rest = human_size(len(message.body[cut:].encode()))
         parts.append(Text(f"… {rest} more · v: more · V: all in $PAGER", style="bold reverse"))
     for attachment in message.attachments:
-        parts.append(Text.assemble(("📎 ", ""), (clean(attachment.filename), "underline"),
-                                   (f"  {human_size(attachment.size)}", "dim")))
+        parts.append(
+            Text.assemble(
+                ("📎 ", ""),
+                (clean(attachment.filename), "underline"),
+                (f"  {human_size(attachment.size)}", "dim"),
+            )
+        )
     return Text("\n").join(parts)
 
 
 def thread_text(messages: list[Message], customer_name: str = "") -> str:
     """The whole thread, every body in full and cleaned, as plain text for a pager."""
-    return "\n\n".join(f"{header(m, customer_name).plain}\n{clean(m.body).strip()}"
-                       for m in messages)
+    return "\n\n".join(
+        f"{header(m, customer_name).plain}\n{clean(m.body).strip()}" for m in messages
+    )
 
 
 class ThreadView(VerticalScroll, can_focus=True):
@@ -123,8 +141,16 @@ class ThreadView(VerticalScroll, can_focus=True):
         self.customer_name = customer_name
         self.scales = {m.id: self.scales[m.id] for m in messages if m.id in self.scales}
         self.remove_children()
-        self._shown = [(m, Static(render_message(m, customer_name, self.scales.get(m.id, 1)),
-                                  classes=f"message {m.direction}")) for m in messages]
+        self._shown = [
+            (
+                m,
+                Static(
+                    render_message(m, customer_name, self.scales.get(m.id, 1)),
+                    classes=f"message {m.direction}",
+                ),
+            )
+            for m in messages
+        ]
         self.mount_all([widget for _, widget in self._shown])
         self.call_after_refresh(self.scroll_end, animate=False)
 
@@ -137,8 +163,9 @@ class ThreadView(VerticalScroll, can_focus=True):
         grown = False
         for message, widget in self._shown:
             scale = self.scales.get(message.id, 1)
-            if cut_point(message.body, PREVIEW_CHARS * scale,
-                         PREVIEW_LINES * scale) < len(message.body):
+            if cut_point(message.body, PREVIEW_CHARS * scale, PREVIEW_LINES * scale) < len(
+                message.body
+            ):
                 self.scales[message.id] = scale * GROWTH
                 widget.update(render_message(message, self.customer_name, scale * GROWTH))
                 grown = True

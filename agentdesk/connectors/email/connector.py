@@ -51,23 +51,34 @@ class EmailConnector(Connector):
         Option("address", required=True, help="the support address replies come from"),
         Option("from_name", default="", help="display name on replies"),
         Option("username", required=True, help="IMAP/SMTP login"),
-        Option("password_command", help="command printing the password (first line)",
-               secret=True),
+        Option("password_command", help="command printing the password (first line)", secret=True),
         Option("password_env", help="environment variable holding the password", secret=True),
         Option("imap_host", required=True, help="IMAP server"),
         Option("imap_port", int, default=0, help="default 993 (tls) or 143"),
-        Option("imap_security", default="tls", choices=SECURITY,
-               help="tls (implicit), starttls, or none (loopback only)"),
+        Option(
+            "imap_security",
+            default="tls",
+            choices=SECURITY,
+            help="tls (implicit), starttls, or none (loopback only)",
+        ),
         Option("smtp_host", help="SMTP server (default: imap_host)"),
         Option("smtp_port", int, default=0, help="default 465 (tls) or 587"),
-        Option("smtp_security", default="starttls", choices=SECURITY,
-               help="tls (implicit), starttls, or none (loopback only)"),
+        Option(
+            "smtp_security",
+            default="starttls",
+            choices=SECURITY,
+            help="tls (implicit), starttls, or none (loopback only)",
+        ),
         Option("ca_file", help="PEM file of a private CA to trust"),
         Option("folders", list, default=["INBOX"], help="mailboxes to sync; IDLE on the first"),
         Option("sent_folder", default="Sent", help="where sent replies are saved"),
         Option("idle_minutes", float, default=25.0, help="re-issue IDLE this often (<= 29)"),
-        Option("max_attachment_bytes", int, default=10_000_000,
-               help="attachments above this are listed but not stored"),
+        Option(
+            "max_attachment_bytes",
+            int,
+            default=10_000_000,
+            help="attachments above this are listed but not stored",
+        ),
         Option("backoff_max", float, default=300.0, help="longest wait between reconnects"),
         Option("timeout", float, default=30.0, help="network timeout in seconds"),
     )
@@ -109,15 +120,27 @@ class EmailConnector(Connector):
     def _imap_client(self) -> ImapClient:
         s = self.settings
         port = s["imap_port"] or (993 if s["imap_security"] == "tls" else 143)
-        return ImapClient(s["imap_host"], port, s["imap_security"], tls_context(s["ca_file"]),
-                          s["username"], lambda: password(s), timeout=s["timeout"])
+        return ImapClient(
+            s["imap_host"],
+            port,
+            s["imap_security"],
+            tls_context(s["ca_file"]),
+            s["username"],
+            lambda: password(s),
+            timeout=s["timeout"],
+        )
 
     # ---- lifecycle ----------------------------------------------------------------------
     def attach(self, store) -> None:
         self.store = store
-        self.outbox = Outbox(store, self.account, transmit=self._transmit,
-                             in_sent=self._in_sent, save_sent=self._save_sent,
-                             backoff_max=self.settings["backoff_max"])
+        self.outbox = Outbox(
+            store,
+            self.account,
+            transmit=self._transmit,
+            in_sent=self._in_sent,
+            save_sent=self._save_sent,
+            backoff_max=self.settings["backoff_max"],
+        )
 
     async def start(self) -> None:
         if self.store is None:
@@ -182,28 +205,38 @@ class EmailConnector(Connector):
         known = self.store.mail_folder(self.account, folder)
         if known is not None and known.uidvalidity != status.uidvalidity:
             headers = await asyncio.to_thread(client.message_ids)
-            unknown = self.store.mail_remap(self.account, folder, status.uidvalidity, headers,
-                                            status.uidnext)
-            log.info("%s: %s UIDVALIDITY changed; %d of %d messages to fetch", self.desk_name,
-                     folder, len(unknown), len(headers))
+            unknown = self.store.mail_remap(
+                self.account, folder, status.uidvalidity, headers, status.uidnext
+            )
+            log.info(
+                "%s: %s UIDVALIDITY changed; %d of %d messages to fetch",
+                self.desk_name,
+                folder,
+                len(unknown),
+                len(headers),
+            )
         elif known is None:
-            self.store.mail_set_folder(self.account, folder,
-                                       FolderState(status.uidvalidity, 1, status.highestmodseq))
+            self.store.mail_set_folder(
+                self.account, folder, FolderState(status.uidvalidity, 1, status.highestmodseq)
+            )
         start = self.store.mail_folder(self.account, folder).uidnext
         uids = await asyncio.to_thread(client.uids_from, start) if status.exists else []
-        batches = [uids[i:i + self.fetch_batch] for i in range(0, len(uids), self.fetch_batch)]
+        batches = [uids[i : i + self.fetch_batch] for i in range(0, len(uids), self.fetch_batch)]
         pool = self._parse_pool() if len(uids) >= self.pool_threshold else None
         # Batches are fetched (in a thread) and parsed (in worker processes for a large
         # sync, else in a thread) ahead of the one being stored.
-        ahead = deque(asyncio.ensure_future(self._fetch_and_parse(client, chunk, pool))
-                      for chunk in batches[:self.parse_ahead])
+        ahead = deque(
+            asyncio.ensure_future(self._fetch_and_parse(client, chunk, pool))
+            for chunk in batches[: self.parse_ahead]
+        )
         queued = len(ahead)
         try:
             while ahead:
                 batch = await ahead.popleft()
                 if queued < len(batches):
-                    ahead.append(asyncio.ensure_future(
-                        self._fetch_and_parse(client, batches[queued], pool)))
+                    ahead.append(
+                        asyncio.ensure_future(self._fetch_and_parse(client, batches[queued], pool))
+                    )
                     queued += 1
                 self._pending.clear()
                 for index, (uid, raw, message) in enumerate(batch):
@@ -220,12 +253,18 @@ class EmailConnector(Connector):
                 future.cancel()
             if pool is not None:
                 pool.shutdown(wait=False, cancel_futures=True)
-        self.store.mail_set_folder(self.account, folder, FolderState(
-            status.uidvalidity, max(status.uidnext, start), status.highestmodseq))
+        self.store.mail_set_folder(
+            self.account,
+            folder,
+            FolderState(status.uidvalidity, max(status.uidnext, start), status.highestmodseq),
+        )
 
-    async def _fetch_and_parse(self, client: ImapClient, chunk: list[int],
-                               pool: ProcessPoolExecutor | None,
-                               ) -> list[tuple[int, bytes, Inbound]]:
+    async def _fetch_and_parse(
+        self,
+        client: ImapClient,
+        chunk: list[int],
+        pool: ProcessPoolExecutor | None,
+    ) -> list[tuple[int, bytes, Inbound]]:
         fetched = await asyncio.to_thread(lambda: list(client.fetch(chunk)))
         raws = [raw for _, raw in fetched]
         args = (raws, self.settings["max_attachment_bytes"], clock.now_iso())
@@ -233,7 +272,8 @@ class EmailConnector(Connector):
         if pool is not None and not self._pool_failure:
             try:
                 parsed = await asyncio.get_running_loop().run_in_executor(
-                    pool, mime.parse_many, *args)
+                    pool, mime.parse_many, *args
+                )
             except Exception as error:  # any pool trouble: parse in a thread instead
                 self._parse_in_thread(error)
         if parsed is None:
@@ -249,12 +289,16 @@ class EmailConnector(Connector):
         known = self._yielded.get(message.ext_id)
         if known is None:
             known = self._yielded[message.ext_id] = self.store.mail_content_hashes(
-                message.ext_id, message.message_id_header)
+                message.ext_id, message.message_id_header
+            )
         if not known or content in known or mime.raw_hash(raw) in known:  # (raw: older rows)
             known.add(content)
             return message
-        log.info("%s: %s reuses a stored Message-ID with other content; kept as a new mail",
-                 self.desk_name, message.message_id_header)
+        log.info(
+            "%s: %s reuses a stored Message-ID with other content; kept as a new mail",
+            self.desk_name,
+            message.message_id_header,
+        )
         return replace(message, ext_id=mime.distinct_id(message.ext_id, raw))
 
     def _parse_pool(self) -> ProcessPoolExecutor | None:
@@ -272,10 +316,14 @@ class EmailConnector(Connector):
         if self._pool_failure:
             return
         self._pool_failure = " ".join(str(error).split()) or type(error).__name__
-        log.warning("%s: parsing worker failed (%s); parsing in a thread", self.desk_name,
-                    self._pool_failure)
-        self.set_state(f"{self.desk_name}: parsing in a thread (worker failed: "
-                       f"{self._pool_failure})")
+        log.warning(
+            "%s: parsing worker failed (%s); parsing in a thread",
+            self.desk_name,
+            self._pool_failure,
+        )
+        self.set_state(
+            f"{self.desk_name}: parsing in a thread (worker failed: {self._pool_failure})"
+        )
 
     def ready(self) -> bool:
         """True while the current fetched batch has more messages to yield."""
@@ -287,8 +335,15 @@ class EmailConnector(Connector):
         if pending is None or pending[0] is not message:
             return
         _, folder, uidvalidity, uid, raw = pending
-        self.store.mail_record(self.account, folder, uidvalidity, uid,
-                               message.message_id_header, mime.body_hash(raw), message.ext_id)
+        self.store.mail_record(
+            self.account,
+            folder,
+            uidvalidity,
+            uid,
+            message.message_id_header,
+            mime.body_hash(raw),
+            message.ext_id,
+        )
 
     # ---- outgoing -----------------------------------------------------------------------
     async def send(self, reply: Outgoing) -> DeliveryResult:
@@ -319,21 +374,34 @@ class EmailConnector(Connector):
                 log.exception("%s: outbox", self.desk_name)
             wait = self.outbox.next_wakeup()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake_outbox.wait(),
-                                       60.0 if wait is None else max(0.5, wait))
+                await asyncio.wait_for(
+                    self._wake_outbox.wait(), 60.0 if wait is None else max(0.5, wait)
+                )
 
     async def _transmit(self, entry: OutboxEntry, before_data: Callable[[], None]) -> str:
         s = self.settings
         host = s["smtp_host"] or s["imap_host"]
         port = s["smtp_port"] or (465 if s["smtp_security"] == "tls" else 587)
         return await asyncio.to_thread(
-            smtp_send, host, port, s["smtp_security"], tls_context(s["ca_file"]), s["username"],
-            lambda: password(s), entry.sender, entry.recipient, entry.raw, s["timeout"],
-            before_data)
+            smtp_send,
+            host,
+            port,
+            s["smtp_security"],
+            tls_context(s["ca_file"]),
+            s["username"],
+            lambda: password(s),
+            entry.sender,
+            entry.recipient,
+            entry.raw,
+            s["timeout"],
+            before_data,
+        )
 
     async def _in_sent(self, header: str) -> bool:
-        return await asyncio.to_thread(self._with_imap, lambda client: client.has_message_id(
-            self.settings["sent_folder"], header))
+        return await asyncio.to_thread(
+            self._with_imap,
+            lambda client: client.has_message_id(self.settings["sent_folder"], header),
+        )
 
     async def _save_sent(self, header: str, raw: bytes) -> None:
         def save(client: ImapClient) -> None:
@@ -359,8 +427,7 @@ def _parse_pool(workers: int) -> ProcessPoolExecutor:
     Spawned, never forked: the app has threads (IMAP readers, Textual) a fork would copy.
     """
     _start_resource_tracker()
-    return ProcessPoolExecutor(max_workers=workers,
-                               mp_context=multiprocessing.get_context("spawn"))
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
 
 
 def _start_resource_tracker() -> None:

@@ -38,8 +38,9 @@ class MailboxStatus:
 class _VerifiedIMAP(imaplib2.IMAP4):
     """imaplib2 with our SSL context for implicit TLS and STARTTLS."""
 
-    def __init__(self, host: str, port: int, context: ssl.SSLContext, implicit: bool,
-                 timeout: float) -> None:
+    def __init__(
+        self, host: str, port: int, context: ssl.SSLContext, implicit: bool, timeout: float
+    ) -> None:
         self._context, self._implicit, self._connect_timeout = context, implicit, timeout
         super().__init__(host, port, timeout=timeout, identifier="")
 
@@ -72,8 +73,16 @@ def keepalive(sock: socket.socket) -> None:
 class ImapClient:
     """One logged-in IMAP connection."""
 
-    def __init__(self, host: str, port: int, security: str, context: ssl.SSLContext,
-                 username: str, password: Callable[[], str], timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        security: str,
+        context: ssl.SSLContext,
+        username: str,
+        password: Callable[[], str],
+        timeout: float = 30.0,
+    ) -> None:
         self.host, self.port, self.security = host, port, security
         self.context, self.username, self.password = context, username, password
         self.timeout = timeout
@@ -85,11 +94,14 @@ class ImapClient:
         """Connect, secure, log in; raises ``MailError`` (one line) on failure."""
         check_security("imap", self.host, self.security)
         try:
-            imap = _VerifiedIMAP(self.host, self.port, self.context,
-                                 self.security == "tls", self.timeout)
+            imap = _VerifiedIMAP(
+                self.host, self.port, self.context, self.security == "tls", self.timeout
+            )
         except ssl.SSLCertVerificationError as error:
-            raise MailError(f"imap {self.host}:{self.port}: certificate not trusted "
-                            f"({error.verify_message}); set ca_file for a private CA") from None
+            raise MailError(
+                f"imap {self.host}:{self.port}: certificate not trusted "
+                f"({error.verify_message}); set ca_file for a private CA"
+            ) from None
         except (OSError, imaplib2.IMAP4.error) as error:
             raise MailError(f"imap {self.host}:{self.port}: {_why(error)}") from None
         self.imap = imap
@@ -104,8 +116,10 @@ class ImapClient:
                 self.condstore = True
         except ssl.SSLCertVerificationError as error:
             self.close()
-            raise MailError(f"imap {self.host}:{self.port}: certificate not trusted "
-                            f"({error.verify_message}); set ca_file for a private CA") from None
+            raise MailError(
+                f"imap {self.host}:{self.port}: certificate not trusted "
+                f"({error.verify_message}); set ca_file for a private CA"
+            ) from None
         except (OSError, imaplib2.IMAP4.error) as error:
             self.close()
             raise MailError(f"imap {self.host}:{self.port}: {_why(error)}") from None
@@ -166,8 +180,7 @@ class ImapClient:
         """``(uid, raw bytes)`` for ``uids`` (without setting \\Seen)."""
         if not uids:
             return
-        data = self._ok(self._imap().uid("FETCH", _uid_set(uids), "(UID BODY.PEEK[])"),
-                        "UID FETCH")
+        data = self._ok(self._imap().uid("FETCH", _uid_set(uids), "(UID BODY.PEEK[])"), "UID FETCH")
         for index, item in enumerate(data):
             if not isinstance(item, tuple):
                 continue
@@ -179,8 +192,10 @@ class ImapClient:
 
     def message_ids(self) -> dict[int, str | None]:
         """Every UID in the selected mailbox with its Message-ID (headers only)."""
-        data = self._ok(self._imap().uid(
-            "FETCH", "1:*", "(UID BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])"), "UID FETCH")
+        data = self._ok(
+            self._imap().uid("FETCH", "1:*", "(UID BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])"),
+            "UID FETCH",
+        )
         found: dict[int, str | None] = {}
         for item in data:
             if isinstance(item, tuple):
@@ -204,8 +219,9 @@ class ImapClient:
         typ, data = imap.select(_mailbox(mailbox), readonly=True)
         if typ != "OK":
             return False
-        data = self._ok(imap.uid("SEARCH", "HEADER", "Message-ID", _quote(message_id)),
-                        "UID SEARCH")
+        data = self._ok(
+            imap.uid("SEARCH", "HEADER", "Message-ID", _quote(message_id)), "UID SEARCH"
+        )
         return bool(b" ".join(d for d in data if d).split())
 
     def append(self, mailbox: str, raw: bytes) -> None:

@@ -126,13 +126,16 @@ def is_auto(msg: EmailMessage) -> bool:
         return False
     if msg.get_content_type() == "multipart/report":
         return True
-    return any(part.get_content_type() in ("message/delivery-status",
-                                           "message/global-delivery-status")
-               for part in msg.walk() if not part.is_multipart())
+    return any(
+        part.get_content_type() in ("message/delivery-status", "message/global-delivery-status")
+        for part in msg.walk()
+        if not part.is_multipart()
+    )
 
 
-def _attachments(msg: EmailMessage, body: EmailMessage | None,
-                 max_bytes: int) -> tuple[Attachment, ...]:
+def _attachments(
+    msg: EmailMessage, body: EmailMessage | None, max_bytes: int
+) -> tuple[Attachment, ...]:
     found = []
     parts = msg.walk() if msg.is_multipart() else ([] if body is msg else [msg])
     for part in parts:
@@ -148,13 +151,21 @@ def _attachments(msg: EmailMessage, body: EmailMessage | None,
         if data is None:  # message/rfc822 and friends: keep their bytes
             data = part.as_bytes()
         name = " ".join(str(filename or "").split()) or f"part-{len(found) + 1}"
-        found.append(Attachment(name, len(data), part.get_content_type(),
-                                data if len(data) <= max_bytes else None))
+        found.append(
+            Attachment(
+                name, len(data), part.get_content_type(), data if len(data) <= max_bytes else None
+            )
+        )
     return tuple(found)
 
 
-def parse(raw: bytes, *, channel: str = "email", max_attachment_bytes: int = 10_000_000,
-          received_at: str | None = None) -> Inbound:
+def parse(
+    raw: bytes,
+    *,
+    channel: str = "email",
+    max_attachment_bytes: int = 10_000_000,
+    received_at: str | None = None,
+) -> Inbound:
     """One mail as an ``Inbound`` (never raises; broken mail is kept raw)."""
     try:
         return _parse(raw, channel, max_attachment_bytes, received_at)
@@ -162,14 +173,15 @@ def parse(raw: bytes, *, channel: str = "email", max_attachment_bytes: int = 10_
         return unparseable(raw, channel, received_at, f"{type(error).__name__}: {error}")
 
 
-def parse_many(raws: list[bytes], max_attachment_bytes: int,
-               received_at: str) -> list[Inbound]:
+def parse_many(raws: list[bytes], max_attachment_bytes: int, received_at: str) -> list[Inbound]:
     """``parse`` for a batch (what a worker process runs during a large sync).
 
     ``received_at`` comes from the caller, whose clock (possibly frozen) is the desk's.
     """
-    return [parse(raw, max_attachment_bytes=max_attachment_bytes, received_at=received_at)
-            for raw in raws]
+    return [
+        parse(raw, max_attachment_bytes=max_attachment_bytes, received_at=received_at)
+        for raw in raws
+    ]
 
 
 def _parse(raw: bytes, channel: str, max_bytes: int, received_at: str | None) -> Inbound:
@@ -196,10 +208,18 @@ def _parse(raw: bytes, channel: str, max_bytes: int, received_at: str | None) ->
     message_id = header_id[0] if header_id else None
     in_reply_to = message_ids(_raw_header(msg, "In-Reply-To"))
     return Inbound(
-        channel=channel, address=address.lower(), name=name, text=text, html=html, at=at,
-        subject=_header(msg, "Subject"), ext_id=ext_id_for(message_id, raw),
-        message_id_header=message_id, in_reply_to=in_reply_to[0] if in_reply_to else None,
-        references=message_ids(_raw_header(msg, "References")), auto=is_auto(msg),
+        channel=channel,
+        address=address.lower(),
+        name=name,
+        text=text,
+        html=html,
+        at=at,
+        subject=_header(msg, "Subject"),
+        ext_id=ext_id_for(message_id, raw),
+        message_id_header=message_id,
+        in_reply_to=in_reply_to[0] if in_reply_to else None,
+        references=message_ids(_raw_header(msg, "References")),
+        auto=is_auto(msg),
         attachments=_attachments(msg, body, max_bytes),
     )
 
@@ -209,7 +229,10 @@ def unparseable(raw: bytes, channel: str, received_at: str | None, reason: str) 
     source = raw.decode("utf-8", errors="replace")
     match = re.search(r"^From:.*?([\w.+-]+@[\w-]+(?:\.[\w-]+)+)", source, re.M | re.I)
     return Inbound(
-        channel=channel, address=match.group(1).lower() if match else "unknown@invalid",
-        text=f"{UNPARSEABLE} ({reason})\n\n{source}", at=received_at or clock.now_iso(),
-        subject="(unparseable message)", ext_id=ext_id_for(None, raw),
+        channel=channel,
+        address=match.group(1).lower() if match else "unknown@invalid",
+        text=f"{UNPARSEABLE} ({reason})\n\n{source}",
+        at=received_at or clock.now_iso(),
+        subject="(unparseable message)",
+        ext_id=ext_id_for(None, raw),
     )

@@ -38,8 +38,9 @@ from agentdesk.domain import Outgoing
 from agentdesk.store.mail import OutboxEntry
 
 log = logging.getLogger(__name__)
-DUPLICATE_RISK = ("may have been delivered twice: the desk stopped while the mail server "
-                  "was taking it")
+DUPLICATE_RISK = (
+    "may have been delivered twice: the desk stopped while the mail server was taking it"
+)
 
 
 def _one_line(text: str) -> str:
@@ -97,11 +98,16 @@ class Outbox:
     folder. All three are coroutines (the connector runs the blocking calls in threads).
     """
 
-    def __init__(self, store, account: str, *,
-                 transmit: Callable[[OutboxEntry, Callable[[], None]], Awaitable[str]],
-                 in_sent: Callable[[str], Awaitable[bool]],
-                 save_sent: Callable[[str, bytes], Awaitable[None]],
-                 backoff_max: float) -> None:
+    def __init__(
+        self,
+        store,
+        account: str,
+        *,
+        transmit: Callable[[OutboxEntry, Callable[[], None]], Awaitable[str]],
+        in_sent: Callable[[str], Awaitable[bool]],
+        save_sent: Callable[[str, bytes], Awaitable[None]],
+        backoff_max: float,
+    ) -> None:
         self.store, self.account = store, account
         self.transmit, self.in_sent, self.save_sent = transmit, in_sent, save_sent
         self.backoff_max = backoff_max
@@ -114,25 +120,30 @@ class Outbox:
         Raises ``ValueError`` when the recipient cannot receive mail.
         """
         entry = self.store.outbox_entry(reply.message_id)
-        if entry is not None and (entry.state != "failed"
-                                  or entry.recipient == reply.to_address):
+        if entry is not None and (entry.state != "failed" or entry.recipient == reply.to_address):
             return entry
         problem = address_problem(reply.to_address)
         if problem:
-            raise ValueError(f"cannot send to {reply.to_address!r}: {problem}; "
-                             f"correct the customer's address, then resend")
+            raise ValueError(
+                f"cannot send to {reply.to_address!r}: {problem}; "
+                f"correct the customer's address, then resend"
+            )
         if entry is not None:
             self.store.outbox_discard(reply.message_id)
         header = reply.message_id_header or new_message_id(sender)
         raw = compose(reply, sender, sender_name, header)
-        return self.store.outbox_add(reply.message_id, self.account, header, sender,
-                                     reply.to_address, raw)
+        return self.store.outbox_add(
+            reply.message_id, self.account, header, sender, reply.to_address, raw
+        )
 
     def due(self) -> list[OutboxEntry]:
         """Pending entries whose next attempt time has come."""
         now = clock.now_iso()
-        return [entry for entry in self.store.outbox_pending(self.account)
-                if not entry.next_attempt_at or entry.next_attempt_at <= now]
+        return [
+            entry
+            for entry in self.store.outbox_pending(self.account)
+            if not entry.next_attempt_at or entry.next_attempt_at <= now
+        ]
 
     def next_wakeup(self) -> float | None:
         """Seconds until the earliest pending entry is due (None: nothing pending)."""
@@ -192,14 +203,20 @@ class Outbox:
                 await self.save_sent(entry.message_id_header, entry.raw)
             except Exception as error:  # the customer has it; saving is retried later
                 log.warning("saving reply %s to Sent failed: %s", message_id, error)
-                self.store.outbox_set(message_id, "accepted", error=f"Sent: {error}",
-                                      next_attempt_at=self._later(entry.attempts))
-                return DeliveryResult("sent", "accepted; not yet saved to Sent",
-                                      entry.message_id_header)
+                self.store.outbox_set(
+                    message_id,
+                    "accepted",
+                    error=f"Sent: {error}",
+                    next_attempt_at=self._later(entry.attempts),
+                )
+                return DeliveryResult(
+                    "sent", "accepted; not yet saved to Sent", entry.message_id_header
+                )
             self.store.outbox_set(message_id, "saved")
         self.store.outbox_set(message_id, "done")
-        return DeliveryResult("sent", DUPLICATE_RISK if entry.uncertain else "",
-                              entry.message_id_header)
+        return DeliveryResult(
+            "sent", DUPLICATE_RISK if entry.uncertain else "", entry.message_id_header
+        )
 
     def _later(self, attempts: int) -> str:
         delay = clock.backoff(attempts, self.backoff_max)

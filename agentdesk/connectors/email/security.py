@@ -43,8 +43,9 @@ def is_loopback(host: str) -> bool:
     except ValueError:
         pass
     try:
-        return all(ipaddress.ip_address(info[4][0]).is_loopback
-                   for info in socket.getaddrinfo(host, None))
+        return all(
+            ipaddress.ip_address(info[4][0]).is_loopback for info in socket.getaddrinfo(host, None)
+        )
     except (OSError, ValueError):
         return False
 
@@ -52,8 +53,9 @@ def is_loopback(host: str) -> bool:
 def check_security(kind: str, host: str, security: str) -> None:
     """Refuse ``security = "none"`` anywhere but loopback."""
     if security == "none" and not is_loopback(host):
-        raise MailError(f"{kind}: security = \"none\" is only allowed for a loopback host, "
-                        f"not {host}")
+        raise MailError(
+            f'{kind}: security = "none" is only allowed for a loopback host, not {host}'
+        )
 
 
 def password(settings: dict) -> str:
@@ -61,8 +63,7 @@ def password(settings: dict) -> str:
     command = settings.get("password_command")
     if command:
         try:
-            done = subprocess.run(command, shell=True, capture_output=True, timeout=60,
-                                  check=False)
+            done = subprocess.run(command, shell=True, capture_output=True, timeout=60, check=False)
         except (OSError, subprocess.TimeoutExpired) as error:
             raise MailError(f"password_command could not run: {type(error).__name__}") from None
         if done.returncode != 0:

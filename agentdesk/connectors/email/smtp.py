@@ -32,9 +32,19 @@ def _failure(code: int, message: bytes | str) -> Exception:
     return PermanentFailure(words) if 500 <= code < 600 else TemporaryFailure(words)
 
 
-def send(host: str, port: int, security: str, context: ssl.SSLContext, username: str,
-         password: Callable[[], str], sender: str, recipient: str, raw: bytes,
-         timeout: float = 60.0, before_data: Callable[[], None] = lambda: None) -> str:
+def send(
+    host: str,
+    port: int,
+    security: str,
+    context: ssl.SSLContext,
+    username: str,
+    password: Callable[[], str],
+    sender: str,
+    recipient: str,
+    raw: bytes,
+    timeout: float = 60.0,
+    before_data: Callable[[], None] = lambda: None,
+) -> str:
     """Hand ``raw`` to the server for ``recipient``; returns its final reply line.
 
     ``before_data()`` runs once the recipient is accepted, just before DATA: from
@@ -71,16 +81,19 @@ def send(host: str, port: int, security: str, context: ssl.SSLContext, username:
     except (TemporaryFailure, PermanentFailure):
         raise
     except smtplib.SMTPAuthenticationError as error:
-        raise TemporaryFailure(f"smtp login refused: {_words(error.smtp_code, error.smtp_error)}"
-                               ) from None
+        raise TemporaryFailure(
+            f"smtp login refused: {_words(error.smtp_code, error.smtp_error)}"
+        ) from None
     except smtplib.SMTPResponseException as error:
         raise _failure(error.smtp_code, error.smtp_error) from None
     except ssl.SSLCertVerificationError as error:
-        raise TemporaryFailure(f"smtp {host}:{port}: certificate not trusted "
-                               f"({error.verify_message}); set ca_file for a private CA"
-                               ) from None
+        raise TemporaryFailure(
+            f"smtp {host}:{port}: certificate not trusted "
+            f"({error.verify_message}); set ca_file for a private CA"
+        ) from None
     except MailError as error:
         raise TemporaryFailure(str(error)) from None
     except (OSError, smtplib.SMTPException) as error:
-        raise TemporaryFailure(f"smtp {host}:{port}: "
-                               f"{' '.join(str(error).split()) or type(error).__name__}") from None
+        raise TemporaryFailure(
+            f"smtp {host}:{port}: {' '.join(str(error).split()) or type(error).__name__}"
+        ) from None

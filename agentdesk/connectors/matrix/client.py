@@ -24,8 +24,9 @@ class MatrixError(Exception):
 class MatrixHTTPError(MatrixError):
     """The homeserver answered with an error status."""
 
-    def __init__(self, status: int, errcode: str, error: str,
-                 retry_after: float | None = None) -> None:
+    def __init__(
+        self, status: int, errcode: str, error: str, retry_after: float | None = None
+    ) -> None:
         words = f"{errcode}: {error}" if errcode else error or f"HTTP {status}"
         super().__init__(f"HTTP {status} {words}".strip())
         self.status, self.errcode, self.error = status, errcode, error
@@ -45,10 +46,12 @@ def _part(value: str) -> str:
 class MatrixClient:
     """An authenticated session with one homeserver (the token lives only in memory)."""
 
-    def __init__(self, homeserver: str, verify: ssl.SSLContext | bool = True,
-                 read_timeout: float = 60.0) -> None:
+    def __init__(
+        self, homeserver: str, verify: ssl.SSLContext | bool = True, read_timeout: float = 60.0
+    ) -> None:
         self.http = httpx.AsyncClient(
-            base_url=homeserver.rstrip("/"), verify=verify,
+            base_url=homeserver.rstrip("/"),
+            verify=verify,
             timeout=httpx.Timeout(30.0, read=read_timeout),
             headers={"User-Agent": "agentdesk"},
         )
@@ -57,12 +60,20 @@ class MatrixClient:
     async def close(self) -> None:
         await self.http.aclose()
 
-    async def request(self, method: str, path: str, *, params: dict | None = None,
-                      body: Any = None, timeout: float | None = None) -> dict:
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict | None = None,
+        body: Any = None,
+        timeout: float | None = None,
+    ) -> dict:
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
         extra = {"timeout": httpx.Timeout(30.0, read=timeout)} if timeout else {}
-        response = await self.http.request(method, API + path, params=params, json=body,
-                                           headers=headers, **extra)
+        response = await self.http.request(
+            method, API + path, params=params, json=body, headers=headers, **extra
+        )
         try:
             data = response.json()
         except (json.JSONDecodeError, UnicodeDecodeError):
@@ -71,14 +82,17 @@ class MatrixClient:
             data = data if isinstance(data, dict) else {}
             retry = data.get("retry_after_ms")
             raise MatrixHTTPError(
-                response.status_code, str(data.get("errcode") or ""),
+                response.status_code,
+                str(data.get("errcode") or ""),
                 " ".join(str(data.get("error") or response.reason_phrase).split())[:300],
-                retry / 1000 if isinstance(retry, int) else None)
+                retry / 1000 if isinstance(retry, int) else None,
+            )
         return data
 
     # ---- session ------------------------------------------------------------------
-    async def login(self, user: str, password: str, device_id: str | None,
-                    device_name: str) -> dict:
+    async def login(
+        self, user: str, password: str, device_id: str | None, device_name: str
+    ) -> dict:
         """Password login; keeps the token and returns ``user_id``/``device_id``."""
         body: dict[str, Any] = {
             "type": "m.login.password",
@@ -103,9 +117,16 @@ class MatrixClient:
             params["since"] = since
         return await self.request("GET", "/sync", params=params, timeout=timeout + 30)
 
-    async def messages(self, room_id: str, *, start: str | None = None, end: str | None = None,
-                       direction: str = "b", limit: int = 100,
-                       filter_json: str | None = None) -> dict:
+    async def messages(
+        self,
+        room_id: str,
+        *,
+        start: str | None = None,
+        end: str | None = None,
+        direction: str = "b",
+        limit: int = 100,
+        filter_json: str | None = None,
+    ) -> dict:
         """One page of a room's history (``/messages``)."""
         params = {"dir": direction, "limit": str(limit)}
         if start:
@@ -123,7 +144,8 @@ class MatrixClient:
     async def send_message(self, room_id: str, txn_id: str, content: dict) -> str:
         """PUT one ``m.room.message``; the homeserver answers a repeated txn id once."""
         data = await self.request(
-            "PUT", f"/rooms/{_part(room_id)}/send/m.room.message/{_part(txn_id)}", body=content)
+            "PUT", f"/rooms/{_part(room_id)}/send/m.room.message/{_part(txn_id)}", body=content
+        )
         event_id = data.get("event_id")
         if not isinstance(event_id, str):
             raise MatrixHTTPError(502, "", "homeserver answered without an event_id")
@@ -136,5 +158,6 @@ class MatrixClient:
         await self.request("PUT", f"/rooms/{_part(room_id)}/typing/{_part(user_id)}", body=body)
 
     async def receipt(self, room_id: str, event_id: str) -> None:
-        await self.request("POST", f"/rooms/{_part(room_id)}/receipt/m.read/{_part(event_id)}",
-                           body={})
+        await self.request(
+            "POST", f"/rooms/{_part(room_id)}/receipt/m.read/{_part(event_id)}", body={}
+        )

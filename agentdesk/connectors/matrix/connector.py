@@ -77,23 +77,40 @@ class MatrixConnector(Connector):
     name = "matrix"
     channels = ("chat",)
     options = (
-        Option("homeserver", str, required=True,
-               help="homeserver URL, e.g. https://matrix.example.org"),
+        Option(
+            "homeserver", str, required=True, help="homeserver URL, e.g. https://matrix.example.org"
+        ),
         Option("user", str, required=True, help="the desk's Matrix id, e.g. @support:example.org"),
         Option("access_token_env", str, help="environment variable holding an access token"),
         Option("password_env", str, help="environment variable holding the password"),
-        Option("password_command", str, secret=True,
-               help="command printing the password on its first line"),
+        Option(
+            "password_command",
+            str,
+            secret=True,
+            help="command printing the password on its first line",
+        ),
         Option("ca_file", str, help="CA certificates for a homeserver with a private CA"),
         Option("device_name", str, default="agentdesk", help="device name a login shows"),
         Option("auto_join", bool, default=True, help="accept room invites automatically"),
-        Option("typing_notifications", bool, default=True,
-               help="tell customers when an agent is typing"),
-        Option("read_receipts", bool, default=True,
-               help="send read receipts when an agent reads a conversation"),
+        Option(
+            "typing_notifications",
+            bool,
+            default=True,
+            help="tell customers when an agent is typing",
+        ),
+        Option(
+            "read_receipts",
+            bool,
+            default=True,
+            help="send read receipts when an agent reads a conversation",
+        ),
         Option("sync_timeout", float, default=30.0, help="seconds one /sync long-poll waits"),
-        Option("timeline_limit", int, default=100,
-               help="events per room and sync; a longer gap is fetched page by page"),
+        Option(
+            "timeline_limit",
+            int,
+            default=100,
+            help="events per room and sync; a longer gap is fetched page by page",
+        ),
         Option("max_backoff", float, default=60.0, help="longest wait between reconnects"),
     )
     capabilities = Capabilities(can_send=True, supports_push=True, supports_threads=True)
@@ -110,20 +127,28 @@ class MatrixConnector(Connector):
         settings = super().validate(table)
         url = urlsplit(settings["homeserver"])
         if url.scheme not in ("http", "https") or not url.hostname:
-            raise table.error("homeserver", "expected an http(s) URL such as "
-                                            "https://matrix.example.org")
+            raise table.error(
+                "homeserver", "expected an http(s) URL such as https://matrix.example.org"
+            )
         if url.scheme == "http" and not _is_loopback(url.hostname):
-            raise table.error("homeserver", "plain http is only allowed for a loopback "
-                                            "homeserver; use https")
+            raise table.error(
+                "homeserver", "plain http is only allowed for a loopback homeserver; use https"
+            )
         user = settings["user"]
         if not (user.startswith("@") and ":" in user):
-            raise table.error("user", f"expected a Matrix id such as @support:example.org, "
-                                      f"got {user!r}")
-        sources = [name for name in ("access_token_env", "password_env", "password_command")
-                   if settings.get(name)]
+            raise table.error(
+                "user", f"expected a Matrix id such as @support:example.org, got {user!r}"
+            )
+        sources = [
+            name
+            for name in ("access_token_env", "password_env", "password_command")
+            if settings.get(name)
+        ]
         if len(sources) != 1:
-            raise table.error("access_token_env", "set exactly one of access_token_env, "
-                                                  "password_env, password_command")
+            raise table.error(
+                "access_token_env",
+                "set exactly one of access_token_env, password_env, password_command",
+            )
         for name in ("sync_timeout", "max_backoff", "timeline_limit"):
             if settings[name] <= 0:
                 raise table.error(name, f"must be greater than 0, got {settings[name]}")
@@ -144,8 +169,12 @@ class MatrixConnector(Connector):
     def attach(self, store: Store) -> None:
         self.store = store
         self.session = Session(self.settings, store)
-        self.reader = SyncReader(self.user_id, store, int(self.settings["timeline_limit"]),
-                                 bool(self.settings["auto_join"]))
+        self.reader = SyncReader(
+            self.user_id,
+            store,
+            int(self.settings["timeline_limit"]),
+            bool(self.settings["auto_join"]),
+        )
 
     async def start(self) -> None:
         """Log in; an unreachable homeserver is retried by ``incoming``, a refusal raises."""
@@ -154,8 +183,11 @@ class MatrixConnector(Connector):
         try:
             await self._client()
         except httpx.TransportError as error:
-            log.warning("matrix: %s unreachable at start: %s", self.settings["homeserver"],
-                        error_line(error))
+            log.warning(
+                "matrix: %s unreachable at start: %s",
+                self.settings["homeserver"],
+                error_line(error),
+            )
         except MatrixHTTPError as error:
             if not error.temporary:
                 raise MatrixError(f"matrix {self.user_id}: {error}") from None
@@ -208,8 +240,9 @@ class MatrixConnector(Connector):
             self._batch_end = None
             store.set_matrix_since(self.user_id, token)
 
-    async def _batch(self, reader: SyncReader, since: str | None,
-                     timeout: float) -> tuple[str, list[Inbound]]:
+    async def _batch(
+        self, reader: SyncReader, since: str | None, timeout: float
+    ) -> tuple[str, list[Inbound]]:
         return await reader.batch(await self._client(), since, timeout)
 
     def recorded(self, message: Inbound, stored: tuple[int, int] | None) -> None:
@@ -273,8 +306,10 @@ class MatrixConnector(Connector):
         except MatrixHTTPError as error:
             if error.status == 401:
                 self.session.refused()
-            return DeliveryResult("retry" if error.temporary or error.status == 401
-                                  else "failed", f"{self._where}: {error}")
+            return DeliveryResult(
+                "retry" if error.temporary or error.status == 401 else "failed",
+                f"{self._where}: {error}",
+            )
         except MatrixError as error:
             return DeliveryResult("retry", str(error))
         store.matrix_send_done(reply.message_id, event_id)
@@ -290,7 +325,8 @@ class MatrixConnector(Connector):
                 content = event.get("content") if isinstance(event, dict) else None
                 unsigned = event.get("unsigned") if isinstance(event, dict) else None
                 if (isinstance(content, dict) and content.get(TXN_KEY) == txn_id) or (
-                        isinstance(unsigned, dict) and unsigned.get("transaction_id") == txn_id):
+                    isinstance(unsigned, dict) and unsigned.get("transaction_id") == txn_id
+                ):
                     return events.text_of(event.get("event_id")) or None
             start = page.get("end")
             if not page.get("chunk") or not isinstance(start, str):
@@ -302,8 +338,9 @@ class MatrixConnector(Connector):
         """Show (or stop showing) that the desk is typing; False if off or it failed."""
         if not self.settings["typing_notifications"]:
             return False
-        return await self._quietly(lambda client: client.typing(room_id, self.user_id,
-                                                                typing, timeout))
+        return await self._quietly(
+            lambda client: client.typing(room_id, self.user_id, typing, timeout)
+        )
 
     async def mark_read(self, room_id: str, event_id: str | None = None) -> bool:
         """Send a read receipt up to ``event_id`` (default: the newest customer message)."""

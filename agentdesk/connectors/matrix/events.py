@@ -50,7 +50,7 @@ def strip_reply_fallback(body: str) -> str:
     while index < len(lines) and lines[index].startswith(">"):
         index += 1
     if index and index < len(lines) and lines[index] == "":
-        return "\n".join(lines[index + 1:])
+        return "\n".join(lines[index + 1 :])
     return body
 
 
@@ -75,8 +75,9 @@ def message_parts(content: dict) -> tuple[str, str | None, tuple[Attachment, ...
         filename = text_of(content.get("filename")) or body or _FILE_TYPES[msgtype]
         size = info.get("size")
         size = size if isinstance(size, int) and not isinstance(size, bool) and size >= 0 else 0
-        attachments = (Attachment(filename, size,
-                                  text_of(info.get("mimetype")) or "application/octet-stream"),)
+        attachments = (
+            Attachment(filename, size, text_of(info.get("mimetype")) or "application/octet-stream"),
+        )
         caption = body if body and body != filename else ""
         body = f"[{_FILE_TYPES[msgtype]}: {filename}]" + (f"\n{caption}" if caption else "")
     elif msgtype == "m.location":
@@ -102,16 +103,30 @@ def inbound(event: dict, room_id: str, name: str, subject: str) -> Inbound | Non
     elif kind == ENCRYPTED:
         text, html, attachments, auto = (
             "[encrypted message: agentdesk cannot read end-to-end encrypted rooms]",
-            None, (), False)
+            None,
+            (),
+            False,
+        )
     else:
         return None
-    return Inbound(channel=CHANNEL, address=sender, name=name, text=text, html=html,
-                   at=event_time(event), subject=subject, ext_id=event_id, thread_key=room_id,
-                   auto=auto, attachments=attachments)
+    return Inbound(
+        channel=CHANNEL,
+        address=sender,
+        name=name,
+        text=text,
+        html=html,
+        at=event_time(event),
+        subject=subject,
+        ext_id=event_id,
+        thread_key=room_id,
+        auto=auto,
+        attachments=attachments,
+    )
 
 
-def departure(event: dict, room_id: str, me: str, names: dict[str, str],
-              customer: str) -> Inbound | None:
+def departure(
+    event: dict, room_id: str, me: str, names: dict[str, str], customer: str
+) -> Inbound | None:
     """A membership event that ends someone's presence in the room, as an auto note.
 
     The note is filed under ``customer`` (the conversation's customer) and names who
@@ -135,5 +150,12 @@ def departure(event: dict, room_id: str, me: str, names: dict[str, str],
     reason = text_of(content.get("reason"))
     if reason:
         what += f" ({reason})"
-    return Inbound(channel=CHANNEL, address=customer, text=what, at=event_time(event),
-                   ext_id=event_id, thread_key=room_id, auto=True)
+    return Inbound(
+        channel=CHANNEL,
+        address=customer,
+        text=what,
+        at=event_time(event),
+        ext_id=event_id,
+        thread_key=room_id,
+        auto=True,
+    )

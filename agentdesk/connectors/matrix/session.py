@@ -36,8 +36,11 @@ class Session:
         """The logged-in client; raises transport, HTTP or one-line ``MatrixError``s."""
         async with self._lock:
             if self.client is None:
-                self.client = MatrixClient(self.settings["homeserver"], self._verify(),
-                                           float(self.settings["sync_timeout"]) + 30)
+                self.client = MatrixClient(
+                    self.settings["homeserver"],
+                    self._verify(),
+                    float(self.settings["sync_timeout"]) + 30,
+                )
             if self.client.token is None:
                 await self._login(self.client)
             return self.client
@@ -77,8 +80,9 @@ class Session:
         if variable:
             token = os.environ.get(variable)
             if not token:
-                raise MatrixError(f"matrix: environment variable {variable} "
-                                  "(access_token_env) is not set")
+                raise MatrixError(
+                    f"matrix: environment variable {variable} (access_token_env) is not set"
+                )
             client.token = token
             try:
                 who = await client.whoami()
@@ -87,12 +91,17 @@ class Session:
                 raise
             if who.get("user_id") != self.user_id:
                 client.token = None
-                raise MatrixError(f"matrix: the access token belongs to {who.get('user_id')}, "
-                                  f"not {self.user_id}")
+                raise MatrixError(
+                    f"matrix: the access token belongs to {who.get('user_id')}, not {self.user_id}"
+                )
             return
         password = await asyncio.to_thread(self._password)
-        answer = await client.login(self.user_id, password, self.store.matrix_device(self.user_id),
-                                    self.settings["device_name"])
+        answer = await client.login(
+            self.user_id,
+            password,
+            self.store.matrix_device(self.user_id),
+            self.settings["device_name"],
+        )
         if not client.token:
             raise MatrixHTTPError(502, "", "login answered without an access token")
         if isinstance(answer.get("device_id"), str):
@@ -102,19 +111,22 @@ class Session:
         command = self.settings.get("password_command")
         if command:
             try:
-                done = subprocess.run(command, shell=True, capture_output=True, timeout=60,
-                                      check=False)
+                done = subprocess.run(
+                    command, shell=True, capture_output=True, timeout=60, check=False
+                )
             except (OSError, subprocess.TimeoutExpired) as error:
-                raise MatrixError(f"matrix: password_command could not run: "
-                                  f"{type(error).__name__}") from None
+                raise MatrixError(
+                    f"matrix: password_command could not run: {type(error).__name__}"
+                ) from None
             lines = done.stdout.decode("utf-8", errors="replace").splitlines()
             if done.returncode != 0 or not lines or not lines[0]:
-                raise MatrixError(f"matrix: password_command failed (exit status "
-                                  f"{done.returncode}, printed {len(lines)} lines)")
+                raise MatrixError(
+                    f"matrix: password_command failed (exit status "
+                    f"{done.returncode}, printed {len(lines)} lines)"
+                )
             return lines[0]
         variable = self.settings.get("password_env") or ""
         value = os.environ.get(variable)
         if not value:
-            raise MatrixError(f"matrix: environment variable {variable} (password_env) "
-                              "is not set")
+            raise MatrixError(f"matrix: environment variable {variable} (password_env) is not set")
         return value

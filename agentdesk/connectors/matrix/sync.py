@@ -23,8 +23,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-TIMELINE_TYPES = [events.MESSAGE, events.MEMBER, events.ENCRYPTED, events.ROOM_NAME,
-                  events.CREATE]
+TIMELINE_TYPES = [events.MESSAGE, events.MEMBER, events.ENCRYPTED, events.ROOM_NAME, events.CREATE]
 HISTORY_PAGES = 20  # at most this many /messages pages (100 events each) per room and gap
 GAPS_AT_ONCE = 8  # rooms whose gaps are fetched at the same time
 
@@ -32,16 +31,19 @@ GAPS_AT_ONCE = 8  # rooms whose gaps are fetched at the same time
 def sync_filter(timeline_limit: int) -> str:
     """Only what the desk shows: room messages, memberships, names; no presence or typing."""
     members = {"lazy_load_members": True, "include_redundant_members": True}
-    return json.dumps({
-        "presence": {"types": []},
-        "account_data": {"types": []},
-        "room": {
+    return json.dumps(
+        {
+            "presence": {"types": []},
             "account_data": {"types": []},
-            "ephemeral": {"types": []},
-            "state": {"types": [events.MEMBER, events.ROOM_NAME], **members},
-            "timeline": {"types": TIMELINE_TYPES, "limit": timeline_limit, **members},
+            "room": {
+                "account_data": {"types": []},
+                "ephemeral": {"types": []},
+                "state": {"types": [events.MEMBER, events.ROOM_NAME], **members},
+                "timeline": {"types": TIMELINE_TYPES, "limit": timeline_limit, **members},
+            },
         },
-    }, separators=(",", ":"))
+        separators=(",", ":"),
+    )
 
 
 def _dict(value: object) -> dict:
@@ -51,16 +53,16 @@ def _dict(value: object) -> dict:
 class SyncReader:
     """Reads sync batches for one account; remembers display names and room names."""
 
-    def __init__(self, user_id: str, store: Store, timeline_limit: int,
-                 auto_join: bool) -> None:
+    def __init__(self, user_id: str, store: Store, timeline_limit: int, auto_join: bool) -> None:
         self.user_id, self.store = user_id, store
         self.filter = sync_filter(timeline_limit)
         self.auto_join = auto_join
         self.names: dict[str, dict[str, str]] = {}  # room -> user -> display name
         self.room_names: dict[str, str] = {}
 
-    async def batch(self, client: MatrixClient, since: str | None,
-                    timeout: float) -> tuple[str, list[Inbound]]:
+    async def batch(
+        self, client: MatrixClient, since: str | None, timeout: float
+    ) -> tuple[str, list[Inbound]]:
         """One sync after ``since``: returns ``(next_batch, messages in order)``."""
         data = await client.sync(since, self.filter, timeout)
         token = data.get("next_batch")
@@ -68,18 +70,27 @@ class SyncReader:
             raise MatrixHTTPError(502, "", "sync answered without next_batch")
         rooms = _dict(data.get("rooms"))
         gaps = asyncio.Semaphore(GAPS_AT_ONCE)
-        per_room = await asyncio.gather(*(
-            self._room(client, room_id, _dict(room), since, gaps)
-            for section in ("join", "leave")
-            for room_id, room in _dict(rooms.get(section)).items()))
+        per_room = await asyncio.gather(
+            *(
+                self._room(client, room_id, _dict(room), since, gaps)
+                for section in ("join", "leave")
+                for room_id, room in _dict(rooms.get(section)).items()
+            )
+        )
         messages = [message for room_messages in per_room for message in room_messages]
         if self.auto_join:
             for room_id in _dict(rooms.get("invite")):
                 await self._accept(client, room_id)
         return token, messages
 
-    async def _room(self, client: MatrixClient, room_id: str, room: dict, since: str | None,
-                    gaps: asyncio.Semaphore) -> list[Inbound]:
+    async def _room(
+        self,
+        client: MatrixClient,
+        room_id: str,
+        room: dict,
+        since: str | None,
+        gaps: asyncio.Semaphore,
+    ) -> list[Inbound]:
         """One room's new messages, its gap (if any) filled first."""
         self._learn(room_id, _dict(room.get("state")).get("events") or [])
         timeline = _dict(room.get("timeline"))
@@ -94,23 +105,27 @@ class SyncReader:
             whole = any(event.get("type") == events.CREATE for event in timeline_events)
             if not whole and start != end:
                 async with gaps:
-                    timeline_events = await self._history(client, room_id, start,
-                                                          end) + timeline_events
+                    timeline_events = (
+                        await self._history(client, room_id, start, end) + timeline_events
+                    )
         return self._convert(room_id, timeline_events)
 
     def _joined_in(self, timeline: list[dict]) -> bool:
-        return any(event.get("type") == events.MEMBER and event.get("state_key") == self.user_id
-                   and _dict(event.get("content")).get("membership") == "join"
-                   for event in timeline)
+        return any(
+            event.get("type") == events.MEMBER
+            and event.get("state_key") == self.user_id
+            and _dict(event.get("content")).get("membership") == "join"
+            for event in timeline
+        )
 
-    async def _history(self, client: MatrixClient, room_id: str, start: str,
-                       end: str | None) -> list[dict]:
+    async def _history(
+        self, client: MatrixClient, room_id: str, start: str, end: str | None
+    ) -> list[dict]:
         """Events from ``start`` back to ``end`` (None: the room's start), oldest first."""
         older: list[dict] = []
         history_filter = json.dumps({"types": TIMELINE_TYPES, "lazy_load_members": True})
         for _ in range(HISTORY_PAGES):
-            page = await client.messages(room_id, start=start, end=end,
-                                         filter_json=history_filter)
+            page = await client.messages(room_id, start=start, end=end, filter_json=history_filter)
             chunk = [e for e in page.get("chunk") or [] if isinstance(e, dict)]
             self._learn(room_id, page.get("state") or [])
             older += chunk
@@ -118,8 +133,11 @@ class SyncReader:
             if not chunk or not isinstance(start, str):
                 break
         else:
-            log.warning("matrix: %s: more than %d pages to fill; older messages skipped",
-                        room_id, HISTORY_PAGES)
+            log.warning(
+                "matrix: %s: more than %d pages to fill; older messages skipped",
+                room_id,
+                HISTORY_PAGES,
+            )
         return list(reversed(older))
 
     def _learn(self, room_id: str, state_events: list) -> None:
@@ -149,16 +167,19 @@ class SyncReader:
                 self._note_state(room_id, event)
             names = self.names.get(room_id, {})
             if event.get("type") == events.MEMBER:
-                customer = (messages[0].address if messages
-                            else self.store.matrix_room_customer(room_id))
-                note = customer and events.departure(event, room_id, self.user_id, names,
-                                                     customer)
+                customer = (
+                    messages[0].address if messages else self.store.matrix_room_customer(room_id)
+                )
+                note = customer and events.departure(event, room_id, self.user_id, names, customer)
                 if note:
                     messages.append(note)
             elif events.text_of(event.get("sender")) != self.user_id:
-                message = events.inbound(event, room_id,
-                                         names.get(events.text_of(event.get("sender")), ""),
-                                         self.room_names.get(room_id, ""))
+                message = events.inbound(
+                    event,
+                    room_id,
+                    names.get(events.text_of(event.get("sender")), ""),
+                    self.room_names.get(room_id, ""),
+                )
                 if message:
                     messages.append(message)
         return messages

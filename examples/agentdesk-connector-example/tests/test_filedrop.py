@@ -17,9 +17,16 @@ class TestFileDrop(ConnectorContract):
     def make_connector(self, workdir):
         (workdir / "in").mkdir(exist_ok=True)
         (workdir / "out").mkdir(exist_ok=True)
-        settings = FileDropConnector.validate(table({
-            "type": "filedrop", "inbox_dir": str(workdir / "in"),
-            "outbox_dir": str(workdir / "out"), "poll_seconds": 0.05}))
+        settings = FileDropConnector.validate(
+            table(
+                {
+                    "type": "filedrop",
+                    "inbox_dir": str(workdir / "in"),
+                    "outbox_dir": str(workdir / "out"),
+                    "poll_seconds": 0.05,
+                }
+            )
+        )
         return FileDropConnector(settings)
 
     def produce(self, connector, workdir, texts):

@@ -75,14 +75,26 @@ class FileDropConnector(Connector):
             self.set_state(f"{self.label or self.name}: skipped {path.name}: {error}")
             return None
         at = datetime.fromtimestamp(path.stat().st_mtime, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        return Inbound(channel="filedrop", address=sender, name=str(data.get("name", "")),
-                       subject=str(data.get("subject", "")), text=text, at=at,
-                       ext_id=f"filedrop:{path.name}")
+        return Inbound(
+            channel="filedrop",
+            address=sender,
+            name=str(data.get("name", "")),
+            subject=str(data.get("subject", "")),
+            text=text,
+            at=at,
+            ext_id=f"filedrop:{path.name}",
+        )
 
     async def send(self, reply: Outgoing) -> DeliveryResult:
         target = self.outbox / f"{reply.message_id}.json"
-        body = json.dumps({"to": reply.to_address, "subject": reply.subject,
-                           "text": reply.text, "agent": reply.agent})
+        body = json.dumps(
+            {
+                "to": reply.to_address,
+                "subject": reply.subject,
+                "text": reply.text,
+                "agent": reply.agent,
+            }
+        )
         try:
             await asyncio.to_thread(_write_atomically, target, body)
         except OSError as error:  # a channel error is returned, never raised
