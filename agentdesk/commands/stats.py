@@ -71,7 +71,7 @@ def run(args: argparse.Namespace, config: Config) -> int:
     stores: list[Store] = []
     try:
         stores.extend(Store(path, readonly=True) for path in paths)
-        if args.agent and not any(store.metric_known_agent(args.agent) for store in stores):
+        if args.agent and not any(store.metrics.known_agent(args.agent) for store in stores):
             raise UsageError(
                 f"unknown agent {args.agent!r} (not in {', '.join(str(p) for p in paths)})"
             )

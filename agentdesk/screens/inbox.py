@@ -77,7 +77,7 @@ class InboxScreen(Screen):
         current = self.inbox.current
         keep = current.id if current else None
         if self.search_text:
-            ids, self.search_more = self.app.store.search(SearchQuery.parse(self.search_text))
+            ids, self.search_more = self.app.store.inbox.search(SearchQuery.parse(self.search_text))
             self.inbox.set_source(IdSource(self.app.store, ids), keep)
         else:
             self.inbox.set_source(QuerySource(self.app.store, self.filters), keep)
@@ -138,13 +138,15 @@ class InboxScreen(Screen):
         self.refresh_list()
 
     def action_cycle_channel(self) -> None:
-        options: list[str | None] = [None, *self.app.store.channels()]
+        options: list[str | None] = [None, *self.app.store.conversations.channels()]
         index = options.index(self.filters.channel) if self.filters.channel in options else 0
         self.filters.channel = options[(index + 1) % len(options)]
         self.refresh_list()
 
     def action_pick_tag(self) -> None:
-        choices = [("", "(any tag)")] + [(tag, f"#{tag}") for tag in self.app.store.tags()]
+        choices = [("", "(any tag)")] + [
+            (tag, f"#{tag}") for tag in self.app.store.conversations.tags()
+        ]
 
         def chosen(tag: str | None) -> None:
             if tag is not None:

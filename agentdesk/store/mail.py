@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from agentdesk import clock
+from agentdesk.store.database import Database
 
 
 @dataclass(frozen=True)
@@ -39,11 +40,12 @@ class OutboxEntry:
     uncertain: bool  # resent after a crash hid whether the server had taken it
 
 
-class MailMixin:
-    db: object  # Locked, set by Store
+class Mail:
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
     # ---- sync state -------------------------------------------------------------------
-    def mail_folder(self, account: str, mailbox: str) -> FolderState | None:
+    def folder(self, account: str, mailbox: str) -> FolderState | None:
         with self.db.read() as conn:
             row = conn.execute(
                 "SELECT uidvalidity, uidnext, highestmodseq FROM mail_folders"
@@ -52,7 +54,7 @@ class MailMixin:
             ).fetchone()
         return FolderState(row[0], row[1], row[2]) if row else None
 
-    def mail_set_folder(self, account: str, mailbox: str, state: FolderState) -> None:
+    def set_folder(self, account: str, mailbox: str, state: FolderState) -> None:
         """Save a mailbox's progress (UIDNEXT never moves backwards within a UIDVALIDITY)."""
         with self.db.transaction() as conn:
             conn.execute(
@@ -73,7 +75,7 @@ class MailMixin:
                 ),
             )
 
-    def mail_record(
+    def record(
         self,
         account: str,
         mailbox: str,
@@ -97,7 +99,7 @@ class MailMixin:
                 (uid + 1, clock.now_iso(), account, mailbox, uidvalidity),
             )
 
-    def mail_content_hashes(self, ext_id: str, header: str) -> set[str]:
+    def content_hashes(self, ext_id: str, header: str) -> set[str]:
         """The content hashes of the mail stored under ``ext_id`` (Message-ID ``header``),
         in any account; empty when nothing is stored under it."""
         with self.db.read() as conn:
@@ -114,7 +116,7 @@ class MailMixin:
                 )
             }
 
-    def mail_remap(
+    def remap(
         self,
         account: str,
         mailbox: str,
@@ -153,7 +155,7 @@ class MailMixin:
                 (account, mailbox, uidvalidity),
             )
             first_unknown = min(unknown) if unknown else uidnext
-            self.mail_set_folder(
+            self.set_folder(
                 account, mailbox, FolderState(uidvalidity, min(first_unknown, uidnext), None)
             )
         return unknown
@@ -167,7 +169,22 @@ class MailMixin:
                 " WHERE message_id = ?",
                 (message_id,),
             ).fetchone()
-        return OutboxEntry(*row[:-2], bool(row[-2]), bool(row[-1])) if row else None
+        if row is None:
+            return None
+        return OutboxEntry(
+            row[0],
+            row[1],
+            row[2],
+            row[3],
+            row[4],
+            row[5],
+            row[6],
+            row[7],
+            row[8],
+            row[9],
+            bool(row[10]),
+            bool(row[11]),
+        )
 
     def outbox_add(
         self, message_id: int, account: str, header: str, sender: str, recipient: str, raw: bytes
@@ -189,7 +206,9 @@ class MailMixin:
                 " AND message_id_header IS NULL",
                 (header, message_id),
             )
-        return self.outbox_entry(message_id)
+        entry = self.outbox_entry(message_id)
+        assert entry is not None  # inserted above, or there before
+        return entry
 
     def outbox_discard(self, message_id: int) -> None:
         """Forget a failed entry (its reply is composed again, e.g. to a corrected address)."""
@@ -233,7 +252,7 @@ class MailMixin:
         with self.db.transaction() as conn:
             conn.execute("UPDATE mail_outbox SET data_sent = 1 WHERE message_id = ?", (message_id,))
 
-    def mail_answered(self, message_id: int, header: str) -> bool:
+    def answered(self, message_id: int, header: str) -> bool:
         """True if the customer answered reply ``message_id`` (Message-ID ``header``): the
         proof that it was delivered."""
         with self.db.read() as conn:

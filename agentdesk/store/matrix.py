@@ -10,6 +10,8 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
+from agentdesk.store.database import Database
+
 
 @dataclass(frozen=True)
 class MatrixSend:
@@ -22,13 +24,14 @@ class MatrixSend:
     event_id: str | None
 
 
-class MatrixMixin:
+class Matrix:
     """Read and write the ``matrix_accounts`` and ``matrix_outbox`` tables."""
 
-    db: object  # Locked, set by Store
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
     # ---- sync position and device ---------------------------------------------------
-    def matrix_since(self, account: str) -> str | None:
+    def since(self, account: str) -> str | None:
         """The ``next_batch`` token of the last sync batch fully stored, or None."""
         with self.db.read() as conn:
             row = conn.execute(
@@ -36,7 +39,7 @@ class MatrixMixin:
             ).fetchone()
         return row[0] if row else None
 
-    def set_matrix_since(self, account: str, since: str) -> None:
+    def set_since(self, account: str, since: str) -> None:
         with self.db.transaction() as conn:
             conn.execute(
                 "INSERT INTO matrix_accounts (account, since) VALUES (?, ?)"
@@ -44,7 +47,7 @@ class MatrixMixin:
                 (account, since),
             )
 
-    def matrix_device(self, account: str) -> str | None:
+    def device(self, account: str) -> str | None:
         """The device id a password login reuses (not a secret; the token is never stored)."""
         with self.db.read() as conn:
             row = conn.execute(
@@ -52,7 +55,7 @@ class MatrixMixin:
             ).fetchone()
         return row[0] if row else None
 
-    def set_matrix_device(self, account: str, device_id: str) -> None:
+    def set_device(self, account: str, device_id: str) -> None:
         with self.db.transaction() as conn:
             conn.execute(
                 "INSERT INTO matrix_accounts (account, device_id) VALUES (?, ?)"
@@ -61,7 +64,7 @@ class MatrixMixin:
             )
 
     # ---- outbox ---------------------------------------------------------------------
-    def matrix_send_record(self, message_id: int, room_id: str) -> MatrixSend:
+    def send_record(self, message_id: int, room_id: str) -> MatrixSend:
         """The reply's send record, made (with a new transaction id) on first call."""
         with self.db.transaction() as conn:
             conn.execute(
@@ -76,7 +79,7 @@ class MatrixMixin:
             ).fetchone()
         return MatrixSend(*row)
 
-    def matrix_send_attempt(self, message_id: int) -> None:
+    def send_attempt(self, message_id: int) -> None:
         """Count one attempt; committed before the request leaves."""
         with self.db.transaction() as conn:
             conn.execute(
@@ -84,7 +87,7 @@ class MatrixMixin:
                 (message_id,),
             )
 
-    def matrix_send_done(self, message_id: int, event_id: str) -> None:
+    def send_done(self, message_id: int, event_id: str) -> None:
         """The homeserver accepted the reply as ``event_id``."""
         with self.db.transaction() as conn:
             conn.execute(
@@ -92,7 +95,7 @@ class MatrixMixin:
             )
 
     # ---- rooms ------------------------------------------------------------------------
-    def matrix_last_inbound_event(self, room_id: str) -> str | None:
+    def last_inbound_event(self, room_id: str) -> str | None:
         """The event id of the newest customer message stored for the room."""
         with self.db.read() as conn:
             row = conn.execute(
@@ -103,7 +106,7 @@ class MatrixMixin:
             ).fetchone()
         return row[0] if row else None
 
-    def matrix_room_customer(self, room_id: str) -> str | None:
+    def room_customer(self, room_id: str) -> str | None:
         """The chat address of the customer whose conversation is the room, if any."""
         with self.db.read() as conn:
             row = conn.execute(

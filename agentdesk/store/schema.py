@@ -10,6 +10,12 @@ from __future__ import annotations
 APPLICATION_ID = 0x4167446B
 DEMO_APPLICATION_ID = 0x4167446D
 
+# The key migration 10 gives a conversation that had none, from what the row holds; the
+# readers compute the same on an older file they read without migrating it.
+DERIVED_CONVERSATION_KEY = """identity_key('conversation', conversations.uid || ' '
+    || conversations.created_at || ' ' || coalesce((SELECT min(address) FROM identities
+        WHERE customer_id = conversations.customer_id), ''))"""
+
 MIGRATIONS: list[str] = [
     # 1: the core desk.
     """
@@ -306,9 +312,28 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE conversations ADD COLUMN via TEXT;
     """,
+    # 10: globally unique keys for conversations and events (UUIDs), so the logs of
+    # several databases merge (``stats --db A --db B``, import into another desk) and a
+    # shared database never collides; ``uid`` stays the connector's thread key and the
+    # short id people see. Existing rows get a key derived from what they hold
+    # (``identity_key``, a UUIDv5 registered in db.connect), so two copies of one file
+    # agree and two different files (two demo desks both numbering dm0001...) do not.
+    f"""
+    ALTER TABLE conversations ADD COLUMN key TEXT;
+    UPDATE conversations SET key = {DERIVED_CONVERSATION_KEY};
+    CREATE UNIQUE INDEX conversations_key ON conversations(key);
+    ALTER TABLE events ADD COLUMN key TEXT;
+    DROP TRIGGER events_append_only_update;
+    UPDATE events SET key = identity_key('event', (SELECT key FROM conversations
+        WHERE id = events.conversation_id) || ' ' || id);
+    CREATE TRIGGER events_append_only_update BEFORE UPDATE ON events
+        BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+    CREATE UNIQUE INDEX events_key ON events(key);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
+KEYS_VERSION = 10  # conversations and events have their ``key``
 # The oldest schema the reading commands (stats, export, kb search) understand without
 # migrating; raise it when a migration adds something they read.
 READ_SCHEMA_VERSION = 4

@@ -202,10 +202,10 @@ class EmailConnector(Connector):
     async def _sync_folder(self, client: ImapClient, folder: str) -> AsyncIterator[Inbound]:
         self.set_state(f"{self.desk_name}: syncing {folder}")
         status = await asyncio.to_thread(client.select, folder)
-        known = self.store.mail_folder(self.account, folder)
+        known = self.store.mail.folder(self.account, folder)
         if known is not None and known.uidvalidity != status.uidvalidity:
             headers = await asyncio.to_thread(client.message_ids)
-            unknown = self.store.mail_remap(
+            unknown = self.store.mail.remap(
                 self.account, folder, status.uidvalidity, headers, status.uidnext
             )
             log.info(
@@ -216,10 +216,10 @@ class EmailConnector(Connector):
                 len(headers),
             )
         elif known is None:
-            self.store.mail_set_folder(
+            self.store.mail.set_folder(
                 self.account, folder, FolderState(status.uidvalidity, 1, status.highestmodseq)
             )
-        start = self.store.mail_folder(self.account, folder).uidnext
+        start = self.store.mail.folder(self.account, folder).uidnext
         uids = await asyncio.to_thread(client.uids_from, start) if status.exists else []
         batches = [uids[i : i + self.fetch_batch] for i in range(0, len(uids), self.fetch_batch)]
         pool = self._parse_pool() if len(uids) >= self.pool_threshold else None
@@ -253,7 +253,7 @@ class EmailConnector(Connector):
                 future.cancel()
             if pool is not None:
                 pool.shutdown(wait=False, cancel_futures=True)
-        self.store.mail_set_folder(
+        self.store.mail.set_folder(
             self.account,
             folder,
             FolderState(status.uidvalidity, max(status.uidnext, start), status.highestmodseq),
@@ -288,7 +288,7 @@ class EmailConnector(Connector):
         content = mime.body_hash(raw)
         known = self._yielded.get(message.ext_id)
         if known is None:
-            known = self._yielded[message.ext_id] = self.store.mail_content_hashes(
+            known = self._yielded[message.ext_id] = self.store.mail.content_hashes(
                 message.ext_id, message.message_id_header
             )
         if not known or content in known or mime.raw_hash(raw) in known:  # (raw: older rows)
@@ -335,7 +335,7 @@ class EmailConnector(Connector):
         if pending is None or pending[0] is not message:
             return
         _, folder, uidvalidity, uid, raw = pending
-        self.store.mail_record(
+        self.store.mail.record(
             self.account,
             folder,
             uidvalidity,

@@ -222,7 +222,7 @@ class MatrixConnector(Connector):
             raise MatrixError("matrix: no desk store attached (run it through ChannelHost)")
         timeout = float(self.settings["sync_timeout"])
         while not self._stopping.is_set():
-            since = store.matrix_since(self.user_id)
+            since = store.matrix.since(self.user_id)
             try:
                 token, messages = await self._until_stopped(self._batch(reader, since, timeout))
             except _Stopped:
@@ -238,7 +238,7 @@ class MatrixConnector(Connector):
             for message in messages:
                 yield message
             self._batch_end = None
-            store.set_matrix_since(self.user_id, token)
+            store.matrix.set_since(self.user_id, token)
 
     async def _batch(
         self, reader: SyncReader, since: str | None, timeout: float
@@ -248,7 +248,7 @@ class MatrixConnector(Connector):
     def recorded(self, message: Inbound, stored: tuple[int, int] | None) -> None:
         """Commit the batch's token with its last message (same transaction)."""
         if self._batch_end and message.ext_id == self._batch_end[0]:
-            self.store.set_matrix_since(self.user_id, self._batch_end[1])
+            self.store.matrix.set_since(self.user_id, self._batch_end[1])
 
     async def _wait_after(self, error: Exception) -> bool:
         """Show the state, wait the backoff; False when stopped meanwhile."""
@@ -289,7 +289,7 @@ class MatrixConnector(Connector):
         if self.store is None:
             return DeliveryResult("retry", "matrix: no desk store attached")
         store = self.store
-        record = store.matrix_send_record(reply.message_id, room_id)
+        record = store.matrix.send_record(reply.message_id, room_id)
         if record.event_id:
             return DeliveryResult("sent", external_id=record.event_id)
         content = {"msgtype": "m.text", "body": reply.text, TXN_KEY: record.txn_id}
@@ -299,7 +299,7 @@ class MatrixConnector(Connector):
             if record.attempts:  # an earlier try may have reached the room
                 event_id = await self._posted(client, room_id, record.txn_id)
             if event_id is None:
-                store.matrix_send_attempt(reply.message_id)
+                store.matrix.send_attempt(reply.message_id)
                 event_id = await client.send_message(room_id, record.txn_id, content)
         except httpx.TransportError as error:
             return DeliveryResult("retry", f"{self._where}: {error_line(error)}")
@@ -312,7 +312,7 @@ class MatrixConnector(Connector):
             )
         except MatrixError as error:
             return DeliveryResult("retry", str(error))
-        store.matrix_send_done(reply.message_id, event_id)
+        store.matrix.send_done(reply.message_id, event_id)
         return DeliveryResult("sent", external_id=event_id)
 
     async def _posted(self, client: MatrixClient, room_id: str, txn_id: str) -> str | None:
@@ -347,7 +347,7 @@ class MatrixConnector(Connector):
         if not self.settings["read_receipts"]:
             return False
         if event_id is None and self.store is not None:
-            event_id = self.store.matrix_last_inbound_event(room_id)
+            event_id = self.store.matrix.last_inbound_event(room_id)
         if not event_id:
             return False
         return await self._quietly(lambda client: client.receipt(room_id, event_id))

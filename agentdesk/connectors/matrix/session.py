@@ -99,13 +99,13 @@ class Session:
         answer = await client.login(
             self.user_id,
             password,
-            self.store.matrix_device(self.user_id),
+            self.store.matrix.device(self.user_id),
             self.settings["device_name"],
         )
         if not client.token:
             raise MatrixHTTPError(502, "", "login answered without an access token")
         if isinstance(answer.get("device_id"), str):
-            self.store.set_matrix_device(self.user_id, answer["device_id"])
+            self.store.matrix.set_device(self.user_id, answer["device_id"])
 
     def _password(self) -> str:
         command = self.settings.get("password_command")
