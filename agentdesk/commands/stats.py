@@ -125,7 +125,7 @@ def explain(
             if event["kind"] == "viewed" and metric != "handle_time":
                 continue
             at = clock.parse_iso(event["at"]).timestamp()
-            if low is not None and low <= at <= high:
+            if low is not None and high is not None and low <= at <= high:
                 payload = " ".join(f"{k}={v}" for k, v in event["payload"].items())
                 lines.append(
                     f"  {event['at']}  {event['kind']:<10} "

@@ -43,8 +43,8 @@ def run_import(args: argparse.Namespace, config: Config) -> int:
             report = import_lines(store, sys.stdin.buffer, "<stdin>")
         else:
             report = import_file(store, args.file)
-    for error in report.errors:
-        print(error, file=sys.stderr)
+    for problem in report.errors:
+        print(problem, file=sys.stderr)
     print(report.summary(args.file if args.file != "-" else "<stdin>"))
     return 1 if report.errors else 0
 
