@@ -7,7 +7,7 @@ import sys
 from datetime import UTC, datetime
 
 from agentdesk import clock
-from agentdesk.cli import UsageError
+from agentdesk.commands import UsageError
 from agentdesk.config import Config, database_file
 from agentdesk.metrics import (
     METRICS,

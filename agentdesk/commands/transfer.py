@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from agentdesk.commands import database_path, tell_if_new
+from agentdesk.commands import UsageError, database_path, tell_if_new
 from agentdesk.config import Config
 
 
@@ -27,7 +27,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_import(args: argparse.Namespace, config: Config) -> int:
     """Exit 0 when every line imported (or was already there), 1 if any line failed."""
-    from agentdesk.cli import UsageError
     from agentdesk.store import Store
     from agentdesk.transfer import import_file, import_lines
 
@@ -50,7 +49,6 @@ def run_import(args: argparse.Namespace, config: Config) -> int:
 
 
 def run_export(args: argparse.Namespace, config: Config) -> int:
-    from agentdesk.cli import UsageError
     from agentdesk.store import Store
     from agentdesk.transfer import export_file, export_lines
 
