@@ -314,7 +314,7 @@ class AgentDeskApp(App):
             yield SystemCommand(
                 binding.description,
                 f"{binding.description} ({key})",
-                partial(node.run_action, binding.action),
+                partial(self.run_action, binding.action, node),
             )
 
 

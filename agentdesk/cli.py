@@ -13,15 +13,12 @@ import os
 import sys
 
 from agentdesk import __version__
+from agentdesk.commands import UsageError
 from agentdesk.config import ConfigError, load_config
 from agentdesk.store import StoreError
 
 # Modules in agentdesk.commands; each has register(subparsers) and sets args.run.
 COMMANDS = ["open", "demo", "transfer", "kb", "stats", "connectors"]
-
-
-class UsageError(Exception):
-    """Bad arguments or input: one line, exit code 2."""
 
 
 def build_parser() -> argparse.ArgumentParser:

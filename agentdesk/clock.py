@@ -58,7 +58,7 @@ def now_iso() -> str:
 def backoff(failures: int, cap: float, first: float = 1.0) -> float:
     """Seconds to wait after ``failures`` failures in a row: about ``first``, twice that,
     four times … at most ``cap``, jittered down by up to a fifth (never below 0.1 s)."""
-    delay = min(cap, first * 2 ** min(max(0, failures), 32))
+    delay = min(cap, first * 2.0 ** min(max(0, failures), 32))
     return max(0.1, delay * random.uniform(0.8, 1.0))
 
 

@@ -254,15 +254,15 @@ async def test_send_retried_after_a_crash_posts_once(
     # The process dies after the homeserver accepted the reply, before it was recorded.
     crashed = MatrixConnector(config)
     crashed.attach(store)
-    real_done = store.matrix_send_done
+    real_done = store.matrix.send_done
 
     def crash(message_id: int, event_id: str) -> None:
         raise SystemExit("power cut")
 
-    monkeypatch.setattr(store, "matrix_send_done", crash)
+    monkeypatch.setattr(store.matrix, "send_done", crash)
     with pytest.raises(SystemExit):
         await crashed.send(store.replies.outgoing(reply_id))
-    monkeypatch.setattr(store, "matrix_send_done", real_done)
+    monkeypatch.setattr(store.matrix, "send_done", real_done)
     await crashed.stop()
     txn_id = store.matrix.send_record(reply_id, room).txn_id
     assert store.replies.undelivered() == [reply_id]

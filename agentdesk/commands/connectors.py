@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 
+from agentdesk.commands import UsageError
 from agentdesk.config import Config
 from agentdesk.connectors.registry import installed, load_connectors
 
@@ -57,7 +58,6 @@ def run(args: argparse.Namespace, config: Config) -> int:
 
 
 def _options(name: str, known: dict) -> int:
-    from agentdesk.cli import UsageError
     from agentdesk.connectors.registry import import_connector
 
     if name not in known:

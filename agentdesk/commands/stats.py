@@ -7,7 +7,7 @@ import sys
 from datetime import UTC, datetime
 
 from agentdesk import clock
-from agentdesk.cli import UsageError
+from agentdesk.commands import UsageError
 from agentdesk.config import Config, database_file
 from agentdesk.metrics import (
     METRICS,
@@ -121,11 +121,11 @@ def explain(
             f"{_when(fact.end)}{'  [' + fact.state + ']' if fact.state else ''}"
         )
         low, high = fact.start or fact.end, fact.end or fact.start
-        for event in stores[fact.source].events(fact.conversation_id):
+        for event in stores[fact.source].events.read(fact.conversation_id):
             if event["kind"] == "viewed" and metric != "handle_time":
                 continue
             at = clock.parse_iso(event["at"]).timestamp()
-            if low is not None and low <= at <= high:
+            if low is not None and high is not None and low <= at <= high:
                 payload = " ".join(f"{k}={v}" for k, v in event["payload"].items())
                 lines.append(
                     f"  {event['at']}  {event['kind']:<10} "

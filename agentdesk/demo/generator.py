@@ -59,6 +59,11 @@ class _Customer:
         return self.name.split()[0]
 
     @property
+    def mail_address(self) -> str:
+        """The customer's email, or one made from their chat id (for the story texts)."""
+        return self.email or f"{(self.chat or '')[1:].split(':')[0]}@example.com"
+
+    @property
     def both(self) -> bool:
         return bool(self.email and self.chat)
 
@@ -300,7 +305,7 @@ class _Script:
             "plan": rng.choice(texts.PLANS),
             "browser": rng.choice(texts.BROWSERS),
             "device": rng.choice(texts.DEVICES),
-            "email": customer.email or f"{customer.chat[1:].split(':')[0]}@example.com",
+            "email": customer.mail_address,
             "first": customer.first,
             "company": texts.COMPANY,
         }
@@ -401,7 +406,7 @@ class _Script:
             thread_key=spec.uid,
             message_id_header=None
             if self.chat
-            else f"<{spec.uid}.{number}@{spec.customer.email.split('@')[1]}>",
+            else f"<{spec.uid}.{number}@{spec.customer.mail_address.split('@')[1]}>",
             auto=auto,
             attachments=attachments,
         )

@@ -7,7 +7,7 @@ import io
 import json
 
 from agentdesk.clock import humanize_duration
-from agentdesk.metrics.aggregate import Duration, Rate, StatsRow, summarize_one
+from agentdesk.metrics.aggregate import Duration, StatsRow, summarize_one
 from agentdesk.metrics.facts import (
     ANSWERED,
     CSAT,
@@ -95,7 +95,7 @@ def to_table(rows: list[StatsRow], period: Period, basis: str, note: str = "") -
     return "\n".join(lines) + "\n"
 
 
-def as_dict(row: StatsRow, period: Period, basis: str, mean: bool = False) -> dict:
+def as_dict(row: StatsRow, period: Period, basis: str, mean: bool = False) -> dict[str, object]:
     """One row as JSON-ready data: metric names as keys, durations in seconds."""
     data: dict[str, object] = {
         "agent": row.agent,
@@ -107,7 +107,7 @@ def as_dict(row: StatsRow, period: Period, basis: str, mean: bool = False) -> di
         "replies": row.replies,
     }
     for metric in DURATIONS:
-        figure = row.figures[metric]
+        figure = row.durations[metric]
         item: dict[str, object] = {
             "count": figure.count,
             "median": figure.median,
@@ -119,10 +119,10 @@ def as_dict(row: StatsRow, period: Period, basis: str, mean: bool = False) -> di
             item["waiting"] = figure.waiting
         data[metric] = item
     for metric in RATES:
-        figure: Rate = row.figures[metric]
-        item = {"count": figure.count, HITS[metric]: figure.hits, "percent": figure.percent}
+        ratio = row.rates[metric]
+        item = {"count": ratio.count, HITS[metric]: ratio.hits, "percent": ratio.percent}
         if metric == FCR:
-            item["provisional"] = figure.provisional
+            item["provisional"] = ratio.provisional
         data[metric] = item
     return data
 
