@@ -13,6 +13,7 @@ from conftest import screen_text
 
 from agentdesk.app import make_app
 from agentdesk.config import parse_config
+from agentdesk.connectors.email.state import MailState
 from agentdesk.screens.conversation import ConversationScreen
 from agentdesk.widgets.inbox_list import InboxList
 
@@ -209,7 +210,7 @@ async def test_distinct_mails_sharing_a_message_id_are_all_kept(dovecot, tmp_pat
         assert "Where is order 1" in text and "Refund for order 2" in text
         dovecot.deliver(second, folder)  # the same second mail again, later: still a copy
         await until(
-            lambda: app.store.mail.folder(connector.account, folder).uidnext == 4, timeout=30
+            lambda: connector.saved.folder(connector.account, folder).uidnext == 4, timeout=30
         )
     with app.store.db.read() as conn:
         bodies = sorted(r[0].strip() for r in conn.execute("SELECT body FROM messages"))
@@ -250,7 +251,12 @@ async def test_a_reply_that_can_never_be_sent_fails_with_the_reason(dovecot, smt
                 in app.store.messages.thread(1)[-1].delivery
             )
     assert smtp_server.received == []
-    assert app.store.mail.outbox_entry(app.store.messages.thread(1)[-1].id) is None
+    assert (
+        MailState(app.store.connector_data("email"), app.store).outbox_entry(
+            app.store.messages.thread(1)[-1].id
+        )
+        is None
+    )
 
     app = _email_app(dovecot, tmp_path, smtp_server, folders=[folder])
     async with app.run_test(size=(160, 40)) as pilot:  # the agent corrects the address
@@ -310,8 +316,14 @@ async def test_non_ascii_folders_sync_and_keep_sent_replies(dovecot, smtp_server
         await pilot.press("r", *"Nous renvoyons le colis.", "ctrl+s")
         await until(
             lambda: (
-                app.store.mail.outbox_entry(app.store.messages.thread(1)[-1].id) is not None
-                and app.store.mail.outbox_entry(app.store.messages.thread(1)[-1].id).state == "done"
+                MailState(app.store.connector_data("email"), app.store).outbox_entry(
+                    app.store.messages.thread(1)[-1].id
+                )
+                is not None
+                and MailState(app.store.connector_data("email"), app.store)
+                .outbox_entry(app.store.messages.thread(1)[-1].id)
+                .state
+                == "done"
             )
         )
     assert "Colis abîmé" in app.store.conversations.get(1).subject

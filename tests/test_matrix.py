@@ -12,11 +12,17 @@ from synapse import MatrixUser, Synapse
 
 from agentdesk.config import load_config
 from agentdesk.connectors.matrix import MatrixConnector, MatrixError
+from agentdesk.connectors.matrix.state import MatrixState
 from agentdesk.connectors.registry import load_connectors
 from agentdesk.delivery import ChannelHost
 from agentdesk.store import Store
 
 _names = itertools.count()
+
+
+def saved(store: Store, desk: MatrixUser) -> MatrixState:
+    """What the desk's Matrix connector (configured without a name) keeps in ``store``."""
+    return MatrixState(store.connector_data(MatrixConnector.name), desk.user_id)
 
 
 def unique(prefix: str) -> str:
@@ -203,7 +209,7 @@ async def test_restart_misses_and_repeats_nothing(
         await until(lambda: len(inbound_bodies(store, room)) >= 14, what="live message")
         await asyncio.sleep(0.5)  # a repeat would show up now
     assert inbound_bodies(store, room) == ["first", "second", *offline, "after restart"]
-    assert store.matrix.since(desk.user_id)
+    assert saved(store, desk).since()
 
 
 async def test_homeserver_restart_mid_sync(
@@ -254,17 +260,15 @@ async def test_send_retried_after_a_crash_posts_once(
     # The process dies after the homeserver accepted the reply, before it was recorded.
     crashed = MatrixConnector(config)
     crashed.attach(store)
-    real_done = store.matrix.send_done
 
     def crash(message_id: int, event_id: str) -> None:
         raise SystemExit("power cut")
 
-    monkeypatch.setattr(store.matrix, "send_done", crash)
+    monkeypatch.setattr(crashed.saved, "send_done", crash)
     with pytest.raises(SystemExit):
         await crashed.send(store.replies.outgoing(reply_id))
-    monkeypatch.setattr(store.matrix, "send_done", real_done)
     await crashed.stop()
-    txn_id = store.matrix.send_record(reply_id, room).txn_id
+    txn_id = saved(store, desk).send_record(reply_id, room).txn_id
     assert store.replies.undelivered() == [reply_id]
 
     # After the restart: a new login (another device, so the homeserver's own
@@ -301,9 +305,9 @@ async def test_same_transaction_id_on_every_retry(
         reply_id = store.replies.add(
             store.conversations.id_for_uid(room), "alice", "hello", delivery="queued"
         )
-        first = store.matrix.send_record(reply_id, room)
+        first = saved(store, desk).send_record(reply_id, room)
         results = [await run.connector.send(store.replies.outgoing(reply_id)) for _ in range(3)]
-    assert store.matrix.send_record(reply_id, room).txn_id == first.txn_id
+    assert saved(store, desk).send_record(reply_id, room).txn_id == first.txn_id
     assert {r.external_id for r in results} == {results[0].external_id}
     assert len(customer.messages(room, sender=desk.user_id)) == 1
 
@@ -427,7 +431,7 @@ async def test_history_before_a_late_join_is_kept(
     other_room = busy.open_chat(desk.user_id)
     desk.call("POST", f"/join/{other_room}", {})
     async with Running(store, config):
-        await until(lambda: store.matrix.since(desk.user_id), what="a sync token")
+        await until(lambda: saved(store, desk).since(), what="a sync token")
         room = customer.open_chat(desk.user_id)
         early = [f"early {n}" for n in range(12)]
         for text in early:

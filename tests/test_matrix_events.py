@@ -249,4 +249,4 @@ async def test_unreachable_homeserver_is_a_state_and_a_retry(tmp_path, monkeypat
         await asyncio.wait_for(receiving, 5)
         assert result.state == "retry" and result.detail.startswith("chat: ")
         assert store.messages.thread(conversation_id)[-1].delivery.startswith("retry: chat: ")
-        assert store.matrix.send_record(reply_id, ROOM).attempts == 0  # never left
+        assert connector.saved.send_record(reply_id, ROOM).attempts == 0  # never left

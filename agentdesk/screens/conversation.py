@@ -332,7 +332,7 @@ class ConversationScreen(Screen):
             new = " ".join((value or "").split())
             if not new or new == old:
                 return
-            self.store.correct_address(customer.id, channel, old, new)
+            self.store.customers.correct_address(customer.id, channel, old, new)
             self.reload()
             failed = [
                 r for r in self.store.replies.unsent(self.conversation_id) if r.delivery_failed

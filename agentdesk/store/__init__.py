@@ -13,6 +13,7 @@ from pathlib import Path
 
 from agentdesk.store.agents import Agents
 from agentdesk.store.bulk import Bulk
+from agentdesk.store.connector_data import ConnectorData
 from agentdesk.store.conversations import Conversations
 from agentdesk.store.customers import Customers
 from agentdesk.store.database import Database
@@ -21,8 +22,6 @@ from agentdesk.store.drafts import CannedReplies, Drafts
 from agentdesk.store.events import EventLog
 from agentdesk.store.inbox import SEARCH_LIMIT, Inbox
 from agentdesk.store.kb import KnowledgeBase
-from agentdesk.store.mail import Mail
-from agentdesk.store.matrix import Matrix
 from agentdesk.store.messages import Messages
 from agentdesk.store.metrics import MetricQueries
 from agentdesk.store.replies import Replies
@@ -62,8 +61,6 @@ class Store:
         self.metrics = MetricQueries(self.db)
         self.transfer = Transfer(self.db)
         self.bulk = Bulk(self.db)
-        self.mail = Mail(self.db)
-        self.matrix = Matrix(self.db)
 
     @contextmanager
     def atomic(self) -> Iterator[None]:
@@ -76,6 +73,10 @@ class Store:
         """Inside ``atomic()``: a part undone alone if its body raises."""
         with self.db.savepoint():
             yield
+
+    def connector_data(self, name: str) -> ConnectorData:
+        """The keyed state and tables of the connector configured as ``name``."""
+        return ConnectorData(self.db, name)
 
     def mark_demo(self) -> None:
         """Record in the file that ``agentdesk demo`` made it (``--regenerate`` may replace it)."""

@@ -256,6 +256,17 @@ class Conversations:
             row = conn.execute("SELECT id FROM conversations WHERE key = ?", (key,)).fetchone()
         return row[0] if row else None
 
+    def customer_address(self, uid: str) -> str | None:
+        """The address of the customer of conversation ``uid`` on its channel, if any."""
+        with self.db.read() as conn:
+            row = conn.execute(
+                "SELECT i.address FROM conversations c JOIN identities i"
+                " ON i.customer_id = c.customer_id AND i.channel = c.channel"
+                " WHERE c.uid = ? ORDER BY i.id LIMIT 1",
+                (uid,),
+            ).fetchone()
+        return row[0] if row else None
+
     def id_for_uid(self, uid: str) -> int | None:
         with self.db.read() as conn:
             row = conn.execute("SELECT id FROM conversations WHERE uid = ?", (uid,)).fetchone()

@@ -171,7 +171,7 @@ def apply_migrations(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> 
     for number in range(current + 1, target + 1):
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for statement in _split(MIGRATIONS[number - 1]):
+            for statement in split_statements(MIGRATIONS[number - 1]):
                 conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {number}")
             conn.execute("COMMIT")
@@ -180,7 +180,7 @@ def apply_migrations(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> 
             raise
 
 
-def _split(script: str) -> list[str]:
+def split_statements(script: str) -> list[str]:
     """Split a migration into statements, keeping trigger bodies whole."""
     statements, buffer = [], ""
     for line in script.splitlines(keepends=True):

@@ -215,6 +215,24 @@ class Messages:
                 )
             ]
 
+    def last_inbound_ext_id(self, conversation_uid: str, prefix: str = "") -> str | None:
+        """The ``ext_id`` of the conversation's newest customer message starting with
+        ``prefix`` (e.g. a chat's event id), if any."""
+        with self.db.read() as conn:
+            row = conn.execute(
+                "SELECT m.ext_id FROM messages m JOIN conversations c"
+                " ON c.id = m.conversation_id WHERE c.uid = ? AND m.direction = 'in'"
+                " AND substr(m.ext_id, 1, length(?)) = ? ORDER BY m.at DESC, m.id DESC LIMIT 1",
+                (conversation_uid, prefix, prefix),
+            ).fetchone()
+        return row[0] if row else None
+
+    def id_for_ext(self, ext_id: str) -> int | None:
+        """The id of the message stored under ``ext_id``, if any."""
+        with self.db.read() as conn:
+            row = conn.execute("SELECT id FROM messages WHERE ext_id = ?", (ext_id,)).fetchone()
+        return row[0] if row else None
+
     def ext_exists(self, ext_id: str) -> bool:
         with self.db.read() as conn:
             return (

@@ -201,3 +201,25 @@ class Replies:
     def undelivered(self) -> list[int]:
         """Replies still to deliver (queued, sending or to retry; not failed), oldest first."""
         return [m.id for m in self.unsent() if not m.delivery_failed]
+
+    def answered(self, message_id: int, header: str) -> bool:
+        """True if the customer answered reply ``message_id`` (Message-ID ``header``): the
+        proof that it was delivered."""
+        with self.db.read() as conn:
+            return bool(
+                conn.execute(
+                    "SELECT 1 FROM messages WHERE conversation_id ="
+                    " (SELECT conversation_id FROM messages WHERE id = ?) AND direction = 'in'"
+                    " AND (in_reply_to = ? OR instr(refs, ?) > 0) LIMIT 1",
+                    (message_id, header, header),
+                ).fetchone()
+            )
+
+    def set_header(self, message_id: int, header: str) -> None:
+        """Give a reply its Message-ID (once), so the customer's answer threads on it."""
+        with self.db.transaction() as conn:
+            conn.execute(
+                "UPDATE messages SET message_id_header = ? WHERE id = ?"
+                " AND message_id_header IS NULL",
+                (header, message_id),
+            )

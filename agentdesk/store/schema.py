@@ -330,6 +330,23 @@ MIGRATIONS: list[str] = [
         BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
     CREATE UNIQUE INDEX events_key ON events(key);
     """,
+    # 11: what connectors keep (agentdesk.store.connector_data): keyed JSON state per
+    # configured connector, and the version each connector type's own tables are at.
+    # The email and Matrix tables (migrations 3 to 5) are those connectors' version 1.
+    """
+    CREATE TABLE connector_state (
+        connector TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (connector, key)
+    ) WITHOUT ROWID;
+    CREATE TABLE connector_schema (
+        owner TEXT PRIMARY KEY,
+        version INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    INSERT INTO connector_schema (owner, version) VALUES ('email', 1), ('matrix', 1);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
