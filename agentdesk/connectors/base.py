@@ -25,6 +25,10 @@ Changes since the first skeleton (all backward compatible):
   ``reconnect()``: a connector with its own reconnect loop waits through the former, so
   the desk's "Reconnect channels" can cut the wait short. The host itself restarts a
   connector that fails to start or whose ``incoming()`` raises, with backoff.
+- ``store.connector_data(desk_name)`` (take it in ``attach``): keyed JSON state scoped
+  to the configured connector and versioned tables of the connector's own, each call
+  joining the host's transaction (docs/plugins.md, "Keeping state"). The store's SQL
+  for email and Matrix moved behind it; ``store.mail`` and ``store.matrix`` are gone.
 """
 
 from __future__ import annotations
