@@ -61,11 +61,25 @@ class Option:
 
 @dataclass(frozen=True)
 class Capabilities:
-    """What a connector can do; the app hides what it cannot."""
+    """What a connector can do; the app hides what it cannot.
+
+    ``can_send`` decides which connectors reply; the others are shown to the agent
+    (``agentdesk connectors --options NAME``, the palette's "Channels").
+    """
 
     can_send: bool = True
-    supports_push: bool = False
-    supports_threads: bool = False
+    supports_push: bool = False  # new messages arrive as they come (IDLE, /sync), not polled
+    supports_threads: bool = False  # replies continue the customer's thread
+
+    def summary(self) -> str:
+        """What the channel does, in words."""
+        return ", ".join(
+            (
+                "sends replies" if self.can_send else "receives only",
+                "live" if self.supports_push else "polled",
+                "threaded" if self.supports_threads else "no threads",
+            )
+        )
 
 
 DELIVERY_STATES = ("sent", "retry", "failed")
