@@ -6,9 +6,7 @@ UI thread only lays out results. Names and uids are data: cells are ``rich.text.
 
 from __future__ import annotations
 
-import statistics
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from rich.text import Text
 from textual import on, work
@@ -31,21 +29,14 @@ from agentdesk.metrics import (
     preset,
     summarize,
 )
-from agentdesk.metrics.facts import DURATIONS, FRT
+from agentdesk.metrics.facts import DURATIONS
 from agentdesk.metrics.report import COLUMNS, cell, duration_text
+from agentdesk.metrics.trends import Trend, trends
 from agentdesk.text import clean, one_line
 
 PERIODS = ("today", "7d", "30d")
 PERIOD_LABELS = {"today": "Today", "7d": "7 days", "30d": "30 days"}
 TREND_WEEKS = 8
-
-
-@dataclass(frozen=True)
-class Trend:
-    """An agent's weekly median first response time, oldest week first (0 = no reply)."""
-
-    agent: str
-    weekly: list[float]
 
 
 class StatsScreen(Screen):
@@ -176,11 +167,9 @@ class StatsScreen(Screen):
     # ---- trends ------------------------------------------------------------------------
     @work(thread=True, exclusive=True, exit_on_error=False, group="stats-trend")
     def compute_trends(self, settings: MetricsSettings) -> None:
-        now = clock.now()
-        weeks = [now - timedelta(weeks=TREND_WEEKS - i) for i in range(TREND_WEEKS + 1)]
-        facts = collect([self.store], Period(weeks[0], now), settings)
+        found = trends(self.store, clock.now(), TREND_WEEKS, settings)
         if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self.show_trends, weekly_trends(facts, weeks))
+            self.app.call_from_thread(self.show_trends, found)
 
     def show_trends(self, trends: list[Trend]) -> None:
         box = self.query_one("#stats-trends", VerticalScroll)
@@ -197,24 +186,6 @@ class StatsScreen(Screen):
             )
             for t in trends
         )
-
-
-def weekly_trends(facts: list[Fact], weeks: list) -> list[Trend]:
-    """Median FRT per agent per week (``weeks`` are the boundaries, oldest first)."""
-    edges = [edge.timestamp() for edge in weeks]
-    per_agent: dict[str, list[list[float]]] = {}
-    for fact in facts:
-        if fact.metric != FRT or fact.agent is None or fact.value is None:
-            continue
-        for index in range(len(edges) - 1):
-            if edges[index] <= fact.end < edges[index + 1]:
-                buckets = per_agent.setdefault(fact.agent, [[] for _ in edges[1:]])
-                buckets[index].append(fact.value)
-                break
-    return [
-        Trend(agent, [float(statistics.median(b)) if b else 0.0 for b in buckets])
-        for agent, buckets in sorted(per_agent.items())
-    ]
 
 
 class DrillDownScreen(ModalScreen[int | None]):
