@@ -6,7 +6,7 @@ UI thread only lays out results. Names and uids are data: cells are ``rich.text.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from pathlib import Path
 
 from rich.text import Text
 from textual import on, work
@@ -29,10 +29,13 @@ from agentdesk.metrics import (
     preset,
     summarize,
 )
-from agentdesk.metrics.facts import DURATIONS
+from agentdesk.metrics.explain import COLUMNS as FACT_COLUMNS
+from agentdesk.metrics.explain import Business, Explained, explained, table_cells
+from agentdesk.metrics.explain import to_csv as explain_csv
 from agentdesk.metrics.report import COLUMNS, cell, duration_text
 from agentdesk.metrics.trends import Trend, trends
-from agentdesk.text import clean, one_line
+from agentdesk.screens.pickers import PromptScreen
+from agentdesk.text import clean, count_of, one_line
 
 PERIODS = ("today", "7d", "30d")
 PERIOD_LABELS = {"today": "Today", "7d": "7 days", "30d": "30 days"}
@@ -159,10 +162,16 @@ class StatsScreen(Screen):
         metric = str(event.cell_key.column_key.value)
         if metric in ("agent", "conversations"):
             metric = "conversations"
-        facts = row.facts_for(metric)
         title = f"{metric} for {row.agent}" + (f" / {row.channel}" if row.channel else "")
         business = BusinessClock(self.settings.business_hours).seconds if self.business else None
-        self.app.push_screen(DrillDownScreen(f"{title}, {self.period.label}", facts, business))
+        self.explain(f"{title}, {self.period.label}", row.facts_for(metric), business)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="stats-drill")
+    def explain(self, title: str, facts: list[Fact], business: Business | None) -> None:
+        """Look up the customers and subjects behind a figure, then show them."""
+        items = explained([self.store], facts, business)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self.app.push_screen, DrillDownScreen(title, items))
 
     # ---- trends ------------------------------------------------------------------------
     @work(thread=True, exclusive=True, exit_on_error=False, group="stats-trend")
@@ -207,59 +216,53 @@ class DrillDownScreen(ModalScreen[int | None]):
         background: $surface;
     }
     """
-    BINDINGS = [Binding("escape", "dismiss_none", "Back", id="stats.drill.back")]
+    BINDINGS = [
+        Binding("escape", "dismiss_none", "Back", id="stats.drill.back"),
+        Binding("e", "export", "Export CSV", id="stats.drill.export"),
+    ]
 
-    def __init__(self, title: str, facts: list[Fact], business=None) -> None:
+    def __init__(self, title: str, items: list[Explained]) -> None:
         super().__init__()
         self.title_text = title
-        self.facts = sorted(facts, key=lambda f: (f.end or f.start or 0, f.uid))
-        self.business = business
+        self.items = items
 
     def compose(self) -> ComposeResult:
         yield Static(
-            Text(f"{self.title_text}: {len(self.facts)} (Enter opens, Esc back)"), id="drill-title"
+            Text(f"{self.title_text}: {len(self.items)} (Enter opens, e exports CSV, Esc back)"),
+            id="drill-title",
         )
         yield DataTable(id="drill-table", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_columns(
-            "Conversation", "Channel", "Agent", "Value", "Between", "From", "To", "State"
-        )
-        for index, fact in enumerate(self.facts):
-            table.add_row(
-                *(
-                    Text(one_line(clean(str(value)), 60))
-                    for value in (
-                        fact.uid,
-                        fact.channel,
-                        fact.agent or "-",
-                        self._value(fact),
-                        fact.what,
-                        _when(fact.start),
-                        _when(fact.end),
-                        fact.state,
-                    )
-                ),
-                key=str(index),
-            )
+        table.add_columns(*(name.capitalize() for name in FACT_COLUMNS if name != "seconds"))
+        keep = [i for i, name in enumerate(FACT_COLUMNS) if name != "seconds"]
+        for index, item in enumerate(self.items):
+            cells = table_cells(item)
+            table.add_row(*(Text(cells[i]) for i in keep), key=str(index))
         table.focus()
 
-    def _value(self, fact: Fact) -> str:
-        if fact.value is None:
-            return "waiting"
-        if fact.metric in DURATIONS:
-            seconds = fact.value
-            if self.business and fact.start is not None and fact.metric != "handle_time":
-                seconds = self.business(fact.start, fact.end)
-            return duration_text(seconds)
-        if fact.metric == "replies":
-            return f"{int(fact.value)} replies"
-        return "yes" if fact.value else "no"
+    def action_export(self) -> None:
+        """Ask where, then write the facts as CSV (the same columns as ``--explain``)."""
+        name = "-".join(self.title_text.replace("/", " ").replace(",", " ").split())
+        self.app.push_screen(
+            PromptScreen("Export these facts as CSV to", value=f"{name}.csv"), self._export_to
+        )
+
+    def _export_to(self, path: str | None) -> None:
+        if not path:
+            return
+        target = Path(path).expanduser()
+        try:
+            target.write_text(explain_csv(self.items), encoding="utf-8")
+        except OSError as error:
+            self.notify(f"cannot write {target}: {error.strerror}", severity="error")
+            return
+        self.notify(f"{count_of(len(self.items), 'fact')} written to {target}")
 
     @on(DataTable.RowSelected, "#drill-table")
     def open_selected(self, event: DataTable.RowSelected) -> None:
-        conversation_id = self.facts[int(event.row_key.value)].conversation_id
+        conversation_id = self.items[int(event.row_key.value)].fact.conversation_id
         opener = getattr(self.app, "open_conversation", None)
         if opener is None:
             self.dismiss(conversation_id)
@@ -268,7 +271,3 @@ class DrillDownScreen(ModalScreen[int | None]):
 
     def action_dismiss_none(self) -> None:
         self.dismiss(None)
-
-
-def _when(epoch: float | None) -> str:
-    return "-" if epoch is None else clock.to_iso(datetime.fromtimestamp(epoch, UTC))
