@@ -318,3 +318,20 @@ def test_roll_up_of_two_desks_numbering_alike_is_their_sum(tmp_path):
     assert team.figures[FRT].count == 2
     a.close()
     b.close()
+
+
+def test_weekly_trends_bucket_first_responses_by_the_week_of_the_reply(desk):
+    """The stats screen's sparklines: each agent's median FRT per week, oldest first."""
+    from agentdesk.metrics.trends import trends, week_edges
+
+    worked_example(desk)  # Mon 2 - Wed 4 November
+    desk.inbound("C4", "+1 Mon 09:00")
+    desk.reply("C4", "bob", "+1 Mon 11:00")
+    now = datetime(2026, 11, 14, tzinfo=UTC)
+    assert week_edges(now, 2) == [
+        datetime(2026, 10, 31, tzinfo=UTC),
+        datetime(2026, 11, 7, tzinfo=UTC),
+        now,
+    ]
+    found = {t.agent: t.weekly for t in trends(desk.store, now, 2, MetricsSettings())}
+    assert found == {"alice": [1800.0, 0.0], "bob": [1200.0, 7200.0]}

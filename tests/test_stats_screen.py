@@ -8,10 +8,11 @@ import pytest
 from metrics_data import Desk, worked_example
 from textual.app import App
 from textual.coordinate import Coordinate
-from textual.widgets import DataTable, Sparkline
+from textual.widgets import DataTable, Input, Sparkline
 
 from agentdesk import clock
 from agentdesk.config import Config
+from agentdesk.metrics.explain import explained
 from agentdesk.screens.stats import DrillDownScreen, StatsScreen
 
 
@@ -49,7 +50,7 @@ def cells(table: DataTable) -> list[list[str]]:
     return [[str(value) for value in table.get_row_at(i)] for i in range(table.row_count)]
 
 
-async def test_table_toggles_and_drill_down(desk):
+async def test_table_toggles_and_drill_down(desk, tmp_path):
     app = StatsApp(desk.store)
     async with app.run_test(size=(220, 50)) as pilot:
         await settle(app, pilot)
@@ -73,7 +74,24 @@ async def test_table_toggles_and_drill_down(desk):
         drill = app.screen
         assert isinstance(drill, DrillDownScreen)
         listed = cells(drill.query_one(DataTable))
-        assert [(row[0], row[3]) for row in listed] == [("C1", "30m"), ("C3", "10m"), ("C3", "30m")]
+        assert [(row[0], row[5]) for row in listed] == [("C1", "30m"), ("C3", "10m"), ("C3", "30m")]
+        assert listed[0][1] == "c1@customer.example"  # the customer (no name, no subject here)
+        assert listed[0][7] == "Mon 02 Nov 09:00"  # local time (the tests run in UTC)
+
+        await pilot.press("e")  # export: the file name is asked, then the CSV written
+        await pilot.pause()
+        target = tmp_path / "frt.csv"
+        prompt = app.screen.query_one(Input)
+        prompt.value = str(target)
+        await pilot.press("enter")
+        await pilot.pause()
+        lines = target.read_text().splitlines()
+        assert (
+            lines[0]
+            == "conversation,customer,subject,channel,agent,value,seconds,between,from,to,state"
+        )
+        assert lines[1].startswith("C1,c1@customer.example,,email,alice,30m,1800,")
+        assert len(lines) == 4 and app.screen is drill
         await pilot.press("enter")
         await pilot.pause()
         assert app.opened == [desk.ids["C1"]]
@@ -102,7 +120,9 @@ async def test_drill_down_without_an_opener_dismisses_with_the_id(desk):
     results: list[int | None] = []
     app = App()
     async with app.run_test() as pilot:
-        app.push_screen(DrillDownScreen("fcr", facts), results.append)
+        app.push_screen(
+            DrillDownScreen("fcr", explained([desk.store], facts, None)), results.append
+        )
         await pilot.pause()
         await pilot.press("down", "enter")
         await pilot.pause()

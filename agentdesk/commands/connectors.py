@@ -66,6 +66,7 @@ def _options(name: str, known: dict) -> int:
         cls = import_connector(known[name])
     except ImportError as error:
         raise UsageError(f"connector {name}: failed to load: {error}") from None
+    print(f"# {name}: {cls.capabilities.summary()}")
     for option in cls.options:
         flags = ", ".join(
             flag for flag, on in (("required", option.required), ("secret", option.secret)) if on

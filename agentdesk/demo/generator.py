@@ -24,6 +24,7 @@ from agentdesk.demo import texts
 from agentdesk.domain import Attachment, Inbound, Status
 
 DAYS_OF_HISTORY = 42
+SHIFT_START, SHIFT_END = 9, 17  # hours (UTC) the demo agents work, Monday to Friday
 CUSTOMERS = 170
 CONVERSATIONS = 440
 
@@ -335,6 +336,19 @@ class _Script:
         )
         return self.t
 
+    def _to_shift(self) -> None:
+        """Agents work Monday to Friday, 09:00-17:00 UTC (the default business hours):
+        what arrives outside them waits for the next morning's catch-up."""
+        t = self.t
+        if t.weekday() < 5 and SHIFT_START <= t.hour < SHIFT_END:
+            return
+        day = (t if t.hour < SHIFT_START else t + timedelta(days=1)).replace(
+            hour=SHIFT_START, minute=0, second=0
+        )
+        while day.weekday() >= 5:
+            day += timedelta(days=1)
+        self.t = day + timedelta(seconds=round(60 * _log_uniform(self.rng, 1, 90)))
+
     def _step(self, action: Callable[[], None]) -> None:
         self.plan.add(self.t, self.index, action)
 
@@ -556,6 +570,7 @@ class _Script:
     def _triage(self) -> None:
         rng = self.rng
         self._advance(0.5, 6) if self.chat else self._advance(3, 120)
+        self._to_shift()
         if "outbound" not in self.spec.flags:
             self._assign(self.agent, "alice" if rng.random() < 0.4 else self.agent)
         self._advance(0.1, 0.5)
@@ -567,6 +582,7 @@ class _Script:
     def _answer(self, body: str) -> None:
         """The agent opens the conversation, maybe notes something, replies, leaves."""
         rng = self.rng
+        self._to_shift()
         self._view(True)
         self._advance(0.3, 3) if self.chat else self._advance(1, 8)
         if rng.random() < 0.3:

@@ -7,7 +7,7 @@ import io
 import json
 
 from agentdesk.clock import humanize_duration
-from agentdesk.metrics.aggregate import Duration, StatsRow, summarize_one
+from agentdesk.metrics.aggregate import TEAM, Duration, StatsRow, summarize_one
 from agentdesk.metrics.facts import (
     ANSWERED,
     CSAT,
@@ -33,6 +33,10 @@ HITS = {
     ANSWERED: "answered",
     CSAT: "positive",
 }
+
+# Figures credited to nobody (an unanswered conversation has no agent): the team's rows
+# only; an agent's row says so instead of "- (0)".
+TEAM_ONLY = (ANSWERED,)
 
 # (header, metric key behind the cell) in table order; the key opens the drill-down.
 COLUMNS: list[tuple[str, str]] = [
@@ -73,6 +77,8 @@ def cell(row: StatsRow, key: str) -> str:
         return (
             f"{duration_text(figure.median)}/{duration_text(figure.p90)} ({figure.count}{waiting})"
         )
+    if key in TEAM_ONLY and row.agent != TEAM:
+        return "team only"
     percent = "-" if figure.percent is None else f"{figure.percent:g}%"
     if key == FCR:
         return f"{percent} ({figure.count}, {figure.provisional} prov.)"

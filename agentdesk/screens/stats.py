@@ -6,9 +6,7 @@ UI thread only lays out results. Names and uids are data: cells are ``rich.text.
 
 from __future__ import annotations
 
-import statistics
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from rich.text import Text
 from textual import on, work
@@ -31,21 +29,17 @@ from agentdesk.metrics import (
     preset,
     summarize,
 )
-from agentdesk.metrics.facts import DURATIONS, FRT
+from agentdesk.metrics.explain import COLUMNS as FACT_COLUMNS
+from agentdesk.metrics.explain import Business, Explained, explained, table_cells
+from agentdesk.metrics.explain import to_csv as explain_csv
 from agentdesk.metrics.report import COLUMNS, cell, duration_text
-from agentdesk.text import clean, one_line
+from agentdesk.metrics.trends import Trend, trends
+from agentdesk.screens.pickers import PromptScreen
+from agentdesk.text import clean, count_of, one_line
 
 PERIODS = ("today", "7d", "30d")
 PERIOD_LABELS = {"today": "Today", "7d": "7 days", "30d": "30 days"}
 TREND_WEEKS = 8
-
-
-@dataclass(frozen=True)
-class Trend:
-    """An agent's weekly median first response time, oldest week first (0 = no reply)."""
-
-    agent: str
-    weekly: list[float]
 
 
 class StatsScreen(Screen):
@@ -168,19 +162,23 @@ class StatsScreen(Screen):
         metric = str(event.cell_key.column_key.value)
         if metric in ("agent", "conversations"):
             metric = "conversations"
-        facts = row.facts_for(metric)
         title = f"{metric} for {row.agent}" + (f" / {row.channel}" if row.channel else "")
         business = BusinessClock(self.settings.business_hours).seconds if self.business else None
-        self.app.push_screen(DrillDownScreen(f"{title}, {self.period.label}", facts, business))
+        self.explain(f"{title}, {self.period.label}", row.facts_for(metric), business)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="stats-drill")
+    def explain(self, title: str, facts: list[Fact], business: Business | None) -> None:
+        """Look up the customers and subjects behind a figure, then show them."""
+        items = explained([self.store], facts, business)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self.app.push_screen, DrillDownScreen(title, items))
 
     # ---- trends ------------------------------------------------------------------------
     @work(thread=True, exclusive=True, exit_on_error=False, group="stats-trend")
     def compute_trends(self, settings: MetricsSettings) -> None:
-        now = clock.now()
-        weeks = [now - timedelta(weeks=TREND_WEEKS - i) for i in range(TREND_WEEKS + 1)]
-        facts = collect([self.store], Period(weeks[0], now), settings)
+        found = trends(self.store, clock.now(), TREND_WEEKS, settings)
         if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self.show_trends, weekly_trends(facts, weeks))
+            self.app.call_from_thread(self.show_trends, found)
 
     def show_trends(self, trends: list[Trend]) -> None:
         box = self.query_one("#stats-trends", VerticalScroll)
@@ -197,24 +195,6 @@ class StatsScreen(Screen):
             )
             for t in trends
         )
-
-
-def weekly_trends(facts: list[Fact], weeks: list) -> list[Trend]:
-    """Median FRT per agent per week (``weeks`` are the boundaries, oldest first)."""
-    edges = [edge.timestamp() for edge in weeks]
-    per_agent: dict[str, list[list[float]]] = {}
-    for fact in facts:
-        if fact.metric != FRT or fact.agent is None or fact.value is None:
-            continue
-        for index in range(len(edges) - 1):
-            if edges[index] <= fact.end < edges[index + 1]:
-                buckets = per_agent.setdefault(fact.agent, [[] for _ in edges[1:]])
-                buckets[index].append(fact.value)
-                break
-    return [
-        Trend(agent, [float(statistics.median(b)) if b else 0.0 for b in buckets])
-        for agent, buckets in sorted(per_agent.items())
-    ]
 
 
 class DrillDownScreen(ModalScreen[int | None]):
@@ -236,59 +216,53 @@ class DrillDownScreen(ModalScreen[int | None]):
         background: $surface;
     }
     """
-    BINDINGS = [Binding("escape", "dismiss_none", "Back", id="stats.drill.back")]
+    BINDINGS = [
+        Binding("escape", "dismiss_none", "Back", id="stats.drill.back"),
+        Binding("e", "export", "Export CSV", id="stats.drill.export"),
+    ]
 
-    def __init__(self, title: str, facts: list[Fact], business=None) -> None:
+    def __init__(self, title: str, items: list[Explained]) -> None:
         super().__init__()
         self.title_text = title
-        self.facts = sorted(facts, key=lambda f: (f.end or f.start or 0, f.uid))
-        self.business = business
+        self.items = items
 
     def compose(self) -> ComposeResult:
         yield Static(
-            Text(f"{self.title_text}: {len(self.facts)} (Enter opens, Esc back)"), id="drill-title"
+            Text(f"{self.title_text}: {len(self.items)} (Enter opens, e exports CSV, Esc back)"),
+            id="drill-title",
         )
         yield DataTable(id="drill-table", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_columns(
-            "Conversation", "Channel", "Agent", "Value", "Between", "From", "To", "State"
-        )
-        for index, fact in enumerate(self.facts):
-            table.add_row(
-                *(
-                    Text(one_line(clean(str(value)), 60))
-                    for value in (
-                        fact.uid,
-                        fact.channel,
-                        fact.agent or "-",
-                        self._value(fact),
-                        fact.what,
-                        _when(fact.start),
-                        _when(fact.end),
-                        fact.state,
-                    )
-                ),
-                key=str(index),
-            )
+        table.add_columns(*(name.capitalize() for name in FACT_COLUMNS if name != "seconds"))
+        keep = [i for i, name in enumerate(FACT_COLUMNS) if name != "seconds"]
+        for index, item in enumerate(self.items):
+            cells = table_cells(item)
+            table.add_row(*(Text(cells[i]) for i in keep), key=str(index))
         table.focus()
 
-    def _value(self, fact: Fact) -> str:
-        if fact.value is None:
-            return "waiting"
-        if fact.metric in DURATIONS:
-            seconds = fact.value
-            if self.business and fact.start is not None and fact.metric != "handle_time":
-                seconds = self.business(fact.start, fact.end)
-            return duration_text(seconds)
-        if fact.metric == "replies":
-            return f"{int(fact.value)} replies"
-        return "yes" if fact.value else "no"
+    def action_export(self) -> None:
+        """Ask where, then write the facts as CSV (the same columns as ``--explain``)."""
+        name = "-".join(self.title_text.replace("/", " ").replace(",", " ").split())
+        self.app.push_screen(
+            PromptScreen("Export these facts as CSV to", value=f"{name}.csv"), self._export_to
+        )
+
+    def _export_to(self, path: str | None) -> None:
+        if not path:
+            return
+        target = Path(path).expanduser()
+        try:
+            target.write_text(explain_csv(self.items), encoding="utf-8")
+        except OSError as error:
+            self.notify(f"cannot write {target}: {error.strerror}", severity="error")
+            return
+        self.notify(f"{count_of(len(self.items), 'fact')} written to {target}")
 
     @on(DataTable.RowSelected, "#drill-table")
     def open_selected(self, event: DataTable.RowSelected) -> None:
-        conversation_id = self.facts[int(event.row_key.value)].conversation_id
+        conversation_id = self.items[int(event.row_key.value)].fact.conversation_id
         opener = getattr(self.app, "open_conversation", None)
         if opener is None:
             self.dismiss(conversation_id)
@@ -297,7 +271,3 @@ class DrillDownScreen(ModalScreen[int | None]):
 
     def action_dismiss_none(self) -> None:
         self.dismiss(None)
-
-
-def _when(epoch: float | None) -> str:
-    return "-" if epoch is None else clock.to_iso(datetime.fromtimestamp(epoch, UTC))
