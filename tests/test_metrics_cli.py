@@ -232,7 +232,7 @@ def test_explain_honours_the_format(capsys, config, tmp_path):
     name a spreadsheet would run as a formula is made inert."""
     desk = Desk(tmp_path / "desk.db")
     worked_example(desk)
-    cid, _ = desk.store.record_inbound(
+    cid, _ = desk.store.messages.record_inbound(
         Inbound(
             channel="email",
             address="eve@customer.example",
