@@ -240,9 +240,12 @@ def _message(store, line: dict) -> bool:
             auto=_bool(line, "auto"),
             attachments=_attachments(line),
         )
+        new = store.conversations.id_for_uid(uid) is None
         stored = store.messages.record_inbound(inbound)
         if stored is None:
             return False
+        if new:
+            _keep_key(store, stored[0], line)
         _tags(store, stored[0], line, None, at)
         return True
     agent = _agent(line)
@@ -259,6 +262,7 @@ def _message(store, line: dict) -> bool:
             at=at,
             uid=uid,
         )
+        _keep_key(store, conversation_id, line)
     elif conversation_id is None:
         raise LineError(f"unknown conversation {uid!r} (a note needs an existing conversation)")
     if direction == Direction.OUT:
@@ -284,6 +288,14 @@ def _message(store, line: dict) -> bool:
     return True
 
 
+def _keep_key(store, conversation_id: int, line: dict) -> None:
+    """A conversation this line created keeps the ``key`` it had where it came from."""
+    key = _text(line, "key", False)
+    created_here = store.conversations.get(conversation_id).uid == _text(line, "conversation")
+    if key and created_here and store.conversations.id_for_key(key) is None:
+        store.conversations.set_key(conversation_id, key)
+
+
 def _tags(store, conversation_id: int, line: dict, agent: str | None, at: str) -> None:
     for tag in _strings(line, "tags"):
         store.conversations.set_tag(conversation_id, tag, True, agent, at=at)
@@ -295,7 +307,7 @@ def _created(store, line: dict) -> bool:
     channel, customer = _text(line, "channel"), _text(line, "customer")
     if store.conversations.id_for_uid(uid) is not None:
         return False
-    store.conversations.start_outbound(
+    conversation_id = store.conversations.start_outbound(
         channel,
         customer,
         agent,
@@ -304,6 +316,7 @@ def _created(store, line: dict) -> bool:
         at=at,
         uid=uid,
     )
+    _keep_key(store, conversation_id, line)
     return True
 
 
@@ -466,9 +479,13 @@ def export_lines(store) -> Iterator[dict]:
         )
     for name, body in store.canned.all():
         yield {"type": "canned", "name": name, "body": body}
+    keyed: set[str] = set()  # conversations whose first line (with their key) is out
     for row in store.transfer.rows():
         line = _event_line(store, row)
         if line is not None:
+            if row["uid"] not in keyed and line["type"] in ("message", "created"):
+                keyed.add(row["uid"])
+                line["key"] = row["key"]
             yield line
     for primary, channel, also in store.customers.linked_identities():
         yield {"type": "identity", "customer": primary, "also": also, "channel": channel}

@@ -153,6 +153,9 @@ def test_export_then_import_reproduces_the_desk(tmp_path, rich_desk):
     for part in original:
         assert copy[part] == original[part], part
     assert any(c[0] == HOSTILE_NAME for c in copy["customers"])  # untrusted text kept verbatim
+    with Store(rich_desk) as store, Store(tmp_path / "copy.db") as moved:
+        keys = set(store.metrics.keys())  # the same conversations: stats counts them once
+        assert len(keys) > 3 and set(moved.metrics.keys()) == keys
 
 
 def test_demo_desk_round_trips(tmp_path, frozen_clock):

@@ -209,9 +209,9 @@ class MetricQueries:
 
     def keys(self) -> dict[str, int]:
         """Every conversation's key and id (to count a conversation once across files)."""
-        key = "key" if self.db.version >= KEYS_VERSION else DERIVED_CONVERSATION_KEY
+        key = "c.key" if self.db.version >= KEYS_VERSION else DERIVED_CONVERSATION_KEY
         with self.db.read() as conn:
-            return {r[0]: r[1] for r in conn.execute(f"SELECT {key}, id FROM conversations")}
+            return {r[0]: r[1] for r in conn.execute(f"SELECT {key}, c.id FROM conversations c")}
 
     def event_counts(self, ids: list[int]) -> dict[int, int]:
         """How many events each of these conversations has in this file."""

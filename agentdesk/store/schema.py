@@ -12,9 +12,9 @@ DEMO_APPLICATION_ID = 0x4167446D
 
 # The key migration 10 gives a conversation that had none, from what the row holds; the
 # readers compute the same on an older file they read without migrating it.
-DERIVED_CONVERSATION_KEY = """identity_key('conversation', conversations.uid || ' '
-    || conversations.created_at || ' ' || coalesce((SELECT min(address) FROM identities
-        WHERE customer_id = conversations.customer_id), ''))"""
+DERIVED_CONVERSATION_KEY = """identity_key('conversation', c.uid || ' ' || c.created_at
+    || ' ' || coalesce((SELECT min(address) FROM identities
+                        WHERE customer_id = c.customer_id), ''))"""
 
 MIGRATIONS: list[str] = [
     # 1: the core desk.
@@ -320,7 +320,7 @@ MIGRATIONS: list[str] = [
     # agree and two different files (two demo desks both numbering dm0001...) do not.
     f"""
     ALTER TABLE conversations ADD COLUMN key TEXT;
-    UPDATE conversations SET key = {DERIVED_CONVERSATION_KEY};
+    UPDATE conversations AS c SET key = {DERIVED_CONVERSATION_KEY};
     CREATE UNIQUE INDEX conversations_key ON conversations(key);
     ALTER TABLE events ADD COLUMN key TEXT;
     DROP TRIGGER events_append_only_update;

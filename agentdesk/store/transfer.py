@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from agentdesk.store.database import Database, Row
+from agentdesk.store.schema import DERIVED_CONVERSATION_KEY, KEYS_VERSION
 
 _COUNTED = (
     "agents",
@@ -39,9 +40,10 @@ class Transfer:
 
     def rows(self) -> Iterator[Row]:
         """Every event in log order with its conversation, customer and message."""
+        key = "c.key" if self.db.version >= KEYS_VERSION else DERIVED_CONVERSATION_KEY
         with self.db.read() as conn:
             yield from conn.execute(
-                "SELECT e.kind, e.at, e.agent, e.payload, c.uid, c.channel,"
+                f"SELECT e.kind, e.at, e.agent, e.payload, c.uid, {key} AS key, c.channel,"
                 " c.subject AS conversation_subject, cu.name AS customer_name,"
                 " coalesce((SELECT address FROM identities WHERE customer_id = c.customer_id"
                 "   AND channel = c.channel ORDER BY id LIMIT 1),"
