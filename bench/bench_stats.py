@@ -122,9 +122,9 @@ def main() -> None:
     args = parser.parse_args()
     if not args.db.is_file():
         raise SystemExit(f"{args.db}: no such database (generate it with bench/generate.py)")
-    with Store(args.db) as store, store.db.read() as conn:
-        events = conn.execute("SELECT count(*) FROM events").fetchone()[0]
-        messages = conn.execute("SELECT count(*) FROM messages").fetchone()[0]
+    with Store(args.db) as store:
+        counts = store.transfer.table_counts()
+    events, messages = counts["events"], counts["messages"]
     print(f"{args.db}: {messages:,} messages, {events:,} events")
     with tempfile.TemporaryDirectory() as tmp:
         config = Path(tmp) / "config.toml"
