@@ -13,6 +13,8 @@ from textual.widgets import DataTable, Input, Sparkline
 from agentdesk import clock
 from agentdesk.config import Config
 from agentdesk.metrics.explain import explained
+from agentdesk.metrics.facts import REPLY_TIME
+from agentdesk.metrics.report import COLUMNS
 from agentdesk.screens.stats import DrillDownScreen, StatsScreen
 
 
@@ -60,7 +62,7 @@ async def test_table_toggles_and_drill_down(desk, tmp_path):
         rows = cells(table)
         assert [row[0] for row in rows] == ["alice", "bob", "(team)"]
         assert rows[0][3] == "30m/30m (3)"  # FRT
-        assert rows[0][7] == "50% (2, 1 prov.)"  # C1 resolved 4 days ago: provisional
+        assert rows[0][4] == "50% (2, 1 prov.)"  # C1 resolved 4 days ago: provisional
 
         await pilot.press("c")
         await settle(app, pilot)
@@ -139,7 +141,8 @@ async def test_the_desk_opens_stats_with_S_and_a_drilled_conversation(desk, tmp_
         await pilot.press("S")
         await settle(app, pilot)
         assert isinstance(app.screen, StatsScreen)
-        app.screen.query_one("#stats-table", DataTable).cursor_coordinate = Coordinate(1, 4)
+        table = app.screen.query_one("#stats-table", DataTable)
+        table.cursor_coordinate = Coordinate(1, [k for _, k in COLUMNS].index(REPLY_TIME))
         await pilot.press("enter")  # bob's reply time: C2
         await pilot.pause()
         await pilot.press("enter")
@@ -157,3 +160,24 @@ async def test_leaving_before_the_figures_arrive_is_harmless(desk):
         await pilot.pause()
         assert not isinstance(app.screen, StatsScreen)
         assert app.is_running
+
+
+async def test_a_narrow_table_scrolls_right_with_the_agent_column_in_place(desk):
+    """Issue 12.15: columns come in priority order (a lead's first questions first) and
+    the agent column stays while the least used figures scroll into view."""
+    from conftest import screen_text
+
+    app = StatsApp(desk.store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        first = screen_text(app)
+        for header in ("Agent", "FRT", "FCR (prov.)", "CSAT", "Resolution"):
+            assert header in first
+        assert "Full res. med" not in first
+        for _ in COLUMNS:
+            await pilot.press("right")
+        await pilot.pause()
+        last = screen_text(app)
+        assert "Full res. med" in last and "Reopen" in last
+        assert "alice" in last and "(team)" in last  # the fixed column
+        assert "FRT" not in last  # scrolled away

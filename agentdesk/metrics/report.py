@@ -38,22 +38,27 @@ HITS = {
 # only; an agent's row says so instead of "- (0)".
 TEAM_ONLY = (ANSWERED,)
 
-# (header, metric key behind the cell) in table order; the key opens the drill-down.
+# (header, metric key behind the cell) in table order, which is their priority: what a
+# lead reads first comes first, so a narrow terminal cuts the least used. The key opens
+# the drill-down. Durations are "median/p90 (n)", rates "percent (n)" (the title says so).
 COLUMNS: list[tuple[str, str]] = [
     ("Agent", "agent"),
     ("Conv", "conversations"),
     ("Replies", "replies"),
-    ("FRT med/p90 (n)", FRT),
-    ("Reply med/p90 (n)", REPLY_TIME),
-    ("Resolution med/p90 (n)", RESOLUTION),
-    ("Full res. med (n)", FULL_RESOLUTION),
-    ("FCR % (n, prov.)", FCR),
-    ("1-touch %", ONE_TOUCH),
-    ("Reopen %", REOPEN),
-    ("Handle med (n)", HANDLE),
-    ("Answered %", ANSWERED),
-    ("CSAT % (n)", CSAT),
+    ("FRT", FRT),
+    ("FCR (prov.)", FCR),
+    ("CSAT", CSAT),
+    ("Resolution", RESOLUTION),
+    ("Reply", REPLY_TIME),
+    ("Handle med", HANDLE),
+    ("Answered", ANSWERED),
+    ("1-touch", ONE_TOUCH),
+    ("Reopen", REOPEN),
+    ("Full res. med", FULL_RESOLUTION),
 ]
+
+
+FORMS = "durations median/p90 (n), rates % (n), n = count behind the figure"
 
 
 def duration_text(seconds: float | None) -> str:
@@ -80,14 +85,14 @@ def cell(row: StatsRow, key: str) -> str:
     if key in TEAM_ONLY and row.agent != TEAM:
         return "team only"
     percent = "-" if figure.percent is None else f"{figure.percent:g}%"
-    if key == FCR:
+    if key == FCR and figure.provisional:
         return f"{percent} ({figure.count}, {figure.provisional} prov.)"
     return f"{percent} ({figure.count})"
 
 
 def to_table(rows: list[StatsRow], period: Period, basis: str, note: str = "") -> str:
     """An aligned plain-text table with a heading line (and a note when given)."""
-    lines = [f"Stats {period.label} ({basis} time; median/p90, n = count behind the figure)"]
+    lines = [f"Stats {period.label} ({basis} time; {FORMS})"]
     grid = [[header for header, _ in COLUMNS]] + [
         [cell(row, key) for _, key in COLUMNS] for row in rows
     ]

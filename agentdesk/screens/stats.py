@@ -32,7 +32,7 @@ from agentdesk.metrics import (
 from agentdesk.metrics.explain import COLUMNS as FACT_COLUMNS
 from agentdesk.metrics.explain import Business, Explained, explained, table_cells
 from agentdesk.metrics.explain import to_csv as explain_csv
-from agentdesk.metrics.report import COLUMNS, cell, duration_text
+from agentdesk.metrics.report import COLUMNS, FORMS, cell, duration_text
 from agentdesk.metrics.trends import Trend, trends
 from agentdesk.screens.pickers import PromptScreen
 from agentdesk.text import clean, count_of, one_line
@@ -70,7 +70,8 @@ class StatsScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield Static(id="stats-title")
-        yield DataTable(id="stats-table", cursor_type="cell", zebra_stripes=True)
+        # The agent column stays in place while the figures scroll right.
+        yield DataTable(id="stats-table", cursor_type="cell", zebra_stripes=True, fixed_columns=1)
         yield Static(id="stats-note")
         yield Label(
             f"Weekly median first response time, last {TREND_WEEKS} weeks", classes="pane-title"
@@ -115,7 +116,8 @@ class StatsScreen(Screen):
         if rows:
             table.cursor_coordinate = table.validate_cursor_coordinate(cursor)
         table.loading = False
-        self.query_one("#stats-note", Static).update("" if rows else "No events in this period.")
+        note = f"{FORMS}; Enter lists the facts" if rows else "No events in this period."
+        self.query_one("#stats-note", Static).update(note)
         self._show_title()
         if not self._trends_started:  # once the first table is on screen
             self._trends_started = True
