@@ -7,7 +7,7 @@ import io
 import json
 
 from agentdesk.clock import humanize_duration
-from agentdesk.metrics.aggregate import TEAM, Duration, StatsRow, summarize_one
+from agentdesk.metrics.aggregate import TEAM, Duration, Rate, StatsRow, summarize_one
 from agentdesk.metrics.facts import (
     ANSWERED,
     CSAT,
@@ -37,6 +37,9 @@ HITS = {
 # Figures credited to nobody (an unanswered conversation has no agent): the team's rows
 # only; an agent's row says so instead of "- (0)".
 TEAM_ONLY = (ANSWERED,)
+
+# Rates where a rise is bad news (for every duration it is).
+LOWER_IS_BETTER = (REOPEN,)
 
 # (header, metric key behind the cell) in table order, which is their priority: what a
 # lead reads first comes first, so a narrow terminal cuts the least used. The key opens
@@ -88,6 +91,30 @@ def cell(row: StatsRow, key: str) -> str:
     if key == FCR and figure.provisional:
         return f"{percent} ({figure.count}, {figure.provisional} prov.)"
     return f"{percent} ({figure.count})"
+
+
+def change(row: StatsRow, before: StatsRow | None, key: str) -> tuple[str, bool | None]:
+    """How a cell's figure moved since ``before`` (the same row in the previous period):
+    ``+12m``, ``-3.2 pt``, ``+4``, and whether that is better (None: neither, or unknown)."""
+    if before is None or key == "agent" or (key in TEAM_ONLY and row.agent != TEAM):
+        return "", None
+    if key in ("conversations", "replies"):
+        now, then = getattr(row, key), getattr(before, key)
+        return (f"{now - then:+d}" if now != then else "±0"), None
+    figure, old = row.figures[key], before.figures[key]
+    if isinstance(figure, Duration) and isinstance(old, Duration):
+        if figure.median is None or old.median is None:
+            return "", None
+        moved = figure.median - old.median
+        text = ("+" if moved > 0 else "-" if moved < 0 else "±") + duration_text(abs(moved))
+        return text, None if not moved else moved < 0
+    if isinstance(figure, Rate) and isinstance(old, Rate):
+        if figure.percent is None or old.percent is None:
+            return "", None
+        moved = round(figure.percent - old.percent, 1)
+        better = None if not moved else (moved < 0) == (key in LOWER_IS_BETTER)
+        return (f"{moved:+g} pt" if moved else "±0 pt"), better
+    return "", None
 
 
 def to_table(rows: list[StatsRow], period: Period, basis: str, note: str = "") -> str:
