@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import screen_text
+from conftest import screen_lines, screen_text
 
 from agentdesk.app import make_app
 from agentdesk.connectors.demo import DemoConnector
@@ -61,10 +61,11 @@ async def test_search_with_free_text_and_field_terms(desk, alice):
         await pilot.press("enter")
         await pilot.pause()
         assert sorted(rows(app)) == ["Hi, any news on my kettle refund?", "Refund for order 1042"]
-        assert "Search kettle" in screen_text(app)
+        assert "Search kettle  ·  2 conversations, newest first" in screen_text(app)
         await pilot.press("slash", "ctrl+a", "ctrl+k", *"channel:chat kettle", "enter")
         await pilot.pause()
         assert rows(app) == ["Hi, any news on my kettle refund?"]
+        assert "1 conversation, newest first" in screen_text(app)
         await pilot.press("slash", "ctrl+a", "ctrl+k", *"from:jose status:open", "enter")
         await pilot.pause()
         assert rows(app) == ["Invoice wrong"]
@@ -97,3 +98,33 @@ async def test_hostile_text_is_shown_as_text_without_escapes(desk, alice):
         assert isinstance(app.screen, ConversationScreen)
         text = screen_text(app)
         assert "[b]not bold[/b]" in text and "\x1b" not in text
+
+
+async def test_wide_characters_keep_the_columns_aligned(desk, alice):
+    """Issue 12.6: a CJK name and an emoji subject take two cells a character."""
+    from rich.cells import cell_len
+
+    from agentdesk.domain import Inbound
+    from agentdesk.store import Store
+
+    path, _ = desk
+    with Store(path) as store:
+        store.messages.record_inbound(
+            Inbound(
+                channel="chat",
+                address="@lee:chat.example",
+                name="李小龙 (Bruce Lee) from the 香港 office",
+                text="hi",
+                subject="🎉🎉 订单 1042 没有到 🎉🎉 and more words to fill the subject column",
+                at="2026-01-07T11:55:00Z",
+                thread_key="lee",
+                ext_id="lee-1",
+            )
+        )
+    app = app_for(desk, alice)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.pause()
+        lines = [line for line in screen_lines(app) if " open " in line]
+        assert any("李小龙" in line for line in lines) and len(lines) >= 2
+        columns = {cell_len(line[: line.index(" open ")]) for line in lines}
+        assert len(columns) == 1, lines  # "open" starts in the same cell on every row

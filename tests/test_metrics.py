@@ -321,7 +321,8 @@ def test_roll_up_of_two_desks_numbering_alike_is_their_sum(tmp_path):
 
 
 def test_weekly_trends_bucket_first_responses_by_the_week_of_the_reply(desk):
-    """The stats screen's sparklines: each agent's median FRT per week, oldest first."""
+    """The stats screen's sparklines: each agent's median FRT and resolution time, and
+    their FCR %, per week, oldest first (None: nothing that week)."""
     from agentdesk.metrics.trends import trends, week_edges
 
     worked_example(desk)  # Mon 2 - Wed 4 November
@@ -333,5 +334,13 @@ def test_weekly_trends_bucket_first_responses_by_the_week_of_the_reply(desk):
         datetime(2026, 11, 7, tzinfo=UTC),
         now,
     ]
-    found = {t.agent: t.weekly for t in trends(desk.store, now, 2, MetricsSettings())}
-    assert found == {"alice": [1800.0, 0.0], "bob": [1200.0, 7200.0]}
+    found = trends(desk.store, now, 2, MetricsSettings())
+    assert {t.agent: t.weekly for t in found[FRT]} == {
+        "alice": [1800.0, None],
+        "bob": [1200.0, 7200.0],
+    }
+    assert {t.agent: t.weekly for t in found[RESOLUTION]} == {
+        "alice": [1860.0, None],  # C1 31m, C3 11m and 31m
+        "bob": [2460.0, None],
+    }
+    assert {t.agent: t.weekly for t in found[FCR]} == {"alice": [50.0, None], "bob": [0.0, None]}

@@ -52,7 +52,7 @@ def test_table(capsys, config, worked):
     lines = out.splitlines()
     assert lines[0].startswith("Stats 2026-11-01T00:00:00Z .. 2026-12-01T00:00:00Z (calendar")
     alice = next(line for line in lines if line.startswith("alice"))
-    assert "30m/30m (3)" in alice and "50% (2, 0 prov.)" in alice
+    assert "30m/30m (3)" in alice and "50% (2)" in alice and "team only" in alice
     team = next(line for line in lines if line.startswith("(team)"))
     assert "15m/15m (1)" in team and "100% (3)" in team
 

@@ -32,8 +32,9 @@ from agentdesk.metrics import (
 from agentdesk.metrics.explain import COLUMNS as FACT_COLUMNS
 from agentdesk.metrics.explain import Business, Explained, explained, table_cells
 from agentdesk.metrics.explain import to_csv as explain_csv
-from agentdesk.metrics.report import COLUMNS, cell, duration_text
-from agentdesk.metrics.trends import Trend, trends
+from agentdesk.metrics.facts import DURATIONS, FRT
+from agentdesk.metrics.report import COLUMNS, FORMS, cell, change, duration_text
+from agentdesk.metrics.trends import TREND_METRICS, Trend, trends
 from agentdesk.screens.pickers import PromptScreen
 from agentdesk.text import clean, count_of, one_line
 
@@ -53,6 +54,8 @@ class StatsScreen(Screen):
         Binding("p", "cycle_period", "Period", show=False, id="stats.cycle_period"),
         Binding("c", "toggle_channels", "By channel", id="stats.channels"),
         Binding("b", "toggle_business", "Business time", id="stats.business"),
+        Binding("d", "toggle_compare", "Compare", id="stats.compare"),
+        Binding("w", "cycle_trend", "Trend", id="stats.trend"),
         Binding("escape", "back", "Back", id="stats.back"),
     ]
 
@@ -63,18 +66,20 @@ class StatsScreen(Screen):
         self.period_name = period
         self.by_channel = False
         self.business = False
+        self.compare = False
         self.rows: list[StatsRow] = []
         self.period: Period | None = None
         self.settings = config.metrics  # (validated with the whole config at start)
         self._trends_started = False
+        self.trends: dict[str, list[Trend]] = {}
+        self.trend_metric = FRT
 
     def compose(self) -> ComposeResult:
         yield Static(id="stats-title")
-        yield DataTable(id="stats-table", cursor_type="cell", zebra_stripes=True)
+        # The agent column stays in place while the figures scroll right.
+        yield DataTable(id="stats-table", cursor_type="cell", zebra_stripes=True, fixed_columns=1)
         yield Static(id="stats-note")
-        yield Label(
-            f"Weekly median first response time, last {TREND_WEEKS} weeks", classes="pane-title"
-        )
+        yield Label(self._trend_title(), id="stats-trend-title", classes="pane-title")
         yield VerticalScroll(id="stats-trends")
         yield Footer(compact=True)
 
@@ -90,32 +95,50 @@ class StatsScreen(Screen):
         """Recompute the table for the current period and toggles (in a worker)."""
         self.query_one(DataTable).loading = True
         self._show_title(computing=True)
-        self.compute_table(self.period_name, self.by_channel, self.business, self.settings)
+        self.compute_table(
+            self.period_name, self.by_channel, self.business, self.compare, self.settings
+        )
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="stats-table")
     def compute_table(
-        self, period_name: str, by_channel: bool, business: bool, settings: MetricsSettings
+        self,
+        period_name: str,
+        by_channel: bool,
+        business: bool,
+        compare: bool,
+        settings: MetricsSettings,
     ) -> None:
+        """The period's rows, and with ``compare`` the previous period's (by agent/channel)."""
         period = preset(period_name, settings.business_hours.zone)
-        facts = collect([self.store], period, settings)
         measure = BusinessClock(settings.business_hours).seconds if business else None
-        rows = summarize(facts, by_channel=by_channel, business=measure) if facts else []
-        if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self.show_rows, period, rows)
 
-    def show_rows(self, period: Period, rows: list[StatsRow]) -> None:
+        def rows_of(when: Period) -> list[StatsRow]:
+            facts = collect([self.store], when, settings)
+            return summarize(facts, by_channel=by_channel, business=measure) if facts else []
+
+        rows = rows_of(period)
+        before = {(r.agent, r.channel): r for r in rows_of(period.previous)} if compare else {}
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self.show_rows, period, rows, before)
+
+    def show_rows(
+        self,
+        period: Period,
+        rows: list[StatsRow],
+        before: dict[tuple[str, str | None], StatsRow] | None = None,
+    ) -> None:
         self.period, self.rows = period, rows
         table = self.query_one(DataTable)
         cursor = table.cursor_coordinate
         table.clear()
         for index, row in enumerate(rows):
-            table.add_row(
-                *(Text(one_line(clean(cell(row, key)), 80)) for _, key in COLUMNS), key=str(index)
-            )
+            previous = before.get((row.agent, row.channel)) if before else None
+            table.add_row(*(self._cell(row, previous, key) for _, key in COLUMNS), key=str(index))
         if rows:
             table.cursor_coordinate = table.validate_cursor_coordinate(cursor)
         table.loading = False
-        self.query_one("#stats-note", Static).update("" if rows else "No events in this period.")
+        note = f"{FORMS}; Enter lists the facts" if rows else "No events in this period."
+        self.query_one("#stats-note", Static).update(note)
         self._show_title()
         if not self._trends_started:  # once the first table is on screen
             self._trends_started = True
@@ -129,6 +152,8 @@ class StatsScreen(Screen):
             title.append(" ")
         title.append("  by channel" if self.by_channel else "  by agent")
         title.append(", business time" if self.business else ", calendar time")
+        if self.compare:
+            title.append(", change since the period before")
         if computing:
             title.append("  computing…", style="italic")
         elif self.period:
@@ -149,6 +174,19 @@ class StatsScreen(Screen):
     def action_toggle_business(self) -> None:
         self.business = not self.business
         self.refresh_table()
+
+    def action_toggle_compare(self) -> None:
+        """``d``: each figure's change since the previous period of the same length."""
+        self.compare = not self.compare
+        self.refresh_table()
+
+    def _cell(self, row: StatsRow, previous: StatsRow | None, key: str) -> Text:
+        text = Text(one_line(clean(cell(row, key)), 80))
+        if self.compare:
+            moved, better = change(row, previous, key)
+            style = "dim" if better is None else "green" if better else "red"
+            text.append(f" {moved}" if moved else " (new)" if previous is None else "", style)
+        return text
 
     def action_back(self) -> None:
         self.dismiss()
@@ -180,20 +218,36 @@ class StatsScreen(Screen):
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self.show_trends, found)
 
-    def show_trends(self, trends: list[Trend]) -> None:
+    def show_trends(self, found: dict[str, list[Trend]]) -> None:
+        """Keep every metric's trends; show the chosen one."""
+        self.trends = found
+        self._show_trend()
+
+    def action_cycle_trend(self) -> None:
+        """``w``: the next metric's weekly trend (first response, resolution, FCR, CSAT)."""
+        metrics = list(TREND_METRICS)
+        self.trend_metric = metrics[(metrics.index(self.trend_metric) + 1) % len(metrics)]
+        self._show_trend()
+
+    def _trend_title(self) -> str:
+        return f"Weekly {TREND_METRICS[self.trend_metric]}, last {TREND_WEEKS} weeks (w: next)"
+
+    def _show_trend(self) -> None:
+        self.query_one("#stats-trend-title", Label).update(self._trend_title())
         box = self.query_one("#stats-trends", VerticalScroll)
         box.remove_children()
-        if not trends:
-            box.mount(Label("No replies in these weeks."))
+        shown = self.trends.get(self.trend_metric, [])
+        if not shown:
+            box.mount(Label("Nothing in these weeks."))
             return
         box.mount_all(
             Horizontal(
                 Label(Text(one_line(clean(t.agent), 16)), classes="trend-agent"),
-                Sparkline(t.weekly, summary_function=max, classes="trend-line"),
-                Label(duration_text(t.weekly[-1]) if t.weekly[-1] else "-", classes="trend-last"),
+                Sparkline([v or 0.0 for v in t.weekly], summary_function=max, classes="trend-line"),
+                Label(_trend_text(t), classes="trend-last"),
                 classes="trend",
             )
-            for t in trends
+            for t in shown
         )
 
 
@@ -271,3 +325,11 @@ class DrillDownScreen(ModalScreen[int | None]):
 
     def action_dismiss_none(self) -> None:
         self.dismiss(None)
+
+
+def _trend_text(trend: Trend) -> str:
+    """The latest week's value in words."""
+    last = trend.weekly[-1]
+    if last is None:
+        return "-"
+    return duration_text(last) if trend.metric in DURATIONS else f"{last:g}%"

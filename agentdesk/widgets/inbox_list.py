@@ -234,12 +234,12 @@ class InboxList(ScrollView, can_focus=True):
         subject_width = self.subject_width(width)
         text = Text(no_wrap=True, overflow="ellipsis", end="")
         text.append(f"{waiting:>6} ", style=waiting_style(waited, self.sla_for(row.channel)))
-        text.append(f"{CHANNEL_LABELS.get(row.channel, one_line(row.channel, 8)):<9}", "cyan")
-        text.append(f"{one_line(row.customer_name or row.customer_address, 20):<21} ", "bold")
-        text.append(f"{one_line(row.subject or row.preview, subject_width - 1):<{subject_width}}")
-        text.append(f"{row.status:<9} ", STATUS_STYLES.get(row.status, ""))
-        assignee = one_line(row.assignee or "unassigned", 11)
-        text.append(f"{assignee:<12}", "dim" if row.assignee is None else "magenta")
+        text.append(_column(CHANNEL_LABELS.get(row.channel, row.channel), 8, 9, "cyan"))
+        text.append(_column(row.customer_name or row.customer_address, 20, 22, "bold"))
+        text.append(_column(row.subject or row.preview, subject_width - 1, subject_width))
+        text.append(_column(row.status, 9, 10, STATUS_STYLES.get(row.status, "")))
+        assignee = row.assignee or "unassigned"
+        text.append(_column(assignee, 11, 12, "dim" if row.assignee is None else "magenta"))
         text.append(one_line(" ".join(f"#{t}" for t in row.tags), self.tags_width(width)), "blue")
         return text
 
@@ -251,3 +251,12 @@ class InboxList(ScrollView, can_focus=True):
             style="bold",
             no_wrap=True,
         )
+
+
+def _column(value: str, cells: int, width: int, style: str = "") -> Text:
+    """``value`` on one line in ``cells`` terminal cells, cut with … when longer, padded
+    to ``width``: wide characters (李小龙, emoji) take two cells, so columns stay aligned."""
+    text = Text(one_line(value, cells), style=style, end="")
+    text.truncate(cells, overflow="ellipsis")
+    text.pad_right(width - text.cell_len)
+    return text
