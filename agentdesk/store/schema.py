@@ -318,6 +318,8 @@ MIGRATIONS: list[str] = [
     # short id people see. Existing rows get a key derived from what they hold
     # (``identity_key``, a UUIDv5 registered in db.connect), so two copies of one file
     # agree and two different files (two demo desks both numbering dm0001...) do not.
+    # Event keys have no index: nothing looks an event up by key, and an index of 2.8M
+    # random UUIDs would be a large share of a big desk's file and of its load time.
     f"""
     ALTER TABLE conversations ADD COLUMN key TEXT;
     UPDATE conversations AS c SET key = {DERIVED_CONVERSATION_KEY};
@@ -328,7 +330,6 @@ MIGRATIONS: list[str] = [
         WHERE id = events.conversation_id) || ' ' || id);
     CREATE TRIGGER events_append_only_update BEFORE UPDATE ON events
         BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
-    CREATE UNIQUE INDEX events_key ON events(key);
     """,
     # 11: what connectors keep (agentdesk.store.connector_data): keyed JSON state per
     # configured connector, and the version each connector type's own tables are at.
