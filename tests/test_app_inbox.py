@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import screen_lines, screen_text
+from conftest import screen_lines, screen_text, until
 
 from agentdesk.app import make_app
 from agentdesk.connectors.demo import DemoConnector
@@ -128,3 +128,48 @@ async def test_wide_characters_keep_the_columns_aligned(desk, alice):
         assert any("李小龙" in line for line in lines) and len(lines) >= 2
         columns = {cell_len(line[: line.index(" open ")]) for line in lines}
         assert len(columns) == 1, lines  # "open" starts in the same cell on every row
+
+
+async def test_saved_views_switch_count_and_save(desk, tmp_path):
+    """Issue 12.1: [[views]] from the config on 1-9 with their counts; the palette's
+    "Save view as…" appends the current inbox to the config file."""
+    from agentdesk.config import load_config
+
+    path, _ = desk
+    config_file = tmp_path / "config.toml"
+    config_file.write_text(
+        '# my desk\n[agent]\nname = "alice"\n\n'
+        '[[views]]\nname = "Chat"\nchannel = "chat"\n\n'
+        '[[views]]\nname = "Kettles"\nsearch = "kettle"\n',
+        encoding="utf-8",
+    )
+    app = make_app(load_config(config_file), path, [DemoConnector()])
+    async with app.run_test(size=(160, 40)) as pilot:
+        await until(pilot, lambda: "1 Chat (2)" in screen_text(app))
+        assert "2 Kettles (2)" in screen_text(app)
+        await pilot.press("1")
+        await pilot.pause()
+        assert sorted(rows(app)) == [
+            "Hi, any news on my kettle refund?",
+            "I can't log in, the code never arrives",
+        ]
+        assert "Inbox view: Chat · All" in screen_text(app)
+        await pilot.press("2")
+        await pilot.pause()
+        assert "Search Kettles: kettle" in screen_text(app)
+        await pilot.press("3")
+        await pilot.pause()
+        assert "No view 3" in [n.message for n in app._notifications][-1]
+        await pilot.press("1", "o")  # a filter change: the list is no saved view any more
+        await pilot.pause()
+        assert "view: Chat" not in screen_text(app)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"Save view as", "enter")
+        await pilot.pause()
+        await pilot.press(*"Chat, newest", "enter")
+        await until(pilot, lambda: "3 Chat, newest (2)" in screen_text(app))
+    saved = load_config(config_file)
+    assert [v.name for v in saved.views] == ["Chat", "Kettles", "Chat, newest"]
+    assert (saved.views[2].channel, saved.views[2].sort) == ("chat", "newest")
+    assert config_file.read_text(encoding="utf-8").startswith("# my desk\n")
