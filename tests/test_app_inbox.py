@@ -147,20 +147,19 @@ async def test_saved_views_switch_count_and_save(desk, tmp_path):
     async with app.run_test(size=(160, 40)) as pilot:
         await until(pilot, lambda: "1 Chat (2)" in screen_text(app))
         assert "2 Kettles (2)" in screen_text(app)
-        await pilot.press("1")
-        await pilot.pause()
+        await pilot.press("1")  # a digit with no motion after it: the view
+        await until(pilot, lambda: "Inbox view: Chat · All" in screen_text(app))
         assert sorted(rows(app)) == [
             "Hi, any news on my kettle refund?",
             "I can't log in, the code never arrives",
         ]
-        assert "Inbox view: Chat · All" in screen_text(app)
         await pilot.press("2")
-        await pilot.pause()
-        assert "Search Kettles: kettle" in screen_text(app)
+        await until(pilot, lambda: "Search Kettles: kettle" in screen_text(app))
         await pilot.press("3")
-        await pilot.pause()
-        assert "No view 3" in [n.message for n in app._notifications][-1]
-        await pilot.press("1", "o")  # a filter change: the list is no saved view any more
+        await until(pilot, lambda: any("No view 3" in n.message for n in app._notifications))
+        await pilot.press("1")
+        await until(pilot, lambda: "view: Chat" in screen_text(app))
+        await pilot.press("o")  # a filter change: the list is no saved view any more
         await pilot.pause()
         assert "view: Chat" not in screen_text(app)
         await pilot.press("ctrl+p")
@@ -173,3 +172,24 @@ async def test_saved_views_switch_count_and_save(desk, tmp_path):
     assert [v.name for v in saved.views] == ["Chat", "Kettles", "Chat, newest"]
     assert (saved.views[2].channel, saved.views[2].sort) == ("chat", "newest")
     assert config_file.read_text(encoding="utf-8").startswith("# my desk\n")
+
+
+async def test_count_prefixes_move_several_rows(desk, alice):
+    """Issue 12.2: 3j, 2k, 4G as in vim and aerc; a lone digit is a saved view."""
+    app = app_for(desk, alice)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.pause()
+        inbox = app.screen.query_one(InboxList)
+        await pilot.press("3", "j")
+        assert inbox.cursor == 3
+        await pilot.press("2", "k")
+        assert inbox.cursor == 1
+        await pilot.press("4", "G")
+        assert inbox.cursor == 3
+        await pilot.press("1", "0", "G")  # beyond the end: the last row
+        assert inbox.cursor == inbox.total - 1
+        await pilot.press("g", "2", "escape", "j")  # another key drops the count
+        assert inbox.cursor == 1
+        await pilot.press("7")
+        await until(pilot, lambda: any("No view 7" in n.message for n in app._notifications))
+        assert inbox.cursor == 1

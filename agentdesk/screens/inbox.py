@@ -32,10 +32,6 @@ class InboxScreen(Screen):
         Binding("t", "pick_tag", "Tag", id="inbox.tag"),
         Binding("o", "toggle_sort", "Sort", id="inbox.sort"),
         Binding("R", "refresh", "Refresh", show=False, id="inbox.refresh"),
-        *(
-            Binding(str(n), f"saved_view({n - 1})", f"View {n}", show=False, id=f"inbox.view{n}")
-            for n in range(1, 10)
-        ),
     ]
 
     def __init__(self) -> None:
@@ -94,6 +90,11 @@ class InboxScreen(Screen):
             self.count_views(self.app.config.views)
 
     # ---- saved views ----------------------------------------------------------------------
+    def on_inbox_list_count_unused(self, event: InboxList.CountUnused) -> None:
+        """A digit with no motion after it: ``1``-``9`` are the saved views."""
+        if 1 <= event.number <= 9:
+            self.action_saved_view(event.number - 1)
+
     def action_saved_view(self, index: int) -> None:
         """``1``-``9``: the saved view in that place of ``[[views]]``."""
         views = self.app.config.views
