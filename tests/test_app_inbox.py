@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from conftest import screen_lines, screen_text, until
+from textual.widgets import Input
 
 from agentdesk.app import make_app
 from agentdesk.connectors.demo import DemoConnector
@@ -193,3 +194,37 @@ async def test_count_prefixes_move_several_rows(desk, alice):
         await pilot.press("7")
         await until(pilot, lambda: any("No view 7" in n.message for n in app._notifications))
         assert inbox.cursor == 1
+
+
+async def test_search_says_what_cannot_match_and_recalls_earlier_searches(desk, alice):
+    """Issue 12.3: an unknown status, an empty tag: or a channel the desk has never seen is
+    one line and the box stays open; ↑ and ↓ walk this session's searches."""
+    app = app_for(desk, alice)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.press("slash", *"status:bogus kettle", "enter")
+        await pilot.pause()
+        last = [n.message for n in app._notifications][-1]
+        assert last == "Search: status:bogus is not a status (open, pending, snoozed, resolved)"
+        search = app.screen.query_one("#search", Input)
+        assert search.display and search.value == "status:bogus kettle"
+        await pilot.press("ctrl+a", "ctrl+k", *"tag:", "enter")
+        await pilot.pause()
+        assert "tag: needs a value" in [n.message for n in app._notifications][-1]
+        await pilot.press("ctrl+a", "ctrl+k", *"channel:fax", "enter")
+        await pilot.pause()
+        assert "no conversations on channel 'fax'" in [n.message for n in app._notifications][-1]
+        for text in ("kettle", "from:jose"):
+            await pilot.press("ctrl+a", "ctrl+k", *text, "enter")
+            await pilot.pause()
+            await pilot.press("slash")
+        await pilot.press("ctrl+a", "ctrl+k", "up")
+        assert search.value == "from:jose"
+        await pilot.press("up")
+        assert search.value == "kettle"
+        await pilot.press("up")  # the oldest stays
+        assert search.value == "kettle"
+        await pilot.press("down", "down")
+        assert search.value == ""
+        await pilot.press("up", "enter")
+        await pilot.pause()
+        assert rows(app) == ["Invoice wrong"]

@@ -32,6 +32,8 @@ class InboxScreen(Screen):
         Binding("t", "pick_tag", "Tag", id="inbox.tag"),
         Binding("o", "toggle_sort", "Sort", id="inbox.sort"),
         Binding("R", "refresh", "Refresh", show=False, id="inbox.refresh"),
+        Binding("up", "recall(-1)", "Earlier search", show=False, id="inbox.search_earlier"),
+        Binding("down", "recall(1)", "Later search", show=False, id="inbox.search_later"),
     ]
 
     def __init__(self) -> None:
@@ -40,6 +42,8 @@ class InboxScreen(Screen):
         self.search_text = ""
         self.search_more = False
         self.view_name: str | None = None  # the saved view shown, until a filter changes
+        self.searches: list[str] = []  # this session's searches, oldest first
+        self.recalled = 0  # how far back ↑ has gone in ``searches``
 
     def compose(self) -> ComposeResult:
         yield Static(id="inbox-title")
@@ -193,12 +197,40 @@ class InboxScreen(Screen):
 
     @on(Input.Submitted, "#search")
     def run_search(self, event: Input.Submitted) -> None:
-        self.search_text = event.value.strip()
+        text = event.value.strip()
+        problems = self._search_problems(text)
+        if problems:  # the box stays open with the text, to correct it
+            self.notify(f"Search: {problems[0]}", severity="warning")
+            return
+        if text and (not self.searches or self.searches[-1] != text):
+            self.searches.append(text)
+        self.recalled = 0
+        self.search_text = text
         if not self.search_text:
             event.input.display = False
         self._filters_changed()
         self.inbox.cursor = 0
         self.inbox.focus()
+
+    def _search_problems(self, text: str) -> list[str]:
+        """Terms that can match nothing, one line each: an empty ``tag:``, an unknown status
+        or a channel this desk has no conversation on."""
+        query = SearchQuery.parse(text)
+        channels = self.app.store.channels() if query.channel else []
+        unknown = [c for c in query.channel if c.lower() not in channels]
+        return [
+            *query.problems,
+            *(f"no conversations on channel {c!r} ({', '.join(channels)})" for c in unknown),
+        ]
+
+    def action_recall(self, step: int) -> None:
+        """``↑``/``↓`` in the search box: an earlier or later search of this session."""
+        search = self.query_one("#search", Input)
+        if self.focused is not search or not self.searches:
+            return
+        self.recalled = max(0, min(len(self.searches), self.recalled - step))
+        search.value = self.searches[-self.recalled] if self.recalled else ""
+        search.cursor_position = len(search.value)
 
     def action_clear_search(self) -> None:
         search = self.query_one("#search", Input)
