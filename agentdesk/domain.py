@@ -206,6 +206,19 @@ class SavedView:
         return InboxFilter(self.view, self.status, self.channel, self.tag, self.sort, me)
 
 
+@dataclass(frozen=True)
+class Macro:
+    """A named set of actions applied at once (``[[macros]]`` in the config): a status,
+    tags to add and remove, an assignee (``""`` unassigns) and a canned reply to draft."""
+
+    name: str
+    status: str | None = None
+    add_tags: tuple[str, ...] = ()
+    remove_tags: tuple[str, ...] = ()
+    assign: str | None = None
+    canned: str | None = None
+
+
 @dataclass
 class SearchQuery:
     """A parsed search box: free text plus ``field:value`` terms."""
