@@ -139,7 +139,7 @@ class InboxScreen(Screen):
         if ids:
             self.run_bulk(ids, done, change)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="inbox-bulk")
+    @work(thread=True, exit_on_error=False, group="inbox-bulk")
     def run_bulk(self, ids: list[int], done: str, change: Callable[[int], bool]) -> None:
         """Apply ``change`` to ``ids`` off the UI thread, then say what changed."""
         outcome = on_each(ids, change)
