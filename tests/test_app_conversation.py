@@ -321,7 +321,7 @@ async def test_a_macro_in_a_conversation_drafts_its_canned_reply(desk, tmp_path)
 
     path, ids = desk
     with Store(path) as store:
-        store.save_canned("refund-sent", "Hi {customer.first_name}, your refund is on its way.")
+        store.canned.save("refund-sent", "Hi {customer.first_name}, your refund is on its way.")
     config_file = tmp_path / "config.toml"
     config_file.write_text(
         '[agent]\nname = "alice"\n\n[[macros]]\nname = "Refund sent"\nstatus = "pending"\n'
@@ -346,6 +346,6 @@ async def test_a_macro_in_a_conversation_drafts_its_canned_reply(desk, tmp_path)
         assert "Macro 'Refund sent' applied." in [n.message for n in app._notifications]
         assert app.screen.composer.text.endswith("your refund is on its way.")
     with Store(path) as store:
-        conversation = store.conversation(ids["refund"])
+        conversation = store.conversations.get(ids["refund"])
         assert conversation.status == "pending" and "refund" in conversation.tags
-        assert not [m for m in store.messages(ids["refund"]) if m.direction == "out"]
+        assert not [m for m in store.messages.thread(ids["refund"]) if m.direction == "out"]
