@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import cast
 
 from agentdesk import clock
 from agentdesk.config import Config
@@ -189,7 +190,8 @@ class ChannelHost:
                         connector.recorded(item, None)
                     continue
                 stored.append(self.store.messages.record_inbound(message, via=connector.desk_name))
-                connector.recorded(item, stored[-1])  # the object it yielded
+                # The object it yielded (checked above: an Inbound), not the checked copy.
+                connector.recorded(cast(Inbound, item), stored[-1])
         if on_message:
             for done in stored:
                 if done:

@@ -221,7 +221,7 @@ class ConnectorContract:
                     self._problems.append(f"message {len(self._received)}: {error}")
                 yield item
 
-        connector.incoming = tapped  # the instance's own: the class stays untouched
+        connector.incoming = tapped  # type: ignore[method-assign, assignment]  # the instance's own: the class stays untouched
 
     async def _receive(self, connector: Connector, store: Store, count: int) -> None:
         """Run ``connector`` as the desk does until ``count`` messages are stored."""
@@ -372,9 +372,9 @@ class ConnectorContract:
 
     async def _send(self, connector: Connector, store: Store, reply_id: int) -> DeliveryResult:
         """``connector.send`` itself (not through the host, which would hide a raise)."""
-        result = await self._call(
-            connector, "send()", connector.send(store.replies.outgoing(reply_id))
-        )
+        outgoing = store.replies.outgoing(reply_id)
+        assert outgoing is not None, f"reply {reply_id} is not in the store"
+        result = await self._call(connector, "send()", connector.send(outgoing))
         assert isinstance(result, DeliveryResult), (
             f"send() returned {result!r}, not a DeliveryResult; {self._context(connector)}"
         )

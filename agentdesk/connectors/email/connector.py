@@ -220,7 +220,8 @@ class EmailConnector(Connector):
             self.saved.set_folder(
                 self.account, folder, FolderState(status.uidvalidity, 1, status.highestmodseq)
             )
-        start = self.saved.folder(self.account, folder).uidnext
+        current = self.saved.folder(self.account, folder)
+        start = current.uidnext if current is not None else 1
         uids = await asyncio.to_thread(client.uids_from, start) if status.exists else []
         batches = [uids[i : i + self.fetch_batch] for i in range(0, len(uids), self.fetch_batch)]
         pool = self._parse_pool() if len(uids) >= self.pool_threshold else None
@@ -336,6 +337,8 @@ class EmailConnector(Connector):
         if pending is None or pending[0] is not message:
             return
         _, folder, uidvalidity, uid, raw = pending
+        if message.ext_id is None:  # (mail always has one: mime.ext_id_for)
+            return
         self.saved.record(
             self.account,
             folder,
@@ -361,10 +364,13 @@ class EmailConnector(Connector):
 
     async def resume(self) -> None:
         """Drive every due outbox entry once (crash recovery and retries)."""
-        for entry in self.outbox.due():
+        outbox = self.outbox
+        if outbox is None:
+            return
+        for entry in outbox.due():
             if self._stopping.is_set():
                 return
-            await self.outbox.drive(entry.message_id)
+            await outbox.drive(entry.message_id)
 
     async def _outbox_loop(self) -> None:
         while not self._stopping.is_set():
@@ -373,7 +379,7 @@ class EmailConnector(Connector):
                 await self.resume()
             except Exception:
                 log.exception("%s: outbox", self.desk_name)
-            wait = self.outbox.next_wakeup()
+            wait = self.outbox.next_wakeup() if self.outbox is not None else None
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(
                     self._wake_outbox.wait(), 60.0 if wait is None else max(0.5, wait)

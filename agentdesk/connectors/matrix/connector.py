@@ -153,7 +153,7 @@ class MatrixConnector(Connector):
         self.store: Store | None = None
         self.session: Session | None = None
         self.reader: SyncReader | None = None
-        self.saved: MatrixState | None = None
+        self.saved: MatrixState  # set by attach(store), before incoming() or send()
         self.backoff = Backoff(float(self.settings["max_backoff"]))
         self._stopping = asyncio.Event()
         self._batch_end: tuple[str, str] | None = None  # (ext_id of last message, token)
@@ -246,7 +246,8 @@ class MatrixConnector(Connector):
 
     async def _wait_after(self, error: Exception) -> bool:
         """Show the state, wait the backoff; False when stopped meanwhile."""
-        if isinstance(error, MatrixHTTPError) and error.status == 401:
+        unauthorised = isinstance(error, MatrixHTTPError) and error.status == 401
+        if unauthorised and self.session is not None:
             self.session.refused()  # log in again (a password) or report (a token)
         delay = self.backoff.next()
         if isinstance(error, MatrixHTTPError) and error.retry_after:
@@ -297,7 +298,7 @@ class MatrixConnector(Connector):
         except httpx.TransportError as error:
             return DeliveryResult("retry", f"{self._where}: {error_line(error)}")
         except MatrixHTTPError as error:
-            if error.status == 401:
+            if error.status == 401 and self.session is not None:
                 self.session.refused()
             return DeliveryResult(
                 "retry" if error.temporary or error.status == 401 else "failed",
