@@ -33,6 +33,15 @@ class LineError(Exception):
     """What is wrong with one import line (one sentence, no traceback)."""
 
 
+class UnknownCustomer(LineError):
+    """A line about a customer with no message in the desk (yet)."""
+
+    def __init__(self, address: str) -> None:
+        super().__init__(
+            f"unknown customer {address!r} (no message of theirs in the desk or the file)"
+        )
+
+
 @dataclass
 class ImportReport:
     lines: int = 0
@@ -55,17 +64,36 @@ def import_file(store, path: Path | str) -> ImportReport:
 
 
 def import_lines(store, lines: Iterable[bytes | str], source: str = "-") -> ImportReport:
-    """Import JSON Lines; errors are collected as ``SOURCE:LINE: reason``."""
+    """Import JSON Lines; errors are collected as ``SOURCE:LINE: reason``.
+
+    The order of lines does not matter for people: a line about a customer not seen yet
+    (``identity``, ``customer``) waits until the end of the file, when their messages
+    have been imported, and is applied then.
+    """
     report = ImportReport()
+    waiting: list[tuple[int, bytes | str]] = []
     numbered = enumerate(lines, start=1)
     while batch := list(itertools.islice(numbered, BATCH)):
         with store.atomic():
             for number, raw in batch:
-                _import_one(store, raw, number, source, report)
+                _import_one(store, raw, number, source, report, waiting)
+    with store.atomic():
+        for number, raw in waiting:
+            report.lines -= 1  # counted when it was first read
+            _import_one(store, raw, number, source, report, None)
     return report
 
 
-def _import_one(store, raw: bytes | str, number: int, source: str, report: ImportReport) -> None:
+def _import_one(
+    store,
+    raw: bytes | str,
+    number: int,
+    source: str,
+    report: ImportReport,
+    waiting: list[tuple[int, bytes | str]] | None,
+) -> None:
+    """One line; with ``waiting``, a line about an unknown customer is put there for
+    later instead of failing."""
     try:
         text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
     except UnicodeDecodeError as error:
@@ -89,6 +117,11 @@ def _import_one(store, raw: bytes | str, number: int, source: str, report: Impor
             raise LineError(f"unknown type {kind!r} (expected one of {', '.join(_HANDLERS)})")
         with store.savepoint():
             wrote = handler(store, line)
+    except UnknownCustomer as error:
+        if waiting is not None:
+            waiting.append((number, raw))
+        else:
+            report.errors.append(f"{source}:{number}: {error}")
     except LineError as error:
         report.errors.append(f"{source}:{number}: {error}")
     except (KeyError, ValueError, TypeError, sqlite3.Error) as error:
@@ -400,7 +433,7 @@ def _identity(store, line: dict) -> None:
     customer, also = _text(line, "customer"), _text(line, "also")
     channel = _text(line, "channel")
     if store.customers.id_for_address(customer) is None:
-        raise LineError(f"unknown customer {customer!r} (import their messages first)")
+        raise UnknownCustomer(customer)
     store.customers.link_identity(customer, channel, also)
 
 
@@ -408,7 +441,7 @@ def _customer(store, line: dict) -> None:
     address = _text(line, "customer")
     customer_id = store.customers.id_for_address(address)
     if customer_id is None:
-        raise LineError(f"unknown customer {address!r} (import their messages first)")
+        raise UnknownCustomer(address)
     store.customers.set_tags(customer_id, _strings(line, "tags"))
 
 

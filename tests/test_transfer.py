@@ -394,3 +394,41 @@ def test_export_command_writes_one_object_per_line(tmp_path, rich_desk, capsys):
     html = next(m for m in messages if m.get("html"))
     assert html["text"] and html["attachments"][0]["filename"] == "invoice-77.pdf"
     assert clock.parse_iso(parsed[-1].get("at", "2026-01-01T00:00:00Z"))
+
+
+def test_people_first_imports_in_any_order(tmp_path, capsys):
+    """Issue 12.20: exports from other helpdesks list people first. A line about a customer
+    not seen yet waits for the end of the file; one never seen is one error."""
+    source, db = tmp_path / "people-first.jsonl", tmp_path / "desk.db"
+    write_lines(
+        source,
+        [
+            {
+                "type": "identity",
+                "customer": "ann@example.com",
+                "also": "@annie:example.org",
+                "channel": "chat",
+            },
+            {"type": "customer", "customer": "ann@example.com", "tags": ["vip"]},
+            {
+                "type": "identity",
+                "customer": "ghost@example.com",
+                "also": "@g:example.org",
+                "channel": "chat",
+            },
+            *ISSUE_EXAMPLE,
+        ],
+    )
+    assert main(["import", str(source), "--db", str(db)]) == 1
+    captured = capsys.readouterr()
+    errors = captured.err.splitlines()[1:]
+    assert errors == [
+        f"{source}:3: unknown customer 'ghost@example.com' (no message of theirs in the desk or the file)"
+    ]
+    assert f"{len(ISSUE_EXAMPLE) + 2} lines imported" in captured.out and "1 failed" in captured.out
+    with Store(db) as store:
+        customer = store.customers.get(store.customers.id_for_address("ann@example.com"))
+        assert "vip" in customer.tags
+        assert ("chat", "@annie:example.org") in {(i.channel, i.address) for i in customer.identities}
+    assert main(["import", str(source), "--db", str(db)]) == 1  # again: nothing new
+    assert f"0 lines imported, {len(ISSUE_EXAMPLE) + 2} already present" in capsys.readouterr().out
