@@ -97,6 +97,7 @@ class InboxRow:
     waiting_since: str | None
     last_message_at: str
     snoozed_until: str | None
+    draft: bool = False  # an unsent reply draft is waiting in it
 
 
 @dataclass(frozen=True)

@@ -286,3 +286,17 @@ async def test_bulk_changes_on_marked_conversations(desk, tmp_path):
             assert "vip" in conversation.tags and "refund" in conversation.tags
             assert "billing" not in conversation.tags and conversation.assignee == "alice"
             assert store.drafts.get(cid).endswith("your refund is on its way.")
+
+
+async def test_a_row_with_an_unsent_draft_shows_a_marker(desk, alice):
+    """Issue 12.6: ✎ before the subject while a reply draft waits in the conversation."""
+    from agentdesk.store import Store
+
+    path, ids = desk
+    with Store(path) as store:
+        store.drafts.save(ids["refund"], "reply", "Hi Ann, about your refund")
+    app = app_for(desk, alice)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.pause()
+        marked = [line for line in screen_lines(app) if "✎" in line]
+        assert len(marked) == 1 and "✎ Refund for order 1042" in marked[0]

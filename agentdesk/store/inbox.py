@@ -15,7 +15,9 @@ _ROW_COLUMNS = """
         AND channel = c.channel ORDER BY id LIMIT 1) AS customer_address,
     c.subject, c.preview, c.status, a.name AS assignee,
     (SELECT group_concat(tag, ' ') FROM conversation_tags WHERE conversation_id = c.id) AS tags,
-    c.waiting_since, c.last_message_at, c.snoozed_until
+    c.waiting_since, c.last_message_at, c.snoozed_until,
+    EXISTS (SELECT 1 FROM drafts WHERE conversation_id = c.id AND kind = 'reply'
+        AND body != '') AS draft
 """
 _ROW_FROM = """
     FROM conversations c
@@ -39,6 +41,7 @@ def inbox_row(row: Row) -> InboxRow:
         waiting_since=row["waiting_since"],
         last_message_at=row["last_message_at"],
         snoozed_until=row["snoozed_until"],
+        draft=bool(row["draft"]),
     )
 
 

@@ -308,7 +308,11 @@ class InboxList(ScrollView, can_focus=True):
         text.append(f"{waiting:>5} ", style=waiting_style(waited, self.sla_for(row.channel)))
         text.append(_column(CHANNEL_LABELS.get(row.channel, row.channel), 8, 9, "cyan"))
         text.append(_column(row.customer_name or row.customer_address, 20, 22, "bold"))
-        text.append(_column(row.subject or row.preview, subject_width - 1, subject_width))
+        if row.draft:  # an unsent reply waits here
+            text.append("✎ ", "yellow")
+            text.append(_column(row.subject or row.preview, subject_width - 3, subject_width - 2))
+        else:
+            text.append(_column(row.subject or row.preview, subject_width - 1, subject_width))
         text.append(_column(row.status, 9, 10, STATUS_STYLES.get(row.status, "")))
         assignee = row.assignee or "unassigned"
         text.append(_column(assignee, 11, 12, "dim" if row.assignee is None else "magenta"))
