@@ -300,3 +300,20 @@ async def test_a_row_with_an_unsent_draft_shows_a_marker(desk, alice):
         await pilot.pause()
         marked = [line for line in screen_lines(app) if "✎" in line]
         assert len(marked) == 1 and "✎ Refund for order 1042" in marked[0]
+
+
+async def test_the_cursor_stays_on_its_conversation_when_the_order_changes(desk, alice):
+    """Issue 12.6: after a filter or sort change the cursor is on the same conversation
+    when it is still listed, not on the same row number."""
+    app = app_for(desk, alice)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.pause()
+        inbox = app.screen.query_one(InboxList)
+        await pilot.press("j")
+        chosen = inbox.current.id
+        await pilot.press("o")  # newest first: the conversation has another row now
+        await pilot.pause()
+        assert inbox.current.id == chosen and inbox.cursor != 1
+        await pilot.press("f")  # status open: still listed
+        await pilot.pause()
+        assert inbox.current.id == chosen

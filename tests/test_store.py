@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from agentdesk.domain import Inbound, InboxFilter, SearchQuery
+from agentdesk.domain import Inbound, InboxFilter, SearchQuery, Status
 from agentdesk.store import SCHEMA_VERSION, Store, StoreError
 from agentdesk.store.db import apply_migrations, connect
 from agentdesk.store.schema import APPLICATION_ID
@@ -296,3 +296,17 @@ def test_readonly_never_creates_nor_migrates(tmp_path):
         with pytest.raises(sqlite3.OperationalError, match="readonly"):
             store.agents.ensure("alice", "Alice", "")
     assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == 4
+
+
+@pytest.mark.parametrize("sort", ["waiting", "newest"])
+@pytest.mark.parametrize("status", ["active", "any", "resolved"])
+def test_a_conversations_position_is_its_place_in_the_list(desk, sort, status):
+    """inbox.position agrees with inbox.page for every row (the cursor follows it)."""
+    path, ids = desk
+    with Store(path) as store:
+        store.conversations.set_status(ids["login"], Status.RESOLVED, "bob")
+        filters = InboxFilter(status=status, sort=sort)
+        listed = [row.id for row in store.inbox.page(filters, 0, 100)]
+        assert [store.inbox.position(filters, cid) for cid in listed] == list(range(len(listed)))
+        for missing in set(ids.values()) - set(listed):
+            assert store.inbox.position(filters, missing) is None

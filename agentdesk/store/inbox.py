@@ -82,6 +82,36 @@ class Inbox:
             row = conn.execute(f"SELECT count(*) FROM conversations c{where}", params).fetchone()
         return int(row[0])
 
+    def position(self, filters: InboxFilter, conversation_id: int) -> int | None:
+        """Where ``conversation_id`` is in the list (0 = first), None when not in it."""
+        where, params = self._where(filters)
+        also = " AND" if where else " WHERE"
+        with self.db.read() as conn:
+            found = conn.execute(
+                f"SELECT c.last_message_at, c.waiting_since FROM conversations c{where}{also}"
+                " c.id = ?",
+                [*params, conversation_id],
+            ).fetchone()
+            if found is None:
+                return None
+            last, waiting = found
+            if filters.sort == "newest":
+                before = "(c.last_message_at > ? OR (c.last_message_at = ? AND c.id > ?))"
+                values: list[object] = [last, last, conversation_id]
+            elif waiting is None:
+                before = "(c.waiting_since IS NOT NULL OR c.id < ?)"
+                values = [conversation_id]
+            else:
+                before = (
+                    "(c.waiting_since IS NOT NULL AND (c.waiting_since < ?"
+                    " OR (c.waiting_since = ? AND c.id < ?)))"
+                )
+                values = [waiting, waiting, conversation_id]
+            row = conn.execute(
+                f"SELECT count(*) FROM conversations c{where}{also} {before}", [*params, *values]
+            ).fetchone()
+        return int(row[0])
+
     def page(self, filters: InboxFilter, offset: int, limit: int) -> list[InboxRow]:
         """One window of the inbox list, in list order."""
         where, params = self._where(filters)

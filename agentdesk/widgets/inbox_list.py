@@ -34,6 +34,7 @@ CACHED_PAGES = 8
 class RowSource(Protocol):
     def count(self) -> int: ...
     def page(self, offset: int, limit: int) -> list[InboxRow]: ...
+    def position(self, conversation_id: int) -> int | None: ...
 
 
 class QuerySource:
@@ -48,6 +49,9 @@ class QuerySource:
     def page(self, offset: int, limit: int) -> list[InboxRow]:
         return self.store.inbox.page(self.filters, offset, limit)
 
+    def position(self, conversation_id: int) -> int | None:
+        return self.store.inbox.position(self.filters, conversation_id)
+
 
 class IdSource:
     """A bounded list of conversation ids (search results), in order."""
@@ -60,6 +64,9 @@ class IdSource:
 
     def page(self, offset: int, limit: int) -> list[InboxRow]:
         return self.store.inbox.rows_by_id(self.ids[offset : offset + limit])
+
+    def position(self, conversation_id: int) -> int | None:
+        return self.ids.index(conversation_id) if conversation_id in self.ids else None
 
 
 CHANNEL_LABELS = {"email": "✉ email", "chat": "◆ chat"}
@@ -140,15 +147,9 @@ class InboxList(ScrollView, can_focus=True):
         self.total = self.source.count()
         self.virtual_size = Size(self.size.width, self.total)
         index = self.cursor
-        if keep_id is not None:
-            index = next(
-                (
-                    i
-                    for i in range(min(self.total, PAGE * 2))
-                    if (row := self.row_at(i)) and row.id == keep_id
-                ),
-                index,
-            )
+        if keep_id is not None:  # the same conversation, wherever it is now in the list
+            found = self.source.position(keep_id)
+            index = index if found is None else found
         self.cursor = max(0, min(index, self.total - 1))
         self.refresh()
 
