@@ -8,12 +8,14 @@ intent keywords cover a few more languages. The result renders as one line such 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from agentdesk import clock
+from agentdesk.assist import synonyms
 from agentdesk.assist.words import message_core
 from agentdesk.domain import Conversation, Direction, InboxRow, Message
 from agentdesk.text import count_of
@@ -201,13 +203,45 @@ def sentiment(text: str) -> float:
     return _analyzer.polarity_scores(text)["compound"]
 
 
+# Concepts of ``synonyms`` that name an intent (a concept counts as one keyword hit).
+CONCEPT_INTENTS = {
+    "damaged": "damaged item",
+    "faulty": "bug report",
+    "twice": "billing",
+    "charge": "billing",
+    "declined": "billing",
+    "invoice": "billing",
+    "late": "delivery",
+    "not arrived": "delivery",
+    "partial": "delivery",
+    "missing": "delivery",
+    "password": "account access",
+    "forgot": "account access",
+    "login": "account access",
+    "two-factor": "account access",
+    "locked": "account access",
+    "refund": "refund",
+    "cancel": "cancel",
+}
+
+
 def intent(text: str) -> str | None:
-    lowered = f" {text.lower()} "
-    best, hits = None, 0
+    """The customer's intent: keyword hits per intent, plus the concepts the text names.
+
+    The words of a concept count once, as the concept ("stopped charging" is a faulty
+    device, not a charge on the bill)."""
+    lowered = synonyms.normalise(text)
+    hits: Counter[str] = Counter()
+    for concept in reversed(synonyms.expand(lowered)):
+        lowered = lowered[: concept.start] + " " + lowered[concept.end :]
+        if concept.name in CONCEPT_INTENTS:
+            hits[CONCEPT_INTENTS[concept.name]] += 1
+    lowered = f" {lowered} "
+    best, most = None, 0
     for name, prefixes in INTENTS.items():
-        count = sum(lowered.count(p) for p in prefixes)
-        if count > hits:
-            best, hits = name, count
+        count = hits[name] + sum(lowered.count(p) for p in prefixes)
+        if count > most:
+            best, most = name, count
     return best
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from agentdesk.assist.context import AssistContext
-from agentdesk.assist.kb import article_steps, on_topic
+from agentdesk.assist.kb import article_steps
 from agentdesk.assist.mood import duration_words
 from agentdesk.assist.words import newest_text
 from agentdesk.domain import Direction
@@ -133,11 +133,7 @@ def draft(context: AssistContext) -> str:
         opening.append(_phrase(lang, "earlier", verb=verb, when=mood.earlier.when))
     paragraphs.append(" ".join(opening))
     # A complaint gets a person looking into it, not the how-to-complain article.
-    if (
-        context.suggestions
-        and mood.intent != "complaint"
-        and on_topic(context.suggestions[0], mood.intent)
-    ):
+    if context.suggestions and mood.intent != "complaint" and context.suggestions[0].confident:
         article = context.suggestions[0].article
         steps = article_steps(article.body)
         if len(steps) > 1:

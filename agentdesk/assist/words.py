@@ -59,7 +59,7 @@ STOP_WORDS: dict[str, frozenset[str]] = {
         groeten alvast
     """),
 }
-_ALL_STOP = frozenset().union(*STOP_WORDS.values())
+ALL_STOP = frozenset().union(*STOP_WORDS.values())
 
 
 _GREETING = re.compile(
@@ -159,7 +159,7 @@ def keywords(texts: list[str], limit: int = 10) -> list[str]:
     order: dict[str, int] = {}
     for weight, text in zip(range(len(texts), 0, -1), texts, strict=True):
         for word in tokens(text):
-            if len(word) < 3 or word in _ALL_STOP:
+            if len(word) < 3 or word in ALL_STOP:
                 continue
             counts[word] += weight
             order.setdefault(word, len(order))

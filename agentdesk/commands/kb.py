@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 
 from agentdesk.commands import database_path, tell_if_new
 from agentdesk.config import Config
@@ -23,6 +24,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     search.add_argument("query", nargs="+", help="words to look for")
     search.add_argument("--db", help="database file (default: from config)")
     search.add_argument("--limit", type=int, default=5, help="how many (default 5)")
+    search.add_argument(
+        "--format", choices=("text", "json"), default="text", help="output format (default text)"
+    )
     search.set_defaults(run=run_search)
 
 
@@ -47,13 +51,26 @@ def run_import(args: argparse.Namespace, config: Config) -> int:
 
 
 def run_search(args: argparse.Namespace, config: Config) -> int:
-    from agentdesk.assist.words import keywords, tokens
+    """Rank articles for the query as the assist panel ranks them for a customer message."""
+    from agentdesk.assist.ranking import rank
     from agentdesk.store import Store
 
     text = " ".join(args.query)
-    terms = keywords([text], limit=20) or tokens(text)
     with Store(database_path(args, config), readonly=True) as store:
-        hits = store.kb_search(terms, max(1, args.limit))
+        hits = rank(store, [text], limit=max(1, args.limit))
+    if args.format == "json":
+        rows = [
+            {
+                "slug": hit.article.slug,
+                "title": hit.article.title,
+                "url": hit.article.url,
+                "score": hit.score,
+                "why": hit.why,
+            }
+            for hit in hits
+        ]
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0 if hits else 1
     if not hits:
         print("no matching articles")
         return 1
@@ -61,6 +78,6 @@ def run_search(args: argparse.Namespace, config: Config) -> int:
         print(f"{number}. {hit.article.title}  [{hit.article.slug}]")
         if hit.article.url:
             print(f"   {hit.article.url}")
-        print(f"   matches: {', '.join(hit.matched)}")
+        print(f"   {hit.why}")
         print(f"   {hit.snippet}")
     return 0

@@ -145,3 +145,13 @@ class KbMixin:
                     )
                 )
         return hits
+
+    def kb_frequencies(self, terms: list[str]) -> dict[str, int]:
+        """How many articles contain each of ``terms`` (for weighting rare words up)."""
+        with self.db.read() as conn:
+            return {
+                term: conn.execute(
+                    "SELECT count(*) FROM kb_fts WHERE kb_fts MATCH ?", (fts_quote(term),)
+                ).fetchone()[0]
+                for term in terms
+            }
