@@ -12,15 +12,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
-
 from agentdesk import clock
 from agentdesk.assist import synonyms
 from agentdesk.assist.words import message_core
 from agentdesk.domain import Conversation, Direction, InboxRow, Message
 from agentdesk.text import count_of
 
-_analyzer: SentimentIntensityAnalyzer | None = None
+_analyzer = None  # vaderSentiment's analyser, loaded on first use (it reads a lexicon)
 
 # Intent -> word prefixes (any language we know); the first intent with most hits wins.
 INTENTS: dict[str, tuple[str, ...]] = {
@@ -199,6 +197,8 @@ def sentiment(text: str) -> float:
     """VADER compound score in [-1, 1]."""
     global _analyzer
     if _analyzer is None:
+        from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
         _analyzer = SentimentIntensityAnalyzer()
     return _analyzer.polarity_scores(text)["compound"]
 

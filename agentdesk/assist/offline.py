@@ -221,6 +221,14 @@ def _case(pattern: str, replacement: str, text: str) -> str:
     return re.sub(pattern, keep_case, text, flags=re.MULTILINE | re.IGNORECASE)
 
 
+# What the panel says when a rewrite by rules changed nothing.
+NOTHING_TO_CHANGE = {
+    "concise": "nothing to shorten",
+    "formal": "already formal: nothing to change",
+    "friendlier": "nothing to make friendlier",
+}
+
+
 def rewrite(text: str, tone: str) -> str:
     """``text`` in the ``tone`` (friendlier | concise | formal), by rules."""
     if tone == "formal":

@@ -1,4 +1,4 @@
-"""The assistant the panel drives: context, streamed LLM text and the offline fallbacks.
+"""The assistant: a conversation's context and streamed LLM text (see ``backends``).
 
 Personal data is masked before a request leaves the machine (when configured and the
 endpoint is not on loopback) and restored in the streamed text.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 
-from agentdesk.assist import offline, prompts
+from agentdesk.assist import prompts
 from agentdesk.assist.context import AssistContext, load_context
 from agentdesk.assist.llm import LLMClient, LLMError
 from agentdesk.assist.pii import Masker, Restorer
@@ -24,7 +24,6 @@ class Assistant:
         self.store = store
         self.settings = settings
         self.client = LLMClient(settings.llm) if settings.llm.enabled else None
-        self.last_request: list[dict] | None = None
 
     @property
     def online(self) -> bool:
@@ -43,7 +42,6 @@ class Assistant:
             raise LLMError("no LLM endpoint configured")
         masker = Masker() if self.settings.masks_pii else None
         messages = build(masker.mask if masker else str)
-        self.last_request = messages
         restorer = Restorer(masker) if masker else None
         try:
             async for token in self.client.stream(messages):
@@ -66,18 +64,6 @@ class Assistant:
 
     def summarise(self, context: AssistContext) -> AsyncIterator[str]:
         return self._stream(lambda mask: prompts.summary_messages(context, mask))
-
-    @staticmethod
-    def offline_draft(context: AssistContext) -> str:
-        return offline.draft(context)
-
-    @staticmethod
-    def offline_rewrite(text: str, tone: str) -> str:
-        return offline.rewrite(text, tone)
-
-    @staticmethod
-    def offline_summary(context: AssistContext) -> str:
-        return offline.summary(context)
 
     async def close(self) -> None:
         if self.client is not None:

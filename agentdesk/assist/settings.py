@@ -28,6 +28,7 @@ class LLMSettings:
     timeout: float = 20.0
     max_retries: int = 2
     temperature: float = 0.4
+    max_tokens: int = 800  # a long support reply is 300-500 tokens
     config_path: Path | str | None = None
 
     @property
@@ -117,6 +118,7 @@ def llm_settings(table: Table) -> LLMSettings:
             "timeout",
             "max_retries",
             "temperature",
+            "max_tokens",
         }
     )
     base_url = table.get("base_url", str, "").strip()
@@ -133,6 +135,9 @@ def llm_settings(table: Table) -> LLMSettings:
     temperature = table.get("temperature", float, 0.4)
     if not 0 <= temperature <= 2:
         raise table.error("temperature", f"must be between 0 and 2, got {temperature}")
+    max_tokens = table.get("max_tokens", int, 800)
+    if not 16 <= max_tokens <= 32768:
+        raise table.error("max_tokens", f"must be between 16 and 32768, got {max_tokens}")
     return LLMSettings(
         base_url=base_url,
         model=model,
@@ -141,6 +146,7 @@ def llm_settings(table: Table) -> LLMSettings:
         timeout=table.positive("timeout", 20.0),
         max_retries=retries,
         temperature=temperature,
+        max_tokens=max_tokens,
         config_path=table.path,
     )
 

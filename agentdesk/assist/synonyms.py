@@ -11,6 +11,7 @@ their article words in place of the words that named them.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -304,7 +305,10 @@ def _pattern(phrases: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + ")", re.IGNORECASE)
 
 
-_PATTERNS = {name: _pattern(phrases) for name, (_, phrases) in CONCEPTS.items()}
+@functools.cache
+def _patterns() -> dict[str, re.Pattern[str]]:
+    """One pattern per concept, compiled on first use (not at import)."""
+    return {name: _pattern(phrases) for name, (_, phrases) in CONCEPTS.items()}
 
 
 def normalise(text: str) -> str:
@@ -316,7 +320,7 @@ def expand(text: str) -> list[Concept]:
     """The concepts ``text`` names, in order of appearance (each once)."""
     text = normalise(text)
     found = []
-    for name, pattern in _PATTERNS.items():
+    for name, pattern in _patterns().items():
         match = pattern.search(text)
         if match:
             found.append(Concept(name, CONCEPTS[name][0], match.start(), match.end()))
