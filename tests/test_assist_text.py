@@ -420,3 +420,44 @@ def test_offline_draft_skips_an_article_matched_only_in_passing(store):
     assert context.suggestions  # "vinegar" is in the descaling article's body…
     text = draft(context)
     assert "vinegar" not in text and "I'm looking into this now" in text  # …but not its topic
+
+
+# ---- reply structure ------------------------------------------------------------------------
+SIGNED = (
+    "Hi Ann,\n\nI'm sorry, I just wanted to let you know that it's done. Thank you for "
+    "waiting!\n\nBest regards,\nAlice Martin"
+)
+
+
+def test_a_reply_splits_into_greeting_body_and_signature():
+    from agentdesk.assist.structure import split
+
+    reply = split(SIGNED)
+    assert reply.greeting == "Hi Ann,"
+    assert reply.body.startswith("I'm sorry") and reply.body.endswith("waiting!")
+    assert reply.signature == "Best regards,\nAlice Martin"
+    assert split("Just a body.\nTwo lines.") == type(reply)("", "Just a body.\nTwo lines.", "")
+
+
+@pytest.mark.parametrize("tone", ["friendlier", "formal", "concise"])
+def test_rewrites_keep_one_greeting_and_sign_off_and_are_stable(tone):
+    once = rewrite(SIGNED, tone)
+    assert rewrite(once, tone) == once  # applying it twice changes nothing more
+    assert once.count("Hi Ann") + once.count("Dear Ann") == 1
+    assert once.endswith("\nAlice Martin") and "Best Best" not in once
+    assert once.count("regards") + once.count("Best,") == 1
+
+
+def test_a_rewrite_with_nothing_to_change_returns_the_text_itself():
+    text = "Hi Ann,\n\nThe refund is done.\n\nBest,\nBo"
+    assert rewrite(text, "concise") is text
+
+
+def test_an_article_goes_in_before_the_signature():
+    from agentdesk.assist.structure import insert_before_signature
+
+    assert insert_before_signature(SIGNED, "My account is locked:\n1. Wait.") == (
+        SIGNED.replace("\n\nBest regards,", "\n\nMy account is locked:\n1. Wait.\n\nBest regards,")
+    )
+    assert insert_before_signature("", "Steps") == "Steps"
+    assert insert_before_signature("No signature here", "Steps") == "No signature here\n\nSteps"

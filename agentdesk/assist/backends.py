@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from agentdesk.assist import offline
+from agentdesk.assist import offline, structure
 from agentdesk.assist.context import AssistContext
 
 if TYPE_CHECKING:  # the service imports openai: loaded with the assistant, in a thread
@@ -91,7 +91,8 @@ class OfflineBackend:
 
 
 class LLMBackend:
-    """Text streamed from the configured endpoint."""
+    """Text streamed from the configured endpoint. A rewrite sends only the body: the
+    greeting and signature are kept as they are around the streamed body."""
 
     def __init__(self, assistant: Assistant) -> None:
         self.assistant = assistant
@@ -100,17 +101,27 @@ class LLMBackend:
         from agentdesk.assist.llm import LLMError  # loaded with the assistant
 
         yield Source(False)
+        reply = structure.split(job.original)
         if job.kind == "rewrite":
-            stream = self.assistant.rewrite(job.original, job.tone)
+            stream = self.assistant.rewrite(reply.body or job.original, job.tone)
         elif job.kind == "summary":
             stream = self.assistant.summarise(job.context)
         else:
             stream = self.assistant.draft(job.context)
+        streamed = []
         try:
             async for text in stream:
+                if not streamed and job.kind == "rewrite" and reply.greeting and reply.body:
+                    yield f"{reply.greeting}\n\n"
+                streamed.append(text)
                 yield text
         except LLMError as error:
             yield End(error.reason, str(error))
+            return
+        if job.kind == "rewrite" and reply.body and reply.signature:
+            yield f"\n\n{reply.signature}"
+        if job.kind == "rewrite" and "".join(streamed).strip() == (reply.body or job.original):
+            yield End("unchanged", offline.NOTHING_TO_CHANGE[job.tone])
             return
         yield End("complete")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from agentdesk.assist import structure
 from agentdesk.assist.context import AssistContext
 from agentdesk.assist.kb import article_steps
 from agentdesk.assist.mood import duration_words
@@ -181,23 +182,26 @@ _CONTRACTIONS = {
     "what's": "what is",
 }
 _FORMAL = [
-    (r"^(Hi|Hey|Hello)\b", "Dear"),
     (r"\bThanks so much\b", "Thank you very much"),
     (r"\bThanks\b", "Thank you"),
-    (r"\bCheers,|\bBest,|\bThanks again,", "Kind regards,"),
     (r"\bget back to you\b", "respond to you"),
     (r"\bASAP\b", "as soon as possible"),
     (r"\bjust\s+", ""),
     (r"!+", "."),
 ]
 _FRIENDLY = [
-    (r"^Dear\b", "Hi"),
-    (r"\bKind regards,|\bYours sincerely,|\bRegards,", "Best,"),
-    (r"\bThank you\b", "Thanks so much"),
+    (r"\bThank you\b(?! so much)", "Thanks so much"),
     (r"\bMy apologies\b", "I'm sorry"),
     (r"\bPlease be advised that\s+", ""),
     (r"\bWe regret to inform you that\s+", ""),
 ]
+# Sign-offs by tone: a formal rewrite uses the first, a friendlier one replaces a formal
+# sign-off with "Best,". The sign-off line is replaced whole, never word by word.
+_FORMAL_SIGN_OFF = re.compile(
+    r"^(kind regards|best regards|regards|yours sincerely|yours faithfully|sincerely|"
+    r"mit freundlichen grüßen|cordialement|bien à vous|saludos cordiales|atentamente)\b",
+    re.IGNORECASE,
+)
 _FILLER = [
     r"\bI just wanted to let you know that\s+",
     r"\bI wanted to let you know that\s+",
@@ -230,27 +234,40 @@ NOTHING_TO_CHANGE = {
 
 
 def rewrite(text: str, tone: str) -> str:
-    """``text`` in the ``tone`` (friendlier | concise | formal), by rules."""
+    """``text`` in the ``tone`` (friendlier | concise | formal), by rules.
+
+    Only the body's words change; the greeting and sign-off are restyled as whole lines,
+    so nothing is duplicated, and rewriting twice gives the same text as once.
+    """
+    if tone not in NOTHING_TO_CHANGE:
+        raise ValueError(f"unknown tone {tone!r}")
+    reply = structure.split(text)
+    greeting, body, signature = reply.greeting, reply.body, reply.signature
+    sign_off, _, name = signature.partition("\n")
     if tone == "formal":
+        greeting = re.sub(r"^(Hi|Hey|Hello)\b", "Dear", greeting, flags=re.IGNORECASE)
+        if sign_off and not _FORMAL_SIGN_OFF.match(sign_off):
+            sign_off = "Kind regards,"
         for short, long in _CONTRACTIONS.items():
-            text = re.sub(rf"\b{re.escape(short)}\b", long, text)
-            text = re.sub(rf"\b{re.escape(short.capitalize())}\b", long.capitalize(), text)
+            body = re.sub(rf"\b{re.escape(short)}\b", long, body)
+            body = re.sub(rf"\b{re.escape(short.capitalize())}\b", long.capitalize(), body)
         for pattern, replacement in _FORMAL:
-            text = _case(pattern, replacement, text)
+            body = _case(pattern, replacement, body)
     elif tone == "friendlier":
+        greeting = re.sub(r"^Dear\b", "Hi", greeting, flags=re.IGNORECASE)
+        if _FORMAL_SIGN_OFF.match(sign_off):
+            sign_off = "Best,"
         for short, long in _CONTRACTIONS.items():
-            text = re.sub(rf"\b{re.escape(long)}\b", short, text)
-            text = re.sub(rf"\b{re.escape(long.capitalize())}\b", short.capitalize(), text)
+            body = re.sub(rf"\b{re.escape(long)}\b", short, body)
+            body = re.sub(rf"\b{re.escape(long.capitalize())}\b", short.capitalize(), body)
         for pattern, replacement in _FRIENDLY:
-            text = _case(pattern, replacement, text)
-        lines = text.split("\n")
-        if lines and re.match(r"(Hi|Hello|Hey)\b", lines[0]) and "thank" not in text.lower():
-            lines.insert(1, "\nThanks so much for reaching out!")
-        text = "\n".join(lines)
-    elif tone == "concise":
+            body = _case(pattern, replacement, body)
+        if greeting and "thank" not in text.lower():
+            body = f"Thanks so much for reaching out!\n\n{body}".strip()
+    else:
         for pattern, replacement in zip(_FILLER, _FILLER_REPLACEMENTS, strict=True):
-            text = _case(pattern, replacement, text)
-        sentences = re.split(r"(?<=[.!?])[ \t]+", text)
+            body = _case(pattern, replacement, body)
+        sentences = re.split(r"(?<=[.!?])[ \t]+", body)
         seen, kept = set(), []
         for sentence in sentences:  # drop repeated sentences
             key = sentence.strip().lower()
@@ -258,11 +275,12 @@ def rewrite(text: str, tone: str) -> str:
                 continue
             seen.add(key)
             kept.append(sentence)
-        text = " ".join(kept)
-        text = re.sub(r"(^|[.!?]\s+|\n)([a-z])", lambda m: m.group(1) + m.group(2).upper(), text)
-    else:
-        raise ValueError(f"unknown tone {tone!r}")
-    return re.sub(r"[ \t]{2,}", " ", text)
+        body = " ".join(kept)
+        body = re.sub(r"(^|[.!?]\s+|\n)([a-z])", lambda m: m.group(1) + m.group(2).upper(), body)
+    body = re.sub(r"[ \t]{2,}", " ", body)
+    signature = "\n".join(part for part in (sign_off, name) if part)
+    rewritten = structure.Reply(greeting, body, signature).text()
+    return text if rewritten == reply.text() else rewritten  # unchanged: said so
 
 
 def _first_sentence(body: str) -> str:

@@ -27,6 +27,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Label, Markdown, Static
 
+from agentdesk.assist import structure
 from agentdesk.assist.backends import End, Job, Source, backend_for
 from agentdesk.assist.context import AssistContext
 from agentdesk.assist.kb import article_answer, article_link
@@ -391,15 +392,23 @@ class AssistPanel(Vertical, can_focus=True):
             self._set_status(f"No article {index + 1}.")
             return
         article = self.context.suggestions[index].article
-        self.post_message(self.Insert(article_answer(article), False))
+        self._insert_in_body(article_answer(article))
         self._set_status(f"inserted: {article.title}")
+
+    def _insert_in_body(self, text: str) -> None:
+        """Before the composer's signature when it has one, else at its cursor."""
+        current = self.composer_text()
+        if structure.split(current).signature:
+            self.post_message(self.Insert(structure.insert_before_signature(current, text), True))
+        else:
+            self.post_message(self.Insert(text, False))
 
     def action_insert_links(self) -> None:
         if self.context is None or not self.context.suggestions:
             self._set_status("No articles to link.")
             return
         links = "\n".join(article_link(hit.article) for hit in self.context.suggestions)
-        self.post_message(self.Insert(links, False))
+        self._insert_in_body(links)
         self._set_status("inserted the article links")
 
     async def on_unmount(self) -> None:
