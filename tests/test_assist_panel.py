@@ -213,7 +213,7 @@ async def test_offline_mode_without_endpoint(store):
         assert "offline draft (no LLM endpoint configured)" in screen_text(app)
         assert panel.text.startswith(
             "Hi Ann,\n\nI'm really sorry about the trouble with your "
-            "refund, and that you've had to wait 5 hours"
+            "refund, and that this has now been going on for 14 days"
         )
         assert "Alice Martin" in panel.text
 

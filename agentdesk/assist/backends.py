@@ -85,7 +85,10 @@ class OfflineBackend:
         elif job.kind == "summary":
             text = offline.summary(job.context)
         else:
-            text = offline.draft(job.context)
+            composed = offline.compose(job.context)
+            yield composed.text
+            yield End("complete", composed.note)
+            return
         yield text
         yield End("complete")
 

@@ -308,6 +308,8 @@ class AssistPanel(Vertical, can_focus=True):
                 what = f"{source.note}, showing {what}"
             elif source.note:
                 what = f"{what} ({source.note})"
+            if end.notice:  # e.g. written in English: the article is in English
+                what = f"{what} · {end.notice}"
             self._set_status(self._ready(what))
             return
         self.rewrite_of = None  # a partial or unchanged rewrite is never offered
