@@ -224,6 +224,7 @@ def sentiment(text: str) -> float:
 
 
 # Concepts of ``synonyms`` that name an intent (a concept counts as one keyword hit).
+# "not arrived" names none: a refund, a code or a parcel can be the thing not arrived.
 CONCEPT_INTENTS = {
     "damaged": "damaged item",
     "faulty": "bug report",
@@ -232,7 +233,7 @@ CONCEPT_INTENTS = {
     "declined": "billing",
     "invoice": "billing",
     "late": "delivery",
-    "not arrived": "delivery",
+    "parcel": "delivery",
     "partial": "delivery",
     "missing": "delivery",
     "password": "account access",

@@ -27,6 +27,7 @@ WEAK_WEIGHT = 1 / 3  # a word that says little (``synonyms.WEAK_WORDS``)
 CONCEPT_WEIGHT = 2.0  # a concept from the lexicon says more than an unknown word
 CONTEXT_WEIGHT = 0.5  # a concept that only sets the scene (``synonyms.CONTEXT``)
 GOOD_COVERAGE = 0.5  # a suggestion answering less than this is not a confident answer
+GOOD_HEADLINE = 0.25  # … unless its title or tags name at least this share of the query
 
 # Intent (see ``mood.INTENTS``) -> words an answering article has in its title or tags.
 INTENT_TOPICS = {
@@ -59,13 +60,15 @@ class Suggestion:
     matched: tuple[str, ...]
     score: float
     coverage: float
+    headline: float
     on_intent: bool
     why: str
 
     @property
     def confident(self) -> bool:
-        """True when the article answers most of what was asked."""
-        return self.coverage >= GOOD_COVERAGE
+        """True when the article answers most of what was asked, or its title or tags
+        name a good part of it."""
+        return self.coverage >= GOOD_COVERAGE or self.headline >= GOOD_HEADLINE
 
 
 def groups(texts: list[str], subject: str = "") -> list[Group]:
@@ -152,6 +155,7 @@ def rank(
                 tuple(g.said for g in answered),
                 round(score, 3),
                 round(coverage, 2),
+                round(headline, 2),
                 on_intent,
                 _why(answered, hit.matched, intent if on_intent else None),
             )

@@ -176,6 +176,13 @@ CONCEPTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "not go through", "abgelehnt*", "refusé", "rechaz*",
         ),
     ),
+    "download": (
+        ("download", "copy"),
+        (
+            "download", "get an invoice", "get a copy", "get a receipt", "herunterlad*",
+            "télécharg*", "descarg*",
+        ),
+    ),
     "invoice": (
         ("invoice", "receipt"),
         ("invoice", "receipt", "rechnung", "quittung", "facture", "reçu", "factura", "recibo"),
