@@ -175,7 +175,11 @@ class AgentDeskApp(App):
                 "Channels (Enter on the last line reconnects them)",
                 [
                     *(
-                        (str(n), one_line(c.state or f"{c.desk_name}: not started", 500))
+                        (
+                            str(n),
+                            one_line(c.state or f"{c.desk_name}: not started", 500)
+                            + f" ({c.capabilities.summary()})",
+                        )
                         for n, c in enumerate(self.host.connectors)
                     ),
                     ("reconnect", "Reconnect channels now"),
@@ -314,7 +318,7 @@ class AgentDeskApp(App):
             yield SystemCommand(
                 binding.description,
                 f"{binding.description} ({key})",
-                partial(node.run_action, binding.action),
+                partial(self.run_action, binding.action, node),
             )
 
 

@@ -284,3 +284,28 @@ async def test_a_10_mb_mail_opens_at_once_and_keys_answer_within_200_ms(desk, al
         await pilot.press("V")  # no terminal to hand over here: tests/test_terminal.py
         await pilot.pause()
         assert any("Cannot open the pager" in n.message for n in app._notifications)
+
+
+async def test_snooze_until_a_typed_time(desk, alice):
+    """Issue 12.7: z, then a time as an agent writes it; a time that cannot be read is one
+    line and changes nothing."""
+    path, ids = desk
+    app = make_app(alice, path, [DemoConnector()])
+    async with app.run_test(size=(160, 40)) as pilot:
+        await open_first(pilot, app)
+        await pilot.press("z", "down", "down", "down", "enter")
+        await pilot.pause()
+        await pilot.press(*"next week", "enter")
+        await pilot.pause()
+        assert [n.message for n in app._notifications][-1].startswith(
+            "Not snoozed: cannot read 'next week': try 3d"
+        )
+        await pilot.press("z", "down", "down", "down", "enter")
+        await pilot.pause()
+        await pilot.press(*"mon 9:00", "enter")
+        await pilot.pause()
+        assert "Snoozed until Mon 12 Jan 09:00." in [n.message for n in app._notifications]
+    snoozes = [e[2] for e in kinds(path, ids["refund"]) if e[0] == "status"]
+    assert snoozes == [
+        {"from": "open", "to": "snoozed", "until": "2026-01-12T09:00:00Z", "until_reply": False}
+    ]

@@ -31,3 +31,40 @@ def test_conversation_snapshot(desk, alice, snap_compare):
     assert snap_compare(
         make_app(alice, path, [DemoConnector()]), terminal_size=(160, 30), run_before=open_second
     )
+
+
+def test_conversation_snapshot_tall_shows_the_whole_assist_panel(desk, alice, snap_compare):
+    """The assist panel with its mood, articles and offline draft, nothing cut off."""
+    path, _ = desk
+    assert snap_compare(
+        make_app(alice, path, [DemoConnector()]), terminal_size=(160, 50), run_before=open_second
+    )
+
+
+def test_inbox_snapshot_narrow(desk, alice, snap_compare):
+    path, _ = desk
+    assert snap_compare(make_app(alice, path, [DemoConnector()]), terminal_size=(100, 30))
+
+
+def test_conversation_snapshot_narrow(desk, alice, snap_compare):
+    path, _ = desk
+    assert snap_compare(
+        make_app(alice, path, [DemoConnector()]), terminal_size=(100, 30), run_before=open_second
+    )
+
+
+async def open_stats(pilot) -> None:
+    """Open the stats screen and wait for its table and trends."""
+    await pilot.pause()
+    await pilot.press("S")
+    await pilot.pause()
+    while any(not w.is_finished for w in pilot.app.workers if w.group.startswith("stats")):
+        await asyncio.sleep(0.01)
+    await pilot.pause()
+
+
+def test_stats_snapshot(desk, alice, snap_compare):
+    path, _ = desk
+    assert snap_compare(
+        make_app(alice, path, [DemoConnector()]), terminal_size=(160, 40), run_before=open_stats
+    )
