@@ -13,8 +13,15 @@ import asyncio
 import json
 import sys
 
-from agentdesk.commands import database_path
+from typing import TYPE_CHECKING
+
+from agentdesk.commands import UsageError, database_path
 from agentdesk.config import Config
+
+if TYPE_CHECKING:
+    from agentdesk.assist.backends import End, Source
+    from agentdesk.assist.context import AssistContext
+    from agentdesk.assist.service import Assistant
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -28,7 +35,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
-async def _draft(assistant, context, offline: bool) -> tuple[str, object, object]:
+async def _draft(
+    assistant: Assistant, context: AssistContext, offline: bool
+) -> tuple[str, Source, End]:
     from agentdesk.assist.backends import End, Job, Source, backend_for
 
     text, source, end = "", Source(True), End("failed", "no text")
@@ -45,7 +54,6 @@ async def _draft(assistant, context, offline: bool) -> tuple[str, object, object
 
 def run(args: argparse.Namespace, config: Config) -> int:
     from agentdesk.assist.service import Assistant
-    from agentdesk.cli import UsageError
     from agentdesk.store import Store
     from agentdesk.text import clean
 
