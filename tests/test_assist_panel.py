@@ -436,6 +436,26 @@ async def test_real_app_analyses_off_the_ui_thread_and_drops_a_stale_result(desk
         assert db.draft(ids["refund"]) == "On it"
 
 
+async def test_real_app_wide_terminal_a_focuses_the_shown_panel(desk, alice):
+    from agentdesk.app import make_app
+    from agentdesk.connectors.demo import DemoConnector
+
+    path, _ = desk
+    app = make_app(alice, path, [DemoConnector()])
+    async with app.run_test(size=(170, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("enter")
+        await settle(app, pilot)
+        panel = app.screen.query_one(AssistPanel)
+        assert panel.display and app.screen.focused is not panel
+        await pilot.press("a")
+        await pilot.pause()
+        assert panel.display and app.screen.focused is panel
+        await pilot.press("g")  # its keys work at once
+        await settle(app, pilot)
+        assert "Offline draft" in screen_text(app)
+
+
 async def test_real_app_narrow_terminal_hides_the_panel_until_a(desk, alice):
     from agentdesk.app import make_app
     from agentdesk.connectors.demo import DemoConnector
@@ -453,9 +473,12 @@ async def test_real_app_narrow_terminal_hides_the_panel_until_a(desk, alice):
         assert panel.display and app.screen.focused is panel
         assert "Offline draft" in screen_text(app)
         await pilot.press("escape")  # nothing to cancel: back to the thread
-        await pilot.press("a")
+        await pilot.press("a")  # shown but not focused: a focuses it, no "a a"
         await pilot.pause()
-        assert not panel.display
+        assert panel.display and app.screen.focused is panel
+        await pilot.press("a")  # focused: a hides it
+        await pilot.pause()
+        assert not panel.display and app.screen.focused is not panel
 
 
 async def test_a_new_customer_message_refreshes_mood_and_suggestions(store):

@@ -644,8 +644,12 @@ class ConversationScreen(Screen):
         self.query_one("#conversation-body").set_class(shown, "assist")
 
     def action_toggle_assist(self) -> None:
-        """Show (and focus) or hide the assist panel; hiding stops its stream."""
+        """Show and focus the assist panel, focus it when shown elsewhere, hide it when it
+        has the focus (hiding stops its stream)."""
         assist = self.query_one(AssistPanel)
+        if assist.display and not assist.has_focus_within:
+            assist.focus()
+            return
         self._show_assist(not assist.display)
         if assist.display:
             if assist.conversation_id != self.conversation_id:
