@@ -185,6 +185,7 @@ _TOP_LEVEL = {
     "connectors",
     "privacy",
     "delivery",
+    "presend",
 }
 
 

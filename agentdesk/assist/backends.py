@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Protocol
 
 from agentdesk.assist import offline, structure
 from agentdesk.assist.context import AssistContext
+from agentdesk.assist.errors import LLMError
 
-if TYPE_CHECKING:  # the service imports openai: loaded with the assistant, in a thread
+if TYPE_CHECKING:  # made by the panel in a thread (it loads openai when a model is set)
     from agentdesk.assist.service import Assistant
 
 KINDS = ("draft", "rewrite", "summary")
@@ -101,8 +102,6 @@ class LLMBackend:
         self.assistant = assistant
 
     async def generate(self, job: Job) -> AsyncIterator[Event]:
-        from agentdesk.assist.llm import LLMError  # loaded with the assistant
-
         yield Source(False)
         reply = structure.split(job.original)
         if job.kind == "rewrite":

@@ -18,26 +18,9 @@ from urllib.parse import urlsplit
 
 import openai
 
+from agentdesk.assist.errors import LLMCutOff, LLMError, LLMLengthLimit
 from agentdesk.assist.settings import LLMSettings
 from agentdesk.config import ConfigError
-
-
-class LLMError(Exception):
-    """The endpoint failed; ``str(error)`` is one line naming what happened."""
-
-    reason = "failed"
-
-
-class LLMCutOff(LLMError):
-    """The stream ended before the model finished (no finish reason)."""
-
-    reason = "cut off"
-
-
-class LLMLengthLimit(LLMError):
-    """The model stopped at ``max_tokens``."""
-
-    reason = "length"
 
 
 def _causes(error: BaseException) -> list[BaseException]:

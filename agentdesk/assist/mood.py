@@ -316,6 +316,11 @@ def feeling(text: str, wait: float | None = None) -> tuple[str, float, tuple[str
     return label, compound, markers
 
 
+def sounds_upset(text: str) -> bool:
+    """A quick guess without the lexicon: frustration markers or hostility."""
+    return bool(_FRUSTRATION.search(text) or _HOSTILE.search(text) or _SHOUT.search(text))
+
+
 def analyse(
     messages: list[Message],
     conversation: Conversation,

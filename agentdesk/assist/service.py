@@ -7,14 +7,16 @@ endpoint is not on loopback) and restored in the streamed text.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING
 
 from agentdesk.assist import prompts
 from agentdesk.assist.context import AssistContext, load_context
-from agentdesk.assist.llm import LLMClient, LLMError
+from agentdesk.assist.errors import LLMError
 from agentdesk.assist.pii import Masker, Restorer
 from agentdesk.assist.settings import AssistSettings
 
-__all__ = ["Assistant", "LLMError"]
+if TYPE_CHECKING:
+    from agentdesk.assist.llm import LLMClient
 
 
 class Assistant:
@@ -23,7 +25,11 @@ class Assistant:
     def __init__(self, store, settings: AssistSettings) -> None:
         self.store = store
         self.settings = settings
-        self.client = LLMClient(settings.llm) if settings.llm.enabled else None
+        self.client: LLMClient | None = None
+        if settings.llm.enabled:  # openai is loaded only when a model is configured
+            from agentdesk.assist.llm import LLMClient
+
+            self.client = LLMClient(settings.llm)
 
     @property
     def online(self) -> bool:

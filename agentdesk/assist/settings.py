@@ -1,4 +1,4 @@
-"""The ``[llm]``, ``[privacy]`` and ``[kb]`` config tables, validated into typed settings.
+"""The ``[llm]``, ``[privacy]``, ``[kb]`` and ``[presend]`` config tables, validated into typed settings.
 
 API keys are never part of the settings: only the name of the environment variable or
 the command that prints the key, resolved when a request is made.
@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from agentdesk import credentials
+from agentdesk.assist.presend import DEFAULT_OFF, RULES
 from agentdesk.config import Config, ConfigError, Table
 from agentdesk.hosts import is_loopback
 
@@ -63,6 +64,7 @@ class AssistSettings:
     suggestions: int = 3
     agent_name: str = "me"
     agent_display_name: str = "Me"
+    presend: frozenset[str] = field(default_factory=lambda: frozenset(RULES) - DEFAULT_OFF)
 
     @property
     def masks_pii(self) -> bool:
@@ -132,6 +134,9 @@ def assist_settings(config: Config) -> AssistSettings:
     if not 1 <= count <= 9:
         raise kb.error("suggestions", f"must be between 1 and 9, got {count}")
     mask = privacy.choice("mask_personal_data", ("remote", "always", "never"), "remote")
+    presend = config.table("presend")
+    presend.reject_unknown(set(RULES))
+    rules = frozenset(rule for rule in RULES if presend.get(rule, bool, rule not in DEFAULT_OFF))
     return AssistSettings(
         llm=llm,
         mask_personal_data=mask,
@@ -139,4 +144,5 @@ def assist_settings(config: Config) -> AssistSettings:
         suggestions=count,
         agent_name=config.agent_name,
         agent_display_name=config.agent_display_name,
+        presend=rules,
     )

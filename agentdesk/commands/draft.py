@@ -12,7 +12,6 @@ import argparse
 import asyncio
 import json
 import sys
-
 from typing import TYPE_CHECKING
 
 from agentdesk.commands import UsageError, database_path

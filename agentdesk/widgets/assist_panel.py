@@ -30,7 +30,9 @@ from textual.widgets import Label, Markdown, Static
 from agentdesk.assist import structure
 from agentdesk.assist.backends import End, Job, Source, backend_for
 from agentdesk.assist.context import AssistContext
-from agentdesk.assist.kb import article_answer, article_link
+from agentdesk.assist.kb import article_answer, article_link, latest_customer_texts
+from agentdesk.assist.mood import sounds_upset
+from agentdesk.assist.presend import Finding, check
 from agentdesk.assist.settings import AssistSettings
 from agentdesk.text import clean, one_line
 
@@ -117,6 +119,8 @@ class AssistPanel(Vertical, can_focus=True):
         self.rewrite_of: str | None = None  # composer text a finished rewrite replaces
         self.streaming = False
         self.accepted_text: str | None = None  # last draft put in the composer
+        self.accepted_from_model = False  # … and whether a model wrote it
+        self._source = Source(True)  # who wrote the text shown
         self.status = ""
         self._view = asyncio.Lock()  # one generation owns the draft view at a time
 
@@ -268,7 +272,7 @@ class AssistPanel(Vertical, can_focus=True):
         try:
             async for event in backend_for(self.assistant, offline).generate(job):
                 if isinstance(event, Source):
-                    source = event
+                    source = self._source = event
                     self._show_source(kind, tone, source)
                     if self.text:  # the fallback starts afresh
                         self.text = ""
@@ -384,10 +388,28 @@ class AssistPanel(Vertical, can_focus=True):
             return
         if self.kind == "draft":
             self.accepted_text = text
+            self.accepted_from_model = not self._source.offline
         else:  # a summary is added to what the agent wrote, never replaces it
             replace = False
         self.post_message(self.Insert(text, replace))
         self._set_status("in the composer: edit, then send" if replace else "inserted")
+
+    def presend_findings(self, reply: str, conversation_id: int) -> list[Finding]:
+        """The pre-send check of ``reply`` (fast and local: run on the UI thread)."""
+        if self.context is not None and self.context.conversation.id == conversation_id:
+            texts, upset = self.context.customer_texts, self.context.mood.upset
+        else:  # the panel has not read this conversation: its messages, no lexicon
+            texts = latest_customer_texts(self.store.messages(conversation_id))
+            upset = sounds_upset(" ".join(texts[:2]))
+        mine = self.conversation_id == conversation_id
+        return check(
+            reply,
+            texts,
+            upset,
+            draft=self.accepted_text if mine else None,
+            from_model=mine and self.accepted_from_model,
+            enabled=self.settings.presend,
+        )
 
     def action_insert_article(self, index: int) -> None:
         if self.context is None or index >= len(self.context.suggestions):
