@@ -61,3 +61,48 @@ def test_unknown_conversation_is_one_line(desk, tmp_path, capsys):
     path, _ = desk
     assert draft(tmp_path, path, 999) == 2
     assert capsys.readouterr().err == "agentdesk: draft: no conversation 999\n"
+
+
+def test_kb_gaps_lists_unanswered_questions_by_intent(tmp_path, frozen_clock, capsys):
+    from pathlib import Path
+
+    from desk_data import at
+
+    import agentdesk.demo
+    from agentdesk.assist.kbimport import import_kb
+    from agentdesk.domain import Inbound
+    from agentdesk.store import Store
+
+    path = tmp_path / "gaps.db"
+    messages = [
+        ("a@example.com", "Can you recommend a good kayak for rivers?", 60),
+        ("b@example.com", "Hi, can you recommend a good kayak for rivers?", 120),
+        ("c@example.com", "Do you offer gift wrapping? \x1b[31mred", 30),
+        ("d@example.com", "The kettle arrived damaged, the lid is cracked.", 10),  # answered
+        ("e@example.com", "Do you sell kayaks? This is old.", 60 * 24 * 40),  # too old
+    ]
+    with Store(path) as store:
+        import_kb(store, Path(agentdesk.demo.__file__).parent / "kb")
+        for address, text, minutes in messages:
+            store.record_inbound(
+                Inbound(channel="email", address=address, name="", subject="", text=text,
+                        at=at(minutes))
+            )  # fmt: skip
+    assert cli.main(["kb", "gaps", "--db", str(path), "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["messages"] == 4
+    assert data["gaps"] == [
+        {
+            "intent": "unclear",
+            "count": 3,
+            "questions": [
+                {"text": "Can you recommend a good kayak for rivers?", "count": 2},
+                {"text": "Do you offer gift wrapping?", "count": 1},
+            ],
+        }
+    ]
+    assert cli.main(["kb", "gaps", "--db", str(path), "--since", "90d"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("4 of 5 customer messages since 2025-10-09 have no article")
+    assert "  2x Can you recommend a good kayak for rivers?" in out and "\x1b" not in out
+    assert cli.main(["kb", "gaps", "--db", str(path), "--since", "soon"]) == 2

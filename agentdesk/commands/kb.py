@@ -1,4 +1,4 @@
-"""``agentdesk kb import [DIR]`` and ``agentdesk kb search QUERY``: the knowledge base."""
+"""``agentdesk kb import [DIR]``, ``kb search QUERY`` and ``kb gaps``: the knowledge base."""
 
 from __future__ import annotations
 
@@ -28,6 +28,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--format", choices=("text", "json"), default="text", help="output format (default text)"
     )
     search.set_defaults(run=run_search)
+    gaps = actions.add_parser(
+        "gaps", help="recent customer questions no article answers, most frequent first"
+    )
+    gaps.add_argument("--since", default="30d", help="7d, 30d, 2w or YYYY-MM-DD (default 30d)")
+    gaps.add_argument("--limit", type=int, default=500, help="newest messages read (500)")
+    gaps.add_argument(
+        "--format", choices=("text", "json"), default="text", help="output format (default text)"
+    )
+    gaps.add_argument("--db", help="database file (default: from config)")
+    gaps.set_defaults(run=run_gaps)
 
 
 def run_import(args: argparse.Namespace, config: Config) -> int:
@@ -79,4 +89,41 @@ def run_search(args: argparse.Namespace, config: Config) -> int:
             print(f"   {hit.article.url}")
         print(f"   {hit.why}")
         print(f"   {hit.snippet}")
+    return 0
+
+
+def run_gaps(args: argparse.Namespace, config: Config) -> int:
+    """List the intents and questions of recent customer messages no article answers."""
+    from agentdesk.assist.gaps import find_gaps
+    from agentdesk.assist.words import SCAN_CHARS
+    from agentdesk.metrics.period import PeriodError, parse_period
+    from agentdesk.store import Store
+
+    try:
+        period = parse_period(args.since, None)
+    except PeriodError as error:
+        raise UsageError(f"kb gaps: {error}") from None
+    with Store(database_path(args, config), readonly=True) as store:
+        texts = store.kb_customer_texts(period.since_iso, max(1, args.limit), SCAN_CHARS)
+        gaps, read = find_gaps(store, texts)
+    if args.format == "json":
+        rows = [
+            {
+                "intent": gap.intent,
+                "count": gap.count,
+                "questions": [{"text": q, "count": n} for q, n in gap.questions],
+            }
+            for gap in gaps
+        ]
+        print(json.dumps({"since": period.since_iso, "messages": read, "gaps": rows}, indent=2))
+        return 0
+    unanswered = sum(gap.count for gap in gaps)
+    print(
+        f"{unanswered} of {read} customer messages since {period.since_iso[:10]} have no "
+        "article that answers them"
+    )
+    for gap in gaps:
+        print(f"{gap.intent}  {gap.count}")
+        for question, count in gap.questions[:5]:
+            print(f"  {count}x {question}")
     return 0

@@ -155,3 +155,14 @@ class KbMixin:
                 ).fetchone()[0]
                 for term in terms
             }
+
+    def kb_customer_texts(self, since_iso: str, limit: int, chars: int) -> list[str]:
+        """The newest ``limit`` customer messages since ``since_iso`` (auto-replies left
+        out), each cut to its first ``chars`` characters: what ``kb gaps`` reads."""
+        with self.db.read() as conn:
+            rows = conn.execute(
+                "SELECT substr(body, 1, ?) FROM messages WHERE direction = 'in' AND auto = 0"
+                " AND at >= ? ORDER BY at DESC LIMIT ?",
+                (chars, since_iso, limit),
+            ).fetchall()
+        return [row[0] for row in rows]
