@@ -436,41 +436,27 @@ async def test_real_app_analyses_off_the_ui_thread_and_drops_a_stale_result(desk
         assert db.draft(ids["refund"]) == "On it"
 
 
-async def test_real_app_wide_terminal_a_focuses_the_shown_panel(desk, alice):
+@pytest.mark.parametrize("width", [170, 120])
+async def test_real_app_a_shows_focuses_and_hides_the_panel(desk, alice, width):
+    """Wide: shown at start, a focuses it. Narrow: hidden until a. Focused: a hides it."""
     from agentdesk.app import make_app
     from agentdesk.connectors.demo import DemoConnector
 
     path, _ = desk
     app = make_app(alice, path, [DemoConnector()])
-    async with app.run_test(size=(170, 40)) as pilot:
+    async with app.run_test(size=(width, 40)) as pilot:
         await pilot.pause()
         await pilot.press("enter")
         await settle(app, pilot)
         panel = app.screen.query_one(AssistPanel)
-        assert panel.display and app.screen.focused is not panel
+        assert panel.display == (width >= 160) and app.screen.focused is not panel
+        assert (panel.conversation_id is None) == (width < 160)
         await pilot.press("a")
-        await pilot.pause()
+        await settle(app, pilot)
         assert panel.display and app.screen.focused is panel
+        assert "Offline draft" in screen_text(app)
         await pilot.press("g")  # its keys work at once
         await settle(app, pilot)
-        assert "Offline draft" in screen_text(app)
-
-
-async def test_real_app_narrow_terminal_hides_the_panel_until_a(desk, alice):
-    from agentdesk.app import make_app
-    from agentdesk.connectors.demo import DemoConnector
-
-    path, _ = desk
-    app = make_app(alice, path, [DemoConnector()])
-    async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause()
-        await pilot.press("enter")
-        await settle(app, pilot)
-        panel = app.screen.query_one(AssistPanel)
-        assert not panel.display and panel.conversation_id is None
-        await pilot.press("a")
-        await settle(app, pilot)
-        assert panel.display and app.screen.focused is panel
         assert "Offline draft" in screen_text(app)
         await pilot.press("escape")  # nothing to cancel: back to the thread
         await pilot.press("a")  # shown but not focused: a focuses it, no "a a"

@@ -11,7 +11,6 @@ from agentdesk import clock
 from agentdesk.store.reads import fts_quote
 
 CANDIDATES = 20  # best BM25 articles re-ranked by term coverage and intent
-INTENT_FACTOR = 10.0  # articles about the customer's intent come first
 
 
 @dataclass(frozen=True)
@@ -86,17 +85,14 @@ class KbMixin:
             row = conn.execute("SELECT * FROM kb_articles WHERE slug = ?", (slug,)).fetchone()
         return _article(row) if row else None
 
-    def kb_search(
-        self, terms: list[str], limit: int = 3, boost: tuple[str, ...] = ()
-    ) -> list[KbHit]:
+    def kb_search(self, terms: list[str], limit: int = 3) -> list[KbHit]:
         """Articles matching ANY of ``terms`` (each quoted, never FTS syntax), best first.
 
         BM25 ranks a bounded candidate set; each candidate's score is then scaled by
         the share of the query terms it contains (the classic coordination factor, so
-        an article matching one rare word does not beat one answering the question),
-        and candidates whose title or tags contain one of the ``boost`` words (the
-        customer's intent) score ``INTENT_FACTOR`` times higher. Snippets are computed
-        only for the rows returned.
+        an article matching one rare word does not beat one answering the question).
+        Snippets are computed only for the rows returned. ``assist.ranking`` re-ranks
+        these candidates for the panel and the CLI.
         """
         terms = [t for t in dict.fromkeys(t.strip().lower() for t in terms) if t]
         if not terms:
@@ -120,13 +116,6 @@ class KbMixin:
                     matched[row[0]].append(term)
             for rowid in scores:  # ranks are negative: lower is better
                 scores[rowid] *= len(matched[rowid]) / len(terms)
-            if boost:
-                intent = "{title tags} : (" + " OR ".join(fts_quote(b) for b in boost) + ")"
-                for row in conn.execute(
-                    f"SELECT rowid FROM kb_fts WHERE kb_fts MATCH ? AND rowid IN ({marks})",
-                    (intent, *scores),
-                ):
-                    scores[row[0]] *= INTENT_FACTOR
             top = sorted(scores, key=lambda rowid: scores[rowid])[:limit]
             hits = []
             for rowid in top:
