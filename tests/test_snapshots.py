@@ -16,14 +16,20 @@ def test_inbox_snapshot(desk, alice, snap_compare):
     assert snap_compare(make_app(alice, path, [DemoConnector()]), terminal_size=(160, 30))
 
 
-async def open_second(pilot) -> None:
-    """Open the second conversation and wait for the assist panel's analysis and draft."""
+async def press_and_settle(pilot, keys: tuple[str, ...], workers: str) -> None:
+    """Press ``keys``, then wait until the workers whose group starts with ``workers``
+    have finished and the screen is drawn."""
     await pilot.pause()
-    await pilot.press("j", "enter")
+    await pilot.press(*keys)
     await pilot.pause()
-    while any(not w.is_finished for w in pilot.app.workers if w.group.startswith("assist")):
+    while any(not w.is_finished for w in pilot.app.workers if w.group.startswith(workers)):
         await asyncio.sleep(0.01)
     await pilot.pause()
+
+
+async def open_second(pilot) -> None:
+    """Open the second conversation and wait for the assist panel's analysis and draft."""
+    await press_and_settle(pilot, ("j", "enter"), "assist")
 
 
 def test_conversation_snapshot(desk, alice, snap_compare):
@@ -55,12 +61,7 @@ def test_conversation_snapshot_narrow(desk, alice, snap_compare):
 
 async def open_stats(pilot) -> None:
     """Open the stats screen and wait for its table and trends."""
-    await pilot.pause()
-    await pilot.press("S")
-    await pilot.pause()
-    while any(not w.is_finished for w in pilot.app.workers if w.group.startswith("stats")):
-        await asyncio.sleep(0.01)
-    await pilot.pause()
+    await press_and_settle(pilot, ("S",), "stats")
 
 
 def test_stats_snapshot(desk, alice, snap_compare):

@@ -401,10 +401,21 @@ class ConversationScreen(Screen):
             return
 
         def edited(path: Path) -> None:
-            self.composer.load_text(path.read_text(encoding="utf-8").rstrip("\n"))
+            # What the editor wrote, less the file's final newline; the cursor after it.
+            text = path.read_text(encoding="utf-8").removesuffix("\n")
+            self.composer.load_text(text)
+            self.composer.move_cursor(self.composer.document.end)
             self.flush_draft()
 
-        self._in_terminal(editor, "the editor", self.composer.text, edited, "composer unchanged")
+        text = self.composer.text
+        # A text file ends with a newline, so a line the editor appends starts a line.
+        self._in_terminal(
+            editor,
+            "the editor",
+            text if text.endswith("\n") or not text else text + "\n",
+            edited,
+            "composer unchanged",
+        )
         self.composer.focus()
 
     def action_pager(self) -> None:
