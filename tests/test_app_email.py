@@ -9,7 +9,7 @@ from email import message_from_bytes, policy
 
 import mail_samples as samples
 import pytest
-from conftest import screen_text
+from conftest import NO_PRESEND, screen_text
 
 from agentdesk.app import make_app
 from agentdesk.config import parse_config
@@ -118,6 +118,7 @@ def _email_app(dovecot, tmp_path, smtp_server=None, **overrides):
         {
             "agent": {"name": "alice"},
             "connectors": [{"type": "email", "name": "support", **settings}],
+            **NO_PRESEND,
         }
     )
     return make_app(config, tmp_path / "desk.db")

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from agentdesk.assist import synonyms
+from agentdesk.assist import mood, synonyms
 from agentdesk.assist.words import ALL_STOP, tokens
 from agentdesk.store.kb import KbArticle
 
@@ -120,9 +120,7 @@ def rank(
     """The ``limit`` articles that best answer ``texts`` (the customer's words, newest
     first), given the customer's ``intent`` (computed from the newest text when None)."""
     if intent is None and texts:
-        from agentdesk.assist.mood import intent as detect
-
-        intent = detect(texts[0])
+        intent = mood.intent(texts[0])
     query = groups(texts, subject)
     terms = list(dict.fromkeys(word for group in query for word in group.words))
     if not terms:
