@@ -44,6 +44,7 @@ async def test_mail_arrives_in_the_inbox_and_the_reply_leaves_by_smtp(
         {
             "agent": {"name": "alice"},
             "connectors": [{"type": "email", "name": "support", **settings}],
+            **NO_PRESEND,
         }
     )
     app = make_app(config, tmp_path / "desk.db")
