@@ -190,6 +190,7 @@ _TOP_LEVEL = {
     "connectors",
     "privacy",
     "delivery",
+    "presend",
     "views",
     "macros",
 }

@@ -14,6 +14,7 @@ import pytest
 from desk_data import NOW, build_desk
 
 from agentdesk import clock
+from agentdesk.assist.presend import RULES
 from agentdesk.config import Config
 from agentdesk.store import Store
 
@@ -42,10 +43,17 @@ def desk(tmp_path, frozen_clock):
     return path, ids
 
 
+# The pre-send check is driven in tests/test_presend.py; elsewhere replies go straight out.
+NO_PRESEND = {"presend": {rule: False for rule in RULES}}
+
+
 @pytest.fixture
 def alice() -> Config:
     return Config(
-        agent_name="alice", agent_display_name="Alice Martin", agent_email="alice@desk.example"
+        agent_name="alice",
+        agent_display_name="Alice Martin",
+        agent_email="alice@desk.example",
+        raw=NO_PRESEND,
     )
 
 

@@ -61,6 +61,42 @@ class Reply:
         return handler
 
     @staticmethod
+    def ending(tokens: list[str], finish: str | None, done: bool) -> Handler:
+        """Stream ``tokens``, then a chunk with ``finish`` (none when None), then
+        ``[DONE]`` when ``done``, and close the body cleanly."""
+
+        async def handler(request: web.Request) -> web.StreamResponse:
+            response = await _start(request)
+            for token in tokens:
+                await response.write(chunk(token))
+            if finish is not None:
+                await response.write(chunk("", finish))
+            if done:
+                await response.write(b"data: [DONE]\n\n")
+            await response.write_eof()
+            return response
+
+        return handler
+
+    @staticmethod
+    def stall(tokens: list[str], seconds: float) -> Handler:
+        """Stream ``tokens``, then send nothing for ``seconds`` before finishing."""
+
+        async def handler(request: web.Request) -> web.StreamResponse:
+            response = await _start(request)
+            try:
+                for token in tokens:
+                    await response.write(chunk(token))
+                await asyncio.sleep(seconds)
+                await response.write(chunk("", "stop"))
+                await response.write_eof()
+            except ConnectionResetError:
+                pass
+            return response
+
+        return handler
+
+    @staticmethod
     def status(
         code: int, message: str = "scripted error", retry_after_ms: int | None = None
     ) -> Handler:

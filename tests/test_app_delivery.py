@@ -72,7 +72,9 @@ class Provider(Connector):
 
 
 def settings(config, **delivery):
-    return replace(config, raw={"delivery": {"retry_first": 0.05, "retry_max": 0.2, **delivery}})
+    return replace(
+        config, raw={**config.raw, "delivery": {"retry_first": 0.05, "retry_max": 0.2, **delivery}}
+    )
 
 
 async def send_reply(pilot, app, conversation_id: int, text: str) -> None:

@@ -9,7 +9,7 @@ from email import message_from_bytes, policy
 
 import mail_samples as samples
 import pytest
-from conftest import screen_text
+from conftest import NO_PRESEND, screen_text
 
 from agentdesk.app import make_app
 from agentdesk.config import parse_config
@@ -45,6 +45,7 @@ async def test_mail_arrives_in_the_inbox_and_the_reply_leaves_by_smtp(
         {
             "agent": {"name": "alice"},
             "connectors": [{"type": "email", "name": "support", **settings}],
+            **NO_PRESEND,
         }
     )
     app = make_app(config, tmp_path / "desk.db")
@@ -119,6 +120,7 @@ def _email_app(dovecot, tmp_path, smtp_server=None, **overrides):
         {
             "agent": {"name": "alice"},
             "connectors": [{"type": "email", "name": "support", **settings}],
+            **NO_PRESEND,
         }
     )
     return make_app(config, tmp_path / "desk.db")

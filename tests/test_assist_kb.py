@@ -6,8 +6,9 @@ import pytest
 from assist_data import ARTICLES, write_kb
 
 from agentdesk import cli
-from agentdesk.assist.kb import article_answer, article_steps, query_terms, suggest
+from agentdesk.assist.kb import article_answer, article_steps, latest_customer_texts, suggest
 from agentdesk.assist.kbimport import KbImportError, import_kb, parse_article
+from agentdesk.assist.ranking import groups
 from agentdesk.domain import Inbound
 from agentdesk.store import Store
 
@@ -141,17 +142,22 @@ def test_suggestions_for_a_conversation_use_the_latest_customer_messages(kb_stor
         )
     )
     messages = kb_store.messages.thread(conversation_id)
-    terms = query_terms(messages)
+    terms = {word for group in groups(latest_customer_texts(messages)) for word in group.words}
     assert "the" not in terms and "how" not in terms
     hits = suggest(kb_store, messages)
     assert hits[0].article.title in ("Track your parcel", "Change the delivery address")
 
 
 def test_intent_lifts_the_article_about_it(kb_store, frozen_clock):
-    conversation_id, _ = kb_store.messages.record_inbound(message("Refund for the kettle please"))
+    conversation_id, _ = kb_store.messages.record_inbound(
+        message("A question about the kettle and the payment")
+    )
     messages = kb_store.messages.thread(conversation_id)
-    assert titles(suggest(kb_store, messages))[0] == "Descaling the blue kettle"  # words only
-    assert titles(suggest(kb_store, messages, intent="refund"))[0] == "How refunds work"
+    words_only = titles(suggest(kb_store, messages, intent=""))
+    assert words_only == ["Descaling the blue kettle", "I was charged twice", "How refunds work"]
+    lifted = suggest(kb_store, messages, intent="refund")
+    assert titles(lifted)[1] == "How refunds work" and lifted[1].on_intent
+    assert lifted[1].why == "matches: payment; about refund"
 
 
 def test_article_steps_and_answer():
@@ -192,7 +198,7 @@ def test_kb_command_imports_and_searches(tmp_path, capsys):
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "1. Track your parcel  [shipping/track-parcel]"
     assert out[1] == "   https://help.example.com/tracking"
-    assert out[2] == "   matches: parcel"
+    assert out[2] == "   matches: where is my → tracking, parcel; about delivery"
     assert cli.main(["kb", "search", "zebra", "--db", db]) == 1
     assert capsys.readouterr().out == "no matching articles\n"
     assert cli.main(["kb", "import", str(tmp_path / "missing"), "--db", db]) == 2

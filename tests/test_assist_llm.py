@@ -10,7 +10,7 @@ import pytest
 from desk_data import at
 from openai_server import OpenAIServer, Reply, non_loopback_address, refused_port
 
-from agentdesk.assist.llm import LLMError
+from agentdesk.assist.llm import LLMCutOff, LLMError, LLMLengthLimit
 from agentdesk.assist.service import Assistant
 from agentdesk.assist.settings import AssistSettings, LLMSettings
 from agentdesk.domain import Inbound
@@ -109,12 +109,52 @@ async def test_429_after_the_retries_is_reported(store, openai_server):
     await assistant.close()
 
 
-async def test_timeout_names_the_limit(store, openai_server):
+async def test_timeout_is_the_whole_wait_retries_included(store, openai_server):
     db, ids = store
-    openai_server.script(Reply.hang(3))
-    assistant = Assistant(db, settings_for(openai_server.base_url, timeout=0.3))
+    openai_server.script(*[Reply.hang(3)] * 3)
+    assistant = Assistant(db, settings_for(openai_server.base_url, timeout=0.5, max_retries=2))
+    started = time.perf_counter()
     text, error = await collect(assistant.draft(assistant.context(ids["refund"])))
-    assert error == "LLM endpoint timed out after 0.3 s"
+    waited = time.perf_counter() - started
+    assert 0.45 < waited < 1.0  # not 3 tries of 0.5 s each
+    assert error == "LLM endpoint did not answer for 0.5 s (timeout 0.5 s)"
+    await assistant.close()
+
+
+async def test_a_stall_mid_stream_keeps_the_text_and_says_so(store, openai_server):
+    db, ids = store
+    openai_server.script(Reply.stall(["Hi Ann,"], 3))
+    assistant = Assistant(db, settings_for(openai_server.base_url, timeout=0.4))
+    with pytest.raises(LLMCutOff, match=r"^LLM endpoint stopped sending for 0\.4 s"):
+        assert [t async for t in assistant.draft(assistant.context(ids["refund"]))] == ["Hi Ann,"]
+    await assistant.close()
+
+
+@pytest.mark.parametrize(
+    ("finish", "done", "error"),
+    [
+        ("stop", True, None),
+        ("stop", False, None),  # the finish reason is enough
+        (None, True, (LLMCutOff, "LLM stream was cut off: it ended before the model finished")),
+        (None, False, (LLMCutOff, "LLM stream was cut off: it ended before the model finished")),
+        ("length", True, (LLMLengthLimit, "stopped at the length limit (64 tokens)")),
+        ("content_filter", True, (LLMError, "LLM endpoint stopped the reply (content_filter)")),
+    ],
+)
+async def test_every_stream_ending(store, openai_server, finish, done, error):
+    db, ids = store
+    openai_server.script(Reply.ending(["Hi Ann,", " the refund"], finish, done))
+    assistant = Assistant(db, settings_for(openai_server.base_url, max_tokens=64))
+    parts = []
+    try:
+        async for token in assistant.draft(assistant.context(ids["refund"])):
+            parts.append(token)
+        raised = None
+    except LLMError as failure:
+        raised = (type(failure), str(failure))
+    assert "".join(parts) == "Hi Ann, the refund"  # the partial text always arrives
+    assert raised == error
+    assert openai_server.requests[0]["json"]["max_tokens"] == 64
     await assistant.close()
 
 

@@ -162,6 +162,48 @@ async def test_cut_stream_keeps_partial_and_offers_offline(store, openai_server)
         assert "https://help.example.com/refunds" in panel.text
 
 
+@pytest.mark.parametrize(
+    ("finish", "line"),
+    [
+        (None, "LLM stream was cut off: it ended before the model finished; kept the partial"),
+        ("length", "stopped at the length limit (800 tokens); kept the partial text"),
+    ],
+)
+async def test_an_unfinished_stream_is_never_shown_as_a_finished_draft(
+    store, openai_server, finish, line
+):
+    db, ids = store
+    openai_server.script(Reply.ending(["Hi Ann, your refund"], finish, done=True))
+    app = Host(db, online(openai_server), ids["refund"])
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(app, pilot)
+        panel = panel_of(app)
+        assert panel.text == "Hi Ann, your refund"
+        assert line in screen_text(app) and "d: offline draft" in screen_text(app)
+        assert "Enter: replace composer" not in screen_text(app)
+        await pilot.press("d")
+        await settle(app, pilot)
+        assert "Offline draft" in screen_text(app)
+
+
+async def test_a_hung_endpoint_gives_up_at_the_timeout(store, openai_server):
+    db, ids = store
+    openai_server.script(*[Reply.hang(5)] * 3)
+    settings = AssistSettings(
+        LLMSettings(base_url=openai_server.base_url, model="m", timeout=0.5, max_retries=2),
+        agent_display_name="Alice Martin",
+    )
+    app = Host(db, settings, ids["refund"])
+    async with app.run_test(size=(160, 40)) as pilot:
+        started = asyncio.get_running_loop().time()
+        await until(lambda: "showing offline draft" in panel_of(app).status)
+        assert asyncio.get_running_loop().time() - started < 2.5
+        assert panel_of(app).status.startswith(
+            "LLM endpoint did not answer for 0.5 s (timeout 0.5 s), showing offline draft"
+        )
+        await settle(app, pilot)
+
+
 async def test_offline_mode_without_endpoint(store):
     db, ids = store
     app = Host(db, AssistSettings(agent_display_name="Alice Martin"), ids["refund"])
@@ -171,7 +213,7 @@ async def test_offline_mode_without_endpoint(store):
         assert "offline draft (no LLM endpoint configured)" in screen_text(app)
         assert panel.text.startswith(
             "Hi Ann,\n\nI'm really sorry about the trouble with your "
-            "refund, and that you've had to wait 5 hours"
+            "refund, and that this has now been going on for 14 days"
         )
         assert "Alice Martin" in panel.text
 
@@ -238,6 +280,53 @@ async def test_kb_insert_and_links(store):
         await pilot.press("l")
         await pilot.pause()
         assert composer.text.splitlines()[0] == "How refunds work: https://help.example.com/refunds"
+
+
+async def test_an_article_is_inserted_before_the_signature(store):
+    db, ids = store
+    app = Host(db, AssistSettings(agent_display_name="Alice"), ids["refund"])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        composer = app.query_one(TextArea)
+        composer.load_text("Hi Ann,\n\nHere is how it works.\n\nBest regards,\nAlice Martin")
+        await pilot.press("1")
+        await pilot.pause()
+        assert composer.text.startswith("Hi Ann,\n\nHere is how it works.\n\nHow refunds work:")
+        assert composer.text.endswith(
+            "More details: https://help.example.com/refunds\n\nBest regards,\nAlice Martin"
+        )
+
+
+async def test_a_rewrite_that_changes_nothing_says_so(store, openai_server):
+    db, ids = store
+    app = Host(db, AssistSettings(agent_display_name="Alice"), ids["refund"])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        app.query_one(TextArea).load_text("Hi Ann,\n\nThe refund is done.\n\nBest,\nBo")
+        await pilot.press("c")
+        await settle(app, pilot)
+        assert "nothing to shorten; the composer is unchanged" in screen_text(app)
+        await pilot.press("enter")  # nothing to accept
+        await pilot.pause()
+        assert app.query_one(TextArea).text == "Hi Ann,\n\nThe refund is done.\n\nBest,\nBo"
+
+
+async def test_a_model_rewrite_changes_only_the_body(store, openai_server):
+    db, ids = store
+    openai_server.script(Reply.stream(["ok"]), Reply.stream(["Your refund ", "is done."]))
+    app = Host(db, online(openai_server), ids["refund"])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        app.query_one(TextArea).load_text("Hi Ann,\n\nrefund's done\n\nBest regards,\nAlice")
+        await pilot.press("f")
+        await settle(app, pilot)
+        sent = openai_server.requests[1]["json"]["messages"][1]["content"]
+        assert "refund's done" in sent and "Hi Ann" not in sent and "Best regards" not in sent
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.query_one(TextArea).text == (
+            "Hi Ann,\n\nYour refund is done.\n\nBest regards,\nAlice"
+        )
 
 
 async def test_summary(store):
@@ -347,26 +436,35 @@ async def test_real_app_analyses_off_the_ui_thread_and_drops_a_stale_result(desk
         assert db.drafts.get(ids["refund"]) == "On it"
 
 
-async def test_real_app_narrow_terminal_hides_the_panel_until_a(desk, alice):
+@pytest.mark.parametrize("width", [170, 120])
+async def test_real_app_a_shows_focuses_and_hides_the_panel(desk, alice, width):
+    """Wide: shown at start, a focuses it. Narrow: hidden until a. Focused: a hides it."""
     from agentdesk.app import make_app
     from agentdesk.connectors.demo import DemoConnector
 
     path, _ = desk
     app = make_app(alice, path, [DemoConnector()])
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=(width, 40)) as pilot:
         await pilot.pause()
         await pilot.press("enter")
         await settle(app, pilot)
         panel = app.screen.query_one(AssistPanel)
-        assert not panel.display and panel.conversation_id is None
+        assert panel.display == (width >= 160) and app.screen.focused is not panel
+        assert (panel.conversation_id is None) == (width < 160)
         await pilot.press("a")
         await settle(app, pilot)
         assert panel.display and app.screen.focused is panel
         assert "Offline draft" in screen_text(app)
+        await pilot.press("g")  # its keys work at once
+        await settle(app, pilot)
+        assert "Offline draft" in screen_text(app)
         await pilot.press("escape")  # nothing to cancel: back to the thread
-        await pilot.press("a")
+        await pilot.press("a")  # shown but not focused: a focuses it, no "a a"
         await pilot.pause()
-        assert not panel.display
+        assert panel.display and app.screen.focused is panel
+        await pilot.press("a")  # focused: a hides it
+        await pilot.pause()
+        assert not panel.display and app.screen.focused is not panel
 
 
 async def test_a_new_customer_message_refreshes_mood_and_suggestions(store):

@@ -14,7 +14,7 @@ from agentdesk.assist.context import load_context
 from agentdesk.assist.edits import edit_distance
 from agentdesk.assist.kbimport import import_kb
 from agentdesk.assist.mood import analyse, intent, ordinal
-from agentdesk.assist.offline import draft, rewrite, summary
+from agentdesk.assist.offline import compose, draft, rewrite, summary
 from agentdesk.assist.pii import Masker, Restorer, iban_ok, luhn_ok
 from agentdesk.assist.settings import assist_settings
 from agentdesk.assist.words import NEWEST_CHARS, keywords, language, newest_text
@@ -238,9 +238,9 @@ def test_offline_draft_for_an_upset_customer(store):
     text = draft(context)
     paragraphs = text.split("\n\n")
     assert paragraphs[0] == "Hi Kim,"
-    assert paragraphs[1].startswith(
+    assert paragraphs[1].startswith(  # the customer's "two weeks", not our 1 day
         "I'm really sorry about the trouble with your refund, and "
-        "that you've had to wait 1 day for an answer."
+        "that this has now been going on for 14 days."
     )
     assert paragraphs[2].startswith("Here are the steps:\n1. We check the returned item")
     assert paragraphs[3] == "You'll find the full guide here: https://help.example.com/refunds"
@@ -269,9 +269,15 @@ def test_offline_draft_mentions_the_other_channel_and_speaks_german(store):
         address="hans@example.de",
         name="Hans Maier",
     )
-    text = draft(load_context(store, german, "Alice"))
-    assert text.startswith("Hallo Hans,\n\n")
-    assert "Viele Grüße,\nAlice" in text
+    composed = compose(load_context(store, german, "Alice"))
+    assert composed.text.startswith("Hallo Hans,\n\n")
+    assert "Viele Grüße,\nAlice" in composed.text
+    # The article is English: linked, never quoted inside German sentences.
+    assert "Die vollständige Anleitung finden Sie hier: https://help.example.com/tracking" in (
+        composed.text
+    )
+    assert "Open the shipping" not in composed.text
+    assert composed.note == "the article is in English: linked, its steps not quoted"
 
 
 def test_offline_draft_without_an_article_promises_a_follow_up(store):
@@ -423,3 +429,57 @@ def test_offline_draft_skips_an_article_matched_only_in_passing(store):
     assert context.suggestions  # "vinegar" is in the descaling article's body…
     text = draft(context)
     assert "vinegar" not in text and "I'm looking into this now" in text  # …but not its topic
+
+
+# ---- reply structure ------------------------------------------------------------------------
+SIGNED = (
+    "Hi Ann,\n\nI'm sorry, I just wanted to let you know that it's done. Thank you for "
+    "waiting!\n\nBest regards,\nAlice Martin"
+)
+
+
+def test_a_reply_splits_into_greeting_body_and_signature():
+    from agentdesk.assist.structure import split
+
+    reply = split(SIGNED)
+    assert reply.greeting == "Hi Ann,"
+    assert reply.body.startswith("I'm sorry") and reply.body.endswith("waiting!")
+    assert reply.signature == "Best regards,\nAlice Martin"
+    assert split("Just a body.\nTwo lines.") == type(reply)("", "Just a body.\nTwo lines.", "")
+
+
+@pytest.mark.parametrize("tone", ["friendlier", "formal", "concise"])
+def test_rewrites_keep_one_greeting_and_sign_off_and_are_stable(tone):
+    once = rewrite(SIGNED, tone)
+    assert rewrite(once, tone) == once  # applying it twice changes nothing more
+    assert once.count("Hi Ann") + once.count("Dear Ann") == 1
+    assert once.endswith("\nAlice Martin") and "Best Best" not in once
+    assert once.count("regards") + once.count("Best,") == 1
+
+
+def test_a_rewrite_with_nothing_to_change_returns_the_text_itself():
+    text = "Hi Ann,\n\nThe refund is done.\n\nBest,\nBo"
+    assert rewrite(text, "concise") is text
+
+
+def test_an_article_goes_in_before_the_signature():
+    from agentdesk.assist.structure import insert_before_signature
+
+    assert insert_before_signature(SIGNED, "My account is locked:\n1. Wait.") == (
+        SIGNED.replace("\n\nBest regards,", "\n\nMy account is locked:\n1. Wait.\n\nBest regards,")
+    )
+    assert insert_before_signature("", "Steps") == "Steps"
+    assert insert_before_signature("No signature here", "Steps") == "No signature here\n\nSteps"
+
+
+@pytest.mark.parametrize("name", ["MOODS", "FRESH_MOODS"])
+def test_mood_labels_agree_with_the_labelled_set(name):
+    from assist_sets import moods
+
+    from agentdesk.assist.mood import feeling
+
+    labelled = getattr(moods, name)
+    wrong = [(text, want, feeling(text)[0]) for text, want in labelled if feeling(text)[0] != want]
+    assert len(wrong) <= len(labelled) // 10, wrong
+    polite = "Hello, unfortunately my parcel arrived damaged and the glass is broken. Thank you!"
+    assert feeling(polite)[0] == "neutral"  # a polite customer is not angry

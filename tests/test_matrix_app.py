@@ -81,7 +81,11 @@ async def test_a_reply_sent_while_the_homeserver_is_down_arrives_once_it_is_back
     room = customer.open_chat(desk.user_id)
     customer.send(room, "Is anyone there?")
     config = replace(
-        alice, raw={"delivery": {"retry_first": 0.5, "retry_max": 1.0, "send_timeout": 5.0}}
+        alice,
+        raw={
+            "delivery": {"retry_first": 0.5, "retry_max": 1.0, "send_timeout": 5.0},
+            **alice.raw,  # no pre-send check
+        },
     )
     settings = {
         "homeserver": synapse.url,

@@ -429,6 +429,8 @@ def test_people_first_imports_in_any_order(tmp_path, capsys):
     with Store(db) as store:
         customer = store.customers.get(store.customers.id_for_address("ann@example.com"))
         assert "vip" in customer.tags
-        assert ("chat", "@annie:example.org") in {(i.channel, i.address) for i in customer.identities}
+        assert ("chat", "@annie:example.org") in {
+            (i.channel, i.address) for i in customer.identities
+        }
     assert main(["import", str(source), "--db", str(db)]) == 1  # again: nothing new
     assert f"0 lines imported, {len(ISSUE_EXAMPLE) + 2} already present" in capsys.readouterr().out

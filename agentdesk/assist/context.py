@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from agentdesk import clock
 from agentdesk.assist import kb
 from agentdesk.assist.mood import Mood, analyse
+from agentdesk.assist.ranking import Suggestion
 from agentdesk.assist.words import language, newest_text
 from agentdesk.domain import Conversation, Customer, Direction, InboxRow, Message
-from agentdesk.store.kb import KbHit
 
 
 @dataclass(frozen=True)
@@ -19,7 +19,7 @@ class AssistContext:
     messages: list[Message]
     history: list[InboxRow]
     mood: Mood
-    suggestions: list[KbHit]
+    suggestions: list[Suggestion]
     language: str
     agent_display_name: str
 

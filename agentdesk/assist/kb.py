@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import re
 
+from agentdesk.assist.ranking import Suggestion, rank
 from agentdesk.assist.words import keywords, message_core
 from agentdesk.domain import Direction, Message
-from agentdesk.store.kb import KbArticle, KbHit
-
-MAX_TERMS = 10
+from agentdesk.store.kb import KbArticle
 
 
 def latest_customer_texts(messages: list[Message], count: int = 3) -> list[str]:
@@ -27,47 +26,16 @@ def latest_customer_texts(messages: list[Message], count: int = 3) -> list[str]:
     return texts
 
 
-def query_terms(messages: list[Message], subject: str = "") -> list[str]:
-    """Keywords for the KB query: the latest customer messages, then the subject."""
-    texts = latest_customer_texts(messages)
-    return keywords([*texts, subject] if subject else texts, limit=MAX_TERMS)
-
-
-# Intent (see ``mood.INTENTS``) -> words an answering article has in its title or tags.
-INTENT_TOPICS = {
-    "refund": ("refund", "refunds", "return", "returns"),
-    "cancel": ("cancel", "cancellation", "close"),
-    "damaged item": ("damaged", "damage"),
-    "delivery": ("delivery", "shipping", "parcel", "tracking"),
-    "billing": ("billing", "invoice", "payment", "charge"),
-    "account access": ("login", "password", "account", "2fa", "two-factor", "locked"),
-    "bug report": ("error", "bug", "troubleshooting"),
-    "complaint": ("complaint", "escalate", "escalation"),
-}
-
-
 def suggest(
     store, messages: list[Message], subject: str = "", limit: int = 3, intent: str | None = None
-) -> list[KbHit]:
-    """The ``limit`` articles that best answer the conversation (FTS5 OR query, BM25,
-    articles about the customer's ``intent`` first)."""
-    return store.kb.search(
-        query_terms(messages, subject), limit, INTENT_TOPICS.get(intent or "", ())
-    )
+) -> list[Suggestion]:
+    """The ``limit`` articles that best answer the conversation (see ``ranking.rank``)."""
+    return rank(store, latest_customer_texts(messages), subject, limit, intent)
 
 
 _LIST_ITEM = re.compile(r"^\s*(?:\d+[.)]|[-*+])\s+(.*\S)")
 _INLINE = re.compile(r"\*\*|__|`|^#+\s*")
 _LINK = re.compile(r"\[([^\]]+)\]\(([^)]+)\)")
-
-
-def on_topic(hit: KbHit, intent: str | None) -> bool:
-    """True when a matched word is in the article's title or tags, or the title or
-    tags name the customer's intent (so an article matched only in passing is not
-    pasted into an offline draft)."""
-    head = f"{hit.article.title} {' '.join(hit.article.tags)}".lower()
-    words = [*hit.matched, *INTENT_TOPICS.get(intent or "", ())]
-    return any(word[:4] in head for word in words if len(word) >= 3)
 
 
 def plain(markdown: str) -> str:

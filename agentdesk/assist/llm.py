@@ -1,11 +1,16 @@
 """Streaming chat completions from an OpenAI-compatible endpoint (``AsyncOpenAI``).
 
 Every failure becomes an ``LLMError`` whose message is one line for the status bar;
-no exception from the HTTP stack escapes ``stream``.
+no exception from the HTTP stack escapes ``stream``. A stream that is not finished
+(no finish reason: the server closed it, or cut it off to serve another client) raises
+``LLMCutOff``, one stopped by ``max_tokens`` raises ``LLMLengthLimit``: a stream only
+ends quietly when the model said it was done. ``timeout`` bounds the whole wait for the
+answer to start (retries included) and every pause between two chunks.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 from collections.abc import AsyncIterator
@@ -13,12 +18,9 @@ from urllib.parse import urlsplit
 
 import openai
 
+from agentdesk.assist.errors import LLMCutOff, LLMError, LLMLengthLimit
 from agentdesk.assist.settings import LLMSettings
 from agentdesk.config import ConfigError
-
-
-class LLMError(Exception):
-    """The endpoint failed; ``str(error)`` is one line naming what happened."""
 
 
 def _causes(error: BaseException) -> list[BaseException]:
@@ -30,11 +32,13 @@ def _causes(error: BaseException) -> list[BaseException]:
     return chain
 
 
-def describe(error: BaseException, settings: LLMSettings, started: bool) -> str:
-    """One line for ``error`` raised before (``started`` False) or during the stream."""
+def describe(error: BaseException, settings: LLMSettings, started: bool, waited: float) -> str:
+    """One line for ``error`` raised before (``started`` False) or during the stream,
+    ``waited`` seconds after the request (or the last chunk)."""
     host = urlsplit(settings.base_url).netloc or settings.base_url
-    if isinstance(error, openai.APITimeoutError):
-        return f"LLM endpoint timed out after {settings.timeout:g} s"
+    if isinstance(error, openai.APITimeoutError | TimeoutError):
+        what = "stopped sending" if started else "did not answer"
+        return f"LLM endpoint {what} for {waited:.1f} s (timeout {settings.timeout:g} s)"
     if isinstance(error, json.JSONDecodeError):
         return "LLM endpoint sent invalid JSON in the stream"
     if isinstance(error, openai.AuthenticationError):
@@ -88,28 +92,52 @@ class LLMClient:
         return self._client
 
     async def stream(self, messages: list[dict]) -> AsyncIterator[str]:
-        """Content deltas of one streamed chat completion; raises only ``LLMError``."""
-        started = False
+        """Content deltas of one streamed chat completion; raises only ``LLMError``.
+
+        Each wait has its own deadline (the request with its retries, then each chunk),
+        and text is yielded outside them, so the consumer's time never counts.
+        """
+        loop = asyncio.get_running_loop()
+        started, finish = False, None
+        since = loop.time()
         try:
-            client = self._make_client()
-            response = await client.chat.completions.create(
-                model=self.settings.model,
-                messages=messages,
-                stream=True,
-                temperature=self.settings.temperature,
-            )
+            async with asyncio.timeout_at(since + self.settings.timeout):
+                response = await self._make_client().chat.completions.create(
+                    model=self.settings.model,
+                    messages=messages,
+                    stream=True,
+                    temperature=self.settings.temperature,
+                    max_tokens=self.settings.max_tokens,
+                )
             started = True
-            async for chunk in response:
-                if chunk.choices and chunk.choices[0].delta.content:
-                    yield chunk.choices[0].delta.content
+            chunks = aiter(response)
+            while True:
+                async with asyncio.timeout_at(since + self.settings.timeout):
+                    chunk = await anext(chunks, None)
+                if chunk is None:
+                    break
+                since = loop.time()
+                if chunk.choices:
+                    finish = chunk.choices[0].finish_reason or finish
+                    if chunk.choices[0].delta.content:
+                        yield chunk.choices[0].delta.content
         except (
             openai.OpenAIError,
             json.JSONDecodeError,
             ConfigError,
             OSError,
             ValueError,
+            TimeoutError,
         ) as error:
-            raise LLMError(describe(error, self.settings, started)) from error
+            line = describe(error, self.settings, started, loop.time() - since)
+            broken = started and isinstance(error, openai.APIError | TimeoutError)
+            raise (LLMCutOff if broken else LLMError)(line) from error
+        if finish is None:
+            raise LLMCutOff("LLM stream was cut off: it ended before the model finished")
+        if finish == "length":
+            raise LLMLengthLimit(f"stopped at the length limit ({self.settings.max_tokens} tokens)")
+        if finish != "stop":
+            raise LLMError(f"LLM endpoint stopped the reply ({finish})")
 
     async def close(self) -> None:
         if self._client is not None:

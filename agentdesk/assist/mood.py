@@ -8,17 +8,17 @@ intent keywords cover a few more languages. The result renders as one line such 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
-
 from agentdesk import clock
+from agentdesk.assist import synonyms
 from agentdesk.assist.words import message_core
 from agentdesk.domain import Conversation, Direction, InboxRow, Message
 from agentdesk.text import count_of
 
-_analyzer: SentimentIntensityAnalyzer | None = None
+_analyzer = None  # vaderSentiment's analyser, loaded on first use (it reads a lexicon)
 
 # Intent -> word prefixes (any language we know); the first intent with most hits wins.
 INTENTS: dict[str, tuple[str, ...]] = {
@@ -154,12 +154,32 @@ INTENTS: dict[str, tuple[str, ...]] = {
 }
 _FRUSTRATION = re.compile(
     r"\b(still|again|third time|several times|no one|nobody|no answer|no response|"
-    r"waiting|ridiculous|unacceptable|terrible|worst|useless|fed up|disappointed|"
+    r"waiting|ridiculous|unacceptable|terrible|worst|useless|fed up|disappointed|annoying|"
+    r"nobody called|nobody answers|tried three times|tired of|chasing|enttäuschend|décevant|"
+    r"nadie|"
     r"immer noch|schon wieder|inakzeptabel|toujours pas|inadmissible|inacceptable|"
     r"todavía|otra vez|inaceptable|nog steeds|onacceptabel)\b|!!|\?\?",
     re.IGNORECASE,
 )
-_SHOUT = re.compile(r"\b[A-Z]{4,}\b")
+_SHOUT = re.compile(r"\b[A-Z]{4,}\b|!!|\?\?\?")
+_HOSTILE = re.compile(
+    r"\b(ridiculous|worst|useless|scam|thie(f|ves)|fraud|liars?|incompetent|joke|"
+    r"pathetic|disgrace(ful)?|report you|my bank|lawyer|never buy|tell everyone|"
+    r"frechheit|betrug|betrüger|unverschämt|escroc(s|querie)?|arnaque|honte|"
+    r"estafa(dores)?|vergüenza|ladrones)\b",
+    re.IGNORECASE,
+)
+_PRAISE = re.compile(
+    r"\b(thank you so much|thanks so much|great (service|job)|love (it|the)|works perfectly|"
+    r"vielen dank|super geklappt|merci beaucoup|parfait|muchas gracias|perfecto)\b",
+    re.IGNORECASE,
+)
+_POLITE = re.compile(
+    r"\b(please|could you|would you|thank you|thanks|kind regards|sorry to bother|"
+    r"bitte|können sie|danke|merci|pouvez-vous|s'il vous plaît|por favor|gracias|"
+    r"podría)\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -197,17 +217,52 @@ def sentiment(text: str) -> float:
     """VADER compound score in [-1, 1]."""
     global _analyzer
     if _analyzer is None:
+        from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
         _analyzer = SentimentIntensityAnalyzer()
     return _analyzer.polarity_scores(text)["compound"]
 
 
+# Concepts of ``synonyms`` that name an intent (a concept counts as one keyword hit).
+# "not arrived" names none: a refund, a code or a parcel can be the thing not arrived.
+CONCEPT_INTENTS = {
+    "damaged": "damaged item",
+    "faulty": "bug report",
+    "twice": "billing",
+    "charge": "billing",
+    "declined": "billing",
+    "invoice": "billing",
+    "late": "delivery",
+    "parcel": "delivery",
+    "partial": "delivery",
+    "missing": "delivery",
+    "password": "account access",
+    "forgot": "account access",
+    "login": "account access",
+    "two-factor": "account access",
+    "locked": "account access",
+    "refund": "refund",
+    "cancel": "cancel",
+}
+
+
 def intent(text: str) -> str | None:
-    lowered = f" {text.lower()} "
-    best, hits = None, 0
+    """The customer's intent: keyword hits per intent, plus the concepts the text names.
+
+    The words of a concept count once, as the concept ("stopped charging" is a faulty
+    device, not a charge on the bill)."""
+    lowered = synonyms.normalise(text)
+    hits: Counter[str] = Counter()
+    for concept in reversed(synonyms.expand(lowered)):
+        lowered = lowered[: concept.start] + " " + lowered[concept.end :]
+        if concept.name in CONCEPT_INTENTS:
+            hits[CONCEPT_INTENTS[concept.name]] += 1
+    lowered = f" {lowered} "
+    best, most = None, 0
     for name, prefixes in INTENTS.items():
-        count = sum(lowered.count(p) for p in prefixes)
-        if count > hits:
-            best, hits = name, count
+        count = hits[name] + sum(lowered.count(p) for p in prefixes)
+        if count > most:
+            best, most = name, count
     return best
 
 
@@ -235,6 +290,37 @@ def when_words(at: datetime, reference: datetime) -> str:
     return f"on {at.day} {at.strftime('%B')}"
 
 
+def feeling(text: str, wait: float | None = None) -> tuple[str, float, tuple[str, ...]]:
+    """(label, VADER compound, frustration markers) for what the customer wrote.
+
+    Labels: angry, frustrated, neutral, positive. Lexicon sentiment alone calls a polite
+    report of a problem angry ("unfortunately it arrived broken"), so hostility
+    (insults, threats, shouting, "!!") is what makes a customer angry, frustration
+    markers ("still", "again", "third time") or a long wait with them make one
+    frustrated, and politeness ("please", "could you", "thank you") softens the score.
+    """
+    plain = _POLITE.sub(" ", text)  # courtesy formulas are not sentiment
+    compound = sentiment(plain) if plain.strip() else 0.0
+    markers = tuple(m.group(0).lower() for m in _FRUSTRATION.finditer(text))
+    hostile = len(_HOSTILE.findall(text)) + len(_SHOUT.findall(text))
+    polite = len(_POLITE.findall(text))
+    score = compound - 0.15 * len(markers) - 0.3 * hostile + 0.2 * polite
+    if hostile and score <= 0.0:
+        label = "angry"
+    elif markers and (score <= 0.1 or (wait and wait > 86400)) or score <= -0.5 and not polite:
+        label = "frustrated"
+    elif (compound >= 0.5 or _PRAISE.search(text)) and not markers and not hostile:
+        label = "positive"
+    else:
+        label = "neutral"
+    return label, compound, markers
+
+
+def sounds_upset(text: str) -> bool:
+    """A quick guess without the lexicon: frustration markers or hostility."""
+    return bool(_FRUSTRATION.search(text) or _HOSTILE.search(text) or _SHOUT.search(text))
+
+
 def analyse(
     messages: list[Message],
     conversation: Conversation,
@@ -246,19 +332,8 @@ def analyse(
     reference = reference or clock.now()
     inbound = [m for m in messages if m.direction == Direction.IN and not m.auto]
     recent = " \n".join(message_core(m.body) for m in inbound[-2:])
-    compound = sentiment(recent) if recent else 0.0
-    markers = tuple(m.group(0).lower() for m in _FRUSTRATION.finditer(recent))
-    shouting = len(_SHOUT.findall(recent))
-    score = compound - 0.15 * (len(markers) + shouting)
     wait = clock.since(conversation.waiting_since, reference)
-    if score <= -0.6:
-        label = "angry"
-    elif score <= -0.15 or (markers and wait and wait > 86400):
-        label = "frustrated"
-    elif compound >= 0.5 and not markers:
-        label = "positive"
-    else:
-        label = "neutral"
+    label, compound, markers = feeling(recent, wait)
     unanswered = 0
     for message in reversed(messages):
         if message.direction == Direction.OUT:

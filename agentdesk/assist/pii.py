@@ -35,6 +35,16 @@ def iban_ok(text: str) -> bool:
     return int("".join(str(int(c, 36)) for c in moved)) % 97 == 1
 
 
+def payment_numbers(text: str) -> list[str]:
+    """Card numbers (Luhn-checked) and IBANs (checksum-checked) in ``text``."""
+    found = [m.group(0) for m in _IBAN.finditer(text) if iban_ok(m.group(0))]
+    for match in _CARD.finditer(text):
+        digits = re.sub(r"\D", "", match.group(0))
+        if 13 <= len(digits) <= 19 and luhn_ok(digits):
+            found.append(match.group(0))
+    return found
+
+
 class Masker:
     """Replaces personal data with numbered placeholders, remembering the originals."""
 

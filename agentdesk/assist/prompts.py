@@ -49,7 +49,7 @@ How to write the reply:
 
 REWRITE_SYSTEM = f"""You rewrite a customer-service agent's reply before they send it.
 {UNTRUSTED_RULES}
-Rewrite the text in the <untrusted_agent_text> block to be {{tone}}. Keep its language, every fact, number, link and placeholder. Output only the rewritten reply text."""
+Rewrite the text in the <untrusted_agent_text> block to be {{tone}}. It is the body of a reply: add no greeting and no sign-off. Keep its language, every fact, number, link and placeholder. Output only the rewritten text."""
 
 SUMMARY_SYSTEM = f"""You summarise a customer-service conversation for the agent handling it.
 {UNTRUSTED_RULES}

@@ -1,4 +1,4 @@
-"""The assistant the panel drives: context, streamed LLM text and the offline fallbacks.
+"""The assistant: a conversation's context and streamed LLM text (see ``backends``).
 
 Personal data is masked before a request leaves the machine (when configured and the
 endpoint is not on loopback) and restored in the streamed text.
@@ -7,14 +7,16 @@ endpoint is not on loopback) and restored in the streamed text.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING
 
-from agentdesk.assist import offline, prompts
+from agentdesk.assist import prompts
 from agentdesk.assist.context import AssistContext, load_context
-from agentdesk.assist.llm import LLMClient, LLMError
+from agentdesk.assist.errors import LLMError
 from agentdesk.assist.pii import Masker, Restorer
 from agentdesk.assist.settings import AssistSettings
 
-__all__ = ["Assistant", "LLMError"]
+if TYPE_CHECKING:
+    from agentdesk.assist.llm import LLMClient
 
 
 class Assistant:
@@ -23,7 +25,11 @@ class Assistant:
     def __init__(self, store, settings: AssistSettings) -> None:
         self.store = store
         self.settings = settings
-        self.client = LLMClient(settings.llm) if settings.llm.enabled else None
+        self.client: LLMClient | None = None
+        if settings.llm.enabled:  # openai is loaded only when a model is configured
+            from agentdesk.assist.llm import LLMClient
+
+            self.client = LLMClient(settings.llm)
 
     @property
     def online(self) -> bool:
@@ -64,18 +70,6 @@ class Assistant:
 
     def summarise(self, context: AssistContext) -> AsyncIterator[str]:
         return self._stream(lambda mask: prompts.summary_messages(context, mask))
-
-    @staticmethod
-    def offline_draft(context: AssistContext) -> str:
-        return offline.draft(context)
-
-    @staticmethod
-    def offline_rewrite(text: str, tone: str) -> str:
-        return offline.rewrite(text, tone)
-
-    @staticmethod
-    def offline_summary(context: AssistContext) -> str:
-        return offline.summary(context)
 
     async def close(self) -> None:
         if self.client is not None:

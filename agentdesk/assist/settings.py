@@ -1,4 +1,4 @@
-"""The ``[llm]``, ``[privacy]`` and ``[kb]`` config tables, validated into typed settings.
+"""The ``[llm]``, ``[privacy]``, ``[kb]`` and ``[presend]`` config tables, validated into typed settings.
 
 API keys are never part of the settings: only the name of the environment variable or
 the command that prints the key, resolved when a request is made.
@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from agentdesk import credentials
+from agentdesk.assist.presend import DEFAULT_OFF, RULES
 from agentdesk.config import Config, ConfigError, Table
 from agentdesk.hosts import is_loopback
 
@@ -26,6 +27,7 @@ class LLMSettings:
     timeout: float = 20.0
     max_retries: int = 2
     temperature: float = 0.4
+    max_tokens: int = 800  # a long support reply is 300-500 tokens
     config_path: Path | str | None = None
 
     @property
@@ -62,6 +64,7 @@ class AssistSettings:
     suggestions: int = 3
     agent_name: str = "me"
     agent_display_name: str = "Me"
+    presend: frozenset[str] = field(default_factory=lambda: frozenset(RULES) - DEFAULT_OFF)
 
     @property
     def masks_pii(self) -> bool:
@@ -86,6 +89,7 @@ def llm_settings(table: Table) -> LLMSettings:
             "timeout",
             "max_retries",
             "temperature",
+            "max_tokens",
         }
     )
     base_url = table.get("base_url", str, "").strip()
@@ -102,6 +106,9 @@ def llm_settings(table: Table) -> LLMSettings:
     temperature = table.get("temperature", float, 0.4)
     if not 0 <= temperature <= 2:
         raise table.error("temperature", f"must be between 0 and 2, got {temperature}")
+    max_tokens = table.get("max_tokens", int, 800)
+    if not 16 <= max_tokens <= 32768:
+        raise table.error("max_tokens", f"must be between 16 and 32768, got {max_tokens}")
     return LLMSettings(
         base_url=base_url,
         model=model,
@@ -110,6 +117,7 @@ def llm_settings(table: Table) -> LLMSettings:
         timeout=table.positive("timeout", 20.0),
         max_retries=retries,
         temperature=temperature,
+        max_tokens=max_tokens,
         config_path=table.path,
     )
 
@@ -126,6 +134,9 @@ def assist_settings(config: Config) -> AssistSettings:
     if not 1 <= count <= 9:
         raise kb.error("suggestions", f"must be between 1 and 9, got {count}")
     mask = privacy.choice("mask_personal_data", ("remote", "always", "never"), "remote")
+    presend = config.table("presend")
+    presend.reject_unknown(set(RULES))
+    rules = frozenset(rule for rule in RULES if presend.get(rule, bool, rule not in DEFAULT_OFF))
     return AssistSettings(
         llm=llm,
         mask_personal_data=mask,
@@ -133,4 +144,5 @@ def assist_settings(config: Config) -> AssistSettings:
         suggestions=count,
         agent_name=config.agent_name,
         agent_display_name=config.agent_display_name,
+        presend=rules,
     )

@@ -59,16 +59,16 @@ STOP_WORDS: dict[str, frozenset[str]] = {
         groeten alvast
     """),
 }
-_ALL_STOP = frozenset().union(*STOP_WORDS.values())
+ALL_STOP = frozenset().union(*STOP_WORDS.values())
 
 
-_GREETING = re.compile(
+GREETING = re.compile(
     r"^\s*(hi|hello|hey|dear|good (morning|afternoon|evening)|hallo|guten tag|bonjour|"
     r"hola|buenos días|goedemorgen|beste)\b[^\n]{0,40}$",
     re.IGNORECASE,
 )
-_SIGN_OFF = re.compile(
-    r"^\s*((best|kind|warm|many)?\s*(regards|wishes)|thanks( again| in advance)?|"
+SIGN_OFF = re.compile(
+    r"^\s*((best|kind|warm|many)?\s*(regards|wishes)|best|thanks( again| in advance)?|"
     r"thank you|many thanks|cheers|sincerely|yours( truly| sincerely)?|br|"
     r"(viele|liebe|beste|freundliche) grüße|mit freundlichen grüßen|mfg|cordialement|"
     r"bien à vous|saludos( cordiales)?|un saludo|met vriendelijke groet|groeten)"
@@ -128,10 +128,10 @@ def message_core(text: str) -> str:
     """The newest text of a message without its greeting line and everything from the
     sign-off on."""
     lines = newest_text(text).splitlines()
-    if len(lines) > 1 and _GREETING.match(lines[0]) and len(lines[0].split()) <= 5:
+    if len(lines) > 1 and GREETING.match(lines[0]) and len(lines[0].split()) <= 5:
         lines = lines[1:]
     for index, line in enumerate(lines):
-        if index and _SIGN_OFF.match(line):
+        if index and SIGN_OFF.match(line):
             lines = lines[:index]
             break
     return "\n".join(lines).strip()
@@ -159,7 +159,7 @@ def keywords(texts: list[str], limit: int = 10) -> list[str]:
     order: dict[str, int] = {}
     for weight, text in zip(range(len(texts), 0, -1), texts, strict=True):
         for word in tokens(text):
-            if len(word) < 3 or word in _ALL_STOP:
+            if len(word) < 3 or word in ALL_STOP:
                 continue
             counts[word] += weight
             order.setdefault(word, len(order))

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from agentdesk.metrics.facts import (
     BUSINESS_DURATIONS,
     DURATIONS,
+    EDIT_DISTANCE,
     HANDLE,
     RATES,
     REPLIES,
@@ -24,7 +25,8 @@ HANDLED = (REPLIES, RESOLUTION, HANDLE)
 
 @dataclass(frozen=True)
 class Duration:
-    """Median and 90th percentile (nearest rank) of ``count`` durations, in seconds."""
+    """Median and 90th percentile (nearest rank) of ``count`` durations, in seconds (or
+    of other counts: ``StatsRow.edit_distance`` is in words)."""
 
     count: int
     median: float | None
@@ -57,6 +59,7 @@ class StatsRow:
     durations: dict[str, Duration]
     rates: dict[str, Rate]
     facts: list[Fact] = field(default_factory=list, repr=False)
+    edit_distance: Duration = field(default_factory=lambda: Duration(0, None, None, None, 0))
 
     @property
     def figures(self) -> dict[str, Duration | Rate]:
@@ -129,7 +132,8 @@ def summarize_one(
     rates = {metric: rate(by_metric.get(metric, ())) for metric in RATES}
     handled = {(f.source, f.conversation_id) for f in facts if f.metric in HANDLED}
     replies = int(sum(f.value or 0 for f in by_metric.get(REPLIES, ())))
-    return StatsRow(agent, channel, len(handled), replies, durations, rates, facts)
+    edits = duration(by_metric.get(EDIT_DISTANCE, ()))
+    return StatsRow(agent, channel, len(handled), replies, durations, rates, facts, edits)
 
 
 def summarize(

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from agentdesk import clock
-from agentdesk.metrics.facts import BUSINESS_DURATIONS, DURATIONS, Fact
+from agentdesk.metrics.facts import BUSINESS_DURATIONS, DURATIONS, EDIT_DISTANCE, Fact
 from agentdesk.metrics.report import duration_text
 from agentdesk.text import one_line
 
@@ -97,6 +97,8 @@ def _value(fact: Fact, seconds: float | None) -> str:
         return duration_text(seconds)
     if fact.metric == "replies":
         return f"{int(fact.value)} replies"
+    if fact.metric == EDIT_DISTANCE:
+        return f"{int(fact.value)} words"
     return "yes" if fact.value else "no"
 
 

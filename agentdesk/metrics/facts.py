@@ -26,13 +26,16 @@ REOPEN = "reopen_rate"
 HANDLE = "handle_time"
 ANSWERED = "answered_rate"
 CSAT = "csat"
+ASSISTED = "assisted_rate"
+AS_IS = "accepted_as_is_rate"
+EDIT_DISTANCE = "edit_distance"  # words an agent changed in an assist draft (not seconds)
 REPLIES = "replies"
 
 # Durations whose business-time variant is meaningful (handle time is calendar only).
 BUSINESS_DURATIONS = (FRT, REPLY_TIME, RESOLUTION, FULL_RESOLUTION)
 DURATIONS = (*BUSINESS_DURATIONS, HANDLE)
-RATES = (FCR, ONE_TOUCH, REOPEN, ANSWERED, CSAT)
-METRICS = (*DURATIONS, *RATES, REPLIES)
+RATES = (FCR, ONE_TOUCH, REOPEN, ANSWERED, CSAT, ASSISTED, AS_IS)
+METRICS = (*DURATIONS, *RATES, EDIT_DISTANCE, REPLIES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +189,55 @@ def build_facts(
                 source,
             )
         )
+    for row in store.metrics.assisted_replies(since, until):
+        assisted = bool(row["assisted"])
+        distance = row["distance"]
+        add(
+            Fact(
+                ASSISTED,
+                row["agent"],
+                row["channel"],
+                row["uid"],
+                row["cid"],
+                row["at"],
+                row["at"],
+                float(assisted),
+                "reply drafted with assist" if assisted else "reply written without assist",
+                "",
+                source,
+            )
+        )
+        if assisted and distance is not None:
+            add(
+                Fact(
+                    AS_IS,
+                    row["agent"],
+                    row["channel"],
+                    row["uid"],
+                    row["cid"],
+                    row["at"],
+                    row["at"],
+                    float(distance == 0),
+                    "assist draft sent as it was" if distance == 0 else "assist draft edited",
+                    f"{distance} word(s) edited",
+                    source,
+                )
+            )
+            add(
+                Fact(
+                    EDIT_DISTANCE,
+                    row["agent"],
+                    row["channel"],
+                    row["uid"],
+                    row["cid"],
+                    row["at"],
+                    row["at"],
+                    float(distance),
+                    "words inserted, deleted or replaced in the assist draft",
+                    "",
+                    source,
+                )
+            )
     for row in store.metrics.created(since, until):
         answered = row["reply_at"] is not None
         add(

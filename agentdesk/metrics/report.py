@@ -10,8 +10,11 @@ from agentdesk.clock import humanize_duration
 from agentdesk.metrics.aggregate import TEAM, Duration, Rate, StatsRow, summarize_one
 from agentdesk.metrics.facts import (
     ANSWERED,
+    AS_IS,
+    ASSISTED,
     CSAT,
     DURATIONS,
+    EDIT_DISTANCE,
     FCR,
     FRT,
     FULL_RESOLUTION,
@@ -32,6 +35,8 @@ HITS = {
     REOPEN: "reopened",
     ANSWERED: "answered",
     CSAT: "positive",
+    ASSISTED: "assisted",
+    AS_IS: "as_is",
 }
 
 # Figures credited to nobody (an unanswered conversation has no agent): the team's rows
@@ -58,6 +63,9 @@ COLUMNS: list[tuple[str, str]] = [
     ("1-touch", ONE_TOUCH),
     ("Reopen", REOPEN),
     ("Full res. med", FULL_RESOLUTION),
+    ("Assisted", ASSISTED),
+    ("As is", AS_IS),
+    ("Edits med", EDIT_DISTANCE),
 ]
 
 
@@ -77,6 +85,9 @@ def cell(row: StatsRow, key: str) -> str:
         return str(row.conversations)
     if key == "replies":
         return str(row.replies)
+    if key == EDIT_DISTANCE:
+        edits = row.edit_distance
+        return "-" if edits.median is None else f"{edits.median:g} words ({edits.count})"
     figure = row.figures[key]
     if isinstance(figure, Duration):
         waiting = f", {figure.waiting} waiting" if figure.waiting else ""
@@ -96,7 +107,11 @@ def cell(row: StatsRow, key: str) -> str:
 def change(row: StatsRow, before: StatsRow | None, key: str) -> tuple[str, bool | None]:
     """How a cell's figure moved since ``before`` (the same row in the previous period):
     ``+12m``, ``-3.2 pt``, ``+4``, and whether that is better (None: neither, or unknown)."""
-    if before is None or key == "agent" or (key in TEAM_ONLY and row.agent != TEAM):
+    if (
+        before is None
+        or key in ("agent", EDIT_DISTANCE)
+        or (key in TEAM_ONLY and row.agent != TEAM)
+    ):
         return "", None
     if key in ("conversations", "replies"):
         now, then = getattr(row, key), getattr(before, key)
@@ -161,7 +176,11 @@ def as_dict(row: StatsRow, period: Period, basis: str, mean: bool = False) -> di
         item = {"count": ratio.count, HITS[metric]: ratio.hits, "percent": ratio.percent}
         if metric == FCR:
             item["provisional"] = ratio.provisional
+        if metric == AS_IS:
+            item["edited"] = ratio.count - ratio.hits
         data[metric] = item
+    edits = row.edit_distance
+    data[EDIT_DISTANCE] = {"count": edits.count, "median": edits.median, "p90": edits.p90}
     return data
 
 

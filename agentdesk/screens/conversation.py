@@ -26,6 +26,7 @@ from agentdesk.actions import ActionError, apply_macro
 from agentdesk.assist.edits import edit_distance
 from agentdesk.domain import Agent, Conversation, Customer, Status, render_canned
 from agentdesk.screens.pickers import ChoiceScreen, PromptScreen
+from agentdesk.screens.presend import PresendScreen
 from agentdesk.text import count_of, error_line, one_line
 from agentdesk.widgets.assist_panel import AssistPanel
 from agentdesk.widgets.composer import Composer
@@ -246,16 +247,26 @@ class ConversationScreen(Screen):
         self.composer.focus()
         self.composer.move_cursor(self.composer.document.end)
 
-    def action_send(self) -> None:
+    def action_send(self, checked: bool = False) -> None:
         """Store the reply (or note), then hand it to the channel, then clear the composer.
 
-        The reply row is committed, in the same transaction that discards the draft,
-        before the composer empties: if storing fails the text stays where it was.
+        A reply first passes the pre-send check; with findings, they are listed and
+        Enter sends anyway, Esc goes back. The reply row is committed, in the same
+        transaction that discards the draft, before the composer empties: if storing
+        fails the text stays where it was.
         """
         text = self.composer.text.strip()
         if not text:
             self.notify("Nothing to send: the composer is empty.", severity="warning")
             return
+        if self.composer.mode == "reply" and not checked:
+            findings = self.query_one(AssistPanel).presend_findings(text, self.conversation_id)
+            if findings:
+                self.app.push_screen(
+                    PresendScreen(findings),
+                    lambda send: self.action_send(True) if send else self.composer.focus(),
+                )
+                return
         if self._save_timer is not None:
             self._save_timer.stop()
             self._save_timer = None
@@ -695,8 +706,12 @@ class ConversationScreen(Screen):
         self.query_one("#conversation-body").set_class(shown, "assist")
 
     def action_toggle_assist(self) -> None:
-        """Show (and focus) or hide the assist panel; hiding stops its stream."""
+        """Show and focus the assist panel, focus it when shown elsewhere, hide it when it
+        has the focus (hiding stops its stream)."""
         assist = self.query_one(AssistPanel)
+        if assist.display and not assist.has_focus_within:
+            assist.focus()
+            return
         self._show_assist(not assist.display)
         if assist.display:
             if assist.conversation_id != self.conversation_id:

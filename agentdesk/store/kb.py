@@ -12,7 +12,6 @@ from agentdesk.store.database import Database, Row
 from agentdesk.store.fts import fts_quote
 
 CANDIDATES = 20  # best BM25 articles re-ranked by term coverage and intent
-INTENT_FACTOR = 10.0  # articles about the customer's intent come first
 
 
 @dataclass(frozen=True)
@@ -88,15 +87,14 @@ class KnowledgeBase:
             row = conn.execute("SELECT * FROM kb_articles WHERE slug = ?", (slug,)).fetchone()
         return _article(row) if row else None
 
-    def search(self, terms: list[str], limit: int = 3, boost: tuple[str, ...] = ()) -> list[KbHit]:
+    def search(self, terms: list[str], limit: int = 3) -> list[KbHit]:
         """Articles matching ANY of ``terms`` (each quoted, never FTS syntax), best first.
 
         BM25 ranks a bounded candidate set; each candidate's score is then scaled by
         the share of the query terms it contains (the classic coordination factor, so
-        an article matching one rare word does not beat one answering the question),
-        and candidates whose title or tags contain one of the ``boost`` words (the
-        customer's intent) score ``INTENT_FACTOR`` times higher. Snippets are computed
-        only for the rows returned.
+        an article matching one rare word does not beat one answering the question).
+        Snippets are computed only for the rows returned. ``assist.ranking`` re-ranks
+        these candidates for the panel and the CLI.
         """
         terms = [t for t in dict.fromkeys(t.strip().lower() for t in terms) if t]
         if not terms:
@@ -120,13 +118,6 @@ class KnowledgeBase:
                     matched[row[0]].append(term)
             for rowid in scores:  # ranks are negative: lower is better
                 scores[rowid] *= len(matched[rowid]) / len(terms)
-            if boost:
-                intent = "{title tags} : (" + " OR ".join(fts_quote(b) for b in boost) + ")"
-                for row in conn.execute(
-                    f"SELECT rowid FROM kb_fts WHERE kb_fts MATCH ? AND rowid IN ({marks})",
-                    (intent, *scores),
-                ):
-                    scores[row[0]] *= INTENT_FACTOR
             top = sorted(scores, key=lambda rowid: scores[rowid])[:limit]
             hits = []
             for rowid in top:
@@ -145,3 +136,26 @@ class KnowledgeBase:
                     )
                 )
         return hits
+
+    def frequencies(self, terms: list[str]) -> dict[str, int]:
+        """How many articles contain each of ``terms`` (for weighting rare words up)."""
+        with self.db.read() as conn:
+            return {
+                term: int(
+                    conn.execute(
+                        "SELECT count(*) FROM kb_fts WHERE kb_fts MATCH ?", (fts_quote(term),)
+                    ).fetchone()[0]
+                )
+                for term in terms
+            }
+
+    def customer_texts(self, since_iso: str, limit: int, chars: int) -> list[str]:
+        """The newest ``limit`` customer messages since ``since_iso`` (auto-replies left
+        out), each cut to its first ``chars`` characters: what ``kb gaps`` reads."""
+        with self.db.read() as conn:
+            rows = conn.execute(
+                "SELECT substr(body, 1, ?) FROM messages WHERE direction = 'in' AND auto = 0"
+                " AND at >= ? ORDER BY at DESC LIMIT ?",
+                (chars, since_iso, limit),
+            ).fetchall()
+        return [str(row[0]) for row in rows]

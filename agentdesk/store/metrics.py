@@ -141,6 +141,19 @@ class MetricQueries:
                 (since, until),
             ).fetchall()
 
+    def assisted_replies(self, since: str, until: str) -> list[Row]:
+        """Every reply event in the period with its assist payload (``ai_assisted``,
+        ``edit_distance``)."""
+        with self.db.read() as conn:
+            return conn.execute(
+                "SELECT e.agent, e.conversation_id AS cid, c.uid, c.channel,"
+                " unixepoch(e.at) AS at, coalesce(json_extract(e.payload, '$.ai_assisted'), 0)"
+                " AS assisted, json_extract(e.payload, '$.edit_distance') AS distance"
+                " FROM events e JOIN conversations c ON c.id = e.conversation_id"
+                " WHERE e.kind = 'reply' AND e.at >= ? AND e.at < ?",
+                (since, until),
+            ).fetchall()
+
     def created(self, since: str, until: str) -> list[Row]:
         """Conversations created in the period, with their first qualifying reply if any."""
         with self.db.read() as conn:

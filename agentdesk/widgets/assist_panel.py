@@ -2,10 +2,12 @@
 
 The panel never sends anything: it posts ``AssistPanel.Insert`` for the screen to put
 text in the composer, and reads the composer through the ``composer_text`` callable.
-Generation runs in one exclusive async worker; tokens are appended to a
-``MarkdownStream`` (never re-rendering the whole draft). The conversation is read and
-analysed in a thread (``asyncio.to_thread``) and the result applied on the UI loop,
-unless the panel has moved on to another conversation meanwhile.
+Generation runs in one exclusive async worker that shows the events of a draft backend
+(``agentdesk.assist.backends``: who writes, the text, how it ended); tokens are appended
+to a ``MarkdownStream`` (never re-rendering the whole draft). The conversation is read
+and analysed in a thread (``asyncio.to_thread``), where the assistant and its heavy
+imports (openai, vaderSentiment) are first loaded, and the result applied on the UI
+loop, unless the panel has moved on to another conversation meanwhile.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ from __future__ import annotations
 import asyncio
 import difflib
 import re
-from collections.abc import AsyncIterator, Callable
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import work
@@ -23,14 +27,20 @@ from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Label, Markdown, Static
 
+from agentdesk.assist import structure
+from agentdesk.assist.backends import End, Job, Source, backend_for
 from agentdesk.assist.context import AssistContext
-from agentdesk.assist.kb import article_answer, article_link
-from agentdesk.assist.llm import LLMError
-from agentdesk.assist.service import Assistant
+from agentdesk.assist.kb import article_answer, article_link, latest_customer_texts
+from agentdesk.assist.mood import sounds_upset
+from agentdesk.assist.presend import Finding, check
 from agentdesk.assist.settings import AssistSettings
 from agentdesk.text import clean, one_line
 
+if TYPE_CHECKING:
+    from agentdesk.assist.service import Assistant
+
 TONE_NAMES = {"friendlier": "friendlier", "concise": "more concise", "formal": "more formal"}
+TITLES = {"draft": "Draft", "summary": "Summary", "rewrite": "Rewrite: {tone}"}
 _DIFF_TOKEN = re.compile(r"\s+|\w+|[^\w\s]")
 
 
@@ -98,7 +108,9 @@ class AssistPanel(Vertical, can_focus=True):
         classes: str | None = None,
     ) -> None:
         super().__init__(id=id, classes=classes)
-        self.assistant = Assistant(store, settings)
+        self.store, self.settings = store, settings
+        self.assistant: Assistant | None = None  # made in a thread on first use
+        self._making = threading.Lock()
         self.composer_text = composer_text
         self.conversation_id: int | None = None
         self.context: AssistContext | None = None
@@ -107,6 +119,8 @@ class AssistPanel(Vertical, can_focus=True):
         self.rewrite_of: str | None = None  # composer text a finished rewrite replaces
         self.streaming = False
         self.accepted_text: str | None = None  # last draft put in the composer
+        self.accepted_from_model = False  # … and whether a model wrote it
+        self._source = Source(True)  # who wrote the text shown
         self.status = ""
         self._view = asyncio.Lock()  # one generation owns the draft view at a time
 
@@ -156,7 +170,7 @@ class AssistPanel(Vertical, can_focus=True):
 
     @work(exclusive=True, exit_on_error=False, group="assist")
     async def _open(self, conversation_id: int, kind: str) -> None:
-        context = await asyncio.to_thread(self.assistant.context, conversation_id)
+        context = await asyncio.to_thread(self._read, conversation_id)
         if conversation_id != self.conversation_id:
             return  # the agent moved on meanwhile: the result is dropped
         self.context = context
@@ -167,13 +181,22 @@ class AssistPanel(Vertical, can_focus=True):
 
     @work(exclusive=True, exit_on_error=False, group="assist-analysis")
     async def _refresh(self, conversation_id: int) -> None:
-        context = await asyncio.to_thread(self.assistant.context, conversation_id)
+        context = await asyncio.to_thread(self._read, conversation_id)
         if conversation_id != self.conversation_id or context is None or self.context is None:
             return  # moved on, deleted, or a new open is under way
         before, self.context = self.context.customer_texts, context
         self._show_analysis()
         if context.customer_texts != before and not self.streaming:
             self._set_status("the customer wrote again · g: draft again")
+
+    def _read(self, conversation_id: int) -> AssistContext | None:
+        """(In a thread) the conversation's context; the assistant is made on first use."""
+        with self._making:
+            if self.assistant is None:
+                from agentdesk.assist.service import Assistant
+
+                self.assistant = Assistant(self.store, self.settings)
+        return self.assistant.context(conversation_id)
 
     def _show_analysis(self, reading: bool = False) -> None:
         mood = self.query_one("#assist-mood", Static)
@@ -212,20 +235,6 @@ class AssistPanel(Vertical, can_focus=True):
     def _title(self, title: str) -> None:
         self.query_one("#assist-title", Label).update(title)
 
-    def _source(self, kind: str, tone: str | None, original: str) -> AsyncIterator[str]:
-        if kind == "rewrite":
-            return self.assistant.rewrite(original, tone)
-        if kind == "summary":
-            return self.assistant.summarise(self.context)
-        return self.assistant.draft(self.context)
-
-    def _offline(self, kind: str, tone: str | None, original: str) -> str:
-        if kind == "rewrite":
-            return self.assistant.offline_rewrite(original, tone)
-        if kind == "summary":
-            return self.assistant.offline_summary(self.context)
-        return self.assistant.offline_draft(self.context)
-
     @work(exclusive=True, exit_on_error=False, group="assist")
     async def generate(
         self, kind: str, tone: str | None = None, original: str = "", offline: bool = False
@@ -239,7 +248,7 @@ class AssistPanel(Vertical, can_focus=True):
             await self._generate(kind, tone, original, offline)
 
     async def _generate(self, kind: str, tone: str | None, original: str, offline: bool) -> None:
-        if self.context is None:
+        if self.context is None or self.assistant is None:
             return
         if not kind:
             self.text = ""
@@ -248,11 +257,6 @@ class AssistPanel(Vertical, can_focus=True):
             self._show_diff(None)
             self._set_status("g: draft a reply")
             return
-        titles = {
-            "draft": "Draft",
-            "summary": "Summary",
-            "rewrite": f"Rewrite: {TONE_NAMES.get(tone or '', '')}",
-        }
         self.kind, self.text = kind, ""
         self.rewrite_of = original if kind == "rewrite" else None
         markdown = self.query_one("#assist-draft", Markdown)
@@ -263,32 +267,21 @@ class AssistPanel(Vertical, can_focus=True):
         scroll.anchor(False)
         scroll.scroll_home(animate=False, immediate=True)
         self.streaming = True
-        label = "offline " + titles[kind].lower()
+        job = Job(kind, self.context, tone or "", original)
+        source = Source(True)
         try:
-            if offline or not self.assistant.online:
-                self._title(label.capitalize())
-                await self._write(stream, self._offline(kind, tone, original))
-                self._set_status(
-                    self._ready(label + ("" if offline else " (no LLM endpoint configured)"))
-                )
-                return
-            self._title(titles[kind])
-            self._set_status("streaming from the model… Esc stops")
-            scroll.anchor()  # follow the text as it streams in
-            try:
-                async for token in self._source(kind, tone, original):
-                    await self._write(stream, token)
-            except LLMError as error:
-                if self.text.strip():
-                    self.rewrite_of = None
-                    self._set_status(f"{error}; kept the partial text, d: offline draft")
-                    return
-                self._title(label.capitalize())
-                scroll.anchor(False)
-                await self._write(stream, self._offline(kind, tone, original))
-                self._set_status(self._ready(f"{error}, showing {label}"))
-                return
-            self._set_status(self._ready(titles[kind].lower()))
+            async for event in backend_for(self.assistant, offline).generate(job):
+                if isinstance(event, Source):
+                    source = self._source = event
+                    self._show_source(kind, tone, source)
+                    if self.text:  # the fallback starts afresh
+                        self.text = ""
+                        await markdown.update("")
+                        stream = Markdown.get_stream(markdown)
+                elif isinstance(event, End):
+                    self._show_end(kind, source, event)
+                else:
+                    await self._write(stream, event)
         except asyncio.CancelledError:
             self._set_status("stopped; kept what had streamed")
             self.rewrite_of = None  # half a rewrite is never offered for the composer
@@ -298,6 +291,38 @@ class AssistPanel(Vertical, can_focus=True):
             await stream.stop()
             if self.rewrite_of is not None and self.text.strip():
                 self._show_diff(word_diff(original, self.text))
+
+    def _show_source(self, kind: str, tone: str | None, source: Source) -> None:
+        """Title and status for who writes: the model (streaming) or the offline rules."""
+        title = TITLES[kind].format(tone=TONE_NAMES.get(tone or "", ""))
+        scroll = self.query_one("#assist-scroll", VerticalScroll)
+        if source.offline:
+            self._title(f"Offline {title[0].lower()}{title[1:]}")
+            scroll.anchor(False)
+        else:
+            self._title(title)
+            self._set_status("streaming from the model… Esc stops")
+            scroll.anchor()  # follow the text as it streams in
+
+    def _show_end(self, kind: str, source: Source, end: End) -> None:
+        """The status line for how the text ended; partial text is never "ready"."""
+        what = ("offline " if source.offline else "") + TITLES[kind].split(":")[0].lower()
+        if end.complete:
+            if source.fallback:
+                what = f"{source.note}, showing {what}"
+            elif source.note:
+                what = f"{what} ({source.note})"
+            if end.notice:  # e.g. written in English: the article is in English
+                what = f"{what} · {end.notice}"
+            self._set_status(self._ready(what))
+            return
+        self.rewrite_of = None  # a partial or unchanged rewrite is never offered
+        if end.reason == "unchanged":
+            self._set_status(f"{end.notice}; the composer is unchanged")
+        elif self.text.strip():
+            self._set_status(f"{end.notice}; kept the partial text · d: offline draft")
+        else:
+            self._set_status(f"{end.notice} · d: offline draft")
 
     async def _write(self, stream, token: str) -> None:
         token = clean(token)
@@ -363,26 +388,53 @@ class AssistPanel(Vertical, can_focus=True):
             return
         if self.kind == "draft":
             self.accepted_text = text
+            self.accepted_from_model = not self._source.offline
         else:  # a summary is added to what the agent wrote, never replaces it
             replace = False
         self.post_message(self.Insert(text, replace))
         self._set_status("in the composer: edit, then send" if replace else "inserted")
+
+    def presend_findings(self, reply: str, conversation_id: int) -> list[Finding]:
+        """The pre-send check of ``reply`` (fast and local: run on the UI thread)."""
+        if self.context is not None and self.context.conversation.id == conversation_id:
+            texts, upset = self.context.customer_texts, self.context.mood.upset
+        else:  # the panel has not read this conversation: its messages, no lexicon
+            texts = latest_customer_texts(self.store.messages.thread(conversation_id))
+            upset = sounds_upset(" ".join(texts[:2]))
+        mine = self.conversation_id == conversation_id
+        return check(
+            reply,
+            texts,
+            upset,
+            draft=self.accepted_text if mine else None,
+            from_model=mine and self.accepted_from_model,
+            enabled=self.settings.presend,
+        )
 
     def action_insert_article(self, index: int) -> None:
         if self.context is None or index >= len(self.context.suggestions):
             self._set_status(f"No article {index + 1}.")
             return
         article = self.context.suggestions[index].article
-        self.post_message(self.Insert(article_answer(article), False))
+        self._insert_in_body(article_answer(article))
         self._set_status(f"inserted: {article.title}")
+
+    def _insert_in_body(self, text: str) -> None:
+        """Before the composer's signature when it has one, else at its cursor."""
+        current = self.composer_text()
+        if structure.split(current).signature:
+            self.post_message(self.Insert(structure.insert_before_signature(current, text), True))
+        else:
+            self.post_message(self.Insert(text, False))
 
     def action_insert_links(self) -> None:
         if self.context is None or not self.context.suggestions:
             self._set_status("No articles to link.")
             return
         links = "\n".join(article_link(hit.article) for hit in self.context.suggestions)
-        self.post_message(self.Insert(links, False))
+        self._insert_in_body(links)
         self._set_status("inserted the article links")
 
     async def on_unmount(self) -> None:
-        await self.assistant.close()
+        if self.assistant is not None:
+            await self.assistant.close()

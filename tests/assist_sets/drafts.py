@@ -1,0 +1,81 @@
+"""Offline draft cases over the demo help centre: a customer message and what the draft
+must and must not say. Each: (language, channel, minutes waiting, message, must, must not).
+"""
+
+DRAFTS: list[tuple[str, str, int, str, tuple[str, ...], tuple[str, ...]]] = [
+    # English, email
+    ("en", "email", 30, "I checked the spam folder too, but the password reset email never arrives.",
+     ("remaining steps", "help.example.com/articles/reset-email-missing"), ("Check your spam",)),
+    ("en", "email", 60 * 30, "My refund for order KH830354 still hasn't arrived after 14 days. This is unacceptable!",
+     ("going on for 14 days", "refund"), ("wait 1 day", "order number?")),
+    ("en", "email", 20, "The kettle arrived damaged, the lid is cracked.",
+     ("Take photos", "damaged-on-arrival"), ("charged twice",)),
+    ("en", "email", 90, "I was charged twice for the same order, can you check please?",
+     ("charged-twice",), ("I'm really sorry",)),
+    ("en", "email", 15, "Can you recommend a good kayak for rivers?",
+     ("I'm looking into this now",), ("http", "Here are the steps")),
+    ("en", "email", 45, "How do I pair my Aero headphones with a second device?",
+     ("pair-bluetooth", "Thanks for getting in touch"), ("sorry",)),
+    ("en", "email", 60 * 8, "Tracking says my parcel was delivered but it's not here. I'm so frustrated, still nothing!!",
+     ("I'm really sorry", "delivered-not-received"), ("Thanks for getting in touch",)),
+    ("en", "email", 30, "I want a refund for the lamp, it's not what I expected.",
+     ("refund",), ("charged twice",)),
+    ("en", "email", 30, "My Drift vacuum won't charge anymore. The serial number is DV-88231-X.",
+     ("DV-88231-X",), ("Find the device code",)),
+    ("en", "email", 30, "I moved to a new phone and my 2FA codes stopped working.",
+     ("two-factor-new-phone",), ()),
+    ("en", "email", 30, "I'd like to file a formal complaint about your service.",
+     ("I'm looking into this now",), ("complaint-escalation",)),
+    ("en", "email", 30, "My order is late, it should have arrived on Monday.",
+     ("late-delivery",), ("split-shipments", "several parcels")),
+    # English, chat
+    ("en", "chat", 5, "hey, how do i get an invoice for my order?",
+     ("invoices-download", "Hi Kim,"), ("Dear",)),
+    ("en", "chat", 5, "already cleared cookies and tried a private window, the login page keeps reloading",
+     ("login-loop",), ("Clear your browser",)),
+    ("en", "chat", 5, "can I swap the lamp for a different colour?",
+     ("exchange-item",), ()),
+    ("en", "chat", 5, "where is my parcel? tracking hasn't moved",
+     ("help.example.com",), ("I'm really sorry",)),
+    # German
+    ("de", "email", 60 * 26, "Ich warte immer noch auf meine Rückerstattung, schon seit zwei Wochen!",
+     ("Hallo Kim,", "Viele Grüße,", "schon 14 Tage"), ("Best regards", "Here are the steps", "wait", " 1 Tag")),
+    ("de", "email", 30, "Hallo, mein Paket ist beschädigt angekommen.",
+     ("Hallo Kim,", "Viele Grüße,", "help.example.com/articles/damaged-on-arrival"), ("Take photos", "Best regards")),
+    ("de", "chat", 5, "Wie kann ich mein Passwort zurücksetzen?",
+     ("Hallo Kim,", "Vielen Dank für Ihre Nachricht."), ("Hi Kim", "steps")),
+    ("de", "email", 30, "Ich wurde zweimal belastet, bitte prüfen Sie das.",
+     ("Hallo Kim,", "charged-twice"), ("Best regards", "I'm")),
+    ("de", "chat", 5, "Meine Bestellung ist zu spät, sie sollte am Montag kommen.",
+     ("Viele Grüße,",), ("Hi ", "Thanks")),
+    # French
+    ("fr", "email", 30, "Bonjour, mon colis n'est toujours pas arrivé, je suis déçu.",
+     ("Bonjour Kim,", "Cordialement,"), ("Best regards", "Here are", "Hi ")),
+    ("fr", "email", 60 * 5, "Je n'arrive pas à réinitialiser mon mot de passe, aidez-moi s'il vous plaît.",
+     ("Bonjour Kim,", "Cordialement,"), ("Best regards", "Thanks")),
+    ("fr", "chat", 5, "On m'a débité deux fois pour la même commande.",
+     ("Bonjour Kim,",), ("Hi ", "steps")),
+    ("fr", "email", 30, "Pouvez-vous annuler mon abonnement Plus ?",
+     ("Bonjour Kim,", "Cordialement,"), ("Best regards",)),
+    ("fr", "chat", 5, "Mon article est arrivé cassé.",
+     ("Bonjour Kim,",), ("Take photos", "Best")),
+    # Spanish
+    ("es", "email", 30, "Hola, mi pedido llegó dañado.",
+     ("Hola Kim,", "Saludos cordiales,"), ("Best regards", "Take photos")),
+    ("es", "email", 60 * 30, "Todavía no ha llegado mi reembolso, llevo tres semanas esperando.",
+     ("Hola Kim,", "21 días"), ("Best regards", " 1 día")),
+    ("es", "chat", 5, "¿Cómo cambio la dirección de entrega de mi pedido?",
+     ("Hola Kim,",), ("Hi ", "Thanks")),
+    ("es", "chat", 5, "No puedo iniciar sesión, olvidé mi contraseña.",
+     ("Hola Kim,", "Saludos cordiales,"), ("Best regards",)),
+    ("es", "email", 30, "Me han cobrado dos veces. ¿Pueden revisarlo, por favor?",
+     ("Hola Kim,",), ("Lo siento", "Siento mucho", "Best")),
+]  # fmt: skip
+
+# Phrases of each language that a draft in another language must never contain.
+FOREIGN = {
+    "en": ("Hallo", "Viele Grüße", "Bonjour", "Cordialement", "Hola", "Saludos"),
+    "de": ("Hi Kim", "Best regards", "Here are", "Thanks", "Bonjour", "Hola"),
+    "fr": ("Hi Kim", "Best regards", "Here are", "Thanks", "Hallo", "Hola"),
+    "es": ("Hi Kim", "Best regards", "Here are", "Thanks", "Hallo", "Bonjour"),
+}
