@@ -1,30 +1,54 @@
 #!/usr/bin/env bash
-# Install everything the tests need on a fresh machine, then run them all.
-# Usage: bash scripts/test.sh [pytest args...]
+# Install everything the tests need on a fresh machine, then run ruff and pytest.
+# Usage: bash scripts/test.sh [--fast] [pytest args...]
+#   (default)  every test, spread over one pytest-xdist worker per CPU
+#   --fast     only the tests that need no server, terminal or child process (those not
+#              marked `slow`, see tests/conftest.py); skips the dovecot, tmux and Synapse
+#              installs they do not need
 set -euo pipefail
 cd "$(dirname "$0")/.."
+started=$SECONDS
 
-# System services the integration tests start on loopback.
-need_apt=()
-command -v dovecot >/dev/null 2>&1 || need_apt+=(dovecot-imapd)
-command -v tmux >/dev/null 2>&1 || need_apt+=(tmux)
-if ((${#need_apt[@]})); then
-    if [ "$(id -u)" = 0 ]; then
-        apt-get update -qq && apt-get install -y -qq "${need_apt[@]}" >/dev/null
-    else
-        echo "scripts/test.sh: please install: ${need_apt[*]}" >&2
+fast=false
+if [ "${1:-}" = "--fast" ]; then
+    fast=true
+    shift
+fi
+
+if ! $fast; then
+    # System services the integration tests start on loopback.
+    need_apt=()
+    command -v dovecot >/dev/null 2>&1 || need_apt+=(dovecot-imapd)
+    command -v tmux >/dev/null 2>&1 || need_apt+=(tmux)
+    if ((${#need_apt[@]})); then
+        if [ "$(id -u)" = 0 ]; then
+            apt-get update -qq && apt-get install -y -qq "${need_apt[@]}" >/dev/null
+        else
+            echo "scripts/test.sh: please install: ${need_apt[*]}" >&2
+        fi
     fi
 fi
 
+# The package is installed editable, so only a changed pyproject.toml needs pip again.
 python3 -m venv .venv
-.venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e ".[test]"
+if ! cmp -s pyproject.toml .venv/installed-pyproject.toml; then
+    .venv/bin/python -m pip install -q --upgrade pip
+    .venv/bin/python -m pip install -q -e ".[test]"
+    cp pyproject.toml .venv/installed-pyproject.toml
+fi
 
-# Synapse (the Matrix homeserver the chat tests start) lives in its own venv.
-if [ ! -x .venv-synapse/bin/python ] || ! .venv-synapse/bin/python -c "import synapse" 2>/dev/null; then
-    python3 -m venv .venv-synapse
-    .venv-synapse/bin/python -m pip install -q matrix-synapse
+if ! $fast; then
+    # Synapse (the Matrix homeserver the chat tests start) lives in its own venv.
+    if [ ! -x .venv-synapse/bin/python ] || ! .venv-synapse/bin/python -c "import synapse" 2>/dev/null; then
+        python3 -m venv .venv-synapse
+        .venv-synapse/bin/python -m pip install -q matrix-synapse
+    fi
 fi
 
 .venv/bin/ruff check agentdesk tests bench
-.venv/bin/python -m pytest -q "$@"
+if $fast; then
+    .venv/bin/python -m pytest -q -m "not slow" "$@"
+else
+    .venv/bin/python -m pytest -q --numprocesses auto --dist loadgroup --durations 10 "$@"
+fi
+echo "scripts/test.sh: $((SECONDS - started)) s in all"

@@ -1,17 +1,26 @@
 """Shared fixtures: a fixed clock and time zone, and a small desk in a real SQLite file.
 
-Feature-specific fixtures (mail servers, Synapse, the OpenAI-compatible server) live in
-their own modules, registered here as plugins so every test can ask for them by name.
+Fixtures that start a server (mail servers, Synapse, the OpenAI-compatible server) live in
+their own modules beside this file, registered here as plugins so every test can ask for
+them by name. A test that uses one, directly or through another fixture, is marked
+``slow`` at collection and left out of the fast loop (``scripts/test.sh --fast``); so is a
+module that sets ``pytestmark = pytest.mark.slow`` itself (a real terminal, child
+processes). Keep other shared fixtures here, not in a helper module.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from desk_data import NOW, build_desk
+from textual.command import Command, CommandList, CommandPalette
+from textual.message import Message
+from textual.notifications import Notify
 
 from agentdesk import clock
 from agentdesk.config import Config
@@ -24,6 +33,24 @@ pytest_plugins = ["agentdesk.testing", "mailservers", "synapse", "openai_server"
 
 os.environ["TZ"] = "UTC"
 time.tzset()
+
+TESTS = Path(__file__).resolve().parent
+SERVER_MODULES = frozenset(name for name in pytest_plugins if (TESTS / f"{name}.py").exists())
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m selects on the marks
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark ``slow`` every test that uses a fixture from a server module."""
+    for item in items:
+        definitions = getattr(item, "_fixtureinfo", None)
+        if definitions is None or item.get_closest_marker("slow"):
+            continue
+        if any(
+            fixture.func.__module__ in SERVER_MODULES
+            for name in item.fixturenames
+            for fixture in definitions.name2fixturedefs.get(name, ())
+        ):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture
@@ -50,7 +77,11 @@ def alice() -> Config:
 
 
 def screen_lines(app) -> list[str]:
-    """What the terminal shows now, as plain lines."""
+    """What the terminal shows now, as plain lines.
+
+    Textual has no public API for the composed screen as text (only an SVG export), so
+    this one helper reads its compositor.
+    """
     return [
         "".join(segment.text for segment in strip)
         for strip in app.screen._compositor.render_strips()
@@ -61,9 +92,63 @@ def screen_text(app) -> str:
     return "\n".join(screen_lines(app))
 
 
+class Notices:
+    """The notifications (toasts) an app posts, in order, as their messages.
+
+    Pass one as the message hook: ``app.run_test(size=..., message_hook=notices)``.
+    """
+
+    def __init__(self) -> None:
+        self.messages: list[str] = []
+
+    def __call__(self, message: Message) -> None:
+        if isinstance(message, Notify):
+            self.messages.append(message.notification.message)
+
+    def matching(self, text: str) -> list[str]:
+        return [message for message in self.messages if text in message]
+
+
 async def until(pilot, condition: Callable[[], bool], timeout: float = 10.0) -> None:
     """Let the app run until ``condition`` holds (fails after ``timeout`` seconds)."""
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, "condition not reached"
         await pilot.pause(0.05)
+
+
+async def run_command(pilot, name: str) -> None:
+    """Choose the command ``name`` in the command palette (Ctrl+P), as an agent would."""
+    await pilot.press("ctrl+p")
+    await until(pilot, lambda: isinstance(pilot.app.screen, CommandPalette))
+    await pilot.press(*name)
+
+    def offered() -> bool:
+        option = pilot.app.screen.query_one(CommandList).highlighted_option
+        return isinstance(option, Command) and option.hit.text == name
+
+    await until(pilot, offered)
+    await pilot.press("enter")
+
+
+async def eventually(
+    condition: Callable[[], object], timeout: float = 10.0, what: str = "condition"
+) -> float:
+    """Let the event loop run until ``condition`` holds; returns the seconds it took."""
+    start = time.monotonic()
+    while not condition():
+        if time.monotonic() - start > timeout:
+            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+        await asyncio.sleep(0.02)
+    return time.monotonic() - start
+
+
+def wait_until(
+    condition: Callable[[], object], timeout: float = 30.0, what: str = "condition"
+) -> None:
+    """Block until ``condition`` holds, for checks on another process or thread."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+        time.sleep(0.02)

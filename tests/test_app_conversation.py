@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 import time
 
-from conftest import screen_text
+from conftest import Notices, screen_text, until
 from desk_data import at
 
 from agentdesk.app import make_app
@@ -145,7 +144,7 @@ async def test_draft_survives_quitting_and_reopening(desk, alice):
     async with app.run_test(size=(160, 40)) as pilot:
         await open_first(pilot, app)
         await pilot.press("r", *"Half-written answer")
-        await pilot.pause(0.6)  # the debounced save fires
+        await until(pilot, lambda: app.store.draft(ids["refund"]) == "Half-written answer")
     with Store(path) as store:
         assert store.draft(ids["refund"]) == "Half-written answer"
     app = make_app(alice, path, [DemoConnector()])
@@ -209,7 +208,7 @@ async def test_idle_cutoff_ends_focus_and_a_key_press_resumes_it(desk, alice):
     app = make_app(alice, path, [DemoConnector()])
     async with app.run_test(size=(160, 40)) as pilot:
         await open_first(pilot, app)
-        await pilot.pause(0.3)
+        await pilot.pause(0.3)  # waits out the 0.2 s idle cutoff: what is under test
         app.end_idle_focus()  # the periodic check, run now
         app.end_idle_focus()  # a second check while idle writes nothing
         await pilot.press("pagedown")
@@ -252,8 +251,8 @@ async def timed(pilot, *keys: str) -> float:
 async def test_a_10_mb_mail_opens_at_once_and_keys_answer_within_200_ms(desk, alice):
     path, ids = desk
     big = big_mail(path)
-    app = make_app(alice, path, [DemoConnector()])
-    async with app.run_test(size=(160, 50)) as pilot:
+    app, notices = make_app(alice, path, [DemoConnector()]), Notices()
+    async with app.run_test(size=(160, 50), message_hook=notices) as pilot:
         await pilot.pause()
         assert await timed(pilot, "enter") < 3.0  # 104 s before the preview (0.9 s now)
         assert app.screen.conversation_id == big
@@ -262,9 +261,8 @@ async def test_a_10_mb_mail_opens_at_once_and_keys_answer_within_200_ms(desk, al
         assert "0000098" not in text  # the first 100 lines, then the marker
         assert re.search(r"… 9\.\d MB more · v: more · V: all in \$PAGER", text)
         assert "\x1b" not in text and "\x07" not in text
-        async with asyncio.timeout(5):  # the assist panel reads the newest text only
-            while "angry · delivery · waited 6 hours" not in screen_text(app):
-                await pilot.pause(0.05)
+        # The assist panel reads the newest text only.
+        await until(pilot, lambda: "angry · delivery · waited 6 hours" in screen_text(app), 5)
         # Scrolling and typing a reply: the big body is not laid out again.
         assert await timed(pilot, "pagedown") < 0.2
         await pilot.press("r")
@@ -283,4 +281,4 @@ async def test_a_10_mb_mail_opens_at_once_and_keys_answer_within_200_ms(desk, al
         assert re.search(r"… 9\.\d MB more · v: more", text)
         await pilot.press("V")  # no terminal to hand over here: tests/test_terminal.py
         await pilot.pause()
-        assert any("Cannot open the pager" in n.message for n in app._notifications)
+        assert notices.matching("Cannot open the pager")

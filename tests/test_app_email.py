@@ -8,15 +8,12 @@ import time
 from email import message_from_bytes, policy
 
 import mail_samples as samples
-import pytest
 from conftest import screen_text
 
 from agentdesk.app import make_app
 from agentdesk.config import parse_config
 from agentdesk.screens.conversation import ConversationScreen
 from agentdesk.widgets.inbox_list import InboxList
-
-pytestmark = pytest.mark.slow
 
 
 async def until(predicate, timeout: float = 15.0) -> None:

@@ -106,6 +106,7 @@ def test_only_configured_connectors_are_imported_and_broken_ones_are_one_line(pl
     assert problems[2].startswith("connector nope: not installed (known: ")
 
 
+@pytest.mark.slow  # a fresh interpreter in a child process
 def test_non_configured_builtin_is_not_imported(tmp_path):
     path = write_config(tmp_path, '[[connectors]]\ntype = "demo"\n')
     code = (

@@ -20,7 +20,6 @@ from pathlib import Path
 import mail_samples as samples
 import pytest
 
-pytestmark = pytest.mark.slow
 DRIVER = Path(__file__).with_name("desk_process.py")
 REPLY = "Sorry Carol, order 7 ships today."
 

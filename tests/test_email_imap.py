@@ -17,8 +17,6 @@ from agentdesk.connectors.email.security import MailError, tls_context
 from agentdesk.delivery import ChannelHost
 from agentdesk.store import Store
 
-pytestmark = pytest.mark.slow
-
 
 @pytest.fixture
 def folder(request, dovecot):

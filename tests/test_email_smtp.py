@@ -18,7 +18,6 @@ from agentdesk.connectors.email import EmailConnector, mime
 from agentdesk.delivery import ChannelHost
 from agentdesk.store import Store
 
-pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]
 
 

@@ -13,7 +13,10 @@ import pytest
 
 from agentdesk.store import Store
 
-pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+pytestmark = [
+    pytest.mark.slow,  # a real terminal and the desk in it as a child process
+    pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
+]
 
 
 def wait_for(session: str, text: str, timeout: float = 30.0) -> str:
