@@ -30,7 +30,7 @@ if ! $fast; then
 fi
 
 # The package is installed editable, so only a changed pyproject.toml needs pip again.
-python3 -m venv .venv
+[ -x .venv/bin/python ] || python3 -m venv .venv
 if ! cmp -s pyproject.toml .venv/installed-pyproject.toml; then
     .venv/bin/python -m pip install -q --upgrade pip
     .venv/bin/python -m pip install -q -e ".[test]"

@@ -109,7 +109,7 @@ class Notices:
         return [message for message in self.messages if text in message]
 
 
-async def until(pilot, condition: Callable[[], bool], timeout: float = 10.0) -> None:
+async def until(pilot, condition: Callable[[], object], timeout: float = 15.0) -> None:
     """Let the app run until ``condition`` holds (fails after ``timeout`` seconds)."""
     deadline = time.monotonic() + timeout
     while not condition():
@@ -132,7 +132,7 @@ async def run_command(pilot, name: str) -> None:
 
 
 async def eventually(
-    condition: Callable[[], object], timeout: float = 10.0, what: str = "condition"
+    condition: Callable[[], object], timeout: float = 15.0, what: str = "condition"
 ) -> float:
     """Let the event loop run until ``condition`` holds; returns the seconds it took."""
     start = time.monotonic()
@@ -144,11 +144,15 @@ async def eventually(
 
 
 def wait_until(
-    condition: Callable[[], object], timeout: float = 30.0, what: str = "condition"
+    condition: Callable[[], object],
+    timeout: float = 30.0,
+    what: str = "condition",
+    every: float = 0.02,
 ) -> None:
-    """Block until ``condition`` holds, for checks on another process or thread."""
+    """Block until ``condition`` holds (checked each ``every`` seconds), for checks on
+    another process or thread."""
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
-        time.sleep(0.02)
+        time.sleep(every)

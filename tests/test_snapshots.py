@@ -5,7 +5,7 @@ Update after an intended visual change with ``pytest tests/test_snapshots.py --s
 
 from __future__ import annotations
 
-import asyncio
+from conftest import until
 
 from agentdesk.app import make_app
 from agentdesk.connectors.demo import DemoConnector
@@ -21,8 +21,10 @@ async def open_second(pilot) -> None:
     await pilot.pause()
     await pilot.press("j", "enter")
     await pilot.pause()
-    while any(not w.is_finished for w in pilot.app.workers if w.group.startswith("assist")):
-        await asyncio.sleep(0.01)
+    await until(
+        pilot,
+        lambda: all(w.is_finished for w in pilot.app.workers if w.group.startswith("assist")),
+    )
     await pilot.pause()
 
 
