@@ -3,8 +3,9 @@
 # Usage: bash scripts/test.sh [--fast] [pytest args...]
 #   (default)  every test, spread over one pytest-xdist worker per CPU
 #   --fast     only the tests that need no server, terminal or child process (those not
-#              marked `slow`, see tests/conftest.py); skips the dovecot, tmux and Synapse
-#              installs they do not need
+#              marked `slow`, see tests/conftest.py), without the dovecot, tmux and
+#              Synapse installs they do not need
+# Both end with pytest's ten slowest tests and the time the whole run took.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 started=$SECONDS
@@ -37,8 +38,9 @@ if ! cmp -s pyproject.toml .venv/installed-pyproject.toml; then
     cp pyproject.toml .venv/installed-pyproject.toml
 fi
 
-if ! $fast; then
-    # Synapse (the Matrix homeserver the chat tests start) lives in its own venv.
+# Synapse (the Matrix homeserver the chat tests start) lives in its own venv, unless
+# AGENTDESK_SYNAPSE_PYTHON names an interpreter that has it.
+if ! $fast && [ -z "${AGENTDESK_SYNAPSE_PYTHON:-}" ]; then
     if [ ! -x .venv-synapse/bin/python ] || ! .venv-synapse/bin/python -c "import synapse" 2>/dev/null; then
         python3 -m venv .venv-synapse
         .venv-synapse/bin/python -m pip install -q matrix-synapse
@@ -46,9 +48,9 @@ if ! $fast; then
 fi
 
 .venv/bin/ruff check agentdesk tests bench
-if $fast; then
-    .venv/bin/python -m pytest -q -m "not slow" "$@"
-else
-    .venv/bin/python -m pytest -q --numprocesses auto --dist loadgroup --durations 10 "$@"
-fi
+select=()
+$fast && select=(-m "not slow")
+# One worker per CPU; tests marked xdist_group("name") share one worker.
+.venv/bin/python -m pytest -q "${select[@]}" --numprocesses auto --dist loadgroup \
+    --durations 10 "$@"
 echo "scripts/test.sh: $((SECONDS - started)) s in all"

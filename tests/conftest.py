@@ -2,15 +2,16 @@
 
 Fixtures that start a server (mail servers, Synapse, the OpenAI-compatible server) live in
 their own modules beside this file, registered here as plugins so every test can ask for
-them by name. A test that uses one, directly or through another fixture, is marked
-``slow`` at collection and left out of the fast loop (``scripts/test.sh --fast``); so is a
-module that sets ``pytestmark = pytest.mark.slow`` itself (a real terminal, child
-processes). Keep other shared fixtures here, not in a helper module.
+them by name. A test that uses a fixture from such a module, directly or through another
+fixture, is marked ``slow`` at collection and so left out of the fast loop
+(``scripts/test.sh --fast``). Keep fixtures that start nothing here; mark by hand only a
+test that starts a child process or a terminal.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import time
 from collections.abc import Callable
@@ -35,18 +36,28 @@ os.environ["TZ"] = "UTC"
 time.tzset()
 
 TESTS = Path(__file__).resolve().parent
-SERVER_MODULES = frozenset(name for name in pytest_plugins if (TESTS / f"{name}.py").exists())
+
+
+@functools.cache
+def _server_module(module: str) -> bool:
+    """A helper module beside this file (not a test module, not this one) holds servers."""
+    return (
+        module != "conftest"
+        and not module.startswith("test_")
+        and (TESTS / f"{module}.py").exists()
+    )
 
 
 @pytest.hookimpl(tryfirst=True)  # before -m selects on the marks
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark ``slow`` every test that uses a fixture from a server module."""
     for item in items:
+        # pytest has no public API for the definitions behind item.fixturenames.
         definitions = getattr(item, "_fixtureinfo", None)
         if definitions is None or item.get_closest_marker("slow"):
             continue
         if any(
-            fixture.func.__module__ in SERVER_MODULES
+            _server_module(fixture.func.__module__)
             for name in item.fixturenames
             for fixture in definitions.name2fixturedefs.get(name, ())
         ):
