@@ -175,7 +175,11 @@ class AgentDeskApp(App):
                 "Channels (Enter on the last line reconnects them)",
                 [
                     *(
-                        (str(n), one_line(c.state or f"{c.desk_name}: not started", 500))
+                        (
+                            str(n),
+                            one_line(c.state or f"{c.desk_name}: not started", 500)
+                            + f" ({c.capabilities.summary()})",
+                        )
                         for n, c in enumerate(self.host.connectors)
                     ),
                     ("reconnect", "Reconnect channels now"),
@@ -305,6 +309,20 @@ class AgentDeskApp(App):
             "Reconnect every channel now instead of waiting out its backoff",
             self.action_reconnect,
         )
+        from agentdesk.screens.inbox import InboxScreen
+
+        if isinstance(screen, InboxScreen):
+            for number, view in enumerate(self.config.views, start=1):
+                yield SystemCommand(
+                    f"View: {one_line(view.name, 60)}",
+                    f"Show the saved view {number} (key {number})",
+                    partial(screen.action_saved_view, number - 1),
+                )
+            yield SystemCommand(
+                "Save view as…",
+                "Save the inbox's filters, search and sort as a view (written to the config)",
+                screen.action_save_view,
+            )
         seen: set[str] = set()
         for node, binding, enabled, _tooltip in screen.active_bindings.values():
             if not binding.description or not enabled or binding.action in seen:
@@ -314,7 +332,7 @@ class AgentDeskApp(App):
             yield SystemCommand(
                 binding.description,
                 f"{binding.description} ({key})",
-                partial(node.run_action, binding.action),
+                partial(self.run_action, binding.action, node),
             )
 
 

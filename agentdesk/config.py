@@ -7,6 +7,7 @@ Every error names the file, the key and what is wrong, in one line. Feature modu
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tomllib
@@ -16,6 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import platformdirs
+
+from agentdesk.domain import SORTS, STATUSES, VIEWS, SavedView
 
 if TYPE_CHECKING:
     from agentdesk.assist.settings import AssistSettings
@@ -140,6 +143,7 @@ class Config:
     sla: dict[str, SlaTarget] = field(default_factory=dict)
     editor: str | None = None
     keymap: dict[str, str] = field(default_factory=dict)
+    views: tuple[SavedView, ...] = ()
     raw: dict[str, Any] = field(default_factory=dict)
 
     def sla_for(self, channel: str) -> SlaTarget:
@@ -185,6 +189,7 @@ _TOP_LEVEL = {
     "connectors",
     "privacy",
     "delivery",
+    "views",
 }
 
 
@@ -237,10 +242,66 @@ def parse_config(raw: dict[str, Any], path: Path | None = None) -> Config:
         sla=sla,
         editor=root.get("editor", str),
         keymap=dict(keymap),
+        views=_views(root),
         raw=raw,
     )
     _validate_features(config)
     return config
+
+
+def save_view(config: Config, view: SavedView) -> Path:
+    """Append ``view`` as a ``[[views]]`` table to the config file (made if missing; the
+    rest of the file is left as it is) and to ``config.views``; the file's path."""
+    if any(saved.name == view.name for saved in config.views):
+        raise ConfigError(config.path, "views", f"a view named {view.name!r} exists already")
+    if len(config.views) >= 9:
+        raise ConfigError(config.path, "views", "at most 9 views (keys 1-9)")
+    path = config.path or default_config_path()
+    lines = ["", "[[views]]", f"name = {_toml_string(view.name)}"]
+    defaults = SavedView(view.name)
+    for key in ("view", "status", "channel", "tag", "sort", "search"):
+        value = getattr(view, key)
+        if value and value != getattr(defaults, key):
+            lines.append(f"{key} = {_toml_string(value)}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as handle:
+            handle.write("\n".join(lines) + "\n")
+    except OSError as error:
+        raise ConfigError(path, "views", f"cannot save the view ({error.strerror})") from None
+    config.views = (*config.views, view)
+    return path
+
+
+def _toml_string(value: str) -> str:
+    """A TOML basic string (JSON's escapes are TOML's)."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _views(root: Table) -> tuple[SavedView, ...]:
+    """``[[views]]``: named inboxes, switched to with 1-9 in their order."""
+    views: list[SavedView] = []
+    for table in root.tables("views"):
+        table.reject_unknown({"name", "view", "status", "channel", "tag", "sort", "search"})
+        name = table.get("name", str, "").strip()
+        if not name:
+            raise table.error("name", "required: the view's name as the inbox shows it")
+        if any(view.name == name for view in views):
+            raise table.error("name", f"a view named {name!r} is defined twice")
+        views.append(
+            SavedView(
+                name=name,
+                view=table.choice("view", VIEWS, "all"),
+                status=table.choice("status", STATUSES, "active"),
+                channel=table.get("channel", str) or None,
+                tag=table.get("tag", str) or None,
+                sort=table.choice("sort", SORTS, "waiting"),
+                search=table.get("search", str, "").strip(),
+            )
+        )
+    if len(views) > 9:
+        raise root.error("views", f"at most 9 views (keys 1-9), got {len(views)}")
+    return tuple(views)
 
 
 def _validate_features(config: Config) -> None:

@@ -171,6 +171,11 @@ class Agent:
     email: str = ""
 
 
+VIEWS = ("all", "mine", "unassigned")
+STATUSES = ("active", "open", "pending", "snoozed", "resolved", "any")
+SORTS = ("waiting", "newest")
+
+
 @dataclass
 class InboxFilter:
     """What the inbox list shows: a view, optional filters and a sort."""
@@ -182,6 +187,23 @@ class InboxFilter:
     sort: str = "waiting"  # waiting (oldest-waiting first) | newest
     me: str | None = None
     search: SearchQuery | None = None
+
+
+@dataclass(frozen=True)
+class SavedView:
+    """A named inbox: filters, an optional search and a sort (``[[views]]`` in the config)."""
+
+    name: str
+    view: str = "all"
+    status: str = "active"
+    channel: str | None = None
+    tag: str | None = None
+    sort: str = "waiting"
+    search: str = ""
+
+    def filters(self, me: str | None) -> InboxFilter:
+        """The inbox filter this view stands for, for the agent ``me``."""
+        return InboxFilter(self.view, self.status, self.channel, self.tag, self.sort, me)
 
 
 @dataclass
@@ -212,9 +234,6 @@ class SearchQuery:
                 if word.strip():
                     query.text.append(word)
         return query
-
-    def is_empty(self) -> bool:
-        return not any((self.text, self.from_, self.channel, self.status, self.tag, self.agent))
 
 
 _VARIABLE = re.compile(r"\{(customer|agent|conversation)\.(\w+)\}")

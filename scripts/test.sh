@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install everything the tests need on a fresh machine, then run ruff and pytest.
+# Install everything the tests need on a fresh machine, then run the checks and pytest.
 # Usage: bash scripts/test.sh [--fast] [pytest args...]
 #   (default)  every test, spread over one pytest-xdist worker per CPU
 #   --fast     only the tests that need no server, terminal or child process (those not
@@ -47,7 +47,10 @@ if ! $fast && [ -z "${AGENTDESK_SYNAPSE_PYTHON:-}" ]; then
     fi
 fi
 
-.venv/bin/ruff check agentdesk tests bench
+.venv/bin/ruff check agentdesk tests bench examples
+.venv/bin/ruff format --check --quiet agentdesk tests bench examples scripts
+.venv/bin/mypy
+.venv/bin/lint-imports --no-cache --no-logo
 select=()
 $fast && select=(-m "not slow")
 # One worker per CPU; tests marked xdist_group("name") share one worker.

@@ -240,7 +240,9 @@ async def test_a_failing_connector_is_restarted_with_backoff_and_reconnect_hurri
         assert len(notices.matching("provider down")) == 1
         app.action_channels()
         await pilot.pause()
-        assert "flaky: stopped: stream dropped · restarting in" in screen_text(app)
+        shown = screen_text(app)
+        assert "flaky: stopped: stream dropped · restarting in" in shown
+        assert "(sends" in shown and "replies, polled, no threads)" in shown  # (wrapped)
         await pilot.press("end", "enter")  # "Reconnect channels now"
         await until(pilot, lambda: flaky.runs == 2 and len(flo_messages(path)) == 2)
     assert flo_messages(path) == ["hello from run 1", "hello from run 2"]

@@ -37,6 +37,10 @@ class Tmux:
     def keys(self, *keys: str) -> None:
         self.run("send-keys", "-t", self.name, *keys)
 
+    def type(self, text: str) -> None:
+        """Type ``text`` as it is (no key names)."""
+        self.run("send-keys", "-t", self.name, "-l", text)
+
     def screen(self) -> str:
         return self.run(
             "capture-pane", "-p", "-t", self.name, check=False, capture_output=True, text=True
@@ -75,12 +79,17 @@ def test_reply_written_in_external_editor_lands_in_composer(desk, tmp_path, tmux
     tmux.wait_for("still have no refund")
     tmux.keys("r")
     tmux.wait_for("^s Send")  # the composer has focus
+    tmux.type("Best, Alice")
+    tmux.wait_for("Best, Alice")
     tmux.keys("C-e")
     tmux.wait_for("Written in my editor.")
+    # The editor's line starts a line of its own, and typing goes on after the text.
+    tmux.type(" Bye.")
+    tmux.wait_for("Written in my editor. Bye.")
     tmux.keys("C-q")
     wait_until(lambda: not tmux.alive(), 10, "the desk to quit")
     with Store(path) as store:
-        assert store.draft(ids["refund"]) == "Written in my editor."
+        assert store.draft(ids["refund"]) == "Best, Alice\nWritten in my editor. Bye."
         views = [e["payload"] for e in store.events(ids["refund"]) if e["kind"] == "viewed"]
     assert views[-1] == {"focus": False, "reason": "exit"}
 
