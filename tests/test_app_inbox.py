@@ -143,8 +143,7 @@ async def test_saved_views_switch_count_and_save(desk, tmp_path):
         '[[views]]\nname = "Kettles"\nsearch = "kettle"\n',
         encoding="utf-8",
     )
-    app = make_app(load_config(config_file), path, [DemoConnector()])
-    notices = Notices()
+    app, notices = make_app(load_config(config_file), path, [DemoConnector()]), Notices()
     async with app.run_test(size=(160, 40), message_hook=notices) as pilot:
         await until(pilot, lambda: "1 Chat (2)" in screen_text(app))
         assert "2 Kettles (2)" in screen_text(app)
@@ -177,9 +176,8 @@ async def test_saved_views_switch_count_and_save(desk, tmp_path):
 
 async def test_count_prefixes_move_several_rows(desk, alice):
     """Issue 12.2: 3j, 2k, 4G as in vim and aerc; a lone digit is a saved view."""
-    notices = Notices()
-    app = app_for(desk, alice)
-    async with app.run_test(size=(160, 40)) as pilot:
+    app, notices = app_for(desk, alice), Notices()
+    async with app.run_test(size=(160, 40), message_hook=notices) as pilot:
         await pilot.pause()
         inbox = app.screen.query_one(InboxList)
         await pilot.press("3", "j")
