@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import platformdirs
 
-from agentdesk.domain import SORTS, STATUSES, VIEWS, SavedView
+from agentdesk.domain import SORTS, STATUSES, VIEWS, Macro, SavedView
 
 if TYPE_CHECKING:
     from agentdesk.assist.settings import AssistSettings
@@ -144,6 +144,7 @@ class Config:
     editor: str | None = None
     keymap: dict[str, str] = field(default_factory=dict)
     views: tuple[SavedView, ...] = ()
+    macros: tuple[Macro, ...] = ()
     raw: dict[str, Any] = field(default_factory=dict)
 
     def sla_for(self, channel: str) -> SlaTarget:
@@ -190,7 +191,11 @@ _TOP_LEVEL = {
     "privacy",
     "delivery",
     "views",
+    "macros",
 }
+
+# Statuses a macro can set (snoozing needs a time, which a macro cannot know).
+MACRO_STATUSES = ("open", "pending", "resolved")
 
 
 def load_config(path: Path | str | None = None, *, required: bool = False) -> Config:
@@ -243,6 +248,7 @@ def parse_config(raw: dict[str, Any], path: Path | None = None) -> Config:
         editor=root.get("editor", str),
         keymap=dict(keymap),
         views=_views(root),
+        macros=_macros(root, name),
         raw=raw,
     )
     _validate_features(config)
@@ -276,6 +282,44 @@ def save_view(config: Config, view: SavedView) -> Path:
 def _toml_string(value: str) -> str:
     """A TOML basic string (JSON's escapes are TOML's)."""
     return json.dumps(value, ensure_ascii=False)
+
+
+def _macros(root: Table, me: str) -> tuple[Macro, ...]:
+    """``[[macros]]``: named sets of actions (``status``, ``tags`` where ``-tag`` removes,
+    ``assign`` with ``me`` or ``none``, ``canned``), applied from the palette or with M."""
+    macros: list[Macro] = []
+    for table in root.tables("macros"):
+        table.reject_unknown({"name", "status", "tags", "assign", "canned"})
+        name = table.get("name", str, "").strip()
+        if not name:
+            raise table.error("name", "required: the macro's name as the palette shows it")
+        if any(macro.name == name for macro in macros):
+            raise table.error("name", f"a macro named {name!r} is defined twice")
+        status = table.get("status", str)
+        if status is not None and status not in MACRO_STATUSES:
+            raise table.error(
+                "status", f"must be one of {', '.join(MACRO_STATUSES)}, got {status!r}"
+            )
+        tags = table.get("tags", list, [])
+        if not all(isinstance(tag, str) and tag.strip("+-#") for tag in tags):
+            raise table.error("tags", 'expected tag names, such as ["refund", "-urgent"]')
+        assign = table.get("assign", str)
+        if assign is not None:
+            assign = {"me": me, "none": ""}.get(assign.strip().lower(), assign.strip())
+        macro = Macro(
+            name=name,
+            status=status,
+            add_tags=tuple(t.lstrip("+#").lower() for t in tags if not t.startswith("-")),
+            remove_tags=tuple(t[1:].lstrip("#").lower() for t in tags if t.startswith("-")),
+            assign=assign,
+            canned=table.get("canned", str),
+        )
+        if macro == Macro(name):
+            raise table.error(
+                "name", "the macro does nothing: give it a status, tags, assign or canned"
+            )
+        macros.append(macro)
+    return tuple(macros)
 
 
 def _views(root: Table) -> tuple[SavedView, ...]:

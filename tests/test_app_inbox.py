@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from conftest import Notices, screen_lines, screen_text, until
+from textual.widgets import Input
 
 from agentdesk.app import make_app
 from agentdesk.connectors.demo import DemoConnector
@@ -193,3 +194,89 @@ async def test_count_prefixes_move_several_rows(desk, alice):
         await pilot.press("7")
         await until(pilot, lambda: notices.matching("No view 7"))
         assert inbox.cursor == 1
+
+
+async def test_search_says_what_cannot_match_and_recalls_earlier_searches(desk, alice):
+    """Issue 12.3: an unknown status, an empty tag: or a channel the desk has never seen is
+    one line and the box stays open; ↑ and ↓ walk this session's searches."""
+    app, notices = app_for(desk, alice), Notices()
+    async with app.run_test(size=(160, 40), message_hook=notices) as pilot:
+        await pilot.press("slash", *"status:bogus kettle", "enter")
+        await pilot.pause()
+        last = notices.messages[-1]
+        assert last == "Search: status:bogus is not a status (open, pending, snoozed, resolved)"
+        search = app.screen.query_one("#search", Input)
+        assert search.display and search.value == "status:bogus kettle"
+        await pilot.press("ctrl+a", "ctrl+k", *"tag:", "enter")
+        await pilot.pause()
+        assert "tag: needs a value" in notices.messages[-1]
+        await pilot.press("ctrl+a", "ctrl+k", *"channel:fax", "enter")
+        await pilot.pause()
+        assert "no conversations on channel 'fax'" in notices.messages[-1]
+        for text in ("kettle", "from:jose"):
+            await pilot.press("ctrl+a", "ctrl+k", *text, "enter")
+            await pilot.pause()
+            await pilot.press("slash")
+        await pilot.press("ctrl+a", "ctrl+k", "up")
+        assert search.value == "from:jose"
+        await pilot.press("up")
+        assert search.value == "kettle"
+        await pilot.press("up")  # the oldest stays
+        assert search.value == "kettle"
+        await pilot.press("down", "down")
+        assert search.value == ""
+        await pilot.press("up", "enter")
+        await pilot.pause()
+        assert rows(app) == ["Invoice wrong"]
+
+
+async def test_bulk_changes_on_marked_conversations(desk, tmp_path):
+    """Issue 12.4/12.5: space marks, * marks the view; x, A, #, z and a macro change all
+    marked conversations and say how many changed; a macro's canned reply is drafted."""
+    from agentdesk.config import load_config
+    from agentdesk.store import Store
+
+    path, ids = desk
+    with Store(path) as store:
+        store.save_canned("refund-sent", "Hi {customer.first_name}, your refund is on its way.")
+    config_file = tmp_path / "config.toml"
+    config_file.write_text(
+        '[agent]\nname = "alice"\n\n[[macros]]\nname = "Refund sent"\nstatus = "pending"\n'
+        'tags = ["refund", "-billing"]\nassign = "me"\ncanned = "refund-sent"\n',
+        encoding="utf-8",
+    )
+    app, notices = make_app(load_config(config_file), path, [DemoConnector()]), Notices()
+    async with app.run_test(size=(160, 40), message_hook=notices) as pilot:
+        await pilot.pause()
+        inbox = app.screen.query_one(InboxList)
+        first, second = inbox.row_at(0).id, inbox.row_at(1).id
+        await pilot.press("space", "space")
+        assert inbox.marked == {first, second} and "2 marked" in screen_text(app)
+        assert screen_lines(app)[3].lstrip().startswith("●")  # the marker on the row
+        await pilot.press("number_sign")
+        await pilot.pause()
+        await pilot.press(*"vip", "enter")
+        await until(pilot, lambda: notices.matching("Tags changed on 2"))
+        assert not inbox.marked
+        await pilot.press("g", "space", "space", "M")
+        await pilot.pause()
+        await pilot.press("enter")  # the one macro
+        await until(
+            pilot,
+            lambda: notices.matching("Macro 'Refund sent' applied to 2"),
+        )
+        await pilot.press("asterisk")
+        assert len(inbox.marked) == inbox.total
+        await pilot.press("asterisk")
+        assert not inbox.marked
+        await pilot.press("g", "x")  # nothing marked: the row under the cursor
+        await until(
+            pilot,
+            lambda: any(m.startswith("Resolved 1 conversation") for m in notices.messages),
+        )
+    with Store(path) as store:
+        for cid in (first, second):
+            conversation = store.conversation(cid)
+            assert "vip" in conversation.tags and "refund" in conversation.tags
+            assert "billing" not in conversation.tags and conversation.assignee == "alice"
+            assert store.draft(cid).endswith("your refund is on its way.")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -10,8 +12,10 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 from textual.worker import get_current_worker
 
+from agentdesk import clock
+from agentdesk.actions import draft_macro, on_each
 from agentdesk.config import ConfigError, save_view
-from agentdesk.domain import STATUSES, VIEWS, InboxFilter, SavedView, SearchQuery
+from agentdesk.domain import STATUSES, VIEWS, InboxFilter, SavedView, SearchQuery, Status
 from agentdesk.screens.pickers import ChoiceScreen, PromptScreen
 from agentdesk.store import SEARCH_LIMIT
 from agentdesk.text import count_of, one_line
@@ -32,6 +36,15 @@ class InboxScreen(Screen):
         Binding("t", "pick_tag", "Tag", id="inbox.tag"),
         Binding("o", "toggle_sort", "Sort", id="inbox.sort"),
         Binding("R", "refresh", "Refresh", show=False, id="inbox.refresh"),
+        Binding("space", "mark", "Mark", show=False, id="inbox.mark"),
+        Binding("asterisk", "mark_all", "Mark all", show=False, id="inbox.mark_all"),
+        Binding("x", "bulk_resolve", "Resolve", show=False, id="inbox.resolve"),
+        Binding("A", "bulk_assign", "Assign", show=False, id="inbox.assign"),
+        Binding("number_sign", "bulk_tags", "Tags", show=False, id="inbox.tags"),
+        Binding("z", "bulk_snooze", "Snooze", show=False, id="inbox.snooze"),
+        Binding("M", "macro", "Macro", show=False, id="inbox.macro"),
+        Binding("up", "recall(-1)", "Earlier search", show=False, id="inbox.search_earlier"),
+        Binding("down", "recall(1)", "Later search", show=False, id="inbox.search_later"),
     ]
 
     def __init__(self) -> None:
@@ -40,6 +53,8 @@ class InboxScreen(Screen):
         self.search_text = ""
         self.search_more = False
         self.view_name: str | None = None  # the saved view shown, until a filter changes
+        self.searches: list[str] = []  # this session's searches, oldest first
+        self.recalled = 0  # how far back ↑ has gone in ``searches``
 
     def compose(self) -> ComposeResult:
         yield Static(id="inbox-title")
@@ -88,6 +103,144 @@ class InboxScreen(Screen):
         self.update_title()
         if self.app.config.views:
             self.count_views(self.app.config.views)
+
+    # ---- marks and bulk changes -------------------------------------------------------
+    MARK_ALL_LIMIT = 5000
+
+    def action_mark(self) -> None:
+        """``space``: mark the row (bulk changes apply to the marked rows)."""
+        self.inbox.toggle_mark()
+        self.update_title()
+
+    def action_mark_all(self) -> None:
+        """``*``: mark every conversation of the view, or clear the marks if all are."""
+        if self.inbox.marked and len(self.inbox.marked) >= self.inbox.total:
+            self.inbox.set_marks(set())
+        elif self.inbox.total > self.MARK_ALL_LIMIT:
+            self.notify(
+                f"{self.inbox.total} conversations: narrow the view to at most "
+                f"{self.MARK_ALL_LIMIT} to mark them all.",
+                severity="warning",
+            )
+            return
+        else:
+            self.inbox.set_marks(set(self.inbox.all_ids()))
+        self.update_title()
+
+    def _targets(self) -> list[int]:
+        """The marked conversations, else the one under the cursor."""
+        if self.inbox.marked:
+            return sorted(self.inbox.marked)
+        row = self.inbox.current
+        return [row.id] if row is not None else []
+
+    def _bulk(self, done: str, change: Callable[[int], bool]) -> None:
+        ids = self._targets()
+        if ids:
+            self.run_bulk(ids, done, change)
+
+    @work(thread=True, exit_on_error=False, group="inbox-bulk")
+    def run_bulk(self, ids: list[int], done: str, change: Callable[[int], bool]) -> None:
+        """Apply ``change`` to ``ids`` off the UI thread, then say what changed."""
+        outcome = on_each(ids, change)
+        self.app.call_from_thread(self._bulk_done, outcome.summary(done), bool(outcome.problems))
+
+    def _bulk_done(self, summary: str, problems: bool) -> None:
+        self.inbox.set_marks(set())
+        self.refresh_list()
+        self.notify(summary, severity="warning" if problems else "information")
+
+    def action_bulk_resolve(self) -> None:
+        """``x``: resolve the marked conversations (or the one under the cursor)."""
+        me = self.app.config.agent_name
+        self._bulk("Resolved", lambda cid: self.app.store.set_status(cid, Status.RESOLVED, me))
+
+    def action_bulk_assign(self) -> None:
+        """``A``: assign the marked conversations to an agent (or unassign them)."""
+        choices = [(a.name, f"{a.display_name} ({a.name})") for a in self.app.store.agents()]
+        choices.append(("", "(unassign)"))
+        me = self.app.config.agent_name
+
+        def chosen(name: str | None) -> None:
+            if name is not None:
+                self._bulk(
+                    f"Assigned to {name}:" if name else "Unassigned",
+                    lambda cid: self.app.store.assign(cid, name or None, me),
+                )
+
+        self.app.push_screen(ChoiceScreen(f"Assign {self._what()} to", choices), chosen)
+
+    def action_bulk_tags(self) -> None:
+        """``#``: add tags to the marked conversations (``-tag`` removes one)."""
+        me = self.app.config.agent_name
+
+        def chosen(value: str | None) -> None:
+            words = (value or "").split()
+            add = [w.lstrip("+#").lower() for w in words if not w.startswith("-")]
+            remove = [w[1:].lstrip("#").lower() for w in words if w.startswith("-")]
+            if not add and not remove:
+                return
+
+            def change(cid: int) -> bool:
+                changed = False
+                for tag in remove:
+                    changed |= self.app.store.set_tag(cid, tag, False, me)
+                for tag in add:
+                    changed |= self.app.store.set_tag(cid, tag, True, me)
+                return changed
+
+            self._bulk("Tags changed on", change)
+
+        self.app.push_screen(
+            PromptScreen(f"Tags for {self._what()} (-tag removes one)", "vip -urgent"), chosen
+        )
+
+    def action_bulk_snooze(self) -> None:
+        """``z``: snooze the marked conversations until a time you type."""
+        me = self.app.config.agent_name
+
+        def chosen(text: str | None) -> None:
+            if not text:
+                return
+            try:
+                until = clock.to_iso(clock.parse_later(text))
+            except ValueError as error:
+                self.notify(f"Not snoozed: {error}", severity="warning")
+                return
+            self._bulk(
+                "Snoozed",
+                lambda cid: self.app.store.set_status(cid, Status.SNOOZED, me, until=until),
+            )
+
+        self.app.push_screen(
+            PromptScreen(f"Snooze {self._what()} until", "3d, 17:30, mon 9:00, 2026-12-24 08:00"),
+            chosen,
+        )
+
+    def action_macro(self) -> None:
+        """``M``: apply a macro (``[[macros]]``) to the marked conversations; a canned reply
+        in it becomes each one's reply draft, never sent without the agent."""
+        macros = {macro.name: macro for macro in self.app.config.macros}
+        if not macros:
+            self.notify("No macros: define [[macros]] in the config.", severity="warning")
+            return
+        agent = self.app.agent
+
+        def chosen(name: str | None) -> None:
+            if name in macros:
+                macro = macros[name]
+                self._bulk(
+                    f"Macro {name!r} applied to",
+                    lambda cid: draft_macro(self.app.store, cid, macro, agent),
+                )
+
+        self.app.push_screen(
+            ChoiceScreen(f"Macro for {self._what()}", [(n, n) for n in macros]), chosen
+        )
+
+    def _what(self) -> str:
+        marked = len(self.inbox.marked)
+        return count_of(marked, "marked conversation") if marked else "this conversation"
 
     # ---- saved views ----------------------------------------------------------------------
     def on_inbox_list_count_unused(self, event: InboxList.CountUnused) -> None:
@@ -180,6 +333,8 @@ class InboxScreen(Screen):
                 " · ".join(parts),
                 f"  ·  {count_of(self.inbox.total, 'conversation')}",
             )
+        if self.inbox.marked:
+            title.append(f"   {len(self.inbox.marked)} marked", style="bold magenta")
         states = self.app.channel_states()
         if states:
             title.append("   " + " · ".join(states), style="yellow")
@@ -193,12 +348,40 @@ class InboxScreen(Screen):
 
     @on(Input.Submitted, "#search")
     def run_search(self, event: Input.Submitted) -> None:
-        self.search_text = event.value.strip()
+        text = event.value.strip()
+        problems = self._search_problems(text)
+        if problems:  # the box stays open with the text, to correct it
+            self.notify(f"Search: {problems[0]}", severity="warning")
+            return
+        if text and (not self.searches or self.searches[-1] != text):
+            self.searches.append(text)
+        self.recalled = 0
+        self.search_text = text
         if not self.search_text:
             event.input.display = False
         self._filters_changed()
         self.inbox.cursor = 0
         self.inbox.focus()
+
+    def _search_problems(self, text: str) -> list[str]:
+        """Terms that can match nothing, one line each: an empty ``tag:``, an unknown status
+        or a channel this desk has no conversation on."""
+        query = SearchQuery.parse(text)
+        channels = self.app.store.channels() if query.channel else []
+        unknown = [c for c in query.channel if c.lower() not in channels]
+        return [
+            *query.problems,
+            *(f"no conversations on channel {c!r} ({', '.join(channels)})" for c in unknown),
+        ]
+
+    def action_recall(self, step: int) -> None:
+        """``↑``/``↓`` in the search box: an earlier or later search of this session."""
+        search = self.query_one("#search", Input)
+        if self.focused is not search or not self.searches:
+            return
+        self.recalled = max(0, min(len(self.searches), self.recalled - step))
+        search.value = self.searches[-self.recalled] if self.recalled else ""
+        search.cursor_position = len(search.value)
 
     def action_clear_search(self) -> None:
         search = self.query_one("#search", Input)

@@ -124,6 +124,7 @@ class InboxList(ScrollView, can_focus=True):
         self.sla_for = sla_for
         self.total = 0
         self._pages: OrderedDict[int, list[InboxRow]] = OrderedDict()
+        self.marked: set[int] = set()  # conversation ids marked for a bulk action
         self._count = ""  # digits typed for the next motion
         self._count_timer: Timer | None = None
 
@@ -223,6 +224,26 @@ class InboxList(ScrollView, can_focus=True):
         self._drop_count()
         self.post_message(self.CountUnused(number))
 
+    # ---- marks ------------------------------------------------------------------------
+    def toggle_mark(self) -> None:
+        """Mark or unmark the row under the cursor, then move to the next one."""
+        row = self.current
+        if row is not None:
+            self.marked.symmetric_difference_update({row.id})
+            self.move(1)
+            self.refresh()
+
+    def all_ids(self) -> list[int]:
+        """Every conversation id of the list, in its order (paged from the source)."""
+        ids: list[int] = []
+        for offset in range(0, self.total, PAGE):
+            ids.extend(row.id for row in self.source.page(offset, PAGE))
+        return ids
+
+    def set_marks(self, ids: set[int]) -> None:
+        self.marked = ids
+        self.refresh()
+
     def move(self, delta: int) -> InboxRow | None:
         """Move the cursor by ``delta`` rows (clamped); returns the new row."""
         if self.total:
@@ -283,7 +304,8 @@ class InboxList(ScrollView, can_focus=True):
         waiting = clock.humanize_duration(waited) if waited is not None else "—"
         subject_width = self.subject_width(width)
         text = Text(no_wrap=True, overflow="ellipsis", end="")
-        text.append(f"{waiting:>6} ", style=waiting_style(waited, self.sla_for(row.channel)))
+        text.append("●" if row.id in self.marked else " ", "bold magenta")
+        text.append(f"{waiting:>5} ", style=waiting_style(waited, self.sla_for(row.channel)))
         text.append(_column(CHANNEL_LABELS.get(row.channel, row.channel), 8, 9, "cyan"))
         text.append(_column(row.customer_name or row.customer_address, 20, 22, "bold"))
         text.append(_column(row.subject or row.preview, subject_width - 1, subject_width))
