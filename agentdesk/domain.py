@@ -97,6 +97,7 @@ class InboxRow:
     waiting_since: str | None
     last_message_at: str
     snoozed_until: str | None
+    draft: bool = False  # an unsent reply draft is waiting in it
 
 
 @dataclass(frozen=True)
@@ -162,6 +163,7 @@ class Conversation:
     snoozed_until: str | None
     snooze_until_reply: bool
     via: str | None = None  # the connector (config name) replies leave through
+    key: str = ""  # globally unique (a UUID): the same conversation in any database
 
 
 @dataclass(frozen=True)

@@ -37,11 +37,9 @@ async def test_incoming_burst_reaches_the_inbox_once(desk, alice):
     async with app.run_test(size=(160, 40)) as pilot:
         await app.workers.wait_for_complete()
         await until(pilot, lambda: app.screen.query_one(InboxList).total == 5 + 40)
-    with app.store as store:
+    with app.store as store, store.db.read() as conn:
         assert (
-            store.db.conn.execute(
-                "SELECT count(*) FROM messages WHERE ext_id LIKE 'event-%'"
-            ).fetchone()[0]
+            conn.execute("SELECT count(*) FROM messages WHERE ext_id LIKE 'event-%'").fetchone()[0]
             == 40
         )
 
@@ -173,7 +171,7 @@ def test_what_is_refused_and_why(tmp_path, bad, reason):
             await host.receive(connector)
 
         asyncio.run(run())
-        assert store.count_inbox(InboxFilter(status="any")) == 1
+        assert store.inbox.count(InboxFilter(status="any")) == 1
     assert reason in connector.state
 
 

@@ -17,7 +17,7 @@ from agentdesk.store import Store
 
 def kinds(path, conversation_id) -> list[tuple]:
     with Store(path) as store:
-        return [(e["kind"], e["agent"], e["payload"]) for e in store.events(conversation_id)]
+        return [(e["kind"], e["agent"], e["payload"]) for e in store.events.read(conversation_id)]
 
 
 async def open_first(pilot, app):
@@ -64,8 +64,8 @@ async def test_reply_is_delivered_through_the_demo_channel_and_recorded(desk, al
     events = kinds(path, ids["refund"])
     assert events[-1][:2] == ("reply", "alice")
     with Store(path) as store:
-        assert store.conversation(ids["refund"]).waiting_since is None
-        assert store.draft(ids["refund"]) == ""
+        assert store.conversations.get(ids["refund"]).waiting_since is None
+        assert store.drafts.get(ids["refund"]) == ""
 
 
 async def test_note_resolve_reopen_pending_and_their_events(desk, alice):
@@ -146,7 +146,7 @@ async def test_draft_survives_quitting_and_reopening(desk, alice):
         await pilot.press("r", *"Half-written answer")
         await until(pilot, lambda: app.store.draft(ids["refund"]) == "Half-written answer")
     with Store(path) as store:
-        assert store.draft(ids["refund"]) == "Half-written answer"
+        assert store.drafts.get(ids["refund"]) == "Half-written answer"
     app = make_app(alice, path, [DemoConnector()])
     async with app.run_test(size=(160, 40)) as pilot:
         screen = await open_first(pilot, app)
@@ -185,7 +185,7 @@ async def test_every_binding_is_in_the_command_palette(desk, alice):
         await pilot.pause()
         await pilot.press(*"Resolve", "enter")
         await pilot.pause()
-        assert app.store.conversation(screen.conversation_id).status == "resolved"
+        assert app.store.conversations.get(screen.conversation_id).status == "resolved"
 
 
 async def test_keymap_from_config_remaps_an_action(desk, alice):
@@ -196,10 +196,10 @@ async def test_keymap_from_config_remaps_an_action(desk, alice):
         screen = await open_first(pilot, app)
         await pilot.press("x")  # no longer bound
         await pilot.pause()
-        assert app.store.conversation(screen.conversation_id).status == "open"
+        assert app.store.conversations.get(screen.conversation_id).status == "open"
         await pilot.press("ctrl+r")
         await pilot.pause()
-        assert app.store.conversation(screen.conversation_id).status == "resolved"
+        assert app.store.conversations.get(screen.conversation_id).status == "resolved"
 
 
 async def test_idle_cutoff_ends_focus_and_a_key_press_resumes_it(desk, alice):
@@ -228,7 +228,7 @@ def big_mail(path, size: int = 10_000_000) -> int:
         line.format(n) for n in range(size // len(line.format(0)))
     )
     with Store(path) as store:
-        return store.record_inbound(
+        return store.messages.record_inbound(
             Inbound(
                 channel="email",
                 address="big@example.com",
@@ -317,7 +317,7 @@ async def test_a_macro_in_a_conversation_drafts_its_canned_reply(desk, tmp_path)
 
     path, ids = desk
     with Store(path) as store:
-        store.save_canned("refund-sent", "Hi {customer.first_name}, your refund is on its way.")
+        store.canned.save("refund-sent", "Hi {customer.first_name}, your refund is on its way.")
     config_file = tmp_path / "config.toml"
     config_file.write_text(
         '[agent]\nname = "alice"\n\n[[macros]]\nname = "Refund sent"\nstatus = "pending"\n'
@@ -340,6 +340,6 @@ async def test_a_macro_in_a_conversation_drafts_its_canned_reply(desk, tmp_path)
         assert "Macro 'Refund sent' applied." in notices.messages
         assert app.screen.composer.text.endswith("your refund is on its way.")
     with Store(path) as store:
-        conversation = store.conversation(ids["refund"])
+        conversation = store.conversations.get(ids["refund"])
         assert conversation.status == "pending" and "refund" in conversation.tags
-        assert not [m for m in store.messages(ids["refund"]) if m.direction == "out"]
+        assert not [m for m in store.messages.thread(ids["refund"]) if m.direction == "out"]

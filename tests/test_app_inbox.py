@@ -110,7 +110,7 @@ async def test_wide_characters_keep_the_columns_aligned(desk, alice):
 
     path, _ = desk
     with Store(path) as store:
-        store.record_inbound(
+        store.messages.record_inbound(
             Inbound(
                 channel="chat",
                 address="@lee:chat.example",
@@ -238,7 +238,7 @@ async def test_bulk_changes_on_marked_conversations(desk, tmp_path):
 
     path, ids = desk
     with Store(path) as store:
-        store.save_canned("refund-sent", "Hi {customer.first_name}, your refund is on its way.")
+        store.canned.save("refund-sent", "Hi {customer.first_name}, your refund is on its way.")
     config_file = tmp_path / "config.toml"
     config_file.write_text(
         '[agent]\nname = "alice"\n\n[[macros]]\nname = "Refund sent"\nstatus = "pending"\n'
@@ -276,7 +276,38 @@ async def test_bulk_changes_on_marked_conversations(desk, tmp_path):
         )
     with Store(path) as store:
         for cid in (first, second):
-            conversation = store.conversation(cid)
+            conversation = store.conversations.get(cid)
             assert "vip" in conversation.tags and "refund" in conversation.tags
             assert "billing" not in conversation.tags and conversation.assignee == "alice"
-            assert store.draft(cid).endswith("your refund is on its way.")
+            assert store.drafts.get(cid).endswith("your refund is on its way.")
+
+
+async def test_a_row_with_an_unsent_draft_shows_a_marker(desk, alice):
+    """Issue 12.6: ✎ before the subject while a reply draft waits in the conversation."""
+    from agentdesk.store import Store
+
+    path, ids = desk
+    with Store(path) as store:
+        store.drafts.save(ids["refund"], "reply", "Hi Ann, about your refund")
+    app = app_for(desk, alice)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.pause()
+        marked = [line for line in screen_lines(app) if "✎" in line]
+        assert len(marked) == 1 and "✎ Refund for order 1042" in marked[0]
+
+
+async def test_the_cursor_stays_on_its_conversation_when_the_order_changes(desk, alice):
+    """Issue 12.6: after a filter or sort change the cursor is on the same conversation
+    when it is still listed, not on the same row number."""
+    app = app_for(desk, alice)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.pause()
+        inbox = app.screen.query_one(InboxList)
+        await pilot.press("j")
+        chosen = inbox.current.id
+        await pilot.press("o")  # newest first: the conversation has another row now
+        await pilot.pause()
+        assert inbox.current.id == chosen and inbox.cursor != 1
+        await pilot.press("f")  # status open: still listed
+        await pilot.pause()
+        assert inbox.current.id == chosen

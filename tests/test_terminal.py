@@ -89,8 +89,8 @@ def test_reply_written_in_external_editor_lands_in_composer(desk, tmp_path, tmux
     tmux.keys("C-q")
     wait_until(lambda: not tmux.alive(), 10, "the desk to quit")
     with Store(path) as store:
-        assert store.draft(ids["refund"]) == "Best, Alice\nWritten in my editor. Bye."
-        views = [e["payload"] for e in store.events(ids["refund"]) if e["kind"] == "viewed"]
+        assert store.drafts.get(ids["refund"]) == "Best, Alice\nWritten in my editor. Bye."
+        views = [e["payload"] for e in store.events.read(ids["refund"]) if e["kind"] == "viewed"]
     assert views[-1] == {"focus": False, "reason": "exit"}
 
 

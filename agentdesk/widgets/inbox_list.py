@@ -34,6 +34,7 @@ CACHED_PAGES = 8
 class RowSource(Protocol):
     def count(self) -> int: ...
     def page(self, offset: int, limit: int) -> list[InboxRow]: ...
+    def position(self, conversation_id: int) -> int | None: ...
 
 
 class QuerySource:
@@ -43,10 +44,13 @@ class QuerySource:
         self.store, self.filters = store, filters
 
     def count(self) -> int:
-        return self.store.count_inbox(self.filters)
+        return self.store.inbox.count(self.filters)
 
     def page(self, offset: int, limit: int) -> list[InboxRow]:
-        return self.store.inbox_page(self.filters, offset, limit)
+        return self.store.inbox.page(self.filters, offset, limit)
+
+    def position(self, conversation_id: int) -> int | None:
+        return self.store.inbox.position(self.filters, conversation_id)
 
 
 class IdSource:
@@ -59,7 +63,10 @@ class IdSource:
         return len(self.ids)
 
     def page(self, offset: int, limit: int) -> list[InboxRow]:
-        return self.store.rows_by_id(self.ids[offset : offset + limit])
+        return self.store.inbox.rows_by_id(self.ids[offset : offset + limit])
+
+    def position(self, conversation_id: int) -> int | None:
+        return self.ids.index(conversation_id) if conversation_id in self.ids else None
 
 
 CHANNEL_LABELS = {"email": "✉ email", "chat": "◆ chat"}
@@ -140,15 +147,9 @@ class InboxList(ScrollView, can_focus=True):
         self.total = self.source.count()
         self.virtual_size = Size(self.size.width, self.total)
         index = self.cursor
-        if keep_id is not None:
-            index = next(
-                (
-                    i
-                    for i in range(min(self.total, PAGE * 2))
-                    if (row := self.row_at(i)) and row.id == keep_id
-                ),
-                index,
-            )
+        if keep_id is not None:  # the same conversation, wherever it is now in the list
+            found = self.source.position(keep_id)
+            index = index if found is None else found
         self.cursor = max(0, min(index, self.total - 1))
         self.refresh()
 
@@ -308,7 +309,11 @@ class InboxList(ScrollView, can_focus=True):
         text.append(f"{waiting:>5} ", style=waiting_style(waited, self.sla_for(row.channel)))
         text.append(_column(CHANNEL_LABELS.get(row.channel, row.channel), 8, 9, "cyan"))
         text.append(_column(row.customer_name or row.customer_address, 20, 22, "bold"))
-        text.append(_column(row.subject or row.preview, subject_width - 1, subject_width))
+        if row.draft:  # an unsent reply waits here
+            text.append("✎ ", "yellow")
+            text.append(_column(row.subject or row.preview, subject_width - 3, subject_width - 2))
+        else:
+            text.append(_column(row.subject or row.preview, subject_width - 1, subject_width))
         text.append(_column(row.status, 9, 10, STATUS_STYLES.get(row.status, "")))
         assignee = row.assignee or "unassigned"
         text.append(_column(assignee, 11, 12, "dim" if row.assignee is None else "magenta"))
