@@ -197,8 +197,7 @@ async def run(rooms: int, per_room: int) -> None:
         desk.close()
     finally:
         pool.shutdown()
-        server.stop()
-        shutil.rmtree(server.directory, ignore_errors=True)
+        server.destroy()
         shutil.rmtree(workdir, ignore_errors=True)
 
 

@@ -1,17 +1,27 @@
 """Shared fixtures: a fixed clock and time zone, and a small desk in a real SQLite file.
 
-Feature-specific fixtures (mail servers, Synapse, the OpenAI-compatible server) live in
-their own modules, registered here as plugins so every test can ask for them by name.
+Fixtures that start a server (mail servers, Synapse, the OpenAI-compatible server) live in
+their own modules beside this file, registered here as plugins so every test can ask for
+them by name. A test that uses a fixture from such a module, directly or through another
+fixture, is marked ``slow`` at collection and so left out of the fast loop
+(``scripts/test.sh --fast``). Keep fixtures that start nothing here; mark by hand only a
+test that starts a child process or a terminal.
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import os
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from desk_data import NOW, build_desk
+from textual.command import Command, CommandList, CommandPalette
+from textual.message import Message
+from textual.notifications import Notify
 
 from agentdesk import clock
 from agentdesk.assist.presend import RULES
@@ -25,6 +35,34 @@ pytest_plugins = ["agentdesk.testing", "mailservers", "synapse", "openai_server"
 
 os.environ["TZ"] = "UTC"
 time.tzset()
+
+TESTS = Path(__file__).resolve().parent
+
+
+@functools.cache
+def _server_module(module: str) -> bool:
+    """A helper module beside this file (not a test module, not this one) holds servers."""
+    return (
+        module != "conftest"
+        and not module.startswith("test_")
+        and (TESTS / f"{module}.py").exists()
+    )
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m selects on the marks
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark ``slow`` every test that uses a fixture from a server module."""
+    for item in items:
+        # pytest has no public API for the definitions behind item.fixturenames.
+        definitions = getattr(item, "_fixtureinfo", None)
+        if definitions is None or item.get_closest_marker("slow"):
+            continue
+        if any(
+            _server_module(fixture.func.__module__)
+            for name in item.fixturenames
+            for fixture in definitions.name2fixturedefs.get(name, ())
+        ):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture
@@ -58,7 +96,11 @@ def alice() -> Config:
 
 
 def screen_lines(app) -> list[str]:
-    """What the terminal shows now, as plain lines."""
+    """What the terminal shows now, as plain lines.
+
+    Textual has no public API for the composed screen as text (only an SVG export), so
+    this one helper reads its compositor.
+    """
     return [
         "".join(segment.text for segment in strip)
         for strip in app.screen._compositor.render_strips()
@@ -69,9 +111,67 @@ def screen_text(app) -> str:
     return "\n".join(screen_lines(app))
 
 
-async def until(pilot, condition: Callable[[], bool], timeout: float = 10.0) -> None:
+class Notices:
+    """The notifications (toasts) an app posts, in order, as their messages.
+
+    Pass one as the message hook: ``app.run_test(size=..., message_hook=notices)``.
+    """
+
+    def __init__(self) -> None:
+        self.messages: list[str] = []
+
+    def __call__(self, message: Message) -> None:
+        if isinstance(message, Notify):
+            self.messages.append(message.notification.message)
+
+    def matching(self, text: str) -> list[str]:
+        return [message for message in self.messages if text in message]
+
+
+async def until(pilot, condition: Callable[[], object], timeout: float = 15.0) -> None:
     """Let the app run until ``condition`` holds (fails after ``timeout`` seconds)."""
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, "condition not reached"
         await pilot.pause(0.05)
+
+
+async def run_command(pilot, name: str) -> None:
+    """Choose the command ``name`` in the command palette (Ctrl+P), as an agent would."""
+    await pilot.press("ctrl+p")
+    await until(pilot, lambda: isinstance(pilot.app.screen, CommandPalette))
+    await pilot.press(*name)
+
+    def offered() -> bool:
+        option = pilot.app.screen.query_one(CommandList).highlighted_option
+        return isinstance(option, Command) and option.hit.text == name
+
+    await until(pilot, offered)
+    await pilot.press("enter")
+
+
+async def eventually(
+    condition: Callable[[], object], timeout: float = 15.0, what: str = "condition"
+) -> float:
+    """Let the event loop run until ``condition`` holds; returns the seconds it took."""
+    start = time.monotonic()
+    while not condition():
+        if time.monotonic() - start > timeout:
+            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+        await asyncio.sleep(0.02)
+    return time.monotonic() - start
+
+
+def wait_until(
+    condition: Callable[[], object],
+    timeout: float = 30.0,
+    what: str = "condition",
+    every: float = 0.02,
+) -> None:
+    """Block until ``condition`` holds (checked each ``every`` seconds), for checks on
+    another process or thread."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+        time.sleep(every)

@@ -54,7 +54,7 @@ async def main(mode: str, config_path: str, database: str, text: str = "") -> No
             await until(
                 app, lambda: app.store.messages.thread(1)[-1].direction == "out", timeout=60
             )
-            await asyncio.sleep(3600)
+            await asyncio.sleep(3600)  # until the test kills this process
         elif mode == "resume":
             await until(app, lambda: pending_replies(app) == 0)
         elif mode == "sync":

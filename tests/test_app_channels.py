@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from dataclasses import replace
 
 import pytest
-from conftest import screen_text, until
+from conftest import Notices, run_command, screen_text, until
 
 from agentdesk.app import make_app
 from agentdesk.connectors.base import Connector, DeliveryResult
@@ -36,8 +36,7 @@ async def test_incoming_burst_reaches_the_inbox_once(desk, alice):
     app = make_app(alice, path, [DemoConnector(script=script)])
     async with app.run_test(size=(160, 40)) as pilot:
         await app.workers.wait_for_complete()
-        await pilot.pause(0.4)
-        assert app.screen.query_one(InboxList).total == 5 + 40
+        await until(pilot, lambda: app.screen.query_one(InboxList).total == 5 + 40)
     with app.store as store, store.db.read() as conn:
         assert (
             conn.execute("SELECT count(*) FROM messages WHERE ext_id LIKE 'event-%'").fetchone()[0]
@@ -113,8 +112,7 @@ async def test_bad_messages_are_skipped_and_the_connector_keeps_running(desk, al
         await until(pilot, lambda: len(connector.progress) == 8)
         connector.later.put_nowait(chat(8))  # later messages still come in
         await until(pilot, lambda: len(connector.progress) == 9)
-        await pilot.pause(0.4)
-        assert app.screen.query_one(InboxList).total == 5 + 4
+        await until(pilot, lambda: app.screen.query_one(InboxList).total == 5 + 4)
         assert connector.state.startswith("careless: skipped 6 bad messages (at: ")
         assert "careless: skipped 6 bad messages" in screen_text(app)
     # every Inbound reached recorded(): the good ones stored, the bad ones not
@@ -224,35 +222,33 @@ async def test_a_failing_connector_is_restarted_with_backoff_and_reconnect_hurri
     "Reconnect channels" in the palette; the full state in "Channels"."""
     path, _ = desk
     flaky = Flaky(fail_starts=2)
-    app = make_app(alice, path, [flaky])
+    app, notices = make_app(alice, path, [flaky]), Notices()
     app.host.restart_first = 30.0  # so only "Reconnect channels" can bring it back soon
-    async with app.run_test(size=(160, 40)) as pilot:
+    async with app.run_test(size=(160, 40), message_hook=notices) as pilot:
         await until(pilot, lambda: flaky.starts == 1 and "restarting in" in flaky.state)
         assert flaky.state.startswith("flaky: failed to start: provider down (try 1)")
-        await pilot.pause()
-        toasts = [n.message for n in app._notifications if "provider down" in n.message]
-        assert len(toasts) == 1 and "Reconnect channels" in toasts[0]
+        await until(pilot, lambda: notices.matching("provider down"))
+        (toast,) = notices.matching("provider down")
+        assert "Reconnect channels" in toast
         for tries in (2, 3):  # the palette, as an agent would
-            await pilot.press("ctrl+p")
-            await pilot.pause()
-            await pilot.press(*"Reconnect channels")
-            await pilot.pause(0.3)
-            await pilot.press("enter")
+            await run_command(pilot, "Reconnect channels")
             await until(pilot, lambda t=tries: flaky.starts == t)
         await until(pilot, lambda: flaky.runs == 1 and "restarting in" in flaky.state)
         assert "flaky: stopped: stream dropped" in flaky.state
-        assert len([n for n in app._notifications if "provider down" in n.message]) == 1
+        assert len(notices.matching("provider down")) == 1
         app.action_channels()
         await pilot.pause()
         shown = screen_text(app)
         assert "flaky: stopped: stream dropped · restarting in" in shown
         assert "(sends" in shown and "replies, polled, no threads)" in shown  # (wrapped)
         await pilot.press("end", "enter")  # "Reconnect channels now"
-        await until(pilot, lambda: flaky.runs == 2)
-        await pilot.pause(0.4)
+        await until(pilot, lambda: flaky.runs == 2 and len(flo_messages(path)) == 2)
+    assert flo_messages(path) == ["hello from run 1", "hello from run 2"]
+
+
+def flo_messages(path) -> list[str]:
     with Store(path) as store, store.db.read() as conn:
-        texts = [
+        return [
             r[0]
             for r in conn.execute("SELECT body FROM messages WHERE ext_id LIKE 'flo-%' ORDER BY id")
         ]
-    assert texts == ["hello from run 1", "hello from run 2"]

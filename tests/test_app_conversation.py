@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 import time
 
-from conftest import screen_text
+from conftest import Notices, screen_text, until
 from desk_data import at
 
 from agentdesk.app import make_app
@@ -145,7 +144,7 @@ async def test_draft_survives_quitting_and_reopening(desk, alice):
     async with app.run_test(size=(160, 40)) as pilot:
         await open_first(pilot, app)
         await pilot.press("r", *"Half-written answer")
-        await pilot.pause(0.6)  # the debounced save fires
+        await until(pilot, lambda: app.store.draft(ids["refund"]) == "Half-written answer")
     with Store(path) as store:
         assert store.drafts.get(ids["refund"]) == "Half-written answer"
     app = make_app(alice, path, [DemoConnector()])
@@ -209,7 +208,7 @@ async def test_idle_cutoff_ends_focus_and_a_key_press_resumes_it(desk, alice):
     app = make_app(alice, path, [DemoConnector()])
     async with app.run_test(size=(160, 40)) as pilot:
         await open_first(pilot, app)
-        await pilot.pause(0.3)
+        await pilot.pause(0.3)  # waits out the 0.2 s idle cutoff: what is under test
         app.end_idle_focus()  # the periodic check, run now
         app.end_idle_focus()  # a second check while idle writes nothing
         await pilot.press("pagedown")
@@ -254,8 +253,8 @@ async def test_a_10_mb_mail_opens_at_once_and_keys_answer_at_once(desk, alice):
     the minutes a 10 MB body once took, so a loaded machine cannot fail them."""
     path, ids = desk
     big = big_mail(path)
-    app = make_app(alice, path, [DemoConnector()])
-    async with app.run_test(size=(160, 50)) as pilot:
+    app, notices = make_app(alice, path, [DemoConnector()]), Notices()
+    async with app.run_test(size=(160, 50), message_hook=notices) as pilot:
         await pilot.pause()
         assert await timed(pilot, "enter") < 3.0  # 104 s before the preview (0.9 s now)
         assert app.screen.conversation_id == big
@@ -264,9 +263,8 @@ async def test_a_10_mb_mail_opens_at_once_and_keys_answer_at_once(desk, alice):
         assert "0000098" not in text  # the first 100 lines, then the marker
         assert re.search(r"… 9\.\d MB more · v: more · V: all in \$PAGER", text)
         assert "\x1b" not in text and "\x07" not in text
-        async with asyncio.timeout(5):  # the assist panel reads the newest text only
-            while "angry · delivery · waited 6 hours" not in screen_text(app):
-                await pilot.pause(0.05)
+        # The assist panel reads the newest text only.
+        await until(pilot, lambda: "angry · delivery · waited 6 hours" in screen_text(app), 5)
         # Scrolling and typing a reply: the big body is not laid out again (each took
         # seconds when it was).
         assert await timed(pilot, "pagedown") < 1.0
@@ -285,28 +283,26 @@ async def test_a_10_mb_mail_opens_at_once_and_keys_answer_at_once(desk, alice):
         assert re.search(r"… 9\.\d MB more · v: more", text)
         await pilot.press("V")  # no terminal to hand over here: tests/test_terminal.py
         await pilot.pause()
-        assert any("Cannot open the pager" in n.message for n in app._notifications)
+        assert notices.matching("Cannot open the pager")
 
 
 async def test_snooze_until_a_typed_time(desk, alice):
     """Issue 12.7: z, then a time as an agent writes it; a time that cannot be read is one
     line and changes nothing."""
     path, ids = desk
-    app = make_app(alice, path, [DemoConnector()])
-    async with app.run_test(size=(160, 40)) as pilot:
+    app, notices = make_app(alice, path, [DemoConnector()]), Notices()
+    async with app.run_test(size=(160, 40), message_hook=notices) as pilot:
         await open_first(pilot, app)
         await pilot.press("z", "down", "down", "down", "enter")
         await pilot.pause()
         await pilot.press(*"next week", "enter")
         await pilot.pause()
-        assert [n.message for n in app._notifications][-1].startswith(
-            "Not snoozed: cannot read 'next week': try 3d"
-        )
+        assert notices.messages[-1].startswith("Not snoozed: cannot read 'next week': try 3d")
         await pilot.press("z", "down", "down", "down", "enter")
         await pilot.pause()
         await pilot.press(*"mon 9:00", "enter")
         await pilot.pause()
-        assert "Snoozed until Mon 12 Jan 09:00." in [n.message for n in app._notifications]
+        assert "Snoozed until Mon 12 Jan 09:00." in notices.messages
     snoozes = [e[2] for e in kinds(path, ids["refund"]) if e[0] == "status"]
     assert snoozes == [
         {"from": "open", "to": "snoozed", "until": "2026-01-12T09:00:00Z", "until_reply": False}
@@ -329,21 +325,19 @@ async def test_a_macro_in_a_conversation_drafts_its_canned_reply(desk, tmp_path)
         '[[macros]]\nname = "Broken"\ncanned = "no-such-reply"\n',
         encoding="utf-8",
     )
-    app = make_app(load_config(config_file), path, [DemoConnector()])
-    async with app.run_test(size=(160, 40)) as pilot:
+    app, notices = make_app(load_config(config_file), path, [DemoConnector()]), Notices()
+    async with app.run_test(size=(160, 40), message_hook=notices) as pilot:
         await open_first(pilot, app)
         await pilot.press("M")
         await pilot.pause()
         await pilot.press(*"broken", "enter")
         await pilot.pause()
-        assert (
-            "no canned reply named 'no-such-reply'" in [n.message for n in app._notifications][-1]
-        )
+        assert "no canned reply named 'no-such-reply'" in notices.messages[-1]
         await pilot.press("M")
         await pilot.pause()
         await pilot.press(*"refund", "enter")
         await pilot.pause()
-        assert "Macro 'Refund sent' applied." in [n.message for n in app._notifications]
+        assert "Macro 'Refund sent' applied." in notices.messages
         assert app.screen.composer.text.endswith("your refund is on its way.")
     with Store(path) as store:
         conversation = store.conversations.get(ids["refund"])

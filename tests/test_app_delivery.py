@@ -14,7 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from conftest import screen_text, until
+from conftest import Notices, run_command, screen_text, until
 
 from agentdesk.app import make_app
 from agentdesk.config import ConfigError, load_config
@@ -115,8 +115,7 @@ async def test_temporary_trouble_is_retried_until_sent(desk, alice, trouble):
     async with app.run_test(size=(220, 50)) as pilot:
         await send_reply(pilot, app, ids["login"], "Try again now, please.")
         await until(pilot, lambda: provider.received == ["Try again now, please."])
-        await pilot.pause(0.3)
-        assert "sent · prov-" in thread_text(app)  # the channel's id, in the thread
+        await until(pilot, lambda: "sent · prov-" in thread_text(app))  # the channel's id
     assert provider.tries == 3 and provider.most_in_flight == 1
     row = reply_row(path, "Try again now, please.")
     assert tuple(row) == ("sent", 3, row["external_id"], 1)
@@ -148,19 +147,20 @@ async def test_the_thread_shows_attempts_and_next_try_and_R_sends_now(desk, alic
 async def test_a_permanent_failure_comes_back_with_the_channels_words(desk, alice):
     path, ids = desk
     provider = Provider(DeliveryResult("failed", "M_FORBIDDEN: you are not in this room"))
-    app = make_app(settings(alice), path, [provider])
-    async with app.run_test(size=(220, 50)) as pilot:
+    app, notices = make_app(settings(alice), path, [provider]), Notices()
+    async with app.run_test(size=(220, 50), message_hook=notices) as pilot:
         await send_reply(pilot, app, ids["login"], "Hello?")
         await until(
             pilot,
-            lambda: "failed: M_FORBIDDEN: you are not in this room · attempt 1" in thread_text(app),
+            lambda: (
+                "failed: M_FORBIDDEN: you are not in this room · attempt 1" in thread_text(app)
+                and notices.matching(
+                    "Reply not sent (failed): M_FORBIDDEN: you are not in this room"
+                )
+            ),
         )
-        await pilot.pause(0.5)
+        await pilot.pause(0.5)  # ten retry_first waits: a retry would have happened by now
         assert provider.tries == 1  # not retried
-        assert any(
-            "Reply not sent (failed): M_FORBIDDEN: you are not in this room" in n.message
-            for n in app._notifications
-        )
 
 
 async def test_a_restart_delivers_a_reply_left_to_retry(desk, alice):
@@ -191,9 +191,7 @@ async def test_the_palette_lists_stuck_replies_and_opens_one(desk, alice):
         await pilot.press("escape", "escape")
         await pilot.pause()
         assert not isinstance(app.screen, ConversationScreen)
-        await pilot.press("ctrl+p", *"stuck replies")
-        await pilot.pause(0.5)
-        await pilot.press("enter")
+        await run_command(pilot, "Stuck replies")
         await until(pilot, lambda: isinstance(app.screen, ChoiceScreen))
         assert "retry: provider: 503 busy · attempt 1" in screen_text(app)
         assert "Stuck one." in screen_text(app)
@@ -205,8 +203,8 @@ async def test_the_palette_lists_stuck_replies_and_opens_one(desk, alice):
 async def test_the_composer_clears_only_after_the_reply_is_committed(desk, alice):
     path, ids = desk
     provider = Provider(HANG)  # nothing leaves: what matters is what was stored
-    app = make_app(settings(alice, send_timeout=30), path, [provider])
-    async with app.run_test(size=(220, 50)) as pilot:
+    app, notices = make_app(settings(alice, send_timeout=30), path, [provider]), Notices()
+    async with app.run_test(size=(220, 50), message_hook=notices) as pilot:
         app.open_conversation(ids["login"])
         await pilot.pause()
         with Store(path) as other, other.db.transaction() as conn:  # the disk is full
@@ -217,10 +215,7 @@ async def test_the_composer_clears_only_after_the_reply_is_committed(desk, alice
         await pilot.press("r", *"Refund sent today.", "ctrl+s")
         await pilot.pause()
         assert app.screen.composer.text == "Refund sent today."
-        assert any(
-            "Not stored, so not sent (database or disk is full)" in n.message
-            for n in app._notifications
-        )
+        assert notices.matching("Not stored, so not sent (database or disk is full)")
         with Store(path) as other:
             assert other.drafts.get(ids["login"]) == "Refund sent today."
             with other.db.transaction() as conn:
@@ -271,6 +266,7 @@ asyncio.run(main(sys.argv[1], int(sys.argv[2])))
 """
 
 
+@pytest.mark.slow  # the desk in a child process
 async def test_a_reply_killed_the_instant_after_ctrl_s_is_stored_and_sent_later(desk, alice):
     path, ids = desk
     child = await asyncio.create_subprocess_exec(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import screen_lines, screen_text, until
+from conftest import Notices, screen_lines, screen_text, until
 from textual.widgets import Input
 
 from agentdesk.app import make_app
@@ -144,8 +144,8 @@ async def test_saved_views_switch_count_and_save(desk, tmp_path):
         '[[views]]\nname = "Kettles"\nsearch = "kettle"\n',
         encoding="utf-8",
     )
-    app = make_app(load_config(config_file), path, [DemoConnector()])
-    async with app.run_test(size=(160, 40)) as pilot:
+    app, notices = make_app(load_config(config_file), path, [DemoConnector()]), Notices()
+    async with app.run_test(size=(160, 40), message_hook=notices) as pilot:
         await until(pilot, lambda: "1 Chat (2)" in screen_text(app))
         assert "2 Kettles (2)" in screen_text(app)
         await pilot.press("1")  # a digit with no motion after it: the view
@@ -157,7 +157,7 @@ async def test_saved_views_switch_count_and_save(desk, tmp_path):
         await pilot.press("2")
         await until(pilot, lambda: "Search Kettles: kettle" in screen_text(app))
         await pilot.press("3")
-        await until(pilot, lambda: any("No view 3" in n.message for n in app._notifications))
+        await until(pilot, lambda: notices.matching("No view 3"))
         await pilot.press("1")
         await until(pilot, lambda: "view: Chat" in screen_text(app))
         await pilot.press("o")  # a filter change: the list is no saved view any more
@@ -177,8 +177,8 @@ async def test_saved_views_switch_count_and_save(desk, tmp_path):
 
 async def test_count_prefixes_move_several_rows(desk, alice):
     """Issue 12.2: 3j, 2k, 4G as in vim and aerc; a lone digit is a saved view."""
-    app = app_for(desk, alice)
-    async with app.run_test(size=(160, 40)) as pilot:
+    app, notices = app_for(desk, alice), Notices()
+    async with app.run_test(size=(160, 40), message_hook=notices) as pilot:
         await pilot.pause()
         inbox = app.screen.query_one(InboxList)
         await pilot.press("3", "j")
@@ -192,27 +192,27 @@ async def test_count_prefixes_move_several_rows(desk, alice):
         await pilot.press("g", "2", "escape", "j")  # another key drops the count
         assert inbox.cursor == 1
         await pilot.press("7")
-        await until(pilot, lambda: any("No view 7" in n.message for n in app._notifications))
+        await until(pilot, lambda: notices.matching("No view 7"))
         assert inbox.cursor == 1
 
 
 async def test_search_says_what_cannot_match_and_recalls_earlier_searches(desk, alice):
     """Issue 12.3: an unknown status, an empty tag: or a channel the desk has never seen is
     one line and the box stays open; ↑ and ↓ walk this session's searches."""
-    app = app_for(desk, alice)
-    async with app.run_test(size=(160, 40)) as pilot:
+    app, notices = app_for(desk, alice), Notices()
+    async with app.run_test(size=(160, 40), message_hook=notices) as pilot:
         await pilot.press("slash", *"status:bogus kettle", "enter")
         await pilot.pause()
-        last = [n.message for n in app._notifications][-1]
+        last = notices.messages[-1]
         assert last == "Search: status:bogus is not a status (open, pending, snoozed, resolved)"
         search = app.screen.query_one("#search", Input)
         assert search.display and search.value == "status:bogus kettle"
         await pilot.press("ctrl+a", "ctrl+k", *"tag:", "enter")
         await pilot.pause()
-        assert "tag: needs a value" in [n.message for n in app._notifications][-1]
+        assert "tag: needs a value" in notices.messages[-1]
         await pilot.press("ctrl+a", "ctrl+k", *"channel:fax", "enter")
         await pilot.pause()
-        assert "no conversations on channel 'fax'" in [n.message for n in app._notifications][-1]
+        assert "no conversations on channel 'fax'" in notices.messages[-1]
         for text in ("kettle", "from:jose"):
             await pilot.press("ctrl+a", "ctrl+k", *text, "enter")
             await pilot.pause()
@@ -245,8 +245,8 @@ async def test_bulk_changes_on_marked_conversations(desk, tmp_path):
         'tags = ["refund", "-billing"]\nassign = "me"\ncanned = "refund-sent"\n',
         encoding="utf-8",
     )
-    app = make_app(load_config(config_file), path, [DemoConnector()])
-    async with app.run_test(size=(160, 40)) as pilot:
+    app, notices = make_app(load_config(config_file), path, [DemoConnector()]), Notices()
+    async with app.run_test(size=(160, 40), message_hook=notices) as pilot:
         await pilot.pause()
         inbox = app.screen.query_one(InboxList)
         first, second = inbox.row_at(0).id, inbox.row_at(1).id
@@ -256,18 +256,14 @@ async def test_bulk_changes_on_marked_conversations(desk, tmp_path):
         await pilot.press("number_sign")
         await pilot.pause()
         await pilot.press(*"vip", "enter")
-        await until(
-            pilot, lambda: any("Tags changed on 2" in n.message for n in app._notifications)
-        )
+        await until(pilot, lambda: notices.matching("Tags changed on 2"))
         assert not inbox.marked
         await pilot.press("g", "space", "space", "M")
         await pilot.pause()
         await pilot.press("enter")  # the one macro
         await until(
             pilot,
-            lambda: any(
-                "Macro 'Refund sent' applied to 2" in n.message for n in app._notifications
-            ),
+            lambda: notices.matching("Macro 'Refund sent' applied to 2"),
         )
         await pilot.press("asterisk")
         assert len(inbox.marked) == inbox.total
@@ -276,9 +272,7 @@ async def test_bulk_changes_on_marked_conversations(desk, tmp_path):
         await pilot.press("g", "x")  # nothing marked: the row under the cursor
         await until(
             pilot,
-            lambda: any(
-                n.message.startswith("Resolved 1 conversation") for n in app._notifications
-            ),
+            lambda: any(m.startswith("Resolved 1 conversation") for m in notices.messages),
         )
     with Store(path) as store:
         for cid in (first, second):

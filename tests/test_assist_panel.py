@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from assist_data import write_kb
-from conftest import screen_text
+from conftest import eventually, screen_text, until
 from openai_server import Reply
 from textual.app import App, ComposeResult
 from textual.widgets import TextArea
@@ -59,24 +59,14 @@ def online(server) -> AssistSettings:
     )
 
 
-async def settle(app, pilot, timeout: float = 10) -> None:
+async def settle(app, pilot) -> None:
     """Wait until no assist or delivery worker runs (cancelled ones included), then
     for the screen; connector workers run for as long as the app does."""
-    async with asyncio.timeout(timeout):
-        while any(
-            not worker.is_finished
-            for worker in app.workers
-            if worker.group in ("assist", "assist-analysis", "deliver")
-        ):
-            await asyncio.sleep(0.01)
+    groups = ("assist", "assist-analysis", "deliver")
+    await until(
+        pilot, lambda: all(worker.is_finished for worker in app.workers if worker.group in groups)
+    )
     await pilot.pause()
-
-
-async def until(condition, timeout: float = 10) -> None:
-    """Poll ``condition`` (the app keeps running meanwhile)."""
-    async with asyncio.timeout(timeout):
-        while not condition():
-            await asyncio.sleep(0.01)
 
 
 def panel_of(app) -> AssistPanel:
@@ -96,7 +86,7 @@ async def test_draft_streams_in_with_mood_and_kb_then_accept(store, openai_serve
     app = Host(db, online(openai_server), ids["refund"])
     async with app.run_test(size=(120, 40)) as pilot:
         panel = panel_of(app)
-        await until(lambda: panel.text)
+        await eventually(lambda: panel.text)
         await pilot.pause()
         partial = panel.text
         assert panel.streaming and partial and partial != "".join(tokens)
@@ -120,14 +110,14 @@ async def test_escape_cancels_and_keeps_what_streamed(store, openai_server):
     app = Host(db, online(openai_server), ids["refund"])
     async with app.run_test(size=(120, 40)) as pilot:
         panel = panel_of(app)
-        await until(lambda: "word2 " in panel.text)
+        await eventually(lambda: "word2 " in panel.text)
         await pilot.press("escape")
         await settle(app, pilot)
         kept = panel.text
         assert kept.startswith("word0 ") and "word29" not in kept
         assert "stopped; kept what had streamed" in screen_text(app)
-        await asyncio.sleep(0.3)
-        assert panel.text == kept  # nothing more arrives after the cancel
+        await asyncio.sleep(0.3)  # three more tokens' time: nothing arrives after the cancel
+        assert panel.text == kept
         await pilot.press("i")  # the partial draft can still be used
         await pilot.pause()
         assert app.query_one(TextArea).text == kept.strip()
@@ -353,10 +343,10 @@ async def test_switching_conversation_cancels_the_stream(store, openai_server):
     app = Host(db, online(openai_server), ids["refund"])
     async with app.run_test(size=(120, 40)) as pilot:
         panel = panel_of(app)
-        await until(lambda: "old1 " in panel.text)
+        await eventually(lambda: "old1 " in panel.text)
         panel.show_conversation(ids["login"])
         await settle(app, pilot)
-        await asyncio.sleep(0.3)
+        await asyncio.sleep(0.3)  # three more tokens' time: nothing of the old stream arrives
         assert panel.text == "Hi Zoë"
         assert "old" not in screen_text(app)
         assert panel.status.startswith("draft · Enter")  # not the cancelled stream's line

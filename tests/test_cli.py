@@ -56,6 +56,7 @@ def shell(tmp_path, pipeline: str, db: Path) -> subprocess.CompletedProcess:
         "{agentdesk} stats --since 60d --format csv --db {db} | true",
     ],
 )
+@pytest.mark.slow  # the CLI in a child process
 def test_a_closed_pipe_is_a_normal_end(tmp_path, demo_db, pipeline):
     done = shell(tmp_path, pipeline, demo_db)
     assert (done.returncode, done.stderr) == (0, "")

@@ -48,7 +48,6 @@ class TestDemoContract(ConnectorContract):
         return [reply.text for reply in connector.sent]
 
 
-@pytest.mark.slow
 class TestEmailContract(ConnectorContract):
     @pytest.fixture(autouse=True)
     def servers(self, dovecot, smtp_server):

@@ -200,6 +200,7 @@ def failed(result: pytest.RunResult) -> set[str]:
         ),
     ],
 )
+@pytest.mark.slow  # pytest in a child process
 def test_the_kit_fails_a_misbehaving_connector_readably(pytester, case, fails, says):
     result, seconds = run_kit(pytester, case)
     outcomes = result.parseoutcomes()

@@ -11,6 +11,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from conftest import eventually
 
 from agentdesk import cli
 from agentdesk.config import ConfigError, load_config
@@ -106,6 +107,7 @@ def test_only_configured_connectors_are_imported_and_broken_ones_are_one_line(pl
     assert problems[2].startswith("connector nope: not installed (known: ")
 
 
+@pytest.mark.slow  # a fresh interpreter in a child process
 def test_non_configured_builtin_is_not_imported(tmp_path):
     path = write_config(tmp_path, '[[connectors]]\ntype = "demo"\n')
     code = (
@@ -214,8 +216,8 @@ async def test_a_connector_that_cannot_start_becomes_one_line_of_state(tmp_path)
         host.restart_first = 0.05
         await host.run(working)  # a connector whose stream ends is done
         supervised = asyncio.create_task(host.run(broken, on_failure=failures.append))
-        while broken.starts < 3:  # restarted, again and again (with backoff)
-            await asyncio.sleep(0.01)
+        # restarted, again and again (with backoff)
+        await eventually(lambda: broken.starts >= 3, what="three starts")
         supervised.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await supervised

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import mail_samples as samples
 import pytest
+from conftest import wait_until
 
-pytestmark = pytest.mark.slow
 DRIVER = Path(__file__).with_name("desk_process.py")
 REPLY = "Sorry Carol, order 7 ships today."
 
@@ -71,13 +71,6 @@ def query(db: Path, sql: str, *args) -> list[tuple]:
             return []
 
 
-def wait_for(predicate, timeout: float = 60.0, poll: float = 0.001) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(poll)
-
-
 def kill(process: subprocess.Popen) -> None:
     os.kill(process.pid, signal.SIGKILL)
 
@@ -117,13 +110,17 @@ def test_sigkill_at_every_step_of_a_send(step, dovecot, smtp_server, tmp_path):
         if step == "stored":  # hold the SMTP dialogue so the kill lands before it
             smtp_server.hooks["ehlo"] = lambda: time.sleep(2)
         if step in (None, "ehlo", "data", "after_data"):
-            wait_for(lambda: desk.poll() is not None or outbox_state(db) == "done", poll=0.02)
+            wait_until(lambda: desk.poll() is not None or outbox_state(db) == "done", 60)
         elif step == "stored":
-            wait_for(lambda: query(db, "SELECT 1 FROM messages WHERE direction = 'out'"))
+            wait_until(
+                lambda: query(db, "SELECT 1 FROM messages WHERE direction = 'out'"), 60, every=0.001
+            )
         elif step == "accepted":
-            wait_for(lambda: outbox_state(db) in ("accepted", "saved", "done"))
+            wait_until(lambda: outbox_state(db) in ("accepted", "saved", "done"), 60, every=0.001)
         elif step == "append":
-            wait_for(lambda: sent_files(dovecot, sent) > 0 or outbox_state(db) == "done")
+            wait_until(
+                lambda: sent_files(dovecot, sent) > 0 or outbox_state(db) == "done", 60, every=0.001
+            )
         assert desk.poll() in (None, -signal.SIGKILL), db.with_suffix(".reply.log").read_text()
         if desk.poll() is None:
             kill(desk)
@@ -158,9 +155,10 @@ def test_sigkill_during_a_sync_batch_loses_and_repeats_nothing(dovecot, tmp_path
     stored = lambda: (query(db, "SELECT count(*) FROM messages") or [(0,)])[0][0]  # noqa: E731
     for kill_at in (1, count // 3, 2 * count // 3):  # mid-batch, three times
         desk = start("sync", config, db)
-        wait_for(
+        wait_until(
             lambda: stored() >= kill_at or desk.poll() is not None,  # noqa: B023
-            timeout=120,
+            120,
+            every=0.001,
         )
         if desk.poll() is None:
             kill(desk)

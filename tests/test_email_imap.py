@@ -9,6 +9,7 @@ import time
 
 import mail_samples as samples
 import pytest
+from conftest import eventually
 
 from agentdesk.connectors.email import EmailConnector
 from agentdesk.connectors.email.imap import ImapClient
@@ -16,8 +17,6 @@ from agentdesk.connectors.email.mime import UNPARSEABLE
 from agentdesk.connectors.email.security import MailError, tls_context
 from agentdesk.delivery import ChannelHost
 from agentdesk.store import Store
-
-pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
@@ -64,12 +63,11 @@ class Running:
         await asyncio.wait_for(self.task, 15)
 
     async def until(self, predicate, timeout: float = 10.0) -> float:
-        start = time.monotonic()
-        while not predicate():
-            if time.monotonic() - start > timeout:
-                raise AssertionError(f"timed out; states: {self.states[-5:]}")
-            await asyncio.sleep(0.02)
-        return time.monotonic() - start
+        """Seconds until ``predicate`` holds (with the connector's last states if never)."""
+        try:
+            return await eventually(predicate, timeout)
+        except AssertionError as error:
+            raise AssertionError(f"{error}; states: {self.states[-5:]}") from None
 
     def count(self) -> int:
         return len(inbound_rows(self.store))
@@ -135,7 +133,7 @@ async def test_idle_push_arrives_within_two_seconds(dovecot, folder, store):
     async with Running(store, dovecot.settings(folders=[folder])) as run:
         await run.until(lambda: run.count() == 1)
         await run.until(lambda: run.connector.state.endswith(": connected"))
-        await asyncio.sleep(0.2)  # in IDLE now
+        await asyncio.sleep(0.2)  # nothing shows IDLE has begun: time to enter it
         dovecot.deliver(samples.plain(2, subject="Pushed"), folder)
         took = await run.until(lambda: run.count() == 2, timeout=5)
     assert took < 2.0
@@ -165,7 +163,7 @@ class SlowStore:
         return getattr(self._store, name)
 
     def record_inbound(self, message, via=None):
-        time.sleep(0.03)
+        time.sleep(0.03)  # a slow disk: what the test needs
         return self._store.messages.record_inbound(message, via)
 
 
@@ -181,7 +179,7 @@ async def test_server_stopped_mid_sync_reconnects_without_loss_or_duplicates(
         await asyncio.to_thread(dovecot.stop)
         assert run.count() < 30  # stopped mid-sync
         await run.until(lambda: "reconnecting in" in run.connector.state)
-        await asyncio.sleep(0.3)
+        await asyncio.sleep(0.3)  # the server stays down a while
         await asyncio.to_thread(dovecot.start)
         dovecot.deliver(samples.plain(99, subject="After restart"), folder)
         await run.until(lambda: run.count() == 31, timeout=20)

@@ -7,19 +7,18 @@ import json
 import os
 import subprocess
 import sys
-import time
 from email import message_from_bytes, policy
 from pathlib import Path
 
 import mail_samples as samples
 import pytest
+from conftest import eventually
 
 from agentdesk.connectors.email import EmailConnector, mime
 from agentdesk.connectors.email.state import MailState
 from agentdesk.delivery import ChannelHost
 from agentdesk.store import Store
 
-pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -125,9 +124,7 @@ async def test_451_is_retried_with_backoff_then_sent(mail, smtp_server):
         assert result.state == "retry" and "451 4.3.0 Mailbox busy" in result.detail
         assert delivery(store, reply_id).startswith("retry: 451 4.3.0 Mailbox busy")
         assert mail_state(store).outbox_entry(reply_id).state == "queued"
-        deadline = time.monotonic() + 10
-        while delivery(store, reply_id) != "sent" and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
+        await eventually(lambda: delivery(store, reply_id) == "sent", 10, "the second try")
     finally:
         await connector.stop()
     assert delivery(store, reply_id) == "sent"
@@ -199,11 +196,9 @@ async def test_killed_after_accept_before_sent_delivers_at_most_once(
     ChannelHost(store, [restarted])
     await restarted.start()
     try:
-        deadline = time.monotonic() + 10
-        while (
-            mail_state(store).outbox_entry(reply_id).state != "done" and time.monotonic() < deadline
-        ):
-            await asyncio.sleep(0.05)
+        await eventually(
+            lambda: mail_state(store).outbox_entry(reply_id).state == "done", 10, "the Sent copy"
+        )
     finally:
         await restarted.stop()
     assert mail_state(store).outbox_entry(reply_id).state == "done"

@@ -8,6 +8,8 @@ import sys
 import tomllib
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "agentdesk-connector-example"
 
@@ -18,6 +20,7 @@ def test_example_declares_the_entry_point():
     assert points == {"filedrop": "agentdesk_filedrop:FileDropConnector"}
 
 
+@pytest.mark.slow  # pytest in a child process
 def test_example_passes_its_own_conformance_tests():
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],

@@ -8,6 +8,7 @@ import time
 
 import httpx
 import pytest
+from conftest import eventually
 from synapse import MatrixUser, Synapse
 
 from agentdesk.config import load_config
@@ -83,14 +84,6 @@ class Running:
         self.stop_seconds = time.monotonic() - started
 
 
-async def until(condition, timeout: float = 15.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
-
-
 def inbound_bodies(store: Store, room_id: str) -> list[str]:
     conversation_id = store.conversations.id_for_uid(room_id)
     if conversation_id is None:
@@ -126,7 +119,7 @@ async def test_customer_message_reaches_the_inbox(
         },
     )
     async with Running(store, settings(synapse, desk, monkeypatch)) as run:
-        await until(lambda: len(inbound_bodies(store, room)) == 3, what="three messages")
+        await eventually(lambda: len(inbound_bodies(store, room)) == 3, what="three messages")
         assert run.connector.state == "chat: connected"
     assert customer.members(room)[desk.user_id] == "join"  # the invite was accepted
     conversation = store.conversations.get(store.conversations.id_for_uid(room))
@@ -156,7 +149,7 @@ async def test_reply_typing_and_receipt_reach_the_customer(
     room = customer.open_chat(desk.user_id)
     asked = customer.send(room, "Can I change my delivery address?")
     async with Running(store, settings(synapse, desk, monkeypatch)) as run:
-        await until(lambda: inbound_bodies(store, room), what="the question")
+        await eventually(lambda: inbound_bodies(store, room), what="the question")
         conversation_id = store.conversations.id_for_uid(room)
         reply_id = store.replies.add(
             conversation_id, "alice", "Yes, send me the new one.", delivery="queued"
@@ -196,17 +189,17 @@ async def test_restart_misses_and_repeats_nothing(
     config = settings(synapse, desk, monkeypatch, timeline_limit=4)
     customer.send(room, "first")
     async with Running(store, config):
-        await until(lambda: inbound_bodies(store, room) == ["first"], what="first")
+        await eventually(lambda: inbound_bodies(store, room) == ["first"], what="first")
         customer.send(room, "second")
-        await until(lambda: len(inbound_bodies(store, room)) == 2, what="second")
+        await eventually(lambda: len(inbound_bodies(store, room)) == 2, what="second")
     # While the desk is down, more than a timeline's worth arrives (a gap to fill).
     offline = [f"offline {n}" for n in range(11)]
     for text in offline:
         customer.send(room, text)
     async with Running(store, config):  # a new instance on the same database
-        await until(lambda: len(inbound_bodies(store, room)) >= 13, what="the gap")
+        await eventually(lambda: len(inbound_bodies(store, room)) >= 13, what="the gap")
         customer.send(room, "after restart")
-        await until(lambda: len(inbound_bodies(store, room)) >= 14, what="live message")
+        await eventually(lambda: len(inbound_bodies(store, room)) >= 14, what="live message")
         await asyncio.sleep(0.5)  # a repeat would show up now
     assert inbound_bodies(store, room) == ["first", "second", *offline, "after restart"]
     assert saved(store, desk).since()
@@ -224,20 +217,20 @@ async def test_homeserver_restart_mid_sync(
     states: list[str] = []
     async with Running(store, settings(synapse, desk, monkeypatch)) as run:
         run.connector.on_state = states.append
-        await until(lambda: inbound_bodies(store, room), what="first message")
+        await eventually(lambda: inbound_bodies(store, room), what="first message")
         synapse.stop()  # drops the long-poll in flight
         try:
-            await until(
+            await eventually(
                 lambda: run.connector.state.startswith("chat: reconnecting in "),
                 what="reconnecting state",
             )
         finally:
             synapse.start()
         customer.send(room, "after the outage")
-        await until(
+        await eventually(
             lambda: len(inbound_bodies(store, room)) == 2, timeout=30, what="message after restart"
         )
-        await until(lambda: run.connector.state == "chat: connected", what="connected")
+        await eventually(lambda: run.connector.state == "chat: connected", what="connected")
     assert inbound_bodies(store, room) == ["before the outage", "after the outage"]
     assert any(s.startswith("chat: reconnecting in ") for s in states)
 
@@ -253,7 +246,7 @@ async def test_send_retried_after_a_crash_posts_once(
     customer.send(room, "Where is my refund?")
     config = settings(synapse, desk, monkeypatch)
     async with Running(store, config):
-        await until(lambda: inbound_bodies(store, room), what="the question")
+        await eventually(lambda: inbound_bodies(store, room), what="the question")
     conversation_id = store.conversations.id_for_uid(room)
     reply_id = store.replies.add(conversation_id, "alice", "Refunded today.", delivery="queued")
 
@@ -301,7 +294,7 @@ async def test_same_transaction_id_on_every_retry(
     customer.send(room, "hi")
     config = settings(synapse, desk, monkeypatch)
     async with Running(store, config) as run:
-        await until(lambda: inbound_bodies(store, room), what="hi")
+        await eventually(lambda: inbound_bodies(store, room), what="hi")
         reply_id = store.replies.add(
             store.conversations.id_for_uid(room), "alice", "hello", delivery="queued"
         )
@@ -322,9 +315,9 @@ async def test_leaving_the_room_marks_the_conversation(
     room = customer.open_chat(desk.user_id)
     customer.send(room, "thanks, bye")
     async with Running(store, settings(synapse, desk, monkeypatch, sync_timeout=30.0)) as run:
-        await until(lambda: inbound_bodies(store, room), what="message")
+        await eventually(lambda: inbound_bodies(store, room), what="message")
         customer.leave(room)
-        await until(lambda: len(inbound_bodies(store, room)) == 2, what="departure note")
+        await eventually(lambda: len(inbound_bodies(store, room)) == 2, what="departure note")
         await asyncio.sleep(0.3)  # the next long-poll is waiting now
     assert run.stop_seconds < 2  # stop() ends a 30 s long-poll at once
     conversation_id = store.conversations.id_for_uid(room)
@@ -375,12 +368,12 @@ async def test_revoked_token_logs_in_again(
     room = customer.open_chat(desk.user_id)
     customer.send(room, "one")
     async with Running(store, settings(synapse, desk, monkeypatch)) as run:
-        await until(lambda: inbound_bodies(store, room), what="one")
+        await eventually(lambda: inbound_bodies(store, room), what="one")
         client = run.connector.session.client
         revoked = client.token
         await client.request("POST", "/logout", body={})  # e.g. signed out from Element
         customer.send(room, "two")
-        await until(lambda: len(inbound_bodies(store, room)) == 2, what="two")
+        await eventually(lambda: len(inbound_bodies(store, room)) == 2, what="two")
         assert client.token and client.token != revoked
     assert inbound_bodies(store, room) == ["one", "two"]
 
@@ -412,7 +405,7 @@ max_backoff = 1.0
     customer.send(room, "via the registry")
     host = ChannelHost(store, [connector])
     running = asyncio.create_task(host.run(connector))
-    await until(lambda: inbound_bodies(store, room) == ["via the registry"], what="message")
+    await eventually(lambda: inbound_bodies(store, room) == ["via the registry"], what="message")
     assert connector.state == "support-chat: connected"
     await connector.stop()
     await asyncio.wait_for(running, 10)
@@ -431,17 +424,17 @@ async def test_history_before_a_late_join_is_kept(
     other_room = busy.open_chat(desk.user_id)
     desk.call("POST", f"/join/{other_room}", {})
     async with Running(store, config):
-        await until(lambda: saved(store, desk).since(), what="a sync token")
+        await eventually(lambda: saved(store, desk).since(), what="a sync token")
         room = customer.open_chat(desk.user_id)
         early = [f"early {n}" for n in range(12)]
         for text in early:
             customer.send(room, text)
         busy.send(other_room, "wake the desk up")  # its token moves past the early ones
-        await until(lambda: inbound_bodies(store, other_room), what="the other room")
+        await eventually(lambda: inbound_bodies(store, other_room), what="the other room")
     assert customer.members(room)[desk.user_id] == "invite"  # auto_join is off
     desk.call("POST", f"/join/{room}", {})  # accepted from another Matrix client
     async with Running(store, config):
-        await until(lambda: len(inbound_bodies(store, room)) >= 12, what="early messages")
-        await asyncio.sleep(0.5)
+        await eventually(lambda: len(inbound_bodies(store, room)) >= 12, what="early messages")
+        await asyncio.sleep(0.5)  # a repeat would show up now
     assert inbound_bodies(store, room) == early
     busy.close()

@@ -3,7 +3,6 @@ and reading are shown to them, and the reply reaches them."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from dataclasses import replace
 
@@ -38,11 +37,7 @@ async def test_chat_arrives_and_the_reply_reaches_the_room(
     )
     app = make_app(alice, tmp_path / "desk.db", [connector])
     async with app.run_test(size=(160, 40)) as pilot:
-        for _ in range(200):
-            await pilot.pause(0.05)
-            if app.screen.query_one(InboxList).total == 1:
-                break
-        assert app.screen.query_one(InboxList).total == 1
+        await until(pilot, lambda: app.screen.query_one(InboxList).total == 1)
         assert "Erin Example" in screen_text(app)
         await pilot.press("enter")
         await pilot.pause()
@@ -54,17 +49,10 @@ async def test_chat_arrives_and_the_reply_reaches_the_room(
             events = [e["content"] for e in customer.ephemeral(room) if e["type"] == kind]
             return any(desk.user_id in str(content) for content in events)
 
-        for _ in range(100):
-            await pilot.pause(0.05)
-            if seen("m.typing") and seen("m.receipt"):
-                break
-        assert seen("m.typing")  # the customer sees the agent typing
-        assert seen("m.receipt")  # and that their message was read
+        await until(pilot, lambda: seen("m.typing"))  # the customer sees the agent typing
+        await until(pilot, lambda: seen("m.receipt"))  # and that their message was read
         await pilot.press("ctrl+s")
-        for _ in range(200):
-            await asyncio.sleep(0.05)
-            if customer.messages(room, sender=desk.user_id):
-                break
+        await until(pilot, lambda: customer.messages(room, sender=desk.user_id))
     (reply,) = customer.messages(room, sender=desk.user_id)
     assert reply["content"]["body"] == "It clears tomorrow, Erin."
     desk.close()

@@ -7,6 +7,7 @@ import socket
 from pathlib import Path
 
 import pytest
+from conftest import eventually
 
 from agentdesk import clock
 from agentdesk.config import ConfigError, Table, load_config
@@ -235,10 +236,7 @@ async def test_unreachable_homeserver_is_a_state_and_a_retry(tmp_path, monkeypat
         host = ChannelHost(store, [connector])
         await connector.start()  # unreachable is not a refusal: incoming() keeps trying
         receiving = asyncio.create_task(host.receive(connector))
-        for _ in range(100):
-            if connector.state.startswith("chat: reconnecting in "):
-                break
-            await asyncio.sleep(0.02)
+        await eventually(lambda: connector.state.startswith("chat: reconnecting in "), 2)
         assert connector.state == "chat: reconnecting in 1 s"
         conversation_id = store.conversations.start_outbound(
             "chat", "@dana:example.org", "alice", "", uid=ROOM

@@ -5,7 +5,7 @@ Update after an intended visual change with ``pytest tests/test_snapshots.py --s
 
 from __future__ import annotations
 
-import asyncio
+from conftest import until
 
 from agentdesk.app import make_app
 from agentdesk.connectors.demo import DemoConnector
@@ -22,8 +22,9 @@ async def press_and_settle(pilot, keys: tuple[str, ...], workers: str) -> None:
     await pilot.pause()
     await pilot.press(*keys)
     await pilot.pause()
-    while any(not w.is_finished for w in pilot.app.workers if w.group.startswith(workers)):
-        await asyncio.sleep(0.01)
+    await until(
+        pilot, lambda: all(w.is_finished for w in pilot.app.workers if w.group.startswith(workers))
+    )
     await pilot.pause()
 
 

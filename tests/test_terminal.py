@@ -6,101 +6,107 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 import uuid
 
 import pytest
+from conftest import wait_until
 
 from agentdesk.store import Store
 
-pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+pytestmark = [
+    pytest.mark.slow,  # a real terminal and the desk in it as a child process
+    pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
+]
 
 
-def wait_for(session: str, text: str, timeout: float = 30.0) -> str:
-    deadline = time.monotonic() + timeout
-    screen = ""
-    while time.monotonic() < deadline:
-        screen = subprocess.run(
-            ["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True
+class Tmux:
+    """A tmux server of this test's own (its own socket), holding one session."""
+
+    def __init__(self) -> None:
+        self.name = f"agentdesk-{uuid.uuid4().hex[:8]}"
+
+    def run(self, *args: str, check: bool = True, **options) -> subprocess.CompletedProcess:
+        return subprocess.run(["tmux", "-L", self.name, *args], check=check, **options)
+
+    def start(self, command: str) -> None:
+        # The pane's size, not inherited COLUMNS/LINES (pytest-xdist workers set 80x24).
+        env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+        env["TERM"] = "xterm-256color"
+        self.run("new-session", "-d", "-s", self.name, "-x", "160", "-y", "40", command, env=env)
+
+    def keys(self, *keys: str) -> None:
+        self.run("send-keys", "-t", self.name, *keys)
+
+    def type(self, text: str) -> None:
+        """Type ``text`` as it is (no key names)."""
+        self.run("send-keys", "-t", self.name, "-l", text)
+
+    def screen(self) -> str:
+        return self.run(
+            "capture-pane", "-p", "-t", self.name, check=False, capture_output=True, text=True
         ).stdout
-        if text in screen:
-            return screen
-        time.sleep(0.2)
-    raise AssertionError(f"{text!r} not on screen:\n{screen}")
+
+    def wait_for(self, text: str, timeout: float = 30.0) -> None:
+        try:
+            wait_until(lambda: text in self.screen(), timeout, f"{text!r} on screen", every=0.1)
+        except AssertionError as error:
+            raise AssertionError(f"{error}; the screen:\n{self.screen()}") from None
+
+    def alive(self) -> bool:
+        return (
+            self.run("has-session", "-t", self.name, check=False, capture_output=True).returncode
+            == 0
+        )
 
 
 @pytest.fixture
-def tmux_session():
-    name = f"agentdesk-{uuid.uuid4().hex[:8]}"
-    yield name
-    subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
+def tmux():
+    terminal = Tmux()
+    yield terminal
+    terminal.run("kill-server", check=False, capture_output=True)
 
 
-def test_reply_written_in_external_editor_lands_in_composer(desk, tmp_path, tmux_session):
+def test_reply_written_in_external_editor_lands_in_composer(desk, tmp_path, tmux):
     path, ids = desk
     editor = tmp_path / "editor.sh"
     editor.write_text("#!/bin/sh\nprintf 'Written in my editor.\\n' >> \"$1\"\n")
     editor.chmod(0o755)
     config = tmp_path / "config.toml"
     config.write_text(f'editor = "{editor}"\n[agent]\nname = "alice"\n')
-    env = {**os.environ, "TERM": "xterm-256color"}
-    command = f"{sys.executable} -m agentdesk --config {config} open --db {path}"
-    subprocess.run(
-        ["tmux", "new-session", "-d", "-s", tmux_session, "-x", "160", "-y", "40", command],
-        check=True,
-        env=env,
-    )
-    wait_for(tmux_session, "Refund for order 1042")
-    subprocess.run(["tmux", "send-keys", "-t", tmux_session, "Enter"], check=True)
-    wait_for(tmux_session, "still have no refund")
-    subprocess.run(["tmux", "send-keys", "-t", tmux_session, "r"], check=True)
-    wait_for(tmux_session, "^s Send")  # the composer has focus
-    subprocess.run(["tmux", "send-keys", "-t", tmux_session, "-l", "Best, Alice"], check=True)
-    wait_for(tmux_session, "Best, Alice")
-    subprocess.run(["tmux", "send-keys", "-t", tmux_session, "C-e"], check=True)
-    wait_for(tmux_session, "Written in my editor.")
+    tmux.start(f"{sys.executable} -m agentdesk --config {config} open --db {path}")
+    tmux.wait_for("Refund for order 1042")
+    tmux.keys("Enter")
+    tmux.wait_for("still have no refund")
+    tmux.keys("r")
+    tmux.wait_for("^s Send")  # the composer has focus
+    tmux.type("Best, Alice")
+    tmux.wait_for("Best, Alice")
+    tmux.keys("C-e")
+    tmux.wait_for("Written in my editor.")
     # The editor's line starts a line of its own, and typing goes on after the text.
-    subprocess.run(["tmux", "send-keys", "-t", tmux_session, "-l", " Bye."], check=True)
-    wait_for(tmux_session, "Written in my editor. Bye.")
-    subprocess.run(["tmux", "send-keys", "-t", tmux_session, "C-q"], check=True)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        alive = (
-            subprocess.run(
-                ["tmux", "has-session", "-t", tmux_session], capture_output=True
-            ).returncode
-            == 0
-        )
-        if not alive:
-            break
-        time.sleep(0.2)
+    tmux.type(" Bye.")
+    tmux.wait_for("Written in my editor. Bye.")
+    tmux.keys("C-q")
+    wait_until(lambda: not tmux.alive(), 10, "the desk to quit")
     with Store(path) as store:
         assert store.drafts.get(ids["refund"]) == "Best, Alice\nWritten in my editor. Bye."
         views = [e["payload"] for e in store.events.read(ids["refund"]) if e["kind"] == "viewed"]
     assert views[-1] == {"focus": False, "reason": "exit"}
 
 
-def test_the_whole_thread_opens_in_the_pager_cleaned(desk, tmp_path, tmux_session):
+def test_the_whole_thread_opens_in_the_pager_cleaned(desk, tmp_path, tmux):
     path, ids = desk
     paged = tmp_path / "paged.txt"
     pager = tmp_path / "pager.sh"
     pager.write_text(f'#!/bin/sh\ncp "$1" {paged}\n')
     pager.chmod(0o755)
-    env = {**os.environ, "TERM": "xterm-256color"}
-    command = f"env PAGER={pager} {sys.executable} -m agentdesk open --db {path}"
-    subprocess.run(
-        ["tmux", "new-session", "-d", "-s", tmux_session, "-x", "160", "-y", "40", command],
-        check=True,
-        env=env,
-    )
-    wait_for(tmux_session, "Refund for order 1042")
-    subprocess.run(["tmux", "send-keys", "-t", tmux_session, "o", "g", "Enter"], check=True)
-    wait_for(tmux_session, "[b]not bold[/b]")  # newest first: Mallory's mail
-    subprocess.run(["tmux", "send-keys", "-t", tmux_session, "V"], check=True)
-    deadline = time.monotonic() + 30
-    while not paged.exists() and time.monotonic() < deadline:
-        time.sleep(0.2)
-    wait_for(tmux_session, "[b]not bold[/b]")  # back in the desk
+    tmux.start(f"env PAGER={pager} {sys.executable} -m agentdesk open --db {path}")
+    tmux.wait_for("Refund for order 1042")
+    tmux.keys("o", "g", "Enter")
+    tmux.wait_for("[b]not bold[/b]")  # newest first: Mallory's mail
+    tmux.keys("V")
+    wait_until(paged.exists, 30, "the pager")
+    tmux.wait_for("[b]not bold[/b]")  # back in the desk
     text = paged.read_text(encoding="utf-8")
     assert "[bold red]Mallory[/]" in text and "customer" in text
     assert "[b]not bold[/b]  body" in text  # every body in full, the escapes removed

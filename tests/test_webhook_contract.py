@@ -6,10 +6,10 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
-import time
 from pathlib import Path
 
 import httpx
+import pytest
 from aiohttp import web
 from mailservers import free_port
 
@@ -99,21 +99,36 @@ class Provider:
     def __init__(self) -> None:
         self.port = free_port()
         self.payloads: list[dict] = []
-        threading.Thread(target=self._post_all, daemon=True).start()
+        self._changed = threading.Condition()
+        self._closed = False
+        self._thread = threading.Thread(target=self._post_all, daemon=True)
+        self._thread.start()
 
-    def _post_all(self, limit: float = 60.0) -> None:
-        deadline, posted = time.monotonic() + limit, 0
+    def post(self, payloads: list[dict]) -> None:
+        with self._changed:
+            self.payloads.extend(payloads)
+            self._changed.notify()
+
+    def close(self) -> None:
+        with self._changed:
+            self._closed = True
+            self._changed.notify()
+        self._thread.join(30)
+
+    def _post_all(self) -> None:
+        posted = 0
         with httpx.Client(timeout=20.0) as client:
-            while time.monotonic() < deadline:
-                if posted == len(self.payloads):
-                    time.sleep(0.02)
-                    continue
+            while True:
+                with self._changed:
+                    self._changed.wait_for(lambda n=posted: self._closed or n < len(self.payloads))
+                    if self._closed:
+                        return
+                    body = self.payloads[posted]
                 try:
-                    answer = client.post(
-                        f"http://127.0.0.1:{self.port}/hook", json=self.payloads[posted]
-                    )
+                    answer = client.post(f"http://127.0.0.1:{self.port}/hook", json=body)
                 except httpx.TransportError:  # the desk is not listening (yet): try again
-                    time.sleep(0.05)
+                    with self._changed:  # a provider's retry pause
+                        self._changed.wait_for(lambda: self._closed, timeout=0.05)
                     continue
                 posted += answer.status_code == 200
 
@@ -121,24 +136,28 @@ class Provider:
 class TestHookContract(ConnectorContract):
     settle = 0.3
 
+    @pytest.fixture(autouse=True)
+    def providers(self):
+        self.providers: dict[Path, Provider] = {}
+        yield
+        for provider in self.providers.values():
+            provider.close()
+
     def provider(self, workdir: Path) -> Provider:
-        providers = self.__dict__.setdefault("providers", {})
-        if workdir not in providers:
-            providers[workdir] = Provider()
-        return providers[workdir]
+        if workdir not in self.providers:
+            self.providers[workdir] = Provider()
+        return self.providers[workdir]
 
     def make_connector(self, workdir):
         port = self.provider(workdir).port
         return HookConnector(HookConnector.validate(table({"type": "hook", "port": port})))
 
     def produce(self, connector, workdir, texts):
-        self.provider(workdir).payloads.extend(
-            payload(f"{workdir.name}-{text}", text) for text in texts
-        )
+        self.provider(workdir).post([payload(f"{workdir.name}-{text}", text) for text in texts])
 
     def redeliver(self, connector, workdir, texts):
-        payloads = self.provider(workdir).payloads
-        payloads.extend([p for p in payloads if p["text"] in texts])
+        provider = self.provider(workdir)
+        provider.post([p for p in provider.payloads if p["text"] in texts])
 
     def delivered(self, connector, workdir):
         return [reply.text for reply in connector.sent]
