@@ -36,6 +36,13 @@ class Job:
     tone: str = ""
     original: str = ""
 
+    @property
+    def about(self) -> AssistContext:
+        """The conversation a draft or summary is about (a rewrite has none)."""
+        if self.context is None:
+            raise ValueError(f"a {self.kind} needs the conversation's context")
+        return self.context
+
 
 @dataclass(frozen=True)
 class Source:
@@ -84,9 +91,9 @@ class OfflineBackend:
                 yield End("unchanged", offline.NOTHING_TO_CHANGE[job.tone])
                 return
         elif job.kind == "summary":
-            text = offline.summary(job.context)
+            text = offline.summary(job.about)
         else:
-            composed = offline.compose(job.context)
+            composed = offline.compose(job.about)
             yield composed.text
             yield End("complete", composed.note)
             return
@@ -107,10 +114,10 @@ class LLMBackend:
         if job.kind == "rewrite":
             stream = self.assistant.rewrite(reply.body or job.original, job.tone)
         elif job.kind == "summary":
-            stream = self.assistant.summarise(job.context)
+            stream = self.assistant.summarise(job.about)
         else:
-            stream = self.assistant.draft(job.context)
-        streamed = []
+            stream = self.assistant.draft(job.about)
+        streamed: list[str] = []
         try:
             async for text in stream:
                 if not streamed and job.kind == "rewrite" and reply.greeting and reply.body:

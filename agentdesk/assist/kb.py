@@ -13,7 +13,7 @@ from agentdesk.store.kb import KbArticle
 def latest_customer_texts(messages: list[Message], count: int = 3) -> list[str]:
     """The customer's latest substantive messages, newest first (auto-replies and
     one-word thanks are skipped)."""
-    texts = []
+    texts: list[str] = []
     for message in reversed(messages):
         if message.direction != Direction.IN or message.auto:
             continue

@@ -14,6 +14,7 @@ import asyncio
 import json
 import socket
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, cast
 from urllib.parse import urlsplit
 
 import openai
@@ -22,13 +23,18 @@ from agentdesk.assist.errors import LLMCutOff, LLMError, LLMLengthLimit
 from agentdesk.assist.settings import LLMSettings
 from agentdesk.config import ConfigError
 
+if TYPE_CHECKING:
+    from openai.types.chat import ChatCompletionMessageParam
+
 
 def _causes(error: BaseException) -> list[BaseException]:
-    chain, seen = [], set()
-    while error is not None and id(error) not in seen:
-        seen.add(id(error))
-        chain.append(error)
-        error = error.__cause__ or error.__context__
+    chain: list[BaseException] = []
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        chain.append(current)
+        current = current.__cause__ or current.__context__
     return chain
 
 
@@ -104,7 +110,7 @@ class LLMClient:
             async with asyncio.timeout_at(since + self.settings.timeout):
                 response = await self._make_client().chat.completions.create(
                     model=self.settings.model,
-                    messages=messages,
+                    messages=cast("list[ChatCompletionMessageParam]", messages),
                     stream=True,
                     temperature=self.settings.temperature,
                     max_tokens=self.settings.max_tokens,
