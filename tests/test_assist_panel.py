@@ -186,7 +186,7 @@ async def test_a_hung_endpoint_gives_up_at_the_timeout(store, openai_server):
     app = Host(db, settings, ids["refund"])
     async with app.run_test(size=(160, 40)) as pilot:
         started = asyncio.get_running_loop().time()
-        await until(lambda: "showing offline draft" in panel_of(app).status)
+        await until(pilot, lambda: "showing offline draft" in panel_of(app).status)
         assert asyncio.get_running_loop().time() - started < 2.5
         assert panel_of(app).status.startswith(
             "LLM endpoint did not answer for 0.5 s (timeout 0.5 s), showing offline draft"
