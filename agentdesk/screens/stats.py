@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Footer, Label, Sparkline, Static
+from textual.widgets import DataTable, Label, Sparkline, Static
 from textual.worker import get_current_worker
 
 from agentdesk import clock
@@ -34,6 +34,7 @@ from agentdesk.metrics import (
 from agentdesk.metrics.facts import DURATIONS, FRT
 from agentdesk.metrics.report import COLUMNS, cell, duration_text
 from agentdesk.text import clean, one_line
+from agentdesk.widgets.key_bar import KeyBar
 
 PERIODS = ("today", "7d", "30d")
 PERIOD_LABELS = {"today": "Today", "7d": "7 days", "30d": "30 days"}
@@ -82,7 +83,7 @@ class StatsScreen(Screen):
             f"Weekly median first response time, last {TREND_WEEKS} weeks", classes="pane-title"
         )
         yield VerticalScroll(id="stats-trends")
-        yield Footer(compact=True)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
