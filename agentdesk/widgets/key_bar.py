@@ -65,11 +65,13 @@ class KeyBar(Widget):
         palette = active.get(self.app.COMMAND_PALETTE_BINDING)
         if palette is not None and self.app.ENABLE_COMMAND_PALETTE:
             _node, binding, enabled, _tooltip = palette
-            label = f"{self.app.get_key_display(binding)} {binding.description}"
-            gap = self.size.width - len(line) - len(label) - 1
-            if gap > 0:
-                line.append(" " * gap)
-                add(binding.key, self.app.get_key_display(binding), binding.description, enabled)
+            display = self.app.get_key_display(binding)
+            room = self.size.width - len(f"{display} {binding.description}") - 1
+            if room > 0:  # the palette key stays on the right; the others give way
+                line.truncate(room, pad=True)
+                self._keys = [key for key in self._keys if key[1] <= room]
+                line.append(" ")
+                add(binding.key, display, binding.description, enabled)
         return line
 
     def on_click(self, event: events.Click) -> None:
