@@ -247,7 +247,9 @@ class ConversationScreen(Screen):
     def _load_draft(self, mode: str) -> None:
         self._loading_draft = True
         self.composer.set_mode(mode)
-        self.composer.load_text(self.store.draft(self.conversation_id, mode))
+        text = self.store.draft(self.conversation_id, mode)
+        if text != self.composer.text:  # (most often both are empty)
+            self.composer.load_text(text)
         self._loading_draft = False
 
     def _typing(self, active: bool) -> None:
