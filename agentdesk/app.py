@@ -309,6 +309,11 @@ class AgentDeskApp(App):
                 target.call_later(self._key_passed, target, token)
                 self.set_timer(KEY_WAIT, partial(self._key_done, token))
 
+    @property
+    def keys_pending(self) -> bool:
+        """Keys were typed that are not handled yet."""
+        return bool(self._keys) or self._key_in_flight is not None or self._building
+
     def _key_passed(self, node, token: object) -> None:
         """The key in flight left ``node``: follow it up to the screen, then the app."""
         parent = node.parent

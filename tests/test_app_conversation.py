@@ -299,9 +299,12 @@ def typed_at_once(app, *keys: str) -> None:
 
 
 async def assist_settled(app, pilot) -> None:
+    """Until every key typed is handled and the assist panel has finished its work."""
     async with asyncio.timeout(10):
-        while not app.screen.query(AssistPanel) or any(
-            not w.is_finished for w in app.workers if w.group.startswith("assist")
+        while (
+            app.keys_pending
+            or not app.screen.query(AssistPanel)
+            or any(not w.is_finished for w in app.workers if w.group.startswith("assist"))
         ):
             await pilot.pause(0.02)
     await pilot.pause()
