@@ -7,6 +7,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import events, work
 from textual.app import App, SystemCommand
@@ -23,6 +24,9 @@ from agentdesk.domain import Agent
 from agentdesk.handle_time import HandleTime
 from agentdesk.store import Store
 from agentdesk.text import count_of, one_line
+
+if TYPE_CHECKING:
+    from agentdesk.screens.conversation import ConversationScreen
 
 SNOOZE_CHECK_SECONDS = 30
 IDLE_CHECK_SECONDS = 5
@@ -66,7 +70,7 @@ class AgentDeskApp(App):
         self.desk_changed: Signal[int | None] = Signal(self, "desk-changed")
         self.channels_changed: Signal[str] = Signal(self, "channels-changed")
         self._refresh_pending = False
-        self._conversation_screen = None  # built at the first open, then reused
+        self._conversation_screen: ConversationScreen | None = None  # built once, reused
         self._building = False  # ... and keys wait while it is
         self._keys: deque[events.Key] = deque()  # pressed, not handled yet
         self._key_in_flight: object | None = None  # token of the key being handled
@@ -202,7 +206,11 @@ class AgentDeskApp(App):
                 "Channels (Enter on the last line reconnects them)",
                 [
                     *(
-                        (str(n), one_line(c.state or f"{c.desk_name}: not started", 500))
+                        (
+                            str(n),
+                            one_line(c.state or f"{c.desk_name}: not started", 500)
+                            + f" ({c.capabilities.summary()})",
+                        )
                         for n, c in enumerate(self.host.connectors)
                     ),
                     ("reconnect", "Reconnect channels now"),
@@ -370,7 +378,7 @@ class AgentDeskApp(App):
             yield SystemCommand(
                 binding.description,
                 f"{binding.description} ({key})",
-                partial(node.run_action, binding.action),
+                partial(self.run_action, binding.action, node),
             )
 
 

@@ -11,8 +11,10 @@ import argparse
 import importlib
 import os
 import sys
+from typing import Any
 
 from agentdesk import __version__
+from agentdesk.commands import UsageError
 from agentdesk.config import ConfigError, load_config
 from agentdesk.store import StoreError
 
@@ -20,8 +22,16 @@ from agentdesk.store import StoreError
 COMMANDS = ["open", "demo", "transfer", "kb", "stats", "connectors"]
 
 
-class UsageError(Exception):
-    """Bad arguments or input: one line, exit code 2."""
+CONFIG_HELP = "config file (default: platform config dir, or $AGENTDESK_CONFIG)"
+
+
+class CommandParser(argparse.ArgumentParser):
+    """A command's parser (and its actions'): ``--config`` is taken after the command
+    name too (``agentdesk open --config f``), and wins over one given before it."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.add_argument("--config", default=argparse.SUPPRESS, help=CONFIG_HELP)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -29,10 +39,10 @@ def build_parser() -> argparse.ArgumentParser:
         prog="agentdesk", description="A keyboard-first terminal agent desk."
     )
     parser.add_argument("--version", action="version", version=f"agentdesk {__version__}")
-    parser.add_argument(
-        "--config", help="config file (default: platform config dir, or $AGENTDESK_CONFIG)"
+    parser.add_argument("--config", help=CONFIG_HELP)
+    subparsers = parser.add_subparsers(
+        dest="command", metavar="COMMAND", parser_class=CommandParser
     )
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         importlib.import_module(f"agentdesk.commands.{name}").register(subparsers)
     return parser

@@ -213,9 +213,6 @@ class SearchQuery:
                     query.text.append(word)
         return query
 
-    def is_empty(self) -> bool:
-        return not any((self.text, self.from_, self.channel, self.status, self.tag, self.agent))
-
 
 _VARIABLE = re.compile(r"\{(customer|agent|conversation)\.(\w+)\}")
 

@@ -129,11 +129,11 @@ class _Converter(html2text.HTML2Text):
                 self.o(HIDDEN_CLOSE)
         super().handle_tag(tag, attrs, start)
 
-    def close(self) -> str:
+    def close(self) -> None:
         if self._hidden_depth:  # unclosed hidden element at the end of the mail
             self._hidden_depth = 0
             self.o(HIDDEN_CLOSE)
-        return super().close()
+        super().close()
 
 
 def html_to_text(html: str) -> str:

@@ -21,6 +21,7 @@ import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal, overload
 
 from agentdesk import clock
 from agentdesk.domain import Attachment, Direction, Inbound, Status
@@ -101,6 +102,10 @@ def _import_one(store, raw: bytes | str, number: int, source: str, report: Impor
 
 
 # ---- field checks --------------------------------------------------------------------------
+@overload
+def _text(line: dict, key: str, required: Literal[True] = True) -> str: ...
+@overload
+def _text(line: dict, key: str, required: bool) -> str | None: ...
 def _text(line: dict, key: str, required: bool = True) -> str | None:
     value = line.get(key)
     if value is None or value == "":
@@ -112,6 +117,10 @@ def _text(line: dict, key: str, required: bool = True) -> str | None:
     return value
 
 
+@overload
+def _at(line: dict, key: str = "at", required: Literal[True] = True) -> str: ...
+@overload
+def _at(line: dict, key: str, required: bool) -> str | None: ...
 def _at(line: dict, key: str = "at", required: bool = True) -> str | None:
     value = _text(line, key, required)
     if value is None:

@@ -26,5 +26,8 @@ if [ ! -x .venv-synapse/bin/python ] || ! .venv-synapse/bin/python -c "import sy
     .venv-synapse/bin/python -m pip install -q matrix-synapse
 fi
 
-.venv/bin/ruff check agentdesk tests bench
+.venv/bin/ruff check agentdesk tests bench examples
+.venv/bin/ruff format --check --quiet agentdesk tests bench examples scripts
+.venv/bin/mypy
+.venv/bin/lint-imports --no-cache --no-logo
 .venv/bin/python -m pytest -q "$@"

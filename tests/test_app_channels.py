@@ -246,7 +246,9 @@ async def test_a_failing_connector_is_restarted_with_backoff_and_reconnect_hurri
         assert len([n for n in app._notifications if "provider down" in n.message]) == 1
         app.action_channels()
         await pilot.pause()
-        assert "flaky: stopped: stream dropped · restarting in" in screen_text(app)
+        shown = screen_text(app)
+        assert "flaky: stopped: stream dropped · restarting in" in shown
+        assert "(sends" in shown and "replies, polled, no threads)" in shown  # (wrapped)
         await pilot.press("end", "enter")  # "Reconnect channels now"
         await until(pilot, lambda: flaky.runs == 2)
         await pilot.pause(0.4)

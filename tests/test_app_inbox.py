@@ -61,10 +61,11 @@ async def test_search_with_free_text_and_field_terms(desk, alice):
         await pilot.press("enter")
         await pilot.pause()
         assert sorted(rows(app)) == ["Hi, any news on my kettle refund?", "Refund for order 1042"]
-        assert "Search kettle" in screen_text(app)
+        assert "Search kettle  ·  2 conversations, newest first" in screen_text(app)
         await pilot.press("slash", "ctrl+a", "ctrl+k", *"channel:chat kettle", "enter")
         await pilot.pause()
         assert rows(app) == ["Hi, any news on my kettle refund?"]
+        assert "1 conversation, newest first" in screen_text(app)
         await pilot.press("slash", "ctrl+a", "ctrl+k", *"from:jose status:open", "enter")
         await pilot.pause()
         assert rows(app) == ["Invoice wrong"]

@@ -273,3 +273,27 @@ def test_connectors_never_opens_the_database(tmp_path, capsys):
     code, out, _ = run(capsys, "--config", config, "connectors")
     assert code == 0 and out.startswith("NAME")
     assert not (tmp_path / "desk.db").exists()
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--config", "{cfg}", "kb", "search", "refund", "--db", "{db}"],
+        ["kb", "search", "--config", "{cfg}", "refund", "--db", "{db}"],
+        ["kb", "--config", "{cfg}", "search", "refund", "--db", "{db}"],
+        ["--config", "{missing}", "kb", "search", "refund", "--db", "{db}", "--config", "{cfg}"],
+    ],
+)
+def test_config_is_taken_before_or_after_the_command(tmp_path, capsys, argv):
+    """``agentdesk open --config f`` works as ``agentdesk --config f open`` does; the one
+    after the command wins."""
+    config = tmp_path / "config.toml"
+    config.write_text('[agent]\nname = "zed"\n[kb]\nsuggestions = 99\n')
+    names = {"cfg": config, "db": tmp_path / "desk.db", "missing": tmp_path / "missing.toml"}
+    code, _, err = run(capsys, *(a.format(**names) for a in argv))
+    assert code == 2 and f"{config}: kb.suggestions" in err  # this config was read
+
+
+def test_a_missing_config_after_the_command_is_one_line(tmp_path, capsys):
+    code, out, err = run(capsys, "connectors", "--config", tmp_path / "nope.toml")
+    assert (code, out, err) == (2, "", f"agentdesk: {tmp_path / 'nope.toml'}: file not found\n")

@@ -149,6 +149,7 @@ def test_connectors_command_lists_state(plugins, tmp_path, capsys):
 def test_connectors_command_shows_options(capsys):
     assert cli.main(["connectors", "--options", "email"]) == 0
     out = capsys.readouterr().out
+    assert out.startswith("# email: sends replies, live, threaded\n")
     assert "imap_security = <str> [tls|starttls|none] (default 'tls')" in out
     assert "password_command = <str> secret" in out
 

@@ -302,3 +302,29 @@ def test_roll_up_counts_a_shared_conversation_once(tmp_path):
     assert sorted({(f.uid, f.source) for f in facts if f.uid == "C1"}) == [("C1", 0)]
     a.close()
     b.close()
+
+
+def test_weekly_trends_bucket_first_responses_by_the_week_of_the_reply(desk):
+    """The stats screen's sparklines: each agent's median FRT and resolution time, and
+    their FCR %, per week, oldest first (None: nothing that week)."""
+    from agentdesk.metrics.trends import trends, week_edges
+
+    worked_example(desk)  # Mon 2 - Wed 4 November
+    desk.inbound("C4", "+1 Mon 09:00")
+    desk.reply("C4", "bob", "+1 Mon 11:00")
+    now = datetime(2026, 11, 14, tzinfo=UTC)
+    assert week_edges(now, 2) == [
+        datetime(2026, 10, 31, tzinfo=UTC),
+        datetime(2026, 11, 7, tzinfo=UTC),
+        now,
+    ]
+    found = trends(desk.store, now, 2, MetricsSettings())
+    assert {t.agent: t.weekly for t in found[FRT]} == {
+        "alice": [1800.0, None],
+        "bob": [1200.0, 7200.0],
+    }
+    assert {t.agent: t.weekly for t in found[RESOLUTION]} == {
+        "alice": [1860.0, None],  # C1 31m, C3 11m and 31m
+        "bob": [2460.0, None],
+    }
+    assert {t.agent: t.weekly for t in found[FCR]} == {"alice": [50.0, None], "bob": [0.0, None]}

@@ -8,9 +8,11 @@ import json
 from datetime import UTC, datetime
 
 import pytest
-from metrics_data import Desk, worked_example
+from metrics_data import Desk, at, worked_example
 
 from agentdesk import cli, clock
+from agentdesk.domain import Inbound
+from agentdesk.metrics import TEAM
 from agentdesk.store import Store
 
 NOVEMBER = ["--since", "2026-11-01", "--until", "2026-11-30"]
@@ -50,7 +52,7 @@ def test_table(capsys, config, worked):
     lines = out.splitlines()
     assert lines[0].startswith("Stats 2026-11-01T00:00:00Z .. 2026-12-01T00:00:00Z (calendar")
     alice = next(line for line in lines if line.startswith("alice"))
-    assert "30m/30m (3)" in alice and "50% (2, 0 prov.)" in alice
+    assert "30m/30m (3)" in alice and "50% (2)" in alice and "team only" in alice
     team = next(line for line in lines if line.startswith("(team)"))
     assert "15m/15m (1)" in team and "100% (3)" in team
 
@@ -220,3 +222,44 @@ def test_names_and_uids_from_the_log_cannot_drive_the_terminal(capsys, config, t
         capsys, config, "--db", tmp_path / "odd.db", *NOVEMBER, "--explain", "first_response_time"
     )
     assert code == 0 and "\x1b" not in out and "X (email): 600 s" in out
+
+
+def test_explain_honours_the_format(capsys, config, tmp_path):
+    """--explain as CSV and JSON: the same facts, with customer and subject; a customer
+    name a spreadsheet would run as a formula is made inert."""
+    desk = Desk(tmp_path / "desk.db")
+    worked_example(desk)
+    cid, _ = desk.store.record_inbound(
+        Inbound(
+            channel="email",
+            address="eve@customer.example",
+            name="=HYPERLINK(1)",
+            text="hi",
+            subject="Order 7",
+            at=at("Thu 09:00"),
+            thread_key="C5",
+            ext_id="c5",
+        )
+    )
+    desk.ids["C5"] = cid
+    desk.reply("C5", "alice", "Thu 09:20")
+    desk.close()
+    args = ("--db", tmp_path / "desk.db", *NOVEMBER, "--explain", "first_response_time")
+    code, out, err = stats(capsys, config, *args, "--agent", "alice", "--format", "csv")
+    assert (code, err) == (0, "")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert [(r["conversation"], r["seconds"], r["value"]) for r in rows] == [
+        ("C1", "1800", "30m"),
+        ("C3", "600", "10m"),
+        ("C3", "1800", "30m"),
+        ("C5", "1200", "20m"),
+    ]
+    assert (
+        rows[0]["customer"] == "c1@customer.example" and rows[0]["from"] == "2026-11-02T09:00:00Z"
+    )
+    assert (rows[3]["customer"], rows[3]["subject"]) == ("'=HYPERLINK(1)", "Order 7")
+    code, out, _ = stats(capsys, config, *args, "--format", "json")
+    document = json.loads(out)
+    assert (document["metric"], document["agent"]) == ("first_response_time", TEAM)
+    assert [f["conversation"] for f in document["facts"]] == ["C1", "C2", "C3", "C3", "C5"]
+    assert document["facts"][4]["customer"] == "=HYPERLINK(1)"  # JSON is data as it is

@@ -16,18 +16,56 @@ def test_inbox_snapshot(desk, alice, snap_compare):
     assert snap_compare(make_app(alice, path, [DemoConnector()]), terminal_size=(160, 30))
 
 
-async def open_second(pilot) -> None:
-    """Open the second conversation and wait for the assist panel's analysis and draft."""
+async def press_and_settle(pilot, keys: tuple[str, ...], workers: str) -> None:
+    """Press ``keys``, then wait until the workers whose group starts with ``workers``
+    have finished and the screen is drawn."""
     await pilot.pause()
-    await pilot.press("j", "enter")
+    await pilot.press(*keys)
     await pilot.pause()
-    while any(not w.is_finished for w in pilot.app.workers if w.group.startswith("assist")):
+    while any(not w.is_finished for w in pilot.app.workers if w.group.startswith(workers)):
         await asyncio.sleep(0.01)
     await pilot.pause()
+
+
+async def open_second(pilot) -> None:
+    """Open the second conversation and wait for the assist panel's analysis and draft."""
+    await press_and_settle(pilot, ("j", "enter"), "assist")
 
 
 def test_conversation_snapshot(desk, alice, snap_compare):
     path, _ = desk
     assert snap_compare(
         make_app(alice, path, [DemoConnector()]), terminal_size=(160, 30), run_before=open_second
+    )
+
+
+def test_conversation_snapshot_tall_shows_the_whole_assist_panel(desk, alice, snap_compare):
+    """The assist panel with its mood, articles and offline draft, nothing cut off."""
+    path, _ = desk
+    assert snap_compare(
+        make_app(alice, path, [DemoConnector()]), terminal_size=(160, 50), run_before=open_second
+    )
+
+
+def test_inbox_snapshot_narrow(desk, alice, snap_compare):
+    path, _ = desk
+    assert snap_compare(make_app(alice, path, [DemoConnector()]), terminal_size=(100, 30))
+
+
+def test_conversation_snapshot_narrow(desk, alice, snap_compare):
+    path, _ = desk
+    assert snap_compare(
+        make_app(alice, path, [DemoConnector()]), terminal_size=(100, 30), run_before=open_second
+    )
+
+
+async def open_stats(pilot) -> None:
+    """Open the stats screen and wait for its table and trends."""
+    await press_and_settle(pilot, ("S",), "stats")
+
+
+def test_stats_snapshot(desk, alice, snap_compare):
+    path, _ = desk
+    assert snap_compare(
+        make_app(alice, path, [DemoConnector()]), terminal_size=(160, 40), run_before=open_stats
     )

@@ -8,10 +8,13 @@ import pytest
 from metrics_data import Desk, worked_example
 from textual.app import App
 from textual.coordinate import Coordinate
-from textual.widgets import DataTable, Sparkline
+from textual.widgets import DataTable, Input, Sparkline
 
 from agentdesk import clock
 from agentdesk.config import Config
+from agentdesk.metrics.explain import explained
+from agentdesk.metrics.facts import FRT, REPLY_TIME
+from agentdesk.metrics.report import COLUMNS
 from agentdesk.screens.stats import DrillDownScreen, StatsScreen
 
 
@@ -49,7 +52,7 @@ def cells(table: DataTable) -> list[list[str]]:
     return [[str(value) for value in table.get_row_at(i)] for i in range(table.row_count)]
 
 
-async def test_table_toggles_and_drill_down(desk):
+async def test_table_toggles_and_drill_down(desk, tmp_path):
     app = StatsApp(desk.store)
     async with app.run_test(size=(220, 50)) as pilot:
         await settle(app, pilot)
@@ -59,7 +62,7 @@ async def test_table_toggles_and_drill_down(desk):
         rows = cells(table)
         assert [row[0] for row in rows] == ["alice", "bob", "(team)"]
         assert rows[0][3] == "30m/30m (3)"  # FRT
-        assert rows[0][7] == "50% (2, 1 prov.)"  # C1 resolved 4 days ago: provisional
+        assert rows[0][4] == "50% (2, 1 prov.)"  # C1 resolved 4 days ago: provisional
 
         await pilot.press("c")
         await settle(app, pilot)
@@ -73,7 +76,24 @@ async def test_table_toggles_and_drill_down(desk):
         drill = app.screen
         assert isinstance(drill, DrillDownScreen)
         listed = cells(drill.query_one(DataTable))
-        assert [(row[0], row[3]) for row in listed] == [("C1", "30m"), ("C3", "10m"), ("C3", "30m")]
+        assert [(row[0], row[5]) for row in listed] == [("C1", "30m"), ("C3", "10m"), ("C3", "30m")]
+        assert listed[0][1] == "c1@customer.example"  # the customer (no name, no subject here)
+        assert listed[0][7] == "Mon 02 Nov 09:00"  # local time (the tests run in UTC)
+
+        await pilot.press("e")  # export: the file name is asked, then the CSV written
+        await pilot.pause()
+        target = tmp_path / "frt.csv"
+        prompt = app.screen.query_one(Input)
+        prompt.value = str(target)
+        await pilot.press("enter")
+        await pilot.pause()
+        lines = target.read_text().splitlines()
+        assert (
+            lines[0]
+            == "conversation,customer,subject,channel,agent,value,seconds,between,from,to,state"
+        )
+        assert lines[1].startswith("C1,c1@customer.example,,email,alice,30m,1800,")
+        assert len(lines) == 4 and app.screen is drill
         await pilot.press("enter")
         await pilot.pause()
         assert app.opened == [desk.ids["C1"]]
@@ -102,7 +122,9 @@ async def test_drill_down_without_an_opener_dismisses_with_the_id(desk):
     results: list[int | None] = []
     app = App()
     async with app.run_test() as pilot:
-        app.push_screen(DrillDownScreen("fcr", facts), results.append)
+        app.push_screen(
+            DrillDownScreen("fcr", explained([desk.store], facts, None)), results.append
+        )
         await pilot.pause()
         await pilot.press("down", "enter")
         await pilot.pause()
@@ -119,7 +141,8 @@ async def test_the_desk_opens_stats_with_S_and_a_drilled_conversation(desk, tmp_
         await pilot.press("S")
         await settle(app, pilot)
         assert isinstance(app.screen, StatsScreen)
-        app.screen.query_one("#stats-table", DataTable).cursor_coordinate = Coordinate(1, 4)
+        table = app.screen.query_one("#stats-table", DataTable)
+        table.cursor_coordinate = Coordinate(1, [k for _, k in COLUMNS].index(REPLY_TIME))
         await pilot.press("enter")  # bob's reply time: C2
         await pilot.pause()
         await pilot.press("enter")
@@ -137,3 +160,84 @@ async def test_leaving_before_the_figures_arrive_is_harmless(desk):
         await pilot.pause()
         assert not isinstance(app.screen, StatsScreen)
         assert app.is_running
+
+
+async def test_a_narrow_table_scrolls_right_with_the_agent_column_in_place(desk):
+    """Issue 12.15: columns come in priority order (a lead's first questions first) and
+    the agent column stays while the least used figures scroll into view."""
+    from conftest import screen_text
+
+    app = StatsApp(desk.store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        first = screen_text(app)
+        for header in ("Agent", "FRT", "FCR (prov.)", "CSAT", "Resolution"):
+            assert header in first
+        assert "Full res. med" not in first
+        for _ in COLUMNS:
+            await pilot.press("right")
+        await pilot.pause()
+        last = screen_text(app)
+        assert "Full res. med" in last and "Reopen" in last
+        assert "alice" in last and "(team)" in last  # the fixed column
+        assert "FRT" not in last  # scrolled away
+
+
+async def test_w_cycles_the_weekly_trends(desk):
+    """Issue 12.17: trends of resolution time, FCR and CSAT beside first response."""
+    from conftest import screen_text
+
+    app = StatsApp(desk.store)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        assert "Weekly median first response time" in screen_text(app)
+        await pilot.press("w")
+        await pilot.pause()
+        shown = screen_text(app)
+        assert "Weekly median resolution time, last 8 weeks" in shown
+        assert [list(s.data)[-1] for s in screen.query(Sparkline)] == [1860.0, 2460.0]
+        assert "31m" in shown and "41m" in shown  # alice's and bob's this week
+        await pilot.press("w")
+        await pilot.pause()
+        assert "Weekly first contact resolution %" in screen_text(app)
+        assert [list(s.data)[-1] for s in screen.query(Sparkline)] == [50.0, 0.0]
+        await pilot.press("w", "w")
+        await pilot.pause()
+        assert "Weekly median first response time" in screen_text(app)
+
+
+async def test_d_compares_with_the_previous_period(desk):
+    """Issue 12.17: each figure's change since the period before, green when better."""
+    from agentdesk.domain import Inbound
+
+    cid, _ = desk.store.record_inbound(
+        Inbound(
+            channel="email",
+            address="c0@customer.example",
+            text="hello",
+            at="2026-10-27T09:00:00Z",  # the week before the 7 days on screen
+            thread_key="C0",
+            ext_id="c0",
+        )
+    )
+    desk.store.add_reply(cid, "alice", "answer", at="2026-10-27T09:10:00Z")
+    app = StatsApp(desk.store)
+    async with app.run_test(size=(220, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("d")
+        await settle(app, pilot)
+        table = app.screen.query_one("#stats-table", DataTable)
+        keys = [key for _, key in COLUMNS]
+        alice = table.get_row_at(0)
+        assert alice[keys.index("conversations")].plain == "2 +1"
+        frt = alice[keys.index(FRT)]
+        assert frt.plain == "30m/30m (3) +20m"  # slower than the 10m the week before
+        assert any(span.style == "red" for span in frt.spans)
+        assert table.get_row_at(1)[keys.index(FRT)].plain.endswith("(new)")  # bob: no row before
+        assert "change since the period before" in str(
+            app.screen.query_one("#stats-title").render()
+        )
+        await pilot.press("d")
+        await settle(app, pilot)
+        assert table.get_row_at(0)[keys.index(FRT)].plain == "30m/30m (3)"

@@ -24,7 +24,6 @@ class Assistant:
         self.store = store
         self.settings = settings
         self.client = LLMClient(settings.llm) if settings.llm.enabled else None
-        self.last_request: list[dict] | None = None
 
     @property
     def online(self) -> bool:
@@ -43,7 +42,6 @@ class Assistant:
             raise LLMError("no LLM endpoint configured")
         masker = Masker() if self.settings.masks_pii else None
         messages = build(masker.mask if masker else str)
-        self.last_request = messages
         restorer = Restorer(masker) if masker else None
         try:
             async for token in self.client.stream(messages):

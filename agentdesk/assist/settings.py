@@ -6,15 +6,13 @@ the command that prints the key, resolved when a request is made.
 
 from __future__ import annotations
 
-import ipaddress
-import os
-import shlex
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from agentdesk import credentials
 from agentdesk.config import Config, ConfigError, Table
+from agentdesk.hosts import is_loopback
 
 
 @dataclass(frozen=True)
@@ -37,49 +35,20 @@ class LLMSettings:
     @property
     def is_loopback(self) -> bool:
         """True when the endpoint runs on this machine (customer data never leaves it)."""
-        host = urlsplit(self.base_url).hostname or ""
-        if host == "localhost" or host.endswith(".localhost"):
-            return True
-        try:
-            return ipaddress.ip_address(host).is_loopback
-        except ValueError:
-            return False
+        return is_loopback(urlsplit(self.base_url).hostname)
 
     def api_key(self) -> str:
         """The key from the environment variable or command; a placeholder when none is set.
 
         Local servers (Ollama, llama.cpp, LM Studio) ignore the key, the client needs one.
         """
-        if self.api_key_env:
-            value = os.environ.get(self.api_key_env, "")
-            if not value:
-                raise ConfigError(
-                    self.config_path,
-                    "llm.api_key_env",
-                    f"environment variable {self.api_key_env} is not set",
-                )
-            return value
-        if self.api_key_command:
-            try:
-                done = subprocess.run(
-                    shlex.split(self.api_key_command),
-                    capture_output=True,
-                    text=True,
-                    timeout=15,
-                    check=False,
-                )
-            except (OSError, subprocess.TimeoutExpired) as error:
-                raise ConfigError(
-                    self.config_path, "llm.api_key_command", f"cannot run: {error}"
-                ) from None
-            key = done.stdout.strip()
-            if done.returncode != 0 or not key:
-                raise ConfigError(
-                    self.config_path,
-                    "llm.api_key_command",
-                    f"exited with {done.returncode} and no key on stdout",
-                )
-            return key
+        try:
+            if self.api_key_env:
+                return credentials.from_environment(self.api_key_env, "api_key_env")
+            if self.api_key_command:
+                return credentials.from_command(self.api_key_command, "api_key_command")
+        except credentials.CredentialError as error:
+            raise ConfigError(self.config_path, f"llm.{error.key}", error.reason) from None
         return "not-needed"
 
 

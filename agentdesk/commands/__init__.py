@@ -19,6 +19,10 @@ if TYPE_CHECKING:
     from agentdesk.store import Store
 
 
+class UsageError(Exception):
+    """Bad arguments or input: one line, exit code 2."""
+
+
 def database_path(args: argparse.Namespace, config: Config) -> Path:
     """``--db`` if given, else the configured database."""
     return database_file(args.db) if getattr(args, "db", None) else config.database

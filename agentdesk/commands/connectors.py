@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 
+from agentdesk.commands import UsageError
 from agentdesk.config import Config
 from agentdesk.connectors.registry import installed, load_connectors
 
@@ -57,7 +58,6 @@ def run(args: argparse.Namespace, config: Config) -> int:
 
 
 def _options(name: str, known: dict) -> int:
-    from agentdesk.cli import UsageError
     from agentdesk.connectors.registry import import_connector
 
     if name not in known:
@@ -66,6 +66,7 @@ def _options(name: str, known: dict) -> int:
         cls = import_connector(known[name])
     except ImportError as error:
         raise UsageError(f"connector {name}: failed to load: {error}") from None
+    print(f"# {name}: {cls.capabilities.summary()}")
     for option in cls.options:
         flags = ", ".join(
             flag for flag, on in (("required", option.required), ("secret", option.secret)) if on

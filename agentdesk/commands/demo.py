@@ -7,6 +7,7 @@ import dataclasses
 from pathlib import Path
 
 from agentdesk import config as config_module
+from agentdesk.commands import UsageError
 from agentdesk.config import Config
 
 DEMO_AGENT = ("alice", "Alice Martin")
@@ -50,7 +51,6 @@ def demo_file(path: Path) -> Path:
     The default demo file is always the demo's, so one made before the demo marker
     (migration 6) is still used and regenerated; elsewhere such a file is refused.
     """
-    from agentdesk.cli import UsageError
     from agentdesk.store import probe
 
     found = probe(path)  # another program's file or not a database: StoreError

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from agentdesk.commands import database_path, tell_if_new
+from agentdesk.commands import UsageError, database_path, tell_if_new
 from agentdesk.config import Config
 
 
@@ -28,7 +28,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_import(args: argparse.Namespace, config: Config) -> int:
     from agentdesk.assist.kbimport import KbImportError, import_kb
-    from agentdesk.cli import UsageError
     from agentdesk.store import Store
 
     directory = args.directory or config.assist.kb_dir

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import UTC, datetime
 
 from agentdesk import clock
-from agentdesk.cli import UsageError
+from agentdesk.commands import UsageError
 from agentdesk.config import Config, database_file
 from agentdesk.metrics import (
     METRICS,
@@ -19,10 +18,14 @@ from agentdesk.metrics import (
     summarize,
 )
 from agentdesk.metrics.aggregate import summarize_one
-from agentdesk.metrics.facts import BUSINESS_DURATIONS, DURATIONS, Fact
-from agentdesk.metrics.report import duration_text, to_csv, to_json, to_table
+from agentdesk.metrics.explain import Business, explained, utc_text
+from agentdesk.metrics.explain import to_csv as explain_csv
+from agentdesk.metrics.explain import to_json as explain_json
+from agentdesk.metrics.facts import Fact
+from agentdesk.metrics.period import Period
+from agentdesk.metrics.report import to_csv, to_json, to_table
 from agentdesk.store import Store
-from agentdesk.text import clean, one_line
+from agentdesk.text import clean, count_of, one_line
 
 EXPLAINABLE = ("conversations", *METRICS)
 
@@ -78,7 +81,9 @@ def run(args: argparse.Namespace, config: Config) -> int:
         facts = collect(stores, period, settings)
         business = BusinessClock(settings.business_hours).seconds if args.business_hours else None
         if args.explain:
-            return _print(explain(stores, facts, args.explain, args.agent, period, business))
+            return _print(
+                explain(stores, facts, args.explain, args.agent, period, business, args.format)
+            )
         rows = (
             summarize(facts, agent=args.agent, by_channel=args.by == "channel", business=business)
             if facts
@@ -101,31 +106,38 @@ def _print(text: str) -> int:
 
 
 def explain(
-    stores: list[Store], facts: list[Fact], metric: str, agent: str | None, period, business
+    stores: list[Store],
+    facts: list[Fact],
+    metric: str,
+    agent: str | None,
+    period: Period,
+    business: Business | None,
+    form: str,
 ) -> str:
-    """Each fact behind ``metric`` for ``agent`` (or the team), with its events.
-
-    Focus (``viewed``) events are listed for handle time only.
-    """
+    """Each fact behind ``metric`` for ``agent`` (or the team), as ``form`` (table: with
+    the conversation's events in each fact's interval; focus events for handle time only)."""
+    who = agent or TEAM
     chosen = [f for f in facts if agent is None or f.agent == agent]
-    behind = summarize_one(agent or TEAM, None, chosen).facts_for(metric)
-    behind.sort(key=lambda f: (f.end or f.start or 0, f.uid))
-    lines = [
-        f"{metric} for {clean(agent or TEAM)}, {period.label}: {len(behind)} "
-        f"fact{'s' * (len(behind) != 1)}"
-    ]
-    for fact in behind:
+    items = explained(stores, summarize_one(who, None, chosen).facts_for(metric), business)
+    if form == "csv":
+        return explain_csv(items)
+    if form == "json":
+        return explain_json(items, metric, who, period.label)
+    lines = [f"{metric} for {clean(who)}, {period.label}: {count_of(len(items), 'fact')}"]
+    for item in items:
+        fact = item.fact
+        value = item.value if item.seconds is None else f"{int(item.seconds)} s ({item.value})"
         lines.append(
-            f"\n{one_line(fact.uid, 80)} ({clean(fact.channel)}): "
-            f"{_value(fact, metric, business)}  {fact.what}  {_when(fact.start)} -> "
-            f"{_when(fact.end)}{'  [' + fact.state + ']' if fact.state else ''}"
+            f"\n{one_line(fact.uid, 80)} ({clean(fact.channel)}): {value}  {fact.what}  "
+            f"{utc_text(fact.start) or '-'} -> {utc_text(fact.end) or '-'}"
+            f"{'  [' + fact.state + ']' if fact.state else ''}"
         )
         low, high = fact.start or fact.end, fact.end or fact.start
         for event in stores[fact.source].events(fact.conversation_id):
             if event["kind"] == "viewed" and metric != "handle_time":
                 continue
             at = clock.parse_iso(event["at"]).timestamp()
-            if low is not None and low <= at <= high:
+            if low is not None and high is not None and low <= at <= high:
                 payload = " ".join(f"{k}={v}" for k, v in event["payload"].items())
                 lines.append(
                     f"  {event['at']}  {event['kind']:<10} "
@@ -133,22 +145,3 @@ def explain(
                     f"{one_line(payload, 120)}"
                 )
     return "\n".join(lines) + "\n"
-
-
-def _value(fact: Fact, metric: str, business) -> str:
-    if fact.value is None:
-        return "waiting"
-    if metric in DURATIONS:
-        seconds = (
-            business(fact.start, fact.end)
-            if business and metric in BUSINESS_DURATIONS
-            else fact.value
-        )
-        return f"{int(seconds)} s ({duration_text(seconds)})"
-    if metric in ("replies", "conversations"):
-        return f"{int(fact.value)} {fact.metric}" if metric == "replies" else fact.metric
-    return "yes" if fact.value else "no"
-
-
-def _when(epoch: float | None) -> str:
-    return "-" if epoch is None else clock.to_iso(datetime.fromtimestamp(epoch, UTC))

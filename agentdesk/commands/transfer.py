@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from agentdesk.commands import database_path, tell_if_new
+from agentdesk.commands import UsageError, database_path, tell_if_new
 from agentdesk.config import Config
 
 
@@ -27,7 +27,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_import(args: argparse.Namespace, config: Config) -> int:
     """Exit 0 when every line imported (or was already there), 1 if any line failed."""
-    from agentdesk.cli import UsageError
     from agentdesk.store import Store
     from agentdesk.transfer import import_file, import_lines
 
@@ -43,14 +42,13 @@ def run_import(args: argparse.Namespace, config: Config) -> int:
             report = import_lines(store, sys.stdin.buffer, "<stdin>")
         else:
             report = import_file(store, args.file)
-    for error in report.errors:
-        print(error, file=sys.stderr)
+    for problem in report.errors:
+        print(problem, file=sys.stderr)
     print(report.summary(args.file if args.file != "-" else "<stdin>"))
     return 1 if report.errors else 0
 
 
 def run_export(args: argparse.Namespace, config: Config) -> int:
-    from agentdesk.cli import UsageError
     from agentdesk.store import Store
     from agentdesk.transfer import export_file, export_lines
 

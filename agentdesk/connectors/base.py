@@ -4,27 +4,7 @@ A connector turns a channel into two streams: an async iterator of customer
 messages (``incoming``) and ``send`` for agent replies. It never touches the UI; the
 app runs it in a Textual worker and the ``ChannelHost`` stores what it yields.
 
-Changes since the first skeleton (all backward compatible):
-- ``Option.choices``; ``Connector.validate(table)`` turns a ``[[connectors]]`` table
-  into settings, with errors that name the key (``config.toml: connectors[0].port:
-  expected int, got str '993'``).
-- ``state`` / ``on_state`` / ``set_state()``: a one-line connection state the app
-  shows ("email: reconnecting in 8 s").
-- Optional hooks ``attach(store)`` (the host hands over the desk store, for
-  connectors that keep sync state or an outbox) and ``recorded(message, stored)``
-  (called inside the transaction that stored a yielded message, so sync progress
-  commits with the message), and ``ready()`` (True when the next message of
-  ``incoming()`` is already at hand, e.g. mid-batch in an initial sync: the host may
-  then store several messages in one transaction, calling ``recorded`` for each).
-- The host checks every yielded message (``agentdesk.intake.checked_inbound``): a
-  malformed one is skipped with a state line, the connector keeps running.
-- Optional courtesies ``typing(thread_key, active)`` and ``mark_read(thread_key)``:
-  channels that show typing and read state (chat) implement them; the default does
-  nothing and returns False.
-- ``desk_name`` (the name the desk routes replies by) and ``wait_to_reconnect`` /
-  ``reconnect()``: a connector with its own reconnect loop waits through the former, so
-  the desk's "Reconnect channels" can cut the wait short. The host itself restarts a
-  connector that fails to start or whose ``incoming()`` raises, with backoff.
+The history of this interface is in CHANGELOG.md ("Connector API").
 """
 
 from __future__ import annotations
@@ -61,11 +41,25 @@ class Option:
 
 @dataclass(frozen=True)
 class Capabilities:
-    """What a connector can do; the app hides what it cannot."""
+    """What a connector can do; the app hides what it cannot.
+
+    ``can_send`` decides which connectors reply; the others are shown to the agent
+    (``agentdesk connectors --options NAME``, the palette's "Channels").
+    """
 
     can_send: bool = True
-    supports_push: bool = False
-    supports_threads: bool = False
+    supports_push: bool = False  # new messages arrive as they come (IDLE, /sync), not polled
+    supports_threads: bool = False  # replies continue the customer's thread
+
+    def summary(self) -> str:
+        """What the channel does, in words."""
+        return ", ".join(
+            (
+                "sends replies" if self.can_send else "receives only",
+                "live" if self.supports_push else "polled",
+                "threaded" if self.supports_threads else "no threads",
+            )
+        )
 
 
 DELIVERY_STATES = ("sent", "retry", "failed")

@@ -24,6 +24,7 @@ from agentdesk.demo import texts
 from agentdesk.domain import Attachment, Inbound, Status
 
 DAYS_OF_HISTORY = 42
+SHIFT_START, SHIFT_END = 9, 17  # hours (UTC) the demo agents work, Monday to Friday
 CUSTOMERS = 170
 CONVERSATIONS = 440
 
@@ -57,6 +58,11 @@ class _Customer:
     @property
     def first(self) -> str:
         return self.name.split()[0]
+
+    @property
+    def mail_address(self) -> str:
+        """The customer's email, or one made from their chat id (for the story texts)."""
+        return self.email or f"{(self.chat or '')[1:].split(':')[0]}@example.com"
 
     @property
     def both(self) -> bool:
@@ -298,7 +304,7 @@ class _Script:
             "plan": rng.choice(texts.PLANS),
             "browser": rng.choice(texts.BROWSERS),
             "device": rng.choice(texts.DEVICES),
-            "email": customer.email or f"{customer.chat[1:].split(':')[0]}@example.com",
+            "email": customer.mail_address,
             "first": customer.first,
             "company": texts.COMPANY,
         }
@@ -327,6 +333,19 @@ class _Script:
             seconds=max(1, round(60 * _log_uniform(self.rng, low_minutes, high_minutes)))
         )
         return self.t
+
+    def _to_shift(self) -> None:
+        """Agents work Monday to Friday, 09:00-17:00 UTC (the default business hours):
+        what arrives outside them waits for the next morning's catch-up."""
+        t = self.t
+        if t.weekday() < 5 and SHIFT_START <= t.hour < SHIFT_END:
+            return
+        day = (t if t.hour < SHIFT_START else t + timedelta(days=1)).replace(
+            hour=SHIFT_START, minute=0, second=0
+        )
+        while day.weekday() >= 5:
+            day += timedelta(days=1)
+        self.t = day + timedelta(seconds=round(60 * _log_uniform(self.rng, 1, 90)))
 
     def _step(self, action: Callable[[], None]) -> None:
         self.plan.add(self.t, self.index, action)
@@ -399,7 +418,7 @@ class _Script:
             thread_key=spec.uid,
             message_id_header=None
             if self.chat
-            else f"<{spec.uid}.{number}@{spec.customer.email.split('@')[1]}>",
+            else f"<{spec.uid}.{number}@{spec.customer.mail_address.split('@')[1]}>",
             auto=auto,
             attachments=attachments,
         )
@@ -549,6 +568,7 @@ class _Script:
     def _triage(self) -> None:
         rng = self.rng
         self._advance(0.5, 6) if self.chat else self._advance(3, 120)
+        self._to_shift()
         if "outbound" not in self.spec.flags:
             self._assign(self.agent, "alice" if rng.random() < 0.4 else self.agent)
         self._advance(0.1, 0.5)
@@ -560,6 +580,7 @@ class _Script:
     def _answer(self, body: str) -> None:
         """The agent opens the conversation, maybe notes something, replies, leaves."""
         rng = self.rng
+        self._to_shift()
         self._view(True)
         self._advance(0.3, 3) if self.chat else self._advance(1, 8)
         if rng.random() < 0.3:

@@ -7,12 +7,17 @@ them into per-agent or per-channel figures. No Textual here.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from agentdesk import clock
 from agentdesk.metrics.aggregate import TEAM, Duration, Rate, StatsRow, summarize
 from agentdesk.metrics.business_hours import BusinessClock
 from agentdesk.metrics.facts import METRICS, Fact, build_facts
 from agentdesk.metrics.period import Period, PeriodError, parse_period, preset
 from agentdesk.metrics.settings import MetricsSettings, metrics_settings
+
+if TYPE_CHECKING:
+    from agentdesk.store import Store
 
 __all__ = [
     "METRICS",
@@ -34,7 +39,7 @@ __all__ = [
 
 
 def collect(
-    stores: list, period: Period, settings: MetricsSettings, now: float | None = None
+    stores: list[Store], period: Period, settings: MetricsSettings, now: float | None = None
 ) -> list[Fact]:
     """Facts from every store; a conversation in several files counts once.
 
@@ -56,7 +61,7 @@ def collect(
     ]
 
 
-def _owners(stores: list) -> dict[str, int]:
+def _owners(stores: list[Store]) -> dict[str, int]:
     """For each uid present in more than one store, the index of the store that counts."""
     ids = [store.metric_uids() for store in stores]
     seen: dict[str, list[int]] = {}

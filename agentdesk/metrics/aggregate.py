@@ -54,8 +54,14 @@ class StatsRow:
     channel: str | None
     conversations: int
     replies: int
-    figures: dict[str, Duration | Rate]
+    durations: dict[str, Duration]
+    rates: dict[str, Rate]
     facts: list[Fact] = field(default_factory=list, repr=False)
+
+    @property
+    def figures(self) -> dict[str, Duration | Rate]:
+        """Every figure by metric name, durations and rates together."""
+        return {**self.durations, **self.rates}
 
     def facts_for(self, metric: str) -> list[Fact]:
         """The facts behind one figure (``conversations`` gives the handled ones)."""
@@ -69,13 +75,20 @@ def percentile(values: list[float], fraction: float) -> float:
     return values[max(0, math.ceil(fraction * len(values)) - 1)]
 
 
-def duration(facts: Iterable[Fact], measure: Callable[[Fact], float]) -> Duration:
-    values, waiting = [], 0
+def duration(
+    facts: Iterable[Fact], business: Callable[[float, float], float] | None = None
+) -> Duration:
+    """Count, median, p90 and mean of the facts' values (``business``: of the business
+    seconds between each fact's start and end instead); facts with no value are waiting."""
+    values: list[float] = []
+    waiting = 0
     for fact in facts:
         if fact.value is None:
             waiting += 1
+        elif business and fact.start is not None and fact.end is not None:
+            values.append(business(fact.start, fact.end))
         else:
-            values.append(measure(fact))
+            values.append(fact.value)
     if not values:
         return Duration(0, None, None, None, waiting)
     values.sort()
@@ -107,23 +120,16 @@ def summarize_one(
     by_metric: dict[str, list[Fact]] = {}
     for fact in facts:
         by_metric.setdefault(fact.metric, []).append(fact)
-    figures: dict[str, Duration | Rate] = {}
-    for metric in DURATIONS:
-        if business and metric in BUSINESS_DURATIONS:
-
-            def measure(fact: Fact) -> float:
-                return business(fact.start, fact.end)
-        else:
-
-            def measure(fact: Fact) -> float:
-                return fact.value
-
-        figures[metric] = duration(by_metric.get(metric, ()), measure)
-    for metric in RATES:
-        figures[metric] = rate(by_metric.get(metric, ()))
+    durations = {
+        metric: duration(
+            by_metric.get(metric, ()), business if metric in BUSINESS_DURATIONS else None
+        )
+        for metric in DURATIONS
+    }
+    rates = {metric: rate(by_metric.get(metric, ())) for metric in RATES}
     handled = {(f.source, f.conversation_id) for f in facts if f.metric in HANDLED}
-    replies = int(sum(f.value for f in by_metric.get(REPLIES, ())))
-    return StatsRow(agent, channel, len(handled), replies, figures, facts)
+    replies = int(sum(f.value or 0 for f in by_metric.get(REPLIES, ())))
+    return StatsRow(agent, channel, len(handled), replies, durations, rates, facts)
 
 
 def summarize(

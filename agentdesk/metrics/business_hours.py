@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
 
 from agentdesk.metrics.settings import BusinessHoursSettings
@@ -50,5 +50,5 @@ class BusinessClock:
         return total
 
 
-def _wall(day: date, seconds: int, zone) -> datetime:
+def _wall(day: date, seconds: int, zone: tzinfo) -> datetime:
     return datetime.combine(day, time(seconds // 3600, seconds % 3600 // 60), tzinfo=zone)

@@ -8,9 +8,13 @@ credited). Aggregation (medians, rates, per agent / channel) is in ``aggregate``
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from agentdesk.metrics.period import Period
 from agentdesk.metrics.settings import MetricsSettings
+
+if TYPE_CHECKING:
+    from agentdesk.store import Store
 
 FRT = "first_response_time"
 REPLY_TIME = "reply_time"
@@ -55,13 +59,13 @@ class Fact:
 
 
 def build_facts(
-    store, period: Period, settings: MetricsSettings, now: float, source: int = 0
+    store: Store, period: Period, settings: MetricsSettings, now: float, source: int = 0
 ) -> list[Fact]:
     """Every fact placed in ``period`` from one desk database."""
     since, until = period.since_iso, period.until_iso
     facts: list[Fact] = []
     add = facts.append
-    last_resolve: dict[int, object] = {}
+    last_resolve: dict[int, Any] = {}  # conversation id -> its latest resolve row
     for row in store.metric_waits_and_resolves(since, until):
         if row["row"] == "wait":
             metric = FRT if row["first"] else REPLY_TIME
@@ -235,7 +239,7 @@ def build_facts(
     return facts
 
 
-def _fcr(row, settings: MetricsSettings, now: float, source: int) -> Fact:
+def _fcr(row: Any, settings: MetricsSettings, now: float, source: int) -> Fact:
     """First contact resolution of a conversation whose first cycle resolved in the period."""
     resolved, window = row["end"], settings.fcr_window_seconds
     reasons = []

@@ -36,6 +36,11 @@ class Period:
     def label(self) -> str:
         return f"{self.since_iso} .. {self.until_iso}"
 
+    @property
+    def previous(self) -> Period:
+        """The period of the same length that ends where this one starts."""
+        return Period(self.since - (self.until - self.since), self.since)
+
 
 def parse_period(
     since: str | None, until: str | None, zone: ZoneInfo | None = None, now: datetime | None = None

@@ -7,7 +7,7 @@ import io
 import json
 
 from agentdesk.clock import humanize_duration
-from agentdesk.metrics.aggregate import Duration, Rate, StatsRow, summarize_one
+from agentdesk.metrics.aggregate import TEAM, Duration, Rate, StatsRow, summarize_one
 from agentdesk.metrics.facts import (
     ANSWERED,
     CSAT,
@@ -34,22 +34,34 @@ HITS = {
     CSAT: "positive",
 }
 
-# (header, metric key behind the cell) in table order; the key opens the drill-down.
+# Figures credited to nobody (an unanswered conversation has no agent): the team's rows
+# only; an agent's row says so instead of "- (0)".
+TEAM_ONLY = (ANSWERED,)
+
+# Rates where a rise is bad news (for every duration it is).
+LOWER_IS_BETTER = (REOPEN,)
+
+# (header, metric key behind the cell) in table order, which is their priority: what a
+# lead reads first comes first, so a narrow terminal cuts the least used. The key opens
+# the drill-down. Durations are "median/p90 (n)", rates "percent (n)" (the title says so).
 COLUMNS: list[tuple[str, str]] = [
     ("Agent", "agent"),
     ("Conv", "conversations"),
     ("Replies", "replies"),
-    ("FRT med/p90 (n)", FRT),
-    ("Reply med/p90 (n)", REPLY_TIME),
-    ("Resolution med/p90 (n)", RESOLUTION),
-    ("Full res. med (n)", FULL_RESOLUTION),
-    ("FCR % (n, prov.)", FCR),
-    ("1-touch %", ONE_TOUCH),
-    ("Reopen %", REOPEN),
-    ("Handle med (n)", HANDLE),
-    ("Answered %", ANSWERED),
-    ("CSAT % (n)", CSAT),
+    ("FRT", FRT),
+    ("FCR (prov.)", FCR),
+    ("CSAT", CSAT),
+    ("Resolution", RESOLUTION),
+    ("Reply", REPLY_TIME),
+    ("Handle med", HANDLE),
+    ("Answered", ANSWERED),
+    ("1-touch", ONE_TOUCH),
+    ("Reopen", REOPEN),
+    ("Full res. med", FULL_RESOLUTION),
 ]
+
+
+FORMS = "durations median/p90 (n), rates % (n), n = count behind the figure"
 
 
 def duration_text(seconds: float | None) -> str:
@@ -73,15 +85,41 @@ def cell(row: StatsRow, key: str) -> str:
         return (
             f"{duration_text(figure.median)}/{duration_text(figure.p90)} ({figure.count}{waiting})"
         )
+    if key in TEAM_ONLY and row.agent != TEAM:
+        return "team only"
     percent = "-" if figure.percent is None else f"{figure.percent:g}%"
-    if key == FCR:
+    if key == FCR and figure.provisional:
         return f"{percent} ({figure.count}, {figure.provisional} prov.)"
     return f"{percent} ({figure.count})"
 
 
+def change(row: StatsRow, before: StatsRow | None, key: str) -> tuple[str, bool | None]:
+    """How a cell's figure moved since ``before`` (the same row in the previous period):
+    ``+12m``, ``-3.2 pt``, ``+4``, and whether that is better (None: neither, or unknown)."""
+    if before is None or key == "agent" or (key in TEAM_ONLY and row.agent != TEAM):
+        return "", None
+    if key in ("conversations", "replies"):
+        now, then = getattr(row, key), getattr(before, key)
+        return (f"{now - then:+d}" if now != then else "±0"), None
+    figure, old = row.figures[key], before.figures[key]
+    if isinstance(figure, Duration) and isinstance(old, Duration):
+        if figure.median is None or old.median is None:
+            return "", None
+        moved = figure.median - old.median
+        text = ("+" if moved > 0 else "-" if moved < 0 else "±") + duration_text(abs(moved))
+        return text, None if not moved else moved < 0
+    if isinstance(figure, Rate) and isinstance(old, Rate):
+        if figure.percent is None or old.percent is None:
+            return "", None
+        moved = round(figure.percent - old.percent, 1)
+        better = None if not moved else (moved < 0) == (key in LOWER_IS_BETTER)
+        return (f"{moved:+g} pt" if moved else "±0 pt"), better
+    return "", None
+
+
 def to_table(rows: list[StatsRow], period: Period, basis: str, note: str = "") -> str:
     """An aligned plain-text table with a heading line (and a note when given)."""
-    lines = [f"Stats {period.label} ({basis} time; median/p90, n = count behind the figure)"]
+    lines = [f"Stats {period.label} ({basis} time; {FORMS})"]
     grid = [[header for header, _ in COLUMNS]] + [
         [cell(row, key) for _, key in COLUMNS] for row in rows
     ]
@@ -95,7 +133,7 @@ def to_table(rows: list[StatsRow], period: Period, basis: str, note: str = "") -
     return "\n".join(lines) + "\n"
 
 
-def as_dict(row: StatsRow, period: Period, basis: str, mean: bool = False) -> dict:
+def as_dict(row: StatsRow, period: Period, basis: str, mean: bool = False) -> dict[str, object]:
     """One row as JSON-ready data: metric names as keys, durations in seconds."""
     data: dict[str, object] = {
         "agent": row.agent,
@@ -107,7 +145,7 @@ def as_dict(row: StatsRow, period: Period, basis: str, mean: bool = False) -> di
         "replies": row.replies,
     }
     for metric in DURATIONS:
-        figure = row.figures[metric]
+        figure = row.durations[metric]
         item: dict[str, object] = {
             "count": figure.count,
             "median": figure.median,
@@ -119,10 +157,10 @@ def as_dict(row: StatsRow, period: Period, basis: str, mean: bool = False) -> di
             item["waiting"] = figure.waiting
         data[metric] = item
     for metric in RATES:
-        figure: Rate = row.figures[metric]
-        item = {"count": figure.count, HITS[metric]: figure.hits, "percent": figure.percent}
+        ratio = row.rates[metric]
+        item = {"count": ratio.count, HITS[metric]: ratio.hits, "percent": ratio.percent}
         if metric == FCR:
-            item["provisional"] = figure.provisional
+            item["provisional"] = ratio.provisional
         data[metric] = item
     return data
 

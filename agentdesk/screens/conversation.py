@@ -10,7 +10,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -527,23 +527,24 @@ class ConversationScreen(Screen):
 
     def action_snooze(self) -> None:
         def snooze(choice: str | None) -> None:
-            if choice is None:
+            if choice == "at":
+                self.app.push_screen(
+                    PromptScreen("Snooze until", "3d, 1h30m, 17:30, mon 9:00, 2026-12-24 08:00"),
+                    snooze_until,
+                )
+            elif choice is not None:
+                later = {"1h": clock.now() + timedelta(hours=1), "tomorrow": clock.tomorrow_at(9)}
+                self._snooze(later.get(choice), until_reply=choice == "reply")
+
+        def snooze_until(text: str | None) -> None:
+            if not text:
                 return
-            until, until_reply = None, choice == "reply"
-            if choice == "1h":
-                until = clock.to_iso(clock.now() + timedelta(hours=1))
-            elif choice == "tomorrow":
-                until = clock.to_iso(clock.tomorrow_at(9))
-            self._changed(
-                self.store.set_status(
-                    self.conversation_id,
-                    Status.SNOOZED,
-                    self.agent.name,
-                    until=until,
-                    until_reply=until_reply,
-                ),
-                "Snoozed.",
-            )
+            try:
+                until = clock.parse_later(text)
+            except ValueError as error:
+                self.notify(f"Not snoozed: {error}", severity="warning")
+                return
+            self._snooze(until, until_reply=False)
 
         self.app.push_screen(
             ChoiceScreen(
@@ -552,9 +553,26 @@ class ConversationScreen(Screen):
                     ("1h", "For 1 hour"),
                     ("tomorrow", "Until tomorrow 09:00"),
                     ("reply", "Until the customer replies"),
+                    ("at", "Until a time you type (3d, mon 9:00, 2026-12-24 08:00)"),
                 ],
             ),
             snooze,
+        )
+
+    def _snooze(self, until: datetime | None, until_reply: bool) -> None:
+        """Snooze until ``until`` (or the customer's reply), saying until when."""
+        when = "the customer replies"
+        if until is not None:
+            when = until.astimezone().strftime("%a %d %b %H:%M")
+        self._changed(
+            self.store.set_status(
+                self.conversation_id,
+                Status.SNOOZED,
+                self.agent.name,
+                until=None if until is None else clock.to_iso(until),
+                until_reply=until_reply,
+            ),
+            f"Snoozed until {when}.",
         )
 
     def action_assign_me(self) -> None:

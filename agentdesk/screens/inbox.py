@@ -12,6 +12,7 @@ from textual.widgets import Input, Static
 from agentdesk.domain import InboxFilter, SearchQuery
 from agentdesk.screens.pickers import ChoiceScreen
 from agentdesk.store import SEARCH_LIMIT
+from agentdesk.text import count_of
 from agentdesk.widgets.inbox_list import IdSource, InboxList, QuerySource
 from agentdesk.widgets.key_bar import KeyBar
 
@@ -91,11 +92,13 @@ class InboxScreen(Screen):
     def update_title(self) -> None:
         f = self.filters
         if self.search_text:
-            count = f"{self.inbox.total}{' of >' + str(SEARCH_LIMIT) if self.search_more else ''}"
+            found = count_of(self.inbox.total, "conversation")
+            if self.search_more:
+                found = f"{self.inbox.total} of >{SEARCH_LIMIT} conversations"
             title = Text.assemble(
                 ("Search ", "bold"),
                 (self.search_text, "italic"),
-                f"  ·  {count} conversations, newest first",
+                f"  ·  {found}, newest first",
             )
         else:
             parts = [VIEW_LABELS[f.view], f"status: {f.status}", f"channel: {f.channel or 'all'}"]
@@ -103,7 +106,9 @@ class InboxScreen(Screen):
                 parts.append(f"tag: {f.tag}")
             parts.append("oldest waiting first" if f.sort == "waiting" else "newest first")
             title = Text.assemble(
-                ("Inbox ", "bold"), " · ".join(parts), f"  ·  {self.inbox.total} conversations"
+                ("Inbox ", "bold"),
+                " · ".join(parts),
+                f"  ·  {count_of(self.inbox.total, 'conversation')}",
             )
         states = self.app.channel_states()
         if states:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -12,7 +13,13 @@ from textual.widgets.option_list import Option
 
 
 class ChoiceScreen(ModalScreen[str | None]):
-    """Pick one option; dismisses with its id, or None on Escape."""
+    """Pick one option; dismisses with its id, or None on Escape.
+
+    Typing filters the list (every typed word must appear in a label, in any case).
+    ``j``/``k`` move until filtering starts (``/`` starts it too, so a filter can begin
+    with j or k); the arrow keys always move. Backspace edits the filter, Escape clears
+    it, then closes.
+    """
 
     BINDINGS = [Binding("escape", "dismiss_none", "Cancel", id="picker.cancel")]
 
@@ -21,18 +28,66 @@ class ChoiceScreen(ModalScreen[str | None]):
         super().__init__()
         self.title_text = title
         self.choices = choices
+        self.typed = ""
+        self.filtering = False
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="picker"):
             yield Label(Text(self.title_text), classes="picker-title")
-            yield OptionList(*[Option(Text(label), id=key) for key, label in self.choices])
+            yield Label(self._filter_text(), classes="picker-filter")
+            yield OptionList(*self._options())
+
+    def _options(self) -> list[Option]:
+        words = self.typed.lower().split()
+        return [
+            Option(Text(label), id=key)
+            for key, label in self.choices
+            if all(word in label.lower() for word in words)
+        ]
+
+    def _filter_text(self) -> Text:
+        if not self.filtering:
+            return Text("type to filter (/ for j or k) · j/k move · Enter chooses", style="dim")
+        return Text.assemble(("filter: ", "dim"), self.typed)
+
+    def _refilter(self) -> None:
+        options = self.query_one(OptionList)
+        options.clear_options()
+        options.add_options(self._options())
+        options.highlighted = 0 if options.option_count else None
+        self.query_one(".picker-filter", Label).update(self._filter_text())
+
+    def on_key(self, event: events.Key) -> None:
+        options = self.query_one(OptionList)
+        character = event.character if event.is_printable else None
+        if not self.filtering and character in ("j", "k"):
+            options.action_cursor_down() if character == "j" else options.action_cursor_up()
+        elif not self.filtering and character == "/":
+            self.filtering = True
+            self._refilter()
+        elif event.key == "backspace" and self.filtering:
+            self.typed = self.typed[:-1]
+            self.filtering = bool(self.typed)
+            self._refilter()
+        elif character and (self.filtering or character != " "):
+            self.filtering = True
+            self.typed += character
+            self._refilter()
+        else:
+            return
+        event.stop()
+        event.prevent_default()
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
         self.dismiss(event.option.id)
 
     def action_dismiss_none(self) -> None:
-        self.dismiss(None)
+        if self.filtering:
+            self.typed, self.filtering = "", False
+            self._refilter()
+        else:
+            self.dismiss(None)
 
 
 class PromptScreen(ModalScreen[str | None]):

@@ -6,9 +6,7 @@ UI thread only lays out results. Names and uids are data: cells are ``rich.text.
 
 from __future__ import annotations
 
-import statistics
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from rich.text import Text
 from textual import on, work
@@ -31,22 +29,19 @@ from agentdesk.metrics import (
     preset,
     summarize,
 )
+from agentdesk.metrics.explain import COLUMNS as FACT_COLUMNS
+from agentdesk.metrics.explain import Business, Explained, explained, table_cells
+from agentdesk.metrics.explain import to_csv as explain_csv
 from agentdesk.metrics.facts import DURATIONS, FRT
-from agentdesk.metrics.report import COLUMNS, cell, duration_text
-from agentdesk.text import clean, one_line
+from agentdesk.metrics.report import COLUMNS, FORMS, cell, change, duration_text
+from agentdesk.metrics.trends import TREND_METRICS, Trend, trends
+from agentdesk.screens.pickers import PromptScreen
+from agentdesk.text import clean, count_of, one_line
 from agentdesk.widgets.key_bar import KeyBar
 
 PERIODS = ("today", "7d", "30d")
 PERIOD_LABELS = {"today": "Today", "7d": "7 days", "30d": "30 days"}
 TREND_WEEKS = 8
-
-
-@dataclass(frozen=True)
-class Trend:
-    """An agent's weekly median first response time, oldest week first (0 = no reply)."""
-
-    agent: str
-    weekly: list[float]
 
 
 class StatsScreen(Screen):
@@ -60,6 +55,8 @@ class StatsScreen(Screen):
         Binding("p", "cycle_period", "Period", show=False, id="stats.cycle_period"),
         Binding("c", "toggle_channels", "By channel", id="stats.channels"),
         Binding("b", "toggle_business", "Business time", id="stats.business"),
+        Binding("d", "toggle_compare", "Compare", id="stats.compare"),
+        Binding("w", "cycle_trend", "Trend", id="stats.trend"),
         Binding("escape", "back", "Back", id="stats.back"),
     ]
 
@@ -70,18 +67,20 @@ class StatsScreen(Screen):
         self.period_name = period
         self.by_channel = False
         self.business = False
+        self.compare = False
         self.rows: list[StatsRow] = []
         self.period: Period | None = None
         self.settings = config.metrics  # (validated with the whole config at start)
         self._trends_started = False
+        self.trends: dict[str, list[Trend]] = {}
+        self.trend_metric = FRT
 
     def compose(self) -> ComposeResult:
         yield Static(id="stats-title")
-        yield DataTable(id="stats-table", cursor_type="cell", zebra_stripes=True)
+        # The agent column stays in place while the figures scroll right.
+        yield DataTable(id="stats-table", cursor_type="cell", zebra_stripes=True, fixed_columns=1)
         yield Static(id="stats-note")
-        yield Label(
-            f"Weekly median first response time, last {TREND_WEEKS} weeks", classes="pane-title"
-        )
+        yield Label(self._trend_title(), id="stats-trend-title", classes="pane-title")
         yield VerticalScroll(id="stats-trends")
         yield KeyBar()
 
@@ -97,32 +96,50 @@ class StatsScreen(Screen):
         """Recompute the table for the current period and toggles (in a worker)."""
         self.query_one(DataTable).loading = True
         self._show_title(computing=True)
-        self.compute_table(self.period_name, self.by_channel, self.business, self.settings)
+        self.compute_table(
+            self.period_name, self.by_channel, self.business, self.compare, self.settings
+        )
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="stats-table")
     def compute_table(
-        self, period_name: str, by_channel: bool, business: bool, settings: MetricsSettings
+        self,
+        period_name: str,
+        by_channel: bool,
+        business: bool,
+        compare: bool,
+        settings: MetricsSettings,
     ) -> None:
+        """The period's rows, and with ``compare`` the previous period's (by agent/channel)."""
         period = preset(period_name, settings.business_hours.zone)
-        facts = collect([self.store], period, settings)
         measure = BusinessClock(settings.business_hours).seconds if business else None
-        rows = summarize(facts, by_channel=by_channel, business=measure) if facts else []
-        if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self.show_rows, period, rows)
 
-    def show_rows(self, period: Period, rows: list[StatsRow]) -> None:
+        def rows_of(when: Period) -> list[StatsRow]:
+            facts = collect([self.store], when, settings)
+            return summarize(facts, by_channel=by_channel, business=measure) if facts else []
+
+        rows = rows_of(period)
+        before = {(r.agent, r.channel): r for r in rows_of(period.previous)} if compare else {}
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self.show_rows, period, rows, before)
+
+    def show_rows(
+        self,
+        period: Period,
+        rows: list[StatsRow],
+        before: dict[tuple[str, str | None], StatsRow] | None = None,
+    ) -> None:
         self.period, self.rows = period, rows
         table = self.query_one(DataTable)
         cursor = table.cursor_coordinate
         table.clear()
         for index, row in enumerate(rows):
-            table.add_row(
-                *(Text(one_line(clean(cell(row, key)), 80)) for _, key in COLUMNS), key=str(index)
-            )
+            previous = before.get((row.agent, row.channel)) if before else None
+            table.add_row(*(self._cell(row, previous, key) for _, key in COLUMNS), key=str(index))
         if rows:
             table.cursor_coordinate = table.validate_cursor_coordinate(cursor)
         table.loading = False
-        self.query_one("#stats-note", Static).update("" if rows else "No events in this period.")
+        note = f"{FORMS}; Enter lists the facts" if rows else "No events in this period."
+        self.query_one("#stats-note", Static).update(note)
         self._show_title()
         if not self._trends_started:  # once the first table is on screen
             self._trends_started = True
@@ -136,6 +153,8 @@ class StatsScreen(Screen):
             title.append(" ")
         title.append("  by channel" if self.by_channel else "  by agent")
         title.append(", business time" if self.business else ", calendar time")
+        if self.compare:
+            title.append(", change since the period before")
         if computing:
             title.append("  computing…", style="italic")
         elif self.period:
@@ -157,6 +176,19 @@ class StatsScreen(Screen):
         self.business = not self.business
         self.refresh_table()
 
+    def action_toggle_compare(self) -> None:
+        """``d``: each figure's change since the previous period of the same length."""
+        self.compare = not self.compare
+        self.refresh_table()
+
+    def _cell(self, row: StatsRow, previous: StatsRow | None, key: str) -> Text:
+        text = Text(one_line(clean(cell(row, key)), 80))
+        if self.compare:
+            moved, better = change(row, previous, key)
+            style = "dim" if better is None else "green" if better else "red"
+            text.append(f" {moved}" if moved else " (new)" if previous is None else "", style)
+        return text
+
     def action_back(self) -> None:
         self.dismiss()
 
@@ -169,53 +201,55 @@ class StatsScreen(Screen):
         metric = str(event.cell_key.column_key.value)
         if metric in ("agent", "conversations"):
             metric = "conversations"
-        facts = row.facts_for(metric)
         title = f"{metric} for {row.agent}" + (f" / {row.channel}" if row.channel else "")
         business = BusinessClock(self.settings.business_hours).seconds if self.business else None
-        self.app.push_screen(DrillDownScreen(f"{title}, {self.period.label}", facts, business))
+        self.explain(f"{title}, {self.period.label}", row.facts_for(metric), business)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="stats-drill")
+    def explain(self, title: str, facts: list[Fact], business: Business | None) -> None:
+        """Look up the customers and subjects behind a figure, then show them."""
+        items = explained([self.store], facts, business)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self.app.push_screen, DrillDownScreen(title, items))
 
     # ---- trends ------------------------------------------------------------------------
     @work(thread=True, exclusive=True, exit_on_error=False, group="stats-trend")
     def compute_trends(self, settings: MetricsSettings) -> None:
-        now = clock.now()
-        weeks = [now - timedelta(weeks=TREND_WEEKS - i) for i in range(TREND_WEEKS + 1)]
-        facts = collect([self.store], Period(weeks[0], now), settings)
+        found = trends(self.store, clock.now(), TREND_WEEKS, settings)
         if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self.show_trends, weekly_trends(facts, weeks))
+            self.app.call_from_thread(self.show_trends, found)
 
-    def show_trends(self, trends: list[Trend]) -> None:
+    def show_trends(self, found: dict[str, list[Trend]]) -> None:
+        """Keep every metric's trends; show the chosen one."""
+        self.trends = found
+        self._show_trend()
+
+    def action_cycle_trend(self) -> None:
+        """``w``: the next metric's weekly trend (first response, resolution, FCR, CSAT)."""
+        metrics = list(TREND_METRICS)
+        self.trend_metric = metrics[(metrics.index(self.trend_metric) + 1) % len(metrics)]
+        self._show_trend()
+
+    def _trend_title(self) -> str:
+        return f"Weekly {TREND_METRICS[self.trend_metric]}, last {TREND_WEEKS} weeks (w: next)"
+
+    def _show_trend(self) -> None:
+        self.query_one("#stats-trend-title", Label).update(self._trend_title())
         box = self.query_one("#stats-trends", VerticalScroll)
         box.remove_children()
-        if not trends:
-            box.mount(Label("No replies in these weeks."))
+        shown = self.trends.get(self.trend_metric, [])
+        if not shown:
+            box.mount(Label("Nothing in these weeks."))
             return
         box.mount_all(
             Horizontal(
                 Label(Text(one_line(clean(t.agent), 16)), classes="trend-agent"),
-                Sparkline(t.weekly, summary_function=max, classes="trend-line"),
-                Label(duration_text(t.weekly[-1]) if t.weekly[-1] else "-", classes="trend-last"),
+                Sparkline([v or 0.0 for v in t.weekly], summary_function=max, classes="trend-line"),
+                Label(_trend_text(t), classes="trend-last"),
                 classes="trend",
             )
-            for t in trends
+            for t in shown
         )
-
-
-def weekly_trends(facts: list[Fact], weeks: list) -> list[Trend]:
-    """Median FRT per agent per week (``weeks`` are the boundaries, oldest first)."""
-    edges = [edge.timestamp() for edge in weeks]
-    per_agent: dict[str, list[list[float]]] = {}
-    for fact in facts:
-        if fact.metric != FRT or fact.agent is None or fact.value is None:
-            continue
-        for index in range(len(edges) - 1):
-            if edges[index] <= fact.end < edges[index + 1]:
-                buckets = per_agent.setdefault(fact.agent, [[] for _ in edges[1:]])
-                buckets[index].append(fact.value)
-                break
-    return [
-        Trend(agent, [float(statistics.median(b)) if b else 0.0 for b in buckets])
-        for agent, buckets in sorted(per_agent.items())
-    ]
 
 
 class DrillDownScreen(ModalScreen[int | None]):
@@ -237,59 +271,53 @@ class DrillDownScreen(ModalScreen[int | None]):
         background: $surface;
     }
     """
-    BINDINGS = [Binding("escape", "dismiss_none", "Back", id="stats.drill.back")]
+    BINDINGS = [
+        Binding("escape", "dismiss_none", "Back", id="stats.drill.back"),
+        Binding("e", "export", "Export CSV", id="stats.drill.export"),
+    ]
 
-    def __init__(self, title: str, facts: list[Fact], business=None) -> None:
+    def __init__(self, title: str, items: list[Explained]) -> None:
         super().__init__()
         self.title_text = title
-        self.facts = sorted(facts, key=lambda f: (f.end or f.start or 0, f.uid))
-        self.business = business
+        self.items = items
 
     def compose(self) -> ComposeResult:
         yield Static(
-            Text(f"{self.title_text}: {len(self.facts)} (Enter opens, Esc back)"), id="drill-title"
+            Text(f"{self.title_text}: {len(self.items)} (Enter opens, e exports CSV, Esc back)"),
+            id="drill-title",
         )
         yield DataTable(id="drill-table", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_columns(
-            "Conversation", "Channel", "Agent", "Value", "Between", "From", "To", "State"
-        )
-        for index, fact in enumerate(self.facts):
-            table.add_row(
-                *(
-                    Text(one_line(clean(str(value)), 60))
-                    for value in (
-                        fact.uid,
-                        fact.channel,
-                        fact.agent or "-",
-                        self._value(fact),
-                        fact.what,
-                        _when(fact.start),
-                        _when(fact.end),
-                        fact.state,
-                    )
-                ),
-                key=str(index),
-            )
+        table.add_columns(*(name.capitalize() for name in FACT_COLUMNS if name != "seconds"))
+        keep = [i for i, name in enumerate(FACT_COLUMNS) if name != "seconds"]
+        for index, item in enumerate(self.items):
+            cells = table_cells(item)
+            table.add_row(*(Text(cells[i]) for i in keep), key=str(index))
         table.focus()
 
-    def _value(self, fact: Fact) -> str:
-        if fact.value is None:
-            return "waiting"
-        if fact.metric in DURATIONS:
-            seconds = fact.value
-            if self.business and fact.start is not None and fact.metric != "handle_time":
-                seconds = self.business(fact.start, fact.end)
-            return duration_text(seconds)
-        if fact.metric == "replies":
-            return f"{int(fact.value)} replies"
-        return "yes" if fact.value else "no"
+    def action_export(self) -> None:
+        """Ask where, then write the facts as CSV (the same columns as ``--explain``)."""
+        name = "-".join(self.title_text.replace("/", " ").replace(",", " ").split())
+        self.app.push_screen(
+            PromptScreen("Export these facts as CSV to", value=f"{name}.csv"), self._export_to
+        )
+
+    def _export_to(self, path: str | None) -> None:
+        if not path:
+            return
+        target = Path(path).expanduser()
+        try:
+            target.write_text(explain_csv(self.items), encoding="utf-8")
+        except OSError as error:
+            self.notify(f"cannot write {target}: {error.strerror}", severity="error")
+            return
+        self.notify(f"{count_of(len(self.items), 'fact')} written to {target}")
 
     @on(DataTable.RowSelected, "#drill-table")
     def open_selected(self, event: DataTable.RowSelected) -> None:
-        conversation_id = self.facts[int(event.row_key.value)].conversation_id
+        conversation_id = self.items[int(event.row_key.value)].fact.conversation_id
         opener = getattr(self.app, "open_conversation", None)
         if opener is None:
             self.dismiss(conversation_id)
@@ -300,5 +328,9 @@ class DrillDownScreen(ModalScreen[int | None]):
         self.dismiss(None)
 
 
-def _when(epoch: float | None) -> str:
-    return "-" if epoch is None else clock.to_iso(datetime.fromtimestamp(epoch, UTC))
+def _trend_text(trend: Trend) -> str:
+    """The latest week's value in words."""
+    last = trend.weekly[-1]
+    if last is None:
+        return "-"
+    return duration_text(last) if trend.metric in DURATIONS else f"{last:g}%"

@@ -38,6 +38,9 @@ class MailboxStatus:
 class _VerifiedIMAP(imaplib2.IMAP4):
     """imaplib2 with our SSL context for implicit TLS and STARTTLS."""
 
+    sock: socket.socket
+    host: str
+
     def __init__(
         self, host: str, port: int, context: ssl.SSLContext, implicit: bool, timeout: float
     ) -> None:
@@ -273,16 +276,17 @@ def _mailbox(name: str) -> str:
 
 def _uid_set(uids: list[int]) -> str:
     """Compact ``1:5,7,9:12`` form of sorted UIDs."""
-    ranges, start, previous = [], None, None
+    ranges: list[str] = []
+    start = previous = -1
     for uid in sorted(uids):
-        if start is None:
+        if start < 0:
             start = previous = uid
         elif uid == previous + 1:
             previous = uid
         else:
             ranges.append(f"{start}:{previous}" if start != previous else str(start))
             start = previous = uid
-    if start is not None:
+    if start >= 0:
         ranges.append(f"{start}:{previous}" if start != previous else str(start))
     return ",".join(ranges)
 

@@ -12,7 +12,7 @@ import hashlib
 import re
 from email import message_from_bytes, policy
 from email.headerregistry import HeaderRegistry
-from email.message import EmailMessage
+from email.message import EmailMessage, MIMEPart
 
 from agentdesk import clock
 from agentdesk.domain import Attachment, Inbound
@@ -98,12 +98,18 @@ def _raw_header(msg: EmailMessage, name: str) -> str:
     return ""
 
 
-def _text(part: EmailMessage) -> str:
+def _decoded(part: MIMEPart) -> bytes | None:
+    """A leaf part's payload with its transfer encoding undone (None for a container)."""
+    data = part.get_payload(decode=True)
+    return data if isinstance(data, bytes) else None
+
+
+def _text(part: MIMEPart) -> str:
     """A text part decoded, replacing what the charset cannot decode."""
     try:
-        return part.get_content()
+        return str(part.get_content())
     except (LookupError, UnicodeError, AssertionError):
-        payload = part.get_payload(decode=True) or b""
+        payload = _decoded(part) or b""
         try:
             return payload.decode(part.get_content_charset() or "utf-8", errors="replace")
         except LookupError:
@@ -134,9 +140,9 @@ def is_auto(msg: EmailMessage) -> bool:
 
 
 def _attachments(
-    msg: EmailMessage, body: EmailMessage | None, max_bytes: int
+    msg: EmailMessage, body: MIMEPart | None, max_bytes: int
 ) -> tuple[Attachment, ...]:
-    found = []
+    found: list[Attachment] = []
     parts = msg.walk() if msg.is_multipart() else ([] if body is msg else [msg])
     for part in parts:
         if part is body or part.is_multipart():
@@ -147,7 +153,7 @@ def _attachments(
             continue  # an alternative text part, not an attachment
         if part.get_content_type() in ("message/delivery-status", "text/rfc822-headers"):
             continue
-        data = part.get_payload(decode=True)
+        data = _decoded(part)
         if data is None:  # message/rfc822 and friends: keep their bytes
             data = part.as_bytes()
         name = " ".join(str(filename or "").split()) or f"part-{len(found) + 1}"

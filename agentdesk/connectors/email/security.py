@@ -9,11 +9,10 @@ never stored by agentdesk and never put in a message or log line.
 
 from __future__ import annotations
 
-import ipaddress
-import os
-import socket
 import ssl
-import subprocess
+
+from agentdesk import credentials
+from agentdesk.hosts import is_loopback
 
 SECURITY = ("tls", "starttls", "none")
 
@@ -34,22 +33,6 @@ def tls_context(ca_file: str | None) -> ssl.SSLContext:
     return context
 
 
-def is_loopback(host: str) -> bool:
-    """True for localhost names and loopback addresses."""
-    if host.lower() in ("localhost", "localhost.localdomain"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        pass
-    try:
-        return all(
-            ipaddress.ip_address(info[4][0]).is_loopback for info in socket.getaddrinfo(host, None)
-        )
-    except (OSError, ValueError):
-        return False
-
-
 def check_security(kind: str, host: str, security: str) -> None:
     """Refuse ``security = "none"`` anywhere but loopback."""
     if security == "none" and not is_loopback(host):
@@ -60,22 +43,11 @@ def check_security(kind: str, host: str, security: str) -> None:
 
 def password(settings: dict) -> str:
     """The account password from ``password_command`` or ``password_env``."""
-    command = settings.get("password_command")
-    if command:
-        try:
-            done = subprocess.run(command, shell=True, capture_output=True, timeout=60, check=False)
-        except (OSError, subprocess.TimeoutExpired) as error:
-            raise MailError(f"password_command could not run: {type(error).__name__}") from None
-        if done.returncode != 0:
-            raise MailError(f"password_command failed (exit status {done.returncode})")
-        lines = done.stdout.decode("utf-8", errors="replace").splitlines()
-        if not lines or not lines[0]:
-            raise MailError("password_command printed nothing")
-        return lines[0]
-    variable = settings.get("password_env")
-    if variable:
-        value = os.environ.get(variable)
-        if not value:
-            raise MailError(f"environment variable {variable} (password_env) is not set")
-        return value
+    try:
+        if settings.get("password_command"):
+            return credentials.from_command(settings["password_command"], "password_command")
+        if settings.get("password_env"):
+            return credentials.from_environment(settings["password_env"], "password_env")
+    except credentials.CredentialError as error:
+        raise MailError(str(error)) from None
     raise MailError("set password_command or password_env")

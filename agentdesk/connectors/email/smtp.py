@@ -55,6 +55,7 @@ def send(
     except MailError as error:
         raise TemporaryFailure(str(error)) from None
     try:
+        client: smtplib.SMTP
         if security == "tls":
             client = smtplib.SMTP_SSL(host, port, timeout=timeout, context=context)
         else:

@@ -70,9 +70,13 @@ class MatrixClient:
         timeout: float | None = None,
     ) -> dict:
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
-        extra = {"timeout": httpx.Timeout(30.0, read=timeout)} if timeout else {}
         response = await self.http.request(
-            method, API + path, params=params, json=body, headers=headers, **extra
+            method,
+            API + path,
+            params=params,
+            json=body,
+            headers=headers,
+            timeout=httpx.Timeout(30.0, read=timeout) if timeout else httpx.USE_CLIENT_DEFAULT,
         )
         try:
             data = response.json()

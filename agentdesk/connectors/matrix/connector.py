@@ -14,7 +14,6 @@ which also covers a new device or a homeserver that forgot the transaction.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -30,6 +29,7 @@ from agentdesk.connectors.matrix.client import MatrixClient, MatrixError, Matrix
 from agentdesk.connectors.matrix.session import Session
 from agentdesk.connectors.matrix.sync import SyncReader
 from agentdesk.domain import Inbound, Outgoing
+from agentdesk.hosts import is_loopback
 from agentdesk.text import error_line
 
 if TYPE_CHECKING:
@@ -45,15 +45,6 @@ FIND_PAGES = 5  # pages of the desk's own messages searched before a resend
 
 class _Stopped(Exception):
     """``stop()`` was called while waiting."""
-
-
-def _is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class Backoff:
@@ -130,7 +121,7 @@ class MatrixConnector(Connector):
             raise table.error(
                 "homeserver", "expected an http(s) URL such as https://matrix.example.org"
             )
-        if url.scheme == "http" and not _is_loopback(url.hostname):
+        if url.scheme == "http" and not is_loopback(url.hostname):
             raise table.error(
                 "homeserver", "plain http is only allowed for a loopback homeserver; use https"
             )

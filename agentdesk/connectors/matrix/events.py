@@ -28,6 +28,11 @@ def text_of(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
+def object_of(value: Any) -> dict[str, Any]:
+    """``value`` if it is a JSON object, else empty (content is untrusted)."""
+    return value if isinstance(value, dict) else {}
+
+
 def event_time(event: dict) -> str:
     """The event's ``origin_server_ts`` as stored ISO text.
 
@@ -71,7 +76,7 @@ def message_parts(content: dict) -> tuple[str, str | None, tuple[Attachment, ...
         body = html_to_text(html)
     attachments: tuple[Attachment, ...] = ()
     if msgtype in _FILE_TYPES:
-        info = content.get("info") if isinstance(content.get("info"), dict) else {}
+        info = object_of(content.get("info"))
         filename = text_of(content.get("filename")) or body or _FILE_TYPES[msgtype]
         size = info.get("size")
         size = size if isinstance(size, int) and not isinstance(size, bool) and size >= 0 else 0
@@ -95,7 +100,7 @@ def inbound(event: dict, room_id: str, name: str, subject: str) -> Inbound | Non
     event_id, sender = text_of(event.get("event_id")), text_of(event.get("sender"))
     if not event_id or not sender:
         return None
-    content = event.get("content") if isinstance(event.get("content"), dict) else {}
+    content = object_of(event.get("content"))
     if kind == MESSAGE:
         if not content:  # redacted
             return None
@@ -134,7 +139,7 @@ def departure(
     """
     if event.get("type") != MEMBER:
         return None
-    content = event.get("content") if isinstance(event.get("content"), dict) else {}
+    content = object_of(event.get("content"))
     membership = text_of(content.get("membership"))
     target, sender = text_of(event.get("state_key")), text_of(event.get("sender"))
     event_id = text_of(event.get("event_id"))

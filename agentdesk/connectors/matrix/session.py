@@ -12,11 +12,11 @@ import asyncio
 import contextlib
 import os
 import ssl
-import subprocess
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from agentdesk import credentials
 from agentdesk.connectors.matrix.client import MatrixClient, MatrixError, MatrixHTTPError
 
 if TYPE_CHECKING:
@@ -108,25 +108,11 @@ class Session:
             self.store.set_matrix_device(self.user_id, answer["device_id"])
 
     def _password(self) -> str:
-        command = self.settings.get("password_command")
-        if command:
-            try:
-                done = subprocess.run(
-                    command, shell=True, capture_output=True, timeout=60, check=False
-                )
-            except (OSError, subprocess.TimeoutExpired) as error:
-                raise MatrixError(
-                    f"matrix: password_command could not run: {type(error).__name__}"
-                ) from None
-            lines = done.stdout.decode("utf-8", errors="replace").splitlines()
-            if done.returncode != 0 or not lines or not lines[0]:
-                raise MatrixError(
-                    f"matrix: password_command failed (exit status "
-                    f"{done.returncode}, printed {len(lines)} lines)"
-                )
-            return lines[0]
-        variable = self.settings.get("password_env") or ""
-        value = os.environ.get(variable)
-        if not value:
-            raise MatrixError(f"matrix: environment variable {variable} (password_env) is not set")
-        return value
+        try:
+            if self.settings.get("password_command"):
+                command = self.settings["password_command"]
+                return credentials.from_command(command, "password_command")
+            variable = self.settings.get("password_env") or ""
+            return credentials.from_environment(variable, "password_env")
+        except credentials.CredentialError as error:
+            raise MatrixError(f"matrix: {error}") from None

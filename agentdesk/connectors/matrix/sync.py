@@ -46,10 +46,6 @@ def sync_filter(timeline_limit: int) -> str:
     )
 
 
-def _dict(value: object) -> dict:
-    return value if isinstance(value, dict) else {}
-
-
 class SyncReader:
     """Reads sync batches for one account; remembers display names and room names."""
 
@@ -68,18 +64,18 @@ class SyncReader:
         token = data.get("next_batch")
         if not isinstance(token, str):
             raise MatrixHTTPError(502, "", "sync answered without next_batch")
-        rooms = _dict(data.get("rooms"))
+        rooms = events.object_of(data.get("rooms"))
         gaps = asyncio.Semaphore(GAPS_AT_ONCE)
         per_room = await asyncio.gather(
             *(
-                self._room(client, room_id, _dict(room), since, gaps)
+                self._room(client, room_id, events.object_of(room), since, gaps)
                 for section in ("join", "leave")
-                for room_id, room in _dict(rooms.get(section)).items()
+                for room_id, room in events.object_of(rooms.get(section)).items()
             )
         )
         messages = [message for room_messages in per_room for message in room_messages]
         if self.auto_join:
-            for room_id in _dict(rooms.get("invite")):
+            for room_id in events.object_of(rooms.get("invite")):
                 await self._accept(client, room_id)
         return token, messages
 
@@ -92,8 +88,8 @@ class SyncReader:
         gaps: asyncio.Semaphore,
     ) -> list[Inbound]:
         """One room's new messages, its gap (if any) filled first."""
-        self._learn(room_id, _dict(room.get("state")).get("events") or [])
-        timeline = _dict(room.get("timeline"))
+        self._learn(room_id, events.object_of(room.get("state")).get("events") or [])
+        timeline = events.object_of(room.get("timeline"))
         timeline_events = [e for e in timeline.get("events") or [] if isinstance(e, dict)]
         start = timeline.get("prev_batch")
         if timeline.get("limited") and since and isinstance(start, str):
@@ -114,7 +110,7 @@ class SyncReader:
         return any(
             event.get("type") == events.MEMBER
             and event.get("state_key") == self.user_id
-            and _dict(event.get("content")).get("membership") == "join"
+            and events.object_of(event.get("content")).get("membership") == "join"
             for event in timeline
         )
 
@@ -129,9 +125,10 @@ class SyncReader:
             chunk = [e for e in page.get("chunk") or [] if isinstance(e, dict)]
             self._learn(room_id, page.get("state") or [])
             older += chunk
-            start = page.get("end")
-            if not chunk or not isinstance(start, str):
+            page_end = page.get("end")
+            if not chunk or not isinstance(page_end, str):
                 break
+            start = page_end
         else:
             log.warning(
                 "matrix: %s: more than %d pages to fill; older messages skipped",
@@ -147,7 +144,7 @@ class SyncReader:
 
     def _note_state(self, room_id: str, event: dict) -> None:
         """Remember a display name or the room name."""
-        content = _dict(event.get("content"))
+        content = events.object_of(event.get("content"))
         if event.get("type") == events.MEMBER:
             user, name = events.text_of(event.get("state_key")), content.get("displayname")
             if user and isinstance(name, str) and name.strip():

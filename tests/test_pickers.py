@@ -1,0 +1,74 @@
+"""Pickers (tags, canned replies, assign, channels): type to filter, j/k to move."""
+
+from __future__ import annotations
+
+from textual.app import App
+from textual.widgets import OptionList
+
+from agentdesk.app import make_app
+from agentdesk.connectors.demo import DemoConnector
+from agentdesk.screens.pickers import ChoiceScreen
+
+CHOICES = [
+    ("billing", "Billing question"),
+    ("refund", "Refund request"),
+    ("jam", "Jammed printer"),
+    ("kettle", "Kettle broken"),
+]
+
+
+async def pick(*keys: str) -> tuple[list[str | None], list[str]]:
+    """Press ``keys`` in a picker; what it chose and the labels still listed."""
+    chosen: list[str | None] = []
+    app = App()
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.push_screen(ChoiceScreen("Tag", CHOICES), chosen.append)
+        await pilot.pause()
+        await pilot.press(*keys)
+        await pilot.pause()
+        listed = []
+        if isinstance(app.screen, ChoiceScreen):
+            options = app.screen.query_one(OptionList)
+            listed = [
+                str(options.get_option_at_index(i).prompt) for i in range(options.option_count)
+            ]
+    return chosen, listed
+
+
+async def test_j_and_k_move():
+    assert (await pick("j", "j", "k", "enter"))[0] == ["refund"]
+
+
+async def test_typing_filters_by_every_word_in_any_case():
+    chosen, _ = await pick(*"REF", "enter")
+    assert chosen == ["refund"]
+    _, listed = await pick(*"r e")  # both words: Refund request, Jammed printer, Kettle broken
+    assert listed == ["Refund request", "Jammed printer", "Kettle broken"]
+
+
+async def test_slash_starts_a_filter_that_begins_with_j_or_k():
+    chosen, _ = await pick("slash", *"ke", "enter")
+    assert chosen == ["kettle"]
+
+
+async def test_backspace_and_escape_edit_the_filter_before_closing():
+    _, listed = await pick(*"ke", "backspace", "backspace")  # "k" moved; "e" typed then erased
+    assert len(listed) == 4
+    _, listed = await pick(*"zz", "escape")
+    assert len(listed) == 4  # the filter is cleared, the picker still open
+    chosen, _ = await pick(*"zz", "escape", "escape")
+    assert chosen == [None]
+
+
+async def test_assigning_by_typing_a_name(desk, alice):
+    path, _ = desk
+    app = make_app(alice, path, [DemoConnector()])
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press("A")
+        await pilot.pause()
+        await pilot.press(*"bo", "enter")
+        await pilot.pause()
+        assert app.store.conversation(app.screen.conversation_id).assignee == "bob"
