@@ -327,6 +327,7 @@ def typed_at_once(app, *keys: str) -> None:
 
 async def assist_settled(app, pilot) -> None:
     """Until every key typed is handled and the assist panel has finished its work."""
+    await pilot.pause()  # the keys posted reach the app's key queue
     async with asyncio.timeout(10):
         while (
             app.keys_pending
