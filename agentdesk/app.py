@@ -369,6 +369,20 @@ class AgentDeskApp(App):
             "Reconnect every channel now instead of waiting out its backoff",
             self.action_reconnect,
         )
+        from agentdesk.screens.inbox import InboxScreen
+
+        if isinstance(screen, InboxScreen):
+            for number, view in enumerate(self.config.views, start=1):
+                yield SystemCommand(
+                    f"View: {one_line(view.name, 60)}",
+                    f"Show the saved view {number} (key {number})",
+                    partial(screen.action_saved_view, number - 1),
+                )
+            yield SystemCommand(
+                "Save view as…",
+                "Save the inbox's filters, search and sort as a view (written to the config)",
+                screen.action_save_view,
+            )
         seen: set[str] = set()
         for node, binding, enabled, _tooltip in screen.active_bindings.values():
             if not binding.description or not enabled or binding.action in seen:

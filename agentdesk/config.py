@@ -7,6 +7,7 @@ Every error names the file, the key and what is wrong, in one line. Feature modu
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tomllib
@@ -16,6 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import platformdirs
+
+from agentdesk.domain import SORTS, STATUSES, VIEWS, Macro, SavedView
 
 if TYPE_CHECKING:
     from agentdesk.assist.settings import AssistSettings
@@ -140,6 +143,8 @@ class Config:
     sla: dict[str, SlaTarget] = field(default_factory=dict)
     editor: str | None = None
     keymap: dict[str, str] = field(default_factory=dict)
+    views: tuple[SavedView, ...] = ()
+    macros: tuple[Macro, ...] = ()
     raw: dict[str, Any] = field(default_factory=dict)
 
     def sla_for(self, channel: str) -> SlaTarget:
@@ -185,7 +190,12 @@ _TOP_LEVEL = {
     "connectors",
     "privacy",
     "delivery",
+    "views",
+    "macros",
 }
+
+# Statuses a macro can set (snoozing needs a time, which a macro cannot know).
+MACRO_STATUSES = ("open", "pending", "resolved")
 
 
 def load_config(path: Path | str | None = None, *, required: bool = False) -> Config:
@@ -237,10 +247,105 @@ def parse_config(raw: dict[str, Any], path: Path | None = None) -> Config:
         sla=sla,
         editor=root.get("editor", str),
         keymap=dict(keymap),
+        views=_views(root),
+        macros=_macros(root, name),
         raw=raw,
     )
     _validate_features(config)
     return config
+
+
+def save_view(config: Config, view: SavedView) -> Path:
+    """Append ``view`` as a ``[[views]]`` table to the config file (made if missing; the
+    rest of the file is left as it is) and to ``config.views``; the file's path."""
+    if any(saved.name == view.name for saved in config.views):
+        raise ConfigError(config.path, "views", f"a view named {view.name!r} exists already")
+    if len(config.views) >= 9:
+        raise ConfigError(config.path, "views", "at most 9 views (keys 1-9)")
+    path = config.path or default_config_path()
+    lines = ["", "[[views]]", f"name = {_toml_string(view.name)}"]
+    defaults = SavedView(view.name)
+    for key in ("view", "status", "channel", "tag", "sort", "search"):
+        value = getattr(view, key)
+        if value and value != getattr(defaults, key):
+            lines.append(f"{key} = {_toml_string(value)}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as handle:
+            handle.write("\n".join(lines) + "\n")
+    except OSError as error:
+        raise ConfigError(path, "views", f"cannot save the view ({error.strerror})") from None
+    config.views = (*config.views, view)
+    return path
+
+
+def _toml_string(value: str) -> str:
+    """A TOML basic string (JSON's escapes are TOML's)."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _macros(root: Table, me: str) -> tuple[Macro, ...]:
+    """``[[macros]]``: named sets of actions (``status``, ``tags`` where ``-tag`` removes,
+    ``assign`` with ``me`` or ``none``, ``canned``), applied from the palette or with M."""
+    macros: list[Macro] = []
+    for table in root.tables("macros"):
+        table.reject_unknown({"name", "status", "tags", "assign", "canned"})
+        name = table.get("name", str, "").strip()
+        if not name:
+            raise table.error("name", "required: the macro's name as the palette shows it")
+        if any(macro.name == name for macro in macros):
+            raise table.error("name", f"a macro named {name!r} is defined twice")
+        status = table.get("status", str)
+        if status is not None and status not in MACRO_STATUSES:
+            raise table.error(
+                "status", f"must be one of {', '.join(MACRO_STATUSES)}, got {status!r}"
+            )
+        tags = table.get("tags", list, [])
+        if not all(isinstance(tag, str) and tag.strip("+-#") for tag in tags):
+            raise table.error("tags", 'expected tag names, such as ["refund", "-urgent"]')
+        assign = table.get("assign", str)
+        if assign is not None:
+            assign = {"me": me, "none": ""}.get(assign.strip().lower(), assign.strip())
+        macro = Macro(
+            name=name,
+            status=status,
+            add_tags=tuple(t.lstrip("+#").lower() for t in tags if not t.startswith("-")),
+            remove_tags=tuple(t[1:].lstrip("#").lower() for t in tags if t.startswith("-")),
+            assign=assign,
+            canned=table.get("canned", str),
+        )
+        if macro == Macro(name):
+            raise table.error(
+                "name", "the macro does nothing: give it a status, tags, assign or canned"
+            )
+        macros.append(macro)
+    return tuple(macros)
+
+
+def _views(root: Table) -> tuple[SavedView, ...]:
+    """``[[views]]``: named inboxes, switched to with 1-9 in their order."""
+    views: list[SavedView] = []
+    for table in root.tables("views"):
+        table.reject_unknown({"name", "view", "status", "channel", "tag", "sort", "search"})
+        name = table.get("name", str, "").strip()
+        if not name:
+            raise table.error("name", "required: the view's name as the inbox shows it")
+        if any(view.name == name for view in views):
+            raise table.error("name", f"a view named {name!r} is defined twice")
+        views.append(
+            SavedView(
+                name=name,
+                view=table.choice("view", VIEWS, "all"),
+                status=table.choice("status", STATUSES, "active"),
+                channel=table.get("channel", str) or None,
+                tag=table.get("tag", str) or None,
+                sort=table.choice("sort", SORTS, "waiting"),
+                search=table.get("search", str, "").strip(),
+            )
+        )
+    if len(views) > 9:
+        raise root.error("views", f"at most 9 views (keys 1-9), got {len(views)}")
+    return tuple(views)
 
 
 def _validate_features(config: Config) -> None:

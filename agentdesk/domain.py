@@ -171,6 +171,11 @@ class Agent:
     email: str = ""
 
 
+VIEWS = ("all", "mine", "unassigned")
+STATUSES = ("active", "open", "pending", "snoozed", "resolved", "any")
+SORTS = ("waiting", "newest")
+
+
 @dataclass
 class InboxFilter:
     """What the inbox list shows: a view, optional filters and a sort."""
@@ -184,6 +189,36 @@ class InboxFilter:
     search: SearchQuery | None = None
 
 
+@dataclass(frozen=True)
+class SavedView:
+    """A named inbox: filters, an optional search and a sort (``[[views]]`` in the config)."""
+
+    name: str
+    view: str = "all"
+    status: str = "active"
+    channel: str | None = None
+    tag: str | None = None
+    sort: str = "waiting"
+    search: str = ""
+
+    def filters(self, me: str | None) -> InboxFilter:
+        """The inbox filter this view stands for, for the agent ``me``."""
+        return InboxFilter(self.view, self.status, self.channel, self.tag, self.sort, me)
+
+
+@dataclass(frozen=True)
+class Macro:
+    """A named set of actions applied at once (``[[macros]]`` in the config): a status,
+    tags to add and remove, an assignee (``""`` unassigns) and a canned reply to draft."""
+
+    name: str
+    status: str | None = None
+    add_tags: tuple[str, ...] = ()
+    remove_tags: tuple[str, ...] = ()
+    assign: str | None = None
+    canned: str | None = None
+
+
 @dataclass
 class SearchQuery:
     """A parsed search box: free text plus ``field:value`` terms."""
@@ -194,6 +229,7 @@ class SearchQuery:
     status: list[str] = field(default_factory=list)
     tag: list[str] = field(default_factory=list)
     agent: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # terms that cannot match, one line each
 
     FIELDS = ("from", "channel", "status", "tag", "agent")
 
@@ -207,12 +243,29 @@ class SearchQuery:
             if name and name.lower() in cls.FIELDS and value:
                 key = "from_" if name.lower() == "from" else name.lower()
                 getattr(query, key).append(value)
+            elif name and name.lower() in cls.FIELDS:
+                query.problems.append(
+                    f"{name}: needs a value, for example {name}:{_EXAMPLE[name.lower()]}"
+                )
+            elif (
+                (bare := match.group(6)) and bare.endswith(":") and bare[:-1].lower() in cls.FIELDS
+            ):
+                field_name = bare[:-1].lower()
+                query.problems.append(
+                    f"{bare} needs a value, for example {field_name}:{_EXAMPLE[field_name]}"
+                )
             else:
                 word = match.group(5) if match.group(5) is not None else match.group(0)
                 if word.strip():
                     query.text.append(word)
+        statuses = [str(s) for s in Status]
+        for value in query.status:
+            if value.lower() not in statuses:
+                query.problems.append(f"status:{value} is not a status ({', '.join(statuses)})")
         return query
 
+
+_EXAMPLE = {"from": "ann", "channel": "email", "status": "open", "tag": "billing", "agent": "bob"}
 
 _VARIABLE = re.compile(r"\{(customer|agent|conversation)\.(\w+)\}")
 

@@ -318,6 +318,44 @@ async def test_snooze_until_a_typed_time(desk, alice):
     ]
 
 
+async def test_a_macro_in_a_conversation_drafts_its_canned_reply(desk, tmp_path):
+    """Issue 12.5: M applies status, tags and assignee; the canned reply goes into the
+    composer and nothing is sent."""
+    from agentdesk.config import load_config
+    from agentdesk.store import Store
+
+    path, ids = desk
+    with Store(path) as store:
+        store.save_canned("refund-sent", "Hi {customer.first_name}, your refund is on its way.")
+    config_file = tmp_path / "config.toml"
+    config_file.write_text(
+        '[agent]\nname = "alice"\n\n[[macros]]\nname = "Refund sent"\nstatus = "pending"\n'
+        'tags = ["refund"]\ncanned = "refund-sent"\n\n'
+        '[[macros]]\nname = "Broken"\ncanned = "no-such-reply"\n',
+        encoding="utf-8",
+    )
+    app = make_app(load_config(config_file), path, [DemoConnector()])
+    async with app.run_test(size=(160, 40)) as pilot:
+        await open_first(pilot, app)
+        await pilot.press("M")
+        await pilot.pause()
+        await pilot.press(*"broken", "enter")
+        await pilot.pause()
+        assert (
+            "no canned reply named 'no-such-reply'" in [n.message for n in app._notifications][-1]
+        )
+        await pilot.press("M")
+        await pilot.pause()
+        await pilot.press(*"refund", "enter")
+        await pilot.pause()
+        assert "Macro 'Refund sent' applied." in [n.message for n in app._notifications]
+        assert app.screen.composer.text.endswith("your refund is on its way.")
+    with Store(path) as store:
+        conversation = store.conversation(ids["refund"])
+        assert conversation.status == "pending" and "refund" in conversation.tags
+        assert not [m for m in store.messages(ids["refund"]) if m.direction == "out"]
+
+
 def typed_at_once(app, *keys: str) -> None:
     """Keys queued together, as a terminal delivers a burst (Pilot waits between keys)."""
     names = {"enter": "\r", "escape": "\x1b"}

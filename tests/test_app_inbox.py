@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from conftest import screen_text
+from conftest import screen_lines, screen_text, until
+from textual.widgets import Input
 
 from agentdesk.app import make_app
 from agentdesk.connectors.demo import DemoConnector
@@ -98,3 +99,190 @@ async def test_hostile_text_is_shown_as_text_without_escapes(desk, alice):
         assert isinstance(app.screen, ConversationScreen)
         text = screen_text(app)
         assert "[b]not bold[/b]" in text and "\x1b" not in text
+
+
+async def test_wide_characters_keep_the_columns_aligned(desk, alice):
+    """Issue 12.6: a CJK name and an emoji subject take two cells a character."""
+    from rich.cells import cell_len
+
+    from agentdesk.domain import Inbound
+    from agentdesk.store import Store
+
+    path, _ = desk
+    with Store(path) as store:
+        store.record_inbound(
+            Inbound(
+                channel="chat",
+                address="@lee:chat.example",
+                name="李小龙 (Bruce Lee) from the 香港 office",
+                text="hi",
+                subject="🎉🎉 订单 1042 没有到 🎉🎉 and more words to fill the subject column",
+                at="2026-01-07T11:55:00Z",
+                thread_key="lee",
+                ext_id="lee-1",
+            )
+        )
+    app = app_for(desk, alice)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.pause()
+        lines = [line for line in screen_lines(app) if " open " in line]
+        assert any("李小龙" in line for line in lines) and len(lines) >= 2
+        columns = {cell_len(line[: line.index(" open ")]) for line in lines}
+        assert len(columns) == 1, lines  # "open" starts in the same cell on every row
+
+
+async def test_saved_views_switch_count_and_save(desk, tmp_path):
+    """Issue 12.1: [[views]] from the config on 1-9 with their counts; the palette's
+    "Save view as…" appends the current inbox to the config file."""
+    from agentdesk.config import load_config
+
+    path, _ = desk
+    config_file = tmp_path / "config.toml"
+    config_file.write_text(
+        '# my desk\n[agent]\nname = "alice"\n\n'
+        '[[views]]\nname = "Chat"\nchannel = "chat"\n\n'
+        '[[views]]\nname = "Kettles"\nsearch = "kettle"\n',
+        encoding="utf-8",
+    )
+    app = make_app(load_config(config_file), path, [DemoConnector()])
+    async with app.run_test(size=(160, 40)) as pilot:
+        await until(pilot, lambda: "1 Chat (2)" in screen_text(app))
+        assert "2 Kettles (2)" in screen_text(app)
+        await pilot.press("1")  # a digit with no motion after it: the view
+        await until(pilot, lambda: "Inbox view: Chat · All" in screen_text(app))
+        assert sorted(rows(app)) == [
+            "Hi, any news on my kettle refund?",
+            "I can't log in, the code never arrives",
+        ]
+        await pilot.press("2")
+        await until(pilot, lambda: "Search Kettles: kettle" in screen_text(app))
+        await pilot.press("3")
+        await until(pilot, lambda: any("No view 3" in n.message for n in app._notifications))
+        await pilot.press("1")
+        await until(pilot, lambda: "view: Chat" in screen_text(app))
+        await pilot.press("o")  # a filter change: the list is no saved view any more
+        await pilot.pause()
+        assert "view: Chat" not in screen_text(app)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"Save view as", "enter")
+        await pilot.pause()
+        await pilot.press(*"Chat, newest", "enter")
+        await until(pilot, lambda: "3 Chat, newest (2)" in screen_text(app))
+    saved = load_config(config_file)
+    assert [v.name for v in saved.views] == ["Chat", "Kettles", "Chat, newest"]
+    assert (saved.views[2].channel, saved.views[2].sort) == ("chat", "newest")
+    assert config_file.read_text(encoding="utf-8").startswith("# my desk\n")
+
+
+async def test_count_prefixes_move_several_rows(desk, alice):
+    """Issue 12.2: 3j, 2k, 4G as in vim and aerc; a lone digit is a saved view."""
+    app = app_for(desk, alice)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.pause()
+        inbox = app.screen.query_one(InboxList)
+        await pilot.press("3", "j")
+        assert inbox.cursor == 3
+        await pilot.press("2", "k")
+        assert inbox.cursor == 1
+        await pilot.press("4", "G")
+        assert inbox.cursor == 3
+        await pilot.press("1", "0", "G")  # beyond the end: the last row
+        assert inbox.cursor == inbox.total - 1
+        await pilot.press("g", "2", "escape", "j")  # another key drops the count
+        assert inbox.cursor == 1
+        await pilot.press("7")
+        await until(pilot, lambda: any("No view 7" in n.message for n in app._notifications))
+        assert inbox.cursor == 1
+
+
+async def test_search_says_what_cannot_match_and_recalls_earlier_searches(desk, alice):
+    """Issue 12.3: an unknown status, an empty tag: or a channel the desk has never seen is
+    one line and the box stays open; ↑ and ↓ walk this session's searches."""
+    app = app_for(desk, alice)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.press("slash", *"status:bogus kettle", "enter")
+        await pilot.pause()
+        last = [n.message for n in app._notifications][-1]
+        assert last == "Search: status:bogus is not a status (open, pending, snoozed, resolved)"
+        search = app.screen.query_one("#search", Input)
+        assert search.display and search.value == "status:bogus kettle"
+        await pilot.press("ctrl+a", "ctrl+k", *"tag:", "enter")
+        await pilot.pause()
+        assert "tag: needs a value" in [n.message for n in app._notifications][-1]
+        await pilot.press("ctrl+a", "ctrl+k", *"channel:fax", "enter")
+        await pilot.pause()
+        assert "no conversations on channel 'fax'" in [n.message for n in app._notifications][-1]
+        for text in ("kettle", "from:jose"):
+            await pilot.press("ctrl+a", "ctrl+k", *text, "enter")
+            await pilot.pause()
+            await pilot.press("slash")
+        await pilot.press("ctrl+a", "ctrl+k", "up")
+        assert search.value == "from:jose"
+        await pilot.press("up")
+        assert search.value == "kettle"
+        await pilot.press("up")  # the oldest stays
+        assert search.value == "kettle"
+        await pilot.press("down", "down")
+        assert search.value == ""
+        await pilot.press("up", "enter")
+        await pilot.pause()
+        assert rows(app) == ["Invoice wrong"]
+
+
+async def test_bulk_changes_on_marked_conversations(desk, tmp_path):
+    """Issue 12.4/12.5: space marks, * marks the view; x, A, #, z and a macro change all
+    marked conversations and say how many changed; a macro's canned reply is drafted."""
+    from agentdesk.config import load_config
+    from agentdesk.store import Store
+
+    path, ids = desk
+    with Store(path) as store:
+        store.save_canned("refund-sent", "Hi {customer.first_name}, your refund is on its way.")
+    config_file = tmp_path / "config.toml"
+    config_file.write_text(
+        '[agent]\nname = "alice"\n\n[[macros]]\nname = "Refund sent"\nstatus = "pending"\n'
+        'tags = ["refund", "-billing"]\nassign = "me"\ncanned = "refund-sent"\n',
+        encoding="utf-8",
+    )
+    app = make_app(load_config(config_file), path, [DemoConnector()])
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.pause()
+        inbox = app.screen.query_one(InboxList)
+        first, second = inbox.row_at(0).id, inbox.row_at(1).id
+        await pilot.press("space", "space")
+        assert inbox.marked == {first, second} and "2 marked" in screen_text(app)
+        assert screen_lines(app)[3].lstrip().startswith("●")  # the marker on the row
+        await pilot.press("number_sign")
+        await pilot.pause()
+        await pilot.press(*"vip", "enter")
+        await until(
+            pilot, lambda: any("Tags changed on 2" in n.message for n in app._notifications)
+        )
+        assert not inbox.marked
+        await pilot.press("g", "space", "space", "M")
+        await pilot.pause()
+        await pilot.press("enter")  # the one macro
+        await until(
+            pilot,
+            lambda: any(
+                "Macro 'Refund sent' applied to 2" in n.message for n in app._notifications
+            ),
+        )
+        await pilot.press("asterisk")
+        assert len(inbox.marked) == inbox.total
+        await pilot.press("asterisk")
+        assert not inbox.marked
+        await pilot.press("g", "x")  # nothing marked: the row under the cursor
+        await until(
+            pilot,
+            lambda: any(
+                n.message.startswith("Resolved 1 conversation") for n in app._notifications
+            ),
+        )
+    with Store(path) as store:
+        for cid in (first, second):
+            conversation = store.conversation(cid)
+            assert "vip" in conversation.tags and "refund" in conversation.tags
+            assert "billing" not in conversation.tags and conversation.assignee == "alice"
+            assert store.draft(cid).endswith("your refund is on its way.")

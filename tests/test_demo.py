@@ -273,3 +273,28 @@ async def test_demo_opens_as_alice_with_her_conversations(demo, tmp_path):
         mine = app.screen.query_one(InboxList)
         assert 0 < mine.total < everyone
         assert all(mine.row_at(i).assignee == "alice" for i in range(mine.total))
+
+
+async def test_demo_as_another_agent_of_the_team(demo, tmp_path, capsys):
+    """Issue 11.1: --agent NAME works the desk as NAME (the demo's bob has his own name)."""
+    import shutil
+
+    from agentdesk import cli
+    from agentdesk.commands.demo import demo_app
+    from agentdesk.config import Config
+    from agentdesk.widgets.inbox_list import InboxList
+
+    path = tmp_path / "copy.db"
+    shutil.copy(demo[0], path)
+    app = demo_app(Config(agent_name="me"), path, "bob")
+    assert (app.config.agent_name, app.config.agent_display_name) == ("bob", "Bob Okafor")
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("v")  # mine
+        await pilot.pause()
+        mine = app.screen.query_one(InboxList)
+        assert mine.total and all(mine.row_at(i).assignee == "bob" for i in range(mine.total))
+    for command in (["open"], ["demo", "--no-open"]):
+        code = cli.main([*command, "--agent", "bob smith", "--db", str(tmp_path / "x.db")])
+        assert code == 2
+        assert capsys.readouterr().err.endswith("an agent name is one word, such as bob\n")

@@ -55,8 +55,13 @@ def test_reply_written_in_external_editor_lands_in_composer(desk, tmp_path, tmux
     wait_for(tmux_session, "still have no refund")
     subprocess.run(["tmux", "send-keys", "-t", tmux_session, "r"], check=True)
     wait_for(tmux_session, "^s Send")  # the composer has focus
+    subprocess.run(["tmux", "send-keys", "-t", tmux_session, "-l", "Best, Alice"], check=True)
+    wait_for(tmux_session, "Best, Alice")
     subprocess.run(["tmux", "send-keys", "-t", tmux_session, "C-e"], check=True)
     wait_for(tmux_session, "Written in my editor.")
+    # The editor's line starts a line of its own, and typing goes on after the text.
+    subprocess.run(["tmux", "send-keys", "-t", tmux_session, "-l", " Bye."], check=True)
+    wait_for(tmux_session, "Written in my editor. Bye.")
     subprocess.run(["tmux", "send-keys", "-t", tmux_session, "C-q"], check=True)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
@@ -70,7 +75,7 @@ def test_reply_written_in_external_editor_lands_in_composer(desk, tmp_path, tmux
             break
         time.sleep(0.2)
     with Store(path) as store:
-        assert store.draft(ids["refund"]) == "Written in my editor."
+        assert store.draft(ids["refund"]) == "Best, Alice\nWritten in my editor. Bye."
         views = [e["payload"] for e in store.events(ids["refund"]) if e["kind"] == "viewed"]
     assert views[-1] == {"focus": False, "reason": "exit"}
 

@@ -9,6 +9,7 @@ Commands that read (``stats``, ``export``, ``kb search``) open the database with
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,6 +27,28 @@ class UsageError(Exception):
 def database_path(args: argparse.Namespace, config: Config) -> Path:
     """``--db`` if given, else the configured database."""
     return database_file(args.db) if getattr(args, "db", None) else config.database
+
+
+def add_agent_option(parser: argparse.ArgumentParser, default: str) -> None:
+    """``--agent NAME``: who works this desk, over ``[agent] name``."""
+    parser.add_argument("--agent", metavar="NAME", help=f"work as this agent (default: {default})")
+
+
+def as_agent(config: Config, name: str | None, display_name: str | None = None) -> Config:
+    """``config`` with the agent ``name`` (None: unchanged); a name is one word."""
+    if name is None:
+        return config
+    name = name.strip()
+    if not name or any(ch.isspace() for ch in name):
+        raise UsageError(f"--agent {name!r}: an agent name is one word, such as bob")
+    if name == config.agent_name:
+        return config
+    return dataclasses.replace(
+        config,
+        agent_name=name,
+        agent_display_name=display_name or name.capitalize(),
+        agent_email="",
+    )
 
 
 def tell_if_new(store: Store) -> Store:

@@ -7,7 +7,7 @@ import dataclasses
 from pathlib import Path
 
 from agentdesk import config as config_module
-from agentdesk.commands import UsageError
+from agentdesk.commands import UsageError, add_agent_option, as_agent
 from agentdesk.config import Config
 
 DEMO_AGENT = ("alice", "Alice Martin")
@@ -27,10 +27,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--no-open", action="store_true", help="only generate the data; do not open the app"
     )
+    add_agent_option(parser, f"{DEMO_AGENT[0]}; the demo's team is alice, bob, carmen and dev")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace, config: Config) -> int:
+    as_agent(config, args.agent)  # a bad --agent is one line before anything is written
     path = demo_file(
         config_module.database_file(args.db) if args.db else config_module.demo_database_path()
     )
@@ -40,7 +42,7 @@ def run(args: argparse.Namespace, config: Config) -> int:
     prepare(path, args.seed)
     if args.no_open:
         return 0
-    app = demo_app(config, path)
+    app = demo_app(config, path, args.agent)
     app.run()
     return app.return_code or 0
 
@@ -66,19 +68,16 @@ def demo_file(path: Path) -> Path:
     return path
 
 
-def demo_app(config: Config, path: Path):
-    """The app on the demo database as Alice, with only the offline demo channel.
-
-    The user's own connectors never run against demo data.
-    """
+def demo_app(config: Config, path: Path, agent: str | None = None):
+    """The app on the demo database as Alice (or ``agent``), with only the offline demo
+    channel. The user's own connectors never run against demo data."""
     from agentdesk.app import make_app
     from agentdesk.connectors.demo import DemoConnector
+    from agentdesk.demo.texts import AGENTS
 
-    name, display = DEMO_AGENT
+    name = agent or DEMO_AGENT[0]
     demo_config = dataclasses.replace(
-        config,
-        agent_name=name,
-        agent_display_name=display,
+        as_agent(config, name, dict(AGENTS).get(name)),
         agent_email=f"{name}@kestrel.example",
         database=path,
     )

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import argparse
 
-from agentdesk.commands import database_path, tell_if_new
+from agentdesk.commands import add_agent_option, as_agent, database_path, tell_if_new
 from agentdesk.config import Config
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("open", help="open the desk (the default command)")
     parser.add_argument("--db", help="database file (default: from config)")
+    add_agent_option(parser, "[agent] name in the config")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace, config: Config) -> int:
     from agentdesk.app import make_app
 
+    config = as_agent(config, args.agent)
     app = make_app(config, database_path(args, config))
     tell_if_new(app.store)
     app.run()

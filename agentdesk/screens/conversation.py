@@ -24,6 +24,7 @@ from textual.screen import Screen
 from textual.widgets import Label, OptionList, Static, TextArea
 
 from agentdesk import clock
+from agentdesk.actions import ActionError, apply_macro
 from agentdesk.assist.edits import edit_distance
 from agentdesk.domain import Agent, Conversation, Customer, Status, render_canned
 from agentdesk.screens.pickers import ChoiceScreen, PromptScreen
@@ -96,6 +97,7 @@ class ConversationScreen(Screen):
         Binding("O", "sending_account", "Send from", show=False, id="conversation.account"),
         Binding("ctrl+e", "external_editor", "$EDITOR", id="conversation.editor", priority=True),
         Binding("c", "canned", "Canned", id="conversation.canned"),
+        Binding("M", "macro", "Macro", show=False, id="conversation.macro"),
         Binding("m", "assign_me", "Take", id="conversation.assign_me"),
         Binding("A", "assign_other", "Assign", id="conversation.assign"),
         Binding("x", "resolve", "Resolve", id="conversation.resolve"),
@@ -438,10 +440,21 @@ class ConversationScreen(Screen):
             return
 
         def edited(path: Path) -> None:
-            self.composer.load_text(path.read_text(encoding="utf-8").rstrip("\n"))
+            # What the editor wrote, less the file's final newline; the cursor after it.
+            text = path.read_text(encoding="utf-8").removesuffix("\n")
+            self.composer.load_text(text)
+            self.composer.move_cursor(self.composer.document.end)
             self.flush_draft()
 
-        self._in_terminal(editor, "the editor", self.composer.text, edited, "composer unchanged")
+        text = self.composer.text
+        # A text file ends with a newline, so a line the editor appends starts a line.
+        self._in_terminal(
+            editor,
+            "the editor",
+            text if text.endswith("\n") or not text else text + "\n",
+            edited,
+            "composer unchanged",
+        )
         self.composer.focus()
 
     def action_pager(self) -> None:
@@ -502,6 +515,31 @@ class ConversationScreen(Screen):
             ),
             insert,
         )
+
+    def action_macro(self) -> None:
+        """``M``: a macro (``[[macros]]``): its status, tags and assignee at once, and its
+        canned reply into the composer (not sent)."""
+        macros = {macro.name: macro for macro in self.app.config.macros}
+        if not macros:
+            self.notify("No macros: define [[macros]] in the config.", severity="warning")
+            return
+
+        def chosen(name: str | None) -> None:
+            if name not in macros:
+                return
+            try:
+                changed, reply = apply_macro(
+                    self.store, self.conversation_id, macros[name], self.agent
+                )
+            except ActionError as error:
+                self.notify(f"Macro {name!r}: {error}", severity="error")
+                return
+            if reply:
+                self.action_compose("reply")
+                self.composer.insert(reply)
+            self._changed(changed or bool(reply), f"Macro {name!r} applied.")
+
+        self.app.push_screen(ChoiceScreen("Apply macro", [(n, n) for n in macros]), chosen)
 
     # ---- status, ownership, tags ---------------------------------------------------------
     def _changed(self, changed: bool, message: str) -> None:

@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Input, Static
+from textual.worker import get_current_worker
 
-from agentdesk.domain import InboxFilter, SearchQuery
-from agentdesk.screens.pickers import ChoiceScreen
+from agentdesk import clock
+from agentdesk.actions import draft_macro, on_each
+from agentdesk.config import ConfigError, save_view
+from agentdesk.domain import STATUSES, VIEWS, InboxFilter, SavedView, SearchQuery, Status
+from agentdesk.screens.pickers import ChoiceScreen, PromptScreen
 from agentdesk.store import SEARCH_LIMIT
-from agentdesk.text import count_of
+from agentdesk.text import count_of, one_line
 from agentdesk.widgets.inbox_list import IdSource, InboxList, QuerySource
 from agentdesk.widgets.key_bar import KeyBar
 
-VIEWS = ("all", "mine", "unassigned")
-STATUSES = ("active", "open", "pending", "snoozed", "resolved", "any")
 VIEW_LABELS = {"all": "All", "mine": "Mine", "unassigned": "Unassigned"}
 
 
@@ -35,6 +39,15 @@ class InboxScreen(Screen):
         Binding("t", "pick_tag", "Tag", id="inbox.tag"),
         Binding("o", "toggle_sort", "Sort", id="inbox.sort"),
         Binding("R", "refresh", "Refresh", show=False, id="inbox.refresh"),
+        Binding("space", "mark", "Mark", show=False, id="inbox.mark"),
+        Binding("asterisk", "mark_all", "Mark all", show=False, id="inbox.mark_all"),
+        Binding("x", "bulk_resolve", "Resolve", show=False, id="inbox.resolve"),
+        Binding("A", "bulk_assign", "Assign", show=False, id="inbox.assign"),
+        Binding("number_sign", "bulk_tags", "Tags", show=False, id="inbox.tags"),
+        Binding("z", "bulk_snooze", "Snooze", show=False, id="inbox.snooze"),
+        Binding("M", "macro", "Macro", show=False, id="inbox.macro"),
+        Binding("up", "recall(-1)", "Earlier search", show=False, id="inbox.search_earlier"),
+        Binding("down", "recall(1)", "Later search", show=False, id="inbox.search_later"),
     ]
 
     def __init__(self) -> None:
@@ -42,9 +55,13 @@ class InboxScreen(Screen):
         self.filters = InboxFilter()
         self.search_text = ""
         self.search_more = False
+        self.view_name: str | None = None  # the saved view shown, until a filter changes
+        self.searches: list[str] = []  # this session's searches, oldest first
+        self.recalled = 0  # how far back ↑ has gone in ``searches``
 
     def compose(self) -> ComposeResult:
         yield Static(id="inbox-title")
+        yield Static(id="inbox-views")
         yield Input(
             placeholder="search: words, from:, channel:, status:, tag:, agent:  (Esc clears)",
             id="search",
@@ -63,6 +80,7 @@ class InboxScreen(Screen):
     def on_mount(self) -> None:
         self.filters.me = self.app.config.agent_name
         self.query_one("#search").display = False
+        self.query_one("#inbox-views").display = bool(self.app.config.views)
         self.inbox.reload()
         self.set_focus(self.inbox)
         self.set_interval(30, self.inbox.refresh)  # waiting times age on screen
@@ -88,6 +106,213 @@ class InboxScreen(Screen):
         else:
             self.inbox.set_source(QuerySource(self.app.store, self.filters), keep)
         self.update_title()
+        if self.app.config.views:
+            self.count_views(self.app.config.views)
+
+    # ---- marks and bulk changes -------------------------------------------------------
+    MARK_ALL_LIMIT = 5000
+
+    def action_mark(self) -> None:
+        """``space``: mark the row (bulk changes apply to the marked rows)."""
+        self.inbox.toggle_mark()
+        self.update_title()
+
+    def action_mark_all(self) -> None:
+        """``*``: mark every conversation of the view, or clear the marks if all are."""
+        if self.inbox.marked and len(self.inbox.marked) >= self.inbox.total:
+            self.inbox.set_marks(set())
+        elif self.inbox.total > self.MARK_ALL_LIMIT:
+            self.notify(
+                f"{self.inbox.total} conversations: narrow the view to at most "
+                f"{self.MARK_ALL_LIMIT} to mark them all.",
+                severity="warning",
+            )
+            return
+        else:
+            self.inbox.set_marks(set(self.inbox.all_ids()))
+        self.update_title()
+
+    def _targets(self) -> list[int]:
+        """The marked conversations, else the one under the cursor."""
+        if self.inbox.marked:
+            return sorted(self.inbox.marked)
+        row = self.inbox.current
+        return [row.id] if row is not None else []
+
+    def _bulk(self, done: str, change: Callable[[int], bool]) -> None:
+        ids = self._targets()
+        if ids:
+            self.run_bulk(ids, done, change)
+
+    @work(thread=True, exit_on_error=False, group="inbox-bulk")
+    def run_bulk(self, ids: list[int], done: str, change: Callable[[int], bool]) -> None:
+        """Apply ``change`` to ``ids`` off the UI thread, then say what changed."""
+        outcome = on_each(ids, change)
+        self.app.call_from_thread(self._bulk_done, outcome.summary(done), bool(outcome.problems))
+
+    def _bulk_done(self, summary: str, problems: bool) -> None:
+        self.inbox.set_marks(set())
+        self.refresh_list()
+        self.notify(summary, severity="warning" if problems else "information")
+
+    def action_bulk_resolve(self) -> None:
+        """``x``: resolve the marked conversations (or the one under the cursor)."""
+        me = self.app.config.agent_name
+        self._bulk("Resolved", lambda cid: self.app.store.set_status(cid, Status.RESOLVED, me))
+
+    def action_bulk_assign(self) -> None:
+        """``A``: assign the marked conversations to an agent (or unassign them)."""
+        choices = [(a.name, f"{a.display_name} ({a.name})") for a in self.app.store.agents()]
+        choices.append(("", "(unassign)"))
+        me = self.app.config.agent_name
+
+        def chosen(name: str | None) -> None:
+            if name is not None:
+                self._bulk(
+                    f"Assigned to {name}:" if name else "Unassigned",
+                    lambda cid: self.app.store.assign(cid, name or None, me),
+                )
+
+        self.app.push_screen(ChoiceScreen(f"Assign {self._what()} to", choices), chosen)
+
+    def action_bulk_tags(self) -> None:
+        """``#``: add tags to the marked conversations (``-tag`` removes one)."""
+        me = self.app.config.agent_name
+
+        def chosen(value: str | None) -> None:
+            words = (value or "").split()
+            add = [w.lstrip("+#").lower() for w in words if not w.startswith("-")]
+            remove = [w[1:].lstrip("#").lower() for w in words if w.startswith("-")]
+            if not add and not remove:
+                return
+
+            def change(cid: int) -> bool:
+                changed = False
+                for tag in remove:
+                    changed |= self.app.store.set_tag(cid, tag, False, me)
+                for tag in add:
+                    changed |= self.app.store.set_tag(cid, tag, True, me)
+                return changed
+
+            self._bulk("Tags changed on", change)
+
+        self.app.push_screen(
+            PromptScreen(f"Tags for {self._what()} (-tag removes one)", "vip -urgent"), chosen
+        )
+
+    def action_bulk_snooze(self) -> None:
+        """``z``: snooze the marked conversations until a time you type."""
+        me = self.app.config.agent_name
+
+        def chosen(text: str | None) -> None:
+            if not text:
+                return
+            try:
+                until = clock.to_iso(clock.parse_later(text))
+            except ValueError as error:
+                self.notify(f"Not snoozed: {error}", severity="warning")
+                return
+            self._bulk(
+                "Snoozed",
+                lambda cid: self.app.store.set_status(cid, Status.SNOOZED, me, until=until),
+            )
+
+        self.app.push_screen(
+            PromptScreen(f"Snooze {self._what()} until", "3d, 17:30, mon 9:00, 2026-12-24 08:00"),
+            chosen,
+        )
+
+    def action_macro(self) -> None:
+        """``M``: apply a macro (``[[macros]]``) to the marked conversations; a canned reply
+        in it becomes each one's reply draft, never sent without the agent."""
+        macros = {macro.name: macro for macro in self.app.config.macros}
+        if not macros:
+            self.notify("No macros: define [[macros]] in the config.", severity="warning")
+            return
+        agent = self.app.agent
+
+        def chosen(name: str | None) -> None:
+            if name in macros:
+                macro = macros[name]
+                self._bulk(
+                    f"Macro {name!r} applied to",
+                    lambda cid: draft_macro(self.app.store, cid, macro, agent),
+                )
+
+        self.app.push_screen(
+            ChoiceScreen(f"Macro for {self._what()}", [(n, n) for n in macros]), chosen
+        )
+
+    def _what(self) -> str:
+        marked = len(self.inbox.marked)
+        return count_of(marked, "marked conversation") if marked else "this conversation"
+
+    # ---- saved views ----------------------------------------------------------------------
+    def on_inbox_list_count_unused(self, event: InboxList.CountUnused) -> None:
+        """A digit with no motion after it: ``1``-``9`` are the saved views."""
+        if 1 <= event.number <= 9:
+            self.action_saved_view(event.number - 1)
+
+    def action_saved_view(self, index: int) -> None:
+        """``1``-``9``: the saved view in that place of ``[[views]]``."""
+        views = self.app.config.views
+        if index >= len(views):
+            self.notify(
+                f"No view {index + 1}: define [[views]] in the config, or save one "
+                "(palette: Save view as…).",
+                severity="warning",
+            )
+            return
+        view = views[index]
+        self.filters = view.filters(self.app.config.agent_name)
+        self.search_text = view.search
+        self.view_name = view.name
+        self.refresh_list()
+
+    def action_save_view(self) -> None:
+        """Ask for a name, then save the current filters, search and sort as a view."""
+
+        def save(name: str | None) -> None:
+            name = (name or "").strip()
+            if not name:
+                return
+            f = self.filters
+            view = SavedView(name, f.view, f.status, f.channel, f.tag, f.sort, self.search_text)
+            try:
+                path = save_view(self.app.config, view)
+            except ConfigError as error:
+                self.notify(f"View not saved: {error}", severity="error")
+                return
+            number = len(self.app.config.views)
+            self.notify(f"View {number} {name!r} saved to {path}.")
+            self.query_one("#inbox-views").display = True
+            self.view_name = name
+            self.refresh_list()
+
+        self.app.push_screen(PromptScreen("Save this inbox as the view named"), save)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="inbox-views")
+    def count_views(self, views: tuple[SavedView, ...]) -> None:
+        """How many conversations each saved view holds (off the UI thread)."""
+        store, me = self.app.store, self.app.config.agent_name
+        counts = [
+            len(store.search(SearchQuery.parse(view.search))[0])
+            if view.search
+            else store.count_inbox(view.filters(me))
+            for view in views
+        ]
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self.show_views, views, counts)
+
+    def show_views(self, views: tuple[SavedView, ...], counts: list[int]) -> None:
+        line = Text()
+        for number, (view, count) in enumerate(zip(views, counts, strict=True), start=1):
+            label = Text.assemble((f"{number}", "bold"), f" {one_line(view.name, 30)} ({count})")
+            if view.name == self.view_name:
+                label.stylize("reverse")
+            line.append_text(label)
+            line.append("   ")
+        self.query_one("#inbox-views", Static).update(line)
 
     def update_title(self) -> None:
         f = self.filters
@@ -97,11 +322,14 @@ class InboxScreen(Screen):
                 found = f"{self.inbox.total} of >{SEARCH_LIMIT} conversations"
             title = Text.assemble(
                 ("Search ", "bold"),
+                (f"{self.view_name}: " if self.view_name else "", "bold"),
                 (self.search_text, "italic"),
                 f"  ·  {found}, newest first",
             )
         else:
             parts = [VIEW_LABELS[f.view], f"status: {f.status}", f"channel: {f.channel or 'all'}"]
+            if self.view_name:
+                parts.insert(0, f"view: {one_line(self.view_name, 30)}")
             if f.tag:
                 parts.append(f"tag: {f.tag}")
             parts.append("oldest waiting first" if f.sort == "waiting" else "newest first")
@@ -110,6 +338,8 @@ class InboxScreen(Screen):
                 " · ".join(parts),
                 f"  ·  {count_of(self.inbox.total, 'conversation')}",
             )
+        if self.inbox.marked:
+            title.append(f"   {len(self.inbox.marked)} marked", style="bold magenta")
         states = self.app.channel_states()
         if states:
             title.append("   " + " · ".join(states), style="yellow")
@@ -123,12 +353,40 @@ class InboxScreen(Screen):
 
     @on(Input.Submitted, "#search")
     def run_search(self, event: Input.Submitted) -> None:
-        self.search_text = event.value.strip()
+        text = event.value.strip()
+        problems = self._search_problems(text)
+        if problems:  # the box stays open with the text, to correct it
+            self.notify(f"Search: {problems[0]}", severity="warning")
+            return
+        if text and (not self.searches or self.searches[-1] != text):
+            self.searches.append(text)
+        self.recalled = 0
+        self.search_text = text
         if not self.search_text:
             event.input.display = False
-        self.refresh_list()
+        self._filters_changed()
         self.inbox.cursor = 0
         self.set_focus(self.inbox)
+
+    def _search_problems(self, text: str) -> list[str]:
+        """Terms that can match nothing, one line each: an empty ``tag:``, an unknown status
+        or a channel this desk has no conversation on."""
+        query = SearchQuery.parse(text)
+        channels = self.app.store.channels() if query.channel else []
+        unknown = [c for c in query.channel if c.lower() not in channels]
+        return [
+            *query.problems,
+            *(f"no conversations on channel {c!r} ({', '.join(channels)})" for c in unknown),
+        ]
+
+    def action_recall(self, step: int) -> None:
+        """``↑``/``↓`` in the search box: an earlier or later search of this session."""
+        search = self.query_one("#search", Input)
+        if self.focused is not search or not self.searches:
+            return
+        self.recalled = max(0, min(len(self.searches), self.recalled - step))
+        search.value = self.searches[-self.recalled] if self.recalled else ""
+        search.cursor_position = len(search.value)
 
     def action_clear_search(self) -> None:
         search = self.query_one("#search", Input)
@@ -136,22 +394,22 @@ class InboxScreen(Screen):
         search.display = False
         if self.search_text:
             self.search_text = ""
-            self.refresh_list()
+            self._filters_changed()
         self.set_focus(self.inbox)
 
     def action_cycle_view(self) -> None:
         self.filters.view = VIEWS[(VIEWS.index(self.filters.view) + 1) % len(VIEWS)]
-        self.refresh_list()
+        self._filters_changed()
 
     def action_cycle_status(self) -> None:
         self.filters.status = STATUSES[(STATUSES.index(self.filters.status) + 1) % len(STATUSES)]
-        self.refresh_list()
+        self._filters_changed()
 
     def action_cycle_channel(self) -> None:
         options: list[str | None] = [None, *self.app.store.channels()]
         index = options.index(self.filters.channel) if self.filters.channel in options else 0
         self.filters.channel = options[(index + 1) % len(options)]
-        self.refresh_list()
+        self._filters_changed()
 
     def action_pick_tag(self) -> None:
         choices = [("", "(any tag)")] + [(tag, f"#{tag}") for tag in self.app.store.tags()]
@@ -159,15 +417,20 @@ class InboxScreen(Screen):
         def chosen(tag: str | None) -> None:
             if tag is not None:
                 self.filters.tag = tag or None
-                self.refresh_list()
+                self._filters_changed()
 
         self.app.push_screen(ChoiceScreen("Filter by tag", choices), chosen)
 
     def action_toggle_sort(self) -> None:
         self.filters.sort = "newest" if self.filters.sort == "waiting" else "waiting"
-        self.refresh_list()
+        self._filters_changed()
 
     def action_refresh(self) -> None:
+        self.refresh_list()
+
+    def _filters_changed(self) -> None:
+        """A filter, the sort or the search changed: the list is no saved view any more."""
+        self.view_name = None
         self.refresh_list()
 
     # ---- list events ----------------------------------------------------------------------

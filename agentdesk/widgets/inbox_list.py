@@ -11,12 +11,14 @@ from collections.abc import Callable
 from typing import Protocol
 
 from rich.text import Text
+from textual import events
 from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.timer import Timer
 
 from agentdesk import clock
 from agentdesk.config import SlaTarget
@@ -25,6 +27,7 @@ from agentdesk.store import Store
 from agentdesk.text import one_line
 
 PAGE = 100
+COUNT_TIMEOUT = 0.6  # seconds a count prefix waits for its motion
 CACHED_PAGES = 8
 
 
@@ -96,6 +99,13 @@ class InboxList(ScrollView, can_focus=True):
 
     cursor: reactive[int] = reactive(0, always_update=True)
 
+    class CountUnused(Message):
+        """Digits were typed and no motion followed them within ``COUNT_TIMEOUT``."""
+
+        def __init__(self, number: int) -> None:
+            super().__init__()
+            self.number = number
+
     class Opened(Message):
         """The agent pressed Enter on a row."""
 
@@ -114,6 +124,9 @@ class InboxList(ScrollView, can_focus=True):
         self.sla_for = sla_for
         self.total = 0
         self._pages: OrderedDict[int, list[InboxRow]] = OrderedDict()
+        self.marked: set[int] = set()  # conversation ids marked for a bulk action
+        self._count = ""  # digits typed for the next motion
+        self._count_timer: Timer | None = None
 
     # ---- data ---------------------------------------------------------------------------
     def set_source(self, source: RowSource, keep_id: int | None = None) -> None:
@@ -172,6 +185,64 @@ class InboxList(ScrollView, can_focus=True):
         if index >= top + height:
             return index - height + 1
         return top
+
+    # ---- count prefixes (3j, 5k, 10G) -----------------------------------------------------
+    def on_key(self, event: events.Key) -> None:
+        """Digits make a count for the next motion, as in vim and aerc: ``3j`` moves three
+        rows, ``10G`` goes to row 10. Digits with no motion after them are handed to the
+        screen (``CountUnused``) once ``COUNT_TIMEOUT`` has passed."""
+        character = event.character if event.is_printable else None
+        if character and character.isdigit() and (self._count or character != "0"):
+            self._count += character
+            if self._count_timer is not None:
+                self._count_timer.stop()
+            self._count_timer = self.set_timer(COUNT_TIMEOUT, self._count_timed_out)
+        elif self._count:
+            count = int(self._count)
+            self._drop_count()
+            if event.key in ("j", "down"):
+                self.move(count)
+            elif event.key in ("k", "up"):
+                self.move(-count)
+            elif event.key == "G":
+                self.action_jump(min(count, self.total) - 1)
+            else:
+                return  # another key: the count is dropped, the key does what it does
+        else:
+            return
+        event.stop()
+        event.prevent_default()
+
+    def _drop_count(self) -> None:
+        self._count = ""
+        if self._count_timer is not None:
+            self._count_timer.stop()
+            self._count_timer = None
+
+    def _count_timed_out(self) -> None:
+        number = int(self._count)
+        self._drop_count()
+        self.post_message(self.CountUnused(number))
+
+    # ---- marks ------------------------------------------------------------------------
+    def toggle_mark(self) -> None:
+        """Mark or unmark the row under the cursor, then move to the next one."""
+        row = self.current
+        if row is not None:
+            self.marked.symmetric_difference_update({row.id})
+            self.move(1)
+            self.refresh()
+
+    def all_ids(self) -> list[int]:
+        """Every conversation id of the list, in its order (paged from the source)."""
+        ids: list[int] = []
+        for offset in range(0, self.total, PAGE):
+            ids.extend(row.id for row in self.source.page(offset, PAGE))
+        return ids
+
+    def set_marks(self, ids: set[int]) -> None:
+        self.marked = ids
+        self.refresh()
 
     def move(self, delta: int) -> InboxRow | None:
         """Move the cursor by ``delta`` rows (clamped); returns the new row."""
@@ -233,13 +304,14 @@ class InboxList(ScrollView, can_focus=True):
         waiting = clock.humanize_duration(waited) if waited is not None else "—"
         subject_width = self.subject_width(width)
         text = Text(no_wrap=True, overflow="ellipsis", end="")
-        text.append(f"{waiting:>6} ", style=waiting_style(waited, self.sla_for(row.channel)))
-        text.append(f"{CHANNEL_LABELS.get(row.channel, one_line(row.channel, 8)):<9}", "cyan")
-        text.append(f"{one_line(row.customer_name or row.customer_address, 20):<21} ", "bold")
-        text.append(f"{one_line(row.subject or row.preview, subject_width - 1):<{subject_width}}")
-        text.append(f"{row.status:<9} ", STATUS_STYLES.get(row.status, ""))
-        assignee = one_line(row.assignee or "unassigned", 11)
-        text.append(f"{assignee:<12}", "dim" if row.assignee is None else "magenta")
+        text.append("●" if row.id in self.marked else " ", "bold magenta")
+        text.append(f"{waiting:>5} ", style=waiting_style(waited, self.sla_for(row.channel)))
+        text.append(_column(CHANNEL_LABELS.get(row.channel, row.channel), 8, 9, "cyan"))
+        text.append(_column(row.customer_name or row.customer_address, 20, 22, "bold"))
+        text.append(_column(row.subject or row.preview, subject_width - 1, subject_width))
+        text.append(_column(row.status, 9, 10, STATUS_STYLES.get(row.status, "")))
+        assignee = row.assignee or "unassigned"
+        text.append(_column(assignee, 11, 12, "dim" if row.assignee is None else "magenta"))
         text.append(one_line(" ".join(f"#{t}" for t in row.tags), self.tags_width(width)), "blue")
         return text
 
@@ -251,3 +323,12 @@ class InboxList(ScrollView, can_focus=True):
             style="bold",
             no_wrap=True,
         )
+
+
+def _column(value: str, cells: int, width: int, style: str = "") -> Text:
+    """``value`` on one line in ``cells`` terminal cells, cut with … when longer, padded
+    to ``width``: wide characters (李小龙, emoji) take two cells, so columns stay aligned."""
+    text = Text(one_line(value, cells), style=style, end="")
+    text.truncate(cells, overflow="ellipsis")
+    text.pad_right(width - text.cell_len)
+    return text
