@@ -59,22 +59,22 @@ def apply_macro(store: Store, conversation_id: int, macro: Macro, agent: Agent) 
     reply filled in for this customer (empty when it has none). Nothing is sent."""
     changed = False
     if macro.status:
-        changed |= store.set_status(conversation_id, Status(macro.status), agent.name)
-    conversation = store.conversation(conversation_id)
+        changed |= store.conversations.set_status(conversation_id, Status(macro.status), agent.name)
+    conversation = store.conversations.get(conversation_id)
     if conversation is None:
         raise KeyError(conversation_id)
     for tag in macro.remove_tags:
-        changed |= store.set_tag(conversation_id, tag, False, agent.name)
+        changed |= store.conversations.set_tag(conversation_id, tag, False, agent.name)
     for tag in macro.add_tags:
-        changed |= store.set_tag(conversation_id, tag, True, agent.name)
+        changed |= store.conversations.set_tag(conversation_id, tag, True, agent.name)
     if macro.assign is not None:
-        changed |= store.assign(conversation_id, macro.assign or None, agent.name)
+        changed |= store.conversations.assign(conversation_id, macro.assign or None, agent.name)
     reply = ""
     if macro.canned:
-        body = dict(store.canned_replies()).get(macro.canned)
+        body = dict(store.canned.all()).get(macro.canned)
         if body is None:
             raise ActionError(f"no canned reply named {macro.canned!r}")
-        customer = store.customer(conversation.customer_id)
+        customer = store.customers.get(conversation.customer_id)
         reply = render_canned(body, customer, agent, conversation.subject)
     return changed, reply
 
@@ -83,7 +83,7 @@ def draft_macro(store: Store, conversation_id: int, macro: Macro, agent: Agent) 
     """``macro`` on a conversation that is not open on screen: its canned reply becomes
     the reply draft when the agent has none there yet (the agent still sends it)."""
     changed, reply = apply_macro(store, conversation_id, macro, agent)
-    if reply and not store.draft(conversation_id).strip():
-        store.save_draft(conversation_id, "reply", reply)
+    if reply and not store.drafts.get(conversation_id).strip():
+        store.drafts.save(conversation_id, "reply", reply)
         changed = True
     return changed

@@ -81,7 +81,7 @@ class AgentDeskApp(App):
 
         if self.config.keymap:
             self.set_keymap(self.config.keymap)
-        self.store.wake_snoozed()
+        self.store.conversations.wake_snoozed()
         inbox = InboxScreen()
         self.push_screen(inbox)
         inbox.call_after_refresh(self.warm_up)  # after the first paint
@@ -89,7 +89,7 @@ class AgentDeskApp(App):
             self.notify(problem, severity="error", timeout=10)
         for connector in self.host.connectors:
             self.run_connector(connector)
-        waiting = self.store.undelivered()  # queued, sending (interrupted) and retry
+        waiting = self.store.replies.undelivered()  # queued, sending (interrupted) and retry
         for message_id in waiting:
             self.deliver(message_id)
         if waiting:
@@ -153,7 +153,7 @@ class AgentDeskApp(App):
         self.refresh_views()
 
     def wake_snoozed(self) -> None:
-        if self.store.wake_snoozed():
+        if self.store.conversations.wake_snoozed():
             self.refresh_views()
 
     def action_stats(self) -> None:
@@ -236,9 +236,9 @@ class AgentDeskApp(App):
                 f"Reply not sent ({result.state}): {result.detail}",
                 severity="error" if result.state == "failed" else "warning",
             )
-        reply = self.store.outgoing(message_id)
+        reply = self.store.replies.outgoing(message_id)
         conversation_id = (
-            self.store.conversation_id_for_uid(reply.conversation_uid) if reply else None
+            self.store.conversations.id_for_uid(reply.conversation_uid) if reply else None
         )
         self.refresh_views(conversation_id)
 
@@ -247,7 +247,7 @@ class AgentDeskApp(App):
         from agentdesk.screens.pickers import ChoiceScreen
         from agentdesk.widgets.thread import delivery_text
 
-        stuck = self.store.unsent_replies()
+        stuck = self.store.replies.unsent()
         if not stuck:
             self.notify("Every reply has been delivered.")
             return
@@ -271,7 +271,7 @@ class AgentDeskApp(App):
     @work(group="courtesy", exit_on_error=False)
     async def tell_channel(self, conversation_id: int, what: str, active: bool = False) -> None:
         """Typing notice or read receipt for a conversation, where its channel has them."""
-        conversation = self.store.conversation(conversation_id)
+        conversation = self.store.conversations.get(conversation_id)
         if conversation is not None:
             await self.host.courtesy(conversation.channel, conversation.uid, what, active)
 
@@ -402,7 +402,7 @@ def make_app(
     """Open the store and build the app; ``connectors`` default to the configured ones."""
     assist = config.assist  # a bad [llm] / [privacy] / [kb] key stops before the store opens
     store = Store(database)
-    store.ensure_agent(config.agent_name, config.agent_display_name, config.agent_email)
+    store.agents.ensure(config.agent_name, config.agent_display_name, config.agent_email)
     problems: list[str] = []
     if connectors is None:
         from agentdesk.connectors.registry import load_connectors

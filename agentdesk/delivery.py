@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import cast
 
 from agentdesk import clock
 from agentdesk.config import Config
@@ -179,7 +180,7 @@ class ChannelHost:
         connector's progress moves past it.
         """
         stored, problems = [], []
-        with self.store.db.transaction():
+        with self.store.atomic():
             for item in group:
                 try:
                     message = checked_inbound(item, connector.channels)
@@ -188,8 +189,9 @@ class ChannelHost:
                     if isinstance(item, Inbound):
                         connector.recorded(item, None)
                     continue
-                stored.append(self.store.record_inbound(message, via=connector.desk_name))
-                connector.recorded(item, stored[-1])  # the object it yielded
+                stored.append(self.store.messages.record_inbound(message, via=connector.desk_name))
+                # The object it yielded (checked above: an Inbound), not the checked copy.
+                connector.recorded(cast(Inbound, item), stored[-1])
         if on_message:
             for done in stored:
                 if done:
@@ -235,10 +237,10 @@ class ChannelHost:
         """Send once (never two sends of one reply at a time); returns the result, the
         attempt's number and, for a retry, the seconds until the next one."""
         async with self._sending.setdefault(message_id, asyncio.Lock()):
-            reply = self.store.outgoing(message_id)
+            reply = self.store.replies.outgoing(message_id)
             if reply is None:
                 return DeliveryResult("failed", f"no reply {message_id}"), 0, 0.0
-            attempt = self.store.start_delivery(message_id)
+            attempt = self.store.replies.start_delivery(message_id)
             if attempt is None:
                 return DeliveryResult("sent", "already sent"), 0, 0.0
             connector = self.sender(reply.channel, reply.via)
@@ -248,18 +250,18 @@ class ChannelHost:
                 result = await self._send(connector, reply)
             delay = 0.0
             if result.ok:
-                self.store.mark_reply_sent(message_id, external_id=result.external_id)
+                self.store.replies.mark_sent(message_id, external_id=result.external_id)
             elif result.state == "retry":
                 delay = clock.backoff(
                     attempt - 1, self.settings.retry_max, self.settings.retry_first
                 )
-                self.store.set_delivery(
+                self.store.replies.set_delivery(
                     message_id,
                     f"retry: {result.detail}",
                     clock.to_iso(clock.now() + timedelta(seconds=delay)),
                 )
             else:
-                self.store.set_delivery(message_id, f"{result.state}: {result.detail}")
+                self.store.replies.set_delivery(message_id, f"{result.state}: {result.detail}")
             return result, attempt, delay
 
     async def _send(self, connector: Connector, reply: Outgoing) -> DeliveryResult:

@@ -162,6 +162,7 @@ class Conversation:
     snoozed_until: str | None
     snooze_until_reply: bool
     via: str | None = None  # the connector (config name) replies leave through
+    key: str = ""  # globally unique (a UUID): the same conversation in any database
 
 
 @dataclass(frozen=True)

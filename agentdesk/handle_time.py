@@ -29,14 +29,14 @@ class HandleTime:
 
     def start(self, conversation_id: int) -> None:
         """The agent is now looking at ``conversation_id``."""
-        self.store.record_view(conversation_id, self.agent, True)
+        self.store.events.view(conversation_id, self.agent, True)
         self.viewing, self.idle = conversation_id, False
         self._last_key = self.monotonic()
 
     def end(self, conversation_id: int, reason: str) -> None:
         """The agent left ``conversation_id`` (``switch``, ``back``, ``exit``)."""
         if self.viewing == conversation_id:
-            self.store.record_view(conversation_id, self.agent, False, reason=reason)
+            self.store.events.view(conversation_id, self.agent, False, reason=reason)
             self.viewing, self.idle = None, False
 
     def key_pressed(self) -> None:
@@ -44,7 +44,7 @@ class HandleTime:
         self._last_key = self.monotonic()
         if self.idle and self.viewing is not None:
             self.idle = False
-            self.store.record_view(self.viewing, self.agent, True, reason="active")
+            self.store.events.view(self.viewing, self.agent, True, reason="active")
 
     def check_idle(self) -> None:
         """End the interval once the idle cut-off passed without a key (run periodically)."""
@@ -54,4 +54,4 @@ class HandleTime:
             and self.monotonic() - self._last_key >= self.idle_cutoff
         ):
             self.idle = True
-            self.store.record_view(self.viewing, self.agent, False, reason="idle")
+            self.store.events.view(self.viewing, self.agent, False, reason="idle")

@@ -206,14 +206,7 @@ class ConnectorContract:
     @staticmethod
     def _stored(store: Store) -> list[tuple[str, str | None, int]]:
         """(body, ext_id, conversation id) of every stored customer message, in order."""
-        with store.db.read() as conn:
-            return [
-                (r[0], r[1], r[2])
-                for r in conn.execute(
-                    "SELECT body, ext_id, conversation_id FROM messages WHERE direction = 'in'"
-                    " ORDER BY id"
-                )
-            ]
+        return store.messages.inbound()
 
     def _tap(self, connector: Connector) -> None:
         """Note (and check, as the host does) everything ``incoming()`` yields."""
@@ -228,7 +221,7 @@ class ConnectorContract:
                     self._problems.append(f"message {len(self._received)}: {error}")
                 yield item
 
-        connector.incoming = tapped  # the instance's own: the class stays untouched
+        connector.incoming = tapped  # type: ignore[method-assign, assignment]  # the instance's own: the class stays untouched
 
     async def _receive(self, connector: Connector, store: Store, count: int) -> None:
         """Run ``connector`` as the desk does until ``count`` messages are stored."""
@@ -352,10 +345,8 @@ class ConnectorContract:
         with Store(tmp_path / "contract.db") as store:
             reply_id = self._queue_reply(connector, tmp_path, store, text)
             result = self._run(connector, self._deliver(connector, store, reply_id))
-            with store.db.read() as conn:
-                state, external_id = conn.execute(
-                    "SELECT delivery, external_id FROM messages WHERE id = ?", (reply_id,)
-                ).fetchone()
+            reply = store.messages.get(reply_id)
+            state, external_id = (reply.delivery, reply.external_id) if reply else (None, None)
         assert result.state == "sent", f"send() gave {result}; {self._context(connector)}"
         assert result.external_id is None or isinstance(result.external_id, str), (
             f"external_id, the channel's id for the reply, is text: {result}"
@@ -368,9 +359,8 @@ class ConnectorContract:
         """A reply queued in the conversation of one produced customer message."""
         self.produce(connector, workdir, [f"question {workdir.name}"])
         self._run(connector, self._receive(connector, store, 1))
-        with store.db.read() as conn:
-            conversation_id = conn.execute("SELECT id FROM conversations").fetchone()[0]
-        return store.add_reply(conversation_id, "agent", text, delivery="queued")
+        conversation_id = store.conversations.all_ids()[0]
+        return store.replies.add(conversation_id, "agent", text, delivery="queued")
 
     async def _deliver(self, connector: Connector, store: Store, reply_id: int) -> DeliveryResult:
         host = ChannelHost(store, [connector])
@@ -382,7 +372,9 @@ class ConnectorContract:
 
     async def _send(self, connector: Connector, store: Store, reply_id: int) -> DeliveryResult:
         """``connector.send`` itself (not through the host, which would hide a raise)."""
-        result = await self._call(connector, "send()", connector.send(store.outgoing(reply_id)))
+        outgoing = store.replies.outgoing(reply_id)
+        assert outgoing is not None, f"reply {reply_id} is not in the store"
+        result = await self._call(connector, "send()", connector.send(outgoing))
         assert isinstance(result, DeliveryResult), (
             f"send() returned {result!r}, not a DeliveryResult; {self._context(connector)}"
         )
@@ -414,10 +406,10 @@ class ConnectorContract:
         if connector is None:
             pytest.skip("no unreachable variant given")
         with Store(tmp_path / "contract.db") as store:
-            conversation_id = store.start_outbound(
+            conversation_id = store.conversations.start_outbound(
                 connector.channels[0], "someone@example.com", "agent", "Hello"
             )
-            reply_id = store.add_reply(conversation_id, "agent", "hi", delivery="queued")
+            reply_id = store.replies.add(conversation_id, "agent", "hi", delivery="queued")
             ChannelHost(store, [connector])  # attaches the store
 
             async def attempt() -> DeliveryResult:

@@ -33,6 +33,15 @@ class LineError(Exception):
     """What is wrong with one import line (one sentence, no traceback)."""
 
 
+class UnknownCustomer(LineError):
+    """A line about a customer with no message in the desk (yet)."""
+
+    def __init__(self, address: str) -> None:
+        super().__init__(
+            f"unknown customer {address!r} (no message of theirs in the desk or the file)"
+        )
+
+
 @dataclass
 class ImportReport:
     lines: int = 0
@@ -55,17 +64,36 @@ def import_file(store, path: Path | str) -> ImportReport:
 
 
 def import_lines(store, lines: Iterable[bytes | str], source: str = "-") -> ImportReport:
-    """Import JSON Lines; errors are collected as ``SOURCE:LINE: reason``."""
+    """Import JSON Lines; errors are collected as ``SOURCE:LINE: reason``.
+
+    The order of lines does not matter for people: a line about a customer not seen yet
+    (``identity``, ``customer``) waits until the end of the file, when their messages
+    have been imported, and is applied then.
+    """
     report = ImportReport()
+    waiting: list[tuple[int, bytes | str]] = []
     numbered = enumerate(lines, start=1)
     while batch := list(itertools.islice(numbered, BATCH)):
-        with store.db.transaction():
+        with store.atomic():
             for number, raw in batch:
-                _import_one(store, raw, number, source, report)
+                _import_one(store, raw, number, source, report, waiting)
+    with store.atomic():
+        for number, raw in waiting:
+            report.lines -= 1  # counted when it was first read
+            _import_one(store, raw, number, source, report, None)
     return report
 
 
-def _import_one(store, raw: bytes | str, number: int, source: str, report: ImportReport) -> None:
+def _import_one(
+    store,
+    raw: bytes | str,
+    number: int,
+    source: str,
+    report: ImportReport,
+    waiting: list[tuple[int, bytes | str]] | None,
+) -> None:
+    """One line; with ``waiting``, a line about an unknown customer is put there for
+    later instead of failing."""
     try:
         text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
     except UnicodeDecodeError as error:
@@ -89,6 +117,11 @@ def _import_one(store, raw: bytes | str, number: int, source: str, report: Impor
             raise LineError(f"unknown type {kind!r} (expected one of {', '.join(_HANDLERS)})")
         with store.savepoint():
             wrote = handler(store, line)
+    except UnknownCustomer as error:
+        if waiting is not None:
+            waiting.append((number, raw))
+        else:
+            report.errors.append(f"{source}:{number}: {error}")
     except LineError as error:
         report.errors.append(f"{source}:{number}: {error}")
     except (KeyError, ValueError, TypeError, sqlite3.Error) as error:
@@ -154,7 +187,7 @@ def _agent(line: dict, key: str = "agent", required: bool = True) -> str | None:
 
 def _conversation(store, line: dict) -> int:
     uid = _text(line, "conversation")
-    conversation_id = store.conversation_id_for_uid(uid)
+    conversation_id = store.conversations.id_for_uid(uid)
     if conversation_id is None:
         raise LineError(
             f'unknown conversation {uid!r} (it starts with an "in" message or a "created" line)'
@@ -172,7 +205,7 @@ def _strings(line: dict, key: str) -> list[str]:
 def _first_time(store, line: dict) -> bool:
     """Remember this line's canonical JSON; False if it was imported before."""
     canonical = json.dumps(line, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return store.remember_import_key("line:" + hashlib.sha256(canonical.encode()).hexdigest())
+    return store.transfer.remember_key("line:" + hashlib.sha256(canonical.encode()).hexdigest())
 
 
 def _attachments(line: dict) -> tuple[Attachment, ...]:
@@ -240,17 +273,20 @@ def _message(store, line: dict) -> bool:
             auto=_bool(line, "auto"),
             attachments=_attachments(line),
         )
-        stored = store.record_inbound(inbound)
+        new = store.conversations.id_for_uid(uid) is None
+        stored = store.messages.record_inbound(inbound)
         if stored is None:
             return False
+        if new:
+            _keep_key(store, stored[0], line)
         _tags(store, stored[0], line, None, at)
         return True
     agent = _agent(line)
-    if store.message_ext_exists(ext_id):
+    if store.messages.ext_exists(ext_id):
         return False
-    conversation_id = store.conversation_id_for_uid(uid)
+    conversation_id = store.conversations.id_for_uid(uid)
     if conversation_id is None and direction == Direction.OUT:
-        conversation_id = store.start_outbound(
+        conversation_id = store.conversations.start_outbound(
             _text(line, "channel"),
             _text(line, "customer"),
             agent,
@@ -259,6 +295,7 @@ def _message(store, line: dict) -> bool:
             at=at,
             uid=uid,
         )
+        _keep_key(store, conversation_id, line)
     elif conversation_id is None:
         raise LineError(f"unknown conversation {uid!r} (a note needs an existing conversation)")
     if direction == Direction.OUT:
@@ -267,7 +304,7 @@ def _message(store, line: dict) -> bool:
             not isinstance(edit_distance, int) or isinstance(edit_distance, bool)
         ):
             raise LineError('"edit_distance" must be a whole number')
-        store.add_reply(
+        store.replies.add(
             conversation_id,
             agent,
             text,
@@ -279,23 +316,31 @@ def _message(store, line: dict) -> bool:
             subject=subject,
         )
     else:
-        store.add_note(conversation_id, agent, text, at=at, ext_id=ext_id)
+        store.messages.add_note(conversation_id, agent, text, at=at, ext_id=ext_id)
     _tags(store, conversation_id, line, agent, at)
     return True
 
 
+def _keep_key(store, conversation_id: int, line: dict) -> None:
+    """A conversation this line created keeps the ``key`` it had where it came from."""
+    key = _text(line, "key", False)
+    created_here = store.conversations.get(conversation_id).uid == _text(line, "conversation")
+    if key and created_here and store.conversations.id_for_key(key) is None:
+        store.conversations.set_key(conversation_id, key)
+
+
 def _tags(store, conversation_id: int, line: dict, agent: str | None, at: str) -> None:
     for tag in _strings(line, "tags"):
-        store.set_tag(conversation_id, tag, True, agent, at=at)
+        store.conversations.set_tag(conversation_id, tag, True, agent, at=at)
 
 
 def _created(store, line: dict) -> bool:
     uid = _text(line, "conversation")
     at, agent = _at(line), _agent(line)
     channel, customer = _text(line, "channel"), _text(line, "customer")
-    if store.conversation_id_for_uid(uid) is not None:
+    if store.conversations.id_for_uid(uid) is not None:
         return False
-    store.start_outbound(
+    conversation_id = store.conversations.start_outbound(
         channel,
         customer,
         agent,
@@ -304,6 +349,7 @@ def _created(store, line: dict) -> bool:
         at=at,
         uid=uid,
     )
+    _keep_key(store, conversation_id, line)
     return True
 
 
@@ -329,7 +375,7 @@ def _status(store, line: dict) -> None:
     until_reply = _bool(line, "until_reply")
     if status == Status.SNOOZED and not until and not until_reply:
         raise LineError('a snooze needs "until" or "until_reply": true')
-    store.import_status(
+    store.conversations.set_status(
         conversation_id,
         status,
         _agent(line, required=False),
@@ -342,18 +388,20 @@ def _status(store, line: dict) -> None:
 
 def _assign(store, line: dict) -> None:
     conversation_id = _conversation(store, line)
-    store.assign(conversation_id, _agent(line), _agent(line, "by", False), at=_at(line))
+    store.conversations.assign(
+        conversation_id, _agent(line), _agent(line, "by", False), at=_at(line)
+    )
 
 
 def _unassign(store, line: dict) -> None:
     conversation_id = _conversation(store, line)
-    store.assign(conversation_id, None, _agent(line, "by", False), at=_at(line))
+    store.conversations.assign(conversation_id, None, _agent(line, "by", False), at=_at(line))
 
 
 def _tag_line(present: bool):
     def action(store, line: dict) -> None:
         conversation_id = _conversation(store, line)
-        store.set_tag(
+        store.conversations.set_tag(
             conversation_id, _text(line, "tag"), present, _agent(line, required=False), at=_at(line)
         )
 
@@ -364,7 +412,7 @@ def _viewed(store, line: dict) -> None:
     conversation_id = _conversation(store, line)
     if not isinstance(line.get("focus"), bool):
         raise LineError('"focus" must be true or false')
-    store.record_view(
+    store.events.view(
         conversation_id,
         _agent(line),
         line["focus"],
@@ -378,27 +426,27 @@ def _csat(store, line: dict) -> None:
     rating = line.get("rating")
     if not isinstance(rating, int) or isinstance(rating, bool) or not 1 <= rating <= 5:
         raise LineError(f'"rating" must be a whole number from 1 to 5, got {rating!r}')
-    store.add_csat(conversation_id, rating, at=_at(line))
+    store.events.csat(conversation_id, rating, at=_at(line))
 
 
 def _identity(store, line: dict) -> None:
     customer, also = _text(line, "customer"), _text(line, "also")
     channel = _text(line, "channel")
-    if store.customer_id_for_address(customer) is None:
-        raise LineError(f"unknown customer {customer!r} (import their messages first)")
-    store.link_identity(customer, channel, also)
+    if store.customers.id_for_address(customer) is None:
+        raise UnknownCustomer(customer)
+    store.customers.link_identity(customer, channel, also)
 
 
 def _customer(store, line: dict) -> None:
     address = _text(line, "customer")
-    customer_id = store.customer_id_for_address(address)
+    customer_id = store.customers.id_for_address(address)
     if customer_id is None:
-        raise LineError(f"unknown customer {address!r} (import their messages first)")
-    store.set_customer_tags(customer_id, _strings(line, "tags"))
+        raise UnknownCustomer(address)
+    store.customers.set_tags(customer_id, _strings(line, "tags"))
 
 
 def _agent_line(store, line: dict) -> None:
-    store.ensure_agent(
+    store.agents.ensure(
         _agent(line, "name"),
         _text(line, "display_name", False) or "",
         _text(line, "email", False) or "",
@@ -406,7 +454,7 @@ def _agent_line(store, line: dict) -> None:
 
 
 def _canned(store, line: dict) -> None:
-    store.save_canned(_text(line, "name"), _text(line, "body"))
+    store.canned.save(_text(line, "name"), _text(line, "body"))
 
 
 def _event(store, line: dict) -> None:
@@ -414,8 +462,8 @@ def _event(store, line: dict) -> None:
     payload = line.get("payload", {})
     if not isinstance(payload, dict):
         raise LineError('"payload" must be an object')
-    store.import_event(
-        conversation_id, _text(line, "kind"), _at(line), _agent(line, required=False), payload
+    store.events.append(  # a kind this version has no action for: kept verbatim
+        conversation_id, _text(line, "kind"), _at(line), _agent(line, required=False), None, payload
     )
 
 
@@ -453,7 +501,7 @@ def export_file(store, path: Path | str) -> int:
 
 def export_lines(store) -> Iterator[dict]:
     """The desk as import lines: agents, canned replies, every event, identities, tags."""
-    for agent in store.agents():
+    for agent in store.agents.all():
         yield _compact(
             {
                 "type": "agent",
@@ -462,15 +510,19 @@ def export_lines(store) -> Iterator[dict]:
                 "email": agent.email,
             }
         )
-    for name, body in store.canned_replies():
+    for name, body in store.canned.all():
         yield {"type": "canned", "name": name, "body": body}
-    for row in store.iter_transfer_rows():
+    keyed: set[str] = set()  # conversations whose first line (with their key) is out
+    for row in store.transfer.rows():
         line = _event_line(store, row)
         if line is not None:
+            if row["uid"] not in keyed and line["type"] in ("message", "created"):
+                keyed.add(row["uid"])
+                line["key"] = row["key"]
             yield line
-    for primary, channel, also in store.iter_identities():
+    for primary, channel, also in store.customers.linked_identities():
         yield {"type": "identity", "customer": primary, "also": also, "channel": channel}
-    for address, tags in store.customer_tags_by_address():
+    for address, tags in store.customers.tags_by_address():
         yield {"type": "customer", "customer": address, "tags": tags}
 
 
@@ -571,7 +623,7 @@ def _message_line(store, row, payload: dict, base: dict) -> dict:
                     "data_base64": base64.b64encode(a.data).decode() if a.data else None,
                 }
             )
-            for a in store.attachments_with_data(row["message_id"])
+            for a in store.messages.attachments_with_data(row["message_id"])
         ]
     text = line.pop("text")
     line = _compact(line)

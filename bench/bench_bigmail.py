@@ -109,7 +109,7 @@ def main() -> None:
         with Store(path) as store:
             build_desk(store)
             started = time.perf_counter()
-            conversation_id, _ = store.record_inbound(
+            conversation_id, _ = store.messages.record_inbound(
                 Inbound(
                     channel="email",
                     address="big@example.com",

@@ -86,8 +86,7 @@ async def sync(server: Dovecot, db: Path, count: int) -> float:
                 raise SystemExit(f"sync failed in the app: {connector.state}")
             await asyncio.sleep(0.01)
         took = time.perf_counter() - start
-        with app.store.db.read() as conn:
-            stored = conn.execute("SELECT count(*) FROM messages").fetchone()[0]
+        stored = app.store.transfer.table_counts()["messages"]
     if stored != count:
         raise SystemExit(f"stored {stored} of {count} messages")
     return took

@@ -90,20 +90,20 @@ def store_figures(db: str) -> dict:
         times = []
         for _ in range(5):
             t = time.perf_counter()
-            ids, _more = store.search(SearchQuery.parse(word))
-            store.rows_by_id(ids[:60])
+            ids, _more = store.inbox.search(SearchQuery.parse(word))
+            store.inbox.rows_by_id(ids[:60])
             times.append(time.perf_counter() - t)
         search[word] = (statistics.median(times), len(ids))
-    total = store.db.conn.execute("SELECT max(id) FROM conversations").fetchone()[0]
+    total = max(store.conversations.all_ids())
     opens = []
     for n in range(1, 201):
         conversation_id = (n * 7919) % total + 1
         t = time.perf_counter()
-        conversation = store.conversation(conversation_id)
-        store.messages(conversation_id)
-        store.customer(conversation.customer_id)
-        store.history(conversation.customer_id, exclude=conversation_id)
-        store.draft(conversation_id)
+        conversation = store.conversations.get(conversation_id)
+        store.messages.thread(conversation_id)
+        store.customers.get(conversation.customer_id)
+        store.inbox.history(conversation.customer_id, exclude=conversation_id)
+        store.drafts.get(conversation_id)
         opens.append(time.perf_counter() - t)
     store.close()
     return {

@@ -139,7 +139,7 @@ def main() -> None:
                 assert hits, messages[0].body
             times.sort()
             print(
-                f"suggestions over {store.kb_count()} articles ({args.runs} runs, "
+                f"suggestions over {store.kb.count()} articles ({args.runs} runs, "
                 f"{len(MESSAGES)} conversations): median {statistics.median(times):.1f} ms, "
                 f"p90 {times[int(len(times) * 0.9)]:.1f} ms, max {times[-1]:.1f} ms "
                 f"(target: median < 20 ms)"

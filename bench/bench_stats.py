@@ -63,11 +63,11 @@ def queries(db: Path, period_name: str) -> None:
     since, until = period.since_iso, period.until_iso
     with Store(db) as store:
         for name, call in [
-            ("waits and resolves", lambda: store.metric_waits_and_resolves(since, until)),
-            ("replies", lambda: store.metric_replies(since, until)),
-            ("created", lambda: store.metric_created(since, until)),
-            ("csat", lambda: store.metric_csat(since, until)),
-            ("handle time", lambda: store.metric_handle(since, until, 120)),
+            ("waits and resolves", lambda: store.metrics.waits_and_resolves(since, until)),
+            ("replies", lambda: store.metrics.replies(since, until)),
+            ("created", lambda: store.metrics.created(since, until)),
+            ("csat", lambda: store.metrics.csat(since, until)),
+            ("handle time", lambda: store.metrics.handle(since, until, 120)),
         ]:
             start = time.perf_counter()
             rows = call()
@@ -122,9 +122,9 @@ def main() -> None:
     args = parser.parse_args()
     if not args.db.is_file():
         raise SystemExit(f"{args.db}: no such database (generate it with bench/generate.py)")
-    with Store(args.db) as store, store.db.read() as conn:
-        events = conn.execute("SELECT count(*) FROM events").fetchone()[0]
-        messages = conn.execute("SELECT count(*) FROM messages").fetchone()[0]
+    with Store(args.db) as store:
+        counts = store.transfer.table_counts()
+    events, messages = counts["events"], counts["messages"]
     print(f"{args.db}: {messages:,} messages, {events:,} events")
     with tempfile.TemporaryDirectory() as tmp:
         config = Path(tmp) / "config.toml"

@@ -81,7 +81,7 @@ async def run(tokens: int, interval: float, paragraph: int) -> None:
     ]
     server.script(Reply.stream(text, delay=interval, sent=sent))
     with tempfile.TemporaryDirectory() as tmp, Store(Path(tmp) / "b.db") as store:
-        conversation_id, _ = store.record_inbound(
+        conversation_id, _ = store.messages.record_inbound(
             Inbound(
                 channel="email",
                 address="ann@example.com",

@@ -231,7 +231,7 @@ def add_big_chat(path: Path, size: int = 256 * 1024) -> int:
         count = 1000
         text = (line * (size // count // len(line) + 1))[: size // count]
         for n in range(count):
-            conversation_id, _ = store.record_inbound(
+            conversation_id, _ = store.messages.record_inbound(
                 Inbound(
                     channel="chat",
                     address="@big:example.org",
@@ -262,7 +262,7 @@ async def typed_during_open(path: Path, conversation_id: int) -> tuple[bool, str
     from agentdesk.store import Store
 
     with Store(path) as store:  # the next run starts with an empty composer
-        store.save_draft(conversation_id, "reply", "")
+        store.drafts.save(conversation_id, "reply", "")
     return shown and text == "WQK", text, elapsed
 
 

@@ -19,6 +19,7 @@ import json
 import random
 import sys
 import time
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -45,10 +46,11 @@ MESSAGE_COLUMNS = (
     "auto",
     "delivery",
 )
-EVENT_COLUMNS = ("conversation_id", "kind", "at", "agent", "message_id", "payload")
+EVENT_COLUMNS = ("key", "conversation_id", "kind", "at", "agent", "message_id", "payload")
 CONVERSATION_COLUMNS = (
     "id",
     "uid",
+    "key",
     "channel",
     "customer_id",
     "subject",
@@ -183,7 +185,10 @@ class Generator:
             payload: str = "{}",
         ):
             state["latest"] = max(state["latest"], at)
-            events.append((at, len(events), (conversation_id, kind, iso(at), who, mid, payload)))
+            key = str(uuid.uuid4())  # globally unique, as the store's event log writes them
+            events.append(
+                (at, len(events), (key, conversation_id, kind, iso(at), who, mid, payload))
+            )
 
         def inbound(at: float, body: str, auto: bool = False):
             mid = message(at, "in", address, body, auto)
@@ -282,6 +287,7 @@ class Generator:
         row = (
             conversation_id,
             uid,
+            str(uuid.uuid4()),
             channel,
             customer_id,
             one_line(subject, 300),
@@ -359,8 +365,8 @@ def generate(args: argparse.Namespace) -> dict:
     message_sizes = sizes(rng, args.conversations, args.messages)
     store = Store(args.db)
     totals = {"messages": 0, "events": 0}
-    with store.bulk_load():
-        store.bulk_insert(
+    with store.bulk.load():
+        store.bulk.insert(
             "agents",
             ("id", "name", "display_name", "email"),
             [
@@ -369,11 +375,11 @@ def generate(args: argparse.Namespace) -> dict:
             ],
         )
         for name, body in texts.CANNED:
-            store.bulk_insert("canned_replies", ("name", "body"), [(name, body)])
+            store.bulk.insert("canned_replies", ("name", "body"), [(name, body)])
         customers, identities, fts, channels = gen.customers(customer_count, first_seen)
-        store.bulk_insert("customers", ("id", "name", "first_seen"), customers)
-        store.bulk_insert("identities", ("id", "customer_id", "channel", "address"), identities)
-        store.bulk_insert("customers_fts", ("rowid", "name", "addresses"), fts)
+        store.bulk.insert("customers", ("id", "name", "first_seen"), customers)
+        store.bulk.insert("identities", ("id", "customer_id", "channel", "address"), identities)
+        store.bulk.insert("customers_fts", ("rowid", "name", "addresses"), fts)
         addresses: list[dict[str, str]] = [{} for _ in customers]
         for _, customer_id, channel, address in identities:
             addresses[customer_id - 1][channel] = address
@@ -394,11 +400,11 @@ def generate(args: argparse.Namespace) -> dict:
                 messages.extend(msgs)
                 events.extend(evs)
                 tags.extend(tgs)
-            store.bulk_insert("conversations", CONVERSATION_COLUMNS, rows)
-            store.bulk_insert("conversation_tags", ("conversation_id", "tag"), tags)
-            store.bulk_insert("messages", MESSAGE_COLUMNS, messages)
-            events.sort(key=lambda e: (e[0], e[2][0], e[1]))
-            store.bulk_insert("events", EVENT_COLUMNS, (e[2] for e in events))
+            store.bulk.insert("conversations", CONVERSATION_COLUMNS, rows)
+            store.bulk.insert("conversation_tags", ("conversation_id", "tag"), tags)
+            store.bulk.insert("messages", MESSAGE_COLUMNS, messages)
+            events.sort(key=lambda e: (e[0], e[2][1], e[1]))
+            store.bulk.insert("events", EVENT_COLUMNS, (e[2] for e in events))
             totals["messages"] += len(messages)
             totals["events"] += len(events)
             if args.progress:
@@ -406,7 +412,7 @@ def generate(args: argparse.Namespace) -> dict:
                     f"  {chunk_start + len(rows)} conversations, {totals['messages']} messages",
                     file=sys.stderr,
                 )
-    store.bulk_finish()
+    store.bulk.finish()
     totals["conversations"] = args.conversations
     totals["customers"] = customer_count
     store.close()

@@ -20,9 +20,9 @@ def at(minutes_ago: float) -> str:
 def build_desk(store: Store) -> dict[str, int]:
     """Six conversations over email and chat; returns their ids by nickname."""
     ids: dict[str, int] = {}
-    store.ensure_agent("alice", "Alice Martin", "alice@desk.example")
-    store.ensure_agent("bob", "Bob Stone", "bob@desk.example")
-    ids["refund"], _ = store.record_inbound(
+    store.agents.ensure("alice", "Alice Martin", "alice@desk.example")
+    store.agents.ensure("bob", "Bob Stone", "bob@desk.example")
+    ids["refund"], _ = store.messages.record_inbound(
         Inbound(
             channel="email",
             address="ann@example.com",
@@ -33,7 +33,7 @@ def build_desk(store: Store) -> dict[str, int]:
             message_id_header="<r1@example.com>",
         )
     )
-    store.record_inbound(
+    store.messages.record_inbound(
         Inbound(
             channel="chat",
             address="@ann:example.org",
@@ -43,9 +43,9 @@ def build_desk(store: Store) -> dict[str, int]:
             thread_key="chat-ann",
         )
     )
-    store.link_identity("ann@example.com", "chat", "@ann:example.org")
-    ids["ann_chat"] = store.conversation_id_for_uid("chat-ann")
-    ids["login"], _ = store.record_inbound(
+    store.customers.link_identity("ann@example.com", "chat", "@ann:example.org")
+    ids["ann_chat"] = store.conversations.id_for_uid("chat-ann")
+    ids["login"], _ = store.messages.record_inbound(
         Inbound(
             channel="chat",
             address="@zoe:example.org",
@@ -55,13 +55,13 @@ def build_desk(store: Store) -> dict[str, int]:
             thread_key="chat-zoe",
         )
     )
-    store.add_note(
+    store.messages.add_note(
         ids["login"], "bob", "Checked: SMS provider had an outage this morning.", at=at(45)
     )
-    store.add_reply(
+    store.replies.add(
         ids["login"], "bob", "Sorry about that, Zoë! Could you try again now?", at=at(40)
     )
-    ids["html"], _ = store.record_inbound(
+    ids["html"], _ = store.messages.record_inbound(
         Inbound(
             channel="email",
             address="jose@example.com",
@@ -74,9 +74,9 @@ def build_desk(store: Store) -> dict[str, int]:
             attachments=(Attachment("invoice-77.pdf", 48213, "application/pdf", b"%PDF-1.4"),),
         )
     )
-    store.assign(ids["html"], "alice", "alice", at=at(90))
-    store.set_tag(ids["html"], "billing", True, "alice", at=at(90))
-    ids["hostile"], _ = store.record_inbound(
+    store.conversations.assign(ids["html"], "alice", "alice", at=at(90))
+    store.conversations.set_tag(ids["html"], "billing", True, "alice", at=at(90))
+    ids["hostile"], _ = store.messages.record_inbound(
         Inbound(
             channel="email",
             address="mallory@example.net",
@@ -86,7 +86,7 @@ def build_desk(store: Store) -> dict[str, int]:
             at=at(20),
         )
     )
-    ids["done"], _ = store.record_inbound(
+    ids["done"], _ = store.messages.record_inbound(
         Inbound(
             channel="email",
             address="ann@example.com",
@@ -96,12 +96,12 @@ def build_desk(store: Store) -> dict[str, int]:
             at=at(3000),
         )
     )
-    store.add_reply(ids["done"], "alice", "Done, Ann!", at=at(2990))
-    store.set_status(ids["done"], "resolved", "alice", at=at(2989))
-    store.save_canned(
+    store.replies.add(ids["done"], "alice", "Done, Ann!", at=at(2990))
+    store.conversations.set_status(ids["done"], "resolved", "alice", at=at(2989))
+    store.canned.save(
         "greeting", "Hi {customer.first_name},\n\nThanks for reaching out.\n\n{agent.name}"
     )
-    store.save_canned(
+    store.canned.save(
         "refund-timeline", "Refunds reach your account 3-5 working days after we receive the item."
     )
     return ids

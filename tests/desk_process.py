@@ -44,14 +44,16 @@ async def main(mode: str, config_path: str, database: str, text: str = "") -> No
     app = make_app(load_config(config_path, required=True), database)
     async with app.run_test(size=(160, 40)) as pilot:
         if mode == "reply":
-            await until(app, lambda: app.store.conversation(1) is not None)
+            await until(app, lambda: app.store.conversations.get(1) is not None)
             app.open_conversation(1)
             await until(app, lambda: type(app.screen).__name__ == "ConversationScreen", 60)
             await pilot.pause()
             await pilot.press("r")
             await until(app, lambda: app.focused is app.screen.composer, 60)
             await pilot.press(*text, "ctrl+s")
-            await until(app, lambda: app.store.messages(1)[-1].direction == "out", timeout=60)
+            await until(
+                app, lambda: app.store.messages.thread(1)[-1].direction == "out", timeout=60
+            )
             await asyncio.sleep(3600)
         elif mode == "resume":
             await until(app, lambda: pending_replies(app) == 0)

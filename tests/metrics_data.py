@@ -40,7 +40,7 @@ class Desk:
         auto: bool = False,
     ) -> int:
         address = address or f"{uid.lower()}@customer.example"
-        cid, _ = self.store.record_inbound(
+        cid, _ = self.store.messages.record_inbound(
             Inbound(
                 channel=channel,
                 address=address,
@@ -55,19 +55,19 @@ class Desk:
         return cid
 
     def reply(self, uid: str, agent: str, when: str) -> None:
-        self.store.add_reply(self.ids[uid], agent, "answer", at=at(when))
+        self.store.replies.add(self.ids[uid], agent, "answer", at=at(when))
 
     def note(self, uid: str, agent: str, when: str) -> None:
-        self.store.add_note(self.ids[uid], agent, "internal", at=at(when))
+        self.store.messages.add_note(self.ids[uid], agent, "internal", at=at(when))
 
     def resolve(self, uid: str, agent: str | None, when: str) -> None:
-        assert self.store.set_status(self.ids[uid], "resolved", agent, at=at(when))
+        assert self.store.conversations.set_status(self.ids[uid], "resolved", agent, at=at(when))
 
     def assign(self, uid: str, agent: str, by: str, when: str) -> None:
-        self.store.assign(self.ids[uid], agent, by, at=at(when))
+        self.store.conversations.assign(self.ids[uid], agent, by, at=at(when))
 
     def csat(self, uid: str, rating: int, when: str) -> None:
-        self.store.add_csat(self.ids[uid], rating, at=at(when))
+        self.store.events.csat(self.ids[uid], rating, at=at(when))
 
     def view(
         self,
@@ -79,7 +79,7 @@ class Desk:
         seconds: int = 0,
     ) -> None:
         instant = datetime.strptime(at(when), "%Y-%m-%dT%H:%M:%SZ") + timedelta(seconds=seconds)
-        self.store.record_view(
+        self.store.events.view(
             self.ids[uid], agent, focus, at=instant.strftime("%Y-%m-%dT%H:%M:%SZ"), reason=reason
         )
 

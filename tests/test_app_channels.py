@@ -38,11 +38,9 @@ async def test_incoming_burst_reaches_the_inbox_once(desk, alice):
         await app.workers.wait_for_complete()
         await pilot.pause(0.4)
         assert app.screen.query_one(InboxList).total == 5 + 40
-    with app.store as store:
+    with app.store as store, store.db.read() as conn:
         assert (
-            store.db.conn.execute(
-                "SELECT count(*) FROM messages WHERE ext_id LIKE 'event-%'"
-            ).fetchone()[0]
+            conn.execute("SELECT count(*) FROM messages WHERE ext_id LIKE 'event-%'").fetchone()[0]
             == 40
         )
 
@@ -175,7 +173,7 @@ def test_what_is_refused_and_why(tmp_path, bad, reason):
             await host.receive(connector)
 
         asyncio.run(run())
-        assert store.count_inbox(InboxFilter(status="any")) == 1
+        assert store.inbox.count(InboxFilter(status="any")) == 1
     assert reason in connector.state
 
 

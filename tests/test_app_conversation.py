@@ -22,7 +22,7 @@ from agentdesk.widgets.inbox_list import InboxList
 
 def kinds(path, conversation_id) -> list[tuple]:
     with Store(path) as store:
-        return [(e["kind"], e["agent"], e["payload"]) for e in store.events(conversation_id)]
+        return [(e["kind"], e["agent"], e["payload"]) for e in store.events.read(conversation_id)]
 
 
 async def open_first(pilot, app):
@@ -69,8 +69,8 @@ async def test_reply_is_delivered_through_the_demo_channel_and_recorded(desk, al
     events = [e for e in kinds(path, ids["refund"]) if e[0] != "viewed"]
     assert events[-1][:2] == ("reply", "alice")
     with Store(path) as store:
-        assert store.conversation(ids["refund"]).waiting_since is None
-        assert store.draft(ids["refund"]) == ""
+        assert store.conversations.get(ids["refund"]).waiting_since is None
+        assert store.drafts.get(ids["refund"]) == ""
 
 
 async def test_note_resolve_reopen_pending_and_their_events(desk, alice):
@@ -151,7 +151,7 @@ async def test_draft_survives_quitting_and_reopening(desk, alice):
         await pilot.press("r", *"Half-written answer")
         await pilot.pause(0.6)  # the debounced save fires
     with Store(path) as store:
-        assert store.draft(ids["refund"]) == "Half-written answer"
+        assert store.drafts.get(ids["refund"]) == "Half-written answer"
     app = make_app(alice, path, [DemoConnector()])
     async with app.run_test(size=(160, 40)) as pilot:
         screen = await open_first(pilot, app)
@@ -190,7 +190,7 @@ async def test_every_binding_is_in_the_command_palette(desk, alice):
         await pilot.pause()
         await pilot.press(*"Resolve", "enter")
         await pilot.pause()
-        assert app.store.conversation(screen.conversation_id).status == "resolved"
+        assert app.store.conversations.get(screen.conversation_id).status == "resolved"
 
 
 async def test_keymap_from_config_remaps_an_action(desk, alice):
@@ -201,10 +201,10 @@ async def test_keymap_from_config_remaps_an_action(desk, alice):
         screen = await open_first(pilot, app)
         await pilot.press("x")  # no longer bound
         await pilot.pause()
-        assert app.store.conversation(screen.conversation_id).status == "open"
+        assert app.store.conversations.get(screen.conversation_id).status == "open"
         await pilot.press("ctrl+r")
         await pilot.pause()
-        assert app.store.conversation(screen.conversation_id).status == "resolved"
+        assert app.store.conversations.get(screen.conversation_id).status == "resolved"
 
 
 async def test_idle_cutoff_ends_focus_and_a_key_press_resumes_it(desk, alice):
@@ -233,7 +233,7 @@ def big_mail(path, size: int = 10_000_000) -> int:
         line.format(n) for n in range(size // len(line.format(0)))
     )
     with Store(path) as store:
-        return store.record_inbound(
+        return store.messages.record_inbound(
             Inbound(
                 channel="email",
                 address="big@example.com",
@@ -326,7 +326,7 @@ async def test_a_macro_in_a_conversation_drafts_its_canned_reply(desk, tmp_path)
 
     path, ids = desk
     with Store(path) as store:
-        store.save_canned("refund-sent", "Hi {customer.first_name}, your refund is on its way.")
+        store.canned.save("refund-sent", "Hi {customer.first_name}, your refund is on its way.")
     config_file = tmp_path / "config.toml"
     config_file.write_text(
         '[agent]\nname = "alice"\n\n[[macros]]\nname = "Refund sent"\nstatus = "pending"\n'
@@ -351,9 +351,9 @@ async def test_a_macro_in_a_conversation_drafts_its_canned_reply(desk, tmp_path)
         assert "Macro 'Refund sent' applied." in [n.message for n in app._notifications]
         assert app.screen.composer.text.endswith("your refund is on its way.")
     with Store(path) as store:
-        conversation = store.conversation(ids["refund"])
+        conversation = store.conversations.get(ids["refund"])
         assert conversation.status == "pending" and "refund" in conversation.tags
-        assert not [m for m in store.messages(ids["refund"]) if m.direction == "out"]
+        assert not [m for m in store.messages.thread(ids["refund"]) if m.direction == "out"]
 
 
 def typed_at_once(app, *keys: str) -> None:
@@ -390,7 +390,7 @@ async def test_quick_j_j_j_k_shows_one_conversation_in_thread_customer_pane_and_
         want = rows[2]
         assert screen.conversation_id == want.id
         with Store(path) as store:
-            messages = store.messages(want.id)
+            messages = store.messages.thread(want.id)
         assert [m.id for m in screen.thread.messages] == [m.id for m in messages]
         text = screen_text(app)
         assert one_line(messages[-1].body, 40)[:25] in text  # the newest message, drawn
@@ -407,7 +407,7 @@ def big_chat(path, count: int = 1000) -> int:
     text = "the parcel is still not here and nobody answers my messages, please help. " * 3
     with Store(path) as store:
         for n in range(count):
-            conversation_id, _ = store.record_inbound(
+            conversation_id, _ = store.messages.record_inbound(
                 Inbound(
                     channel="chat",
                     address="@big:example.org",
@@ -440,4 +440,4 @@ async def test_keys_typed_while_a_big_conversation_opens_land_in_the_composer(de
         await until(pilot, lambda: screen.composer.text == "Hi", timeout=20)
         assert screen.conversation_id != big
     with Store(path) as store:
-        assert store.draft(big) == "WQKok"
+        assert store.drafts.get(big) == "WQKok"

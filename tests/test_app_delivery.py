@@ -220,15 +220,15 @@ async def test_the_composer_clears_only_after_the_reply_is_committed(desk, alice
             for n in app._notifications
         )
         with Store(path) as other:
-            assert other.draft(ids["login"]) == "Refund sent today."
+            assert other.drafts.get(ids["login"]) == "Refund sent today."
             with other.db.transaction() as conn:
                 conn.execute("DROP TRIGGER full")
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert app.screen.composer.text == ""
         with Store(path) as other:  # committed, seen from another connection
-            assert other.draft(ids["login"]) == ""
-            assert [m.body for m in other.unsent_replies(ids["login"])] == ["Refund sent today."]
+            assert other.drafts.get(ids["login"]) == ""
+            assert [m.body for m in other.replies.unsent(ids["login"])] == ["Refund sent today."]
 
 
 def test_delivery_settings_are_checked(alice, tmp_path):
@@ -284,8 +284,8 @@ async def test_a_reply_killed_the_instant_after_ctrl_s_is_stored_and_sent_later(
     assert child.returncode == -signal.SIGKILL
     assert out.decode().strip() == "''"  # the composer had cleared ...
     with Store(path) as store:  # ... because the reply was already committed
-        assert store.draft(ids["login"]) == ""
-        (reply,) = store.unsent_replies(ids["login"])
+        assert store.drafts.get(ids["login"]) == ""
+        (reply,) = store.replies.unsent(ids["login"])
         assert reply.body == "Your refund is on its way."
     provider = Provider()
     app = make_app(settings(alice), path, [provider])

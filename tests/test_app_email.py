@@ -13,6 +13,7 @@ from conftest import screen_text
 
 from agentdesk.app import make_app
 from agentdesk.config import parse_config
+from agentdesk.connectors.email.state import MailState
 from agentdesk.screens.conversation import ConversationScreen
 from agentdesk.widgets.inbox_list import InboxList
 
@@ -68,13 +69,13 @@ async def test_mail_arrives_in_the_inbox_and_the_reply_leaves_by_smtp(
         assert isinstance(app.screen, ConversationScreen)
         await pilot.press("r", *"Sorry Carol, it ships today.", "ctrl+s")
         await until(lambda: smtp_server.received)
-        await until(lambda: app.store.messages(1)[-1].delivery == "sent")
+        await until(lambda: app.store.messages.thread(1)[-1].delivery == "sent")
         await pilot.pause(0.3)
     sent = message_from_bytes(smtp_server.received[0], policy=policy.default)
     assert sent["In-Reply-To"] == "<order7@example.com>"
     assert sent["To"].addresses[0].addr_spec == "carol@example.com"
     assert "Sorry Carol, it ships today." in sent.get_body(("plain",)).get_content()
-    kinds = [e["kind"] for e in app.store.events(1)]
+    kinds = [e["kind"] for e in app.store.events.read(1)]
     assert kinds.count("reply") == 1
 
 
@@ -209,7 +210,7 @@ async def test_distinct_mails_sharing_a_message_id_are_all_kept(dovecot, tmp_pat
         assert "Where is order 1" in text and "Refund for order 2" in text
         dovecot.deliver(second, folder)  # the same second mail again, later: still a copy
         await until(
-            lambda: app.store.mail_folder(connector.account, folder).uidnext == 4, timeout=30
+            lambda: connector.saved.folder(connector.account, folder).uidnext == 4, timeout=30
         )
     with app.store.db.read() as conn:
         bodies = sorted(r[0].strip() for r in conn.execute("SELECT body FROM messages"))
@@ -233,13 +234,13 @@ async def test_a_reply_that_can_never_be_sent_fails_with_the_reason(dovecot, smt
         app = _email_app(dovecot, tmp_path, smtp_server, folders=[folder])
         async with app.run_test(size=(160, 40)) as pilot:
             store = app.store
-            await until(lambda: store.conversation(1) is not None)  # noqa: B023
+            await until(lambda: store.conversations.get(1) is not None)  # noqa: B023
             app.open_conversation(1)
             await pilot.pause()
             if restart == 0:
                 await pilot.press("r", *"It ships today.", "ctrl+s")
             await until(
-                lambda: (store.messages(1)[-1].delivery or "").startswith(  # noqa: B023
+                lambda: (store.messages.thread(1)[-1].delivery or "").startswith(  # noqa: B023
                     "failed"
                 )
             )
@@ -247,10 +248,15 @@ async def test_a_reply_that_can_never_be_sent_fails_with_the_reason(dovecot, smt
             assert "failed: support: cannot" in screen_text(app)  # shown on the reply
             assert (
                 "addr-spec local part with no domain; correct the customer's address"
-                in app.store.messages(1)[-1].delivery
+                in app.store.messages.thread(1)[-1].delivery
             )
     assert smtp_server.received == []
-    assert app.store.outbox_entry(app.store.messages(1)[-1].id) is None
+    assert (
+        MailState(app.store.connector_data("email"), app.store).outbox_entry(
+            app.store.messages.thread(1)[-1].id
+        )
+        is None
+    )
 
     app = _email_app(dovecot, tmp_path, smtp_server, folders=[folder])
     async with app.run_test(size=(160, 40)) as pilot:  # the agent corrects the address
@@ -259,7 +265,7 @@ async def test_a_reply_that_can_never_be_sent_fails_with_the_reason(dovecot, smt
         await pilot.press("E")
         await pilot.pause()
         await pilot.press("ctrl+u", *"bob@example.com", "enter")
-        await until(lambda: app.store.messages(1)[-1].delivery == "sent")
+        await until(lambda: app.store.messages.thread(1)[-1].delivery == "sent")
         await pilot.pause(0.3)
     sent = message_from_bytes(smtp_server.received[0], policy=policy.default)
     assert sent["To"].addresses[0].addr_spec == "bob@example.com"
@@ -283,7 +289,7 @@ async def test_bidi_marks_and_hidden_html_text_reach_the_screen_only_defused(dov
     dovecot.fill(folder, [raw])
     app = _email_app(dovecot, tmp_path, folders=[folder])
     async with app.run_test(size=(160, 40)) as pilot:
-        await until(lambda: app.store.conversation(1) is not None)
+        await until(lambda: app.store.conversations.get(1) is not None)
         app.refresh_views()
         await pilot.pause(0.3)
         assert "Invoice please" in screen_text(app)
@@ -304,17 +310,23 @@ async def test_non_ascii_folders_sync_and_keep_sent_replies(dovecot, smtp_server
     dovecot.deliver(samples.plain(3, subject="Colis abîmé"), mailbox_name(folder))
     app = _email_app(dovecot, tmp_path, smtp_server, folders=[folder], sent_folder=sent)
     async with app.run_test(size=(160, 40)) as pilot:
-        await until(lambda: app.store.conversation(1) is not None)
+        await until(lambda: app.store.conversations.get(1) is not None)
         app.open_conversation(1)
         await pilot.pause()
         await pilot.press("r", *"Nous renvoyons le colis.", "ctrl+s")
         await until(
             lambda: (
-                app.store.outbox_entry(app.store.messages(1)[-1].id) is not None
-                and app.store.outbox_entry(app.store.messages(1)[-1].id).state == "done"
+                MailState(app.store.connector_data("email"), app.store).outbox_entry(
+                    app.store.messages.thread(1)[-1].id
+                )
+                is not None
+                and MailState(app.store.connector_data("email"), app.store)
+                .outbox_entry(app.store.messages.thread(1)[-1].id)
+                .state
+                == "done"
             )
         )
-    assert "Colis abîmé" in app.store.conversation(1).subject
+    assert "Colis abîmé" in app.store.conversations.get(1).subject
     assert len(dovecot.mailbox_messages(f'"{mailbox_name(sent)}"')) == 1
     assert len(smtp_server.received) == 1
 
@@ -356,7 +368,7 @@ async def test_replies_leave_from_the_account_the_conversation_came_in_by(
     )
     app = make_app(config, tmp_path / "desk.db")
     async with app.run_test(size=(160, 40)) as pilot:
-        await until(lambda: app.store.conversation(1) is not None)
+        await until(lambda: app.store.conversations.get(1) is not None)
         app.open_conversation(1)
         await pilot.pause()
         assert "email via support-fr" in screen_text(app)

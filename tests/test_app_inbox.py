@@ -110,7 +110,7 @@ async def test_wide_characters_keep_the_columns_aligned(desk, alice):
 
     path, _ = desk
     with Store(path) as store:
-        store.record_inbound(
+        store.messages.record_inbound(
             Inbound(
                 channel="chat",
                 address="@lee:chat.example",
@@ -238,7 +238,7 @@ async def test_bulk_changes_on_marked_conversations(desk, tmp_path):
 
     path, ids = desk
     with Store(path) as store:
-        store.save_canned("refund-sent", "Hi {customer.first_name}, your refund is on its way.")
+        store.canned.save("refund-sent", "Hi {customer.first_name}, your refund is on its way.")
     config_file = tmp_path / "config.toml"
     config_file.write_text(
         '[agent]\nname = "alice"\n\n[[macros]]\nname = "Refund sent"\nstatus = "pending"\n'
@@ -282,7 +282,7 @@ async def test_bulk_changes_on_marked_conversations(desk, tmp_path):
         )
     with Store(path) as store:
         for cid in (first, second):
-            conversation = store.conversation(cid)
+            conversation = store.conversations.get(cid)
             assert "vip" in conversation.tags and "refund" in conversation.tags
             assert "billing" not in conversation.tags and conversation.assignee == "alice"
-            assert store.draft(cid).endswith("your refund is on its way.")
+            assert store.drafts.get(cid).endswith("your refund is on its way.")

@@ -52,12 +52,12 @@ def test_reimport_updates_changed_adds_new_and_removes_deleted(tmp_path):
         result = import_kb(store, folder)
         assert (result.added, result.updated, result.unchanged, result.removed) == (1, 1, 5, 1)
         assert result.skipped == [f"{folder / 'empty.md'}: empty article"]
-        assert store.kb_count() == 7
-        assert store.kb_article("products/kettle-care") is None
-        assert "10 days" in store.kb_article("billing/refunds").body
-        assert titles(store.kb_search(["vinegar"])) == []  # the removed article is not found
-        assert titles(store.kb_search(["expire"])) == ["Gift cards"]
-        assert titles(store.kb_search(["days"], 5)).count("How refunds work") == 1
+        assert store.kb.count() == 7
+        assert store.kb.article("products/kettle-care") is None
+        assert "10 days" in store.kb.article("billing/refunds").body
+        assert titles(store.kb.search(["vinegar"])) == []  # the removed article is not found
+        assert titles(store.kb.search(["expire"])) == ["Gift cards"]
+        assert titles(store.kb.search(["days"], 5)).count("How refunds work") == 1
 
 
 def test_import_of_a_missing_folder_is_one_line(tmp_path):
@@ -78,14 +78,14 @@ def test_import_of_a_missing_folder_is_one_line(tmp_path):
     ],
 )
 def test_ranking_puts_the_answering_article_first(kb_store, words, first):
-    hits = kb_store.kb_search(words)
+    hits = kb_store.kb.search(words)
     assert hits[0].article.title == first
     assert len(hits) <= 3
 
 
 def test_title_outweighs_body(tmp_path):
     with Store(tmp_path / "w.db") as store:
-        store.kb_upsert(
+        store.kb.upsert(
             "a",
             "a.md",
             "Shipping times",
@@ -94,21 +94,21 @@ def test_title_outweighs_body(tmp_path):
             "We ship fast. " * 3 + "Invoices are emailed.",
             "1",
         )
-        store.kb_upsert("b", "b.md", "Invoices", [], "", "Where to find them.", "2")
-        store.kb_upsert("c", "c.md", "Billing", ["invoices"], "", "About money.", "3")
-        assert titles(store.kb_search(["invoices"])) == ["Invoices", "Billing", "Shipping times"]
+        store.kb.upsert("b", "b.md", "Invoices", [], "", "Where to find them.", "2")
+        store.kb.upsert("c", "c.md", "Billing", ["invoices"], "", "About money.", "3")
+        assert titles(store.kb.search(["invoices"])) == ["Invoices", "Billing", "Shipping times"]
 
 
 def test_hits_explain_why_they_match(kb_store):
-    hit = kb_store.kb_search(["refund", "kettle", "returned"])[0]
+    hit = kb_store.kb.search(["refund", "kettle", "returned"])[0]
     assert hit.article.title == "How refunds work"
     assert set(hit.matched) == {"refund", "returned"}  # not "kettle": not in this article
     assert "refund" in hit.snippet.lower()
 
 
 def test_search_terms_are_never_fts_syntax(kb_store):
-    assert kb_store.kb_search(['"', "NEAR(", "*", "title:x", "OR", "zzz)"]) == []
-    assert kb_store.kb_search(["AND"])[0].matched == ("and",)  # the word, not the operator
+    assert kb_store.kb.search(['"', "NEAR(", "*", "title:x", "OR", "zzz)"]) == []
+    assert kb_store.kb.search(["AND"])[0].matched == ("and",)  # the word, not the operator
 
 
 def message(text: str, minutes_ago: int = 10):
@@ -125,10 +125,10 @@ def message(text: str, minutes_ago: int = 10):
 
 
 def test_suggestions_for_a_conversation_use_the_latest_customer_messages(kb_store, frozen_clock):
-    conversation_id, _ = kb_store.record_inbound(
+    conversation_id, _ = kb_store.messages.record_inbound(
         message("Hi, how do I change the delivery address on my order?", 60)
     )
-    kb_store.record_inbound(
+    kb_store.messages.record_inbound(
         Inbound(
             channel="email",
             address="kim@example.com",
@@ -140,7 +140,7 @@ def test_suggestions_for_a_conversation_use_the_latest_customer_messages(kb_stor
             thread_key=None,
         )
     )
-    messages = kb_store.messages(conversation_id)
+    messages = kb_store.messages.thread(conversation_id)
     terms = query_terms(messages)
     assert "the" not in terms and "how" not in terms
     hits = suggest(kb_store, messages)
@@ -148,8 +148,8 @@ def test_suggestions_for_a_conversation_use_the_latest_customer_messages(kb_stor
 
 
 def test_intent_lifts_the_article_about_it(kb_store, frozen_clock):
-    conversation_id, _ = kb_store.record_inbound(message("Refund for the kettle please"))
-    messages = kb_store.messages(conversation_id)
+    conversation_id, _ = kb_store.messages.record_inbound(message("Refund for the kettle please"))
+    messages = kb_store.messages.thread(conversation_id)
     assert titles(suggest(kb_store, messages))[0] == "Descaling the blue kettle"  # words only
     assert titles(suggest(kb_store, messages, intent="refund"))[0] == "How refunds work"
 
@@ -220,7 +220,7 @@ def test_the_demo_help_centre_imports(tmp_path):
     with Store(tmp_path / "demo.db") as store:
         result = import_kb(store, folder)
         assert result.added == len(list(folder.glob("*.md"))) > 0 and not result.skipped
-        assert all(store.kb_article(p.stem).url.startswith("https://") for p in folder.glob("*.md"))
+        assert all(store.kb.article(p.stem).url.startswith("https://") for p in folder.glob("*.md"))
 
 
 DEMO_QUERIES = [

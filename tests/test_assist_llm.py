@@ -191,7 +191,7 @@ async def test_prompt_injection_stays_inside_the_untrusted_block(
     tmp_path, frozen_clock, openai_server
 ):
     with Store(tmp_path / "d.db") as db:
-        conversation_id, _ = db.record_inbound(
+        conversation_id, _ = db.messages.record_inbound(
             Inbound(
                 channel="email",
                 address="eve@example.com",
@@ -238,7 +238,7 @@ SECRETS = [
 
 async def _pii_round_trip(tmp_path, server: OpenAIServer, mask: str) -> str:
     with Store(tmp_path / "pii.db") as db:
-        conversation_id, _ = db.record_inbound(
+        conversation_id, _ = db.messages.record_inbound(
             Inbound(
                 channel="email",
                 address="ann.private@example.org",
@@ -337,8 +337,8 @@ async def test_text_hidden_in_html_mail_is_marked_and_kept_from_the_model(
     from agentdesk.connectors.email import mime
 
     with Store(tmp_path / "h.db") as db:
-        conversation_id, _ = db.record_inbound(mime.parse(HIDDEN_HTML))
-        body = db.messages(conversation_id)[0].body
+        conversation_id, _ = db.messages.record_inbound(mime.parse(HIDDEN_HTML))
+        body = db.messages.thread(conversation_id)[0].body
         openai_server.script(Reply.stream(["Hi"]))
         assistant = Assistant(db, settings_for(openai_server.base_url))
         await collect(assistant.draft(assistant.context(conversation_id)))

@@ -317,7 +317,7 @@ async def test_real_app_streams_accepts_and_records_an_assisted_reply(
         await pilot.press("end", *" Alice", "ctrl+s")
         await settle(app, pilot)
     with Store(path) as db:
-        reply = [e for e in db.events(ids["refund"]) if e["kind"] == "reply"][-1]
+        reply = [e for e in db.events.read(ids["refund"]) if e["kind"] == "reply"][-1]
     assert reply["payload"] == {"ai_assisted": True, "edit_distance": 1}
 
 
@@ -331,7 +331,7 @@ async def test_real_app_analyses_off_the_ui_thread_and_drops_a_stale_result(desk
         await pilot.pause()
         # Hold the database as a long write would: the UI thread may still use it (the
         # lock is re-entrant), the analysis thread waits.
-        with app.store.db.lock:
+        with app.store.db.read():
             await pilot.press("enter")  # Ann's refund
             await pilot.pause()
             panel = app.screen.query_one(AssistPanel)
@@ -344,7 +344,7 @@ async def test_real_app_analyses_off_the_ui_thread_and_drops_a_stale_result(desk
         assert panel.context.conversation.id == ids["html"]  # the refund's result is gone
         assert "billing" in screen_text(app) and "refund" not in panel.context.mood.line()
     with Store(path) as db:
-        assert db.draft(ids["refund"]) == "On it"
+        assert db.drafts.get(ids["refund"]) == "On it"
 
 
 async def test_real_app_narrow_terminal_hides_the_panel_until_a(desk, alice):
@@ -383,7 +383,7 @@ async def test_a_new_customer_message_refreshes_mood_and_suggestions(store):
         await settle(app, pilot)
         panel = panel_of(app)
         assert "account access" in screen_text(app)
-        db.record_inbound(
+        db.messages.record_inbound(
             Inbound(
                 channel="chat",
                 address="@zoe:example.org",

@@ -40,7 +40,7 @@ def inbound(
     thread_key=None,
     subject="Help",
 ):
-    return store.record_inbound(
+    return store.messages.record_inbound(
         Inbound(
             channel=channel,
             address=address,
@@ -64,7 +64,7 @@ def test_angry_customer_after_a_long_wait_with_repeat_contacts(store):
         address="@kim:example.org",
         thread_key="chat-kim",
     )
-    store.link_identity("kim@example.com", "chat", "@kim:example.org")
+    store.customers.link_identity("kim@example.com", "chat", "@kim:example.org")
     conversation_id = inbound(
         store,
         "This is RIDICULOUS. I have been waiting for my refund "
@@ -72,9 +72,9 @@ def test_angry_customer_after_a_long_wait_with_repeat_contacts(store):
         60 * 49,
         subject="Refund!!",
     )
-    conversation = store.conversation(conversation_id)
-    history = store.history(conversation.customer_id, exclude=conversation_id)
-    mood = analyse(store.messages(conversation_id), conversation, history, NOW)
+    conversation = store.conversations.get(conversation_id)
+    history = store.inbox.history(conversation.customer_id, exclude=conversation_id)
+    mood = analyse(store.messages.thread(conversation_id), conversation, history, NOW)
     assert mood.label == "angry" and mood.upset
     assert mood.line() == (
         "angry · refund · waited 2 days · 3rd contact this month · also on chat on Thursday"
@@ -83,15 +83,18 @@ def test_angry_customer_after_a_long_wait_with_repeat_contacts(store):
 
 def test_calm_question_is_neutral_and_praise_is_positive(store):
     calm = inbound(store, "Hi, how do I change my delivery address?")
-    conversation = store.conversation(calm)
-    mood = analyse(store.messages(calm), conversation, [], NOW)
+    conversation = store.conversations.get(calm)
+    mood = analyse(store.messages.thread(calm), conversation, [], NOW)
     assert (mood.label, mood.intent, mood.facts) == ("neutral", "delivery", ())
     happy = inbound(
         store,
         "Thank you so much, the new kettle is amazing and I love it!",
         address="joy@example.com",
     )
-    assert analyse(store.messages(happy), store.conversation(happy), [], NOW).label == "positive"
+    assert (
+        analyse(store.messages.thread(happy), store.conversations.get(happy), [], NOW).label
+        == "positive"
+    )
 
 
 @pytest.mark.parametrize(
@@ -255,7 +258,7 @@ def test_offline_draft_mentions_the_other_channel_and_speaks_german(store):
         address="@kim:example.org",
         thread_key="chat-kim",
     )
-    store.link_identity("kim@example.com", "chat", "@kim:example.org")
+    store.customers.link_identity("kim@example.com", "chat", "@kim:example.org")
     text = draft(load_context(store, english, "Alice"))
     assert "I see you also chatted with us on Sunday" in text
     assert "https://help.example.com/tracking" in text
@@ -305,7 +308,7 @@ def test_offline_rewrites():
 
 def test_offline_summary(store):
     conversation_id = inbound(store, "My parcel never came. Can you check?", 60, thread_key="t-kim")
-    store.add_reply(conversation_id, "alice", "Checking with the courier now.", at=at(50))
+    store.replies.add(conversation_id, "alice", "Checking with the courier now.", at=at(50))
     inbound(store, "Any news? It's been a while.", 5, thread_key="t-kim")
     text = summary(load_context(store, conversation_id, "Alice"))
     assert "- Asked: My parcel never came." in text

@@ -12,7 +12,8 @@ from agentdesk.connectors.demo import DemoConnector
 from agentdesk.domain import Inbound
 from agentdesk.screens.conversation import ConversationScreen
 from agentdesk.store import Store
-from agentdesk.store.db import Locked, apply_migrations, connect
+from agentdesk.store.database import Database
+from agentdesk.store.db import apply_migrations, connect
 
 
 class StoreBeforeRepair(Store):
@@ -22,7 +23,11 @@ class StoreBeforeRepair(Store):
     while it writes and dropped on close, so the file is a schema-4 desk again.
     """
 
-    LATER_COLUMNS = (("conversations", "via", "TEXT"),)
+    LATER_COLUMNS = (
+        ("conversations", "via", "TEXT"),
+        ("conversations", "key", "TEXT"),
+        ("events", "key", "TEXT"),
+    )
 
     def __init__(self, path) -> None:
         self.path = str(path)
@@ -30,12 +35,12 @@ class StoreBeforeRepair(Store):
         apply_migrations(conn, target=4)
         for table, column, kind in self.LATER_COLUMNS:
             conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
-        self.db = Locked(conn)
+        self._attach(Database(conn))
 
     def close(self) -> None:
-        with self.db.lock:
+        with self.db.outside_transaction() as conn:
             for table, column, _ in self.LATER_COLUMNS:
-                self.db.conn.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+                conn.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
         super().close()
 
 
@@ -57,8 +62,8 @@ async def test_migration_repairs_times_an_unchecked_connector_stored(tmp_path, f
         build_desk(old)
         # what the host stored before it checked: a new conversation with only a bad time,
         # and a bad message after a good one in an existing conversation
-        lonely, _ = old.record_inbound(poisoned("room-poison", "when was this?", 1))
-        good = old.record_inbound(
+        lonely, _ = old.messages.record_inbound(poisoned("room-poison", "when was this?", 1))
+        good = old.messages.record_inbound(
             Inbound(
                 channel="chat",
                 address="@vic:example.org",
@@ -68,7 +73,7 @@ async def test_migration_repairs_times_an_unchecked_connector_stored(tmp_path, f
                 ext_id="fine-1",
             )
         )
-        old.record_inbound(poisoned("room-mixed", "then this", 2))
+        old.messages.record_inbound(poisoned("room-mixed", "then this", 2))
     app = make_app(alice, path, [DemoConnector()])
     async with app.run_test(size=(160, 40)) as pilot:
         await pilot.pause()

@@ -166,7 +166,7 @@ class SlowStore:
 
     def record_inbound(self, message, via=None):
         time.sleep(0.03)
-        return self._store.record_inbound(message, via)
+        return self._store.messages.record_inbound(message, via)
 
 
 async def test_server_stopped_mid_sync_reconnects_without_loss_or_duplicates(

@@ -15,11 +15,17 @@ import mail_samples as samples
 import pytest
 
 from agentdesk.connectors.email import EmailConnector, mime
+from agentdesk.connectors.email.state import MailState
 from agentdesk.delivery import ChannelHost
 from agentdesk.store import Store
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def mail_state(store: Store) -> MailState:
+    """The email connectors' tables in ``store`` (outbox entries are keyed by reply)."""
+    return MailState(store.connector_data(EmailConnector.name), store)
 
 
 @pytest.fixture
@@ -41,12 +47,12 @@ def mail(dovecot, smtp_server, tmp_path):
 
 
 def customer_mail(store: Store, raw: bytes) -> tuple[int, int]:
-    return store.record_inbound(mime.parse(raw))
+    return store.messages.record_inbound(mime.parse(raw))
 
 
 def queue_reply(store: Store, raw: bytes, text: str = "We are on it.") -> int:
     conversation_id, _ = customer_mail(store, raw)
-    return store.add_reply(conversation_id, "alice", text, delivery="queued")
+    return store.replies.add(conversation_id, "alice", text, delivery="queued")
 
 
 def delivery(store: Store, message_id: int) -> str:
@@ -68,7 +74,7 @@ async def test_reply_is_threaded_sent_once_and_saved_to_sent(mail, smtp_server, 
         store,
         samples.plain(2, message_id="<thread-2@example.com>", in_reply_to="<thread-1@example.com>"),
     )
-    reply_id = store.add_reply(
+    reply_id = store.replies.add(
         conversation_id, "alice", "Your parcel left today.", delivery="queued"
     )
 
@@ -82,7 +88,7 @@ async def test_reply_is_threaded_sent_once_and_saved_to_sent(mail, smtp_server, 
     assert sent["Subject"] == "Re: Order 1 did not arrive"
     assert sent["To"].addresses[0].addr_spec == "carol@example.com"
     assert sent.get_content().strip() == "Your parcel left today."
-    entry = store.outbox_entry(reply_id)
+    entry = mail_state(store).outbox_entry(reply_id)
     assert entry.state == "done" and sent["Message-ID"] == entry.message_id_header
     assert delivery(store, reply_id) == "sent"
     saved = dovecot.mailbox_messages(settings["sent_folder"])
@@ -118,7 +124,7 @@ async def test_451_is_retried_with_backoff_then_sent(mail, smtp_server):
         result = await host.deliver(reply_id)
         assert result.state == "retry" and "451 4.3.0 Mailbox busy" in result.detail
         assert delivery(store, reply_id).startswith("retry: 451 4.3.0 Mailbox busy")
-        assert store.outbox_entry(reply_id).state == "queued"
+        assert mail_state(store).outbox_entry(reply_id).state == "queued"
         deadline = time.monotonic() + 10
         while delivery(store, reply_id) != "sent" and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
@@ -126,7 +132,7 @@ async def test_451_is_retried_with_backoff_then_sent(mail, smtp_server):
         await connector.stop()
     assert delivery(store, reply_id) == "sent"
     assert len(smtp_server.received) == 1
-    assert store.outbox_entry(reply_id).attempts == 2
+    assert mail_state(store).outbox_entry(reply_id).attempts == 2
 
 
 async def test_550_returns_the_reply_with_the_server_words(mail, smtp_server):
@@ -142,7 +148,7 @@ async def test_550_returns_the_reply_with_the_server_words(mail, smtp_server):
     assert result.state == "failed"
     assert result.detail == "550 5.1.1 <carol@example.com>: Recipient address rejected"
     assert delivery(store, reply_id) == f"failed: {result.detail}"
-    assert store.outbox_entry(reply_id).state == "failed"
+    assert mail_state(store).outbox_entry(reply_id).state == "failed"
     assert smtp_server.received == []
 
 
@@ -186,7 +192,7 @@ async def test_killed_after_accept_before_sent_delivers_at_most_once(
     )
     assert done.returncode == 9, done.stderr.decode()
     assert len(smtp_server.received) == 1
-    assert store.outbox_entry(reply_id).state == "accepted"
+    assert mail_state(store).outbox_entry(reply_id).state == "accepted"
     assert dovecot.mailbox_messages(settings["sent_folder"]) == []
 
     restarted = EmailConnector(settings)  # the desk starts again
@@ -194,11 +200,13 @@ async def test_killed_after_accept_before_sent_delivers_at_most_once(
     await restarted.start()
     try:
         deadline = time.monotonic() + 10
-        while store.outbox_entry(reply_id).state != "done" and time.monotonic() < deadline:
+        while (
+            mail_state(store).outbox_entry(reply_id).state != "done" and time.monotonic() < deadline
+        ):
             await asyncio.sleep(0.05)
     finally:
         await restarted.stop()
-    assert store.outbox_entry(reply_id).state == "done"
+    assert mail_state(store).outbox_entry(reply_id).state == "done"
     assert len(smtp_server.received) == 1
     assert len(dovecot.mailbox_messages(settings["sent_folder"])) == 1
     assert delivery(store, reply_id) == "sent"
@@ -207,25 +215,25 @@ async def test_killed_after_accept_before_sent_delivers_at_most_once(
 async def test_sending_found_in_sent_is_not_sent_again(mail, smtp_server, dovecot):
     store, host, connector, settings = mail
     reply_id = queue_reply(store, samples.plain(8))
-    entry = connector.outbox.enqueue(store.outgoing(reply_id), settings["address"], "Desk")
-    store.outbox_set(reply_id, "sending", attempt=True)
-    store.outbox_data_sent(reply_id)  # crashed during DATA ...
+    entry = connector.outbox.enqueue(store.replies.outgoing(reply_id), settings["address"], "Desk")
+    mail_state(store).outbox_set(reply_id, "sending", attempt=True)
+    mail_state(store).outbox_data_sent(reply_id)  # crashed during DATA ...
     dovecot.deliver(entry.raw, settings["sent_folder"])  # ... and the server kept a copy
 
     result = await host.deliver(reply_id)
 
     assert result.ok
     assert smtp_server.received == []
-    assert store.outbox_entry(reply_id).state == "done"
+    assert mail_state(store).outbox_entry(reply_id).state == "done"
     assert delivery(store, reply_id) == "sent"
 
 
 async def test_sending_not_in_sent_is_sent_once(mail, smtp_server, dovecot):
     store, host, connector, settings = mail
     reply_id = queue_reply(store, samples.plain(9))
-    entry = connector.outbox.enqueue(store.outgoing(reply_id), settings["address"], "Desk")
-    store.outbox_set(reply_id, "sending", attempt=True)
-    store.outbox_data_sent(reply_id)  # crashed during DATA; Sent knows nothing
+    entry = connector.outbox.enqueue(store.replies.outgoing(reply_id), settings["address"], "Desk")
+    mail_state(store).outbox_set(reply_id, "sending", attempt=True)
+    mail_state(store).outbox_data_sent(reply_id)  # crashed during DATA; Sent knows nothing
 
     first = await host.deliver(reply_id)
     assert first.ok and "may have been delivered twice" in first.detail
@@ -235,8 +243,8 @@ async def test_sending_not_in_sent_is_sent_once(mail, smtp_server, dovecot):
     assert delivery(store, reply_id).startswith("sent · may have been delivered twice")
     kinds = [
         e["kind"]
-        for e in store.events(
-            store.conversation_id_for_uid(store.outgoing(reply_id).conversation_uid)
+        for e in store.events.read(
+            store.conversations.id_for_uid(store.replies.outgoing(reply_id).conversation_uid)
         )
     ]
     assert kinds.count("reply") == 1
@@ -245,9 +253,9 @@ async def test_sending_not_in_sent_is_sent_once(mail, smtp_server, dovecot):
 async def test_sending_answered_by_the_customer_is_not_sent_again(mail, smtp_server, dovecot):
     store, host, connector, settings = mail
     reply_id = queue_reply(store, samples.plain(11, message_id="<ask-11@example.com>"))
-    entry = connector.outbox.enqueue(store.outgoing(reply_id), settings["address"], "Desk")
-    store.outbox_set(reply_id, "sending", attempt=True)
-    store.outbox_data_sent(reply_id)  # crashed during DATA; then ...
+    entry = connector.outbox.enqueue(store.replies.outgoing(reply_id), settings["address"], "Desk")
+    mail_state(store).outbox_set(reply_id, "sending", attempt=True)
+    mail_state(store).outbox_data_sent(reply_id)  # crashed during DATA; then ...
     customer_mail(
         store,
         samples.plain(
@@ -264,15 +272,17 @@ async def test_sending_answered_by_the_customer_is_not_sent_again(mail, smtp_ser
 async def test_accepted_already_in_sent_is_not_saved_twice(mail, smtp_server, dovecot):
     store, host, connector, settings = mail
     reply_id = queue_reply(store, samples.plain(13))
-    entry = connector.outbox.enqueue(store.outgoing(reply_id), settings["address"], "Desk")
-    store.outbox_set(reply_id, "accepted")  # the server took it; the APPEND was in flight
-    store.mark_reply_sent(reply_id)
+    entry = connector.outbox.enqueue(store.replies.outgoing(reply_id), settings["address"], "Desk")
+    mail_state(store).outbox_set(
+        reply_id, "accepted"
+    )  # the server took it; the APPEND was in flight
+    store.replies.mark_sent(reply_id)
     dovecot.deliver(entry.raw, settings["sent_folder"])  # ... and it completed
 
     await connector.resume()  # what the connector's outbox loop does at start
     assert smtp_server.received == []
     assert len(dovecot.mailbox_messages(settings["sent_folder"])) == 1
-    assert store.outbox_entry(reply_id).state == "done"
+    assert mail_state(store).outbox_entry(reply_id).state == "done"
 
 
 async def test_untrusted_smtp_certificate_is_refused_before_login(mail, smtp_server, dovecot):
@@ -283,7 +293,7 @@ async def test_untrusted_smtp_certificate_is_refused_before_login(mail, smtp_ser
     result = await host.deliver(reply_id)
     assert result.state == "retry" and "certificate not trusted" in result.detail
     assert smtp_server.logins == [] and smtp_server.received == []
-    assert store.outbox_entry(reply_id).state == "queued"
+    assert mail_state(store).outbox_entry(reply_id).state == "queued"
 
 
 def test_compose_keeps_cr_lf_out_of_headers():

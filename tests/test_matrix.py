@@ -12,11 +12,17 @@ from synapse import MatrixUser, Synapse
 
 from agentdesk.config import load_config
 from agentdesk.connectors.matrix import MatrixConnector, MatrixError
+from agentdesk.connectors.matrix.state import MatrixState
 from agentdesk.connectors.registry import load_connectors
 from agentdesk.delivery import ChannelHost
 from agentdesk.store import Store
 
 _names = itertools.count()
+
+
+def saved(store: Store, desk: MatrixUser) -> MatrixState:
+    """What the desk's Matrix connector (configured without a name) keeps in ``store``."""
+    return MatrixState(store.connector_data(MatrixConnector.name), desk.user_id)
 
 
 def unique(prefix: str) -> str:
@@ -86,10 +92,10 @@ async def until(condition, timeout: float = 15.0, what: str = "condition") -> No
 
 
 def inbound_bodies(store: Store, room_id: str) -> list[str]:
-    conversation_id = store.conversation_id_for_uid(room_id)
+    conversation_id = store.conversations.id_for_uid(room_id)
     if conversation_id is None:
         return []
-    return [m.body for m in store.messages(conversation_id) if m.direction == "in"]
+    return [m.body for m in store.messages.thread(conversation_id) if m.direction == "in"]
 
 
 async def test_customer_message_reaches_the_inbox(
@@ -123,9 +129,9 @@ async def test_customer_message_reaches_the_inbox(
         await until(lambda: len(inbound_bodies(store, room)) == 3, what="three messages")
         assert run.connector.state == "chat: connected"
     assert customer.members(room)[desk.user_id] == "join"  # the invite was accepted
-    conversation = store.conversation(store.conversation_id_for_uid(room))
+    conversation = store.conversations.get(store.conversations.id_for_uid(room))
     assert conversation.channel == "chat"
-    messages = store.messages(conversation.id)
+    messages = store.messages.thread(conversation.id)
     assert [m.body for m in messages] == [
         "Hello, my order #1234 has not arrived",
         "It was express shipping",
@@ -135,7 +141,7 @@ async def test_customer_message_reaches_the_inbox(
     assert messages[1].has_html
     (image,) = messages[2].attachments
     assert (image.filename, image.size, image.content_type) == ("parcel.jpg", 48213, "image/jpeg")
-    person = store.customer(conversation.customer_id)
+    person = store.customers.get(conversation.customer_id)
     assert person.name == "Dana Customer"
     assert [(i.channel, i.address) for i in person.identities] == [("chat", customer.user_id)]
 
@@ -151,8 +157,8 @@ async def test_reply_typing_and_receipt_reach_the_customer(
     asked = customer.send(room, "Can I change my delivery address?")
     async with Running(store, settings(synapse, desk, monkeypatch)) as run:
         await until(lambda: inbound_bodies(store, room), what="the question")
-        conversation_id = store.conversation_id_for_uid(room)
-        reply_id = store.add_reply(
+        conversation_id = store.conversations.id_for_uid(room)
+        reply_id = store.replies.add(
             conversation_id, "alice", "Yes, send me the new one.", delivery="queued"
         )
         assert await run.connector.typing(room, True)
@@ -171,7 +177,7 @@ async def test_reply_typing_and_receipt_reach_the_customer(
     (posted,) = customer.messages(room, sender=desk.user_id)
     assert posted["content"]["body"] == "Yes, send me the new one."
     assert posted["event_id"] == result.external_id
-    assert store.messages(conversation_id)[-1].delivery == "sent"
+    assert store.messages.thread(conversation_id)[-1].delivery == "sent"
     ephemeral = customer.ephemeral(room)
     receipts = [e["content"] for e in ephemeral if e["type"] == "m.receipt"]
     assert any(desk.user_id in c.get(asked, {}).get("m.read", {}) for c in receipts)
@@ -203,7 +209,7 @@ async def test_restart_misses_and_repeats_nothing(
         await until(lambda: len(inbound_bodies(store, room)) >= 14, what="live message")
         await asyncio.sleep(0.5)  # a repeat would show up now
     assert inbound_bodies(store, room) == ["first", "second", *offline, "after restart"]
-    assert store.matrix_since(desk.user_id)
+    assert saved(store, desk).since()
 
 
 async def test_homeserver_restart_mid_sync(
@@ -248,24 +254,22 @@ async def test_send_retried_after_a_crash_posts_once(
     config = settings(synapse, desk, monkeypatch)
     async with Running(store, config):
         await until(lambda: inbound_bodies(store, room), what="the question")
-    conversation_id = store.conversation_id_for_uid(room)
-    reply_id = store.add_reply(conversation_id, "alice", "Refunded today.", delivery="queued")
+    conversation_id = store.conversations.id_for_uid(room)
+    reply_id = store.replies.add(conversation_id, "alice", "Refunded today.", delivery="queued")
 
     # The process dies after the homeserver accepted the reply, before it was recorded.
     crashed = MatrixConnector(config)
     crashed.attach(store)
-    real_done = store.matrix_send_done
 
     def crash(message_id: int, event_id: str) -> None:
         raise SystemExit("power cut")
 
-    monkeypatch.setattr(store, "matrix_send_done", crash)
+    monkeypatch.setattr(crashed.saved, "send_done", crash)
     with pytest.raises(SystemExit):
-        await crashed.send(store.outgoing(reply_id))
-    monkeypatch.setattr(store, "matrix_send_done", real_done)
+        await crashed.send(store.replies.outgoing(reply_id))
     await crashed.stop()
-    txn_id = store.matrix_send_record(reply_id, room).txn_id
-    assert store.undelivered() == [reply_id]
+    txn_id = saved(store, desk).send_record(reply_id, room).txn_id
+    assert store.replies.undelivered() == [reply_id]
 
     # After the restart: a new login (another device, so the homeserver's own
     # transaction cache cannot help) delivers the queued reply again.
@@ -282,7 +286,7 @@ async def test_send_retried_after_a_crash_posts_once(
     assert [e["content"]["body"] for e in posted] == ["Refunded today."]
     assert posted[0]["content"]["agentdesk.txn_id"] == txn_id
     assert result.external_id == posted[0]["event_id"]
-    assert store.undelivered() == []
+    assert store.replies.undelivered() == []
 
 
 async def test_same_transaction_id_on_every_retry(
@@ -298,12 +302,12 @@ async def test_same_transaction_id_on_every_retry(
     config = settings(synapse, desk, monkeypatch)
     async with Running(store, config) as run:
         await until(lambda: inbound_bodies(store, room), what="hi")
-        reply_id = store.add_reply(
-            store.conversation_id_for_uid(room), "alice", "hello", delivery="queued"
+        reply_id = store.replies.add(
+            store.conversations.id_for_uid(room), "alice", "hello", delivery="queued"
         )
-        first = store.matrix_send_record(reply_id, room)
-        results = [await run.connector.send(store.outgoing(reply_id)) for _ in range(3)]
-    assert store.matrix_send_record(reply_id, room).txn_id == first.txn_id
+        first = saved(store, desk).send_record(reply_id, room)
+        results = [await run.connector.send(store.replies.outgoing(reply_id)) for _ in range(3)]
+    assert saved(store, desk).send_record(reply_id, room).txn_id == first.txn_id
     assert {r.external_id for r in results} == {results[0].external_id}
     assert len(customer.messages(room, sender=desk.user_id)) == 1
 
@@ -323,11 +327,11 @@ async def test_leaving_the_room_marks_the_conversation(
         await until(lambda: len(inbound_bodies(store, room)) == 2, what="departure note")
         await asyncio.sleep(0.3)  # the next long-poll is waiting now
     assert run.stop_seconds < 2  # stop() ends a 30 s long-poll at once
-    conversation_id = store.conversation_id_for_uid(room)
-    note = store.messages(conversation_id)[-1]
+    conversation_id = store.conversations.id_for_uid(room)
+    note = store.messages.thread(conversation_id)[-1]
     assert note.body == "Dana Customer left the room"
     assert note.auto and note.author == customer.user_id
-    assert store.conversation(conversation_id).status == "open"
+    assert store.conversations.get(conversation_id).status == "open"
 
 
 async def test_refusals_are_one_line_results(
@@ -340,8 +344,10 @@ async def test_refusals_are_one_line_results(
     stranger_room = customer.open_chat(unique("@nobody") + ":desk.test")
     connector = MatrixConnector(settings(synapse, desk, monkeypatch))
     host = ChannelHost(store, [connector])
-    conversation_id = store.start_outbound("chat", customer.user_id, "alice", "", uid=stranger_room)
-    reply_id = store.add_reply(conversation_id, "alice", "hello?", delivery="queued")
+    conversation_id = store.conversations.start_outbound(
+        "chat", customer.user_id, "alice", "", uid=stranger_room
+    )
+    reply_id = store.replies.add(conversation_id, "alice", "hello?", delivery="queued")
     result = await host.deliver(reply_id)
     await connector.stop()
     assert result.state == "failed"
@@ -425,7 +431,7 @@ async def test_history_before_a_late_join_is_kept(
     other_room = busy.open_chat(desk.user_id)
     desk.call("POST", f"/join/{other_room}", {})
     async with Running(store, config):
-        await until(lambda: store.matrix_since(desk.user_id), what="a sync token")
+        await until(lambda: saved(store, desk).since(), what="a sync token")
         room = customer.open_chat(desk.user_id)
         early = [f"early {n}" for n in range(12)]
         for text in early:

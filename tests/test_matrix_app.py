@@ -94,11 +94,11 @@ async def test_a_reply_sent_while_the_homeserver_is_down_arrives_once_it_is_back
         return [e["content"]["body"] for e in customer.messages(room, sender=desk.user_id)]
 
     def stuck(app) -> str:
-        return " | ".join(reply.delivery or "" for reply in app.store.unsent_replies())
+        return " | ".join(reply.delivery or "" for reply in app.store.replies.unsent())
 
     async def send_while_down(app, pilot, text: str) -> None:
         await until(pilot, lambda: app.screen.query_one(InboxList).total == 1, timeout=30)
-        app.open_conversation(app.store.conversation_id_for_uid(room))
+        app.open_conversation(app.store.conversations.id_for_uid(room))
         await pilot.pause()
         synapse.stop()
         await pilot.press("r", *text, "ctrl+s")

@@ -240,11 +240,13 @@ async def test_unreachable_homeserver_is_a_state_and_a_retry(tmp_path, monkeypat
                 break
             await asyncio.sleep(0.02)
         assert connector.state == "chat: reconnecting in 1 s"
-        conversation_id = store.start_outbound("chat", "@dana:example.org", "alice", "", uid=ROOM)
-        reply_id = store.add_reply(conversation_id, "alice", "hello", delivery="queued")
+        conversation_id = store.conversations.start_outbound(
+            "chat", "@dana:example.org", "alice", "", uid=ROOM
+        )
+        reply_id = store.replies.add(conversation_id, "alice", "hello", delivery="queued")
         result = await host.deliver(reply_id)
         await connector.stop()
         await asyncio.wait_for(receiving, 5)
         assert result.state == "retry" and result.detail.startswith("chat: ")
-        assert store.messages(conversation_id)[-1].delivery.startswith("retry: chat: ")
-        assert store.matrix_send_record(reply_id, ROOM).attempts == 0  # never left
+        assert store.messages.thread(conversation_id)[-1].delivery.startswith("retry: chat: ")
+        assert connector.saved.send_record(reply_id, ROOM).attempts == 0  # never left

@@ -226,7 +226,7 @@ def test_a_cross_channel_repeat_contact_fails_fcr_unless_switched_off(desk):
     desk.inbound("E", "Mon 09:00", address="dana@customer.example")
     desk.reply("E", "alice", "Mon 09:20")
     desk.resolve("E", "alice", "Mon 09:30")
-    desk.store.link_identity("dana@customer.example", "chat", "dana-chat")
+    desk.store.customers.link_identity("dana@customer.example", "chat", "dana-chat")
     desk.inbound("CH", "Wed 15:00", channel="chat", address="dana-chat")
     [(_, _, value, state)] = [f for f in facts_of(desk, FCR) if f[0] == "E"]
     assert value == 0.0 and "another conversation" in state
@@ -291,7 +291,8 @@ def test_periods_place_each_figure_by_its_event(desk):
 def test_roll_up_counts_a_shared_conversation_once(tmp_path):
     a, b = Desk(tmp_path / "a.db"), Desk(tmp_path / "b.db")
     worked_example(a)
-    b.inbound("C1", "Mon 09:00")  # the same conversation, a shorter log in b
+    b.inbound("C1", "Mon 09:00")  # the same conversation (its key), a shorter log in b
+    b.store.conversations.set_key(b.ids["C1"], a.store.conversations.get(a.ids["C1"]).key)
     b.reply("C1", "alice", "Mon 09:30")
     b.inbound("D", "Tue 09:00")
     b.reply("D", "dave", "Tue 09:05")
@@ -300,6 +301,21 @@ def test_roll_up_counts_a_shared_conversation_once(tmp_path):
     assert team.conversations == 4  # C1, C2, C3, D
     assert team.figures[FRT].count == 5  # C1, C2, C3 twice, D
     assert sorted({(f.uid, f.source) for f in facts if f.uid == "C1"}) == [("C1", 0)]
+    a.close()
+    b.close()
+
+
+def test_roll_up_of_two_desks_numbering_alike_is_their_sum(tmp_path):
+    """Two desks that both call a conversation "C1" hold two conversations: the uid is
+    a connector's thread key, the key (a UUID) is what makes it the same one."""
+    a, b = Desk(tmp_path / "a.db"), Desk(tmp_path / "b.db")
+    for desk, agent in ((a, "alice"), (b, "bob")):
+        desk.inbound("C1", "Mon 09:00")
+        desk.reply("C1", agent, "Mon 09:30")
+    facts = collect([a.store, b.store], NOVEMBER, MetricsSettings(), now=LATER)
+    team = row(summarize(facts), TEAM)
+    assert team.conversations == 2
+    assert team.figures[FRT].count == 2
     a.close()
     b.close()
 

@@ -197,6 +197,9 @@ def test_no_events_is_an_empty_table_with_a_note(capsys, config, tmp_path):
 def test_roll_up_of_two_files_counts_a_shared_conversation_once(capsys, config, tmp_path, worked):
     other = Desk(tmp_path / "other.db")
     other.inbound("C2", "Mon 10:00", channel="chat")  # also in desk.db, with a shorter log
+    with Store(worked) as desk:  # the same conversation: it has the same key
+        key = desk.conversations.get(desk.conversations.id_for_uid("C2")).key
+    other.store.conversations.set_key(other.ids["C2"], key)
     other.reply("C2", "bob", "Mon 10:20")
     other.inbound("D1", "Tue 09:00")
     other.reply("D1", "dave", "Tue 09:05")
@@ -229,7 +232,7 @@ def test_explain_honours_the_format(capsys, config, tmp_path):
     name a spreadsheet would run as a formula is made inert."""
     desk = Desk(tmp_path / "desk.db")
     worked_example(desk)
-    cid, _ = desk.store.record_inbound(
+    cid, _ = desk.store.messages.record_inbound(
         Inbound(
             channel="email",
             address="eve@customer.example",

@@ -71,4 +71,4 @@ async def test_assigning_by_typing_a_name(desk, alice):
         await pilot.pause()
         await pilot.press(*"bo", "enter")
         await pilot.pause()
-        assert app.store.conversation(app.screen.conversation_id).assignee == "bob"
+        assert app.store.conversations.get(app.screen.conversation_id).assignee == "bob"

@@ -211,7 +211,7 @@ async def test_d_compares_with_the_previous_period(desk):
     """Issue 12.17: each figure's change since the period before, green when better."""
     from agentdesk.domain import Inbound
 
-    cid, _ = desk.store.record_inbound(
+    cid, _ = desk.store.messages.record_inbound(
         Inbound(
             channel="email",
             address="c0@customer.example",
@@ -221,7 +221,7 @@ async def test_d_compares_with_the_previous_period(desk):
             ext_id="c0",
         )
     )
-    desk.store.add_reply(cid, "alice", "answer", at="2026-10-27T09:10:00Z")
+    desk.store.replies.add(cid, "alice", "answer", at="2026-10-27T09:10:00Z")
     app = StatsApp(desk.store)
     async with app.run_test(size=(220, 40)) as pilot:
         await settle(app, pilot)

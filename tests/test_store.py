@@ -33,7 +33,11 @@ def store(tmp_path):
 
 
 def test_database_is_wal_with_foreign_keys_and_current_version(store):
-    conn = store.db.conn
+    with store.db.read() as conn:
+        check_pragmas(conn)
+
+
+def check_pragmas(conn):
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     assert conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 5000
@@ -41,16 +45,16 @@ def test_database_is_wal_with_foreign_keys_and_current_version(store):
 
 
 def test_reply_threads_by_in_reply_to_and_references(store):
-    first, _ = store.record_inbound(mail(message_id_header="<a@x>"))
-    second, _ = store.record_inbound(
+    first, _ = store.messages.record_inbound(mail(message_id_header="<a@x>"))
+    second, _ = store.messages.record_inbound(
         mail(
             text="again", at="2026-01-05T10:00:00Z", in_reply_to="<a@x>", message_id_header="<b@x>"
         )
     )
-    third, _ = store.record_inbound(
+    third, _ = store.messages.record_inbound(
         mail(text="more", at="2026-01-05T11:00:00Z", references=("<zzz@elsewhere>", "<b@x>"))
     )
-    unrelated, _ = store.record_inbound(
+    unrelated, _ = store.messages.record_inbound(
         mail(text="new topic", at="2026-01-05T12:00:00Z", subject="Other")
     )
     assert first == second == third
@@ -58,11 +62,13 @@ def test_reply_threads_by_in_reply_to_and_references(store):
 
 
 def test_customer_writing_to_resolved_conversation_reopens_it(store):
-    conversation, _ = store.record_inbound(mail(message_id_header="<a@x>"))
-    store.add_reply(conversation, "alice", "done", at="2026-01-05T09:30:00Z")
-    store.set_status(conversation, "resolved", "alice", at="2026-01-05T09:31:00Z")
-    store.record_inbound(mail(text="not fixed", at="2026-01-06T09:00:00Z", in_reply_to="<a@x>"))
-    kinds = [(e["kind"], e["payload"].get("to")) for e in store.events(conversation)]
+    conversation, _ = store.messages.record_inbound(mail(message_id_header="<a@x>"))
+    store.replies.add(conversation, "alice", "done", at="2026-01-05T09:30:00Z")
+    store.conversations.set_status(conversation, "resolved", "alice", at="2026-01-05T09:31:00Z")
+    store.messages.record_inbound(
+        mail(text="not fixed", at="2026-01-06T09:00:00Z", in_reply_to="<a@x>")
+    )
+    kinds = [(e["kind"], e["payload"].get("to")) for e in store.events.read(conversation)]
     assert kinds == [
         ("created", None),
         ("inbound", None),
@@ -71,85 +77,88 @@ def test_customer_writing_to_resolved_conversation_reopens_it(store):
         ("inbound", None),
         ("status", "open"),
     ]
-    assert store.conversation(conversation).waiting_since == "2026-01-06T09:00:00Z"
+    assert store.conversations.get(conversation).waiting_since == "2026-01-06T09:00:00Z"
 
 
 def test_auto_reply_neither_reopens_nor_starts_a_wait(store):
-    conversation, _ = store.record_inbound(mail(message_id_header="<a@x>"))
-    store.add_reply(conversation, "alice", "done", at="2026-01-05T09:30:00Z")
-    store.set_status(conversation, "resolved", "alice", at="2026-01-05T09:31:00Z")
-    store.record_inbound(
+    conversation, _ = store.messages.record_inbound(mail(message_id_header="<a@x>"))
+    store.replies.add(conversation, "alice", "done", at="2026-01-05T09:30:00Z")
+    store.conversations.set_status(conversation, "resolved", "alice", at="2026-01-05T09:31:00Z")
+    store.messages.record_inbound(
         mail(text="Out of office", at="2026-01-05T09:32:00Z", in_reply_to="<a@x>", auto=True)
     )
-    assert store.conversation(conversation).status == "resolved"
-    assert store.conversation(conversation).waiting_since is None
-    assert store.events(conversation)[-1]["payload"] == {"auto": True}
+    assert store.conversations.get(conversation).status == "resolved"
+    assert store.conversations.get(conversation).waiting_since is None
+    assert store.events.read(conversation)[-1]["payload"] == {"auto": True}
 
 
 def test_redelivered_message_is_stored_once(store):
-    assert store.record_inbound(mail(ext_id="imap:1")) is not None
-    assert store.record_inbound(mail(ext_id="imap:1")) is None
-    assert len(store.messages(1)) == 1
-    assert [e["kind"] for e in store.events()] == ["created", "inbound"]
+    assert store.messages.record_inbound(mail(ext_id="imap:1")) is not None
+    assert store.messages.record_inbound(mail(ext_id="imap:1")) is None
+    assert len(store.messages.thread(1)) == 1
+    assert [e["kind"] for e in store.events.read()] == ["created", "inbound"]
 
 
 def test_events_are_append_only(store):
-    store.record_inbound(mail())
-    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-        store.db.conn.execute("UPDATE events SET agent = 'x'")
-    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-        store.db.conn.execute("DELETE FROM events")
+    store.messages.record_inbound(mail())
+    with store.db.read() as conn:
+        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+            conn.execute("UPDATE events SET agent = 'x'")
+        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+            conn.execute("DELETE FROM events")
 
 
 def test_snooze_wakes_when_due_and_on_customer_reply(store):
-    conversation, _ = store.record_inbound(mail(message_id_header="<a@x>"))
-    store.set_status(conversation, "snoozed", "alice", until="2026-01-05T10:00:00Z")
-    assert store.wake_snoozed("2026-01-05T09:59:59Z") == []
-    assert store.wake_snoozed("2026-01-05T10:00:00Z") == [conversation]
-    store.set_status(conversation, "snoozed", "alice", until_reply=True)
-    store.record_inbound(mail(text="hello?", at="2026-01-05T11:00:00Z", in_reply_to="<a@x>"))
-    assert store.conversation(conversation).status == "open"
+    conversation, _ = store.messages.record_inbound(mail(message_id_header="<a@x>"))
+    store.conversations.set_status(conversation, "snoozed", "alice", until="2026-01-05T10:00:00Z")
+    assert store.conversations.wake_snoozed("2026-01-05T09:59:59Z") == []
+    assert store.conversations.wake_snoozed("2026-01-05T10:00:00Z") == [conversation]
+    store.conversations.set_status(conversation, "snoozed", "alice", until_reply=True)
+    store.messages.record_inbound(
+        mail(text="hello?", at="2026-01-05T11:00:00Z", in_reply_to="<a@x>")
+    )
+    assert store.conversations.get(conversation).status == "open"
 
 
 def test_queued_reply_counts_only_once_sent(store):
-    conversation, _ = store.record_inbound(mail())
-    message = store.add_reply(conversation, "alice", "hi", delivery="queued", ai_assisted=True)
-    assert [e["kind"] for e in store.events()] == ["created", "inbound"]
-    assert store.undelivered() == [message]
-    assert store.mark_reply_sent(message, at="2026-01-05T09:10:00Z")
-    assert not store.mark_reply_sent(message)  # a second acceptance adds nothing
-    reply = store.events()[-1]
+    conversation, _ = store.messages.record_inbound(mail())
+    message = store.replies.add(conversation, "alice", "hi", delivery="queued", ai_assisted=True)
+    assert [e["kind"] for e in store.events.read()] == ["created", "inbound"]
+    assert store.replies.undelivered() == [message]
+    assert store.replies.mark_sent(message, at="2026-01-05T09:10:00Z")
+    assert not store.replies.mark_sent(message)  # a second acceptance adds nothing
+    reply = store.events.read()[-1]
     assert (reply["kind"], reply["payload"]) == ("reply", {"ai_assisted": True})
-    assert store.undelivered() == []
+    assert store.replies.undelivered() == []
 
 
 def test_delivery_attempts_retries_and_the_channels_id_are_kept(store):
-    conversation, _ = store.record_inbound(mail())
-    message = store.add_reply(conversation, "alice", "hi", delivery="queued")
-    assert store.start_delivery(message) == 1
-    store.set_delivery(message, "retry: 451 busy", "2026-01-05T09:11:00Z")
-    assert store.undelivered() == [message]  # a retry is resumed at start
-    assert store.start_delivery(message) == 2
-    store.set_delivery(message, "failed: 550 no such user")
-    (failed,) = store.unsent_replies(conversation)
+    conversation, _ = store.messages.record_inbound(mail())
+    message = store.replies.add(conversation, "alice", "hi", delivery="queued")
+    assert store.replies.start_delivery(message) == 1
+    store.replies.set_delivery(message, "retry: 451 busy", "2026-01-05T09:11:00Z")
+    assert store.replies.undelivered() == [message]  # a retry is resumed at start
+    assert store.replies.start_delivery(message) == 2
+    store.replies.set_delivery(message, "failed: 550 no such user")
+    (failed,) = store.replies.unsent(conversation)
     assert (failed.delivery, failed.attempts, failed.next_attempt_at) == (
         "failed: 550 no such user",
         2,
         None,
     )
-    assert store.undelivered() == []  # a failure waits for the agent (R)
-    assert store.start_delivery(message) == 3
-    assert store.mark_reply_sent(message)  # as the email outbox does, without an id
-    assert not store.mark_reply_sent(message, external_id="<r1@desk.example>")
-    assert store.start_delivery(message) is None  # sent: never sent again
-    (sent,) = [m for m in store.messages(conversation) if m.id == message]
+    assert store.replies.undelivered() == []  # a failure waits for the agent (R)
+    assert store.replies.start_delivery(message) == 3
+    assert store.replies.mark_sent(message)  # as the email outbox does, without an id
+    assert not store.replies.mark_sent(message, external_id="<r1@desk.example>")
+    assert store.replies.start_delivery(message) is None  # sent: never sent again
+    (sent,) = [m for m in store.messages.thread(conversation) if m.id == message]
     assert (sent.delivery, sent.attempts, sent.external_id) == ("sent", 3, "<r1@desk.example>")
-    assert store.unsent_replies() == []
+    assert store.replies.unsent() == []
 
 
 def test_identity_link_merges_customers_across_channels(store):
-    store.record_inbound(mail())
-    store.record_inbound(
+    store.messages.record_inbound(mail())
+    store.messages.record_inbound(
         Inbound(
             channel="chat",
             address="@ann:example.org",
@@ -158,42 +167,44 @@ def test_identity_link_merges_customers_across_channels(store):
             thread_key="room",
         )
     )
-    assert len({store.conversation(i).customer_id for i in (1, 2)}) == 2
-    customer = store.link_identity("ann@example.com", "chat", "@ann:example.org")
-    assert {store.conversation(i).customer_id for i in (1, 2)} == {customer}
-    profile = store.customer(customer)
+    assert len({store.conversations.get(i).customer_id for i in (1, 2)}) == 2
+    customer = store.customers.link_identity("ann@example.com", "chat", "@ann:example.org")
+    assert {store.conversations.get(i).customer_id for i in (1, 2)} == {customer}
+    profile = store.customers.get(customer)
     assert profile.first_seen == "2026-01-04T09:00:00Z"
     assert profile.conversation_count == 2
     assert [i.channel for i in profile.identities] == ["email", "chat"]
 
 
 def test_search_terms_and_fts_syntax_in_user_text(store):
-    store.record_inbound(mail(text="My parcel is late"))
-    store.record_inbound(
+    store.messages.record_inbound(mail(text="My parcel is late"))
+    store.messages.record_inbound(
         mail(address="bo@example.com", name="Bo", text="Password reset", subject="Login")
     )
-    assert store.search(SearchQuery.parse("parcel"))[0] == [1]
-    assert store.search(SearchQuery.parse("pass"))[0] == [2]  # prefix while typing
-    assert store.search(SearchQuery.parse('from:bo "password reset"'))[0] == [2]
-    assert store.search(SearchQuery.parse('NEAR( "AND OR * parcel'))[0] == []  # no syntax error
-    assert store.search(SearchQuery.parse("status:open channel:email"))[0] == [2, 1]
+    assert store.inbox.search(SearchQuery.parse("parcel"))[0] == [1]
+    assert store.inbox.search(SearchQuery.parse("pass"))[0] == [2]  # prefix while typing
+    assert store.inbox.search(SearchQuery.parse('from:bo "password reset"'))[0] == [2]
+    assert (
+        store.inbox.search(SearchQuery.parse('NEAR( "AND OR * parcel'))[0] == []
+    )  # no syntax error
+    assert store.inbox.search(SearchQuery.parse("status:open channel:email"))[0] == [2, 1]
 
 
 def test_a_huge_body_is_stored_quickly_with_a_short_clean_preview(store):
     body = "\x1b[31mMy parcel never came\x1b[0m\n" + "log line: parcel scanned\n" * 360_000
     started = time.perf_counter()
-    conversation, _ = store.record_inbound(mail(text=body))  # 8.6 MB
+    conversation, _ = store.messages.record_inbound(mail(text=body))  # 8.6 MB
     # 1.4 s while the preview cleaned and split the whole body (twice); 0.2 s now
     assert time.perf_counter() - started < 1.0
-    row = store.inbox_page(InboxFilter(), 0, 10)[0]
+    row = store.inbox.page(InboxFilter(), 0, 10)[0]
     assert row.preview.startswith("My parcel never came log line:") and len(row.preview) == 200
-    assert store.messages(conversation)[0].body == body  # stored whole, and searchable
-    assert store.search(SearchQuery.parse("scanned"))[0] == [conversation]
+    assert store.messages.thread(conversation)[0].body == body  # stored whole, and searchable
+    assert store.inbox.search(SearchQuery.parse("scanned"))[0] == [conversation]
 
 
 def test_inbox_paging_is_stable_and_ordered(store):
     for n in range(250):
-        store.record_inbound(
+        store.messages.record_inbound(
             mail(
                 address=f"c{n}@example.com",
                 at=f"2026-01-05T{n // 60:02d}:{n % 60:02d}:00Z",
@@ -201,8 +212,8 @@ def test_inbox_paging_is_stable_and_ordered(store):
             )
         )
     filters = InboxFilter()
-    assert store.count_inbox(filters) == 250
-    first = store.inbox_page(filters, 0, 100) + store.inbox_page(filters, 100, 100)
+    assert store.inbox.count(filters) == 250
+    first = store.inbox.page(filters, 0, 100) + store.inbox.page(filters, 100, 100)
     assert [r.subject for r in first[:3]] == ["n0", "n1", "n2"]
     assert len({r.id for r in first}) == 200
 
@@ -214,8 +225,9 @@ def test_older_database_is_backed_up_then_migrated(tmp_path):
     conn.execute("INSERT INTO agents (name, display_name) VALUES ('alice', 'Alice')")
     conn.close()
     with Store(path) as store:
-        assert store.agents()[0].name == "alice"
-        assert store.db.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert store.agents.all()[0].name == "alice"
+        with store.db.read() as conn:
+            assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     backup = tmp_path / "old.db.v1.bak"
     probe = sqlite3.connect(backup)
     assert probe.execute("PRAGMA user_version").fetchone()[0] == 1
@@ -243,10 +255,10 @@ def test_not_a_database_is_a_clear_error(tmp_path):
 
 
 def test_resolving_ends_the_customers_wait(store):
-    conversation, _ = store.record_inbound(mail())
-    assert store.conversation(conversation).waiting_since == "2026-01-05T09:00:00Z"
-    store.set_status(conversation, "resolved", "alice", at="2026-01-05T09:05:00Z")
-    assert store.conversation(conversation).waiting_since is None
+    conversation, _ = store.messages.record_inbound(mail())
+    assert store.conversations.get(conversation).waiting_since == "2026-01-05T09:00:00Z"
+    store.conversations.set_status(conversation, "resolved", "alice", at="2026-01-05T09:05:00Z")
+    assert store.conversations.get(conversation).waiting_since is None
 
 
 def test_another_programs_file_is_refused_untouched_and_an_empty_one_is_a_new_desk(tmp_path):
@@ -265,7 +277,8 @@ def test_another_programs_file_is_refused_untouched_and_an_empty_one_is_a_new_de
     empty.touch()
     with Store(empty) as store:
         assert store.created
-        assert store.db.conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+        with store.db.read() as conn:
+            assert conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
     with Store(empty) as store:
         assert not store.created
 
@@ -279,7 +292,7 @@ def test_readonly_never_creates_nor_migrates(tmp_path):
     apply_migrations(conn, target=4)  # before the marker: known by its tables
     conn.close()
     with Store(path, readonly=True) as store:
-        assert store.kb_count() == 0
+        assert store.kb.count() == 0
         with pytest.raises(sqlite3.OperationalError, match="readonly"):
-            store.ensure_agent("alice", "Alice", "")
+            store.agents.ensure("alice", "Alice", "")
     assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == 4

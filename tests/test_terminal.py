@@ -75,8 +75,8 @@ def test_reply_written_in_external_editor_lands_in_composer(desk, tmp_path, tmux
             break
         time.sleep(0.2)
     with Store(path) as store:
-        assert store.draft(ids["refund"]) == "Best, Alice\nWritten in my editor. Bye."
-        views = [e["payload"] for e in store.events(ids["refund"]) if e["kind"] == "viewed"]
+        assert store.drafts.get(ids["refund"]) == "Best, Alice\nWritten in my editor. Bye."
+        views = [e["payload"] for e in store.events.read(ids["refund"]) if e["kind"] == "viewed"]
     assert views[-1] == {"focus": False, "reason": "exit"}
 
 

@@ -73,17 +73,17 @@ def snapshot(path) -> dict:
 def build_rich_desk(store: Store) -> None:
     """The UI test desk plus every action export has to carry."""
     ids = build_desk(store)
-    store.assign(ids["html"], "bob", "alice", at=at(80))
-    store.assign(ids["html"], None, "bob", at=at(79))
-    store.set_tag(ids["html"], "billing", False, "bob", at=at(78))
-    store.set_tag(ids["html"], "vip", True, "bob", at=at(78))
-    store.record_view(ids["login"], "bob", True, at=at(39))
-    store.record_view(ids["login"], "bob", False, at=at(38), reason="idle")
-    store.add_reply(
+    store.conversations.assign(ids["html"], "bob", "alice", at=at(80))
+    store.conversations.assign(ids["html"], None, "bob", at=at(79))
+    store.conversations.set_tag(ids["html"], "billing", False, "bob", at=at(78))
+    store.conversations.set_tag(ids["html"], "vip", True, "bob", at=at(78))
+    store.events.view(ids["login"], "bob", True, at=at(39))
+    store.events.view(ids["login"], "bob", False, at=at(38), reason="idle")
+    store.replies.add(
         ids["login"], "bob", "Draft-based answer", at=at(37), ai_assisted=True, edit_distance=0
     )
-    store.set_status(ids["login"], "snoozed", "bob", at=at(36), until_reply=True)
-    store.record_inbound(
+    store.conversations.set_status(ids["login"], "snoozed", "bob", at=at(36), until_reply=True)
+    store.messages.record_inbound(
         Inbound(
             channel="chat",
             address="@zoe:example.org",
@@ -93,10 +93,10 @@ def build_rich_desk(store: Store) -> None:
             name="Zoë Ångström",
         )
     )
-    store.set_status(ids["refund"], "snoozed", "alice", at=at(290), until=at(100))
-    store.wake_snoozed(at=at(100))
-    store.add_csat(ids["done"], 4, at=at(2900))
-    outbound = store.start_outbound(
+    store.conversations.set_status(ids["refund"], "snoozed", "alice", at=at(290), until=at(100))
+    store.conversations.wake_snoozed(at=at(100))
+    store.events.csat(ids["done"], 4, at=at(2900))
+    outbound = store.conversations.start_outbound(
         "email",
         "new@example.com",
         "alice",
@@ -105,12 +105,12 @@ def build_rich_desk(store: Store) -> None:
         at=at(200),
         uid="out-1",
     )
-    store.add_reply(
+    store.replies.add(
         outbound, "alice", "Sorry, it ships Friday.", at=at(200), header="<out-1@desk.example>"
     )
-    store.import_event(ids["hostile"], "sla_breached", at(10), None, {"target": 3600})
-    customer = store.customer_id_for_address("ann@example.com")
-    store.set_customer_tags(customer, ["vip", "b2b"])
+    store.events.append(ids["hostile"], "sla_breached", at(10), None, None, {"target": 3600})
+    customer = store.customers.id_for_address("ann@example.com")
+    store.customers.set_tags(customer, ["vip", "b2b"])
 
 
 @pytest.fixture
@@ -153,6 +153,9 @@ def test_export_then_import_reproduces_the_desk(tmp_path, rich_desk):
     for part in original:
         assert copy[part] == original[part], part
     assert any(c[0] == HOSTILE_NAME for c in copy["customers"])  # untrusted text kept verbatim
+    with Store(rich_desk) as store, Store(tmp_path / "copy.db") as moved:
+        keys = set(store.metrics.keys())  # the same conversations: stats counts them once
+        assert len(keys) > 3 and set(moved.metrics.keys()) == keys
 
 
 def test_demo_desk_round_trips(tmp_path, frozen_clock):
@@ -283,8 +286,8 @@ def test_issue_example_and_reopen_on_inbound(tmp_path, capsys):
     assert events[-1][1] == "2026-01-06T08:00:00Z"
     assert events[-1][3] == {"from": "resolved", "to": "open", "reason": "customer replied"}
     with Store(db) as store:
-        conversation = store.conversation(store.conversation_id_for_uid("C1"))
-        customer = store.customer(conversation.customer_id)
+        conversation = store.conversations.get(store.conversations.id_for_uid("C1"))
+        customer = store.customers.get(conversation.customer_id)
     assert conversation.status == "open" and conversation.waiting_since == "2026-01-06T08:00:00Z"
     assert {(i.channel, i.address) for i in customer.identities} == {
         ("email", "ann@example.com"),
@@ -391,3 +394,43 @@ def test_export_command_writes_one_object_per_line(tmp_path, rich_desk, capsys):
     html = next(m for m in messages if m.get("html"))
     assert html["text"] and html["attachments"][0]["filename"] == "invoice-77.pdf"
     assert clock.parse_iso(parsed[-1].get("at", "2026-01-01T00:00:00Z"))
+
+
+def test_people_first_imports_in_any_order(tmp_path, capsys):
+    """Issue 12.20: exports from other helpdesks list people first. A line about a customer
+    not seen yet waits for the end of the file; one never seen is one error."""
+    source, db = tmp_path / "people-first.jsonl", tmp_path / "desk.db"
+    write_lines(
+        source,
+        [
+            {
+                "type": "identity",
+                "customer": "ann@example.com",
+                "also": "@annie:example.org",
+                "channel": "chat",
+            },
+            {"type": "customer", "customer": "ann@example.com", "tags": ["vip"]},
+            {
+                "type": "identity",
+                "customer": "ghost@example.com",
+                "also": "@g:example.org",
+                "channel": "chat",
+            },
+            *ISSUE_EXAMPLE,
+        ],
+    )
+    assert main(["import", str(source), "--db", str(db)]) == 1
+    captured = capsys.readouterr()
+    errors = captured.err.splitlines()[1:]
+    assert errors == [
+        f"{source}:3: unknown customer 'ghost@example.com' (no message of theirs in the desk or the file)"
+    ]
+    assert f"{len(ISSUE_EXAMPLE) + 2} lines imported" in captured.out and "1 failed" in captured.out
+    with Store(db) as store:
+        customer = store.customers.get(store.customers.id_for_address("ann@example.com"))
+        assert "vip" in customer.tags
+        assert ("chat", "@annie:example.org") in {
+            (i.channel, i.address) for i in customer.identities
+        }
+    assert main(["import", str(source), "--db", str(db)]) == 1  # again: nothing new
+    assert f"0 lines imported, {len(ISSUE_EXAMPLE) + 2} already present" in capsys.readouterr().out

@@ -37,12 +37,12 @@ def load_context(
     store, conversation_id: int, agent_display_name: str = "", suggestions: int = 3
 ) -> AssistContext | None:
     """The context for ``conversation_id`` (None if it does not exist)."""
-    conversation = store.conversation(conversation_id)
+    conversation = store.conversations.get(conversation_id)
     if conversation is None:
         return None
-    customer = store.customer(conversation.customer_id)
-    messages = store.messages(conversation_id)
-    history = store.history(conversation.customer_id, exclude=conversation_id)
+    customer = store.customers.get(conversation.customer_id)
+    messages = store.messages.thread(conversation_id)
+    history = store.inbox.history(conversation.customer_id, exclude=conversation_id)
     mood = analyse(messages, conversation, history, clock.now())
     hits = kb.suggest(store, messages, conversation.subject, suggestions, mood.intent)
     inbound = [newest_text(m.body) for m in messages if m.direction == Direction.IN and not m.auto]

@@ -51,7 +51,7 @@ def suggest(
 ) -> list[KbHit]:
     """The ``limit`` articles that best answer the conversation (FTS5 OR query, BM25,
     articles about the customer's ``intent`` first)."""
-    return store.kb_search(
+    return store.kb.search(
         query_terms(messages, subject), limit, INTENT_TOPICS.get(intent or "", ())
     )
 

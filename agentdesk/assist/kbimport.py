@@ -89,7 +89,7 @@ def import_kb(store, directory: Path | str) -> ImportResult:
     if not root.is_dir():
         raise KbImportError(f"{root}: not a directory")
     files = sorted(p for p in root.rglob("*.md") if p.is_file())
-    stored = store.kb_hashes()
+    stored = store.kb.hashes()
     result = ImportResult()
     seen: set[str] = set()
     for path in files:
@@ -113,7 +113,7 @@ def import_kb(store, directory: Path | str) -> ImportResult:
         if stored.get(slug) == digest:
             result.unchanged += 1
             continue
-        store.kb_upsert(
+        store.kb.upsert(
             slug, str(path), article.title, article.tags, article.url, article.body, digest
         )
         if slug in stored:
@@ -122,6 +122,6 @@ def import_kb(store, directory: Path | str) -> ImportResult:
             result.added += 1
     gone = [slug for slug in stored if slug not in seen]
     if gone:
-        store.kb_delete(gone)
+        store.kb.delete(gone)
     result.removed = len(gone)
     return result

@@ -94,10 +94,10 @@ def prepare(path: Path, seed: int) -> None:
 
     with tell_if_new(Store(path)) as store:
         store.mark_demo()
-        if not store.kb_count():
+        if not store.kb.count():
             articles = import_kb(store, Path(agentdesk.demo.__file__).parent / "kb")
             print(f"Demo help centre: {articles.added} articles imported.")
-        existing = store.table_counts()["conversations"]
+        existing = store.transfer.table_counts()["conversations"]
         if existing:
             print(
                 f"Demo database {path}: {existing} conversations (use --regenerate for fresh data)."

@@ -38,7 +38,7 @@ def run_import(args: argparse.Namespace, config: Config) -> int:
             result = import_kb(store, directory)
         except KbImportError as error:
             raise UsageError(str(error)) from None
-        total = store.kb_count()
+        total = store.kb.count()
     for problem in result.skipped:
         print(f"skipped {problem}")
     print(f"{result.line()}; {total} article(s) in the knowledge base")
@@ -52,7 +52,7 @@ def run_search(args: argparse.Namespace, config: Config) -> int:
     text = " ".join(args.query)
     terms = keywords([text], limit=20) or tokens(text)
     with Store(database_path(args, config), readonly=True) as store:
-        hits = store.kb_search(terms, max(1, args.limit))
+        hits = store.kb.search(terms, max(1, args.limit))
     if not hits:
         print("no matching articles")
         return 1

@@ -74,7 +74,7 @@ def run(args: argparse.Namespace, config: Config) -> int:
     stores: list[Store] = []
     try:
         stores.extend(Store(path, readonly=True) for path in paths)
-        if args.agent and not any(store.metric_known_agent(args.agent) for store in stores):
+        if args.agent and not any(store.metrics.known_agent(args.agent) for store in stores):
             raise UsageError(
                 f"unknown agent {args.agent!r} (not in {', '.join(str(p) for p in paths)})"
             )
@@ -133,7 +133,7 @@ def explain(
             f"{'  [' + fact.state + ']' if fact.state else ''}"
         )
         low, high = fact.start or fact.end, fact.end or fact.start
-        for event in stores[fact.source].events(fact.conversation_id):
+        for event in stores[fact.source].events.read(fact.conversation_id):
             if event["kind"] == "viewed" and metric != "handle_time":
                 continue
             at = clock.parse_iso(event["at"]).timestamp()

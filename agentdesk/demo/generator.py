@@ -113,11 +113,11 @@ def generate_demo(store, seed: int = 7, now: datetime | None = None) -> DemoSumm
     started = datetime.now(UTC)
     now = (now or clock.now()).astimezone(UTC).replace(microsecond=0)
     rng = random.Random(seed)
-    with store.db.transaction():
+    with store.atomic():
         for name, display in texts.AGENTS:
-            store.ensure_agent(name, display, f"{name}@{texts.SUPPORT_DOMAIN}")
+            store.agents.ensure(name, display, f"{name}@{texts.SUPPORT_DOMAIN}")
         for name, body in texts.CANNED:
-            store.save_canned(name, body)
+            store.canned.save(name, body)
         customers = _customers(rng)
         specs = _specs(rng, customers, now)
         plan = _Plan(store, now)
@@ -127,7 +127,7 @@ def generate_demo(store, seed: int = 7, now: datetime | None = None) -> DemoSumm
                 _Script(plan, rng, spec, index).run()
         plan.run()
         _tag_customers(store, rng, plan, specs)
-    counts = store.table_counts()
+    counts = store.transfer.table_counts()
     return DemoSummary(
         agents=counts["agents"],
         customers=counts["customers"],
@@ -252,7 +252,9 @@ def _plan_links(plan: _Plan, specs: list[_Spec]) -> None:
 
 def _link_action(plan: _Plan, customer: _Customer, channel: str, other: str):
     def link() -> None:
-        plan.store.link_identity(customer.address(channel), other, customer.address(other))
+        plan.store.customers.link_identity(
+            customer.address(channel), other, customer.address(other)
+        )
 
     return link
 
@@ -262,8 +264,8 @@ def _tag_customers(store, rng: random.Random, plan: _Plan, specs: list[_Spec]) -
     for spec in specs:
         if spec.uid in plan.ids and id(spec.customer) not in tagged and rng.random() < 0.08:
             tagged.add(id(spec.customer))
-            conversation = store.conversation(plan.ids[spec.uid])
-            store.set_customer_tags(
+            conversation = store.conversations.get(plan.ids[spec.uid])
+            store.customers.set_tags(
                 conversation.customer_id, rng.sample(("vip", "b2b", "newsletter", "wholesale"), 1)
             )
 
@@ -424,7 +426,7 @@ class _Script:
         )
 
         def record() -> None:
-            result = self.plan.store.record_inbound(message)
+            result = self.plan.store.messages.record_inbound(message)
             if result:
                 self.plan.ids.setdefault(spec.uid, result[0])
 
@@ -439,12 +441,12 @@ class _Script:
             None if self.chat else f"<{self.spec.uid}.r{self.reply_count}@{texts.SUPPORT_DOMAIN}>"
         )
         self._step(
-            lambda: store.add_reply(self._cid, agent, text, at=at, subject=subject, header=header)
+            lambda: store.replies.add(self._cid, agent, text, at=at, subject=subject, header=header)
         )
 
     def _note(self, text: str) -> None:
         store, at, agent = self.plan.store, clock.to_iso(self.t), self.agent
-        self._step(lambda: store.add_note(self._cid, agent, text, at=at))
+        self._step(lambda: store.messages.add_note(self._cid, agent, text, at=at))
 
     def _status(
         self,
@@ -456,30 +458,30 @@ class _Script:
         store, at = self.plan.store, clock.to_iso(self.t)
         until_iso = clock.to_iso(until) if until else None
         self._step(
-            lambda: store.set_status(
+            lambda: store.conversations.set_status(
                 self._cid, status, agent, at=at, until=until_iso, until_reply=until_reply
             )
         )
 
     def _assign(self, assignee: str, by: str) -> None:
         store, at = self.plan.store, clock.to_iso(self.t)
-        self._step(lambda: store.assign(self._cid, assignee, by, at=at))
+        self._step(lambda: store.conversations.assign(self._cid, assignee, by, at=at))
 
     def _tag(self, tag: str) -> None:
         store, at, agent = self.plan.store, clock.to_iso(self.t), self.agent
-        self._step(lambda: store.set_tag(self._cid, tag, True, agent, at=at))
+        self._step(lambda: store.conversations.set_tag(self._cid, tag, True, agent, at=at))
 
     def _view(self, focus: bool) -> None:
         store, at, agent = self.plan.store, clock.to_iso(self.t), self.agent
-        self._step(lambda: store.record_view(self._cid, agent, focus, at=at))
+        self._step(lambda: store.events.view(self._cid, agent, focus, at=at))
 
     def _csat(self, rating: int) -> None:
         store, at = self.plan.store, clock.to_iso(self.t)
-        self._step(lambda: store.add_csat(self._cid, rating, at=at))
+        self._step(lambda: store.events.csat(self._cid, rating, at=at))
 
     def _wake(self) -> None:
         store, at = self.plan.store, clock.to_iso(self.t)
-        self._step(lambda: store.wake_snoozed(at=at))
+        self._step(lambda: store.conversations.wake_snoozed(at=at))
 
     # ---- the story ------------------------------------------------------------------------------
     def run(self) -> None:
@@ -532,10 +534,10 @@ class _Script:
         title = self.subject
 
         def start() -> None:
-            self.plan.ids[uid] = store.start_outbound(
+            self.plan.ids[uid] = store.conversations.start_outbound(
                 "email", customer.email, agent, title, name=customer.name, at=at, uid=uid
             )
-            store.add_reply(
+            store.replies.add(
                 self.plan.ids[uid],
                 agent,
                 text,

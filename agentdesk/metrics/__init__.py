@@ -1,7 +1,7 @@
 """Metrics computed from the event log alone (definitions: docs/metrics.md).
 
 ``collect`` gathers the facts placed in a period from one or more desk databases (a
-conversation present in several files counts once, by its uid); ``summarize`` turns
+conversation present in several files counts once, by its key); ``summarize`` turns
 them into per-agent or per-channel figures. No Textual here.
 """
 
@@ -52,30 +52,36 @@ def collect(
     ]
     if len(stores) == 1:
         return per_store[0]
-    owner = _owners(stores)
+    counted_elsewhere = _counted_elsewhere(stores)
     return [
         fact
         for facts in per_store
         for fact in facts
-        if owner.get(fact.uid, fact.source) == fact.source
+        if fact.conversation_id not in counted_elsewhere[fact.source]
     ]
 
 
-def _owners(stores: list[Store]) -> dict[str, int]:
-    """For each uid present in more than one store, the index of the store that counts."""
-    ids = [store.metric_uids() for store in stores]
+def _counted_elsewhere(stores: list[Store]) -> list[set[int]]:
+    """For each store, the ids of its conversations that another store counts.
+
+    A conversation is the same in two files when its key (a UUID) is.
+    """
+    ids = [store.metrics.keys() for store in stores]
     seen: dict[str, list[int]] = {}
-    for source, uids in enumerate(ids):
-        for uid in uids:
-            seen.setdefault(uid, []).append(source)
-    shared = {uid: sources for uid, sources in seen.items() if len(sources) > 1}
+    for source, keys in enumerate(ids):
+        for key in keys:
+            seen.setdefault(key, []).append(source)
+    shared = {key: sources for key, sources in seen.items() if len(sources) > 1}
     counts = [
-        stores[source].metric_event_counts(
-            [ids[source][uid] for uid, sources in shared.items() if source in sources]
+        stores[source].metrics.event_counts(
+            [ids[source][key] for key, sources in shared.items() if source in sources]
         )
         for source in range(len(stores))
     ]
-    return {
-        uid: max(sources, key=lambda s: (counts[s].get(ids[s][uid], 0), -s))
-        for uid, sources in shared.items()
-    }
+    elsewhere: list[set[int]] = [set() for _ in stores]
+    for key, sources in shared.items():
+        owner = max(sources, key=lambda s: (counts[s].get(ids[s][key], 0), -s))
+        for source in sources:
+            if source != owner:
+                elsewhere[source].add(ids[source][key])
+    return elsewhere

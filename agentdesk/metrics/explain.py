@@ -72,7 +72,7 @@ def explained(stores: list[Store], facts: list[Fact], business: Business | None)
     for source, store in enumerate(stores):
         ids = sorted({f.conversation_id for f in ordered if f.source == source})
         for start in range(0, len(ids), 500):
-            for row in store.rows_by_id(ids[start : start + 500]):
+            for row in store.inbox.rows_by_id(ids[start : start + 500]):
                 names[source, row.id] = (row.customer_name or row.customer_address, row.subject)
     result = []
     for fact in ordered:

@@ -66,7 +66,7 @@ def build_facts(
     facts: list[Fact] = []
     add = facts.append
     last_resolve: dict[int, Any] = {}  # conversation id -> its latest resolve row
-    for row in store.metric_waits_and_resolves(since, until):
+    for row in store.metrics.waits_and_resolves(since, until):
         if row["row"] == "wait":
             metric = FRT if row["first"] else REPLY_TIME
             if row["end"] is None:
@@ -170,7 +170,7 @@ def build_facts(
                 source,
             )
         )
-    for row in store.metric_replies(since, until):
+    for row in store.metrics.replies(since, until):
         add(
             Fact(
                 REPLIES,
@@ -186,7 +186,7 @@ def build_facts(
                 source,
             )
         )
-    for row in store.metric_created(since, until):
+    for row in store.metrics.created(since, until):
         answered = row["reply_at"] is not None
         add(
             Fact(
@@ -203,7 +203,7 @@ def build_facts(
                 source,
             )
         )
-    for row in store.metric_csat(since, until):
+    for row in store.metrics.csat(since, until):
         rating = int(row["rating"])
         add(
             Fact(
@@ -220,7 +220,7 @@ def build_facts(
                 source,
             )
         )
-    for row in store.metric_handle(since, until, settings.idle_cutoff_seconds):
+    for row in store.metrics.handle(since, until, settings.idle_cutoff_seconds):
         add(
             Fact(
                 HANDLE,

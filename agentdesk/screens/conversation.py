@@ -220,20 +220,20 @@ class ConversationScreen(Screen):
 
     def reload(self) -> None:
         """Re-read the conversation after a change (keeps the composer as it is)."""
-        self.conversation = self.store.conversation(self.conversation_id)
+        self.conversation = self.store.conversations.get(self.conversation_id)
         if self.conversation is None:
             self.notify("That conversation no longer exists.", severity="error")
             return
-        self.customer = self.store.customer(self.conversation.customer_id)
+        self.customer = self.store.customers.get(self.conversation.customer_id)
         self.query_one("#conversation-title", Static).update(
             conversation_title(self.conversation, self.customer, self.sending_account())
         )
         name = self.customer.name if self.customer else ""
-        self.thread.show(self.store.messages(self.conversation_id), name)
+        self.thread.show(self.store.messages.thread(self.conversation_id), name)
         if self.customer:
             self.query_one(CustomerCard).show(self.customer)
             self.query_one(HistoryList).show(
-                self.store.history(self.customer.id, exclude=self.conversation_id)
+                self.store.inbox.history(self.customer.id, exclude=self.conversation_id)
             )
         if (assist := self.assist) is not None:
             assist.refresh_analysis(self.conversation_id)
@@ -249,7 +249,7 @@ class ConversationScreen(Screen):
     def _load_draft(self, mode: str) -> None:
         self._loading_draft = True
         self.composer.set_mode(mode)
-        text = self.store.draft(self.conversation_id, mode)
+        text = self.store.drafts.get(self.conversation_id, mode)
         if text != self.composer.text:  # (most often both are empty)
             self.composer.load_text(text)
         self._loading_draft = False
@@ -279,7 +279,7 @@ class ConversationScreen(Screen):
             self._save_timer.stop()
             self._save_timer = None
         if self.conversation is not None:
-            self.store.save_draft(self.conversation_id, self.composer.mode, self.composer.text)
+            self.store.drafts.save(self.conversation_id, self.composer.mode, self.composer.text)
 
     # ---- composing -----------------------------------------------------------------------
     def action_compose(self, mode: str) -> None:
@@ -305,7 +305,7 @@ class ConversationScreen(Screen):
         assist = self.assist
         try:
             if self.composer.mode == "note":
-                self.store.add_note(self.conversation_id, self.agent.name, text)
+                self.store.messages.add_note(self.conversation_id, self.agent.name, text)
             else:
                 accepted = (
                     assist.accepted_text
@@ -317,7 +317,7 @@ class ConversationScreen(Screen):
                     if accepted is None
                     else {"ai_assisted": True, "edit_distance": edit_distance(accepted, text)}
                 )
-                message_id = self.store.add_reply(
+                message_id = self.store.replies.add(
                     self.conversation_id, self.agent.name, text, delivery="queued", **assisted
                 )
         except sqlite3.Error as error:
@@ -345,7 +345,7 @@ class ConversationScreen(Screen):
 
     def action_resend(self) -> None:
         """Send this conversation's undelivered replies now (a failed one too)."""
-        stuck = self.store.unsent_replies(self.conversation_id)
+        stuck = self.store.replies.unsent(self.conversation_id)
         if not stuck:
             self.notify("Every reply here has been delivered.")
             return
@@ -380,10 +380,10 @@ class ConversationScreen(Screen):
             new = " ".join((value or "").split())
             if not new or new == old:
                 return
-            self.store.correct_address(customer.id, channel, old, new)
+            self.store.customers.correct_address(customer.id, channel, old, new)
             self.reload()
             failed = [
-                r for r in self.store.unsent_replies(self.conversation_id) if r.delivery_failed
+                r for r in self.store.replies.unsent(self.conversation_id) if r.delivery_failed
             ]
             for reply in failed:
                 self.app.deliver(reply.id)
@@ -416,7 +416,7 @@ class ConversationScreen(Screen):
 
         def choose(name: str | None) -> None:
             if name is not None:
-                self.store.set_via(self.conversation_id, name)
+                self.store.conversations.set_via(self.conversation_id, name)
                 self._changed(True, f"Replies leave from {name}.")
 
         self.app.push_screen(
@@ -494,7 +494,7 @@ class ConversationScreen(Screen):
             path.unlink(missing_ok=True)
 
     def action_canned(self) -> None:
-        replies = self.store.canned_replies()
+        replies = self.store.canned.all()
         if not replies:
             self.notify("No canned replies yet.", severity="warning")
             return
@@ -548,18 +548,23 @@ class ConversationScreen(Screen):
 
     def action_resolve(self) -> None:
         self._changed(
-            self.store.set_status(self.conversation_id, Status.RESOLVED, self.agent.name),
+            self.store.conversations.set_status(
+                self.conversation_id, Status.RESOLVED, self.agent.name
+            ),
             "Resolved.",
         )
 
     def action_reopen(self) -> None:
         self._changed(
-            self.store.set_status(self.conversation_id, Status.OPEN, self.agent.name), "Reopened."
+            self.store.conversations.set_status(self.conversation_id, Status.OPEN, self.agent.name),
+            "Reopened.",
         )
 
     def action_pending(self) -> None:
         self._changed(
-            self.store.set_status(self.conversation_id, Status.PENDING, self.agent.name),
+            self.store.conversations.set_status(
+                self.conversation_id, Status.PENDING, self.agent.name
+            ),
             "Pending: waiting on the customer.",
         )
 
@@ -603,7 +608,7 @@ class ConversationScreen(Screen):
         if until is not None:
             when = until.astimezone().strftime("%a %d %b %H:%M")
         self._changed(
-            self.store.set_status(
+            self.store.conversations.set_status(
                 self.conversation_id,
                 Status.SNOOZED,
                 self.agent.name,
@@ -615,18 +620,20 @@ class ConversationScreen(Screen):
 
     def action_assign_me(self) -> None:
         self._changed(
-            self.store.assign(self.conversation_id, self.agent.name, self.agent.name),
+            self.store.conversations.assign(self.conversation_id, self.agent.name, self.agent.name),
             f"Assigned to you ({self.agent.name}).",
         )
 
     def action_assign_other(self) -> None:
-        choices = [(a.name, f"{a.display_name} ({a.name})") for a in self.store.agents()]
+        choices = [(a.name, f"{a.display_name} ({a.name})") for a in self.store.agents.all()]
         choices.append(("", "(unassign)"))
 
         def assign(name: str | None) -> None:
             if name is not None:
                 self._changed(
-                    self.store.assign(self.conversation_id, name or None, self.agent.name),
+                    self.store.conversations.assign(
+                        self.conversation_id, name or None, self.agent.name
+                    ),
                     f"Assigned to {name}." if name else "Unassigned.",
                 )
 
@@ -643,9 +650,13 @@ class ConversationScreen(Screen):
             have = set(self.conversation.tags) if self.conversation else set()
             changed = False
             for tag in sorted((have - wanted) | removed):
-                changed |= self.store.set_tag(self.conversation_id, tag, False, self.agent.name)
+                changed |= self.store.conversations.set_tag(
+                    self.conversation_id, tag, False, self.agent.name
+                )
             for tag in sorted(wanted - have):
-                changed |= self.store.set_tag(self.conversation_id, tag, True, self.agent.name)
+                changed |= self.store.conversations.set_tag(
+                    self.conversation_id, tag, True, self.agent.name
+                )
             self._changed(changed, "Tags updated.")
 
         self.app.push_screen(
@@ -683,7 +694,7 @@ class ConversationScreen(Screen):
     def open_peek(self, event: OptionList.OptionSelected) -> None:
         """Show an earlier conversation beside the current one (Esc closes it)."""
         other = int(event.option.id)
-        conversation = self.store.conversation(other)
+        conversation = self.store.conversations.get(other)
         if conversation is None:
             return
         title = self.query_one("#peek-title", Label)
@@ -696,7 +707,7 @@ class ConversationScreen(Screen):
         title.display = True
         peek = self.query_one("#peek", ThreadView)
         peek.display = True
-        peek.show(self.store.messages(other), self.customer.name if self.customer else "")
+        peek.show(self.store.messages.thread(other), self.customer.name if self.customer else "")
         self.set_focus(peek)
 
     def close_peek(self) -> bool:

@@ -101,7 +101,7 @@ class InboxScreen(Screen):
         current = self.inbox.current
         keep = current.id if current else None
         if self.search_text:
-            ids, self.search_more = self.app.store.search(SearchQuery.parse(self.search_text))
+            ids, self.search_more = self.app.store.inbox.search(SearchQuery.parse(self.search_text))
             self.inbox.set_source(IdSource(self.app.store, ids), keep)
         else:
             self.inbox.set_source(QuerySource(self.app.store, self.filters), keep)
@@ -158,11 +158,14 @@ class InboxScreen(Screen):
     def action_bulk_resolve(self) -> None:
         """``x``: resolve the marked conversations (or the one under the cursor)."""
         me = self.app.config.agent_name
-        self._bulk("Resolved", lambda cid: self.app.store.set_status(cid, Status.RESOLVED, me))
+        self._bulk(
+            "Resolved",
+            lambda cid: self.app.store.conversations.set_status(cid, Status.RESOLVED, me),
+        )
 
     def action_bulk_assign(self) -> None:
         """``A``: assign the marked conversations to an agent (or unassign them)."""
-        choices = [(a.name, f"{a.display_name} ({a.name})") for a in self.app.store.agents()]
+        choices = [(a.name, f"{a.display_name} ({a.name})") for a in self.app.store.agents.all()]
         choices.append(("", "(unassign)"))
         me = self.app.config.agent_name
 
@@ -170,7 +173,7 @@ class InboxScreen(Screen):
             if name is not None:
                 self._bulk(
                     f"Assigned to {name}:" if name else "Unassigned",
-                    lambda cid: self.app.store.assign(cid, name or None, me),
+                    lambda cid: self.app.store.conversations.assign(cid, name or None, me),
                 )
 
         self.app.push_screen(ChoiceScreen(f"Assign {self._what()} to", choices), chosen)
@@ -189,9 +192,9 @@ class InboxScreen(Screen):
             def change(cid: int) -> bool:
                 changed = False
                 for tag in remove:
-                    changed |= self.app.store.set_tag(cid, tag, False, me)
+                    changed |= self.app.store.conversations.set_tag(cid, tag, False, me)
                 for tag in add:
-                    changed |= self.app.store.set_tag(cid, tag, True, me)
+                    changed |= self.app.store.conversations.set_tag(cid, tag, True, me)
                 return changed
 
             self._bulk("Tags changed on", change)
@@ -214,7 +217,9 @@ class InboxScreen(Screen):
                 return
             self._bulk(
                 "Snoozed",
-                lambda cid: self.app.store.set_status(cid, Status.SNOOZED, me, until=until),
+                lambda cid: self.app.store.conversations.set_status(
+                    cid, Status.SNOOZED, me, until=until
+                ),
             )
 
         self.app.push_screen(
@@ -296,9 +301,9 @@ class InboxScreen(Screen):
         """How many conversations each saved view holds (off the UI thread)."""
         store, me = self.app.store, self.app.config.agent_name
         counts = [
-            len(store.search(SearchQuery.parse(view.search))[0])
+            len(store.inbox.search(SearchQuery.parse(view.search))[0])
             if view.search
-            else store.count_inbox(view.filters(me))
+            else store.inbox.count(view.filters(me))
             for view in views
         ]
         if not get_current_worker().is_cancelled:
@@ -372,7 +377,7 @@ class InboxScreen(Screen):
         """Terms that can match nothing, one line each: an empty ``tag:``, an unknown status
         or a channel this desk has no conversation on."""
         query = SearchQuery.parse(text)
-        channels = self.app.store.channels() if query.channel else []
+        channels = self.app.store.conversations.channels() if query.channel else []
         unknown = [c for c in query.channel if c.lower() not in channels]
         return [
             *query.problems,
@@ -406,13 +411,15 @@ class InboxScreen(Screen):
         self._filters_changed()
 
     def action_cycle_channel(self) -> None:
-        options: list[str | None] = [None, *self.app.store.channels()]
+        options: list[str | None] = [None, *self.app.store.conversations.channels()]
         index = options.index(self.filters.channel) if self.filters.channel in options else 0
         self.filters.channel = options[(index + 1) % len(options)]
         self._filters_changed()
 
     def action_pick_tag(self) -> None:
-        choices = [("", "(any tag)")] + [(tag, f"#{tag}") for tag in self.app.store.tags()]
+        choices = [("", "(any tag)")] + [
+            (tag, f"#{tag}") for tag in self.app.store.conversations.tags()
+        ]
 
         def chosen(tag: str | None) -> None:
             if tag is not None:

@@ -1,26 +1,37 @@
-"""The store: the only module that speaks SQL. One SQLite file per agent desk."""
+"""The store: the only package that speaks SQL. One SQLite file per agent desk.
+
+``Store`` opens the database and holds one small repository per area; callers read as
+``store.inbox.page(...)`` or ``store.events.append(...)``. ``atomic()`` groups calls
+into one commit; nothing outside this package sees a connection.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from agentdesk.store.bulk import BulkMixin
-from agentdesk.store.db import DeskFile, Locked, StoreError, open_database, probe
-from agentdesk.store.kb import KbMixin
-from agentdesk.store.mail import MailMixin
-from agentdesk.store.matrix import MatrixMixin
-from agentdesk.store.metrics import MetricsMixin
-from agentdesk.store.reads import SEARCH_LIMIT, ReadsMixin
+from agentdesk.store.agents import Agents
+from agentdesk.store.bulk import Bulk
+from agentdesk.store.connector_data import ConnectorData
+from agentdesk.store.conversations import Conversations
+from agentdesk.store.customers import Customers
+from agentdesk.store.database import Database
+from agentdesk.store.db import DeskFile, StoreError, open_database, probe
+from agentdesk.store.drafts import CannedReplies, Drafts
+from agentdesk.store.events import EventLog
+from agentdesk.store.inbox import SEARCH_LIMIT, Inbox
+from agentdesk.store.kb import KnowledgeBase
+from agentdesk.store.messages import Messages
+from agentdesk.store.metrics import MetricQueries
+from agentdesk.store.replies import Replies
 from agentdesk.store.schema import DEMO_APPLICATION_ID, SCHEMA_VERSION
-from agentdesk.store.transfer import TransferMixin
-from agentdesk.store.writes import WritesMixin
+from agentdesk.store.transfer import Transfer
 
 __all__ = ["SCHEMA_VERSION", "SEARCH_LIMIT", "DeskFile", "Store", "StoreError", "probe"]
 
 
-class Store(
-    WritesMixin, ReadsMixin, KbMixin, MailMixin, MatrixMixin, TransferMixin, MetricsMixin, BulkMixin
-):
+class Store:
     """A desk database. Safe to share between the UI thread and workers.
 
     ``readonly`` opens an existing desk with SQLite's ``mode=ro`` and never migrates it;
@@ -30,16 +41,50 @@ class Store(
     def __init__(self, path: Path | str, *, readonly: bool = False) -> None:
         self.path = str(path)
         conn, self.created = open_database(path, readonly=readonly)
-        self.db = Locked(conn)
+        self._attach(Database(conn))
+
+    def _attach(self, db: Database) -> None:
+        """Build the repositories on ``db``."""
+        self.db = db
+        self.events = EventLog(self.db)
+        self.agents = Agents(self.db)
+        self.customers = Customers(self.db)
+        self.drafts = Drafts(self.db)
+        self.canned = CannedReplies(self.db)
+        self.conversations = Conversations(self.db, self.events, self.agents, self.customers)
+        self.inbox = Inbox(self.db)
+        self.messages = Messages(
+            self.db, self.events, self.customers, self.conversations, self.drafts
+        )
+        self.replies = Replies(self.db, self.events, self.drafts)
+        self.kb = KnowledgeBase(self.db)
+        self.metrics = MetricQueries(self.db)
+        self.transfer = Transfer(self.db)
+        self.bulk = Bulk(self.db)
+
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        """Everything the repositories write inside commits together, or not at all."""
+        with self.db.transaction():
+            yield
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """Inside ``atomic()``: a part undone alone if its body raises."""
+        with self.db.savepoint():
+            yield
+
+    def connector_data(self, name: str) -> ConnectorData:
+        """The keyed state and tables of the connector configured as ``name``."""
+        return ConnectorData(self.db, name)
 
     def mark_demo(self) -> None:
         """Record in the file that ``agentdesk demo`` made it (``--regenerate`` may replace it)."""
-        with self.db.lock:
-            self.db.conn.execute(f"PRAGMA application_id = {DEMO_APPLICATION_ID}")
+        with self.db.outside_transaction() as conn:
+            conn.execute(f"PRAGMA application_id = {DEMO_APPLICATION_ID}")
 
     def close(self) -> None:
-        with self.db.lock:
-            self.db.conn.close()
+        self.db.close()
 
     def __enter__(self) -> Store:
         return self

@@ -1,6 +1,6 @@
 """Bulk loading for benchmark databases: executemany into the normal tables, fast pragmas.
 
-Used by ``bench/generate.py`` only; the app writes through ``WritesMixin``. Rows go into
+Used by ``bench/generate.py`` only; the app writes through the repositories. Rows go into
 the same tables the app uses, so triggers (message full-text index, append-only events)
 fire as usual and the result is an ordinary desk database.
 """
@@ -8,8 +8,10 @@ fire as usual and the result is an ordinary desk database.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+
+from agentdesk.store.database import Database
 
 _BULK_TABLES = {
     "agents",
@@ -26,28 +28,30 @@ _BULK_TABLES = {
 _COLUMN = re.compile(r"^[a-z_]+$")
 
 
-class BulkMixin:
-    """``bulk_load()`` session and ``bulk_insert()`` of prepared rows with explicit ids."""
+class Bulk:
+    """``load()`` session and ``insert()`` of prepared rows with explicit ids."""
 
-    db: object  # Locked, set by Store
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
     @contextmanager
-    def bulk_load(self):
+    def load(self) -> Iterator[None]:
         """One big transaction with durability relaxed; WAL mode is restored afterwards."""
-        conn = self.db.conn
-        with self.db.lock:
+        with self.db.outside_transaction() as conn:
             conn.execute("PRAGMA journal_mode = MEMORY")
             conn.execute("PRAGMA synchronous = OFF")
             conn.execute("PRAGMA cache_size = -262144")  # 256 MB
             conn.execute("PRAGMA temp_store = MEMORY")
             try:
                 with self.db.transaction():
-                    yield self
+                    yield
             finally:
                 conn.execute("PRAGMA journal_mode = WAL")
                 conn.execute("PRAGMA synchronous = NORMAL")
 
-    def bulk_insert(self, table: str, columns: Sequence[str], rows: Iterable[tuple]) -> None:
+    def insert(
+        self, table: str, columns: Sequence[str], rows: Iterable[tuple[object, ...]]
+    ) -> None:
         """``INSERT INTO table (columns) VALUES (...)`` for every row, in one executemany."""
         if table not in _BULK_TABLES or not all(_COLUMN.match(c) for c in columns):
             raise ValueError(f"bulk insert into {table}({', '.join(columns)}) is not allowed")
@@ -55,7 +59,7 @@ class BulkMixin:
         with self.db.transaction() as conn:
             conn.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
 
-    def bulk_next_ids(self) -> dict[str, int]:
+    def next_ids(self) -> dict[str, int]:
         """The next free id of each table with explicit ids (1 for an empty table)."""
         with self.db.read() as conn:
             return {
@@ -63,10 +67,10 @@ class BulkMixin:
                 for table in ("agents", "customers", "identities", "conversations", "messages")
             }
 
-    def bulk_finish(self) -> None:
+    def finish(self) -> None:
         """Merge the full-text index segments and refresh planner statistics."""
         with self.db.transaction() as conn:
             conn.execute("INSERT INTO messages_fts(messages_fts) VALUES ('optimize')")
             conn.execute("INSERT INTO customers_fts(customers_fts) VALUES ('optimize')")
-        with self.db.lock:
-            self.db.conn.execute("ANALYZE")
+        with self.db.outside_transaction() as conn:
+            conn.execute("ANALYZE")

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
-import threading
-from contextlib import contextmanager
+import uuid
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -41,6 +40,7 @@ def connect(path: Path | str, *, readonly: bool = False) -> sqlite3.Connection:
     )
     conn.row_factory = sqlite3.Row
     conn.create_function("is_time", 1, _is_time, deterministic=True)
+    conn.create_function("identity_key", 2, identity_key, deterministic=True)
     conn.execute("PRAGMA busy_timeout = 10000")
     conn.execute("PRAGMA foreign_keys = ON")
     if str(path) != ":memory:" and not readonly:
@@ -56,6 +56,14 @@ def _uri(path: Path | str, mode: str) -> str:
 def _is_time(value: object) -> bool:
     """SQL ``is_time(value)``: 1 if the desk can read ``value`` as a time (``clock``)."""
     return clock.try_parse_iso(value) is not None
+
+
+def identity_key(kind: str, content: str) -> str:
+    """SQL ``identity_key(kind, content)``: a UUID derived from what a row holds."""
+    return str(uuid.uuid5(_KEYS, f"{kind}:{content}"))
+
+
+_KEYS = uuid.UUID("6f1d7c2e-5b0a-4c43-9a56-0d9f3e8a2b71")  # agentdesk's UUIDv5 namespace
 
 
 def probe(path: Path | str) -> DeskFile:
@@ -163,7 +171,7 @@ def apply_migrations(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> 
     for number in range(current + 1, target + 1):
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for statement in _split(MIGRATIONS[number - 1]):
+            for statement in split_statements(MIGRATIONS[number - 1]):
                 conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {number}")
             conn.execute("COMMIT")
@@ -172,7 +180,7 @@ def apply_migrations(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> 
             raise
 
 
-def _split(script: str) -> list[str]:
+def split_statements(script: str) -> list[str]:
     """Split a migration into statements, keeping trigger bodies whole."""
     statements, buffer = [], ""
     for line in script.splitlines(keepends=True):
@@ -184,40 +192,3 @@ def _split(script: str) -> list[str]:
     if buffer.strip():
         statements.append(buffer.strip())
     return statements
-
-
-class Locked:
-    """A connection shared by the UI thread and workers, serialised by one lock."""
-
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
-        self.lock = threading.RLock()
-        self._depth = 0
-
-    @contextmanager
-    def transaction(self):
-        """``BEGIN IMMEDIATE`` … ``COMMIT`` (nested calls join the outer one)."""
-        with self.lock:
-            if self._depth:
-                self._depth += 1
-                try:
-                    yield self.conn
-                finally:
-                    self._depth -= 1
-                return
-            self.conn.execute("BEGIN IMMEDIATE")
-            self._depth = 1
-            try:
-                yield self.conn
-            except BaseException:
-                self.conn.execute("ROLLBACK")
-                raise
-            else:
-                self.conn.execute("COMMIT")
-            finally:
-                self._depth = 0
-
-    @contextmanager
-    def read(self):
-        with self.lock:
-            yield self.conn

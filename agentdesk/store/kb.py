@@ -8,7 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from agentdesk import clock
-from agentdesk.store.reads import fts_quote
+from agentdesk.store.database import Database, Row
+from agentdesk.store.fts import fts_quote
 
 CANDIDATES = 20  # best BM25 articles re-ranked by term coverage and intent
 INTENT_FACTOR = 10.0  # articles about the customer's intent come first
@@ -36,23 +37,24 @@ class KbHit:
     score: float
 
 
-def _article(row) -> KbArticle:
+def _article(row: Row) -> KbArticle:
     return KbArticle(
         row["id"], row["slug"], row["title"], tuple(row["tags"].split()), row["url"], row["body"]
     )
 
 
-class KbMixin:
+class KnowledgeBase:
     """KB reads and writes; the importer in ``agentdesk.assist.kbimport`` drives them."""
 
-    db: object  # Locked, set by Store
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
-    def kb_hashes(self) -> dict[str, str]:
+    def hashes(self) -> dict[str, str]:
         """``slug -> content hash`` of every stored article."""
         with self.db.read() as conn:
             return {r[0]: r[1] for r in conn.execute("SELECT slug, hash FROM kb_articles")}
 
-    def kb_upsert(
+    def upsert(
         self,
         slug: str,
         path: str,
@@ -73,22 +75,20 @@ class KbMixin:
                 (slug, path, title, " ".join(tags), url, body, content_hash, clock.now_iso()),
             )
 
-    def kb_delete(self, slugs: list[str]) -> None:
+    def delete(self, slugs: list[str]) -> None:
         with self.db.transaction() as conn:
             conn.executemany("DELETE FROM kb_articles WHERE slug = ?", [(s,) for s in slugs])
 
-    def kb_count(self) -> int:
+    def count(self) -> int:
         with self.db.read() as conn:
-            return conn.execute("SELECT count(*) FROM kb_articles").fetchone()[0]
+            return int(conn.execute("SELECT count(*) FROM kb_articles").fetchone()[0])
 
-    def kb_article(self, slug: str) -> KbArticle | None:
+    def article(self, slug: str) -> KbArticle | None:
         with self.db.read() as conn:
             row = conn.execute("SELECT * FROM kb_articles WHERE slug = ?", (slug,)).fetchone()
         return _article(row) if row else None
 
-    def kb_search(
-        self, terms: list[str], limit: int = 3, boost: tuple[str, ...] = ()
-    ) -> list[KbHit]:
+    def search(self, terms: list[str], limit: int = 3, boost: tuple[str, ...] = ()) -> list[KbHit]:
         """Articles matching ANY of ``terms`` (each quoted, never FTS syntax), best first.
 
         BM25 ranks a bounded candidate set; each candidate's score is then scaled by

@@ -8,7 +8,8 @@ changing a setting recomputes from the same rows.
 
 from __future__ import annotations
 
-import sqlite3
+from agentdesk.store.database import Database, Row
+from agentdesk.store.schema import DERIVED_CONVERSATION_KEY, KEYS_VERSION
 
 # The events that shape cycles, each conversation in order. ``k`` is one of: created,
 # in (a substantive inbound), reply, resolved (status -> resolved), reopen (status change
@@ -106,12 +107,13 @@ WHERE r.at >= :since AND r.at < :until
 # (events_conversation_at) instead of scanning every event of that kind.
 
 
-class MetricsMixin:
+class MetricQueries:
     """Rows the metrics package turns into figures (see agentdesk/metrics)."""
 
-    db: object  # Locked, set by Store
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
-    def metric_waits_and_resolves(self, since: str, until: str) -> list[sqlite3.Row]:
+    def waits_and_resolves(self, since: str, until: str) -> list[Row]:
         """Waits (first response / reply time / still waiting) and resolves in the period.
 
         ``wait`` rows: a wait started by a substantive inbound (``start``) and ended by a
@@ -127,7 +129,7 @@ class MetricsMixin:
         with self.db.read() as conn:
             return conn.execute(WAITS_AND_RESOLVES, {"since": since, "until": until}).fetchall()
 
-    def metric_replies(self, since: str, until: str) -> list[sqlite3.Row]:
+    def replies(self, since: str, until: str) -> list[Row]:
         """Qualifying replies in the period, per agent and conversation."""
         with self.db.read() as conn:
             return conn.execute(
@@ -139,7 +141,7 @@ class MetricsMixin:
                 (since, until),
             ).fetchall()
 
-    def metric_created(self, since: str, until: str) -> list[sqlite3.Row]:
+    def created(self, since: str, until: str) -> list[Row]:
         """Conversations created in the period, with their first qualifying reply if any."""
         with self.db.read() as conn:
             return conn.execute(
@@ -153,7 +155,7 @@ class MetricsMixin:
                 (since, until),
             ).fetchall()
 
-    def metric_csat(self, since: str, until: str) -> list[sqlite3.Row]:
+    def csat(self, since: str, until: str) -> list[Row]:
         """Ratings in the period with the agent of the latest resolve before each."""
         with self.db.read() as conn:
             return conn.execute(
@@ -168,7 +170,7 @@ class MetricsMixin:
                 (since, until),
             ).fetchall()
 
-    def metric_handle(self, since: str, until: str, cutoff: float) -> list[sqlite3.Row]:
+    def handle(self, since: str, until: str, cutoff: float) -> list[Row]:
         """Focus intervals that start in the period, summed per agent and conversation.
 
         An interval runs from ``viewed {focus: true}`` to the same agent's next ``viewed``
@@ -194,21 +196,24 @@ class MetricsMixin:
                 {"since": since, "until": until, "cutoff": cutoff},
             ).fetchall()
 
-    def metric_known_agent(self, name: str) -> bool:
+    def known_agent(self, name: str) -> bool:
         """Whether ``name`` is an agent of this desk or appears in its event log."""
         with self.db.read() as conn:
-            return conn.execute(
-                "SELECT EXISTS (SELECT 1 FROM agents WHERE name = ?)"
-                " OR EXISTS (SELECT 1 FROM events WHERE agent = ?)",
-                (name, name),
-            ).fetchone()[0]
+            return bool(
+                conn.execute(
+                    "SELECT EXISTS (SELECT 1 FROM agents WHERE name = ?)"
+                    " OR EXISTS (SELECT 1 FROM events WHERE agent = ?)",
+                    (name, name),
+                ).fetchone()[0]
+            )
 
-    def metric_uids(self) -> dict[str, int]:
-        """Every conversation's uid and id (to count a conversation once across files)."""
+    def keys(self) -> dict[str, int]:
+        """Every conversation's key and id (to count a conversation once across files)."""
+        key = "c.key" if self.db.version >= KEYS_VERSION else DERIVED_CONVERSATION_KEY
         with self.db.read() as conn:
-            return dict(conn.execute("SELECT uid, id FROM conversations").fetchall())
+            return {r[0]: r[1] for r in conn.execute(f"SELECT {key}, c.id FROM conversations c")}
 
-    def metric_event_counts(self, ids: list[int]) -> dict[int, int]:
+    def event_counts(self, ids: list[int]) -> dict[int, int]:
         """How many events each of these conversations has in this file."""
         result: dict[int, int] = {}
         with self.db.read() as conn:

@@ -10,6 +10,12 @@ from __future__ import annotations
 APPLICATION_ID = 0x4167446B
 DEMO_APPLICATION_ID = 0x4167446D
 
+# The key migration 10 gives a conversation that had none, from what the row holds; the
+# readers compute the same on an older file they read without migrating it.
+DERIVED_CONVERSATION_KEY = """identity_key('conversation', c.uid || ' ' || c.created_at
+    || ' ' || coalesce((SELECT min(address) FROM identities
+                        WHERE customer_id = c.customer_id), ''))"""
+
 MIGRATIONS: list[str] = [
     # 1: the core desk.
     """
@@ -306,9 +312,46 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE conversations ADD COLUMN via TEXT;
     """,
+    # 10: globally unique keys for conversations and events (UUIDs), so the logs of
+    # several databases merge (``stats --db A --db B``, import into another desk) and a
+    # shared database never collides; ``uid`` stays the connector's thread key and the
+    # short id people see. Existing rows get a key derived from what they hold
+    # (``identity_key``, a UUIDv5 registered in db.connect), so two copies of one file
+    # agree and two different files (two demo desks both numbering dm0001...) do not.
+    # Event keys have no index: nothing looks an event up by key, and an index of 2.8M
+    # random UUIDs would be a large share of a big desk's file and of its load time.
+    f"""
+    ALTER TABLE conversations ADD COLUMN key TEXT;
+    UPDATE conversations AS c SET key = {DERIVED_CONVERSATION_KEY};
+    CREATE UNIQUE INDEX conversations_key ON conversations(key);
+    ALTER TABLE events ADD COLUMN key TEXT;
+    DROP TRIGGER events_append_only_update;
+    UPDATE events SET key = identity_key('event', (SELECT key FROM conversations
+        WHERE id = events.conversation_id) || ' ' || id);
+    CREATE TRIGGER events_append_only_update BEFORE UPDATE ON events
+        BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+    """,
+    # 11: what connectors keep (agentdesk.store.connector_data): keyed JSON state per
+    # configured connector, and the version each connector type's own tables are at.
+    # The email and Matrix tables (migrations 3 to 5) are those connectors' version 1.
+    """
+    CREATE TABLE connector_state (
+        connector TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (connector, key)
+    ) WITHOUT ROWID;
+    CREATE TABLE connector_schema (
+        owner TEXT PRIMARY KEY,
+        version INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    INSERT INTO connector_schema (owner, version) VALUES ('email', 1), ('matrix', 1);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
+KEYS_VERSION = 10  # conversations and events have their ``key``
 # The oldest schema the reading commands (stats, export, kb search) understand without
 # migrating; raise it when a migration adds something they read.
 READ_SCHEMA_VERSION = 4

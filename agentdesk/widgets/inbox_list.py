@@ -43,10 +43,10 @@ class QuerySource:
         self.store, self.filters = store, filters
 
     def count(self) -> int:
-        return self.store.count_inbox(self.filters)
+        return self.store.inbox.count(self.filters)
 
     def page(self, offset: int, limit: int) -> list[InboxRow]:
-        return self.store.inbox_page(self.filters, offset, limit)
+        return self.store.inbox.page(self.filters, offset, limit)
 
 
 class IdSource:
@@ -59,7 +59,7 @@ class IdSource:
         return len(self.ids)
 
     def page(self, offset: int, limit: int) -> list[InboxRow]:
-        return self.store.rows_by_id(self.ids[offset : offset + limit])
+        return self.store.inbox.rows_by_id(self.ids[offset : offset + limit])
 
 
 CHANNEL_LABELS = {"email": "✉ email", "chat": "◆ chat"}

@@ -30,8 +30,8 @@ from agentdesk.connectors.email.imap import ImapClient
 from agentdesk.connectors.email.outbox import Outbox, address_problem
 from agentdesk.connectors.email.security import SECURITY, MailError, password, tls_context
 from agentdesk.connectors.email.smtp import send as smtp_send
+from agentdesk.connectors.email.state import FolderState, MailState, OutboxEntry
 from agentdesk.domain import Inbound, Outgoing
-from agentdesk.store.mail import FolderState, OutboxEntry
 
 log = logging.getLogger(__name__)
 MAX_IDLE_MINUTES = 29.0
@@ -133,8 +133,9 @@ class EmailConnector(Connector):
     # ---- lifecycle ----------------------------------------------------------------------
     def attach(self, store) -> None:
         self.store = store
+        self.saved = MailState(store.connector_data(self.desk_name), store)
         self.outbox = Outbox(
-            store,
+            self.saved,
             self.account,
             transmit=self._transmit,
             in_sent=self._in_sent,
@@ -202,10 +203,10 @@ class EmailConnector(Connector):
     async def _sync_folder(self, client: ImapClient, folder: str) -> AsyncIterator[Inbound]:
         self.set_state(f"{self.desk_name}: syncing {folder}")
         status = await asyncio.to_thread(client.select, folder)
-        known = self.store.mail_folder(self.account, folder)
+        known = self.saved.folder(self.account, folder)
         if known is not None and known.uidvalidity != status.uidvalidity:
             headers = await asyncio.to_thread(client.message_ids)
-            unknown = self.store.mail_remap(
+            unknown = self.saved.remap(
                 self.account, folder, status.uidvalidity, headers, status.uidnext
             )
             log.info(
@@ -216,10 +217,11 @@ class EmailConnector(Connector):
                 len(headers),
             )
         elif known is None:
-            self.store.mail_set_folder(
+            self.saved.set_folder(
                 self.account, folder, FolderState(status.uidvalidity, 1, status.highestmodseq)
             )
-        start = self.store.mail_folder(self.account, folder).uidnext
+        current = self.saved.folder(self.account, folder)
+        start = current.uidnext if current is not None else 1
         uids = await asyncio.to_thread(client.uids_from, start) if status.exists else []
         batches = [uids[i : i + self.fetch_batch] for i in range(0, len(uids), self.fetch_batch)]
         pool = self._parse_pool() if len(uids) >= self.pool_threshold else None
@@ -253,7 +255,7 @@ class EmailConnector(Connector):
                 future.cancel()
             if pool is not None:
                 pool.shutdown(wait=False, cancel_futures=True)
-        self.store.mail_set_folder(
+        self.saved.set_folder(
             self.account,
             folder,
             FolderState(status.uidvalidity, max(status.uidnext, start), status.highestmodseq),
@@ -288,7 +290,7 @@ class EmailConnector(Connector):
         content = mime.body_hash(raw)
         known = self._yielded.get(message.ext_id)
         if known is None:
-            known = self._yielded[message.ext_id] = self.store.mail_content_hashes(
+            known = self._yielded[message.ext_id] = self.saved.content_hashes(
                 message.ext_id, message.message_id_header
             )
         if not known or content in known or mime.raw_hash(raw) in known:  # (raw: older rows)
@@ -335,7 +337,9 @@ class EmailConnector(Connector):
         if pending is None or pending[0] is not message:
             return
         _, folder, uidvalidity, uid, raw = pending
-        self.store.mail_record(
+        if message.ext_id is None:  # (mail always has one: mime.ext_id_for)
+            return
+        self.saved.record(
             self.account,
             folder,
             uidvalidity,
@@ -360,10 +364,13 @@ class EmailConnector(Connector):
 
     async def resume(self) -> None:
         """Drive every due outbox entry once (crash recovery and retries)."""
-        for entry in self.outbox.due():
+        outbox = self.outbox
+        if outbox is None:
+            return
+        for entry in outbox.due():
             if self._stopping.is_set():
                 return
-            await self.outbox.drive(entry.message_id)
+            await outbox.drive(entry.message_id)
 
     async def _outbox_loop(self) -> None:
         while not self._stopping.is_set():
@@ -372,7 +379,7 @@ class EmailConnector(Connector):
                 await self.resume()
             except Exception:
                 log.exception("%s: outbox", self.desk_name)
-            wait = self.outbox.next_wakeup()
+            wait = self.outbox.next_wakeup() if self.outbox is not None else None
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(
                     self._wake_outbox.wait(), 60.0 if wait is None else max(0.5, wait)

@@ -34,8 +34,8 @@ from agentdesk import clock
 from agentdesk.connectors.base import DeliveryResult
 from agentdesk.connectors.email.mime import message_ids
 from agentdesk.connectors.email.smtp import PermanentFailure, TemporaryFailure
+from agentdesk.connectors.email.state import MailState, OutboxEntry
 from agentdesk.domain import Outgoing
-from agentdesk.store.mail import OutboxEntry
 
 log = logging.getLogger(__name__)
 DUPLICATE_RISK = (
@@ -100,7 +100,7 @@ class Outbox:
 
     def __init__(
         self,
-        store,
+        saved: MailState,
         account: str,
         *,
         transmit: Callable[[OutboxEntry, Callable[[], None]], Awaitable[str]],
@@ -108,7 +108,7 @@ class Outbox:
         save_sent: Callable[[str, bytes], Awaitable[None]],
         backoff_max: float,
     ) -> None:
-        self.store, self.account = store, account
+        self.saved, self.store, self.account = saved, saved.store, account
         self.transmit, self.in_sent, self.save_sent = transmit, in_sent, save_sent
         self.backoff_max = backoff_max
         self._locks: dict[int, asyncio.Lock] = {}
@@ -119,7 +119,7 @@ class Outbox:
         A failed entry whose recipient has since been corrected is composed anew.
         Raises ``ValueError`` when the recipient cannot receive mail.
         """
-        entry = self.store.outbox_entry(reply.message_id)
+        entry = self.saved.outbox_entry(reply.message_id)
         if entry is not None and (entry.state != "failed" or entry.recipient == reply.to_address):
             return entry
         problem = address_problem(reply.to_address)
@@ -129,10 +129,10 @@ class Outbox:
                 f"correct the customer's address, then resend"
             )
         if entry is not None:
-            self.store.outbox_discard(reply.message_id)
+            self.saved.outbox_discard(reply.message_id)
         header = reply.message_id_header or new_message_id(sender)
         raw = compose(reply, sender, sender_name, header)
-        return self.store.outbox_add(
+        return self.saved.outbox_add(
             reply.message_id, self.account, header, sender, reply.to_address, raw
         )
 
@@ -141,13 +141,13 @@ class Outbox:
         now = clock.now_iso()
         return [
             entry
-            for entry in self.store.outbox_pending(self.account)
+            for entry in self.saved.outbox_pending(self.account)
             if not entry.next_attempt_at or entry.next_attempt_at <= now
         ]
 
     def next_wakeup(self) -> float | None:
         """Seconds until the earliest pending entry is due (None: nothing pending)."""
-        times = [entry.next_attempt_at for entry in self.store.outbox_pending(self.account)]
+        times = [entry.next_attempt_at for entry in self.saved.outbox_pending(self.account)]
         if not times:
             return None
         earliest = min((t for t in times if t), default=None)
@@ -159,51 +159,51 @@ class Outbox:
         async with lock:
             result = await self._drive(message_id)
         if result.state != "sent":
-            self.store.set_delivery(message_id, f"{result.state}: {result.detail}")
+            self.store.replies.set_delivery(message_id, f"{result.state}: {result.detail}")
         return result
 
     async def _drive(self, message_id: int) -> DeliveryResult:
-        entry = self.store.outbox_entry(message_id)
+        entry = self.saved.outbox_entry(message_id)
         if entry is None:
             return DeliveryResult("failed", f"no outbox entry for reply {message_id}")
         if entry.state == "failed":
             return DeliveryResult("failed", entry.last_error)
         if entry.state == "sending" and not entry.data_sent:  # stopped before DATA
-            self.store.outbox_set(message_id, "queued")
-            entry = self.store.outbox_entry(message_id)
+            self.saved.outbox_set(message_id, "queued")
+            entry = self.saved.outbox_current(message_id)
         if entry.state == "sending":  # interrupted during DATA: did the server take it?
             try:
                 found = await self.in_sent(entry.message_id_header)
             except Exception as error:
                 return self._retry(entry, f"cannot check the Sent folder: {error}")
-            answered = self.store.mail_answered(message_id, entry.message_id_header)
+            answered = self.saved.answered(message_id, entry.message_id_header)
             if found or answered:
-                self.store.outbox_set(message_id, "saved" if found else "accepted")
-                self.store.mark_reply_sent(message_id)
+                self.saved.outbox_set(message_id, "saved" if found else "accepted")
+                self.store.replies.mark_sent(message_id)
             else:  # unknown: send again, and say it may arrive twice
-                self.store.outbox_set(message_id, "queued", uncertain=True)
-            entry = self.store.outbox_entry(message_id)
+                self.saved.outbox_set(message_id, "queued", uncertain=True)
+            entry = self.saved.outbox_current(message_id)
         if entry.state == "queued":
-            self.store.outbox_set(message_id, "sending", attempt=True)
-            self.store.set_delivery(message_id, "sending")
+            self.saved.outbox_set(message_id, "sending", attempt=True)
+            self.store.replies.set_delivery(message_id, "sending")
             try:
-                await self.transmit(entry, lambda: self.store.outbox_data_sent(message_id))
+                await self.transmit(entry, lambda: self.saved.outbox_data_sent(message_id))
             except PermanentFailure as error:
-                self.store.outbox_set(message_id, "failed", error=str(error))
+                self.saved.outbox_set(message_id, "failed", error=str(error))
                 return DeliveryResult("failed", str(error))
             except TemporaryFailure as error:
                 return self._retry(entry, str(error))
-            self.store.outbox_set(message_id, "accepted", error="")
-            self.store.mark_reply_sent(message_id)
+            self.saved.outbox_set(message_id, "accepted", error="")
+            self.store.replies.mark_sent(message_id)
             if entry.uncertain:
-                self.store.set_delivery(message_id, f"sent · {DUPLICATE_RISK}")
-            entry = self.store.outbox_entry(message_id)
+                self.store.replies.set_delivery(message_id, f"sent · {DUPLICATE_RISK}")
+            entry = self.saved.outbox_current(message_id)
         if entry.state == "accepted":
             try:
                 await self.save_sent(entry.message_id_header, entry.raw)
             except Exception as error:  # the customer has it; saving is retried later
                 log.warning("saving reply %s to Sent failed: %s", message_id, error)
-                self.store.outbox_set(
+                self.saved.outbox_set(
                     message_id,
                     "accepted",
                     error=f"Sent: {error}",
@@ -212,8 +212,8 @@ class Outbox:
                 return DeliveryResult(
                     "sent", "accepted; not yet saved to Sent", entry.message_id_header
                 )
-            self.store.outbox_set(message_id, "saved")
-        self.store.outbox_set(message_id, "done")
+            self.saved.outbox_set(message_id, "saved")
+        self.saved.outbox_set(message_id, "done")
         return DeliveryResult(
             "sent", DUPLICATE_RISK if entry.uncertain else "", entry.message_id_header
         )
@@ -223,8 +223,8 @@ class Outbox:
         return clock.to_iso(clock.now() + timedelta(seconds=max(1.0, delay)))
 
     def _retry(self, entry: OutboxEntry, error: str) -> DeliveryResult:
-        attempts = self.store.outbox_entry(entry.message_id).attempts
+        attempts = self.saved.outbox_current(entry.message_id).attempts
         when = self._later(attempts)
-        self.store.outbox_set(entry.message_id, "queued", error=error, next_attempt_at=when)
+        self.saved.outbox_set(entry.message_id, "queued", error=error, next_attempt_at=when)
         wait = -(clock.since(when) or 0.0)
         return DeliveryResult("retry", f"{error} (next try in {max(1, round(wait))} s)")

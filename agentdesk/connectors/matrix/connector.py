@@ -27,6 +27,7 @@ from agentdesk.connectors.base import Capabilities, Connector, DeliveryResult, O
 from agentdesk.connectors.matrix import events
 from agentdesk.connectors.matrix.client import MatrixClient, MatrixError, MatrixHTTPError
 from agentdesk.connectors.matrix.session import Session
+from agentdesk.connectors.matrix.state import MatrixState
 from agentdesk.connectors.matrix.sync import SyncReader
 from agentdesk.domain import Inbound, Outgoing
 from agentdesk.hosts import is_loopback
@@ -152,6 +153,7 @@ class MatrixConnector(Connector):
         self.store: Store | None = None
         self.session: Session | None = None
         self.reader: SyncReader | None = None
+        self.saved: MatrixState  # set by attach(store), before incoming() or send()
         self.backoff = Backoff(float(self.settings["max_backoff"]))
         self._stopping = asyncio.Event()
         self._batch_end: tuple[str, str] | None = None  # (ext_id of last message, token)
@@ -159,7 +161,8 @@ class MatrixConnector(Connector):
     # ---- lifecycle ------------------------------------------------------------------
     def attach(self, store: Store) -> None:
         self.store = store
-        self.session = Session(self.settings, store)
+        self.saved = MatrixState(store.connector_data(self.desk_name), self.user_id)
+        self.session = Session(self.settings, self.saved)
         self.reader = SyncReader(
             self.user_id,
             store,
@@ -213,7 +216,7 @@ class MatrixConnector(Connector):
             raise MatrixError("matrix: no desk store attached (run it through ChannelHost)")
         timeout = float(self.settings["sync_timeout"])
         while not self._stopping.is_set():
-            since = store.matrix_since(self.user_id)
+            since = self.saved.since()
             try:
                 token, messages = await self._until_stopped(self._batch(reader, since, timeout))
             except _Stopped:
@@ -229,7 +232,7 @@ class MatrixConnector(Connector):
             for message in messages:
                 yield message
             self._batch_end = None
-            store.set_matrix_since(self.user_id, token)
+            self.saved.set_since(token)
 
     async def _batch(
         self, reader: SyncReader, since: str | None, timeout: float
@@ -239,11 +242,12 @@ class MatrixConnector(Connector):
     def recorded(self, message: Inbound, stored: tuple[int, int] | None) -> None:
         """Commit the batch's token with its last message (same transaction)."""
         if self._batch_end and message.ext_id == self._batch_end[0]:
-            self.store.set_matrix_since(self.user_id, self._batch_end[1])
+            self.saved.set_since(self._batch_end[1])
 
     async def _wait_after(self, error: Exception) -> bool:
         """Show the state, wait the backoff; False when stopped meanwhile."""
-        if isinstance(error, MatrixHTTPError) and error.status == 401:
+        unauthorised = isinstance(error, MatrixHTTPError) and error.status == 401
+        if unauthorised and self.session is not None:
             self.session.refused()  # log in again (a password) or report (a token)
         delay = self.backoff.next()
         if isinstance(error, MatrixHTTPError) and error.retry_after:
@@ -279,8 +283,7 @@ class MatrixConnector(Connector):
             return DeliveryResult("failed", f"{room_id} is not a Matrix room id")
         if self.store is None:
             return DeliveryResult("retry", "matrix: no desk store attached")
-        store = self.store
-        record = store.matrix_send_record(reply.message_id, room_id)
+        record = self.saved.send_record(reply.message_id, room_id)
         if record.event_id:
             return DeliveryResult("sent", external_id=record.event_id)
         content = {"msgtype": "m.text", "body": reply.text, TXN_KEY: record.txn_id}
@@ -290,12 +293,12 @@ class MatrixConnector(Connector):
             if record.attempts:  # an earlier try may have reached the room
                 event_id = await self._posted(client, room_id, record.txn_id)
             if event_id is None:
-                store.matrix_send_attempt(reply.message_id)
+                self.saved.send_attempt(reply.message_id)
                 event_id = await client.send_message(room_id, record.txn_id, content)
         except httpx.TransportError as error:
             return DeliveryResult("retry", f"{self._where}: {error_line(error)}")
         except MatrixHTTPError as error:
-            if error.status == 401:
+            if error.status == 401 and self.session is not None:
                 self.session.refused()
             return DeliveryResult(
                 "retry" if error.temporary or error.status == 401 else "failed",
@@ -303,7 +306,7 @@ class MatrixConnector(Connector):
             )
         except MatrixError as error:
             return DeliveryResult("retry", str(error))
-        store.matrix_send_done(reply.message_id, event_id)
+        self.saved.send_done(reply.message_id, event_id)
         return DeliveryResult("sent", external_id=event_id)
 
     async def _posted(self, client: MatrixClient, room_id: str, txn_id: str) -> str | None:
@@ -338,7 +341,7 @@ class MatrixConnector(Connector):
         if not self.settings["read_receipts"]:
             return False
         if event_id is None and self.store is not None:
-            event_id = self.store.matrix_last_inbound_event(room_id)
+            event_id = self.store.messages.last_inbound_ext_id(room_id, "$")
         if not event_id:
             return False
         return await self._quietly(lambda client: client.receipt(room_id, event_id))

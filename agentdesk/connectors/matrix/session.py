@@ -20,14 +20,14 @@ from agentdesk import credentials
 from agentdesk.connectors.matrix.client import MatrixClient, MatrixError, MatrixHTTPError
 
 if TYPE_CHECKING:
-    from agentdesk.store import Store
+    from agentdesk.connectors.matrix.state import MatrixState
 
 
 class Session:
     """One logged-in client, made on first use and again after the token is refused."""
 
-    def __init__(self, settings: dict[str, Any], store: Store) -> None:
-        self.settings, self.store = settings, store
+    def __init__(self, settings: dict[str, Any], saved: MatrixState) -> None:
+        self.settings, self.saved = settings, saved
         self.user_id: str = settings["user"]
         self.client: MatrixClient | None = None
         self._lock = asyncio.Lock()
@@ -99,13 +99,13 @@ class Session:
         answer = await client.login(
             self.user_id,
             password,
-            self.store.matrix_device(self.user_id),
+            self.saved.device(),
             self.settings["device_name"],
         )
         if not client.token:
             raise MatrixHTTPError(502, "", "login answered without an access token")
         if isinstance(answer.get("device_id"), str):
-            self.store.set_matrix_device(self.user_id, answer["device_id"])
+            self.saved.set_device(answer["device_id"])
 
     def _password(self) -> str:
         try:

@@ -165,7 +165,9 @@ class SyncReader:
             names = self.names.get(room_id, {})
             if event.get("type") == events.MEMBER:
                 customer = (
-                    messages[0].address if messages else self.store.matrix_room_customer(room_id)
+                    messages[0].address
+                    if messages
+                    else self.store.conversations.customer_address(room_id)
                 )
                 note = customer and events.departure(event, room_id, self.user_id, names, customer)
                 if note:

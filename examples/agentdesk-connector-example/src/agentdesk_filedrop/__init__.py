@@ -5,8 +5,9 @@ Each ``*.json`` file in ``inbox_dir`` is one customer message::
     {"from": "kim@example.com", "name": "Kim", "subject": "Hi", "text": "Where is my order?"}
 
 Files are read in the order they were written. Replies are written atomically to
-``outbox_dir/<reply id>.json``. The file name is the message's ``ext_id``, so after
-a restart the desk recognises files it already stored.
+``outbox_dir/<reply id>.json``. The file name is the message's ``ext_id``, so the desk
+recognises a file it already stored; and the newest stored file is kept as the
+connector's state (committed with that message), so a restart reads only newer files.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from pathlib import Path
 
 from agentdesk.connectors.base import Capabilities, Connector, DeliveryResult, Option
 from agentdesk.domain import Inbound, Outgoing
+from agentdesk.store import Store
+from agentdesk.store.connector_data import ConnectorData
 
 __version__ = "0.1.0"
 
@@ -42,6 +45,17 @@ class FileDropConnector(Connector):
         self.inbox = Path(settings["inbox_dir"]).expanduser()
         self.outbox = Path(settings["outbox_dir"]).expanduser()
         self._stopping = asyncio.Event()
+        self.data: ConnectorData | None = None  # set by attach(); None outside a desk
+        self._positions: dict[str, list[object]] = {}  # ext_id -> [mtime_ns, file name]
+
+    def attach(self, store: Store) -> None:
+        self.data = store.connector_data(self.desk_name)
+
+    def recorded(self, message: Inbound, stored: tuple[int, int] | None) -> None:
+        """Keep the newest file handed over; in the transaction that stored it."""
+        position = self._positions.pop(message.ext_id or "", None)
+        if position is not None and self.data is not None:
+            self.data.put("last_file", position)
 
     async def start(self) -> None:
         if not self.inbox.is_dir():
@@ -54,8 +68,9 @@ class FileDropConnector(Connector):
 
     async def incoming(self) -> AsyncIterator[Inbound]:
         seen: set[str] = set()
+        last = tuple(self.data.get("last_file", [0, ""])) if self.data else (0, "")
         while not self._stopping.is_set():
-            for path in await asyncio.to_thread(self._new_files, seen):
+            for path in await asyncio.to_thread(self._new_files, seen, last):
                 seen.add(path.name)
                 message = self._read(path)
                 if message is not None:
@@ -63,9 +78,14 @@ class FileDropConnector(Connector):
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), self.settings["poll_seconds"])
 
-    def _new_files(self, seen: set[str]) -> list[Path]:
-        files = [p for p in self.inbox.glob("*.json") if p.name not in seen]
-        return sorted(files, key=lambda p: (p.stat().st_mtime_ns, p.name))
+    def _new_files(self, seen: set[str], last: tuple[object, ...]) -> list[Path]:
+        """Files not yet read, oldest first, after the newest one stored before."""
+        files = [
+            (p.stat().st_mtime_ns, p.name, p)
+            for p in self.inbox.glob("*.json")
+            if p.name not in seen
+        ]
+        return [p for mtime, name, p in sorted(files) if (mtime, name) > last]
 
     def _read(self, path: Path) -> Inbound | None:
         try:
@@ -74,7 +94,9 @@ class FileDropConnector(Connector):
         except (OSError, ValueError, KeyError, TypeError) as error:
             self.set_state(f"{self.label or self.name}: skipped {path.name}: {error}")
             return None
-        at = datetime.fromtimestamp(path.stat().st_mtime, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        stat = path.stat()
+        at = datetime.fromtimestamp(stat.st_mtime, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        self._positions[f"filedrop:{path.name}"] = [stat.st_mtime_ns, path.name]
         return Inbound(
             channel="filedrop",
             address=sender,

@@ -1,4 +1,7 @@
-"""Email sync state and the SMTP outbox (tables of migration 3).
+"""What the email connector keeps in the desk database: its own tables, through the
+``ConnectorData`` every connector gets (``mail_folders``, ``mail_messages``,
+``mail_outbox``; the desk schema made them, its migrations 3 and 5, so they are this
+connector's version 1).
 
 Sync progress is keyed on (account, mailbox, UIDVALIDITY, UID); every write here
 joins the caller's transaction when there is one, so the email connector commits a
@@ -8,8 +11,15 @@ message, its UID mapping and the folder's UIDNEXT together.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from agentdesk import clock
+
+if TYPE_CHECKING:
+    from agentdesk.store import Store
+    from agentdesk.store.connector_data import ConnectorData
+
+MIGRATIONS = ["-- mail_folders, mail_messages, mail_outbox: desk schema migrations 3 and 5"]
 
 
 @dataclass(frozen=True)
@@ -39,23 +49,26 @@ class OutboxEntry:
     uncertain: bool  # resent after a crash hid whether the server had taken it
 
 
-class MailMixin:
-    db: object  # Locked, set by Store
+class MailState:
+    """Sync positions, UID mappings and the outbox of the email connectors."""
+
+    def __init__(self, data: ConnectorData, store: Store) -> None:
+        self.data, self.store = data, store
+        data.tables("email", MIGRATIONS)
 
     # ---- sync state -------------------------------------------------------------------
-    def mail_folder(self, account: str, mailbox: str) -> FolderState | None:
-        with self.db.read() as conn:
-            row = conn.execute(
-                "SELECT uidvalidity, uidnext, highestmodseq FROM mail_folders"
-                " WHERE account = ? AND mailbox = ?",
-                (account, mailbox),
-            ).fetchone()
+    def folder(self, account: str, mailbox: str) -> FolderState | None:
+        row = self.data.query_one(
+            "SELECT uidvalidity, uidnext, highestmodseq FROM mail_folders"
+            " WHERE account = ? AND mailbox = ?",
+            (account, mailbox),
+        )
         return FolderState(row[0], row[1], row[2]) if row else None
 
-    def mail_set_folder(self, account: str, mailbox: str, state: FolderState) -> None:
+    def set_folder(self, account: str, mailbox: str, state: FolderState) -> None:
         """Save a mailbox's progress (UIDNEXT never moves backwards within a UIDVALIDITY)."""
-        with self.db.transaction() as conn:
-            conn.execute(
+        with self.data.atomic():
+            self.data.execute(
                 "INSERT INTO mail_folders (account, mailbox, uidvalidity, uidnext, highestmodseq,"
                 " synced_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (account, mailbox) DO UPDATE"
                 " SET uidnext = CASE WHEN uidvalidity = excluded.uidvalidity"
@@ -73,7 +86,7 @@ class MailMixin:
                 ),
             )
 
-    def mail_record(
+    def record(
         self,
         account: str,
         mailbox: str,
@@ -84,37 +97,36 @@ class MailMixin:
         ext_id: str,
     ) -> None:
         """Map a mailbox UID to the stored message ``ext_id`` and advance UIDNEXT past it."""
-        with self.db.transaction() as conn:
-            conn.execute(
+        message_id = self.store.messages.id_for_ext(ext_id)
+        with self.data.atomic():
+            self.data.execute(
                 "INSERT OR REPLACE INTO mail_messages (account, mailbox, uidvalidity, uid,"
-                " message_id_header, body_hash, message_id)"
-                " VALUES (?, ?, ?, ?, ?, ?, (SELECT id FROM messages WHERE ext_id = ?))",
-                (account, mailbox, uidvalidity, uid, header, body_hash, ext_id),
+                " message_id_header, body_hash, message_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (account, mailbox, uidvalidity, uid, header, body_hash, message_id),
             )
-            conn.execute(
+            self.data.execute(
                 "UPDATE mail_folders SET uidnext = max(uidnext, ?), synced_at = ?"
                 " WHERE account = ? AND mailbox = ? AND uidvalidity = ?",
                 (uid + 1, clock.now_iso(), account, mailbox, uidvalidity),
             )
 
-    def mail_content_hashes(self, ext_id: str, header: str) -> set[str]:
+    def content_hashes(self, ext_id: str, header: str) -> set[str]:
         """The content hashes of the mail stored under ``ext_id`` (Message-ID ``header``),
         in any account; empty when nothing is stored under it."""
-        with self.db.read() as conn:
-            row = conn.execute("SELECT id FROM messages WHERE ext_id = ?", (ext_id,)).fetchone()
-            if row is None:
-                return set()
-            return {
-                hashed
-                for (hashed,) in conn.execute(
-                    "SELECT DISTINCT body_hash FROM mail_messages WHERE account IN"
-                    " (SELECT DISTINCT account FROM mail_folders) AND message_id_header = ?"
-                    " AND message_id = ?",
-                    (header, row[0]),
-                )
-            }
+        message_id = self.store.messages.id_for_ext(ext_id)
+        if message_id is None:
+            return set()
+        return {
+            row[0]
+            for row in self.data.query(
+                "SELECT DISTINCT body_hash FROM mail_messages WHERE account IN"
+                " (SELECT DISTINCT account FROM mail_folders) AND message_id_header = ?"
+                " AND message_id = ?",
+                (header, message_id),
+            )
+        }
 
-    def mail_remap(
+    def remap(
         self,
         account: str,
         mailbox: str,
@@ -129,45 +141,66 @@ class MailMixin:
         the ones to fetch. The old UID rows of this mailbox are dropped.
         """
         unknown: list[int] = []
-        with self.db.transaction() as conn:
+        with self.data.atomic():
             for uid, header in sorted(headers.items()):
                 row = (
-                    conn.execute(
+                    self.data.query_one(
                         "SELECT body_hash, message_id FROM mail_messages WHERE account = ?"
                         " AND message_id_header = ? AND message_id IS NOT NULL LIMIT 1",
                         (account, header),
-                    ).fetchone()
+                    )
                     if header
                     else None
                 )
                 if row is None:
                     unknown.append(uid)
                     continue
-                conn.execute(
+                self.data.execute(
                     "INSERT OR REPLACE INTO mail_messages (account, mailbox, uidvalidity, uid,"
                     " message_id_header, body_hash, message_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
                     (account, mailbox, uidvalidity, uid, header, row[0], row[1]),
                 )
-            conn.execute(
+            self.data.execute(
                 "DELETE FROM mail_messages WHERE account = ? AND mailbox = ? AND uidvalidity != ?",
                 (account, mailbox, uidvalidity),
             )
             first_unknown = min(unknown) if unknown else uidnext
-            self.mail_set_folder(
+            self.set_folder(
                 account, mailbox, FolderState(uidvalidity, min(first_unknown, uidnext), None)
             )
         return unknown
 
     # ---- outbox -------------------------------------------------------------------------
     def outbox_entry(self, message_id: int) -> OutboxEntry | None:
-        with self.db.read() as conn:
-            row = conn.execute(
-                "SELECT message_id, account, message_id_header, sender, recipient, raw, state,"
-                " attempts, next_attempt_at, last_error, data_sent, uncertain FROM mail_outbox"
-                " WHERE message_id = ?",
-                (message_id,),
-            ).fetchone()
-        return OutboxEntry(*row[:-2], bool(row[-2]), bool(row[-1])) if row else None
+        row = self.data.query_one(
+            "SELECT message_id, account, message_id_header, sender, recipient, raw, state,"
+            " attempts, next_attempt_at, last_error, data_sent, uncertain FROM mail_outbox"
+            " WHERE message_id = ?",
+            (message_id,),
+        )
+        if row is None:
+            return None
+        return OutboxEntry(
+            row[0],
+            row[1],
+            row[2],
+            row[3],
+            row[4],
+            row[5],
+            row[6],
+            row[7],
+            row[8],
+            row[9],
+            bool(row[10]),
+            bool(row[11]),
+        )
+
+    def outbox_current(self, message_id: int) -> OutboxEntry:
+        """The entry of a reply known to be in the outbox."""
+        entry = self.outbox_entry(message_id)
+        if entry is None:
+            raise KeyError(f"no outbox entry for reply {message_id}")
+        return entry
 
     def outbox_add(
         self, message_id: int, account: str, header: str, sender: str, recipient: str, raw: bytes
@@ -177,26 +210,21 @@ class MailMixin:
         The reply's message row takes the Message-ID, so answers thread on it.
         """
         now = clock.now_iso()
-        with self.db.transaction() as conn:
-            conn.execute(
+        with self.data.atomic():
+            self.data.execute(
                 "INSERT OR IGNORE INTO mail_outbox (message_id, account, message_id_header,"
                 " sender, recipient, raw, created_at, updated_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (message_id, account, header, sender, recipient, raw, now, now),
             )
-            conn.execute(  # so the customer's answer threads on this reply
-                "UPDATE messages SET message_id_header = ? WHERE id = ?"
-                " AND message_id_header IS NULL",
-                (header, message_id),
-            )
-        return self.outbox_entry(message_id)
+            self.store.replies.set_header(message_id, header)  # answers thread on it
+        return self.outbox_current(message_id)  # inserted above, or there before
 
     def outbox_discard(self, message_id: int) -> None:
         """Forget a failed entry (its reply is composed again, e.g. to a corrected address)."""
-        with self.db.transaction() as conn:
-            conn.execute(
-                "DELETE FROM mail_outbox WHERE message_id = ? AND state = 'failed'", (message_id,)
-            )
+        self.data.execute(
+            "DELETE FROM mail_outbox WHERE message_id = ? AND state = 'failed'", (message_id,)
+        )
 
     def outbox_set(
         self,
@@ -210,8 +238,8 @@ class MailMixin:
     ) -> None:
         """Move an entry to ``state`` (committed before the caller's next action);
         ``uncertain`` marks it for good as possibly delivered already."""
-        with self.db.transaction() as conn:
-            conn.execute(
+        with self.data.atomic():
+            self.data.execute(
                 "UPDATE mail_outbox SET state = ?, updated_at = ?,"
                 " last_error = coalesce(?, last_error), attempts = attempts + ?,"
                 " next_attempt_at = ?, uncertain = max(uncertain, ?),"
@@ -230,32 +258,23 @@ class MailMixin:
 
     def outbox_data_sent(self, message_id: int) -> None:
         """The current attempt is about to hand the message over (SMTP DATA)."""
-        with self.db.transaction() as conn:
-            conn.execute("UPDATE mail_outbox SET data_sent = 1 WHERE message_id = ?", (message_id,))
+        self.data.execute(
+            "UPDATE mail_outbox SET data_sent = 1 WHERE message_id = ?", (message_id,)
+        )
 
-    def mail_answered(self, message_id: int, header: str) -> bool:
+    def answered(self, message_id: int, header: str) -> bool:
         """True if the customer answered reply ``message_id`` (Message-ID ``header``): the
         proof that it was delivered."""
-        with self.db.read() as conn:
-            return (
-                conn.execute(
-                    "SELECT 1 FROM messages WHERE conversation_id ="
-                    " (SELECT conversation_id FROM messages WHERE id = ?) AND direction = 'in'"
-                    " AND (in_reply_to = ? OR instr(refs, ?) > 0) LIMIT 1",
-                    (message_id, header, header),
-                ).fetchone()
-                is not None
-            )
+        return self.store.replies.answered(message_id, header)
 
     def outbox_pending(self, account: str) -> list[OutboxEntry]:
         """Entries not yet done or failed, oldest first."""
-        with self.db.read() as conn:
-            ids = [
-                r[0]
-                for r in conn.execute(
-                    "SELECT message_id FROM mail_outbox WHERE account = ?"
-                    " AND state NOT IN ('done', 'failed') ORDER BY message_id",
-                    (account,),
-                )
-            ]
+        ids = [
+            r[0]
+            for r in self.data.query(
+                "SELECT message_id FROM mail_outbox WHERE account = ?"
+                " AND state NOT IN ('done', 'failed') ORDER BY message_id",
+                (account,),
+            )
+        ]
         return [entry for entry in map(self.outbox_entry, ids) if entry]

@@ -1,0 +1,292 @@
+"""Conversations: their status, assignee, tags and channel; each change with its event."""
+
+from __future__ import annotations
+
+import uuid
+
+from agentdesk import clock
+from agentdesk.domain import Conversation, EventKind, Status
+from agentdesk.store.agents import Agents
+from agentdesk.store.customers import Customers
+from agentdesk.store.database import Connection, Database, inserted
+from agentdesk.store.events import EventLog
+from agentdesk.text import one_line
+
+
+class Conversations:
+    def __init__(
+        self, db: Database, events: EventLog, agents: Agents, customers: Customers
+    ) -> None:
+        self.db = db
+        self.events = events
+        self.agents = agents
+        self.customers = customers
+
+    def start_outbound(
+        self,
+        channel: str,
+        address: str,
+        agent: str,
+        subject: str,
+        name: str = "",
+        at: str | None = None,
+        uid: str | None = None,
+    ) -> int:
+        """An agent starts a conversation (``created`` without an inbound)."""
+        at = at or clock.now_iso()
+        with self.db.transaction() as conn:
+            customer_id = self.customers.for_address(conn, channel, address, name, at)
+            conversation_id = inserted(
+                conn.execute(
+                    "INSERT INTO conversations (uid, key, channel, customer_id, subject, created_at,"
+                    " last_message_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        uid or new_uid(),
+                        str(uuid.uuid4()),
+                        channel,
+                        customer_id,
+                        one_line(subject, 300),
+                        at,
+                        at,
+                    ),
+                )
+            )
+            self.events.append(conversation_id, EventKind.CREATED, at, agent)
+            return conversation_id
+
+    def set_via(self, conversation_id: int, via: str | None) -> None:
+        """Send this conversation's replies through connector ``via`` (None: any)."""
+        with self.db.transaction() as conn:
+            conn.execute("UPDATE conversations SET via = ? WHERE id = ?", (via, conversation_id))
+
+    def set_status(
+        self,
+        conversation_id: int,
+        status: Status | str,
+        agent: str | None,
+        *,
+        at: str | None = None,
+        until: str | None = None,
+        until_reply: bool = False,
+        reason: str | None = None,
+    ) -> bool:
+        """Change status (snooze takes ``until`` and/or ``until_reply``; ``reason`` goes in
+        the event, e.g. "snooze ended" from an import); False if unchanged."""
+        at = at or clock.now_iso()
+        with self.db.transaction() as conn:
+            return self.change_status(
+                conn,
+                conversation_id,
+                Status(status),
+                at,
+                agent,
+                until=until,
+                until_reply=until_reply,
+                reason=reason,
+            )
+
+    def change_status(
+        self,
+        conn: Connection,
+        conversation_id: int,
+        status: Status,
+        at: str,
+        agent: str | None,
+        *,
+        until: str | None = None,
+        until_reply: bool = False,
+        reason: str | None = None,
+    ) -> bool:
+        current = conn.execute(
+            "SELECT status, snoozed_until, snooze_until_reply FROM conversations WHERE id = ?",
+            (conversation_id,),
+        ).fetchone()
+        if current is None:
+            raise KeyError(f"no conversation {conversation_id}")
+        same_snooze = (current["snoozed_until"], bool(current["snooze_until_reply"])) == (
+            until,
+            until_reply,
+        )
+        if current["status"] == status and (status != Status.SNOOZED or same_snooze):
+            return False
+        conn.execute(
+            "UPDATE conversations SET status = ?, snoozed_until = ?, snooze_until_reply = ?,"
+            " waiting_since = CASE WHEN ? THEN NULL ELSE waiting_since END WHERE id = ?",
+            (
+                str(status),
+                until if status == Status.SNOOZED else None,
+                int(until_reply and status == Status.SNOOZED),
+                status == Status.RESOLVED,
+                conversation_id,
+            ),
+        )
+        payload: dict[str, object] = {"from": current["status"], "to": str(status)}
+        if status == Status.SNOOZED:
+            payload.update(until=until, until_reply=until_reply)
+        if reason:
+            payload["reason"] = reason
+        self.events.append(conversation_id, EventKind.STATUS, at, agent, None, payload)
+        return True
+
+    def wake_snoozed(self, at: str | None = None) -> list[int]:
+        """Reopen conversations whose snooze time has passed; returns their ids."""
+        at = at or clock.now_iso()
+        with self.db.transaction() as conn:
+            due = [
+                row[0]
+                for row in conn.execute(
+                    "SELECT id FROM conversations WHERE status = 'snoozed'"
+                    " AND snoozed_until IS NOT NULL AND snoozed_until <= ?",
+                    (at,),
+                )
+            ]
+            for conversation_id in due:
+                self.change_status(
+                    conn, conversation_id, Status.OPEN, at, None, reason="snooze ended"
+                )
+            return due
+
+    def assign(
+        self, conversation_id: int, assignee: str | None, by: str | None, *, at: str | None = None
+    ) -> bool:
+        """Assign to ``assignee`` (None unassigns); False if nothing changed."""
+        at = at or clock.now_iso()
+        with self.db.transaction() as conn:
+            current = conn.execute(
+                "SELECT a.name FROM conversations c LEFT JOIN agents a ON a.id = c.assignee_id"
+                " WHERE c.id = ?",
+                (conversation_id,),
+            ).fetchone()
+            if current is None:
+                raise KeyError(f"no conversation {conversation_id}")
+            previous = current[0]
+            if previous == assignee:
+                return False
+            assignee_id = self.agents.ensure(assignee) if assignee else None
+            conn.execute(
+                "UPDATE conversations SET assignee_id = ? WHERE id = ?",
+                (assignee_id, conversation_id),
+            )
+            if assignee:
+                self.events.append(
+                    conversation_id,
+                    EventKind.ASSIGNED,
+                    at,
+                    assignee,
+                    None,
+                    {"by": by, "from": previous},
+                )
+            else:
+                self.events.append(
+                    conversation_id, EventKind.UNASSIGNED, at, previous, None, {"by": by}
+                )
+            return True
+
+    def set_tag(
+        self,
+        conversation_id: int,
+        tag: str,
+        present: bool,
+        agent: str | None,
+        *,
+        at: str | None = None,
+    ) -> bool:
+        """Add or remove a conversation tag; False if nothing changed."""
+        at = at or clock.now_iso()
+        tag = one_line(tag, 40).lower().replace(" ", "-")
+        if not tag:
+            return False
+        with self.db.transaction() as conn:
+            if present:
+                changed = conn.execute(
+                    "INSERT OR IGNORE INTO conversation_tags VALUES (?, ?)", (conversation_id, tag)
+                ).rowcount
+            else:
+                changed = conn.execute(
+                    "DELETE FROM conversation_tags WHERE conversation_id = ? AND tag = ?",
+                    (conversation_id, tag),
+                ).rowcount
+            if changed:
+                kind = EventKind.TAGGED if present else EventKind.UNTAGGED
+                self.events.append(conversation_id, kind, at, agent, None, {"tag": tag})
+            return bool(changed)
+
+    def get(self, conversation_id: int) -> Conversation | None:
+        with self.db.read() as conn:
+            row = conn.execute(
+                "SELECT c.*, a.name AS assignee,"
+                " (SELECT group_concat(tag, ' ') FROM conversation_tags"
+                "  WHERE conversation_id = c.id) AS tags"
+                " FROM conversations c LEFT JOIN agents a ON a.id = c.assignee_id"
+                " WHERE c.id = ?",
+                (conversation_id,),
+            ).fetchone()
+        if row is None:
+            return None
+        return Conversation(
+            id=row["id"],
+            uid=row["uid"],
+            channel=row["channel"],
+            customer_id=row["customer_id"],
+            subject=row["subject"],
+            status=row["status"],
+            assignee=row["assignee"],
+            tags=tuple((row["tags"] or "").split()),
+            created_at=row["created_at"],
+            last_message_at=row["last_message_at"],
+            waiting_since=row["waiting_since"],
+            snoozed_until=row["snoozed_until"],
+            snooze_until_reply=bool(row["snooze_until_reply"]),
+            via=row["via"],
+            key=row["key"] or "",
+        )
+
+    def all_ids(self) -> list[int]:
+        """Every conversation's id, oldest first."""
+        with self.db.read() as conn:
+            return [r[0] for r in conn.execute("SELECT id FROM conversations ORDER BY id")]
+
+    def set_key(self, conversation_id: int, key: str) -> None:
+        """Give an imported conversation the key it had in the desk it came from."""
+        with self.db.transaction() as conn:
+            conn.execute("UPDATE conversations SET key = ? WHERE id = ?", (key, conversation_id))
+
+    def id_for_key(self, key: str) -> int | None:
+        with self.db.read() as conn:
+            row = conn.execute("SELECT id FROM conversations WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def customer_address(self, uid: str) -> str | None:
+        """The address of the customer of conversation ``uid`` on its channel, if any."""
+        with self.db.read() as conn:
+            row = conn.execute(
+                "SELECT i.address FROM conversations c JOIN identities i"
+                " ON i.customer_id = c.customer_id AND i.channel = c.channel"
+                " WHERE c.uid = ? ORDER BY i.id LIMIT 1",
+                (uid,),
+            ).fetchone()
+        return row[0] if row else None
+
+    def id_for_uid(self, uid: str) -> int | None:
+        with self.db.read() as conn:
+            row = conn.execute("SELECT id FROM conversations WHERE uid = ?", (uid,)).fetchone()
+        return row[0] if row else None
+
+    def tags(self) -> list[str]:
+        with self.db.read() as conn:
+            return [
+                r[0]
+                for r in conn.execute("SELECT DISTINCT tag FROM conversation_tags ORDER BY tag")
+            ]
+
+    def channels(self) -> list[str]:
+        with self.db.read() as conn:
+            return [
+                r[0]
+                for r in conn.execute("SELECT DISTINCT channel FROM conversations ORDER BY channel")
+            ]
+
+
+def new_uid() -> str:
+    """A conversation's uid when its connector gives no thread key."""
+    return uuid.uuid4().hex[:16]

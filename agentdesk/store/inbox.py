@@ -1,0 +1,169 @@
+"""The inbox list and search: filtered, ordered windows of conversations."""
+
+from __future__ import annotations
+
+from agentdesk.domain import InboxFilter, InboxRow, SearchQuery
+from agentdesk.store.database import Database, Row
+from agentdesk.store.fts import fts_phrase
+
+SEARCH_LIMIT = 500  # search shows at most this many conversations ("500 of >500")
+_FTS_MESSAGE_LIMIT = 5000  # newest matching messages considered per search
+
+_ROW_COLUMNS = """
+    c.id, c.uid, c.channel, cu.name AS customer_name,
+    (SELECT address FROM identities WHERE customer_id = c.customer_id
+        AND channel = c.channel ORDER BY id LIMIT 1) AS customer_address,
+    c.subject, c.preview, c.status, a.name AS assignee,
+    (SELECT group_concat(tag, ' ') FROM conversation_tags WHERE conversation_id = c.id) AS tags,
+    c.waiting_since, c.last_message_at, c.snoozed_until
+"""
+_ROW_FROM = """
+    FROM conversations c
+    JOIN customers cu ON cu.id = c.customer_id
+    LEFT JOIN agents a ON a.id = c.assignee_id
+"""
+
+
+def inbox_row(row: Row) -> InboxRow:
+    return InboxRow(
+        id=row["id"],
+        uid=row["uid"],
+        channel=row["channel"],
+        customer_name=row["customer_name"],
+        customer_address=row["customer_address"] or "",
+        subject=row["subject"],
+        preview=row["preview"],
+        status=row["status"],
+        assignee=row["assignee"],
+        tags=tuple((row["tags"] or "").split()),
+        waiting_since=row["waiting_since"],
+        last_message_at=row["last_message_at"],
+        snoozed_until=row["snoozed_until"],
+    )
+
+
+class Inbox:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def _where(self, filters: InboxFilter) -> tuple[str, list[object]]:
+        clauses: list[str] = []
+        params: list[object] = []
+        if filters.view == "mine":
+            clauses.append("c.assignee_id = (SELECT id FROM agents WHERE name = ?)")
+            params.append(filters.me or "")
+        elif filters.view == "unassigned":
+            clauses.append("c.assignee_id IS NULL")
+        if filters.status == "active":
+            clauses.append("c.status IN ('open', 'pending')")
+        elif filters.status != "any":
+            clauses.append("c.status = ?")
+            params.append(filters.status)
+        if filters.channel:
+            clauses.append("c.channel = ?")
+            params.append(filters.channel)
+        if filters.tag:
+            clauses.append("c.id IN (SELECT conversation_id FROM conversation_tags WHERE tag = ?)")
+            params.append(filters.tag)
+        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+    @staticmethod
+    def _order(filters: InboxFilter) -> str:
+        if filters.sort == "newest":
+            return " ORDER BY c.last_message_at DESC, c.id DESC"
+        return " ORDER BY c.waiting_since IS NULL, c.waiting_since, c.id"
+
+    def count(self, filters: InboxFilter) -> int:
+        where, params = self._where(filters)
+        with self.db.read() as conn:
+            row = conn.execute(f"SELECT count(*) FROM conversations c{where}", params).fetchone()
+        return int(row[0])
+
+    def page(self, filters: InboxFilter, offset: int, limit: int) -> list[InboxRow]:
+        """One window of the inbox list, in list order."""
+        where, params = self._where(filters)
+        sql = (
+            f"SELECT {_ROW_COLUMNS} {_ROW_FROM} WHERE c.id IN (SELECT c.id FROM conversations c"
+            f"{where}{self._order(filters)} LIMIT ? OFFSET ?){self._order(filters)}"
+        )
+        with self.db.read() as conn:
+            return [inbox_row(r) for r in conn.execute(sql, [*params, limit, offset])]
+
+    def search(
+        self, query: SearchQuery, filters: InboxFilter | None = None
+    ) -> tuple[list[int], bool]:
+        """Conversation ids matching ``query``, newest activity first, at most SEARCH_LIMIT.
+
+        Returns ``(ids, more)`` where ``more`` says the limit cut the list.
+        Free text matches message subjects and bodies and customer names and addresses.
+        """
+        clauses: list[str] = []
+        params: list[object] = []
+        if query.text:
+            phrase = fts_phrase(query.text)
+            clauses.append(
+                "(c.id IN (SELECT conversation_id FROM messages WHERE id IN"
+                " (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?"
+                "  ORDER BY rowid DESC LIMIT ?))"
+                " OR c.customer_id IN (SELECT rowid FROM customers_fts WHERE customers_fts MATCH ?))"
+            )
+            params += [phrase, _FTS_MESSAGE_LIMIT, phrase]
+        for address in query.from_:
+            clauses.append(
+                "c.customer_id IN (SELECT customer_id FROM identities WHERE address LIKE ?"
+                " UNION SELECT id FROM customers WHERE name LIKE ?)"
+            )
+            params += [f"%{address}%", f"%{address}%"]
+        for field, column in (("channel", "c.channel"), ("status", "c.status")):
+            values = getattr(query, field)
+            if values:
+                clauses.append(f"{column} IN ({','.join('?' * len(values))})")
+                params += [v.lower() for v in values]
+        for tag in query.tag:
+            clauses.append("c.id IN (SELECT conversation_id FROM conversation_tags WHERE tag = ?)")
+            params.append(tag.lower())
+        for agent in query.agent:
+            if agent.lower() in ("none", "unassigned"):
+                clauses.append("c.assignee_id IS NULL")
+            else:
+                clauses.append(
+                    "c.assignee_id IN (SELECT id FROM agents WHERE name = ? OR display_name LIKE ?)"
+                )
+                params += [agent, f"%{agent}%"]
+        if filters is not None:
+            extra, extra_params = self._where(filters)
+            if extra:
+                clauses.append(extra.removeprefix(" WHERE "))
+                params += extra_params
+        where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+        sql = (
+            f"SELECT c.id FROM conversations c{where}"
+            " ORDER BY c.last_message_at DESC, c.id DESC LIMIT ?"
+        )
+        with self.db.read() as conn:
+            ids = [r[0] for r in conn.execute(sql, [*params, SEARCH_LIMIT + 1])]
+        return ids[:SEARCH_LIMIT], len(ids) > SEARCH_LIMIT
+
+    def rows_by_id(self, ids: list[int]) -> list[InboxRow]:
+        """Inbox rows for ``ids``, in the order given."""
+        if not ids:
+            return []
+        marks = ",".join("?" * len(ids))
+        with self.db.read() as conn:
+            rows = {
+                r["id"]: inbox_row(r)
+                for r in conn.execute(
+                    f"SELECT {_ROW_COLUMNS} {_ROW_FROM} WHERE c.id IN ({marks})", ids
+                )
+            }
+        return [rows[i] for i in ids if i in rows]
+
+    def history(self, customer_id: int, exclude: int | None = None) -> list[InboxRow]:
+        """The customer's other conversations on every channel, newest first."""
+        with self.db.read() as conn:
+            rows = conn.execute(
+                f"SELECT {_ROW_COLUMNS} {_ROW_FROM} WHERE c.customer_id = ? AND c.id IS NOT ?"
+                " ORDER BY c.created_at DESC, c.id DESC",
+                (customer_id, exclude),
+            ).fetchall()
+        return [inbox_row(r) for r in rows]

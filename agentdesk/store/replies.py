@@ -1,0 +1,225 @@
+"""Agent replies: stored, queued, delivered through their channel and counted once sent."""
+
+from __future__ import annotations
+
+import json
+
+from agentdesk import clock
+from agentdesk.domain import Direction, EventKind, Message, Outgoing
+from agentdesk.store.database import Connection, Database
+from agentdesk.store.drafts import Drafts
+from agentdesk.store.events import EventLog
+from agentdesk.store.messages import MESSAGE_COLUMNS, insert_message, message_from
+
+
+class Replies:
+    def __init__(self, db: Database, events: EventLog, drafts: Drafts) -> None:
+        self.db = db
+        self.events = events
+        self.drafts = drafts
+
+    def add(
+        self,
+        conversation_id: int,
+        agent: str,
+        text: str,
+        *,
+        at: str | None = None,
+        ext_id: str | None = None,
+        ai_assisted: bool = False,
+        edit_distance: int | None = None,
+        delivery: str = "sent",
+        header: str | None = None,
+        subject: str = "",
+    ) -> int:
+        """Record an agent's public reply and discard its draft.
+
+        ``delivery='sent'`` (import, history) also writes the reply event now. Live
+        replies are stored ``queued`` and get their event from ``mark_reply_sent``
+        once the channel accepted them, so a reply that never left is never counted.
+        """
+        at = at or clock.now_iso()
+        payload: dict[str, object] = {"ai_assisted": ai_assisted}
+        if edit_distance is not None:
+            payload["edit_distance"] = edit_distance
+        with self.db.transaction() as conn:
+            message_id = insert_message(
+                conn,
+                conversation_id,
+                Direction.OUT,
+                author=agent,
+                at=at,
+                body=text,
+                ext_id=ext_id,
+                header=header,
+                subject=subject,
+                delivery=delivery,
+                reply_payload=json.dumps(payload, sort_keys=True),
+            )
+            self.drafts.discard(conversation_id, "reply")
+            if delivery == "sent":
+                self._reply_event(conn, conversation_id, message_id, agent, at, payload)
+            return message_id
+
+    def mark_sent(
+        self, message_id: int, at: str | None = None, external_id: str | None = None
+    ) -> bool:
+        """The channel accepted a queued reply: mark it and append its reply event once.
+
+        ``external_id`` (the channel's id for it) is kept even when the reply was
+        already marked sent.
+        """
+        at = at or clock.now_iso()
+        with self.db.transaction() as conn:
+            row = conn.execute(
+                "SELECT conversation_id, author, reply_payload FROM messages"
+                " WHERE id = ? AND direction = 'out'",
+                (message_id,),
+            ).fetchone()
+            if row is None:
+                return False
+            conn.execute(
+                "UPDATE messages SET external_id = coalesce(?, external_id),"
+                " next_attempt_at = NULL WHERE id = ?",
+                (external_id, message_id),
+            )
+            if conn.execute(
+                "SELECT 1 FROM events WHERE conversation_id = ? AND kind = 'reply'"
+                " AND message_id = ?",
+                (row["conversation_id"], message_id),
+            ).fetchone():
+                return False  # (its delivery state may say more than 'sent': keep it)
+            conn.execute("UPDATE messages SET delivery = 'sent' WHERE id = ?", (message_id,))
+            self._reply_event(
+                conn,
+                row["conversation_id"],
+                message_id,
+                row["author"],
+                at,
+                json.loads(row["reply_payload"] or "{}"),
+            )
+            return True
+
+    def start_delivery(self, message_id: int) -> int | None:
+        """A send of this reply begins: count the attempt and show ``sending``.
+
+        Returns the attempt's number, or None when the reply is sent (or not a reply).
+        """
+        with self.db.transaction() as conn:
+            row = conn.execute(
+                "UPDATE messages SET delivery = 'sending', next_attempt_at = NULL,"
+                " delivery_attempts = delivery_attempts + 1 WHERE id = ? AND direction = 'out'"
+                " AND delivery NOT LIKE 'sent%' RETURNING delivery_attempts",
+                (message_id,),
+            ).fetchone()
+        return row[0] if row else None
+
+    def set_delivery(self, message_id: int, state: str, next_attempt_at: str | None = None) -> None:
+        """Record a reply's delivery state as the connector reports it (not an event).
+
+        ``next_attempt_at``: when a ``retry: …`` reply is tried again (kept if not given;
+        cleared for any other state).
+        """
+        with self.db.transaction() as conn:
+            conn.execute(
+                "UPDATE messages SET delivery = ?, next_attempt_at = CASE WHEN ? LIKE 'retry%'"
+                " THEN coalesce(?, next_attempt_at) END WHERE id = ?",
+                (state, state, next_attempt_at, message_id),
+            )
+
+    def _reply_event(
+        self,
+        conn: Connection,
+        conversation_id: int,
+        message_id: int,
+        agent: str,
+        at: str,
+        payload: dict[str, object],
+    ) -> None:
+        self.events.append(conversation_id, EventKind.REPLY, at, agent, message_id, payload)
+        conn.execute(
+            "UPDATE conversations SET waiting_since = NULL,"
+            " last_message_at = max(last_message_at, ?) WHERE id = ?",
+            (at, conversation_id),
+        )
+
+    def unsent(self, conversation_id: int | None = None) -> list[Message]:
+        """Agent replies their channel has not accepted (``failed`` ones too), oldest
+        first: all of them, or one conversation's."""
+        where, params = "", tuple[int, ...]()
+        if conversation_id is not None:
+            where, params = " AND conversation_id = ?", (conversation_id,)
+        with self.db.read() as conn:
+            return [
+                message_from(r)
+                for r in conn.execute(
+                    f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE direction = 'out'"
+                    f" AND delivery NOT LIKE 'sent%'{where} ORDER BY id",
+                    params,
+                )
+            ]
+
+    def outgoing(self, message_id: int) -> Outgoing | None:
+        """A stored agent reply as a connector sends it, threaded on the conversation."""
+        with self.db.read() as conn:
+            row = conn.execute(
+                "SELECT m.id, m.body, m.author, m.subject AS message_subject,"
+                " m.message_id_header, c.id AS conversation_id, c.uid, c.channel, c.subject,"
+                " c.via, cu.name,"
+                " (SELECT address FROM identities WHERE customer_id = c.customer_id"
+                "  AND channel = c.channel ORDER BY id LIMIT 1) AS address"
+                " FROM messages m JOIN conversations c ON c.id = m.conversation_id"
+                " JOIN customers cu ON cu.id = c.customer_id"
+                " WHERE m.id = ? AND m.direction = 'out'",
+                (message_id,),
+            ).fetchone()
+            if row is None:
+                return None
+            headers = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT message_id_header FROM messages WHERE conversation_id = ? AND id < ?"
+                    " AND message_id_header IS NOT NULL ORDER BY at, id",
+                    (row["conversation_id"], message_id),
+                )
+            ]
+        return Outgoing(
+            message_id=row["id"],
+            conversation_uid=row["uid"],
+            channel=row["channel"],
+            to_address=row["address"] or "",
+            to_name=row["name"],
+            subject=row["message_subject"] or row["subject"],
+            text=row["body"],
+            agent=row["author"],
+            message_id_header=row["message_id_header"],
+            in_reply_to=headers[-1] if headers else None,
+            references=tuple(headers),
+            via=row["via"],
+        )
+
+    def undelivered(self) -> list[int]:
+        """Replies still to deliver (queued, sending or to retry; not failed), oldest first."""
+        return [m.id for m in self.unsent() if not m.delivery_failed]
+
+    def answered(self, message_id: int, header: str) -> bool:
+        """True if the customer answered reply ``message_id`` (Message-ID ``header``): the
+        proof that it was delivered."""
+        with self.db.read() as conn:
+            return bool(
+                conn.execute(
+                    "SELECT 1 FROM messages WHERE conversation_id ="
+                    " (SELECT conversation_id FROM messages WHERE id = ?) AND direction = 'in'"
+                    " AND (in_reply_to = ? OR instr(refs, ?) > 0) LIMIT 1",
+                    (message_id, header, header),
+                ).fetchone()
+            )
+
+    def set_header(self, message_id: int, header: str) -> None:
+        """Give a reply its Message-ID (once), so the customer's answer threads on it."""
+        with self.db.transaction() as conn:
+            conn.execute(
+                "UPDATE messages SET message_id_header = ? WHERE id = ?"
+                " AND message_id_header IS NULL",
+                (header, message_id),
+            )
