@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterable
+import importlib
+from collections import deque
+from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.signal import Signal
 from textual.worker import Worker, WorkerState
 
 from agentdesk.assist.settings import AssistSettings
@@ -18,16 +21,28 @@ from agentdesk.config import Config
 from agentdesk.connectors.base import Connector, DeliveryResult
 from agentdesk.delivery import ChannelHost
 from agentdesk.domain import Agent
+from agentdesk.handle_time import HandleTime
 from agentdesk.store import Store
 from agentdesk.text import count_of, one_line
+
+if TYPE_CHECKING:
+    from agentdesk.screens.conversation import ConversationScreen
 
 SNOOZE_CHECK_SECONDS = 30
 IDLE_CHECK_SECONDS = 5
 REFRESH_COALESCE_SECONDS = 0.25
+KEY_WAIT = 1.0  # longest wait for a widget to handle a key before the next one is read
+# Imported in a thread after the first paint: openai and VADER take about 1 s.
+HEAVY_MODULES = ("agentdesk.widgets.assist_panel",)
 
 
 class AgentDeskApp(App):
-    """The desk: inbox, conversations, and the workers that talk to channels."""
+    """The desk: inbox, conversations, and the workers that talk to channels.
+
+    Screens hear about changes through signals (``desk_changed`` with a conversation id
+    or None for everything, ``channels_changed``); the app never calls into a screen
+    but the one conversation screen it shows conversations in.
+    """
 
     TITLE = "agentdesk"
     CSS_PATH = "app.tcss"
@@ -51,11 +66,15 @@ class AgentDeskApp(App):
         self.agent = Agent(config.agent_name, config.agent_display_name, config.agent_email)
         self.host = ChannelHost(store, list(connectors), config.delivery)
         self.problems = [*problems, *self.host.problems]
-        self.viewing: int | None = None  # conversation in focus, for handle time
-        self.idle_cutoff = config.metrics.idle_cutoff_seconds
-        self._last_key = time.monotonic()
-        self._idle = False
+        self.handle_time = HandleTime(store, self.agent.name, config.metrics.idle_cutoff_seconds)
+        self.desk_changed: Signal[int | None] = Signal(self, "desk-changed")
+        self.channels_changed: Signal[str] = Signal(self, "channels-changed")
         self._refresh_pending = False
+        self._conversation_screen: ConversationScreen | None = None  # built once, reused
+        self._building = False  # ... and keys wait while it is
+        self._keys: deque[events.Key] = deque()  # pressed, not handled yet
+        self._key_in_flight: object | None = None  # token of the key being handled
+        self._warm_up: Worker | None = None
 
     def on_mount(self) -> None:
         from agentdesk.screens.inbox import InboxScreen
@@ -63,7 +82,9 @@ class AgentDeskApp(App):
         if self.config.keymap:
             self.set_keymap(self.config.keymap)
         self.store.conversations.wake_snoozed()
-        self.push_screen(InboxScreen())
+        inbox = InboxScreen()
+        self.push_screen(inbox)
+        inbox.call_after_refresh(self.warm_up)  # after the first paint
         for problem in self.problems:
             self.notify(problem, severity="error", timeout=10)
         for connector in self.host.connectors:
@@ -78,7 +99,7 @@ class AgentDeskApp(App):
                 severity="warning",
             )
         self.set_interval(SNOOZE_CHECK_SECONDS, self.wake_snoozed)
-        self.set_interval(IDLE_CHECK_SECONDS, self.end_idle_focus)
+        self.set_interval(IDLE_CHECK_SECONDS, self.handle_time.check_idle)
 
     async def on_unmount(self) -> None:
         """Disconnect every channel (stopping twice is safe), so no thread outlives the app."""
@@ -89,27 +110,37 @@ class AgentDeskApp(App):
                 self.log.error(f"stopping {connector.name}: {error}")
 
     # ---- conversations ---------------------------------------------------------------
-    def open_conversation(self, conversation_id: int, step=None) -> None:
-        """Show a conversation (from the inbox, the stats drill-down or a notification)."""
+    def open_conversation(
+        self, conversation_id: int, step: Callable[[int], int | None] | None = None
+    ) -> None:
+        """Show a conversation (from the inbox, the stats drill-down or a notification).
+
+        There is one conversation screen; the first open builds it, and keys pressed
+        meanwhile wait until it shows the conversation.
+        """
         from agentdesk.screens.conversation import ConversationScreen
 
-        if isinstance(self.screen, ConversationScreen):
-            self.screen.show(conversation_id)
+        screen = self._conversation_screen
+        if screen is None:
+            screen = self._conversation_screen = ConversationScreen()
+            self.install_screen(screen, "conversation")
+            self._building = True
+        # Already showing one and no new list to step through: j/k keep their list.
+        screen.show(conversation_id, step if step or self.screen is not screen else False)
+        if screen in self.screen_stack:
+            while self.screen is not screen:  # e.g. opened from the stats screen above it
+                self.pop_screen()
         else:
-            self.push_screen(ConversationScreen(conversation_id, step))
+            self.push_screen(screen)
+
+    async def on_conversation_screen_ready(self, event) -> None:
+        """The conversation screen is built: the keys pressed meanwhile go to it."""
+        self._building = False
+        await self._next_key()
 
     def refresh_views(self, conversation_id: int | None = None) -> None:
-        """Something changed in the store: redraw what shows it."""
-        from agentdesk.screens.conversation import ConversationScreen
-        from agentdesk.screens.inbox import InboxScreen
-
-        for screen in self.screen_stack:
-            if isinstance(screen, InboxScreen):
-                screen.refresh_list()
-            elif isinstance(screen, ConversationScreen) and (
-                conversation_id is None or screen.conversation_id == conversation_id
-            ):
-                screen.reload()
+        """Something changed in the store: every screen that shows it redraws."""
+        self.desk_changed.publish(conversation_id)
 
     def message_arrived(self, conversation_id: int) -> None:
         """A connector stored a message; bursts are coalesced into one redraw."""
@@ -189,12 +220,8 @@ class AgentDeskApp(App):
         )
 
     def channel_state_changed(self, state: str) -> None:
-        """A connector's connection state changed: update the inbox title."""
-        from agentdesk.screens.inbox import InboxScreen
-
-        for screen in self.screen_stack:
-            if isinstance(screen, InboxScreen) and screen.is_mounted:
-                screen.update_title()
+        """A connector's connection state changed (the inbox title shows it)."""
+        self.channels_changed.publish(state)
 
     @work(group="deliver", exit_on_error=False)
     async def deliver(self, message_id: int) -> None:
@@ -262,33 +289,66 @@ class AgentDeskApp(App):
                 timeout=10,
             )
 
-    # ---- handle time -----------------------------------------------------------------
+    # ---- keys, handle time, heavy imports ----------------------------------------------
     async def on_event(self, event: events.Event) -> None:
-        if isinstance(event, events.Key):
-            self._last_key = time.monotonic()
-            if self._idle and self.viewing is not None:
-                self._idle = False
-                self.store.events.view(self.viewing, self.agent.name, True, reason="active")
+        """Keys are handled one after another, as typed (see ``_next_key``)."""
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            self.handle_time.key_pressed()
+            self._keys.append(events.Key(event.key, event.character))
+            await self._next_key()
+            return
         await super().on_event(event)
 
-    def end_idle_focus(self) -> None:
-        """End the focus interval after the idle cut-off without a key press."""
-        if (
-            self.viewing is not None
-            and not self._idle
-            and (time.monotonic() - self._last_key >= self.idle_cutoff)
-        ):
-            self._idle = True
-            self.store.events.view(self.viewing, self.agent.name, False, reason="idle")
+    async def _next_key(self) -> None:
+        """Handle the keys waiting, each once the one before it is done.
 
-    def exit(self, *args, **kwargs) -> None:
-        """Quit: save open drafts and end the focus interval first."""
-        from agentdesk.screens.conversation import ConversationScreen
+        Textual hands a key to the focused widget and reads the next one at once, so
+        keys typed together ("r" then a reply) could reach the widget focused before
+        the first one moved the focus. A key is done when it has bubbled up to the
+        screen (and its binding ran), or after ``KEY_WAIT`` seconds; keys wait too while
+        the conversation screen is first built.
+        """
+        while self._keys and self._key_in_flight is None and not self._building:
+            key = self._keys.popleft()
+            target = self.focused or self.screen
+            await super().on_event(key)
+            if key.is_forwarded:  # on its way through the widgets
+                token = self._key_in_flight = object()
+                target.call_later(self._key_passed, target, token)
+                self.set_timer(KEY_WAIT, partial(self._key_done, token))
 
-        for screen in self.screen_stack:
-            if isinstance(screen, ConversationScreen) and screen.is_mounted:
-                screen.leave("exit")
-        super().exit(*args, **kwargs)
+    @property
+    def keys_pending(self) -> bool:
+        """Keys were typed that are not handled yet."""
+        return bool(self._keys) or self._key_in_flight is not None or self._building
+
+    def _key_passed(self, node, token: object) -> None:
+        """The key in flight left ``node``: follow it up to the screen, then the app."""
+        parent = node.parent
+        if isinstance(node, Screen) or parent is None or parent is self:
+            self.call_later(self._key_done, token)
+        else:
+            parent.call_later(self._key_passed, parent, token)
+
+    async def _key_done(self, token: object) -> None:
+        if self._key_in_flight is token:
+            self._key_in_flight = None
+            await self._next_key()
+
+    def warm_up(self) -> Worker:
+        """Import the assist panel's modules in a thread (once): never on the UI thread."""
+        if self._warm_up is None:
+            self._warm_up = self._import_heavy_modules()
+        return self._warm_up
+
+    async def assist_loaded(self) -> None:
+        """Wait until the assist panel's modules are imported."""
+        await self.warm_up().wait()
+
+    @work(thread=True, group="warm-up", exit_on_error=False)
+    def _import_heavy_modules(self) -> None:
+        for name in HEAVY_MODULES:
+            importlib.import_module(name)
 
     # ---- command palette --------------------------------------------------------------
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:

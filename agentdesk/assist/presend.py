@@ -10,10 +10,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from agentdesk.assist.kb import latest_customer_texts
+from agentdesk.assist.mood import sounds_upset
 from agentdesk.assist.pii import payment_numbers
 from agentdesk.assist.words import ALL_STOP, tokens
 from agentdesk.text import one_line
+
+if TYPE_CHECKING:
+    from agentdesk.store import Store
 
 RULES = (
     "unanswered_question",
@@ -98,3 +104,15 @@ def check(
     if "unedited_draft" in enabled and from_model and draft and draft.strip() == reply.strip():
         findings.append(Finding("unedited_draft", "the model's draft, not edited at all"))
     return findings
+
+
+def check_conversation(
+    store: Store,
+    conversation_id: int,
+    reply: str,
+    enabled: frozenset[str] = frozenset(RULES) - DEFAULT_OFF,
+) -> list[Finding]:
+    """``check`` of ``reply`` against the conversation's own latest customer messages
+    (when no assist panel has read it: no draft to compare, no lexicon)."""
+    texts = latest_customer_texts(store.messages.thread(conversation_id))
+    return check(reply, texts, sounds_upset(" ".join(texts[:2])), enabled=enabled)

@@ -12,26 +12,32 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Label, OptionList, Static, TextArea
+from textual.widgets import Label, OptionList, Static, TextArea
 
 from agentdesk import clock
 from agentdesk.actions import ActionError, apply_macro
 from agentdesk.assist.edits import edit_distance
+from agentdesk.assist.presend import check_conversation
 from agentdesk.domain import Agent, Conversation, Customer, Status, render_canned
 from agentdesk.screens.pickers import ChoiceScreen, PromptScreen
 from agentdesk.screens.presend import PresendScreen
 from agentdesk.text import count_of, error_line, one_line
-from agentdesk.widgets.assist_panel import AssistPanel
 from agentdesk.widgets.composer import Composer
 from agentdesk.widgets.customer import CustomerCard, HistoryList
+from agentdesk.widgets.key_bar import KeyBar
 from agentdesk.widgets.thread import ThreadView, local_time
+
+if TYPE_CHECKING:  # imported in a worker (openai, VADER): app.warm_up
+    from agentdesk.widgets.assist_panel import AssistPanel
 
 DRAFT_SAVE_DELAY = 0.4  # seconds of no typing before the draft is written
 TYPING_RENEW = 20.0  # seconds between typing notices while the agent keeps typing
@@ -76,7 +82,12 @@ def conversation_title(
 
 
 class ConversationScreen(Screen):
-    """Read and act on one conversation; j/k move through the inbox without leaving."""
+    """Read and act on one conversation; j/k move through the inbox without leaving.
+
+    The app builds one of these and shows each conversation in it (``show`` swaps the
+    contents), so an open costs no new widgets. Focus moves at once (``set_focus``),
+    so text typed right after ``r`` lands in the composer.
+    """
 
     CSS_PATH = "conversation.tcss"
     BINDINGS = [
@@ -111,17 +122,21 @@ class ConversationScreen(Screen):
         Binding("escape", "back", "Back", id="conversation.back"),
     ]
 
-    def __init__(
-        self, conversation_id: int, step: Callable[[int], int | None] | None = None
-    ) -> None:
+    class Ready(Message):
+        """The screen has shown its first conversation (the app replays held keys)."""
+
+    def __init__(self) -> None:
         super().__init__()
-        self.conversation_id = conversation_id
-        self.step = step
+        self.conversation_id = 0
+        self.step: Callable[[int], int | None] | None = None
         self.conversation: Conversation | None = None
         self.customer: Customer | None = None
         self._save_timer = None
         self._loading_draft = False
         self._typing_since: float | None = None  # monotonic time of the last typing notice
+        self._assist_wanted = False
+        self._built = False  # composed and mounted: show() can fill it
+        self._composer = Composer(id="composer")  # kept: the draft is saved at unmount too
 
     @property
     def store(self):
@@ -136,7 +151,7 @@ class ConversationScreen(Screen):
         with Horizontal(id="conversation-body"):
             with Vertical(id="conversation-main"):
                 yield ThreadView(id="thread")
-                yield Composer(id="composer")
+                yield self._composer
             with Vertical(id="conversation-side"):
                 yield Label("Customer", classes="pane-title")
                 yield CustomerCard(id="customer")
@@ -144,37 +159,66 @@ class ConversationScreen(Screen):
                 yield HistoryList(id="history")
                 yield Label("", id="peek-title", classes="pane-title")
                 yield ThreadView(id="peek")
-            yield AssistPanel(
-                self.store, self.app.assist_settings, composer_text=lambda: self.composer.text
-            )
-        yield Footer(compact=True)
+        yield KeyBar()
 
     @property
     def composer(self) -> Composer:
-        return self.query_one(Composer)
+        return self._composer
+
+    @property
+    def thread(self) -> ThreadView:
+        return self.query_one("#thread", ThreadView)
+
+    @property
+    def assist(self) -> AssistPanel | None:
+        """The assist panel, once mounted (it is mounted the first time it is shown)."""
+        return next(iter(self.query("#assist")), None)  # type: ignore[return-value]
 
     def on_mount(self) -> None:
+        self._built = True
         self.query_one("#peek").display = False
         self.query_one("#peek-title").display = False
+        self.app.desk_changed.subscribe(self, self._desk_changed)
         self._show_assist(self.app.size.width >= ASSIST_MIN_WIDTH)
-        self.show(self.conversation_id)
+        if self.conversation_id:
+            self.show(self.conversation_id, self.step)
+        self.app.post_message(self.Ready())
+
+    def on_unmount(self) -> None:
+        """The app is closing: save the draft and end the focus interval."""
+        if self.conversation is not None:
+            self.leave("exit")
+
+    def _desk_changed(self, conversation_id: int | None) -> None:
+        """Something changed in the store (see ``AgentDeskApp.desk_changed``)."""
+        if self.conversation is not None and conversation_id in (None, self.conversation_id):
+            self.reload()
 
     # ---- loading -------------------------------------------------------------------------
-    def show(self, conversation_id: int) -> None:
-        """Switch to ``conversation_id``: the old one's draft is saved and its view ended."""
+    def show(
+        self, conversation_id: int, step: Callable[[int], int | None] | None | bool = False
+    ) -> None:
+        """Switch to ``conversation_id``: the old one's draft is saved and its view ended.
+
+        ``step`` (unless False) replaces the function j/k move with.
+        """
+        if step is not False:
+            self.step = step  # type: ignore[assignment]
+        if not self._built:  # shown by on_mount
+            self.conversation_id = conversation_id
+            return
         if self.conversation is not None:
             self.leave("switch")
         self.conversation_id = conversation_id
         self.reload()
         self._load_draft("reply")
         self.close_peek()
-        assist = self.query_one(AssistPanel)
-        if assist.display:
+        assist = self.assist
+        if assist is not None and assist.display:
             assist.show_conversation(conversation_id)
-        self.store.events.view(conversation_id, self.agent.name, True)
-        self.app.viewing = conversation_id
+        self.app.handle_time.start(conversation_id)
         self.app.tell_channel(conversation_id, "read")
-        self.query_one("#thread").focus()
+        self.set_focus(self.thread)
 
     def reload(self) -> None:
         """Re-read the conversation after a change (keeps the composer as it is)."""
@@ -187,29 +231,29 @@ class ConversationScreen(Screen):
             conversation_title(self.conversation, self.customer, self.sending_account())
         )
         name = self.customer.name if self.customer else ""
-        self.query_one("#thread", ThreadView).show(
-            self.store.messages.thread(self.conversation_id), name
-        )
+        self.thread.show(self.store.messages.thread(self.conversation_id), name)
         if self.customer:
             self.query_one(CustomerCard).show(self.customer)
             self.query_one(HistoryList).show(
                 self.store.inbox.history(self.customer.id, exclude=self.conversation_id)
             )
-        self.query_one(AssistPanel).refresh_analysis(self.conversation_id)
+        if (assist := self.assist) is not None:
+            assist.refresh_analysis(self.conversation_id)
 
     def leave(self, reason: str) -> None:
         """Save the draft now and end the focus interval for handle time."""
         self.flush_draft()
         self._typing(False)
-        if self.conversation is not None and self.app.viewing == self.conversation_id:
-            self.store.events.view(self.conversation_id, self.agent.name, False, reason=reason)
-            self.app.viewing = None
+        if self.conversation is not None:
+            self.app.handle_time.end(self.conversation_id, reason)
 
     # ---- drafts --------------------------------------------------------------------------
     def _load_draft(self, mode: str) -> None:
         self._loading_draft = True
         self.composer.set_mode(mode)
-        self.composer.load_text(self.store.drafts.get(self.conversation_id, mode))
+        text = self.store.drafts.get(self.conversation_id, mode)
+        if text != self.composer.text:  # (most often both are empty)
+            self.composer.load_text(text)
         self._loading_draft = False
 
     def _typing(self, active: bool) -> None:
@@ -244,7 +288,7 @@ class ConversationScreen(Screen):
         if self.composer.mode != mode:
             self.flush_draft()
             self._load_draft(mode)
-        self.composer.focus()
+        self.set_focus(self.composer)  # at once: the next key typed goes in
         self.composer.move_cursor(self.composer.document.end)
 
     def action_send(self, checked: bool = False) -> None:
@@ -260,7 +304,13 @@ class ConversationScreen(Screen):
             self.notify("Nothing to send: the composer is empty.", severity="warning")
             return
         if self.composer.mode == "reply" and not checked:
-            findings = self.query_one(AssistPanel).presend_findings(text, self.conversation_id)
+            findings = (
+                assist.presend_findings(text, self.conversation_id)
+                if (assist := self.assist) is not None
+                else check_conversation(
+                    self.store, self.conversation_id, text, self.app.assist_settings.presend
+                )
+            )
             if findings:
                 self.app.push_screen(
                     PresendScreen(findings),
@@ -270,13 +320,15 @@ class ConversationScreen(Screen):
         if self._save_timer is not None:
             self._save_timer.stop()
             self._save_timer = None
-        assist = self.query_one(AssistPanel)
+        assist = self.assist
         try:
             if self.composer.mode == "note":
                 self.store.messages.add_note(self.conversation_id, self.agent.name, text)
             else:
                 accepted = (
-                    assist.accepted_text if assist.conversation_id == self.conversation_id else None
+                    assist.accepted_text
+                    if assist is not None and assist.conversation_id == self.conversation_id
+                    else None
                 )
                 assisted = (
                     {}
@@ -299,14 +351,15 @@ class ConversationScreen(Screen):
         if self.composer.mode == "note":
             self.notify("Note added.")
         else:
-            assist.accepted_text = None
+            if assist is not None:
+                assist.accepted_text = None
             self.app.deliver(message_id)
         self._typing(False)
         self._loading_draft = True
         self.composer.load_text("")
         self._loading_draft = False
         self.reload()
-        self.query_one("#thread").focus()
+        self.set_focus(self.thread)
 
     def action_resend(self) -> None:
         """Send this conversation's undelivered replies now (a failed one too)."""
@@ -640,16 +693,12 @@ class ConversationScreen(Screen):
         self.show(target)
 
     def action_scroll_thread(self, direction: int) -> None:
-        thread = self.query_one("#thread", ThreadView)
+        thread = self.thread
         (thread.scroll_page_down if direction > 0 else thread.scroll_page_up)()
 
     def _thread_view(self) -> ThreadView:
         """The thread beside the current one when it has the focus, else the current one."""
-        return (
-            self.focused
-            if isinstance(self.focused, ThreadView)
-            else self.query_one("#thread", ThreadView)
-        )
+        return self.focused if isinstance(self.focused, ThreadView) else self.thread
 
     def action_more(self) -> None:
         """Show more of the long messages that are cut short (``V``: all in the pager)."""
@@ -657,7 +706,7 @@ class ConversationScreen(Screen):
             self.notify("Every message is shown in full.")
 
     def action_history(self) -> None:
-        self.query_one(HistoryList).focus()
+        self.set_focus(self.query_one(HistoryList))
 
     @on(OptionList.OptionSelected, "#history")
     def open_peek(self, event: OptionList.OptionSelected) -> None:
@@ -677,7 +726,7 @@ class ConversationScreen(Screen):
         peek = self.query_one("#peek", ThreadView)
         peek.display = True
         peek.show(self.store.messages.thread(other), self.customer.name if self.customer else "")
-        peek.focus()
+        self.set_focus(peek)
 
     def close_peek(self) -> bool:
         peek = self.query_one("#peek")
@@ -690,39 +739,65 @@ class ConversationScreen(Screen):
         """Esc: leave the composer, then close the side view, then back to the inbox."""
         if self.focused is self.composer:
             self.flush_draft()
-            self.query_one("#thread").focus()
-        elif self.close_peek() or self.focused in (
-            self.query_one(HistoryList),
-            self.query_one(AssistPanel),
+            self.set_focus(self.thread)
+        elif self.close_peek() or (
+            self.focused is not None and self.focused in (self.query_one(HistoryList), self.assist)
         ):
-            self.query_one("#thread").focus()
+            self.set_focus(self.thread)
         else:
             self.leave("back")
+            self.conversation = None  # shown again by the next open
             self.dismiss()
 
     # ---- assist panel --------------------------------------------------------------------
-    def _show_assist(self, shown: bool) -> None:
-        self.query_one(AssistPanel).display = shown
+    def _show_assist(self, shown: bool, focus: bool = False) -> None:
+        """Show or hide the assist panel; it is mounted the first time it is shown."""
+        self._assist_wanted = shown
         self.query_one("#conversation-body").set_class(shown, "assist")
+        assist = self.assist
+        if assist is None:
+            if shown:
+                self._mount_assist(focus)
+            return
+        assist.display = shown
+        if shown:
+            if assist.conversation_id != self.conversation_id and self.conversation is not None:
+                assist.show_conversation(self.conversation_id)
+            if focus:
+                self.set_focus(assist)
+
+    @work(group="assist-mount", exclusive=True, exit_on_error=False)
+    async def _mount_assist(self, focus: bool) -> None:
+        """Mount the panel once its modules are imported (off the UI thread, app.warm_up)."""
+        await self.app.assist_loaded()
+        if self.assist is not None or not self._assist_wanted:
+            return
+        from agentdesk.widgets.assist_panel import AssistPanel
+
+        panel = AssistPanel(
+            self.store, self.app.assist_settings, composer_text=lambda: self.composer.text
+        )
+        await self.query_one("#conversation-body").mount(panel)
+        if self.conversation is not None:
+            panel.show_conversation(self.conversation_id)
+        if focus:
+            self.set_focus(panel)
 
     def action_toggle_assist(self) -> None:
-        """Show and focus the assist panel, focus it when shown elsewhere, hide it when it
-        has the focus (hiding stops its stream)."""
-        assist = self.query_one(AssistPanel)
-        if assist.display and not assist.has_focus_within:
-            assist.focus()
+        """Show and focus the assist panel; focus it when it is shown but the focus is
+        elsewhere; hide it when it has the focus (hiding stops its stream)."""
+        assist = self.assist
+        if self._assist_wanted and assist is not None and not assist.has_focus_within:
+            self.set_focus(assist)
             return
-        self._show_assist(not assist.display)
-        if assist.display:
-            if assist.conversation_id != self.conversation_id:
-                assist.show_conversation(self.conversation_id)
-            assist.focus()
-        else:
-            assist.stop()
-            self.query_one("#thread").focus()
+        shown = not self._assist_wanted
+        self._show_assist(shown, focus=True)
+        if not shown:
+            if assist is not None:
+                assist.stop()
+            self.set_focus(self.thread)
 
-    @on(AssistPanel.Insert)
-    def insert_from_assist(self, event: AssistPanel.Insert) -> None:
+    def on_assist_panel_insert(self, event: AssistPanel.Insert) -> None:
         """Assist text goes into the reply composer; nothing is sent."""
         self.action_compose("reply")
         if event.replace:

@@ -9,7 +9,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
 from agentdesk import clock
@@ -20,6 +20,7 @@ from agentdesk.screens.pickers import ChoiceScreen, PromptScreen
 from agentdesk.store import SEARCH_LIMIT
 from agentdesk.text import count_of, one_line
 from agentdesk.widgets.inbox_list import IdSource, InboxList, QuerySource
+from agentdesk.widgets.key_bar import KeyBar
 
 VIEW_LABELS = {"all": "All", "mine": "Mine", "unassigned": "Unassigned"}
 
@@ -28,6 +29,8 @@ class InboxScreen(Screen):
     """The list an agent works from; Enter opens a conversation."""
 
     BINDINGS = [
+        # Priority: the conversation opens before the keys typed after Enter are read.
+        Binding("enter", "open", "Open", id="inbox.open", priority=True),
         Binding("slash", "search", "Search", id="inbox.search"),
         Binding("escape", "clear_search", "Clear search", show=False, id="inbox.clear_search"),
         Binding("v", "cycle_view", "Mine/Unassigned/All", id="inbox.view"),
@@ -68,7 +71,7 @@ class InboxScreen(Screen):
             QuerySource(self.app.store, self.filters), self.app.config.sla_for, id="inbox-list"
         )
         yield Static(id="inbox-status")
-        yield Footer(compact=True)
+        yield KeyBar()
 
     @property
     def inbox(self) -> InboxList:
@@ -79,8 +82,10 @@ class InboxScreen(Screen):
         self.query_one("#search").display = False
         self.query_one("#inbox-views").display = bool(self.app.config.views)
         self.inbox.reload()
-        self.inbox.focus()
+        self.set_focus(self.inbox)
         self.set_interval(30, self.inbox.refresh)  # waiting times age on screen
+        self.app.desk_changed.subscribe(self, lambda _conversation: self.refresh_list())
+        self.app.channels_changed.subscribe(self, lambda _state: self.update_title())
         self.update_title()
 
     def on_screen_resume(self) -> None:
@@ -349,7 +354,7 @@ class InboxScreen(Screen):
     def action_search(self) -> None:
         search = self.query_one("#search", Input)
         search.display = True
-        search.focus()
+        self.set_focus(search)
 
     @on(Input.Submitted, "#search")
     def run_search(self, event: Input.Submitted) -> None:
@@ -366,7 +371,7 @@ class InboxScreen(Screen):
             event.input.display = False
         self._filters_changed()
         self.inbox.cursor = 0
-        self.inbox.focus()
+        self.set_focus(self.inbox)
 
     def _search_problems(self, text: str) -> list[str]:
         """Terms that can match nothing, one line each: an empty ``tag:``, an unknown status
@@ -395,7 +400,7 @@ class InboxScreen(Screen):
         if self.search_text:
             self.search_text = ""
             self._filters_changed()
-        self.inbox.focus()
+        self.set_focus(self.inbox)
 
     def action_cycle_view(self) -> None:
         self.filters.view = VIEWS[(VIEWS.index(self.filters.view) + 1) % len(VIEWS)]
@@ -436,6 +441,15 @@ class InboxScreen(Screen):
         self.refresh_list()
 
     # ---- list events ----------------------------------------------------------------------
+    def action_open(self) -> None:
+        """Enter: open the conversation under the cursor."""
+        if (row := self.inbox.current) is not None:
+            self.app.open_conversation(row.id, step=self.step)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Enter in the search field runs the search."""
+        return action != "open" or self.focused is self.inbox
+
     def on_inbox_list_opened(self, event: InboxList.Opened) -> None:
         self.app.open_conversation(event.row.id, step=self.step)
 

@@ -14,7 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Footer, Label, Sparkline, Static
+from textual.widgets import DataTable, Label, Sparkline, Static
 from textual.worker import get_current_worker
 
 from agentdesk import clock
@@ -37,6 +37,7 @@ from agentdesk.metrics.report import COLUMNS, FORMS, cell, change, duration_text
 from agentdesk.metrics.trends import TREND_METRICS, Trend, trends
 from agentdesk.screens.pickers import PromptScreen
 from agentdesk.text import clean, count_of, one_line
+from agentdesk.widgets.key_bar import KeyBar
 
 PERIODS = ("today", "7d", "30d")
 PERIOD_LABELS = {"today": "Today", "7d": "7 days", "30d": "30 days"}
@@ -81,7 +82,7 @@ class StatsScreen(Screen):
         yield Static(id="stats-note")
         yield Label(self._trend_title(), id="stats-trend-title", classes="pane-title")
         yield VerticalScroll(id="stats-trends")
-        yield Footer(compact=True)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

@@ -30,9 +30,8 @@ from textual.widgets import Label, Markdown, Static
 from agentdesk.assist import structure
 from agentdesk.assist.backends import End, Job, Source, backend_for
 from agentdesk.assist.context import AssistContext
-from agentdesk.assist.kb import article_answer, article_link, latest_customer_texts
-from agentdesk.assist.mood import sounds_upset
-from agentdesk.assist.presend import Finding, check
+from agentdesk.assist.kb import article_answer, article_link
+from agentdesk.assist.presend import Finding, check, check_conversation
 from agentdesk.assist.settings import AssistSettings
 from agentdesk.text import clean, one_line
 
@@ -396,11 +395,9 @@ class AssistPanel(Vertical, can_focus=True):
 
     def presend_findings(self, reply: str, conversation_id: int) -> list[Finding]:
         """The pre-send check of ``reply`` (fast and local: run on the UI thread)."""
-        if self.context is not None and self.context.conversation.id == conversation_id:
-            texts, upset = self.context.customer_texts, self.context.mood.upset
-        else:  # the panel has not read this conversation: its messages, no lexicon
-            texts = latest_customer_texts(self.store.messages.thread(conversation_id))
-            upset = sounds_upset(" ".join(texts[:2]))
+        if self.context is None or self.context.conversation.id != conversation_id:
+            return check_conversation(self.store, conversation_id, reply, self.settings.presend)
+        texts, upset = self.context.customer_texts, self.context.mood.upset
         mine = self.conversation_id == conversation_id
         return check(
             reply,

@@ -36,14 +36,18 @@ class HistoryList(OptionList):
         if not rows:
             self.add_option(Option(Text("no other conversations", style="dim"), disabled=True))
             return
-        for row in rows:
-            label = Text.assemble(
-                (local_time(row.last_message_at)[:10], "dim"),
-                " ",
-                (f"{row.channel:<5}", "cyan"),
-                " ",
-                (f"{row.status:<8}", "italic"),
-                " ",
-                one_line(row.subject or row.preview, 60),
+        self.add_options(  # at once: one layout, not one per row
+            Option(
+                Text.assemble(
+                    (local_time(row.last_message_at)[:10], "dim"),
+                    " ",
+                    (f"{row.channel:<5}", "cyan"),
+                    " ",
+                    (f"{row.status:<8}", "italic"),
+                    " ",
+                    one_line(row.subject or row.preview, 60),
+                ),
+                id=str(row.id),
             )
-            self.add_option(Option(label, id=str(row.id)))
+            for row in rows
+        )

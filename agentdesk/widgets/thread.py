@@ -1,9 +1,11 @@
 """A conversation's messages: customer, agent reply and internal note look different.
 
 A long body is shown cut short (its first ``PREVIEW_CHARS`` / ``PREVIEW_LINES``) with a
-marker saying how much more there is, so a 10 MB mail is never laid out whole; ``more``
-shows ``GROWTH`` times as much of each cut body, and ``thread_text`` is the whole
-thread for a pager.
+marker saying how much more there is, so a 10 MB mail is never laid out whole; a long
+thread shows its newest ``PREVIEW_MESSAGES`` messages under a line counting the earlier
+ones. ``more`` shows ``GROWTH`` times as much of each, and ``thread_text`` is the whole
+thread for a pager. Showing another thread updates the widgets already mounted (one per
+message shown) instead of mounting new ones.
 """
 
 from __future__ import annotations
@@ -14,11 +16,12 @@ from textual.widgets import Static
 
 from agentdesk import clock
 from agentdesk.domain import Message
-from agentdesk.text import clean, human_size
+from agentdesk.text import clean, count_of, human_size
 
 AUTHOR_LABELS = {"in": "customer", "out": "reply", "note": "internal note"}
 PREVIEW_CHARS = 16 * 1024  # of a body shown at first
 PREVIEW_LINES = 100
+PREVIEW_MESSAGES = 30  # newest messages of a thread shown at first
 GROWTH = 4  # each "more" shows this many times as much
 
 
@@ -127,46 +130,77 @@ class ThreadView(VerticalScroll, can_focus=True):
     ThreadView > .message.in { border-left: thick $secondary; }
     ThreadView > .message.out { border-left: thick $success; background: $success 8%; }
     ThreadView > .message.note { border-left: thick $warning; background: $warning 15%; }
+    ThreadView > .earlier { margin: 0 0 1 0; }
     """
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.customer_name = ""
+        self.messages: list[Message] = []
         self.scales: dict[int, int] = {}  # message id -> how far "more" grew its preview
-        self._shown: list[tuple[Message, Static]] = []
+        self.limit = PREVIEW_MESSAGES  # newest messages shown
+        self._earlier = Static(classes="earlier")
+        self._earlier.display = False
+        self._widgets: list[Static] = []  # one per message shown, oldest first
+
+    def compose(self):
+        yield self._earlier
 
     def show(self, messages: list[Message], customer_name: str = "") -> None:
-        """Replace the thread with ``messages`` and scroll to the newest (a message
+        """Show ``messages`` and scroll to the newest (in the same thread, a message
         shown longer with ``more`` stays so)."""
-        self.customer_name = customer_name
+        if not messages or not self.messages or messages[0].id != self.messages[0].id:
+            self.limit = PREVIEW_MESSAGES  # another thread
+        self.customer_name, self.messages = customer_name, messages
         self.scales = {m.id: self.scales[m.id] for m in messages if m.id in self.scales}
-        self.remove_children()
-        self._shown = [
-            (
-                m,
-                Static(
-                    render_message(m, customer_name, self.scales.get(m.id, 1)),
-                    classes=f"message {m.direction}",
-                ),
-            )
-            for m in messages
-        ]
-        self.mount_all([widget for _, widget in self._shown])
+        self._draw()
         self.call_after_refresh(self.scroll_end, animate=False)
 
+    def _draw(self) -> None:
+        shown = self.messages[-self.limit :]
+        earlier = len(self.messages) - len(shown)
+        self._earlier.display = earlier > 0
+        if earlier:
+            self._earlier.update(
+                Text(
+                    f"… {count_of(earlier, 'earlier message')} · v: more · V: all in $PAGER",
+                    style="bold reverse",
+                )
+            )
+        added = []
+        for index, message in enumerate(shown):
+            content = render_message(message, self.customer_name, self.scales.get(message.id, 1))
+            if index < len(self._widgets):
+                widget = self._widgets[index]
+                widget.update(content)
+                if not widget.has_class(message.direction):
+                    widget.set_classes(f"message {message.direction}")
+            else:
+                added.append(Static(content, classes=f"message {message.direction}"))
+        for widget in self._widgets[len(shown) :]:
+            widget.remove()
+        del self._widgets[len(shown) :]
+        if added:
+            self.mount_all(added)
+            self._widgets += added
+
     def full_text(self) -> str:
-        """The whole thread shown, for a pager (see ``thread_text``)."""
-        return thread_text([message for message, _ in self._shown], self.customer_name)
+        """The whole thread, for a pager (see ``thread_text``)."""
+        return thread_text(self.messages, self.customer_name)
 
     def more(self) -> bool:
-        """Show ``GROWTH`` times more of every cut body; False when none is cut."""
-        grown = False
-        for message, widget in self._shown:
+        """Show ``GROWTH`` times more of every cut body and of the earlier messages;
+        False when nothing is cut."""
+        grown = len(self.messages) > self.limit
+        if grown:
+            self.limit *= GROWTH
+        for message in self.messages[-self.limit :]:
             scale = self.scales.get(message.id, 1)
             if cut_point(message.body, PREVIEW_CHARS * scale, PREVIEW_LINES * scale) < len(
                 message.body
             ):
                 self.scales[message.id] = scale * GROWTH
-                widget.update(render_message(message, self.customer_name, scale * GROWTH))
                 grown = True
+        if grown:
+            self._draw()
         return grown
