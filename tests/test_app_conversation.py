@@ -148,7 +148,7 @@ async def test_draft_survives_quitting_and_reopening(desk, alice):
     async with app.run_test(size=(160, 40)) as pilot:
         await open_first(pilot, app)
         await pilot.press("r", *"Half-written answer")
-        await until(pilot, lambda: app.store.draft(ids["refund"]) == "Half-written answer")
+        await until(pilot, lambda: app.store.drafts.get(ids["refund"]) == "Half-written answer")
     with Store(path) as store:
         assert store.drafts.get(ids["refund"]) == "Half-written answer"
     app = make_app(alice, path, [DemoConnector()])
@@ -362,10 +362,12 @@ async def assist_settled(app, pilot) -> None:
     await pilot.pause()  # the keys posted reach the app's key queue
     await until(
         pilot,
-        lambda: not (
-            app.keys_pending
-            or not app.screen.query(AssistPanel)
-            or any(not w.is_finished for w in app.workers if w.group.startswith("assist"))
+        lambda: (
+            not (
+                app.keys_pending
+                or not app.screen.query(AssistPanel)
+                or any(not w.is_finished for w in app.workers if w.group.startswith("assist"))
+            )
         ),
         timeout=10,
     )

@@ -20,7 +20,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Label, OptionList, Static, TextArea
 
 from agentdesk import clock
@@ -28,6 +28,7 @@ from agentdesk.actions import ActionError, apply_macro
 from agentdesk.assist.edits import edit_distance
 from agentdesk.assist.presend import check_conversation
 from agentdesk.domain import Agent, Conversation, Customer, Status, render_canned
+from agentdesk.screens.desk import DeskScreen
 from agentdesk.screens.pickers import ChoiceScreen, PromptScreen
 from agentdesk.screens.presend import PresendScreen
 from agentdesk.text import count_of, error_line, one_line
@@ -81,7 +82,7 @@ def conversation_title(
     return title
 
 
-class ConversationScreen(Screen):
+class ConversationScreen(DeskScreen):
     """Read and act on one conversation; j/k move through the inbox without leaving.
 
     The app builds one of these and shows each conversation in it (``show`` swaps the
@@ -131,7 +132,7 @@ class ConversationScreen(Screen):
         self.step: Callable[[int], int | None] | None = None
         self.conversation: Conversation | None = None
         self.customer: Customer | None = None
-        self._save_timer = None
+        self._save_timer: Timer | None = None
         self._loading_draft = False
         self._typing_since: float | None = None  # monotonic time of the last typing notice
         self._assist_wanted = False
@@ -140,11 +141,11 @@ class ConversationScreen(Screen):
 
     @property
     def store(self):
-        return self.app.store
+        return self.desk.store
 
     @property
     def agent(self) -> Agent:
-        return self.app.agent
+        return self.desk.agent
 
     def compose(self) -> ComposeResult:
         yield Static(id="conversation-title")
@@ -178,7 +179,7 @@ class ConversationScreen(Screen):
         self._built = True
         self.query_one("#peek").display = False
         self.query_one("#peek-title").display = False
-        self.app.desk_changed.subscribe(self, self._desk_changed)
+        self.desk.desk_changed.subscribe(self, self._desk_changed)
         self._show_assist(self.app.size.width >= ASSIST_MIN_WIDTH)
         if self.conversation_id:
             self.show(self.conversation_id, self.step)
@@ -216,8 +217,8 @@ class ConversationScreen(Screen):
         assist = self.assist
         if assist is not None and assist.display:
             assist.show_conversation(conversation_id)
-        self.app.handle_time.start(conversation_id)
-        self.app.tell_channel(conversation_id, "read")
+        self.desk.handle_time.start(conversation_id)
+        self.desk.tell_channel(conversation_id, "read")
         self.set_focus(self.thread)
 
     def reload(self) -> None:
@@ -245,7 +246,7 @@ class ConversationScreen(Screen):
         self.flush_draft()
         self._typing(False)
         if self.conversation is not None:
-            self.app.handle_time.end(self.conversation_id, reason)
+            self.desk.handle_time.end(self.conversation_id, reason)
 
     # ---- drafts --------------------------------------------------------------------------
     def _load_draft(self, mode: str) -> None:
@@ -264,7 +265,7 @@ class ConversationScreen(Screen):
         if not active and self._typing_since is None:
             return
         self._typing_since = now if active else None
-        self.app.tell_channel(self.conversation_id, "typing", active)
+        self.desk.tell_channel(self.conversation_id, "typing", active)
 
     @on(TextArea.Changed, "#composer")
     def schedule_draft_save(self) -> None:
@@ -308,14 +309,18 @@ class ConversationScreen(Screen):
                 assist.presend_findings(text, self.conversation_id)
                 if (assist := self.assist) is not None
                 else check_conversation(
-                    self.store, self.conversation_id, text, self.app.assist_settings.presend
+                    self.store, self.conversation_id, text, self.desk.assist_settings.presend
                 )
             )
             if findings:
-                self.app.push_screen(
-                    PresendScreen(findings),
-                    lambda send: self.action_send(True) if send else self.composer.focus(),
-                )
+
+                def decided(send: bool | None) -> None:
+                    if send:
+                        self.action_send(True)
+                    else:
+                        self.composer.focus()
+
+                self.app.push_screen(PresendScreen(findings), decided)
                 return
         if self._save_timer is not None:
             self._save_timer.stop()
@@ -353,7 +358,7 @@ class ConversationScreen(Screen):
         else:
             if assist is not None:
                 assist.accepted_text = None
-            self.app.deliver(message_id)
+            self.desk.deliver(message_id)
         self._typing(False)
         self._loading_draft = True
         self.composer.load_text("")
@@ -368,14 +373,15 @@ class ConversationScreen(Screen):
             self.notify("Every reply here has been delivered.")
             return
         for reply in stuck:
-            self.app.deliver(reply.id)
+            self.desk.deliver(reply.id)
         self.notify(f"Sending {count_of(len(stuck), 'reply', 'replies')} again.")
 
     def sending_account(self) -> str | None:
         """The connector replies leave from, when more than one can send on this channel."""
-        if self.conversation is None or len(self.app.host.senders(self.conversation.channel)) < 2:
+        if self.conversation is None or len(self.desk.host.senders(self.conversation.channel)) < 2:
             return None
-        return self.app.host.sender(self.conversation.channel, self.conversation.via).desk_name
+        sender = self.desk.host.sender(self.conversation.channel, self.conversation.via)
+        return sender.desk_name if sender is not None else None
 
     def recipient(self) -> str:
         """The customer's address replies go to on this conversation's channel."""
@@ -404,7 +410,7 @@ class ConversationScreen(Screen):
                 r for r in self.store.replies.unsent(self.conversation_id) if r.delivery_failed
             ]
             for reply in failed:
-                self.app.deliver(reply.id)
+                self.desk.deliver(reply.id)
             again = (
                 f"; sending {count_of(len(failed), 'failed reply', 'failed replies')} again"
                 if failed
@@ -423,7 +429,7 @@ class ConversationScreen(Screen):
         """Pick the account (connector) this conversation's replies leave from."""
         if self.conversation is None:
             return
-        senders = [c.desk_name for c in self.app.host.senders(self.conversation.channel)]
+        senders = [c.desk_name for c in self.desk.host.senders(self.conversation.channel)]
         if len(senders) < 2:
             self.notify(
                 f"Only {senders[0] if senders else 'no connector'} sends on "
@@ -450,7 +456,7 @@ class ConversationScreen(Screen):
 
     def action_external_editor(self) -> None:
         """Edit the composer text in ``$EDITOR`` (config ``editor`` wins)."""
-        editor = self.app.config.editor or os.environ.get("VISUAL") or os.environ.get("EDITOR")
+        editor = self.desk.config.editor or os.environ.get("VISUAL") or os.environ.get("EDITOR")
         if not editor:
             self.notify(
                 "Set $EDITOR (or editor in the config) to write in an editor.", severity="warning"
@@ -537,7 +543,7 @@ class ConversationScreen(Screen):
     def action_macro(self) -> None:
         """``M``: a macro (``[[macros]]``): its status, tags and assignee at once, and its
         canned reply into the composer (not sent)."""
-        macros = {macro.name: macro for macro in self.app.config.macros}
+        macros = {macro.name: macro for macro in self.desk.config.macros}
         if not macros:
             self.notify("No macros: define [[macros]] in the config.", severity="warning")
             return
@@ -711,7 +717,7 @@ class ConversationScreen(Screen):
     @on(OptionList.OptionSelected, "#history")
     def open_peek(self, event: OptionList.OptionSelected) -> None:
         """Show an earlier conversation beside the current one (Esc closes it)."""
-        other = int(event.option.id)
+        other = int(str(event.option.id))
         conversation = self.store.conversations.get(other)
         if conversation is None:
             return
@@ -769,13 +775,13 @@ class ConversationScreen(Screen):
     @work(group="assist-mount", exclusive=True, exit_on_error=False)
     async def _mount_assist(self, focus: bool) -> None:
         """Mount the panel once its modules are imported (off the UI thread, app.warm_up)."""
-        await self.app.assist_loaded()
+        await self.desk.assist_loaded()
         if self.assist is not None or not self._assist_wanted:
             return
         from agentdesk.widgets.assist_panel import AssistPanel
 
         panel = AssistPanel(
-            self.store, self.app.assist_settings, composer_text=lambda: self.composer.text
+            self.store, self.desk.assist_settings, composer_text=lambda: self.composer.text
         )
         await self.query_one("#conversation-body").mount(panel)
         if self.conversation is not None:

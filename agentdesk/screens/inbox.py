@@ -8,7 +8,6 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
@@ -16,6 +15,7 @@ from agentdesk import clock
 from agentdesk.actions import draft_macro, on_each
 from agentdesk.config import ConfigError, save_view
 from agentdesk.domain import STATUSES, VIEWS, InboxFilter, SavedView, SearchQuery, Status
+from agentdesk.screens.desk import DeskScreen
 from agentdesk.screens.pickers import ChoiceScreen, PromptScreen
 from agentdesk.store import SEARCH_LIMIT
 from agentdesk.text import count_of, one_line
@@ -25,7 +25,7 @@ from agentdesk.widgets.key_bar import KeyBar
 VIEW_LABELS = {"all": "All", "mine": "Mine", "unassigned": "Unassigned"}
 
 
-class InboxScreen(Screen):
+class InboxScreen(DeskScreen):
     """The list an agent works from; Enter opens a conversation."""
 
     BINDINGS = [
@@ -68,7 +68,7 @@ class InboxScreen(Screen):
         )
         yield Static(id="inbox-columns")
         yield InboxList(
-            QuerySource(self.app.store, self.filters), self.app.config.sla_for, id="inbox-list"
+            QuerySource(self.desk.store, self.filters), self.desk.config.sla_for, id="inbox-list"
         )
         yield Static(id="inbox-status")
         yield KeyBar()
@@ -78,14 +78,14 @@ class InboxScreen(Screen):
         return self.query_one(InboxList)
 
     def on_mount(self) -> None:
-        self.filters.me = self.app.config.agent_name
+        self.filters.me = self.desk.config.agent_name
         self.query_one("#search").display = False
-        self.query_one("#inbox-views").display = bool(self.app.config.views)
+        self.query_one("#inbox-views").display = bool(self.desk.config.views)
         self.inbox.reload()
         self.set_focus(self.inbox)
         self.set_interval(30, self.inbox.refresh)  # waiting times age on screen
-        self.app.desk_changed.subscribe(self, lambda _conversation: self.refresh_list())
-        self.app.channels_changed.subscribe(self, lambda _state: self.update_title())
+        self.desk.desk_changed.subscribe(self, lambda _conversation: self.refresh_list())
+        self.desk.channels_changed.subscribe(self, lambda _state: self.update_title())
         self.update_title()
 
     def on_screen_resume(self) -> None:
@@ -101,13 +101,15 @@ class InboxScreen(Screen):
         current = self.inbox.current
         keep = current.id if current else None
         if self.search_text:
-            ids, self.search_more = self.app.store.inbox.search(SearchQuery.parse(self.search_text))
-            self.inbox.set_source(IdSource(self.app.store, ids), keep)
+            ids, self.search_more = self.desk.store.inbox.search(
+                SearchQuery.parse(self.search_text)
+            )
+            self.inbox.set_source(IdSource(self.desk.store, ids), keep)
         else:
-            self.inbox.set_source(QuerySource(self.app.store, self.filters), keep)
+            self.inbox.set_source(QuerySource(self.desk.store, self.filters), keep)
         self.update_title()
-        if self.app.config.views:
-            self.count_views(self.app.config.views)
+        if self.desk.config.views:
+            self.count_views(self.desk.config.views)
 
     # ---- marks and bulk changes -------------------------------------------------------
     MARK_ALL_LIMIT = 5000
@@ -157,30 +159,30 @@ class InboxScreen(Screen):
 
     def action_bulk_resolve(self) -> None:
         """``x``: resolve the marked conversations (or the one under the cursor)."""
-        me = self.app.config.agent_name
+        me = self.desk.config.agent_name
         self._bulk(
             "Resolved",
-            lambda cid: self.app.store.conversations.set_status(cid, Status.RESOLVED, me),
+            lambda cid: self.desk.store.conversations.set_status(cid, Status.RESOLVED, me),
         )
 
     def action_bulk_assign(self) -> None:
         """``A``: assign the marked conversations to an agent (or unassign them)."""
-        choices = [(a.name, f"{a.display_name} ({a.name})") for a in self.app.store.agents.all()]
+        choices = [(a.name, f"{a.display_name} ({a.name})") for a in self.desk.store.agents.all()]
         choices.append(("", "(unassign)"))
-        me = self.app.config.agent_name
+        me = self.desk.config.agent_name
 
         def chosen(name: str | None) -> None:
             if name is not None:
                 self._bulk(
                     f"Assigned to {name}:" if name else "Unassigned",
-                    lambda cid: self.app.store.conversations.assign(cid, name or None, me),
+                    lambda cid: self.desk.store.conversations.assign(cid, name or None, me),
                 )
 
         self.app.push_screen(ChoiceScreen(f"Assign {self._what()} to", choices), chosen)
 
     def action_bulk_tags(self) -> None:
         """``#``: add tags to the marked conversations (``-tag`` removes one)."""
-        me = self.app.config.agent_name
+        me = self.desk.config.agent_name
 
         def chosen(value: str | None) -> None:
             words = (value or "").split()
@@ -192,9 +194,9 @@ class InboxScreen(Screen):
             def change(cid: int) -> bool:
                 changed = False
                 for tag in remove:
-                    changed |= self.app.store.conversations.set_tag(cid, tag, False, me)
+                    changed |= self.desk.store.conversations.set_tag(cid, tag, False, me)
                 for tag in add:
-                    changed |= self.app.store.conversations.set_tag(cid, tag, True, me)
+                    changed |= self.desk.store.conversations.set_tag(cid, tag, True, me)
                 return changed
 
             self._bulk("Tags changed on", change)
@@ -205,7 +207,7 @@ class InboxScreen(Screen):
 
     def action_bulk_snooze(self) -> None:
         """``z``: snooze the marked conversations until a time you type."""
-        me = self.app.config.agent_name
+        me = self.desk.config.agent_name
 
         def chosen(text: str | None) -> None:
             if not text:
@@ -217,7 +219,7 @@ class InboxScreen(Screen):
                 return
             self._bulk(
                 "Snoozed",
-                lambda cid: self.app.store.conversations.set_status(
+                lambda cid: self.desk.store.conversations.set_status(
                     cid, Status.SNOOZED, me, until=until
                 ),
             )
@@ -230,18 +232,18 @@ class InboxScreen(Screen):
     def action_macro(self) -> None:
         """``M``: apply a macro (``[[macros]]``) to the marked conversations; a canned reply
         in it becomes each one's reply draft, never sent without the agent."""
-        macros = {macro.name: macro for macro in self.app.config.macros}
+        macros = {macro.name: macro for macro in self.desk.config.macros}
         if not macros:
             self.notify("No macros: define [[macros]] in the config.", severity="warning")
             return
-        agent = self.app.agent
+        agent = self.desk.agent
 
         def chosen(name: str | None) -> None:
             if name in macros:
                 macro = macros[name]
                 self._bulk(
                     f"Macro {name!r} applied to",
-                    lambda cid: draft_macro(self.app.store, cid, macro, agent),
+                    lambda cid: draft_macro(self.desk.store, cid, macro, agent),
                 )
 
         self.app.push_screen(
@@ -260,7 +262,7 @@ class InboxScreen(Screen):
 
     def action_saved_view(self, index: int) -> None:
         """``1``-``9``: the saved view in that place of ``[[views]]``."""
-        views = self.app.config.views
+        views = self.desk.config.views
         if index >= len(views):
             self.notify(
                 f"No view {index + 1}: define [[views]] in the config, or save one "
@@ -269,7 +271,7 @@ class InboxScreen(Screen):
             )
             return
         view = views[index]
-        self.filters = view.filters(self.app.config.agent_name)
+        self.filters = view.filters(self.desk.config.agent_name)
         self.search_text = view.search
         self.view_name = view.name
         self.refresh_list()
@@ -284,11 +286,11 @@ class InboxScreen(Screen):
             f = self.filters
             view = SavedView(name, f.view, f.status, f.channel, f.tag, f.sort, self.search_text)
             try:
-                path = save_view(self.app.config, view)
+                path = save_view(self.desk.config, view)
             except ConfigError as error:
                 self.notify(f"View not saved: {error}", severity="error")
                 return
-            number = len(self.app.config.views)
+            number = len(self.desk.config.views)
             self.notify(f"View {number} {name!r} saved to {path}.")
             self.query_one("#inbox-views").display = True
             self.view_name = name
@@ -299,7 +301,7 @@ class InboxScreen(Screen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="inbox-views")
     def count_views(self, views: tuple[SavedView, ...]) -> None:
         """How many conversations each saved view holds (off the UI thread)."""
-        store, me = self.app.store, self.app.config.agent_name
+        store, me = self.desk.store, self.desk.config.agent_name
         counts = [
             len(store.inbox.search(SearchQuery.parse(view.search))[0])
             if view.search
@@ -345,7 +347,7 @@ class InboxScreen(Screen):
             )
         if self.inbox.marked:
             title.append(f"   {len(self.inbox.marked)} marked", style="bold magenta")
-        states = self.app.channel_states()
+        states = self.desk.channel_states()
         if states:
             title.append("   " + " · ".join(states), style="yellow")
         self.query_one("#inbox-title", Static).update(title)
@@ -377,7 +379,7 @@ class InboxScreen(Screen):
         """Terms that can match nothing, one line each: an empty ``tag:``, an unknown status
         or a channel this desk has no conversation on."""
         query = SearchQuery.parse(text)
-        channels = self.app.store.conversations.channels() if query.channel else []
+        channels = self.desk.store.conversations.channels() if query.channel else []
         unknown = [c for c in query.channel if c.lower() not in channels]
         return [
             *query.problems,
@@ -411,14 +413,14 @@ class InboxScreen(Screen):
         self._filters_changed()
 
     def action_cycle_channel(self) -> None:
-        options: list[str | None] = [None, *self.app.store.conversations.channels()]
+        options: list[str | None] = [None, *self.desk.store.conversations.channels()]
         index = options.index(self.filters.channel) if self.filters.channel in options else 0
         self.filters.channel = options[(index + 1) % len(options)]
         self._filters_changed()
 
     def action_pick_tag(self) -> None:
         choices = [("", "(any tag)")] + [
-            (tag, f"#{tag}") for tag in self.app.store.conversations.tags()
+            (tag, f"#{tag}") for tag in self.desk.store.conversations.tags()
         ]
 
         def chosen(tag: str | None) -> None:
@@ -444,14 +446,14 @@ class InboxScreen(Screen):
     def action_open(self) -> None:
         """Enter: open the conversation under the cursor."""
         if (row := self.inbox.current) is not None:
-            self.app.open_conversation(row.id, step=self.step)
+            self.desk.open_conversation(row.id, step=self.step)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Enter in the search field runs the search."""
         return action != "open" or self.focused is self.inbox
 
     def on_inbox_list_opened(self, event: InboxList.Opened) -> None:
-        self.app.open_conversation(event.row.id, step=self.step)
+        self.desk.open_conversation(event.row.id, step=self.step)
 
     def on_inbox_list_moved(self, event: InboxList.Moved) -> None:
         status = f" {event.index + 1 if event.total else 0}/{event.total}"

@@ -197,7 +197,7 @@ class StatsScreen(Screen):
         """Enter on a figure: the conversations behind it."""
         if not self.rows or self.period is None:
             return
-        row = self.rows[int(event.cell_key.row_key.value)]
+        row = self.rows[int(str(event.cell_key.row_key.value))]
         metric = str(event.cell_key.column_key.value)
         if metric in ("agent", "conversations"):
             metric = "conversations"
@@ -317,7 +317,7 @@ class DrillDownScreen(ModalScreen[int | None]):
 
     @on(DataTable.RowSelected, "#drill-table")
     def open_selected(self, event: DataTable.RowSelected) -> None:
-        conversation_id = self.items[int(event.row_key.value)].fact.conversation_id
+        conversation_id = self.items[int(str(event.row_key.value))].fact.conversation_id
         opener = getattr(self.app, "open_conversation", None)
         if opener is None:
             self.dismiss(conversation_id)

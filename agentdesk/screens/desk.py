@@ -1,0 +1,58 @@
+"""The screens' typed view of the running desk: the services the app holds.
+
+Screens read them as ``self.desk.store``, ``self.desk.config`` … instead of untyped
+``self.app`` attributes; the app (``agentdesk.app.AgentDeskApp``) provides them all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Protocol, cast
+
+from textual.screen import Screen
+
+if TYPE_CHECKING:
+    from textual.signal import Signal
+    from textual.worker import Worker
+
+    from agentdesk.assist.settings import AssistSettings
+    from agentdesk.config import Config
+    from agentdesk.delivery import ChannelHost
+    from agentdesk.domain import Agent
+    from agentdesk.handle_time import HandleTime
+    from agentdesk.store import Store
+
+
+class Desk(Protocol):
+    """What the screens use of the app."""
+
+    store: Store
+    config: Config
+    agent: Agent
+    host: ChannelHost
+    assist_settings: AssistSettings
+    handle_time: HandleTime
+    desk_changed: Signal[int | None]
+    channels_changed: Signal[str]
+
+    def deliver(self, message_id: int) -> Worker[None]: ...
+
+    def tell_channel(
+        self, conversation_id: int, what: str, active: bool = False
+    ) -> Worker[None]: ...
+
+    def channel_states(self) -> list[str]: ...
+
+    def open_conversation(
+        self, conversation_id: int, step: Callable[[int], int | None] | None = None
+    ) -> None: ...
+
+    async def assist_loaded(self) -> None: ...
+
+
+class DeskScreen(Screen[None]):
+    """A screen of the desk: ``self.desk`` is the app's services, typed."""
+
+    @property
+    def desk(self) -> Desk:
+        return cast("Desk", self.app)
