@@ -208,7 +208,8 @@ class Dovecot:
 
     def fill(self, mailbox: str, raws: list[bytes]) -> None:
         """Drop many messages into a mailbox at once, as a local MTA writing the maildir
-        would (thousands a second; dovecot gives them UIDs at the next SELECT)."""
+        would (thousands a second), then let dovecot index them once, so the first client
+        of the test does not race dovecot's first scan of them."""
         with self.client() as client:
             client.create(mailbox)
         folder = self.root / "mail" / self.user / f".{mailbox.replace('/', '.')}"
@@ -219,6 +220,8 @@ class Dovecot:
             (tmp / name).write_bytes(raw.replace(b"\r\n", b"\n"))
             os.chown(tmp / name, owner.st_uid, owner.st_gid)
             (tmp / name).rename(new / name)
+        with self.client() as client:
+            client.select(mailbox, readonly=True)  # dovecot gives them their UIDs now
 
     def mailbox_messages(self, mailbox: str) -> list[bytes]:
         with self.client() as client:
