@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import platformdirs
 
-from agentdesk.domain import SORTS, STATUSES, VIEWS, Macro, SavedView
+from agentdesk.domain import SORTS, STATUSES, VIEWS, Macro, SavedView, tag_changes
 
 if TYPE_CHECKING:
     from agentdesk.assist.settings import AssistSettings
@@ -307,11 +307,12 @@ def _macros(root: Table, me: str) -> tuple[Macro, ...]:
         assign = table.get("assign", str)
         if assign is not None:
             assign = {"me": me, "none": ""}.get(assign.strip().lower(), assign.strip())
+        add_tags, remove_tags = tag_changes(tags)
         macro = Macro(
             name=name,
             status=status,
-            add_tags=tuple(t.lstrip("+#").lower() for t in tags if not t.startswith("-")),
-            remove_tags=tuple(t[1:].lstrip("#").lower() for t in tags if t.startswith("-")),
+            add_tags=tuple(add_tags),
+            remove_tags=tuple(remove_tags),
             assign=assign,
             canned=table.get("canned", str),
         )

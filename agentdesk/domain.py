@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -206,6 +207,19 @@ class SavedView:
     def filters(self, me: str | None) -> InboxFilter:
         """The inbox filter this view stands for, for the agent ``me``."""
         return InboxFilter(self.view, self.status, self.channel, self.tag, self.sort, me)
+
+
+def tag_changes(words: Iterable[str]) -> tuple[list[str], list[str]]:
+    """Tags as agents type them: ``refund #vip -urgent`` adds refund and vip, removes
+    urgent (lower case, ``#`` and ``+`` dropped)."""
+    add: list[str] = []
+    remove: list[str] = []
+    for word in words:
+        if word.startswith("-"):
+            remove.append(word[1:].lstrip("#").lower())
+        else:
+            add.append(word.lstrip("+#").lower())
+    return [t for t in add if t], [t for t in remove if t]
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from agentdesk.cli import main
-from agentdesk.config import ConfigError, load_config
+from agentdesk.config import ConfigError, load_config, parse_config
 
 EXAMPLE = Path(__file__).parent.parent / "config.example.toml"
 
@@ -110,3 +110,21 @@ def test_every_command_validates_the_whole_config_at_start(
     assert captured.out == ""
     assert captured.err == f"agentdesk: {config}: {message}\n"
     assert not (tmp_path / "d.db").exists()
+
+
+def test_macros_read_tags_as_agents_type_them():
+    """[[macros]] tags share the tag syntax of the tag prompts: -tag removes one."""
+    from agentdesk.domain import tag_changes
+
+    assert tag_changes(["refund", "#VIP", "+late", "-urgent", "-#spam", "-", "#"]) == (
+        ["refund", "vip", "late"],
+        ["urgent", "spam"],
+    )
+    config = parse_config(
+        {
+            "agent": {"name": "alice"},
+            "macros": [{"name": "M", "tags": ["Refund", "-urgent"], "assign": "me"}],
+        }
+    )
+    (macro,) = config.macros
+    assert (macro.add_tags, macro.remove_tags, macro.assign) == (("refund",), ("urgent",), "alice")

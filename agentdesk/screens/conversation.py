@@ -27,9 +27,9 @@ from agentdesk import clock
 from agentdesk.actions import ActionError, apply_macro
 from agentdesk.assist.edits import edit_distance
 from agentdesk.assist.presend import check_conversation
-from agentdesk.domain import Agent, Conversation, Customer, Status, render_canned
+from agentdesk.domain import Agent, Conversation, Customer, Status, render_canned, tag_changes
 from agentdesk.screens.desk import DeskScreen
-from agentdesk.screens.pickers import ChoiceScreen, PromptScreen
+from agentdesk.screens.pickers import ChoiceScreen, PromptScreen, assignee_choices
 from agentdesk.screens.presend import PresendScreen
 from agentdesk.text import count_of, error_line, one_line
 from agentdesk.widgets.composer import Composer
@@ -649,8 +649,7 @@ class ConversationScreen(DeskScreen):
         )
 
     def action_assign_other(self) -> None:
-        choices = [(a.name, f"{a.display_name} ({a.name})") for a in self.store.agents.all()]
-        choices.append(("", "(unassign)"))
+        choices = assignee_choices(self.store.agents.all())
 
         def assign(name: str | None) -> None:
             if name is not None:
@@ -669,8 +668,8 @@ class ConversationScreen(DeskScreen):
         def apply(value: str | None) -> None:
             if value is None:
                 return
-            wanted = {w.lstrip("+#").lower() for w in value.split() if not w.startswith("-")}
-            removed = {w[1:].lower() for w in value.split() if w.startswith("-")}
+            add, remove = tag_changes(value.split())
+            wanted, removed = set(add), set(remove)
             have = set(self.conversation.tags) if self.conversation else set()
             changed = False
             for tag in sorted((have - wanted) | removed):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
@@ -10,6 +12,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
+
+from agentdesk.domain import Agent
 
 
 class ChoiceScreen(ModalScreen[str | None]):
@@ -110,3 +114,8 @@ class PromptScreen(ModalScreen[str | None]):
 
     def action_dismiss_none(self) -> None:
         self.dismiss(None)
+
+
+def assignee_choices(agents: Iterable[Agent]) -> list[tuple[str, str]]:
+    """The assign picker's entries: every agent, then "(unassign)" (id "")."""
+    return [(a.name, f"{a.display_name} ({a.name})") for a in agents] + [("", "(unassign)")]
