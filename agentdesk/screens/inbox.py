@@ -14,9 +14,17 @@ from textual.worker import get_current_worker
 from agentdesk import clock
 from agentdesk.actions import draft_macro, on_each
 from agentdesk.config import ConfigError, save_view
-from agentdesk.domain import STATUSES, VIEWS, InboxFilter, SavedView, SearchQuery, Status
+from agentdesk.domain import (
+    STATUSES,
+    VIEWS,
+    InboxFilter,
+    SavedView,
+    SearchQuery,
+    Status,
+    tag_changes,
+)
 from agentdesk.screens.desk import DeskScreen
-from agentdesk.screens.pickers import ChoiceScreen, PromptScreen
+from agentdesk.screens.pickers import ChoiceScreen, PromptScreen, assignee_choices
 from agentdesk.store import SEARCH_LIMIT
 from agentdesk.text import count_of, one_line
 from agentdesk.widgets.inbox_list import IdSource, InboxList, QuerySource
@@ -131,7 +139,18 @@ class InboxScreen(DeskScreen):
             )
             return
         else:
-            self.inbox.set_marks(set(self.inbox.all_ids()))
+            self._mark_view()
+            return
+        self.update_title()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="inbox-marks")
+    def _mark_view(self) -> None:
+        """Read every id of the view (page by page) off the UI thread, then mark them."""
+        ids = set(self.inbox.all_ids())
+        self.app.call_from_thread(self._marked, ids)
+
+    def _marked(self, ids: set[int]) -> None:
+        self.inbox.set_marks(ids)
         self.update_title()
 
     def _targets(self) -> list[int]:
@@ -167,8 +186,7 @@ class InboxScreen(DeskScreen):
 
     def action_bulk_assign(self) -> None:
         """``A``: assign the marked conversations to an agent (or unassign them)."""
-        choices = [(a.name, f"{a.display_name} ({a.name})") for a in self.desk.store.agents.all()]
-        choices.append(("", "(unassign)"))
+        choices = assignee_choices(self.desk.store.agents.all())
         me = self.desk.config.agent_name
 
         def chosen(name: str | None) -> None:
@@ -185,9 +203,7 @@ class InboxScreen(DeskScreen):
         me = self.desk.config.agent_name
 
         def chosen(value: str | None) -> None:
-            words = (value or "").split()
-            add = [w.lstrip("+#").lower() for w in words if not w.startswith("-")]
-            remove = [w[1:].lstrip("#").lower() for w in words if w.startswith("-")]
+            add, remove = tag_changes((value or "").split())
             if not add and not remove:
                 return
 

@@ -94,7 +94,6 @@ class InboxList(ScrollView, can_focus=True):
         Binding("pageup,ctrl+u", "page(-1)", "Page up", show=False, id="inbox.page_up"),
         Binding("g,home", "jump(0)", "First", show=False, id="inbox.first"),
         Binding("G,end", "jump(-1)", "Last", show=False, id="inbox.last"),
-        Binding("enter", "open", "Open", id="inbox.open"),
     ]
 
     DEFAULT_CSS = """
