@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from agentdesk.assist.settings import AssistSettings
     from agentdesk.delivery import DeliverySettings
     from agentdesk.metrics.settings import MetricsSettings
+    from agentdesk.team import TeamSettings
 
 APP_NAME = "agentdesk"
 
@@ -175,6 +176,13 @@ class Config:
 
         return delivery_settings(self)
 
+    @cached_property
+    def team(self) -> TeamSettings:
+        """``[team]``: claims, live updates and presence between desks."""
+        from agentdesk.team import team_settings
+
+        return team_settings(self)
+
 
 _TOP_LEVEL = {
     "agent",
@@ -190,6 +198,7 @@ _TOP_LEVEL = {
     "connectors",
     "privacy",
     "delivery",
+    "team",
     "presend",
     "views",
     "macros",
@@ -359,4 +368,4 @@ def _validate_features(config: Config) -> None:
     from agentdesk.connectors.registry import configured
 
     configured(config)
-    _ = config.assist, config.metrics, config.delivery
+    _ = config.assist, config.metrics, config.delivery, config.team

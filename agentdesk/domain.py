@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from agentdesk import clock
+
 
 class Status(StrEnum):
     OPEN = "open"
@@ -165,6 +167,33 @@ class Conversation:
     snooze_until_reply: bool
     via: str | None = None  # the connector (config name) replies leave through
     key: str = ""  # globally unique (a UUID): the same conversation in any database
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What a take or an assign found (a compare-and-set on the assignee).
+
+    ``won``: the conversation was still assigned as the desk expected and now is as asked
+    (``changed`` says whether that was a change). Lost: ``holder`` has it now, given by
+    ``by`` at ``at`` (its last assignment event), which ``lost_line`` says in one line.
+    """
+
+    won: bool
+    changed: bool = False
+    holder: str | None = None
+    by: str | None = None
+    at: str | None = None
+
+    def lost_line(self) -> str:
+        """``bob took this 2s ago`` (or assigned it to someone, or unassigned it)."""
+        waited = clock.since(self.at)
+        ago = f" {clock.humanize_duration(waited)} ago" if waited is not None else ""
+        who = self.by or "someone"
+        if self.holder is None:
+            return f"{who} unassigned this{ago}"
+        if self.by in (None, self.holder):
+            return f"{self.holder} took this{ago}"
+        return f"{who} assigned this to {self.holder}{ago}"
 
 
 @dataclass(frozen=True)

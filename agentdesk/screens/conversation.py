@@ -340,9 +340,14 @@ class ConversationScreen(DeskScreen):
                     if accepted is None
                     else {"ai_assisted": True, "edit_distance": edit_distance(accepted, text)}
                 )
-                message_id = self.store.replies.add(
-                    self.conversation_id, self.agent.name, text, delivery="queued", **assisted
-                )
+                with self.store.atomic():
+                    message_id = self.store.replies.add(
+                        self.conversation_id, self.agent.name, text, delivery="queued", **assisted
+                    )
+                    if self.desk.config.team.assign_on_reply:  # (lost to a taker: it stays theirs)
+                        self.store.conversations.claim(
+                            self.conversation_id, self.agent.name, self.agent.name, expected=None
+                        )
         except sqlite3.Error as error:
             with contextlib.suppress(sqlite3.Error):  # keep the draft too, if the file allows
                 self.flush_draft()
@@ -643,24 +648,29 @@ class ConversationScreen(DeskScreen):
         )
 
     def action_assign_me(self) -> None:
-        self._changed(
-            self.store.conversations.assign(self.conversation_id, self.agent.name, self.agent.name),
-            f"Assigned to you ({self.agent.name}).",
-        )
+        self._claim(self.agent.name, f"Assigned to you ({self.agent.name}).")
 
     def action_assign_other(self) -> None:
         choices = assignee_choices(self.store.agents.all())
 
         def assign(name: str | None) -> None:
             if name is not None:
-                self._changed(
-                    self.store.conversations.assign(
-                        self.conversation_id, name or None, self.agent.name
-                    ),
-                    f"Assigned to {name}." if name else "Unassigned.",
-                )
+                self._claim(name or None, f"Assigned to {name}." if name else "Unassigned.")
 
         self.app.push_screen(ChoiceScreen("Assign to", choices), assign)
+
+    def _claim(self, assignee: str | None, done: str) -> None:
+        """Assign if the conversation is still held by whom this screen shows; when
+        another desk changed that meanwhile, say who in one line and show it."""
+        shown = self.conversation.assignee if self.conversation else None
+        claim = self.store.conversations.claim(
+            self.conversation_id, assignee, self.agent.name, expected=shown
+        )
+        if claim.won:
+            self._changed(claim.changed, done)
+        else:
+            self.reload()
+            self.notify(claim.lost_line(), severity="warning")
 
     def action_tags(self) -> None:
         current = " ".join(self.conversation.tags) if self.conversation else ""

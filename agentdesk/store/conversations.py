@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 
 from agentdesk import clock
-from agentdesk.domain import Conversation, EventKind, Status
+from agentdesk.domain import Claim, Conversation, EventKind, Status
 from agentdesk.store.agents import Agents
 from agentdesk.store.customers import Customers
 from agentdesk.store.database import Connection, Database, inserted
@@ -149,24 +150,46 @@ class Conversations:
     def assign(
         self, conversation_id: int, assignee: str | None, by: str | None, *, at: str | None = None
     ) -> bool:
-        """Assign to ``assignee`` (None unassigns); False if nothing changed."""
+        """Assign to ``assignee`` (None unassigns) whoever holds it; False if unchanged."""
+        with self.db.transaction():
+            return self.claim(
+                conversation_id, assignee, by, expected=self.assignee(conversation_id), at=at
+            ).changed
+
+    def claim(
+        self,
+        conversation_id: int,
+        assignee: str | None,
+        by: str | None,
+        *,
+        expected: str | None,
+        at: str | None = None,
+    ) -> Claim:
+        """Assign to ``assignee`` only if ``expected`` still holds the conversation (None:
+        nobody): a compare-and-set, so of many desks taking it at once exactly one wins.
+
+        The ``UPDATE ... WHERE assignee_id`` matches ``expected`` decides by its row
+        count (PostgreSQL re-checks that condition after a concurrent update too).
+        """
         at = at or clock.now_iso()
         with self.db.transaction() as conn:
-            current = conn.execute(
-                "SELECT a.name FROM conversations c LEFT JOIN agents a ON a.id = c.assignee_id"
-                " WHERE c.id = ?",
-                (conversation_id,),
-            ).fetchone()
-            if current is None:
-                raise KeyError(f"no conversation {conversation_id}")
-            previous = current[0]
-            if previous == assignee:
-                return False
+            if assignee == expected:  # nothing to change, if it is still so
+                current = self.assignee(conversation_id)
+                if current == expected:
+                    return Claim(won=True, holder=current)
+                return self._lost(conn, conversation_id, current)
             assignee_id = self.agents.ensure(assignee) if assignee else None
-            conn.execute(
-                "UPDATE conversations SET assignee_id = ? WHERE id = ?",
-                (assignee_id, conversation_id),
-            )
+            params: list[object] = [assignee_id, conversation_id]
+            if expected is None:
+                holder_is = "assignee_id IS NULL"
+            else:
+                holder_is = "assignee_id = (SELECT id FROM agents WHERE name = ?)"
+                params.append(expected)
+            won = conn.execute(
+                f"UPDATE conversations SET assignee_id = ? WHERE id = ? AND {holder_is}", params
+            ).rowcount
+            if not won:
+                return self._lost(conn, conversation_id, self.assignee(conversation_id))
             if assignee:
                 self.events.append(
                     conversation_id,
@@ -174,13 +197,37 @@ class Conversations:
                     at,
                     assignee,
                     None,
-                    {"by": by, "from": previous},
+                    {"by": by, "from": expected},
                 )
             else:
                 self.events.append(
-                    conversation_id, EventKind.UNASSIGNED, at, previous, None, {"by": by}
+                    conversation_id, EventKind.UNASSIGNED, at, expected, None, {"by": by}
                 )
-            return True
+            return Claim(won=True, changed=True, holder=assignee, by=by, at=at)
+
+    def _lost(self, conn: Connection, conversation_id: int, holder: str | None) -> Claim:
+        """A lost claim: who holds the conversation now, and who gave it to them when."""
+        last = conn.execute(
+            "SELECT kind, agent, payload, at FROM events WHERE conversation_id = ?"
+            " AND kind IN ('assigned', 'unassigned') ORDER BY id DESC LIMIT 1",
+            (conversation_id,),
+        ).fetchone()
+        if last is None:
+            return Claim(won=False, holder=holder)
+        by = json.loads(last["payload"]).get("by") or last["agent"]
+        return Claim(won=False, holder=holder, by=by, at=last["at"])
+
+    def assignee(self, conversation_id: int) -> str | None:
+        """The name of the agent the conversation is assigned to (None: nobody)."""
+        with self.db.read() as conn:
+            row = conn.execute(
+                "SELECT c.id, a.name FROM conversations c LEFT JOIN agents a"
+                " ON a.id = c.assignee_id WHERE c.id = ?",
+                (conversation_id,),
+            ).fetchone()
+        if row is None:
+            raise KeyError(f"no conversation {conversation_id}")
+        return row[1]  # type: ignore[no-any-return]
 
     def set_tag(
         self,

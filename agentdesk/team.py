@@ -1,0 +1,33 @@
+"""Working as a team on one database: the ``[team]`` settings (docs/teams.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from agentdesk.config import Config
+
+
+@dataclass(frozen=True)
+class TeamSettings:
+    """How desks sharing one database work together."""
+
+    assign_on_reply: bool = True  # a reply to an unassigned conversation takes it
+    poll_interval: float = 0.25  # seconds between looks at what other desks changed
+    presence_timeout: float = 30.0  # a desk not heard of for this long is gone
+    heartbeat: float = 10.0  # seconds between a desk's "still here"
+
+
+def team_settings(config: Config) -> TeamSettings:
+    """Read ``[team]``; errors name the file and key."""
+    table = config.table("team")
+    table.reject_unknown({"assign_on_reply", "poll_interval", "presence_timeout", "heartbeat"})
+    defaults = TeamSettings()
+    settings = TeamSettings(
+        table.get("assign_on_reply", bool, defaults.assign_on_reply),
+        table.positive("poll_interval", defaults.poll_interval),
+        table.positive("presence_timeout", defaults.presence_timeout),
+        table.positive("heartbeat", defaults.heartbeat),
+    )
+    if settings.heartbeat >= settings.presence_timeout:
+        raise table.error("heartbeat", "must be less than presence_timeout")
+    return settings
