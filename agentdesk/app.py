@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable
 from functools import partial
@@ -20,8 +22,9 @@ from agentdesk.assist.settings import AssistSettings
 from agentdesk.config import Config
 from agentdesk.connectors.base import Connector, DeliveryResult
 from agentdesk.delivery import ChannelHost
-from agentdesk.domain import Agent
+from agentdesk.domain import Agent, Presence
 from agentdesk.handle_time import HandleTime
+from agentdesk.live import Presences, Watcher
 from agentdesk.store import Store
 from agentdesk.text import count_of, one_line
 
@@ -30,7 +33,6 @@ if TYPE_CHECKING:
 
 SNOOZE_CHECK_SECONDS = 30
 IDLE_CHECK_SECONDS = 5
-REFRESH_COALESCE_SECONDS = 0.25
 KEY_WAIT = 1.0  # longest wait for a widget to handle a key before the next one is read
 # Imported in a thread after the first paint: openai and VADER take about 1 s.
 HEAVY_MODULES = ("agentdesk.widgets.assist_panel",)
@@ -69,7 +71,19 @@ class AgentDeskApp(App):
         self.handle_time = HandleTime(store, self.agent.name, config.metrics.idle_cutoff_seconds)
         self.desk_changed: Signal[int | None] = Signal(self, "desk-changed")
         self.channels_changed: Signal[str] = Signal(self, "channels-changed")
-        self._refresh_pending = False
+        self.live_changed: Signal[frozenset[int]] = Signal(self, "live-changed")
+        self.presence_changed: Signal[frozenset[int]] = Signal(self, "presence-changed")
+        team = config.team
+        self.presences = Presences(store, self.agent.name, team.presence_timeout, team.heartbeat)
+        self.others: dict[int, tuple[Presence, ...]] = {}  # who else is in each conversation
+        self.watcher = Watcher(
+            store,
+            self._changed_elsewhere,
+            team.poll_interval,
+            presences=self.presences,
+            on_presence=self._presence_elsewhere,
+        )
+        self._watching = threading.Thread(target=self.watcher.run, name="live", daemon=True)
         self._conversation_screen: ConversationScreen | None = None  # built once, reused
         self._building = False  # ... and keys wait while it is
         self._keys: deque[events.Key] = deque()  # pressed, not handled yet
@@ -98,11 +112,15 @@ class AgentDeskApp(App):
                 " not sent yet (Ctrl+P: Stuck replies).",
                 severity="warning",
             )
+        self._watching.start()  # reads what other desks change while the app runs
         self.set_interval(SNOOZE_CHECK_SECONDS, self.wake_snoozed)
         self.set_interval(IDLE_CHECK_SECONDS, self.handle_time.check_idle)
 
     async def on_unmount(self) -> None:
         """Disconnect every channel (stopping twice is safe), so no thread outlives the app."""
+        self.watcher.stop()
+        if self._watching.is_alive():  # it says this desk is gone as it ends
+            await asyncio.to_thread(self._watching.join, 5)
         for connector in self.host.connectors:
             try:
                 await connector.stop()
@@ -143,14 +161,32 @@ class AgentDeskApp(App):
         self.desk_changed.publish(conversation_id)
 
     def message_arrived(self, conversation_id: int) -> None:
-        """A connector stored a message; bursts are coalesced into one redraw."""
-        if not self._refresh_pending:
-            self._refresh_pending = True
-            self.set_timer(REFRESH_COALESCE_SECONDS, self._refresh_after_arrivals)
+        """A connector stored a message: the watcher looks now (a burst is read in one
+        look, and shown as any other desk's change: only the rows it touched)."""
+        self.watcher.poke()
 
-    def _refresh_after_arrivals(self) -> None:
-        self._refresh_pending = False
-        self.refresh_views()
+    def _changed_elsewhere(self, conversation_ids: frozenset[int]) -> None:
+        """(In the watcher's thread.) The screens showing these conversations refresh them."""
+        self.call_from_thread(self.live_changed.publish, conversation_ids)
+
+    def _presence_elsewhere(
+        self, others: dict[int, tuple[Presence, ...]], conversation_ids: frozenset[int]
+    ) -> None:
+        """(In the watcher's thread.) Someone came to, left or typed in these conversations."""
+        self.call_from_thread(self._show_presence, others, conversation_ids)
+
+    def _show_presence(
+        self, others: dict[int, tuple[Presence, ...]], conversation_ids: frozenset[int]
+    ) -> None:
+        self.others = others
+        self.presence_changed.publish(conversation_ids)
+
+    def here(self, conversation_id: int | None, activity: str = "viewing") -> None:
+        """This desk now shows ``conversation_id`` (None: the inbox), the agent
+        ``viewing`` it or typing (``replying``, ``noting``): other desks see it at once."""
+        if self.presences.here != (conversation_id, activity):
+            self.presences.here = (conversation_id, activity)
+            self.watcher.poke()
 
     def wake_snoozed(self) -> None:
         if self.store.conversations.wake_snoozed():

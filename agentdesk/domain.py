@@ -197,6 +197,27 @@ class Claim:
 
 
 @dataclass(frozen=True)
+class Presence:
+    """A running desk: its agent, the conversation it shows (None: the inbox) and what
+    the agent does there (``viewing``, ``replying`` or ``noting``: typing one)."""
+
+    desk: str
+    agent: str
+    conversation_id: int | None
+    activity: str
+    seen_at: str
+
+    @property
+    def typing(self) -> bool:
+        return self.activity != "viewing"
+
+    def label(self) -> str:
+        """``bob viewing``, ``bob typing a reply``, ``bob typing a note``."""
+        doing = {"replying": "typing a reply", "noting": "typing a note"}
+        return f"{self.agent} {doing.get(self.activity, 'viewing')}"
+
+
+@dataclass(frozen=True)
 class Agent:
     name: str
     display_name: str

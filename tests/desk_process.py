@@ -7,6 +7,7 @@ Usage: ``python desk_process.py MODE CONFIG.toml DB [TEXT]``; the app runs under
   (the test kills the process at the step it is testing).
 - ``resume``: start the desk (which resumes its outbox) and exit once no reply waits.
 - ``sync``: run until every email connector says ``connected``, then exit.
+- ``view``: open conversation TEXT (an id) and stay on it (the test kills the process).
 """
 
 from __future__ import annotations
@@ -57,6 +58,12 @@ async def main(mode: str, config_path: str, database: str, text: str = "") -> No
             await asyncio.sleep(3600)  # until the test kills this process
         elif mode == "resume":
             await until(app, lambda: pending_replies(app) == 0)
+        elif mode == "view":
+            await until(app, lambda: type(app.screen).__name__ == "InboxScreen")
+            await pilot.pause()
+            app.open_conversation(int(text))
+            await until(app, lambda: type(app.screen).__name__ == "ConversationScreen", 60)
+            await asyncio.sleep(3600)  # until the test kills this process
         elif mode == "sync":
             await until(
                 app,

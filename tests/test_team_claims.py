@@ -104,7 +104,12 @@ def test_an_assign_that_was_overtaken_changes_nothing(desk):
 
 
 def bob() -> Config:
-    return Config(agent_name="bob", agent_display_name="Bob Stone", raw=NO_PRESEND)
+    """Bob's desk looks at other desks' changes only every minute: his screen still
+    shows what it showed when both pressed ``m`` at once."""
+    team = {"poll_interval": 60.0, "presence_timeout": 120.0}
+    return Config(
+        agent_name="bob", agent_display_name="Bob Stone", raw={**NO_PRESEND, "team": team}
+    )
 
 
 async def open_refund(pilot, app, conversation_id):

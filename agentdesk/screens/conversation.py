@@ -10,6 +10,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,10 +28,20 @@ from agentdesk import clock
 from agentdesk.actions import ActionError, apply_macro
 from agentdesk.assist.edits import edit_distance
 from agentdesk.assist.presend import check_conversation
-from agentdesk.domain import Agent, Conversation, Customer, Status, render_canned, tag_changes
+from agentdesk.domain import (
+    Agent,
+    Conversation,
+    Customer,
+    InboxRow,
+    Status,
+    render_canned,
+    tag_changes,
+)
+from agentdesk.domain import Message as StoredMessage
 from agentdesk.screens.desk import DeskScreen
 from agentdesk.screens.pickers import ChoiceScreen, PromptScreen, assignee_choices
 from agentdesk.screens.presend import PresendScreen
+from agentdesk.store import Store
 from agentdesk.text import count_of, error_line, one_line
 from agentdesk.widgets.composer import Composer
 from agentdesk.widgets.customer import CustomerCard, HistoryList
@@ -80,6 +91,29 @@ def conversation_title(
     if waited is not None:
         title.append(f"  waiting {clock.humanize_duration(waited)}", style="yellow")
     return title
+
+
+@dataclass(frozen=True)
+class ConversationRead:
+    """Everything the screen shows of a conversation, read in one go (in any thread)."""
+
+    conversation_id: int
+    conversation: Conversation | None
+    customer: Customer | None
+    messages: list[StoredMessage]
+    history: list[InboxRow]
+
+
+def read_conversation(store: Store, conversation_id: int) -> ConversationRead:
+    conversation = store.conversations.get(conversation_id)
+    customer = store.customers.get(conversation.customer_id) if conversation else None
+    return ConversationRead(
+        conversation_id,
+        conversation,
+        customer,
+        store.messages.thread(conversation_id) if conversation else [],
+        store.inbox.history(customer.id, exclude=conversation_id) if customer else [],
+    )
 
 
 class ConversationScreen(DeskScreen):
@@ -180,6 +214,8 @@ class ConversationScreen(DeskScreen):
         self.query_one("#peek").display = False
         self.query_one("#peek-title").display = False
         self.desk.desk_changed.subscribe(self, self._desk_changed)
+        self.desk.live_changed.subscribe(self, self._live_changed)
+        self.desk.presence_changed.subscribe(self, self._presence_changed)
         self._show_assist(self.app.size.width >= ASSIST_MIN_WIDTH)
         if self.conversation_id:
             self.show(self.conversation_id, self.step)
@@ -218,33 +254,67 @@ class ConversationScreen(DeskScreen):
         if assist is not None and assist.display:
             assist.show_conversation(conversation_id)
         self.desk.handle_time.start(conversation_id)
+        self.desk.here(conversation_id)
         self.desk.tell_channel(conversation_id, "read")
         self.set_focus(self.thread)
 
     def reload(self) -> None:
         """Re-read the conversation after a change (keeps the composer as it is)."""
-        self.conversation = self.store.conversations.get(self.conversation_id)
+        self._show_read(read_conversation(self.store, self.conversation_id))
+
+    def _live_changed(self, conversation_ids: frozenset[int]) -> None:
+        """Another desk (or a channel) changed conversations: re-read this one if it is
+        among them, off the UI thread."""
+        if self.conversation is not None and self.conversation_id in conversation_ids:
+            self._reread(self.conversation_id)
+
+    @work(thread=True, exit_on_error=False, group="conversation-live")
+    def _reread(self, conversation_id: int) -> None:
+        read = read_conversation(self.store, conversation_id)
+        self.app.call_from_thread(self._show_reread, read)
+
+    def _show_reread(self, read: ConversationRead) -> None:
+        """Show a re-read made in a worker, unless the agent moved on meanwhile; the
+        thread scrolls to the end only when a message came."""
+        if self.conversation is None or read.conversation_id != self.conversation_id:
+            return
+        self._show_read(read, changed=len(read.messages) != len(self.thread.messages))
+
+    def _presence_changed(self, conversation_ids: frozenset[int]) -> None:
+        if self.conversation is not None and self.conversation_id in conversation_ids:
+            self._show_title()
+
+    def _show_title(self) -> None:
+        """The header: the conversation, then who else is viewing or typing in it."""
+        if self.conversation is None:
+            return
+        title = conversation_title(self.conversation, self.customer, self.sending_account())
+        for presence in self.desk.others.get(self.conversation_id, ()):
+            title.append("  ")
+            title.append(presence.label(), "bold yellow" if presence.typing else "cyan")
+        self.query_one("#conversation-title", Static).update(title)
+
+    def _show_read(self, read: ConversationRead, changed: bool = True) -> None:
+        """Show what was read; unless the messages ``changed``, the thread keeps its
+        scroll position and the assist panel its analysis."""
+        self.conversation, self.customer = read.conversation, read.customer
         if self.conversation is None:
             self.notify("That conversation no longer exists.", severity="error")
             return
-        self.customer = self.store.customers.get(self.conversation.customer_id)
-        self.query_one("#conversation-title", Static).update(
-            conversation_title(self.conversation, self.customer, self.sending_account())
-        )
+        self._show_title()
         name = self.customer.name if self.customer else ""
-        self.thread.show(self.store.messages.thread(self.conversation_id), name)
+        self.thread.show(read.messages, name, follow=changed)
         if self.customer:
             self.query_one(CustomerCard).show(self.customer)
-            self.query_one(HistoryList).show(
-                self.store.inbox.history(self.customer.id, exclude=self.conversation_id)
-            )
-        if (assist := self.assist) is not None:
+            self.query_one(HistoryList).show(read.history)
+        if changed and (assist := self.assist) is not None:
             assist.refresh_analysis(self.conversation_id)
 
     def leave(self, reason: str) -> None:
         """Save the draft now and end the focus interval for handle time."""
         self.flush_draft()
         self._typing(False)
+        self.desk.here(None)
         if self.conversation is not None:
             self.desk.handle_time.end(self.conversation_id, reason)
 
@@ -256,6 +326,11 @@ class ConversationScreen(DeskScreen):
         if text != self.composer.text:  # (most often both are empty)
             self.composer.load_text(text)
         self._loading_draft = False
+
+    def _here(self) -> None:
+        """Tell other desks whether the agent is typing a reply or a note here."""
+        typing = "replying" if self.composer.mode == "reply" else "noting"
+        self.desk.here(self.conversation_id, typing if self.composer.text.strip() else "viewing")
 
     def _typing(self, active: bool) -> None:
         """Tell the channel the agent started or stopped typing a reply (renewed while typing)."""
@@ -272,6 +347,7 @@ class ConversationScreen(DeskScreen):
         if self._loading_draft:
             return
         self._typing(self.composer.mode == "reply" and bool(self.composer.text.strip()))
+        self._here()
         if self._save_timer is not None:
             self._save_timer.stop()
         self._save_timer = self.set_timer(DRAFT_SAVE_DELAY, self.flush_draft)
@@ -367,6 +443,7 @@ class ConversationScreen(DeskScreen):
         self._typing(False)
         self._loading_draft = True
         self.composer.load_text("")
+        self._here()
         self._loading_draft = False
         self.reload()
         self.set_focus(self.thread)

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from agentdesk.assist.settings import AssistSettings
     from agentdesk.config import Config
     from agentdesk.delivery import ChannelHost
-    from agentdesk.domain import Agent
+    from agentdesk.domain import Agent, Presence
     from agentdesk.handle_time import HandleTime
     from agentdesk.store import Store
 
@@ -34,6 +34,11 @@ class Desk(Protocol):
     handle_time: HandleTime
     desk_changed: Signal[int | None]
     channels_changed: Signal[str]
+    live_changed: Signal[frozenset[int]]  # conversations changed, maybe by another desk
+    presence_changed: Signal[frozenset[int]]  # ... where someone came, went or typed
+    others: dict[int, tuple[Presence, ...]]  # who else (other desks) is in each conversation
+
+    def here(self, conversation_id: int | None, activity: str = "viewing") -> None: ...
 
     def deliver(self, message_id: int) -> Worker[None]: ...
 

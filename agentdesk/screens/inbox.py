@@ -27,7 +27,14 @@ from agentdesk.screens.desk import DeskScreen
 from agentdesk.screens.pickers import ChoiceScreen, PromptScreen, assignee_choices
 from agentdesk.store import SEARCH_LIMIT
 from agentdesk.text import count_of, one_line
-from agentdesk.widgets.inbox_list import IdSource, InboxList, QuerySource
+from agentdesk.widgets.inbox_list import (
+    IdSource,
+    InboxList,
+    QuerySource,
+    RowChange,
+    RowSource,
+    read_changes,
+)
 from agentdesk.widgets.key_bar import KeyBar
 
 VIEW_LABELS = {"all": "All", "mine": "Mine", "unassigned": "Unassigned"}
@@ -76,7 +83,10 @@ class InboxScreen(DeskScreen):
         )
         yield Static(id="inbox-columns")
         yield InboxList(
-            QuerySource(self.desk.store, self.filters), self.desk.config.sla_for, id="inbox-list"
+            QuerySource(self.desk.store, self.filters),
+            self.desk.config.sla_for,
+            lambda conversation_id: self.desk.others.get(conversation_id, ()),
+            id="inbox-list",
         )
         yield Static(id="inbox-status")
         yield KeyBar()
@@ -93,6 +103,8 @@ class InboxScreen(DeskScreen):
         self.set_focus(self.inbox)
         self.set_interval(30, self.inbox.refresh)  # waiting times age on screen
         self.desk.desk_changed.subscribe(self, lambda _conversation: self.refresh_list())
+        self.desk.live_changed.subscribe(self, self.refresh_rows)
+        self.desk.presence_changed.subscribe(self, lambda _ids: self.inbox.refresh())
         self.desk.channels_changed.subscribe(self, lambda _state: self.update_title())
         self.update_title()
 
@@ -118,6 +130,23 @@ class InboxScreen(DeskScreen):
         self.update_title()
         if self.desk.config.views:
             self.count_views(self.desk.config.views)
+
+    def refresh_rows(self, conversation_ids: frozenset[int]) -> None:
+        """Other desks changed these conversations: read their rows and places off the UI
+        thread, then show them (never the whole list again; the cursor stays put)."""
+        current = self.inbox.current
+        self._read_rows(self.inbox.source, conversation_ids, current.id if current else None)
+
+    @work(thread=True, exit_on_error=False, group="inbox-live")
+    def _read_rows(
+        self, source: RowSource, conversation_ids: frozenset[int], current: int | None
+    ) -> None:
+        change = read_changes(self.desk.store, source, conversation_ids, current)
+        self.app.call_from_thread(self._rows_changed, change)
+
+    def _rows_changed(self, change: RowChange) -> None:
+        self.inbox.apply_changes(change)
+        self.update_title()
 
     # ---- marks and bulk changes -------------------------------------------------------
     MARK_ALL_LIMIT = 5000

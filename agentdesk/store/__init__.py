@@ -13,6 +13,7 @@ from pathlib import Path
 
 from agentdesk.store.agents import Agents
 from agentdesk.store.bulk import Bulk
+from agentdesk.store.changes import Changes
 from agentdesk.store.connector_data import ConnectorData
 from agentdesk.store.conversations import Conversations
 from agentdesk.store.customers import Customers
@@ -24,6 +25,7 @@ from agentdesk.store.inbox import SEARCH_LIMIT, Inbox
 from agentdesk.store.kb import KnowledgeBase
 from agentdesk.store.messages import Messages
 from agentdesk.store.metrics import MetricQueries
+from agentdesk.store.presence import PresenceTable
 from agentdesk.store.replies import Replies
 from agentdesk.store.schema import DEMO_APPLICATION_ID, SCHEMA_VERSION
 from agentdesk.store.transfer import Transfer
@@ -61,6 +63,8 @@ class Store:
         self.metrics = MetricQueries(self.db)
         self.transfer = Transfer(self.db)
         self.bulk = Bulk(self.db)
+        self.changes = Changes(self.db)
+        self.presence = PresenceTable(self.db)
 
     @contextmanager
     def atomic(self) -> Iterator[None]:

@@ -348,6 +348,20 @@ MIGRATIONS: list[str] = [
     ) WITHOUT ROWID;
     INSERT INTO connector_schema (owner, version) VALUES ('email', 1), ('matrix', 1);
     """,
+    # 12: presence (agentdesk.store.presence): one row per running desk, saying which
+    # agent works it, the conversation it shows (NULL: the inbox) and whether a reply or
+    # a note is being typed there; ``seen_at`` is its last heartbeat. Not events: who
+    # looks at what is never counted as anyone's handle time.
+    """
+    CREATE TABLE presence (
+        desk TEXT PRIMARY KEY,
+        agent TEXT NOT NULL,
+        conversation_id INTEGER REFERENCES conversations(id) ON DELETE CASCADE,
+        activity TEXT NOT NULL DEFAULT 'viewing'
+            CHECK (activity IN ('viewing', 'replying', 'noting')),
+        seen_at TEXT NOT NULL
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol
 
 from rich.text import Text
@@ -22,7 +23,7 @@ from textual.timer import Timer
 
 from agentdesk import clock
 from agentdesk.config import SlaTarget
-from agentdesk.domain import InboxFilter, InboxRow
+from agentdesk.domain import InboxFilter, InboxRow, Presence
 from agentdesk.store import Store
 from agentdesk.text import one_line
 
@@ -67,6 +68,30 @@ class IdSource:
 
     def position(self, conversation_id: int) -> int | None:
         return self.ids.index(conversation_id) if conversation_id in self.ids else None
+
+
+@dataclass(frozen=True)
+class RowChange:
+    """What changed rows look like now in ``source``, read in a worker (``read_changes``)."""
+
+    source: RowSource
+    rows: dict[int, InboxRow]  # conversation id -> its row now
+    positions: dict[int, int | None]  # ... -> its place in the list now (None: not in it)
+    total: int
+    cursor_at: int | None  # the place of the conversation the cursor was on
+
+
+def read_changes(
+    store: Store, source: RowSource, conversation_ids: frozenset[int], current: int | None
+) -> RowChange:
+    """Read the changed rows and their places (a few indexed queries; not on the UI thread)."""
+    return RowChange(
+        source,
+        {row.id: row for row in store.inbox.rows_by_id(sorted(conversation_ids))},
+        {i: source.position(i) for i in conversation_ids},
+        source.count(),
+        source.position(current) if current is not None else None,
+    )
 
 
 CHANNEL_LABELS = {"email": "✉ email", "chat": "◆ chat"}
@@ -124,10 +149,17 @@ class InboxList(ScrollView, can_focus=True):
             super().__init__()
             self.index, self.total = index, total
 
-    def __init__(self, source: RowSource, sla_for: Callable[[str], SlaTarget], **kwargs) -> None:
+    def __init__(
+        self,
+        source: RowSource,
+        sla_for: Callable[[str], SlaTarget],
+        presence: Callable[[int], tuple[Presence, ...]] = lambda _id: (),
+        **kwargs,
+    ) -> None:
         super().__init__(**kwargs)
         self.source = source
         self.sla_for = sla_for
+        self.presence = presence  # who else is in a conversation (other desks)
         self.total = 0
         self._pages: OrderedDict[int, list[InboxRow]] = OrderedDict()
         self.marked: set[int] = set()  # conversation ids marked for a bulk action
@@ -149,6 +181,43 @@ class InboxList(ScrollView, can_focus=True):
         if keep_id is not None:  # the same conversation, wherever it is now in the list
             found = self.source.position(keep_id)
             index = index if found is None else found
+        self.cursor = max(0, min(index, self.total - 1))
+        self.refresh()
+
+    def cached_index(self, conversation_id: int) -> int | None:
+        """Where ``conversation_id`` is among the rows read so far (None: not read)."""
+        for number, page in self._pages.items():
+            for offset, row in enumerate(page):
+                if row.id == conversation_id:
+                    return number * PAGE + offset
+        return None
+
+    def apply_changes(self, change: RowChange) -> None:
+        """Show rows another desk changed, read off the UI thread (``RowChange``).
+
+        Rows that kept their place are replaced where they are. When rows moved, came
+        or went, only the pages from the first place touched on are read again (as they
+        are drawn); the cursor stays on its conversation wherever it went.
+        """
+        if change.source is not self.source:  # the list was read afresh meanwhile
+            return
+        before = {i: self.cached_index(i) for i in change.positions}
+        if change.total == self.total and all(
+            before[i] == place for i, place in change.positions.items()
+        ):
+            for conversation_id, index in before.items():
+                row = change.rows.get(conversation_id)
+                if index is not None and row is not None:
+                    self._pages[index // PAGE][index % PAGE] = row
+            self.refresh()
+            return
+        touched = [p for p in (*before.values(), *change.positions.values()) if p is not None]
+        first_page = min(touched, default=0) // PAGE
+        for number in [n for n in self._pages if n >= first_page]:
+            del self._pages[number]
+        self.total = change.total
+        self.virtual_size = Size(self.size.width, self.total)
+        index = self.cursor if change.cursor_at is None else change.cursor_at
         self.cursor = max(0, min(index, self.total - 1))
         self.refresh()
 
@@ -310,9 +379,14 @@ class InboxList(ScrollView, can_focus=True):
         text.append(_column(row.customer_name or row.customer_address, 20, 22, "bold"))
         if row.draft:  # an unsent reply waits here
             text.append("✎ ", "yellow")
-            text.append(_column(row.subject or row.preview, subject_width - 3, subject_width - 2))
-        else:
-            text.append(_column(row.subject or row.preview, subject_width - 1, subject_width))
+            subject_width -= 2
+        for presence in self.presence(row.id):  # «bob» is viewing it, «bob ✎» typing in it
+            who = Text(f"«{one_line(presence.agent, 12)}{' ✎' if presence.typing else ''}» ")
+            who.stylize("bold yellow" if presence.typing else "cyan")
+            if who.cell_len < subject_width - 10:
+                text.append_text(who)
+                subject_width -= who.cell_len
+        text.append(_column(row.subject or row.preview, subject_width - 1, subject_width))
         text.append(_column(row.status, 9, 10, STATUS_STYLES.get(row.status, "")))
         assignee = row.assignee or "unassigned"
         text.append(_column(assignee, 11, 12, "dim" if row.assignee is None else "magenta"))

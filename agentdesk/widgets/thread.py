@@ -146,15 +146,16 @@ class ThreadView(VerticalScroll, can_focus=True):
     def compose(self):
         yield self._earlier
 
-    def show(self, messages: list[Message], customer_name: str = "") -> None:
-        """Show ``messages`` and scroll to the newest (in the same thread, a message
-        shown longer with ``more`` stays so)."""
+    def show(self, messages: list[Message], customer_name: str = "", follow: bool = True) -> None:
+        """Show ``messages`` and (``follow``) scroll to the newest (in the same thread, a
+        message shown longer with ``more`` stays so)."""
         if not messages or not self.messages or messages[0].id != self.messages[0].id:
             self.limit = PREVIEW_MESSAGES  # another thread
         self.customer_name, self.messages = customer_name, messages
         self.scales = {m.id: self.scales[m.id] for m in messages if m.id in self.scales}
         self._draw()
-        self.call_after_refresh(self.scroll_end, animate=False)
+        if follow:
+            self.call_after_refresh(self.scroll_end, animate=False)
 
     def _draw(self) -> None:
         shown = self.messages[-self.limit :]

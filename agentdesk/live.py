@@ -1,0 +1,165 @@
+"""Live updates between desks on one database: a watcher that reads what changed.
+
+The watcher runs in a worker thread. It waits for a wake-up, reads the conversations
+changed since it last looked (``store.changes``) and hands their ids, coalesced, to
+``on_change``; with a ``Presences`` it also keeps this desk's presence row beating and
+reads everyone else's. ``Wakeup`` is the one thing an engine may do better than polling: on
+SQLite a wake-up is simply the poll interval passing (a look costs two primary-key range
+scans); PostgreSQL's LISTEN/NOTIFY can end the wait as soon as another desk commits.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Protocol
+
+from agentdesk import clock
+from agentdesk.domain import Presence
+from agentdesk.store import Store
+from agentdesk.store.changes import Mark
+
+log = logging.getLogger(__name__)
+
+
+class Wakeup(Protocol):
+    """Ends the watcher's wait when something may have changed."""
+
+    def wait(self, timeout: float) -> None:
+        """Return on a wake-up, or after ``timeout`` seconds."""
+
+    def wake(self) -> None:
+        """End the current (or the next) wait now: this desk knows something changed."""
+
+
+class Interval:
+    """The wake-up of an engine that cannot notify: the poll interval passes (or this
+    desk wakes the watcher itself)."""
+
+    def __init__(self) -> None:
+        self._woken = threading.Event()
+
+    def wait(self, timeout: float) -> None:
+        self._woken.wait(timeout)
+        self._woken.clear()
+
+    def wake(self) -> None:
+        self._woken.set()
+
+
+class Presences:
+    """This desk's presence and everyone else's.
+
+    The UI sets ``here`` (the conversation shown, None in the inbox, and ``viewing``,
+    ``replying`` or ``noting``); ``tick`` (in the watcher's thread) writes it when it
+    changed and at least every ``heartbeat`` seconds, and reads the other desks heard
+    from within ``timeout`` seconds: a desk that died drops out after that long.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        agent: str,
+        timeout: float,
+        heartbeat: float,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.store, self.agent = store, agent
+        self.timeout, self.heartbeat, self.monotonic = timeout, heartbeat, monotonic
+        self.desk = uuid.uuid4().hex  # this run of the desk
+        self.here: tuple[int | None, str] = (None, "viewing")
+        self.others: dict[int, tuple[Presence, ...]] = {}  # conversation id -> who is there
+        self._written: tuple[int | None, str] | None = None
+        self._beaten = float("-inf")
+
+    def tick(self) -> frozenset[int]:
+        """Write this desk's row if due, read the others'; the conversations whose
+        viewers or typists changed."""
+        here, now = self.here, clock.now()
+        if here != self._written or self.monotonic() - self._beaten >= self.heartbeat:
+            self.store.presence.beat(self.desk, self.agent, here[0], here[1], clock.to_iso(now))
+            if self.monotonic() - self._beaten >= self.heartbeat:
+                self.store.presence.forget(clock.to_iso(now - timedelta(seconds=self.timeout)))
+            self._written, self._beaten = here, self.monotonic()
+        since = clock.to_iso(now - timedelta(seconds=self.timeout))
+        others: dict[int, list[Presence]] = {}
+        for presence in self.store.presence.alive(since):
+            if presence.desk != self.desk and presence.conversation_id is not None:
+                others.setdefault(presence.conversation_id, []).append(presence)
+        seen = {cid: tuple(rows) for cid, rows in others.items()}
+        changed = {
+            cid
+            for cid in seen.keys() | self.others.keys()
+            if _shown(seen.get(cid, ())) != _shown(self.others.get(cid, ()))
+        }
+        self.others = seen
+        return frozenset(changed)
+
+    def leave(self) -> None:
+        """This desk closes: its row goes at once."""
+        self.store.presence.leave(self.desk)
+
+
+def _shown(presences: tuple[Presence, ...]) -> set[tuple[str, str]]:
+    """What a screen shows of a conversation's presence (heartbeat times aside)."""
+    return {(p.agent, p.activity) for p in presences}
+
+
+class Watcher:
+    """Reads what other desks changed, every ``interval`` seconds or on a wake-up."""
+
+    def __init__(
+        self,
+        store: Store,
+        on_change: Callable[[frozenset[int]], None],
+        interval: float,
+        wakeup: Wakeup | None = None,
+        presences: Presences | None = None,
+        on_presence: Callable[[dict[int, tuple[Presence, ...]], frozenset[int]], None]
+        | None = None,
+    ) -> None:
+        self.store, self.on_change, self.interval = store, on_change, interval
+        self.presences, self.on_presence = presences, on_presence
+        self.stopped = threading.Event()
+        self.wakeup = wakeup or Interval()
+        self.mark: Mark = store.changes.mark()  # what was there before this desk looked
+
+    def look(self) -> frozenset[int]:
+        """Read the changes since the last look once; tell ``on_change`` if any (and
+        ``on_presence`` when someone came, went or started typing somewhere)."""
+        changed, self.mark = self.store.changes.since(self.mark)
+        if changed:
+            self.on_change(frozenset(changed))
+        if self.presences is not None:
+            moved = self.presences.tick()
+            if moved and self.on_presence is not None:
+                self.on_presence(self.presences.others, moved)
+        return frozenset(changed)
+
+    def run(self) -> None:
+        """Look until ``stop``; a failed look (a locked or closed file) is logged and retried."""
+        while not self.stopped.is_set():
+            self.wakeup.wait(self.interval)
+            if self.stopped.is_set():
+                break
+            try:
+                self.look()
+            except Exception as error:  # the next look tries again
+                log.warning("live updates: %s", error)
+        if self.presences is not None:
+            try:
+                self.presences.leave()
+            except Exception as error:  # gone after the timeout anyway
+                log.warning("presence: %s", error)
+
+    def poke(self) -> None:
+        """Look now rather than at the end of the interval (a channel stored a message)."""
+        self.wakeup.wake()
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.wakeup.wake()

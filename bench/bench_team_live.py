@@ -1,0 +1,135 @@
+"""Change-to-screen latency between two desks on one SQLite file (issue 11).
+
+    python bench/bench_team_live.py [--db FILE] [--changes 60] [--interval 0.25]
+
+A writer desk in its own process changes conversations (assigns them, adds notes) through the store, as another agent's desk would; the reading desk, the real app
+under Pilot (160x50), shows the inbox, or the conversation for notes. Each change is
+timed from the writer's commit to the reading desk's screen showing it, with no key
+pressed. Without ``--db`` the demo desk is made in a temporary folder; a given file is
+copied first, so it is never changed. Prints p50, p95 and max per kind and overall, and
+the CPU the reading desk spent per second while idle (its watcher polling).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT)]
+
+WRITER = """
+import sys, time
+from agentdesk.store import Store
+store = Store(sys.argv[1])
+for line in sys.stdin:
+    kind, conversation, word = line.split()
+    conversation = int(conversation)
+    if kind == "assign":
+        store.conversations.assign(conversation, word, word)
+    else:
+        store.messages.add_note(conversation, "writer", word)
+    print(time.time(), flush=True)
+"""
+
+
+def screen_text(app) -> str:
+    return "\n".join(
+        "".join(segment.text for segment in strip)
+        for strip in app.screen._compositor.render_strips()
+    )
+
+
+async def shown(pilot, word: str, timeout: float = 10.0) -> float:
+    """Wall time at which ``word`` is on the reading desk's screen."""
+    deadline = time.monotonic() + timeout
+    while word not in screen_text(pilot.app):
+        if time.monotonic() > deadline:
+            raise SystemExit(f"{word!r} never showed")
+        await pilot.pause(0.01)
+    return time.time()
+
+
+def figures(name: str, seconds: list[float]) -> str:
+    ms = sorted(s * 1000 for s in seconds)
+    p95 = ms[min(len(ms) - 1, round(0.95 * (len(ms) - 1)))]
+    return (
+        f"{name:<8} n={len(ms):<4} p50 {statistics.median(ms):6.0f} ms   p95 {p95:6.0f} ms"
+        f"   max {ms[-1]:6.0f} ms"
+    )
+
+
+async def run(path: Path, changes: int, interval: float) -> None:
+    from agentdesk.app import make_app
+    from agentdesk.config import Config
+    from agentdesk.widgets.inbox_list import InboxList
+
+    config = Config(agent_name="reader", raw={"team": {"poll_interval": interval}})
+    app = make_app(config, path, [])
+    writer = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        WRITER,
+        str(path),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    assert writer.stdin is not None and writer.stdout is not None
+    latencies: dict[str, list[float]] = {"assign": [], "note": []}
+
+    async def change(kind: str, conversation: int, word: str) -> float:
+        writer.stdin.write(f"{kind} {conversation} {word}\n".encode())
+        await writer.stdin.drain()
+        return float((await writer.stdout.readline()).decode())
+
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.pause(0.5)
+        inbox = app.screen.query_one(InboxList)
+        visible = [inbox.row_at(i).id for i in range(min(30, inbox.total))]
+        idle_cpu = time.process_time()
+        await asyncio.sleep(5)  # the watcher polling an idle database
+        idle = (time.process_time() - idle_cpu) / 5
+        for n in range(changes):
+            word = f"a{n:04d}"
+            committed = await change("assign", visible[n % len(visible)], word)
+            latencies["assign"].append(await shown(pilot, word) - committed)
+        await pilot.press("enter")  # the conversation under the cursor
+        await pilot.pause(0.5)
+        for n in range(changes // 2):
+            word = f"note{n:04d}"
+            committed = await change("note", app.screen.conversation_id, word)
+            latencies["note"].append(await shown(pilot, word) - committed)
+    writer.stdin.close()
+    await writer.wait()
+    print(f"poll interval {interval} s; {inbox.total} conversations in the reading inbox")
+    for kind, seconds in latencies.items():
+        print(figures(kind, seconds))
+    print(figures("all", [s for seconds in latencies.values() for s in seconds]))
+    print(f"reading desk idle: {idle * 100:.1f} % of one core")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", type=Path)
+    parser.add_argument("--changes", type=int, default=60)
+    parser.add_argument("--interval", type=float, default=0.25)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "team.db"
+        if args.db:
+            shutil.copyfile(args.db, path)
+        else:
+            from agentdesk.commands.demo import prepare
+
+            prepare(path, 7)
+        asyncio.run(run(path, args.changes, args.interval))
+
+
+if __name__ == "__main__":
+    main()
