@@ -169,6 +169,7 @@ class ConversationScreen(DeskScreen):
         self._save_timer: Timer | None = None
         self._loading_draft = False
         self._typing_since: float | None = None  # monotonic time of the last typing notice
+        self._seen_up_to = 0  # the newest message shown at open (or in the collision check)
         self._assist_wanted = False
         self._built = False  # composed and mounted: show() can fill it
         self._composer = Composer(id="composer")  # kept: the draft is saved at unmount too
@@ -248,6 +249,7 @@ class ConversationScreen(DeskScreen):
             self.leave("switch")
         self.conversation_id = conversation_id
         self.reload()
+        self._seen_up_to = max((message.id for message in self.thread.messages), default=0)
         self._load_draft("reply")
         self.close_peek()
         assist = self.assist
@@ -368,36 +370,33 @@ class ConversationScreen(DeskScreen):
         self.set_focus(self.composer)  # at once: the next key typed goes in
         self.composer.move_cursor(self.composer.document.end)
 
-    def action_send(self, checked: bool = False) -> None:
+    def action_send(self, checked: int = 0) -> None:
         """Store the reply (or note), then hand it to the channel, then clear the composer.
 
-        A reply first passes the pre-send check; with findings, they are listed and
-        Enter sends anyway, Esc goes back. The reply row is committed, in the same
-        transaction that discards the draft, before the composer empties: if storing
-        fails the text stays where it was.
+        A reply first shows what other agents replied or noted here since this screen
+        showed the conversation, then the pre-send check's findings; each is listed and
+        Enter sends anyway, Esc goes back (``checked``: how many of the two were passed).
+        The reply row is committed, in the same transaction that discards the draft,
+        before the composer empties: if storing fails the text stays where it was.
         """
         text = self.composer.text.strip()
         if not text:
             self.notify("Nothing to send: the composer is empty.", severity="warning")
             return
-        if self.composer.mode == "reply" and not checked:
-            findings = (
-                assist.presend_findings(text, self.conversation_id)
-                if (assist := self.assist) is not None
-                else check_conversation(
-                    self.store, self.conversation_id, text, self.desk.assist_settings.presend
-                )
-            )
-            if findings:
+        if self.composer.mode == "reply":
+            checks = (self._written_meanwhile, lambda: self._presend_findings(text))
+            for stage in range(checked, len(checks)):
+                title, lines = checks[stage]()
+                if lines:
 
-                def decided(send: bool | None) -> None:
-                    if send:
-                        self.action_send(True)
-                    else:
-                        self.composer.focus()
+                    def decided(send: bool | None, passed: int = stage + 1) -> None:
+                        if send:
+                            self.action_send(passed)
+                        else:
+                            self.composer.focus()
 
-                self.app.push_screen(PresendScreen(findings), decided)
-                return
+                    self.app.push_screen(PresendScreen(lines, title), decided)
+                    return
         if self._save_timer is not None:
             self._save_timer.stop()
             self._save_timer = None
@@ -447,6 +446,31 @@ class ConversationScreen(DeskScreen):
         self._loading_draft = False
         self.reload()
         self.set_focus(self.thread)
+
+    def _written_meanwhile(self) -> tuple[str, list[str]]:
+        """What other agents replied or noted here since this screen showed the
+        conversation (or since the agent last saw this list): the collision check."""
+        others = self.store.messages.written_since(
+            self.conversation_id, self._seen_up_to, self.agent.name
+        )
+        if others:
+            self._seen_up_to = max(message.id for message in others)
+        what = {"out": "replied", "note": "added a note"}
+        return f"Written here since you opened it ({len(others)})", [
+            f"{one_line(m.author, 30)} {what.get(m.direction, 'wrote')} at"
+            f" {local_time(m.at, '%H:%M')}: {one_line(m.body, 200)}"
+            for m in others
+        ]
+
+    def _presend_findings(self, text: str) -> tuple[str, list[str]]:
+        findings = (
+            assist.presend_findings(text, self.conversation_id)
+            if (assist := self.assist) is not None
+            else check_conversation(
+                self.store, self.conversation_id, text, self.desk.assist_settings.presend
+            )
+        )
+        return "Before you send", [finding.line for finding in findings]
 
     def action_resend(self) -> None:
         """Send this conversation's undelivered replies now (a failed one too)."""

@@ -1,4 +1,5 @@
-"""The pre-send check's findings before a reply goes out: Enter sends, Esc goes back."""
+"""What to know before a reply goes out (the pre-send check's findings, or what other
+agents wrote meanwhile): Enter sends, Esc goes back."""
 
 from __future__ import annotations
 
@@ -9,28 +10,27 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
-from agentdesk.assist.presend import Finding
-
 
 class PresendScreen(ModalScreen[bool]):
-    """Lists the findings; dismisses with True (send anyway) or False (back)."""
+    """Lists ``lines`` (each one line, already cleaned) under ``title``; dismisses with
+    True (send anyway) or False (back)."""
 
     BINDINGS = [
         Binding("enter", "decide(True)", "Send anyway", id="presend.send"),
         Binding("escape", "decide(False)", "Back to the reply", id="presend.back"),
     ]
 
-    def __init__(self, findings: list[Finding]) -> None:
+    def __init__(self, lines: list[str], title: str = "Before you send") -> None:
         super().__init__()
-        self.findings = findings
+        self.lines, self.heading = lines, title
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="picker"):
-            yield Label(Text("Before you send"), classes="picker-title")
+            yield Label(Text(self.heading), classes="picker-title")
             lines = Text()
-            for finding in self.findings:
+            for line in self.lines:
                 lines.append("• ", style="bold yellow")
-                lines.append(f"{finding.line}\n")
+                lines.append(f"{line}\n")
             lines.append("Enter: send anyway · Esc: back to the reply", style="dim")
             yield Static(lines, id="presend-findings")
 

@@ -196,6 +196,17 @@ class Messages:
                 attachments.setdefault(a[0], []).append(Attachment(a[1], a[2], a[3]))
         return [message_from(r, tuple(attachments.get(r["id"], ()))) for r in rows]
 
+    def written_since(self, conversation_id: int, after_id: int, not_by: str) -> list[Message]:
+        """Replies and notes added to the conversation after message ``after_id`` by
+        anyone but ``not_by`` (queued replies too), oldest first."""
+        with self.db.read() as conn:
+            rows = conn.execute(
+                f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? AND id > ?"
+                " AND direction IN ('out', 'note') AND author != ? ORDER BY id",
+                (conversation_id, after_id, not_by),
+            ).fetchall()
+        return [message_from(row) for row in rows]
+
     def get(self, message_id: int) -> Message | None:
         """One message, without its attachments."""
         with self.db.read() as conn:
