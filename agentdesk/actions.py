@@ -83,7 +83,7 @@ def draft_macro(store: Store, conversation_id: int, macro: Macro, agent: Agent) 
     """``macro`` on a conversation that is not open on screen: its canned reply becomes
     the reply draft when the agent has none there yet (the agent still sends it)."""
     changed, reply = apply_macro(store, conversation_id, macro, agent)
-    if reply and not store.drafts.get(conversation_id).strip():
-        store.drafts.save(conversation_id, "reply", reply)
+    if reply and not store.drafts.get(conversation_id, "reply", agent.name).strip():
+        store.drafts.save(conversation_id, "reply", reply, agent.name)
         changed = True
     return changed

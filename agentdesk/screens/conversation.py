@@ -324,7 +324,7 @@ class ConversationScreen(DeskScreen):
     def _load_draft(self, mode: str) -> None:
         self._loading_draft = True
         self.composer.set_mode(mode)
-        text = self.store.drafts.get(self.conversation_id, mode)
+        text = self.store.drafts.get(self.conversation_id, mode, self.agent.name)
         if text != self.composer.text:  # (most often both are empty)
             self.composer.load_text(text)
         self._loading_draft = False
@@ -360,7 +360,9 @@ class ConversationScreen(DeskScreen):
             self._save_timer.stop()
             self._save_timer = None
         if self.conversation is not None:
-            self.store.drafts.save(self.conversation_id, self.composer.mode, self.composer.text)
+            self.store.drafts.save(
+                self.conversation_id, self.composer.mode, self.composer.text, self.agent.name
+            )
 
     # ---- composing -----------------------------------------------------------------------
     def action_compose(self, mode: str) -> None:

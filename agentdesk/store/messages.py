@@ -175,7 +175,7 @@ class Messages:
                 body=text,
                 ext_id=ext_id,
             )
-            self.drafts.discard(conversation_id, "note")
+            self.drafts.discard(conversation_id, "note", agent)
             self.events.append(conversation_id, EventKind.NOTE, at, agent, message_id)
             return message_id
 

@@ -56,7 +56,7 @@ class Replies:
                 delivery=delivery,
                 reply_payload=json.dumps(payload, sort_keys=True),
             )
-            self.drafts.discard(conversation_id, "reply")
+            self.drafts.discard(conversation_id, "reply", agent)
             if delivery == "sent":
                 self._reply_event(conn, conversation_id, message_id, agent, at, payload)
             return message_id

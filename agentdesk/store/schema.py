@@ -362,6 +362,23 @@ MIGRATIONS: list[str] = [
         seen_at TEXT NOT NULL
     );
     """,
+    # 13: drafts belong to an agent (agentdesk.store.drafts): on a shared database two
+    # agents in one conversation each keep their own. Drafts from before have agent ''
+    # (anyone's, until someone saves or sends over one).
+    """
+    CREATE TABLE drafts_by_agent (
+        conversation_id INTEGER NOT NULL REFERENCES conversations(id),
+        kind TEXT NOT NULL CHECK (kind IN ('reply', 'note')),
+        agent TEXT NOT NULL DEFAULT '',
+        body TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (conversation_id, kind, agent)
+    );
+    INSERT INTO drafts_by_agent (conversation_id, kind, agent, body, updated_at)
+        SELECT conversation_id, kind, '', body, updated_at FROM drafts;
+    DROP TABLE drafts;
+    ALTER TABLE drafts_by_agent RENAME TO drafts;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
