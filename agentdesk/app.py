@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import threading
 from collections import deque
@@ -21,7 +22,7 @@ from textual.worker import Worker, WorkerState
 from agentdesk.assist.settings import AssistSettings
 from agentdesk.config import Config
 from agentdesk.connectors.base import Connector, DeliveryResult
-from agentdesk.delivery import ChannelHost
+from agentdesk.delivery import ChannelHost, Holder
 from agentdesk.domain import Agent, Presence
 from agentdesk.handle_time import HandleTime
 from agentdesk.live import Presences, Watcher
@@ -66,7 +67,7 @@ class AgentDeskApp(App):
         self.store = store
         self.assist_settings = assist
         self.agent = Agent(config.agent_name, config.agent_display_name, config.agent_email)
-        self.host = ChannelHost(store, list(connectors), config.delivery)
+        self.host = ChannelHost(store, list(connectors), config.delivery, leased=True)
         self.problems = [*problems, *self.host.problems]
         self.handle_time = HandleTime(store, self.agent.name, config.metrics.idle_cutoff_seconds)
         self.desk_changed: Signal[int | None] = Signal(self, "desk-changed")
@@ -84,6 +85,8 @@ class AgentDeskApp(App):
             on_presence=self._presence_elsewhere,
         )
         self._watching = threading.Thread(target=self.watcher.run, name="live", daemon=True)
+        self._leases: asyncio.Task[None] | None = None  # keeps connector leases from mount
+        self._connector_runs: dict[int, Worker] = {}  # id(connector) -> its run_connector worker
         self._conversation_screen: ConversationScreen | None = None  # built once, reused
         self._building = False  # ... and keys wait while it is
         self._keys: deque[events.Key] = deque()  # pressed, not handled yet
@@ -102,7 +105,12 @@ class AgentDeskApp(App):
         for problem in self.problems:
             self.notify(problem, severity="error", timeout=10)
         for connector in self.host.connectors:
-            self.run_connector(connector)
+            connector.on_state = self.channel_state_changed
+        team = self.config.team
+        holder = Holder(self.presences.desk, self.agent.name, team.lease_ttl, team.lease_renew)
+        self._leases = asyncio.create_task(
+            self.host.keep_leases(holder, self._start_connector, self._stop_connector, self.deliver)
+        )
         waiting = self.store.replies.undelivered()  # queued, sending (interrupted) and retry
         for message_id in waiting:
             self.deliver(message_id)
@@ -118,6 +126,10 @@ class AgentDeskApp(App):
 
     async def on_unmount(self) -> None:
         """Disconnect every channel (stopping twice is safe), so no thread outlives the app."""
+        if self._leases is not None:  # released for the next desk
+            self._leases.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._leases
         self.watcher.stop()
         if self._watching.is_alive():  # it says this desk is gone as it ends
             await asyncio.to_thread(self._watching.join, 5)
@@ -202,14 +214,24 @@ class AgentDeskApp(App):
     # ---- channels --------------------------------------------------------------------
     @work(group="connectors", exit_on_error=False)
     async def run_connector(self, connector: Connector) -> None:
-        """Receive from one connector for as long as the app runs.
+        """Receive from one connector for as long as the app runs, once this desk holds
+        its lease (``keep_leases``; another desk may run it: the state says whose).
 
         A connector that cannot start shows its one-line state; the desk keeps working.
         """
-        connector.on_state = self.channel_state_changed
         await self.host.run(
             connector, on_message=self.message_arrived, on_failure=self.channel_failed
         )
+
+    def _start_connector(self, connector: Connector) -> None:
+        """This desk now holds the connector's lease: it runs here."""
+        self._connector_runs[id(connector)] = self.run_connector(connector)
+
+    def _stop_connector(self, connector: Connector) -> None:
+        """Another desk holds the connector's lease now: it stops here."""
+        worker = self._connector_runs.pop(id(connector), None)
+        if worker is not None:
+            worker.cancel()
 
     def channel_failed(self, problem: str) -> None:
         """A connector failed after working (or at start): say so once; it restarts."""

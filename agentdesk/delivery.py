@@ -50,17 +50,40 @@ def delivery_settings(config: Config) -> DeliverySettings:
     return settings
 
 
+@dataclass(frozen=True)
+class Holder:
+    """A desk that may run connectors for the team: its id and agent, and its leases'
+    length and renewal period (``[team] lease_ttl``, ``lease_renew``)."""
+
+    desk: str
+    agent: str
+    ttl: float
+    renew: float
+
+
 class ChannelHost:
-    """Connects the store to the connectors that serve each channel."""
+    """Connects the store to the connectors that serve each channel.
+
+    ``leased``: desks share the database, so each connector runs (receives and sends)
+    only on the desk holding its lease (``keep_leases``); the others leave their replies
+    queued for that desk.
+    """
 
     group_limit = 100  # messages per transaction at most, while a connector has more ready
     restart_first = 2.0  # seconds before restarting a connector that failed
     restart_max = 300.0
 
     def __init__(
-        self, store: Store, connectors: list[Connector], settings: DeliverySettings | None = None
+        self,
+        store: Store,
+        connectors: list[Connector],
+        settings: DeliverySettings | None = None,
+        *,
+        leased: bool = False,
     ) -> None:
         self.store = store
+        # id() of the connectors this desk runs (None: no leases, it runs them all).
+        self.leading: set[int] | None = set() if leased else None
         self.connectors = connectors
         self.settings = settings or DeliverySettings()
         self._sending: dict[int, asyncio.Lock] = {}  # one send per reply at a time
@@ -130,6 +153,85 @@ class ChannelHost:
                     await asyncio.wait_for(wake.wait(), delay)
             finally:
                 del self._restarting[id(connector)]
+
+    async def keep_leases(
+        self,
+        holder: Holder,
+        start: Callable[[Connector], object],
+        stop: Callable[[Connector], object],
+        deliver: Callable[[int], object],
+    ) -> None:
+        """Take and renew each connector's lease for ``holder``, for as long as the desk
+        runs; released when cancelled.
+
+        Every ``holder.renew`` seconds each lease is taken or renewed (a lease row in
+        the database, ``store.leases``). ``start(connector)`` runs a connector this
+        desk gained (``run`` it), ``stop(connector)`` stops one it lost (it stalled past
+        its lease). While another desk holds one, its state says who runs it (``email:
+        run by bob's desk``); when that desk stops renewing (it quit or died) this one
+        takes over within ``holder.ttl`` plus ``holder.renew`` seconds. Replies waiting
+        for a connector this desk runs (queued on any desk) go to ``deliver``, each once.
+        """
+        leading = self.leading if self.leading is not None else set()
+        try:
+            while True:
+                for connector in self.connectors:
+                    await self._hold(connector, holder, leading, start, stop, deliver)
+                await asyncio.sleep(holder.renew)
+        finally:
+            for connector in self.connectors:
+                if id(connector) in leading:
+                    leading.discard(id(connector))
+                    with contextlib.suppress(Exception):  # it expires anyway
+                        await asyncio.to_thread(
+                            self.store.leases.release, connector.desk_name, holder.desk
+                        )
+
+    async def _hold(
+        self,
+        connector: Connector,
+        holder: Holder,
+        leading: set[int],
+        start: Callable[[Connector], object],
+        stop: Callable[[Connector], object],
+        deliver: Callable[[int], object],
+    ) -> None:
+        name, key, now = connector.desk_name, id(connector), clock.now()
+        lease = await asyncio.to_thread(
+            self.store.leases.hold,
+            name,
+            holder.desk,
+            holder.agent,
+            clock.to_iso(now),
+            clock.to_iso(now + timedelta(seconds=holder.ttl)),
+        )
+        if lease.desk == holder.desk:
+            if key not in leading:
+                log.info("%s: this desk runs it", name)
+                leading.add(key)
+                connector.set_state("")  # (no longer another desk's)
+                start(connector)
+            for message_id in await asyncio.to_thread(self._waiting_for, connector):
+                deliver(message_id)
+            return
+        if key in leading:
+            log.warning("%s: now run by %s's desk", name, lease.agent)
+            leading.discard(key)
+            stop(connector)
+        connector.set_state(f"{name}: run by {lease.agent}'s desk")
+
+    def _waiting_for(self, connector: Connector) -> list[int]:
+        """Replies ``connector`` sends that wait for it and are not being delivered."""
+        waiting = [
+            reply.id
+            for reply in self.store.replies.unsent()
+            if not reply.delivery_failed and reply.id not in self._waiting
+        ]
+        return [message_id for message_id in waiting if self._sender_of(message_id) is connector]
+
+    def _sender_of(self, message_id: int) -> Connector | None:
+        reply = self.store.replies.outgoing(message_id)
+        return self.sender(reply.channel, reply.via) if reply is not None else None
 
     def reconnect(self) -> int:
         """Restart now every connector waiting to restart, and cut the reconnect waits of
@@ -214,11 +316,16 @@ class ChannelHost:
         (``retry_first`` … ``retry_max`` seconds, counted from its stored attempts, so a
         restart continues the series). ``on_attempt(result, attempt)`` hears of every
         outcome. One such loop per reply: a second call while one waits wakes it to try
-        now, and returns None.
+        now, and returns None; so does a call on a desk that does not run the reply's
+        connector (``leased``): the one that does delivers it.
         """
         if message_id in self._waiting:
             self._waiting[message_id].set()
             return None
+        if self.leading is not None:
+            sender = self._sender_of(message_id)
+            if sender is not None and id(sender) not in self.leading:
+                return None  # the desk running that connector delivers it
         wake = self._waiting[message_id] = asyncio.Event()
         try:
             while True:

@@ -218,6 +218,17 @@ class Presence:
 
 
 @dataclass(frozen=True)
+class Lease:
+    """Who runs connector ``connector`` for the team: desk ``desk``, worked by ``agent``
+    (``serve`` for a headless one), until ``expires_at`` unless it renews."""
+
+    connector: str
+    desk: str
+    agent: str
+    expires_at: str
+
+
+@dataclass(frozen=True)
 class Agent:
     name: str
     display_name: str

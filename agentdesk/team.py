@@ -15,19 +15,34 @@ class TeamSettings:
     poll_interval: float = 0.25  # seconds between looks at what other desks changed
     presence_timeout: float = 30.0  # a desk not heard of for this long is gone
     heartbeat: float = 10.0  # seconds between a desk's "still here"
+    lease_ttl: float = 20.0  # a connector's lease lasts this long unless renewed
+    lease_renew: float = 5.0  # seconds between renewals (and other desks' tries)
 
 
 def team_settings(config: Config) -> TeamSettings:
     """Read ``[team]``; errors name the file and key."""
     table = config.table("team")
-    table.reject_unknown({"assign_on_reply", "poll_interval", "presence_timeout", "heartbeat"})
+    table.reject_unknown(
+        {
+            "assign_on_reply",
+            "poll_interval",
+            "presence_timeout",
+            "heartbeat",
+            "lease_ttl",
+            "lease_renew",
+        }
+    )
     defaults = TeamSettings()
     settings = TeamSettings(
         table.get("assign_on_reply", bool, defaults.assign_on_reply),
         table.positive("poll_interval", defaults.poll_interval),
         table.positive("presence_timeout", defaults.presence_timeout),
         table.positive("heartbeat", defaults.heartbeat),
+        table.positive("lease_ttl", defaults.lease_ttl),
+        table.positive("lease_renew", defaults.lease_renew),
     )
     if settings.heartbeat >= settings.presence_timeout:
         raise table.error("heartbeat", "must be less than presence_timeout")
+    if settings.lease_renew >= settings.lease_ttl:
+        raise table.error("lease_renew", "must be less than lease_ttl")
     return settings

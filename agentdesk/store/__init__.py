@@ -23,6 +23,7 @@ from agentdesk.store.drafts import CannedReplies, Drafts
 from agentdesk.store.events import EventLog
 from agentdesk.store.inbox import SEARCH_LIMIT, Inbox
 from agentdesk.store.kb import KnowledgeBase
+from agentdesk.store.leases import Leases
 from agentdesk.store.messages import Messages
 from agentdesk.store.metrics import MetricQueries
 from agentdesk.store.presence import PresenceTable
@@ -65,6 +66,7 @@ class Store:
         self.bulk = Bulk(self.db)
         self.changes = Changes(self.db)
         self.presence = PresenceTable(self.db)
+        self.leases = Leases(self.db)
 
     @contextmanager
     def atomic(self) -> Iterator[None]:

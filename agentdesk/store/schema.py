@@ -379,6 +379,17 @@ MIGRATIONS: list[str] = [
     DROP TABLE drafts;
     ALTER TABLE drafts_by_agent RENAME TO drafts;
     """,
+    # 14: connector leases (agentdesk.store.leases): the one desk (or ``serve``) that runs
+    # each configured connector, until ``expires_at`` unless it renews; another desk
+    # takes a lease that expired.
+    """
+    CREATE TABLE connector_leases (
+        connector TEXT PRIMARY KEY,
+        desk TEXT NOT NULL,
+        agent TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

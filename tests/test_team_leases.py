@@ -1,0 +1,144 @@
+"""Connector leases: one desk runs each connector for the team; another takes over."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from conftest import NO_PRESEND, screen_lines, until, wait_until
+
+from agentdesk import clock
+from agentdesk.app import make_app
+from agentdesk.config import Config
+from agentdesk.connectors.demo import DemoConnector
+from agentdesk.screens.conversation import ConversationScreen
+from agentdesk.store import Store
+
+FAST = {"poll_interval": 0.1, "lease_ttl": 2.0, "lease_renew": 0.3}
+
+
+def config(agent: str) -> Config:
+    return Config(agent_name=agent, raw={**NO_PRESEND, "team": FAST})
+
+
+def holder(path) -> str | None:
+    with Store(path) as store, store.db.read() as conn:
+        row = conn.execute("SELECT agent FROM connector_leases WHERE connector = 'demo'").fetchone()
+    return row[0] if row else None
+
+
+def test_a_lease_is_one_desks_until_it_expires_or_is_released(tmp_path):
+    with Store(tmp_path / "desk.db") as store:
+        leases = store.leases
+        first = leases.hold(
+            "email", "desk-a", "alice", "2026-01-07T12:00:00Z", "2026-01-07T12:00:20Z"
+        )
+        assert (first.desk, first.agent) == ("desk-a", "alice")
+        other = leases.hold(
+            "email", "desk-b", "bob", "2026-01-07T12:00:10Z", "2026-01-07T12:00:30Z"
+        )
+        assert other.desk == "desk-a"  # still alice's
+        renewed = leases.hold(
+            "email", "desk-a", "alice", "2026-01-07T12:00:15Z", "2026-01-07T12:00:35Z"
+        )
+        assert renewed.expires_at == "2026-01-07T12:00:35Z"
+        taken = leases.hold(
+            "email", "desk-b", "bob", "2026-01-07T12:00:36Z", "2026-01-07T12:00:56Z"
+        )
+        assert taken.desk == "desk-b"  # alice stopped renewing: bob's now
+        leases.release("email", "desk-a")  # not alice's to release any more
+        assert leases.hold("email", "desk-c", "carol", "2026-01-07T12:00:40Z", "x").desk == "desk-b"
+        leases.release("email", "desk-b")
+        assert leases.hold("email", "desk-c", "carol", "2026-01-07T12:00:41Z", "x").desk == "desk-c"
+
+
+def title(app) -> str:
+    return screen_lines(app)[0]
+
+
+async def test_one_desk_runs_the_connector_the_other_says_whose_and_takes_over(desk):
+    path, ids = desk
+    clock.set_now(None)  # leases expire in real time here
+    alice_demo, bob_demo = DemoConnector(), DemoConnector()
+    alice = make_app(config("alice"), path, [alice_demo])
+    bob = make_app(config("bob"), path, [bob_demo])
+    running_alice = alice.run_test(size=(160, 40))
+    one = await running_alice.__aenter__()
+    try:
+        await until(one, lambda: holder(path) == "alice")
+        async with bob.run_test(size=(160, 40)) as two:
+            await until(two, lambda: "demo: run by alice's desk" in title(bob), timeout=5)
+            await two.press("enter")  # bob replies: alice's desk sends it
+            await until(two, lambda: isinstance(bob.screen, ConversationScreen))
+            await two.press("r", *"Sent by alice's desk", "ctrl+s")
+            await until(two, lambda: alice_demo.sent, timeout=5)
+            assert [r.text for r in alice_demo.sent] == ["Sent by alice's desk"]
+            assert bob_demo.sent == []
+            await until(two, lambda: "sent" in "\n".join(screen_lines(bob)), timeout=5)
+            await two.press("escape", "escape")  # back to the inbox, whose title says it
+            await until(two, lambda: "demo: run by alice's desk" in title(bob), timeout=5)
+            await running_alice.__aexit__(None, None, None)  # alice quits
+            running_alice = None
+            started = time.monotonic()
+            await until(two, lambda: holder(path) == "bob", timeout=5)
+            assert time.monotonic() - started < 2  # released at quit: taken at once
+            await until(two, lambda: "run by" not in title(bob), timeout=5)
+    finally:
+        if running_alice is not None:
+            await running_alice.__aexit__(None, None, None)
+
+
+def serve(tmp_path, path, agent="serve") -> subprocess.Popen:
+    toml = tmp_path / "serve.toml"
+    toml.write_text('[[connectors]]\ntype = "demo"\n[team]\nlease_ttl = 3.0\nlease_renew = 0.5\n')
+    log = open(tmp_path / f"{agent}.log", "wb")  # noqa: SIM115 - the child owns it
+    return subprocess.Popen(
+        [sys.executable, "-m", "agentdesk", "serve", "--config", str(toml), "--db", str(path)]
+        + (["--agent", agent] if agent != "serve" else []),
+        stderr=log,
+        env={**os.environ, "PYTHONPATH": os.getcwd()},
+    )
+
+
+@pytest.mark.slow  # runs agentdesk serve in a child process
+def test_serve_logs_each_event_and_stops_cleanly_on_sigterm(tmp_path, desk):
+    path, ids = desk
+    child = serve(tmp_path, path)
+    try:
+        wait_until(lambda: holder(path) == "serve", what="serve holds the lease")
+        child.send_signal(signal.SIGTERM)
+        assert child.wait(timeout=15) == 0
+    finally:
+        child.kill()
+    assert holder(path) is None  # released on the way out
+    lines = (tmp_path / "serve.log").read_text().splitlines()
+    events = [line.split(" ", 1)[1] for line in lines if line.startswith("20")]
+    assert "demo: this desk runs it" in events
+    assert events[-2:] == ["stopping", "stopped"]
+    assert len(events) == len(lines)  # every line is one timestamped event
+
+
+@pytest.mark.slow  # runs agentdesk serve in a child process and SIGKILLs it
+async def test_a_desk_takes_over_within_the_lease_when_serve_is_killed(tmp_path, desk):
+    path, ids = desk
+    clock.set_now(None)
+    child = serve(tmp_path, path)
+    try:
+        wait_until(lambda: holder(path) == "serve", what="serve holds the lease")
+        demo = DemoConnector()
+        alice = make_app(config("alice"), path, [demo])
+        async with alice.run_test(size=(160, 40)) as pilot:
+            await until(pilot, lambda: "demo: run by serve's desk" in title(alice), timeout=5)
+            child.send_signal(signal.SIGKILL)
+            child.wait()
+            killed = time.monotonic()
+            await until(pilot, lambda: holder(path) == "alice", timeout=10)
+            took = time.monotonic() - killed
+            assert took < 3.0 + 0.5 + 1  # the lease's length plus one renewal, and slack
+            await until(pilot, lambda: "run by" not in title(alice), timeout=5)
+    finally:
+        child.kill()
