@@ -139,8 +139,9 @@ class Replies:
         self.events.append(conversation_id, EventKind.REPLY, at, agent, message_id, payload)
         conn.execute(
             "UPDATE conversations SET waiting_since = NULL,"
-            " last_message_at = max(last_message_at, ?) WHERE id = ?",
-            (at, conversation_id),
+            " last_message_at = CASE WHEN last_message_at > ? THEN last_message_at ELSE ? END"
+            " WHERE id = ?",
+            (at, at, conversation_id),
         )
 
     def unsent(self, conversation_id: int | None = None) -> list[Message]:
