@@ -62,17 +62,67 @@ async def test_search_with_free_text_and_field_terms(desk, alice):
         await pilot.press("enter")
         await pilot.pause()
         assert sorted(rows(app)) == ["Hi, any news on my kettle refund?", "Refund for order 1042"]
-        assert "Search kettle  ·  2 conversations, newest first" in screen_text(app)
+        assert (
+            "Search kettle in All · status: active · channel: all · oldest waiting first  ·  "
+            "2 conversations" in screen_text(app)
+        )
         await pilot.press("slash", "ctrl+a", "ctrl+k", *"channel:chat kettle", "enter")
         await pilot.pause()
         assert rows(app) == ["Hi, any news on my kettle refund?"]
-        assert "1 conversation, newest first" in screen_text(app)
+        assert "channel: chat · oldest waiting first  ·  1 conversation" in screen_text(app)
         await pilot.press("slash", "ctrl+a", "ctrl+k", *"from:jose status:open", "enter")
         await pilot.pause()
         assert rows(app) == ["Invoice wrong"]
         await pilot.press("escape")  # clears the search
         await pilot.pause()
         assert len(rows(app)) == 5
+
+
+async def test_search_runs_within_the_view_and_minus_excludes(desk, alice):
+    """Issue 12.3: a search keeps the view's filters (the header lists them), a field the
+    search names replaces the view's, and -word / -field:value leave conversations out."""
+    app = app_for(desk, alice)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.press("c")  # channel: chat
+        await pilot.pause()
+        assert len(rows(app)) == 2
+        await pilot.press("slash", *"kettle", "enter")
+        await pilot.pause()
+        assert rows(app) == ["Hi, any news on my kettle refund?"]  # not the email one
+        assert "Search kettle in All · status: active · channel: chat" in screen_text(app)
+        await pilot.press("o")  # the sort changes within the search
+        await pilot.pause()
+        assert "channel: chat · newest first  ·  1 conversation" in screen_text(app)
+        await pilot.press("slash")  # the box holds the search shown, to edit
+        assert app.screen.query_one("#search", Input).value == "kettle"
+        await pilot.press("ctrl+a", "ctrl+k", *"channel:email kettle", "enter")
+        await pilot.pause()
+        assert rows(app) == ["Refund for order 1042"]  # the search's channel wins
+        assert "channel: email" in screen_text(app)
+        await pilot.press("escape")  # back to the view as it was
+        await pilot.pause()
+        assert len(rows(app)) == 2 and "Inbox All · status: active · channel: chat" in (
+            screen_text(app)
+        )
+        await pilot.press("c", "c")  # all channels again
+        await pilot.pause()
+        await pilot.press("slash", *"-tag:billing -channel:chat", "enter")
+        await pilot.pause()
+        assert sorted(rows(app)) == [
+            "Refund for order 1042",
+            "Win [link=http://evil]prize[/link] red",
+        ]
+        await pilot.press("slash", "ctrl+a", "ctrl+k", *"-agent:alice", "enter")
+        await pilot.pause()  # the unassigned ones stay: only alice's is left out
+        assert len(rows(app)) == 4 and "Invoice wrong" not in rows(app)
+        await pilot.press("slash", "ctrl+a", "ctrl+k", *"from:ann -kettle", "enter")
+        await pilot.pause()
+        assert rows(app) == []  # both of Ann's active ones mention the kettle
+        await pilot.press("slash", "ctrl+a", "ctrl+k", *"from:ann -kettle status:resolved")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert rows(app) == ["Delivery address"]
+        assert "status: resolved" in screen_text(app)
 
 
 async def test_search_finds_customers_by_name_and_html_mail_text(desk, alice):
@@ -155,7 +205,7 @@ async def test_saved_views_switch_count_and_save(desk, tmp_path):
             "I can't log in, the code never arrives",
         ]
         await pilot.press("2")
-        await until(pilot, lambda: "Search Kettles: kettle" in screen_text(app))
+        await until(pilot, lambda: "Search kettle in view: Kettles · All" in screen_text(app))
         await pilot.press("3")
         await until(pilot, lambda: notices.matching("No view 3"))
         await pilot.press("1")

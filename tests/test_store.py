@@ -188,6 +188,24 @@ def test_search_terms_and_fts_syntax_in_user_text(store):
         store.inbox.search(SearchQuery.parse('NEAR( "AND OR * parcel'))[0] == []
     )  # no syntax error
     assert store.inbox.search(SearchQuery.parse("status:open channel:email"))[0] == [2, 1]
+    # "-" excludes: a word matched whole, a field term, the customer's name too
+    assert store.inbox.search(SearchQuery.parse("-parcel"))[0] == [2]
+    assert store.inbox.search(SearchQuery.parse("-parc"))[0] == [2, 1]  # whole words only
+    assert store.inbox.search(SearchQuery.parse("-bo"))[0] == [1]
+    assert store.inbox.search(SearchQuery.parse('-"NEAR( AND" -from:bo'))[0] == [1]
+    assert store.inbox.search(SearchQuery.parse("-status:open"))[0] == []
+
+
+def test_an_exclusion_reads_every_matching_message(store, monkeypatch):
+    """An inclusion looks at the newest matching messages only; an exclusion must not,
+    or a conversation whose match is older would slip through."""
+    from agentdesk.store import inbox
+
+    monkeypatch.setattr(inbox, "_FTS_MESSAGE_LIMIT", 1)
+    store.messages.record_inbound(mail(text="refund please"))
+    store.messages.record_inbound(mail(address="bo@example.com", text="refund now", name="Bo"))
+    assert store.inbox.search(SearchQuery.parse("refund"))[0] == [2]  # the newest only
+    assert store.inbox.search(SearchQuery.parse("-refund"))[0] == []
 
 
 def test_a_huge_body_is_stored_quickly_with_a_short_clean_preview(store):

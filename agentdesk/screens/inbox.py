@@ -71,7 +71,8 @@ class InboxScreen(DeskScreen):
         yield Static(id="inbox-title")
         yield Static(id="inbox-views")
         yield Input(
-            placeholder="search: words, from:, channel:, status:, tag:, agent:  (Esc clears)",
+            placeholder="search this view: words, from: channel: status: tag: agent:, -word or"
+            " -tag:x excludes  (Esc clears)",
             id="search",
         )
         yield Static(id="inbox-columns")
@@ -110,7 +111,7 @@ class InboxScreen(DeskScreen):
         keep = current.id if current else None
         if self.search_text:
             ids, self.search_more = self.desk.store.inbox.search(
-                SearchQuery.parse(self.search_text)
+                SearchQuery.parse(self.search_text), self.filters
             )
             self.inbox.set_source(IdSource(self.desk.store, ids), keep)
         else:
@@ -319,7 +320,7 @@ class InboxScreen(DeskScreen):
         """How many conversations each saved view holds (off the UI thread)."""
         store, me = self.desk.store, self.desk.config.agent_name
         counts = [
-            len(store.inbox.search(SearchQuery.parse(view.search))[0])
+            len(store.inbox.search(SearchQuery.parse(view.search), view.filters(me))[0])
             if view.search
             else store.inbox.count(view.filters(me))
             for view in views
@@ -338,29 +339,22 @@ class InboxScreen(DeskScreen):
         self.query_one("#inbox-views", Static).update(line)
 
     def update_title(self) -> None:
-        f = self.filters
+        """The header says what the list shows: the view, every filter applied (a search
+        runs within them), the sort and the count."""
+        f = SearchQuery.parse(self.search_text).within(self.filters)
+        parts = [VIEW_LABELS[f.view], f"status: {f.status}", f"channel: {f.channel or 'all'}"]
+        if self.view_name:
+            parts.insert(0, f"view: {one_line(self.view_name, 30)}")
+        if f.tag:
+            parts.append(f"tag: {f.tag}")
+        parts.append("oldest waiting first" if f.sort == "waiting" else "newest first")
+        found = count_of(self.inbox.total, "conversation")
+        if self.search_text and self.search_more:
+            found = f"{self.inbox.total} of >{SEARCH_LIMIT} conversations"
+        title = Text.assemble(("Search " if self.search_text else "Inbox ", "bold"))
         if self.search_text:
-            found = count_of(self.inbox.total, "conversation")
-            if self.search_more:
-                found = f"{self.inbox.total} of >{SEARCH_LIMIT} conversations"
-            title = Text.assemble(
-                ("Search ", "bold"),
-                (f"{self.view_name}: " if self.view_name else "", "bold"),
-                (self.search_text, "italic"),
-                f"  ·  {found}, newest first",
-            )
-        else:
-            parts = [VIEW_LABELS[f.view], f"status: {f.status}", f"channel: {f.channel or 'all'}"]
-            if self.view_name:
-                parts.insert(0, f"view: {one_line(self.view_name, 30)}")
-            if f.tag:
-                parts.append(f"tag: {f.tag}")
-            parts.append("oldest waiting first" if f.sort == "waiting" else "newest first")
-            title = Text.assemble(
-                ("Inbox ", "bold"),
-                " · ".join(parts),
-                f"  ·  {count_of(self.inbox.total, 'conversation')}",
-            )
+            title.append_text(Text.assemble((one_line(self.search_text, 60), "italic"), " in "))
+        title.append_text(Text.assemble(" · ".join(parts), f"  ·  {found}"))
         if self.inbox.marked:
             title.append(f"   {len(self.inbox.marked)} marked", style="bold magenta")
         states = self.desk.channel_states()
@@ -370,7 +364,11 @@ class InboxScreen(DeskScreen):
 
     # ---- actions --------------------------------------------------------------------------
     def action_search(self) -> None:
+        """``/``: the search box, holding the search shown (a saved view's too), to edit."""
         search = self.query_one("#search", Input)
+        if not search.display:
+            search.value = self.search_text
+            search.cursor_position = len(search.value)
         search.display = True
         self.set_focus(search)
 
