@@ -230,8 +230,9 @@ class AgentDeskApp(App):
         await self.host.keep_delivering(message_id, partial(self.delivery_attempted, message_id))
 
     def delivery_attempted(self, message_id: int, result: DeliveryResult, attempt: int) -> None:
-        """Show the outcome: a failure, and the first retry, also as a notification."""
-        if result.state == "failed" or (result.state == "retry" and attempt == 1):
+        """Show the outcome: a failure, and the first retry, also as a notification
+        (attempt 0: nothing was tried, e.g. the agent withdrew the reply)."""
+        if attempt and (result.state == "failed" or (result.state == "retry" and attempt == 1)):
             self.notify(
                 f"Reply not sent ({result.state}): {result.detail}",
                 severity="error" if result.state == "failed" else "warning",

@@ -145,6 +145,7 @@ class Config:
     keymap: dict[str, str] = field(default_factory=dict)
     views: tuple[SavedView, ...] = ()
     macros: tuple[Macro, ...] = ()
+    undo_seconds: float = 0.0  # [compose]: how long a sent reply waits, to be taken back
     raw: dict[str, Any] = field(default_factory=dict)
 
     def sla_for(self, channel: str) -> SlaTarget:
@@ -193,7 +194,10 @@ _TOP_LEVEL = {
     "presend",
     "views",
     "macros",
+    "compose",
 }
+
+UNDO_MAX_SECONDS = 600
 
 # Statuses a macro can set (snoozing needs a time, which a macro cannot know).
 MACRO_STATUSES = ("open", "pending", "resolved")
@@ -239,6 +243,13 @@ def parse_config(raw: dict[str, Any], path: Path | None = None) -> Config:
     for action, keys in keymap.items():
         if not isinstance(keys, str):
             raise root.table("keymap").error(action, "expected a key such as 'ctrl+r'")
+    compose = root.table("compose")
+    compose.reject_unknown({"undo_seconds"})
+    undo_seconds = compose.get("undo_seconds", float, 0.0)
+    if not 0 <= undo_seconds <= UNDO_MAX_SECONDS:
+        raise compose.error(
+            "undo_seconds", f"must be from 0 to {UNDO_MAX_SECONDS} seconds, got {undo_seconds}"
+        )
     config = Config(
         path=path,
         agent_name=name,
@@ -250,6 +261,7 @@ def parse_config(raw: dict[str, Any], path: Path | None = None) -> Config:
         keymap=dict(keymap),
         views=_views(root),
         macros=_macros(root, name),
+        undo_seconds=undo_seconds,
         raw=raw,
     )
     _validate_features(config)

@@ -37,6 +37,9 @@ class EventKind(StrEnum):
     UNTAGGED = "untagged"
 
 
+WITHDRAWN = "withdrawn"  # a reply's delivery once the agent took it back: nothing sends it
+
+
 @dataclass(frozen=True)
 class Attachment:
     filename: str

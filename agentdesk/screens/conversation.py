@@ -96,6 +96,7 @@ class ConversationScreen(DeskScreen):
         Binding("n", "compose('note')", "Note", id="conversation.note"),
         Binding("ctrl+s", "send", "Send", id="conversation.send", priority=True),
         Binding("R", "resend", "Resend", id="conversation.resend"),
+        Binding("u", "take_back", "Undo send", show=False, id="conversation.take_back"),
         Binding("E", "correct_address", "Customer address", show=False, id="conversation.address"),
         Binding("O", "sending_account", "Send from", show=False, id="conversation.account"),
         Binding("ctrl+e", "external_editor", "$EDITOR", id="conversation.editor", priority=True),
@@ -341,7 +342,12 @@ class ConversationScreen(DeskScreen):
                     else {"ai_assisted": True, "edit_distance": edit_distance(accepted, text)}
                 )
                 message_id = self.store.replies.add(
-                    self.conversation_id, self.agent.name, text, delivery="queued", **assisted
+                    self.conversation_id,
+                    self.agent.name,
+                    text,
+                    delivery="queued",
+                    hold_until=self._undo_until(),
+                    **assisted,
                 )
         except sqlite3.Error as error:
             with contextlib.suppress(sqlite3.Error):  # keep the draft too, if the file allows
@@ -359,12 +365,50 @@ class ConversationScreen(DeskScreen):
             if assist is not None:
                 assist.accepted_text = None
             self.desk.deliver(message_id)
+            if self.desk.config.undo_seconds:
+                self.notify(f"Sending in {self.desk.config.undo_seconds:g} s: u takes it back.")
         self._typing(False)
         self._loading_draft = True
         self.composer.load_text("")
         self._loading_draft = False
         self.reload()
         self.set_focus(self.thread)
+
+    def _undo_until(self) -> str | None:
+        """When a reply sent now leaves (``[compose] undo_seconds`` later), to the second
+        rounded up; None without an undo delay."""
+        seconds = self.desk.config.undo_seconds
+        if not seconds:
+            return None
+        later = clock.now() + timedelta(seconds=seconds)
+        whole = later.replace(microsecond=0)
+        return clock.to_iso(whole if whole == later else whole + timedelta(seconds=1))
+
+    def action_take_back(self) -> None:
+        """``u``: the newest reply here not sent yet (held for undo, queued, to retry or
+        failed) back into the composer; it is withdrawn, so it is never sent. One being
+        handed to the channel at this moment cannot be taken back."""
+        unsent = self.store.replies.unsent(self.conversation_id)
+        if not unsent:
+            self.notify("No reply here is waiting to be sent.")
+            return
+        self.flush_draft()  # the composer's text is kept, after the reply taken back
+        reply = unsent[-1]
+        if self.store.replies.withdraw(reply.id) is None:
+            self.notify(
+                "That reply is being handed to the channel right now: it cannot be taken back.",
+                severity="warning",
+            )
+            return
+        self._load_draft("reply")
+        self.reload()
+        self.set_focus(self.composer)
+        self.composer.move_cursor(self.composer.document.end)
+        self.notify(
+            "Reply taken back: it will not be sent. Edit it, then Ctrl+S."
+            if not reply.delivery_failed
+            else "The failed reply is withdrawn (never sent again); edit it, then Ctrl+S."
+        )
 
     def action_resend(self) -> None:
         """Send this conversation's undelivered replies now (a failed one too)."""

@@ -45,6 +45,10 @@ def delivery_text(message: Message) -> str:
         parts.append(f"attempt {message.attempts}")
     if state.startswith("retry") and message.next_attempt_at:
         parts.append(f"next try {local_time(message.next_attempt_at, '%H:%M:%S')}")
+    if state == "queued" and message.next_attempt_at:  # held for undo send
+        parts.append(f"sends at {local_time(message.next_attempt_at, '%H:%M:%S')} · u: undo")
+    elif state.startswith(("retry", "failed")):
+        parts.append("R: resend · u: edit")
     return " · ".join(parts)
 
 
