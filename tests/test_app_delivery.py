@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import sys
 from collections.abc import AsyncIterator
@@ -304,6 +305,7 @@ async def test_a_failed_reply_is_edited_back_in_the_composer_and_never_sent_twic
     app, notices = make_app(settings(alice), path, [provider]), Notices()
     async with app.run_test(size=(220, 50), message_hook=notices) as pilot:
         await send_reply(pilot, app, ids["login"], "Your code is 1234.")
+        assert re.search(r"bob  reply  \w+ \d+ \w+ \d\d:\d\d  sent\n", thread_text(app))
         await until(
             pilot,
             lambda: (
@@ -379,6 +381,7 @@ async def test_undo_send_holds_the_reply_and_u_takes_it_back(desk, alice):
         await pilot.pause(0.3)
         assert quick.tries == 0  # still within the second
         await until(pilot, lambda: quick.received == ["Refund approved."])
+        await until(pilot, lambda: "sent · prov-" in thread_text(app))
 
 
 async def test_a_held_reply_survives_a_restart_and_can_still_be_taken_back(desk, alice):

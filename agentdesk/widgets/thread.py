@@ -33,11 +33,12 @@ def local_time(iso: str | None, form: str = "%a %d %b %H:%M") -> str:
 
 
 def delivery_text(message: Message) -> str:
-    """A reply's delivery state in one line: ``retry: … · attempt 3 · next try 11:42:05``,
-    ``sent · <the channel's id>``; empty for a sent reply without an id."""
+    """A reply's delivery state in one line: ``queued · sends at 11:42:05 · u: undo``,
+    ``retry: … · attempt 3 · next try 11:42:05``, ``failed: <the channel's words>``,
+    ``sent · <the channel's id>`` (or ``sent``)."""
     state = message.delivery or ""
     if state == "sent":
-        return f"sent · {clean(message.external_id)}" if message.external_id else ""
+        return f"sent · {clean(message.external_id)}" if message.external_id else "sent"
     parts = [clean(state)]
     if state.startswith("sent") and message.external_id:  # e.g. "sent · may have been …"
         parts.append(clean(message.external_id))
