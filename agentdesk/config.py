@@ -146,6 +146,8 @@ class Config:
     views: tuple[SavedView, ...] = ()
     macros: tuple[Macro, ...] = ()
     undo_seconds: float = 0.0  # [compose]: how long a sent reply waits, to be taken back
+    attachments_folder: Path | None = None  # [attachments] folder: where saving proposes
+    opener: str | None = None  # [attachments] opener: the command that opens a file
     raw: dict[str, Any] = field(default_factory=dict)
 
     def sla_for(self, channel: str) -> SlaTarget:
@@ -195,6 +197,7 @@ _TOP_LEVEL = {
     "views",
     "macros",
     "compose",
+    "attachments",
 }
 
 UNDO_MAX_SECONDS = 600
@@ -250,6 +253,9 @@ def parse_config(raw: dict[str, Any], path: Path | None = None) -> Config:
         raise compose.error(
             "undo_seconds", f"must be from 0 to {UNDO_MAX_SECONDS} seconds, got {undo_seconds}"
         )
+    attachments = root.table("attachments")
+    attachments.reject_unknown({"folder", "opener"})
+    folder = attachments.get("folder", str)
     config = Config(
         path=path,
         agent_name=name,
@@ -262,6 +268,8 @@ def parse_config(raw: dict[str, Any], path: Path | None = None) -> Config:
         views=_views(root),
         macros=_macros(root, name),
         undo_seconds=undo_seconds,
+        attachments_folder=Path(folder).expanduser() if folder else None,
+        opener=attachments.get("opener", str),
         raw=raw,
     )
     _validate_features(config)

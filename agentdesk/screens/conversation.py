@@ -23,15 +23,24 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Label, OptionList, Static, TextArea
 
-from agentdesk import clock
+from agentdesk import attachments, clock, pipe
 from agentdesk.actions import ActionError, apply_macro
 from agentdesk.assist.edits import edit_distance
 from agentdesk.assist.presend import check_conversation
-from agentdesk.domain import Agent, Conversation, Customer, Status, render_canned, tag_changes
+from agentdesk.domain import (
+    Agent,
+    Attachment,
+    Conversation,
+    Customer,
+    Status,
+    render_canned,
+    tag_changes,
+)
+from agentdesk.domain import Message as StoredMessage
 from agentdesk.screens.desk import DeskScreen
-from agentdesk.screens.pickers import ChoiceScreen, PromptScreen, assignee_choices
+from agentdesk.screens.pickers import ChoiceScreen, PromptScreen, TextScreen, assignee_choices
 from agentdesk.screens.presend import PresendScreen
-from agentdesk.text import count_of, error_line, one_line
+from agentdesk.text import count_of, error_line, human_size, one_line
 from agentdesk.widgets.composer import Composer
 from agentdesk.widgets.customer import CustomerCard, HistoryList
 from agentdesk.widgets.key_bar import KeyBar
@@ -43,6 +52,12 @@ if TYPE_CHECKING:  # imported in a worker (openai, VADER): app.warm_up
 DRAFT_SAVE_DELAY = 0.4  # seconds of no typing before the draft is written
 TYPING_RENEW = 20.0  # seconds between typing notices while the agent keeps typing
 ASSIST_MIN_WIDTH = 160  # terminals at least this wide show the assist panel at start
+
+
+def _downloads() -> Path:
+    """Where saving an attachment proposes without ``[attachments] folder``."""
+    downloads = Path.home() / "Downloads"
+    return downloads if downloads.is_dir() else Path.home()
 
 
 def conversation_title(
@@ -119,6 +134,9 @@ class ConversationScreen(DeskScreen):
             "pageup", "scroll_thread(-1)", "Scroll up", show=False, id="conversation.scroll_up"
         ),
         Binding("v", "more", "More text", show=False, id="conversation.more"),
+        Binding("enter", "toggle_quotes", "Quoted text", show=False, id="conversation.quotes"),
+        Binding("s", "attachments", "Attachments", show=False, id="conversation.attachments"),
+        Binding("vertical_line", "pipe", "Pipe", show=False, id="conversation.pipe"),
         Binding("V", "pager", "$PAGER", show=False, id="conversation.pager"),
         Binding("a", "toggle_assist", "Assist", id="conversation.assist"),
         Binding("escape", "back", "Back", id="conversation.back"),
@@ -139,6 +157,7 @@ class ConversationScreen(DeskScreen):
         self._assist_wanted = False
         self._built = False  # composed and mounted: show() can fill it
         self._composer = Composer(id="composer")  # kept: the draft is saved at unmount too
+        self._last_pipe = ""  # the command | ran last, offered again
 
     @property
     def store(self):
@@ -753,6 +772,127 @@ class ConversationScreen(DeskScreen):
         """Show more of the long messages that are cut short (``V``: all in the pager)."""
         if not self._thread_view().more():
             self.notify("Every message is shown in full.")
+
+    def action_toggle_quotes(self) -> None:
+        """``Enter`` on the thread: show the quoted history of its mails, or collapse it."""
+        if not self._thread_view().toggle_quotes():
+            self.notify("No quoted text in this thread.")
+
+    # ---- mail habits: attachments and | ----------------------------------------------------
+    def action_attachments(self) -> None:
+        """``s``: pick an attachment of the thread, then save it to a file or open it with
+        the system opener (viewable types only: customer files are never run)."""
+        found = [
+            (message, index, attachment)
+            for message in reversed(self.thread.messages)
+            for index, attachment in enumerate(message.attachments)
+        ]
+        if not found:
+            self.notify("No attachments in this conversation.")
+            return
+        by_key = {f"{m.id}:{i}": (m, i, a) for m, i, a in found}
+
+        def chosen(key: str | None) -> None:
+            if key in by_key:
+                self._attachment_action(*by_key[key])
+
+        self.app.push_screen(
+            ChoiceScreen(
+                "Attachments (newest first)",
+                [
+                    (
+                        f"{m.id}:{i}",
+                        f"{one_line(a.filename, 60)}  {human_size(a.size)}  ·"
+                        f" {'customer' if m.direction == 'in' else m.author}, {local_time(m.at)}",
+                    )
+                    for m, i, a in found
+                ],
+            ),
+            chosen,
+        )
+
+    def _attachment_action(
+        self, message: StoredMessage, index: int, attachment: Attachment
+    ) -> None:
+        opener = self.desk.config.opener or attachments.default_opener()
+        problem = attachments.why_not_open(attachment)
+        choices = [("save", "Save to a file…")]
+        if not problem:
+            choices.append(("open", f"Open with {one_line(opener, 40)}"))
+        title = one_line(attachment.filename, 60) + (f"\nNot opened: {problem}" if problem else "")
+
+        def save_to(path: str | None) -> None:
+            if path:
+                self._save_attachment(message.id, index, path, None)
+
+        def chosen(what: str | None) -> None:
+            if what == "open":
+                self._save_attachment(message.id, index, None, opener)
+            elif what == "save":
+                folder = self.desk.config.attachments_folder or _downloads()
+                self.app.push_screen(
+                    PromptScreen(
+                        "Save to (an existing file is never replaced)",
+                        value=str(folder / attachments.safe_name(attachment.filename)),
+                    ),
+                    save_to,
+                )
+
+        self.app.push_screen(ChoiceScreen(title, choices), chosen)
+
+    @work(thread=True, exit_on_error=False, group="attachments")
+    def _save_attachment(
+        self, message_id: int, index: int, path: str | None, opener: str | None
+    ) -> None:
+        """Read the attachment's bytes and save them to ``path``, or hand a private copy
+        to ``opener`` (off the UI thread); the outcome is one line."""
+        attachment = self.store.messages.attachments_with_data(message_id)[index]
+        data = attachment.data or b""
+        try:
+            if opener is not None:
+                copy = attachments.open_copy(attachment, data, opener)
+                line = f"Opened a copy of {one_line(attachment.filename, 60)} ({copy})."
+            else:
+                saved = attachments.save(data, Path(path or ""))
+                line = f"Saved {one_line(attachment.filename, 60)} ({human_size(len(data))}) to {saved}."
+        except FileExistsError:
+            line, failed = f"Not saved: {path} exists already; choose another name.", True
+        except (OSError, ValueError) as error:
+            line, failed = f"Not saved: {error_line(error)}", True
+        else:
+            failed = False
+        self.app.call_from_thread(
+            self.notify, line, severity="warning" if failed else "information"
+        )
+
+    def action_pipe(self) -> None:
+        """``|``: pipe the customer's newest message to a shell command; its output is
+        shown as plain text (it may repeat customer text: cleaned, never markup)."""
+        messages = self.thread.messages
+        message = next((m for m in reversed(messages) if m.direction == "in"), None)
+        if message is None and messages:
+            message = messages[-1]
+        if message is None:
+            self.notify("No message to pipe.")
+            return
+
+        def chosen(command: str | None) -> None:
+            if command and command.strip():
+                self._last_pipe = command
+                self._run_pipe(command, pipe.message_text(message))
+
+        self.app.push_screen(
+            PromptScreen(
+                "Pipe the customer's newest message to (sh -c)", "grep -i order", self._last_pipe
+            ),
+            chosen,
+        )
+
+    @work(thread=True, exit_on_error=False, group="pipe")
+    def _run_pipe(self, command: str, text: str) -> None:
+        result = pipe.pipe(command, text)
+        title = f"| {one_line(command, 60)}  ({result.ending})"
+        self.app.call_from_thread(self.app.push_screen, TextScreen(title, result.output))
 
     def action_history(self) -> None:
         self.set_focus(self.query_one(HistoryList))
