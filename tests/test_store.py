@@ -328,3 +328,25 @@ def test_a_conversations_position_is_its_place_in_the_list(desk, sort, status):
         assert [store.inbox.position(filters, cid) for cid in listed] == list(range(len(listed)))
         for missing in set(ids.values()) - set(listed):
             assert store.inbox.position(filters, missing) is None
+
+
+def test_a_reply_is_withdrawn_only_before_it_leaves_and_its_text_becomes_the_draft(store):
+    conversation, _ = store.messages.record_inbound(mail())
+    store.drafts.save(conversation, "reply", "Also: your tracking number.")
+    reply = store.replies.add(conversation, "alice", "Sorry!", delivery="queued")
+    assert store.drafts.get(conversation) == ""  # sent: its draft was discarded
+    store.drafts.save(conversation, "reply", "P.S. hi")
+    assert store.replies.withdraw(reply) == "Sorry!\n\nP.S. hi"  # before the newer draft
+    assert store.drafts.get(conversation) == "Sorry!\n\nP.S. hi"
+    assert store.replies.withdraw(reply) is None  # once
+    assert store.replies.start_delivery(reply) is None  # no send starts any more
+    assert store.replies.claim(reply) is False
+    store.replies.set_delivery(reply, "failed: 550")  # a late report changes nothing
+    assert store.messages.get(reply).delivery == "withdrawn"
+    assert store.replies.unsent(conversation) == [] and store.replies.undelivered() == []
+    assert [m.id for m in store.messages.thread(conversation)] == [1]
+    sending = store.replies.add(conversation, "alice", "In flight", delivery="queued")
+    assert store.replies.start_delivery(sending) == 1
+    assert store.replies.withdraw(sending) is None  # being handed over: not taken back
+    store.replies.mark_sent(sending)
+    assert store.replies.withdraw(sending) is None
