@@ -403,6 +403,18 @@ async def test_a_held_reply_survives_a_restart_and_can_still_be_taken_back(desk,
     assert second.tries == 0 and withdrawn(path, "See you Monday.")
 
 
+async def test_R_sends_a_held_reply_at_once(desk, alice):
+    path, ids = desk
+    provider = Provider()
+    app = make_app(undo(alice, 60), path, [provider])
+    async with app.run_test(size=(220, 50)) as pilot:
+        await send_reply(pilot, app, ids["login"], "No need to wait.")
+        await pilot.pause(0.3)
+        assert provider.tries == 0
+        await pilot.press("R")
+        await until(pilot, lambda: provider.received == ["No need to wait."])
+
+
 def test_undo_seconds_is_checked(alice, tmp_path):
     from agentdesk.config import parse_config
 
