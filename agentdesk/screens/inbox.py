@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from rich.text import Text
 from textual import on, work
@@ -207,20 +208,39 @@ class InboxScreen(DeskScreen):
         self.query_one("#inbox-columns", Static).update(self.inbox.header(width))
 
     # ---- list source ----------------------------------------------------------------------
-    def refresh_list(self) -> None:
-        """Re-run the current filter or search, keeping the cursor on the same conversation."""
+    def refresh_list(self, to_top: bool = False) -> None:
+        """Re-run the current filter or search, keeping the cursor on the same conversation
+        (``to_top``: on the first row). A search runs in a worker (full-text matching and
+        exclusions take up to a few hundred ms on a large desk); its list replaces the
+        shown one when it is done, unless the search or the filters changed meanwhile."""
         current = self.inbox.current
-        keep = current.id if current else None
+        keep = None if to_top or current is None else current.id
         if self.search_text:
-            ids, self.search_more = self.desk.store.inbox.search(
-                SearchQuery.parse(self.search_text), self.filters
-            )
-            self.inbox.set_source(IdSource(self.desk.store, ids), keep)
+            self.run_search_query(self.search_text, replace(self.filters), keep)
         else:
             self.inbox.set_source(QuerySource(self.desk.store, self.filters), keep)
-        self.update_title()
+            if to_top:
+                self.inbox.cursor = 0
+            self.update_title()
         if self.desk.config.views:
             self.count_views(self.desk.config.views)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="inbox-search")
+    def run_search_query(self, text: str, filters: InboxFilter, keep: int | None) -> None:
+        ids, more = self.desk.store.inbox.search(SearchQuery.parse(text), filters)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._found, text, filters, ids, more, keep)
+
+    def _found(
+        self, text: str, filters: InboxFilter, ids: list[int], more: bool, keep: int | None
+    ) -> None:
+        if text != self.search_text or filters != self.filters:
+            return  # a newer search or filter is on its way
+        self.search_more = more
+        self.inbox.set_source(IdSource(self.desk.store, ids), keep)
+        if keep is None:
+            self.inbox.cursor = 0
+        self.update_title()
 
     # ---- marks and bulk changes -------------------------------------------------------
     MARK_ALL_LIMIT = 5000
@@ -487,8 +507,7 @@ class InboxScreen(DeskScreen):
         self.search_text = text
         if not self.search_text:
             event.input.display = False
-        self._filters_changed()
-        self.inbox.cursor = 0
+        self._filters_changed(to_top=True)
         self.set_focus(self.inbox)
 
     def _search_problems(self, text: str) -> list[str]:
@@ -553,10 +572,10 @@ class InboxScreen(DeskScreen):
     def action_refresh(self) -> None:
         self.refresh_list()
 
-    def _filters_changed(self) -> None:
+    def _filters_changed(self, to_top: bool = False) -> None:
         """A filter, the sort or the search changed: the list is no saved view any more."""
         self.view_name = None
-        self.refresh_list()
+        self.refresh_list(to_top)
 
     # ---- list events ----------------------------------------------------------------------
     def action_open(self) -> None:
