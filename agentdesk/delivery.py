@@ -18,7 +18,7 @@ from typing import cast
 from agentdesk import clock
 from agentdesk.config import Config
 from agentdesk.connectors.base import DELIVERY_STATES, Connector, DeliveryResult
-from agentdesk.domain import Inbound, Outgoing
+from agentdesk.domain import WITHDRAWN, Inbound, Outgoing
 from agentdesk.intake import InvalidInbound, checked_inbound
 from agentdesk.store import Store
 from agentdesk.text import error_line
@@ -176,7 +176,7 @@ class ChannelHost:
         try:
             while True:
                 for connector in self.connectors:
-                    await self._hold(connector, holder, leading, start, stop, deliver)
+                    await self._take_lease(connector, holder, leading, start, stop, deliver)
                 await asyncio.sleep(holder.renew)
         finally:
             for connector in self.connectors:
@@ -187,7 +187,7 @@ class ChannelHost:
                             self.store.leases.release, connector.desk_name, holder.desk
                         )
 
-    async def _hold(
+    async def _take_lease(
         self,
         connector: Connector,
         holder: Holder,
@@ -328,6 +328,7 @@ class ChannelHost:
                 return None  # the desk running that connector delivers it
         wake = self._waiting[message_id] = asyncio.Event()
         try:
+            await self._hold(message_id, wake)
             while True:
                 result, attempt, delay = await self._attempt(message_id)
                 if on_attempt is not None:
@@ -340,6 +341,17 @@ class ChannelHost:
         finally:
             del self._waiting[message_id]
 
+    async def _hold(self, message_id: int, wake: asyncio.Event) -> None:
+        """Wait until a held reply's time (undo send: a ``queued`` reply's
+        ``next_attempt_at``), or until woken; the reply may be withdrawn meanwhile."""
+        reply = self.store.messages.get(message_id)
+        if reply is None or reply.delivery != "queued" or not reply.next_attempt_at:
+            return
+        wait = -(clock.since(reply.next_attempt_at) or 0.0)
+        if wait > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), wait)
+
     async def _attempt(self, message_id: int) -> tuple[DeliveryResult, int, float]:
         """Send once (never two sends of one reply at a time); returns the result, the
         attempt's number and, for a retry, the seconds until the next one."""
@@ -348,7 +360,10 @@ class ChannelHost:
             if reply is None:
                 return DeliveryResult("failed", f"no reply {message_id}"), 0, 0.0
             attempt = self.store.replies.start_delivery(message_id)
-            if attempt is None:
+            if attempt is None:  # (attempt 0: nothing was tried)
+                current = self.store.messages.get(message_id)
+                if current is not None and current.delivery == WITHDRAWN:
+                    return DeliveryResult("failed", "withdrawn by the agent"), 0, 0.0
                 return DeliveryResult("sent", "already sent"), 0, 0.0
             connector = self.sender(reply.channel, reply.via)
             if connector is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 from agentdesk import clock
-from agentdesk.domain import Attachment, Direction, EventKind, Inbound, Message, Status
+from agentdesk.domain import WITHDRAWN, Attachment, Direction, EventKind, Inbound, Message, Status
 from agentdesk.store.conversations import Conversations, new_uid
 from agentdesk.store.customers import Customers
 from agentdesk.store.database import Connection, Database, Row, inserted
@@ -82,7 +82,8 @@ class Messages:
                 conversation_id = inserted(
                     conn.execute(
                         "INSERT INTO conversations (uid, key, channel, customer_id, subject, preview,"
-                        " created_at, last_message_at, via) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        " created_at, last_message_at, via) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                        " RETURNING id",
                         (
                             message.thread_key or new_uid(),
                             str(uuid.uuid4()),
@@ -133,9 +134,10 @@ class Messages:
                 {"auto": message.auto},
             )
             conn.execute(
-                "UPDATE conversations SET last_message_at = max(last_message_at, ?),"
+                "UPDATE conversations SET last_message_at = CASE WHEN last_message_at > ?"
+                " THEN last_message_at ELSE ? END,"
                 " preview = CASE WHEN ? THEN preview ELSE ? END WHERE id = ?",
-                (message.at, message.auto, one_line(body, 200), conversation_id),
+                (message.at, message.at, message.auto, one_line(body, 200), conversation_id),
             )
             if not message.auto:
                 self._customer_wrote(conn, conversation_id, message.at)
@@ -180,11 +182,13 @@ class Messages:
             return message_id
 
     def thread(self, conversation_id: int) -> list[Message]:
-        """The thread, oldest first, with attachment names and sizes (not their bytes)."""
+        """The thread, oldest first, with attachment names and sizes (not their bytes);
+        replies the agent withdrew before they left are not part of it."""
         with self.db.read() as conn:
             rows = conn.execute(
-                f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? ORDER BY at, id",
-                (conversation_id,),
+                f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ?"
+                " AND coalesce(delivery, '') != ? ORDER BY at, id",
+                (conversation_id, WITHDRAWN),
             ).fetchall()
             attachments: dict[int, list[Attachment]] = {}
             for a in conn.execute(
@@ -306,7 +310,7 @@ def insert_message(
     cursor = conn.execute(
         "INSERT INTO messages (conversation_id, direction, author, at, subject, body,"
         " body_html, ext_id, message_id_header, in_reply_to, refs, auto, delivery,"
-        " reply_payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " reply_payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         (
             conversation_id,
             str(direction),
