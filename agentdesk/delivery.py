@@ -21,6 +21,7 @@ from agentdesk.connectors.base import DELIVERY_STATES, Connector, DeliveryResult
 from agentdesk.domain import WITHDRAWN, Inbound, Outgoing
 from agentdesk.intake import InvalidInbound, checked_inbound
 from agentdesk.store import Store
+from agentdesk.team import desk_is_gone
 from agentdesk.text import error_line
 
 log = logging.getLogger(__name__)
@@ -169,7 +170,8 @@ class ChannelHost:
         desk gained (``run`` it), ``stop(connector)`` stops one it lost (it stalled past
         its lease). While another desk holds one, its state says who runs it (``email:
         run by bob's desk``); when that desk stops renewing (it quit or died) this one
-        takes over within ``holder.ttl`` plus ``holder.renew`` seconds. Replies waiting
+        takes over within ``holder.ttl`` plus ``holder.renew`` seconds (at its next
+        renewal when the holder was a process on this host that is gone). Replies waiting
         for a connector this desk runs (queued on any desk) go to ``deliver``, each once.
         """
         leading = self.leading if self.leading is not None else set()
@@ -197,14 +199,13 @@ class ChannelHost:
         deliver: Callable[[int], object],
     ) -> None:
         name, key, now = connector.desk_name, id(connector), clock.now()
-        lease = await asyncio.to_thread(
-            self.store.leases.hold,
-            name,
-            holder.desk,
-            holder.agent,
-            clock.to_iso(now),
-            clock.to_iso(now + timedelta(seconds=holder.ttl)),
-        )
+        times = (clock.to_iso(now), clock.to_iso(now + timedelta(seconds=holder.ttl)))
+        hold = self.store.leases.hold
+        lease = await asyncio.to_thread(hold, name, holder.desk, holder.agent, *times)
+        if lease.desk != holder.desk and desk_is_gone(lease.desk):  # killed here: no waiting
+            lease = await asyncio.to_thread(
+                hold, name, holder.desk, holder.agent, *times, lease.desk
+            )
         if lease.desk == holder.desk:
             if key not in leading:
                 log.info("%s: this desk runs it", name)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Protocol
@@ -22,6 +21,7 @@ from agentdesk import clock
 from agentdesk.domain import Presence
 from agentdesk.store import Store
 from agentdesk.store.changes import Mark
+from agentdesk.team import desk_id
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ class Presences:
     ) -> None:
         self.store, self.agent = store, agent
         self.timeout, self.heartbeat, self.monotonic = timeout, heartbeat, monotonic
-        self.desk = uuid.uuid4().hex  # this run of the desk
+        self.desk = desk_id()  # this run of the desk
         self.here: tuple[int | None, str] = (None, "viewing")
         self.others: dict[int, tuple[Presence, ...]] = {}  # conversation id -> who is there
         self._written: tuple[int | None, str] | None = None

@@ -1,7 +1,10 @@
-"""Working as a team on one database: the ``[team]`` settings (docs/teams.md)."""
+"""Working as a team on one database: the ``[team]`` settings and desk ids (docs/teams.md)."""
 
 from __future__ import annotations
 
+import os
+import socket
+import uuid
 from dataclasses import dataclass
 
 from agentdesk.config import Config
@@ -46,3 +49,25 @@ def team_settings(config: Config) -> TeamSettings:
     if settings.lease_renew >= settings.lease_ttl:
         raise table.error("lease_renew", "must be less than lease_ttl")
     return settings
+
+
+def desk_id() -> str:
+    """An id for this run of a desk: ``host/pid/random``, so a desk on the same host can
+    tell when the process behind a lease or a presence row is gone."""
+    return f"{socket.gethostname()}/{os.getpid()}/{uuid.uuid4().hex[:12]}"
+
+
+def desk_is_gone(desk: str) -> bool:
+    """True when ``desk`` ran on this host in a process that no longer exists (killed,
+    crashed); a desk elsewhere, or one whose process runs, may be alive."""
+    host, _, rest = desk.partition("/")
+    pid = rest.partition("/")[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # another user's process: it runs
+        return False
+    return False

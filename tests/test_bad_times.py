@@ -28,6 +28,7 @@ class StoreBeforeRepair(Store):
         ("conversations", "via", "TEXT"),
         ("conversations", "key", "TEXT"),
         ("events", "key", "TEXT"),
+        ("drafts", "agent", "TEXT NOT NULL DEFAULT ''"),
     )
 
     def __init__(self, path) -> None:

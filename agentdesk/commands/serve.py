@@ -13,7 +13,6 @@ import logging
 import os
 import signal
 import sys
-import uuid
 from functools import partial
 
 from agentdesk import clock
@@ -66,10 +65,11 @@ def run(args: argparse.Namespace, config: Config) -> int:
 async def serve(store, connectors, config: Config) -> int:
     """Run ``connectors`` under their leases until SIGTERM or SIGINT."""
     from agentdesk.delivery import ChannelHost, Holder
+    from agentdesk.team import desk_id
 
     host = ChannelHost(store, connectors, config.delivery, leased=True)
     team = config.team
-    holder = Holder(uuid.uuid4().hex, config.agent_name, team.lease_ttl, team.lease_renew)
+    holder = Holder(desk_id(), config.agent_name, team.lease_ttl, team.lease_renew)
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for number in (signal.SIGTERM, signal.SIGINT):

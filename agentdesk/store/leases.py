@@ -10,18 +10,22 @@ class Leases:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def hold(self, connector: str, desk: str, agent: str, now: str, until: str) -> Lease:
+    def hold(
+        self, connector: str, desk: str, agent: str, now: str, until: str, gone: str = ""
+    ) -> Lease:
         """Take the lease on ``connector`` for ``desk`` until ``until`` if it is free,
-        expired (before ``now``) or already the desk's (a renewal); returns its holder
-        now, this desk or another. One statement decides, so two desks never both hold it.
+        expired (before ``now``), held by desk ``gone`` (known dead) or already the
+        desk's (a renewal); returns its holder now, this desk or another. One statement
+        decides, so two desks never both hold it.
         """
         with self.db.transaction() as conn:
             conn.execute(
                 "INSERT INTO connector_leases (connector, desk, agent, expires_at)"
                 " VALUES (?, ?, ?, ?) ON CONFLICT (connector) DO UPDATE SET"
                 " desk = excluded.desk, agent = excluded.agent, expires_at = excluded.expires_at"
-                " WHERE connector_leases.desk = excluded.desk OR connector_leases.expires_at < ?",
-                (connector, desk, agent, until, now),
+                " WHERE connector_leases.desk = excluded.desk OR connector_leases.expires_at < ?"
+                " OR connector_leases.desk = ?",
+                (connector, desk, agent, until, now, gone),
             )
             row = conn.execute(
                 "SELECT connector, desk, agent, expires_at FROM connector_leases"
