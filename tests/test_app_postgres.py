@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import pytest
-from conftest import Notices, until
+from conftest import Notices, screen_text, until
 from desk_data import build_desk
 
 from agentdesk.app import make_app
@@ -91,3 +92,19 @@ async def test_an_agent_works_as_their_own_login_with_the_documented_grants(
         assert [e["agent"] for e in store.events.read(ids["login"])][-1] == "bob"
         with store.db.read() as conn, pytest.raises(DATABASE_ERRORS, match="permission denied"):
             conn.execute("UPDATE events SET agent = 'mallory'")
+
+
+async def test_the_demo_opens_on_postgresql(postgres_url, capsys):
+    from agentdesk.cli import main
+    from agentdesk.commands.demo import demo_app
+    from agentdesk.config import Config
+
+    assert main(["demo", "--db", postgres_url, "--no-open"]) == 0
+    assert re.search(r"generated \d{3} conversations", capsys.readouterr().out)
+    app = demo_app(Config(), postgres_url)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await until(pilot, lambda: "conversations" in screen_text(app))
+        await pilot.press("enter")
+        await until(pilot, lambda: app.screen.__class__.__name__ == "ConversationScreen")
+    assert main(["demo", "--db", postgres_url, "--regenerate", "--no-open"]) == 0
+    assert "generated" in capsys.readouterr().out
