@@ -26,7 +26,7 @@ from agentdesk.delivery import ChannelHost, Holder
 from agentdesk.domain import Agent, Presence
 from agentdesk.handle_time import HandleTime
 from agentdesk.live import Presences, Watcher
-from agentdesk.store import Store
+from agentdesk.store import Store, StoreError
 from agentdesk.text import count_of, one_line
 
 if TYPE_CHECKING:
@@ -468,6 +468,13 @@ def make_app(
     """Open the store and build the app; ``connectors`` default to the configured ones."""
     assist = config.assist  # a bad [llm] / [privacy] / [kb] key stops before the store opens
     store = Store(database)
+    login = store.agents.login_mismatch(config.agent_name)
+    if login is not None:
+        store.close()
+        raise StoreError(
+            f"database: you log in as {login}, so you work as {login} here, not as"
+            f" {config.agent_name} (use --agent {login})"
+        )
     store.agents.ensure(config.agent_name, config.agent_display_name, config.agent_email)
     problems: list[str] = []
     if connectors is None:

@@ -52,6 +52,7 @@ if TYPE_CHECKING:  # imported in a worker (openai, VADER): app.warm_up
     from agentdesk.widgets.assist_panel import AssistPanel
 
 DRAFT_SAVE_DELAY = 0.4  # seconds of no typing before the draft is written
+DRAFT_RETRY = 3.0  # seconds between tries to store a draft the database refused
 TYPING_RENEW = 20.0  # seconds between typing notices while the agent keeps typing
 ASSIST_MIN_WIDTH = 160  # terminals at least this wide show the assist panel at start
 
@@ -338,6 +339,10 @@ class ConversationScreen(DeskScreen):
         self.conversation: Conversation | None = None
         self.customer: Customer | None = None
         self._save_timer: Timer | None = None
+        # Drafts the database did not take yet, by (conversation, mode), and the timer
+        # that tries again (flush_draft).
+        self._unsaved: dict[tuple[int, str], str] = {}
+        self._retry_timer: Timer | None = None
         self._loading_draft = False
         self._typing_since: float | None = None  # monotonic time of the last typing notice
         self._seen_up_to = 0  # the newest message shown at open (or in the collision check)
@@ -496,7 +501,9 @@ class ConversationScreen(DeskScreen):
     def _load_draft(self, mode: str) -> None:
         self._loading_draft = True
         self.composer.set_mode(mode)
-        text = self.store.drafts.get(self.conversation_id, mode, self.agent.name)
+        text = self._unsaved.get((self.conversation_id, mode))
+        if text is None:
+            text = self.store.drafts.get(self.conversation_id, mode, self.agent.name)
         if text != self.composer.text:  # (most often both are empty)
             self.composer.load_text(text)
         self._loading_draft = False
@@ -527,14 +534,37 @@ class ConversationScreen(DeskScreen):
         self._save_timer = self.set_timer(DRAFT_SAVE_DELAY, self.flush_draft)
 
     def flush_draft(self) -> None:
-        """Write the composer text to the database (an empty composer removes the draft)."""
+        """Write the composer text to the database (an empty composer removes the draft).
+
+        While the database cannot take it (a PostgreSQL server away, a full disk) the
+        text is kept here, per conversation, and written again every few seconds until
+        it is stored; the agent sees one line when it starts and one when it is saved.
+        """
         if self._save_timer is not None:
             self._save_timer.stop()
             self._save_timer = None
         if self.conversation is not None:
-            self.store.drafts.save(
-                self.conversation_id, self.composer.mode, self.composer.text, self.agent.name
-            )
+            self._unsaved[(self.conversation_id, self.composer.mode)] = self.composer.text
+        if not self._unsaved:
+            return
+        try:
+            with self.store.atomic():
+                for (conversation_id, mode), text in self._unsaved.items():
+                    self.store.drafts.save(conversation_id, mode, text, self.agent.name)
+        except DATABASE_ERRORS as error:
+            if self._retry_timer is None:
+                self.notify(
+                    f"{error_line(error)}; the draft stays here and is saved when the"
+                    " database is back",
+                    severity="warning",
+                )
+                self._retry_timer = self.set_interval(DRAFT_RETRY, self.flush_draft)
+            return
+        self._unsaved.clear()
+        if self._retry_timer is not None:
+            self._retry_timer.stop()
+            self._retry_timer = None
+            self.notify("database: back; the draft is saved")
 
     # ---- composing -----------------------------------------------------------------------
     def action_compose(self, mode: str) -> None:
