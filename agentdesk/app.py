@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable
 from functools import partial
@@ -23,6 +24,7 @@ from agentdesk.delivery import ChannelHost
 from agentdesk.domain import Agent
 from agentdesk.handle_time import HandleTime
 from agentdesk.store import Store
+from agentdesk.surveys.sending import queue_survey
 from agentdesk.text import count_of, one_line
 
 if TYPE_CHECKING:
@@ -241,6 +243,17 @@ class AgentDeskApp(App):
             self.store.conversations.id_for_uid(reply.conversation_uid) if reply else None
         )
         self.refresh_views(conversation_id)
+
+    def resolved(self, conversation_id: int) -> None:
+        """A conversation was resolved here: send the survey ``[csat]`` asks for, if any
+        (``surveys.sending``). Safe to call from a worker thread, and more than once."""
+        survey = queue_survey(self.store, self.config.csat, conversation_id)
+        if survey is None:
+            return
+        if threading.get_ident() == self._thread_id:
+            self.deliver(survey)
+        else:
+            self.call_from_thread(self.deliver, survey)
 
     def action_stuck_replies(self) -> None:
         """Pick one of the replies not delivered yet to open its conversation."""

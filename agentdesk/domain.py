@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Protocol
 
 
 class Status(StrEnum):
@@ -35,6 +36,12 @@ class EventKind(StrEnum):
     CSAT = "csat"
     TAGGED = "tagged"
     UNTAGGED = "untagged"
+    SURVEY_SENT = "survey_sent"
+
+
+# The tag a rating of ``LOW_RATING`` or less gives its conversation (a lead follows it up).
+LOW_CSAT_TAG = "low-csat"
+LOW_RATING = 2
 
 
 @dataclass(frozen=True)
@@ -117,11 +124,25 @@ class Message:
     attempts: int = 0  # sends tried (agent replies)
     next_attempt_at: str | None = None  # when a ``retry`` reply is tried again
     external_id: str | None = None  # the channel's id for a sent reply
+    survey: bool = False  # a satisfaction survey the desk sent, not an agent's reply
 
     @property
     def delivery_failed(self) -> bool:
         """A reply its channel refused for good (``failed: …``): only the agent resends it."""
         return (self.delivery or "").startswith("failed")
+
+
+class Rating(Protocol):
+    """A customer's answer to a satisfaction survey (``agentdesk.surveys.answers``)."""
+
+    @property
+    def rating(self) -> int: ...
+
+    @property
+    def comment(self) -> str: ...
+
+    @property
+    def asks_something(self) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -207,6 +228,10 @@ class SavedView:
     def filters(self, me: str | None) -> InboxFilter:
         """The inbox filter this view stands for, for the agent ``me``."""
         return InboxFilter(self.view, self.status, self.channel, self.tag, self.sort, me)
+
+
+# Built in once surveys are on ([csat]): the conversations a lead follows up.
+LOW_CSAT_VIEW = SavedView("Low CSAT", status="any", tag=LOW_CSAT_TAG, sort="newest")
 
 
 def tag_changes(words: Iterable[str]) -> tuple[list[str], list[str]]:

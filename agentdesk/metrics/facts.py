@@ -7,9 +7,11 @@ credited). Aggregation (medians, rates, per agent / channel) is in ``aggregate``
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from agentdesk import clock
 from agentdesk.metrics.period import Period
 from agentdesk.metrics.settings import MetricsSettings
 
@@ -26,6 +28,7 @@ REOPEN = "reopen_rate"
 HANDLE = "handle_time"
 ANSWERED = "answered_rate"
 CSAT = "csat"
+CSAT_RESPONSE = "csat_response_rate"  # surveys answered / surveys sent
 ASSISTED = "assisted_rate"
 AS_IS = "accepted_as_is_rate"
 EDIT_DISTANCE = "edit_distance"  # words an agent changed in an assist draft (not seconds)
@@ -34,7 +37,7 @@ REPLIES = "replies"
 # Durations whose business-time variant is meaningful (handle time is calendar only).
 BUSINESS_DURATIONS = (FRT, REPLY_TIME, RESOLUTION, FULL_RESOLUTION)
 DURATIONS = (*BUSINESS_DURATIONS, HANDLE)
-RATES = (FCR, ONE_TOUCH, REOPEN, ANSWERED, CSAT, ASSISTED, AS_IS)
+RATES = (FCR, ONE_TOUCH, REOPEN, ANSWERED, CSAT, CSAT_RESPONSE, ASSISTED, AS_IS)
 METRICS = (*DURATIONS, *RATES, EDIT_DISTANCE, REPLIES)
 
 
@@ -268,7 +271,25 @@ def build_facts(
                 row["at"],
                 float(rating >= 4),
                 "resolved -> rating",
-                f"rating {rating}",
+                _rating_state(rating, json.loads(row["payload"])),
+                source,
+            )
+        )
+    for row in store.metrics.surveys(since, until):
+        sent = _epoch(row["at"])
+        answer = json.loads(row["payload"]) if row["answered"] else None
+        add(
+            Fact(
+                CSAT_RESPONSE,
+                row["agent"] or None,
+                row["channel"],
+                row["uid"],
+                row["cid"],
+                sent,
+                _epoch(row["answered"]) if answer is not None else sent,
+                float(answer is not None),
+                "survey sent -> answer" if answer is not None else "survey sent (no answer)",
+                _rating_state(answer["rating"], answer) if answer is not None else "unanswered",
                 source,
             )
         )
@@ -289,6 +310,18 @@ def build_facts(
             )
         )
     return facts
+
+
+def _rating_state(rating: int, payload: dict[str, Any]) -> str:
+    """``rating 2: "nobody answered"`` (a survey answer's comment, when it has one)."""
+    comment = payload.get("comment") or ""
+    if not comment:
+        return f"rating {rating}"
+    return f"rating {rating}: {json.dumps(comment, ensure_ascii=False)}"
+
+
+def _epoch(iso: str) -> int:
+    return int(clock.parse_iso(iso).timestamp())
 
 
 def _fcr(row: Any, settings: MetricsSettings, now: float, source: int) -> Fact:

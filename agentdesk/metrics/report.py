@@ -13,6 +13,7 @@ from agentdesk.metrics.facts import (
     AS_IS,
     ASSISTED,
     CSAT,
+    CSAT_RESPONSE,
     DURATIONS,
     EDIT_DISTANCE,
     FCR,
@@ -35,6 +36,7 @@ HITS = {
     REOPEN: "reopened",
     ANSWERED: "answered",
     CSAT: "positive",
+    CSAT_RESPONSE: "answers",
     ASSISTED: "assisted",
     AS_IS: "as_is",
 }
@@ -56,6 +58,7 @@ COLUMNS: list[tuple[str, str]] = [
     ("FRT", FRT),
     ("FCR (prov.)", FCR),
     ("CSAT", CSAT),
+    ("CSAT resp.", CSAT_RESPONSE),
     ("Resolution", RESOLUTION),
     ("Reply", REPLY_TIME),
     ("Handle med", HANDLE),

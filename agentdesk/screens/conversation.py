@@ -558,6 +558,8 @@ class ConversationScreen(DeskScreen):
             except ActionError as error:
                 self.notify(f"Macro {name!r}: {error}", severity="error")
                 return
+            if changed and macros[name].status == Status.RESOLVED:
+                self.desk.resolved(self.conversation_id)
             if reply:
                 self.action_compose("reply")
                 self.composer.insert(reply)
@@ -571,12 +573,12 @@ class ConversationScreen(DeskScreen):
         self.notify(message if changed else "Nothing to change.")
 
     def action_resolve(self) -> None:
-        self._changed(
-            self.store.conversations.set_status(
-                self.conversation_id, Status.RESOLVED, self.agent.name
-            ),
-            "Resolved.",
+        changed = self.store.conversations.set_status(
+            self.conversation_id, Status.RESOLVED, self.agent.name
         )
+        if changed:
+            self.desk.resolved(self.conversation_id)
+        self._changed(changed, "Resolved.")
 
     def action_reopen(self) -> None:
         self._changed(

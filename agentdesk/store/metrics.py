@@ -169,17 +169,34 @@ class MetricQueries:
             ).fetchall()
 
     def csat(self, since: str, until: str) -> list[Row]:
-        """Ratings in the period with the agent of the latest resolve before each."""
+        """Ratings in the period with the agent of the latest resolve before each (and
+        the payload: a survey answer's comment)."""
         with self.db.read() as conn:
             return conn.execute(
                 "SELECT e.conversation_id AS cid, c.uid, c.channel, unixepoch(e.at) AS at,"
-                " e.payload ->> '$.rating' AS rating, r.agent, unixepoch(r.at) AS resolved_at"
+                " e.payload ->> '$.rating' AS rating, e.payload,"
+                " r.agent, unixepoch(r.at) AS resolved_at"
                 " FROM events e JOIN conversations c ON c.id = e.conversation_id"
                 " LEFT JOIN events r ON r.id = (SELECT id FROM events"
                 "   WHERE conversation_id = e.conversation_id AND +kind = 'status'"
                 "   AND at <= e.at AND payload ->> '$.to' = 'resolved'"
                 "   ORDER BY at DESC, id DESC LIMIT 1)"
                 " WHERE e.kind = 'csat' AND e.at >= ? AND e.at < ?",
+                (since, until),
+            ).fetchall()
+
+    def surveys(self, since: str, until: str) -> list[Row]:
+        """Surveys sent in the period (``at``, ISO) with the resolver they credit
+        (``agent``) and their answer, if one came: its time (``answered``) and payload."""
+        with self.db.read() as conn:
+            return conn.execute(
+                "SELECT s.conversation_id AS cid, c.uid, c.channel, s.agent, s.at,"
+                " a.at AS answered, a.payload"
+                " FROM events s JOIN conversations c ON c.id = s.conversation_id"
+                " LEFT JOIN events a ON a.conversation_id = s.conversation_id"
+                "   AND a.kind = 'csat' AND a.message_id = s.message_id"
+                " WHERE s.kind = 'survey_sent' AND s.at >= ? AND s.at < ?"
+                " ORDER BY s.at, s.id",
                 (since, until),
             ).fetchall()
 

@@ -64,7 +64,8 @@ class Replies:
     def mark_sent(
         self, message_id: int, at: str | None = None, external_id: str | None = None
     ) -> bool:
-        """The channel accepted a queued reply: mark it and append its reply event once.
+        """The channel accepted a queued reply: mark it and append its reply event once
+        (a survey's ``survey_sent`` event instead).
 
         ``external_id`` (the channel's id for it) is kept even when the reply was
         already marked sent.
@@ -84,20 +85,26 @@ class Replies:
                 (external_id, message_id),
             )
             if conn.execute(
-                "SELECT 1 FROM events WHERE conversation_id = ? AND kind = 'reply'"
+                "SELECT 1 FROM events WHERE conversation_id = ? AND kind IN (?, ?)"
                 " AND message_id = ?",
-                (row["conversation_id"], message_id),
+                (row["conversation_id"], EventKind.REPLY, EventKind.SURVEY_SENT, message_id),
             ).fetchone():
                 return False  # (its delivery state may say more than 'sent': keep it)
             conn.execute("UPDATE messages SET delivery = 'sent' WHERE id = ?", (message_id,))
-            self._reply_event(
-                conn,
-                row["conversation_id"],
-                message_id,
-                row["author"],
-                at,
-                json.loads(row["reply_payload"] or "{}"),
-            )
+            payload = json.loads(row["reply_payload"] or "{}")
+            if "survey" in payload:  # the desk asked for feedback: not an agent's reply
+                self.events.append(
+                    row["conversation_id"],
+                    EventKind.SURVEY_SENT,
+                    at,
+                    row["author"],
+                    message_id,
+                    payload,
+                )
+            else:
+                self._reply_event(
+                    conn, row["conversation_id"], message_id, row["author"], at, payload
+                )
             return True
 
     def start_delivery(self, message_id: int) -> int | None:

@@ -63,7 +63,8 @@ def cut_point(body: str, chars: int, lines: int) -> int:
 
 
 def header(message: Message, customer_name: str = "") -> Text:
-    """Author, kind and time of a message (plus auto-reply, html and delivery marks)."""
+    """Author, kind (a survey the desk sent says so) and time of a message (plus
+    auto-reply, html and delivery marks)."""
     author = (
         clean(customer_name or message.author)
         if message.direction == "in"
@@ -72,7 +73,7 @@ def header(message: Message, customer_name: str = "") -> Text:
     line = Text.assemble(
         (author, "bold"),
         "  ",
-        (AUTHOR_LABELS[message.direction], "italic"),
+        ("satisfaction survey" if message.survey else AUTHOR_LABELS[message.direction], "italic"),
         "  ",
         (local_time(message.at), "dim"),
     )

@@ -1,0 +1,83 @@
+"""Satisfaction surveys: the question queued on resolve, and the customer's answer.
+
+A survey is an outgoing message whose ``reply_payload`` says ``{"survey": "csat"}``. It
+is delivered like any reply (``Replies.mark_sent``), but once sent it is logged as
+``survey_sent``, never as a ``reply``: metrics never count it as an agent's answer.
+"""
+
+from __future__ import annotations
+
+import json
+
+from agentdesk import clock
+from agentdesk.domain import LOW_CSAT_TAG, LOW_RATING, Direction, EventKind, Rating
+from agentdesk.store.conversations import Conversations
+from agentdesk.store.database import Database
+from agentdesk.store.events import EventLog
+from agentdesk.store.messages import insert_message
+
+SURVEY_PAYLOAD = {"survey": "csat"}
+
+
+class Surveys:
+    def __init__(self, db: Database, events: EventLog, conversations: Conversations) -> None:
+        self.db = db
+        self.events = events
+        self.conversations = conversations
+
+    def queue(self, conversation_id: int, agent: str, text: str, *, at: str | None = None) -> int:
+        """Store the survey ``text`` as a queued outgoing message from ``agent`` (who
+        resolved the conversation, and keeps the credit); returns its id."""
+        with self.db.transaction() as conn:
+            return insert_message(
+                conn,
+                conversation_id,
+                Direction.OUT,
+                author=agent,
+                at=at or clock.now_iso(),
+                body=text,
+                delivery="queued",
+                reply_payload=json.dumps(SURVEY_PAYLOAD, sort_keys=True),
+            )
+
+    def last_asked(self, customer_id: int) -> str | None:
+        """When this customer was last sent a survey (in any conversation), if ever."""
+        with self.db.read() as conn:
+            row = conn.execute(
+                "SELECT max(e.at) FROM events e JOIN conversations c ON c.id = e.conversation_id"
+                " WHERE c.customer_id = ? AND e.kind = ?",
+                (customer_id, str(EventKind.SURVEY_SENT)),
+            ).fetchone()
+        return row[0] if row else None
+
+    def awaiting_answer(self, conversation_id: int) -> int | None:
+        """The sent survey the conversation's next customer message may answer: the
+        latest one, when no substantive customer message came after it."""
+        with self.db.read() as conn:
+            row = conn.execute(
+                "SELECT s.message_id FROM events s WHERE s.conversation_id = ? AND s.kind = ?"
+                " AND NOT EXISTS (SELECT 1 FROM events i JOIN messages m ON m.id = i.message_id"
+                "   WHERE i.conversation_id = s.conversation_id AND i.kind = ? AND i.id > s.id"
+                "   AND m.auto = 0)"
+                " ORDER BY s.id DESC LIMIT 1",
+                (conversation_id, str(EventKind.SURVEY_SENT), str(EventKind.INBOUND)),
+            ).fetchone()
+        return row[0] if row else None
+
+    def record_answer(
+        self, conversation_id: int, survey_id: int, answer_id: int, answer: Rating, at: str
+    ) -> None:
+        """The customer's message ``answer_id`` rated survey ``survey_id``: a ``csat``
+        event (about the survey, the answer and its comment in the payload); a rating of
+        ``LOW_RATING`` or less tags the conversation ``low-csat``."""
+        with self.db.transaction():
+            self.events.append(
+                conversation_id,
+                EventKind.CSAT,
+                at,
+                None,
+                survey_id,
+                {"rating": answer.rating, "comment": answer.comment, "answer": answer_id},
+            )
+            if answer.rating <= LOW_RATING:
+                self.conversations.set_tag(conversation_id, LOW_CSAT_TAG, True, None, at=at)
