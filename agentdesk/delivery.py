@@ -21,7 +21,7 @@ from agentdesk.connectors.base import DELIVERY_STATES, Connector, DeliveryResult
 from agentdesk.domain import Inbound, Outgoing
 from agentdesk.intake import InvalidInbound, checked_inbound
 from agentdesk.store import Store
-from agentdesk.surveys.answers import survey_answer
+from agentdesk.surveys.answers import message_answer
 from agentdesk.text import error_line
 
 log = logging.getLogger(__name__)
@@ -192,7 +192,7 @@ class ChannelHost:
                     continue
                 stored.append(
                     self.store.messages.record_inbound(
-                        message, via=connector.desk_name, rate=survey_answer
+                        message, via=connector.desk_name, rate=message_answer
                     )
                 )
                 # The object it yielded (checked above: an Inbound), not the checked copy.

@@ -94,3 +94,16 @@ def test_the_question_is_asked_in_the_customers_language():
     assert question_for(["Gdzie jest moja paczka?"]) == QUESTIONS["en"]  # not one of the four
     custom = {"en": "Rate us 1-5!"}
     assert question_for(["Where is my parcel?"], custom) == "Rate us 1-5!"
+
+
+def test_an_email_answer_is_read_without_its_greeting_quote_and_sign_off():
+    from agentdesk.surveys.answers import message_answer
+
+    email = (
+        "Hi,\n4 - quick and kind\n\nBest regards,\nCarol\n\n"
+        "On Tue, 1 Dec 2026 at 10:00, Support <support@desk.test> wrote:\n"
+        "> How did we do? Reply with a number from 1 (poor) to 5 (great)\n"
+    )
+    assert message_answer(email) == Answer(4, "quick and kind")
+    assert not message_answer(email).asks_something
+    assert message_answer("> How did we do?\n\nwhen does my refund come?") is None

@@ -13,6 +13,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from agentdesk.assist.words import message_core
+
 SCALE = (1, 5)
 
 # Words that rate, by language, most specific first (matched as whole leading phrases).
@@ -104,6 +106,13 @@ def survey_answer(text: str) -> Answer | None:
     rating, rest = found
     comment = rest.strip(_SEPARATORS + "'\"")
     return Answer(rating, " ".join(comment.split()) if "\n" not in comment else comment)
+
+
+def message_answer(text: str) -> Answer | None:
+    """The answer in a whole customer message: what it says that is new (quoted history,
+    a greeting line and the sign-off dropped, as email replies bring them) read with
+    ``survey_answer``."""
+    return survey_answer(message_core(text))
 
 
 def _leading_rating(message: str) -> tuple[int, str] | None:
