@@ -232,10 +232,13 @@ class AgentDeskApp(App):
         await self.host.keep_delivering(message_id, partial(self.delivery_attempted, message_id))
 
     def delivery_attempted(self, message_id: int, result: DeliveryResult, attempt: int) -> None:
-        """Show the outcome: a failure, and the first retry, also as a notification."""
-        if result.state == "failed" or (result.state == "retry" and attempt == 1):
+        """Show the outcome: a failure, and the first retry of a reply, also as a
+        notification (a survey's retries are shown in its thread only)."""
+        message = self.store.messages.get(message_id)
+        survey = message is not None and message.survey
+        if result.state == "failed" or (result.state == "retry" and attempt == 1 and not survey):
             self.notify(
-                f"Reply not sent ({result.state}): {result.detail}",
+                f"{'Survey' if survey else 'Reply'} not sent ({result.state}): {result.detail}",
                 severity="error" if result.state == "failed" else "warning",
             )
         reply = self.store.replies.outgoing(message_id)

@@ -24,6 +24,7 @@ from agentdesk.store import Store
 from agentdesk.surveys.questions import QUESTIONS
 from agentdesk.surveys.sending import queue_survey
 from agentdesk.surveys.settings import CsatSettings, csat_settings
+from agentdesk.transfer import export_file, import_file
 
 ON = CsatSettings(enabled=True)
 
@@ -261,3 +262,15 @@ def test_settings_and_the_built_in_low_csat_view():
     assert not csat_settings(config).asks_on("chat", "support")
     assert config.views[-1] == LOW_CSAT_VIEW
     assert LOW_CSAT_VIEW not in parse_config({}).views
+
+
+async def test_an_answer_keeps_its_comment_through_export_and_import(store, tmp_path):
+    store, ids = store
+    await send_survey(store, ids["login"])
+    await customer_says(store, "2 - slow, but fine in the end")
+    export_file(store, tmp_path / "desk.jsonl")
+    with Store(tmp_path / "copy.db") as copy:
+        import_file(copy, tmp_path / "desk.jsonl")
+        (csat,) = [e for e in copy.events.read() if e["kind"] == "csat"]
+        assert csat["payload"] == {"rating": 2, "comment": "slow, but fine in the end"}
+        assert [e["kind"] for e in copy.events.read()].count("survey_sent") == 1
