@@ -274,3 +274,11 @@ async def test_an_answer_keeps_its_comment_through_export_and_import(store, tmp_
         (csat,) = [e for e in copy.events.read() if e["kind"] == "csat"]
         assert csat["payload"] == {"rating": 2, "comment": "slow, but fine in the end"}
         assert [e["kind"] for e in copy.events.read()].count("survey_sent") == 1
+
+
+async def test_a_comment_in_the_drill_down_is_one_clean_line(store):
+    store, ids = store
+    await send_survey(store, ids["login"])
+    await customer_says(store, "2 - slow \x1b[2J[bold]support[/bold]\nreally")
+    (fact,) = [f for f in facts_until(store, 10) if f.metric == CSAT]
+    assert fact.state == 'rating 2: "slow [bold]support[/bold] really"'

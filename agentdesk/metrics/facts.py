@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from agentdesk import clock
 from agentdesk.metrics.period import Period
 from agentdesk.metrics.settings import MetricsSettings
+from agentdesk.text import one_line
 
 if TYPE_CHECKING:
     from agentdesk.store import Store
@@ -313,11 +314,10 @@ def build_facts(
 
 
 def _rating_state(rating: int, payload: dict[str, Any]) -> str:
-    """``rating 2: "nobody answered"`` (a survey answer's comment, when it has one)."""
-    comment = payload.get("comment") or ""
-    if not comment:
-        return f"rating {rating}"
-    return f"rating {rating}: {json.dumps(comment, ensure_ascii=False)}"
+    """``rating 2: "nobody answered"`` (a survey answer's comment, when it has one, as one
+    clean line: it is the customer's text)."""
+    comment = one_line(payload.get("comment"), 300)
+    return f'rating {rating}: "{comment}"' if comment else f"rating {rating}"
 
 
 def _epoch(iso: str) -> int:
