@@ -70,6 +70,9 @@ class Inbound:
     references: tuple[str, ...] = ()
     auto: bool = False
     attachments: tuple[Attachment, ...] = ()
+    # A reaction (``text`` is its key, e.g. "👍") to the desk's message with this channel
+    # id: stored only when it answers that survey with a rating, else ignored.
+    reaction_to: str | None = None
 
 
 @dataclass(frozen=True)

@@ -282,3 +282,17 @@ async def test_a_comment_in_the_drill_down_is_one_clean_line(store):
     await customer_says(store, "2 - slow \x1b[2J[bold]support[/bold]\nreally")
     (fact,) = [f for f in facts_until(store, 10) if f.metric == CSAT]
     assert fact.state == 'rating 2: "slow [bold]support[/bold] really"'
+
+
+async def test_a_reaction_is_kept_only_as_the_rating_of_its_survey(store):
+    store, ids = store
+    survey = await send_survey(store, ids["login"])
+    before = len(store.messages.thread(ids["login"]))
+    await customer_says(store, "👍", reaction_to="demo-1", ext_id="r1")  # another message
+    await customer_says(store, "❤️", reaction_to=f"demo-{survey}", ext_id="r2")  # no rating
+    assert len(store.messages.thread(ids["login"])) == before
+    await customer_says(store, "⭐⭐", reaction_to=f"demo-{survey}", ext_id="r3")
+    (csat,) = [e for e in store.events.read(ids["login"]) if e["kind"] == "csat"]
+    assert csat["payload"]["rating"] == 2 and csat["message_id"] == survey
+    conversation = store.conversations.get(ids["login"])
+    assert conversation.status == "resolved" and "low-csat" in conversation.tags

@@ -79,9 +79,10 @@ class Messages:
         it, so replies leave from the same account. ``rate`` reads a survey answer: the
         first substantive message after a survey was sent is given to it, and a rating
         it finds is recorded (``Surveys.record_answer``); a rating without a question
-        leaves the conversation as it is. Returns ``(conversation_id, message_id)``, or
-        ``None`` when ``ext_id`` was stored before (connectors may re-deliver; nothing
-        is duplicated).
+        leaves the conversation as it is. A reaction (``reaction_to``) is stored only as
+        the rating of the survey it reacts to. Returns ``(conversation_id,
+        message_id)``, or ``None`` when ``ext_id`` was stored before (connectors may
+        re-deliver; nothing is duplicated) or a reaction is no answer.
         """
         with self.db.transaction() as conn:
             if (
@@ -91,13 +92,25 @@ class Messages:
                 ).fetchone()
             ):
                 return None
-            customer_id = self.customers.for_address(
-                conn, message.channel, message.address, message.name, message.at
-            )
             threaded = _thread(conn, message)
             body = message.text
             if not body.strip() and message.html:
                 body = html_to_text(message.html)
+            survey = (
+                self.surveys.awaiting_answer(threaded)
+                if threaded is not None and rate is not None and not message.auto
+                else None
+            )
+            answer = rate(body) if rate is not None and survey is not None else None
+            if message.reaction_to is not None and (
+                answer is None
+                or answer.asks_something
+                or self.surveys.external_id(survey) != message.reaction_to
+            ):
+                return None  # a reaction that rates no survey: nothing to keep
+            customer_id = self.customers.for_address(
+                conn, message.channel, message.address, message.name, message.at
+            )
             if threaded is not None:
                 conversation_id = threaded
             else:
@@ -119,12 +132,6 @@ class Messages:
                     )
                 )
                 self.events.append(conversation_id, EventKind.CREATED, message.at)
-            survey = (
-                self.surveys.awaiting_answer(conversation_id)
-                if threaded is not None and rate is not None and not message.auto
-                else None
-            )
-            answer = rate(body) if rate is not None and survey is not None else None
             message_id = insert_message(
                 conn,
                 conversation_id,

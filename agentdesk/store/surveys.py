@@ -64,6 +64,14 @@ class Surveys:
             ).fetchone()
         return row[0] if row else None
 
+    def external_id(self, survey_id: int | None) -> str | None:
+        """The channel's id for a sent survey (what a reaction to it names)."""
+        with self.db.read() as conn:
+            row = conn.execute(
+                "SELECT external_id FROM messages WHERE id = ?", (survey_id,)
+            ).fetchone()
+        return row[0] if row else None
+
     def record_answer(
         self, conversation_id: int, survey_id: int, answer_id: int, answer: Rating, at: str
     ) -> None:
