@@ -24,7 +24,7 @@ from agentdesk.delivery import ChannelHost
 from agentdesk.domain import Agent
 from agentdesk.handle_time import HandleTime
 from agentdesk.store import Store
-from agentdesk.surveys.sending import queue_survey
+from agentdesk.surveys.sending import queue_effort_question, queue_survey
 from agentdesk.text import count_of, one_line
 
 if TYPE_CHECKING:
@@ -145,7 +145,12 @@ class AgentDeskApp(App):
         self.desk_changed.publish(conversation_id)
 
     def message_arrived(self, conversation_id: int) -> None:
-        """A connector stored a message; bursts are coalesced into one redraw."""
+        """A connector stored a message; bursts are coalesced into one redraw. After a
+        CSAT answer, the effort question follows (``[csat] ces``)."""
+        if self.config.csat.ces and (
+            question := queue_effort_question(self.store, self.config.csat, conversation_id)
+        ):
+            self.deliver(question)
         if not self._refresh_pending:
             self._refresh_pending = True
             self.set_timer(REFRESH_COALESCE_SECONDS, self._refresh_after_arrivals)
@@ -235,7 +240,7 @@ class AgentDeskApp(App):
         """Show the outcome: a failure, and the first retry of a reply, also as a
         notification (a survey's retries are shown in its thread only)."""
         message = self.store.messages.get(message_id)
-        survey = message is not None and message.survey
+        survey = message is not None and bool(message.survey)
         if result.state == "failed" or (result.state == "retry" and attempt == 1 and not survey):
             self.notify(
                 f"{'Survey' if survey else 'Reply'} not sent ({result.state}): {result.detail}",

@@ -277,7 +277,7 @@ class ChannelHost:
         message = self.store.messages.get(message_id)
         return (
             message is not None
-            and message.survey
+            and bool(message.survey)
             and any(
                 reply.id < message_id and not reply.survey
                 for reply in self.store.replies.unsent(message.conversation_id)

@@ -37,6 +37,7 @@ class EventKind(StrEnum):
     TAGGED = "tagged"
     UNTAGGED = "untagged"
     SURVEY_SENT = "survey_sent"
+    CES = "ces"
 
 
 # The tag a rating of ``LOW_RATING`` or less gives its conversation (a lead follows it up).
@@ -127,7 +128,7 @@ class Message:
     attempts: int = 0  # sends tried (agent replies)
     next_attempt_at: str | None = None  # when a ``retry`` reply is tried again
     external_id: str | None = None  # the channel's id for a sent reply
-    survey: bool = False  # a satisfaction survey the desk sent, not an agent's reply
+    survey: str = ""  # a survey the desk sent ("csat", "ces"), not an agent's reply
 
     @property
     def delivery_failed(self) -> bool:

@@ -107,3 +107,20 @@ def test_an_email_answer_is_read_without_its_greeting_quote_and_sign_off():
     assert message_answer(email) == Answer(4, "quick and kind")
     assert not message_answer(email).asks_something
     assert message_answer("> How did we do?\n\nwhen does my refund come?") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "score", "comment"),
+    [("6", 6, ""), ("7/7 – no effort at all", 7, "no effort at all"), ("2 of 7", 2, "")],
+)
+def test_effort_scores(text, score, comment):
+    from agentdesk.surveys.answers import ces_answer
+
+    assert ces_answer(text) == Answer(score, comment)
+
+
+@pytest.mark.parametrize("text", ["8", "very easy", "👍", "6 items arrived broken", "0"])
+def test_an_effort_score_is_a_number_only(text):
+    from agentdesk.surveys.answers import ces_answer
+
+    assert ces_answer(text) is None

@@ -17,12 +17,13 @@ from agentdesk.connectors.demo import DemoConnector
 from agentdesk.delivery import ChannelHost
 from agentdesk.domain import LOW_CSAT_VIEW, Inbound
 from agentdesk.metrics import build_facts, summarize
-from agentdesk.metrics.facts import CSAT, CSAT_RESPONSE, FRT
+from agentdesk.metrics.aggregate import Rate
+from agentdesk.metrics.facts import CES, CSAT, CSAT_RESPONSE, FRT
 from agentdesk.metrics.period import Period
 from agentdesk.metrics.settings import MetricsSettings
 from agentdesk.store import Store
-from agentdesk.surveys.questions import QUESTIONS
-from agentdesk.surveys.sending import queue_survey
+from agentdesk.surveys.questions import CES_QUESTIONS, QUESTIONS
+from agentdesk.surveys.sending import queue_effort_question, queue_survey
 from agentdesk.surveys.settings import CsatSettings, csat_settings
 from agentdesk.transfer import export_file, import_file
 
@@ -239,6 +240,8 @@ async def test_response_rate_per_agent_and_team_in_every_format(store, tmp_path,
         ({"texts": {"it": "Come va?"}}, "csat.texts.it: unknown key (known: de, en, es, fr)"),
         ({"texts": {"de": "  "}}, "csat.texts.de: the survey question must not be empty"),
         ({"every": 3}, "csat.every: unknown key"),
+        ({"ces": 1}, "csat.ces: expected bool, got int 1"),
+        ({"ces_texts": {"nl": "Hoe?"}}, "csat.ces_texts.nl: unknown key"),
     ],
 )
 def test_bad_csat_settings_are_one_line(csat, problem):
@@ -296,3 +299,25 @@ async def test_a_reaction_is_kept_only_as_the_rating_of_its_survey(store):
     assert csat["payload"]["rating"] == 2 and csat["message_id"] == survey
     conversation = store.conversations.get(ids["login"])
     assert conversation.status == "resolved" and "low-csat" in conversation.tags
+
+
+async def test_the_effort_question_follows_a_rating_and_its_score_is_ces(store):
+    store, ids = store
+    with_ces = CsatSettings(True, ces=True)
+    await send_survey(store, ids["login"], with_ces)
+    assert queue_effort_question(store, with_ces, ids["login"]) is None  # not answered yet
+    await customer_says(store, "5")
+    assert queue_effort_question(store, CsatSettings(True), ids["login"]) is None  # off
+    question = queue_effort_question(store, with_ces, ids["login"])
+    assert store.messages.get(question).body == CES_QUESTIONS["en"]
+    assert store.messages.get(question).survey == "ces"
+    assert queue_effort_question(store, with_ces, ids["login"]) is None  # once
+    await ChannelHost(store, [DemoConnector()]).deliver(question)
+    await customer_says(store, "6 - easy", minutes=8)
+    assert queue_effort_question(store, with_ces, ids["login"]) is None  # never a third
+    (ces,) = [e for e in store.events.read(ids["login"]) if e["kind"] == "ces"]
+    assert (ces["payload"]["rating"], ces["message_id"]) == (6, question)
+    assert store.conversations.get(ids["login"]).status == "resolved"
+    rows = {row.agent: row for row in summarize(facts_until(store, 10))}
+    assert rows["alice"].rates[CES] == Rate(1, 1) and rows["alice"].rates[CSAT] == Rate(1, 1)
+    assert rows["alice"].rates[CSAT_RESPONSE] == Rate(1, 1)  # the effort question is not CSAT

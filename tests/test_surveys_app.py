@@ -18,7 +18,7 @@ from agentdesk.connectors.demo import DemoConnector
 from agentdesk.domain import Inbound
 from agentdesk.screens.stats import StatsScreen
 from agentdesk.store import Store
-from agentdesk.surveys.questions import QUESTIONS
+from agentdesk.surveys.questions import CES_QUESTIONS, QUESTIONS
 
 
 class LiveDemo(DemoConnector):
@@ -34,6 +34,14 @@ class LiveDemo(DemoConnector):
 
     async def stop(self) -> None:
         pass
+
+
+async def say(channel: LiveDemo, text: str, minutes: float) -> None:
+    """Zoë writes in her chat, ``minutes`` after the desk's now."""
+    clock.set_now(NOW + timedelta(minutes=minutes))
+    await channel.customer.put(
+        Inbound("chat", "@zoe:example.org", text, clock.now_iso(), thread_key="chat-zoe")
+    )
 
 
 def with_surveys(config, **csat):
@@ -108,3 +116,23 @@ async def test_no_survey_when_off_and_only_one_per_resolve(desk, alice):
         await pilot.pause(0.3)
     assert channel.sent[1].text == QUESTIONS["en"] and len(channel.sent) == 2
     assert len(events(path, "survey_sent")) == 1  # cool-down: not asked again
+
+
+async def test_the_effort_question_follows_the_rating(desk, alice):
+    path, ids = desk
+    channel = LiveDemo()
+    app = make_app(with_surveys(alice, ces=True), path, [channel])
+    async with app.run_test(size=(220, 50)) as pilot:
+        app.open_conversation(ids["login"])
+        await pilot.pause()
+        await pilot.press("x")
+        await until(pilot, lambda: len(channel.sent) == 1)
+        await say(channel, "5 – great", minutes=2)
+        await until(pilot, lambda: len(channel.sent) == 2)  # the effort question
+        await say(channel, "7", minutes=4)
+        await until(pilot, lambda: events(path, "ces"))
+        await until(pilot, lambda: "effort survey" in screen_text(app))
+    assert channel.sent[1].text == CES_QUESTIONS["en"] and len(channel.sent) == 2
+    assert [e["payload"]["rating"] for e in events(path, "ces")] == [7]
+    with Store(path) as store:
+        assert store.conversations.get(ids["login"]).status == "resolved"

@@ -30,6 +30,8 @@ HANDLE = "handle_time"
 ANSWERED = "answered_rate"
 CSAT = "csat"
 CSAT_RESPONSE = "csat_response_rate"  # surveys answered / surveys sent
+CES = "ces"  # effort scores of 5 to 7 (easy) / all, from the optional second question
+EASY_CES = 5
 ASSISTED = "assisted_rate"
 AS_IS = "accepted_as_is_rate"
 EDIT_DISTANCE = "edit_distance"  # words an agent changed in an assist draft (not seconds)
@@ -38,7 +40,7 @@ REPLIES = "replies"
 # Durations whose business-time variant is meaningful (handle time is calendar only).
 BUSINESS_DURATIONS = (FRT, REPLY_TIME, RESOLUTION, FULL_RESOLUTION)
 DURATIONS = (*BUSINESS_DURATIONS, HANDLE)
-RATES = (FCR, ONE_TOUCH, REOPEN, ANSWERED, CSAT, CSAT_RESPONSE, ASSISTED, AS_IS)
+RATES = (FCR, ONE_TOUCH, REOPEN, ANSWERED, CSAT, CSAT_RESPONSE, CES, ASSISTED, AS_IS)
 METRICS = (*DURATIONS, *RATES, EDIT_DISTANCE, REPLIES)
 
 
@@ -276,7 +278,26 @@ def build_facts(
                 source,
             )
         )
+    for row in store.metrics.csat(since, until, kind=CES):
+        score = int(row["rating"])
+        add(
+            Fact(
+                CES,
+                row["agent"],
+                row["channel"],
+                row["uid"],
+                row["cid"],
+                row["resolved_at"],
+                row["at"],
+                float(score >= EASY_CES),
+                "resolved -> effort score",
+                _rating_state(score, json.loads(row["payload"]), "effort "),
+                source,
+            )
+        )
     for row in store.metrics.surveys(since, until):
+        if json.loads(row["survey"]).get("survey") != CSAT:
+            continue  # the effort question has no response rate of its own
         sent = _epoch(row["at"])
         answer = json.loads(row["payload"]) if row["answered"] else None
         add(
@@ -313,11 +334,11 @@ def build_facts(
     return facts
 
 
-def _rating_state(rating: int, payload: dict[str, Any]) -> str:
+def _rating_state(rating: int, payload: dict[str, Any], what: str = "") -> str:
     """``rating 2: "nobody answered"`` (a survey answer's comment, when it has one, as one
-    clean line: it is the customer's text)."""
+    clean line: it is the customer's text); ``what`` goes first (``effort rating 6``)."""
     comment = one_line(payload.get("comment"), 300)
-    return f'rating {rating}: "{comment}"' if comment else f"rating {rating}"
+    return f'{what}rating {rating}: "{comment}"' if comment else f"{what}rating {rating}"
 
 
 def _epoch(iso: str) -> int:

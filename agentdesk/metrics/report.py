@@ -12,6 +12,7 @@ from agentdesk.metrics.facts import (
     ANSWERED,
     AS_IS,
     ASSISTED,
+    CES,
     CSAT,
     CSAT_RESPONSE,
     DURATIONS,
@@ -37,6 +38,7 @@ HITS = {
     ANSWERED: "answered",
     CSAT: "positive",
     CSAT_RESPONSE: "answers",
+    CES: "easy",
     ASSISTED: "assisted",
     AS_IS: "as_is",
 }
@@ -66,6 +68,7 @@ COLUMNS: list[tuple[str, str]] = [
     ("1-touch", ONE_TOUCH),
     ("Reopen", REOPEN),
     ("Full res. med", FULL_RESOLUTION),
+    ("CES easy", CES),
     ("Assisted", ASSISTED),
     ("As is", AS_IS),
     ("Edits med", EDIT_DISTANCE),

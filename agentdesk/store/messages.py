@@ -41,13 +41,14 @@ def message_from(row: Row, attachments: tuple[Attachment, ...] = ()) -> Message:
         attempts=row["delivery_attempts"],
         next_attempt_at=row["next_attempt_at"],
         external_id=row["external_id"],
-        survey=is_survey(row["reply_payload"]),
+        survey=survey_kind(row["reply_payload"]),
     )
 
 
-def is_survey(reply_payload: str | None) -> bool:
-    """Whether an outgoing message is a satisfaction survey (its payload says so)."""
-    return bool(reply_payload) and "survey" in json.loads(reply_payload or "{}")
+def survey_kind(reply_payload: str | None) -> str:
+    """Which survey an outgoing message is (``csat``, ``ces``; its payload says so), or
+    "" for an agent's reply."""
+    return str(json.loads(reply_payload).get("survey", "")) if reply_payload else ""
 
 
 class Messages:
@@ -71,14 +72,14 @@ class Messages:
         self,
         message: Inbound,
         via: str | None = None,
-        rate: Callable[[str], Rating | None] | None = None,
+        rate: Callable[[str, str], Rating | None] | None = None,
     ) -> tuple[int, int] | None:
         """Store a customer message and its events; thread it; reopen if needed.
 
         ``via``: the connector (config name) it came through; a new conversation keeps
         it, so replies leave from the same account. ``rate`` reads a survey answer: the
-        first substantive message after a survey was sent is given to it, and a rating
-        it finds is recorded (``Surveys.record_answer``); a rating without a question
+        first substantive message after a survey was sent is given to it (with the
+        survey's kind, ``csat`` or ``ces``), and a rating it finds is recorded (``Surveys.record_answer``); a rating without a question
         leaves the conversation as it is. A reaction (``reaction_to``) is stored only as
         the rating of the survey it reacts to. Returns ``(conversation_id,
         message_id)``, or ``None`` when ``ext_id`` was stored before (connectors may
@@ -101,11 +102,12 @@ class Messages:
                 if threaded is not None and rate is not None and not message.auto
                 else None
             )
-            answer = rate(body) if rate is not None and survey is not None else None
+            answer = rate(body, survey[1]) if rate is not None and survey is not None else None
             if message.reaction_to is not None and (
                 answer is None
                 or answer.asks_something
-                or self.surveys.external_id(survey) != message.reaction_to
+                or survey is None
+                or self.surveys.external_id(survey[0]) != message.reaction_to
             ):
                 return None  # a reaction that rates no survey: nothing to keep
             customer_id = self.customers.for_address(
@@ -168,7 +170,7 @@ class Messages:
                 {"auto": message.auto, **({"survey_answer": True} if answer else {})},
             )
             if answer is not None and survey is not None:
-                self.surveys.record_answer(conversation_id, survey, message_id, answer, message.at)
+                self.surveys.record_answer(conversation_id, *survey, message_id, answer, message.at)
             conn.execute(
                 "UPDATE conversations SET last_message_at = max(last_message_at, ?),"
                 " preview = CASE WHEN ? THEN preview ELSE ? END WHERE id = ?",

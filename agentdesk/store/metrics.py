@@ -168,9 +168,9 @@ class MetricQueries:
                 (since, until),
             ).fetchall()
 
-    def csat(self, since: str, until: str) -> list[Row]:
+    def csat(self, since: str, until: str, kind: str = "csat") -> list[Row]:
         """Ratings in the period with the agent of the latest resolve before each (and
-        the payload: a survey answer's comment)."""
+        the payload: a survey answer's comment); ``kind="ces"``: effort scores."""
         with self.db.read() as conn:
             return conn.execute(
                 "SELECT e.conversation_id AS cid, c.uid, c.channel, unixepoch(e.at) AS at,"
@@ -181,17 +181,18 @@ class MetricQueries:
                 "   WHERE conversation_id = e.conversation_id AND +kind = 'status'"
                 "   AND at <= e.at AND payload ->> '$.to' = 'resolved'"
                 "   ORDER BY at DESC, id DESC LIMIT 1)"
-                " WHERE e.kind = 'csat' AND e.at >= ? AND e.at < ?",
-                (since, until),
+                " WHERE e.kind = ? AND e.at >= ? AND e.at < ?",
+                (kind, since, until),
             ).fetchall()
 
     def surveys(self, since: str, until: str) -> list[Row]:
-        """Surveys sent in the period (``at``, ISO) with the resolver they credit
-        (``agent``) and their answer, if one came: its time (``answered``) and payload."""
+        """Surveys sent in the period (``at``, ISO; ``survey``: the sent event's payload
+        naming its kind) with the resolver they credit (``agent``) and their CSAT answer,
+        if one came: its time (``answered``) and payload."""
         with self.db.read() as conn:
             return conn.execute(
                 "SELECT s.conversation_id AS cid, c.uid, c.channel, s.agent, s.at,"
-                " a.at AS answered, a.payload"
+                " s.payload AS survey, a.at AS answered, a.payload"
                 " FROM events s JOIN conversations c ON c.id = s.conversation_id"
                 " LEFT JOIN events a ON a.conversation_id = s.conversation_id"
                 "   AND a.kind = 'csat' AND a.message_id = s.message_id"

@@ -12,7 +12,7 @@ from datetime import timedelta
 from agentdesk import clock
 from agentdesk.domain import Direction, EventKind, Status
 from agentdesk.store import Store
-from agentdesk.surveys.questions import question_for
+from agentdesk.surveys.questions import CES_QUESTIONS, question_for
 from agentdesk.surveys.settings import CsatSettings
 
 SPAM_TAG = "spam"
@@ -61,3 +61,32 @@ def queue_survey(store: Store, settings: CsatSettings, conversation_id: int) -> 
         return None
     text = question_for([m.body for m in customer if not m.auto], settings.texts)
     return store.surveys.queue(conversation_id, resolve["agent"] or "", text)
+
+
+def queue_effort_question(store: Store, settings: CsatSettings, conversation_id: int) -> int | None:
+    """After a CSAT answer that left the conversation resolved: queue the effort
+    question (CES, 1-7) when ``[csat] ces`` is on; returns its message id, or None.
+
+    Asked once per CSAT survey: never when the latest sent survey is unanswered or is
+    itself the effort question, nor while another survey waits to be sent.
+    """
+    if not settings.ces:
+        return None
+    answered = store.surveys.last_answered(conversation_id)
+    conversation = store.conversations.get(conversation_id)
+    if (
+        answered is None
+        or answered[1] != "csat"
+        or conversation is None
+        or conversation.status != Status.RESOLVED
+        or not settings.asks_on(conversation.channel, conversation.via)
+        or any(m.survey for m in store.replies.unsent(conversation_id))
+    ):
+        return None
+    customer = [
+        m.body
+        for m in store.messages.thread(conversation_id)
+        if m.direction == Direction.IN and not m.auto
+    ]
+    text = question_for(customer, settings.ces_texts, CES_QUESTIONS)
+    return store.surveys.queue(conversation_id, answered[2], text, survey="ces")

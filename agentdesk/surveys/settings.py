@@ -19,6 +19,8 @@ class CsatSettings:
     connectors: dict[str, bool] = field(default_factory=dict)
     texts: dict[str, str] = field(default_factory=dict)
     cooldown_days: float = 30.0
+    ces: bool = False  # a rating is followed by the effort question (1-7)
+    ces_texts: dict[str, str] = field(default_factory=dict)
 
     def asks_on(self, channel: str, connector: str | None) -> bool:
         """Whether a conversation on ``channel`` that came through ``connector`` is surveyed."""
@@ -30,19 +32,27 @@ class CsatSettings:
 def csat_settings(config: Config) -> CsatSettings:
     """Read ``[csat]``; a bad value is one line naming the file and key."""
     table = config.table("csat")
-    table.reject_unknown({"enabled", "channels", "connectors", "texts", "cooldown_days"})
+    table.reject_unknown(
+        {"enabled", "channels", "connectors", "texts", "cooldown_days", "ces", "ces_texts"}
+    )
     cooldown = table.get("cooldown_days", float, 30.0)
     if cooldown < 0:
         raise table.error("cooldown_days", f"must be 0 or more days, got {cooldown:g}")
-    texts = table.table("texts")
-    texts.reject_unknown(set(QUESTIONS))
     return CsatSettings(
         enabled=table.get("enabled", bool, False),
         channels=_switches(table.table("channels")),
         connectors=_switches(table.table("connectors")),
-        texts={lang: _text(texts, lang) for lang in texts.data},
+        texts=_texts(table.table("texts")),
         cooldown_days=cooldown,
+        ces=table.get("ces", bool, False),
+        ces_texts=_texts(table.table("ces_texts")),
     )
+
+
+def _texts(table: Table) -> dict[str, str]:
+    """A question per language: ``en``, ``de``, ``fr`` or ``es``, none empty."""
+    table.reject_unknown(set(QUESTIONS))
+    return {lang: _text(table, lang) for lang in table.data}
 
 
 def _switches(table: Table) -> dict[str, bool]:

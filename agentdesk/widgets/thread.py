@@ -19,6 +19,7 @@ from agentdesk.domain import Message
 from agentdesk.text import clean, count_of, human_size
 
 AUTHOR_LABELS = {"in": "customer", "out": "reply", "note": "internal note"}
+SURVEY_LABELS = {"csat": "satisfaction survey", "ces": "effort survey"}
 PREVIEW_CHARS = 16 * 1024  # of a body shown at first
 PREVIEW_LINES = 100
 PREVIEW_MESSAGES = 30  # newest messages of a thread shown at first
@@ -73,7 +74,7 @@ def header(message: Message, customer_name: str = "") -> Text:
     line = Text.assemble(
         (author, "bold"),
         "  ",
-        ("satisfaction survey" if message.survey else AUTHOR_LABELS[message.direction], "italic"),
+        (SURVEY_LABELS.get(message.survey, AUTHOR_LABELS[message.direction]), "italic"),
         "  ",
         (local_time(message.at), "dim"),
     )
