@@ -15,10 +15,13 @@ from desk_data import NOW
 from agentdesk import clock
 from agentdesk.app import make_app
 from agentdesk.connectors.demo import DemoConnector
-from agentdesk.domain import Inbound
+from agentdesk.domain import Inbound, Macro
+from agentdesk.screens.inbox import InboxScreen
+from agentdesk.screens.pickers import ChoiceScreen
 from agentdesk.screens.stats import StatsScreen
 from agentdesk.store import Store
 from agentdesk.surveys.questions import CES_QUESTIONS, QUESTIONS
+from agentdesk.widgets.inbox_list import InboxList
 
 
 class LiveDemo(DemoConnector):
@@ -136,3 +139,35 @@ async def test_the_effort_question_follows_the_rating(desk, alice):
     assert [e["payload"]["rating"] for e in events(path, "ces")] == [7]
     with Store(path) as store:
         assert store.conversations.get(ids["login"]).status == "resolved"
+
+
+async def test_a_macro_and_a_bulk_resolve_send_surveys_too(desk, alice):
+    """The resolves of a macro in a conversation and of x on marked inbox rows (in a
+    worker thread) ask for feedback like the conversation's own x."""
+    path, ids = desk
+    with Store(path) as store:
+        store.replies.add(ids["html"], "alice", "The second charge is refunded.")
+        store.replies.add(ids["refund"], "alice", "Your refund left today.")
+    config = with_surveys(alice)
+    config = replace(config, macros=(Macro("Close", status="resolved"),))
+    channel = LiveDemo()
+    app = make_app(config, path, [channel])
+    async with app.run_test(size=(220, 50)) as pilot:
+        app.open_conversation(ids["html"])
+        await pilot.pause()
+        await pilot.press("M")
+        await until(pilot, lambda: isinstance(app.screen, ChoiceScreen))
+        await pilot.press("enter")
+        await until(pilot, lambda: len(channel.sent) == 1)
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, InboxScreen))
+        await pilot.press("asterisk")
+        inbox = app.screen.query_one(InboxList)
+        await until(pilot, lambda: bool(inbox.marked))
+        await pilot.press("x")
+        await until(pilot, lambda: len(channel.sent) == 3)
+    asked = sorted(r.conversation_uid for r in channel.sent)
+    with Store(path) as store:
+        uids = sorted(store.conversations.get(ids[n]).uid for n in ("html", "refund", "login"))
+    assert asked == uids  # those an agent replied to; not ann_chat nor hostile
+    assert {r.text for r in channel.sent} == {QUESTIONS["en"]}
