@@ -79,11 +79,12 @@ class Messages:
         ``via``: the connector (config name) it came through; a new conversation keeps
         it, so replies leave from the same account. ``rate`` reads a survey answer: the
         first substantive message after a survey was sent is given to it (with the
-        survey's kind, ``csat`` or ``ces``), and a rating it finds is recorded (``Surveys.record_answer``); a rating without a question
-        leaves the conversation as it is. A reaction (``reaction_to``) is stored only as
-        the rating of the survey it reacts to. Returns ``(conversation_id,
-        message_id)``, or ``None`` when ``ext_id`` was stored before (connectors may
-        re-deliver; nothing is duplicated) or a reaction is no answer.
+        survey's kind, ``csat`` or ``ces``), and a rating it finds is recorded
+        (``Surveys.record_answer``); a rating without a question leaves the conversation
+        as it is. A reaction (``reaction_to``) is stored only as the rating of the survey
+        it reacts to. Returns ``(conversation_id, message_id)``, or ``None`` when
+        ``ext_id`` was stored before (connectors may re-deliver; nothing is duplicated)
+        or a reaction is no answer.
         """
         with self.db.transaction() as conn:
             if (

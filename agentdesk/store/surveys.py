@@ -1,8 +1,9 @@
 """Satisfaction surveys: the question queued on resolve, and the customer's answer.
 
-A survey is an outgoing message whose ``reply_payload`` says ``{"survey": "csat"}``. It
-is delivered like any reply (``Replies.mark_sent``), but once sent it is logged as
-``survey_sent``, never as a ``reply``: metrics never count it as an agent's answer.
+A survey is an outgoing message whose ``reply_payload`` says ``{"survey": "csat"}`` (or
+``"ces"``, the effort question). It is delivered like any reply (``Replies.mark_sent``),
+but once sent it is logged as ``survey_sent``, never as a ``reply``: metrics never count
+it as an agent's answer.
 """
 
 from __future__ import annotations
@@ -33,7 +34,6 @@ class Surveys:
         text: str,
         *,
         survey: str = "csat",
-        at: str | None = None,
     ) -> int:
         """Store the ``survey`` question ``text`` (``csat``, or ``ces`` for the effort
         question) as a queued outgoing message from ``agent`` (who resolved the
@@ -44,7 +44,7 @@ class Surveys:
                 conversation_id,
                 Direction.OUT,
                 author=agent,
-                at=at or clock.now_iso(),
+                at=clock.now_iso(),
                 body=text,
                 delivery="queued",
                 reply_payload=json.dumps({"survey": survey}, sort_keys=True),
@@ -65,7 +65,8 @@ class Surveys:
         kind: the latest one, when no substantive customer message came after it."""
         with self.db.read() as conn:
             row = conn.execute(
-                "SELECT s.message_id, s.payload FROM events s WHERE s.conversation_id = ? AND s.kind = ?"
+                "SELECT s.message_id, s.payload FROM events s"
+                " WHERE s.conversation_id = ? AND s.kind = ?"
                 " AND NOT EXISTS (SELECT 1 FROM events i JOIN messages m ON m.id = i.message_id"
                 "   WHERE i.conversation_id = s.conversation_id AND i.kind = ? AND i.id > s.id"
                 "   AND m.auto = 0)"
