@@ -321,3 +321,11 @@ async def test_the_effort_question_follows_a_rating_and_its_score_is_ces(store):
     rows = {row.agent: row for row in summarize(facts_until(store, 10))}
     assert rows["alice"].rates[CES] == Rate(1, 1) and rows["alice"].rates[CSAT] == Rate(1, 1)
     assert rows["alice"].rates[CSAT_RESPONSE] == Rate(1, 1)  # the effort question is not CSAT
+
+
+async def test_once_an_agent_reopened_it_a_number_is_a_message(store):
+    store, ids = store
+    await send_survey(store, ids["login"])
+    store.conversations.set_status(ids["login"], "open", "alice")
+    await customer_says(store, "5")
+    assert "csat" not in kinds(store, ids["login"])

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 
 from agentdesk import clock
-from agentdesk.domain import LOW_CSAT_TAG, LOW_RATING, Direction, EventKind, Rating
+from agentdesk.domain import LOW_CSAT_TAG, LOW_RATING, Direction, EventKind, Rating, Status
 from agentdesk.store.conversations import Conversations
 from agentdesk.store.database import Database
 from agentdesk.store.events import EventLog
@@ -62,8 +62,14 @@ class Surveys:
 
     def awaiting_answer(self, conversation_id: int) -> tuple[int, str] | None:
         """The sent survey the conversation's next customer message may answer, and its
-        kind: the latest one, when no substantive customer message came after it."""
+        kind: the latest one, when no substantive customer message came after it and the
+        conversation is still resolved (checked first: most messages go to open ones)."""
         with self.db.read() as conn:
+            status = conn.execute(
+                "SELECT status FROM conversations WHERE id = ?", (conversation_id,)
+            ).fetchone()
+            if status is None or status[0] != Status.RESOLVED:
+                return None
             row = conn.execute(
                 "SELECT s.message_id, s.payload FROM events s"
                 " WHERE s.conversation_id = ? AND s.kind = ?"
