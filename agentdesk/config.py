@@ -65,17 +65,35 @@ def demo_database_path() -> Path:
 _URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 
 
-def database_file(text: str, path: Path | str | None = None, key: str = "--db") -> Path:
-    """The SQLite file a ``database`` key or ``--db`` names; a URL is refused, never
-    taken for a file name (only its scheme is shown: it may hold a password)."""
+# A desk: the path of a SQLite file, or a PostgreSQL URL (``postgresql://...``).
+DeskTarget = Path | str
+
+
+def database_target(text: str, path: Path | str | None = None, key: str = "--db") -> DeskTarget:
+    """The desk a ``database`` key or ``--db`` names: a SQLite file path, or a
+    ``postgresql://`` URL kept as text. Another scheme is refused (only the scheme is
+    shown: a URL may hold a password), and so is a password written in the config file."""
     url = _URL.match(text)
-    if url:
+    if not url:
+        return Path(text).expanduser()
+    if url[1].lower() not in ("postgresql", "postgres"):
         raise ConfigError(
             path,
             key,
-            f"{url[1]}:// databases are not supported yet; give the path of a SQLite file",
+            f"{url[1]}:// databases are not supported; give the path of a SQLite file"
+            " or a postgresql:// URL",
         )
-    return Path(text).expanduser()
+    if key == "database" and _PASSWORD.match(text):
+        raise ConfigError(
+            path,
+            key,
+            "a password does not belong in the config file; leave it out of the URL and"
+            " use ~/.pgpass (PGPASSFILE) or PGPASSWORD (docs/database.md)",
+        )
+    return text
+
+
+_PASSWORD = re.compile(r"^[^:]+://[^@/]*:[^@/]*@")
 
 
 class Table:
@@ -148,7 +166,7 @@ class Config:
     agent_name: str = "me"
     agent_display_name: str = "Me"
     agent_email: str = ""
-    database: Path = field(default_factory=default_database_path)
+    database: DeskTarget = field(default_factory=default_database_path)
     sla: dict[str, SlaTarget] = field(default_factory=dict)
     editor: str | None = None
     keymap: dict[str, str] = field(default_factory=dict)
@@ -261,7 +279,9 @@ def parse_config(raw: dict[str, Any], path: Path | None = None) -> Config:
         agent_name=name,
         agent_display_name=agent.get("display_name", str, name.capitalize()),
         agent_email=agent.get("email", str, ""),
-        database=database_file(database, path, "database") if database else default_database_path(),
+        database=database_target(database, path, "database")
+        if database
+        else default_database_path(),
         sla=sla,
         editor=root.get("editor", str),
         keymap=dict(keymap),

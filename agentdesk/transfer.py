@@ -17,7 +17,6 @@ import hashlib
 import itertools
 import json
 import os
-import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,8 +24,11 @@ from typing import Literal, overload
 
 from agentdesk import clock
 from agentdesk.domain import Attachment, Direction, Inbound, Status
+from agentdesk.store.database import DATABASE_ERRORS
 
 BATCH = 500  # lines per transaction
+# What a bad line raises while it is replayed (a database refusal included).
+_LINE_ERRORS: tuple[type[Exception], ...] = (KeyError, ValueError, TypeError, *DATABASE_ERRORS)
 
 
 class LineError(Exception):
@@ -124,7 +126,7 @@ def _import_one(
             report.errors.append(f"{source}:{number}: {error}")
     except LineError as error:
         report.errors.append(f"{source}:{number}: {error}")
-    except (KeyError, ValueError, TypeError, sqlite3.Error) as error:
+    except _LINE_ERRORS as error:
         reason = error.args[0] if isinstance(error, KeyError) and error.args else error
         report.errors.append(f"{source}:{number}: {reason}")
     else:

@@ -96,9 +96,9 @@ class Generator:
 
     # ---- customers ----------------------------------------------------------------------
     def customers(self, count: int, first_seen: list[float]):
-        """Rows for customers, identities and the customer full-text index."""
+        """Rows for customers and identities, and the channels each customer is on."""
         rng = self.rng
-        customers, identities, fts, channels = [], [], [], []
+        customers, identities, channels = [], [], []
         identity_id = 1
         for index in range(count):
             customer_id = index + 1
@@ -115,9 +115,8 @@ class Generator:
             for channel, address in addresses:
                 identities.append((identity_id, customer_id, channel, address))
                 identity_id += 1
-            fts.append((customer_id, f"{first} {last}", " ".join(a for _, a in addresses)))
             channels.append(tuple(c for c, _ in addresses))
-        return customers, identities, fts, channels
+        return customers, identities, channels
 
     # ---- one conversation ------------------------------------------------------------------
     def conversation(
@@ -376,10 +375,9 @@ def generate(args: argparse.Namespace) -> dict:
         )
         for name, body in texts.CANNED:
             store.bulk.insert("canned_replies", ("name", "body"), [(name, body)])
-        customers, identities, fts, channels = gen.customers(customer_count, first_seen)
+        customers, identities, channels = gen.customers(customer_count, first_seen)
         store.bulk.insert("customers", ("id", "name", "first_seen"), customers)
         store.bulk.insert("identities", ("id", "customer_id", "channel", "address"), identities)
-        store.bulk.insert("customers_fts", ("rowid", "name", "addresses"), fts)
         addresses: list[dict[str, str]] = [{} for _ in customers]
         for _, customer_id, channel, address in identities:
             addresses[customer_id - 1][channel] = address

@@ -21,6 +21,9 @@ if ! $fast; then
     need_apt=()
     command -v dovecot >/dev/null 2>&1 || need_apt+=(dovecot-imapd)
     command -v tmux >/dev/null 2>&1 || need_apt+=(tmux)
+    # PostgreSQL for the store's second engine (tests/postgres.py starts a private one).
+    command -v initdb >/dev/null 2>&1 || compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null \
+        || need_apt+=(postgresql)
     if ((${#need_apt[@]})); then
         if [ "$(id -u)" = 0 ]; then
             apt-get update -qq && apt-get install -y -qq "${need_apt[@]}" >/dev/null

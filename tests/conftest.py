@@ -1,4 +1,5 @@
-"""Shared fixtures: a fixed clock and time zone, and a small desk in a real SQLite file.
+"""Shared fixtures: a fixed clock and time zone, and a small desk on each engine (a real
+SQLite file, and a fresh database on the real PostgreSQL server of tests/postgres.py).
 
 Fixtures that start a server (mail servers, Synapse, the OpenAI-compatible server) live in
 their own modules beside this file, registered here as plugins so every test can ask for
@@ -31,7 +32,7 @@ from agentdesk.store import Store
 # The conformance kit is a pytest plugin (entry point of an installed agentdesk); named
 # here too for a checkout run from PYTHONPATH. The servers' fixtures come from the
 # test helper modules beside this file.
-pytest_plugins = ["agentdesk.testing", "mailservers", "synapse", "openai_server"]
+pytest_plugins = ["agentdesk.testing", "mailservers", "synapse", "openai_server", "postgres"]
 
 os.environ["TZ"] = "UTC"
 time.tzset()
@@ -72,13 +73,21 @@ def frozen_clock():
     clock.set_now(None)
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)])
+def desk_target(request, tmp_path) -> str:
+    """Where a new, empty desk goes, once per engine: a SQLite file path, or the URL of a
+    fresh PostgreSQL database (the PostgreSQL runs are ``slow``: they need the server)."""
+    if request.param == "postgresql":
+        return request.getfixturevalue("postgres_url")
+    return str(tmp_path / "desk.db")
+
+
 @pytest.fixture
-def desk(tmp_path, frozen_clock):
-    """A small desk database; yields ``(path, ids)``."""
-    path = tmp_path / "desk.db"
-    with Store(path) as store:
+def desk(desk_target, frozen_clock):
+    """A small desk database on each engine; yields ``(path or URL, ids)``."""
+    with Store(desk_target) as store:
         ids = build_desk(store)
-    return path, ids
+    return desk_target, ids
 
 
 # The pre-send check is driven in tests/test_presend.py; elsewhere replies go straight out.

@@ -200,6 +200,17 @@ async def test_the_palette_lists_stuck_replies_and_opens_one(desk, alice):
         assert app.screen.conversation_id == ids["login"]
 
 
+# A trigger that refuses new messages as a full disk would, on each engine.
+DISK_FULL = {
+    "sqlite": "CREATE TRIGGER full BEFORE INSERT ON messages"
+    " BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END",
+    "postgresql": "CREATE FUNCTION disk_full() RETURNS trigger LANGUAGE plpgsql AS"
+    " $$ BEGIN RAISE EXCEPTION 'database or disk is full'; END $$;"
+    " CREATE TRIGGER disk_full BEFORE INSERT ON messages FOR EACH ROW EXECUTE FUNCTION disk_full()",
+}
+DISK_FULL_ENDS = {"sqlite": "DROP TRIGGER full", "postgresql": "DROP TRIGGER disk_full ON messages"}
+
+
 async def test_the_composer_clears_only_after_the_reply_is_committed(desk, alice):
     path, ids = desk
     provider = Provider(HANG)  # nothing leaves: what matters is what was stored
@@ -208,10 +219,7 @@ async def test_the_composer_clears_only_after_the_reply_is_committed(desk, alice
         app.open_conversation(ids["login"])
         await pilot.pause()
         with Store(path) as other, other.db.transaction() as conn:  # the disk is full
-            conn.execute(
-                "CREATE TRIGGER full BEFORE INSERT ON messages"
-                " BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END"
-            )
+            conn.execute(DISK_FULL[other.db.dialect.name])
         await pilot.press("r", *"Refund sent today.", "ctrl+s")
         await pilot.pause()
         assert app.screen.composer.text == "Refund sent today."
@@ -219,7 +227,7 @@ async def test_the_composer_clears_only_after_the_reply_is_committed(desk, alice
         with Store(path) as other:
             assert other.drafts.get(ids["login"]) == "Refund sent today."
             with other.db.transaction() as conn:
-                conn.execute("DROP TRIGGER full")
+                conn.execute(DISK_FULL_ENDS[other.db.dialect.name])
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert app.screen.composer.text == ""

@@ -14,6 +14,7 @@ from agentdesk.screens.conversation import ConversationScreen
 from agentdesk.store import Store
 from agentdesk.store.database import Database
 from agentdesk.store.db import apply_migrations, connect
+from agentdesk.store.dialect import SQLITE
 
 
 class StoreBeforeRepair(Store):
@@ -35,7 +36,7 @@ class StoreBeforeRepair(Store):
         apply_migrations(conn, target=4)
         for table, column, kind in self.LATER_COLUMNS:
             conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
-        self._attach(Database(conn))
+        self._attach(Database(conn, SQLITE, 4))
 
     def close(self) -> None:
         with self.db.outside_transaction() as conn:

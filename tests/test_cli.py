@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from mailservers import free_port
 
 from agentdesk.cli import main
 from agentdesk.store import probe
@@ -148,27 +149,38 @@ def test_readers_never_create_a_desk(tmp_path, capsys, name):
 
 
 @pytest.mark.parametrize("name", COMMANDS)
-def test_a_url_is_not_a_file_name(tmp_path, inputs, capsys, monkeypatch, name):
+def test_an_unreachable_database_server_is_one_line(tmp_path, inputs, capsys, monkeypatch, name):
+    """Every command takes a postgresql:// URL; a server that is not there is one line,
+    exit code 2, without the password, and no file is made from the URL."""
     monkeypatch.chdir(tmp_path)
     files = sorted(tmp_path.iterdir())
-    code, out, err = run(capsys, *command(name, tmp_path, "postgresql://desk:s3cret@db/desk"))
+    port = free_port()  # nothing listens there
+    url = f"postgresql://desk:s3cret@127.0.0.1:{port}/desk"
+    code, out, err = run(capsys, *command(name, tmp_path, url))
     assert (code, out) == (2, "")
-    assert err == (
-        "agentdesk: --db: postgresql:// databases are not supported yet; "
-        "give the path of a SQLite file\n"
-    )
+    assert err == f"agentdesk: database: cannot connect to 127.0.0.1:{port} (connection refused)\n"
     assert sorted(tmp_path.iterdir()) == files  # no postgresql: directory
 
 
-def test_a_url_in_the_config_is_one_line_naming_the_key(tmp_path, capsys, monkeypatch):
+def test_another_database_url_is_refused(tmp_path, capsys):
+    code, out, err = run(capsys, "stats", "--db", "mysql://desk:s3cret@db/desk")
+    assert (code, out) == (2, "")
+    assert err == (
+        "agentdesk: --db: mysql:// databases are not supported; give the path of a SQLite"
+        " file or a postgresql:// URL\n"
+    )
+
+
+def test_a_password_in_the_config_is_one_line_naming_the_key(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     config = tmp_path / "config.toml"
     config.write_text('database = "postgresql://desk:s3cret@db/desk"\n')
     code, _, err = run(capsys, "--config", config, "stats")
     assert code == 2 and "s3cret" not in err
     assert err == (
-        f"agentdesk: {config}: database: postgresql:// databases are not "
-        "supported yet; give the path of a SQLite file\n"
+        f"agentdesk: {config}: database: a password does not belong in the config file;"
+        " leave it out of the URL and use ~/.pgpass (PGPASSFILE) or PGPASSWORD"
+        " (docs/database.md)\n"
     )
 
 

@@ -30,8 +30,8 @@ LATER = datetime(2026, 12, 31, tzinfo=UTC).timestamp()  # every FCR window has p
 
 
 @pytest.fixture
-def desk(tmp_path):
-    desk = Desk(tmp_path / "desk.db")
+def desk(desk_target):
+    desk = Desk(desk_target)
     yield desk
     desk.close()
 

@@ -5,10 +5,18 @@ Update after an intended visual change with ``pytest tests/test_snapshots.py --s
 
 from __future__ import annotations
 
+import pytest
 from conftest import until
 
 from agentdesk.app import make_app
 from agentdesk.connectors.demo import DemoConnector
+
+
+@pytest.fixture
+def desk_target(tmp_path) -> str:
+    """The screens on SQLite only: one snapshot per screen. They draw the same on
+    PostgreSQL (the Pilot tests of tests/test_app_*.py run on both engines)."""
+    return str(tmp_path / "desk.db")
 
 
 def test_inbox_snapshot(desk, alice, snap_compare):

@@ -9,8 +9,9 @@ import time
 import pytest
 
 from agentdesk.domain import Inbound, InboxFilter, SearchQuery, Status
-from agentdesk.store import SCHEMA_VERSION, Store, StoreError
+from agentdesk.store import DATABASE_ERRORS, SCHEMA_VERSION, Store, StoreError
 from agentdesk.store.db import apply_migrations, connect
+from agentdesk.store.postgres import schema_version
 from agentdesk.store.schema import APPLICATION_ID
 
 
@@ -27,12 +28,17 @@ def mail(**fields) -> Inbound:
 
 
 @pytest.fixture
-def store(tmp_path):
-    with Store(tmp_path / "t.db") as store:
+def store(desk_target):
+    """A new desk, once per engine (SQLite file, PostgreSQL database)."""
+    with Store(desk_target) as store:
         yield store
 
 
 def test_database_is_wal_with_foreign_keys_and_current_version(store):
+    if store.db.dialect.name == "postgresql":
+        with store.db.read() as conn:
+            assert schema_version(conn) == SCHEMA_VERSION == store.db.version
+        return
     with store.db.read() as conn:
         check_pragmas(conn)
 
@@ -102,9 +108,9 @@ def test_redelivered_message_is_stored_once(store):
 def test_events_are_append_only(store):
     store.messages.record_inbound(mail())
     with store.db.read() as conn:
-        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        with pytest.raises(DATABASE_ERRORS, match="append-only"):
             conn.execute("UPDATE events SET agent = 'x'")
-        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        with pytest.raises(DATABASE_ERRORS, match="append-only"):
             conn.execute("DELETE FROM events")
 
 

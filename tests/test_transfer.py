@@ -16,33 +16,45 @@ from agentdesk.store import Store
 from agentdesk.transfer import export_file, import_file
 
 
-def snapshot(path) -> dict:
-    """Everything import must reproduce, keyed by stable values (not row ids)."""
-    conn = sqlite3.connect(path)
-    try:
+def snapshot(target) -> dict:
+    """Everything import must reproduce, keyed by stable values (not row ids), read the
+    same way on either engine (payloads compared as JSON, blobs as hex)."""
+    with Store(target, readonly=True) as store, store.db.read() as conn:
 
         def rows(sql):
             return [tuple(r) for r in conn.execute(sql)]
 
+        def attachments(message_id):
+            return " ".join(
+                f"{r[0]}/{r[1]}/{r[2]}/{bytes(r[3] or b'').hex()}"
+                for r in conn.execute(
+                    "SELECT filename, size, content_type, data FROM attachments"
+                    " WHERE message_id = ? ORDER BY id",
+                    (message_id,),
+                )
+            )
+
         customer_key = (
             "(SELECT group_concat(channel || ':' || address, ' ') FROM"
             " (SELECT channel, address FROM identities WHERE customer_id = {}"
-            " ORDER BY channel, address))"
+            " ORDER BY channel, address) AS i)"
         )
         return {
-            "events": rows(
-                "SELECT c.uid, e.kind, e.at, e.agent, e.payload,"
-                " m.direction, m.body FROM events e"
-                " JOIN conversations c ON c.id = e.conversation_id"
-                " LEFT JOIN messages m ON m.id = e.message_id ORDER BY e.id"
-            ),
+            "events": [
+                (*row[:4], json.loads(row[4]), *row[5:])
+                for row in rows(
+                    "SELECT c.uid, e.kind, e.at, e.agent, e.payload,"
+                    " m.direction, m.body FROM events e"
+                    " JOIN conversations c ON c.id = e.conversation_id"
+                    " LEFT JOIN messages m ON m.id = e.message_id ORDER BY e.id"
+                )
+            ],
             "messages": sorted(
-                rows(
-                    "SELECT c.uid, m.direction, m.author, m.at, m.subject, m.body, m.body_html,"
-                    " m.message_id_header, m.in_reply_to, m.refs, m.auto, m.delivery,"
-                    " (SELECT group_concat(filename || '/' || size || '/' || content_type || '/'"
-                    "  || coalesce(hex(data), ''), ' ') FROM attachments WHERE message_id = m.id)"
-                    " FROM messages m JOIN conversations c ON c.id = m.conversation_id"
+                (*row[1:], attachments(row[0]))
+                for row in rows(
+                    "SELECT m.id, c.uid, m.direction, m.author, m.at, m.subject, m.body,"
+                    " m.body_html, m.message_id_header, m.in_reply_to, m.refs, m.auto,"
+                    " m.delivery FROM messages m JOIN conversations c ON c.id = m.conversation_id"
                 )
             ),
             "conversations": sorted(
@@ -50,7 +62,7 @@ def snapshot(path) -> dict:
                     "SELECT c.uid, c.channel, c.subject, c.preview, c.status, a.name,"
                     " c.snoozed_until, c.snooze_until_reply, c.created_at, c.last_message_at,"
                     " c.waiting_since, (SELECT group_concat(tag, ' ') FROM (SELECT tag FROM"
-                    " conversation_tags WHERE conversation_id = c.id ORDER BY tag)), "
+                    " conversation_tags WHERE conversation_id = c.id ORDER BY tag) AS t), "
                     + customer_key.format("c.customer_id")
                     + " FROM conversations c LEFT JOIN agents a ON a.id = c.assignee_id"
                 )
@@ -60,14 +72,13 @@ def snapshot(path) -> dict:
                     "SELECT name, first_seen, "
                     + customer_key.format("cu.id")
                     + ", (SELECT group_concat(tag, ' ') FROM (SELECT tag FROM customer_tags"
-                    " WHERE customer_id = cu.id ORDER BY tag)) FROM customers cu"
-                )
+                    " WHERE customer_id = cu.id ORDER BY tag) AS t) FROM customers cu"
+                ),
+                key=repr,
             ),
             "agents": rows("SELECT name, display_name, email FROM agents ORDER BY name"),
             "canned": rows("SELECT name, body FROM canned_replies ORDER BY name"),
         }
-    finally:
-        conn.close()
 
 
 def build_rich_desk(store: Store) -> None:
@@ -121,7 +132,8 @@ def rich_desk(tmp_path, frozen_clock):
     return path
 
 
-def test_export_then_import_reproduces_the_desk(tmp_path, rich_desk):
+def test_export_then_import_reproduces_the_desk(tmp_path, rich_desk, desk_target):
+    """A SQLite desk moves to a new desk on either engine (export, then import)."""
     exported = tmp_path / "desk.jsonl"
     with Store(rich_desk) as store:
         count = export_file(store, exported)
@@ -146,14 +158,14 @@ def test_export_then_import_reproduces_the_desk(tmp_path, rich_desk):
         }
         <= kinds
     )
-    with Store(tmp_path / "copy.db") as store:
+    with Store(desk_target) as store:
         report = import_file(store, exported)
     assert report.errors == [] and report.imported == count
-    original, copy = snapshot(rich_desk), snapshot(tmp_path / "copy.db")
+    original, copy = snapshot(rich_desk), snapshot(desk_target)
     for part in original:
         assert copy[part] == original[part], part
     assert any(c[0] == HOSTILE_NAME for c in copy["customers"])  # untrusted text kept verbatim
-    with Store(rich_desk) as store, Store(tmp_path / "copy.db") as moved:
+    with Store(rich_desk) as store, Store(desk_target) as moved:
         keys = set(store.metrics.keys())  # the same conversations: stats counts them once
         assert len(keys) > 3 and set(moved.metrics.keys()) == keys
 
@@ -171,11 +183,11 @@ def test_demo_desk_round_trips(tmp_path, frozen_clock):
         assert copy[part] == original[part], part
 
 
-def test_importing_twice_adds_nothing(tmp_path, rich_desk):
+def test_importing_twice_adds_nothing(tmp_path, rich_desk, desk_target):
     exported = tmp_path / "desk.jsonl"
     with Store(rich_desk) as store:
         export_file(store, exported)
-    target = tmp_path / "copy.db"
+    target = desk_target
     with Store(target) as store:
         first = import_file(store, exported)
         before = snapshot(target)

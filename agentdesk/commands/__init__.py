@@ -14,7 +14,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from agentdesk.config import Config, database_file
+from agentdesk.config import Config, DeskTarget, database_target
+from agentdesk.store.postgres import is_url
 
 if TYPE_CHECKING:
     from agentdesk.store import Store
@@ -24,9 +25,9 @@ class UsageError(Exception):
     """Bad arguments or input: one line, exit code 2."""
 
 
-def database_path(args: argparse.Namespace, config: Config) -> Path:
-    """``--db`` if given, else the configured database."""
-    return database_file(args.db) if getattr(args, "db", None) else config.database
+def database_path(args: argparse.Namespace, config: Config) -> DeskTarget:
+    """``--db`` if given (a file or a ``postgresql://`` URL), else the configured database."""
+    return database_target(args.db) if getattr(args, "db", None) else config.database
 
 
 def add_agent_option(parser: argparse.ArgumentParser, default: str) -> None:
@@ -54,5 +55,6 @@ def as_agent(config: Config, name: str | None, display_name: str | None = None) 
 def tell_if_new(store: Store) -> Store:
     """A line on stderr (never in machine output) when ``store`` was just created."""
     if store.created:
-        print(f"new desk created at {Path(store.path).absolute()}", file=sys.stderr)
+        where = store.where if is_url(store.path) else Path(store.path).absolute()
+        print(f"new desk created at {where}", file=sys.stderr)
     return store

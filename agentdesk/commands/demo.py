@@ -8,7 +8,7 @@ from pathlib import Path
 
 from agentdesk import config as config_module
 from agentdesk.commands import UsageError, add_agent_option, as_agent
-from agentdesk.config import Config
+from agentdesk.config import Config, DeskTarget
 
 DEMO_AGENT = ("alice", "Alice Martin")
 
@@ -17,7 +17,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "demo", help="open the desk on built-in demo data (never touches your real desk)"
     )
-    parser.add_argument("--db", help="demo database file (default: demo.db in the data dir)")
+    parser.add_argument(
+        "--db",
+        help="demo database: a file, or a postgresql:// URL (default: demo.db in the data dir)",
+    )
     parser.add_argument("--seed", type=int, default=7, help="random seed (default: 7)")
     parser.add_argument(
         "--regenerate",
@@ -34,11 +37,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace, config: Config) -> int:
     as_agent(config, args.agent)  # a bad --agent is one line before anything is written
     path = demo_file(
-        config_module.database_file(args.db) if args.db else config_module.demo_database_path()
+        config_module.database_target(args.db) if args.db else config_module.demo_database_path()
     )
     if args.regenerate:
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        from agentdesk.store import drop_demo, probe
+
+        if probe(path).exists:
+            drop_demo(path)
     prepare(path, args.seed)
     if args.no_open:
         return 0
@@ -47,28 +52,34 @@ def run(args: argparse.Namespace, config: Config) -> int:
     return app.return_code or 0
 
 
-def demo_file(path: Path) -> Path:
-    """``path`` if demo data may go there: a new file or one ``agentdesk demo`` made.
+def demo_file(path: DeskTarget) -> DeskTarget:
+    """``path`` if demo data may go there: a new file or database, or one ``agentdesk
+    demo`` made.
 
     The default demo file is always the demo's, so one made before the demo marker
     (migration 6) is still used and regenerated; elsewhere such a file is refused.
     """
-    from agentdesk.store import probe
+    from agentdesk.store import is_url, probe
 
     found = probe(path)  # another program's file or not a database: StoreError
-    if (
-        found.exists
-        and not found.demo
-        and (path.resolve() != config_module.demo_database_path().resolve())
-    ):
+    default = not is_url(path) and (
+        Path(path).resolve() == config_module.demo_database_path().resolve()
+    )
+    if found.exists and not found.demo and not default:
         raise UsageError(
-            f"{path}: an agentdesk desk that `agentdesk demo` did not make; "
+            f"{_shown(path)}: an agentdesk desk that `agentdesk demo` did not make; "
             "demo data never goes into it (choose another --db)"
         )
     return path
 
 
-def demo_app(config: Config, path: Path, agent: str | None = None):
+def _shown(path: DeskTarget) -> str:
+    from agentdesk.store.postgres import is_url, redact
+
+    return redact(str(path)) if is_url(path) else str(path)
+
+
+def demo_app(config: Config, path: DeskTarget, agent: str | None = None):
     """The app on the demo database as Alice (or ``agent``), with only the offline demo
     channel. The user's own connectors never run against demo data."""
     from agentdesk.app import make_app
@@ -84,7 +95,7 @@ def demo_app(config: Config, path: Path, agent: str | None = None):
     return make_app(demo_config, path, [DemoConnector()])
 
 
-def prepare(path: Path, seed: int) -> None:
+def prepare(path: DeskTarget, seed: int) -> None:
     """Generate the demo data into ``path`` unless it already has conversations."""
     import agentdesk.demo
     from agentdesk.assist.kbimport import import_kb
@@ -100,8 +111,9 @@ def prepare(path: Path, seed: int) -> None:
         existing = store.transfer.table_counts()["conversations"]
         if existing:
             print(
-                f"Demo database {path}: {existing} conversations (use --regenerate for fresh data)."
+                f"Demo database {store.where}: {existing} conversations"
+                " (use --regenerate for fresh data)."
             )
             return
         summary = generate_demo(store, seed=seed)
-    print(f"Demo database {path}: generated {summary.line()} in {summary.seconds:.1f} s.")
+    print(f"Demo database {store.where}: generated {summary.line()} in {summary.seconds:.1f} s.")

@@ -30,7 +30,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--format", choices=("text", "json"), default="text", help="output format (default text)"
     )
-    parser.add_argument("--db", help="database file (default: from config)")
+    parser.add_argument(
+        "--db", help="database: a SQLite file or a postgresql:// URL (default: from config)"
+    )
     parser.set_defaults(run=run)
 
 

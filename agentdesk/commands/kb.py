@@ -18,11 +18,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     importer.add_argument(
         "directory", nargs="?", help="folder of *.md files with front matter (default: [kb] dir)"
     )
-    importer.add_argument("--db", help="database file (default: from config)")
+    importer.add_argument(
+        "--db", help="database: a SQLite file or a postgresql:// URL (default: from config)"
+    )
     importer.set_defaults(run=run_import)
     search = actions.add_parser("search", help="the articles that best match a query")
     search.add_argument("query", nargs="+", help="words to look for")
-    search.add_argument("--db", help="database file (default: from config)")
+    search.add_argument(
+        "--db", help="database: a SQLite file or a postgresql:// URL (default: from config)"
+    )
     search.add_argument("--limit", type=int, default=5, help="how many (default 5)")
     search.add_argument(
         "--format", choices=("text", "json"), default="text", help="output format (default text)"
@@ -36,7 +40,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     gaps.add_argument(
         "--format", choices=("text", "json"), default="text", help="output format (default text)"
     )
-    gaps.add_argument("--db", help="database file (default: from config)")
+    gaps.add_argument(
+        "--db", help="database: a SQLite file or a postgresql:// URL (default: from config)"
+    )
     gaps.set_defaults(run=run_gaps)
 
 

@@ -10,7 +10,9 @@ from agentdesk.config import Config
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("open", help="open the desk (the default command)")
-    parser.add_argument("--db", help="database file (default: from config)")
+    parser.add_argument(
+        "--db", help="database: a SQLite file or a postgresql:// URL (default: from config)"
+    )
     add_agent_option(parser, "[agent] name in the config")
     parser.set_defaults(run=run)
 

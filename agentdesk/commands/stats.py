@@ -7,7 +7,7 @@ import sys
 
 from agentdesk import clock
 from agentdesk.commands import UsageError
-from agentdesk.config import Config, database_file
+from agentdesk.config import Config, database_target
 from agentdesk.metrics import (
     METRICS,
     TEAM,
@@ -38,7 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--db",
         action="append",
         metavar="PATH",
-        help="database file; repeat to roll up several desks (default: from config)",
+        help="database file or postgresql:// URL; repeat to roll up several desks (default: from config)",
     )
     parser.add_argument(
         "--since", help="7d, 30d, 24h, 2w, YYYY-MM-DD or an ISO instant (default: 7d)"
@@ -70,13 +70,13 @@ def run(args: argparse.Namespace, config: Config) -> int:
         period = parse_period(args.since, args.until, settings.business_hours.zone)
     except PeriodError as error:
         raise UsageError(str(error)) from None
-    paths = [database_file(p) for p in args.db] if args.db else [config.database]
+    paths = [database_target(p) for p in args.db] if args.db else [config.database]
     stores: list[Store] = []
     try:
         stores.extend(Store(path, readonly=True) for path in paths)
         if args.agent and not any(store.metrics.known_agent(args.agent) for store in stores):
             raise UsageError(
-                f"unknown agent {args.agent!r} (not in {', '.join(str(p) for p in paths)})"
+                f"unknown agent {args.agent!r} (not in {', '.join(s.where for s in stores)})"
             )
         facts = collect(stores, period, settings)
         business = BusinessClock(settings.business_hours).seconds if args.business_hours else None

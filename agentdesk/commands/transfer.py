@@ -15,13 +15,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "import", help="import conversations from a JSON Lines file (docs/import-format.md)"
     )
     importer.add_argument("file", metavar="FILE", help="JSON Lines file ('-' for stdin)")
-    importer.add_argument("--db", help="database file (default: from config)")
+    importer.add_argument(
+        "--db", help="database: a SQLite file or a postgresql:// URL (default: from config)"
+    )
     importer.set_defaults(run=run_import)
     exporter = subparsers.add_parser(
         "export", help="export every conversation and event to a JSON Lines file"
     )
     exporter.add_argument("file", metavar="FILE", help="output file ('-' for stdout)")
-    exporter.add_argument("--db", help="database file (default: from config)")
+    exporter.add_argument(
+        "--db", help="database: a SQLite file or a postgresql:// URL (default: from config)"
+    )
     exporter.set_defaults(run=run_export)
 
 
@@ -62,5 +66,5 @@ def run_export(args: argparse.Namespace, config: Config) -> int:
             count = export_file(store, args.file)
         except OSError as error:
             raise UsageError(f"{args.file}: cannot write ({error.strerror})") from None
-    print(f"{args.file}: exported {count} lines from {path}")
+    print(f"{args.file}: exported {count} lines from {store.where}")
     return 0

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shlex
-import sqlite3
 import subprocess
 import tempfile
 import time
@@ -31,6 +30,7 @@ from agentdesk.domain import Agent, Conversation, Customer, Status, render_canne
 from agentdesk.screens.desk import DeskScreen
 from agentdesk.screens.pickers import ChoiceScreen, PromptScreen, assignee_choices
 from agentdesk.screens.presend import PresendScreen
+from agentdesk.store import DATABASE_ERRORS
 from agentdesk.text import count_of, error_line, one_line
 from agentdesk.widgets.composer import Composer
 from agentdesk.widgets.customer import CustomerCard, HistoryList
@@ -343,8 +343,8 @@ class ConversationScreen(DeskScreen):
                 message_id = self.store.replies.add(
                     self.conversation_id, self.agent.name, text, delivery="queued", **assisted
                 )
-        except sqlite3.Error as error:
-            with contextlib.suppress(sqlite3.Error):  # keep the draft too, if the file allows
+        except DATABASE_ERRORS as error:
+            with contextlib.suppress(*DATABASE_ERRORS):  # keep the draft too, if the desk allows
                 self.flush_draft()
             self.notify(
                 f"Not stored, so not sent ({error_line(error)}); the text is still in"

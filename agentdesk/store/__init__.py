@@ -1,4 +1,6 @@
-"""The store: the only package that speaks SQL. One SQLite file per agent desk.
+"""The store: the only package that speaks SQL. A desk is a SQLite file (one agent, or a
+shared host) or a PostgreSQL database (a team): ``Store("desk.db")`` or
+``Store("postgresql://agent@db.internal/desk")``.
 
 ``Store`` opens the database and holds one small repository per area; callers read as
 ``store.inbox.page(...)`` or ``store.events.append(...)``. ``atomic()`` groups calls
@@ -11,13 +13,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from agentdesk.store import db as sqlite_file
+from agentdesk.store import postgres
 from agentdesk.store.agents import Agents
 from agentdesk.store.bulk import Bulk
 from agentdesk.store.connector_data import ConnectorData
 from agentdesk.store.conversations import Conversations
 from agentdesk.store.customers import Customers
-from agentdesk.store.database import Database
-from agentdesk.store.db import DeskFile, StoreError, open_database, probe
+from agentdesk.store.database import DATABASE_ERRORS, Database, StoreError
+from agentdesk.store.db import DeskFile, open_database
+from agentdesk.store.dialect import POSTGRES, SQLITE
 from agentdesk.store.drafts import CannedReplies, Drafts
 from agentdesk.store.events import EventLog
 from agentdesk.store.inbox import SEARCH_LIMIT, Inbox
@@ -29,20 +34,58 @@ from agentdesk.store.schema import DEMO_APPLICATION_ID, SCHEMA_VERSION
 from agentdesk.store.surveys import Surveys
 from agentdesk.store.transfer import Transfer
 
-__all__ = ["SCHEMA_VERSION", "SEARCH_LIMIT", "DeskFile", "Store", "StoreError", "probe"]
+__all__ = [
+    "DATABASE_ERRORS",
+    "SCHEMA_VERSION",
+    "SEARCH_LIMIT",
+    "DeskFile",
+    "Store",
+    "drop_demo",
+    "StoreError",
+    "is_url",
+    "probe",
+]
+
+is_url = postgres.is_url
+
+
+def probe(target: Path | str) -> DeskFile:
+    """What is at a desk's file path or PostgreSQL URL, found without writing anything;
+    anything that is not an agentdesk desk raises ``StoreError``."""
+    return postgres.probe(str(target)) if is_url(target) else sqlite_file.probe(target)
+
+
+def drop_demo(target: Path | str) -> None:
+    """Delete a demo desk (``demo --regenerate``): its file, or its PostgreSQL tables."""
+    if is_url(target):
+        postgres.drop_demo(str(target))
+        return
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{target}{suffix}").unlink(missing_ok=True)
 
 
 class Store:
     """A desk database. Safe to share between the UI thread and workers.
 
-    ``readonly`` opens an existing desk with SQLite's ``mode=ro`` and never migrates it;
-    otherwise a missing file becomes a new desk (``created`` says so).
+    ``readonly`` opens an existing desk read-only (SQLite's ``mode=ro``, PostgreSQL's
+    read-only transactions) and never migrates it; otherwise a missing file or an empty
+    PostgreSQL database becomes a new desk (``created`` says so).
     """
 
     def __init__(self, path: Path | str, *, readonly: bool = False) -> None:
         self.path = str(path)
+        if postgres.is_url(path):
+            pg, version, self.created = postgres.open_postgres(self.path, readonly=readonly)
+            self._attach(Database(pg, POSTGRES, version))
+            return
         conn, self.created = open_database(path, readonly=readonly)
-        self._attach(Database(conn))
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        self._attach(Database(conn, SQLITE, version))
+
+    @property
+    def where(self) -> str:
+        """The desk for messages: the file path, or the PostgreSQL URL without a password."""
+        return postgres.redact(self.path) if postgres.is_url(self.path) else self.path
 
     def _attach(self, db: Database) -> None:
         """Build the repositories on ``db``."""
@@ -81,7 +124,14 @@ class Store:
         return ConnectorData(self.db, name)
 
     def mark_demo(self) -> None:
-        """Record in the file that ``agentdesk demo`` made it (``--regenerate`` may replace it)."""
+        """Record in the desk that ``agentdesk demo`` made it (``--regenerate`` may replace it)."""
+        if self.db.dialect is POSTGRES:
+            with self.db.transaction() as conn:
+                conn.execute(
+                    "INSERT INTO agentdesk_meta (key, value) VALUES ('demo', '1')"
+                    " ON CONFLICT (key) DO NOTHING"
+                )
+            return
         with self.db.outside_transaction() as conn:
             conn.execute(f"PRAGMA application_id = {DEMO_APPLICATION_ID}")
 

@@ -24,7 +24,7 @@ class Agents:
                 return int(row[0])
             return inserted(
                 conn.execute(
-                    "INSERT INTO agents (name, display_name, email) VALUES (?, ?, ?)",
+                    "INSERT INTO agents (name, display_name, email) VALUES (?, ?, ?) RETURNING id",
                     (name, display_name or name.capitalize(), email),
                 )
             )

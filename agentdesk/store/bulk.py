@@ -1,4 +1,4 @@
-"""Bulk loading for benchmark databases: executemany into the normal tables, fast pragmas.
+"""Bulk loading for benchmark databases: executemany into the normal tables, relaxed durability.
 
 Used by ``bench/generate.py`` only; the app writes through the repositories. Rows go into
 the same tables the app uses, so triggers (message full-text index, append-only events)
@@ -17,7 +17,6 @@ _BULK_TABLES = {
     "agents",
     "customers",
     "identities",
-    "customers_fts",
     "conversations",
     "conversation_tags",
     "messages",
@@ -36,18 +35,17 @@ class Bulk:
 
     @contextmanager
     def load(self) -> Iterator[None]:
-        """One big transaction with durability relaxed; WAL mode is restored afterwards."""
+        """One big transaction with durability relaxed (restored afterwards)."""
+        relax, restore = self.db.dialect.bulk_settings()
         with self.db.outside_transaction() as conn:
-            conn.execute("PRAGMA journal_mode = MEMORY")
-            conn.execute("PRAGMA synchronous = OFF")
-            conn.execute("PRAGMA cache_size = -262144")  # 256 MB
-            conn.execute("PRAGMA temp_store = MEMORY")
+            for statement in relax:
+                conn.execute(statement)
             try:
                 with self.db.transaction():
                     yield
             finally:
-                conn.execute("PRAGMA journal_mode = WAL")
-                conn.execute("PRAGMA synchronous = NORMAL")
+                for statement in restore:
+                    conn.execute(statement)
 
     def insert(
         self, table: str, columns: Sequence[str], rows: Iterable[tuple[object, ...]]
@@ -68,9 +66,10 @@ class Bulk:
             }
 
     def finish(self) -> None:
-        """Merge the full-text index segments and refresh planner statistics."""
+        """Index the customers for search, bring id sequences past the explicit ids,
+        tidy the full-text indexes and refresh planner statistics."""
         with self.db.transaction() as conn:
-            conn.execute("INSERT INTO messages_fts(messages_fts) VALUES ('optimize')")
-            conn.execute("INSERT INTO customers_fts(customers_fts) VALUES ('optimize')")
+            for statement in self.db.dialect.bulk_finish():
+                conn.execute(statement)
         with self.db.outside_transaction() as conn:
             conn.execute("ANALYZE")

@@ -10,13 +10,16 @@ message, or not at all.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from agentdesk import clock
 from agentdesk.store.database import Database, Row
-from agentdesk.store.db import split_statements
+
+# One migration: SQL both engines take, or the SQL of each engine by its name
+# ({"sqlite": ..., "postgresql": ...}) where they differ (ids, types).
+Migration = str | Mapping[str, str]
 
 
 class ConnectorData:
@@ -53,21 +56,28 @@ class ConnectorData:
             )
 
     # ---- the connector's own tables ----------------------------------------------------------
-    def tables(self, owner: str, migrations: Sequence[str]) -> None:
+    def tables(self, owner: str, migrations: Sequence[Migration]) -> None:
         """Bring the tables of connector type ``owner`` to ``len(migrations)``.
 
         Migration N (1-based) runs once per database, in one transaction with the
-        version it reaches; never edit a released one, append. Name the tables after
-        ``owner`` (``filedrop_sent``); every connector configured with this type shares them.
+        version it reaches; never edit a released one, append. A migration is SQL both
+        engines take, or a mapping of engine name (``sqlite``, ``postgresql``) to SQL.
+        Name the tables after ``owner`` (``filedrop_sent``); every connector configured
+        with this type shares them.
         """
+        dialect = self.db.dialect
         with self.db.transaction() as conn:
             row = conn.execute(
                 "SELECT version FROM connector_schema WHERE owner = ?", (owner,)
             ).fetchone()
             current = row[0] if row else 0
             for number in range(current + 1, len(migrations) + 1):
-                for statement in split_statements(migrations[number - 1]):
-                    conn.execute(statement)
+                migration = migrations[number - 1]
+                if not isinstance(migration, str):
+                    if dialect.name not in migration:
+                        raise ValueError(f"{owner} migration {number} has no {dialect.name} SQL")
+                    migration = migration[dialect.name]
+                dialect.script(conn, migration)
             if len(migrations) > current:
                 conn.execute(
                     "INSERT INTO connector_schema (owner, version) VALUES (?, ?)"

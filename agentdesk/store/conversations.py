@@ -39,7 +39,7 @@ class Conversations:
             conversation_id = inserted(
                 conn.execute(
                     "INSERT INTO conversations (uid, key, channel, customer_id, subject, created_at,"
-                    " last_message_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    " last_message_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
                     (
                         uid or new_uid(),
                         str(uuid.uuid4()),
@@ -199,7 +199,8 @@ class Conversations:
         with self.db.transaction() as conn:
             if present:
                 changed = conn.execute(
-                    "INSERT OR IGNORE INTO conversation_tags VALUES (?, ?)", (conversation_id, tag)
+                    "INSERT INTO conversation_tags VALUES (?, ?) ON CONFLICT DO NOTHING",
+                    (conversation_id, tag),
                 ).rowcount
             else:
                 changed = conn.execute(

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from agentdesk.domain import Customer, Identity
 from agentdesk.store.database import Connection, Database, inserted
+from agentdesk.store.dialect import Dialect
 
 
 class Customers:
@@ -34,13 +35,16 @@ class Customers:
                 return customer_id  # name and addresses unchanged: the search index holds
         else:
             customer_id = inserted(
-                conn.execute("INSERT INTO customers (name, first_seen) VALUES (?, ?)", (name, at))
+                conn.execute(
+                    "INSERT INTO customers (name, first_seen) VALUES (?, ?) RETURNING id",
+                    (name, at),
+                )
             )
             conn.execute(
                 "INSERT INTO identities (customer_id, channel, address) VALUES (?, ?, ?)",
                 (customer_id, channel, address),
             )
-        _index(conn, customer_id)
+        _index(conn, self.db.dialect, customer_id)
         return customer_id
 
     def link_identity(self, address: str, channel: str, also: str) -> int:
@@ -66,8 +70,8 @@ class Customers:
                     (customer_id, channel, also),
                 )
             elif other[0] != customer_id:
-                _merge(conn, keep=customer_id, drop=other[0])
-            _index(conn, customer_id)
+                _merge(conn, self.db.dialect, keep=customer_id, drop=other[0])
+            _index(conn, self.db.dialect, customer_id)
             return customer_id
 
     def correct_address(self, customer_id: int, channel: str, old: str, new: str) -> None:
@@ -81,7 +85,7 @@ class Customers:
                 (channel, new),
             ).fetchone()
             if other is not None and other[0] != customer_id:
-                _merge(conn, keep=customer_id, drop=other[0])
+                _merge(conn, self.db.dialect, keep=customer_id, drop=other[0])
             if other is None:
                 conn.execute(
                     "UPDATE identities SET address = ? WHERE customer_id = ?"
@@ -93,13 +97,13 @@ class Customers:
                     "DELETE FROM identities WHERE customer_id = ? AND channel = ? AND address = ?",
                     (customer_id, channel, old),
                 )
-            _index(conn, customer_id)
+            _index(conn, self.db.dialect, customer_id)
 
     def set_tags(self, customer_id: int, tags: list[str]) -> None:
         with self.db.transaction() as conn:
             conn.execute("DELETE FROM customer_tags WHERE customer_id = ?", (customer_id,))
             conn.executemany(
-                "INSERT OR IGNORE INTO customer_tags VALUES (?, ?)",
+                "INSERT INTO customer_tags VALUES (?, ?) ON CONFLICT DO NOTHING",
                 [(customer_id, tag) for tag in tags],
             )
 
@@ -159,34 +163,31 @@ class Customers:
         return row[0] if row else None
 
 
-def _index(conn: Connection, customer_id: int) -> None:
+def _index(conn: Connection, dialect: Dialect, customer_id: int) -> None:
+    """Refresh the customer's entry in the search index (name and every address)."""
     name, addresses = conn.execute(
         "SELECT c.name, coalesce(group_concat(i.address, ' '), '') FROM customers c"
-        " LEFT JOIN identities i ON i.customer_id = c.id WHERE c.id = ?",
+        " LEFT JOIN identities i ON i.customer_id = c.id WHERE c.id = ? GROUP BY c.id",
         (customer_id,),
     ).fetchone()
-    conn.execute("DELETE FROM customers_fts WHERE rowid = ?", (customer_id,))
-    conn.execute(
-        "INSERT INTO customers_fts (rowid, name, addresses) VALUES (?, ?, ?)",
-        (customer_id, name, addresses),
-    )
+    dialect.index_customer(conn, customer_id, f"{name} {addresses}")
 
 
-def _merge(conn: Connection, keep: int, drop: int) -> None:
+def _merge(conn: Connection, dialect: Dialect, keep: int, drop: int) -> None:
     conn.execute("UPDATE identities SET customer_id = ? WHERE customer_id = ?", (keep, drop))
     conn.execute("UPDATE conversations SET customer_id = ? WHERE customer_id = ?", (keep, drop))
     conn.execute(
-        "INSERT OR IGNORE INTO customer_tags SELECT ?, tag FROM customer_tags"
-        " WHERE customer_id = ?",
+        "INSERT INTO customer_tags SELECT ?, tag FROM customer_tags"
+        " WHERE customer_id = ? ON CONFLICT DO NOTHING",
         (keep, drop),
     )
     conn.execute(
-        "UPDATE customers SET first_seen = min(first_seen,"
-        " (SELECT first_seen FROM customers WHERE id = ?)),"
+        "UPDATE customers SET first_seen = (SELECT min(x.first_seen) FROM customers x"
+        " WHERE x.id IN (?, ?)),"
         " name = CASE WHEN name = '' THEN (SELECT name FROM customers WHERE id = ?)"
         " ELSE name END WHERE id = ?",
-        (drop, drop, keep),
+        (keep, drop, drop, keep),
     )
     conn.execute("DELETE FROM customer_tags WHERE customer_id = ?", (drop,))
-    conn.execute("DELETE FROM customers_fts WHERE rowid = ?", (drop,))
+    dialect.unindex_customer(conn, drop)
     conn.execute("DELETE FROM customers WHERE id = ?", (drop,))

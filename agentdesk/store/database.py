@@ -1,37 +1,80 @@
-"""The desk's database connection: one lock, one transaction API, the SQL dialect's name.
+"""The desk's database connection: one lock, one transaction API, the engine's dialect.
 
 Every repository in ``agentdesk.store`` reads and writes through a ``Database``; nothing
-outside the store package sees the connection.
+outside the store package sees the connection. The connection is a ``sqlite3``
+connection or a ``PostgresConnection``; both take the store's SQL (``?`` placeholders)
+and return rows that read by position and by name.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from typing import Any, Protocol
 
-Connection = sqlite3.Connection
-Row = sqlite3.Row
+from agentdesk.store.dialect import Dialect
 
 
-def inserted(cursor: sqlite3.Cursor) -> int:
-    """The id of the row an ``INSERT`` just made."""
-    if cursor.lastrowid is None:  # pragma: no cover - an INSERT always sets it
+class StoreError(Exception):
+    """A database that cannot be used; the message is one line for the user."""
+
+
+class DatabaseError(Exception):
+    """A statement PostgreSQL refused (SQLite raises ``sqlite3.Error``)."""
+
+
+class IntegrityError(DatabaseError):
+    """A constraint said no: a duplicate key, or a change to the append-only events."""
+
+
+# What a failed statement raises on either engine.
+DATABASE_ERRORS: tuple[type[Exception], ...] = (sqlite3.Error, DatabaseError)
+
+
+class Row(Protocol):
+    """A result row: by position (``row[0]``) or by column name (``row["id"]``)."""
+
+    def __getitem__(self, key: Any, /) -> Any: ...
+    def __iter__(self) -> Iterator[Any]: ...
+    def __len__(self) -> int: ...
+    def keys(self) -> list[str]: ...
+
+
+class Cursor(Protocol):
+    @property
+    def rowcount(self) -> int: ...
+    def fetchone(self) -> Any: ...
+    def fetchall(self) -> list[Any]: ...
+    def __iter__(self) -> Iterator[Any]: ...
+
+
+class Connection(Protocol):
+    def execute(
+        self, sql: str, params: Sequence[object] | Mapping[str, object] = ..., /
+    ) -> Cursor: ...
+    def executemany(self, sql: str, rows: Iterable[Sequence[object]], /) -> Cursor: ...
+    def close(self) -> None: ...
+
+
+def inserted(cursor: Cursor) -> int:
+    """The id an ``INSERT ... RETURNING id`` made (the cursor is read to its end)."""
+    rows = cursor.fetchall()
+    if not rows:  # pragma: no cover - an INSERT ... RETURNING always returns its row
         raise RuntimeError("no row was inserted")
-    return cursor.lastrowid
+    return int(rows[0][0])
 
 
 class Database:
     """A connection shared by the UI thread and workers, serialised by one lock."""
 
-    dialect = "sqlite"
-
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, dialect: Dialect, version: int) -> None:
         self._conn = conn
-        # The schema version (``PRAGMA user_version``); below the latest only for a file
-        # opened read-only, which is never migrated.
-        self.version: int = conn.execute("PRAGMA user_version").fetchone()[0]
+        self.dialect = dialect
+        # The schema version; below the latest only for a desk opened read-only, which
+        # is never migrated.
+        self.version = version
         self._lock = threading.RLock()
         self._depth = 0
 
@@ -47,7 +90,7 @@ class Database:
                 finally:
                     self._depth -= 1
                 return
-            self._conn.execute("BEGIN IMMEDIATE")
+            self._conn.execute(self.dialect.begin)
             self._depth = 1
             try:
                 yield self._conn
@@ -80,7 +123,7 @@ class Database:
 
     @contextmanager
     def outside_transaction(self) -> Iterator[Connection]:
-        """The connection for statements SQLite refuses inside a transaction (pragmas)."""
+        """The connection for statements refused inside a transaction (pragmas, VACUUM)."""
         with self._lock:
             if self._depth:
                 raise RuntimeError("not allowed inside a transaction")

@@ -1,4 +1,4 @@
-"""Opening a desk database: what a file is, pragmas, version checks, backup, migration."""
+"""Opening a SQLite desk file: what a file is, pragmas, version checks, backup, migration."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from functools import cache
 from pathlib import Path
 
 from agentdesk import clock
+from agentdesk.store.database import StoreError
+from agentdesk.store.dialect import split_statements
 from agentdesk.store.schema import (
     APPLICATION_ID,
     DEMO_APPLICATION_ID,
@@ -17,10 +19,6 @@ from agentdesk.store.schema import (
     READ_SCHEMA_VERSION,
     SCHEMA_VERSION,
 )
-
-
-class StoreError(Exception):
-    """A database that cannot be used; the message is one line for the user."""
 
 
 @dataclass(frozen=True)
@@ -178,17 +176,3 @@ def apply_migrations(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> 
         except Exception:
             conn.execute("ROLLBACK")
             raise
-
-
-def split_statements(script: str) -> list[str]:
-    """Split a migration into statements, keeping trigger bodies whole."""
-    statements, buffer = [], ""
-    for line in script.splitlines(keepends=True):
-        buffer += line
-        if sqlite3.complete_statement(buffer):
-            if buffer.strip():
-                statements.append(buffer.strip())
-            buffer = ""
-    if buffer.strip():
-        statements.append(buffer.strip())
-    return statements

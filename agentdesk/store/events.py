@@ -34,7 +34,7 @@ class EventLog:
         with self.db.transaction() as conn:
             cursor = conn.execute(
                 "INSERT INTO events (key, conversation_id, kind, at, agent, message_id, payload)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                " VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (
                     str(uuid.uuid4()),
                     conversation_id,
@@ -45,7 +45,7 @@ class EventLog:
                     json.dumps(payload or {}, sort_keys=True),
                 ),
             )
-        return inserted(cursor)
+            return inserted(cursor)
 
     def csat(
         self, conversation_id: int, rating: int, *, at: str | None = None, comment: str = ""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from agentdesk.domain import InboxFilter, InboxRow, SearchQuery
 from agentdesk.store.database import Database, Row
-from agentdesk.store.fts import fts_phrase
 
 SEARCH_LIMIT = 500  # search shows at most this many conversations ("500 of >500")
 _FTS_MESSAGE_LIMIT = 5000  # newest matching messages considered per search
@@ -133,18 +132,18 @@ class Inbox:
         clauses: list[str] = []
         params: list[object] = []
         if query.text:
-            phrase = fts_phrase(query.text)
+            dialect = self.db.dialect
+            phrase = dialect.search_phrase(query.text)
             clauses.append(
                 "(c.id IN (SELECT conversation_id FROM messages WHERE id IN"
-                " (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?"
-                "  ORDER BY rowid DESC LIMIT ?))"
-                " OR c.customer_id IN (SELECT rowid FROM customers_fts WHERE customers_fts MATCH ?))"
+                f" ({dialect.message_match()}))"
+                f" OR c.customer_id IN ({dialect.customer_match()}))"
             )
             params += [phrase, _FTS_MESSAGE_LIMIT, phrase]
         for address in query.from_:
             clauses.append(
                 "c.customer_id IN (SELECT customer_id FROM identities WHERE address LIKE ?"
-                " UNION SELECT id FROM customers WHERE name LIKE ?)"
+                " UNION SELECT id FROM customers WHERE lower(name) LIKE lower(?))"
             )
             params += [f"%{address}%", f"%{address}%"]
         for field, column in (("channel", "c.channel"), ("status", "c.status")):
@@ -160,7 +159,8 @@ class Inbox:
                 clauses.append("c.assignee_id IS NULL")
             else:
                 clauses.append(
-                    "c.assignee_id IN (SELECT id FROM agents WHERE name = ? OR display_name LIKE ?)"
+                    "c.assignee_id IN (SELECT id FROM agents WHERE name = ?"
+                    " OR lower(display_name) LIKE lower(?))"
                 )
                 params += [agent, f"%{agent}%"]
         if filters is not None:
@@ -195,7 +195,7 @@ class Inbox:
         """The customer's other conversations on every channel, newest first."""
         with self.db.read() as conn:
             rows = conn.execute(
-                f"SELECT {_ROW_COLUMNS} {_ROW_FROM} WHERE c.customer_id = ? AND c.id IS NOT ?"
+                f"SELECT {_ROW_COLUMNS} {_ROW_FROM} WHERE c.customer_id = ? AND c.id IS DISTINCT FROM ?"
                 " ORDER BY c.created_at DESC, c.id DESC",
                 (customer_id, exclude),
             ).fetchall()

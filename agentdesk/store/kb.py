@@ -1,6 +1,7 @@
-"""Knowledge-base articles: storage, re-import bookkeeping and FTS5/BM25 search.
+"""Knowledge-base articles: storage, re-import bookkeeping and ranked search.
 
-Ranking weights title over tags over body (see migration 2 in ``schema.py``).
+Ranking weights title over tags over body (SQLite: FTS5 BM25, migration 2 in
+``schema.py``; PostgreSQL: weighted ``ts_rank``, ``postgres_schema.py``).
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from dataclasses import dataclass
 
 from agentdesk import clock
 from agentdesk.store.database import Database, Row
-from agentdesk.store.fts import fts_quote
 
 CANDIDATES = 20  # best BM25 articles re-ranked by term coverage and intent
 
@@ -99,21 +99,19 @@ class KnowledgeBase:
         terms = [t for t in dict.fromkeys(t.strip().lower() for t in terms) if t]
         if not terms:
             return []
-        query = " OR ".join(fts_quote(t) for t in terms)
+        dialect = self.db.dialect
+        any_sql, any_params = dialect.kb_any(terms)
         with self.db.read() as conn:
             pool = conn.execute(
-                "SELECT rowid, rank FROM kb_fts WHERE kb_fts MATCH ? ORDER BY rank LIMIT ?",
-                (query, max(limit * 4, CANDIDATES)),
+                dialect.kb_pool(any_sql), (*any_params, max(limit * 4, CANDIDATES))
             ).fetchall()
             if not pool:
                 return []
             scores = {r[0]: r[1] for r in pool}
-            marks = ",".join("?" * len(scores))
             matched: dict[int, list[str]] = {i: [] for i in scores}
             for term in terms:
                 for row in conn.execute(
-                    f"SELECT rowid FROM kb_fts WHERE kb_fts MATCH ? AND rowid IN ({marks})",
-                    (fts_quote(term), *scores),
+                    dialect.kb_having(len(scores)), (dialect.kb_term(term), *scores)
                 ):
                     matched[row[0]].append(term)
             for rowid in scores:  # ranks are negative: lower is better
@@ -121,12 +119,7 @@ class KnowledgeBase:
             top = sorted(scores, key=lambda rowid: scores[rowid])[:limit]
             hits = []
             for rowid in top:
-                row = conn.execute(
-                    "SELECT a.*, snippet(kb_fts, 2, '', '', '…', 24) AS snip FROM kb_fts"
-                    " JOIN kb_articles a ON a.id = kb_fts.rowid"
-                    " WHERE kb_fts MATCH ? AND kb_fts.rowid = ?",
-                    (query, rowid),
-                ).fetchone()
+                row = conn.execute(dialect.kb_hit(any_sql), (*any_params, rowid)).fetchone()
                 hits.append(
                     KbHit(
                         _article(row),
@@ -139,13 +132,10 @@ class KnowledgeBase:
 
     def frequencies(self, terms: list[str]) -> dict[str, int]:
         """How many articles contain each of ``terms`` (for weighting rare words up)."""
+        dialect = self.db.dialect
         with self.db.read() as conn:
             return {
-                term: int(
-                    conn.execute(
-                        "SELECT count(*) FROM kb_fts WHERE kb_fts MATCH ?", (fts_quote(term),)
-                    ).fetchone()[0]
-                )
+                term: int(conn.execute(dialect.kb_count(), (dialect.kb_term(term),)).fetchone()[0])
                 for term in terms
             }
 

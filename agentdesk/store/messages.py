@@ -120,7 +120,8 @@ class Messages:
                 conversation_id = inserted(
                     conn.execute(
                         "INSERT INTO conversations (uid, key, channel, customer_id, subject, preview,"
-                        " created_at, last_message_at, via) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        " created_at, last_message_at, via) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                        " RETURNING id",
                         (
                             message.thread_key or new_uid(),
                             str(uuid.uuid4()),
@@ -173,9 +174,10 @@ class Messages:
             if answer is not None and survey is not None:
                 self.surveys.record_answer(conversation_id, *survey, message_id, answer, message.at)
             conn.execute(
-                "UPDATE conversations SET last_message_at = max(last_message_at, ?),"
+                "UPDATE conversations SET last_message_at = CASE WHEN last_message_at > ?"
+                " THEN last_message_at ELSE ? END,"
                 " preview = CASE WHEN ? THEN preview ELSE ? END WHERE id = ?",
-                (message.at, message.auto, one_line(body, 200), conversation_id),
+                (message.at, message.at, message.auto, one_line(body, 200), conversation_id),
             )
             if not message.auto and (answer is None or answer.asks_something):
                 self._customer_wrote(conn, conversation_id, message.at)
@@ -335,7 +337,7 @@ def insert_message(
     cursor = conn.execute(
         "INSERT INTO messages (conversation_id, direction, author, at, subject, body,"
         " body_html, ext_id, message_id_header, in_reply_to, refs, auto, delivery,"
-        " reply_payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " reply_payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         (
             conversation_id,
             str(direction),

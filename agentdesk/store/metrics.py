@@ -8,13 +8,19 @@ changing a setting recomputes from the same rows.
 
 from __future__ import annotations
 
+from datetime import timedelta
+from functools import cache
+
+from agentdesk import clock
 from agentdesk.store.database import Database, Row
+from agentdesk.store.dialect import Dialect
 from agentdesk.store.schema import DERIVED_CONVERSATION_KEY, KEYS_VERSION
 
 # The events that shape cycles, each conversation in order. ``k`` is one of: created,
 # in (a substantive inbound), reply, resolved (status -> resolved), reopen (status change
 # out of resolved). A reopen sorts before other events of the same second, because the
 # inbound that reopens a conversation is logged in the same second just before it.
+# ``{to}``, ``{from_}`` and ``{auto}`` are the dialect's reads of the event payload.
 _SEQUENCE = """
 WITH scope AS MATERIALIZED (
     SELECT DISTINCT conversation_id AS cid FROM events
@@ -23,14 +29,13 @@ WITH scope AS MATERIALIZED (
 ev AS (
     SELECT e.conversation_id AS cid, e.id, e.at, e.agent,
         CASE e.kind WHEN 'inbound' THEN 'in'
-            WHEN 'status' THEN iif(e.payload ->> '$.to' = 'resolved', 'resolved', 'reopen')
+            WHEN 'status' THEN CASE WHEN {to} = 'resolved' THEN 'resolved' ELSE 'reopen' END
             ELSE e.kind END AS k
     FROM scope JOIN events e ON e.conversation_id = scope.cid
     WHERE e.kind IN ('created', 'inbound', 'reply', 'status') AND (
         e.kind IN ('created', 'reply')
-        OR (e.kind = 'inbound' AND NOT coalesce(e.payload ->> '$.auto', 0))
-        OR (e.kind = 'status' AND (e.payload ->> '$.to' = 'resolved'
-                                   OR e.payload ->> '$.from' = 'resolved')))
+        OR (e.kind = 'inbound' AND {auto} = 0)
+        OR (e.kind = 'status' AND ({to} = 'resolved' OR {from_} = 'resolved')))
 ),
 seq AS MATERIALIZED (
     -- One ordered pass per conversation, one running sum packing three counters:
@@ -39,27 +44,29 @@ seq AS MATERIALIZED (
     -- before the row).
     SELECT cid, id, at, agent, k, packed % 1048576 AS cycle,
         (packed >> 20) % 1048576 - packed % 1048576 AS post,
-        (packed >> 40) - (k = 'reply') AS rb
-    FROM (SELECT *, sum(CASE k WHEN 'reopen' THEN 1 WHEN 'resolved' THEN 1048576
-                               WHEN 'reply' THEN 1099511627776 ELSE 0 END)
-                    OVER (PARTITION BY cid ORDER BY at, k = 'reopen' DESC, id) AS packed
-          FROM ev)
+        (packed >> 40) - CASE WHEN k = 'reply' THEN 1 ELSE 0 END AS rb
+    FROM (SELECT ev.*, CAST(sum(CASE k WHEN 'reopen' THEN 1 WHEN 'resolved' THEN 1048576
+                                       WHEN 'reply' THEN 1099511627776 ELSE 0 END)
+                    OVER (PARTITION BY cid ORDER BY at, CASE WHEN k = 'reopen' THEN 0 ELSE 1 END,
+                          id) AS BIGINT) AS packed
+          FROM ev) AS running
 ),
 groups AS MATERIALIZED (
     -- Before a cycle's resolve: the substantive inbounds after the rb-th reply, the
     -- (rb+1)-th reply, and (in the group holding it) the cycle's start. ``resolved``
     -- marks the group the cycle's resolve came in (its last one).
     SELECT cid, cycle, rb,
-        min(iif(k = 'in' AND post = 0, at, NULL)) AS wait_at,
-        min(iif(k = 'reply' AND post = 0, at, NULL)) AS reply_at,
-        max(iif(k = 'reply' AND post = 0, agent, NULL)) AS agent,
-        min(iif(k IN ('created', 'reopen'), at, NULL)) AS start_at,
-        max(k = 'resolved') AS resolved
+        min(CASE WHEN k = 'in' AND post = 0 THEN at END) AS wait_at,
+        min(CASE WHEN k = 'reply' AND post = 0 THEN at END) AS reply_at,
+        max(CASE WHEN k = 'reply' AND post = 0 THEN agent END) AS agent,
+        min(CASE WHEN k IN ('created', 'reopen') THEN at END) AS start_at,
+        max(CASE WHEN k = 'resolved' THEN 1 ELSE 0 END) AS resolved
     FROM seq GROUP BY cid, cycle, rb
 ),
 waits AS MATERIALIZED (
     -- A wait is the cycle's first response when no reply came since the cycle began.
-    SELECT *, rb = min(rb) OVER (PARTITION BY cid, cycle) AS first FROM groups
+    SELECT groups.*, CASE WHEN rb = min(rb) OVER (PARTITION BY cid, cycle) THEN 1 ELSE 0 END
+        AS first FROM groups
 ),
 starts AS MATERIALIZED (SELECT cid, cycle, start_at FROM groups WHERE start_at IS NOT NULL),
 res AS MATERIALIZED (
@@ -72,7 +79,7 @@ res AS MATERIALIZED (
 )
 """
 
-WAITS_AND_RESOLVES = (
+_WAITS_AND_RESOLVES = (
     _SEQUENCE
     + """
 SELECT 'wait' AS row, w.cid, c.uid, c.channel, w.cycle, w.first,
@@ -82,20 +89,20 @@ SELECT 'wait' AS row, w.cid, c.uid, c.channel, w.cycle, w.first,
 FROM waits w JOIN conversations c ON c.id = w.cid
 WHERE w.wait_at IS NOT NULL AND (
     (w.reply_at >= :since AND w.reply_at < :until)
-    OR (w.reply_at IS NULL AND NOT w.resolved AND w.wait_at >= :since AND w.wait_at < :until))
+    OR (w.reply_at IS NULL AND w.resolved = 0 AND w.wait_at >= :since AND w.wait_at < :until))
 UNION ALL
 SELECT 'resolve', r.cid, c.uid, c.channel, r.cycle, NULL,
     unixepoch(r.cycle_start), unixepoch(r.at), r.agent,
     r.replies, unixepoch(r.conv_start), r.last_cycle,
     unixepoch(w0.reply_at), w0.agent, unixepoch(w1.wait_at), unixepoch(ro.start_at),
-    iif(r.cycle = 0, (
+    CASE WHEN r.cycle = 0 THEN (
         SELECT unixepoch(min(o.created_at)) FROM conversations o
         WHERE o.customer_id = c.customer_id AND o.created_at > r.at AND o.id != r.cid
           AND EXISTS (SELECT 1 FROM events oc WHERE oc.conversation_id = o.id
-                      AND +oc.kind = 'created' AND oc.agent IS NULL)), NULL)
+                      AND oc.kind || '' = 'created' AND oc.agent IS NULL)) END
 FROM res r JOIN conversations c ON c.id = r.cid
 LEFT JOIN waits w0 ON r.cycle = 0 AND w0.cid = r.cid AND w0.cycle = 0 AND w0.rb = 0
-    AND w0.wait_at IS NOT NULL AND w0.first
+    AND w0.wait_at IS NOT NULL AND w0.first = 1
 LEFT JOIN waits w1 ON r.cycle = 0 AND w1.cid = r.cid AND w1.cycle = 0 AND w1.rb = 1
 LEFT JOIN starts ro ON r.cycle = 0 AND ro.cid = r.cid AND ro.cycle = 1
 WHERE r.at >= :since AND r.at < :until
@@ -103,8 +110,18 @@ WHERE r.at >= :since AND r.at < :until
 )
 
 
-# Correlated subqueries write ``+kind`` so that SQLite looks them up by conversation
-# (events_conversation_at) instead of scanning every event of that kind.
+@cache
+def waits_and_resolves_sql(dialect: Dialect) -> str:
+    """The cycle query (``MetricQueries.waits_and_resolves``) in ``dialect``."""
+    return (
+        _WAITS_AND_RESOLVES.replace("{to}", dialect.json_text("e.payload", "to"))
+        .replace("{from_}", dialect.json_text("e.payload", "from"))
+        .replace("{auto}", dialect.json_flag("e.payload", "auto"))
+    )
+
+
+# Correlated subqueries compare ``kind || ''`` so that SQLite looks them up by
+# conversation (events_conversation_at) instead of scanning every event of that kind.
 
 
 class MetricQueries:
@@ -127,7 +144,9 @@ class MetricQueries:
         customer's next self-opened conversation (``next_contact``).
         """
         with self.db.read() as conn:
-            return conn.execute(WAITS_AND_RESOLVES, {"since": since, "until": until}).fetchall()
+            return conn.execute(
+                waits_and_resolves_sql(self.db.dialect), {"since": since, "until": until}
+            ).fetchall()
 
     def replies(self, since: str, until: str) -> list[Row]:
         """Qualifying replies in the period, per agent and conversation."""
@@ -137,18 +156,19 @@ class MetricQueries:
                 " unixepoch(min(e.at)) AS first, unixepoch(max(e.at)) AS last"
                 " FROM events e JOIN conversations c ON c.id = e.conversation_id"
                 " WHERE e.kind = 'reply' AND e.at >= ? AND e.at < ?"
-                " GROUP BY e.agent, e.conversation_id",
+                " GROUP BY e.agent, e.conversation_id, c.uid, c.channel",
                 (since, until),
             ).fetchall()
 
     def assisted_replies(self, since: str, until: str) -> list[Row]:
         """Every reply event in the period with its assist payload (``ai_assisted``,
         ``edit_distance``)."""
+        dialect = self.db.dialect
         with self.db.read() as conn:
             return conn.execute(
                 "SELECT e.agent, e.conversation_id AS cid, c.uid, c.channel,"
-                " unixepoch(e.at) AS at, coalesce(json_extract(e.payload, '$.ai_assisted'), 0)"
-                " AS assisted, json_extract(e.payload, '$.edit_distance') AS distance"
+                f" unixepoch(e.at) AS at, {dialect.json_flag('e.payload', 'ai_assisted')}"
+                f" AS assisted, {dialect.json_number('e.payload', 'edit_distance')} AS distance"
                 " FROM events e JOIN conversations c ON c.id = e.conversation_id"
                 " WHERE e.kind = 'reply' AND e.at >= ? AND e.at < ?",
                 (since, until),
@@ -162,7 +182,7 @@ class MetricQueries:
                 " r.agent, unixepoch(r.at) AS reply_at"
                 " FROM events e JOIN conversations c ON c.id = e.conversation_id"
                 " LEFT JOIN events r ON r.id = (SELECT id FROM events"
-                "   WHERE conversation_id = e.conversation_id AND +kind = 'reply'"
+                "   WHERE conversation_id = e.conversation_id AND kind || '' = 'reply'"
                 "   ORDER BY at, id LIMIT 1)"
                 " WHERE e.kind = 'created' AND e.at >= ? AND e.at < ?",
                 (since, until),
@@ -171,15 +191,16 @@ class MetricQueries:
     def csat(self, since: str, until: str, kind: str = "csat") -> list[Row]:
         """Ratings in the period with the agent of the latest resolve before each (and
         the payload: a survey answer's comment); ``kind="ces"``: effort scores."""
+        dialect = self.db.dialect
         with self.db.read() as conn:
             return conn.execute(
                 "SELECT e.conversation_id AS cid, c.uid, c.channel, unixepoch(e.at) AS at,"
-                " e.payload ->> '$.rating' AS rating, e.payload,"
-                " r.agent, unixepoch(r.at) AS resolved_at"
+                f" {dialect.json_number('e.payload', 'rating')} AS rating, e.payload, r.agent,"
+                " unixepoch(r.at) AS resolved_at"
                 " FROM events e JOIN conversations c ON c.id = e.conversation_id"
                 " LEFT JOIN events r ON r.id = (SELECT id FROM events"
-                "   WHERE conversation_id = e.conversation_id AND +kind = 'status'"
-                "   AND at <= e.at AND payload ->> '$.to' = 'resolved'"
+                "   WHERE conversation_id = e.conversation_id AND kind || '' = 'status'"
+                f"   AND at <= e.at AND {dialect.json_text('payload', 'to')} = 'resolved'"
                 "   ORDER BY at DESC, id DESC LIMIT 1)"
                 " WHERE e.kind = ? AND e.at >= ? AND e.at < ?",
                 (kind, since, until),
@@ -208,23 +229,23 @@ class MetricQueries:
         event on that conversation when that one is ``focus: false`` (leave, idle, exit);
         an interval with no such end counts ``cutoff`` seconds at most.
         """
+        focus = self.db.dialect.json_flag("e.payload", "focus")
+        day_after = clock.to_iso(clock.parse_iso(until) + timedelta(days=1))
         with self.db.read() as conn:
             return conn.execute(
-                "SELECT agent, cid, c.uid, c.channel, count(*) AS intervals,"
-                " min(t) AS first, max(t) AS last,"
-                " sum(iif(next_focus = 0, next_t - t, min(coalesce(next_t - t, :cutoff), :cutoff)))"
-                "   AS seconds"
+                "SELECT v.agent, v.cid, c.uid, c.channel, count(*) AS intervals,"
+                " min(v.t) AS first, max(v.t) AS last,"
+                " sum(CASE WHEN v.next_focus = 0 THEN v.next_t - v.t"
+                "   WHEN v.next_t - v.t < :cutoff THEN v.next_t - v.t ELSE :cutoff END) AS seconds"
                 " FROM (SELECT e.agent, e.conversation_id AS cid, e.at, unixepoch(e.at) AS t,"
-                "   e.payload ->> '$.focus' AS focus,"
-                "   lead(unixepoch(e.at)) OVER w AS next_t,"
-                "   lead(e.payload ->> '$.focus') OVER w AS next_focus"
-                "   FROM events e WHERE e.kind = 'viewed' AND e.at >= :since"
-                "   AND e.at < strftime('%Y-%m-%dT%H:%M:%SZ', :until, '+1 day')"
-                "   WINDOW w AS (PARTITION BY e.conversation_id, e.agent ORDER BY e.at, e.id))"
-                " JOIN conversations c ON c.id = cid"
-                " WHERE focus AND at < :until AND agent IS NOT NULL"
-                " GROUP BY agent, cid",
-                {"since": since, "until": until, "cutoff": cutoff},
+                f"   {focus} AS focus, lead(unixepoch(e.at)) OVER w AS next_t,"
+                f"   lead({focus}) OVER w AS next_focus"
+                "   FROM events e WHERE e.kind = 'viewed' AND e.at >= :since AND e.at < :day_after"
+                "   WINDOW w AS (PARTITION BY e.conversation_id, e.agent ORDER BY e.at, e.id)) v"
+                " JOIN conversations c ON c.id = v.cid"
+                " WHERE v.focus = 1 AND v.at < :until AND v.agent IS NOT NULL"
+                " GROUP BY v.agent, v.cid, c.uid, c.channel",
+                {"since": since, "until": until, "day_after": day_after, "cutoff": cutoff},
             ).fetchall()
 
     def known_agent(self, name: str) -> bool:

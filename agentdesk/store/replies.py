@@ -87,7 +87,12 @@ class Replies:
             if conn.execute(
                 "SELECT 1 FROM events WHERE conversation_id = ? AND kind IN (?, ?)"
                 " AND message_id = ?",
-                (row["conversation_id"], EventKind.REPLY, EventKind.SURVEY_SENT, message_id),
+                (
+                    row["conversation_id"],
+                    str(EventKind.REPLY),
+                    str(EventKind.SURVEY_SENT),
+                    message_id,
+                ),
             ).fetchone():
                 return False  # (its delivery state may say more than 'sent': keep it)
             conn.execute("UPDATE messages SET delivery = 'sent' WHERE id = ?", (message_id,))
@@ -146,8 +151,9 @@ class Replies:
         self.events.append(conversation_id, EventKind.REPLY, at, agent, message_id, payload)
         conn.execute(
             "UPDATE conversations SET waiting_since = NULL,"
-            " last_message_at = max(last_message_at, ?) WHERE id = ?",
-            (at, conversation_id),
+            " last_message_at = CASE WHEN last_message_at > ? THEN last_message_at ELSE ? END"
+            " WHERE id = ?",
+            (at, at, conversation_id),
         )
 
     def unsent(self, conversation_id: int | None = None) -> list[Message]:

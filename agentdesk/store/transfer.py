@@ -33,7 +33,7 @@ class Transfer:
             counts["linked_customers"] = int(
                 conn.execute(
                     "SELECT count(*) FROM (SELECT customer_id FROM identities GROUP BY customer_id"
-                    " HAVING count(DISTINCT channel) > 1)"
+                    " HAVING count(DISTINCT channel) > 1) AS linked"
                 ).fetchone()[0]
             )
         return counts
@@ -61,5 +61,7 @@ class Transfer:
         """True the first time ``key`` is seen (import idempotence)."""
         with self.db.transaction() as conn:
             return bool(
-                conn.execute("INSERT OR IGNORE INTO import_keys (key) VALUES (?)", (key,)).rowcount
+                conn.execute(
+                    "INSERT INTO import_keys (key) VALUES (?) ON CONFLICT DO NOTHING", (key,)
+                ).rowcount
             )

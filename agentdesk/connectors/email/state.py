@@ -21,6 +21,14 @@ if TYPE_CHECKING:
 
 MIGRATIONS = ["-- mail_folders, mail_messages, mail_outbox: desk schema migrations 3 and 5"]
 
+# Where a mailbox UID now points (replacing an older mapping of the same UID).
+_MAIL_MESSAGE = (
+    "(account, mailbox, uidvalidity, uid, message_id_header, body_hash, message_id)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (account, mailbox, uidvalidity, uid)"
+    " DO UPDATE SET message_id_header = excluded.message_id_header,"
+    " body_hash = excluded.body_hash, message_id = excluded.message_id"
+)
+
 
 @dataclass(frozen=True)
 class FolderState:
@@ -72,7 +80,7 @@ class MailState:
                 "INSERT INTO mail_folders (account, mailbox, uidvalidity, uidnext, highestmodseq,"
                 " synced_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (account, mailbox) DO UPDATE"
                 " SET uidnext = CASE WHEN uidvalidity = excluded.uidvalidity"
-                "   THEN max(uidnext, excluded.uidnext) ELSE excluded.uidnext END,"
+                "   AND uidnext > excluded.uidnext THEN uidnext ELSE excluded.uidnext END,"
                 " uidvalidity = excluded.uidvalidity,"
                 " highestmodseq = coalesce(excluded.highestmodseq, highestmodseq),"
                 " synced_at = excluded.synced_at",
@@ -100,14 +108,14 @@ class MailState:
         message_id = self.store.messages.id_for_ext(ext_id)
         with self.data.atomic():
             self.data.execute(
-                "INSERT OR REPLACE INTO mail_messages (account, mailbox, uidvalidity, uid,"
-                " message_id_header, body_hash, message_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO mail_messages {_MAIL_MESSAGE}",
                 (account, mailbox, uidvalidity, uid, header, body_hash, message_id),
             )
             self.data.execute(
-                "UPDATE mail_folders SET uidnext = max(uidnext, ?), synced_at = ?"
+                "UPDATE mail_folders SET uidnext = CASE WHEN uidnext > ? THEN uidnext ELSE ? END,"
+                " synced_at = ?"
                 " WHERE account = ? AND mailbox = ? AND uidvalidity = ?",
-                (uid + 1, clock.now_iso(), account, mailbox, uidvalidity),
+                (uid + 1, uid + 1, clock.now_iso(), account, mailbox, uidvalidity),
             )
 
     def content_hashes(self, ext_id: str, header: str) -> set[str]:
@@ -156,8 +164,7 @@ class MailState:
                     unknown.append(uid)
                     continue
                 self.data.execute(
-                    "INSERT OR REPLACE INTO mail_messages (account, mailbox, uidvalidity, uid,"
-                    " message_id_header, body_hash, message_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    f"INSERT INTO mail_messages {_MAIL_MESSAGE}",
                     (account, mailbox, uidvalidity, uid, header, row[0], row[1]),
                 )
             self.data.execute(
@@ -212,9 +219,9 @@ class MailState:
         now = clock.now_iso()
         with self.data.atomic():
             self.data.execute(
-                "INSERT OR IGNORE INTO mail_outbox (message_id, account, message_id_header,"
+                "INSERT INTO mail_outbox (message_id, account, message_id_header,"
                 " sender, recipient, raw, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 (message_id, account, header, sender, recipient, raw, now, now),
             )
             self.store.replies.set_header(message_id, header)  # answers thread on it

@@ -66,8 +66,8 @@ class MatrixState:
         """The reply's send record, made (with a new transaction id) on first call."""
         with self.data.atomic():
             self.data.execute(
-                "INSERT OR IGNORE INTO matrix_outbox (message_id, room_id, txn_id)"
-                " VALUES (?, ?, ?)",
+                "INSERT INTO matrix_outbox (message_id, room_id, txn_id)"
+                " VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                 (message_id, room_id, f"agentdesk-{uuid.uuid4().hex}"),
             )
             row = self.data.query_one(

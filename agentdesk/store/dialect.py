@@ -1,0 +1,306 @@
+"""What differs between the two engines, in one place each: JSON fields, full-text
+search, the customer search index and bulk loading.
+
+Everything else in the store is one SQL text for both (``?`` placeholders, ``ON
+CONFLICT`` upserts, ``RETURNING id``, ``unixepoch`` and ``group_concat``, which the
+PostgreSQL schema defines). Repositories ask ``db.dialect`` for the rest.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import unicodedata
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from agentdesk.store.fts import fts_phrase, fts_quote
+
+if TYPE_CHECKING:
+    from agentdesk.store.database import Connection
+
+_WORD = re.compile(r"[^\W_]+")
+
+
+def _tokens(words: list[str]) -> list[list[str]]:
+    """Each word's letter-and-digit runs, the tokens both engines index."""
+    return [tokens for tokens in (_WORD.findall(word.lower()) for word in words) if tokens]
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """One engine's SQL for the parts the two engines spell differently."""
+
+    name: str
+    begin: str  # opens a write transaction
+
+    def script(self, conn: Connection, sql: str) -> None:
+        """Run ``sql``, several statements, in the transaction in progress."""
+        raise NotImplementedError
+
+    def json_text(self, column: str, key: str) -> str:
+        """SQL for the text (or SQL NULL) at ``key`` of a JSON ``column``."""
+        raise NotImplementedError
+
+    def json_flag(self, column: str, key: str) -> str:
+        """SQL for a JSON boolean at ``key`` as 0 or 1 (missing: 0)."""
+        raise NotImplementedError
+
+    def json_number(self, column: str, key: str) -> str:
+        """SQL for a JSON number at ``key`` (missing: NULL)."""
+        raise NotImplementedError
+
+    def message_match(self) -> str:
+        """A sub-query of message ids matching a search phrase, newest first, with two
+        parameters: the phrase (``search_phrase``) and a limit."""
+        raise NotImplementedError
+
+    def customer_match(self) -> str:
+        """A sub-query of customer ids whose name or addresses match one phrase parameter."""
+        raise NotImplementedError
+
+    def index_customer(self, conn: Connection, customer_id: int, text: str) -> None:
+        """Make ``text`` (name and addresses) what finds the customer in ``customer_match``."""
+        raise NotImplementedError
+
+    def unindex_customer(self, conn: Connection, customer_id: int) -> None:
+        """Take a customer that is about to be deleted out of the search index."""
+
+    def search_phrase(self, words: list[str]) -> str:
+        """The parameter for ``message_match``/``customer_match``: every word required,
+        the last one also as a prefix; user text is never query syntax."""
+        raise NotImplementedError
+
+    # ---- bulk loading (bench/generate.py) -------------------------------------------------
+    def bulk_settings(self) -> tuple[list[str], list[str]]:
+        """Statements outside any transaction before a bulk load, and after it."""
+        raise NotImplementedError
+
+    def bulk_finish(self) -> list[str]:
+        """After a bulk load: index every customer for search, move id sequences on."""
+        raise NotImplementedError
+
+    # ---- knowledge base: ranked search, title over tags over body ---------------------
+    def kb_any(self, terms: list[str]) -> tuple[str, list[str]]:
+        """SQL standing for "any of ``terms``" in ``kb_pool``/``kb_hit``, and its parameters."""
+        raise NotImplementedError
+
+    def kb_term(self, term: str) -> str:
+        """The parameter standing for one term in ``kb_having``/``kb_count``."""
+        raise NotImplementedError
+
+    def kb_pool(self, any_sql: str) -> str:
+        """``(id, rank)`` of the articles matching ``any_sql``, best (lowest rank) first;
+        after its parameters, one more: the limit."""
+        raise NotImplementedError
+
+    def kb_having(self, ids: int) -> str:
+        """The ids among ``ids`` parameters (after one term) whose article has the term."""
+        raise NotImplementedError
+
+    def kb_hit(self, any_sql: str) -> str:
+        """The article row plus its ``snip``; after ``any_sql``'s parameters, the id."""
+        raise NotImplementedError
+
+    def kb_count(self) -> str:
+        """How many articles contain one term."""
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class SqliteDialect(Dialect):
+    def script(self, conn: Connection, sql: str) -> None:
+        for statement in split_statements(sql):
+            conn.execute(statement)
+
+    def json_text(self, column: str, key: str) -> str:
+        return f"({column} ->> '$.{key}')"
+
+    def json_flag(self, column: str, key: str) -> str:
+        return f"coalesce({column} ->> '$.{key}', 0)"
+
+    def json_number(self, column: str, key: str) -> str:
+        return f"({column} ->> '$.{key}')"
+
+    def message_match(self) -> str:
+        return (
+            "SELECT rowid FROM messages_fts WHERE messages_fts MATCH ? ORDER BY rowid DESC LIMIT ?"
+        )
+
+    def customer_match(self) -> str:
+        return "SELECT rowid FROM customers_fts WHERE customers_fts MATCH ?"
+
+    def index_customer(self, conn: Connection, customer_id: int, text: str) -> None:
+        self.unindex_customer(conn, customer_id)
+        conn.execute("INSERT INTO customers_fts (rowid, name) VALUES (?, ?)", (customer_id, text))
+
+    def unindex_customer(self, conn: Connection, customer_id: int) -> None:
+        conn.execute("DELETE FROM customers_fts WHERE rowid = ?", (customer_id,))
+
+    def search_phrase(self, words: list[str]) -> str:
+        return fts_phrase(words)
+
+    def bulk_settings(self) -> tuple[list[str], list[str]]:
+        relax = [
+            "PRAGMA journal_mode = MEMORY",
+            "PRAGMA synchronous = OFF",
+            "PRAGMA cache_size = -262144",  # 256 MB
+            "PRAGMA temp_store = MEMORY",
+        ]
+        return relax, ["PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL"]
+
+    def bulk_finish(self) -> list[str]:
+        return [
+            "DELETE FROM customers_fts",
+            f"INSERT INTO customers_fts (rowid, name) {_CUSTOMER_TEXTS}",
+            "INSERT INTO messages_fts(messages_fts) VALUES ('optimize')",
+            "INSERT INTO customers_fts(customers_fts) VALUES ('optimize')",
+        ]
+
+    def kb_any(self, terms: list[str]) -> tuple[str, list[str]]:
+        return "?", [" OR ".join(fts_quote(t) for t in terms)]
+
+    def kb_term(self, term: str) -> str:
+        return fts_quote(term)
+
+    def kb_pool(self, any_sql: str) -> str:
+        return f"SELECT rowid, rank FROM kb_fts WHERE kb_fts MATCH {any_sql} ORDER BY rank LIMIT ?"
+
+    def kb_having(self, ids: int) -> str:
+        return f"SELECT rowid FROM kb_fts WHERE kb_fts MATCH ? AND rowid IN ({_marks(ids)})"
+
+    def kb_hit(self, any_sql: str) -> str:
+        return (
+            "SELECT a.*, snippet(kb_fts, 2, '', '', '…', 24) AS snip FROM kb_fts"
+            f" JOIN kb_articles a ON a.id = kb_fts.rowid WHERE kb_fts MATCH {any_sql}"
+            " AND kb_fts.rowid = ?"
+        )
+
+    def kb_count(self) -> str:
+        return "SELECT count(*) FROM kb_fts WHERE kb_fts MATCH ?"
+
+
+@dataclass(frozen=True)
+class PostgresDialect(Dialect):
+    def script(self, conn: Connection, sql: str) -> None:
+        conn.execute(sql)  # psycopg runs several statements when there are no parameters
+
+    def json_text(self, column: str, key: str) -> str:
+        return f"({column} ->> '{key}')"
+
+    def json_flag(self, column: str, key: str) -> str:
+        return f"coalesce(({column} ->> '{key}')::boolean::int, 0)"
+
+    def json_number(self, column: str, key: str) -> str:
+        return f"({column} ->> '{key}')::float8"
+
+    def message_match(self) -> str:
+        return "SELECT id FROM messages WHERE search @@ ?::tsquery ORDER BY id DESC LIMIT ?"
+
+    def customer_match(self) -> str:
+        return "SELECT id FROM customers WHERE search @@ ?::tsquery"
+
+    def index_customer(self, conn: Connection, customer_id: int, text: str) -> None:
+        conn.execute(
+            "UPDATE customers SET search = to_tsvector('simple', agentdesk_fold(?)) WHERE id = ?",
+            (text, customer_id),
+        )
+
+    def search_phrase(self, words: list[str]) -> str:
+        # Tokens are letters and digits only, so quoting them as lexemes leaves no syntax; they
+        # are folded as the index folds text (agentdesk_fold in the PostgreSQL schema).
+        phrases = [[f"'{_fold(t)}'" for t in tokens] for tokens in _tokens(words)]
+        if not phrases:
+            return "''"
+        phrases[-1][-1] += ":*"
+        return " & ".join("(" + " <-> ".join(p) + ")" for p in phrases)
+
+    def bulk_settings(self) -> tuple[list[str], list[str]]:
+        return ["SET synchronous_commit = off"], ["RESET synchronous_commit"]
+
+    def bulk_finish(self) -> list[str]:
+        sequences = [
+            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
+            f" (SELECT coalesce(max(id), 0) + 1 FROM {table}), false)"
+            for table in _IDENTITY_TABLES
+        ]
+        return [
+            "UPDATE customers SET search = to_tsvector('simple', agentdesk_fold(t.text))"
+            f" FROM ({_CUSTOMER_TEXTS}) t WHERE customers.id = t.id",
+            *sequences,
+        ]
+
+    def kb_any(self, terms: list[str]) -> tuple[str, list[str]]:
+        return "(" + " || ".join(["plainto_tsquery('english', ?)"] * len(terms)) + ")", terms
+
+    def kb_term(self, term: str) -> str:
+        return term
+
+    def kb_pool(self, any_sql: str) -> str:
+        # ts_rank's weights are {D, C, B, A}: body (D) 0.1, tags (B) 0.5, title (A) 1.
+        return (
+            "SELECT id, -ts_rank('{0.1, 0, 0.5, 1}', search, query.q) AS rank"
+            f" FROM kb_articles, (SELECT {any_sql} AS q) AS query WHERE search @@ query.q"
+            " ORDER BY rank, id LIMIT ?"
+        )
+
+    def kb_having(self, ids: int) -> str:
+        return (
+            "SELECT id FROM kb_articles WHERE search @@ plainto_tsquery('english', ?)"
+            f" AND id IN ({_marks(ids)})"
+        )
+
+    def kb_hit(self, any_sql: str) -> str:
+        return (
+            "SELECT a.*, ts_headline('english', a.body, query.q,"
+            ' \'StartSel="", StopSel="", MaxWords=24, MinWords=8\') AS snip'
+            f" FROM kb_articles a, (SELECT {any_sql} AS q) AS query WHERE a.id = ?"
+        )
+
+    def kb_count(self) -> str:
+        return "SELECT count(*) FROM kb_articles WHERE search @@ plainto_tsquery('english', ?)"
+
+
+# Every customer's searchable text: the name and every address.
+_CUSTOMER_TEXTS = (
+    "SELECT c.id, c.name || ' ' || coalesce(group_concat(i.address, ' '), '') AS text"
+    " FROM customers c LEFT JOIN identities i ON i.customer_id = c.id GROUP BY c.id"
+)
+# Tables whose ids a bulk load gives explicitly (PostgreSQL's sequences must follow).
+_IDENTITY_TABLES = (
+    "agents",
+    "customers",
+    "identities",
+    "conversations",
+    "messages",
+    "attachments",
+    "events",
+    "canned_replies",
+)
+
+
+def split_statements(script: str) -> list[str]:
+    """Split a SQLite script into statements, keeping trigger bodies whole."""
+    statements, buffer = [], ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            if buffer.strip():
+                statements.append(buffer.strip())
+            buffer = ""
+    if buffer.strip():
+        statements.append(buffer.strip())
+    return statements
+
+
+def _marks(n: int) -> str:
+    return ",".join("?" * n)
+
+
+def _fold(token: str) -> str:
+    """``token`` without accents, as PostgreSQL's ``unaccent`` gives it."""
+    return "".join(c for c in unicodedata.normalize("NFKD", token) if not unicodedata.combining(c))
+
+
+SQLITE = SqliteDialect("sqlite", "BEGIN IMMEDIATE")
+POSTGRES = PostgresDialect("postgresql", "BEGIN")

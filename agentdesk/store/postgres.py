@@ -1,0 +1,320 @@
+"""A desk on PostgreSQL (psycopg 3): connecting, the schema, and the store's SQL on it.
+
+The store writes one SQL text for both engines with SQLite's ``?`` and ``:name``
+placeholders; ``PostgresConnection`` turns them into psycopg's, returns rows that read
+by position and by name as ``sqlite3.Row`` does, and raises the store's own
+``DatabaseError`` family. psycopg is imported only when a desk is on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from functools import cache, lru_cache
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from agentdesk.store.database import Cursor, DatabaseError, IntegrityError, StoreError
+from agentdesk.store.db import DeskFile
+from agentdesk.store.postgres_schema import BASELINE, BASELINE_SQL, MIGRATIONS
+from agentdesk.store.schema import SCHEMA_VERSION
+
+if TYPE_CHECKING:
+    import psycopg
+
+URL_SCHEMES = ("postgresql://", "postgres://")
+
+_TOKENS = re.compile(r"""'(?:[^']|'')*'|"(?:[^"]|"")*"|--[^\n]*|::|(\?)|:([A-Za-z_]\w*)|%""")
+
+
+def is_url(target: object) -> bool:
+    """Whether ``target`` names a PostgreSQL database rather than a SQLite file."""
+    return str(target).startswith(URL_SCHEMES)
+
+
+def where(url: str) -> str:
+    """``host:port`` (or the socket directory) of ``url``, for messages; never the password."""
+    parts = urlsplit(url)
+    host = parts.hostname or "localhost"
+    return f"{host}:{parts.port or 5432}"
+
+
+def redact(url: str) -> str:
+    """``url`` with any password replaced by ``***``."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return parts._replace(netloc=netloc).geturl()
+
+
+@lru_cache(maxsize=4096)
+def translate(sql: str) -> str:
+    """``sql`` with ``?`` as ``%s``, ``:name`` as ``%(name)s`` and every ``%`` as ``%%``
+    (psycopg reads ``%`` even inside string literals); a ``?`` or ``:`` in a string
+    literal, a quoted name or a comment, and ``::`` casts, stay as they are."""
+
+    def swap(match: re.Match[str]) -> str:
+        if match.group(1):
+            return "%s"
+        if match.group(2):
+            return f"%({match.group(2)})s"
+        return match.group(0).replace("%", "%%")
+
+    return _TOKENS.sub(swap, sql)
+
+
+class PgRow(tuple[Any, ...]):
+    """A result row read by position or by column name, like ``sqlite3.Row``."""
+
+    __slots__ = ()
+    names: dict[str, int] = {}
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, str):
+            return tuple.__getitem__(self, self.names[key])
+        return tuple.__getitem__(self, key)
+
+    def keys(self) -> list[str]:
+        return list(self.names)
+
+
+@lru_cache(maxsize=1024)
+def _row_class(names: tuple[str, ...]) -> type[PgRow]:
+    index: dict[str, int] = {}
+    for position, name in enumerate(names):
+        index.setdefault(name, position)
+    return type("Row", (PgRow,), {"__slots__": (), "names": index})
+
+
+def _row_factory(cursor: Any) -> Any:
+    names = tuple(column.name for column in cursor.description or ())
+    return _row_class(names)
+
+
+def _errors(error: Exception) -> DatabaseError:
+    """The store's error for a psycopg one (constraint violations are IntegrityError)."""
+    import psycopg
+
+    kind = IntegrityError if isinstance(error, psycopg.IntegrityError) else DatabaseError
+    return kind(str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__)
+
+
+class PostgresConnection:
+    """The store's connection API (``execute``, ``executemany``) on a psycopg connection."""
+
+    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+        self.raw = conn
+
+    def execute(self, sql: str, params: Sequence[object] | Mapping[str, object] = ()) -> Cursor:
+        import psycopg
+
+        try:
+            if params:
+                return self.raw.execute(translate(sql), params)
+            return self.raw.execute(sql)
+        except psycopg.Error as error:
+            raise _errors(error) from error
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[object]]) -> Cursor:
+        import psycopg
+
+        cursor = self.raw.cursor()
+        try:
+            cursor.executemany(translate(sql), rows)
+        except psycopg.Error as error:
+            raise _errors(error) from error
+        return cursor
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+@cache
+def _loaders() -> tuple[type[Any], type[Any]]:
+    """Loaders for jsonb (its text, as SQLite's TEXT) and numeric (int or float, as
+    SQLite's numbers: ``sum`` of integers is numeric in PostgreSQL)."""
+    from psycopg.adapt import Loader
+
+    class JsonText(Loader):
+        def load(self, data: Any) -> str:
+            return bytes(data).decode()
+
+    class Number(Loader):
+        def load(self, data: Any) -> int | float:
+            text = bytes(data).decode()
+            return int(text) if text.lstrip("-").isdigit() else float(text)
+
+    return JsonText, Number
+
+
+def _adapt(conn: psycopg.Connection[Any]) -> None:
+    """Text goes as ``unknown`` (the server casts it to jsonb, citext or tsquery as the
+    column needs); jsonb and numeric come back as SQLite gives them."""
+    from psycopg.types.string import StrDumperUnknown
+
+    json_text, number = _loaders()
+    conn.adapters.register_dumper(str, StrDumperUnknown)
+    for name in ("json", "jsonb"):
+        conn.adapters.register_loader(name, json_text)
+    conn.adapters.register_loader("numeric", number)
+
+
+def connect(url: str, *, readonly: bool = False) -> PostgresConnection:
+    """A connection to ``url`` in autocommit mode (the store issues BEGIN/COMMIT itself);
+    ``readonly`` makes every transaction read-only. An unreachable server is one line."""
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - psycopg is a dependency
+        raise StoreError("database: PostgreSQL needs psycopg (pip install psycopg)") from None
+    settings: dict[str, Any] = {"connect_timeout": 10, "application_name": "agentdesk"}
+    if readonly:
+        settings["options"] = "-c default_transaction_read_only=on"
+    try:
+        conn = psycopg.connect(url, autocommit=True, row_factory=_row_factory, **settings)
+    except psycopg.OperationalError as error:
+        raise StoreError(f"database: cannot connect to {where(url)} ({_reason(error)})") from None
+    except psycopg.ProgrammingError as error:  # a malformed URL
+        raise StoreError(f"database: {redact(url)}: {_reason(error)}") from None
+    _adapt(conn)
+    return PostgresConnection(conn)
+
+
+def _reason(error: Exception) -> str:
+    """The useful words of a libpq error ("connection refused", "password authentication
+    failed for user ...")."""
+    text = " ".join(str(error).split())
+    for marker in ("Connection refused", "password authentication failed", "does not exist"):
+        if marker in text:
+            start = text.index(marker)
+            return text[start:].split(" Is the server")[0].rstrip(".").lower()[:200]
+    return text.split(": ", 1)[-1][:200] or type(error).__name__
+
+
+def open_postgres(url: str, *, readonly: bool = False) -> tuple[PostgresConnection, int, bool]:
+    """Connect to ``url`` and bring its schema to ``SCHEMA_VERSION``; returns the
+    connection, the schema version and whether the desk is new (an empty database).
+
+    ``readonly`` never migrates: an empty database is an error there, and one with
+    another program's tables is refused either way.
+    """
+    conn = connect(url, readonly=readonly)
+    try:
+        version = schema_version(conn)
+        if version is None:
+            if _has_tables(conn):
+                raise StoreError(
+                    f"database: {redact(url)} holds another program's tables, not an agentdesk"
+                    " desk; nothing was written"
+                )
+            if readonly:
+                raise StoreError(f"database: {redact(url)} has no agentdesk desk yet")
+        if version is not None and version > SCHEMA_VERSION:
+            raise StoreError(
+                f"database: schema version {version} is newer than this agentdesk supports"
+                f" ({SCHEMA_VERSION}); upgrade agentdesk. Nothing was written."
+            )
+        if not readonly:
+            migrate(conn)
+        return conn, schema_version(conn) or 0, version is None
+    except BaseException:
+        conn.close()
+        raise
+
+
+def probe(url: str) -> DeskFile:
+    """What the database at ``url`` holds, read-only: nothing yet, or a desk."""
+    conn = connect(url, readonly=True)
+    try:
+        version = schema_version(conn)
+        if version is None:
+            if _has_tables(conn):
+                raise StoreError(
+                    f"database: {redact(url)} holds another program's tables, not an agentdesk"
+                    " desk; nothing was written"
+                )
+            return DeskFile(exists=False)
+        demo = conn.execute("SELECT 1 FROM agentdesk_meta WHERE key = 'demo'").fetchone()
+        return DeskFile(exists=True, version=version, demo=demo is not None)
+    finally:
+        conn.close()
+
+
+def drop_demo(url: str) -> None:
+    """Delete the demo desk at ``url`` (``demo --regenerate``); only one ``agentdesk demo``
+    made (``probe(url).demo``) is ever dropped."""
+    if not probe(url).demo:
+        raise StoreError(f"database: {redact(url)} is not a demo desk; nothing was dropped")
+    conn = connect(url)
+    try:
+        with _transaction(conn):
+            tables = [
+                row[0]
+                for row in conn.execute(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+                )
+            ]
+            conn.execute(f"DROP TABLE {', '.join(_quoted(t) for t in tables)} CASCADE")
+            conn.execute(
+                "DROP AGGREGATE IF EXISTS group_concat(TEXT, TEXT);"
+                " DROP FUNCTION IF EXISTS agentdesk_concat, unixepoch, agentdesk_fold,"
+                " events_append_only"
+            )
+    finally:
+        conn.close()
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def schema_version(conn: PostgresConnection) -> int | None:
+    """The desk's schema version, or None when the database has no desk."""
+    found = conn.execute("SELECT to_regclass('agentdesk_meta') IS NOT NULL").fetchone()
+    if not found[0]:
+        return None
+    row = conn.execute("SELECT value FROM agentdesk_meta WHERE key = 'schema_version'").fetchone()
+    return int(row[0]) if row else None
+
+
+def _has_tables(conn: PostgresConnection) -> bool:
+    return bool(
+        conn.execute(
+            "SELECT EXISTS (SELECT 1 FROM pg_tables WHERE schemaname = current_schema())"
+        ).fetchone()[0]
+    )
+
+
+def migrate(conn: PostgresConnection) -> None:
+    """Create the baseline schema in an empty database, then apply later migrations, each
+    in one transaction with the version it reaches (concurrent desks wait on a lock)."""
+    with _transaction(conn):
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext('agentdesk schema'))")
+        version = schema_version(conn)
+        if version is None:
+            conn.execute(BASELINE_SQL)
+            _set_version(conn, BASELINE)
+            version = BASELINE
+        for number in range(version + 1, SCHEMA_VERSION + 1):
+            conn.execute(MIGRATIONS[number])
+            _set_version(conn, number)
+
+
+def _set_version(conn: PostgresConnection, number: int) -> None:
+    conn.execute(
+        "INSERT INTO agentdesk_meta (key, value) VALUES ('schema_version', ?)"
+        " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        (str(number),),
+    )
+
+
+@contextmanager
+def _transaction(conn: PostgresConnection) -> Iterator[None]:
+    conn.execute("BEGIN")
+    try:
+        yield
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
