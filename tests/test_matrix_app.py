@@ -16,26 +16,34 @@ from agentdesk.surveys.questions import QUESTIONS
 from agentdesk.widgets.inbox_list import InboxList
 
 
-async def test_chat_arrives_and_the_reply_reaches_the_room(
-    synapse,
-    alice,
-    tmp_path,
-    monkeypatch,
-):
+def erin_writes(synapse, monkeypatch, prefix: str):
+    """The desk's account and Erin's, her room with her first message in it, and the
+    desk's Matrix connector (its password from the environment, as a user sets it)."""
     stamp = int(time.time() * 1000) % 10**9
-    desk = MatrixUser(synapse, f"appdesk{stamp}", "Support")
-    customer = MatrixUser(synapse, f"appcust{stamp}", "Erin Example")
-    monkeypatch.setenv("APP_MATRIX_PASSWORD", desk.password)
+    desk = MatrixUser(synapse, f"{prefix}desk{stamp}", "Support")
+    customer = MatrixUser(synapse, f"{prefix}cust{stamp}", "Erin Example")
+    variable = f"{prefix.upper()}_MATRIX_PASSWORD"
+    monkeypatch.setenv(variable, desk.password)
     room = customer.open_chat(desk.user_id)
     customer.send(room, "Hi, my parcel is stuck in customs")
     connector = MatrixConnector(
         {
             "homeserver": synapse.url,
             "user": desk.user_id,
-            "password_env": "APP_MATRIX_PASSWORD",
+            "password_env": variable,
             "max_backoff": 1.0,
         }
     )
+    return desk, customer, room, connector
+
+
+async def test_chat_arrives_and_the_reply_reaches_the_room(
+    synapse,
+    alice,
+    tmp_path,
+    monkeypatch,
+):
+    desk, customer, room, connector = erin_writes(synapse, monkeypatch, "app")
     app = make_app(alice, tmp_path / "desk.db", [connector])
     async with app.run_test(size=(160, 40)) as pilot:
         await until(pilot, lambda: app.screen.query_one(InboxList).total == 1)
@@ -128,20 +136,7 @@ async def test_a_thumbs_up_on_the_survey_is_the_customers_rating(
 ):
     """Issue 13: the survey reaches the room; a reaction on it is a rating (the
     conversation stays resolved), a reaction on anything else is kept nowhere."""
-    stamp = int(time.time() * 1000) % 10**9
-    desk = MatrixUser(synapse, f"csatdesk{stamp}", "Support")
-    customer = MatrixUser(synapse, f"csatcust{stamp}", "Erin Example")
-    monkeypatch.setenv("CSAT_MATRIX_PASSWORD", desk.password)
-    room = customer.open_chat(desk.user_id)
-    customer.send(room, "Hi, my parcel is stuck in customs")
-    connector = MatrixConnector(
-        {
-            "homeserver": synapse.url,
-            "user": desk.user_id,
-            "password_env": "CSAT_MATRIX_PASSWORD",
-            "max_backoff": 1.0,
-        }
-    )
+    desk, customer, room, connector = erin_writes(synapse, monkeypatch, "csat")
     config = replace(alice, raw={**alice.raw, "csat": {"channels": {"chat": True}}})
     app = make_app(config, tmp_path / "desk.db", [connector])
     async with app.run_test(size=(160, 40)) as pilot:

@@ -261,40 +261,28 @@ def build_facts(
                 source,
             )
         )
-    for row in store.metrics.csat(since, until):
-        rating = int(row["rating"])
-        add(
-            Fact(
-                CSAT,
-                row["agent"],
-                row["channel"],
-                row["uid"],
-                row["cid"],
-                row["resolved_at"],
-                row["at"],
-                float(rating >= 4),
-                "resolved -> rating",
-                _rating_state(rating, json.loads(row["payload"])),
-                source,
+    # CSAT (4-5 of 5 is positive) and the optional effort question (5-7 of 7 is easy).
+    for metric, good, between, what in (
+        (CSAT, 4, "resolved -> rating", ""),
+        (CES, EASY_CES, "resolved -> effort score", "effort "),
+    ):
+        for row in store.metrics.csat(since, until, kind=metric):
+            rating = int(row["rating"])
+            add(
+                Fact(
+                    metric,
+                    row["agent"],
+                    row["channel"],
+                    row["uid"],
+                    row["cid"],
+                    row["resolved_at"],
+                    row["at"],
+                    float(rating >= good),
+                    between,
+                    _rating_state(rating, json.loads(row["payload"]), what),
+                    source,
+                )
             )
-        )
-    for row in store.metrics.csat(since, until, kind=CES):
-        score = int(row["rating"])
-        add(
-            Fact(
-                CES,
-                row["agent"],
-                row["channel"],
-                row["uid"],
-                row["cid"],
-                row["resolved_at"],
-                row["at"],
-                float(score >= EASY_CES),
-                "resolved -> effort score",
-                _rating_state(score, json.loads(row["payload"]), "effort "),
-                source,
-            )
-        )
     for row in store.metrics.surveys(since, until):
         if json.loads(row["survey"]).get("survey") != CSAT:
             continue  # the effort question has no response rate of its own
