@@ -171,3 +171,24 @@ async def test_a_macro_and_a_bulk_resolve_send_surveys_too(desk, alice):
         uids = sorted(store.conversations.get(ids[n]).uid for n in ("html", "refund", "login"))
     assert asked == uids  # those an agent replied to; not ann_chat nor hostile
     assert {r.text for r in channel.sent} == {QUESTIONS["en"]}
+
+
+async def test_taking_back_a_held_reply_takes_its_survey_back_too(desk, alice):
+    """Undo send: the reply waits, the agent resolves (the survey waits for the reply),
+    then u takes back the reply (not the survey) and the survey with it."""
+    path, ids = desk
+    channel = LiveDemo()
+    app = make_app(replace(with_surveys(alice), undo_seconds=60), path, [channel])
+    async with app.run_test(size=(220, 50)) as pilot:
+        app.open_conversation(ids["login"])
+        await pilot.pause()
+        await pilot.press("r", *"Try once more, please.", "ctrl+s")
+        await pilot.press("x")
+        with Store(path) as store:
+            await until(pilot, lambda: any(m.survey for m in store.replies.unsent(ids["login"])))
+        await pilot.press("u")
+        await until(pilot, lambda: app.screen.composer.text.strip() == "Try once more, please.")
+        with Store(path) as store:
+            assert store.replies.unsent(ids["login"]) == []  # both withdrawn
+        await pilot.pause(0.3)
+    assert channel.sent == []

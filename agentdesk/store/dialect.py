@@ -50,9 +50,9 @@ class Dialect:
         """SQL for a JSON number at ``key`` (missing: NULL)."""
         raise NotImplementedError
 
-    def message_match(self) -> str:
-        """A sub-query of message ids matching a search phrase, newest first, with two
-        parameters: the phrase (``search_phrase``) and a limit."""
+    def message_match(self, limited: bool = True) -> str:
+        """A sub-query of the ids of messages matching one phrase parameter
+        (``search_phrase``); when ``limited``, the newest only, up to a second parameter."""
         raise NotImplementedError
 
     def customer_match(self) -> str:
@@ -66,9 +66,9 @@ class Dialect:
     def unindex_customer(self, conn: Connection, customer_id: int) -> None:
         """Take a customer that is about to be deleted out of the search index."""
 
-    def search_phrase(self, words: list[str]) -> str:
+    def search_phrase(self, words: list[str], prefix: bool = True) -> str:
         """The parameter for ``message_match``/``customer_match``: every word required,
-        the last one also as a prefix; user text is never query syntax."""
+        the last one also as a prefix when ``prefix``; user text is never query syntax."""
         raise NotImplementedError
 
     # ---- bulk loading (bench/generate.py) -------------------------------------------------
@@ -122,10 +122,9 @@ class SqliteDialect(Dialect):
     def json_number(self, column: str, key: str) -> str:
         return f"({column} ->> '$.{key}')"
 
-    def message_match(self) -> str:
-        return (
-            "SELECT rowid FROM messages_fts WHERE messages_fts MATCH ? ORDER BY rowid DESC LIMIT ?"
-        )
+    def message_match(self, limited: bool = True) -> str:
+        newest = " ORDER BY rowid DESC LIMIT ?" if limited else ""
+        return f"SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?{newest}"
 
     def customer_match(self) -> str:
         return "SELECT rowid FROM customers_fts WHERE customers_fts MATCH ?"
@@ -137,8 +136,8 @@ class SqliteDialect(Dialect):
     def unindex_customer(self, conn: Connection, customer_id: int) -> None:
         conn.execute("DELETE FROM customers_fts WHERE rowid = ?", (customer_id,))
 
-    def search_phrase(self, words: list[str]) -> str:
-        return fts_phrase(words)
+    def search_phrase(self, words: list[str], prefix: bool = True) -> str:
+        return fts_phrase(words) if prefix else " ".join(fts_quote(w) for w in words)
 
     def bulk_settings(self) -> tuple[list[str], list[str]]:
         relax = [
@@ -194,8 +193,9 @@ class PostgresDialect(Dialect):
     def json_number(self, column: str, key: str) -> str:
         return f"({column} ->> '{key}')::float8"
 
-    def message_match(self) -> str:
-        return "SELECT id FROM messages WHERE search @@ ?::tsquery ORDER BY id DESC LIMIT ?"
+    def message_match(self, limited: bool = True) -> str:
+        newest = " ORDER BY id DESC LIMIT ?" if limited else ""
+        return f"SELECT id FROM messages WHERE search @@ ?::tsquery{newest}"
 
     def customer_match(self) -> str:
         return "SELECT id FROM customers WHERE search @@ ?::tsquery"
@@ -206,13 +206,14 @@ class PostgresDialect(Dialect):
             (text, customer_id),
         )
 
-    def search_phrase(self, words: list[str]) -> str:
+    def search_phrase(self, words: list[str], prefix: bool = True) -> str:
         # Tokens are letters and digits only, so quoting them as lexemes leaves no syntax; they
         # are folded as the index folds text (agentdesk_fold in the PostgreSQL schema).
         phrases = [[f"'{_fold(t)}'" for t in tokens] for tokens in _tokens(words)]
         if not phrases:
             return "''"
-        phrases[-1][-1] += ":*"
+        if prefix:
+            phrases[-1][-1] += ":*"
         return " & ".join("(" + " <-> ".join(p) + ")" for p in phrases)
 
     def bulk_settings(self) -> tuple[list[str], list[str]]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from agentdesk import clock
-from agentdesk.domain import Direction, EventKind, Status
+from agentdesk.domain import WITHDRAWN, Direction, EventKind, Status
 from agentdesk.store import Store
 from agentdesk.surveys.questions import CES_QUESTIONS, question_for
 from agentdesk.surveys.settings import CsatSettings
@@ -53,7 +53,7 @@ def queue_survey(store: Store, settings: CsatSettings, conversation_id: int) -> 
         return None
     now = clock.now()
     recently = clock.to_iso(now - timedelta(days=settings.cooldown_days))
-    asked = [m.at for m in thread if m.survey]
+    asked = [m.at for m in thread if m.survey and m.delivery != WITHDRAWN]
     last = store.surveys.last_asked(conversation.customer_id)
     if any(at >= resolve["at"] for at in asked) or (
         settings.cooldown_days and any(at > recently for at in [*asked, last or ""])
