@@ -185,7 +185,7 @@ class Replies:
                 return None
             conversation_id, body = row
             if not to_draft:
-                return body
+                return str(body)
             earlier = self.drafts.get(conversation_id, "reply")
             text = f"{body}\n\n{earlier}" if earlier.strip() else body
             self.drafts.save(conversation_id, "reply", text)
