@@ -226,14 +226,21 @@ class CannotConnect(StoreError):
 
 
 def _reason(error: Exception) -> str:
-    """The useful words of a libpq error ("connection refused", "password authentication
-    failed for user ...")."""
+    """The useful words of a libpq error ("connection refused", "database "desk" does not
+    exist", "password authentication failed for user "bob"")."""
     text = " ".join(str(error).split())
-    for marker in ("Connection refused", "password authentication failed", "does not exist"):
-        if marker in text:
-            start = text.index(marker)
-            return text[start:].split(" Is the server")[0].rstrip(".").lower()[:200]
+    found = _REASONS.search(text)
+    if found:
+        return found[0].rstrip(".").lower()[:200]
     return text.split(": ", 1)[-1][:200] or type(error).__name__
+
+
+_REASONS = re.compile(
+    r"connection refused|timeout expired|(?:database|role) \"[^\"]*\" does not exist"
+    r"|password authentication failed for user \"[^\"]*\"|no password supplied"
+    r"|could not translate host name \"[^\"]*\" to address",
+    re.IGNORECASE,
+)
 
 
 def open_postgres(url: str, *, readonly: bool = False) -> tuple[PostgresConnection, int, bool]:
