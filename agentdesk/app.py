@@ -27,6 +27,7 @@ from agentdesk.domain import Agent, Presence
 from agentdesk.handle_time import HandleTime
 from agentdesk.live import Presences, Watcher
 from agentdesk.store import Store, StoreError
+from agentdesk.surveys.sending import queue_effort_question, queue_survey
 from agentdesk.text import count_of, one_line
 
 if TYPE_CHECKING:
@@ -180,7 +181,12 @@ class AgentDeskApp(App):
 
     def message_arrived(self, conversation_id: int) -> None:
         """A connector stored a message: the watcher looks now (a burst is read in one
-        look, and shown as any other desk's change: only the rows it touched)."""
+        look, and shown as any other desk's change: only the rows it touched). After a
+        CSAT answer, the effort question follows (``[csat] ces``)."""
+        if self.config.csat.ces and (
+            question := queue_effort_question(self.store, self.config.csat, conversation_id)
+        ):
+            self.deliver(question)
         self.watcher.poke()
 
     def _changed_elsewhere(self, conversation_ids: frozenset[int]) -> None:
@@ -294,11 +300,16 @@ class AgentDeskApp(App):
         await self.host.keep_delivering(message_id, partial(self.delivery_attempted, message_id))
 
     def delivery_attempted(self, message_id: int, result: DeliveryResult, attempt: int) -> None:
-        """Show the outcome: a failure, and the first retry, also as a notification
-        (attempt 0: nothing was tried, e.g. the agent withdrew the reply)."""
-        if attempt and (result.state == "failed" or (result.state == "retry" and attempt == 1)):
+        """Show the outcome: a failure, and the first retry of a reply, also as a
+        notification (attempt 0: nothing was tried, e.g. the agent withdrew the reply; a
+        survey's retries are shown in its thread only)."""
+        message = self.store.messages.get(message_id)
+        survey = message is not None and bool(message.survey)
+        if attempt and (
+            result.state == "failed" or (result.state == "retry" and attempt == 1 and not survey)
+        ):
             self.notify(
-                f"Reply not sent ({result.state}): {result.detail}",
+                f"{'Survey' if survey else 'Reply'} not sent ({result.state}): {result.detail}",
                 severity="error" if result.state == "failed" else "warning",
             )
         reply = self.store.replies.outgoing(message_id)
@@ -306,6 +317,17 @@ class AgentDeskApp(App):
             self.store.conversations.id_for_uid(reply.conversation_uid) if reply else None
         )
         self.refresh_views(conversation_id)
+
+    def resolved(self, conversation_id: int) -> None:
+        """A conversation was resolved here: send the survey ``[csat]`` asks for, if any
+        (``surveys.sending``). Safe to call from a worker thread, and more than once."""
+        survey = queue_survey(self.store, self.config.csat, conversation_id)
+        if survey is None:
+            return
+        if threading.get_ident() == self._thread_id:
+            self.deliver(survey)
+        else:
+            self.call_from_thread(self.deliver, survey)
 
     def action_stuck_replies(self) -> None:
         """Pick one of the replies not delivered yet to open its conversation."""

@@ -18,12 +18,21 @@ from typing import TYPE_CHECKING, Any
 
 import platformdirs
 
-from agentdesk.domain import SORTS, STATUSES, VIEWS, Macro, SavedView, tag_changes
+from agentdesk.domain import (
+    LOW_CSAT_VIEW,
+    SORTS,
+    STATUSES,
+    VIEWS,
+    Macro,
+    SavedView,
+    tag_changes,
+)
 
 if TYPE_CHECKING:
     from agentdesk.assist.settings import AssistSettings
     from agentdesk.delivery import DeliverySettings
     from agentdesk.metrics.settings import MetricsSettings
+    from agentdesk.surveys.settings import CsatSettings
     from agentdesk.team import TeamSettings
 
 APP_NAME = "agentdesk"
@@ -198,6 +207,13 @@ class Config:
         return delivery_settings(self)
 
     @cached_property
+    def csat(self) -> CsatSettings:
+        """``[csat]``: satisfaction surveys on resolve (where, in which words, how often)."""
+        from agentdesk.surveys.settings import csat_settings
+
+        return csat_settings(self)
+
+    @cached_property
     def team(self) -> TeamSettings:
         """``[team]``: claims, live updates and presence between desks."""
         from agentdesk.team import team_settings
@@ -223,6 +239,7 @@ _TOP_LEVEL = {
     "presend",
     "views",
     "macros",
+    "csat",
     "compose",
     "attachments",
 }
@@ -302,7 +319,20 @@ def parse_config(raw: dict[str, Any], path: Path | None = None) -> Config:
         raw=raw,
     )
     _validate_features(config)
+    config.views = _with_low_csat_view(config)
     return config
+
+
+def _with_low_csat_view(config: Config) -> tuple[SavedView, ...]:
+    """The views, and after them the built-in "Low CSAT" one (every conversation rated
+    ``LOW_RATING`` or less, newest first) once surveys are on somewhere, unless a view
+    has its name or all nine keys are taken."""
+    csat = config.csat
+    surveys_on = csat.enabled or any(csat.channels.values()) or any(csat.connectors.values())
+    views = config.views
+    if not surveys_on or len(views) >= 9 or any(v.name == LOW_CSAT_VIEW.name for v in views):
+        return views
+    return (*views, LOW_CSAT_VIEW)
 
 
 def save_view(config: Config, view: SavedView) -> Path:
@@ -408,4 +438,4 @@ def _validate_features(config: Config) -> None:
     from agentdesk.connectors.registry import configured
 
     configured(config)
-    _ = config.assist, config.metrics, config.delivery, config.team
+    _ = config.assist, config.metrics, config.delivery, config.csat, config.team

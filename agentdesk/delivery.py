@@ -21,6 +21,7 @@ from agentdesk.connectors.base import DELIVERY_STATES, Connector, DeliveryResult
 from agentdesk.domain import WITHDRAWN, Inbound, Outgoing
 from agentdesk.intake import InvalidInbound, checked_inbound
 from agentdesk.store import Store
+from agentdesk.surveys.answers import message_answer
 from agentdesk.team import desk_is_gone
 from agentdesk.text import error_line
 
@@ -292,7 +293,11 @@ class ChannelHost:
                     if isinstance(item, Inbound):
                         connector.recorded(item, None)
                     continue
-                stored.append(self.store.messages.record_inbound(message, via=connector.desk_name))
+                stored.append(
+                    self.store.messages.record_inbound(
+                        message, via=connector.desk_name, rate=message_answer
+                    )
+                )
                 # The object it yielded (checked above: an Inbound), not the checked copy.
                 connector.recorded(cast(Inbound, item), stored[-1])
         if on_message:
@@ -367,7 +372,9 @@ class ChannelHost:
                     return DeliveryResult("failed", "withdrawn by the agent"), 0, 0.0
                 return DeliveryResult("sent", "already sent"), 0, 0.0
             connector = self.sender(reply.channel, reply.via)
-            if connector is None:
+            if self._reply_first(message_id):
+                result = DeliveryResult("retry", "a survey waits until the reply before it is sent")
+            elif connector is None:
                 result = DeliveryResult("retry", f"no connector can send on {reply.channel} yet")
             else:
                 result = await self._send(connector, reply)
@@ -386,6 +393,19 @@ class ChannelHost:
             else:
                 self.store.replies.set_delivery(message_id, f"{result.state}: {result.detail}")
             return result, attempt, delay
+
+    def _reply_first(self, message_id: int) -> bool:
+        """A survey is not sent before the conversation's earlier replies are: the
+        customer reads the answer first, then the question about it."""
+        message = self.store.messages.get(message_id)
+        return (
+            message is not None
+            and bool(message.survey)
+            and any(
+                reply.id < message_id and not reply.survey
+                for reply in self.store.replies.unsent(message.conversation_id)
+            )
+        )
 
     async def _send(self, connector: Connector, reply: Outgoing) -> DeliveryResult:
         """``connector.send`` within ``send_timeout``; a raise, a timeout or an answer

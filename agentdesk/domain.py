@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from typing import Protocol
 
 from agentdesk import clock
 
@@ -37,6 +38,13 @@ class EventKind(StrEnum):
     CSAT = "csat"
     TAGGED = "tagged"
     UNTAGGED = "untagged"
+    SURVEY_SENT = "survey_sent"
+    CES = "ces"
+
+
+# The tag a rating of ``LOW_RATING`` or less gives its conversation (a lead follows it up).
+LOW_CSAT_TAG = "low-csat"
+LOW_RATING = 2
 
 
 WITHDRAWN = "withdrawn"  # a reply's delivery once the agent took it back: nothing sends it
@@ -68,6 +76,9 @@ class Inbound:
     references: tuple[str, ...] = ()
     auto: bool = False
     attachments: tuple[Attachment, ...] = ()
+    # A reaction (``text`` is its key, e.g. "👍") to the desk's message with this channel
+    # id: stored only when it answers that survey with a rating, else ignored.
+    reaction_to: str | None = None
 
 
 @dataclass(frozen=True)
@@ -122,11 +133,25 @@ class Message:
     attempts: int = 0  # sends tried (agent replies)
     next_attempt_at: str | None = None  # when a ``retry`` reply is tried again
     external_id: str | None = None  # the channel's id for a sent reply
+    survey: str = ""  # a survey the desk sent ("csat", "ces"), not an agent's reply
 
     @property
     def delivery_failed(self) -> bool:
         """A reply its channel refused for good (``failed: …``): only the agent resends it."""
         return (self.delivery or "").startswith("failed")
+
+
+class Rating(Protocol):
+    """A customer's answer to a satisfaction survey (``agentdesk.surveys.answers``)."""
+
+    @property
+    def rating(self) -> int: ...
+
+    @property
+    def comment(self) -> str: ...
+
+    @property
+    def asks_something(self) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -271,6 +296,10 @@ class SavedView:
     def filters(self, me: str | None) -> InboxFilter:
         """The inbox filter this view stands for, for the agent ``me``."""
         return InboxFilter(self.view, self.status, self.channel, self.tag, self.sort, me)
+
+
+# Built in once surveys are on ([csat]): the conversations a lead follows up.
+LOW_CSAT_VIEW = SavedView("Low CSAT", status="any", tag=LOW_CSAT_TAG, sort="newest")
 
 
 def tag_changes(words: Iterable[str]) -> tuple[list[str], list[str]]:

@@ -17,7 +17,14 @@ class InvalidInbound(ValueError):
 
 
 _TEXT_FIELDS = ("text", "name", "subject")
-_OPTIONAL_TEXT_FIELDS = ("html", "ext_id", "thread_key", "message_id_header", "in_reply_to")
+_OPTIONAL_TEXT_FIELDS = (
+    "html",
+    "ext_id",
+    "thread_key",
+    "message_id_header",
+    "in_reply_to",
+    "reaction_to",
+)
 
 
 def checked_inbound(item: object, channels: tuple[str, ...]) -> Inbound:

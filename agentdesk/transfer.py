@@ -428,7 +428,9 @@ def _csat(store, line: dict) -> None:
     rating = line.get("rating")
     if not isinstance(rating, int) or isinstance(rating, bool) or not 1 <= rating <= 5:
         raise LineError(f'"rating" must be a whole number from 1 to 5, got {rating!r}')
-    store.events.csat(conversation_id, rating, at=_at(line))
+    store.events.csat(
+        conversation_id, rating, at=_at(line), comment=_text(line, "comment", False) or ""
+    )
 
 
 def _identity(store, line: dict) -> None:
@@ -589,7 +591,14 @@ def _event_line(store, row) -> dict | None:
             "focus": payload.get("focus"),
         }
     if kind == "csat":
-        return {"type": "csat", **base, "rating": payload.get("rating")}
+        return _compact(
+            {
+                "type": "csat",
+                **base,
+                "rating": payload.get("rating"),
+                "comment": payload.get("comment"),
+            }
+        )
     return _compact(
         {"type": "event", **base, "kind": kind, "agent": row["agent"], "payload": payload}
     )

@@ -323,6 +323,16 @@ class MatrixUser:
             content,
         )["event_id"]
 
+    def react(self, room_id: str, event_id: str, key: str) -> str:
+        """React to an event with ``key`` (an emoji); returns the reaction's event id."""
+        self._txn += 1
+        relation = {"rel_type": "m.annotation", "event_id": event_id, "key": key}
+        return self.call(
+            "PUT",
+            f"/rooms/{quote(room_id)}/send/m.reaction/t{self._txn}-{secrets.token_hex(4)}",
+            {"m.relates_to": relation},
+        )["event_id"]
+
     def leave(self, room_id: str) -> None:
         self.call("POST", f"/rooms/{quote(room_id)}/leave", {})
 

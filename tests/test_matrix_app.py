@@ -12,7 +12,29 @@ from synapse import MatrixUser
 from agentdesk.app import make_app
 from agentdesk.connectors.matrix import MatrixConnector
 from agentdesk.screens.conversation import ConversationScreen
+from agentdesk.surveys.questions import QUESTIONS
 from agentdesk.widgets.inbox_list import InboxList
+
+
+def erin_writes(synapse, monkeypatch, prefix: str):
+    """The desk's account and Erin's, her room with her first message in it, and the
+    desk's Matrix connector (its password from the environment, as a user sets it)."""
+    stamp = int(time.time() * 1000) % 10**9
+    desk = MatrixUser(synapse, f"{prefix}desk{stamp}", "Support")
+    customer = MatrixUser(synapse, f"{prefix}cust{stamp}", "Erin Example")
+    variable = f"{prefix.upper()}_MATRIX_PASSWORD"
+    monkeypatch.setenv(variable, desk.password)
+    room = customer.open_chat(desk.user_id)
+    customer.send(room, "Hi, my parcel is stuck in customs")
+    connector = MatrixConnector(
+        {
+            "homeserver": synapse.url,
+            "user": desk.user_id,
+            "password_env": variable,
+            "max_backoff": 1.0,
+        }
+    )
+    return desk, customer, room, connector
 
 
 async def test_chat_arrives_and_the_reply_reaches_the_room(
@@ -21,20 +43,7 @@ async def test_chat_arrives_and_the_reply_reaches_the_room(
     tmp_path,
     monkeypatch,
 ):
-    stamp = int(time.time() * 1000) % 10**9
-    desk = MatrixUser(synapse, f"appdesk{stamp}", "Support")
-    customer = MatrixUser(synapse, f"appcust{stamp}", "Erin Example")
-    monkeypatch.setenv("APP_MATRIX_PASSWORD", desk.password)
-    room = customer.open_chat(desk.user_id)
-    customer.send(room, "Hi, my parcel is stuck in customs")
-    connector = MatrixConnector(
-        {
-            "homeserver": synapse.url,
-            "user": desk.user_id,
-            "password_env": "APP_MATRIX_PASSWORD",
-            "max_backoff": 1.0,
-        }
-    )
+    desk, customer, room, connector = erin_writes(synapse, monkeypatch, "app")
     app = make_app(alice, tmp_path / "desk.db", [connector])
     async with app.run_test(size=(160, 40)) as pilot:
         await until(pilot, lambda: app.screen.query_one(InboxList).total == 1)
@@ -118,5 +127,39 @@ async def test_a_reply_sent_while_the_homeserver_is_down_arrives_once_it_is_back
     async with again.run_test(size=(220, 50)) as pilot:
         await until(pilot, lambda: not stuck(again), timeout=30)
     assert bodies() == ["Yes, we are here.", "Still here."]
+    desk.close()
+    customer.close()
+
+
+async def test_a_thumbs_up_on_the_survey_is_the_customers_rating(
+    synapse, alice, tmp_path, monkeypatch
+):
+    """Issue 13: the survey reaches the room; a reaction on it is a rating (the
+    conversation stays resolved), a reaction on anything else is kept nowhere."""
+    desk, customer, room, connector = erin_writes(synapse, monkeypatch, "csat")
+    config = replace(alice, raw={**alice.raw, "csat": {"channels": {"chat": True}}})
+    app = make_app(config, tmp_path / "desk.db", [connector])
+    async with app.run_test(size=(160, 40)) as pilot:
+        await until(pilot, lambda: app.screen.query_one(InboxList).total == 1)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ConversationScreen))
+        await pilot.press("r", *"It clears tomorrow, Erin.", "ctrl+s")
+        await until(pilot, lambda: len(customer.messages(room, sender=desk.user_id)) == 1)
+        await pilot.press("x")
+        await until(pilot, lambda: len(customer.messages(room, sender=desk.user_id)) == 2)
+        reply, survey = customer.messages(room, sender=desk.user_id)
+        assert survey["content"]["body"] == QUESTIONS["en"]
+        customer.react(room, reply["event_id"], "👍")  # on the reply: not a rating
+        customer.react(room, survey["event_id"], "❤️")  # no rating
+        customer.react(room, survey["event_id"], "👍")
+
+        def ratings() -> list[dict]:
+            return [e for e in app.store.events.read(1) if e["kind"] == "csat"]
+
+        await until(pilot, ratings)
+        assert ratings()[0]["payload"]["rating"] == 5
+        assert app.store.conversations.get(1).status == "resolved"
+        customer_messages = [m.body for m in app.store.messages.thread(1) if m.direction == "in"]
+        assert customer_messages == ["Hi, my parcel is stuck in customs", "👍"]
     desk.close()
     customer.close()

@@ -248,3 +248,18 @@ async def test_unreachable_homeserver_is_a_state_and_a_retry(tmp_path, monkeypat
         assert result.state == "retry" and result.detail.startswith("chat: ")
         assert store.messages.thread(conversation_id)[-1].delivery.startswith("retry: chat: ")
         assert connector.saved.send_record(reply_id, ROOM).attempts == 0  # never left
+
+
+def test_a_reaction_names_the_event_it_reacts_to():
+    from agentdesk.connectors.matrix.events import inbound
+
+    def reaction(relates):
+        event = {"type": "m.reaction", "event_id": "$r", "sender": "@erin:hs", "content": {}}
+        event["content"]["m.relates_to"] = relates
+        return inbound(event, "!room", "Erin", "")
+
+    thumbs = reaction({"rel_type": "m.annotation", "event_id": "$survey", "key": "👍"})
+    assert (thumbs.text, thumbs.reaction_to, thumbs.thread_key) == ("👍", "$survey", "!room")
+    assert reaction({"rel_type": "m.reference", "event_id": "$s", "key": "👍"}) is None
+    assert reaction({"rel_type": "m.annotation", "key": "👍"}) is None
+    assert reaction({"rel_type": "m.annotation", "event_id": "$s", "key": 5}) is None

@@ -94,3 +94,33 @@ def test_the_question_is_asked_in_the_customers_language():
     assert question_for(["Gdzie jest moja paczka?"]) == QUESTIONS["en"]  # not one of the four
     custom = {"en": "Rate us 1-5!"}
     assert question_for(["Where is my parcel?"], custom) == "Rate us 1-5!"
+
+
+def test_an_email_answer_is_read_without_its_greeting_quote_and_sign_off():
+    from agentdesk.surveys.answers import message_answer
+
+    email = (
+        "Hi,\n4 - quick and kind\n\nBest regards,\nCarol\n\n"
+        "On Tue, 1 Dec 2026 at 10:00, Support <support@desk.test> wrote:\n"
+        "> How did we do? Reply with a number from 1 (poor) to 5 (great)\n"
+    )
+    assert message_answer(email) == Answer(4, "quick and kind")
+    assert not message_answer(email).asks_something
+    assert message_answer("> How did we do?\n\nwhen does my refund come?") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "score", "comment"),
+    [("6", 6, ""), ("7/7 – no effort at all", 7, "no effort at all"), ("2 of 7", 2, "")],
+)
+def test_effort_scores(text, score, comment):
+    from agentdesk.surveys.answers import ces_answer
+
+    assert ces_answer(text) == Answer(score, comment)
+
+
+@pytest.mark.parametrize("text", ["8", "very easy", "👍", "6 items arrived broken", "0"])
+def test_an_effort_score_is_a_number_only(text):
+    from agentdesk.surveys.answers import ces_answer
+
+    assert ces_answer(text) is None

@@ -141,8 +141,9 @@ class Connector(ABC):
     def recorded(self, message: Inbound, stored: tuple[int, int] | None) -> None:  # noqa: B027
         """Called in the transaction that stored ``message``.
 
-        ``stored`` is ``None`` when nothing was stored: a re-delivery, or a message the
-        host skipped as invalid (see ``agentdesk.intake``); progress may move past it.
+        ``stored`` is ``None`` when nothing was stored: a re-delivery, a reaction that
+        rates no survey, or a message the host skipped as invalid (see
+        ``agentdesk.intake``); progress may move past it.
         """
 
     def ready(self) -> bool:

@@ -7,11 +7,14 @@ credited). Aggregation (medians, rates, per agent / channel) is in ``aggregate``
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from agentdesk import clock
 from agentdesk.metrics.period import Period
 from agentdesk.metrics.settings import MetricsSettings
+from agentdesk.text import one_line
 
 if TYPE_CHECKING:
     from agentdesk.store import Store
@@ -26,6 +29,9 @@ REOPEN = "reopen_rate"
 HANDLE = "handle_time"
 ANSWERED = "answered_rate"
 CSAT = "csat"
+CSAT_RESPONSE = "csat_response_rate"  # surveys answered / surveys sent
+CES = "ces"  # effort scores of 5 to 7 (easy) / all, from the optional second question
+EASY_CES = 5
 ASSISTED = "assisted_rate"
 AS_IS = "accepted_as_is_rate"
 EDIT_DISTANCE = "edit_distance"  # words an agent changed in an assist draft (not seconds)
@@ -34,7 +40,7 @@ REPLIES = "replies"
 # Durations whose business-time variant is meaningful (handle time is calendar only).
 BUSINESS_DURATIONS = (FRT, REPLY_TIME, RESOLUTION, FULL_RESOLUTION)
 DURATIONS = (*BUSINESS_DURATIONS, HANDLE)
-RATES = (FCR, ONE_TOUCH, REOPEN, ANSWERED, CSAT, ASSISTED, AS_IS)
+RATES = (FCR, ONE_TOUCH, REOPEN, ANSWERED, CSAT, CSAT_RESPONSE, CES, ASSISTED, AS_IS)
 METRICS = (*DURATIONS, *RATES, EDIT_DISTANCE, REPLIES)
 
 
@@ -255,20 +261,45 @@ def build_facts(
                 source,
             )
         )
-    for row in store.metrics.csat(since, until):
-        rating = int(row["rating"])
+    # CSAT (4-5 of 5 is positive) and the optional effort question (5-7 of 7 is easy).
+    for metric, good, between, what in (
+        (CSAT, 4, "resolved -> rating", ""),
+        (CES, EASY_CES, "resolved -> effort score", "effort "),
+    ):
+        for row in store.metrics.csat(since, until, kind=metric):
+            rating = int(row["rating"])
+            add(
+                Fact(
+                    metric,
+                    row["agent"],
+                    row["channel"],
+                    row["uid"],
+                    row["cid"],
+                    row["resolved_at"],
+                    row["at"],
+                    float(rating >= good),
+                    between,
+                    _rating_state(rating, json.loads(row["payload"]), what),
+                    source,
+                )
+            )
+    for row in store.metrics.surveys(since, until):
+        if json.loads(row["survey"]).get("survey") != CSAT:
+            continue  # the effort question has no response rate of its own
+        sent = _epoch(row["at"])
+        answer = json.loads(row["payload"]) if row["answered"] else None
         add(
             Fact(
-                CSAT,
-                row["agent"],
+                CSAT_RESPONSE,
+                row["agent"] or None,
                 row["channel"],
                 row["uid"],
                 row["cid"],
-                row["resolved_at"],
-                row["at"],
-                float(rating >= 4),
-                "resolved -> rating",
-                f"rating {rating}",
+                sent,
+                _epoch(row["answered"]) if answer is not None else sent,
+                float(answer is not None),
+                "survey sent -> answer" if answer is not None else "survey sent (no answer)",
+                _rating_state(answer["rating"], answer) if answer is not None else "unanswered",
                 source,
             )
         )
@@ -289,6 +320,17 @@ def build_facts(
             )
         )
     return facts
+
+
+def _rating_state(rating: int, payload: dict[str, Any], what: str = "") -> str:
+    """``rating 2: "nobody answered"`` (a survey answer's comment, when it has one, as one
+    clean line: it is the customer's text); ``what`` goes first (``effort rating 6``)."""
+    comment = one_line(payload.get("comment"), 300)
+    return f'{what}rating {rating}: "{comment}"' if comment else f"{what}rating {rating}"
+
+
+def _epoch(iso: str) -> int:
+    return int(clock.parse_iso(iso).timestamp())
 
 
 def _fcr(row: Any, settings: MetricsSettings, now: float, source: int) -> Fact:

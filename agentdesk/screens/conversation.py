@@ -695,12 +695,12 @@ class ConversationScreen(DeskScreen):
 
     def action_take_back(self) -> None:
         """``u``: the newest reply here not sent yet (held for undo, queued, to retry or
-        failed) back into the composer; it is withdrawn, so it is never sent. One being
-        handed to the channel at this moment cannot be taken back."""
+        failed) back into the composer; it is withdrawn, so it is never sent, and so is a
+        survey queued after it (it asks about that reply). One being handed to the
+        channel at this moment cannot be taken back; another agent's is theirs."""
+        waiting = self.store.replies.unsent(self.conversation_id)
         unsent = [
-            reply
-            for reply in self.store.replies.unsent(self.conversation_id)
-            if reply.author == self.agent.name  # (another agent's is theirs to take back)
+            reply for reply in waiting if not reply.survey and reply.author == self.agent.name
         ]
         if not unsent:
             self.notify("No reply of yours here is waiting to be sent.")
@@ -713,6 +713,9 @@ class ConversationScreen(DeskScreen):
                 severity="warning",
             )
             return
+        for survey in waiting:
+            if survey.survey and survey.id > reply.id:
+                self.store.replies.withdraw(survey.id, to_draft=False)
         self._load_draft("reply")
         self.reload()
         self.set_focus(self.composer)
@@ -915,6 +918,8 @@ class ConversationScreen(DeskScreen):
             except ActionError as error:
                 self.notify(f"Macro {name!r}: {error}", severity="error")
                 return
+            if changed and macros[name].status == Status.RESOLVED:
+                self.desk.resolved(self.conversation_id)
             if reply:
                 self.action_compose("reply")
                 self.composer.insert(reply)
@@ -928,12 +933,12 @@ class ConversationScreen(DeskScreen):
         self.notify(message if changed else "Nothing to change.")
 
     def action_resolve(self) -> None:
-        self._changed(
-            self.store.conversations.set_status(
-                self.conversation_id, Status.RESOLVED, self.agent.name
-            ),
-            "Resolved.",
+        changed = self.store.conversations.set_status(
+            self.conversation_id, Status.RESOLVED, self.agent.name
         )
+        if changed:
+            self.desk.resolved(self.conversation_id)
+        self._changed(changed, "Resolved.")
 
     def action_reopen(self) -> None:
         self._changed(

@@ -331,10 +331,14 @@ class InboxScreen(DeskScreen):
     def action_bulk_resolve(self) -> None:
         """``x``: resolve the marked conversations (or the one under the cursor)."""
         me = self.desk.config.agent_name
-        self._bulk(
-            "Resolved",
-            lambda cid: self.desk.store.conversations.set_status(cid, Status.RESOLVED, me),
-        )
+
+        def resolve(cid: int) -> bool:
+            changed = self.desk.store.conversations.set_status(cid, Status.RESOLVED, me)
+            if changed:
+                self.desk.resolved(cid)
+            return changed
+
+        self._bulk("Resolved", resolve)
 
     def action_bulk_assign(self) -> None:
         """``A``: assign the marked conversations to an agent (or unassign them)."""
@@ -409,10 +413,14 @@ class InboxScreen(DeskScreen):
         def chosen(name: str | None) -> None:
             if name in macros:
                 macro = macros[name]
-                self._bulk(
-                    f"Macro {name!r} applied to",
-                    lambda cid: draft_macro(self.desk.store, cid, macro, agent),
-                )
+
+                def apply(cid: int) -> bool:
+                    changed = draft_macro(self.desk.store, cid, macro, agent)
+                    if changed and macro.status == Status.RESOLVED:
+                        self.desk.resolved(cid)
+                    return changed
+
+                self._bulk(f"Macro {name!r} applied to", apply)
 
         self.app.push_screen(
             ChoiceScreen(f"Macro for {self._what()}", [(n, n) for n in macros]), chosen

@@ -34,6 +34,7 @@ from agentdesk.store.metrics import MetricQueries
 from agentdesk.store.presence import PresenceTable
 from agentdesk.store.replies import Replies
 from agentdesk.store.schema import DEMO_APPLICATION_ID, SCHEMA_VERSION
+from agentdesk.store.surveys import Surveys
 from agentdesk.store.transfer import Transfer
 
 __all__ = [
@@ -99,8 +100,9 @@ class Store:
         self.canned = CannedReplies(self.db)
         self.conversations = Conversations(self.db, self.events, self.agents, self.customers)
         self.inbox = Inbox(self.db)
+        self.surveys = Surveys(self.db, self.events, self.conversations)
         self.messages = Messages(
-            self.db, self.events, self.customers, self.conversations, self.drafts
+            self.db, self.events, self.customers, self.conversations, self.drafts, self.surveys
         )
         self.replies = Replies(self.db, self.events, self.drafts)
         self.kb = KnowledgeBase(self.db)

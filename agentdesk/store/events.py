@@ -47,13 +47,16 @@ class EventLog:
             )
             return inserted(cursor)
 
-    def csat(self, conversation_id: int, rating: int, *, at: str | None = None) -> None:
-        """The customer rated the conversation 1 to 5."""
+    def csat(
+        self, conversation_id: int, rating: int, *, at: str | None = None, comment: str = ""
+    ) -> None:
+        """The customer rated the conversation 1 to 5 (with a comment, from a survey)."""
         if not 1 <= int(rating) <= 5:
             raise ValueError("a CSAT rating is 1 to 5")
-        self.append(
-            conversation_id, EventKind.CSAT, at or clock.now_iso(), payload={"rating": int(rating)}
-        )
+        payload: dict[str, object] = {"rating": int(rating)}
+        if comment:
+            payload["comment"] = comment
+        self.append(conversation_id, EventKind.CSAT, at or clock.now_iso(), payload=payload)
 
     def view(
         self,

@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import uuid
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from agentdesk import clock
-from agentdesk.domain import WITHDRAWN, Attachment, Direction, EventKind, Inbound, Message, Status
+from agentdesk.domain import (
+    WITHDRAWN,
+    Attachment,
+    Direction,
+    EventKind,
+    Inbound,
+    Message,
+    Rating,
+    Status,
+)
 from agentdesk.store.conversations import Conversations, new_uid
 from agentdesk.store.customers import Customers
 from agentdesk.store.database import Connection, Database, Row, inserted
@@ -13,9 +25,12 @@ from agentdesk.store.drafts import Drafts
 from agentdesk.store.events import EventLog
 from agentdesk.text import html_to_text, one_line
 
+if TYPE_CHECKING:
+    from agentdesk.store.surveys import Surveys
+
 MESSAGE_COLUMNS = """
     id, conversation_id, direction, author, at, subject, body, body_html IS NOT NULL AS has_html,
-    auto, delivery, delivery_attempts, next_attempt_at, external_id
+    auto, delivery, delivery_attempts, next_attempt_at, external_id, reply_payload
 """
 
 
@@ -35,7 +50,14 @@ def message_from(row: Row, attachments: tuple[Attachment, ...] = ()) -> Message:
         attempts=row["delivery_attempts"],
         next_attempt_at=row["next_attempt_at"],
         external_id=row["external_id"],
+        survey=survey_kind(row["reply_payload"]),
     )
+
+
+def survey_kind(reply_payload: str | None) -> str:
+    """Which survey an outgoing message is (``csat``, ``ces``; its payload says so), or
+    "" for an agent's reply."""
+    return str(json.loads(reply_payload).get("survey", "")) if reply_payload else ""
 
 
 class Messages:
@@ -46,20 +68,32 @@ class Messages:
         customers: Customers,
         conversations: Conversations,
         drafts: Drafts,
+        surveys: Surveys,
     ) -> None:
         self.db = db
         self.events = events
         self.customers = customers
         self.conversations = conversations
         self.drafts = drafts
+        self.surveys = surveys
 
-    def record_inbound(self, message: Inbound, via: str | None = None) -> tuple[int, int] | None:
+    def record_inbound(
+        self,
+        message: Inbound,
+        via: str | None = None,
+        rate: Callable[[str, str], Rating | None] | None = None,
+    ) -> tuple[int, int] | None:
         """Store a customer message and its events; thread it; reopen if needed.
 
         ``via``: the connector (config name) it came through; a new conversation keeps
-        it, so replies leave from the same account. Returns ``(conversation_id,
-        message_id)``, or ``None`` when ``ext_id`` was stored before (connectors may
-        re-deliver; nothing is duplicated).
+        it, so replies leave from the same account. ``rate`` reads a survey answer: the
+        first substantive message after a survey was sent is given to it (with the
+        survey's kind, ``csat`` or ``ces``), and a rating it finds is recorded
+        (``Surveys.record_answer``); a rating without a question leaves the conversation
+        as it is. A reaction (``reaction_to``) is stored only as the rating of the survey
+        it reacts to. Returns ``(conversation_id, message_id)``, or ``None`` when
+        ``ext_id`` was stored before (connectors may re-deliver; nothing is duplicated)
+        or a reaction is no answer.
         """
         with self.db.transaction() as conn:
             if (
@@ -69,13 +103,26 @@ class Messages:
                 ).fetchone()
             ):
                 return None
-            customer_id = self.customers.for_address(
-                conn, message.channel, message.address, message.name, message.at
-            )
             threaded = _thread(conn, message)
             body = message.text
             if not body.strip() and message.html:
                 body = html_to_text(message.html)
+            survey = (
+                self.surveys.awaiting_answer(threaded)
+                if threaded is not None and rate is not None and not message.auto
+                else None
+            )
+            answer = rate(body, survey[1]) if rate is not None and survey is not None else None
+            if message.reaction_to is not None and (
+                answer is None
+                or answer.asks_something
+                or survey is None
+                or self.surveys.external_id(survey[0]) != message.reaction_to
+            ):
+                return None  # a reaction that rates no survey: nothing to keep
+            customer_id = self.customers.for_address(
+                conn, message.channel, message.address, message.name, message.at
+            )
             if threaded is not None:
                 conversation_id = threaded
             else:
@@ -131,15 +178,17 @@ class Messages:
                 message.at,
                 None,
                 message_id,
-                {"auto": message.auto},
+                {"auto": message.auto, **({"survey_answer": True} if answer else {})},
             )
+            if answer is not None and survey is not None:
+                self.surveys.record_answer(conversation_id, *survey, message_id, answer, message.at)
             conn.execute(
                 "UPDATE conversations SET last_message_at = CASE WHEN last_message_at > ?"
                 " THEN last_message_at ELSE ? END,"
                 " preview = CASE WHEN ? THEN preview ELSE ? END WHERE id = ?",
                 (message.at, message.at, message.auto, one_line(body, 200), conversation_id),
             )
-            if not message.auto:
+            if not message.auto and (answer is None or answer.asks_something):
                 self._customer_wrote(conn, conversation_id, message.at)
             return conversation_id, message_id
 

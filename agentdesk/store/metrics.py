@@ -188,20 +188,37 @@ class MetricQueries:
                 (since, until),
             ).fetchall()
 
-    def csat(self, since: str, until: str) -> list[Row]:
-        """Ratings in the period with the agent of the latest resolve before each."""
+    def csat(self, since: str, until: str, kind: str = "csat") -> list[Row]:
+        """Ratings in the period with the agent of the latest resolve before each (and
+        the payload: a survey answer's comment); ``kind="ces"``: effort scores."""
         dialect = self.db.dialect
         with self.db.read() as conn:
             return conn.execute(
                 "SELECT e.conversation_id AS cid, c.uid, c.channel, unixepoch(e.at) AS at,"
-                f" {dialect.json_number('e.payload', 'rating')} AS rating, r.agent,"
+                f" {dialect.json_number('e.payload', 'rating')} AS rating, e.payload, r.agent,"
                 " unixepoch(r.at) AS resolved_at"
                 " FROM events e JOIN conversations c ON c.id = e.conversation_id"
                 " LEFT JOIN events r ON r.id = (SELECT id FROM events"
                 "   WHERE conversation_id = e.conversation_id AND kind || '' = 'status'"
                 f"   AND at <= e.at AND {dialect.json_text('payload', 'to')} = 'resolved'"
                 "   ORDER BY at DESC, id DESC LIMIT 1)"
-                " WHERE e.kind = 'csat' AND e.at >= ? AND e.at < ?",
+                " WHERE e.kind = ? AND e.at >= ? AND e.at < ?",
+                (kind, since, until),
+            ).fetchall()
+
+    def surveys(self, since: str, until: str) -> list[Row]:
+        """Surveys sent in the period (``at``, ISO; ``survey``: the sent event's payload
+        naming its kind) with the resolver they credit (``agent``) and their CSAT answer,
+        if one came: its time (``answered``) and payload."""
+        with self.db.read() as conn:
+            return conn.execute(
+                "SELECT s.conversation_id AS cid, c.uid, c.channel, s.agent, s.at,"
+                " s.payload AS survey, a.at AS answered, a.payload"
+                " FROM events s JOIN conversations c ON c.id = s.conversation_id"
+                " LEFT JOIN events a ON a.conversation_id = s.conversation_id"
+                "   AND a.kind = 'csat' AND a.message_id = s.message_id"
+                " WHERE s.kind = 'survey_sent' AND s.at >= ? AND s.at < ?"
+                " ORDER BY s.at, s.id",
                 (since, until),
             ).fetchall()
 

@@ -75,7 +75,8 @@ class Replies:
     def mark_sent(
         self, message_id: int, at: str | None = None, external_id: str | None = None
     ) -> bool:
-        """The channel accepted a queued reply: mark it and append its reply event once.
+        """The channel accepted a queued reply: mark it and append its reply event once
+        (a survey's ``survey_sent`` event instead).
 
         ``external_id`` (the channel's id for it) is kept even when the reply was
         already marked sent.
@@ -95,20 +96,31 @@ class Replies:
                 (external_id, message_id),
             )
             if conn.execute(
-                "SELECT 1 FROM events WHERE conversation_id = ? AND kind = 'reply'"
+                "SELECT 1 FROM events WHERE conversation_id = ? AND kind IN (?, ?)"
                 " AND message_id = ?",
-                (row["conversation_id"], message_id),
+                (
+                    row["conversation_id"],
+                    str(EventKind.REPLY),
+                    str(EventKind.SURVEY_SENT),
+                    message_id,
+                ),
             ).fetchone():
                 return False  # (its delivery state may say more than 'sent': keep it)
             conn.execute("UPDATE messages SET delivery = 'sent' WHERE id = ?", (message_id,))
-            self._reply_event(
-                conn,
-                row["conversation_id"],
-                message_id,
-                row["author"],
-                at,
-                json.loads(row["reply_payload"] or "{}"),
-            )
+            payload = json.loads(row["reply_payload"] or "{}")
+            if "survey" in payload:  # the desk asked for feedback: not an agent's reply
+                self.events.append(
+                    row["conversation_id"],
+                    EventKind.SURVEY_SENT,
+                    at,
+                    row["author"],
+                    message_id,
+                    payload,
+                )
+            else:
+                self._reply_event(
+                    conn, row["conversation_id"], message_id, row["author"], at, payload
+                )
             return True
 
     def start_delivery(self, message_id: int) -> int | None:
@@ -155,12 +167,13 @@ class Replies:
                 is not None
             )
 
-    def withdraw(self, message_id: int) -> str | None:
+    def withdraw(self, message_id: int, *, to_draft: bool = True) -> str | None:
         """Take back a reply its channel has not accepted (held, queued, to retry or
         failed): it is marked withdrawn, so no send starts any more, and its text goes
-        into the conversation's reply draft (before a draft already there), in one
-        transaction. Returns the draft's text; None when the reply cannot be taken back
-        (being sent at this moment, sent, withdrawn already, not a reply).
+        into the conversation's reply draft (before a draft already there; not with
+        ``to_draft=False``, for a survey no agent wrote), in one transaction. Returns the
+        draft's text; None when the reply cannot be taken back (being sent at this
+        moment, sent, withdrawn already, not a reply).
         """
         with self.db.transaction() as conn:
             row = conn.execute(
@@ -172,6 +185,8 @@ class Replies:
             if row is None:
                 return None
             conversation_id, body, author = row
+            if not to_draft:
+                return str(body)
             earlier = self.drafts.get(conversation_id, "reply", author)
             text = f"{body}\n\n{earlier}" if earlier.strip() else body
             self.drafts.save(conversation_id, "reply", text, author)

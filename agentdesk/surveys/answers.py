@@ -13,6 +13,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from agentdesk.assist.words import message_core
+
 SCALE = (1, 5)
 
 # Words that rate, by language, most specific first (matched as whole leading phrases).
@@ -77,6 +79,11 @@ _NUMBER = re.compile(
     rf"(?P<n>[1-5])(?:\s*(?:{_OUT_OF})\s*5\b|\s*{_STARS}\b|(?=\s*(?:$|[-–—:;,.!)\n])))",
     re.IGNORECASE,
 )
+# The effort question (CES) is answered with a number only: 1 (very hard) to 7 (very easy).
+CES_SCALE = (1, 7)
+_CES_NUMBER = re.compile(
+    rf"(?P<n>[1-7])(?:\s*(?:{_OUT_OF})\s*7\b|(?=\s*(?:$|[-–—:;,.!)\n])))", re.IGNORECASE
+)
 _STAR_EMOJI = re.compile(r"(?P<stars>(?:[⭐★🌟]\ufe0f?\s*){1,5})(?![⭐★🌟])")
 _THUMBS = {"👍": 5, "👎": 1}
 _SEPARATORS = " \t\n-–—:;,.!()"
@@ -84,7 +91,8 @@ _SEPARATORS = " \t\n-–—:;,.!()"
 
 @dataclass(frozen=True)
 class Answer:
-    """A survey answer: ``rating`` on the 1-5 scale and the customer's comment."""
+    """A survey answer: ``rating`` on the survey's scale (1-5; the effort question 1-7)
+    and the customer's comment."""
 
     rating: int
     comment: str
@@ -104,6 +112,25 @@ def survey_answer(text: str) -> Answer | None:
     rating, rest = found
     comment = rest.strip(_SEPARATORS + "'\"")
     return Answer(rating, " ".join(comment.split()) if "\n" not in comment else comment)
+
+
+def ces_answer(text: str) -> Answer | None:
+    """The score (1-7) and comment when ``text`` answers the effort question: a leading
+    number, ``6/7`` or ``6 of 7``; None otherwise (words and emoji are not guessed)."""
+    message = unicodedata.normalize("NFC", text).strip()
+    match = _CES_NUMBER.match(message)
+    if match is None:
+        return None
+    comment = message[match.end() :].strip(_SEPARATORS + "'\"")
+    return Answer(int(match["n"]), " ".join(comment.split()) if "\n" not in comment else comment)
+
+
+def message_answer(text: str, survey: str = "csat") -> Answer | None:
+    """The answer in a whole customer message to a ``csat`` or ``ces`` survey: what it
+    says that is new (quoted history, a greeting line and the sign-off dropped, as email
+    replies bring them) read with ``survey_answer`` or ``ces_answer``."""
+    core = message_core(text)
+    return ces_answer(core) if survey == "ces" else survey_answer(core)
 
 
 def _leading_rating(message: str) -> tuple[int, str] | None:

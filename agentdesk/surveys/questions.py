@@ -24,8 +24,30 @@ QUESTIONS = {
 }
 
 
-def question_for(customer_texts: list[str], texts: dict[str, str] | None = None) -> str:
+# The optional second question (``[csat] ces``): customer effort on a 1-7 scale.
+CES_QUESTIONS = {
+    "en": "Thank you! And how easy was it to get help? Reply 1 (very hard) to 7 (very easy).",
+    "de": (
+        "Danke! Und wie einfach war es, Hilfe zu bekommen? Antworten Sie mit 1 (sehr "
+        "schwer) bis 7 (sehr einfach)."
+    ),
+    "fr": (
+        "Merci ! Et était-il facile d'obtenir de l'aide ? Répondez de 1 (très difficile) à "
+        "7 (très facile)."
+    ),
+    "es": (
+        "¡Gracias! ¿Y qué tan fácil fue obtener ayuda? Responda del 1 (muy difícil) al 7 "
+        "(muy fácil)."
+    ),
+}
+
+
+def question_for(
+    customer_texts: list[str],
+    texts: dict[str, str] | None = None,
+    built_in: dict[str, str] = QUESTIONS,
+) -> str:
     """The question in the language the customer wrote in (``texts`` overrides the
-    built-in wording per language); English when the language is not one of them."""
-    chosen = {**QUESTIONS, **(texts or {})}
+    ``built_in`` wording per language); English when the language is not one of them."""
+    chosen = {**built_in, **(texts or {})}
     return chosen.get(language("\n".join(customer_texts)), chosen["en"])

@@ -20,6 +20,7 @@ from agentdesk.quotes import quoted_runs
 from agentdesk.text import clean, count_of, human_size
 
 AUTHOR_LABELS = {"in": "customer", "out": "reply", "note": "internal note"}
+SURVEY_LABELS = {"csat": "satisfaction survey", "ces": "effort survey"}
 PREVIEW_CHARS = 16 * 1024  # of a body shown at first
 PREVIEW_LINES = 100
 PREVIEW_MESSAGES = 30  # newest messages of a thread shown at first
@@ -69,7 +70,8 @@ def cut_point(body: str, chars: int, lines: int) -> int:
 
 
 def header(message: Message, customer_name: str = "") -> Text:
-    """Author, kind and time of a message (plus auto-reply, html and delivery marks)."""
+    """Author, kind (a survey the desk sent says so) and time of a message (plus
+    auto-reply, html and delivery marks)."""
     author = (
         clean(customer_name or message.author)
         if message.direction == "in"
@@ -78,7 +80,7 @@ def header(message: Message, customer_name: str = "") -> Text:
     line = Text.assemble(
         (author, "bold"),
         "  ",
-        (AUTHOR_LABELS[message.direction], "italic"),
+        (SURVEY_LABELS.get(message.survey, AUTHOR_LABELS[message.direction]), "italic"),
         "  ",
         (local_time(message.at), "dim"),
     )

@@ -19,6 +19,7 @@ MEMBER = "m.room.member"
 ENCRYPTED = "m.room.encrypted"
 ROOM_NAME = "m.room.name"
 CREATE = "m.room.create"
+REACTION = "m.reaction"
 
 _FILE_TYPES = {"m.image": "image", "m.file": "file", "m.video": "video", "m.audio": "audio"}
 
@@ -95,16 +96,27 @@ def message_parts(content: dict) -> tuple[str, str | None, tuple[Attachment, ...
 
 
 def inbound(event: dict, room_id: str, name: str, subject: str) -> Inbound | None:
-    """A customer's message event as an ``Inbound``; None for events that are not messages."""
+    """A customer's message event as an ``Inbound``; None for events that are not messages.
+
+    A reaction (``m.annotation``) is one too, its key the text, naming the event it
+    reacts to (``reaction_to``): the desk keeps it only as the rating of a survey.
+    """
     kind = event.get("type")
     event_id, sender = text_of(event.get("event_id")), text_of(event.get("sender"))
     if not event_id or not sender:
         return None
     content = object_of(event.get("content"))
+    reaction_to = None
     if kind == MESSAGE:
         if not content:  # redacted
             return None
         text, html, attachments, auto = message_parts(content)
+    elif kind == REACTION:
+        relates = object_of(content.get("m.relates_to"))
+        reaction_to = text_of(relates.get("event_id"))
+        text, html, attachments, auto = text_of(relates.get("key")), None, (), False
+        if relates.get("rel_type") != "m.annotation" or not reaction_to or not text.strip():
+            return None
     elif kind == ENCRYPTED:
         text, html, attachments, auto = (
             "[encrypted message: agentdesk cannot read end-to-end encrypted rooms]",
@@ -126,6 +138,7 @@ def inbound(event: dict, room_id: str, name: str, subject: str) -> Inbound | Non
         thread_key=room_id,
         auto=auto,
         attachments=attachments,
+        reaction_to=reaction_to,
     )
 
 

@@ -23,7 +23,14 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-TIMELINE_TYPES = [events.MESSAGE, events.MEMBER, events.ENCRYPTED, events.ROOM_NAME, events.CREATE]
+TIMELINE_TYPES = [
+    events.MESSAGE,
+    events.MEMBER,
+    events.ENCRYPTED,
+    events.ROOM_NAME,
+    events.CREATE,
+    events.REACTION,  # kept only as a survey's rating (Inbound.reaction_to)
+]
 HISTORY_PAGES = 20  # at most this many /messages pages (100 events each) per room and gap
 GAPS_AT_ONCE = 8  # rooms whose gaps are fetched at the same time
 
