@@ -18,6 +18,10 @@ import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import target  # noqa: E402
+
 CHILD = r"""
 import asyncio, json, resource, sys, time
 start = float(sys.argv[2])
@@ -69,11 +73,35 @@ def launch(db: str, status: str = "active") -> dict:
     return json.loads(out.strip().splitlines()[-1])
 
 
+def page_queries(store) -> dict[str, float]:
+    """Median seconds of one inbox page query (PAGE rows, no drawing) per filter."""
+    from agentdesk.domain import InboxFilter
+    from agentdesk.widgets.inbox_list import PAGE
+
+    figures = {}
+    for label, filters in [
+        ("active, oldest waiting", InboxFilter()),
+        ("any, oldest waiting", InboxFilter(status="any")),
+        ("any, newest", InboxFilter(status="any", sort="newest")),
+        ("mine (agent01), active", InboxFilter(view="mine", me="agent01")),
+    ]:
+        total = store.inbox.count(filters)
+        times = []
+        for offset in (0, PAGE, total // 2 // PAGE * PAGE, max(total - PAGE, 0)) * 5:
+            t = time.perf_counter()
+            store.inbox.page(filters, offset, PAGE)
+            times.append(time.perf_counter() - t)
+        first = [times[i] for i in range(0, len(times), 4)]
+        figures[label] = (statistics.median(first), statistics.median(times), max(times), total)
+    return figures
+
+
 def store_figures(db: str) -> dict:
     from agentdesk.domain import SearchQuery
     from agentdesk.store import Store
 
     store = Store(db)
+    pages = page_queries(store)
     words = [
         "refund",
         "parcel",
@@ -107,6 +135,7 @@ def store_figures(db: str) -> dict:
         opens.append(time.perf_counter() - t)
     store.close()
     return {
+        "pages": pages,
         "search": search,
         "open_median": statistics.median(opens),
         "open_p90": sorted(opens)[int(len(opens) * 0.9)],
@@ -115,11 +144,12 @@ def store_figures(db: str) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", required=True)
+    parser.add_argument("--db", required=True, help="database file, or a postgresql:// URL")
+    parser.add_argument("--store-only", action="store_true", help="skip the app launches")
     args = parser.parse_args()
-    if not Path(args.db).exists():
+    if not target.exists(args.db):
         sys.exit(f"{args.db}: not found (make it with bench/generate.py)")
-    for status in ("active", "any"):
+    for status in () if args.store_only else ("active", "any"):
         runs = [launch(args.db, status) for _ in range(3)]
         paint = statistics.median(r["first_paint"] for r in runs)
         pages = [p for r in runs for p in r["pages"]]
@@ -133,6 +163,11 @@ def main() -> None:
         print(f"  jump to last row (G):        {to_end * 1000:.1f} ms")
         print(f"  resident memory (max RSS):   {max(r['rss_mb'] for r in runs):.0f} MB")
     figures = store_figures(args.db)
+    for label, (first, median, worst, total) in figures["pages"].items():
+        print(
+            f"page query {label:24} first page {first * 1000:6.2f} ms, median {median * 1000:6.2f}"
+            f" ms, max {worst * 1000:6.2f} ms (first, 2nd, middle, last page of {total:,})"
+        )
     for word, (seconds, count) in figures["search"].items():
         print(f"search {word!r:28} {seconds * 1000:7.1f} ms  ({count} conversations)")
     medians = [s for s, _ in figures["search"].values()]

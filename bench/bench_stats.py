@@ -28,9 +28,10 @@ from agentdesk.config import Config  # noqa: E402
 from agentdesk.metrics import MetricsSettings, collect, preset, summarize  # noqa: E402
 from agentdesk.screens.stats import StatsScreen  # noqa: E402
 from agentdesk.store import Store  # noqa: E402
+from bench import target  # noqa: E402
 
 
-def cli_runs(db: Path, config: Path, args: list[str], runs: int) -> list[float]:
+def cli_runs(db: str, config: Path, args: list[str], runs: int) -> list[float]:
     """Wall seconds of ``agentdesk stats ARGS`` in fresh processes."""
     times = []
     for _ in range(runs):
@@ -57,7 +58,7 @@ def cli_runs(db: Path, config: Path, args: list[str], runs: int) -> list[float]:
     return times
 
 
-def queries(db: Path, period_name: str) -> None:
+def queries(db: str, period_name: str) -> None:
     """Each store query behind the figures, timed once in this process."""
     period = preset(period_name)
     since, until = period.since_iso, period.until_iso
@@ -82,7 +83,7 @@ def queries(db: Path, period_name: str) -> None:
         )
 
 
-async def screen_first_table(db: Path, period: str) -> float:
+async def screen_first_table(db: str, period: str) -> float:
     """Seconds from pushing the stats screen to the refresh that draws its first table."""
     with Store(db) as store:
         app = App()
@@ -117,10 +118,12 @@ def summary(times: list[float]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", type=Path, default=Path("/work/bench-data/large.db"))
+    parser.add_argument(
+        "--db", default="/work/bench-data/large.db", help="database file, or a postgresql:// URL"
+    )
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
-    if not args.db.is_file():
+    if not target.exists(args.db):
         raise SystemExit(f"{args.db}: no such database (generate it with bench/generate.py)")
     with Store(args.db) as store:
         counts = store.transfer.table_counts()
