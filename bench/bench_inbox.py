@@ -91,8 +91,7 @@ def page_queries(store) -> dict[str, float]:
             t = time.perf_counter()
             store.inbox.page(filters, offset, PAGE)
             times.append(time.perf_counter() - t)
-        first = [times[i] for i in range(0, len(times), 4)]
-        figures[label] = (statistics.median(first), statistics.median(times), max(times), total)
+        figures[label] = (statistics.median(times), min(times), max(times), total)
     return figures
 
 
@@ -121,7 +120,7 @@ def store_figures(db: str) -> dict:
             ids, _more = store.inbox.search(SearchQuery.parse(word))
             store.inbox.rows_by_id(ids[:60])
             times.append(time.perf_counter() - t)
-        search[word] = (statistics.median(times), len(ids))
+        search[word] = (statistics.median(times), min(times), len(ids))
     total = max(store.conversations.all_ids())
     opens = []
     for n in range(1, 201):
@@ -138,6 +137,7 @@ def store_figures(db: str) -> dict:
         "pages": pages,
         "search": search,
         "open_median": statistics.median(opens),
+        "open_min": min(opens),
         "open_p90": sorted(opens)[int(len(opens) * 0.9)],
     }
 
@@ -163,18 +163,25 @@ def main() -> None:
         print(f"  jump to last row (G):        {to_end * 1000:.1f} ms")
         print(f"  resident memory (max RSS):   {max(r['rss_mb'] for r in runs):.0f} MB")
     figures = store_figures(args.db)
-    for label, (first, median, worst, total) in figures["pages"].items():
+    for label, (median, best, worst, total) in figures["pages"].items():
         print(
-            f"page query {label:24} first page {first * 1000:6.2f} ms, median {median * 1000:6.2f}"
-            f" ms, max {worst * 1000:6.2f} ms (first, 2nd, middle, last page of {total:,})"
+            f"page query {label:24} median {median * 1000:6.2f} ms, min {best * 1000:6.2f} ms,"
+            f" max {worst * 1000:6.2f} ms (first, 2nd, middle, last page of {total:,})"
         )
-    for word, (seconds, count) in figures["search"].items():
-        print(f"search {word!r:28} {seconds * 1000:7.1f} ms  ({count} conversations)")
-    medians = [s for s, _ in figures["search"].values()]
-    print(f"search first page, median:     {statistics.median(medians) * 1000:.1f} ms")
+    for word, (seconds, best, count) in figures["search"].items():
+        print(
+            f"search {word!r:28} {seconds * 1000:7.1f} ms, min {best * 1000:7.1f} ms"
+            f"  ({count} conversations)"
+        )
+    medians = [s for s, _, _ in figures["search"].values()]
+    mins = [s for _, s, _ in figures["search"].values()]
+    print(
+        f"search first page, median:     {statistics.median(medians) * 1000:.1f} ms"
+        f" (median of the words' minimums {statistics.median(mins) * 1000:.1f} ms)"
+    )
     print(
         f"open conversation + history:   median {figures['open_median'] * 1000:.2f} ms, "
-        f"p90 {figures['open_p90'] * 1000:.2f} ms"
+        f"p90 {figures['open_p90'] * 1000:.2f} ms, min {figures['open_min'] * 1000:.2f} ms"
     )
 
 

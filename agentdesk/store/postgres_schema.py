@@ -12,6 +12,8 @@ store's shared SQL runs unchanged. Times stay ISO-8601 UTC text, as in SQLite.
 
 from __future__ import annotations
 
+from agentdesk.store.schema import ACTIVE_QUEUE_INDEXES
+
 BASELINE = 11
 
 # Bodies longer than this are indexed by their start (a tsvector holds at most 1 MB).
@@ -250,4 +252,4 @@ INSERT INTO connector_schema (owner, version) VALUES ('email', 1), ('matrix', 1)
 """
 
 # Migrations after the baseline, keyed by the SQLite migration number they match.
-MIGRATIONS: dict[int, str] = {}
+MIGRATIONS: dict[int, str] = {12: ACTIVE_QUEUE_INDEXES}
