@@ -31,10 +31,13 @@ from agentdesk.store import Store  # noqa: E402
 from bench import target  # noqa: E402
 
 
-def cli_runs(db: str, config: Path, args: list[str], runs: int) -> list[float]:
-    """Wall seconds of ``agentdesk stats ARGS`` in fresh processes."""
-    times = []
+def cli_runs(db: str, config: Path, args: list[str], runs: int) -> tuple[list[float], float]:
+    """Wall seconds of ``agentdesk stats ARGS`` in fresh processes, and the median CPU
+    seconds of a run (the process and, on PostgreSQL here, the server)."""
+    times, cpu_times = [], []
+    cpu = target.cpu_clock(db)
     for _ in range(runs):
+        spent = cpu()
         start = time.perf_counter()
         done = subprocess.run(
             [
@@ -53,15 +56,17 @@ def cli_runs(db: str, config: Path, args: list[str], runs: int) -> list[float]:
             check=False,
         )
         times.append(time.perf_counter() - start)
+        cpu_times.append(cpu() - spent)
         if done.returncode:
             raise SystemExit(f"agentdesk stats failed: {done.stderr.strip()}")
-    return times
+    return times, statistics.median(cpu_times)
 
 
 def queries(db: str, period_name: str) -> None:
     """Each store query behind the figures, timed once in this process."""
     period = preset(period_name)
     since, until = period.since_iso, period.until_iso
+    cpu = target.cpu_clock(db)
     with Store(db) as store:
         for name, call in [
             ("waits and resolves", lambda: store.metrics.waits_and_resolves(since, until)),
@@ -70,9 +75,12 @@ def queries(db: str, period_name: str) -> None:
             ("csat", lambda: store.metrics.csat(since, until)),
             ("handle time", lambda: store.metrics.handle(since, until, 120)),
         ]:
-            start = time.perf_counter()
+            spent, start = cpu(), time.perf_counter()
             rows = call()
-            print(f"  {name:<20} {len(rows):>7} rows  {time.perf_counter() - start:6.3f} s")
+            print(
+                f"  {name:<20} {len(rows):>7} rows  {time.perf_counter() - start:6.3f} s,"
+                f" CPU {cpu() - spent:6.3f} s"
+            )
         start = time.perf_counter()
         facts = collect([store], period, MetricsSettings())
         middle = time.perf_counter()
@@ -139,7 +147,8 @@ def main() -> None:
             ("stats --since 30d --business-hours", ["--since", "30d", "--business-hours"]),
             ("stats (last 7 days)", []),
         ]:
-            print(f"{label}: {summary(cli_runs(args.db, config, extra, args.runs))}")
+            times, spent = cli_runs(args.db, config, extra, args.runs)
+            print(f"{label}: {summary(times)}, CPU {spent:.2f} s")
     print("queries for 30 days, in process:")
     queries(args.db, "30d")
     for period in ("7d", "30d"):

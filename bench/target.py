@@ -1,11 +1,15 @@
 """A bench's ``--db``: a SQLite file path or a ``postgresql://`` URL, treated alike.
 
 ``exists``, ``remove`` (``--replace``: the file and its WAL, or the database dropped and
-created again, empty) and ``size`` (the file with its WAL, or ``pg_database_size``).
+created again, empty), ``size`` (the file with its WAL, or ``pg_database_size``) and
+``cpu_clock`` (CPU seconds of the bench and of a local PostgreSQL server).
 """
 
 from __future__ import annotations
 
+import os
+import resource
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -62,3 +66,53 @@ def size(db: str) -> int:
         finally:
             conn.close()
     return sum(Path(f"{db}{s}").stat().st_size for s in ("", "-wal") if Path(f"{db}{s}").exists())
+
+
+def cpu_clock(db: str) -> Callable[[], float]:
+    """A clock of CPU seconds spent by this process, its finished children (the CLI runs)
+    and, for a PostgreSQL server on this machine, every process of that server (read from
+    /proc: the postmaster with its reaped children, plus the live ones). Wall times on a
+    shared machine swing with the load; CPU seconds barely do."""
+    postmaster = _postmaster(db) if is_url(db) else None
+
+    def clock() -> float:
+        own = resource.getrusage(resource.RUSAGE_SELF)
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        seconds = own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+        if postmaster is not None:
+            seconds += _server_cpu(postmaster)
+        return seconds
+
+    return clock
+
+
+def _postmaster(url: str) -> int | None:
+    conn = connect(url, readonly=True)
+    try:
+        backend = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+    finally:
+        conn.close()
+    try:
+        return int(_stat(backend)[1])  # the backend's parent
+    except OSError:
+        return None  # a server on another machine: its CPU is not counted
+
+
+def _stat(pid: int) -> list[str]:
+    text = Path(f"/proc/{pid}/stat").read_text()
+    return text[text.rindex(")") + 2 :].split()  # fields from 3 (state) on
+
+
+def _server_cpu(postmaster: int) -> float:
+    ticks = os.sysconf("SC_CLK_TCK")
+    fields = _stat(postmaster)
+    total = sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                child = _stat(int(entry.name))
+            except OSError:
+                continue
+            if int(child[1]) == postmaster:
+                total += int(child[11]) + int(child[12])
+    return total / ticks
