@@ -50,9 +50,9 @@ class Dialect:
         """SQL for a JSON number at ``key`` (missing: NULL)."""
         raise NotImplementedError
 
-    def message_match(self) -> str:
-        """A sub-query of message ids matching a search phrase, newest first, with two
-        parameters: the phrase (``search_phrase``) and a limit."""
+    def message_conversations(self) -> str:
+        """A sub-query of the conversation ids of the newest messages matching a search
+        phrase, with two parameters: the phrase (``search_phrase``) and how many messages."""
         raise NotImplementedError
 
     def customer_match(self) -> str:
@@ -122,9 +122,10 @@ class SqliteDialect(Dialect):
     def json_number(self, column: str, key: str) -> str:
         return f"({column} ->> '$.{key}')"
 
-    def message_match(self) -> str:
+    def message_conversations(self) -> str:
         return (
-            "SELECT rowid FROM messages_fts WHERE messages_fts MATCH ? ORDER BY rowid DESC LIMIT ?"
+            "SELECT conversation_id FROM messages WHERE id IN (SELECT rowid FROM messages_fts"
+            " WHERE messages_fts MATCH ? ORDER BY rowid DESC LIMIT ?)"
         )
 
     def customer_match(self) -> str:
@@ -194,8 +195,12 @@ class PostgresDialect(Dialect):
     def json_number(self, column: str, key: str) -> str:
         return f"({column} ->> '{key}')::float8"
 
-    def message_match(self) -> str:
-        return "SELECT id FROM messages WHERE search @@ ?::tsquery ORDER BY id DESC LIMIT ?"
+    def message_conversations(self) -> str:
+        # one visit per matching message (not the ids first, then each message again)
+        return (
+            "SELECT conversation_id FROM (SELECT conversation_id FROM messages"
+            " WHERE search @@ ?::tsquery ORDER BY id DESC LIMIT ?) AS newest"
+        )
 
     def customer_match(self) -> str:
         return "SELECT id FROM customers WHERE search @@ ?::tsquery"

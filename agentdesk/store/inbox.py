@@ -134,10 +134,11 @@ class Inbox:
         if query.text:
             dialect = self.db.dialect
             phrase = dialect.search_phrase(query.text)
+            # one set of ids (a UNION, not "IN ... OR IN ..."): PostgreSQL read every
+            # conversation to test the OR (190 ms for a word found nowhere, 100,000 rows)
             clauses.append(
-                "(c.id IN (SELECT conversation_id FROM messages WHERE id IN"
-                f" ({dialect.message_match()}))"
-                f" OR c.customer_id IN ({dialect.customer_match()}))"
+                f"c.id IN ({dialect.message_conversations()} UNION SELECT id FROM conversations"
+                f" WHERE customer_id IN ({dialect.customer_match()}))"
             )
             params += [phrase, _FTS_MESSAGE_LIMIT, phrase]
         for address in query.from_:
