@@ -22,7 +22,7 @@ from agentdesk.connectors.base import Connector, DeliveryResult
 from agentdesk.delivery import ChannelHost
 from agentdesk.domain import Agent
 from agentdesk.handle_time import HandleTime
-from agentdesk.store import Store
+from agentdesk.store import Store, StoreError
 from agentdesk.text import count_of, one_line
 
 if TYPE_CHECKING:
@@ -47,8 +47,14 @@ class AgentDeskApp(App):
     TITLE = "agentdesk"
     CSS_PATH = "app.tcss"
     BINDINGS = [
-        Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
-        Binding("S", "stats", "Stats", id="app.stats"),
+        Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True, tooltip="Quit agentdesk"),
+        Binding(
+            "S",
+            "stats",
+            "Stats",
+            id="app.stats",
+            tooltip="Stats screen: response times, FCR, CSAT per agent",
+        ),
     ]
 
     def __init__(
@@ -230,8 +236,9 @@ class AgentDeskApp(App):
         await self.host.keep_delivering(message_id, partial(self.delivery_attempted, message_id))
 
     def delivery_attempted(self, message_id: int, result: DeliveryResult, attempt: int) -> None:
-        """Show the outcome: a failure, and the first retry, also as a notification."""
-        if result.state == "failed" or (result.state == "retry" and attempt == 1):
+        """Show the outcome: a failure, and the first retry, also as a notification
+        (attempt 0: nothing was tried, e.g. the agent withdrew the reply)."""
+        if attempt and (result.state == "failed" or (result.state == "retry" and attempt == 1)):
             self.notify(
                 f"Reply not sent ({result.state}): {result.detail}",
                 severity="error" if result.state == "failed" else "warning",
@@ -352,7 +359,8 @@ class AgentDeskApp(App):
 
     # ---- command palette --------------------------------------------------------------
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        """Every key binding active on this screen is also a palette command, beside
+        """Every key binding active on this screen is also a palette command under its
+        full name (its tooltip; the key bar shows the short description), beside
         "Stuck replies", "Channels" and "Reconnect channels"."""
         yield from super().get_system_commands(screen)
         yield SystemCommand(
@@ -390,8 +398,8 @@ class AgentDeskApp(App):
             seen.add(binding.action)
             key = self.get_key_display(binding)
             yield SystemCommand(
-                binding.description,
-                f"{binding.description} ({key})",
+                binding.tooltip or binding.description,  # the full name ("Next conversation")
+                f"key {key} ({binding.description} in the key bar)",
                 partial(self.run_action, binding.action, node),
             )
 
@@ -402,6 +410,13 @@ def make_app(
     """Open the store and build the app; ``connectors`` default to the configured ones."""
     assist = config.assist  # a bad [llm] / [privacy] / [kb] key stops before the store opens
     store = Store(database)
+    login = store.agents.login_mismatch(config.agent_name)
+    if login is not None:
+        store.close()
+        raise StoreError(
+            f"database: you log in as {login}, so you work as {login} here, not as"
+            f" {config.agent_name} (use --agent {login})"
+        )
     store.agents.ensure(config.agent_name, config.agent_display_name, config.agent_email)
     problems: list[str] = []
     if connectors is None:

@@ -163,6 +163,9 @@ class Config:
     keymap: dict[str, str] = field(default_factory=dict)
     views: tuple[SavedView, ...] = ()
     macros: tuple[Macro, ...] = ()
+    undo_seconds: float = 0.0  # [compose]: how long a sent reply waits, to be taken back
+    attachments_folder: Path | None = None  # [attachments] folder: where saving proposes
+    opener: str | None = None  # [attachments] opener: the command that opens a file
     raw: dict[str, Any] = field(default_factory=dict)
 
     def sla_for(self, channel: str) -> SlaTarget:
@@ -211,7 +214,11 @@ _TOP_LEVEL = {
     "presend",
     "views",
     "macros",
+    "compose",
+    "attachments",
 }
+
+UNDO_MAX_SECONDS = 600
 
 # Statuses a macro can set (snoozing needs a time, which a macro cannot know).
 MACRO_STATUSES = ("open", "pending", "resolved")
@@ -257,6 +264,16 @@ def parse_config(raw: dict[str, Any], path: Path | None = None) -> Config:
     for action, keys in keymap.items():
         if not isinstance(keys, str):
             raise root.table("keymap").error(action, "expected a key such as 'ctrl+r'")
+    compose = root.table("compose")
+    compose.reject_unknown({"undo_seconds"})
+    undo_seconds = compose.get("undo_seconds", float, 0.0)
+    if not 0 <= undo_seconds <= UNDO_MAX_SECONDS:
+        raise compose.error(
+            "undo_seconds", f"must be from 0 to {UNDO_MAX_SECONDS} seconds, got {undo_seconds}"
+        )
+    attachments = root.table("attachments")
+    attachments.reject_unknown({"folder", "opener"})
+    folder = attachments.get("folder", str)
     config = Config(
         path=path,
         agent_name=name,
@@ -270,6 +287,9 @@ def parse_config(raw: dict[str, Any], path: Path | None = None) -> Config:
         keymap=dict(keymap),
         views=_views(root),
         macros=_macros(root, name),
+        undo_seconds=undo_seconds,
+        attachments_folder=Path(folder).expanduser() if folder else None,
+        opener=attachments.get("opener", str),
         raw=raw,
     )
     _validate_features(config)

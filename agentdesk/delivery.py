@@ -18,7 +18,7 @@ from typing import cast
 from agentdesk import clock
 from agentdesk.config import Config
 from agentdesk.connectors.base import DELIVERY_STATES, Connector, DeliveryResult
-from agentdesk.domain import Inbound, Outgoing
+from agentdesk.domain import WITHDRAWN, Inbound, Outgoing
 from agentdesk.intake import InvalidInbound, checked_inbound
 from agentdesk.store import Store
 from agentdesk.text import error_line
@@ -221,6 +221,7 @@ class ChannelHost:
             return None
         wake = self._waiting[message_id] = asyncio.Event()
         try:
+            await self._hold(message_id, wake)
             while True:
                 result, attempt, delay = await self._attempt(message_id)
                 if on_attempt is not None:
@@ -233,6 +234,17 @@ class ChannelHost:
         finally:
             del self._waiting[message_id]
 
+    async def _hold(self, message_id: int, wake: asyncio.Event) -> None:
+        """Wait until a held reply's time (undo send: a ``queued`` reply's
+        ``next_attempt_at``), or until woken; the reply may be withdrawn meanwhile."""
+        reply = self.store.messages.get(message_id)
+        if reply is None or reply.delivery != "queued" or not reply.next_attempt_at:
+            return
+        wait = -(clock.since(reply.next_attempt_at) or 0.0)
+        if wait > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), wait)
+
     async def _attempt(self, message_id: int) -> tuple[DeliveryResult, int, float]:
         """Send once (never two sends of one reply at a time); returns the result, the
         attempt's number and, for a retry, the seconds until the next one."""
@@ -241,7 +253,10 @@ class ChannelHost:
             if reply is None:
                 return DeliveryResult("failed", f"no reply {message_id}"), 0, 0.0
             attempt = self.store.replies.start_delivery(message_id)
-            if attempt is None:
+            if attempt is None:  # (attempt 0: nothing was tried)
+                current = self.store.messages.get(message_id)
+                if current is not None and current.delivery == WITHDRAWN:
+                    return DeliveryResult("failed", "withdrawn by the agent"), 0, 0.0
                 return DeliveryResult("sent", "already sent"), 0, 0.0
             connector = self.sender(reply.channel, reply.via)
             if connector is None:

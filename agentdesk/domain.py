@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 
@@ -35,6 +35,9 @@ class EventKind(StrEnum):
     CSAT = "csat"
     TAGGED = "tagged"
     UNTAGGED = "untagged"
+
+
+WITHDRAWN = "withdrawn"  # a reply's delivery once the agent took it back: nothing sends it
 
 
 @dataclass(frozen=True)
@@ -237,7 +240,8 @@ class Macro:
 
 @dataclass
 class SearchQuery:
-    """A parsed search box: free text plus ``field:value`` terms."""
+    """A parsed search box: free text plus ``field:value`` terms; a ``-`` before a word
+    or term (``-refund``, ``-tag:vip``) excludes what it matches (``exclude``)."""
 
     text: list[str] = field(default_factory=list)
     from_: list[str] = field(default_factory=list)
@@ -246,41 +250,59 @@ class SearchQuery:
     tag: list[str] = field(default_factory=list)
     agent: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # terms that cannot match, one line each
+    exclude: SearchQuery | None = None  # the ``-`` terms: a conversation matching any is left out
 
     FIELDS = ("from", "channel", "status", "tag", "agent")
 
     @classmethod
     def parse(cls, raw: str) -> SearchQuery:
         """Split ``raw`` into terms; quoted phrases stay whole; unknown fields are text."""
-        query = cls()
-        for match in re.finditer(r'(\w+):"([^"]*)"|(\w+):(\S+)|"([^"]*)"|(\S+)', raw):
-            name = match.group(1) or match.group(3)
-            value = match.group(2) if match.group(1) else match.group(4)
-            if name and name.lower() in cls.FIELDS and value:
-                key = "from_" if name.lower() == "from" else name.lower()
-                getattr(query, key).append(value)
-            elif name and name.lower() in cls.FIELDS:
-                query.problems.append(
-                    f"{name}: needs a value, for example {name}:{_EXAMPLE[name.lower()]}"
-                )
-            elif (
-                (bare := match.group(6)) and bare.endswith(":") and bare[:-1].lower() in cls.FIELDS
-            ):
-                field_name = bare[:-1].lower()
-                query.problems.append(
-                    f"{bare} needs a value, for example {field_name}:{_EXAMPLE[field_name]}"
-                )
-            else:
-                word = match.group(5) if match.group(5) is not None else match.group(0)
-                if word.strip():
-                    query.text.append(word)
+        query, excluded = cls(), cls()
+        for match in _TERM.finditer(raw):
+            into = excluded if match["minus"] else query
+            name, value = match["field"], match["quoted"] or match["value"]
+            if name and name.lower() in cls.FIELDS:
+                if value:
+                    getattr(into, "from_" if name.lower() == "from" else name.lower()).append(value)
+                else:
+                    query.problems.append(
+                        f"{match[0]} needs a value, for example"
+                        f" {match['minus']}{name.lower()}:{_EXAMPLE[name.lower()]}"
+                    )
+            elif (word := match["phrase"] or match[0].removeprefix(match["minus"])).strip():
+                into.text.append(word)
         statuses = [str(s) for s in Status]
-        for value in query.status:
+        for value in [*query.status, *excluded.status]:
             if value.lower() not in statuses:
                 query.problems.append(f"status:{value} is not a status ({', '.join(statuses)})")
+        if excluded.terms():
+            query.exclude = excluded
         return query
 
+    def terms(self) -> bool:
+        """True when the query has a word or a ``field:value`` term (excluded ones aside)."""
+        return any((self.text, self.from_, self.channel, self.status, self.tag, self.agent))
 
+    def within(self, filters: InboxFilter) -> InboxFilter:
+        """The inbox filters a search runs under: the view's, except where the query names
+        the field itself (``status:``, ``channel:``, ``agent:`` replace the view's status,
+        channel and mine/unassigned; ``tag:`` terms add to its tag)."""
+        status, channel = filters.status, filters.channel
+        if self.status:
+            status = self.status[0].lower() if len(self.status) == 1 else "any"
+        if self.channel:
+            channel = self.channel[0].lower() if len(self.channel) == 1 else None
+        return replace(
+            filters, status=status, channel=channel, view="all" if self.agent else filters.view
+        )
+
+
+# One search term: an optional ``-``, then ``field:"quoted value"``, ``field:value``,
+# a ``"quoted phrase"`` or a bare word.
+_TERM = re.compile(
+    r'(?P<minus>-?)(?:(?P<field>\w+):(?:"(?P<quoted>[^"]*)"|(?P<value>\S*))'
+    r'|"(?P<phrase>[^"]*)"|\S+)'
+)
 _EXAMPLE = {"from": "ann", "channel": "email", "status": "open", "tag": "billing", "agent": "bob"}
 
 _VARIABLE = re.compile(r"\{(customer|agent|conversation)\.(\w+)\}")

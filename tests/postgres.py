@@ -68,6 +68,10 @@ class PostgresServer:
             "--locale=C.UTF-8",
             "--no-sync",
         )
+        self.start_server()
+
+    def start_server(self) -> None:
+        """Start the server on its cluster (again, after ``stop_server``)."""
         options = (
             f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off"
             " -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
@@ -83,6 +87,11 @@ class PostgresServer:
             "-w",
             "start",
         )
+
+    def stop_server(self) -> None:
+        """Stop the server (its clients' connections drop), keeping the cluster and what
+        was committed."""
+        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "fast", "stop")
 
     def stop(self) -> None:
         try:
@@ -109,6 +118,15 @@ class PostgresServer:
 
 @pytest.fixture(scope="session")
 def postgres_server():
+    server = PostgresServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def private_postgres():
+    """A server of this test's own, which the test may stop and start."""
     server = PostgresServer()
     server.start()
     yield server

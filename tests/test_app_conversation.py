@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import time
 
-from conftest import Notices, screen_text, until
+from conftest import Notices, run_command, screen_lines, screen_text, until
 from desk_data import at
 from textual import events
 
@@ -183,8 +183,9 @@ async def test_every_binding_is_in_the_command_palette(desk, alice):
         screen = await open_first(pilot, app)
         names = {c.title for c in app.get_system_commands(screen)}
         for binding in ConversationScreen.BINDINGS:
-            if binding.show:
-                assert binding.description in names
+            if binding.show or binding.id == "conversation.take_back":
+                assert binding.tooltip in names  # the full name: "Next conversation"
+        assert {"Next conversation", "Previous conversation", "Quit agentdesk"} <= names
         await pilot.press("ctrl+p")
         await pilot.pause()
         await pilot.press(*"Resolve", "enter")
@@ -439,3 +440,26 @@ async def test_keys_typed_while_a_big_conversation_opens_land_in_the_composer(de
         assert screen.conversation_id != big
     with Store(path) as store:
         assert store.drafts.get(big) == "WQKok"
+
+
+async def test_the_key_bar_fits_100_columns_most_used_first_and_the_palette_says_what(desk, alice):
+    """Issue 12.14: at 100 columns the conversation's key bar shows the most used keys
+    (snooze, tags, history, next/previous, assist and back included) whole, then the
+    palette key with nothing after it; the palette names each action in full."""
+    path, _ = desk
+    app = make_app(alice, path, [DemoConnector()])
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.pause()
+        bar = screen_lines(app)[-1]
+        assert bar.endswith("o Sort ^q Quit      ^p palette")  # "S Stats" left out whole
+        screen = await open_first(pilot, app)
+        first = screen.conversation_id
+        bar = screen_lines(app)[-1]
+        assert len(bar) == 100 and bar.endswith("esc Back   ^p palette")
+        assert bar.startswith(
+            "r Reply ^s Send x Resolve z Snooze t Tags j Next k Previous h History a Assist"
+        )
+        await run_command(pilot, "Next conversation")
+        await until(pilot, lambda: app.screen.conversation_id != first)
+        await run_command(pilot, "Assign the conversation to me")
+        await until(pilot, lambda: app.store.conversations.get(app.screen.conversation_id).assignee)

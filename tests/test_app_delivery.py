@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import sys
 from collections.abc import AsyncIterator
@@ -298,3 +299,185 @@ async def test_a_reply_killed_the_instant_after_ctrl_s_is_stored_and_sent_later(
     async with app.run_test(size=(220, 50)) as pilot:
         await until(pilot, lambda: provider.received == ["Your refund is on its way."])
     assert reply_row(path, "Your refund is on its way.")["reply_events"] == 1
+
+
+def withdrawn(path, text: str) -> bool:
+    return reply_row(path, text)["delivery"] == "withdrawn"
+
+
+async def test_a_failed_reply_is_edited_back_in_the_composer_and_never_sent_twice(desk, alice):
+    """Issue 12.8: u takes a failed reply back into the composer; it is withdrawn (gone
+    from the thread, never resent by R or a restart) and the edited one goes out once."""
+    path, ids = desk
+    provider = Provider(DeliveryResult("failed", "550 mailbox unavailable"))
+    app, notices = make_app(settings(alice), path, [provider]), Notices()
+    async with app.run_test(size=(220, 50), message_hook=notices) as pilot:
+        await send_reply(pilot, app, ids["login"], "Your code is 1234.")
+        assert re.search(r"bob  reply  \w+ \d+ \w+ \d\d:\d\d  sent\n", thread_text(app))
+        await until(
+            pilot,
+            lambda: (
+                "failed: 550 mailbox unavailable · attempt 1 · R: resend · u: edit"
+                in thread_text(app)
+            ),
+        )
+        await pilot.press("u")
+        await pilot.pause()
+        assert app.screen.composer.text == "Your code is 1234."
+        assert app.screen.focused is app.screen.composer
+        assert notices.matching("The failed reply is withdrawn (never sent again)")
+        assert "Your code is 1234." not in thread_text(app)
+        assert withdrawn(path, "Your code is 1234.")
+        await pilot.press("end", *" Sorry for the trouble.", "ctrl+s")
+        await until(
+            pilot, lambda: provider.received == ["Your code is 1234. Sorry for the trouble."]
+        )
+        await pilot.press("R")
+        await until(pilot, lambda: notices.matching("Every reply here has been delivered."))
+        await pilot.press("u")
+        await until(pilot, lambda: notices.matching("No reply here is waiting to be sent."))
+    assert provider.tries == 2
+    again = Provider()  # a restart resumes undelivered replies: not the withdrawn one
+    async with make_app(settings(alice), path, [again]).run_test(size=(220, 50)) as pilot:
+        await pilot.pause(0.3)
+    assert again.tries == 0 and withdrawn(path, "Your code is 1234.")
+
+
+async def test_a_reply_being_sent_cannot_be_taken_back(desk, alice):
+    path, ids = desk
+    provider = Provider(HANG)
+    app, notices = make_app(settings(alice, send_timeout=30), path, [provider]), Notices()
+    async with app.run_test(size=(220, 50), message_hook=notices) as pilot:
+        await send_reply(pilot, app, ids["login"], "In flight.")
+        await until(pilot, lambda: provider.in_flight == 1)
+        await pilot.press("u")
+        await until(pilot, lambda: notices.matching("cannot be taken back"))
+        assert app.screen.composer.text == ""
+        assert reply_row(path, "In flight.")["delivery"] == "sending"
+
+
+def undo(config, seconds: float):
+    return replace(settings(config), undo_seconds=seconds)
+
+
+async def test_undo_send_holds_the_reply_and_u_takes_it_back(desk, alice):
+    """Issue 12.9: with [compose] undo_seconds nothing reaches the channel during the
+    delay, u takes the reply back; without u it leaves when the delay ends."""
+    path, ids = desk
+    provider = Provider()
+    app, notices = make_app(undo(alice, 30), path, [provider]), Notices()
+    async with app.run_test(size=(220, 50), message_hook=notices) as pilot:
+        await send_reply(pilot, app, ids["login"], "Refund approved.")
+        assert notices.matching("Sending in 30 s: u takes it back.")
+        await until(pilot, lambda: "queued · sends at 12:00:30 · u: undo" in thread_text(app))
+        await pilot.pause(0.5)
+        assert provider.tries == 0
+        await pilot.press("u")
+        await pilot.pause()
+        assert app.screen.composer.text == "Refund approved."
+        assert notices.matching("Reply taken back: it will not be sent.")
+        assert "Refund approved." not in thread_text(app)
+    assert provider.tries == 0 and withdrawn(path, "Refund approved.")
+    with Store(path) as store:  # the composer's text is the draft again
+        assert store.drafts.get(ids["login"]) == "Refund approved."
+    quick = Provider()
+    app = make_app(undo(alice, 1), path, [quick])
+    async with app.run_test(size=(220, 50)) as pilot:
+        app.open_conversation(ids["login"])
+        await pilot.pause()
+        await pilot.press("r", "ctrl+s")  # the draft, sent as it is
+        await pilot.pause(0.3)
+        assert quick.tries == 0  # still within the second
+        await until(pilot, lambda: quick.received == ["Refund approved."])
+        await until(pilot, lambda: "sent · prov-" in thread_text(app))
+
+
+async def test_a_held_reply_survives_a_restart_and_can_still_be_taken_back(desk, alice):
+    path, ids = desk
+    first = Provider()
+    async with make_app(undo(alice, 60), path, [first]).run_test(size=(220, 50)) as pilot:
+        await send_reply(pilot, pilot.app, ids["login"], "See you Monday.")
+    assert first.tries == 0
+    assert reply_row(path, "See you Monday.")["delivery"] == "queued"
+    second = Provider()
+    app = make_app(undo(alice, 60), path, [second])
+    async with app.run_test(size=(220, 50)) as pilot:
+        app.open_conversation(ids["login"])
+        await pilot.pause(0.3)
+        assert "queued · sends at 12:01:00 · u: undo" in thread_text(app)
+        await pilot.press("u")
+        await pilot.pause()
+        assert app.screen.composer.text == "See you Monday."
+    assert second.tries == 0 and withdrawn(path, "See you Monday.")
+
+
+async def test_R_sends_a_held_reply_at_once(desk, alice):
+    path, ids = desk
+    provider = Provider()
+    app = make_app(undo(alice, 60), path, [provider])
+    async with app.run_test(size=(220, 50)) as pilot:
+        await send_reply(pilot, app, ids["login"], "No need to wait.")
+        await pilot.pause(0.3)
+        assert provider.tries == 0
+        await pilot.press("R")
+        await until(pilot, lambda: provider.received == ["No need to wait."])
+
+
+def test_undo_seconds_is_checked(alice, tmp_path):
+    from agentdesk.config import parse_config
+
+    assert parse_config({}).undo_seconds == 0
+    assert parse_config({"compose": {"undo_seconds": 10}}).undo_seconds == 10
+    with pytest.raises(ConfigError, match=r"compose\.undo_seconds: must be from 0 to 600"):
+        parse_config({"compose": {"undo_seconds": -1}})
+    with pytest.raises(ConfigError, match=r"compose\.undo: unknown key"):
+        parse_config({"compose": {"undo": 1}})
+
+
+KILLED_WHILE_HELD = """
+import asyncio, os, signal, sys
+from agentdesk.app import make_app
+from agentdesk.config import Config
+from agentdesk.connectors.demo import DemoConnector
+
+async def main(path, conversation_id):
+    app = make_app(Config(agent_name="alice", undo_seconds=4), path, [DemoConnector()])
+    async with app.run_test(size=(220, 50)) as pilot:
+        app.open_conversation(conversation_id)
+        await pilot.pause()
+        await pilot.press("r", *"Held when the desk died.", "ctrl+s")
+        await pilot.pause()
+        os.kill(os.getpid(), signal.SIGKILL)  # during the undo delay
+
+asyncio.run(main(sys.argv[1], int(sys.argv[2])))
+"""
+
+
+@pytest.mark.slow  # the desk in a child process
+async def test_a_crash_during_the_undo_delay_keeps_the_reply_queued_to_go_out(desk, alice):
+    """Killed during the delay: the reply was stored (held) at Ctrl+S, so after a restart
+    it goes out when its delay ends, not before, once."""
+    from agentdesk import clock
+
+    path, ids = desk
+    clock.set_now(None)  # the child's clock is the real one
+    child = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        KILLED_WHILE_HELD,
+        str(path),
+        str(ids["login"]),
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+    await asyncio.wait_for(child.wait(), 60)
+    assert child.returncode == -signal.SIGKILL
+    held = reply_row(path, "Held when the desk died.")
+    assert held["delivery"] == "queued" and held["delivery_attempts"] == 0
+    with Store(path) as store:
+        (reply,) = store.replies.unsent(ids["login"])
+        due = clock.parse_iso(reply.next_attempt_at)
+    provider = Provider()
+    async with make_app(settings(alice), path, [provider]).run_test(size=(220, 50)) as pilot:
+        await until(pilot, lambda: provider.received == ["Held when the desk died."])
+        assert clock.now() >= due  # not before its delay ended
+    assert reply_row(path, "Held when the desk died.")["reply_events"] == 1

@@ -16,6 +16,16 @@ def app_for(desk, alice):
     return make_app(alice, path, [DemoConnector()])
 
 
+async def searched(pilot) -> None:
+    """Let a search started by the last keys finish (it runs in a worker) and show."""
+    await pilot.pause()
+    await until(
+        pilot,
+        lambda: not any(w.group == "inbox-search" and not w.is_finished for w in pilot.app.workers),
+    )
+    await pilot.pause()
+
+
 def rows(app) -> list[str]:
     inbox = app.screen.query_one(InboxList)
     return [inbox.row_at(i).subject or inbox.row_at(i).preview for i in range(inbox.total)]
@@ -60,29 +70,79 @@ async def test_search_with_free_text_and_field_terms(desk, alice):
         await pilot.press("slash")
         await pilot.press(*"kettle")
         await pilot.press("enter")
-        await pilot.pause()
+        await searched(pilot)
         assert sorted(rows(app)) == ["Hi, any news on my kettle refund?", "Refund for order 1042"]
-        assert "Search kettle  ·  2 conversations, newest first" in screen_text(app)
+        assert (
+            "Search kettle in All · status: active · channel: all · oldest waiting first  ·  "
+            "2 conversations" in screen_text(app)
+        )
         await pilot.press("slash", "ctrl+a", "ctrl+k", *"channel:chat kettle", "enter")
-        await pilot.pause()
+        await searched(pilot)
         assert rows(app) == ["Hi, any news on my kettle refund?"]
-        assert "1 conversation, newest first" in screen_text(app)
+        assert "channel: chat · oldest waiting first  ·  1 conversation" in screen_text(app)
         await pilot.press("slash", "ctrl+a", "ctrl+k", *"from:jose status:open", "enter")
-        await pilot.pause()
+        await searched(pilot)
         assert rows(app) == ["Invoice wrong"]
         await pilot.press("escape")  # clears the search
-        await pilot.pause()
+        await searched(pilot)
         assert len(rows(app)) == 5
+
+
+async def test_search_runs_within_the_view_and_minus_excludes(desk, alice):
+    """Issue 12.3: a search keeps the view's filters (the header lists them), a field the
+    search names replaces the view's, and -word / -field:value leave conversations out."""
+    app = app_for(desk, alice)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.press("c")  # channel: chat
+        await searched(pilot)
+        assert len(rows(app)) == 2
+        await pilot.press("slash", *"kettle", "enter")
+        await searched(pilot)
+        assert rows(app) == ["Hi, any news on my kettle refund?"]  # not the email one
+        assert "Search kettle in All · status: active · channel: chat" in screen_text(app)
+        await pilot.press("o")  # the sort changes within the search
+        await searched(pilot)
+        assert "channel: chat · newest first  ·  1 conversation" in screen_text(app)
+        await pilot.press("slash")  # the box holds the search shown, to edit
+        assert app.screen.query_one("#search", Input).value == "kettle"
+        await pilot.press("ctrl+a", "ctrl+k", *"channel:email kettle", "enter")
+        await searched(pilot)
+        assert rows(app) == ["Refund for order 1042"]  # the search's channel wins
+        assert "channel: email" in screen_text(app)
+        await pilot.press("escape")  # back to the view as it was
+        await searched(pilot)
+        assert len(rows(app)) == 2 and "Inbox All · status: active · channel: chat" in (
+            screen_text(app)
+        )
+        await pilot.press("c", "c")  # all channels again
+        await searched(pilot)
+        await pilot.press("slash", *"-tag:billing -channel:chat", "enter")
+        await searched(pilot)
+        assert sorted(rows(app)) == [
+            "Refund for order 1042",
+            "Win [link=http://evil]prize[/link] red",
+        ]
+        await pilot.press("slash", "ctrl+a", "ctrl+k", *"-agent:alice", "enter")
+        await searched(pilot)  # the unassigned ones stay: only alice's is left out
+        assert len(rows(app)) == 4 and "Invoice wrong" not in rows(app)
+        await pilot.press("slash", "ctrl+a", "ctrl+k", *"from:ann -kettle", "enter")
+        await searched(pilot)
+        assert rows(app) == []  # both of Ann's active ones mention the kettle
+        await pilot.press("slash", "ctrl+a", "ctrl+k", *"from:ann -kettle status:resolved")
+        await pilot.press("enter")
+        await searched(pilot)
+        assert rows(app) == ["Delivery address"]
+        assert "status: resolved" in screen_text(app)
 
 
 async def test_search_finds_customers_by_name_and_html_mail_text(desk, alice):
     app = app_for(desk, alice)
     async with app.run_test(size=(160, 40)) as pilot:
         await pilot.press("slash", *"Zoë", "enter")
-        await pilot.pause()
+        await searched(pilot)
         assert rows(app) == ["I can't log in, the code never arrives"]
         await pilot.press("slash", "ctrl+a", "ctrl+k", *"INV-77", "enter")
-        await pilot.pause()
+        await searched(pilot)
         assert rows(app) == ["Invoice wrong"]
 
 
@@ -155,7 +215,7 @@ async def test_saved_views_switch_count_and_save(desk, tmp_path):
             "I can't log in, the code never arrives",
         ]
         await pilot.press("2")
-        await until(pilot, lambda: "Search Kettles: kettle" in screen_text(app))
+        await until(pilot, lambda: "Search kettle in view: Kettles · All" in screen_text(app))
         await pilot.press("3")
         await until(pilot, lambda: notices.matching("No view 3"))
         await pilot.press("1")
@@ -202,20 +262,20 @@ async def test_search_says_what_cannot_match_and_recalls_earlier_searches(desk, 
     app, notices = app_for(desk, alice), Notices()
     async with app.run_test(size=(160, 40), message_hook=notices) as pilot:
         await pilot.press("slash", *"status:bogus kettle", "enter")
-        await pilot.pause()
+        await searched(pilot)
         last = notices.messages[-1]
         assert last == "Search: status:bogus is not a status (open, pending, snoozed, resolved)"
         search = app.screen.query_one("#search", Input)
         assert search.display and search.value == "status:bogus kettle"
         await pilot.press("ctrl+a", "ctrl+k", *"tag:", "enter")
-        await pilot.pause()
+        await searched(pilot)
         assert "tag: needs a value" in notices.messages[-1]
         await pilot.press("ctrl+a", "ctrl+k", *"channel:fax", "enter")
-        await pilot.pause()
+        await searched(pilot)
         assert "no conversations on channel 'fax'" in notices.messages[-1]
         for text in ("kettle", "from:jose"):
             await pilot.press("ctrl+a", "ctrl+k", *text, "enter")
-            await pilot.pause()
+            await searched(pilot)
             await pilot.press("slash")
         await pilot.press("ctrl+a", "ctrl+k", "up")
         assert search.value == "from:jose"
@@ -226,7 +286,7 @@ async def test_search_says_what_cannot_match_and_recalls_earlier_searches(desk, 
         await pilot.press("down", "down")
         assert search.value == ""
         await pilot.press("up", "enter")
-        await pilot.pause()
+        await searched(pilot)
         assert rows(app) == ["Invoice wrong"]
 
 

@@ -132,6 +132,26 @@ async def test_451_is_retried_with_backoff_then_sent(mail, smtp_server):
     assert mail_state(store).outbox_entry(reply_id).attempts == 2
 
 
+async def test_a_reply_withdrawn_while_waiting_to_retry_is_never_sent(mail, smtp_server):
+    """Issue 12.8: the connector's own outbox retries a 451 by itself; once the agent
+    withdrew the reply (u), that retry finds it withdrawn and sends nothing."""
+    store, host, connector, _ = mail
+    smtp_server.replies.append("451 4.3.0 Mailbox busy, try later")
+    reply_id = queue_reply(store, samples.plain(7), "First version.")
+    await connector.start()
+    try:
+        assert (await host.deliver(reply_id)).state == "retry"
+        assert store.replies.withdraw(reply_id) == "First version."
+        await eventually(
+            lambda: mail_state(store).outbox_entry(reply_id).state == "failed", 10, "the retry"
+        )
+        assert (await host.deliver(reply_id)).detail == "withdrawn by the agent"
+    finally:
+        await connector.stop()
+    assert smtp_server.received == []  # the 451 attempt was refused; nothing since
+    assert delivery(store, reply_id) == "withdrawn"
+
+
 async def test_550_returns_the_reply_with_the_server_words(mail, smtp_server):
     store, host, connector, _ = mail
     smtp_server.replies.append("550 5.1.1 <carol@example.com>: Recipient address rejected")

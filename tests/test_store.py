@@ -194,6 +194,24 @@ def test_search_terms_and_fts_syntax_in_user_text(store):
         store.inbox.search(SearchQuery.parse('NEAR( "AND OR * parcel'))[0] == []
     )  # no syntax error
     assert store.inbox.search(SearchQuery.parse("status:open channel:email"))[0] == [2, 1]
+    # "-" excludes: a word matched whole, a field term, the customer's name too
+    assert store.inbox.search(SearchQuery.parse("-parcel"))[0] == [2]
+    assert store.inbox.search(SearchQuery.parse("-parc"))[0] == [2, 1]  # whole words only
+    assert store.inbox.search(SearchQuery.parse("-bo"))[0] == [1]
+    assert store.inbox.search(SearchQuery.parse('-"NEAR( AND" -from:bo'))[0] == [1]
+    assert store.inbox.search(SearchQuery.parse("-status:open"))[0] == []
+
+
+def test_an_exclusion_reads_every_matching_message(store, monkeypatch):
+    """An inclusion looks at the newest matching messages only; an exclusion must not,
+    or a conversation whose match is older would slip through."""
+    from agentdesk.store import inbox
+
+    monkeypatch.setattr(inbox, "_FTS_MESSAGE_LIMIT", 1)
+    store.messages.record_inbound(mail(text="refund please"))
+    store.messages.record_inbound(mail(address="bo@example.com", text="refund now", name="Bo"))
+    assert store.inbox.search(SearchQuery.parse("refund"))[0] == [2]  # the newest only
+    assert store.inbox.search(SearchQuery.parse("-refund"))[0] == []
 
 
 def test_a_huge_body_is_stored_quickly_with_a_short_clean_preview(store):
@@ -316,3 +334,25 @@ def test_a_conversations_position_is_its_place_in_the_list(desk, sort, status):
         assert [store.inbox.position(filters, cid) for cid in listed] == list(range(len(listed)))
         for missing in set(ids.values()) - set(listed):
             assert store.inbox.position(filters, missing) is None
+
+
+def test_a_reply_is_withdrawn_only_before_it_leaves_and_its_text_becomes_the_draft(store):
+    conversation, _ = store.messages.record_inbound(mail())
+    store.drafts.save(conversation, "reply", "Also: your tracking number.")
+    reply = store.replies.add(conversation, "alice", "Sorry!", delivery="queued")
+    assert store.drafts.get(conversation) == ""  # sent: its draft was discarded
+    store.drafts.save(conversation, "reply", "P.S. hi")
+    assert store.replies.withdraw(reply) == "Sorry!\n\nP.S. hi"  # before the newer draft
+    assert store.drafts.get(conversation) == "Sorry!\n\nP.S. hi"
+    assert store.replies.withdraw(reply) is None  # once
+    assert store.replies.start_delivery(reply) is None  # no send starts any more
+    assert store.replies.claim(reply) is False
+    store.replies.set_delivery(reply, "failed: 550")  # a late report changes nothing
+    assert store.messages.get(reply).delivery == "withdrawn"
+    assert store.replies.unsent(conversation) == [] and store.replies.undelivered() == []
+    assert [m.id for m in store.messages.thread(conversation)] == [1]
+    sending = store.replies.add(conversation, "alice", "In flight", delivery="queued")
+    assert store.replies.start_delivery(sending) == 1
+    assert store.replies.withdraw(sending) is None  # being handed over: not taken back
+    store.replies.mark_sent(sending)
+    assert store.replies.withdraw(sending) is None

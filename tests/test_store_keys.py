@@ -53,11 +53,12 @@ def test_old_desks_get_keys_that_copies_share_and_other_desks_do_not(tmp_path):
         assert len({e["key"] for e in a.events.read()}) == 3
 
 
-def test_roll_up_of_two_demo_desks_is_their_sum(tmp_path):
-    """Both demo desks number their conversations dm0001…; they are still different."""
+def test_roll_up_of_two_demo_desks_is_their_sum(tmp_path, desk_target):
+    """Both demo desks number their conversations dm0001…; they are still different. One
+    is a SQLite file, the other on each engine (a team's PostgreSQL beside a laptop's)."""
     period = parse_period("2026-09-01", "2026-11-30")
     settings, totals = MetricsSettings(), []
-    stores = [Store(tmp_path / f"{seed}.db") for seed in (7, 3)]
+    stores = [Store(tmp_path / "7.db"), Store(desk_target)]
     try:
         for seed, store in zip((7, 3), stores, strict=True):
             generate_demo(store, seed=seed, now=NOW)

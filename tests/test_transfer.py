@@ -446,3 +446,17 @@ def test_people_first_imports_in_any_order(tmp_path, capsys):
         }
     assert main(["import", str(source), "--db", str(db)]) == 1  # again: nothing new
     assert f"0 lines imported, {len(ISSUE_EXAMPLE) + 2} already present" in capsys.readouterr().out
+
+
+def test_copy_moves_a_desk_in_one_command(rich_desk, desk_target, capsys):
+    """`agentdesk copy SOURCE TARGET`: export then import without a file; again adds nothing."""
+    from agentdesk.cli import main
+
+    assert main(["copy", str(rich_desk), desk_target]) == 0
+    out = capsys.readouterr().out
+    assert " 0 already present, 0 failed, into " in out
+    original, copy = snapshot(rich_desk), snapshot(desk_target)
+    for part in original:
+        assert copy[part] == original[part], part
+    assert main(["copy", str(rich_desk), desk_target]) == 0
+    assert " 0 lines imported" in capsys.readouterr().out and snapshot(desk_target) == copy

@@ -1,4 +1,5 @@
-"""``agentdesk import FILE`` and ``agentdesk export FILE``: JSON Lines in and out."""
+"""``agentdesk import FILE``, ``agentdesk export FILE`` (JSON Lines in and out) and
+``agentdesk copy SOURCE TARGET`` (both at once: a desk moved to another database)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import json
 import sys
 
 from agentdesk.commands import UsageError, database_path, tell_if_new
-from agentdesk.config import Config
+from agentdesk.config import Config, database_target
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -27,6 +28,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--db", help="database: a SQLite file or a postgresql:// URL (default: from config)"
     )
     exporter.set_defaults(run=run_export)
+    copier = subparsers.add_parser(
+        "copy",
+        help="copy a desk into another database (a SQLite file or a postgresql:// URL),"
+        " as export then import",
+    )
+    copier.add_argument("source", metavar="SOURCE", help="the desk to copy (read-only)")
+    copier.add_argument("target", metavar="TARGET", help="the desk to copy into (made if new)")
+    copier.set_defaults(run=run_copy)
 
 
 def run_import(args: argparse.Namespace, config: Config) -> int:
@@ -68,3 +77,21 @@ def run_export(args: argparse.Namespace, config: Config) -> int:
             raise UsageError(f"{args.file}: cannot write ({error.strerror})") from None
     print(f"{args.file}: exported {count} lines from {store.where}")
     return 0
+
+
+def run_copy(args: argparse.Namespace, config: Config) -> int:
+    """Everything an export carries, from SOURCE into TARGET, without a file between;
+    exit 1 if any line failed. Copying again adds nothing (import is idempotent)."""
+    from agentdesk.store import Store
+    from agentdesk.transfer import export_lines, import_lines
+
+    source = database_target(args.source, key="SOURCE")
+    target = database_target(args.target, key="TARGET")
+    with Store(source, readonly=True) as src, tell_if_new(Store(target)) as dst:
+        lines = (json.dumps(line, ensure_ascii=False) for line in export_lines(src))
+        report = import_lines(dst, lines, src.where)
+        where = dst.where
+    for problem in report.errors:
+        print(problem, file=sys.stderr)
+    print(f"{report.summary(src.where)}, into {where}")
+    return 1 if report.errors else 0

@@ -22,16 +22,25 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Label, OptionList, Static, TextArea
 
-from agentdesk import clock
+from agentdesk import attachments, clock, pipe
 from agentdesk.actions import ActionError, apply_macro
 from agentdesk.assist.edits import edit_distance
 from agentdesk.assist.presend import check_conversation
-from agentdesk.domain import Agent, Conversation, Customer, Status, render_canned, tag_changes
+from agentdesk.domain import (
+    Agent,
+    Attachment,
+    Conversation,
+    Customer,
+    Status,
+    render_canned,
+    tag_changes,
+)
+from agentdesk.domain import Message as StoredMessage
 from agentdesk.screens.desk import DeskScreen
-from agentdesk.screens.pickers import ChoiceScreen, PromptScreen, assignee_choices
+from agentdesk.screens.pickers import ChoiceScreen, PromptScreen, TextScreen, assignee_choices
 from agentdesk.screens.presend import PresendScreen
 from agentdesk.store import DATABASE_ERRORS
-from agentdesk.text import count_of, error_line, one_line
+from agentdesk.text import count_of, error_line, human_size, one_line
 from agentdesk.widgets.composer import Composer
 from agentdesk.widgets.customer import CustomerCard, HistoryList
 from agentdesk.widgets.key_bar import KeyBar
@@ -41,8 +50,15 @@ if TYPE_CHECKING:  # imported in a worker (openai, VADER): app.warm_up
     from agentdesk.widgets.assist_panel import AssistPanel
 
 DRAFT_SAVE_DELAY = 0.4  # seconds of no typing before the draft is written
+DRAFT_RETRY = 3.0  # seconds between tries to store a draft the database refused
 TYPING_RENEW = 20.0  # seconds between typing notices while the agent keeps typing
 ASSIST_MIN_WIDTH = 160  # terminals at least this wide show the assist panel at start
+
+
+def _downloads() -> Path:
+    """Where saving an attachment proposes without ``[attachments] folder``."""
+    downloads = Path.home() / "Downloads"
+    return downloads if downloads.is_dir() else Path.home()
 
 
 def conversation_title(
@@ -91,36 +107,201 @@ class ConversationScreen(DeskScreen):
     """
 
     CSS_PATH = "conversation.tcss"
+    # In the order of use: the key bar shows them so, and leaves out the last when short
+    # of room (100 columns: up to Back). The tooltip is the palette's name for each.
     BINDINGS = [
-        Binding("r", "compose('reply')", "Reply", id="conversation.reply"),
-        Binding("n", "compose('note')", "Note", id="conversation.note"),
-        Binding("ctrl+s", "send", "Send", id="conversation.send", priority=True),
-        Binding("R", "resend", "Resend", id="conversation.resend"),
-        Binding("E", "correct_address", "Customer address", show=False, id="conversation.address"),
-        Binding("O", "sending_account", "Send from", show=False, id="conversation.account"),
-        Binding("ctrl+e", "external_editor", "$EDITOR", id="conversation.editor", priority=True),
-        Binding("c", "canned", "Canned", id="conversation.canned"),
-        Binding("M", "macro", "Macro", show=False, id="conversation.macro"),
-        Binding("m", "assign_me", "Take", id="conversation.assign_me"),
-        Binding("A", "assign_other", "Assign", id="conversation.assign"),
-        Binding("x", "resolve", "Resolve", id="conversation.resolve"),
-        Binding("o", "reopen", "Reopen", id="conversation.reopen"),
-        Binding("p", "pending", "Pending", id="conversation.pending"),
-        Binding("z", "snooze", "Snooze", id="conversation.snooze"),
-        Binding("t", "tags", "Tags", id="conversation.tags"),
-        Binding("h", "history", "History", id="conversation.history"),
-        Binding("j,down", "step(1)", "Next", id="conversation.next"),
-        Binding("k,up", "step(-1)", "Previous", id="conversation.previous"),
         Binding(
-            "pagedown", "scroll_thread(1)", "Scroll down", show=False, id="conversation.scroll_down"
+            "r",
+            "compose('reply')",
+            "Reply",
+            id="conversation.reply",
+            tooltip="Reply to the customer",
         ),
         Binding(
-            "pageup", "scroll_thread(-1)", "Scroll up", show=False, id="conversation.scroll_up"
+            "ctrl+s",
+            "send",
+            "Send",
+            id="conversation.send",
+            priority=True,
+            tooltip="Send the reply (or add the note)",
         ),
-        Binding("v", "more", "More text", show=False, id="conversation.more"),
-        Binding("V", "pager", "$PAGER", show=False, id="conversation.pager"),
-        Binding("a", "toggle_assist", "Assist", id="conversation.assist"),
-        Binding("escape", "back", "Back", id="conversation.back"),
+        Binding(
+            "x", "resolve", "Resolve", id="conversation.resolve", tooltip="Resolve the conversation"
+        ),
+        Binding(
+            "z",
+            "snooze",
+            "Snooze",
+            id="conversation.snooze",
+            tooltip="Snooze the conversation until a time",
+        ),
+        Binding(
+            "t", "tags", "Tags", id="conversation.tags", tooltip="Edit the conversation's tags"
+        ),
+        Binding("j,down", "step(1)", "Next", id="conversation.next", tooltip="Next conversation"),
+        Binding(
+            "k,up",
+            "step(-1)",
+            "Previous",
+            id="conversation.previous",
+            tooltip="Previous conversation",
+        ),
+        Binding(
+            "h",
+            "history",
+            "History",
+            id="conversation.history",
+            tooltip="The customer's other conversations (history)",
+        ),
+        Binding(
+            "a",
+            "toggle_assist",
+            "Assist",
+            id="conversation.assist",
+            tooltip="Assist panel: show and focus, or hide",
+        ),
+        Binding(
+            "escape",
+            "back",
+            "Back",
+            id="conversation.back",
+            tooltip="Back: leave the composer, close the side view, then the inbox",
+        ),
+        Binding(
+            "n",
+            "compose('note')",
+            "Note",
+            id="conversation.note",
+            tooltip="Write an internal note (the customer never sees it)",
+        ),
+        Binding(
+            "m",
+            "assign_me",
+            "Take",
+            id="conversation.assign_me",
+            tooltip="Assign the conversation to me",
+        ),
+        Binding(
+            "A",
+            "assign_other",
+            "Assign",
+            id="conversation.assign",
+            tooltip="Assign the conversation to another agent (or unassign it)",
+        ),
+        Binding("c", "canned", "Canned", id="conversation.canned", tooltip="Insert a canned reply"),
+        Binding(
+            "p",
+            "pending",
+            "Pending",
+            id="conversation.pending",
+            tooltip="Set pending: waiting on the customer",
+        ),
+        Binding(
+            "o", "reopen", "Reopen", id="conversation.reopen", tooltip="Reopen the conversation"
+        ),
+        Binding(
+            "R",
+            "resend",
+            "Resend",
+            id="conversation.resend",
+            tooltip="Resend the undelivered replies now",
+        ),
+        Binding(
+            "ctrl+e",
+            "external_editor",
+            "$EDITOR",
+            id="conversation.editor",
+            priority=True,
+            tooltip="Edit the composer text in $EDITOR",
+        ),
+        Binding(
+            "u",
+            "take_back",
+            "Undo send",
+            show=False,
+            id="conversation.take_back",
+            tooltip="Undo send / edit an unsent reply (back into the composer)",
+        ),
+        Binding(
+            "E",
+            "correct_address",
+            "Customer address",
+            show=False,
+            id="conversation.address",
+            tooltip="Correct the customer's address (failed replies are sent again)",
+        ),
+        Binding(
+            "O",
+            "sending_account",
+            "Send from",
+            show=False,
+            id="conversation.account",
+            tooltip="Send replies from another account",
+        ),
+        Binding(
+            "M",
+            "macro",
+            "Macro",
+            show=False,
+            id="conversation.macro",
+            tooltip="Apply a macro to the conversation",
+        ),
+        Binding(
+            "pagedown",
+            "scroll_thread(1)",
+            "Scroll down",
+            show=False,
+            id="conversation.scroll_down",
+            tooltip="Scroll the thread down",
+        ),
+        Binding(
+            "pageup",
+            "scroll_thread(-1)",
+            "Scroll up",
+            show=False,
+            id="conversation.scroll_up",
+            tooltip="Scroll the thread up",
+        ),
+        Binding(
+            "v",
+            "more",
+            "More text",
+            show=False,
+            id="conversation.more",
+            tooltip="Show more of the long messages",
+        ),
+        Binding(
+            "enter",
+            "toggle_quotes",
+            "Quoted text",
+            show=False,
+            id="conversation.quotes",
+            tooltip="Show or hide the quoted text of the mails",
+        ),
+        Binding(
+            "s",
+            "attachments",
+            "Attachments",
+            show=False,
+            id="conversation.attachments",
+            tooltip="Save or open an attachment",
+        ),
+        Binding(
+            "vertical_line",
+            "pipe",
+            "Pipe",
+            show=False,
+            id="conversation.pipe",
+            tooltip="Pipe the customer's message to a shell command",
+        ),
+        Binding(
+            "V",
+            "pager",
+            "$PAGER",
+            show=False,
+            id="conversation.pager",
+            tooltip="Read the whole thread in $PAGER",
+        ),
     ]
 
     class Ready(Message):
@@ -133,11 +314,16 @@ class ConversationScreen(DeskScreen):
         self.conversation: Conversation | None = None
         self.customer: Customer | None = None
         self._save_timer: Timer | None = None
+        # Drafts the database did not take yet, by (conversation, mode), and the timer
+        # that tries again (flush_draft).
+        self._unsaved: dict[tuple[int, str], str] = {}
+        self._retry_timer: Timer | None = None
         self._loading_draft = False
         self._typing_since: float | None = None  # monotonic time of the last typing notice
         self._assist_wanted = False
         self._built = False  # composed and mounted: show() can fill it
         self._composer = Composer(id="composer")  # kept: the draft is saved at unmount too
+        self._last_pipe = ""  # the command | ran last, offered again
 
     @property
     def store(self):
@@ -252,7 +438,9 @@ class ConversationScreen(DeskScreen):
     def _load_draft(self, mode: str) -> None:
         self._loading_draft = True
         self.composer.set_mode(mode)
-        text = self.store.drafts.get(self.conversation_id, mode)
+        text = self._unsaved.get((self.conversation_id, mode))
+        if text is None:
+            text = self.store.drafts.get(self.conversation_id, mode)
         if text != self.composer.text:  # (most often both are empty)
             self.composer.load_text(text)
         self._loading_draft = False
@@ -277,12 +465,37 @@ class ConversationScreen(DeskScreen):
         self._save_timer = self.set_timer(DRAFT_SAVE_DELAY, self.flush_draft)
 
     def flush_draft(self) -> None:
-        """Write the composer text to the database (an empty composer removes the draft)."""
+        """Write the composer text to the database (an empty composer removes the draft).
+
+        While the database cannot take it (a PostgreSQL server away, a full disk) the
+        text is kept here, per conversation, and written again every few seconds until
+        it is stored; the agent sees one line when it starts and one when it is saved.
+        """
         if self._save_timer is not None:
             self._save_timer.stop()
             self._save_timer = None
         if self.conversation is not None:
-            self.store.drafts.save(self.conversation_id, self.composer.mode, self.composer.text)
+            self._unsaved[(self.conversation_id, self.composer.mode)] = self.composer.text
+        if not self._unsaved:
+            return
+        try:
+            with self.store.atomic():
+                for (conversation_id, mode), text in self._unsaved.items():
+                    self.store.drafts.save(conversation_id, mode, text)
+        except DATABASE_ERRORS as error:
+            if self._retry_timer is None:
+                self.notify(
+                    f"{error_line(error)}; the draft stays here and is saved when the"
+                    " database is back",
+                    severity="warning",
+                )
+                self._retry_timer = self.set_interval(DRAFT_RETRY, self.flush_draft)
+            return
+        self._unsaved.clear()
+        if self._retry_timer is not None:
+            self._retry_timer.stop()
+            self._retry_timer = None
+            self.notify("database: back; the draft is saved")
 
     # ---- composing -----------------------------------------------------------------------
     def action_compose(self, mode: str) -> None:
@@ -341,7 +554,12 @@ class ConversationScreen(DeskScreen):
                     else {"ai_assisted": True, "edit_distance": edit_distance(accepted, text)}
                 )
                 message_id = self.store.replies.add(
-                    self.conversation_id, self.agent.name, text, delivery="queued", **assisted
+                    self.conversation_id,
+                    self.agent.name,
+                    text,
+                    delivery="queued",
+                    hold_until=self._undo_until(),
+                    **assisted,
                 )
         except DATABASE_ERRORS as error:
             with contextlib.suppress(*DATABASE_ERRORS):  # keep the draft too, if the desk allows
@@ -359,12 +577,50 @@ class ConversationScreen(DeskScreen):
             if assist is not None:
                 assist.accepted_text = None
             self.desk.deliver(message_id)
+            if self.desk.config.undo_seconds:
+                self.notify(f"Sending in {self.desk.config.undo_seconds:g} s: u takes it back.")
         self._typing(False)
         self._loading_draft = True
         self.composer.load_text("")
         self._loading_draft = False
         self.reload()
         self.set_focus(self.thread)
+
+    def _undo_until(self) -> str | None:
+        """When a reply sent now leaves (``[compose] undo_seconds`` later), to the second
+        rounded up; None without an undo delay."""
+        seconds = self.desk.config.undo_seconds
+        if not seconds:
+            return None
+        later = clock.now() + timedelta(seconds=seconds)
+        whole = later.replace(microsecond=0)
+        return clock.to_iso(whole if whole == later else whole + timedelta(seconds=1))
+
+    def action_take_back(self) -> None:
+        """``u``: the newest reply here not sent yet (held for undo, queued, to retry or
+        failed) back into the composer; it is withdrawn, so it is never sent. One being
+        handed to the channel at this moment cannot be taken back."""
+        unsent = self.store.replies.unsent(self.conversation_id)
+        if not unsent:
+            self.notify("No reply here is waiting to be sent.")
+            return
+        self.flush_draft()  # the composer's text is kept, after the reply taken back
+        reply = unsent[-1]
+        if self.store.replies.withdraw(reply.id) is None:
+            self.notify(
+                "That reply is being handed to the channel right now: it cannot be taken back.",
+                severity="warning",
+            )
+            return
+        self._load_draft("reply")
+        self.reload()
+        self.set_focus(self.composer)
+        self.composer.move_cursor(self.composer.document.end)
+        self.notify(
+            "Reply taken back: it will not be sent. Edit it, then Ctrl+S."
+            if not reply.delivery_failed
+            else "The failed reply is withdrawn (never sent again); edit it, then Ctrl+S."
+        )
 
     def action_resend(self) -> None:
         """Send this conversation's undelivered replies now (a failed one too)."""
@@ -709,6 +965,127 @@ class ConversationScreen(DeskScreen):
         """Show more of the long messages that are cut short (``V``: all in the pager)."""
         if not self._thread_view().more():
             self.notify("Every message is shown in full.")
+
+    def action_toggle_quotes(self) -> None:
+        """``Enter`` on the thread: show the quoted history of its mails, or collapse it."""
+        if not self._thread_view().toggle_quotes():
+            self.notify("No quoted text in this thread.")
+
+    # ---- mail habits: attachments and | ----------------------------------------------------
+    def action_attachments(self) -> None:
+        """``s``: pick an attachment of the thread, then save it to a file or open it with
+        the system opener (viewable types only: customer files are never run)."""
+        found = [
+            (message, index, attachment)
+            for message in reversed(self.thread.messages)
+            for index, attachment in enumerate(message.attachments)
+        ]
+        if not found:
+            self.notify("No attachments in this conversation.")
+            return
+        by_key = {f"{m.id}:{i}": (m, i, a) for m, i, a in found}
+
+        def chosen(key: str | None) -> None:
+            if key in by_key:
+                self._attachment_action(*by_key[key])
+
+        self.app.push_screen(
+            ChoiceScreen(
+                "Attachments (newest first)",
+                [
+                    (
+                        f"{m.id}:{i}",
+                        f"{one_line(a.filename, 60)}  {human_size(a.size)}  ·"
+                        f" {'customer' if m.direction == 'in' else m.author}, {local_time(m.at)}",
+                    )
+                    for m, i, a in found
+                ],
+            ),
+            chosen,
+        )
+
+    def _attachment_action(
+        self, message: StoredMessage, index: int, attachment: Attachment
+    ) -> None:
+        opener = self.desk.config.opener or attachments.default_opener()
+        problem = attachments.why_not_open(attachment)
+        choices = [("save", "Save to a file…")]
+        if not problem:
+            choices.append(("open", f"Open with {one_line(opener, 40)}"))
+        title = one_line(attachment.filename, 60) + (f"\nNot opened: {problem}" if problem else "")
+
+        def save_to(path: str | None) -> None:
+            if path:
+                self._save_attachment(message.id, index, path, None)
+
+        def chosen(what: str | None) -> None:
+            if what == "open":
+                self._save_attachment(message.id, index, None, opener)
+            elif what == "save":
+                folder = self.desk.config.attachments_folder or _downloads()
+                self.app.push_screen(
+                    PromptScreen(
+                        "Save to (an existing file is never replaced)",
+                        value=str(folder / attachments.safe_name(attachment.filename)),
+                    ),
+                    save_to,
+                )
+
+        self.app.push_screen(ChoiceScreen(title, choices), chosen)
+
+    @work(thread=True, exit_on_error=False, group="attachments")
+    def _save_attachment(
+        self, message_id: int, index: int, path: str | None, opener: str | None
+    ) -> None:
+        """Read the attachment's bytes and save them to ``path``, or hand a private copy
+        to ``opener`` (off the UI thread); the outcome is one line."""
+        attachment = self.store.messages.attachments_with_data(message_id)[index]
+        data = attachment.data or b""
+        try:
+            if opener is not None:
+                copy = attachments.open_copy(attachment, data, opener)
+                line = f"Opened a copy of {one_line(attachment.filename, 60)} ({copy})."
+            else:
+                saved = attachments.save(data, Path(path or ""))
+                line = f"Saved {one_line(attachment.filename, 60)} ({human_size(len(data))}) to {saved}."
+        except FileExistsError:
+            line, failed = f"Not saved: {path} exists already; choose another name.", True
+        except (OSError, ValueError) as error:
+            line, failed = f"Not saved: {error_line(error)}", True
+        else:
+            failed = False
+        self.app.call_from_thread(
+            self.notify, line, severity="warning" if failed else "information"
+        )
+
+    def action_pipe(self) -> None:
+        """``|``: pipe the customer's newest message to a shell command; its output is
+        shown as plain text (it may repeat customer text: cleaned, never markup)."""
+        messages = self.thread.messages
+        message = next((m for m in reversed(messages) if m.direction == "in"), None)
+        if message is None and messages:
+            message = messages[-1]
+        if message is None:
+            self.notify("No message to pipe.")
+            return
+
+        def chosen(command: str | None) -> None:
+            if command and command.strip():
+                self._last_pipe = command
+                self._run_pipe(command, pipe.message_text(message))
+
+        self.app.push_screen(
+            PromptScreen(
+                "Pipe the customer's newest message to (sh -c)", "grep -i order", self._last_pipe
+            ),
+            chosen,
+        )
+
+    @work(thread=True, exit_on_error=False, group="pipe")
+    def _run_pipe(self, command: str, text: str) -> None:
+        result = pipe.pipe(command, text)
+        title = f"| {one_line(command, 60)}  ({result.ending})"
+        self.app.call_from_thread(self.app.push_screen, TextScreen(title, result.output))
 
     def action_history(self) -> None:
         self.set_focus(self.query_one(HistoryList))

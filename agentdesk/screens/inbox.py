@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from rich.text import Text
 from textual import on, work
@@ -38,24 +39,126 @@ class InboxScreen(DeskScreen):
 
     BINDINGS = [
         # Priority: the conversation opens before the keys typed after Enter are read.
-        Binding("enter", "open", "Open", id="inbox.open", priority=True),
-        Binding("slash", "search", "Search", id="inbox.search"),
-        Binding("escape", "clear_search", "Clear search", show=False, id="inbox.clear_search"),
-        Binding("v", "cycle_view", "Mine/Unassigned/All", id="inbox.view"),
-        Binding("f", "cycle_status", "Status filter", id="inbox.status"),
-        Binding("c", "cycle_channel", "Channel", id="inbox.channel"),
-        Binding("t", "pick_tag", "Tag", id="inbox.tag"),
-        Binding("o", "toggle_sort", "Sort", id="inbox.sort"),
-        Binding("R", "refresh", "Refresh", show=False, id="inbox.refresh"),
-        Binding("space", "mark", "Mark", show=False, id="inbox.mark"),
-        Binding("asterisk", "mark_all", "Mark all", show=False, id="inbox.mark_all"),
-        Binding("x", "bulk_resolve", "Resolve", show=False, id="inbox.resolve"),
-        Binding("A", "bulk_assign", "Assign", show=False, id="inbox.assign"),
-        Binding("number_sign", "bulk_tags", "Tags", show=False, id="inbox.tags"),
-        Binding("z", "bulk_snooze", "Snooze", show=False, id="inbox.snooze"),
-        Binding("M", "macro", "Macro", show=False, id="inbox.macro"),
-        Binding("up", "recall(-1)", "Earlier search", show=False, id="inbox.search_earlier"),
-        Binding("down", "recall(1)", "Later search", show=False, id="inbox.search_later"),
+        Binding(
+            "enter",
+            "open",
+            "Open",
+            id="inbox.open",
+            priority=True,
+            tooltip="Open the conversation under the cursor",
+        ),
+        Binding("slash", "search", "Search", id="inbox.search", tooltip="Search within this view"),
+        Binding(
+            "escape",
+            "clear_search",
+            "Clear search",
+            show=False,
+            id="inbox.clear_search",
+            tooltip="Clear the search (back to the view)",
+        ),
+        Binding(
+            "v",
+            "cycle_view",
+            "Mine/Unassigned/All",
+            id="inbox.view",
+            tooltip="Show mine, unassigned or all conversations",
+        ),
+        Binding(
+            "f",
+            "cycle_status",
+            "Status filter",
+            id="inbox.status",
+            tooltip="Filter by status: active, open, pending, snoozed, resolved, any",
+        ),
+        Binding("c", "cycle_channel", "Channel", id="inbox.channel", tooltip="Filter by channel"),
+        Binding("t", "pick_tag", "Tag", id="inbox.tag", tooltip="Filter by tag"),
+        Binding(
+            "o",
+            "toggle_sort",
+            "Sort",
+            id="inbox.sort",
+            tooltip="Sort: oldest waiting first or newest first",
+        ),
+        Binding(
+            "R",
+            "refresh",
+            "Refresh",
+            show=False,
+            id="inbox.refresh",
+            tooltip="Refresh the inbox list",
+        ),
+        Binding(
+            "space",
+            "mark",
+            "Mark",
+            show=False,
+            id="inbox.mark",
+            tooltip="Mark the conversation for a bulk change",
+        ),
+        Binding(
+            "asterisk",
+            "mark_all",
+            "Mark all",
+            show=False,
+            id="inbox.mark_all",
+            tooltip="Mark every conversation of the view (again: clear the marks)",
+        ),
+        Binding(
+            "x",
+            "bulk_resolve",
+            "Resolve",
+            show=False,
+            id="inbox.resolve",
+            tooltip="Resolve the marked conversations",
+        ),
+        Binding(
+            "A",
+            "bulk_assign",
+            "Assign",
+            show=False,
+            id="inbox.assign",
+            tooltip="Assign the marked conversations",
+        ),
+        Binding(
+            "number_sign",
+            "bulk_tags",
+            "Tags",
+            show=False,
+            id="inbox.tags",
+            tooltip="Tag the marked conversations",
+        ),
+        Binding(
+            "z",
+            "bulk_snooze",
+            "Snooze",
+            show=False,
+            id="inbox.snooze",
+            tooltip="Snooze the marked conversations until a time",
+        ),
+        Binding(
+            "M",
+            "macro",
+            "Macro",
+            show=False,
+            id="inbox.macro",
+            tooltip="Apply a macro to the marked conversations",
+        ),
+        Binding(
+            "up",
+            "recall(-1)",
+            "Earlier search",
+            show=False,
+            id="inbox.search_earlier",
+            tooltip="Earlier search (in the search box)",
+        ),
+        Binding(
+            "down",
+            "recall(1)",
+            "Later search",
+            show=False,
+            id="inbox.search_later",
+            tooltip="Later search (in the search box)",
+        ),
     ]
 
     def __init__(self) -> None:
@@ -71,7 +174,8 @@ class InboxScreen(DeskScreen):
         yield Static(id="inbox-title")
         yield Static(id="inbox-views")
         yield Input(
-            placeholder="search: words, from:, channel:, status:, tag:, agent:  (Esc clears)",
+            placeholder="search this view: words, from: channel: status: tag: agent:, -word or"
+            " -tag:x excludes  (Esc clears)",
             id="search",
         )
         yield Static(id="inbox-columns")
@@ -104,20 +208,39 @@ class InboxScreen(DeskScreen):
         self.query_one("#inbox-columns", Static).update(self.inbox.header(width))
 
     # ---- list source ----------------------------------------------------------------------
-    def refresh_list(self) -> None:
-        """Re-run the current filter or search, keeping the cursor on the same conversation."""
+    def refresh_list(self, to_top: bool = False) -> None:
+        """Re-run the current filter or search, keeping the cursor on the same conversation
+        (``to_top``: on the first row). A search runs in a worker (full-text matching and
+        exclusions take up to a few hundred ms on a large desk); its list replaces the
+        shown one when it is done, unless the search or the filters changed meanwhile."""
         current = self.inbox.current
-        keep = current.id if current else None
+        keep = None if to_top or current is None else current.id
         if self.search_text:
-            ids, self.search_more = self.desk.store.inbox.search(
-                SearchQuery.parse(self.search_text)
-            )
-            self.inbox.set_source(IdSource(self.desk.store, ids), keep)
+            self.run_search_query(self.search_text, replace(self.filters), keep)
         else:
             self.inbox.set_source(QuerySource(self.desk.store, self.filters), keep)
-        self.update_title()
+            if to_top:
+                self.inbox.cursor = 0
+            self.update_title()
         if self.desk.config.views:
             self.count_views(self.desk.config.views)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="inbox-search")
+    def run_search_query(self, text: str, filters: InboxFilter, keep: int | None) -> None:
+        ids, more = self.desk.store.inbox.search(SearchQuery.parse(text), filters)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._found, text, filters, ids, more, keep)
+
+    def _found(
+        self, text: str, filters: InboxFilter, ids: list[int], more: bool, keep: int | None
+    ) -> None:
+        if text != self.search_text or filters != self.filters:
+            return  # a newer search or filter is on its way
+        self.search_more = more
+        self.inbox.set_source(IdSource(self.desk.store, ids), keep)
+        if keep is None:
+            self.inbox.cursor = 0
+        self.update_title()
 
     # ---- marks and bulk changes -------------------------------------------------------
     MARK_ALL_LIMIT = 5000
@@ -319,7 +442,7 @@ class InboxScreen(DeskScreen):
         """How many conversations each saved view holds (off the UI thread)."""
         store, me = self.desk.store, self.desk.config.agent_name
         counts = [
-            len(store.inbox.search(SearchQuery.parse(view.search))[0])
+            len(store.inbox.search(SearchQuery.parse(view.search), view.filters(me))[0])
             if view.search
             else store.inbox.count(view.filters(me))
             for view in views
@@ -338,29 +461,22 @@ class InboxScreen(DeskScreen):
         self.query_one("#inbox-views", Static).update(line)
 
     def update_title(self) -> None:
-        f = self.filters
+        """The header says what the list shows: the view, every filter applied (a search
+        runs within them), the sort and the count."""
+        f = SearchQuery.parse(self.search_text).within(self.filters)
+        parts = [VIEW_LABELS[f.view], f"status: {f.status}", f"channel: {f.channel or 'all'}"]
+        if self.view_name:
+            parts.insert(0, f"view: {one_line(self.view_name, 30)}")
+        if f.tag:
+            parts.append(f"tag: {f.tag}")
+        parts.append("oldest waiting first" if f.sort == "waiting" else "newest first")
+        found = count_of(self.inbox.total, "conversation")
+        if self.search_text and self.search_more:
+            found = f"{self.inbox.total} of >{SEARCH_LIMIT} conversations"
+        title = Text.assemble(("Search " if self.search_text else "Inbox ", "bold"))
         if self.search_text:
-            found = count_of(self.inbox.total, "conversation")
-            if self.search_more:
-                found = f"{self.inbox.total} of >{SEARCH_LIMIT} conversations"
-            title = Text.assemble(
-                ("Search ", "bold"),
-                (f"{self.view_name}: " if self.view_name else "", "bold"),
-                (self.search_text, "italic"),
-                f"  ·  {found}, newest first",
-            )
-        else:
-            parts = [VIEW_LABELS[f.view], f"status: {f.status}", f"channel: {f.channel or 'all'}"]
-            if self.view_name:
-                parts.insert(0, f"view: {one_line(self.view_name, 30)}")
-            if f.tag:
-                parts.append(f"tag: {f.tag}")
-            parts.append("oldest waiting first" if f.sort == "waiting" else "newest first")
-            title = Text.assemble(
-                ("Inbox ", "bold"),
-                " · ".join(parts),
-                f"  ·  {count_of(self.inbox.total, 'conversation')}",
-            )
+            title.append_text(Text.assemble((one_line(self.search_text, 60), "italic"), " in "))
+        title.append_text(Text.assemble(" · ".join(parts), f"  ·  {found}"))
         if self.inbox.marked:
             title.append(f"   {len(self.inbox.marked)} marked", style="bold magenta")
         states = self.desk.channel_states()
@@ -370,7 +486,11 @@ class InboxScreen(DeskScreen):
 
     # ---- actions --------------------------------------------------------------------------
     def action_search(self) -> None:
+        """``/``: the search box, holding the search shown (a saved view's too), to edit."""
         search = self.query_one("#search", Input)
+        if not search.display:
+            search.value = self.search_text
+            search.cursor_position = len(search.value)
         search.display = True
         self.set_focus(search)
 
@@ -387,8 +507,7 @@ class InboxScreen(DeskScreen):
         self.search_text = text
         if not self.search_text:
             event.input.display = False
-        self._filters_changed()
-        self.inbox.cursor = 0
+        self._filters_changed(to_top=True)
         self.set_focus(self.inbox)
 
     def _search_problems(self, text: str) -> list[str]:
@@ -453,10 +572,10 @@ class InboxScreen(DeskScreen):
     def action_refresh(self) -> None:
         self.refresh_list()
 
-    def _filters_changed(self) -> None:
+    def _filters_changed(self, to_top: bool = False) -> None:
         """A filter, the sort or the search changed: the list is no saved view any more."""
         self.view_name = None
-        self.refresh_list()
+        self.refresh_list(to_top)
 
     # ---- list events ----------------------------------------------------------------------
     def action_open(self) -> None:

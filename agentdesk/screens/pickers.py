@@ -1,4 +1,4 @@
-"""Small modal screens: choose one of a list, or type a line."""
+"""Small modal screens: choose one of a list, type a line, or read a text."""
 
 from __future__ import annotations
 
@@ -8,12 +8,13 @@ from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label, OptionList
+from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from agentdesk.domain import Agent
+from agentdesk.text import clean
 
 
 class ChoiceScreen(ModalScreen[str | None]):
@@ -114,6 +115,23 @@ class PromptScreen(ModalScreen[str | None]):
 
     def action_dismiss_none(self) -> None:
         self.dismiss(None)
+
+
+class TextScreen(ModalScreen[None]):
+    """A title and a text to read (scrolls); Escape closes. The text is untrusted: it is
+    cleaned of control sequences and shown as plain text, never markup."""
+
+    BINDINGS = [Binding("escape", "dismiss", "Close", id="text.close")]
+
+    def __init__(self, title: str, text: str) -> None:
+        super().__init__()
+        self.title_text, self.text = title, text
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="picker text-screen"):
+            yield Label(Text(self.title_text), classes="picker-title")
+            with VerticalScroll():
+                yield Static(Text(clean(self.text) or "(no output)"), id="text-screen-body")
 
 
 def assignee_choices(agents: Iterable[Agent]) -> list[tuple[str, str]]:

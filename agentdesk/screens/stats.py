@@ -49,15 +49,44 @@ class StatsScreen(Screen):
 
     CSS_PATH = "stats.tcss"
     BINDINGS = [
-        Binding("1", "period('today')", "Today", id="stats.today"),
-        Binding("2", "period('7d')", "7 days", id="stats.week"),
-        Binding("3", "period('30d')", "30 days", id="stats.month"),
-        Binding("p", "cycle_period", "Period", show=False, id="stats.cycle_period"),
-        Binding("c", "toggle_channels", "By channel", id="stats.channels"),
-        Binding("b", "toggle_business", "Business time", id="stats.business"),
-        Binding("d", "toggle_compare", "Compare", id="stats.compare"),
-        Binding("w", "cycle_trend", "Trend", id="stats.trend"),
-        Binding("escape", "back", "Back", id="stats.back"),
+        Binding("1", "period('today')", "Today", id="stats.today", tooltip="Stats for today"),
+        Binding(
+            "2", "period('7d')", "7 days", id="stats.week", tooltip="Stats for the last 7 days"
+        ),
+        Binding(
+            "3", "period('30d')", "30 days", id="stats.month", tooltip="Stats for the last 30 days"
+        ),
+        Binding(
+            "p",
+            "cycle_period",
+            "Period",
+            show=False,
+            id="stats.cycle_period",
+            tooltip="Next stats period",
+        ),
+        Binding(
+            "c",
+            "toggle_channels",
+            "By channel",
+            id="stats.channels",
+            tooltip="Stats per agent or per channel",
+        ),
+        Binding(
+            "b",
+            "toggle_business",
+            "Business time",
+            id="stats.business",
+            tooltip="Stats in calendar or business time",
+        ),
+        Binding(
+            "d",
+            "toggle_compare",
+            "Compare",
+            id="stats.compare",
+            tooltip="Compare with the previous period",
+        ),
+        Binding("w", "cycle_trend", "Trend", id="stats.trend", tooltip="Next weekly trend"),
+        Binding("escape", "back", "Back", id="stats.back", tooltip="Back from the stats screen"),
     ]
 
     def __init__(self, store, config: Config, period: str = "7d") -> None:
@@ -272,8 +301,20 @@ class DrillDownScreen(ModalScreen[int | None]):
     }
     """
     BINDINGS = [
-        Binding("escape", "dismiss_none", "Back", id="stats.drill.back"),
-        Binding("e", "export", "Export CSV", id="stats.drill.export"),
+        Binding(
+            "escape",
+            "dismiss_none",
+            "Back",
+            id="stats.drill.back",
+            tooltip="Close the drill-down list",
+        ),
+        Binding(
+            "e",
+            "export",
+            "Export CSV",
+            id="stats.drill.export",
+            tooltip="Export the drill-down list as CSV",
+        ),
     ]
 
     def __init__(self, title: str, items: list[Explained]) -> None:

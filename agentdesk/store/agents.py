@@ -29,6 +29,22 @@ class Agents:
                 )
             )
 
+    def login_mismatch(self, name: str) -> str | None:
+        """On PostgreSQL, the database login of an agent role that is not ``name``.
+
+        A team's agents each log in as themselves, members of the ``agents`` role
+        (docs/database.md); such a login works only as the agent of that name. Other
+        logins (the desk's owner, an administrator) and SQLite desks return None.
+        """
+        if self.db.dialect.name != "postgresql":
+            return None
+        with self.db.read() as conn:
+            login, restricted = conn.execute(
+                "SELECT current_user, coalesce((SELECT pg_has_role(current_user, oid, 'MEMBER')"
+                " FROM pg_roles WHERE rolname = 'agents'), false)"
+            ).fetchone()
+        return str(login) if restricted and login != name else None
+
     def all(self) -> list[Agent]:
         with self.db.read() as conn:
             return [

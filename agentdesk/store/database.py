@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any, Protocol
 
 from agentdesk.store.dialect import Dialect
@@ -27,6 +27,11 @@ class DatabaseError(Exception):
 
 class IntegrityError(DatabaseError):
     """A constraint said no: a duplicate key, or a change to the append-only events."""
+
+
+class ConnectionLost(DatabaseError):
+    """The database server went away; the statement (and its transaction) did not run.
+    The next statement tries to connect again."""
 
 
 # What a failed statement raises on either engine.
@@ -95,7 +100,8 @@ class Database:
             try:
                 yield self._conn
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                with suppress(ConnectionLost):  # a dropped connection rolled back already
+                    self._conn.execute("ROLLBACK")
                 raise
             else:
                 self._conn.execute("COMMIT")

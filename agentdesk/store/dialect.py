@@ -50,9 +50,9 @@ class Dialect:
         """SQL for a JSON number at ``key`` (missing: NULL)."""
         raise NotImplementedError
 
-    def message_conversations(self) -> str:
-        """A sub-query of the conversation ids of the newest messages matching a search
-        phrase, with two parameters: the phrase (``search_phrase``) and how many messages."""
+    def message_match(self, limited: bool = True) -> str:
+        """A sub-query of the ids of messages matching one phrase parameter
+        (``search_phrase``); when ``limited``, the newest only, up to a second parameter."""
         raise NotImplementedError
 
     def customer_match(self) -> str:
@@ -66,9 +66,9 @@ class Dialect:
     def unindex_customer(self, conn: Connection, customer_id: int) -> None:
         """Take a customer that is about to be deleted out of the search index."""
 
-    def search_phrase(self, words: list[str]) -> str:
+    def search_phrase(self, words: list[str], prefix: bool = True) -> str:
         """The parameter for ``message_match``/``customer_match``: every word required,
-        the last one also as a prefix; user text is never query syntax."""
+        the last one also as a prefix when ``prefix``; user text is never query syntax."""
         raise NotImplementedError
 
     def cycle_settings(self) -> list[str]:
@@ -126,11 +126,9 @@ class SqliteDialect(Dialect):
     def json_number(self, column: str, key: str) -> str:
         return f"({column} ->> '$.{key}')"
 
-    def message_conversations(self) -> str:
-        return (
-            "SELECT conversation_id FROM messages WHERE id IN (SELECT rowid FROM messages_fts"
-            " WHERE messages_fts MATCH ? ORDER BY rowid DESC LIMIT ?)"
-        )
+    def message_match(self, limited: bool = True) -> str:
+        newest = " ORDER BY rowid DESC LIMIT ?" if limited else ""
+        return f"SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?{newest}"
 
     def customer_match(self) -> str:
         return "SELECT rowid FROM customers_fts WHERE customers_fts MATCH ?"
@@ -142,8 +140,8 @@ class SqliteDialect(Dialect):
     def unindex_customer(self, conn: Connection, customer_id: int) -> None:
         conn.execute("DELETE FROM customers_fts WHERE rowid = ?", (customer_id,))
 
-    def search_phrase(self, words: list[str]) -> str:
-        return fts_phrase(words)
+    def search_phrase(self, words: list[str], prefix: bool = True) -> str:
+        return fts_phrase(words) if prefix else " ".join(fts_quote(w) for w in words)
 
     def bulk_settings(self) -> tuple[list[str], list[str]]:
         relax = [
@@ -199,12 +197,9 @@ class PostgresDialect(Dialect):
     def json_number(self, column: str, key: str) -> str:
         return f"({column} ->> '{key}')::float8"
 
-    def message_conversations(self) -> str:
-        # one visit per matching message (not the ids first, then each message again)
-        return (
-            "SELECT conversation_id FROM (SELECT conversation_id FROM messages"
-            " WHERE search @@ ?::tsquery ORDER BY id DESC LIMIT ?) AS newest"
-        )
+    def message_match(self, limited: bool = True) -> str:
+        newest = " ORDER BY id DESC LIMIT ?" if limited else ""
+        return f"SELECT id FROM messages WHERE search @@ ?::tsquery{newest}"
 
     def customer_match(self) -> str:
         return "SELECT id FROM customers WHERE search @@ ?::tsquery"
@@ -215,13 +210,14 @@ class PostgresDialect(Dialect):
             (text, customer_id),
         )
 
-    def search_phrase(self, words: list[str]) -> str:
+    def search_phrase(self, words: list[str], prefix: bool = True) -> str:
         # Tokens are letters and digits only, so quoting them as lexemes leaves no syntax; they
         # are folded as the index folds text (agentdesk_fold in the PostgreSQL schema).
         phrases = [[f"'{_fold(t)}'" for t in tokens] for tokens in _tokens(words)]
         if not phrases:
             return "''"
-        phrases[-1][-1] += ":*"
+        if prefix:
+            phrases[-1][-1] += ":*"
         return " & ".join("(" + " <-> ".join(p) + ")" for p in phrases)
 
     def cycle_settings(self) -> list[str]:

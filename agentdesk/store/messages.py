@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 from agentdesk import clock
-from agentdesk.domain import Attachment, Direction, EventKind, Inbound, Message, Status
+from agentdesk.domain import WITHDRAWN, Attachment, Direction, EventKind, Inbound, Message, Status
 from agentdesk.store.conversations import Conversations, new_uid
 from agentdesk.store.customers import Customers
 from agentdesk.store.database import Connection, Database, Row, inserted
@@ -182,11 +182,13 @@ class Messages:
             return message_id
 
     def thread(self, conversation_id: int) -> list[Message]:
-        """The thread, oldest first, with attachment names and sizes (not their bytes)."""
+        """The thread, oldest first, with attachment names and sizes (not their bytes);
+        replies the agent withdrew before they left are not part of it."""
         with self.db.read() as conn:
             rows = conn.execute(
-                f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? ORDER BY at, id",
-                (conversation_id,),
+                f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ?"
+                " AND coalesce(delivery, '') != ? ORDER BY at, id",
+                (conversation_id, WITHDRAWN),
             ).fetchall()
             attachments: dict[int, list[Attachment]] = {}
             for a in conn.execute(

@@ -15,7 +15,13 @@ from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from agentdesk.store.database import Cursor, DatabaseError, IntegrityError, StoreError
+from agentdesk.store.database import (
+    ConnectionLost,
+    Cursor,
+    DatabaseError,
+    IntegrityError,
+    StoreError,
+)
 from agentdesk.store.db import DeskFile
 from agentdesk.store.postgres_schema import BASELINE, BASELINE_SQL, MIGRATIONS
 from agentdesk.store.schema import SCHEMA_VERSION
@@ -102,30 +108,56 @@ def _errors(error: Exception) -> DatabaseError:
 
 
 class PostgresConnection:
-    """The store's connection API (``execute``, ``executemany``) on a psycopg connection."""
+    """The store's connection API (``execute``, ``executemany``) on a psycopg connection.
 
-    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+    A connection the server dropped is made again on the next statement that starts
+    outside a transaction (so the next read, or the next ``BEGIN``, works once the server
+    is back); until then every statement raises ``ConnectionLost``. A transaction the
+    drop cut off is lost whole: its caller sees ``ConnectionLost`` and nothing of it was
+    committed.
+    """
+
+    def __init__(self, conn: psycopg.Connection[Any], url: str, readonly: bool) -> None:
         self.raw = conn
+        self.url = url
+        self.readonly = readonly
 
     def execute(self, sql: str, params: Sequence[object] | Mapping[str, object] = ()) -> Cursor:
         import psycopg
 
+        self._reconnect_if_dropped()
         try:
             if params:
                 return self.raw.execute(translate(sql), params)
             return self.raw.execute(sql)
         except psycopg.Error as error:
-            raise _errors(error) from error
+            raise self._lost(error) or _errors(error) from error
 
     def executemany(self, sql: str, rows: Iterable[Sequence[object]]) -> Cursor:
         import psycopg
 
+        self._reconnect_if_dropped()
         cursor = self.raw.cursor()
         try:
             cursor.executemany(translate(sql), rows)
         except psycopg.Error as error:
-            raise _errors(error) from error
+            raise self._lost(error) or _errors(error) from error
         return cursor
+
+    def _reconnect_if_dropped(self) -> None:
+        if not (self.raw.closed or self.raw.broken):
+            return
+        try:
+            self.raw = _connect(self.url, self.readonly, timeout=3)
+        except CannotConnect as error:
+            message = f"database: reconnecting to {where(self.url)} ({error.reason})"
+            raise ConnectionLost(message) from None
+
+    def _lost(self, error: Exception) -> ConnectionLost | None:
+        """``ConnectionLost`` when ``error`` means the server went away."""
+        if not (self.raw.closed or self.raw.broken):
+            return None
+        return ConnectionLost(f"database: connection to {where(self.url)} lost ({_reason(error)})")
 
     def close(self) -> None:
         self.raw.close()
@@ -164,6 +196,10 @@ def _adapt(conn: psycopg.Connection[Any]) -> None:
 def connect(url: str, *, readonly: bool = False) -> PostgresConnection:
     """A connection to ``url`` in autocommit mode (the store issues BEGIN/COMMIT itself);
     ``readonly`` makes every transaction read-only. An unreachable server is one line."""
+    return PostgresConnection(_connect(url, readonly, timeout=10), url, readonly)
+
+
+def _connect(url: str, readonly: bool, timeout: int) -> psycopg.Connection[Any]:
     try:
         import psycopg
     except ImportError:  # pragma: no cover - psycopg is a dependency
@@ -175,29 +211,44 @@ def connect(url: str, *, readonly: bool = False) -> PostgresConnection:
     if readonly:
         options += " -c default_transaction_read_only=on"
     settings: dict[str, Any] = {
-        "connect_timeout": 10,
+        "connect_timeout": timeout,
         "application_name": "agentdesk",
         "options": options,
     }
     try:
         conn = psycopg.connect(url, autocommit=True, row_factory=_row_factory, **settings)
     except psycopg.OperationalError as error:
-        raise StoreError(f"database: cannot connect to {where(url)} ({_reason(error)})") from None
+        raise CannotConnect(where(url), _reason(error)) from None
     except psycopg.ProgrammingError as error:  # a malformed URL
         raise StoreError(f"database: {redact(url)}: {_reason(error)}") from None
     _adapt(conn)
-    return PostgresConnection(conn)
+    return conn
+
+
+class CannotConnect(StoreError):
+    """The server cannot be reached (or refuses the login); ``reason`` in libpq's words."""
+
+    def __init__(self, place: str, reason: str) -> None:
+        super().__init__(f"database: cannot connect to {place} ({reason})")
+        self.reason = reason
 
 
 def _reason(error: Exception) -> str:
-    """The useful words of a libpq error ("connection refused", "password authentication
-    failed for user ...")."""
+    """The useful words of a libpq error ("connection refused", "database "desk" does not
+    exist", "password authentication failed for user "bob"")."""
     text = " ".join(str(error).split())
-    for marker in ("Connection refused", "password authentication failed", "does not exist"):
-        if marker in text:
-            start = text.index(marker)
-            return text[start:].split(" Is the server")[0].rstrip(".").lower()[:200]
+    found = _REASONS.search(text)
+    if found:
+        return found[0].rstrip(".").lower()[:200]
     return text.split(": ", 1)[-1][:200] or type(error).__name__
+
+
+_REASONS = re.compile(
+    r"connection refused|timeout expired|(?:database|role) \"[^\"]*\" does not exist"
+    r"|password authentication failed for user \"[^\"]*\"|no password supplied"
+    r"|could not translate host name \"[^\"]*\" to address",
+    re.IGNORECASE,
+)
 
 
 def open_postgres(url: str, *, readonly: bool = False) -> tuple[PostgresConnection, int, bool]:

@@ -5,11 +5,15 @@ from __future__ import annotations
 import json
 
 from agentdesk import clock
-from agentdesk.domain import Direction, EventKind, Message, Outgoing
+from agentdesk.domain import WITHDRAWN, Direction, EventKind, Message, Outgoing
 from agentdesk.store.database import Connection, Database
 from agentdesk.store.drafts import Drafts
 from agentdesk.store.events import EventLog
 from agentdesk.store.messages import MESSAGE_COLUMNS, insert_message, message_from
+
+# The delivery states a reply can be taken back from: nothing is handing it to the
+# channel now (``sending``) and the channel has not accepted it (``sent…``).
+_WITHDRAWABLE = "(delivery = 'queued' OR delivery LIKE 'retry%' OR delivery LIKE 'failed%')"
 
 
 class Replies:
@@ -31,12 +35,15 @@ class Replies:
         delivery: str = "sent",
         header: str | None = None,
         subject: str = "",
+        hold_until: str | None = None,
     ) -> int:
         """Record an agent's public reply and discard its draft.
 
         ``delivery='sent'`` (import, history) also writes the reply event now. Live
         replies are stored ``queued`` and get their event from ``mark_reply_sent``
         once the channel accepted them, so a reply that never left is never counted.
+        ``hold_until`` (undo send) keeps a queued reply from its channel until then,
+        stored with it, so a restart keeps the time and the agent can still withdraw it.
         """
         at = at or clock.now_iso()
         payload: dict[str, object] = {"ai_assisted": ai_assisted}
@@ -56,6 +63,10 @@ class Replies:
                 delivery=delivery,
                 reply_payload=json.dumps(payload, sort_keys=True),
             )
+            if hold_until is not None:
+                conn.execute(
+                    "UPDATE messages SET next_attempt_at = ? WHERE id = ?", (hold_until, message_id)
+                )
             self.drafts.discard(conversation_id, "reply")
             if delivery == "sent":
                 self._reply_event(conn, conversation_id, message_id, agent, at, payload)
@@ -103,19 +114,21 @@ class Replies:
     def start_delivery(self, message_id: int) -> int | None:
         """A send of this reply begins: count the attempt and show ``sending``.
 
-        Returns the attempt's number, or None when the reply is sent (or not a reply).
+        Returns the attempt's number, or None when the reply is sent, withdrawn (or not
+        a reply): this conditional update is what a withdrawal races against.
         """
         with self.db.transaction() as conn:
             row = conn.execute(
                 "UPDATE messages SET delivery = 'sending', next_attempt_at = NULL,"
                 " delivery_attempts = delivery_attempts + 1 WHERE id = ? AND direction = 'out'"
-                " AND delivery NOT LIKE 'sent%' RETURNING delivery_attempts",
-                (message_id,),
+                " AND delivery NOT LIKE 'sent%' AND delivery != ? RETURNING delivery_attempts",
+                (message_id, WITHDRAWN),
             ).fetchone()
         return row[0] if row else None
 
     def set_delivery(self, message_id: int, state: str, next_attempt_at: str | None = None) -> None:
-        """Record a reply's delivery state as the connector reports it (not an event).
+        """Record a reply's delivery state as the connector reports it (not an event);
+        a withdrawn reply stays withdrawn.
 
         ``next_attempt_at``: when a ``retry: …`` reply is tried again (kept if not given;
         cleared for any other state).
@@ -123,9 +136,45 @@ class Replies:
         with self.db.transaction() as conn:
             conn.execute(
                 "UPDATE messages SET delivery = ?, next_attempt_at = CASE WHEN ? LIKE 'retry%'"
-                " THEN coalesce(?, next_attempt_at) END WHERE id = ?",
-                (state, state, next_attempt_at, message_id),
+                " THEN coalesce(?, next_attempt_at) END WHERE id = ? AND delivery != ?",
+                (state, state, next_attempt_at, message_id, WITHDRAWN),
             )
+
+    def claim(self, message_id: int) -> bool:
+        """A connector's own retry is about to hand this reply over: show ``sending``.
+
+        False when the agent withdrew it (then it must not be sent) or it is sent.
+        """
+        with self.db.transaction() as conn:
+            return (
+                conn.execute(
+                    "UPDATE messages SET delivery = 'sending' WHERE id = ? AND direction = 'out'"
+                    " AND delivery NOT LIKE 'sent%' AND delivery != ? RETURNING id",
+                    (message_id, WITHDRAWN),
+                ).fetchone()
+                is not None
+            )
+
+    def withdraw(self, message_id: int) -> str | None:
+        """Take back a reply its channel has not accepted (held, queued, to retry or
+        failed): it is marked withdrawn, so no send starts any more, and its text goes
+        into the conversation's reply draft (before a draft already there), in one
+        transaction. Returns the draft's text; None when the reply cannot be taken back
+        (being sent at this moment, sent, withdrawn already, not a reply).
+        """
+        with self.db.transaction() as conn:
+            row = conn.execute(
+                "UPDATE messages SET delivery = ?, next_attempt_at = NULL WHERE id = ?"
+                f" AND direction = 'out' AND {_WITHDRAWABLE} RETURNING conversation_id, body",
+                (WITHDRAWN, message_id),
+            ).fetchone()
+            if row is None:
+                return None
+            conversation_id, body = row
+            earlier = self.drafts.get(conversation_id, "reply")
+            text = f"{body}\n\n{earlier}" if earlier.strip() else body
+            self.drafts.save(conversation_id, "reply", text)
+            return text
 
     def _reply_event(
         self,
@@ -155,8 +204,8 @@ class Replies:
                 message_from(r)
                 for r in conn.execute(
                     f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE direction = 'out'"
-                    f" AND delivery NOT LIKE 'sent%'{where} ORDER BY id",
-                    params,
+                    f" AND delivery NOT LIKE 'sent%' AND delivery != ?{where} ORDER BY id",
+                    (WITHDRAWN, *params),
                 )
             ]
 

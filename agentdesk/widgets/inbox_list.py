@@ -88,12 +88,54 @@ class InboxList(ScrollView, can_focus=True):
     """A keyboard-driven list of conversations drawn a line at a time."""
 
     BINDINGS = [
-        Binding("j,down", "cursor(1)", "Next", show=False, id="inbox.next"),
-        Binding("k,up", "cursor(-1)", "Previous", show=False, id="inbox.previous"),
-        Binding("pagedown,ctrl+d", "page(1)", "Page down", show=False, id="inbox.page_down"),
-        Binding("pageup,ctrl+u", "page(-1)", "Page up", show=False, id="inbox.page_up"),
-        Binding("g,home", "jump(0)", "First", show=False, id="inbox.first"),
-        Binding("G,end", "jump(-1)", "Last", show=False, id="inbox.last"),
+        Binding(
+            "j,down",
+            "cursor(1)",
+            "Next",
+            show=False,
+            id="inbox.next",
+            tooltip="Next conversation in the list",
+        ),
+        Binding(
+            "k,up",
+            "cursor(-1)",
+            "Previous",
+            show=False,
+            id="inbox.previous",
+            tooltip="Previous conversation in the list",
+        ),
+        Binding(
+            "pagedown,ctrl+d",
+            "page(1)",
+            "Page down",
+            show=False,
+            id="inbox.page_down",
+            tooltip="Page down the list",
+        ),
+        Binding(
+            "pageup,ctrl+u",
+            "page(-1)",
+            "Page up",
+            show=False,
+            id="inbox.page_up",
+            tooltip="Page up the list",
+        ),
+        Binding(
+            "g,home",
+            "jump(0)",
+            "First",
+            show=False,
+            id="inbox.first",
+            tooltip="First conversation of the list",
+        ),
+        Binding(
+            "G,end",
+            "jump(-1)",
+            "Last",
+            show=False,
+            id="inbox.last",
+            tooltip="Last conversation of the list",
+        ),
     ]
 
     DEFAULT_CSS = """

@@ -44,6 +44,8 @@ class KeyBar(Widget):
         self.refresh()
 
     def render(self) -> Text:
+        """Shown bindings in their order (screens list the most used first), each whole:
+        those that do not fit before the palette key are left out, never cut."""
         key_style = self.get_component_rich_style("key-bar--key")
         description_style = self.get_component_rich_style("key-bar--description")
         active = self.screen.active_bindings
@@ -56,22 +58,25 @@ class KeyBar(Widget):
             if not enabled:
                 line.stylize("dim", start)
             self._keys.append((start, len(line), key))
-            line.append(" ")
 
-        for _node, binding, enabled, _tooltip in active.values():
-            if binding.show and binding.action not in seen:
-                seen.add(binding.action)
-                add(binding.key, self.app.get_key_display(binding), binding.description, enabled)
         palette = active.get(self.app.COMMAND_PALETTE_BINDING)
+        room = self.size.width
         if palette is not None and self.app.ENABLE_COMMAND_PALETTE:
-            _node, binding, enabled, _tooltip = palette
+            binding = palette[1]
+            room -= len(f"{self.app.get_key_display(binding)} {binding.description}") + 1
+        for _node, binding, enabled, _tooltip in active.values():
+            if not binding.show or binding.action in seen:
+                continue
+            seen.add(binding.action)
             display = self.app.get_key_display(binding)
-            room = self.size.width - len(f"{display} {binding.description}") - 1
-            if room > 0:  # the palette key stays on the right; the others give way
-                line.truncate(room, pad=True)
-                self._keys = [key for key in self._keys if key[1] <= room]
-                line.append(" ")
-                add(binding.key, display, binding.description, enabled)
+            if len(line) + len(f"{display} {binding.description}") > room:
+                break  # this one and the less used after it
+            add(binding.key, display, binding.description, enabled)
+            line.append(" ")
+        if palette is not None and self.app.ENABLE_COMMAND_PALETTE and room > 0:
+            _node, binding, enabled, _tooltip = palette
+            line.pad_right(room + 1 - len(line))  # the palette key stays on the right
+            add(binding.key, self.app.get_key_display(binding), binding.description, enabled)
         return line
 
     def on_click(self, event: events.Click) -> None:

@@ -16,6 +16,7 @@ from textual.widgets import Static
 
 from agentdesk import clock
 from agentdesk.domain import Message
+from agentdesk.quotes import quoted_runs
 from agentdesk.text import clean, count_of, human_size
 
 AUTHOR_LABELS = {"in": "customer", "out": "reply", "note": "internal note"}
@@ -33,11 +34,12 @@ def local_time(iso: str | None, form: str = "%a %d %b %H:%M") -> str:
 
 
 def delivery_text(message: Message) -> str:
-    """A reply's delivery state in one line: ``retry: … · attempt 3 · next try 11:42:05``,
-    ``sent · <the channel's id>``; empty for a sent reply without an id."""
+    """A reply's delivery state in one line: ``queued · sends at 11:42:05 · u: undo``,
+    ``retry: … · attempt 3 · next try 11:42:05``, ``failed: <the channel's words>``,
+    ``sent · <the channel's id>`` (or ``sent``)."""
     state = message.delivery or ""
     if state == "sent":
-        return f"sent · {clean(message.external_id)}" if message.external_id else ""
+        return f"sent · {clean(message.external_id)}" if message.external_id else "sent"
     parts = [clean(state)]
     if state.startswith("sent") and message.external_id:  # e.g. "sent · may have been …"
         parts.append(clean(message.external_id))
@@ -45,6 +47,10 @@ def delivery_text(message: Message) -> str:
         parts.append(f"attempt {message.attempts}")
     if state.startswith("retry") and message.next_attempt_at:
         parts.append(f"next try {local_time(message.next_attempt_at, '%H:%M:%S')}")
+    if state == "queued" and message.next_attempt_at:  # held for undo send
+        parts.append(f"sends at {local_time(message.next_attempt_at, '%H:%M:%S')} · u: undo")
+    elif state.startswith(("retry", "failed")):
+        parts.append("R: resend · u: edit")
     return " · ".join(parts)
 
 
@@ -93,14 +99,35 @@ def header(message: Message, customer_name: str = "") -> Text:
     return line
 
 
-def render_message(message: Message, customer_name: str = "", scale: int = 1) -> Text:
+def body_text(body: str, quotes_shown: bool = False) -> Text:
+    """A cleaned body; each run of quoted history (``agentdesk.quotes``) is one line
+    saying how long it is, or shown dimmed when ``quotes_shown``."""
+    text = Text()
+    for index, (quoted, lines) in enumerate(quoted_runs(body)):
+        if index:
+            text.append("\n")
+        if not quoted:
+            text.append("\n".join(lines))
+        elif quotes_shown:
+            text.append("\n".join(lines), style="dim")
+        else:
+            text.append(
+                f"… {count_of(len(lines), 'quoted line')} · Enter shows them", style="dim italic"
+            )
+    return text
+
+
+def render_message(
+    message: Message, customer_name: str = "", scale: int = 1, quotes_shown: bool = False
+) -> Text:
     """A message as plain Text (never markup), with header, body and attachments.
 
     At most ``scale`` times the preview of the body is cleaned and shown; a marker
-    line says how much more there is.
+    line says how much more there is. Quoted history is collapsed unless ``quotes_shown``.
     """
     cut = cut_point(message.body, PREVIEW_CHARS * scale, PREVIEW_LINES * scale)
-    parts = [header(message, customer_name), Text(clean(message.body[:cut]).strip() or "(no text)")]
+    body = clean(message.body[:cut]).strip() or "(no text)"
+    parts = [header(message, customer_name), body_text(body, quotes_shown)]
     if cut < len(message.body):
         rest = human_size(len(message.body[cut:].encode()))
         parts.append(Text(f"… {rest} more · v: more · V: all in $PAGER", style="bold reverse"))
@@ -139,6 +166,7 @@ class ThreadView(VerticalScroll, can_focus=True):
         self.messages: list[Message] = []
         self.scales: dict[int, int] = {}  # message id -> how far "more" grew its preview
         self.limit = PREVIEW_MESSAGES  # newest messages shown
+        self.quotes_shown = False  # quoted history in full, not one line per run
         self._earlier = Static(classes="earlier")
         self._earlier.display = False
         self._widgets: list[Static] = []  # one per message shown, oldest first
@@ -151,6 +179,7 @@ class ThreadView(VerticalScroll, can_focus=True):
         shown longer with ``more`` stays so)."""
         if not messages or not self.messages or messages[0].id != self.messages[0].id:
             self.limit = PREVIEW_MESSAGES  # another thread
+            self.quotes_shown = False
         self.customer_name, self.messages = customer_name, messages
         self.scales = {m.id: self.scales[m.id] for m in messages if m.id in self.scales}
         self._draw()
@@ -169,7 +198,9 @@ class ThreadView(VerticalScroll, can_focus=True):
             )
         added = []
         for index, message in enumerate(shown):
-            content = render_message(message, self.customer_name, self.scales.get(message.id, 1))
+            content = render_message(
+                message, self.customer_name, self.scales.get(message.id, 1), self.quotes_shown
+            )
             if index < len(self._widgets):
                 widget = self._widgets[index]
                 widget.update(content)
@@ -184,6 +215,21 @@ class ThreadView(VerticalScroll, can_focus=True):
             self.mount_all(added)
             self._widgets += added
 
+    def _cut(self, message: Message) -> int:
+        """Where the shown part of ``message``'s body ends."""
+        scale = self.scales.get(message.id, 1)
+        return cut_point(message.body, PREVIEW_CHARS * scale, PREVIEW_LINES * scale)
+
+    def toggle_quotes(self) -> bool:
+        """Show the quoted history in full, or collapse it again; False when no message
+        shown quotes any."""
+        bodies = [m.body[: self._cut(m)] for m in self.messages[-self.limit :]]
+        if not any(quoted for body in bodies for quoted, _ in quoted_runs(clean(body))):
+            return False
+        self.quotes_shown = not self.quotes_shown
+        self._draw()
+        return True
+
     def full_text(self) -> str:
         """The whole thread, for a pager (see ``thread_text``)."""
         return thread_text(self.messages, self.customer_name)
@@ -195,11 +241,8 @@ class ThreadView(VerticalScroll, can_focus=True):
         if grown:
             self.limit *= GROWTH
         for message in self.messages[-self.limit :]:
-            scale = self.scales.get(message.id, 1)
-            if cut_point(message.body, PREVIEW_CHARS * scale, PREVIEW_LINES * scale) < len(
-                message.body
-            ):
-                self.scales[message.id] = scale * GROWTH
+            if self._cut(message) < len(message.body):
+                self.scales[message.id] = self.scales.get(message.id, 1) * GROWTH
                 grown = True
         if grown:
             self._draw()

@@ -38,6 +38,7 @@ from agentdesk.connectors.email.state import MailState, OutboxEntry
 from agentdesk.domain import Outgoing
 
 log = logging.getLogger(__name__)
+NOT_SENT = "not sent: the agent withdrew the reply (or it was sent already)"
 DUPLICATE_RISK = (
     "may have been delivered twice: the desk stopped while the mail server was taking it"
 )
@@ -184,8 +185,10 @@ class Outbox:
                 self.saved.outbox_set(message_id, "queued", uncertain=True)
             entry = self.saved.outbox_current(message_id)
         if entry.state == "queued":
+            if not self.store.replies.claim(message_id):  # the agent withdrew it
+                self.saved.outbox_set(message_id, "failed", error=NOT_SENT)
+                return DeliveryResult("failed", NOT_SENT)
             self.saved.outbox_set(message_id, "sending", attempt=True)
-            self.store.replies.set_delivery(message_id, "sending")
             try:
                 await self.transmit(entry, lambda: self.saved.outbox_data_sent(message_id))
             except PermanentFailure as error:

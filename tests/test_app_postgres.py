@@ -1,0 +1,110 @@
+"""The desk on PostgreSQL when the server goes away and comes back (issue 10, failures)."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+import pytest
+from conftest import Notices, screen_text, until
+from desk_data import build_desk
+
+from agentdesk.app import make_app
+from agentdesk.connectors.demo import DemoConnector
+from agentdesk.store import DATABASE_ERRORS, Store, StoreError
+
+
+async def test_a_draft_typed_while_the_server_is_away_is_saved_when_it_returns(
+    private_postgres, alice, frozen_clock
+):
+    url = private_postgres.new_database()
+    with Store(url) as store:
+        ids = build_desk(store)
+    app, notices = make_app(alice, url, [DemoConnector()]), Notices()
+    async with app.run_test(size=(160, 40), message_hook=notices) as pilot:
+        app.open_conversation(ids["login"])
+        await pilot.pause()
+        private_postgres.stop_server()
+        await pilot.press("r", *"We reset your password.")
+        await until(pilot, lambda: notices.matching("the draft stays here"), timeout=10)
+        assert notices.matching("database: connection to 127.0.0.1")  # one line, the cause
+        assert app.screen.composer.text == "We reset your password."  # the UI answered
+        await pilot.press(*" Log in again")
+        private_postgres.start_server()
+        await until(pilot, lambda: notices.matching("database: back; the draft is saved"))
+        with Store(url) as other:
+            assert other.drafts.get(ids["login"]) == "We reset your password. Log in again"
+
+
+def test_an_unreachable_server_is_one_line_and_the_next_statement_reconnects(private_postgres):
+    url = private_postgres.new_database()
+    with Store(url) as store:
+        private_postgres.stop_server()
+        try:
+            store.canned.all()
+        except Exception as error:  # noqa: BLE001 - the message is what is checked
+            assert str(error).startswith(
+                f"database: connection to 127.0.0.1:{private_postgres.port} lost"
+            )
+        else:
+            raise AssertionError("a read on a stopped server succeeded")
+        private_postgres.start_server()
+        store.canned.save("thanks", "Thank you!")  # reconnects by itself
+        assert store.canned.all() == [("thanks", "Thank you!")]
+
+
+def team_roles(owner_url: str) -> None:
+    """The roles and grants docs/database.md gives a team: agents insert events but never
+    change them; bob is an agent."""
+    import psycopg
+
+    with psycopg.connect(owner_url, autocommit=True) as conn:
+        database = conn.execute("SELECT current_database()").fetchone()[0]
+        conn.execute(
+            "CREATE ROLE agents NOLOGIN;"
+            f" GRANT CONNECT ON DATABASE {database} TO agents;"
+            " GRANT USAGE ON SCHEMA public TO agents;"
+            " GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO agents;"
+            " GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO agents;"
+            " REVOKE UPDATE, DELETE, TRUNCATE ON events FROM agents;"
+            " CREATE ROLE bob LOGIN IN ROLE agents;"
+        )
+
+
+async def test_an_agent_works_as_their_own_login_with_the_documented_grants(
+    private_postgres, alice, frozen_clock
+):
+    url = private_postgres.new_database()
+    with Store(url) as store:  # the desk's owner makes the schema
+        ids = build_desk(store)
+    team_roles(url)
+    as_bob = url.replace(f"{private_postgres.USER}@", "bob@")
+    with pytest.raises(StoreError, match="you log in as bob, so you work as bob here"):
+        make_app(alice, as_bob, [DemoConnector()])
+    bob = dataclasses.replace(alice, agent_name="bob", agent_display_name="Bob")
+    app = make_app(bob, as_bob, [DemoConnector()])
+    async with app.run_test(size=(160, 40)) as pilot:
+        app.open_conversation(ids["login"])
+        await pilot.pause()
+        await pilot.press("r", *"Done, Ann.", "ctrl+s")
+        await until(pilot, lambda: not app.screen.composer.text)
+    with Store(as_bob) as store:
+        assert [e["agent"] for e in store.events.read(ids["login"])][-1] == "bob"
+        with store.db.read() as conn, pytest.raises(DATABASE_ERRORS, match="permission denied"):
+            conn.execute("UPDATE events SET agent = 'mallory'")
+
+
+async def test_the_demo_opens_on_postgresql(postgres_url, capsys):
+    from agentdesk.cli import main
+    from agentdesk.commands.demo import demo_app
+    from agentdesk.config import Config
+
+    assert main(["demo", "--db", postgres_url, "--no-open"]) == 0
+    assert re.search(r"generated \d{3} conversations", capsys.readouterr().out)
+    app = demo_app(Config(), postgres_url)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await until(pilot, lambda: "conversations" in screen_text(app))
+        await pilot.press("enter")
+        await until(pilot, lambda: app.screen.__class__.__name__ == "ConversationScreen")
+    assert main(["demo", "--db", postgres_url, "--regenerate", "--no-open"]) == 0
+    assert "generated" in capsys.readouterr().out
