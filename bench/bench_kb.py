@@ -1,13 +1,15 @@
 """KB suggestions for a conversation over 10,000 articles (target: median < 20 ms).
 
-    python bench/bench_kb.py [--articles 10000] [--runs 300] [--seed 1]
+    python bench/bench_kb.py [--articles 10000] [--runs 300] [--seed 1] [--db postgresql://...]
 
 Generates Markdown articles in a temporary folder (support vocabulary with a Zipf-like
 spread, so common words such as "order" or "account" match thousands of articles),
 imports them with ``agentdesk kb import``'s function, then times ``suggest()`` -
 keywords from the customer's latest messages, the FTS5 OR query ranked by BM25, the
 intent re-ordering, snippets and matched terms - for a varied set of customer messages.
-Prints import time, re-import time (nothing changed), and suggestion latency.
+Prints import time, re-import time (nothing changed), and suggestion latency. The desk is
+a temporary SQLite file, or with ``--db URL`` that PostgreSQL database, dropped and made
+again empty first.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from agentdesk.assist.kbimport import import_kb  # noqa: E402
 from agentdesk.assist.mood import intent  # noqa: E402
 from agentdesk.domain import Message  # noqa: E402
 from agentdesk.store import Store  # noqa: E402
+from bench import target  # noqa: E402
 
 TOPICS = str.split(
     "refund return order payment invoice charge card subscription cancel account "
@@ -96,6 +99,7 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=300)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--db", help="a postgresql:// URL (emptied first) instead of a temp file")
     args = parser.parse_args()
     rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory() as tmp:
@@ -104,7 +108,10 @@ def main() -> None:
         started = time.perf_counter()
         generate(folder, args.articles, rng)
         print(f"generated {args.articles} articles in {time.perf_counter() - started:.1f} s")
-        with Store(Path(tmp) / "kb.db") as store:
+        if args.db:
+            target.exists(args.db)  # made when missing
+            target.remove(args.db)
+        with Store(args.db or Path(tmp) / "kb.db") as store:
             started = time.perf_counter()
             result = import_kb(store, folder)
             print(f"import: {result.line()} in {time.perf_counter() - started:.1f} s")

@@ -29,6 +29,7 @@ from agentdesk import clock  # noqa: E402
 from agentdesk.demo import texts  # noqa: E402
 from agentdesk.store import Store  # noqa: E402
 from agentdesk.text import one_line  # noqa: E402
+from bench import target  # noqa: E402
 
 CHUNK = 2000  # conversations per batch
 DAY = 86400
@@ -419,37 +420,40 @@ def generate(args: argparse.Namespace) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", required=True, help="database file to create")
+    parser.add_argument(
+        "--db", required=True, help="database file to create, or a postgresql:// URL"
+    )
     parser.add_argument("--conversations", type=int, default=100_000)
     parser.add_argument("--messages", type=int, default=1_000_000)
     parser.add_argument("--agents", type=int, default=50)
     parser.add_argument("--days", type=int, default=730, help="history length")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--now", help="ISO time the history ends at (default: now)")
-    parser.add_argument("--replace", action="store_true", help="delete an existing file first")
+    parser.add_argument(
+        "--replace",
+        action="store_true",
+        help="delete an existing file (drop and re-create a PostgreSQL database) first",
+    )
     parser.add_argument("--progress", action="store_true", help="print progress to stderr")
     args = parser.parse_args()
     if args.messages < args.conversations:
         parser.error("--messages must be at least --conversations")
-    path = Path(args.db)
-    if path.exists():
+    if target.exists(args.db):
         if not args.replace:
-            parser.error(f"{path} exists (use --replace)")
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
+            parser.error(f"{args.db} exists (use --replace)")
+        target.remove(args.db)
     started = time.perf_counter()
     totals = generate(args)
     elapsed = time.perf_counter() - started
-    size = sum(
-        Path(f"{path}{s}").stat().st_size for s in ("", "-wal") if Path(f"{path}{s}").exists()
-    )
+    size = target.size(args.db)
+    path = args.db
     print(
         f"{path}: {totals['conversations']} conversations, {totals['messages']} messages, "
         f"{totals['events']} events ({totals['events'] / max(totals['messages'], 1):.1f} per "
         f"message), {totals['customers']} customers, {args.agents} agents"
     )
     print(
-        f"generated in {elapsed:.1f} s; file size {size / 1e6:.0f} MB; "
+        f"generated in {elapsed:.1f} s; size {size / 1e6:.0f} MB; "
         f"generated at {datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ}"
     )
     return 0

@@ -50,10 +50,13 @@ def _text_match(dialect: Dialect, phrase: str, limited: bool) -> tuple[str, list
     matching ``phrase`` (among the newest ``_FTS_MESSAGE_LIMIT`` that match, when
     ``limited``), or whose customer's name or address matches. The engine's full-text
     syntax lives in ``dialect``."""
+    # One set of ids (a UNION, not "c.id IN (...) OR c.customer_id IN (...)"): PostgreSQL
+    # tested that OR on every conversation (190 ms for a word found nowhere in 100,000).
     return (
         "(c.id IN (SELECT conversation_id FROM messages WHERE id IN"
-        f" ({dialect.message_match(limited)}))"
-        f" OR c.customer_id IN ({dialect.customer_match()}))",
+        f" ({dialect.message_match(limited)})"
+        " UNION SELECT id FROM conversations WHERE customer_id IN"
+        f" ({dialect.customer_match()})))",
         [phrase, _FTS_MESSAGE_LIMIT, phrase] if limited else [phrase, phrase],
     )
 

@@ -143,10 +143,15 @@ class MetricQueries:
         after that reply (``late_inbound``), the reopen that ended it (``reopen``) and the
         customer's next self-opened conversation (``next_contact``).
         """
-        with self.db.read() as conn:
-            return conn.execute(
-                waits_and_resolves_sql(self.db.dialect), {"since": since, "until": until}
-            ).fetchall()
+        settings = self.db.dialect.cycle_settings()
+        sql = waits_and_resolves_sql(self.db.dialect)
+        if not settings:
+            with self.db.read() as conn:
+                return conn.execute(sql, {"since": since, "until": until}).fetchall()
+        with self.db.transaction() as conn:  # SET LOCAL lasts until its COMMIT
+            for statement in settings:
+                conn.execute(statement)
+            return conn.execute(sql, {"since": since, "until": until}).fetchall()
 
     def replies(self, since: str, until: str) -> list[Row]:
         """Qualifying replies in the period, per agent and conversation."""

@@ -12,6 +12,8 @@ store's shared SQL runs unchanged. Times stay ISO-8601 UTC text, as in SQLite.
 
 from __future__ import annotations
 
+from agentdesk.store.schema import ACTIVE_QUEUE_INDEXES
+
 BASELINE = 11
 
 # Bodies longer than this are indexed by their start (a tsvector holds at most 1 MB).
@@ -277,4 +279,6 @@ CREATE TABLE connector_leases (
     expires_at TEXT NOT NULL
 );
 """,
+    # 15: the active inbox's own indexes (the same SQL as SQLite's).
+    15: ACTIVE_QUEUE_INDEXES,
 }
