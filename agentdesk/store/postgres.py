@@ -260,15 +260,9 @@ def open_postgres(url: str, *, readonly: bool = False) -> tuple[PostgresConnecti
     """
     conn = connect(url, readonly=readonly)
     try:
-        version = schema_version(conn)
-        if version is None:
-            if _has_tables(conn):
-                raise StoreError(
-                    f"database: {redact(url)} holds another program's tables, not an agentdesk"
-                    " desk; nothing was written"
-                )
-            if readonly:
-                raise StoreError(f"database: {redact(url)} has no agentdesk desk yet")
+        version = _desk_version(conn, url)
+        if version is None and readonly:
+            raise StoreError(f"database: {redact(url)} has no agentdesk desk yet")
         if version is not None and version > SCHEMA_VERSION:
             raise StoreError(
                 f"database: schema version {version} is newer than this agentdesk supports"
@@ -286,13 +280,8 @@ def probe(url: str) -> DeskFile:
     """What the database at ``url`` holds, read-only: nothing yet, or a desk."""
     conn = connect(url, readonly=True)
     try:
-        version = schema_version(conn)
+        version = _desk_version(conn, url)
         if version is None:
-            if _has_tables(conn):
-                raise StoreError(
-                    f"database: {redact(url)} holds another program's tables, not an agentdesk"
-                    " desk; nothing was written"
-                )
             return DeskFile(exists=False)
         demo = conn.execute("SELECT 1 FROM agentdesk_meta WHERE key = 'demo'").fetchone()
         return DeskFile(exists=True, version=version, demo=demo is not None)
@@ -326,6 +315,18 @@ def drop_demo(url: str) -> None:
 
 def _quoted(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
+
+
+def _desk_version(conn: PostgresConnection, url: str) -> int | None:
+    """The desk's schema version; None for an empty database. A database with another
+    program's tables raises ``StoreError``."""
+    version = schema_version(conn)
+    if version is None and _has_tables(conn):
+        raise StoreError(
+            f"database: {redact(url)} holds another program's tables, not an agentdesk"
+            " desk; nothing was written"
+        )
+    return version
 
 
 def schema_version(conn: PostgresConnection) -> int | None:
