@@ -104,8 +104,14 @@ async def test_a_reply_sent_while_the_homeserver_is_down_arrives_once_it_is_back
         synapse.stop()
         await pilot.press("r", *text, "ctrl+s")
         await until(pilot, lambda: stuck(app).startswith("retry: chat: "), timeout=30)
-        assert "retry: chat: " in "".join(
-            str(m.content) for m in app.screen.query("#thread Static")
+        # The thread re-reads in a worker after each attempt: it shows the state soon after.
+        await until(
+            pilot,
+            lambda: (
+                "retry: chat: "
+                in "".join(str(m.content) for m in app.screen.query("#thread Static"))
+            ),
+            timeout=10,
         )
 
     app = make_app(config, tmp_path / "desk.db", [MatrixConnector(dict(settings))])
