@@ -38,6 +38,11 @@ class Dialect:
         """Run ``sql``, several statements, in the transaction in progress."""
         raise NotImplementedError
 
+    def by_conversation(self, column: str) -> str:
+        """``column`` in a correlated sub-query that should be looked up by conversation
+        (the events_conversation_at index), not by ``column``'s own index."""
+        raise NotImplementedError
+
     def json_text(self, column: str, key: str) -> str:
         """SQL for the text (or SQL NULL) at ``key`` of a JSON ``column``."""
         raise NotImplementedError
@@ -113,6 +118,9 @@ class Dialect:
 
 @dataclass(frozen=True)
 class SqliteDialect(Dialect):
+    def by_conversation(self, column: str) -> str:
+        return f"{column} || ''"  # an expression: SQLite's planner then skips its index
+
     def script(self, conn: Connection, sql: str) -> None:
         for statement in split_statements(sql):
             conn.execute(statement)
@@ -185,6 +193,9 @@ class SqliteDialect(Dialect):
 
 @dataclass(frozen=True)
 class PostgresDialect(Dialect):
+    def by_conversation(self, column: str) -> str:
+        return column  # the planner weighs both indexes itself
+
     def script(self, conn: Connection, sql: str) -> None:
         conn.execute(sql)  # psycopg runs several statements when there are no parameters
 

@@ -99,7 +99,7 @@ SELECT 'resolve', r.cid, c.uid, c.channel, r.cycle, NULL,
         SELECT unixepoch(min(o.created_at)) FROM conversations o
         WHERE o.customer_id = c.customer_id AND o.created_at > r.at AND o.id != r.cid
           AND EXISTS (SELECT 1 FROM events oc WHERE oc.conversation_id = o.id
-                      AND oc.kind || '' = 'created' AND oc.agent IS NULL)) END
+                      AND {oc_kind} = 'created' AND oc.agent IS NULL)) END
 FROM res r JOIN conversations c ON c.id = r.cid
 LEFT JOIN waits w0 ON r.cycle = 0 AND w0.cid = r.cid AND w0.cycle = 0 AND w0.rb = 0
     AND w0.wait_at IS NOT NULL AND w0.first = 1
@@ -117,11 +117,13 @@ def waits_and_resolves_sql(dialect: Dialect) -> str:
         _WAITS_AND_RESOLVES.replace("{to}", dialect.json_text("e.payload", "to"))
         .replace("{from_}", dialect.json_text("e.payload", "from"))
         .replace("{auto}", dialect.json_flag("e.payload", "auto"))
+        .replace("{oc_kind}", dialect.by_conversation("oc.kind"))
     )
 
 
-# Correlated subqueries compare ``kind || ''`` so that SQLite looks them up by
-# conversation (events_conversation_at) instead of scanning every event of that kind.
+# Correlated subqueries compare ``dialect.by_conversation("kind")`` so that SQLite looks
+# them up by conversation (events_conversation_at) instead of scanning every event of
+# that kind; PostgreSQL plans them well with the plain column.
 
 
 class MetricQueries:
@@ -181,13 +183,14 @@ class MetricQueries:
 
     def created(self, since: str, until: str) -> list[Row]:
         """Conversations created in the period, with their first qualifying reply if any."""
+        kind = self.db.dialect.by_conversation("kind")
         with self.db.read() as conn:
             return conn.execute(
                 "SELECT e.conversation_id AS cid, c.uid, c.channel, unixepoch(e.at) AS at,"
                 " r.agent, unixepoch(r.at) AS reply_at"
                 " FROM events e JOIN conversations c ON c.id = e.conversation_id"
                 " LEFT JOIN events r ON r.id = (SELECT id FROM events"
-                "   WHERE conversation_id = e.conversation_id AND kind || '' = 'reply'"
+                f"   WHERE conversation_id = e.conversation_id AND {kind} = 'reply'"
                 "   ORDER BY at, id LIMIT 1)"
                 " WHERE e.kind = 'created' AND e.at >= ? AND e.at < ?",
                 (since, until),
@@ -204,7 +207,8 @@ class MetricQueries:
                 " unixepoch(r.at) AS resolved_at"
                 " FROM events e JOIN conversations c ON c.id = e.conversation_id"
                 " LEFT JOIN events r ON r.id = (SELECT id FROM events"
-                "   WHERE conversation_id = e.conversation_id AND kind || '' = 'status'"
+                "   WHERE conversation_id = e.conversation_id"
+                f" AND {dialect.by_conversation('kind')} = 'status'"
                 f"   AND at <= e.at AND {dialect.json_text('payload', 'to')} = 'resolved'"
                 "   ORDER BY at DESC, id DESC LIMIT 1)"
                 " WHERE e.kind = ? AND e.at >= ? AND e.at < ?",
