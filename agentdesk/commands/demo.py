@@ -60,6 +60,7 @@ def demo_file(path: DeskTarget) -> DeskTarget:
     (migration 6) is still used and regenerated; elsewhere such a file is refused.
     """
     from agentdesk.store import is_url, probe
+    from agentdesk.store.postgres import shown
 
     found = probe(path)  # another program's file or not a database: StoreError
     default = not is_url(path) and (
@@ -67,16 +68,10 @@ def demo_file(path: DeskTarget) -> DeskTarget:
     )
     if found.exists and not found.demo and not default:
         raise UsageError(
-            f"{_shown(path)}: an agentdesk desk that `agentdesk demo` did not make; "
+            f"{shown(path)}: an agentdesk desk that `agentdesk demo` did not make; "
             "demo data never goes into it (choose another --db)"
         )
     return path
-
-
-def _shown(path: DeskTarget) -> str:
-    from agentdesk.store.postgres import is_url, redact
-
-    return redact(str(path)) if is_url(path) else str(path)
 
 
 def demo_app(config: Config, path: DeskTarget, agent: str | None = None):

@@ -88,7 +88,7 @@ class Store:
     @property
     def where(self) -> str:
         """The desk for messages: the file path, or the PostgreSQL URL without a password."""
-        return postgres.redact(self.path) if postgres.is_url(self.path) else self.path
+        return postgres.shown(self.path)
 
     def _attach(self, db: Database) -> None:
         """Build the repositories on ``db``."""

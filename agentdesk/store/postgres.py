@@ -46,6 +46,11 @@ def where(url: str) -> str:
     return f"{host}:{parts.port or 5432}"
 
 
+def shown(target: object) -> str:
+    """A desk's file path or URL as messages show it: a URL without its password."""
+    return redact(str(target)) if is_url(target) else str(target)
+
+
 def redact(url: str) -> str:
     """``url`` with any password replaced by ``***``."""
     parts = urlsplit(url)
