@@ -34,17 +34,24 @@ from agentdesk.domain import (
     Customer,
     InboxRow,
     Status,
+    edited_tags,
     render_canned,
-    tag_changes,
 )
 from agentdesk.domain import Message as StoredMessage
 from agentdesk.screens.desk import DeskScreen
 from agentdesk.screens.pickers import ChoiceScreen, PromptScreen, TextScreen, assignee_choices
 from agentdesk.screens.presend import PresendScreen
 from agentdesk.store import DATABASE_ERRORS, Store
+from agentdesk.store.customers import CustomerGone
 from agentdesk.text import count_of, error_line, human_size, one_line
 from agentdesk.widgets.composer import Composer
-from agentdesk.widgets.customer import CustomerCard, HistoryList
+from agentdesk.widgets.customer import (
+    CustomerCard,
+    HistoryList,
+    customer_choice,
+    customer_name,
+    moving,
+)
 from agentdesk.widgets.key_bar import KeyBar
 from agentdesk.widgets.thread import ThreadView, local_time
 
@@ -254,6 +261,22 @@ class ConversationScreen(DeskScreen):
             show=False,
             id="conversation.address",
             tooltip="Correct the customer's address (failed replies are sent again)",
+        ),
+        Binding(
+            "L",
+            "link_customer",
+            "Link customer",
+            show=False,
+            id="conversation.customer_link",
+            tooltip="Link or merge customer… (the same person under another record)",
+        ),
+        Binding(
+            "T",
+            "customer_tags",
+            "Customer tags",
+            show=False,
+            id="conversation.customer_tags",
+            tooltip="Edit the customer's tags (shown with each of their conversations)",
         ),
         Binding(
             "O",
@@ -1035,15 +1058,13 @@ class ConversationScreen(DeskScreen):
         def apply(value: str | None) -> None:
             if value is None:
                 return
-            add, remove = tag_changes(value.split())
-            wanted, removed = set(add), set(remove)
-            have = set(self.conversation.tags) if self.conversation else set()
+            add, remove = edited_tags(self.conversation.tags if self.conversation else (), value)
             changed = False
-            for tag in sorted((have - wanted) | removed):
+            for tag in remove:
                 changed |= self.store.conversations.set_tag(
                     self.conversation_id, tag, False, self.agent.name
                 )
-            for tag in sorted(wanted - have):
+            for tag in add:
                 changed |= self.store.conversations.set_tag(
                     self.conversation_id, tag, True, self.agent.name
                 )
@@ -1051,9 +1072,130 @@ class ConversationScreen(DeskScreen):
 
         self.app.push_screen(
             PromptScreen(
-                "Tags (space separated; remove one by deleting it)", "vip refund", current
+                "Tags (space separated; remove one by deleting it)",
+                "vip refund",
+                current,
+                extend=True,
             ),
             apply,
+        )
+
+    # ---- the customer: link or merge, tags ------------------------------------------------
+    def action_customer_tags(self) -> None:
+        """``T``: add or remove the customer's tags, as the conversation's tag prompt does
+        (the prompt shows them; delete one or type ``-tag``)."""
+        customer = self.customer
+        if customer is None:
+            self.notify("This conversation has no customer.", severity="warning")
+            return
+
+        def apply(value: str | None) -> None:
+            if value is None:
+                return
+            add, remove = edited_tags(customer.tags, value)
+            changed = self.store.customers.change_tags(customer.id, add, remove, self.agent.name)
+            self._changed(changed, "Customer tags updated.")
+
+        self.app.push_screen(
+            PromptScreen(
+                f"Tags of the customer {customer_name(customer)} (space separated;"
+                " remove one by deleting it)",
+                "vip churn-risk",
+                " ".join(customer.tags),
+                extend=True,
+            ),
+            apply,
+        )
+
+    def action_link_customer(self) -> None:
+        """``L``: search every customer (name, email, chat handle) for the same person
+        under another record, then merge the two once confirmed."""
+        this = self.customer
+        if this is None:
+            self.notify("This conversation has no customer.", severity="warning")
+            return
+
+        def search(typed: str) -> tuple[list[tuple[str, str]], str]:
+            """(In the picker's worker.) Nothing typed: the customers named like this one."""
+            found, total = self.store.customers.search(typed or this.name)
+            note = f"{len(found)} of {total} shown" if total > len(found) else ""
+            if not typed and found:
+                note = "named like this customer"
+            return [(str(c.id), customer_choice(c, c.id == this.id)) for c in found], note
+
+        def chosen(key: str | None) -> None:
+            if key is not None:
+                self._confirm_merge(this.id, int(key))
+
+        self.app.push_screen(
+            ChoiceScreen(
+                f"Link or merge customer: who else is {customer_name(this)}?",
+                [],
+                search=search,
+                hint="type a name, email or chat handle",
+                wide=True,
+            ),
+            chosen,
+        )
+
+    def _confirm_merge(self, this_id: int, other_id: int) -> None:
+        """Say exactly what moves each way; the agent picks which record stays."""
+        if other_id == this_id:
+            self.notify(
+                "That is this customer: a customer cannot be merged into itself.",
+                severity="warning",
+            )
+            return
+        this, other = self.store.customers.get(this_id), self.store.customers.get(other_id)
+        if this is None or other is None:
+            self._merge_gone()
+            return
+
+        def decided(keep: str | None) -> None:
+            if keep is not None:
+                kept, merged = (this, other) if keep == "this" else (other, this)
+                self._merge(kept.id, merged.id)
+
+        self.app.push_screen(
+            ChoiceScreen(
+                "Merge two customers into one: it cannot be undone (Esc: nothing moves)",
+                [
+                    (
+                        "this",
+                        f"Keep {customer_name(this)} (this customer), fold the other into it:"
+                        f"\n  moves {moving(other, this)}",
+                    ),
+                    (
+                        "other",
+                        f"Keep the other, {customer_name(other)}, fold this customer into it:"
+                        f"\n  moves {moving(this, other)}",
+                    ),
+                ],
+                wide=True,
+            ),
+            decided,
+        )
+
+    def _merge(self, keep: int, drop: int) -> None:
+        try:
+            kept, merged = self.store.customers.merge(keep, drop, self.agent.name)
+        except CustomerGone:
+            self._merge_gone()
+            return
+        except DATABASE_ERRORS as error:
+            self.notify(f"Not merged: {error_line(error)}", severity="error")
+            return
+        self.reload()
+        self.notify(
+            f"Merged {customer_name(merged)} into {customer_name(kept)}:"
+            f" {moving(merged, kept)} moved."
+        )
+
+    def _merge_gone(self) -> None:
+        self.reload()
+        self.notify(
+            "Not merged: that customer is gone (merged on another desk meanwhile).",
+            severity="warning",
         )
 
     # ---- navigation ----------------------------------------------------------------------
