@@ -10,6 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
+from textual.timer import Timer
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -17,8 +18,9 @@ from agentdesk.domain import Agent
 from agentdesk.text import clean, error_line
 
 # What a searching picker asks for the typed text (in a worker thread): the choices, and
-# one line to show beside the filter ("20 of 796 shown").
+# one line to show under the filter ("20 of 796 shown").
 Search = Callable[[str], tuple[list[tuple[str, str]], str]]
+SEARCH_DELAY = 0.15  # seconds of no typing before a searching picker asks again
 
 
 class ChoiceScreen(ModalScreen[str | None]):
@@ -30,9 +32,9 @@ class ChoiceScreen(ModalScreen[str | None]):
     it, then closes.
 
     With ``search`` the picker searches instead of filtering a list it holds (every
-    customer of a desk): each change of the typed text (the empty one first) asks
-    ``search`` in a worker, and its answer replaces the list unless more was typed
-    meanwhile.
+    customer of a desk): the typed text (the empty one at once, then each once typing
+    pauses for ``SEARCH_DELAY``) goes to ``search`` in a worker, and its answer replaces
+    the list unless more was typed meanwhile.
     """
 
     BINDINGS = [Binding("escape", "dismiss_none", "Cancel", id="picker.cancel")]
@@ -55,6 +57,7 @@ class ChoiceScreen(ModalScreen[str | None]):
         self.searcher, self.hint_text = search, hint
         self.search_note = ""  # the search's line about its answer
         self.answered: str | None = None  # the typed text whose search answer is listed
+        self._search_timer: Timer | None = None
         self.typed = ""
         self.filtering = False
 
@@ -83,8 +86,14 @@ class ChoiceScreen(ModalScreen[str | None]):
         return Text.assemble(("filter: ", "dim"), self.typed)
 
     def _refilter(self) -> None:
-        if self.searcher is not None:
-            self._search(self.searcher, self.typed)
+        if (search := self.searcher) is not None:
+            if self._search_timer is not None:
+                self._search_timer.stop()
+            self._search_timer = self.set_timer(
+                SEARCH_DELAY, lambda: self._search(search, self.typed)
+            )
+            self.query_one(".picker-filter", Label).update(self._filter_text())
+            return
         self._show_choices()
 
     def _show_choices(self) -> None:
