@@ -40,6 +40,7 @@ class EventKind(StrEnum):
     UNTAGGED = "untagged"
     SURVEY_SENT = "survey_sent"
     CES = "ces"
+    CUSTOMER_LINKED = "customer_linked"
     CUSTOMER_MERGED = "customer_merged"
     CUSTOMER_TAGS = "customer_tags"
 

@@ -218,3 +218,40 @@ async def test_another_desk_sees_a_merge_and_tags_without_a_key(desk):
             assert "a.lee@work.example" in pane(bob)
             alice_desk.customers.change_tags(screen.customer.id, ["churn-risk"], [], "alice")
             await until(pilot, lambda: "#churn-risk" in pane(bob), timeout=5)
+
+
+async def test_linking_an_address_nobody_has_makes_it_theirs(desk, alice):
+    path, ids = desk
+    notices = Notices()
+    app = make_app(alice, path, [DemoConnector()])
+    async with app.run_test(size=(160, 40), message_hook=notices) as pilot:
+        await open_refund(pilot, app)
+        await pilot.press("L")
+        text = await searched(pilot, app, *"lee")
+        assert "Link lee" not in text  # a name being typed: nothing to link
+        await pilot.press("escape")
+        text = await searched(pilot, app, *"ann.lee@gmail.example")
+        assert "Link ann.lee@gmail.example to Ann Lee as their email address" in text
+        assert "Link ann.lee@gmail.example to Ann Lee as their chat address" in text
+        await pilot.press("enter")  # the conversation's channel comes first
+        await until(pilot, lambda: "ann.lee@gmail.example" in pane(app))
+        assert notices.messages[-1] == (
+            "Linked ann.lee@gmail.example (email): their messages from it come here."
+        )
+        await pilot.press("L")
+        text = await searched(pilot, app, *"ann.lee@gmail.example")
+        assert "(this customer)" in text and "Link ann.lee" not in text  # hers now
+    with Store(path) as store:
+        conversation, _ = store.messages.record_inbound(
+            Inbound(
+                channel="email",
+                address="ann.lee@gmail.example",
+                name="",
+                subject="From my other address",
+                text="Hi",
+                at=at(1),
+            )
+        )
+        assert store.conversations.get(conversation).customer_id == (
+            store.conversations.get(ids["refund"]).customer_id
+        )

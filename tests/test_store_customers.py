@@ -165,3 +165,25 @@ def test_export_and_import_keep_a_merge_and_its_events(store, tmp_path):
         assert customer.tags == ("refund", "vip")
         kinds = [e["kind"] for e in copy.events.read()]
         assert kinds.count("customer_merged") == 3
+
+
+def test_an_address_nobody_has_is_linked_and_new_mail_from_it_joins_the_customer(store):
+    ann, chat = two_anns(store)
+    assert store.customers.add_address(ann, "email", "ann@work.example", "alice") is None
+    assert store.customers.channels() == ["chat", "email"]
+    assert [c.id for c in store.customers.search("ann@work.example")[0]] == [ann]
+    assert arrive(store, "email", "ANN@work.example", "", "2026-01-09T09:00:00Z") == ann
+    linked = [e for e in store.events.read() if e["kind"] == "customer_linked"]
+    assert [(e["conversation_id"], e["agent"]) for e in linked] == [(1, "alice"), (2, "alice")]
+    assert linked[0]["payload"] == {
+        "customer": ann,
+        "channel": "email",
+        "address": "ann@work.example",
+    }
+    # someone's already: nothing changes, whose it is comes back
+    assert store.customers.add_address(ann, "email", "ann@example.com", "alice") == ann
+    assert store.customers.add_address(ann, "chat", "@ann:example.org", "alice") == chat
+    assert store.customers.get(chat).conversation_count == 1
+    store.customers.merge(ann, chat, "alice")
+    with pytest.raises(CustomerGone):
+        store.customers.add_address(chat, "chat", "@other:example.org", "alice")

@@ -107,6 +107,12 @@ def conversation_title(
     return title
 
 
+def _looks_like_address(text: str) -> bool:
+    """One word that could be an address or handle (``@``, ``:``, ``.`` or a digit in
+    it), not a name being typed."""
+    return len(text.split()) == 1 and any(c in "@:." or c.isdigit() for c in text)
+
+
 @dataclass(frozen=True)
 class ConversationRead:
     """Everything the screen shows of a conversation, read in one go (in any thread)."""
@@ -1109,22 +1115,43 @@ class ConversationScreen(DeskScreen):
 
     def action_link_customer(self) -> None:
         """``L``: search every customer (name, email, chat handle) for the same person
-        under another record, then merge the two once confirmed."""
+        under another record, then merge the two once confirmed; or link an address
+        nobody has yet (typed whole) to this customer."""
         this = self.customer
         if this is None:
             self.notify("This conversation has no customer.", severity="warning")
             return
 
+        here = self.conversation.channel if self.conversation else ""
+        channels: list[str] = []  # read by the first search
+
         def search(typed: str) -> tuple[list[tuple[str, str]], str]:
-            """(In the picker's worker.) Nothing typed: the customers named like this one."""
+            """(In the picker's worker.) Nothing typed: the customers named like this one.
+            One word typed that is nobody's address: link it, on each channel."""
             found, total = self.store.customers.search(typed or this.name)
             note = f"{len(found)} of {total} shown" if total > len(found) else ""
             if not typed and found:
                 note = "named like this customer"
-            return [(str(c.id), customer_choice(c, c.id == this.id)) for c in found], note
+            choices = [(str(c.id), customer_choice(c, c.id == this.id)) for c in found]
+            address = typed.strip()
+            known = {i.address.lower() for c in found for i in c.identities}
+            if _looks_like_address(address) and address.lower() not in known:
+                channels[:] = channels or self.store.customers.channels()
+                choices += [
+                    (
+                        f"link\0{channel}\0{address}",
+                        f"Link {one_line(address, 60)} to {customer_name(this)} as their"
+                        f" {channel} address (nobody has it yet)",
+                    )
+                    for channel in sorted(channels, key=lambda c: c != here)
+                ]
+            return choices, note
 
         def chosen(key: str | None) -> None:
-            if key is not None:
+            if key is not None and key.startswith("link\0"):
+                _, channel, address = key.split("\0", 2)
+                self._link_address(this.id, channel, address)
+            elif key is not None:
                 self._confirm_merge(this.id, int(key))
 
         self.app.push_screen(
@@ -1137,6 +1164,26 @@ class ConversationScreen(DeskScreen):
             ),
             chosen,
         )
+
+    def _link_address(self, customer_id: int, channel: str, address: str) -> None:
+        """Link ``address`` on ``channel`` to the customer (someone else's address is a
+        merge: confirmed first)."""
+        try:
+            owner = self.store.customers.add_address(customer_id, channel, address, self.agent.name)
+        except CustomerGone:
+            self._merge_gone()
+            return
+        except DATABASE_ERRORS as error:
+            self.notify(f"Not linked: {error_line(error)}", severity="error")
+            return
+        shown = f"{one_line(address, 60)} ({channel})"
+        if owner is None:
+            self.reload()
+            self.notify(f"Linked {shown}: their messages from it come here.")
+        elif owner == customer_id:
+            self.notify(f"{shown} is this customer's already.")
+        else:
+            self._confirm_merge(customer_id, owner)
 
     def _confirm_merge(self, this_id: int, other_id: int) -> None:
         """Say exactly what moves each way; the agent picks which record stays."""

@@ -155,6 +155,41 @@ class Customers:
                 )
         return bool(added or removed)
 
+    def add_address(
+        self, customer_id: int, channel: str, address: str, agent: str, *, at: str | None = None
+    ) -> int | None:
+        """Link ``address`` on ``channel`` to the customer (their messages from it join
+        this customer from now on); None when linked, a ``customer_linked`` event
+        ``{customer, channel, address}`` on each of their conversations. When someone
+        has that address already nothing changes and their id comes back (this customer's
+        own, or another's: a merge, which the caller confirms first). Raises
+        ``CustomerGone`` when the customer no longer exists."""
+        with self.db.transaction() as conn:
+            if not conn.execute(
+                "UPDATE customers SET name = name WHERE id = ?", (customer_id,)
+            ).rowcount:
+                raise CustomerGone(customer_id)
+            owner = conn.execute(
+                "SELECT customer_id FROM identities WHERE channel = ? AND address = ?",
+                (channel, address),
+            ).fetchone()
+            if owner is not None:
+                return int(owner[0])
+            conn.execute(
+                "INSERT INTO identities (customer_id, channel, address) VALUES (?, ?, ?)",
+                (customer_id, channel, address),
+            )
+            _index(conn, self.db.dialect, customer_id)
+            self._tell_conversations(
+                conn,
+                customer_id,
+                EventKind.CUSTOMER_LINKED,
+                at or clock.now_iso(),
+                agent,
+                {"customer": customer_id, "channel": channel, "address": address},
+            )
+        return None
+
     def merge(
         self, keep: int, drop: int, agent: str, *, at: str | None = None
     ) -> tuple[Customer, Customer]:
@@ -252,6 +287,14 @@ class Customers:
             ]
             found = [_read(conn, customer_id) for customer_id in ids]
         return [customer for customer in found if customer is not None], int(total)
+
+    def channels(self) -> list[str]:
+        """Every channel a customer has an address on (read from the identities' index)."""
+        with self.db.read() as conn:
+            return [
+                r[0]
+                for r in conn.execute("SELECT DISTINCT channel FROM identities ORDER BY channel")
+            ]
 
     def get(self, customer_id: int) -> Customer | None:
         with self.db.read() as conn:
