@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from conftest import NO_PRESEND, Notices, screen_text, until
 from desk_data import at
+from textual.app import Notify
+from textual.notifications import Notification
 
 from agentdesk.app import make_app
 from agentdesk.config import Config
@@ -163,16 +165,30 @@ async def test_a_customer_merged_on_another_desk_meanwhile_is_one_line(desk, ali
         await until(pilot, lambda: "a.lee@work.example" in pane(app))  # bob's merge shown
 
 
-async def test_hostile_names_in_the_picker_are_plain_text(desk, alice):
+async def test_hostile_names_in_the_picker_confirmation_and_notice_are_plain_text(desk, alice):
     path, _ = desk
+    notices: list[Notification] = []
+
+    def hook(message) -> None:
+        if isinstance(message, Notify):
+            notices.append(message.notification)
+
     app = make_app(alice, path, [DemoConnector()])
-    async with app.run_test(size=(160, 40)) as pilot:
+    async with app.run_test(size=(160, 40), message_hook=hook) as pilot:
         await open_refund(pilot, app)
         await pilot.press("L")
         text = await searched(pilot, app, *"mallory")
         assert "[bold red]Mallory[/]" in text  # shown, not run as markup
         assert "mallory@example.net" in text
         assert "\x1b" not in text and "\x07" not in text
+        await pilot.press("enter")
+        await until(pilot, lambda: "Merge two customers" in screen_text(app))
+        assert "Keep the other, [bold red]Mallory[/], fold this customer" in screen_text(app)
+        await pilot.press("enter")
+        await until(pilot, lambda: notices)
+        (notice,) = notices
+        assert notice.message.startswith("Merged [bold red]Mallory[/] into Ann Lee:")
+        assert "\x1b" not in notice.message and not notice.markup  # shown as it reads
 
 
 async def test_customer_tags_are_edited_with_the_tag_syntax_and_shown_at_once(desk, alice):

@@ -75,12 +75,12 @@ def conversation_title(
 ) -> Text:
     """The header line: subject, channel (and ``via``, the account replies leave
     from, when several could), status, assignee, tags, waiting time."""
-    name = customer.name or customer.primary_address if customer else ""
+    name = customer_name(customer) if customer else ""
     channel = f"{conversation.channel} via {one_line(via, 30)}" if via else conversation.channel
     title = Text.assemble(
         (one_line(conversation.subject or "(no subject)", 80), "bold"),
         "  ",
-        (one_line(name, 40), "bold cyan"),
+        (name, "bold cyan"),
         "  ",
         (channel, "cyan"),
         "  ",
@@ -1179,9 +1179,9 @@ class ConversationScreen(DeskScreen):
         shown = f"{one_line(address, 60)} ({channel})"
         if owner is None:
             self.reload()
-            self.notify(f"Linked {shown}: their messages from it come here.")
+            self.notify(f"Linked {shown}: their messages from it come here.", markup=False)
         elif owner == customer_id:
-            self.notify(f"{shown} is this customer's already.")
+            self.notify(f"{shown} is this customer's already.", markup=False)
         else:
             self._confirm_merge(customer_id, owner)
 
@@ -1233,9 +1233,10 @@ class ConversationScreen(DeskScreen):
             self.notify(f"Not merged: {error_line(error)}", severity="error")
             return
         self.reload()
-        self.notify(
+        self.notify(  # customer text: never markup
             f"Merged {customer_name(merged)} into {customer_name(kept)}:"
-            f" {moving(merged, kept)} moved."
+            f" {moving(merged, kept)} moved.",
+            markup=False,
         )
 
     def _merge_gone(self) -> None:
