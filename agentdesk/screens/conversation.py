@@ -1133,7 +1133,7 @@ class ConversationScreen(DeskScreen):
             if not typed and found:
                 note = "named like this customer"
             choices = [(str(c.id), customer_choice(c, c.id == this.id)) for c in found]
-            address = typed.strip()
+            address = one_line(typed, 320)
             known = {i.address.lower() for c in found for i in c.identities}
             if _looks_like_address(address) and address.lower() not in known:
                 channels[:] = channels or self.store.customers.channels()

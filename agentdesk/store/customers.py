@@ -15,7 +15,7 @@ SEARCH_POOL = 500  # the newest matching customers a search ranks by last contac
 
 
 class CustomerGone(KeyError):
-    """A customer to merge no longer exists (another desk merged it meanwhile)."""
+    """A customer to merge or link to no longer exists (another desk merged it meanwhile)."""
 
 
 class Customers:
@@ -158,11 +158,11 @@ class Customers:
     def add_address(
         self, customer_id: int, channel: str, address: str, agent: str, *, at: str | None = None
     ) -> int | None:
-        """Link ``address`` on ``channel`` to the customer (their messages from it join
-        this customer from now on); None when linked, a ``customer_linked`` event
-        ``{customer, channel, address}`` on each of their conversations. When someone
-        has that address already nothing changes and their id comes back (this customer's
-        own, or another's: a merge, which the caller confirms first). Raises
+        """Link ``address`` on ``channel`` to the customer: their messages from it join
+        this customer from now on. Returns None once linked (a ``customer_linked`` event
+        ``{customer, channel, address}`` on each of their conversations). When someone
+        has that address already nothing changes and their id comes back: this
+        customer's own, or another's (a merge, which the caller confirms first). Raises
         ``CustomerGone`` when the customer no longer exists."""
         with self.db.transaction() as conn:
             if not conn.execute(
@@ -196,8 +196,9 @@ class Customers:
         """Fold customer ``drop`` into ``keep``: its conversations, addresses and tags
         move, its record goes (``keep``'s name stays, or ``drop``'s if it had none).
 
-        Returns both as they were just before. Each conversation of the merged customer
-        gets a ``customer_merged`` event saying what moved (``moved``: this one did).
+        Returns both as they were just before. Each conversation of the customer now
+        (``keep``'s and the moved ones) gets a ``customer_merged`` event saying what
+        moved (``moved``: this conversation did).
         Raises ValueError for a customer merged into itself, and ``CustomerGone`` when
         either no longer exists.
         """
