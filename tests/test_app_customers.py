@@ -3,7 +3,7 @@ person's two records (confirmed, recorded), edit the customer's tags; another de
 
 from __future__ import annotations
 
-from conftest import NO_PRESEND, Notices, screen_text, until
+from conftest import NO_PRESEND, Notices, run_command, screen_text, until
 from desk_data import at
 from textual.app import Notify
 from textual.notifications import Notification
@@ -271,3 +271,17 @@ async def test_linking_an_address_nobody_has_makes_it_theirs(desk, alice):
         assert store.conversations.get(conversation).customer_id == (
             store.conversations.get(ids["refund"]).customer_id
         )
+
+
+async def test_the_palette_names_both_customer_actions_in_full(desk, alice):
+    path, _ = desk
+    app = make_app(alice, path, [DemoConnector()])
+    async with app.run_test(size=(160, 40)) as pilot:
+        await open_refund(pilot, app)
+        await run_command(pilot, "Link or merge customer…")
+        await until(pilot, lambda: isinstance(app.screen, ChoiceScreen))
+        assert "who else is Ann Lee?" in screen_text(app)
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, ConversationScreen))
+        await run_command(pilot, "Edit the customer's tags")
+        await until(pilot, lambda: "Tags of the customer Ann Lee" in screen_text(app))

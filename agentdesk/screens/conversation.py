@@ -274,7 +274,7 @@ class ConversationScreen(DeskScreen):
             "Link customer",
             show=False,
             id="conversation.customer_link",
-            tooltip="Link or merge customer… (the same person under another record)",
+            tooltip="Link or merge customer…",
         ),
         Binding(
             "T",
@@ -282,7 +282,7 @@ class ConversationScreen(DeskScreen):
             "Customer tags",
             show=False,
             id="conversation.customer_tags",
-            tooltip="Edit the customer's tags (shown with each of their conversations)",
+            tooltip="Edit the customer's tags",
         ),
         Binding(
             "O",
