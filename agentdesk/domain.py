@@ -40,6 +40,9 @@ class EventKind(StrEnum):
     UNTAGGED = "untagged"
     SURVEY_SENT = "survey_sent"
     CES = "ces"
+    CUSTOMER_LINKED = "customer_linked"
+    CUSTOMER_MERGED = "customer_merged"
+    CUSTOMER_TAGS = "customer_tags"
 
 
 # The tag a rating of ``LOW_RATING`` or less gives its conversation (a lead follows it up).
@@ -168,6 +171,7 @@ class Customer:
     identities: tuple[Identity, ...]
     conversation_count: int
     tags: tuple[str, ...]
+    last_contact: str | None = None  # the newest message of any of their conversations
 
     @property
     def first_name(self) -> str:
@@ -313,6 +317,14 @@ def tag_changes(words: Iterable[str]) -> tuple[list[str], list[str]]:
         else:
             add.append(word.lstrip("+#").lower())
     return [t for t in add if t], [t for t in remove if t]
+
+
+def edited_tags(have: Iterable[str], typed: str) -> tuple[list[str], list[str]]:
+    """What the tag prompt's text changes on the tags ``have`` (the prompt shows them):
+    ``(to add, to remove)``. A tag deleted from the text or typed as ``-tag`` goes."""
+    add, remove = tag_changes(typed.split())
+    wanted, present = set(add), set(have)
+    return sorted(wanted - present), sorted((present - wanted) | set(remove))
 
 
 @dataclass(frozen=True)

@@ -95,7 +95,7 @@ class Store:
         self.db = db
         self.events = EventLog(self.db)
         self.agents = Agents(self.db)
-        self.customers = Customers(self.db)
+        self.customers = Customers(self.db, self.events)
         self.drafts = Drafts(self.db)
         self.canned = CannedReplies(self.db)
         self.conversations = Conversations(self.db, self.events, self.agents, self.customers)

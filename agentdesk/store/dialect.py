@@ -226,7 +226,7 @@ class PostgresDialect(Dialect):
         # are folded as the index folds text (agentdesk_fold in the PostgreSQL schema).
         phrases = [[f"'{_fold(t)}'" for t in tokens] for tokens in _tokens(words)]
         if not phrases:
-            return "''"
+            return ""  # the empty query: matches nothing ("''" is a syntax error)
         if prefix:
             phrases[-1][-1] += ":*"
         return " & ".join("(" + " <-> ".join(p) + ")" for p in phrases)
