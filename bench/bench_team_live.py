@@ -1,13 +1,16 @@
-"""Change-to-screen latency between two desks on one SQLite file (issue 11).
+"""Change-to-screen latency between two desks on one database (issue 11).
 
-    python bench/bench_team_live.py [--db FILE] [--changes 60] [--interval 0.25]
+    python bench/bench_team_live.py [--db FILE | --db postgresql://…/NAME] [--changes 60]
+        [--interval 0.25]
 
-A writer desk in its own process changes conversations (assigns them, adds notes) through the store, as another agent's desk would; the reading desk, the real app
-under Pilot (160x50), shows the inbox, or the conversation for notes. Each change is
-timed from the writer's commit to the reading desk's screen showing it, with no key
-pressed. Without ``--db`` the demo desk is made in a temporary folder; a given file is
-copied first, so it is never changed. Prints p50, p95 and max per kind and overall, and
-the CPU the reading desk spent per second while idle (its watcher polling).
+A writer desk in its own process changes conversations (assigns them, adds notes) through
+the store, as another agent's desk would; the reading desk, the real app under Pilot
+(160x50), shows the inbox, or the conversation for notes. Each change is timed from the
+writer's commit to the reading desk's screen showing it, with no key pressed. Without
+``--db`` the demo desk is made in a temporary folder; a given file is copied first, so it
+is never changed. A PostgreSQL ``--db`` is emptied (dropped and made again) and given
+the demo desk. Prints p50, p95 and max per kind and overall, and the CPU seconds the
+reading desk (and a local PostgreSQL server) spent per second while idle and per change.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import argparse
 import asyncio
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -23,6 +27,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT)]
+
+from bench import target  # noqa: E402
 
 WRITER = """
 import sys, time
@@ -65,7 +71,7 @@ def figures(name: str, seconds: list[float]) -> str:
     )
 
 
-async def run(path: Path, changes: int, interval: float) -> None:
+async def run(path: str, changes: int, interval: float) -> None:
     from agentdesk.app import make_app
     from agentdesk.config import Config
     from agentdesk.widgets.inbox_list import InboxList
@@ -76,7 +82,7 @@ async def run(path: Path, changes: int, interval: float) -> None:
         sys.executable,
         "-c",
         WRITER,
-        str(path),
+        path,
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
     )
@@ -88,13 +94,20 @@ async def run(path: Path, changes: int, interval: float) -> None:
         await writer.stdin.drain()
         return float((await writer.stdout.readline()).decode())
 
+    everything = target.cpu_clock(path)  # the desk, plus a local PostgreSQL server
+
+    def cpu() -> tuple[float, float]:
+        desk, total = time.process_time(), everything()
+        return desk, total - desk
+
     async with app.run_test(size=(160, 50)) as pilot:
         await pilot.pause(0.5)
         inbox = app.screen.query_one(InboxList)
         visible = [inbox.row_at(i).id for i in range(min(30, inbox.total))]
-        idle_cpu = time.process_time()
-        await asyncio.sleep(5)  # the watcher polling an idle database
-        idle = (time.process_time() - idle_cpu) / 5
+        before = cpu()
+        await asyncio.sleep(10)  # the watcher on an idle database
+        idle = [(after - start) / 10 for after, start in zip(cpu(), before, strict=True)]
+        before = cpu()
         for n in range(changes):
             word = f"a{n:04d}"
             committed = await change("assign", visible[n % len(visible)], word)
@@ -105,30 +118,45 @@ async def run(path: Path, changes: int, interval: float) -> None:
             word = f"note{n:04d}"
             committed = await change("note", app.screen.conversation_id, word)
             latencies["note"].append(await shown(pilot, word) - committed)
+        busy = [after - start for after, start in zip(cpu(), before, strict=True)]
     writer.stdin.close()
     await writer.wait()
-    print(f"poll interval {interval} s; {inbox.total} conversations in the reading inbox")
+    done = len(latencies["assign"]) + len(latencies["note"])
+    print(
+        f"{'PostgreSQL' if target.is_url(path) else 'SQLite'}, poll interval {interval} s;"
+        f" {inbox.total} conversations in the reading inbox"
+    )
     for kind, seconds in latencies.items():
         print(figures(kind, seconds))
     print(figures("all", [s for seconds in latencies.values() for s in seconds]))
-    print(f"reading desk idle: {idle * 100:.1f} % of one core")
+    print(
+        f"idle: reading desk {idle[0] * 100:.2f} % of one core, server {idle[1] * 100:.2f} %;"
+        f" per change: desk {busy[0] / done * 1000:.0f} ms CPU,"
+        f" server {busy[1] / done * 1000:.1f} ms CPU"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", type=Path)
     parser.add_argument("--changes", type=int, default=60)
     parser.add_argument("--interval", type=float, default=0.25)
+    parser.add_argument("--db", help="a desk file (copied) or a postgresql:// URL (emptied)")
     args = parser.parse_args()
+    print(subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
+    from agentdesk.commands.demo import prepare
+
+    if args.db and target.is_url(args.db):
+        target.remove(args.db)
+        prepare(args.db, 7)
+        asyncio.run(run(args.db, args.changes, args.interval))
+        return
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "team.db"
         if args.db:
             shutil.copyfile(args.db, path)
         else:
-            from agentdesk.commands.demo import prepare
-
             prepare(path, 7)
-        asyncio.run(run(path, args.changes, args.interval))
+        asyncio.run(run(str(path), args.changes, args.interval))
 
 
 if __name__ == "__main__":
