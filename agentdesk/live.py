@@ -94,11 +94,8 @@ class Presences:
         """Seconds until this desk's next heartbeat, or until another desk shown now times
         out (its row older than ``timeout``): the watcher looks by then."""
         now = clock.now()
-        expiries = [
-            (clock.parse_iso(p.seen_at) - now).total_seconds() + self.timeout
-            for rows in self.others.values()
-            for p in rows
-        ]
+        ages = [clock.since(p.seen_at, now) for rows in self.others.values() for p in rows]
+        expiries = [self.timeout - age for age in ages if age is not None]
         beat = self._beaten + self.heartbeat - self.monotonic()
         return max(MIN_WAIT, min([beat, *expiries]))
 
