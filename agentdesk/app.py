@@ -87,8 +87,7 @@ class AgentDeskApp(App):
         self.watcher = Watcher(
             store,
             self._changed_elsewhere,
-            team.fallback_poll,
-            store.wakeup(team.poll_interval),
+            store.wakeup(team.poll_interval, team.fallback_poll),
             presences=self.presences,
             on_presence=self._presence_elsewhere,
         )

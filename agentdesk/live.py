@@ -5,9 +5,9 @@ changed since it last looked (``store.changes``) and hands their ids, coalesced,
 ``on_change``; with a ``Presences`` it also keeps this desk's presence row beating and
 reads everyone else's. What ends the wait is the engine's (``store.wakeup``, a
 ``Wakeup``): PostgreSQL's LISTEN/NOTIFY as soon as another desk commits, SQLite's
-``PRAGMA data_version`` polled; after ``interval`` seconds without one the watcher looks
-anyway (a NOTIFY missed while reconnecting), and presence has it look when its
-heartbeat is due or another desk's row times out.
+``PRAGMA data_version`` polled. After ``wakeup.fallback`` seconds without one the
+watcher looks anyway (PostgreSQL: a NOTIFY missed while reconnecting), and presence has
+it look when its heartbeat is due or another desk's row times out.
 """
 
 from __future__ import annotations
@@ -110,19 +110,18 @@ def _shown(presences: tuple[Presence, ...]) -> set[tuple[str, str]]:
 
 
 class Watcher:
-    """Reads what other desks changed on a wake-up, and every ``interval`` seconds."""
+    """Reads what other desks changed on each wake-up (and every ``wakeup.fallback`` s)."""
 
     def __init__(
         self,
         store: Store,
         on_change: Callable[[frozenset[int]], None],
-        interval: float,
         wakeup: Wakeup,
         presences: Presences | None = None,
         on_presence: Callable[[dict[int, tuple[Presence, ...]], frozenset[int]], None]
         | None = None,
     ) -> None:
-        self.store, self.on_change, self.interval = store, on_change, interval
+        self.store, self.on_change = store, on_change
         self.presences, self.on_presence = presences, on_presence
         self.stopped = threading.Event()
         self.wakeup = wakeup
@@ -143,8 +142,8 @@ class Watcher:
     def run(self) -> None:
         """Look until ``stop``; a failed look (a locked or closed file) is logged and retried."""
         while not self.stopped.is_set():
-            due = self.presences.due() if self.presences is not None else self.interval
-            self.wakeup.wait(min(self.interval, due))
+            fallback = self.wakeup.fallback
+            self.wakeup.wait(min(fallback, self.presences.due()) if self.presences else fallback)
             if self.stopped.is_set():
                 break
             try:
@@ -159,7 +158,7 @@ class Watcher:
                 log.warning("presence: %s", error)
 
     def poke(self) -> None:
-        """Look now rather than at the end of the interval (a channel stored a message)."""
+        """Look now rather than at the next wake-up (a channel stored a message)."""
         self.wakeup.wake()
 
     def stop(self) -> None:

@@ -16,7 +16,7 @@ class TeamSettings:
 
     assign_on_reply: bool = True  # a reply to an unassigned conversation takes it
     poll_interval: float = 0.25  # SQLite: seconds between checks for other desks' commits
-    fallback_poll: float = 2.0  # seconds between looks when nothing woke the watcher
+    fallback_poll: float = 2.0  # PostgreSQL: seconds between looks when no NOTIFY came
     presence_timeout: float = 30.0  # a desk not heard of for this long is gone
     heartbeat: float = 10.0  # seconds between a desk's "still here"
     lease_ttl: float = 20.0  # a connector's lease lasts this long unless renewed

@@ -116,7 +116,7 @@ def test_on_sqlite_an_idle_watcher_reads_no_table_until_another_desk_commits(
         # sqlite3's trace hook is only on the connection itself.
         store.db._conn.set_trace_callback(statements.append)
         seen: list[frozenset[int]] = []
-        watcher = Watcher(store, seen.append, FALLBACK, store.wakeup(0.02))
+        watcher = Watcher(store, seen.append, store.wakeup(0.02, FALLBACK))
         thread = threading.Thread(target=watcher.run)
         thread.start()
         try:

@@ -127,10 +127,11 @@ class Store:
         with self.db.savepoint():
             yield
 
-    def wakeup(self, poll: float) -> Wakeup:
-        """What ends the live watcher's wait on this engine: PostgreSQL's NOTIFY, or on
-        SQLite another connection's commit, checked every ``poll`` seconds."""
-        return self.db.dialect.wakeup(self.db, self.path, poll)
+    def wakeup(self, poll: float, fallback: float) -> Wakeup:
+        """What ends the live watcher's wait on this engine: PostgreSQL's NOTIFY (and a
+        look every ``fallback`` seconds, for one missed), or on SQLite another
+        connection's commit, checked every ``poll`` seconds."""
+        return self.db.dialect.wakeup(self.db, self.path, poll, fallback)
 
     def connector_data(self, name: str) -> ConnectorData:
         """The keyed state and tables of the connector configured as ``name``."""

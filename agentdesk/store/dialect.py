@@ -81,9 +81,10 @@ class Dialect:
         """Planner settings for the metrics' cycle query, set for its transaction only."""
         return []
 
-    def wakeup(self, db: Database, target: str, poll: float) -> Wakeup:
-        """What ends the live watcher's wait on the desk at ``target`` (store.wakeups);
-        ``poll``: seconds between checks where the engine cannot notify."""
+    def wakeup(self, db: Database, target: str, poll: float, fallback: float) -> Wakeup:
+        """What ends the live watcher's wait on the desk at ``target`` (store.wakeups):
+        ``poll`` seconds between checks where the engine cannot notify, a look every
+        ``fallback`` seconds where a notification can be missed."""
         raise NotImplementedError
 
     # ---- bulk loading (bench/generate.py) -------------------------------------------------
@@ -157,10 +158,10 @@ class SqliteDialect(Dialect):
     def search_phrase(self, words: list[str], prefix: bool = True) -> str:
         return fts_phrase(words) if prefix else " ".join(fts_quote(w) for w in words)
 
-    def wakeup(self, db: Database, target: str, poll: float) -> Wakeup:
+    def wakeup(self, db: Database, target: str, poll: float, fallback: float) -> Wakeup:
         from agentdesk.store.wakeups import DataVersion
 
-        return DataVersion(db, poll)
+        return DataVersion(db, poll)  # misses no commit: no fallback look
 
     def bulk_settings(self) -> tuple[list[str], list[str]]:
         relax = [
@@ -242,10 +243,10 @@ class PostgresDialect(Dialect):
             phrases[-1][-1] += ":*"
         return " & ".join("(" + " <-> ".join(p) + ")" for p in phrases)
 
-    def wakeup(self, db: Database, target: str, poll: float) -> Wakeup:
+    def wakeup(self, db: Database, target: str, poll: float, fallback: float) -> Wakeup:
         from agentdesk.store.wakeups import Listener
 
-        return Listener(target)
+        return Listener(target, fallback)
 
     def cycle_settings(self) -> list[str]:
         # The planner guesses a handful of resolves where a month has thousands and joins

@@ -5,8 +5,10 @@ when another connection committed to the file; nothing else is read while it sta
 same. PostgreSQL (``Listener``): ``LISTEN agentdesk`` on a connection of its own; the
 schema's triggers (migration 16) send ``NOTIFY agentdesk`` in the transaction of every
 insert into events or messages and every presence change, so the wait ends when another
-desk commits. ``Dialect.wakeup`` picks one; both also end on ``wake()`` (this desk knows
-something changed) and after the watcher's timeout (its fallback poll).
+desk commits; ``fallback`` says how often the watcher looks without one (a NOTIFY sent
+while the connection is being made again is missed; SQLite misses no commit).
+``Dialect.wakeup`` picks one; both also end on ``wake()`` (this desk knows something
+changed) and after the timeout the watcher gives.
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ MIN_GAP = 0.1  # a burst of NOTIFYs ends at most one wait per this many seconds
 class Wakeup(Protocol):
     """Ends the watcher's wait when something may have changed."""
 
+    fallback: float  # seconds the watcher may go without a look (inf: nothing is missed)
+
     def wait(self, timeout: float) -> None:
         """Return on a wake-up, or after ``timeout`` seconds."""
 
@@ -50,6 +54,8 @@ class Wakeup(Protocol):
 class DataVersion:
     """SQLite's wake-up: another connection committed to the file (checked every ``poll``
     seconds with ``PRAGMA data_version``, which reads no table)."""
+
+    fallback = float("inf")
 
     def __init__(self, db: Database, poll: float) -> None:
         self.db, self.poll = db, poll
@@ -91,8 +97,8 @@ class Listener:
     was missed and the watcher should look.
     """
 
-    def __init__(self, url: str) -> None:
-        self.url = url
+    def __init__(self, url: str, fallback: float) -> None:
+        self.url, self.fallback = url, fallback
         self._conn: psycopg.Connection[Any] | None = None
         self._retry_at = 0.0
         self._lost = False  # logged as lost, not back yet
