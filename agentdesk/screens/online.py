@@ -43,7 +43,8 @@ class OnlineScreen(DeskScreen):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_columns(*HEADERS)
+        for header in HEADERS:
+            table.add_column(header, key=header)
         table.focus()
         self.desk.presence_changed.subscribe(self, lambda _ids: self.read())
         self.set_interval(REFRESH_SECONDS, self.read)
@@ -55,16 +56,22 @@ class OnlineScreen(DeskScreen):
         self.app.call_from_thread(self.show, rows)
 
     def show(self, rows: list[OnlineRow]) -> None:
-        """Lay out ``rows``; the cursor stays on its desk."""
+        """Lay out ``rows``: the same desks are updated in place (cursor and scroll stay),
+        others make the table again with the cursor on its desk."""
         table = self.query_one(DataTable)
-        on = self.rows[table.cursor_row].desk if self.rows and table.row_count else None
-        self.rows = rows
-        table.clear()
-        for row in rows:
-            table.add_row(*(Text(cell) for cell in row.cells()), key=row.desk)
         desks = [row.desk for row in rows]
-        if on in desks:
-            table.move_cursor(row=desks.index(on))
+        if desks == [row.desk for row in self.rows] and table.row_count == len(rows):
+            for row in rows:
+                for header, cell in zip(HEADERS, row.cells(), strict=True):
+                    table.update_cell(row.desk, header, Text(cell), update_width=True)
+        else:
+            on = self.rows[table.cursor_row].desk if self.rows and table.row_count else None
+            table.clear()
+            for row in rows:
+                table.add_row(*(Text(cell) for cell in row.cells()), key=row.desk)
+            if on in desks:
+                table.move_cursor(row=desks.index(on))
+        self.rows = rows
         title = (
             f"Who is online: {len(rows)} desk{'' if len(rows) == 1 else 's'}"
             "  (Enter opens the conversation an agent views, Esc back)"
