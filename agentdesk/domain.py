@@ -238,6 +238,8 @@ class Presence:
     conversation_id: int | None
     activity: str
     seen_at: str
+    online_since: str | None = None  # when the desk started (None: before migration 16)
+    here_since: str | None = None  # when it came to this conversation (or the inbox)
 
     @property
     def typing(self) -> bool:
@@ -247,6 +249,16 @@ class Presence:
         """``bob viewing``, ``bob typing a reply``, ``bob typing a note``."""
         doing = {"replying": "typing a reply", "noting": "typing a note"}
         return f"{self.agent} {doing.get(self.activity, 'viewing')}"
+
+
+@dataclass(frozen=True)
+class Online:
+    """A desk online now, for the lead's view: its presence, and the customer's name and
+    the subject of the conversation it shows (both untrusted text; '' in the inbox)."""
+
+    presence: Presence
+    customer: str = ""
+    subject: str = ""
 
 
 @dataclass(frozen=True)
