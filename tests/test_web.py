@@ -15,9 +15,10 @@ from agentdesk.cli import main
 from agentdesk.web.guard import COOKIE
 
 
-@pytest.fixture
-def demo_desk(tmp_path):
+@pytest.fixture(scope="module")
+def demo_desk(tmp_path_factory):
     """A config (working as alice) and a demo database made by ``agentdesk demo``."""
+    tmp_path = tmp_path_factory.mktemp("web")
     config = tmp_path / "config.toml"
     config.write_text('[agent]\nname = "alice"\n')
     database = tmp_path / "demo.db"
