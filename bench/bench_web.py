@@ -83,7 +83,7 @@ def main() -> None:
                     cpus.append(cpu_seconds(descendants(desk.process.pid) - before))
                     started = time.monotonic()
                     press(page, "S")
-                    wait_for_screen(page, lambda text: "CSAT resp." in text, "the stats")
+                    wait_for_screen(page, lambda text: "(team)" in text, "the stats figures")
                     stats.append(time.monotonic() - started)
                     print(
                         f"load {number + 1}: inbox shown {loads[-1]:.2f} s (desk process"
