@@ -57,10 +57,17 @@ def test_the_browser_shows_the_inbox_and_opens_the_stats_screen(
 
     page = chromium.new_page(viewport={"width": 1280, "height": 800})
     page.add_init_script(TERMINAL_HOOK)
+    fetched: list[str] = []  # what the page fetched, and what was refused it and why
+    refused: list[tuple[str, str | None]] = []
+    page.on("requestfinished", lambda request: fetched.append(request.url))
+    page.on("requestfailed", lambda request: refused.append((request.url, request.failure)))
     started = time.monotonic()
-    page.goto(desk.url)
+    answer = page.goto(desk.url)
     inbox = wait_for_screen(page, inbox_shown, "the inbox")
     print(f"page load to inbox shown: {time.monotonic() - started:.2f} s")
+    assert "frame-ancestors 'none'" in answer.headers["content-security-policy"]
+    assert fetched and all(url.startswith(desk.url) for url in fetched), fetched
+    assert all(why == "csp" for _, why in refused), refused  # textual-serve's font CDN
     assert re.search(r"^ .*(✉ email|◆ chat) .* alice ", inbox, re.M)  # a row of alice's
     assert len(desk.desk_processes()) >= 1  # the tab's own `agentdesk open`
     page.screenshot(path=str(tmp_path / "inbox.png"))
@@ -74,6 +81,14 @@ def test_the_browser_shows_the_inbox_and_opens_the_stats_screen(
 
     press(page, "Escape")
     wait_for_screen(page, inbox_shown, "the inbox again")
+
+    # Another page framing the desk (to take the lead's keys) gets nothing: no desk starts.
+    before = desk.desk_processes()
+    framer = chromium.new_page()
+    framer.set_content(f'<iframe src="{desk.url}" width="800" height="600"></iframe>')
+    framer.wait_for_timeout(3000)
+    assert framer.frames[-1].locator(".xterm").count() == 0
+    assert desk.desk_processes() == before
     desk.stop()  # with the tab still open: its desk process ends too (checked in stop)
 
 

@@ -13,19 +13,21 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from agentdesk.config import ConfigError, parse_config
 from agentdesk.credentials import CredentialError
-from agentdesk.web.guard import COOKIE, make_guard
+from agentdesk.web.guard import COOKIE, make_guard, page_headers
 from agentdesk.web.settings import WebSettings
 
 TOKEN = "a-token-of-the-right-length-0123"
 
 
 async def served(token: str | None, public_url: str = "") -> TestClient:
-    """A small app behind the guard; its handler answers "the app" (reached)."""
+    """A small app behind the guard and with the page headers; its handler answers
+    "the app" (reached)."""
 
     async def app_handler(request: web.Request) -> web.Response:
         return web.Response(text="the app")
 
     app = web.Application(middlewares=[make_guard(token, public_url)])
+    app.on_response_prepare.append(page_headers(public_url))
     app.router.add_get("/{tail:.*}", app_handler)
     client = TestClient(TestServer(app, host="127.0.0.1"))
     await client.start_server()
@@ -96,6 +98,19 @@ async def test_the_token_is_taken_once_from_the_address_then_from_a_cookie():
         await client.close()
 
 
+async def test_no_other_site_may_frame_the_desk_or_feed_its_page():
+    client = await served(None)
+    try:
+        for answer in (await client.get("/"), await client.get("/", headers={"Host": "x.example"})):
+            policy = answer.headers["Content-Security-Policy"]
+            assert "frame-ancestors 'none'" in policy and "default-src 'self'" in policy
+            assert "connect-src 'self';" in policy
+            assert answer.headers["X-Frame-Options"] == "DENY"
+            assert answer.headers["Referrer-Policy"] == "no-referrer"
+    finally:
+        await client.close()
+
+
 async def test_behind_a_tls_proxy_the_cookie_is_secure_and_the_redirect_keeps_its_path():
     client = await served(TOKEN, "https://help.example/desk")
     try:
@@ -103,7 +118,9 @@ async def test_behind_a_tls_proxy_the_cookie_is_secure_and_the_redirect_keeps_it
         assert answer.headers["Location"] == "/desk/"
         assert answer.cookies[COOKIE]["secure"]
         headers = {**WEBSOCKET, "Origin": "https://help.example", "Cookie": f"{COOKIE}={TOKEN}"}
-        assert (await client.get("/ws", headers=headers)).status == 200
+        answer = await client.get("/ws", headers=headers)
+        assert answer.status == 200
+        assert "connect-src 'self' wss://help.example;" in answer.headers["Content-Security-Policy"]
     finally:
         await client.close()
 

@@ -9,6 +9,10 @@ before any handler (page, static file or websocket) runs, unless the request may
   is refused.
 - Always: a websocket's ``Origin`` must be this server's (its ``Host``, or the public
   address), so no other site's page can open the desk's websocket.
+
+``page_headers`` adds to every answer a content security policy: no other site may
+frame the desk (a framed desk on loopback would take the lead's keys), and the page
+loads and connects to nothing but the desk itself.
 """
 
 from __future__ import annotations
@@ -81,3 +85,36 @@ def make_guard(
 def refuse(reason: str) -> web.Response:
     """403 with one line saying why (never the token)."""
     return web.Response(status=403, text=f"agentdesk web: {reason}\n")
+
+
+def page_headers(
+    public_url: str = "",
+) -> Callable[[web.Request, web.StreamResponse], Awaitable[None]]:
+    """An ``on_response_prepare`` hook: the headers above on every answer (the page's
+    inline script and styles are textual-serve's, hence ``'unsafe-inline'``)."""
+    public = urlsplit(public_url) if public_url else None
+    websocket = ""
+    if public is not None:
+        websocket = f" {'wss' if public.scheme == 'https' else 'ws'}://{public.netloc}"
+    headers = {
+        "Content-Security-Policy": "; ".join(
+            [
+                "default-src 'self'",
+                "script-src 'self' 'unsafe-inline'",
+                "style-src 'self' 'unsafe-inline'",
+                "img-src 'self' data:",
+                f"connect-src 'self'{websocket}",
+                "frame-ancestors 'none'",
+                "base-uri 'none'",
+                "form-action 'none'",
+            ]
+        ),
+        "X-Frame-Options": "DENY",
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+    }
+
+    async def add_headers(request: web.Request, response: web.StreamResponse) -> None:
+        response.headers.update(headers)
+
+    return add_headers

@@ -11,7 +11,7 @@ from typing import Any
 from aiohttp import web
 from textual_serve.server import Server
 
-from agentdesk.web.guard import make_guard
+from agentdesk.web.guard import make_guard, page_headers
 from agentdesk.web.settings import WebSettings
 
 
@@ -63,6 +63,7 @@ class DeskServer(Server):
         way out every browser's desk process is told to quit and waited for."""
         app = await self._make_app()
         app.middlewares.append(make_guard(self.token, self.settings.public_url))
+        app.on_response_prepare.append(page_headers(self.settings.public_url))
         runner = web.AppRunner(app, handle_signals=False)
         await runner.setup()
         stopping = asyncio.Event()
