@@ -156,6 +156,8 @@ def test_the_token_command_is_run_on_loopback_too_and_must_print_a_long_token():
     assert WebSettings(token_command=f"echo {TOKEN}").token() == TOKEN
     with pytest.raises(CredentialError, match="at least 16 characters"):
         WebSettings(token_command="echo short").token()
+    with pytest.raises(CredentialError, match="only letters, digits and - . _ ~"):
+        WebSettings(token_command="echo 'a long token; with a semicolon'").token()
     with pytest.raises(CredentialError, match="exit status 3"):
         WebSettings(token_command="exit 3").token()
 

@@ -3,6 +3,7 @@ browser reaches it by, and where its token comes from."""
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -12,6 +13,9 @@ from agentdesk.config import Config
 from agentdesk.hosts import is_loopback
 
 TOKEN_MIN_LENGTH = 16  # a token from token_command shorter than this is refused
+# What a token may hold: URL-unreserved characters pass through an address and a cookie
+# unchanged (a "+" in a query would come back as a space, a ";" would end the cookie).
+TOKEN = re.compile(r"[A-Za-z0-9._~-]+")
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,10 @@ class WebSettings:
             if len(token) < TOKEN_MIN_LENGTH:
                 raise credentials.CredentialError(
                     "web.token_command", f"the token must be at least {TOKEN_MIN_LENGTH} characters"
+                )
+            if not TOKEN.fullmatch(token):
+                raise credentials.CredentialError(
+                    "web.token_command", "the token may hold only letters, digits and - . _ ~"
                 )
             return token
         if self.reachable_from_elsewhere:
