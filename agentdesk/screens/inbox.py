@@ -629,7 +629,8 @@ class InboxScreen(DeskScreen):
 
     def on_inbox_list_moved(self, event: InboxList.Moved) -> None:
         status = f" {event.index + 1 if event.total else 0}/{event.total}"
-        self.query_one("#inbox-status", Static).update(Text(status, style="dim"))
+        # One line of fixed size: no layout (j/k move this cursor under the conversation).
+        self.query_one("#inbox-status", Static).update(Text(status, style="dim"), layout=False)
 
     def step(self, delta: int) -> int | None:
         """Move the inbox cursor (for j/k inside a conversation); the new row's id."""
