@@ -36,8 +36,10 @@ if TYPE_CHECKING:
 SNOOZE_CHECK_SECONDS = 30
 IDLE_CHECK_SECONDS = 5
 KEY_WAIT = 1.0  # longest wait for a widget to handle a key before the next one is read
-# Imported in a thread after the first paint: openai and VADER take about 1 s.
-HEAVY_MODULES = ("agentdesk.widgets.assist_panel",)
+# Imported in a thread after the first paint: the conversation screen's modules (0.3-1 s
+# of the first open when imported on Enter), then the assist panel's (openai and VADER
+# take about 1 s).
+HEAVY_MODULES = ("agentdesk.screens.conversation", "agentdesk.widgets.assist_panel")
 
 
 class AgentDeskApp(App):
@@ -423,7 +425,8 @@ class AgentDeskApp(App):
             await self._next_key()
 
     def warm_up(self) -> Worker:
-        """Import the assist panel's modules in a thread (once): never on the UI thread."""
+        """Import the conversation screen's and the assist panel's modules in a thread
+        (once): never on the UI thread."""
         if self._warm_up is None:
             self._warm_up = self._import_heavy_modules()
         return self._warm_up
