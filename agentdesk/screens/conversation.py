@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -429,6 +429,15 @@ class ConversationScreen(DeskScreen):
         if self.conversation_id:
             self.show(self.conversation_id, self.step)
         self.app.post_message(self.Ready())
+
+    def _on_screen_resume(self, event: events.ScreenResume) -> None:
+        """Shown again: Textual restyles every widget of a screen it pushes (a seventh
+        of an open here); this screen's styles are kept up to date while it waits (its
+        class changes apply at once), so restyle only when the app's CSS changed
+        meanwhile (a theme change). Runs before ``Screen._on_screen_resume``."""
+        if self._css_update_count == self.app._css_update_count:
+            event.refresh_styles = False
+        self._css_update_count = self.app._css_update_count
 
     def on_unmount(self) -> None:
         """The app is closing: save the draft and end the focus interval."""

@@ -52,19 +52,24 @@ def moving(merged: Customer, kept: Customer) -> str:
 
 
 class CustomerCard(Static):
+    """Who the customer is; drawn again only when that changed."""
+
+    _shown: Text | None = None
+
     def show(self, customer: Customer) -> None:
-        self.update(render_customer(customer))
+        text = render_customer(customer)
+        if text != self._shown:  # (j between one customer's conversations: unchanged)
+            self._shown = text
+            self.update(text)
 
 
 class HistoryList(OptionList):
     """Earlier conversations on any channel, newest first; Enter opens one beside the thread."""
 
+    _shown: list | None = None  # (id, prompt) of the options shown
+
     def show(self, rows: list[InboxRow]) -> None:
-        self.clear_options()
-        if not rows:
-            self.add_option(Option(Text("no other conversations", style="dim"), disabled=True))
-            return
-        self.add_options(  # at once: one layout, not one per row
+        options = [
             Option(
                 Text.assemble(
                     (local_time(row.last_message_at)[:10], "dim"),
@@ -78,4 +83,8 @@ class HistoryList(OptionList):
                 id=str(row.id),
             )
             for row in rows
-        )
+        ] or [Option(Text("no other conversations", style="dim"), disabled=True)]
+        shown = [(option.id, option.prompt) for option in options]
+        if shown != self._shown:
+            self._shown = shown
+            self.set_options(options)  # at once: one layout, not one per row
