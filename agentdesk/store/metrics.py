@@ -45,7 +45,10 @@ class MetricQueries:
         dialect = self.db.dialect
         kept = self.db.version >= CYCLES_VERSION
         sql = cycles.kept_sql(dialect) if kept else cycles.live_sql(dialect)
-        settings = dialect.cycle_settings()
+        # The kept rows are read by index; only a computation over many conversations
+        # needs the planner told (0.26 s of CPU with the defaults, 0.44 s without nested
+        # loops, for 30 days on 1M messages on PostgreSQL).
+        settings = [] if kept else dialect.cycle_settings()
         if not settings:
             with self.db.read() as conn:
                 return conn.execute(sql, {"since": since, "until": until}).fetchall()
