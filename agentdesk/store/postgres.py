@@ -314,7 +314,7 @@ def drop_demo(url: str) -> None:
             conn.execute(
                 "DROP AGGREGATE IF EXISTS group_concat(TEXT, TEXT);"
                 " DROP FUNCTION IF EXISTS agentdesk_concat, unixepoch, agentdesk_fold,"
-                " events_append_only"
+                " events_append_only, events_metric_dirty"
             )
     finally:
         conn.close()
