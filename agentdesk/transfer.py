@@ -83,6 +83,7 @@ def import_lines(store, lines: Iterable[bytes | str], source: str = "-") -> Impo
         for number, raw in waiting:
             report.lines -= 1  # counted when it was first read
             _import_one(store, raw, number, source, report, None)
+    store.metrics.refresh()  # the metrics' cycles of every conversation it touched
     return report
 
 

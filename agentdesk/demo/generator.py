@@ -127,6 +127,7 @@ def generate_demo(store, seed: int = 7, now: datetime | None = None) -> DemoSumm
                 _Script(plan, rng, spec, index).run()
         plan.run()
         _tag_customers(store, rng, plan, specs)
+    store.metrics.refresh()
     counts = store.transfer.table_counts()
     return DemoSummary(
         agents=counts["agents"],

@@ -8,8 +8,7 @@ credited). Aggregation (medians, rates, per agent / channel) is in ``aggregate``
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from agentdesk import clock
 from agentdesk.metrics.period import Period
@@ -44,9 +43,9 @@ RATES = (FCR, ONE_TOUCH, REOPEN, ANSWERED, CSAT, CSAT_RESPONSE, CES, ASSISTED, A
 METRICS = (*DURATIONS, *RATES, EDIT_DISTANCE, REPLIES)
 
 
-@dataclass(frozen=True, slots=True)
-class Fact:
-    """One contribution to one metric.
+class Fact(NamedTuple):
+    """One contribution to one metric (a tuple: a 30-day report on 1M messages makes
+    70,000 of them, and a frozen dataclass took 0.2 s of CPU to build them).
 
     ``value`` is seconds for durations, 1/0 for rates, a count for ``replies``, None for
     a wait with no reply yet. ``start``/``end`` are the epoch seconds of the two events the

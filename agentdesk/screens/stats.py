@@ -140,6 +140,7 @@ class StatsScreen(Screen):
         settings: MetricsSettings,
     ) -> None:
         """The period's rows, and with ``compare`` the previous period's (by agent/channel)."""
+        self.store.metrics.refresh()  # keep what changed since, so the next look is quick
         period = preset(period_name, settings.business_hours.zone)
         measure = BusinessClock(settings.business_hours).seconds if business else None
 

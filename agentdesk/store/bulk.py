@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 
 from agentdesk.store.database import Database
+from agentdesk.store.metrics import MetricQueries
 
 _BULK_TABLES = {
     "agents",
@@ -67,9 +68,11 @@ class Bulk:
 
     def finish(self) -> None:
         """Index the customers for search, bring id sequences past the explicit ids,
-        tidy the full-text indexes and refresh planner statistics."""
+        tidy the full-text indexes, compute the kept metric cycles and refresh planner
+        statistics."""
         with self.db.transaction() as conn:
             for statement in self.db.dialect.bulk_finish():
                 conn.execute(statement)
+        MetricQueries(self.db).rebuild()
         with self.db.outside_transaction() as conn:
             conn.execute("ANALYZE")

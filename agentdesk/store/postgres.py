@@ -228,7 +228,9 @@ def _connect(
     # psycopg prepares a statement run five times; PostgreSQL may then plan it once for
     # any parameters ("generic plan"), and a search for a rare word read the whole
     # conversations table (0.5-0.8 s instead of 2 ms on 1M messages, bench/README.md).
-    options = "-c plan_cache_mode=force_custom_plan"
+    # No JIT: the metrics' queries cost enough (on paper) to be compiled, and compiling
+    # them took 36 s of a 38 s cycle query for 30 days on 1M messages (bench/README.md).
+    options = "-c plan_cache_mode=force_custom_plan -c jit=off"
     if readonly:
         options += " -c default_transaction_read_only=on"
     settings: dict[str, Any] = {
@@ -329,7 +331,7 @@ def drop_demo(url: str) -> None:
             conn.execute(
                 "DROP AGGREGATE IF EXISTS group_concat(TEXT, TEXT);"
                 " DROP FUNCTION IF EXISTS agentdesk_concat, unixepoch, agentdesk_fold,"
-                " events_append_only, agentdesk_notify"
+                " events_append_only, agentdesk_notify, events_metric_dirty"
             )
     finally:
         conn.close()

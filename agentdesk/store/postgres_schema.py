@@ -12,6 +12,8 @@ store's shared SQL runs unchanged. Times stay ISO-8601 UTC text, as in SQLite.
 
 from __future__ import annotations
 
+from agentdesk.store.cycles import CYCLE_KINDS, METRIC_CYCLES_TABLES, insert_sql
+from agentdesk.store.dialect import POSTGRES
 from agentdesk.store.schema import ACTIVE_QUEUE_INDEXES
 
 BASELINE = 11
@@ -307,4 +309,17 @@ CREATE TRIGGER presence_moved_notify AFTER UPDATE ON presence
         OR OLD.activity IS DISTINCT FROM NEW.activity)
     EXECUTE FUNCTION agentdesk_notify();
 """,
+    # 17: the cycles and waits behind the metrics, kept (the same tables as SQLite's).
+    17: METRIC_CYCLES_TABLES
+    + f"""
+CREATE FUNCTION events_metric_dirty() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO metric_dirty (conversation_id) VALUES (NEW.conversation_id);
+    RETURN NULL;
+END $$;
+CREATE TRIGGER events_metric_dirty AFTER INSERT ON events FOR EACH ROW
+    WHEN (NEW.kind IN {CYCLE_KINDS}) EXECUTE FUNCTION events_metric_dirty();
+"""
+    + insert_sql(POSTGRES, None)
+    + ";\nANALYZE metric_cycles;",
 }

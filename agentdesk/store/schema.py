@@ -5,6 +5,9 @@ Never edit a released migration: append a new one.
 
 from __future__ import annotations
 
+from agentdesk.store.cycles import CYCLE_KINDS, METRIC_CYCLES_TABLES, insert_sql
+from agentdesk.store.dialect import SQLITE
+
 # ``PRAGMA application_id`` of every agentdesk database ("AgDk" in ASCII), and of one made
 # by ``agentdesk demo`` ("AgDm"), the only kind ``demo --regenerate`` replaces.
 APPLICATION_ID = 0x4167446B
@@ -409,11 +412,23 @@ MIGRATIONS: list[str] = [
     ALTER TABLE presence ADD COLUMN online_since TEXT;
     ALTER TABLE presence ADD COLUMN here_since TEXT;
     """,
+    # 17: the cycles and waits behind the metrics, kept (agentdesk.store.cycles): computed
+    # here for every conversation, then recomputed for the conversations a trigger notes
+    # in ``metric_dirty`` when their cycle events grow. ``stats --since 30d`` on 1M
+    # messages read them again from the events on every run (3.5 s, bench/README.md).
+    METRIC_CYCLES_TABLES
+    + f"""
+    CREATE TRIGGER events_metric_dirty AFTER INSERT ON events WHEN NEW.kind IN {CYCLE_KINDS}
+        BEGIN INSERT INTO metric_dirty (conversation_id) VALUES (NEW.conversation_id); END;
+    """
+    + insert_sql(SQLITE, None)
+    + ";",
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
 KEYS_VERSION = 10  # conversations and events have their ``key``
 PRESENCE_TIMES_VERSION = 16  # presence says since when each desk is online
+CYCLES_VERSION = 17  # the metrics' cycles are kept in ``metric_cycles``
 # The oldest schema the reading commands (stats, export, kb search) understand without
 # migrating; raise it when a migration adds something they read.
 READ_SCHEMA_VERSION = 4
