@@ -28,8 +28,9 @@ def mail_state(store: Store) -> MailState:
 
 
 @pytest.fixture
-def mail(dovecot, smtp_server, tmp_path):
-    """``(store, host, connector, settings)`` with a fresh Sent folder and SMTP log."""
+def mail(dovecot, smtp_server, tmp_path, desk_target):
+    """``(store, host, connector, settings)`` with a fresh Sent folder and SMTP log, on
+    each engine (the outbox once never sent a reply from a desk on PostgreSQL)."""
     smtp_server.reset()
     sent = f"Sent-{tmp_path.name}"
     settings = dovecot.settings(
@@ -38,7 +39,7 @@ def mail(dovecot, smtp_server, tmp_path):
         smtp_security="starttls",
         sent_folder=sent,
     )
-    store = Store(tmp_path / "desk.db")
+    store = Store(desk_target)
     connector = EmailConnector(settings)
     host = ChannelHost(store, [connector])
     yield store, host, connector, settings
@@ -188,9 +189,7 @@ asyncio.run(host.deliver(reply_id))
 """
 
 
-async def test_killed_after_accept_before_sent_delivers_at_most_once(
-    mail, smtp_server, dovecot, tmp_path
-):
+async def test_killed_after_accept_before_sent_delivers_at_most_once(mail, smtp_server, dovecot):
     store, _, _, settings = mail
     reply_id = queue_reply(store, samples.plain(7))
     done = await asyncio.to_thread(
@@ -200,7 +199,7 @@ async def test_killed_after_accept_before_sent_delivers_at_most_once(
             "-c",
             CRASH_SCRIPT,
             json.dumps(settings),
-            str(tmp_path / "desk.db"),
+            store.path,
             str(reply_id),
         ],
         env={**os.environ, "PYTHONPATH": str(ROOT)},

@@ -276,7 +276,7 @@ class Replies:
                 conn.execute(
                     "SELECT 1 FROM messages WHERE conversation_id ="
                     " (SELECT conversation_id FROM messages WHERE id = ?) AND direction = 'in'"
-                    " AND (in_reply_to = ? OR instr(refs, ?) > 0) LIMIT 1",
+                    f" AND (in_reply_to = ? OR {self.db.dialect.contains('refs')}) LIMIT 1",
                     (message_id, header, header),
                 ).fetchone()
             )
