@@ -619,19 +619,14 @@ class ConversationScreen(DeskScreen):
                     if accepted is None
                     else {"ai_assisted": True, "edit_distance": edit_distance(accepted, text)}
                 )
-                with self.store.atomic():
-                    message_id = self.store.replies.add(
-                        self.conversation_id,
-                        self.agent.name,
-                        text,
-                        delivery="queued",
-                        hold_until=self._undo_until(),
-                        **assisted,
-                    )
-                    if self.desk.config.team.assign_on_reply:  # (lost to a taker: it stays theirs)
-                        self.store.conversations.claim(
-                            self.conversation_id, self.agent.name, self.agent.name, expected=None
-                        )
+                message_id = self.store.queue_reply(
+                    self.conversation_id,
+                    self.agent.name,
+                    text,
+                    assign=self.desk.config.team.assign_on_reply,
+                    hold_until=self._undo_until(),
+                    **assisted,
+                )
         except DATABASE_ERRORS as error:
             with contextlib.suppress(*DATABASE_ERRORS):  # keep the draft too, if the desk allows
                 self.flush_draft()
