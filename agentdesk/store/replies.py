@@ -140,7 +140,8 @@ class Replies:
 
     def set_delivery(self, message_id: int, state: str, next_attempt_at: str | None = None) -> None:
         """Record a reply's delivery state as the connector reports it (not an event);
-        a withdrawn reply stays withdrawn.
+        a withdrawn reply stays withdrawn, and a sent one sent (only a ``sent …`` state
+        may say more: another desk's late failure to send it again changes nothing).
 
         ``next_attempt_at``: when a ``retry: …`` reply is tried again (kept if not given;
         cleared for any other state).
@@ -148,8 +149,9 @@ class Replies:
         with self.db.transaction() as conn:
             conn.execute(
                 "UPDATE messages SET delivery = ?, next_attempt_at = CASE WHEN ? LIKE 'retry%'"
-                " THEN coalesce(?, next_attempt_at) END WHERE id = ? AND delivery != ?",
-                (state, state, next_attempt_at, message_id, WITHDRAWN),
+                " THEN coalesce(?, next_attempt_at) END WHERE id = ? AND delivery != ?"
+                " AND (delivery NOT LIKE 'sent%' OR ? LIKE 'sent%')",
+                (state, state, next_attempt_at, message_id, WITHDRAWN, state),
             )
 
     def claim(self, message_id: int) -> bool:
