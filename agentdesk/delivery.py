@@ -72,6 +72,9 @@ class ChannelHost:
     """
 
     group_limit = 100  # messages per transaction at most, while a connector has more ready
+    # Sends at once: each holds a worker thread and connections to the mail server, and
+    # hundreds waiting at once (a takeover with a full outbox) starved the lease renewal.
+    send_limit = 4
     restart_first = 2.0  # seconds before restarting a connector that failed
     restart_max = 300.0
 
@@ -89,6 +92,7 @@ class ChannelHost:
         self.connectors = connectors
         self.settings = settings or DeliverySettings()
         self._sending: dict[int, asyncio.Lock] = {}  # one send per reply at a time
+        self._sends = asyncio.Semaphore(self.send_limit)
         self._waiting: dict[int, asyncio.Event] = {}  # replies in keep_delivering, to wake
         self._restarting: dict[int, asyncio.Event] = {}  # id(connector) -> wakes its restart
         self.by_channel: dict[str, Connector] = {}
@@ -392,9 +396,10 @@ class ChannelHost:
                 await asyncio.wait_for(wake.wait(), wait)
 
     async def _attempt(self, message_id: int) -> tuple[DeliveryResult, int, float]:
-        """Send once (never two sends of one reply at a time); returns the result, the
-        attempt's number and, for a retry, the seconds until the next one."""
-        async with self._sending.setdefault(message_id, asyncio.Lock()):
+        """Send once (never two sends of one reply at a time, and ``send_limit`` sends
+        at most); returns the result, the attempt's number and, for a retry, the seconds
+        until the next one."""
+        async with self._sends, self._sending.setdefault(message_id, asyncio.Lock()):
             reply = self.store.replies.outgoing(message_id)
             if reply is None:
                 return DeliveryResult("failed", f"no reply {message_id}"), 0, 0.0
