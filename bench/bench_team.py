@@ -352,8 +352,13 @@ def _bench(args, rng, folder, dovecot, smtp, db, engine, store, desks, started) 
             continue
         time.sleep(rng.uniform(args.gap / 2, args.gap * 3 / 2))
 
+    said = [time.monotonic()]
+
     def done() -> bool:
         state = progress(store)
+        if time.monotonic() - said[0] > 30:
+            said[0] = time.monotonic()
+            say(f"{state}; the lease: {(lease(store) or ('', 'nobody'))[1]}; {load()}")
         return state["stored"] >= args.emails + 1 and state["sent"] >= args.emails
 
     took = wait_for(done, args.timeout, 1.0)
