@@ -11,8 +11,10 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from typing import cast
 
 from agentdesk import clock
@@ -20,7 +22,7 @@ from agentdesk.config import Config
 from agentdesk.connectors.base import DELIVERY_STATES, Connector, DeliveryResult
 from agentdesk.domain import WITHDRAWN, Inbound, Outgoing
 from agentdesk.intake import InvalidInbound, checked_inbound
-from agentdesk.store import DATABASE_ERRORS, Store
+from agentdesk.store import Store
 from agentdesk.surveys.answers import message_answer
 from agentdesk.team import desk_is_gone
 from agentdesk.text import error_line
@@ -178,32 +180,26 @@ class ChannelHost:
         takes over within ``holder.ttl`` plus ``holder.renew`` seconds (at its next
         renewal when the holder was a process on this host that is gone). Replies waiting
         for a connector this desk runs (queued on any desk) go to ``deliver``, each once.
-        While the database is away each lease is tried again every round, and a connector
-        this desk runs is stopped once its lease may have ended (``holder.ttl`` seconds
-        without a renewal), so two desks never both run it.
         """
         leading = self.leading if self.leading is not None else set()
-        renewed: dict[int, float] = {}  # monotonic time each lease this desk holds was renewed
+        # Lease statements run on a thread of their own: in the shared pool they queued
+        # behind IMAP IDLE and the sends, and a renewal could outlast the lease.
+        thread = ThreadPoolExecutor(1, thread_name_prefix="leases")
+        run = asyncio.get_running_loop().run_in_executor
         try:
             while True:
                 for connector in self.connectors:
-                    key = id(connector)
-                    try:
-                        await self._take_lease(connector, holder, leading, start, stop, deliver)
-                    except DATABASE_ERRORS as error:  # the database is away: try next round
-                        self._lease_not_renewed(connector, holder, leading, stop, renewed, error)
-                    else:
-                        if key in leading:
-                            renewed[key] = time.monotonic()
+                    await self._take_lease(connector, holder, leading, start, stop, deliver, thread)
                 await asyncio.sleep(holder.renew)
         finally:
             for connector in self.connectors:
                 if id(connector) in leading:
                     leading.discard(id(connector))
                     with contextlib.suppress(Exception):  # it expires anyway
-                        await asyncio.to_thread(
-                            self.store.leases.release, connector.desk_name, holder.desk
+                        await run(
+                            thread, self.store.leases.release, connector.desk_name, holder.desk
                         )
+            thread.shutdown(wait=False)
 
     async def _take_lease(
         self,
@@ -213,22 +209,22 @@ class ChannelHost:
         start: Callable[[Connector], object],
         stop: Callable[[Connector], object],
         deliver: Callable[[int], object],
+        thread: ThreadPoolExecutor,
     ) -> None:
         name, key, now = connector.desk_name, id(connector), clock.now()
         times = (clock.to_iso(now), clock.to_iso(now + timedelta(seconds=holder.ttl)))
-        hold = self.store.leases.hold
-        lease = await asyncio.to_thread(hold, name, holder.desk, holder.agent, *times)
+        hold = partial(self.store.leases.hold, name, holder.desk, holder.agent, *times)
+        run = asyncio.get_running_loop().run_in_executor
+        lease = await run(thread, hold)
         if lease.desk != holder.desk and desk_is_gone(lease.desk):  # killed here: no waiting
-            lease = await asyncio.to_thread(
-                hold, name, holder.desk, holder.agent, *times, lease.desk
-            )
+            lease = await run(thread, hold, lease.desk)
         if lease.desk == holder.desk:
             if key not in leading:
                 log.info("%s: this desk runs it", name)
                 leading.add(key)
                 connector.set_state("")  # (no longer another desk's)
                 start(connector)
-            for message_id in await asyncio.to_thread(self._waiting_for, connector):
+            for message_id in await run(thread, self._waiting_for, connector):
                 deliver(message_id)
             return
         if key in leading:
@@ -237,36 +233,14 @@ class ChannelHost:
             stop(connector)
         connector.set_state(f"{name}: run by {lease.agent}'s desk")
 
-    @staticmethod
-    def _lease_not_renewed(
-        connector: Connector,
-        holder: Holder,
-        leading: set[int],
-        stop: Callable[[Connector], object],
-        renewed: dict[int, float],
-        error: Exception,
-    ) -> None:
-        """A lease could not be taken or renewed: the connector says so, and one this desk
-        runs stops once its lease may have ended, so two desks never both run it."""
-        name, key = connector.desk_name, id(connector)
-        if key in leading:
-            if time.monotonic() - renewed.get(key, 0.0) <= holder.ttl:
-                return  # still this desk's: renewed at the next round
-            log.warning(
-                "%s: lease not renewed for %g s; stopped until it is taken", name, holder.ttl
-            )
-            leading.discard(key)
-            stop(connector)
-        connector.set_state(f"{name}: waiting for the database ({error_line(error)})")
-
     def _waiting_for(self, connector: Connector) -> list[int]:
-        """Replies ``connector`` sends that wait for it and are not being delivered."""
-        waiting = [
-            reply.id
-            for reply in self.store.replies.unsent()
-            if not reply.delivery_failed and reply.id not in self._waiting
+        """Replies ``connector`` sends that wait for it and are not being delivered (one
+        query: a query per reply made a renewal outlast the lease with a full outbox)."""
+        return [
+            message_id
+            for message_id, channel, via in self.store.replies.routes()
+            if message_id not in self._waiting and self.sender(channel, via) is connector
         ]
-        return [message_id for message_id in waiting if self._sender_of(message_id) is connector]
 
     def _sender_of(self, message_id: int) -> Connector | None:
         reply = self.store.replies.outgoing(message_id)
@@ -360,19 +334,20 @@ class ChannelHost:
         restart continues the series). ``on_attempt(result, attempt)`` hears of every
         outcome. One such loop per reply: a second call while one waits wakes it to try
         now, and returns None; so does a call on a desk that does not run the reply's
-        connector (``leased``): the one that does delivers it.
+        connector (``leased``): the one that does delivers it. A loop whose desk lost
+        that connector's lease while it waited ends before its next attempt.
         """
         if message_id in self._waiting:
             self._waiting[message_id].set()
             return None
-        if self.leading is not None:
-            sender = self._sender_of(message_id)
-            if sender is not None and id(sender) not in self.leading:
-                return None  # the desk running that connector delivers it
+        if not self._runs_sender(message_id):
+            return None  # the desk running that connector delivers it
         wake = self._waiting[message_id] = asyncio.Event()
         try:
             await self._hold(message_id, wake)
             while True:
+                if not self._runs_sender(message_id):  # the lease moved while it waited
+                    return None
                 result, attempt, delay = await self._attempt(message_id)
                 if on_attempt is not None:
                     on_attempt(result, attempt)
@@ -383,6 +358,13 @@ class ChannelHost:
                     await asyncio.wait_for(wake.wait(), delay)
         finally:
             del self._waiting[message_id]
+
+    def _runs_sender(self, message_id: int) -> bool:
+        """This desk runs the connector the reply leaves by (always, without leases)."""
+        if self.leading is None:
+            return True
+        sender = self._sender_of(message_id)
+        return sender is None or id(sender) in self.leading
 
     async def _hold(self, message_id: int, wake: asyncio.Event) -> None:
         """Wait until a held reply's time (undo send: a ``queued`` reply's

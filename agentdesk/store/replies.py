@@ -266,6 +266,22 @@ class Replies:
             via=row["via"],
         )
 
+    def routes(self) -> list[tuple[int, str, str | None]]:
+        """``(reply id, channel, via)`` of every reply still to deliver (queued, sending or
+        to retry; not failed), oldest first, in one query: what a lease holder reads at
+        each renewal to find the replies its connectors send."""
+        with self.db.read() as conn:
+            return [
+                (r[0], r[1], r[2])
+                for r in conn.execute(
+                    "SELECT m.id, c.channel, c.via FROM messages m"
+                    " JOIN conversations c ON c.id = m.conversation_id"
+                    " WHERE m.direction = 'out' AND m.delivery NOT LIKE 'sent%'"
+                    " AND m.delivery NOT LIKE 'failed%' AND m.delivery != ? ORDER BY m.id",
+                    (WITHDRAWN,),
+                )
+            ]
+
     def undelivered(self) -> list[int]:
         """Replies still to deliver (queued, sending or to retry; not failed), oldest first."""
         return [m.id for m in self.unsent() if not m.delivery_failed]
