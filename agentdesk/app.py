@@ -87,7 +87,7 @@ class AgentDeskApp(App):
         self.watcher = Watcher(
             store,
             self._changed_elsewhere,
-            team.poll_interval,
+            store.wakeup(team.poll_interval, team.fallback_poll),
             presences=self.presences,
             on_presence=self._presence_elsewhere,
         )
@@ -215,6 +215,13 @@ class AgentDeskApp(App):
     def wake_snoozed(self) -> None:
         if self.store.conversations.wake_snoozed():
             self.refresh_views()
+
+    def action_online(self) -> None:
+        """Who is online: every desk, what it shows, who types (docs/teams.md)."""
+        from agentdesk.screens.online import OnlineScreen
+
+        if not isinstance(self.screen, OnlineScreen):
+            self.push_screen(OnlineScreen())
 
     def action_stats(self) -> None:
         """The stats screen (docs/metrics.md), from anywhere."""
@@ -451,6 +458,11 @@ class AgentDeskApp(App):
         )
         yield SystemCommand(
             "Channels", "Every channel's connection state in full", self.action_channels
+        )
+        yield SystemCommand(
+            "Who is online",
+            "Every agent online now, what each views and whether they type (the lead's view)",
+            self.action_online,
         )
         yield SystemCommand(
             "Reconnect channels",

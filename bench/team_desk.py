@@ -135,9 +135,8 @@ async def main(args: argparse.Namespace) -> int:
     log = Log(args.log)
     team = config.team
     presences = Presences(store, config.agent_name, team.presence_timeout, team.heartbeat)
-    watcher = TimedWatcher(
-        store, log, threading.Event(), interval=team.poll_interval, presences=presences
-    )
+    wakeup = store.wakeup(team.poll_interval, team.fallback_poll)  # as the app: NOTIFY or a poll
+    watcher = TimedWatcher(store, log, threading.Event(), wakeup=wakeup, presences=presences)
     agent = Agent(store, config, presences, watcher, args)
     threads = [
         threading.Thread(target=watcher.run, name="live", daemon=True),

@@ -142,6 +142,23 @@ async def test_canned_reply_fills_variables_and_tags_are_edited(desk, alice):
     assert tags == [("tagged", "refund"), ("tagged", "vip")]
 
 
+async def test_typing_in_the_tag_prompt_adds_to_the_tags_it_shows(desk, alice):
+    """The prompt shows the tags with the cursor after them: typed text adds, it does
+    not replace (and so remove) them."""
+    path, ids = desk
+    app = make_app(alice, path, [DemoConnector()])
+    async with app.run_test(size=(160, 40)) as pilot:
+        screen = await open_first(pilot, app)
+        await pilot.press("j")  # José's invoice mail, tagged #billing
+        await until(pilot, lambda: screen.conversation_id == ids["html"])
+        assert "#billing" in screen_lines(app)[0]
+        await pilot.press("t")
+        await pilot.pause()
+        await pilot.press(*"vip", "enter")
+        await until(pilot, lambda: "#billing #vip" in screen_lines(app)[0])
+        assert app.store.conversations.get(ids["html"]).tags == ("billing", "vip")
+
+
 async def test_draft_survives_quitting_and_reopening(desk, alice):
     path, ids = desk
     app = make_app(alice, path, [DemoConnector()])
