@@ -11,8 +11,10 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from typing import cast
 
 from agentdesk import clock
@@ -72,6 +74,9 @@ class ChannelHost:
     """
 
     group_limit = 100  # messages per transaction at most, while a connector has more ready
+    # Sends at once: each holds a worker thread and connections to the mail server, and
+    # hundreds waiting at once (a takeover with a full outbox) starved the lease renewal.
+    send_limit = 4
     restart_first = 2.0  # seconds before restarting a connector that failed
     restart_max = 300.0
 
@@ -89,6 +94,7 @@ class ChannelHost:
         self.connectors = connectors
         self.settings = settings or DeliverySettings()
         self._sending: dict[int, asyncio.Lock] = {}  # one send per reply at a time
+        self._sends = asyncio.Semaphore(self.send_limit)
         self._waiting: dict[int, asyncio.Event] = {}  # replies in keep_delivering, to wake
         self._restarting: dict[int, asyncio.Event] = {}  # id(connector) -> wakes its restart
         self.by_channel: dict[str, Connector] = {}
@@ -179,13 +185,19 @@ class ChannelHost:
         without a renewal), so two desks never both run it.
         """
         leading = self.leading if self.leading is not None else set()
+        # Lease statements run on a thread of their own: in the shared pool they queued
+        # behind IMAP IDLE and the sends, and a renewal could outlast the lease.
+        thread = ThreadPoolExecutor(1, thread_name_prefix="leases")
+        run = asyncio.get_running_loop().run_in_executor
         renewed: dict[int, float] = {}  # monotonic time each lease this desk holds was renewed
         try:
             while True:
                 for connector in self.connectors:
                     key = id(connector)
                     try:
-                        await self._take_lease(connector, holder, leading, start, stop, deliver)
+                        await self._take_lease(
+                            connector, holder, leading, start, stop, deliver, thread
+                        )
                     except DATABASE_ERRORS as error:  # the database is away: try next round
                         self._lease_not_renewed(connector, holder, leading, stop, renewed, error)
                     else:
@@ -197,9 +209,10 @@ class ChannelHost:
                 if id(connector) in leading:
                     leading.discard(id(connector))
                     with contextlib.suppress(Exception):  # it expires anyway
-                        await asyncio.to_thread(
-                            self.store.leases.release, connector.desk_name, holder.desk
+                        await run(
+                            thread, self.store.leases.release, connector.desk_name, holder.desk
                         )
+            thread.shutdown(wait=False)
 
     async def _take_lease(
         self,
@@ -209,22 +222,22 @@ class ChannelHost:
         start: Callable[[Connector], object],
         stop: Callable[[Connector], object],
         deliver: Callable[[int], object],
+        thread: ThreadPoolExecutor,
     ) -> None:
         name, key, now = connector.desk_name, id(connector), clock.now()
         times = (clock.to_iso(now), clock.to_iso(now + timedelta(seconds=holder.ttl)))
-        hold = self.store.leases.hold
-        lease = await asyncio.to_thread(hold, name, holder.desk, holder.agent, *times)
+        hold = partial(self.store.leases.hold, name, holder.desk, holder.agent, *times)
+        run = asyncio.get_running_loop().run_in_executor
+        lease = await run(thread, hold)
         if lease.desk != holder.desk and desk_is_gone(lease.desk):  # killed here: no waiting
-            lease = await asyncio.to_thread(
-                hold, name, holder.desk, holder.agent, *times, lease.desk
-            )
+            lease = await run(thread, hold, lease.desk)
         if lease.desk == holder.desk:
             if key not in leading:
                 log.info("%s: this desk runs it", name)
                 leading.add(key)
                 connector.set_state("")  # (no longer another desk's)
                 start(connector)
-            for message_id in await asyncio.to_thread(self._waiting_for, connector):
+            for message_id in await run(thread, self._waiting_for, connector):
                 deliver(message_id)
             return
         if key in leading:
@@ -256,13 +269,13 @@ class ChannelHost:
         connector.set_state(f"{name}: waiting for the database ({error_line(error)})")
 
     def _waiting_for(self, connector: Connector) -> list[int]:
-        """Replies ``connector`` sends that wait for it and are not being delivered."""
-        waiting = [
-            reply.id
-            for reply in self.store.replies.unsent()
-            if not reply.delivery_failed and reply.id not in self._waiting
+        """Replies ``connector`` sends that wait for it and are not being delivered (one
+        query: a query per reply made a renewal outlast the lease with a full outbox)."""
+        return [
+            message_id
+            for message_id, channel, via in self.store.replies.routes()
+            if message_id not in self._waiting and self.sender(channel, via) is connector
         ]
-        return [message_id for message_id in waiting if self._sender_of(message_id) is connector]
 
     def _sender_of(self, message_id: int) -> Connector | None:
         reply = self.store.replies.outgoing(message_id)
@@ -356,19 +369,20 @@ class ChannelHost:
         restart continues the series). ``on_attempt(result, attempt)`` hears of every
         outcome. One such loop per reply: a second call while one waits wakes it to try
         now, and returns None; so does a call on a desk that does not run the reply's
-        connector (``leased``): the one that does delivers it.
+        connector (``leased``): the one that does delivers it. A loop whose desk lost
+        that connector's lease while it waited ends before its next attempt.
         """
         if message_id in self._waiting:
             self._waiting[message_id].set()
             return None
-        if self.leading is not None:
-            sender = self._sender_of(message_id)
-            if sender is not None and id(sender) not in self.leading:
-                return None  # the desk running that connector delivers it
+        if not self._runs_sender(message_id):
+            return None  # the desk running that connector delivers it
         wake = self._waiting[message_id] = asyncio.Event()
         try:
             await self._hold(message_id, wake)
             while True:
+                if not self._runs_sender(message_id):  # the lease moved while it waited
+                    return None
                 result, attempt, delay = await self._attempt(message_id)
                 if on_attempt is not None:
                     on_attempt(result, attempt)
@@ -379,6 +393,13 @@ class ChannelHost:
                     await asyncio.wait_for(wake.wait(), delay)
         finally:
             del self._waiting[message_id]
+
+    def _runs_sender(self, message_id: int) -> bool:
+        """This desk runs the connector the reply leaves by (always, without leases)."""
+        if self.leading is None:
+            return True
+        sender = self._sender_of(message_id)
+        return sender is None or id(sender) in self.leading
 
     async def _hold(self, message_id: int, wake: asyncio.Event) -> None:
         """Wait until a held reply's time (undo send: a ``queued`` reply's
@@ -392,9 +413,10 @@ class ChannelHost:
                 await asyncio.wait_for(wake.wait(), wait)
 
     async def _attempt(self, message_id: int) -> tuple[DeliveryResult, int, float]:
-        """Send once (never two sends of one reply at a time); returns the result, the
-        attempt's number and, for a retry, the seconds until the next one."""
-        async with self._sending.setdefault(message_id, asyncio.Lock()):
+        """Send once (never two sends of one reply at a time, and ``send_limit`` sends
+        at most); returns the result, the attempt's number and, for a retry, the seconds
+        until the next one."""
+        async with self._sends, self._sending.setdefault(message_id, asyncio.Lock()):
             reply = self.store.replies.outgoing(message_id)
             if reply is None:
                 return DeliveryResult("failed", f"no reply {message_id}"), 0, 0.0

@@ -2,7 +2,8 @@
 
 ``exists``, ``remove`` (``--replace``: the file and its WAL, or the database dropped and
 created again, empty), ``size`` (the file with its WAL, or ``pg_database_size``) and
-``cpu_clock`` (CPU seconds of the bench and of a local PostgreSQL server).
+``cpu_clock`` (CPU seconds of the bench and of a local PostgreSQL server), ``server_clock``
+(the server's alone) and ``process_cpu`` (one process's).
 """
 
 from __future__ import annotations
@@ -73,17 +74,31 @@ def cpu_clock(db: str) -> Callable[[], float]:
     and, for a PostgreSQL server on this machine, every process of that server (read from
     /proc: the postmaster with its reaped children, plus the live ones). Wall times on a
     shared machine swing with the load; CPU seconds barely do."""
-    postmaster = _postmaster(db) if is_url(db) else None
+    server = server_clock(db)
 
     def clock() -> float:
         own = resource.getrusage(resource.RUSAGE_SELF)
         children = resource.getrusage(resource.RUSAGE_CHILDREN)
         seconds = own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
-        if postmaster is not None:
-            seconds += _server_cpu(postmaster)
-        return seconds
+        return seconds + (server() if server is not None else 0.0)
 
     return clock
+
+
+def server_clock(db: str) -> Callable[[], float] | None:
+    """A clock of the CPU seconds spent by every process of the PostgreSQL server of
+    ``db`` on this machine; None for SQLite (the database runs in each desk's process) or
+    a server on another machine."""
+    postmaster = _postmaster(db) if is_url(db) else None
+    if postmaster is None:
+        return None
+    return lambda: _server_cpu(postmaster)
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user and system) a running process has spent so far."""
+    fields = _stat(pid)
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _postmaster(url: str) -> int | None:

@@ -28,6 +28,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -410,6 +411,10 @@ class SmtpServer:
     replies: list[str] = field(default_factory=list)
     logins: list[str] = field(default_factory=list)
     hooks: dict[str, Callable[[], None]] = field(default_factory=dict)
+    controller: Any = None  # aiosmtpd's Controller, once started
+
+    def stop(self) -> None:
+        self.controller.stop()
 
     def reset(self) -> None:
         self.received.clear()
@@ -450,14 +455,14 @@ class _Handler:
         return "250 2.0.0 OK queued"
 
 
-@pytest.fixture(scope="session")
-def smtp_server(test_ca):
+def start_smtp_server(ca: TestCA) -> SmtpServer:
+    """aiosmtpd on a free loopback port, in a thread of this process (``stop()`` ends it)."""
     from aiosmtpd.controller import Controller
     from aiosmtpd.smtp import AuthResult
 
     server = SmtpServer(free_port())
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(test_ca.cert_file, test_ca.key_file)
+    context.load_cert_chain(ca.cert_file, ca.key_file)
 
     def authenticate(smtp, session, envelope, mechanism, auth_data):
         ok = auth_data.login.decode() == USER and auth_data.password.decode() == PASSWORD
@@ -465,7 +470,7 @@ def smtp_server(test_ca):
             server.logins.append(auth_data.login.decode())
         return AuthResult(success=ok)
 
-    controller = Controller(
+    server.controller = Controller(
         _Handler(server),
         hostname="127.0.0.1",
         port=server.port,
@@ -476,6 +481,12 @@ def smtp_server(test_ca):
         authenticator=authenticate,
         decode_data=False,
     )
-    controller.start()
+    server.controller.start()
+    return server
+
+
+@pytest.fixture(scope="session")
+def smtp_server(test_ca):
+    server = start_smtp_server(test_ca)
     yield server
-    controller.stop()
+    server.stop()

@@ -275,3 +275,25 @@ async def test_idle_is_reissued_on_schedule(dovecot, folder, store):
         # two more IDLEs after the first (1.2 s each; the bound allows for a busy machine)
         await run.until(lambda: sum(s.endswith(": connected") for s in run.states) >= 3, timeout=20)
     assert not any("reconnecting" in state for state in run.states)
+
+
+async def test_mail_landing_as_a_sync_ends_is_fetched_without_waiting_for_more(
+    dovecot, folder, store, monkeypatch
+):
+    """A message that lands after the sync's UID SEARCH and before IDLE is already in the
+    mailbox IDLE starts from, so IDLE reports no change: it once waited for the next mail
+    (or ``idle_minutes``); the bench lost the last of a burst that way."""
+    dovecot.deliver(samples.plain(1), folder)
+    search, landed = ImapClient.uids_from, []
+
+    def search_then_deliver(client: ImapClient, start: int) -> list[int]:
+        uids = search(client, start)
+        if not landed:  # once: as the first sync has looked
+            landed.append(True)
+            dovecot.deliver(samples.plain(2, subject="Landed late"), folder)
+        return uids
+
+    monkeypatch.setattr(ImapClient, "uids_from", search_then_deliver)
+    async with Running(store, dovecot.settings(folders=[folder])) as run:
+        await run.until(lambda: run.count() == 2, timeout=10)
+    assert [r["subject"] for r in inbound_rows(store)][-1] == "Landed late"

@@ -16,7 +16,7 @@ from conftest import eventually
 
 from agentdesk.connectors.email import EmailConnector, mime
 from agentdesk.connectors.email.state import MailState
-from agentdesk.delivery import ChannelHost
+from agentdesk.delivery import ChannelHost, DeliverySettings
 from agentdesk.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,8 +28,9 @@ def mail_state(store: Store) -> MailState:
 
 
 @pytest.fixture
-def mail(dovecot, smtp_server, tmp_path):
-    """``(store, host, connector, settings)`` with a fresh Sent folder and SMTP log."""
+def mail(dovecot, smtp_server, tmp_path, desk_target):
+    """``(store, host, connector, settings)`` with a fresh Sent folder and SMTP log, on
+    each engine (the outbox once never sent a reply from a desk on PostgreSQL)."""
     smtp_server.reset()
     sent = f"Sent-{tmp_path.name}"
     settings = dovecot.settings(
@@ -38,7 +39,7 @@ def mail(dovecot, smtp_server, tmp_path):
         smtp_security="starttls",
         sent_folder=sent,
     )
-    store = Store(tmp_path / "desk.db")
+    store = Store(desk_target)
     connector = EmailConnector(settings)
     host = ChannelHost(store, [connector])
     yield store, host, connector, settings
@@ -188,9 +189,7 @@ asyncio.run(host.deliver(reply_id))
 """
 
 
-async def test_killed_after_accept_before_sent_delivers_at_most_once(
-    mail, smtp_server, dovecot, tmp_path
-):
+async def test_killed_after_accept_before_sent_delivers_at_most_once(mail, smtp_server, dovecot):
     store, _, _, settings = mail
     reply_id = queue_reply(store, samples.plain(7))
     done = await asyncio.to_thread(
@@ -200,7 +199,7 @@ async def test_killed_after_accept_before_sent_delivers_at_most_once(
             "-c",
             CRASH_SCRIPT,
             json.dumps(settings),
-            str(tmp_path / "desk.db"),
+            store.path,
             str(reply_id),
         ],
         env={**os.environ, "PYTHONPATH": str(ROOT)},
@@ -352,3 +351,24 @@ def test_compose_keeps_cr_lf_out_of_headers():
     assert message["Subject"] == "Re: Refund Bcc: victim@example.com X-Also: 2"
     assert message["In-Reply-To"] == "<a@x>" and message["References"] == "<a@x>"
     assert message["To"].addresses[0].display_name == "Eve X-Injected: 1"
+
+
+async def test_a_desk_that_lost_the_lease_leaves_a_waiting_reply_to_the_new_holder(
+    mail, smtp_server
+):
+    """A lease holder stalled past its lease (the bench, at load 30) still sent, from
+    its retry loops, the replies the new holder was delivering."""
+    store, _, connector, _ = mail
+    slow = DeliverySettings(retry_first=60.0, retry_max=60.0)
+    host = ChannelHost(store, [connector], slow, leased=True)
+    assert host.leading is not None
+    host.leading.add(id(connector))  # as keep_leases does when this desk holds the lease
+    reply_id = queue_reply(store, samples.plain(21))
+    smtp_server.replies.append("451 4.3.0 Try again later")
+    loop = asyncio.create_task(host.keep_delivering(reply_id))
+    await eventually(lambda: delivery(store, reply_id).startswith("retry"), 10, "a retry")
+    host.leading.discard(id(connector))  # another desk holds the lease now
+    assert await host.keep_delivering(reply_id) is None  # (wakes the waiting loop)
+    assert await asyncio.wait_for(loop, 10) is None
+    assert smtp_server.received == []
+    assert store.replies.undelivered() == [reply_id]  # the new holder's to deliver

@@ -162,6 +162,20 @@ def test_delivery_attempts_retries_and_the_channels_id_are_kept(store):
     assert store.replies.unsent() == []
 
 
+def test_a_sent_reply_is_never_marked_unsent_again(store):
+    """A desk that lost the race to another desk's delivery (its outbox finds the reply
+    sent) reports 'failed: not sent'; the bench found that line replacing 'sent'."""
+    conversation, _ = store.messages.record_inbound(mail())
+    message = store.replies.add(conversation, "alice", "hi", delivery="queued")
+    assert store.replies.mark_sent(message)
+    store.replies.set_delivery(message, "failed: not sent: it was sent already")
+    store.replies.set_delivery(message, "retry: 451 busy", "2026-01-05T09:11:00Z")
+    assert store.messages.get(message).delivery == "sent"
+    store.replies.set_delivery(message, "sent · may have been delivered twice")
+    assert store.messages.get(message).delivery == "sent · may have been delivered twice"
+    assert store.replies.unsent() == []
+
+
 def test_identity_link_merges_customers_across_channels(store):
     store.messages.record_inbound(mail())
     store.messages.record_inbound(

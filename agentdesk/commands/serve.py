@@ -44,6 +44,15 @@ class OneLine(logging.Formatter):
         return f"{clock.now_iso()} {' '.join(record.getMessage().split())}"
 
 
+def log_to_stderr() -> None:
+    """agentdesk's log records from INFO on, one line each, on stderr."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(OneLine())
+    root = logging.getLogger("agentdesk")
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+
+
 def say(text: str) -> None:
     logging.getLogger("agentdesk.serve").info(text)
 
@@ -53,11 +62,7 @@ def run(args: argparse.Namespace, config: Config) -> int:
     from agentdesk.store import Store
 
     config = as_agent(config, args.agent or SERVE_AGENT)
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(OneLine())
-    root = logging.getLogger("agentdesk")
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)
+    log_to_stderr()
     store = tell_if_new(Store(database_path(args, config)))
     try:
         connectors, problems = load_connectors(config)

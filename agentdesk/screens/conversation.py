@@ -715,20 +715,14 @@ class ConversationScreen(DeskScreen):
             if accepted is None
             else {"ai_assisted": True, "edit_distance": edit_distance(accepted, text)}
         )
-        with self.store.atomic():
-            message_id = self.store.replies.add(
-                self.conversation_id,
-                self.agent.name,
-                text,
-                delivery="queued",
-                hold_until=self._undo_until(),
-                **assisted,
-            )
-            if self.desk.config.team.assign_on_reply:  # (lost to a taker: it stays theirs)
-                self.store.conversations.claim(
-                    self.conversation_id, self.agent.name, self.agent.name, expected=None
-                )
-        return message_id
+        return self.store.queue_reply(
+            self.conversation_id,
+            self.agent.name,
+            text,
+            assign=self.desk.config.team.assign_on_reply,
+            hold_until=self._undo_until(),
+            **assisted,
+        )
 
     def _written_meanwhile(self) -> tuple[str, list[str]]:
         """What other agents replied or noted here since this screen showed the

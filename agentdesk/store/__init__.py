@@ -127,6 +127,35 @@ class Store:
         with self.db.savepoint():
             yield
 
+    def queue_reply(
+        self,
+        conversation_id: int,
+        agent: str,
+        text: str,
+        *,
+        assign: bool,
+        hold_until: str | None = None,
+        ai_assisted: bool = False,
+        edit_distance: int | None = None,
+    ) -> int:
+        """An agent's reply as the composer sends it: stored ``queued`` for its channel
+        (held until ``hold_until``, undo send) and, with ``assign`` (``[team]
+        assign_on_reply``), the conversation taken by the replier if nobody holds it (a
+        claim lost to a taker leaves it theirs), in one transaction. Returns its id."""
+        with self.atomic():
+            message_id = self.replies.add(
+                conversation_id,
+                agent,
+                text,
+                delivery="queued",
+                hold_until=hold_until,
+                ai_assisted=ai_assisted,
+                edit_distance=edit_distance,
+            )
+            if assign:
+                self.conversations.claim(conversation_id, agent, agent, expected=None)
+        return message_id
+
     def wakeup(self, poll: float, fallback: float) -> Wakeup:
         """What ends the live watcher's wait on this engine: PostgreSQL's NOTIFY (and a
         look every ``fallback`` seconds, for one missed), or on SQLite another

@@ -48,6 +48,11 @@ class Dialect:
         """SQL for the text (or SQL NULL) at ``key`` of a JSON ``column``."""
         raise NotImplementedError
 
+    def contains(self, column: str) -> str:
+        """SQL true when the text ``column`` holds one parameter's text anywhere (no
+        pattern: ``%`` and ``_`` are themselves)."""
+        raise NotImplementedError
+
     def json_flag(self, column: str, key: str) -> str:
         """SQL for a JSON boolean at ``key`` as 0 or 1 (missing: 0)."""
         raise NotImplementedError
@@ -136,6 +141,9 @@ class SqliteDialect(Dialect):
     def json_text(self, column: str, key: str) -> str:
         return f"({column} ->> '$.{key}')"
 
+    def contains(self, column: str) -> str:
+        return f"instr({column}, ?) > 0"
+
     def json_flag(self, column: str, key: str) -> str:
         return f"coalesce({column} ->> '$.{key}', 0)"
 
@@ -217,6 +225,9 @@ class PostgresDialect(Dialect):
 
     def json_text(self, column: str, key: str) -> str:
         return f"({column} ->> '{key}')"
+
+    def contains(self, column: str) -> str:
+        return f"strpos({column}, ?) > 0"
 
     def json_flag(self, column: str, key: str) -> str:
         return f"coalesce(({column} ->> '{key}')::boolean::int, 0)"

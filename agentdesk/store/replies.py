@@ -140,7 +140,8 @@ class Replies:
 
     def set_delivery(self, message_id: int, state: str, next_attempt_at: str | None = None) -> None:
         """Record a reply's delivery state as the connector reports it (not an event);
-        a withdrawn reply stays withdrawn.
+        a withdrawn reply stays withdrawn, and a sent one sent (only a ``sent …`` state
+        may say more: another desk's late failure to send it again changes nothing).
 
         ``next_attempt_at``: when a ``retry: …`` reply is tried again (kept if not given;
         cleared for any other state).
@@ -148,8 +149,9 @@ class Replies:
         with self.db.transaction() as conn:
             conn.execute(
                 "UPDATE messages SET delivery = ?, next_attempt_at = CASE WHEN ? LIKE 'retry%'"
-                " THEN coalesce(?, next_attempt_at) END WHERE id = ? AND delivery != ?",
-                (state, state, next_attempt_at, message_id, WITHDRAWN),
+                " THEN coalesce(?, next_attempt_at) END WHERE id = ? AND delivery != ?"
+                " AND (delivery NOT LIKE 'sent%' OR ? LIKE 'sent%')",
+                (state, state, next_attempt_at, message_id, WITHDRAWN, state),
             )
 
     def claim(self, message_id: int) -> bool:
@@ -264,6 +266,22 @@ class Replies:
             via=row["via"],
         )
 
+    def routes(self) -> list[tuple[int, str, str | None]]:
+        """``(reply id, channel, via)`` of every reply still to deliver (queued, sending or
+        to retry; not failed), oldest first, in one query: what a lease holder reads at
+        each renewal to find the replies its connectors send."""
+        with self.db.read() as conn:
+            return [
+                (r[0], r[1], r[2])
+                for r in conn.execute(
+                    "SELECT m.id, c.channel, c.via FROM messages m"
+                    " JOIN conversations c ON c.id = m.conversation_id"
+                    " WHERE m.direction = 'out' AND m.delivery NOT LIKE 'sent%'"
+                    " AND m.delivery NOT LIKE 'failed%' AND m.delivery != ? ORDER BY m.id",
+                    (WITHDRAWN,),
+                )
+            ]
+
     def undelivered(self) -> list[int]:
         """Replies still to deliver (queued, sending or to retry; not failed), oldest first."""
         return [m.id for m in self.unsent() if not m.delivery_failed]
@@ -276,7 +294,7 @@ class Replies:
                 conn.execute(
                     "SELECT 1 FROM messages WHERE conversation_id ="
                     " (SELECT conversation_id FROM messages WHERE id = ?) AND direction = 'in'"
-                    " AND (in_reply_to = ? OR instr(refs, ?) > 0) LIMIT 1",
+                    f" AND (in_reply_to = ? OR {self.db.dialect.contains('refs')}) LIMIT 1",
                     (message_id, header, header),
                 ).fetchone()
             )

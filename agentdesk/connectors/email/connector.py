@@ -26,7 +26,7 @@ from typing import Any
 from agentdesk import clock
 from agentdesk.connectors.base import Capabilities, Connector, DeliveryResult, Option
 from agentdesk.connectors.email import mime
-from agentdesk.connectors.email.imap import ImapClient
+from agentdesk.connectors.email.imap import ImapClient, MailboxStatus
 from agentdesk.connectors.email.outbox import Outbox, address_problem
 from agentdesk.connectors.email.security import SECURITY, MailError, password, tls_context
 from agentdesk.connectors.email.smtp import send as smtp_send
@@ -180,7 +180,10 @@ class EmailConnector(Connector):
                             yield message
                     if self._stopping.is_set():
                         break
-                    await asyncio.to_thread(client.select, self.settings["folders"][0])
+                    first = self.settings["folders"][0]
+                    status = await asyncio.to_thread(client.select, first)
+                    if self._arrived_since_sync(first, status):
+                        continue  # IDLE would not report it: it is there already
                     self.set_state(f"{self.desk_name}: connected")
                     await asyncio.to_thread(client.idle, self.settings["idle_minutes"] * 60)
             except Exception as error:  # network, TLS, server: reconnect with backoff
@@ -194,6 +197,17 @@ class EmailConnector(Connector):
                 self.set_state(f"{self.desk_name}: reconnecting in {delay:.0f} s ({reason})")
                 await self.wait_to_reconnect(delay, self._stopping)
         await asyncio.to_thread(self._drop)
+
+    def _arrived_since_sync(self, folder: str, status: MailboxStatus) -> bool:
+        """Mail landed in ``folder`` after its sync looked (the mailbox's UIDNEXT is past
+        the one saved), so it must be synced again before IDLE, which reports only what
+        comes after this SELECT."""
+        saved = self.saved.folder(self.account, folder)
+        return (
+            saved is not None
+            and saved.uidvalidity == status.uidvalidity
+            and status.uidnext > saved.uidnext
+        )
 
     def _drop(self) -> None:
         client, self._client = self._client, None

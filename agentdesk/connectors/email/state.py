@@ -253,8 +253,8 @@ class MailState:
             self.data.execute(
                 "UPDATE mail_outbox SET state = ?, updated_at = ?,"
                 " last_error = coalesce(?, last_error), attempts = attempts + ?,"
-                " next_attempt_at = ?, uncertain = max(uncertain, ?),"
-                " data_sent = CASE WHEN ? THEN 0 ELSE data_sent END WHERE message_id = ?",
+                " next_attempt_at = ?, uncertain = CASE WHEN ? = 1 THEN 1 ELSE uncertain END,"
+                " data_sent = CASE WHEN ? = 1 THEN 0 ELSE data_sent END WHERE message_id = ?",
                 (
                     state,
                     clock.now_iso(),
