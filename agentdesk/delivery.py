@@ -20,7 +20,7 @@ from agentdesk.config import Config
 from agentdesk.connectors.base import DELIVERY_STATES, Connector, DeliveryResult
 from agentdesk.domain import WITHDRAWN, Inbound, Outgoing
 from agentdesk.intake import InvalidInbound, checked_inbound
-from agentdesk.store import Store
+from agentdesk.store import DATABASE_ERRORS, Store
 from agentdesk.surveys.answers import message_answer
 from agentdesk.team import desk_is_gone
 from agentdesk.text import error_line
@@ -174,12 +174,17 @@ class ChannelHost:
         takes over within ``holder.ttl`` plus ``holder.renew`` seconds (at its next
         renewal when the holder was a process on this host that is gone). Replies waiting
         for a connector this desk runs (queued on any desk) go to ``deliver``, each once.
+        A round the database cannot answer (a PostgreSQL server away) is logged and tried
+        again at the next one.
         """
         leading = self.leading if self.leading is not None else set()
         try:
             while True:
                 for connector in self.connectors:
-                    await self._take_lease(connector, holder, leading, start, stop, deliver)
+                    try:
+                        await self._take_lease(connector, holder, leading, start, stop, deliver)
+                    except DATABASE_ERRORS as error:  # away for now: try at the next round
+                        log.warning("%s: lease not renewed: %s", connector.desk_name, error)
                 await asyncio.sleep(holder.renew)
         finally:
             for connector in self.connectors:
