@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from agentdesk import clock
+from agentdesk.domain import EventKind
 from agentdesk.metrics.period import Period
 from agentdesk.metrics.settings import MetricsSettings
 from agentdesk.text import one_line
@@ -36,12 +37,16 @@ ASSISTED = "assisted_rate"
 AS_IS = "accepted_as_is_rate"
 EDIT_DISTANCE = "edit_distance"  # words an agent changed in an assist draft (not seconds)
 REPLIES = "replies"
+REWRITES = "rewrites_used"  # assist rewrites accepted into the composer (a count)
+ARTICLES = "articles_inserted"  # KB articles (answer or link) put in the composer (a count)
+# Counts: a figure is how many facts there are (each is one use).
+USES = {EventKind.REWRITE_USED: REWRITES, EventKind.ARTICLE_INSERTED: ARTICLES}
 
 # Durations whose business-time variant is meaningful (handle time is calendar only).
 BUSINESS_DURATIONS = (FRT, REPLY_TIME, RESOLUTION, FULL_RESOLUTION)
 DURATIONS = (*BUSINESS_DURATIONS, HANDLE)
 RATES = (FCR, ONE_TOUCH, REOPEN, ANSWERED, CSAT, CSAT_RESPONSE, CES, ASSISTED, AS_IS)
-METRICS = (*DURATIONS, *RATES, EDIT_DISTANCE, REPLIES)
+METRICS = (*DURATIONS, *RATES, EDIT_DISTANCE, REPLIES, REWRITES, ARTICLES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,6 +249,29 @@ def build_facts(
                     source,
                 )
             )
+    for row in store.metrics.assist_uses(since, until):
+        payload = json.loads(row["payload"])
+        rewrite = row["kind"] == EventKind.REWRITE_USED
+        add(
+            Fact(
+                USES[EventKind(row["kind"])],
+                row["agent"],
+                row["channel"],
+                row["uid"],
+                row["cid"],
+                row["at"],
+                row["at"],
+                1.0,
+                "rewrite accepted into the composer" if rewrite else "article put in the composer",
+                one_line(
+                    f"{payload.get('tone', '')} ({payload.get('by', '')})"
+                    if rewrite
+                    else f"{payload.get('article', '')} ({payload.get('as', '')})",
+                    200,
+                ),
+                source,
+            )
+        )
     for row in store.metrics.created(since, until):
         answered = row["reply_at"] is not None
         add(
