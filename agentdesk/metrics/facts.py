@@ -203,75 +203,25 @@ def build_facts(
     for row in store.metrics.assisted_replies(since, until):
         assisted = bool(row["assisted"])
         distance = row["distance"]
-        add(
-            Fact(
-                ASSISTED,
-                row["agent"],
-                row["channel"],
-                row["uid"],
-                row["cid"],
-                row["at"],
-                row["at"],
-                float(assisted),
-                "reply drafted with assist" if assisted else "reply written without assist",
-                "",
-                source,
-            )
-        )
+        what = "reply drafted with assist" if assisted else "reply written without assist"
+        add(_instant(ASSISTED, row, float(assisted), what, "", source))
         if assisted and distance is not None:
+            what = "assist draft sent as it was" if distance == 0 else "assist draft edited"
             add(
-                Fact(
-                    AS_IS,
-                    row["agent"],
-                    row["channel"],
-                    row["uid"],
-                    row["cid"],
-                    row["at"],
-                    row["at"],
-                    float(distance == 0),
-                    "assist draft sent as it was" if distance == 0 else "assist draft edited",
-                    f"{distance} word(s) edited",
-                    source,
+                _instant(
+                    AS_IS, row, float(distance == 0), what, f"{distance} word(s) edited", source
                 )
             )
-            add(
-                Fact(
-                    EDIT_DISTANCE,
-                    row["agent"],
-                    row["channel"],
-                    row["uid"],
-                    row["cid"],
-                    row["at"],
-                    row["at"],
-                    float(distance),
-                    "words inserted, deleted or replaced in the assist draft",
-                    "",
-                    source,
-                )
-            )
+            what = "words inserted, deleted or replaced in the assist draft"
+            add(_instant(EDIT_DISTANCE, row, float(distance), what, "", source))
     for row in store.metrics.assist_uses(since, until):
         payload = json.loads(row["payload"])
-        rewrite = row["kind"] == EventKind.REWRITE_USED
-        add(
-            Fact(
-                USES[EventKind(row["kind"])],
-                row["agent"],
-                row["channel"],
-                row["uid"],
-                row["cid"],
-                row["at"],
-                row["at"],
-                1.0,
-                "rewrite accepted into the composer" if rewrite else "article put in the composer",
-                one_line(
-                    f"{payload.get('tone', '')} ({payload.get('by', '')})"
-                    if rewrite
-                    else f"{payload.get('article', '')} ({payload.get('as', '')})",
-                    200,
-                ),
-                source,
-            )
-        )
+        if row["kind"] == EventKind.REWRITE_USED:  # state: "concise (model)"
+            what, keys = "rewrite accepted into the composer", ("tone", "by")
+        else:  # "billing/refunds (answer)"
+            what, keys = "article put in the composer", ("article", "as")
+        state = one_line(f"{payload.get(keys[0], '')} ({payload.get(keys[1], '')})", 200)
+        add(_instant(USES[EventKind(row["kind"])], row, 1.0, what, state, source))
     for row in store.metrics.created(since, until):
         answered = row["reply_at"] is not None
         add(
@@ -348,6 +298,24 @@ def build_facts(
             )
         )
     return facts
+
+
+def _instant(metric: str, row: Any, value: float, what: str, state: str, source: int) -> Fact:
+    """A fact about one event (a reply's assist payload, an assist use): it starts and
+    ends at the event."""
+    return Fact(
+        metric,
+        row["agent"],
+        row["channel"],
+        row["uid"],
+        row["cid"],
+        row["at"],
+        row["at"],
+        value,
+        what,
+        state,
+        source,
+    )
 
 
 def _rating_state(rating: int, payload: dict[str, Any], what: str = "") -> str:
