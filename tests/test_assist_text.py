@@ -158,9 +158,9 @@ def test_newest_text_drops_quoted_history_and_is_capped():
         "On Monday the parcel came.\nIt was broken."
     )
     huge = "My refund is late. " * 600_000  # 11 MB on one line
-    started = time.perf_counter()
+    started = time.process_time()  # CPU: load does not count
     newest = newest_text(huge)
-    assert time.perf_counter() - started < 0.2
+    assert time.process_time() - started < 0.2
     assert huge.startswith(newest) and NEWEST_CHARS - 20 < len(newest) <= NEWEST_CHARS
 
 
@@ -168,9 +168,9 @@ def test_the_mood_of_a_40_kb_mail_is_computed_quickly(store):
     body = f"This is RIDICULOUS, I am still waiting for my refund!!\n\nOn Mon, Kim wrote:\n{QUOTED}"
     assert len(body) > 40_000
     conversation_id = inbound(store, body)
-    started = time.perf_counter()
+    started = time.process_time()  # CPU: load does not count
     context = load_context(store, conversation_id, "Alice")
-    assert time.perf_counter() - started < 0.5  # 2.9 s while VADER read all 40 KB
+    assert time.process_time() - started < 0.5  # 2.9 s while VADER read all 40 KB
     assert context.mood.label == "angry" and context.mood.intent == "refund"
     assert context.customer_texts == ["This is RIDICULOUS, I am still waiting for my refund!!"]
     prompt = prompts.draft_messages(context)[1]["content"]

@@ -280,7 +280,7 @@ def test_a_database_path_that_cannot_be_a_file_is_one_line(tmp_path, inputs, cap
     assert err.startswith(f"agentdesk: {db}: cannot write here (") and err.count("\n") == 1
 
 
-def test_connectors_never_opens_the_database(tmp_path, capsys):
+def test_connectors_never_creates_the_database(tmp_path, capsys):
     config = tmp_path / "config.toml"
     config.write_text(f'database = "{tmp_path / "desk.db"}"\n')
     code, out, _ = run(capsys, "--config", config, "connectors")

@@ -22,7 +22,7 @@ from agentdesk.store import Store
 @pytest.fixture
 def folder(request, dovecot):
     """A mailbox of its own for each test (created empty)."""
-    name = "T-" + re.sub(r"\W+", "-", request.node.name)[:40]
+    name = "T-" + re.sub(r"\W+", "-", request.node.name).strip("-")[:90]  # (one per engine)
     with dovecot.client() as client:
         client.create(name)
     return name
@@ -140,7 +140,14 @@ async def test_idle_push_arrives_within_two_seconds(dovecot, folder, store):
     assert inbound_rows(store)[-1]["subject"] == "Pushed"
 
 
-async def test_restart_resumes_from_saved_progress(dovecot, folder, store):
+async def test_restart_resumes_from_saved_progress(dovecot, folder, desk_target):
+    """On each engine: the progress upsert once failed on PostgreSQL (an unqualified
+    column beside ``excluded``), so nothing was ever stored there."""
+    with Store(desk_target) as store:
+        await restart_resumes(dovecot, folder, store)
+
+
+async def restart_resumes(dovecot, folder, store):
     for n in range(3):
         dovecot.deliver(samples.plain(n), folder)
     async with Running(store, dovecot.settings(folders=[folder])) as run:

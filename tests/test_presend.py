@@ -56,10 +56,10 @@ def test_unedited_model_draft_is_off_unless_enabled_and_rules_can_be_turned_off(
 def test_the_check_is_fast_on_a_long_reply():
     reply = ("We looked into your order and the courier. " * 200) + "4111 1111 1111 1111"
     texts = [QUESTION * 20, "older message " * 500]
-    started = time.perf_counter()
+    started = time.process_time()  # CPU: load does not count
     for _ in range(10):
         check(reply, texts, upset=True)
-    assert (time.perf_counter() - started) / 10 < 0.05
+    assert (time.process_time() - started) / 10 < 0.05
 
 
 def with_presend(**rules_on) -> Config:

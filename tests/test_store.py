@@ -216,10 +216,10 @@ def test_an_exclusion_reads_every_matching_message(store, monkeypatch):
 
 def test_a_huge_body_is_stored_quickly_with_a_short_clean_preview(store):
     body = "\x1b[31mMy parcel never came\x1b[0m\n" + "log line: parcel scanned\n" * 360_000
-    started = time.perf_counter()
+    started = time.process_time()  # CPU: a loaded machine does not count
     conversation, _ = store.messages.record_inbound(mail(text=body))  # 8.6 MB
     # 1.4 s while the preview cleaned and split the whole body (twice); 0.2 s now
-    assert time.perf_counter() - started < 1.0
+    assert time.process_time() - started < 1.0
     row = store.inbox.page(InboxFilter(), 0, 10)[0]
     assert row.preview.startswith("My parcel never came log line:") and len(row.preview) == 200
     assert store.messages.thread(conversation)[0].body == body  # stored whole, and searchable

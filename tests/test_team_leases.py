@@ -11,7 +11,7 @@ import time
 import pytest
 from conftest import NO_PRESEND, screen_lines, until, wait_until
 
-from agentdesk import clock
+from agentdesk import cli, clock
 from agentdesk.app import make_app
 from agentdesk.config import Config
 from agentdesk.connectors.demo import DemoConnector
@@ -54,6 +54,36 @@ def test_a_lease_is_one_desks_until_it_expires_or_is_released(tmp_path):
         assert leases.hold("email", "desk-c", "carol", "2026-01-07T12:00:40Z", "x").desk == "desk-b"
         leases.release("email", "desk-b")
         assert leases.hold("email", "desk-c", "carol", "2026-01-07T12:00:41Z", "x").desk == "desk-c"
+
+
+def test_the_connectors_command_says_which_desk_runs_each_one(desk, tmp_path, capsys):
+    path, _ = desk
+    toml = tmp_path / "config.toml"
+    toml.write_text(
+        '[[connectors]]\ntype = "demo"\n\n[[connectors]]\ntype = "demo"\nname = "chat2"\n'
+    )
+    now = clock.now()
+    with Store(path) as store:
+        store.leases.hold("demo", "host/42/ab", "bob", clock.to_iso(now), "2099-01-01T00:00:00Z")
+        store.leases.hold(
+            "chat2", "host/43/cd", "carol", "2000-01-01T00:00:00Z", "2000-01-01T00:00:20Z"
+        )
+    assert cli.main(["connectors", "--config", str(toml), "--db", str(path)]) == 0
+    row = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("demo "))
+    assert row.endswith("configured (demo), run by bob's desk (host/42/ab); configured (chat2)")
+
+
+def test_the_connectors_command_lists_them_when_the_database_is_away(tmp_path, capsys):
+    toml = tmp_path / "config.toml"
+    toml.write_text('[[connectors]]\ntype = "demo"\n')
+    away = "postgresql://nobody@127.0.0.1:1/desk"
+    assert cli.main(["connectors", "--config", str(toml), "--db", away]) == 0
+    out, err = capsys.readouterr()
+    assert "configured (demo)" in out
+    assert err == (
+        "agentdesk: database: cannot connect to 127.0.0.1:1 (connection refused);"
+        " who runs each connector is not known\n"
+    )
 
 
 def title(app) -> str:

@@ -30,6 +30,13 @@ def database_path(args: argparse.Namespace, config: Config) -> DeskTarget:
     return database_target(args.db) if getattr(args, "db", None) else config.database
 
 
+def add_db_option(parser: argparse.ArgumentParser, default: str = "from config") -> None:
+    """``--db``: the desk's SQLite file or ``postgresql://`` URL (``database_path`` reads it)."""
+    parser.add_argument(
+        "--db", help=f"database: a SQLite file or a postgresql:// URL (default: {default})"
+    )
+
+
 def add_agent_option(parser: argparse.ArgumentParser, default: str) -> None:
     """``--agent NAME``: who works this desk, over ``[agent] name``."""
     parser.add_argument("--agent", metavar="NAME", help=f"work as this agent (default: {default})")

@@ -2,16 +2,25 @@
 
 Names come from package metadata (nothing imported); only connectors named in the
 config's ``[[connectors]]`` tables are imported and validated, and each one that
-cannot be is shown as one line while the others are listed as usual.
+cannot be is shown as one line while the others are listed as usual. When the desk
+exists (it is never created here), each configured connector also says which desk runs
+it for the team now, from the desk's connector leases.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 
-from agentdesk.commands import UsageError
+from agentdesk import clock
+from agentdesk.commands import UsageError, add_db_option, database_path
 from agentdesk.config import Config
+from agentdesk.connectors.base import Connector
 from agentdesk.connectors.registry import installed, load_connectors
+from agentdesk.store import DATABASE_ERRORS, Store, StoreError, probe
+from agentdesk.text import error_line
+
+_UNREADABLE: tuple[type[Exception], ...] = (StoreError, *DATABASE_ERRORS)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -21,6 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--options", metavar="NAME", help="show the options a connector declares (imports it)"
     )
+    add_db_option(parser)
     parser.set_defaults(run=run)
 
 
@@ -29,9 +39,11 @@ def run(args: argparse.Namespace, config: Config) -> int:
     if args.options:
         return _options(args.options, known)
     connectors, problems = load_connectors(config)
+    runners = _runners(args, config, connectors) if connectors else {}
     states: dict[str, list[str]] = {}
     for connector in connectors:
-        states.setdefault(connector.name, []).append(f"configured ({connector.label})")
+        runner = runners.get(connector.desk_name, "")
+        states.setdefault(connector.name, []).append(f"configured ({connector.label}){runner}")
     for problem in problems:
         name = next((n for n in known if problem.startswith(f"connector {n}")), None)
         if name is not None:
@@ -55,6 +67,25 @@ def run(args: argparse.Namespace, config: Config) -> int:
         if not any(problem.startswith(f"connector {n}") for n in known):
             print(problem)
     return 1 if problems else 0
+
+
+def _runners(
+    args: argparse.Namespace, config: Config, connectors: list[Connector]
+) -> dict[str, str]:
+    """``", run by bob's desk"`` per connector name whose lease a desk holds now, or a
+    line saying why nobody could be asked; nothing when the desk does not exist yet."""
+    target = database_path(args, config)
+    try:
+        if not probe(target).exists:
+            return {}
+        with Store(target, readonly=True) as store:
+            leases = store.leases.held(clock.to_iso(clock.now()))
+    except _UNREADABLE as error:
+        print(
+            f"agentdesk: {error_line(error)}; who runs each connector is not known", file=sys.stderr
+        )
+        return {}
+    return {lease.connector: f", run by {lease.agent}'s desk ({lease.desk})" for lease in leases}
 
 
 def _options(name: str, known: dict) -> int:

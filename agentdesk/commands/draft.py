@@ -14,7 +14,7 @@ import json
 import sys
 from typing import TYPE_CHECKING
 
-from agentdesk.commands import UsageError, database_path
+from agentdesk.commands import UsageError, add_db_option, database_path
 from agentdesk.config import Config
 
 if TYPE_CHECKING:
@@ -30,9 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--format", choices=("text", "json"), default="text", help="output format (default text)"
     )
-    parser.add_argument(
-        "--db", help="database: a SQLite file or a postgresql:// URL (default: from config)"
-    )
+    add_db_option(parser)
     parser.set_defaults(run=run)
 
 

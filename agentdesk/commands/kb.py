@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from agentdesk.commands import UsageError, database_path, tell_if_new
+from agentdesk.commands import UsageError, add_db_option, database_path, tell_if_new
 from agentdesk.config import Config
 
 
@@ -18,15 +18,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     importer.add_argument(
         "directory", nargs="?", help="folder of *.md files with front matter (default: [kb] dir)"
     )
-    importer.add_argument(
-        "--db", help="database: a SQLite file or a postgresql:// URL (default: from config)"
-    )
+    add_db_option(importer)
     importer.set_defaults(run=run_import)
     search = actions.add_parser("search", help="the articles that best match a query")
     search.add_argument("query", nargs="+", help="words to look for")
-    search.add_argument(
-        "--db", help="database: a SQLite file or a postgresql:// URL (default: from config)"
-    )
+    add_db_option(search)
     search.add_argument("--limit", type=int, default=5, help="how many (default 5)")
     search.add_argument(
         "--format", choices=("text", "json"), default="text", help="output format (default text)"
@@ -40,9 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     gaps.add_argument(
         "--format", choices=("text", "json"), default="text", help="output format (default text)"
     )
-    gaps.add_argument(
-        "--db", help="database: a SQLite file or a postgresql:// URL (default: from config)"
-    )
+    add_db_option(gaps)
     gaps.set_defaults(run=run_gaps)
 
 

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import argparse
 
-from agentdesk.commands import add_agent_option, as_agent, database_path, tell_if_new
+from agentdesk.commands import (
+    add_agent_option,
+    add_db_option,
+    as_agent,
+    database_path,
+    tell_if_new,
+)
 from agentdesk.config import Config
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("open", help="open the desk (the default command)")
-    parser.add_argument(
-        "--db", help="database: a SQLite file or a postgresql:// URL (default: from config)"
-    )
+    add_db_option(parser)
     add_agent_option(parser, "[agent] name in the config")
     parser.set_defaults(run=run)
 

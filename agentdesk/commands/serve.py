@@ -16,7 +16,13 @@ import sys
 from functools import partial
 
 from agentdesk import clock
-from agentdesk.commands import add_agent_option, as_agent, database_path, tell_if_new
+from agentdesk.commands import (
+    add_agent_option,
+    add_db_option,
+    as_agent,
+    database_path,
+    tell_if_new,
+)
 from agentdesk.config import Config
 
 SERVE_AGENT = "serve"  # the name other desks show: "email: run by serve's desk"
@@ -26,7 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "serve", help="run the connectors and reply delivery for the team, with no UI"
     )
-    parser.add_argument("--db", help="database file (default: from config)")
+    add_db_option(parser)
     add_agent_option(parser, SERVE_AGENT)
     parser.set_defaults(run=run)
 

@@ -7,7 +7,7 @@ import argparse
 import json
 import sys
 
-from agentdesk.commands import UsageError, database_path, tell_if_new
+from agentdesk.commands import UsageError, add_db_option, database_path, tell_if_new
 from agentdesk.config import Config, database_target
 
 
@@ -16,17 +16,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "import", help="import conversations from a JSON Lines file (docs/import-format.md)"
     )
     importer.add_argument("file", metavar="FILE", help="JSON Lines file ('-' for stdin)")
-    importer.add_argument(
-        "--db", help="database: a SQLite file or a postgresql:// URL (default: from config)"
-    )
+    add_db_option(importer)
     importer.set_defaults(run=run_import)
     exporter = subparsers.add_parser(
         "export", help="export every conversation and event to a JSON Lines file"
     )
     exporter.add_argument("file", metavar="FILE", help="output file ('-' for stdout)")
-    exporter.add_argument(
-        "--db", help="database: a SQLite file or a postgresql:// URL (default: from config)"
-    )
+    add_db_option(exporter)
     exporter.set_defaults(run=run_export)
     copier = subparsers.add_parser(
         "copy",

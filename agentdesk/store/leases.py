@@ -40,3 +40,13 @@ class Leases:
             conn.execute(
                 "DELETE FROM connector_leases WHERE connector = ? AND desk = ?", (connector, desk)
             )
+
+    def held(self, now: str) -> list[Lease]:
+        """The leases held at ``now`` (not expired), by connector name."""
+        with self.db.read() as conn:
+            rows = conn.execute(
+                "SELECT connector, desk, agent, expires_at FROM connector_leases"
+                " WHERE expires_at >= ? ORDER BY connector",
+                (now,),
+            ).fetchall()
+        return [Lease(row[0], row[1], row[2], row[3]) for row in rows]

@@ -74,15 +74,19 @@ class MailState:
         return FolderState(row[0], row[1], row[2]) if row else None
 
     def set_folder(self, account: str, mailbox: str, state: FolderState) -> None:
-        """Save a mailbox's progress (UIDNEXT never moves backwards within a UIDVALIDITY)."""
+        """Save a mailbox's progress (UIDNEXT never moves backwards within a UIDVALIDITY).
+
+        The old row's columns are named with the table: PostgreSQL finds a bare
+        ``uidvalidity`` ambiguous beside ``excluded``."""
         with self.data.atomic():
             self.data.execute(
                 "INSERT INTO mail_folders (account, mailbox, uidvalidity, uidnext, highestmodseq,"
                 " synced_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (account, mailbox) DO UPDATE"
-                " SET uidnext = CASE WHEN uidvalidity = excluded.uidvalidity"
-                "   AND uidnext > excluded.uidnext THEN uidnext ELSE excluded.uidnext END,"
+                " SET uidnext = CASE WHEN mail_folders.uidvalidity = excluded.uidvalidity"
+                "   AND mail_folders.uidnext > excluded.uidnext THEN mail_folders.uidnext"
+                "   ELSE excluded.uidnext END,"
                 " uidvalidity = excluded.uidvalidity,"
-                " highestmodseq = coalesce(excluded.highestmodseq, highestmodseq),"
+                " highestmodseq = coalesce(excluded.highestmodseq, mail_folders.highestmodseq),"
                 " synced_at = excluded.synced_at",
                 (
                     account,
