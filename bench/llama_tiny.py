@@ -71,7 +71,7 @@ def successor_weights(
     for token in range(first_word, vocab):  # word -> next word; the last -> </s>
         output[token + 1 if token + 1 < vocab else EOS] = embedding[token]
     # RMS norm makes the hidden state's length sqrt(EMBED); SCALE is the logit margin.
-    return embedding, output * (SCALE / np.sqrt(EMBED))
+    return embedding, (output * (SCALE / np.sqrt(EMBED))).astype(np.float32)
 
 
 def write(path: Path, words: int, seed: int) -> Path:
