@@ -362,7 +362,7 @@ class AgentDeskApp(App):
     @work(group="courtesy", exit_on_error=False)
     async def tell_channel(self, conversation_id: int, what: str, active: bool = False) -> None:
         """Typing notice or read receipt for a conversation, where its channel has them."""
-        conversation = self.store.conversations.get(conversation_id)
+        conversation = await asyncio.to_thread(self.store.conversations.get, conversation_id)
         if conversation is not None:
             await self.host.courtesy(conversation.channel, conversation.uid, what, active)
 

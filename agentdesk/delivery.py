@@ -174,17 +174,23 @@ class ChannelHost:
         takes over within ``holder.ttl`` plus ``holder.renew`` seconds (at its next
         renewal when the holder was a process on this host that is gone). Replies waiting
         for a connector this desk runs (queued on any desk) go to ``deliver``, each once.
-        A round the database cannot answer (a PostgreSQL server away) is logged and tried
-        again at the next one.
+        While the database is away each lease is tried again every round, and a connector
+        this desk runs is stopped once its lease may have ended (``holder.ttl`` seconds
+        without a renewal), so two desks never both run it.
         """
         leading = self.leading if self.leading is not None else set()
+        renewed: dict[int, float] = {}  # monotonic time each lease this desk holds was renewed
         try:
             while True:
                 for connector in self.connectors:
+                    key = id(connector)
                     try:
                         await self._take_lease(connector, holder, leading, start, stop, deliver)
-                    except DATABASE_ERRORS as error:  # away for now: try at the next round
-                        log.warning("%s: lease not renewed: %s", connector.desk_name, error)
+                    except DATABASE_ERRORS as error:  # the database is away: try next round
+                        self._lease_not_renewed(connector, holder, leading, stop, renewed, error)
+                    else:
+                        if key in leading:
+                            renewed[key] = time.monotonic()
                 await asyncio.sleep(holder.renew)
         finally:
             for connector in self.connectors:
@@ -226,6 +232,28 @@ class ChannelHost:
             leading.discard(key)
             stop(connector)
         connector.set_state(f"{name}: run by {lease.agent}'s desk")
+
+    @staticmethod
+    def _lease_not_renewed(
+        connector: Connector,
+        holder: Holder,
+        leading: set[int],
+        stop: Callable[[Connector], object],
+        renewed: dict[int, float],
+        error: Exception,
+    ) -> None:
+        """A lease could not be taken or renewed: the connector says so, and one this desk
+        runs stops once its lease may have ended, so two desks never both run it."""
+        name, key = connector.desk_name, id(connector)
+        if key in leading:
+            if time.monotonic() - renewed.get(key, 0.0) <= holder.ttl:
+                return  # still this desk's: renewed at the next round
+            log.warning(
+                "%s: lease not renewed for %g s; stopped until it is taken", name, holder.ttl
+            )
+            leading.discard(key)
+            stop(connector)
+        connector.set_state(f"{name}: waiting for the database ({error_line(error)})")
 
     def _waiting_for(self, connector: Connector) -> list[int]:
         """Replies ``connector`` sends that wait for it and are not being delivered."""

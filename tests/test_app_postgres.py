@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
+import signal
+import threading
 
 import pytest
 from conftest import Notices, screen_text, until
@@ -37,6 +40,80 @@ async def test_a_draft_typed_while_the_server_is_away_is_saved_when_it_returns(
         await until(pilot, lambda: notices.matching("database: back; the draft is saved"))
         with Store(url) as other:
             assert other.drafts.get(ids["login"]) == "We reset your password. Log in again"
+
+
+async def test_typing_never_waits_for_a_stalled_server(postgres_url, alice, frozen_clock):
+    """Drafts are written in a worker: with every server process of the desk's database
+    stopped (SIGSTOP), keys typed into the composer are still answered at once, and the
+    draft lands when the server goes on."""
+    import psycopg
+
+    with Store(postgres_url) as store:
+        ids = build_desk(store)
+    app = make_app(alice, postgres_url, [DemoConnector()])
+    name = postgres_url.rsplit("/", 1)[1]
+    async with app.run_test(size=(160, 40)) as pilot:
+        app.open_conversation(ids["login"])
+        await pilot.pause()
+        await pilot.press("r")
+        with psycopg.connect(postgres_url.rsplit("/", 1)[0] + "/postgres") as admin:
+            pids = [
+                row[0]
+                for row in admin.execute(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = %s", (name,)
+                )
+            ]
+        assert pids
+        for pid in pids:
+            os.kill(pid, signal.SIGSTOP)
+        # Let the server go on after 20 s whatever happens: a UI thread waiting for it
+        # would hold this test (it runs on the app's loop) until then.
+        resumed = threading.Event()
+
+        def go_on_now() -> None:
+            resumed.set()
+            for pid in pids:
+                os.kill(pid, signal.SIGCONT)
+
+        go_on = threading.Timer(20, go_on_now)
+        go_on.start()
+        try:
+            for word in ("We reset ", "your password."):
+                await pilot.press(*word)
+                await pilot.pause(0.6)  # a draft save is due
+            await until(pilot, lambda: app.screen.composer.text == "We reset your password.")
+            assert not resumed.is_set()  # typed, and answered, while the server stood still
+        finally:
+            go_on.cancel()
+            for pid in pids:
+                os.kill(pid, signal.SIGCONT)
+        await until(pilot, lambda: app.store.drafts.get(ids["login"], "reply", "alice") != "")
+        assert app.store.drafts.get(ids["login"], "reply", "alice") == "We reset your password."
+
+
+async def test_a_connector_waits_for_the_database_and_runs_again_when_it_returns(
+    private_postgres, alice
+):
+    """The lease keeper lives through the server going away: the connector stops once its
+    lease may have ended, says why, and runs again when the lease can be taken."""
+    url = private_postgres.new_database()
+    with Store(url) as store:
+        build_desk(store)
+    team = {"poll_interval": 0.1, "lease_ttl": 1.0, "lease_renew": 0.2}
+    config = dataclasses.replace(alice, raw={**alice.raw, "team": team})
+    demo = DemoConnector()
+    app = make_app(config, url, [demo])
+    async with app.run_test(size=(160, 40)) as pilot:
+        await until(pilot, lambda: app.host.leading)  # this desk runs it
+        private_postgres.stop_server()
+        await until(pilot, lambda: "demo: waiting for the database (" in demo.state, timeout=15)
+        assert not app.host.leading  # stopped: its lease may be another desk's
+        private_postgres.start_server()
+        await until(pilot, lambda: app.host.leading, timeout=15)
+        assert "waiting for the database" not in demo.state
+    # (quitting released the lease instead of failing on the lost connection)
+    with Store(url) as store, store.db.read() as conn:
+        assert conn.execute("SELECT count(*) FROM connector_leases").fetchone()[0] == 0
 
 
 def test_an_unreachable_server_is_one_line_and_the_next_statement_reconnects(private_postgres):

@@ -7,6 +7,7 @@ import os
 import shlex
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -344,6 +345,7 @@ class ConversationScreen(DeskScreen):
         # that tries again (flush_draft).
         self._unsaved: dict[tuple[int, str], str] = {}
         self._retry_timer: Timer | None = None
+        self._draft_lock = threading.Lock()  # held while drafts are written (_write_drafts)
         self._loading_draft = False
         self._typing_since: float | None = None  # monotonic time of the last typing notice
         self._seen_up_to = 0  # the newest message shown at open (or in the collision check)
@@ -492,7 +494,7 @@ class ConversationScreen(DeskScreen):
 
     def leave(self, reason: str) -> None:
         """Save the draft now and end the focus interval for handle time."""
-        self.flush_draft()
+        self.flush_draft(wait=reason == "exit")
         self._typing(False)
         self.desk.here(None)
         if self.conversation is not None:
@@ -534,12 +536,14 @@ class ConversationScreen(DeskScreen):
             self._save_timer.stop()
         self._save_timer = self.set_timer(DRAFT_SAVE_DELAY, self.flush_draft)
 
-    def flush_draft(self) -> None:
-        """Write the composer text to the database (an empty composer removes the draft).
+    def flush_draft(self, *, wait: bool = False) -> None:
+        """Save the composer's text as the conversation's draft (an empty composer removes
+        it), in a worker, or here with ``wait`` (the app is closing).
 
-        While the database cannot take it (a PostgreSQL server away, a full disk) the
-        text is kept here, per conversation, and written again every few seconds until
-        it is stored; the agent sees one line when it starts and one when it is saved.
+        Until the database has it the text is kept here, per conversation (``_load_draft``
+        reads it first). While the database cannot take it (a PostgreSQL server away, a
+        full disk) it is written again every few seconds until it is stored; the agent sees
+        one line when that starts and one when it is saved.
         """
         if self._save_timer is not None:
             self._save_timer.stop()
@@ -548,20 +552,44 @@ class ConversationScreen(DeskScreen):
             self._unsaved[(self.conversation_id, self.composer.mode)] = self.composer.text
         if not self._unsaved:
             return
-        try:
-            with self.store.atomic():
-                for (conversation_id, mode), text in self._unsaved.items():
-                    self.store.drafts.save(conversation_id, mode, text, self.agent.name)
-        except DATABASE_ERRORS as error:
+        if wait:
+            self._drafts_written(self._write_drafts())
+        else:
+            self._write_drafts_in_worker()
+
+    @work(thread=True, group="drafts")
+    def _write_drafts_in_worker(self) -> None:
+        outcome = self._write_drafts()
+        with contextlib.suppress(RuntimeError):  # (the app closed meanwhile: it wrote them)
+            self.app.call_from_thread(self._drafts_written, outcome)
+
+    def _write_drafts(self) -> dict[tuple[int, str], str] | BaseException:
+        """Store the drafts kept here as they are now: those written, or the database's
+        error. One writer at a time, each writing the newest texts, so an older text never
+        lands last (and a sent reply's draft, taken out first, is never written again)."""
+        with self._draft_lock:
+            drafts = dict(self._unsaved)
+            try:
+                with self.store.atomic():
+                    for (conversation_id, mode), text in drafts.items():
+                        self.store.drafts.save(conversation_id, mode, text, self.agent.name)
+            except DATABASE_ERRORS as error:
+                return error
+        return drafts
+
+    def _drafts_written(self, outcome: dict[tuple[int, str], str] | BaseException) -> None:
+        if isinstance(outcome, BaseException):
             if self._retry_timer is None:
                 self.notify(
-                    f"{error_line(error)}; the draft stays here and is saved when the"
+                    f"{error_line(outcome)}; the draft stays here and is saved when the"
                     " database is back",
                     severity="warning",
                 )
                 self._retry_timer = self.set_interval(DRAFT_RETRY, self.flush_draft)
             return
-        self._unsaved.clear()
+        for key, text in outcome.items():
+            if self._unsaved.get(key) == text:  # (not typed on since)
+                del self._unsaved[key]
         if self._retry_timer is not None:
             self._retry_timer.stop()
             self._retry_timer = None
@@ -607,35 +635,11 @@ class ConversationScreen(DeskScreen):
             self._save_timer = None
         assist = self.assist
         try:
-            if self.composer.mode == "note":
-                self.store.messages.add_note(self.conversation_id, self.agent.name, text)
-            else:
-                accepted = (
-                    assist.accepted_text
-                    if assist is not None and assist.conversation_id == self.conversation_id
-                    else None
-                )
-                assisted = (
-                    {}
-                    if accepted is None
-                    else {"ai_assisted": True, "edit_distance": edit_distance(accepted, text)}
-                )
-                with self.store.atomic():
-                    message_id = self.store.replies.add(
-                        self.conversation_id,
-                        self.agent.name,
-                        text,
-                        delivery="queued",
-                        hold_until=self._undo_until(),
-                        **assisted,
-                    )
-                    if self.desk.config.team.assign_on_reply:  # (lost to a taker: it stays theirs)
-                        self.store.conversations.claim(
-                            self.conversation_id, self.agent.name, self.agent.name, expected=None
-                        )
+            with self._draft_lock:  # no draft write of this text can land after the send
+                self._unsaved.pop((self.conversation_id, self.composer.mode), None)
+                message_id = self._store_sent(text, assist)
         except DATABASE_ERRORS as error:
-            with contextlib.suppress(*DATABASE_ERRORS):  # keep the draft too, if the desk allows
-                self.flush_draft()
+            self.flush_draft()  # kept, and saved when the desk allows
             self.notify(
                 f"Not stored, so not sent ({error_line(error)}); the text is still in"
                 " the composer.",
@@ -658,6 +662,36 @@ class ConversationScreen(DeskScreen):
         self._loading_draft = False
         self.reload()
         self.set_focus(self.thread)
+
+    def _store_sent(self, text: str, assist: AssistPanel | None) -> int:
+        """Store the note, or the reply queued for its channel (discarding the draft, and
+        taking the conversation when ``[team] assign_on_reply``); its message id."""
+        if self.composer.mode == "note":
+            return self.store.messages.add_note(self.conversation_id, self.agent.name, text)
+        accepted = (
+            assist.accepted_text
+            if assist is not None and assist.conversation_id == self.conversation_id
+            else None
+        )
+        assisted = (
+            {}
+            if accepted is None
+            else {"ai_assisted": True, "edit_distance": edit_distance(accepted, text)}
+        )
+        with self.store.atomic():
+            message_id = self.store.replies.add(
+                self.conversation_id,
+                self.agent.name,
+                text,
+                delivery="queued",
+                hold_until=self._undo_until(),
+                **assisted,
+            )
+            if self.desk.config.team.assign_on_reply:  # (lost to a taker: it stays theirs)
+                self.store.conversations.claim(
+                    self.conversation_id, self.agent.name, self.agent.name, expected=None
+                )
+        return message_id
 
     def _written_meanwhile(self) -> tuple[str, list[str]]:
         """What other agents replied or noted here since this screen showed the
@@ -706,7 +740,7 @@ class ConversationScreen(DeskScreen):
         if not unsent:
             self.notify("No reply of yours here is waiting to be sent.")
             return
-        self.flush_draft()  # the composer's text is kept, after the reply taken back
+        self.flush_draft(wait=True)  # stored first: the reply taken back goes before it
         reply = unsent[-1]
         if self.store.replies.withdraw(reply.id) is None:
             self.notify(
