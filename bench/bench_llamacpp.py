@@ -77,11 +77,11 @@ def process_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def own_cpu() -> float:
-    """CPU seconds of this process and its finished children (the CLI runs)."""
-    own = resource.getrusage(resource.RUSAGE_SELF)
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+def own_cpu(children: bool = False) -> float:
+    """CPU seconds of this process, or of its finished children (the CLI runs; a killed
+    server is one too once reaped, so the drafts count this process alone)."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN if children else resource.RUSAGE_SELF)
+    return used.ru_utime + used.ru_stime
 
 
 class LlamaServer:
@@ -385,7 +385,7 @@ def cli_drafts(report: Report, db: Path, cid: int, server: LlamaServer, timeout:
             f'base_url = "{server.base_url}"\nmodel = "tiny"\ntimeout = {timeout}\n'
             f"max_retries = 0\nmax_tokens = {max_tokens}\n"
         )
-        cpu, began = own_cpu(), time.perf_counter()
+        cpu, began = own_cpu(children=True), time.perf_counter()
         done = subprocess.run(
             [sys.executable, "-m", "agentdesk", "--config", str(config), "draft", str(cid)]
             + ["--db", str(db), "--format", "json"],
@@ -393,7 +393,7 @@ def cli_drafts(report: Report, db: Path, cid: int, server: LlamaServer, timeout:
             text=True,
             env={**os.environ, "PYTHONPATH": str(ROOT)},
         )
-        wall, cpu = time.perf_counter() - began, own_cpu() - cpu
+        wall, cpu = time.perf_counter() - began, own_cpu(children=True) - cpu
         result = json.loads(done.stdout)
         print(
             f"{name}\n    completed {result['completed']}, stop_reason {result['stop_reason']!r},"

@@ -3,7 +3,7 @@
     python bench/llama_tiny.py [--out /tmp/tiny.gguf] [--words 1500] [--seed 17]
 
 For ``bench_llamacpp.py``: a real llama.cpp server needs a model file, and none can be
-downloaded here, so this script makes one (about 2 MB) with the ``gguf`` package. Its
+downloaded here, so this script makes one (2.5 MB) with the ``gguf`` package. Its
 weights are seeded random numbers arranged so that the model is a *successor table*:
 
 - every token's embedding is a random unit vector (``seed``); the attention output and
