@@ -36,9 +36,14 @@ if TYPE_CHECKING:
 
 SNOOZE_CHECK_SECONDS = 30
 IDLE_CHECK_SECONDS = 5
-KEY_WAIT = 1.0  # longest wait for a widget to handle a key before the next one is read
-# Imported in a thread after the first paint: openai and VADER take about 1 s.
-HEAVY_MODULES = ("agentdesk.widgets.assist_panel",)
+# Longest wait for a key to reach the screen before the next one is read: only a key
+# whose way up was cut (a widget removed meanwhile) needs it; a busy loop (a long thread
+# wrapped on a loaded machine) delays each step of the way, never the order.
+KEY_WAIT = 10.0
+# Imported in a thread after the first paint: the conversation screen's modules (0.3-1 s
+# of the first open when imported on Enter), then the assist panel's (openai and VADER
+# take about 1 s).
+HEAVY_MODULES = ("agentdesk.screens.conversation", "agentdesk.widgets.assist_panel")
 
 
 class AgentDeskApp(App):
@@ -91,7 +96,7 @@ class AgentDeskApp(App):
         self.watcher = Watcher(
             store,
             self._changed_elsewhere,
-            team.poll_interval,
+            store.wakeup(team.poll_interval, team.fallback_poll),
             presences=self.presences,
             on_presence=self._presence_elsewhere,
         )
@@ -219,6 +224,13 @@ class AgentDeskApp(App):
     def wake_snoozed(self) -> None:
         if self.store.conversations.wake_snoozed():
             self.refresh_views()
+
+    def action_online(self) -> None:
+        """Who is online: every desk, what it shows, who types (docs/teams.md)."""
+        from agentdesk.screens.online import OnlineScreen
+
+        if not isinstance(self.screen, OnlineScreen):
+            self.push_screen(OnlineScreen())
 
     def action_stats(self) -> None:
         """The stats screen (docs/metrics.md), from anywhere."""
@@ -405,8 +417,9 @@ class AgentDeskApp(App):
             await super().on_event(key)
             if key.is_forwarded:  # on its way through the widgets
                 token = self._key_in_flight = object()
-                target.call_later(self._key_passed, target, token)
                 self.set_timer(KEY_WAIT, partial(self._key_done, token))
+                if not target.call_later(self._key_passed, target, token):
+                    await self._key_done(token)  # the widget is gone: the next key
 
     @property
     def keys_pending(self) -> bool:
@@ -418,8 +431,8 @@ class AgentDeskApp(App):
         parent = node.parent
         if isinstance(node, Screen) or parent is None or parent is self:
             self.call_later(self._key_done, token)
-        else:
-            parent.call_later(self._key_passed, parent, token)
+        elif not parent.call_later(self._key_passed, parent, token):
+            self.call_later(self._key_done, token)  # the way up was cut
 
     async def _key_done(self, token: object) -> None:
         if self._key_in_flight is token:
@@ -427,7 +440,8 @@ class AgentDeskApp(App):
             await self._next_key()
 
     def warm_up(self) -> Worker:
-        """Import the assist panel's modules in a thread (once): never on the UI thread."""
+        """Import the conversation screen's and the assist panel's modules in a thread
+        (once): never on the UI thread."""
         if self._warm_up is None:
             self._warm_up = self._import_heavy_modules()
         return self._warm_up
@@ -455,6 +469,11 @@ class AgentDeskApp(App):
         )
         yield SystemCommand(
             "Channels", "Every channel's connection state in full", self.action_channels
+        )
+        yield SystemCommand(
+            "Who is online",
+            "Every agent online now, what each views and whether they type (the lead's view)",
+            self.action_online,
         )
         yield SystemCommand(
             "Reconnect channels",

@@ -19,7 +19,18 @@ from agentdesk.config import ConfigError, load_config
 from agentdesk.store import StoreError
 
 # Modules in agentdesk.commands; each has register(subparsers) and sets args.run.
-COMMANDS = ["open", "demo", "serve", "transfer", "kb", "draft", "stats", "connectors"]
+COMMANDS = [
+    "open",
+    "demo",
+    "serve",
+    "web",
+    "transfer",
+    "kb",
+    "draft",
+    "stats",
+    "online",
+    "connectors",
+]
 
 
 CONFIG_HELP = "config file (default: platform config dir, or $AGENTDESK_CONFIG)"

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from agentdesk.metrics.settings import MetricsSettings
     from agentdesk.surveys.settings import CsatSettings
     from agentdesk.team import TeamSettings
+    from agentdesk.web.settings import WebSettings
 
 APP_NAME = "agentdesk"
 
@@ -220,6 +221,13 @@ class Config:
 
         return team_settings(self)
 
+    @cached_property
+    def web(self) -> WebSettings:
+        """``[web]``: where ``agentdesk web`` listens and where its token comes from."""
+        from agentdesk.web.settings import web_settings
+
+        return web_settings(self)
+
 
 _TOP_LEVEL = {
     "agent",
@@ -242,6 +250,7 @@ _TOP_LEVEL = {
     "csat",
     "compose",
     "attachments",
+    "web",
 }
 
 UNDO_MAX_SECONDS = 600
@@ -438,4 +447,4 @@ def _validate_features(config: Config) -> None:
     from agentdesk.connectors.registry import configured
 
     configured(config)
-    _ = config.assist, config.metrics, config.delivery, config.csat, config.team
+    _ = config.assist, config.metrics, config.delivery, config.csat, config.team, config.web

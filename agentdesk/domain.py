@@ -40,6 +40,9 @@ class EventKind(StrEnum):
     UNTAGGED = "untagged"
     SURVEY_SENT = "survey_sent"
     CES = "ces"
+    CUSTOMER_LINKED = "customer_linked"
+    CUSTOMER_MERGED = "customer_merged"
+    CUSTOMER_TAGS = "customer_tags"
     REWRITE_USED = "rewrite_used"  # an assist rewrite accepted into the composer
     ARTICLE_INSERTED = "article_inserted"  # a KB article (answer or link) put in the composer
 
@@ -174,6 +177,7 @@ class Customer:
     identities: tuple[Identity, ...]
     conversation_count: int
     tags: tuple[str, ...]
+    last_contact: str | None = None  # the newest message of any of their conversations
 
     @property
     def first_name(self) -> str:
@@ -240,6 +244,8 @@ class Presence:
     conversation_id: int | None
     activity: str
     seen_at: str
+    online_since: str | None = None  # when the desk started (None: before migration 16)
+    here_since: str | None = None  # when it came to this conversation (or the inbox)
 
     @property
     def typing(self) -> bool:
@@ -249,6 +255,16 @@ class Presence:
         """``bob viewing``, ``bob typing a reply``, ``bob typing a note``."""
         doing = {"replying": "typing a reply", "noting": "typing a note"}
         return f"{self.agent} {doing.get(self.activity, 'viewing')}"
+
+
+@dataclass(frozen=True)
+class Online:
+    """A desk online now, for the lead's view: its presence, and the customer's name and
+    the subject of the conversation it shows (both untrusted text; '' in the inbox)."""
+
+    presence: Presence
+    customer: str = ""
+    subject: str = ""
 
 
 @dataclass(frozen=True)
@@ -319,6 +335,14 @@ def tag_changes(words: Iterable[str]) -> tuple[list[str], list[str]]:
         else:
             add.append(word.lstrip("+#").lower())
     return [t for t in add if t], [t for t in remove if t]
+
+
+def edited_tags(have: Iterable[str], typed: str) -> tuple[list[str], list[str]]:
+    """What the tag prompt's text changes on the tags ``have`` (the prompt shows them):
+    ``(to add, to remove)``. A tag deleted from the text or typed as ``-tag`` goes."""
+    add, remove = tag_changes(typed.split())
+    wanted, present = set(add), set(have)
+    return sorted(wanted - present), sorted((present - wanted) | set(remove))
 
 
 @dataclass(frozen=True)

@@ -3,9 +3,11 @@
 The watcher runs in a worker thread. It waits for a wake-up, reads the conversations
 changed since it last looked (``store.changes``) and hands their ids, coalesced, to
 ``on_change``; with a ``Presences`` it also keeps this desk's presence row beating and
-reads everyone else's. ``Wakeup`` is the one thing an engine may do better than polling: on
-SQLite a wake-up is simply the poll interval passing (a look costs two primary-key range
-scans); PostgreSQL's LISTEN/NOTIFY can end the wait as soon as another desk commits.
+reads everyone else's. What ends the wait is the engine's (``store.wakeup``, a
+``Wakeup``): PostgreSQL's LISTEN/NOTIFY as soon as another desk commits, SQLite's
+``PRAGMA data_version`` polled. After ``wakeup.fallback`` seconds without one the
+watcher looks anyway (PostgreSQL: a NOTIFY missed while reconnecting), and presence has
+it look when its heartbeat is due or another desk's row times out.
 """
 
 from __future__ import annotations
@@ -15,40 +17,17 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Protocol
 
 from agentdesk import clock
 from agentdesk.domain import Presence
 from agentdesk.store import Store
 from agentdesk.store.changes import Mark
+from agentdesk.store.wakeups import Wakeup
 from agentdesk.team import desk_id
 
 log = logging.getLogger(__name__)
 
-
-class Wakeup(Protocol):
-    """Ends the watcher's wait when something may have changed."""
-
-    def wait(self, timeout: float) -> None:
-        """Return on a wake-up, or after ``timeout`` seconds."""
-
-    def wake(self) -> None:
-        """End the current (or the next) wait now: this desk knows something changed."""
-
-
-class Interval:
-    """The wake-up of an engine that cannot notify: the poll interval passes (or this
-    desk wakes the watcher itself)."""
-
-    def __init__(self) -> None:
-        self._woken = threading.Event()
-
-    def wait(self, timeout: float) -> None:
-        self._woken.wait(timeout)
-        self._woken.clear()
-
-    def wake(self) -> None:
-        self._woken.set()
+MIN_WAIT = 0.05  # the shortest wait between looks that presence asks for
 
 
 class Presences:
@@ -71,7 +50,9 @@ class Presences:
         self.store, self.agent = store, agent
         self.timeout, self.heartbeat, self.monotonic = timeout, heartbeat, monotonic
         self.desk = desk_id()  # this run of the desk
+        self.online_since = clock.now_iso()
         self.here: tuple[int | None, str] = (None, "viewing")
+        self._here_since = self.online_since  # when ``here`` came to its conversation
         self.others: dict[int, tuple[Presence, ...]] = {}  # conversation id -> who is there
         self._written: tuple[int | None, str] | None = None
         self._beaten = float("-inf")
@@ -81,7 +62,17 @@ class Presences:
         viewers or typists changed."""
         here, now = self.here, clock.now()
         if here != self._written or self.monotonic() - self._beaten >= self.heartbeat:
-            self.store.presence.beat(self.desk, self.agent, here[0], here[1], clock.to_iso(now))
+            if self._written is not None and here[0] != self._written[0]:
+                self._here_since = clock.to_iso(now)
+            self.store.presence.beat(
+                self.desk,
+                self.agent,
+                here[0],
+                here[1],
+                clock.to_iso(now),
+                self.online_since,
+                self._here_since,
+            )
             if self.monotonic() - self._beaten >= self.heartbeat:
                 self.store.presence.forget(clock.to_iso(now - timedelta(seconds=self.timeout)))
             self._written, self._beaten = here, self.monotonic()
@@ -99,6 +90,15 @@ class Presences:
         self.others = seen
         return frozenset(changed)
 
+    def due(self) -> float:
+        """Seconds until this desk's next heartbeat, or until another desk shown now times
+        out (its row older than ``timeout``): the watcher looks by then."""
+        now = clock.now()
+        ages = [clock.since(p.seen_at, now) for rows in self.others.values() for p in rows]
+        expiries = [self.timeout - age for age in ages if age is not None]
+        beat = self._beaten + self.heartbeat - self.monotonic()
+        return max(MIN_WAIT, min([beat, *expiries]))
+
     def leave(self) -> None:
         """This desk closes: its row goes at once."""
         self.store.presence.leave(self.desk)
@@ -110,22 +110,21 @@ def _shown(presences: tuple[Presence, ...]) -> set[tuple[str, str]]:
 
 
 class Watcher:
-    """Reads what other desks changed, every ``interval`` seconds or on a wake-up."""
+    """Reads what other desks changed on each wake-up (and every ``wakeup.fallback`` s)."""
 
     def __init__(
         self,
         store: Store,
         on_change: Callable[[frozenset[int]], None],
-        interval: float,
-        wakeup: Wakeup | None = None,
+        wakeup: Wakeup,
         presences: Presences | None = None,
         on_presence: Callable[[dict[int, tuple[Presence, ...]], frozenset[int]], None]
         | None = None,
     ) -> None:
-        self.store, self.on_change, self.interval = store, on_change, interval
+        self.store, self.on_change = store, on_change
         self.presences, self.on_presence = presences, on_presence
         self.stopped = threading.Event()
-        self.wakeup = wakeup or Interval()
+        self.wakeup = wakeup
         self.mark: Mark = store.changes.mark()  # what was there before this desk looked
 
     def look(self) -> frozenset[int]:
@@ -143,13 +142,15 @@ class Watcher:
     def run(self) -> None:
         """Look until ``stop``; a failed look (a locked or closed file) is logged and retried."""
         while not self.stopped.is_set():
-            self.wakeup.wait(self.interval)
+            fallback = self.wakeup.fallback
+            self.wakeup.wait(min(fallback, self.presences.due()) if self.presences else fallback)
             if self.stopped.is_set():
                 break
             try:
                 self.look()
             except Exception as error:  # the next look tries again
                 log.warning("live updates: %s", error)
+        self.wakeup.close()
         if self.presences is not None:
             try:
                 self.presences.leave()
@@ -157,7 +158,7 @@ class Watcher:
                 log.warning("presence: %s", error)
 
     def poke(self) -> None:
-        """Look now rather than at the end of the interval (a channel stored a message)."""
+        """Look now rather than at the next wake-up (a channel stored a message)."""
         self.wakeup.wake()
 
     def stop(self) -> None:

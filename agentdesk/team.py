@@ -15,7 +15,8 @@ class TeamSettings:
     """How desks sharing one database work together."""
 
     assign_on_reply: bool = True  # a reply to an unassigned conversation takes it
-    poll_interval: float = 0.25  # seconds between looks at what other desks changed
+    poll_interval: float = 0.25  # SQLite: seconds between checks for other desks' commits
+    fallback_poll: float = 2.0  # PostgreSQL: seconds between looks when no NOTIFY came
     presence_timeout: float = 30.0  # a desk not heard of for this long is gone
     heartbeat: float = 10.0  # seconds between a desk's "still here"
     lease_ttl: float = 20.0  # a connector's lease lasts this long unless renewed
@@ -29,6 +30,7 @@ def team_settings(config: Config) -> TeamSettings:
         {
             "assign_on_reply",
             "poll_interval",
+            "fallback_poll",
             "presence_timeout",
             "heartbeat",
             "lease_ttl",
@@ -39,6 +41,7 @@ def team_settings(config: Config) -> TeamSettings:
     settings = TeamSettings(
         table.get("assign_on_reply", bool, defaults.assign_on_reply),
         table.positive("poll_interval", defaults.poll_interval),
+        table.positive("fallback_poll", defaults.fallback_poll),
         table.positive("presence_timeout", defaults.presence_timeout),
         table.positive("heartbeat", defaults.heartbeat),
         table.positive("lease_ttl", defaults.lease_ttl),

@@ -88,6 +88,12 @@ def one_line(text: str | None, limit: int = 200) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
+def tag_text(tag: str) -> str:
+    """A tag as stored: one clean lower-case word (spaces become hyphens), at most 40
+    characters."""
+    return one_line(tag, 40).lower().replace(" ", "-")
+
+
 def error_line(error: BaseException) -> str:
     """An exception as one short line for a state or notice (its type if it has no text)."""
     return one_line(str(error), 300) or type(error).__name__

@@ -24,6 +24,9 @@ if ! $fast; then
     # PostgreSQL for the store's second engine (tests/postgres.py starts a private one).
     command -v initdb >/dev/null 2>&1 || compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null \
         || need_apt+=(postgresql)
+    # Chromium for the browser test of `agentdesk web` (playwright drives this binary;
+    # it never downloads a browser of its own).
+    [ -x /usr/bin/chromium ] || need_apt+=(chromium)
     if ((${#need_apt[@]})); then
         if [ "$(id -u)" = 0 ]; then
             apt-get update -qq && apt-get install -y -qq "${need_apt[@]}" >/dev/null

@@ -32,7 +32,14 @@ from agentdesk.store import Store
 # The conformance kit is a pytest plugin (entry point of an installed agentdesk); named
 # here too for a checkout run from PYTHONPATH. The servers' fixtures come from the
 # test helper modules beside this file.
-pytest_plugins = ["agentdesk.testing", "mailservers", "synapse", "openai_server", "postgres"]
+pytest_plugins = [
+    "agentdesk.testing",
+    "mailservers",
+    "synapse",
+    "openai_server",
+    "postgres",
+    "browser",
+]
 
 os.environ["TZ"] = "UTC"
 time.tzset()

@@ -142,6 +142,23 @@ async def test_canned_reply_fills_variables_and_tags_are_edited(desk, alice):
     assert tags == [("tagged", "refund"), ("tagged", "vip")]
 
 
+async def test_typing_in_the_tag_prompt_adds_to_the_tags_it_shows(desk, alice):
+    """The prompt shows the tags with the cursor after them: typed text adds, it does
+    not replace (and so remove) them."""
+    path, ids = desk
+    app = make_app(alice, path, [DemoConnector()])
+    async with app.run_test(size=(160, 40)) as pilot:
+        screen = await open_first(pilot, app)
+        await pilot.press("j")  # José's invoice mail, tagged #billing
+        await until(pilot, lambda: screen.conversation_id == ids["html"])
+        assert "#billing" in screen_lines(app)[0]
+        await pilot.press("t")
+        await pilot.pause()
+        await pilot.press(*"vip", "enter")
+        await until(pilot, lambda: "#billing #vip" in screen_lines(app)[0])
+        assert app.store.conversations.get(ids["html"]).tags == ("billing", "vip")
+
+
 async def test_draft_survives_quitting_and_reopening(desk, alice):
     path, ids = desk
     app = make_app(alice, path, [DemoConnector()])
@@ -434,7 +451,7 @@ async def test_keys_typed_while_a_big_conversation_opens_land_in_the_composer(de
         await until(pilot, lambda: screen.composer.text == "WQK", timeout=20)
         assert screen.conversation_id == big
         assert len(screen.thread.messages) == 1000
-        assert len(screen.thread.query(".message")) == 30  # the newest laid out
+        assert len(screen.thread.shown()) == 31  # the newest laid out, under the earlier line
         typed_at_once(app, "escape", "escape", "enter", "r", *"ok")  # open again: built
         await until(pilot, lambda: screen.composer.text == "WQKok", timeout=20)
         typed_at_once(app, "escape", "j", "r", *"Hi")  # the next one gets the text

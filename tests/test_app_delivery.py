@@ -90,7 +90,7 @@ async def send_reply(pilot, app, conversation_id: int, text: str) -> None:
 
 def thread_text(app) -> str:
     """The thread as plain text, one message per paragraph (no wrapping)."""
-    return "\n\n".join(str(message.content) for message in app.screen.query("#thread Static"))
+    return "\n\n".join(str(text) for text in app.screen.thread.shown())
 
 
 def reply_row(path, text: str):

@@ -7,6 +7,7 @@ from pathlib import Path
 from agentdesk.app import AgentDeskApp
 from agentdesk.screens.conversation import ConversationScreen
 from agentdesk.screens.inbox import InboxScreen
+from agentdesk.screens.online import OnlineScreen
 from agentdesk.screens.stats import DrillDownScreen, StatsScreen
 from agentdesk.widgets.inbox_list import InboxList
 
@@ -21,6 +22,7 @@ def test_every_binding_has_an_id_and_is_documented():
         ConversationScreen,
         StatsScreen,
         DrillDownScreen,
+        OnlineScreen,
     ):
         for binding in owner.BINDINGS:
             assert binding.id, f"{owner.__name__}: {binding.key} has no id"

@@ -107,10 +107,7 @@ async def test_a_reply_sent_while_the_homeserver_is_down_arrives_once_it_is_back
         # The thread re-reads in a worker after each attempt: it shows the state soon after.
         await until(
             pilot,
-            lambda: (
-                "retry: chat: "
-                in "".join(str(m.content) for m in app.screen.query("#thread Static"))
-            ),
+            lambda: "retry: chat: " in "".join(str(text) for text in app.screen.thread.shown()),
             timeout=10,
         )
 

@@ -234,6 +234,22 @@ def test_a_cross_channel_repeat_contact_fails_fcr_unless_switched_off(desk):
     assert [f for f in facts_of(desk, FCR, off) if f[0] == "E"] == [("E", "alice", 1.0, "success")]
 
 
+def test_merging_two_customers_makes_their_repeat_contact_count_against_fcr(desk):
+    """A merge in the app (issue 12.12) moves the conversations, so the figures read the
+    merged customer from then on: the chat two days later is a repeat contact."""
+    email = desk.inbound("E", "Mon 09:00", address="dana@customer.example")
+    desk.reply("E", "alice", "Mon 09:20")
+    desk.resolve("E", "alice", "Mon 09:30")
+    chat = desk.inbound("CH", "Wed 15:00", channel="chat", address="dana-chat")
+    assert [f for f in facts_of(desk, FCR) if f[0] == "E"] == [("E", "alice", 1.0, "success")]
+    conversations = desk.store.conversations
+    desk.store.customers.merge(
+        conversations.get(email).customer_id, conversations.get(chat).customer_id, "lead"
+    )
+    [(_, _, value, state)] = [f for f in facts_of(desk, FCR) if f[0] == "E"]
+    assert value == 0.0 and "another conversation" in state
+
+
 def test_csat_is_credited_to_the_resolver(desk):
     desk.inbound("S", "Mon 09:00")
     desk.reply("S", "alice", "Mon 09:10")

@@ -78,3 +78,22 @@ def test_stats_snapshot(desk, alice, snap_compare):
     assert snap_compare(
         make_app(alice, path, [DemoConnector()]), terminal_size=(160, 40), run_before=open_stats
     )
+
+
+async def search_customers(pilot) -> None:
+    """Open the first conversation, then search every customer for "example" (L)."""
+    await press_and_settle(pilot, ("enter",), "assist")
+    await press_and_settle(pilot, ("L", *"example"), "picker")
+    await until(pilot, lambda: pilot.app.screen.answered == "example")
+    await pilot.pause()
+
+
+def test_customer_picker_snapshot(desk, alice, snap_compare):
+    """Link or merge customer: each found customer's name, addresses, channels, last
+    contact; the hostile name as plain text."""
+    path, _ = desk
+    assert snap_compare(
+        make_app(alice, path, [DemoConnector()]),
+        terminal_size=(160, 40),
+        run_before=search_customers,
+    )

@@ -15,22 +15,14 @@ from typing import TYPE_CHECKING
 from agentdesk.assist.kb import latest_customer_texts
 from agentdesk.assist.mood import sounds_upset
 from agentdesk.assist.pii import payment_numbers
+from agentdesk.assist.settings import DEFAULT_OFF, RULES
 from agentdesk.assist.words import ALL_STOP, tokens
 from agentdesk.text import one_line
 
 if TYPE_CHECKING:
     from agentdesk.store import Store
 
-RULES = (
-    "unanswered_question",
-    "empathy",
-    "payment_numbers",
-    "attachment",
-    "placeholder",
-    "unedited_draft",
-)
-DEFAULT_OFF = frozenset({"unedited_draft"})
-
+__all__ = ["DEFAULT_OFF", "RULES", "Finding", "check", "check_conversation", "questions"]
 _QUESTION = re.compile(r"[^.!?\n]*\?")
 _EMPATHY = re.compile(
     r"\b(sorry|apologi[sz]e|apologies|understand|frustrat\w*|inconvenience|"

@@ -11,9 +11,20 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from agentdesk import credentials
-from agentdesk.assist.presend import DEFAULT_OFF, RULES
 from agentdesk.config import Config, ConfigError, Table
 from agentdesk.hosts import is_loopback
+
+# The pre-send check's rules (agentdesk.assist.presend), each one a key of ``[presend]``;
+# here, so reading the config does not import the checks (and their word lists).
+RULES = (
+    "unanswered_question",
+    "empathy",
+    "payment_numbers",
+    "attachment",
+    "placeholder",
+    "unedited_draft",
+)
+DEFAULT_OFF = frozenset({"unedited_draft"})
 
 
 @dataclass(frozen=True)

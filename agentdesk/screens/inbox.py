@@ -176,6 +176,7 @@ class InboxScreen(DeskScreen):
         self.view_name: str | None = None  # the saved view shown, until a filter changes
         self.searches: list[str] = []  # this session's searches, oldest first
         self.recalled = 0  # how far back ↑ has gone in ``searches``
+        self._resumed = False  # shown before: a resume re-reads the list
 
     def compose(self) -> ComposeResult:
         yield Static(id="inbox-title")
@@ -203,7 +204,7 @@ class InboxScreen(DeskScreen):
         self.filters.me = self.desk.config.agent_name
         self.query_one("#search").display = False
         self.query_one("#inbox-views").display = bool(self.desk.config.views)
-        self.inbox.reload()
+        self.refresh_list()
         self.set_focus(self.inbox)
         self.set_interval(30, self.inbox.refresh)  # waiting times age on screen
         self.desk.desk_changed.subscribe(self, lambda _conversation: self.refresh_list())
@@ -213,7 +214,11 @@ class InboxScreen(DeskScreen):
         self.update_title()
 
     def on_screen_resume(self) -> None:
-        self.refresh_list()
+        """Back from a conversation (or stats): re-read the list. The first resume, at
+        start, comes with on_mount's read (on a large desk each read is a page query)."""
+        if self._resumed:
+            self.refresh_list()
+        self._resumed = True
 
     def on_resize(self) -> None:
         width = self.inbox.scrollable_content_region.width
@@ -629,7 +634,8 @@ class InboxScreen(DeskScreen):
 
     def on_inbox_list_moved(self, event: InboxList.Moved) -> None:
         status = f" {event.index + 1 if event.total else 0}/{event.total}"
-        self.query_one("#inbox-status", Static).update(Text(status, style="dim"))
+        # One line of fixed size: no layout (j/k move this cursor under the conversation).
+        self.query_one("#inbox-status", Static).update(Text(status, style="dim"), layout=False)
 
     def step(self, delta: int) -> int | None:
         """Move the inbox cursor (for j/k inside a conversation); the new row's id."""

@@ -86,6 +86,7 @@ class StatsScreen(Screen):
             tooltip="Compare with the previous period",
         ),
         Binding("w", "cycle_trend", "Trend", id="stats.trend", tooltip="Next weekly trend"),
+        Binding("o", "app.online", "Online", id="stats.online", tooltip="Who is online now"),
         Binding("escape", "back", "Back", id="stats.back", tooltip="Back from the stats screen"),
     ]
 

@@ -33,12 +33,14 @@ from agentdesk.store.messages import Messages
 from agentdesk.store.metrics import MetricQueries
 from agentdesk.store.presence import PresenceTable
 from agentdesk.store.replies import Replies
-from agentdesk.store.schema import DEMO_APPLICATION_ID, SCHEMA_VERSION
+from agentdesk.store.schema import DEMO_APPLICATION_ID, PRESENCE_TIMES_VERSION, SCHEMA_VERSION
 from agentdesk.store.surveys import Surveys
 from agentdesk.store.transfer import Transfer
+from agentdesk.store.wakeups import Wakeup
 
 __all__ = [
     "DATABASE_ERRORS",
+    "PRESENCE_TIMES_VERSION",
     "SCHEMA_VERSION",
     "SEARCH_LIMIT",
     "DeskFile",
@@ -95,7 +97,7 @@ class Store:
         self.db = db
         self.events = EventLog(self.db)
         self.agents = Agents(self.db)
-        self.customers = Customers(self.db)
+        self.customers = Customers(self.db, self.events)
         self.drafts = Drafts(self.db)
         self.canned = CannedReplies(self.db)
         self.conversations = Conversations(self.db, self.events, self.agents, self.customers)
@@ -124,6 +126,12 @@ class Store:
         """Inside ``atomic()``: a part undone alone if its body raises."""
         with self.db.savepoint():
             yield
+
+    def wakeup(self, poll: float, fallback: float) -> Wakeup:
+        """What ends the live watcher's wait on this engine: PostgreSQL's NOTIFY (and a
+        look every ``fallback`` seconds, for one missed), or on SQLite another
+        connection's commit, checked every ``poll`` seconds."""
+        return self.db.dialect.wakeup(self.db, self.path, poll, fallback)
 
     def connector_data(self, name: str) -> ConnectorData:
         """The keyed state and tables of the connector configured as ``name``."""

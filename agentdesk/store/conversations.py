@@ -11,7 +11,7 @@ from agentdesk.store.agents import Agents
 from agentdesk.store.customers import Customers
 from agentdesk.store.database import Connection, Database, inserted
 from agentdesk.store.events import EventLog
-from agentdesk.text import one_line
+from agentdesk.text import one_line, tag_text
 
 
 class Conversations:
@@ -240,7 +240,7 @@ class Conversations:
     ) -> bool:
         """Add or remove a conversation tag; False if nothing changed."""
         at = at or clock.now_iso()
-        tag = one_line(tag, 40).lower().replace(" ", "-")
+        tag = tag_text(tag)
         if not tag:
             return False
         with self.db.transaction() as conn:

@@ -4,14 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from agentdesk.domain import Customer, Identity
+from agentdesk import clock
+from agentdesk.domain import Customer, EventKind, Identity
 from agentdesk.store.database import Connection, Database, inserted
 from agentdesk.store.dialect import Dialect
+from agentdesk.store.events import EventLog
+from agentdesk.text import tag_text
+
+SEARCH_POOL = 500  # the newest matching customers a search ranks by last contact
+
+
+class CustomerGone(KeyError):
+    """A customer to merge or link to no longer exists (another desk merged it meanwhile)."""
 
 
 class Customers:
-    def __init__(self, db: Database) -> None:
-        self.db = db
+    def __init__(self, db: Database, events: EventLog) -> None:
+        self.db, self.events = db, events
 
     def for_address(self, conn: Connection, channel: str, address: str, name: str, at: str) -> int:
         """The id of the customer known by ``address`` on ``channel`` (made if new), in
@@ -107,31 +116,190 @@ class Customers:
                 [(customer_id, tag) for tag in tags],
             )
 
+    def change_tags(
+        self,
+        customer_id: int,
+        add: list[str],
+        remove: list[str],
+        agent: str,
+        *,
+        at: str | None = None,
+    ) -> bool:
+        """An agent's edit of a customer's tags (``remove`` first, then ``add``); False if
+        nothing changed. A change is a ``customer_tags`` event ``{added, removed}`` on
+        each of the customer's conversations, so every desk showing one re-reads it."""
+        added: list[str] = []
+        removed: list[str] = []
+        add, remove = [t for t in map(tag_text, add) if t], [tag_text(t) for t in remove]
+        with self.db.transaction() as conn:
+            for tag in remove:
+                if conn.execute(
+                    "DELETE FROM customer_tags WHERE customer_id = ? AND tag = ?",
+                    (customer_id, tag),
+                ).rowcount:
+                    removed.append(tag)
+            for tag in add:
+                if conn.execute(
+                    "INSERT INTO customer_tags VALUES (?, ?) ON CONFLICT DO NOTHING",
+                    (customer_id, tag),
+                ).rowcount:
+                    added.append(tag)
+            if added or removed:
+                self._tell_conversations(
+                    conn,
+                    customer_id,
+                    EventKind.CUSTOMER_TAGS,
+                    at or clock.now_iso(),
+                    agent,
+                    {"customer": customer_id, "added": added, "removed": removed},
+                )
+        return bool(added or removed)
+
+    def add_address(
+        self, customer_id: int, channel: str, address: str, agent: str, *, at: str | None = None
+    ) -> int | None:
+        """Link ``address`` on ``channel`` to the customer: their messages from it join
+        this customer from now on. Returns None once linked (a ``customer_linked`` event
+        ``{customer, channel, address}`` on each of their conversations). When someone
+        has that address already nothing changes and their id comes back: this
+        customer's own, or another's (a merge, which the caller confirms first). Raises
+        ``CustomerGone`` when the customer no longer exists."""
+        with self.db.transaction() as conn:
+            if not conn.execute(
+                "UPDATE customers SET name = name WHERE id = ?", (customer_id,)
+            ).rowcount:
+                raise CustomerGone(customer_id)
+            owner = conn.execute(
+                "SELECT customer_id FROM identities WHERE channel = ? AND address = ?",
+                (channel, address),
+            ).fetchone()
+            if owner is not None:
+                return int(owner[0])
+            conn.execute(
+                "INSERT INTO identities (customer_id, channel, address) VALUES (?, ?, ?)",
+                (customer_id, channel, address),
+            )
+            _index(conn, self.db.dialect, customer_id)
+            self._tell_conversations(
+                conn,
+                customer_id,
+                EventKind.CUSTOMER_LINKED,
+                at or clock.now_iso(),
+                agent,
+                {"customer": customer_id, "channel": channel, "address": address},
+            )
+        return None
+
+    def merge(
+        self, keep: int, drop: int, agent: str, *, at: str | None = None
+    ) -> tuple[Customer, Customer]:
+        """Fold customer ``drop`` into ``keep``: its conversations, addresses and tags
+        move, its record goes (``keep``'s name stays, or ``drop``'s if it had none).
+
+        Returns both as they were just before. Each conversation of the customer now
+        (``keep``'s and the moved ones) gets a ``customer_merged`` event saying what
+        moved (``moved``: this conversation did).
+        Raises ValueError for a customer merged into itself, and ``CustomerGone`` when
+        either no longer exists.
+        """
+        if keep == drop:
+            raise ValueError("a customer cannot be merged into itself")
+        with self.db.transaction() as conn:
+            # Lock both rows first (PostgreSQL: a concurrent merge of either waits here,
+            # then finds the row gone).
+            locked = conn.execute(
+                "UPDATE customers SET name = name WHERE id IN (?, ?)", (keep, drop)
+            ).rowcount
+            kept, merged = _read(conn, keep), _read(conn, drop)
+            if locked != 2 or kept is None or merged is None:
+                raise CustomerGone(keep if kept is None else drop)
+            moved = {
+                row[0]
+                for row in conn.execute(
+                    "SELECT id FROM conversations WHERE customer_id = ?", (drop,)
+                ).fetchall()
+            }
+            _merge(conn, self.db.dialect, keep=keep, drop=drop)
+            _index(conn, self.db.dialect, keep)
+            payload: dict[str, object] = {
+                "kept": keep,
+                "kept_name": kept.name,
+                "merged": drop,
+                "merged_name": merged.name,
+                "conversations": len(moved),
+                "identities": [
+                    {"channel": i.channel, "address": i.address} for i in merged.identities
+                ],
+                "tags": sorted(set(merged.tags) - set(kept.tags)),
+            }
+            self._tell_conversations(
+                conn,
+                keep,
+                EventKind.CUSTOMER_MERGED,
+                at or clock.now_iso(),
+                agent,
+                payload,
+                moved,
+            )
+        return kept, merged
+
+    def _tell_conversations(
+        self,
+        conn: Connection,
+        customer_id: int,
+        kind: EventKind,
+        at: str,
+        agent: str,
+        payload: dict[str, object],
+        moved: set[int] | None = None,
+    ) -> None:
+        """Append ``kind`` to every conversation of the customer (with ``moved``: each
+        payload says whether that conversation is among them)."""
+        for (conversation_id,) in conn.execute(
+            "SELECT id FROM conversations WHERE customer_id = ? ORDER BY id", (customer_id,)
+        ).fetchall():
+            extra = {} if moved is None else {"moved": conversation_id in moved}
+            self.events.append(conversation_id, kind, at, agent, None, {**payload, **extra})
+
+    def search(self, text: str, limit: int = 20) -> tuple[list[Customer], int]:
+        """Customers whose name or an address (email, chat handle) has every word of
+        ``text`` (the last one as a prefix), most recently in contact first, at most
+        ``limit``; and how many match in all. The ranking looks at the newest
+        ``SEARCH_POOL`` matches only, so a one-letter search costs no more than a name."""
+        if not text.split():
+            return [], 0
+        dialect = self.db.dialect
+        phrase = dialect.search_phrase(text.split())
+        with self.db.read() as conn:
+            total = conn.execute(
+                f"SELECT count(*) FROM customers WHERE id IN ({dialect.customer_match()})",
+                (phrase,),
+            ).fetchone()[0]
+            ids = [
+                row[0]
+                for row in conn.execute(
+                    "SELECT id FROM (SELECT c.id, (SELECT max(last_message_at) FROM"
+                    " conversations WHERE customer_id = c.id) AS last FROM customers c"
+                    " WHERE c.id IN (SELECT id FROM customers WHERE id IN"
+                    f" ({dialect.customer_match()}) ORDER BY id DESC LIMIT ?)) pool"
+                    " ORDER BY last IS NULL, last DESC, id DESC LIMIT ?",
+                    (phrase, SEARCH_POOL, limit),
+                ).fetchall()
+            ]
+            found = [_read(conn, customer_id) for customer_id in ids]
+        return [customer for customer in found if customer is not None], int(total)
+
+    def channels(self) -> list[str]:
+        """Every channel a customer has an address on (read from the identities' index)."""
+        with self.db.read() as conn:
+            return [
+                r[0]
+                for r in conn.execute("SELECT DISTINCT channel FROM identities ORDER BY channel")
+            ]
+
     def get(self, customer_id: int) -> Customer | None:
         with self.db.read() as conn:
-            row = conn.execute(
-                "SELECT id, name, first_seen,"
-                " (SELECT count(*) FROM conversations WHERE customer_id = customers.id) AS n"
-                " FROM customers WHERE id = ?",
-                (customer_id,),
-            ).fetchone()
-            if row is None:
-                return None
-            identities = tuple(
-                Identity(r[0], r[1])
-                for r in conn.execute(
-                    "SELECT channel, address FROM identities WHERE customer_id = ? ORDER BY id",
-                    (customer_id,),
-                )
-            )
-            tags = tuple(
-                r[0]
-                for r in conn.execute(
-                    "SELECT tag FROM customer_tags WHERE customer_id = ? ORDER BY tag",
-                    (customer_id,),
-                )
-            )
-        return Customer(row["id"], row["name"], row["first_seen"], identities, row["n"], tags)
+            return _read(conn, customer_id)
 
     def linked_identities(self) -> Iterator[tuple[str, str, str]]:
         """``(primary address, channel, other address)`` for every linked identity."""
@@ -161,6 +329,36 @@ class Customers:
                 (address,),
             ).fetchone()
         return row[0] if row else None
+
+
+def _read(conn: Connection, customer_id: int) -> Customer | None:
+    """The customer with their identities, tags, conversation count and last contact."""
+    row = conn.execute(
+        "SELECT id, name, first_seen,"
+        " (SELECT count(*) FROM conversations WHERE customer_id = customers.id) AS n,"
+        " (SELECT max(last_message_at) FROM conversations"
+        "  WHERE customer_id = customers.id) AS last_contact"
+        " FROM customers WHERE id = ?",
+        (customer_id,),
+    ).fetchone()
+    if row is None:
+        return None
+    identities = tuple(
+        Identity(r[0], r[1])
+        for r in conn.execute(
+            "SELECT channel, address FROM identities WHERE customer_id = ? ORDER BY id",
+            (customer_id,),
+        )
+    )
+    tags = tuple(
+        r[0]
+        for r in conn.execute(
+            "SELECT tag FROM customer_tags WHERE customer_id = ? ORDER BY tag", (customer_id,)
+        )
+    )
+    return Customer(
+        row["id"], row["name"], row["first_seen"], identities, row["n"], tags, row["last_contact"]
+    )
 
 
 def _index(conn: Connection, dialect: Dialect, customer_id: int) -> None:

@@ -1,5 +1,5 @@
 """What differs between the two engines, in one place each: JSON fields, full-text
-search, the customer search index and bulk loading.
+search, the customer search index, bulk loading and what wakes the live watcher.
 
 Everything else in the store is one SQL text for both (``?`` placeholders, ``ON
 CONFLICT`` upserts, ``RETURNING id``, ``unixepoch`` and ``group_concat``, which the
@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING
 from agentdesk.store.fts import fts_phrase, fts_quote
 
 if TYPE_CHECKING:
-    from agentdesk.store.database import Connection
+    from agentdesk.store.database import Connection, Database
+    from agentdesk.store.wakeups import Wakeup
 
 _WORD = re.compile(r"[^\W_]+")
 
@@ -79,6 +80,12 @@ class Dialect:
     def cycle_settings(self) -> list[str]:
         """Planner settings for the metrics' cycle query, set for its transaction only."""
         return []
+
+    def wakeup(self, db: Database, target: str, poll: float, fallback: float) -> Wakeup:
+        """What ends the live watcher's wait on the desk at ``target`` (store.wakeups):
+        ``poll`` seconds between checks where the engine cannot notify, a look every
+        ``fallback`` seconds where a notification can be missed."""
+        raise NotImplementedError
 
     # ---- bulk loading (bench/generate.py) -------------------------------------------------
     def bulk_settings(self) -> tuple[list[str], list[str]]:
@@ -150,6 +157,11 @@ class SqliteDialect(Dialect):
 
     def search_phrase(self, words: list[str], prefix: bool = True) -> str:
         return fts_phrase(words) if prefix else " ".join(fts_quote(w) for w in words)
+
+    def wakeup(self, db: Database, target: str, poll: float, fallback: float) -> Wakeup:
+        from agentdesk.store.wakeups import DataVersion
+
+        return DataVersion(db, poll)  # misses no commit: no fallback look
 
     def bulk_settings(self) -> tuple[list[str], list[str]]:
         relax = [
@@ -226,10 +238,15 @@ class PostgresDialect(Dialect):
         # are folded as the index folds text (agentdesk_fold in the PostgreSQL schema).
         phrases = [[f"'{_fold(t)}'" for t in tokens] for tokens in _tokens(words)]
         if not phrases:
-            return "''"
+            return ""  # the empty query: matches nothing ("''" is a syntax error)
         if prefix:
             phrases[-1][-1] += ":*"
         return " & ".join("(" + " <-> ".join(p) + ")" for p in phrases)
+
+    def wakeup(self, db: Database, target: str, poll: float, fallback: float) -> Wakeup:
+        from agentdesk.store.wakeups import Listener
+
+        return Listener(target, fallback)
 
     def cycle_settings(self) -> list[str]:
         # The planner guesses a handful of resolves where a month has thousands and joins

@@ -204,7 +204,23 @@ def connect(url: str, *, readonly: bool = False) -> PostgresConnection:
     return PostgresConnection(_connect(url, readonly, timeout=10), url, readonly)
 
 
-def _connect(url: str, readonly: bool, timeout: int) -> psycopg.Connection[Any]:
+def listening(url: str, channel: str) -> psycopg.Connection[Any]:
+    """A connection of its own that LISTENs on ``channel`` (``store.wakeups.Listener``),
+    with TCP keepalives, so a server that vanished without a word is noticed within about
+    a minute. Raises ``StoreError`` or a psycopg error."""
+    keepalives = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10}
+    conn = _connect(url, False, timeout=3, name="agentdesk live", **keepalives)
+    try:
+        conn.execute(f"LISTEN {channel}")
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _connect(
+    url: str, readonly: bool, timeout: int, name: str = "agentdesk", **extra: Any
+) -> psycopg.Connection[Any]:
     try:
         import psycopg
     except ImportError:  # pragma: no cover - psycopg is a dependency
@@ -217,8 +233,9 @@ def _connect(url: str, readonly: bool, timeout: int) -> psycopg.Connection[Any]:
         options += " -c default_transaction_read_only=on"
     settings: dict[str, Any] = {
         "connect_timeout": timeout,
-        "application_name": "agentdesk",
+        "application_name": name,
         "options": options,
+        **extra,
     }
     try:
         conn = psycopg.connect(url, autocommit=True, row_factory=_row_factory, **settings)
@@ -312,7 +329,7 @@ def drop_demo(url: str) -> None:
             conn.execute(
                 "DROP AGGREGATE IF EXISTS group_concat(TEXT, TEXT);"
                 " DROP FUNCTION IF EXISTS agentdesk_concat, unixepoch, agentdesk_fold,"
-                " events_append_only"
+                " events_append_only, agentdesk_notify"
             )
     finally:
         conn.close()

@@ -281,4 +281,30 @@ CREATE TABLE connector_leases (
 """,
     # 15: the active inbox's own indexes (the same SQL as SQLite's).
     15: ACTIVE_QUEUE_INDEXES,
+    # 16: presence says since when (as SQLite's), and live updates: every insert into
+    # events or messages, and every presence row that comes, goes or changes what it
+    # shows, sends NOTIFY agentdesk in its own transaction (delivered at commit, once per
+    # transaction however many rows; store.wakeups.Listener hears it). Triggers rather
+    # than the store's writers, so every writer is covered: desks, their connectors,
+    # `agentdesk serve`, import, copy, and any other program. A heartbeat that changes
+    # only seen_at sends nothing.
+    16: """
+ALTER TABLE presence ADD COLUMN online_since TEXT;
+ALTER TABLE presence ADD COLUMN here_since TEXT;
+CREATE FUNCTION agentdesk_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('agentdesk', '');
+    RETURN NULL;
+END $$;
+CREATE TRIGGER events_notify AFTER INSERT ON events
+    FOR EACH STATEMENT EXECUTE FUNCTION agentdesk_notify();
+CREATE TRIGGER messages_notify AFTER INSERT ON messages
+    FOR EACH STATEMENT EXECUTE FUNCTION agentdesk_notify();
+CREATE TRIGGER presence_notify AFTER INSERT OR DELETE ON presence
+    FOR EACH ROW EXECUTE FUNCTION agentdesk_notify();
+CREATE TRIGGER presence_moved_notify AFTER UPDATE ON presence
+    FOR EACH ROW WHEN (OLD.conversation_id IS DISTINCT FROM NEW.conversation_id
+        OR OLD.activity IS DISTINCT FROM NEW.activity)
+    EXECUTE FUNCTION agentdesk_notify();
+""",
 }

@@ -402,10 +402,18 @@ MIGRATIONS: list[str] = [
     # 95 % are resolved, so deep pages scanned the whole queue (300 ms on 100,000
     # conversations, bench/README.md). Same SQL on PostgreSQL (postgres_schema.py).
     ACTIVE_QUEUE_INDEXES,
+    # 16: the lead's view of who is online (agentdesk.store.presence): since when each
+    # desk runs and since when it shows what it shows. (On PostgreSQL this migration also
+    # adds the NOTIFY triggers of live updates, postgres_schema.py.)
+    """
+    ALTER TABLE presence ADD COLUMN online_since TEXT;
+    ALTER TABLE presence ADD COLUMN here_since TEXT;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
 KEYS_VERSION = 10  # conversations and events have their ``key``
+PRESENCE_TIMES_VERSION = 16  # presence says since when each desk is online
 # The oldest schema the reading commands (stats, export, kb search) understand without
 # migrating; raise it when a migration adds something they read.
 READ_SCHEMA_VERSION = 4

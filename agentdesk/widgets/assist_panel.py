@@ -4,8 +4,11 @@ The panel never sends anything: it posts ``AssistPanel.Insert`` for the screen t
 text in the composer (with the assist use to record: a rewrite accepted, an article
 inserted), and reads the composer through the ``composer_text`` callable.
 Generation runs in one exclusive async worker that shows the events of a draft backend
-(``agentdesk.assist.backends``: who writes, the text, how it ended); tokens are appended
-to a ``MarkdownStream`` (never re-rendering the whole draft). The conversation is read
+(``agentdesk.assist.backends``: who writes, the text, how it ended); a model's tokens are
+appended to a ``MarkdownStream`` (never re-rendering the whole draft), while the offline
+rules' text, which comes whole and is the plain text the composer gets, is shown as it is
+in one ``Static`` (no Markdown blocks mounted for it: opening a conversation draws the
+analysis and the offline draft in one screen update). The conversation is read
 and analysed in a thread (``asyncio.to_thread``), where the assistant and its heavy
 imports (openai, vaderSentiment) are first loaded, and the result applied on the UI
 loop, unless the panel has moved on to another conversation meanwhile.
@@ -75,6 +78,7 @@ class AssistPanel(Vertical, can_focus=True):
     AssistPanel #assist-title { text-style: bold; color: $text-muted; }
     AssistPanel #assist-scroll { height: 1fr; }
     AssistPanel #assist-draft { margin: 0; padding: 0; }
+    AssistPanel #assist-plain { height: auto; }
     AssistPanel #assist-diff { height: auto; }
     AssistPanel #assist-status { height: auto; color: $text-muted; }
     """
@@ -199,18 +203,21 @@ class AssistPanel(Vertical, can_focus=True):
         self._source = Source(True)  # who wrote the text shown
         self.status = ""
         self._view = asyncio.Lock()  # one generation owns the draft view at a time
+        self._markdown_written = False  # the Markdown view holds a model's text
 
     def compose(self) -> ComposeResult:
         yield Static(id="assist-mood")
         yield Static(id="assist-kb")
         yield Label("Draft", id="assist-title")
         with VerticalScroll(id="assist-scroll"):
-            yield Markdown(id="assist-draft", open_links=False)
+            yield Static(id="assist-plain")  # the offline rules' text
+            yield Markdown(id="assist-draft", open_links=False)  # a model's, streamed
             yield Static(id="assist-diff")
         yield Static(id="assist-status")
 
     def on_mount(self) -> None:
         self.query_one("#assist-diff").display = False
+        self.query_one("#assist-draft").display = False
 
     # ---- conversation ----------------------------------------------------------------
     def show_conversation(self, conversation_id: int, generate: bool = True) -> None:
@@ -224,6 +231,7 @@ class AssistPanel(Vertical, can_focus=True):
         self.accepted_text = None
         self.context = None
         self.kind, self.text, self.rewrite_of = "draft", "", None
+        self._show_text(Text())  # the last conversation's draft is gone at once
         self._show_analysis(reading=True)
         self._set_status("")
         self._open(conversation_id, "draft" if generate else "")
@@ -303,10 +311,28 @@ class AssistPanel(Vertical, can_focus=True):
         self.query_one("#assist-status", Static).update(Text(status))
 
     def _show_diff(self, diff: Text | None) -> None:
+        """The rewrite's word diff in place of the draft, or (None) the draft again."""
         widget = self.query_one("#assist-diff", Static)
         widget.display = diff is not None
         widget.update(diff or "")
-        self.query_one("#assist-draft").display = diff is None
+        self.query_one("#assist-plain").display = diff is None and not self._markdown_written
+        self.query_one("#assist-draft").display = diff is None and self._markdown_written
+
+    def _show_text(self, text: Text) -> None:
+        """Plain ``text`` as the draft (the Markdown view is hidden, its blocks kept)."""
+        self._markdown_written = False
+        self.query_one("#assist-plain", Static).update(text)
+        self._show_diff(None)
+
+    async def _markdown_stream(self):
+        """An empty Markdown view, shown, and its stream (``Markdown.get_stream``)."""
+        markdown = self.query_one("#assist-draft", Markdown)
+        if markdown.source:
+            await markdown.update("")
+        self.query_one("#assist-plain", Static).update("")
+        self._markdown_written = True
+        self._show_diff(None)
+        return Markdown.get_stream(markdown)
 
     def _title(self, title: str) -> None:
         self.query_one("#assist-title", Label).update(title)
@@ -329,17 +355,14 @@ class AssistPanel(Vertical, can_focus=True):
         if not kind:
             self.text = ""
             self._title("Draft")
-            await self.query_one("#assist-draft", Markdown).update("")
-            self._show_diff(None)
+            self._show_text(Text())
             self._set_status("g: draft a reply")
             return
         self.kind, self.text = kind, ""
         self.rewrite_of = original if kind == "rewrite" else None
         self.tone = tone or ""
-        markdown = self.query_one("#assist-draft", Markdown)
-        await markdown.update("")
-        self._show_diff(None)
-        stream = Markdown.get_stream(markdown)
+        self._show_text(Text())
+        stream = None  # a model's text goes to a MarkdownStream, the offline text not
         scroll = self.query_one("#assist-scroll", VerticalScroll)
         scroll.anchor(False)
         scroll.scroll_home(animate=False, immediate=True)
@@ -351,10 +374,14 @@ class AssistPanel(Vertical, can_focus=True):
                 if isinstance(event, Source):
                     source = self._source = event
                     self._show_source(kind, tone, source)
-                    if self.text:  # the fallback starts afresh
-                        self.text = ""
-                        await markdown.update("")
-                        stream = Markdown.get_stream(markdown)
+                    self.text = ""  # the fallback starts afresh
+                    if stream is not None:
+                        await stream.stop()
+                        stream = None
+                    if source.offline:
+                        self._show_text(Text())
+                    else:
+                        stream = await self._markdown_stream()
                 elif isinstance(event, End):
                     self._show_end(kind, source, event)
                 else:
@@ -365,7 +392,8 @@ class AssistPanel(Vertical, can_focus=True):
             raise
         finally:
             self.streaming = False
-            await stream.stop()
+            if stream is not None:
+                await stream.stop()
             if self.rewrite_of is not None and self.text.strip():
                 self._show_diff(word_diff(original, self.text))
 
@@ -402,8 +430,13 @@ class AssistPanel(Vertical, can_focus=True):
             self._set_status(f"{end.notice} · d: offline draft")
 
     async def _write(self, stream, token: str) -> None:
+        """Append ``token`` (cleaned) to the draft: to the model's stream, or (``stream``
+        None) to the plain offline text."""
         token = clean(token)
         self.text += token
+        if stream is None:
+            self.query_one("#assist-plain", Static).update(Text(self.text))
+            return
         # Line breaks stay line breaks on screen (Markdown would join them).
         await stream.write(token.replace("\n", "  \n"))
 

@@ -23,20 +23,53 @@ def render_customer(customer: Customer) -> Text:
     return text
 
 
+def customer_name(customer: Customer) -> str:
+    """The customer's name as one clean line (their first address when they have none)."""
+    return one_line(customer.name or customer.primary_address, 40)
+
+
+def customer_choice(customer: Customer, this: bool = False) -> str:
+    """A customer in the link-or-merge picker, enough to tell people apart: name, every
+    address with its channel, conversations and last contact (plain text)."""
+    head = customer_name(customer) + ("  (this customer)" if this else "")
+    addresses = " · ".join(f"{i.channel} {one_line(i.address, 50)}" for i in customer.identities)
+    last = f" · last contact {local_time(customer.last_contact)}" if customer.last_contact else ""
+    conversations = count_of(customer.conversation_count, "conversation")
+    return f"{head}\n  {addresses or '(no address)'}\n  {conversations}{last}"
+
+
+def moving(merged: Customer, kept: Customer) -> str:
+    """What merging ``merged`` into ``kept`` moves: ``2 conversations, email ann@old.example,
+    #vip`` (its conversations, its addresses, the tags ``kept`` lacks)."""
+    tags = sorted(set(merged.tags) - set(kept.tags))
+    return ", ".join(
+        [
+            count_of(merged.conversation_count, "conversation"),
+            *(f"{i.channel} {one_line(i.address, 50)}" for i in merged.identities),
+            *(f"#{one_line(tag, 30)}" for tag in tags),
+        ]
+    )
+
+
 class CustomerCard(Static):
+    """Who the customer is; drawn again only when that changed."""
+
+    _shown: Text | None = None
+
     def show(self, customer: Customer) -> None:
-        self.update(render_customer(customer))
+        text = render_customer(customer)
+        if text != self._shown:  # (j between one customer's conversations: unchanged)
+            self._shown = text
+            self.update(text)
 
 
 class HistoryList(OptionList):
     """Earlier conversations on any channel, newest first; Enter opens one beside the thread."""
 
+    _shown: list | None = None  # (id, prompt) of the options shown
+
     def show(self, rows: list[InboxRow]) -> None:
-        self.clear_options()
-        if not rows:
-            self.add_option(Option(Text("no other conversations", style="dim"), disabled=True))
-            return
-        self.add_options(  # at once: one layout, not one per row
+        options = [
             Option(
                 Text.assemble(
                     (local_time(row.last_message_at)[:10], "dim"),
@@ -50,4 +83,8 @@ class HistoryList(OptionList):
                 id=str(row.id),
             )
             for row in rows
-        )
+        ] or [Option(Text("no other conversations", style="dim"), disabled=True)]
+        shown = [(option.id, option.prompt) for option in options]
+        if shown != self._shown:
+            self._shown = shown
+            self.set_options(options)  # at once: one layout, not one per row

@@ -4,15 +4,18 @@ A long body is shown cut short (its first ``PREVIEW_CHARS`` / ``PREVIEW_LINES``)
 marker saying how much more there is, so a 10 MB mail is never laid out whole; a long
 thread shows its newest ``PREVIEW_MESSAGES`` messages under a line counting the earlier
 ones. ``more`` shows ``GROWTH`` times as much of each, and ``thread_text`` is the whole
-thread for a pager. Showing another thread updates the widgets already mounted (one per
-message shown) instead of mounting new ones.
+thread for a pager. The thread is one line-API widget (``ThreadView``), not a widget per
+message.
 """
 
 from __future__ import annotations
 
+from rich.segment import Segment
 from rich.text import Text
-from textual.containers import VerticalScroll
-from textual.widgets import Static
+from textual.geometry import Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.visual import Visual, visualize
 
 from agentdesk import clock
 from agentdesk.domain import Message
@@ -151,16 +154,33 @@ def thread_text(messages: list[Message], customer_name: str = "") -> str:
     )
 
 
-class ThreadView(VerticalScroll, can_focus=True):
-    """Scrollable thread; newest message at the bottom."""
+class ThreadView(ScrollView, can_focus=True):
+    """Scrollable thread; newest message at the bottom.
 
-    DEFAULT_CSS = """
-    ThreadView > .message { margin: 0 0 1 0; padding: 0 1; }
-    ThreadView > .message.in { border-left: thick $secondary; }
-    ThreadView > .message.out { border-left: thick $success; background: $success 8%; }
-    ThreadView > .message.note { border-left: thick $warning; background: $warning 15%; }
-    ThreadView > .earlier { margin: 0 0 1 0; }
+    Drawn with Textual's line API: one widget for the whole thread, each message wrapped
+    once per width into cached lines (an edge in the author's colour, the message's
+    background, a blank line after it), and only the lines in view drawn. Showing
+    another conversation lays out nothing but the text, and the scroll to the newest
+    message happens at once (the height is known without a layout pass).
     """
+
+    COMPONENT_CLASSES = {
+        "thread--in-edge",
+        "thread--out",
+        "thread--out-edge",
+        "thread--note",
+        "thread--note-edge",
+        "thread--earlier",
+    }
+    DEFAULT_CSS = """
+    ThreadView { overflow-x: hidden; }
+    ThreadView > .thread--in-edge { color: $secondary; }
+    ThreadView > .thread--out { background: $success 8%; }
+    ThreadView > .thread--out-edge { color: $success; background: $success 8%; }
+    ThreadView > .thread--note { background: $warning 15%; }
+    ThreadView > .thread--note-edge { color: $warning; background: $warning 15%; }
+    """
+    EDGE = "\u2588"  # a thick left border
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -169,12 +189,12 @@ class ThreadView(VerticalScroll, can_focus=True):
         self.scales: dict[int, int] = {}  # message id -> how far "more" grew its preview
         self.limit = PREVIEW_MESSAGES  # newest messages shown
         self.quotes_shown = False  # quoted history in full, not one line per run
-        self._earlier = Static(classes="earlier")
-        self._earlier.display = False
-        self._widgets: list[Static] = []  # one per message shown, oldest first
-
-    def compose(self):
-        yield self._earlier
+        self._blocks: list[tuple[str, Text]] = []  # (kind, text) shown, oldest first
+        self._lines: list[Strip] = []  # every line of the blocks, at ``_width``
+        self._width = 0
+        self._wrapped: dict[tuple, list[Strip]] = {}  # (width, kind, text) -> lines
+        self._follow = False  # scroll to the newest once the width is known
+        self._last_palette: dict[str, tuple] = {}
 
     def show(self, messages: list[Message], customer_name: str = "", follow: bool = True) -> None:
         """Show ``messages`` and (``follow``) scroll to the newest (in the same thread, a
@@ -184,39 +204,99 @@ class ThreadView(VerticalScroll, can_focus=True):
             self.quotes_shown = False
         self.customer_name, self.messages = customer_name, messages
         self.scales = {m.id: self.scales[m.id] for m in messages if m.id in self.scales}
+        self._follow = self._follow or follow
         self._draw()
-        if follow:
-            self.call_after_refresh(self.scroll_end, animate=False)
+
+    def shown(self) -> list[Text]:
+        """What the thread shows, as text: the earlier-messages line (when some are left
+        out), then each message shown."""
+        return [text for _, text in self._blocks]
 
     def _draw(self) -> None:
         shown = self.messages[-self.limit :]
         earlier = len(self.messages) - len(shown)
-        self._earlier.display = earlier > 0
+        self._blocks = []
         if earlier:
-            self._earlier.update(
-                Text(
-                    f"… {count_of(earlier, 'earlier message')} · v: more · V: all in $PAGER",
-                    style="bold reverse",
-                )
-            )
-        added = []
-        for index, message in enumerate(shown):
-            content = render_message(
+            line = f"… {count_of(earlier, 'earlier message')} · v: more · V: all in $PAGER"
+            self._blocks.append(("earlier", Text(line, style="bold reverse")))
+        for message in shown:
+            text = render_message(
                 message, self.customer_name, self.scales.get(message.id, 1), self.quotes_shown
             )
-            if index < len(self._widgets):
-                widget = self._widgets[index]
-                widget.update(content)
-                if not widget.has_class(message.direction):
-                    widget.set_classes(f"message {message.direction}")
-            else:
-                added.append(Static(content, classes=f"message {message.direction}"))
-        for widget in self._widgets[len(shown) :]:
-            widget.remove()
-        del self._widgets[len(shown) :]
-        if added:
-            self.mount_all(added)
-            self._widgets += added
+            self._blocks.append((message.direction, text))
+        self._lay_out()
+
+    def on_resize(self) -> None:
+        if self._content_width() != self._width:
+            self._lay_out(layout=True)  # (the scroll bar is placed in a layout pass)
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        if self.is_mounted and self._lines and self._palette() != self._last_palette:
+            self._lay_out()  # the colours changed (a theme)
+
+    def _palette(self) -> dict[str, tuple]:
+        """Per kind of block: its text style and its edge's style."""
+        palette: dict[str, tuple] = {"earlier": (self.get_visual_style(), None)}
+        for kind in ("in", "out", "note"):
+            names = () if kind == "in" else (f"thread--{kind}",)
+            edge = self.get_component_rich_style(f"thread--{kind}-edge")
+            palette[kind] = (self.get_visual_style(*names), edge)
+        return palette
+
+    def _content_width(self, scrollbar: bool = False) -> int:
+        width = self.content_region.width
+        return max(1, width - self.styles.scrollbar_size_vertical) if scrollbar else width
+
+    def _lay_out(self, layout: bool = False) -> None:
+        """Wrap the blocks at the width there is (less a scroll bar's when they overflow),
+        and (when asked to follow) scroll to the newest."""
+        if not self.content_region.width:
+            return  # not laid out yet: on_resize does it
+        # Wrapped first beside a scroll bar: a thread that overflows (the costly kind)
+        # is wrapped once; one that fits is wrapped again at the whole width.
+        width = self._content_width(scrollbar=True)
+        lines = self._wrap_all(width)
+        if len(lines) <= self.content_region.height:
+            width = self._content_width()
+            lines = self._wrap_all(width)
+        self._width, self._lines = width, lines
+        self.virtual_size = Size(width, len(lines))
+        if self._follow:
+            self._follow = False
+            newest = max(0, len(lines) - self.content_region.height)
+            self.scroll_to(y=newest, animate=False, immediate=True, force=True)
+        self.refresh(layout=layout)
+
+    def _wrap_all(self, width: int) -> list[Strip]:
+        palette = self._last_palette = self._palette()
+        wrapped: dict[tuple, list[Strip]] = {}
+        lines: list[Strip] = []
+        blank = Strip.blank(width, self.rich_style)
+        for kind, text in self._blocks:
+            key = (width, palette[kind], text.plain, tuple(text.spans), text.style)
+            block = self._wrapped.get(key) or self._wrap(kind, text, width, *palette[kind])
+            wrapped[key] = block
+            lines += block
+            lines.append(blank)  # the space after each
+        self._wrapped = wrapped  # blocks no longer shown are forgotten
+        return lines
+
+    def _wrap(self, kind: str, text: Text, width: int, style, edge_style) -> list[Strip]:
+        """``text`` as lines ``width`` wide (a message behind its edge and padding)."""
+        if edge_style is None:
+            return Visual.to_strips(self, visualize(self, text), width, None, style, pad=True)
+        edge, pad = Segment(self.EDGE, edge_style), Segment(" ", style.rich_style)
+        body = Visual.to_strips(
+            self, visualize(self, text), max(1, width - 3), None, style, pad=True
+        )
+        return [Strip([edge, pad, *line, pad], width) for line in body]
+
+    def render_line(self, y: int) -> Strip:
+        index = self.scroll_offset.y + y
+        if 0 <= index < len(self._lines):
+            return self._lines[index]
+        return Strip.blank(self._width, self.rich_style)
 
     def _cut(self, message: Message) -> int:
         """Where the shown part of ``message``'s body ends."""
