@@ -24,6 +24,7 @@ from agentdesk.config import Config
 from agentdesk.connectors.base import Connector, DeliveryResult
 from agentdesk.delivery import ChannelHost, Holder
 from agentdesk.domain import Agent, Presence
+from agentdesk.event_writer import EventWriter
 from agentdesk.handle_time import HandleTime
 from agentdesk.live import Presences, Watcher
 from agentdesk.store import Store, StoreError
@@ -81,7 +82,10 @@ class AgentDeskApp(App):
         self.agent = Agent(config.agent_name, config.agent_display_name, config.agent_email)
         self.host = ChannelHost(store, list(connectors), config.delivery, leased=True)
         self.problems = [*problems, *self.host.problems]
-        self.handle_time = HandleTime(store, self.agent.name, config.metrics.idle_cutoff_seconds)
+        self.event_writer = EventWriter(store)  # facts recorded as they happen
+        self.handle_time = HandleTime(
+            self.event_writer, self.agent.name, config.metrics.idle_cutoff_seconds
+        )
         self.desk_changed: Signal[int | None] = Signal(self, "desk-changed")
         self.channels_changed: Signal[str] = Signal(self, "channels-changed")
         self.live_changed: Signal[frozenset[int]] = Signal(self, "live-changed")

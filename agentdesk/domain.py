@@ -43,6 +43,12 @@ class EventKind(StrEnum):
     CUSTOMER_LINKED = "customer_linked"
     CUSTOMER_MERGED = "customer_merged"
     CUSTOMER_TAGS = "customer_tags"
+    REWRITE_USED = "rewrite_used"  # an assist rewrite accepted into the composer
+    ARTICLE_INSERTED = "article_inserted"  # a KB article (answer or link) put in the composer
+
+
+# Events that change nothing another desk shows (live updates skip them).
+UNSHOWN_EVENTS = frozenset({EventKind.VIEWED, EventKind.REWRITE_USED, EventKind.ARTICLE_INSERTED})
 
 
 # The tag a rating of ``LOW_RATING`` or less gives its conversation (a lead follows it up).

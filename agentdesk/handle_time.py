@@ -2,18 +2,18 @@
 
 A conversation's interval starts when it is shown and ends when the agent leaves it, or
 after ``idle_cutoff`` seconds without a key press; the next key starts it again
-(``docs/metrics.md``). Each start and end is a ``viewed`` event in the store; one the
-database cannot take now (a PostgreSQL server away) is kept, with its time, and written
-before the next one.
+(``docs/metrics.md``). Each start and end is a ``viewed`` event in the store, written
+through the app's ``EventWriter`` (one the database cannot take now is kept, with its
+time, and written before the next one).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from functools import partial
 
-from agentdesk import clock
-from agentdesk.store import DATABASE_ERRORS
+from agentdesk.event_writer import EventWriter
 
 
 class HandleTime:
@@ -21,29 +21,23 @@ class HandleTime:
 
     def __init__(
         self,
-        store,
+        events: EventWriter,
         agent: str,
         idle_cutoff: float,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.store, self.agent, self.idle_cutoff = store, agent, idle_cutoff
+        self.events, self.agent, self.idle_cutoff = events, agent, idle_cutoff
         self.monotonic = monotonic
         self.viewing: int | None = None
         self.idle = False
         self._last_key = monotonic()
-        self._unwritten: list[tuple[int, bool, str | None, str]] = []
 
     def _view(self, conversation_id: int, focus: bool, reason: str | None = None) -> None:
-        """Record a ``viewed`` event, after any the database could not take before."""
-        events = [*self._unwritten, (conversation_id, focus, reason, clock.now_iso())]
-        try:
-            with self.store.atomic():
-                for cid, gained, why, at in events:
-                    self.store.events.view(cid, self.agent, gained, at=at, reason=why)
-        except DATABASE_ERRORS:
-            self._unwritten = events
-        else:
-            self._unwritten = []
+        """Record a ``viewed`` event."""
+        store = self.events.store
+        self.events.record(
+            partial(store.events.view, conversation_id, self.agent, focus, reason=reason)
+        )
 
     def start(self, conversation_id: int) -> None:
         """The agent is now looking at ``conversation_id``."""

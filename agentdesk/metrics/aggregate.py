@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from agentdesk.metrics.facts import (
+    ARTICLES,
     BUSINESS_DURATIONS,
     DURATIONS,
     EDIT_DISTANCE,
@@ -15,6 +16,7 @@ from agentdesk.metrics.facts import (
     RATES,
     REPLIES,
     RESOLUTION,
+    REWRITES,
     Fact,
 )
 
@@ -60,6 +62,8 @@ class StatsRow:
     rates: dict[str, Rate]
     facts: list[Fact] = field(default_factory=list, repr=False)
     edit_distance: Duration = field(default_factory=lambda: Duration(0, None, None, None, 0))
+    rewrites_used: int = 0  # assist rewrites accepted into the composer
+    articles_inserted: int = 0  # KB articles (answers or links) put in the composer
 
     @property
     def figures(self) -> dict[str, Duration | Rate]:
@@ -133,7 +137,18 @@ def summarize_one(
     handled = {(f.source, f.conversation_id) for f in facts if f.metric in HANDLED}
     replies = int(sum(f.value or 0 for f in by_metric.get(REPLIES, ())))
     edits = duration(by_metric.get(EDIT_DISTANCE, ()))
-    return StatsRow(agent, channel, len(handled), replies, durations, rates, facts, edits)
+    return StatsRow(
+        agent,
+        channel,
+        len(handled),
+        replies,
+        durations,
+        rates,
+        facts,
+        edits,
+        len(by_metric.get(REWRITES, ())),
+        len(by_metric.get(ARTICLES, ())),
+    )
 
 
 def summarize(

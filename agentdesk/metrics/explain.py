@@ -13,7 +13,14 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from agentdesk import clock
-from agentdesk.metrics.facts import BUSINESS_DURATIONS, DURATIONS, EDIT_DISTANCE, Fact
+from agentdesk.metrics.facts import (
+    ARTICLES,
+    BUSINESS_DURATIONS,
+    DURATIONS,
+    EDIT_DISTANCE,
+    REWRITES,
+    Fact,
+)
 from agentdesk.metrics.report import duration_text
 from agentdesk.text import one_line
 
@@ -99,6 +106,8 @@ def _value(fact: Fact, seconds: float | None) -> str:
         return f"{int(fact.value)} replies"
     if fact.metric == EDIT_DISTANCE:
         return f"{int(fact.value)} words"
+    if fact.metric in (REWRITES, ARTICLES):
+        return "used"
     return "yes" if fact.value else "no"
 
 

@@ -11,6 +11,7 @@ import json
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from agentdesk import clock
+from agentdesk.domain import EventKind
 from agentdesk.metrics.period import Period
 from agentdesk.metrics.settings import MetricsSettings
 from agentdesk.text import one_line
@@ -35,12 +36,16 @@ ASSISTED = "assisted_rate"
 AS_IS = "accepted_as_is_rate"
 EDIT_DISTANCE = "edit_distance"  # words an agent changed in an assist draft (not seconds)
 REPLIES = "replies"
+REWRITES = "rewrites_used"  # assist rewrites accepted into the composer (a count)
+ARTICLES = "articles_inserted"  # KB articles (answer or link) put in the composer (a count)
+# Counts: a figure is how many facts there are (each is one use).
+USES = {EventKind.REWRITE_USED: REWRITES, EventKind.ARTICLE_INSERTED: ARTICLES}
 
 # Durations whose business-time variant is meaningful (handle time is calendar only).
 BUSINESS_DURATIONS = (FRT, REPLY_TIME, RESOLUTION, FULL_RESOLUTION)
 DURATIONS = (*BUSINESS_DURATIONS, HANDLE)
 RATES = (FCR, ONE_TOUCH, REOPEN, ANSWERED, CSAT, CSAT_RESPONSE, CES, ASSISTED, AS_IS)
-METRICS = (*DURATIONS, *RATES, EDIT_DISTANCE, REPLIES)
+METRICS = (*DURATIONS, *RATES, EDIT_DISTANCE, REPLIES, REWRITES, ARTICLES)
 
 
 class Fact(NamedTuple):
@@ -197,52 +202,25 @@ def build_facts(
     for row in store.metrics.assisted_replies(since, until):
         assisted = bool(row["assisted"])
         distance = row["distance"]
-        add(
-            Fact(
-                ASSISTED,
-                row["agent"],
-                row["channel"],
-                row["uid"],
-                row["cid"],
-                row["at"],
-                row["at"],
-                float(assisted),
-                "reply drafted with assist" if assisted else "reply written without assist",
-                "",
-                source,
-            )
-        )
+        what = "reply drafted with assist" if assisted else "reply written without assist"
+        add(_instant(ASSISTED, row, float(assisted), what, "", source))
         if assisted and distance is not None:
+            what = "assist draft sent as it was" if distance == 0 else "assist draft edited"
             add(
-                Fact(
-                    AS_IS,
-                    row["agent"],
-                    row["channel"],
-                    row["uid"],
-                    row["cid"],
-                    row["at"],
-                    row["at"],
-                    float(distance == 0),
-                    "assist draft sent as it was" if distance == 0 else "assist draft edited",
-                    f"{distance} word(s) edited",
-                    source,
+                _instant(
+                    AS_IS, row, float(distance == 0), what, f"{distance} word(s) edited", source
                 )
             )
-            add(
-                Fact(
-                    EDIT_DISTANCE,
-                    row["agent"],
-                    row["channel"],
-                    row["uid"],
-                    row["cid"],
-                    row["at"],
-                    row["at"],
-                    float(distance),
-                    "words inserted, deleted or replaced in the assist draft",
-                    "",
-                    source,
-                )
-            )
+            what = "words inserted, deleted or replaced in the assist draft"
+            add(_instant(EDIT_DISTANCE, row, float(distance), what, "", source))
+    for row in store.metrics.assist_uses(since, until):
+        payload = json.loads(row["payload"])
+        if row["kind"] == EventKind.REWRITE_USED:  # state: "concise (model)"
+            what, keys = "rewrite accepted into the composer", ("tone", "by")
+        else:  # "billing/refunds (answer)"
+            what, keys = "article put in the composer", ("article", "as")
+        state = one_line(f"{payload.get(keys[0], '')} ({payload.get(keys[1], '')})", 200)
+        add(_instant(USES[EventKind(row["kind"])], row, 1.0, what, state, source))
     for row in store.metrics.created(since, until):
         answered = row["reply_at"] is not None
         add(
@@ -319,6 +297,24 @@ def build_facts(
             )
         )
     return facts
+
+
+def _instant(metric: str, row: Any, value: float, what: str, state: str, source: int) -> Fact:
+    """A fact about one event (a reply's assist payload, an assist use): it starts and
+    ends at the event."""
+    return Fact(
+        metric,
+        row["agent"],
+        row["channel"],
+        row["uid"],
+        row["cid"],
+        row["at"],
+        row["at"],
+        value,
+        what,
+        state,
+        source,
+    )
 
 
 def _rating_state(rating: int, payload: dict[str, Any], what: str = "") -> str:

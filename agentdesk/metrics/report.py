@@ -10,6 +10,7 @@ from agentdesk.clock import humanize_duration
 from agentdesk.metrics.aggregate import TEAM, Duration, Rate, StatsRow, summarize_one
 from agentdesk.metrics.facts import (
     ANSWERED,
+    ARTICLES,
     AS_IS,
     ASSISTED,
     CES,
@@ -26,6 +27,7 @@ from agentdesk.metrics.facts import (
     REOPEN,
     REPLY_TIME,
     RESOLUTION,
+    REWRITES,
 )
 from agentdesk.metrics.period import Period
 from agentdesk.text import one_line
@@ -42,6 +44,9 @@ HITS = {
     ASSISTED: "assisted",
     AS_IS: "as_is",
 }
+
+# Plain counts, shown as they are: StatsRow attributes of the same name.
+COUNTS = ("conversations", "replies", REWRITES, ARTICLES)
 
 # Figures credited to nobody (an unanswered conversation has no agent): the team's rows
 # only; an agent's row says so instead of "- (0)".
@@ -72,6 +77,8 @@ COLUMNS: list[tuple[str, str]] = [
     ("Assisted", ASSISTED),
     ("As is", AS_IS),
     ("Edits med", EDIT_DISTANCE),
+    ("Rewrites", REWRITES),
+    ("Articles", ARTICLES),
 ]
 
 
@@ -87,10 +94,8 @@ def cell(row: StatsRow, key: str) -> str:
     if key == "agent":  # names come from the event log: no control sequences
         name = row.agent if row.channel is None else f"{row.agent} / {row.channel}"
         return one_line(name, 40)
-    if key == "conversations":
-        return str(row.conversations)
-    if key == "replies":
-        return str(row.replies)
+    if key in COUNTS:
+        return str(getattr(row, key))
     if key == EDIT_DISTANCE:
         edits = row.edit_distance
         return "-" if edits.median is None else f"{edits.median:g} words ({edits.count})"
@@ -119,7 +124,7 @@ def change(row: StatsRow, before: StatsRow | None, key: str) -> tuple[str, bool 
         or (key in TEAM_ONLY and row.agent != TEAM)
     ):
         return "", None
-    if key in ("conversations", "replies"):
+    if key in COUNTS:
         now, then = getattr(row, key), getattr(before, key)
         return (f"{now - then:+d}" if now != then else "±0"), None
     figure, old = row.figures[key], before.figures[key]
@@ -164,6 +169,8 @@ def as_dict(row: StatsRow, period: Period, basis: str, mean: bool = False) -> di
         "time": basis,
         "conversations": row.conversations,
         "replies": row.replies,
+        REWRITES: row.rewrites_used,
+        ARTICLES: row.articles_inserted,
     }
     for metric in DURATIONS:
         figure = row.durations[metric]

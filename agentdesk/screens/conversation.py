@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -1526,13 +1527,24 @@ class ConversationScreen(DeskScreen):
             self.set_focus(self.thread)
 
     def on_assist_panel_insert(self, event: AssistPanel.Insert) -> None:
-        """Assist text goes into the reply composer; nothing is sent."""
+        """Assist text goes into the reply composer; nothing is sent. The use (a rewrite
+        accepted, an article inserted) is recorded now, for assist analytics."""
         self.action_compose("reply")
         if event.replace:
             self.composer.load_text(event.text)
         else:
             self.composer.insert(event.text)
         self.flush_draft()
+        for kind, payload in event.uses:
+            self.desk.event_writer.record(
+                partial(
+                    self.store.events.append,
+                    self.conversation_id,
+                    kind,
+                    agent=self.agent.name,
+                    payload=payload,
+                )
+            )
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Letter keys type into the composer while it has focus."""

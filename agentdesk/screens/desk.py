@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from agentdesk.config import Config
     from agentdesk.delivery import ChannelHost
     from agentdesk.domain import Agent, Presence
+    from agentdesk.event_writer import EventWriter
     from agentdesk.handle_time import HandleTime
     from agentdesk.store import Store
 
@@ -31,6 +32,7 @@ class Desk(Protocol):
     agent: Agent
     host: ChannelHost
     assist_settings: AssistSettings
+    event_writer: EventWriter  # facts recorded as they happen (kept while the database is away)
     handle_time: HandleTime
     desk_changed: Signal[int | None]
     channels_changed: Signal[str]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from agentdesk.domain import EventKind
+from agentdesk.domain import UNSHOWN_EVENTS
 from agentdesk.store.database import Connection, Database, Row
 
 TAIL_LIMIT = 5000  # rows read per table and look; a longer burst is read over several
@@ -46,7 +46,8 @@ class Changes:
     def since(self, mark: Mark) -> tuple[set[int], Mark]:
         """The conversations changed after ``mark``, and the mark to read from next.
 
-        ``viewed`` events change nothing another desk shows (presence has its own table).
+        ``viewed`` events (presence has its own table) and assist use change nothing
+        another desk shows.
         """
         with self.db.read() as conn:
             events, event_end, event_holes = _tail(
@@ -55,7 +56,7 @@ class Changes:
             messages, message_end, message_holes = _tail(
                 conn, "messages", "id, conversation_id", mark.message_id, mark.message_holes
             )
-        changed = {row[1] for row in events if row[2] != EventKind.VIEWED}
+        changed = {row[1] for row in events if row[2] not in UNSHOWN_EVENTS}
         changed.update(row[1] for row in messages)
         return changed, Mark(event_end, message_end, event_holes, message_holes)
 

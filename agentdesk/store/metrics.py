@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from agentdesk import clock
+from agentdesk.domain import EventKind
 from agentdesk.store import cycles
 from agentdesk.store.database import Database, Row
 from agentdesk.store.schema import CYCLES_VERSION, DERIVED_CONVERSATION_KEY, KEYS_VERSION
@@ -115,6 +116,18 @@ class MetricQueries:
                 " FROM events e JOIN conversations c ON c.id = e.conversation_id"
                 " WHERE e.kind = 'reply' AND e.at >= ? AND e.at < ?",
                 (since, until),
+            ).fetchall()
+
+    def assist_uses(self, since: str, until: str) -> list[Row]:
+        """Rewrites used and articles inserted in the period (their events, payload as
+        stored)."""
+        with self.db.read() as conn:
+            return conn.execute(
+                "SELECT e.kind, e.agent, e.conversation_id AS cid, c.uid, c.channel,"
+                " unixepoch(e.at) AS at, e.payload"
+                " FROM events e JOIN conversations c ON c.id = e.conversation_id"
+                " WHERE e.kind IN (?, ?) AND e.at >= ? AND e.at < ?",
+                (str(EventKind.REWRITE_USED), str(EventKind.ARTICLE_INSERTED), since, until),
             ).fetchall()
 
     def created(self, since: str, until: str) -> list[Row]:

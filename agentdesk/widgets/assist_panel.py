@@ -1,7 +1,8 @@
 """The assist panel: mood and intent, KB suggestions and a streamed draft reply.
 
 The panel never sends anything: it posts ``AssistPanel.Insert`` for the screen to put
-text in the composer, and reads the composer through the ``composer_text`` callable.
+text in the composer (with the assist use to record: a rewrite accepted, an article
+inserted), and reads the composer through the ``composer_text`` callable.
 Generation runs in one exclusive async worker that shows the events of a draft backend
 (``agentdesk.assist.backends``: who writes, the text, how it ended); a model's tokens are
 appended to a ``MarkdownStream`` (never re-rendering the whole draft), while the offline
@@ -36,14 +37,19 @@ from agentdesk.assist.context import AssistContext
 from agentdesk.assist.kb import article_answer, article_link
 from agentdesk.assist.presend import Finding, check, check_conversation
 from agentdesk.assist.settings import AssistSettings
+from agentdesk.domain import EventKind
 from agentdesk.text import clean, one_line
 
 if TYPE_CHECKING:
     from agentdesk.assist.service import Assistant
+    from agentdesk.store.kb import KbArticle
 
 TONE_NAMES = {"friendlier": "friendlier", "concise": "more concise", "formal": "more formal"}
 TITLES = {"draft": "Draft", "summary": "Summary", "rewrite": "Rewrite: {tone}"}
 _DIFF_TOKEN = re.compile(r"\s+|\w+|[^\w\s]")
+
+# An assist use the screen records as an event: its kind and payload.
+Use = tuple[EventKind, dict[str, object]]
 
 
 def word_diff(old: str, new: str) -> Text:
@@ -162,12 +168,14 @@ class AssistPanel(Vertical, can_focus=True):
     ]
 
     class Insert(Message):
-        """Put ``text`` in the composer (``replace`` its text, or insert at the cursor)."""
+        """Put ``text`` in the composer (``replace`` its text, or insert at the cursor);
+        ``uses`` are the assist uses it makes, to record as events."""
 
-        def __init__(self, text: str, replace: bool) -> None:
+        def __init__(self, text: str, replace: bool, uses: tuple[Use, ...] = ()) -> None:
             super().__init__()
             self.text = text
             self.replace = replace
+            self.uses = uses
 
     def __init__(
         self,
@@ -188,6 +196,7 @@ class AssistPanel(Vertical, can_focus=True):
         self.kind = "draft"  # draft | rewrite | summary
         self.text = ""  # everything streamed for the current kind
         self.rewrite_of: str | None = None  # composer text a finished rewrite replaces
+        self.tone = ""  # … and the rewrite's tone
         self.streaming = False
         self.accepted_text: str | None = None  # last draft put in the composer
         self.accepted_from_model = False  # … and whether a model wrote it
@@ -351,6 +360,7 @@ class AssistPanel(Vertical, can_focus=True):
             return
         self.kind, self.text = kind, ""
         self.rewrite_of = original if kind == "rewrite" else None
+        self.tone = tone or ""
         self._show_text(Text())
         stream = None  # a model's text goes to a MarkdownStream, the offline text not
         scroll = self.query_one("#assist-scroll", VerticalScroll)
@@ -481,7 +491,9 @@ class AssistPanel(Vertical, can_focus=True):
         if self.kind == "rewrite":
             if self.rewrite_of is None:
                 return
-            self.post_message(self.Insert(text, True))
+            by = "offline" if self._source.offline else "model"
+            used: Use = (EventKind.REWRITE_USED, {"tone": self.tone, "by": by})
+            self.post_message(self.Insert(text, True, (used,)))
             self.rewrite_of = None
             self._show_diff(None)
             self._set_status("rewrite accepted")
@@ -514,25 +526,32 @@ class AssistPanel(Vertical, can_focus=True):
             self._set_status(f"No article {index + 1}.")
             return
         article = self.context.suggestions[index].article
-        self._insert_in_body(article_answer(article))
+        self._insert_in_body(article_answer(article), (_inserted(article, "answer"),))
         self._set_status(f"inserted: {article.title}")
 
-    def _insert_in_body(self, text: str) -> None:
+    def _insert_in_body(self, text: str, uses: tuple[Use, ...]) -> None:
         """Before the composer's signature when it has one, else at its cursor."""
         current = self.composer_text()
         if structure.split(current).signature:
-            self.post_message(self.Insert(structure.insert_before_signature(current, text), True))
+            text = structure.insert_before_signature(current, text)
+            self.post_message(self.Insert(text, True, uses))
         else:
-            self.post_message(self.Insert(text, False))
+            self.post_message(self.Insert(text, False, uses))
 
     def action_insert_links(self) -> None:
         if self.context is None or not self.context.suggestions:
             self._set_status("No articles to link.")
             return
-        links = "\n".join(article_link(hit.article) for hit in self.context.suggestions)
-        self._insert_in_body(links)
+        articles = [hit.article for hit in self.context.suggestions]
+        links = "\n".join(article_link(article) for article in articles)
+        self._insert_in_body(links, tuple(_inserted(article, "link") for article in articles))
         self._set_status("inserted the article links")
 
     async def on_unmount(self) -> None:
         if self.assistant is not None:
             await self.assistant.close()
+
+
+def _inserted(article: KbArticle, what: str) -> Use:
+    """The event for one article put in the composer (``what``: its answer or its link)."""
+    return (EventKind.ARTICLE_INSERTED, {"article": article.slug, "as": what})
