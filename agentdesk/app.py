@@ -221,9 +221,11 @@ class AgentDeskApp(App):
             self.presences.here = (conversation_id, activity)
             self.watcher.poke()
 
+    @work(thread=True, group="snooze", exclusive=True, exit_on_error=False)
     def wake_snoozed(self) -> None:
+        """Reopen the conversations whose snooze ended (periodically, off the UI thread)."""
         if self.store.conversations.wake_snoozed():
-            self.refresh_views()
+            self.call_from_thread(self.refresh_views)
 
     def action_online(self) -> None:
         """Who is online: every desk, what it shows, who types (docs/teams.md)."""
