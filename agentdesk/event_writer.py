@@ -1,8 +1,9 @@
 """Events the app records as they happen (focus for handle time, assist use).
 
 One the database cannot take now (a PostgreSQL server away, a full disk) is kept, with
-the time it happened, and written before the next one: the fact is never lost and never
-blocks the agent.
+the time it happened, and written before the next one: the fact is never lost. Each is
+written on the calling thread (the UI thread: one short statement; drafts, written far
+more often, go through a worker in the conversation screen).
 """
 
 from __future__ import annotations
