@@ -15,19 +15,23 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
-from typing import cast
+from typing import TypeVar, cast
 
 from agentdesk import clock
 from agentdesk.config import Config
 from agentdesk.connectors.base import DELIVERY_STATES, Connector, DeliveryResult
-from agentdesk.domain import WITHDRAWN, Inbound, Outgoing
+from agentdesk.domain import SENDING_ELSEWHERE, WITHDRAWN, Inbound, Lease, Outgoing
 from agentdesk.intake import InvalidInbound, checked_inbound
-from agentdesk.store import DATABASE_ERRORS, Store
+from agentdesk.store import DATABASE_ERRORS, Store, StoreError
 from agentdesk.surveys.answers import message_answer
 from agentdesk.team import desk_is_gone
 from agentdesk.text import error_line
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+# What a lease round meets while the database is away: a failed statement, or a lease
+# connection that cannot be opened.
+LEASE_ERRORS: tuple[type[Exception], ...] = (*DATABASE_ERRORS, StoreError)
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,34 @@ class Holder:
     agent: str
     ttl: float
     renew: float
+
+
+class _LeaseThread:
+    """Where lease statements run: a thread and a database connection of their own. In
+    the shared thread pool and on the desk's one connection they queued behind IMAP IDLE,
+    the sends and the receiving transactions, and at 50 desks a renewal outlasted its
+    lease. The connection opens on first use (the database may be away at first)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._own: Store | None = None
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="leases")
+
+    async def run(self, call: Callable[[Store], T]) -> T:
+        """``call(store)`` on the lease thread's connection; database errors propagate."""
+        return await asyncio.get_running_loop().run_in_executor(self._thread, self._call, call)
+
+    def _call(self, call: Callable[[Store], T]) -> T:
+        if self._own is None:
+            self._own = self.store.another()
+        return call(self._own)
+
+    def close(self) -> None:
+        """Close the connection (on its thread, after any statement running there)."""
+        own, self._own = self._own, None
+        if own is not None and own is not self.store:
+            self._thread.submit(own.close)
+        self._thread.shutdown(wait=False)
 
 
 class ChannelHost:
@@ -185,10 +217,8 @@ class ChannelHost:
         without a renewal), so two desks never both run it.
         """
         leading = self.leading if self.leading is not None else set()
-        # Lease statements run on a thread of their own: in the shared pool they queued
-        # behind IMAP IDLE and the sends, and a renewal could outlast the lease.
-        thread = ThreadPoolExecutor(1, thread_name_prefix="leases")
-        run = asyncio.get_running_loop().run_in_executor
+        self.store.replies.send_as(holder.desk, holder.ttl)
+        thread = _LeaseThread(self.store)
         renewed: dict[int, float] = {}  # monotonic time each lease this desk holds was renewed
         try:
             while True:
@@ -198,21 +228,32 @@ class ChannelHost:
                         await self._take_lease(
                             connector, holder, leading, start, stop, deliver, thread
                         )
-                    except DATABASE_ERRORS as error:  # the database is away: try next round
+                    except LEASE_ERRORS as error:  # the database is away: try next round
                         self._lease_not_renewed(connector, holder, leading, stop, renewed, error)
                     else:
                         if key in leading:
                             renewed[key] = time.monotonic()
+                with contextlib.suppress(*LEASE_ERRORS):  # (they end unless renewed)
+                    await thread.run(partial(self._renew_claims, holder))
                 await asyncio.sleep(holder.renew)
         finally:
-            for connector in self.connectors:
-                if id(connector) in leading:
-                    leading.discard(id(connector))
-                    with contextlib.suppress(Exception):  # it expires anyway
-                        await run(
-                            thread, self.store.leases.release, connector.desk_name, holder.desk
-                        )
-            thread.shutdown(wait=False)
+            held = [c.desk_name for c in self.connectors if id(c) in leading]
+            leading.clear()
+
+            def release(store: Store) -> None:
+                for name in held:
+                    store.leases.release(name, holder.desk)
+
+            with contextlib.suppress(Exception):  # they expire anyway
+                await thread.run(release)
+            thread.close()
+
+    @staticmethod
+    def _renew_claims(holder: Holder, store: Store) -> None:
+        """This desk lives: its claims on the replies it is sending hold a lease's length
+        more (another desk takes them over only once this one stopped renewing)."""
+        until = clock.to_iso(clock.now() + timedelta(seconds=holder.ttl))
+        store.replies.renew_claims(holder.desk, until)
 
     async def _take_lease(
         self,
@@ -222,22 +263,27 @@ class ChannelHost:
         start: Callable[[Connector], object],
         stop: Callable[[Connector], object],
         deliver: Callable[[int], object],
-        thread: ThreadPoolExecutor,
+        thread: _LeaseThread,
     ) -> None:
         name, key, now = connector.desk_name, id(connector), clock.now()
         times = (clock.to_iso(now), clock.to_iso(now + timedelta(seconds=holder.ttl)))
-        hold = partial(self.store.leases.hold, name, holder.desk, holder.agent, *times)
-        run = asyncio.get_running_loop().run_in_executor
-        lease = await run(thread, hold)
+
+        def hold(store: Store, gone: str = "") -> Lease:
+            return store.leases.hold(name, holder.desk, holder.agent, *times, gone)
+
+        lease = await thread.run(hold)
         if lease.desk != holder.desk and desk_is_gone(lease.desk):  # killed here: no waiting
-            lease = await run(thread, hold, lease.desk)
+            gone = lease.desk
+            lease = await thread.run(partial(hold, gone=gone))
+            if lease.desk == holder.desk:  # nor for the replies it was sending
+                await thread.run(lambda store: store.replies.end_claims(gone))
         if lease.desk == holder.desk:
             if key not in leading:
                 log.info("%s: this desk runs it", name)
                 leading.add(key)
                 connector.set_state("")  # (no longer another desk's)
                 start(connector)
-            for message_id in await run(thread, self._waiting_for, connector):
+            for message_id in await thread.run(partial(self._waiting_for, connector)):
                 deliver(message_id)
             return
         if key in leading:
@@ -268,12 +314,12 @@ class ChannelHost:
             stop(connector)
         connector.set_state(f"{name}: waiting for the database ({error_line(error)})")
 
-    def _waiting_for(self, connector: Connector) -> list[int]:
+    def _waiting_for(self, connector: Connector, store: Store) -> list[int]:
         """Replies ``connector`` sends that wait for it and are not being delivered (one
         query: a query per reply made a renewal outlast the lease with a full outbox)."""
         return [
             message_id
-            for message_id, channel, via in self.store.replies.routes()
+            for message_id, channel, via in store.replies.routes()
             if message_id not in self._waiting and self.sender(channel, via) is connector
         ]
 
@@ -421,11 +467,8 @@ class ChannelHost:
             if reply is None:
                 return DeliveryResult("failed", f"no reply {message_id}"), 0, 0.0
             attempt = self.store.replies.start_delivery(message_id)
-            if attempt is None:  # (attempt 0: nothing was tried)
-                current = self.store.messages.get(message_id)
-                if current is not None and current.delivery == WITHDRAWN:
-                    return DeliveryResult("failed", "withdrawn by the agent"), 0, 0.0
-                return DeliveryResult("sent", "already sent"), 0, 0.0
+            if attempt is None:
+                return self._not_started(message_id)
             connector = self.sender(reply.channel, reply.via)
             if self._reply_first(message_id):
                 result = DeliveryResult("retry", "a survey waits until the reply before it is sent")
@@ -448,6 +491,19 @@ class ChannelHost:
             else:
                 self.store.replies.set_delivery(message_id, f"{result.state}: {result.detail}")
             return result, attempt, delay
+
+    def _not_started(self, message_id: int) -> tuple[DeliveryResult, int, float]:
+        """Why a send could not begin (attempt 0: nothing was tried): another desk of the
+        team is sending the reply (tried again once its claim may have ended), the agent
+        withdrew it, or it is sent."""
+        until = self.store.replies.claimed_elsewhere(message_id)
+        if until is not None:
+            wait = max(1.0, -(clock.since(until) or 0.0))
+            return DeliveryResult("retry", SENDING_ELSEWHERE), 0, wait
+        current = self.store.messages.get(message_id)
+        if current is not None and current.delivery == WITHDRAWN:
+            return DeliveryResult("failed", "withdrawn by the agent"), 0, 0.0
+        return DeliveryResult("sent", "already sent"), 0, 0.0
 
     def _reply_first(self, message_id: int) -> bool:
         """A survey is not sent before the conversation's earlier replies are: the

@@ -57,6 +57,8 @@ LOW_RATING = 2
 
 
 WITHDRAWN = "withdrawn"  # a reply's delivery once the agent took it back: nothing sends it
+# Why a send did not begin: another live desk of the team is sending that reply.
+SENDING_ELSEWHERE = "another desk of the team is sending it"
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from email import message_from_bytes, policy
 from pathlib import Path
 
@@ -372,3 +373,70 @@ async def test_a_desk_that_lost_the_lease_leaves_a_waiting_reply_to_the_new_hold
     assert await asyncio.wait_for(loop, 10) is None
     assert smtp_server.received == []
     assert store.replies.undelivered() == [reply_id]  # the new holder's to deliver
+
+
+def second_desk(desk_target, settings, name: str, claim_seconds: float):
+    """Another desk of the team on the same database: its store, host and connector, the
+    connector's lease held (as ``keep_leases`` marks it) and its sends claimed as ``name``."""
+    store = Store(desk_target)
+    connector = EmailConnector(settings)
+    host = ChannelHost(store, [connector], leased=True)
+    assert host.leading is not None
+    host.leading.add(id(connector))
+    store.replies.send_as(name, claim_seconds)
+    return store, host, connector
+
+
+async def test_a_lease_that_moves_mid_send_never_sends_the_reply_twice(
+    mail, smtp_server, desk_target
+):
+    """At 50 desks the lease moved while its holder was sending; the new holder found the
+    reply ``sending``, its outbox entry past DATA and not in Sent, and sent it again (up
+    to 9 times). The sending desk's claim now keeps every other desk off it."""
+    store, _, _, settings = mail
+    store_a, host_a, _ = second_desk(desk_target, settings, "desk-a", 30.0)
+    store_b, host_b, connector_b = second_desk(desk_target, settings, "desk-b", 30.0)
+    reply_id = queue_reply(store, samples.plain(22))
+    in_data, go_on = threading.Event(), threading.Event()
+    smtp_server.hooks["data"] = lambda: (in_data.set(), go_on.wait(30))
+    try:
+        sending = asyncio.create_task(host_a.keep_delivering(reply_id))
+        await eventually(in_data.is_set, 15, "desk A in DATA")
+        # Desk B holds the lease now: its delivery and its outbox's crash recovery run.
+        retrying = asyncio.create_task(host_b.keep_delivering(reply_id))
+        await connector_b.resume()
+        await asyncio.sleep(1.0)
+        assert delivery(store, reply_id) == "sending"
+        entry = mail_state(store).outbox_current(reply_id)
+        assert (entry.state, entry.uncertain) == ("sending", False)  # left alone by desk B
+    finally:
+        go_on.set()
+    result = await asyncio.wait_for(sending, 15)
+    assert result is not None and result.state == "sent"
+    await connector_b.resume()
+    host_b.reconnect()
+    assert await host_b.keep_delivering(reply_id) is None  # (wakes its waiting loop)
+    await asyncio.wait_for(retrying, 40)
+    assert len(smtp_server.received) == 1
+    assert delivery(store, reply_id) == "sent"
+    store_a.close()
+    store_b.close()
+
+
+async def test_a_reply_whose_sending_desk_died_is_sent_once_its_claim_ends(
+    mail, smtp_server, desk_target
+):
+    """A desk killed mid-send stops renewing its claim; once the claim ends the desk
+    holding the lease sends the reply (with the outbox's crash guarantees)."""
+    store, _, _, settings = mail
+    store_a, _, _ = second_desk(desk_target, settings, "desk-a", 1.0)
+    store_b, host_b, _ = second_desk(desk_target, settings, "desk-b", 30.0)
+    reply_id = queue_reply(store, samples.plain(23))
+    assert store_a.replies.start_delivery(reply_id) == 1  # desk A began, then died
+    assert store_b.replies.claimed_elsewhere(reply_id) is not None
+    result = await asyncio.wait_for(host_b.keep_delivering(reply_id), 15)
+    assert result is not None and result.state == "sent"
+    assert len(smtp_server.received) == 1
+    assert store_b.replies.claimed_elsewhere(reply_id) is None
+    store_a.close()
+    store_b.close()

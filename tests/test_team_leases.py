@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -9,12 +10,13 @@ import sys
 import time
 
 import pytest
-from conftest import NO_PRESEND, screen_lines, until, wait_until
+from conftest import NO_PRESEND, eventually, screen_lines, until, wait_until
 
 from agentdesk import cli, clock
 from agentdesk.app import make_app
 from agentdesk.config import Config
 from agentdesk.connectors.demo import DemoConnector
+from agentdesk.delivery import ChannelHost, Holder
 from agentdesk.screens.conversation import ConversationScreen
 from agentdesk.store import Store
 
@@ -120,6 +122,29 @@ async def test_one_desk_runs_the_connector_the_other_says_whose_and_takes_over(d
     finally:
         if running_alice is not None:
             await running_alice.__aexit__(None, None, None)
+
+
+async def test_a_desk_renews_its_claims_on_the_replies_it_sends_while_it_lives(desk):
+    """A reply being sent names its desk, whose claim the lease keeper renews: no other
+    desk starts a send of it until the desk stops (then within a claim's length)."""
+    path, ids = desk
+    clock.set_now(None)  # claims expire in real time here
+    with Store(path) as store, Store(path) as other:
+        host = ChannelHost(store, [DemoConnector()], leased=True)
+        holder = Holder("elsewhere/1/a", "alice", ttl=1.0, renew=0.2)
+        leases = asyncio.create_task(
+            host.keep_leases(holder, lambda _: None, lambda _: None, lambda _: None)
+        )
+        reply_id = store.replies.add(ids["login"], "alice", "On it.", delivery="queued")
+        await eventually(lambda: store.replies.desk == holder.desk, 5, "claims named")
+        assert store.replies.start_delivery(reply_id) == 1
+        other.replies.send_as("elsewhere/2/b", 1.0)
+        await asyncio.sleep(2.5)  # more than twice a claim's length: renewed meanwhile
+        assert other.replies.claimed_elsewhere(reply_id) is not None
+        assert other.replies.start_delivery(reply_id) is None
+        leases.cancel()
+        await eventually(lambda: other.replies.claimed_elsewhere(reply_id) is None, 5, "its end")
+        assert other.replies.start_delivery(reply_id) == 2
 
 
 def serve(tmp_path, path, agent="serve", ttl=3.0) -> subprocess.Popen:

@@ -178,6 +178,11 @@ class Store:
         with self.db.outside_transaction() as conn:
             conn.execute(f"PRAGMA application_id = {DEMO_APPLICATION_ID}")
 
+    def another(self) -> Store:
+        """A second connection to this desk, with a lock of its own (this store itself for
+        an in-memory one, which no second connection can see)."""
+        return self if self.path == ":memory:" else Store(self.path)
+
     def close(self) -> None:
         self.db.close()
 

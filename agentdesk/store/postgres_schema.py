@@ -322,4 +322,9 @@ CREATE TRIGGER events_metric_dirty AFTER INSERT ON events FOR EACH ROW
 """
     + insert_sql(POSTGRES, None)
     + ";\nANALYZE metric_cycles;",
+    # 18: a reply being sent names its desk and until when its claim holds (as SQLite's).
+    18: """
+ALTER TABLE messages ADD COLUMN sending_desk TEXT;
+ALTER TABLE messages ADD COLUMN sending_until TEXT;
+""",
 }

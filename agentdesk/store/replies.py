@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 from agentdesk import clock
 from agentdesk.domain import WITHDRAWN, Direction, EventKind, Message, Outgoing
@@ -14,6 +15,11 @@ from agentdesk.store.messages import MESSAGE_COLUMNS, insert_message, message_fr
 # The delivery states a reply can be taken back from: nothing is handing it to the
 # channel now (``sending``) and the channel has not accepted it (``sent…``).
 _WITHDRAWABLE = "(delivery = 'queued' OR delivery LIKE 'retry%' OR delivery LIKE 'failed%')"
+# Not being sent by another live desk of the team (parameters: this desk, now): a desk's
+# claim on a reply it is sending holds until ``sending_until``, renewed while it lives.
+_NOT_ELSEWHERE = (
+    "(delivery != 'sending' OR sending_desk IS NULL OR sending_desk = ? OR sending_until < ?)"
+)
 
 
 class Replies:
@@ -21,6 +27,23 @@ class Replies:
         self.db = db
         self.events = events
         self.drafts = drafts
+        self.desk: str | None = None  # the team desk whose sends are claimed (send_as)
+        self.claim_seconds = 0.0
+
+    def send_as(self, desk: str, seconds: float) -> None:
+        """Claim each reply sent through this store for ``desk`` (one of a team's desks),
+        ``seconds`` at a time, renewed by ``renew_claims`` while the desk lives: while
+        a claim holds, no other desk starts a send of that reply or changes its state
+        (a desk that took over a connector does not send again what its predecessor is
+        still sending). Without it (one desk alone) sends are not claimed."""
+        self.desk, self.claim_seconds = desk, seconds
+
+    def _claim(self) -> tuple[str | None, str | None, str, str]:
+        """``sending_desk``, ``sending_until`` and the ``_NOT_ELSEWHERE`` parameters of a
+        send starting now."""
+        now = clock.now()
+        until = clock.to_iso(now + timedelta(seconds=self.claim_seconds)) if self.desk else None
+        return self.desk, until, self.desk or "", clock.to_iso(now)
 
     def add(
         self,
@@ -126,15 +149,19 @@ class Replies:
     def start_delivery(self, message_id: int) -> int | None:
         """A send of this reply begins: count the attempt and show ``sending``.
 
-        Returns the attempt's number, or None when the reply is sent, withdrawn (or not
-        a reply): this conditional update is what a withdrawal races against.
+        Returns the attempt's number, or None when the reply is sent, withdrawn, being
+        sent by another desk (``claimed_elsewhere``) or not a reply: this conditional
+        update is what a withdrawal, and another desk's send, race against.
         """
+        desk, until, *free = self._claim()
         with self.db.transaction() as conn:
             row = conn.execute(
                 "UPDATE messages SET delivery = 'sending', next_attempt_at = NULL,"
-                " delivery_attempts = delivery_attempts + 1 WHERE id = ? AND direction = 'out'"
-                " AND delivery NOT LIKE 'sent%' AND delivery != ? RETURNING delivery_attempts",
-                (message_id, WITHDRAWN),
+                " delivery_attempts = delivery_attempts + 1, sending_desk = ?,"
+                " sending_until = ? WHERE id = ? AND direction = 'out'"
+                f" AND delivery NOT LIKE 'sent%' AND delivery != ? AND {_NOT_ELSEWHERE}"
+                " RETURNING delivery_attempts",
+                (desk, until, message_id, WITHDRAWN, *free),
             ).fetchone()
         return row[0] if row else None
 
@@ -150,24 +177,58 @@ class Replies:
             conn.execute(
                 "UPDATE messages SET delivery = ?, next_attempt_at = CASE WHEN ? LIKE 'retry%'"
                 " THEN coalesce(?, next_attempt_at) END WHERE id = ? AND delivery != ?"
-                " AND (delivery NOT LIKE 'sent%' OR ? LIKE 'sent%')",
-                (state, state, next_attempt_at, message_id, WITHDRAWN, state),
+                f" AND (delivery NOT LIKE 'sent%' OR ? LIKE 'sent%') AND {_NOT_ELSEWHERE}",
+                (state, state, next_attempt_at, message_id, WITHDRAWN, state) + self._claim()[2:],
             )
 
     def claim(self, message_id: int) -> bool:
         """A connector's own retry is about to hand this reply over: show ``sending``.
 
-        False when the agent withdrew it (then it must not be sent) or it is sent.
+        False when the agent withdrew it (then it must not be sent), it is sent, or
+        another desk is sending it (``claimed_elsewhere``).
         """
+        desk, until, *free = self._claim()
         with self.db.transaction() as conn:
             return (
                 conn.execute(
-                    "UPDATE messages SET delivery = 'sending' WHERE id = ? AND direction = 'out'"
-                    " AND delivery NOT LIKE 'sent%' AND delivery != ? RETURNING id",
-                    (message_id, WITHDRAWN),
+                    "UPDATE messages SET delivery = 'sending', sending_desk = ?,"
+                    " sending_until = ? WHERE id = ? AND direction = 'out'"
+                    f" AND delivery NOT LIKE 'sent%' AND delivery != ? AND {_NOT_ELSEWHERE}"
+                    " RETURNING id",
+                    (desk, until, message_id, WITHDRAWN, *free),
                 ).fetchone()
                 is not None
             )
+
+    def claimed_elsewhere(self, message_id: int) -> str | None:
+        """Until when another live desk's claim on this reply holds (it is sending it
+        now), or None."""
+        with self.db.read() as conn:
+            row = conn.execute(
+                "SELECT sending_until FROM messages WHERE id = ? AND delivery = 'sending'"
+                " AND sending_desk IS NOT NULL AND sending_desk != ? AND sending_until >= ?",
+                (message_id, *self._claim()[2:]),
+            ).fetchone()
+        return str(row[0]) if row else None
+
+    def end_claims(self, desk: str) -> None:
+        """``desk`` is known to be dead (its process is gone): its claims end now."""
+        with self.db.transaction() as conn:
+            conn.execute(
+                "UPDATE messages SET sending_desk = NULL WHERE direction = 'out'"
+                " AND delivery NOT LIKE 'sent%' AND delivery = 'sending' AND sending_desk = ?",
+                (desk,),
+            )
+
+    def renew_claims(self, desk: str, until: str) -> int:
+        """``desk`` lives: its claims on the replies it is sending hold until ``until``;
+        returns how many it holds."""
+        with self.db.transaction() as conn:
+            return conn.execute(
+                "UPDATE messages SET sending_until = ? WHERE direction = 'out'"
+                " AND delivery NOT LIKE 'sent%' AND delivery = 'sending' AND sending_desk = ?",
+                (until, desk),
+            ).rowcount
 
     def withdraw(self, message_id: int, *, to_draft: bool = True) -> str | None:
         """Take back a reply its channel has not accepted (held, queued, to retry or

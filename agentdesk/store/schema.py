@@ -423,6 +423,14 @@ MIGRATIONS: list[str] = [
     """
     + insert_sql(SQLITE, None)
     + ";",
+    # 18: a reply being sent names the desk sending it and until when that desk's claim
+    # holds (renewed while it lives): another desk of the team leaves it alone meanwhile.
+    # At 50 desks the connector lease moved and each new holder sent again the replies
+    # its predecessor was still sending (bench/README.md, bench_team).
+    """
+    ALTER TABLE messages ADD COLUMN sending_desk TEXT;
+    ALTER TABLE messages ADD COLUMN sending_until TEXT;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -35,7 +35,7 @@ from agentdesk.connectors.base import DeliveryResult
 from agentdesk.connectors.email.mime import message_ids
 from agentdesk.connectors.email.smtp import PermanentFailure, TemporaryFailure
 from agentdesk.connectors.email.state import MailState, OutboxEntry
-from agentdesk.domain import Outgoing
+from agentdesk.domain import SENDING_ELSEWHERE, Outgoing
 
 log = logging.getLogger(__name__)
 NOT_SENT = "not sent: the agent withdrew the reply (or it was sent already)"
@@ -159,14 +159,26 @@ class Outbox:
         lock = self._locks.setdefault(message_id, asyncio.Lock())
         async with lock:
             result = await self._drive(message_id)
-        if result.state != "sent":
+        if result.state != "sent" and result.detail != SENDING_ELSEWHERE:
             self.store.replies.set_delivery(message_id, f"{result.state}: {result.detail}")
         return result
+
+    def _elsewhere(self, message_id: int) -> DeliveryResult | None:
+        """Another desk of the team is sending this reply now (the lease moved while it
+        did): its entry is left alone until that desk's claim may have ended."""
+        until = self.store.replies.claimed_elsewhere(message_id)
+        if until is None:
+            return None
+        self.saved.outbox_later(message_id, until)
+        return DeliveryResult("retry", SENDING_ELSEWHERE)
 
     async def _drive(self, message_id: int) -> DeliveryResult:
         entry = self.saved.outbox_entry(message_id)
         if entry is None:
             return DeliveryResult("failed", f"no outbox entry for reply {message_id}")
+        elsewhere = self._elsewhere(message_id)
+        if elsewhere is not None:
+            return elsewhere
         if entry.state == "failed":
             return DeliveryResult("failed", entry.last_error)
         if entry.state == "sending" and not entry.data_sent:  # stopped before DATA
@@ -185,7 +197,10 @@ class Outbox:
                 self.saved.outbox_set(message_id, "queued", uncertain=True)
             entry = self.saved.outbox_current(message_id)
         if entry.state == "queued":
-            if not self.store.replies.claim(message_id):  # the agent withdrew it
+            if not self.store.replies.claim(message_id):  # withdrawn, or another desk's now
+                elsewhere = self._elsewhere(message_id)
+                if elsewhere is not None:
+                    return elsewhere
                 self.saved.outbox_set(message_id, "failed", error=NOT_SENT)
                 return DeliveryResult("failed", NOT_SENT)
             self.saved.outbox_set(message_id, "sending", attempt=True)

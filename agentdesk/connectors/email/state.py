@@ -267,6 +267,12 @@ class MailState:
                 ),
             )
 
+    def outbox_later(self, message_id: int, when: str) -> None:
+        """Try the entry again at ``when`` at the earliest, its state unchanged."""
+        self.data.execute(
+            "UPDATE mail_outbox SET next_attempt_at = ? WHERE message_id = ?", (when, message_id)
+        )
+
     def outbox_data_sent(self, message_id: int) -> None:
         """The current attempt is about to hand the message over (SMTP DATA)."""
         self.data.execute(
