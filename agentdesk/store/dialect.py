@@ -8,6 +8,7 @@ PostgreSQL schema defines). Repositories ask ``db.dialect`` for the rest.
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 import unicodedata
@@ -44,6 +45,10 @@ class Dialect:
         (the events_conversation_at index), not by ``column``'s own index."""
         raise NotImplementedError
 
+    def epoch(self, column: str) -> str:
+        """SQL for the ISO-8601 text ``column`` as whole UTC epoch seconds (``unixepoch``)."""
+        return f"unixepoch({column})"
+
     def json_text(self, column: str, key: str) -> str:
         """SQL for the text (or SQL NULL) at ``key`` of a JSON ``column``."""
         raise NotImplementedError
@@ -61,11 +66,21 @@ class Dialect:
         """SQL for a JSON number at ``key`` (missing: NULL)."""
         raise NotImplementedError
 
-    def message_conversations(self, limited: bool = True) -> str:
+    def message_conversations(self, limited: bool = True, sparse: bool = False) -> str:
         """A sub-query of the conversation ids of the messages matching one phrase
         parameter (``search_phrase``); when ``limited``, of the newest matching messages
-        only, up to a second parameter."""
+        only, up to a second parameter. ``sparse``: few messages match (``is_sparse``)."""
         raise NotImplementedError
+
+    def is_sparse(self, conn: Connection, phrase: str, limit: int) -> bool:
+        """Whether so few messages match ``phrase`` that reading every match beats walking
+        the messages newest first until ``limit`` of them match."""
+        return False
+
+    def among(self, column: str, subquery: str) -> str:
+        """SQL true when ``column`` is one of the ids ``subquery`` gives (for a clause
+        that is never negated)."""
+        return f"{column} IN ({subquery})"
 
     def customer_match(self) -> str:
         """A sub-query of customer ids whose name or addresses match one phrase parameter."""
@@ -85,6 +100,10 @@ class Dialect:
 
     def cycle_settings(self) -> list[str]:
         """Planner settings for the metrics' cycle query, set for its transaction only."""
+        return []
+
+    def metric_settings(self) -> list[str]:
+        """Planner settings for every metrics query, set for its transaction only."""
         return []
 
     def wakeup(self, db: Database, target: str, poll: float, fallback: float) -> Wakeup:
@@ -150,7 +169,7 @@ class SqliteDialect(Dialect):
     def json_number(self, column: str, key: str) -> str:
         return f"({column} ->> '$.{key}')"
 
-    def message_conversations(self, limited: bool = True) -> str:
+    def message_conversations(self, limited: bool = True, sparse: bool = False) -> str:
         newest = " ORDER BY rowid DESC LIMIT ?" if limited else ""
         return (
             "SELECT conversation_id FROM messages WHERE id IN"
@@ -223,6 +242,12 @@ class PostgresDialect(Dialect):
     def script(self, conn: Connection, sql: str) -> None:
         conn.execute(sql)  # psycopg runs several statements when there are no parameters
 
+    def epoch(self, column: str) -> str:
+        # The schema's unixepoch() is declared IMMUTABLE around a STABLE cast, so the
+        # planner never inlines it: each call ran as a function of its own, 5x the cost
+        # of this expression (0.4 s of `stats --since 30d` on 1M messages, bench/README.md).
+        return f"floor(date_part('epoch', ({column})::timestamptz))::bigint"
+
     def json_text(self, column: str, key: str) -> str:
         return f"({column} ->> '{key}')"
 
@@ -235,11 +260,37 @@ class PostgresDialect(Dialect):
     def json_number(self, column: str, key: str) -> str:
         return f"({column} ->> '{key}')::float8"
 
-    def message_conversations(self, limited: bool = True) -> str:
+    def message_conversations(self, limited: bool = True, sparse: bool = False) -> str:
         # The conversation straight from the matching row: looking each message up again
-        # by id took a third of a search on 1M messages (bench/README.md).
-        newest = " ORDER BY id DESC LIMIT ?" if limited else ""
+        # by id took a third of a search on 1M messages (bench/README.md). A sparse phrase
+        # orders by ``id + 0``, which no index gives: every match is read through the GIN
+        # index and the newest kept; otherwise the primary key is walked backwards,
+        # testing each message, until enough match.
+        order = "id + 0" if sparse else "id"
+        newest = f" ORDER BY {order} DESC LIMIT ?" if limited else ""
         return f"SELECT conversation_id FROM messages WHERE search @@ ?::tsquery{newest}"
+
+    def is_sparse(self, conn: Connection, phrase: str, limit: int) -> bool:
+        # The planner estimates the matches well but prices testing a message's tsvector
+        # far below its cost: it walked 330,000 messages backwards (230 ms) for a word
+        # in 1 message of 63, where reading its 15,761 matches takes 45 ms. On 1M
+        # messages reading a match cost about 4x testing one message (bench/README.md),
+        # so read the matches when 4 * matches < messages walked (limit / share).
+        if not phrase:
+            return True
+        plan = conn.execute(
+            "EXPLAIN (FORMAT JSON) SELECT 1 FROM messages WHERE search @@ ?::tsquery", (phrase,)
+        ).fetchone()[0]
+        matches = json.loads(plan)[0]["Plan"]["Plan Rows"]
+        total = conn.execute(
+            "SELECT reltuples FROM pg_class WHERE oid = 'messages'::regclass"
+        ).fetchone()[0]
+        return 4 * matches * matches < limit * max(total, matches)
+
+    def among(self, column: str, subquery: str) -> str:
+        # An array of ids is looked up by the primary key; "IN (...)" hashed the few
+        # thousand ids and scanned every conversation against them (15-25 ms a search).
+        return f"{column} = ANY (ARRAY({subquery}))"
 
     def customer_match(self) -> str:
         return "SELECT id FROM customers WHERE search @@ ?::tsquery"
@@ -270,6 +321,14 @@ class PostgresDialect(Dialect):
         # the materialized cycles to them by nested loops: 62 s for 30 days on 1M
         # messages, 7.6 s with hash joins (bench/README.md).
         return ["SET LOCAL enable_nestloop = off"]
+
+    def metric_settings(self) -> list[str]:
+        # The metrics read a few thousand rows of a period and join each to its
+        # conversation. Priced as disk seeks (random_page_cost = 4) those lookups lost to
+        # hashing all 100,000 conversations, and to parallel workers that scanned them
+        # (`stats --since 30d` on 1M messages: 0.8 s of server CPU, 0.6 s with these;
+        # bench/README.md). A desk's tables are read from memory.
+        return ["SET LOCAL random_page_cost = 1.1", "SET LOCAL max_parallel_workers_per_gather = 0"]
 
     def bulk_settings(self) -> tuple[list[str], list[str]]:
         return ["SET synchronous_commit = off"], ["RESET synchronous_commit"]

@@ -9,12 +9,14 @@ recomputes from the same rows.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 from agentdesk import clock
 from agentdesk.domain import EventKind
 from agentdesk.store import cycles
-from agentdesk.store.database import Database, Row
+from agentdesk.store.database import Connection, Database, Row
 from agentdesk.store.schema import CYCLES_VERSION, DERIVED_CONVERSATION_KEY, KEYS_VERSION
 
 REFRESH_CHUNK = 500  # conversations recomputed per statement
@@ -49,14 +51,23 @@ class MetricQueries:
         # The kept rows are read by index; only a computation over many conversations
         # needs the planner told (0.26 s of CPU with the defaults, 0.44 s without nested
         # loops, for 30 days on 1M messages on PostgreSQL).
-        settings = [] if kept else dialect.cycle_settings()
-        if not settings:
-            with self.db.read() as conn:
-                return conn.execute(sql, {"since": since, "until": until}).fetchall()
-        with self.db.transaction() as conn:  # SET LOCAL lasts until its COMMIT
-            for statement in settings:
-                conn.execute(statement)
+        with self._read([] if kept else dialect.cycle_settings()) as conn:
             return conn.execute(sql, {"since": since, "until": until}).fetchall()
+
+    @contextmanager
+    def _read(self, settings: list[str] | None = None) -> Iterator[Connection]:
+        """The connection for one period query, in a transaction of its own with the
+        engine's planner settings for the metrics (``dialect.metric_settings``) and
+        ``settings``, where it has any."""
+        statements = [*self.db.dialect.metric_settings(), *(settings or [])]
+        if not statements:
+            with self.db.read() as conn:
+                yield conn
+            return
+        with self.db.transaction() as conn:  # SET LOCAL lasts until its COMMIT
+            for statement in statements:
+                conn.execute(statement)
+            yield conn
 
     def refresh(self) -> int:
         """Recompute the kept cycles of the conversations noted dirty; how many.
@@ -94,10 +105,11 @@ class MetricQueries:
 
     def replies(self, since: str, until: str) -> list[Row]:
         """Qualifying replies in the period, per agent and conversation."""
-        with self.db.read() as conn:
+        epoch = self.db.dialect.epoch
+        with self._read() as conn:
             return conn.execute(
                 "SELECT e.agent, e.conversation_id AS cid, c.uid, c.channel, count(*) AS n,"
-                " unixepoch(min(e.at)) AS first, unixepoch(max(e.at)) AS last"
+                f" {epoch('min(e.at)')} AS first, {epoch('max(e.at)')} AS last"
                 " FROM events e JOIN conversations c ON c.id = e.conversation_id"
                 " WHERE e.kind = 'reply' AND e.at >= ? AND e.at < ?"
                 " GROUP BY e.agent, e.conversation_id, c.uid, c.channel",
@@ -108,10 +120,10 @@ class MetricQueries:
         """Every reply event in the period with its assist payload (``ai_assisted``,
         ``edit_distance``)."""
         dialect = self.db.dialect
-        with self.db.read() as conn:
+        with self._read() as conn:
             return conn.execute(
                 "SELECT e.agent, e.conversation_id AS cid, c.uid, c.channel,"
-                f" unixepoch(e.at) AS at, {dialect.json_flag('e.payload', 'ai_assisted')}"
+                f" {dialect.epoch('e.at')} AS at, {dialect.json_flag('e.payload', 'ai_assisted')}"
                 f" AS assisted, {dialect.json_number('e.payload', 'edit_distance')} AS distance"
                 " FROM events e JOIN conversations c ON c.id = e.conversation_id"
                 " WHERE e.kind = 'reply' AND e.at >= ? AND e.at < ?",
@@ -121,10 +133,10 @@ class MetricQueries:
     def assist_uses(self, since: str, until: str) -> list[Row]:
         """Rewrites used and articles inserted in the period (their events, payload as
         stored)."""
-        with self.db.read() as conn:
+        with self._read() as conn:
             return conn.execute(
                 "SELECT e.kind, e.agent, e.conversation_id AS cid, c.uid, c.channel,"
-                " unixepoch(e.at) AS at, e.payload"
+                f" {self.db.dialect.epoch('e.at')} AS at, e.payload"
                 " FROM events e JOIN conversations c ON c.id = e.conversation_id"
                 " WHERE e.kind IN (?, ?) AND e.at >= ? AND e.at < ?",
                 (str(EventKind.REWRITE_USED), str(EventKind.ARTICLE_INSERTED), since, until),
@@ -132,11 +144,12 @@ class MetricQueries:
 
     def created(self, since: str, until: str) -> list[Row]:
         """Conversations created in the period, with their first qualifying reply if any."""
-        kind = self.db.dialect.by_conversation("kind")
-        with self.db.read() as conn:
+        dialect = self.db.dialect
+        kind = dialect.by_conversation("kind")
+        with self._read() as conn:
             return conn.execute(
-                "SELECT e.conversation_id AS cid, c.uid, c.channel, unixepoch(e.at) AS at,"
-                " r.agent, unixepoch(r.at) AS reply_at"
+                f"SELECT e.conversation_id AS cid, c.uid, c.channel, {dialect.epoch('e.at')} AS at,"
+                f" r.agent, {dialect.epoch('r.at')} AS reply_at"
                 " FROM events e JOIN conversations c ON c.id = e.conversation_id"
                 " LEFT JOIN events r ON r.id = (SELECT id FROM events"
                 f"   WHERE conversation_id = e.conversation_id AND {kind} = 'reply'"
@@ -149,11 +162,11 @@ class MetricQueries:
         """Ratings in the period with the agent of the latest resolve before each (and
         the payload: a survey answer's comment); ``kind="ces"``: effort scores."""
         dialect = self.db.dialect
-        with self.db.read() as conn:
+        with self._read() as conn:
             return conn.execute(
-                "SELECT e.conversation_id AS cid, c.uid, c.channel, unixepoch(e.at) AS at,"
+                f"SELECT e.conversation_id AS cid, c.uid, c.channel, {dialect.epoch('e.at')} AS at,"
                 f" {dialect.json_number('e.payload', 'rating')} AS rating, e.payload, r.agent,"
-                " unixepoch(r.at) AS resolved_at"
+                f" {dialect.epoch('r.at')} AS resolved_at"
                 " FROM events e JOIN conversations c ON c.id = e.conversation_id"
                 " LEFT JOIN events r ON r.id = (SELECT id FROM events"
                 "   WHERE conversation_id = e.conversation_id"
@@ -168,7 +181,7 @@ class MetricQueries:
         """Surveys sent in the period (``at``, ISO; ``survey``: the sent event's payload
         naming its kind) with the resolver they credit (``agent``) and their CSAT answer,
         if one came: its time (``answered``) and payload."""
-        with self.db.read() as conn:
+        with self._read() as conn:
             return conn.execute(
                 "SELECT s.conversation_id AS cid, c.uid, c.channel, s.agent, s.at,"
                 " s.payload AS survey, a.at AS answered, a.payload"
@@ -187,22 +200,29 @@ class MetricQueries:
         event on that conversation when that one is ``focus: false`` (leave, idle, exit);
         an interval with no such end counts ``cutoff`` seconds at most.
         """
-        focus = self.db.dialect.json_flag("e.payload", "focus")
+        dialect = self.db.dialect
+        focus, epoch = dialect.json_flag("e.payload", "focus"), dialect.epoch
         day_after = clock.to_iso(clock.parse_iso(until) + timedelta(days=1))
-        with self.db.read() as conn:
+        # Epoch seconds only where needed (each interval's two ends, each group's first and
+        # last), and the conversation joined to the groups, not to every interval: 0.45 s
+        # of 0.9 s server CPU of `stats --since 30d` on 1M messages on PostgreSQL was this
+        # query (bench/README.md).
+        length = f"({epoch('v.next_at')} - {epoch('v.at')})"
+        with self._read() as conn:
             return conn.execute(
-                "SELECT v.agent, v.cid, c.uid, c.channel, count(*) AS intervals,"
-                " min(v.t) AS first, max(v.t) AS last,"
-                " sum(CASE WHEN v.next_focus = 0 THEN v.next_t - v.t"
-                "   WHEN v.next_t - v.t < :cutoff THEN v.next_t - v.t ELSE :cutoff END) AS seconds"
-                " FROM (SELECT e.agent, e.conversation_id AS cid, e.at, unixepoch(e.at) AS t,"
-                f"   {focus} AS focus, lead(unixepoch(e.at)) OVER w AS next_t,"
-                f"   lead({focus}) OVER w AS next_focus"
-                "   FROM events e WHERE e.kind = 'viewed' AND e.at >= :since AND e.at < :day_after"
-                "   WINDOW w AS (PARTITION BY e.conversation_id, e.agent ORDER BY e.at, e.id)) v"
-                " JOIN conversations c ON c.id = v.cid"
-                " WHERE v.focus = 1 AND v.at < :until AND v.agent IS NOT NULL"
-                " GROUP BY v.agent, v.cid, c.uid, c.channel",
+                "SELECT h.agent, h.cid, c.uid, c.channel, h.intervals,"
+                f" {epoch('h.first_at')} AS first, {epoch('h.last_at')} AS last, h.seconds"
+                " FROM (SELECT v.agent, v.cid, count(*) AS intervals, min(v.at) AS first_at,"
+                "   max(v.at) AS last_at,"
+                f"   sum(CASE WHEN v.next_focus = 0 THEN {length}"
+                f"     WHEN {length} < :cutoff THEN {length} ELSE :cutoff END) AS seconds"
+                f"   FROM (SELECT e.agent, e.conversation_id AS cid, e.at, {focus} AS focus,"
+                f"     lead(e.at) OVER w AS next_at, lead({focus}) OVER w AS next_focus"
+                "     FROM events e WHERE e.kind = 'viewed' AND e.at >= :since"
+                "       AND e.at < :day_after AND e.agent IS NOT NULL"
+                "     WINDOW w AS (PARTITION BY e.conversation_id, e.agent ORDER BY e.at, e.id)) v"
+                "   WHERE v.focus = 1 AND v.at < :until GROUP BY v.agent, v.cid) h"
+                " JOIN conversations c ON c.id = h.cid",
                 {"since": since, "until": until, "day_after": day_after, "cutoff": cutoff},
             ).fetchall()
 
