@@ -60,7 +60,7 @@ fi
 select=()
 workers=auto
 # The fast tests spend much of their time waiting (Pilot pauses, timers): three workers
-# per CPU ran them in 144 s instead of 175 s on 2 cores (CONTRIBUTING.md).
+# per CPU ran them in 144-175 s instead of 175-218 s on 2 cores (CONTRIBUTING.md).
 $fast && select=(-m "not slow") && workers=$(($(nproc) * 3))
 # One worker per CPU; tests marked xdist_group("name") share one worker.
 .venv/bin/python -m pytest -q "${select[@]}" --numprocesses "$workers" --dist loadgroup \
