@@ -140,6 +140,21 @@ class AgentDeskApp(App):
         self.set_interval(SNOOZE_CHECK_SECONDS, self.wake_snoozed)
         self.set_interval(IDLE_CHECK_SECONDS, self.handle_time.check_idle)
 
+    @property
+    def _background_screens(self) -> list[Screen]:
+        """The screens that show through the top one: none under an opaque one.
+
+        Textual (8.2) counts the screen under the top one as visible whatever the top
+        one's background, and repaints the top screen wherever that one changes: the
+        inbox's cursor follows j/k under an open conversation, so each key redrew the
+        whole conversation screen twice. A covered screen is then like any deeper one:
+        Textual redraws it (and lays it out at a new size) when it is shown again.
+        """
+        stack = self._screen_stack
+        if stack and stack[-1].styles.background.a == 1:
+            return []
+        return super()._background_screens
+
     async def on_unmount(self) -> None:
         """Disconnect every channel (stopping twice is safe), so no thread outlives the app."""
         if self._leases is not None:  # released for the next desk

@@ -21,9 +21,11 @@ NOW = datetime(2026, 11, 23, 7, tzinfo=UTC)
 PERIODS = [Period(NOW - timedelta(days=days), NOW) for days in (7, 3650)]
 ROOT = Path(__file__).resolve().parent.parent
 
-# What migration 17 added: dropping it leaves a desk as version 16 made it.
+# What migrations 17 and 18 added: dropping it leaves a desk as version 16 made it.
 _BEFORE_17 = {
     "sqlite": [
+        "ALTER TABLE messages DROP COLUMN sending_desk",
+        "ALTER TABLE messages DROP COLUMN sending_until",
         "DROP TRIGGER events_metric_dirty",
         "DROP TABLE metric_cycles",
         "DROP TABLE metric_dirty",
@@ -31,6 +33,7 @@ _BEFORE_17 = {
         "PRAGMA user_version = 16",
     ],
     "postgresql": [
+        "ALTER TABLE messages DROP COLUMN sending_desk, DROP COLUMN sending_until",
         "DROP TRIGGER events_metric_dirty ON events",
         "DROP FUNCTION events_metric_dirty",
         "DROP TABLE metric_cycles, metric_dirty, metric_refresh",
