@@ -275,17 +275,17 @@ class PostgresDialect(Dialect):
         # far below its cost: it walked 330,000 messages backwards (230 ms) for a word
         # in 1 message of 63, where reading its 15,761 matches takes 45 ms. On 1M
         # messages reading a match cost about 4x testing one message (bench/README.md),
-        # so read the matches when 4 * matches < messages walked (limit / share).
+        # so read the matches when 4 * matches < messages walked (limit * total / matches).
         if not phrase:
             return True
         plan = conn.execute(
             "EXPLAIN (FORMAT JSON) SELECT 1 FROM messages WHERE search @@ ?::tsquery", (phrase,)
         ).fetchone()[0]
-        matches = json.loads(plan)[0]["Plan"]["Plan Rows"]
+        matches = float(json.loads(plan)[0]["Plan"]["Plan Rows"])
         total = conn.execute(
             "SELECT reltuples FROM pg_class WHERE oid = 'messages'::regclass"
         ).fetchone()[0]
-        return 4 * matches * matches < limit * max(total, matches)
+        return 4 * matches * matches < limit * max(float(total), matches)
 
     def among(self, column: str, subquery: str) -> str:
         # An array of ids is looked up by the primary key; "IN (...)" hashed the few
