@@ -128,6 +128,19 @@ class Database:
             yield self._conn
 
     @contextmanager
+    def read_with(self, settings: list[str]) -> Iterator[Connection]:
+        """The connection for reads under planner ``settings`` (``SET LOCAL`` statements):
+        in a transaction of their own (or the caller's), plain ``read`` when there are none."""
+        if not settings:
+            with self.read() as conn:
+                yield conn
+            return
+        with self.transaction() as conn:  # SET LOCAL lasts until its COMMIT
+            for statement in settings:
+                conn.execute(statement)
+            yield conn
+
+    @contextmanager
     def outside_transaction(self) -> Iterator[Connection]:
         """The connection for statements refused inside a transaction (pragmas, VACUUM)."""
         with self._lock:

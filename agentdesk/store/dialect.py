@@ -106,6 +106,10 @@ class Dialect:
         """Planner settings for every metrics query, set for its transaction only."""
         return []
 
+    def search_settings(self) -> list[str]:
+        """Planner settings for a search, set for its transaction only."""
+        return []
+
     def wakeup(self, db: Database, target: str, poll: float, fallback: float) -> Wakeup:
         """What ends the live watcher's wait on the desk at ``target`` (store.wakeups):
         ``poll`` seconds between checks where the engine cannot notify, a look every
@@ -329,6 +333,11 @@ class PostgresDialect(Dialect):
         # (`stats --since 30d` on 1M messages: 0.8 s of server CPU, 0.6 s with these;
         # bench/README.md). A desk's tables are read from memory.
         return ["SET LOCAL random_page_cost = 1.1", "SET LOCAL max_parallel_workers_per_gather = 0"]
+
+    def search_settings(self) -> list[str]:
+        # Two parallel workers read a sparse phrase's matches beside the backend: the
+        # same wall time on two cores, twice the CPU (parcel: 210 ms against 68 ms).
+        return ["SET LOCAL max_parallel_workers_per_gather = 0"]
 
     def bulk_settings(self) -> tuple[list[str], list[str]]:
         return ["SET synchronous_commit = off"], ["RESET synchronous_commit"]

@@ -156,7 +156,7 @@ class Inbox:
         """
         clauses: list[str] = []
         params: list[object] = []
-        with self.db.read() as conn:
+        with self.db.read_with(self.db.dialect.search_settings()) as conn:
             for clause, values in self._terms(conn, self.db.dialect, query, prefix=True):
                 clauses.append(clause)
                 params += values

@@ -9,8 +9,7 @@ recomputes from the same rows.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import timedelta
 
 from agentdesk import clock
@@ -54,20 +53,10 @@ class MetricQueries:
         with self._read([] if kept else dialect.cycle_settings()) as conn:
             return conn.execute(sql, {"since": since, "until": until}).fetchall()
 
-    @contextmanager
-    def _read(self, settings: list[str] | None = None) -> Iterator[Connection]:
-        """The connection for one period query, in a transaction of its own with the
-        engine's planner settings for the metrics (``dialect.metric_settings``) and
-        ``settings``, where it has any."""
-        statements = [*self.db.dialect.metric_settings(), *(settings or [])]
-        if not statements:
-            with self.db.read() as conn:
-                yield conn
-            return
-        with self.db.transaction() as conn:  # SET LOCAL lasts until its COMMIT
-            for statement in statements:
-                conn.execute(statement)
-            yield conn
+    def _read(self, settings: list[str] | None = None) -> AbstractContextManager[Connection]:
+        """The connection for one period query, with the engine's planner settings for
+        the metrics (``dialect.metric_settings``) and ``settings``."""
+        return self.db.read_with([*self.db.dialect.metric_settings(), *(settings or [])])
 
     def refresh(self) -> int:
         """Recompute the kept cycles of the conversations noted dirty; how many.
@@ -147,14 +136,17 @@ class MetricQueries:
         dialect = self.db.dialect
         kind = dialect.by_conversation("kind")
         with self._read() as conn:
+            # Each first reply's id once, then that reply: joined on the sub-query,
+            # PostgreSQL ran it twice per conversation (as Memoize's key and inside it).
             return conn.execute(
-                f"SELECT e.conversation_id AS cid, c.uid, c.channel, {dialect.epoch('e.at')} AS at,"
-                f" r.agent, {dialect.epoch('r.at')} AS reply_at"
-                " FROM events e JOIN conversations c ON c.id = e.conversation_id"
-                " LEFT JOIN events r ON r.id = (SELECT id FROM events"
-                f"   WHERE conversation_id = e.conversation_id AND {kind} = 'reply'"
-                "   ORDER BY at, id LIMIT 1)"
-                " WHERE e.kind = 'created' AND e.at >= ? AND e.at < ?",
+                "WITH made AS MATERIALIZED (SELECT e.conversation_id AS cid, e.at,"
+                "   (SELECT id FROM events WHERE conversation_id = e.conversation_id"
+                f"    AND {kind} = 'reply' ORDER BY at, id LIMIT 1) AS reply_id"
+                "   FROM events e WHERE e.kind = 'created' AND e.at >= ? AND e.at < ?)"
+                f" SELECT m.cid, c.uid, c.channel, {dialect.epoch('m.at')} AS at, r.agent,"
+                f" {dialect.epoch('r.at')} AS reply_at"
+                " FROM made m JOIN conversations c ON c.id = m.cid"
+                " LEFT JOIN events r ON r.id = m.reply_id",
                 (since, until),
             ).fetchall()
 
