@@ -228,6 +228,29 @@ def test_an_exclusion_reads_every_matching_message(store, monkeypatch):
     assert store.inbox.search(SearchQuery.parse("-refund"))[0] == []
 
 
+@pytest.mark.parametrize("sparse", [True, False])
+def test_a_search_reads_the_newest_matches_either_way(store, monkeypatch, sparse):
+    """PostgreSQL reads a rare phrase's matches through its index and walks the newest
+    messages for a common one (``dialect.is_sparse``); both give the newest matches."""
+    from agentdesk.store import inbox
+
+    monkeypatch.setattr(inbox, "_FTS_MESSAGE_LIMIT", 2)
+    monkeypatch.setattr(type(store.db.dialect), "is_sparse", lambda *args: sparse)
+    for n in range(4):
+        store.messages.record_inbound(
+            mail(
+                address=f"c{n}@example.com",
+                subject="Hi",
+                text=f"refund {n}",
+                at=f"2026-01-0{n + 1}T09:00:00Z",
+            )
+        )
+    store.messages.record_inbound(mail(address="z@example.com", subject="Hi", text="other"))
+    assert store.inbox.search(SearchQuery.parse("refu"))[0] == [4, 3]  # the newest two
+    assert store.inbox.search(SearchQuery.parse("refund 1"))[0] == [2]
+    assert store.inbox.search(SearchQuery.parse("-refund"))[0] == [5]
+
+
 def test_a_huge_body_is_stored_quickly_with_a_short_clean_preview(store):
     body = "\x1b[31mMy parcel never came\x1b[0m\n" + "log line: parcel scanned\n" * 360_000
     started = time.process_time()  # CPU: a loaded machine does not count
