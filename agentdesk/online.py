@@ -16,8 +16,9 @@ from datetime import timedelta
 
 from agentdesk import clock
 from agentdesk.domain import Online
+from agentdesk.metrics.report import duration_text
 from agentdesk.store import Store
-from agentdesk.text import one_line
+from agentdesk.text import aligned, one_line
 
 DOING = {"viewing": "viewing", "replying": "typing a reply", "noting": "typing a note"}
 HEADERS = ("Agent", "Online", "Shows", "For", "Doing")
@@ -49,9 +50,9 @@ class OnlineRow:
         """The row's cells, in ``HEADERS`` order."""
         return (
             self.agent,
-            _duration(self.online_seconds),
+            duration_text(self.online_seconds),
             self.shows,
-            _duration(self.here_seconds),
+            duration_text(self.here_seconds),
             DOING.get(self.activity, self.activity),
         )
 
@@ -91,10 +92,6 @@ def _row(found: Online, now) -> OnlineRow:
     )
 
 
-def _duration(seconds: float | None) -> str:
-    return "-" if seconds is None else clock.humanize_duration(seconds)
-
-
 def _seconds(seconds: float | None) -> int | None:
     return None if seconds is None else max(0, int(seconds))
 
@@ -103,10 +100,7 @@ def to_table(rows: list[OnlineRow]) -> str:
     """An aligned plain-text table with a heading line."""
     lines = [f"Online now: {len(rows)} desk{'' if len(rows) == 1 else 's'}"]
     if rows:
-        grid = [HEADERS, *(row.cells() for row in rows)]
-        widths = [max(len(line[i]) for line in grid) for i in range(len(HEADERS))]
-        for line in grid:
-            lines.append("  ".join(t.ljust(w) for t, w in zip(line, widths, strict=True)).rstrip())
+        lines += aligned([HEADERS, *(row.cells() for row in rows)])
     return "\n".join(lines) + "\n"
 
 

@@ -159,6 +159,16 @@ def html_to_text(html: str) -> str:
     return clean(converter.handle(html)).strip()
 
 
+def aligned(grid: list[list[str]] | list[tuple[str, ...]]) -> list[str]:
+    """Rows of cells as lines of a plain-text table, each column as wide as its widest
+    cell (two spaces between columns, no trailing space)."""
+    widths = [max(len(row[i]) for row in grid) for i in range(len(grid[0]))]
+    return [
+        "  ".join(text.ljust(width) for text, width in zip(row, widths, strict=True)).rstrip()
+        for row in grid
+    ]
+
+
 def count_of(n: int, word: str, plural: str | None = None) -> str:
     """``1 reply``, ``3 replies``: ``n`` and ``word`` (``plural``, default ``word + s``)."""
     return f"{n} {word if n == 1 else plural or word + 's'}"

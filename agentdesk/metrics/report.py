@@ -30,7 +30,7 @@ from agentdesk.metrics.facts import (
     REWRITES,
 )
 from agentdesk.metrics.period import Period
-from agentdesk.text import one_line
+from agentdesk.text import aligned, one_line
 
 # What a rate's ``hits`` are called in CSV / JSON.
 HITS = {
@@ -149,11 +149,7 @@ def to_table(rows: list[StatsRow], period: Period, basis: str, note: str = "") -
     grid = [[header for header, _ in COLUMNS]] + [
         [cell(row, key) for _, key in COLUMNS] for row in rows
     ]
-    widths = [max(len(line[i]) for line in grid) for i in range(len(COLUMNS))]
-    for line in grid:
-        lines.append(
-            "  ".join(text.ljust(width) for text, width in zip(line, widths, strict=True)).rstrip()
-        )
+    lines += aligned(grid)
     if note:
         lines.append(note)
     return "\n".join(lines) + "\n"
