@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from agentdesk import clock
-from agentdesk.store import DATABASE_ERRORS
+from agentdesk.store import DATABASE_ERRORS, Store
 
 # Writes one event at the ISO time it is given (e.g. a partial of ``store.events.view``).
 Write = Callable[..., object]
@@ -20,13 +20,12 @@ Write = Callable[..., object]
 class EventWriter:
     """Writes each event in its own transaction, after any still unwritten."""
 
-    def __init__(self, store) -> None:
+    def __init__(self, store: Store) -> None:
         self.store = store
         self.unwritten: list[tuple[Write, str]] = []
 
-    def record(self, write: Write) -> bool:
-        """Call ``write(at=now)`` now, or later if the database cannot take it; returns
-        whether everything is written."""
+    def record(self, write: Write) -> None:
+        """Call ``write(at=now)`` now, or later if the database cannot take it."""
         events = [*self.unwritten, (write, clock.now_iso())]
         try:
             with self.store.atomic():
@@ -34,6 +33,5 @@ class EventWriter:
                     each(at=at)
         except DATABASE_ERRORS:
             self.unwritten = events
-            return False
-        self.unwritten = []
-        return True
+        else:
+            self.unwritten = []
