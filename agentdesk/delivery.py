@@ -233,8 +233,9 @@ class ChannelHost:
                     else:
                         if key in leading:
                             renewed[key] = time.monotonic()
-                with contextlib.suppress(*LEASE_ERRORS):  # (they end unless renewed)
-                    await thread.run(partial(self._renew_claims, holder))
+                if self.store.replies.claimed:  # (a desk that never sent has none)
+                    with contextlib.suppress(*LEASE_ERRORS):  # (they end unless renewed)
+                        await thread.run(partial(self._renew_claims, holder))
                 await asyncio.sleep(holder.renew)
         finally:
             held = [c.desk_name for c in self.connectors if id(c) in leading]

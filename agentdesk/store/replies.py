@@ -29,6 +29,7 @@ class Replies:
         self.drafts = drafts
         self.desk: str | None = None  # the team desk whose sends are claimed (send_as)
         self.claim_seconds = 0.0
+        self.claimed = False  # this desk has claimed a reply (so it has claims to renew)
 
     def send_as(self, desk: str, seconds: float) -> None:
         """Claim each reply sent through this store for ``desk`` (one of a team's desks),
@@ -163,6 +164,7 @@ class Replies:
                 " RETURNING delivery_attempts",
                 (desk, until, message_id, WITHDRAWN, *free),
             ).fetchone()
+        self.claimed = self.claimed or (row is not None and desk is not None)
         return row[0] if row else None
 
     def set_delivery(self, message_id: int, state: str, next_attempt_at: str | None = None) -> None:
@@ -189,7 +191,7 @@ class Replies:
         """
         desk, until, *free = self._claim()
         with self.db.transaction() as conn:
-            return (
+            taken = (
                 conn.execute(
                     "UPDATE messages SET delivery = 'sending', sending_desk = ?,"
                     " sending_until = ? WHERE id = ? AND direction = 'out'"
@@ -199,6 +201,8 @@ class Replies:
                 ).fetchone()
                 is not None
             )
+        self.claimed = self.claimed or (taken and desk is not None)
+        return taken
 
     def claimed_elsewhere(self, message_id: int) -> str | None:
         """Until when another live desk's claim on this reply holds (it is sending it
