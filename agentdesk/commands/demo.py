@@ -7,7 +7,7 @@ import dataclasses
 from pathlib import Path
 
 from agentdesk import config as config_module
-from agentdesk.commands import UsageError, add_agent_option, as_agent
+from agentdesk.commands import UsageError, add_agent_option, add_db_option, as_agent
 from agentdesk.config import Config, DeskTarget
 
 DEMO_AGENT = ("alice", "Alice Martin")
@@ -17,10 +17,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "demo", help="open the desk on built-in demo data (never touches your real desk)"
     )
-    parser.add_argument(
-        "--db",
-        help="demo database: a file, or a postgresql:// URL (default: demo.db in the data dir)",
-    )
+    add_db_option(parser, "demo.db in the data dir")
     parser.add_argument("--seed", type=int, default=7, help="random seed (default: 7)")
     parser.add_argument(
         "--regenerate",

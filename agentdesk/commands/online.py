@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from agentdesk.commands import database_path
+from agentdesk.commands import add_db_option, database_path
 from agentdesk.config import Config
 from agentdesk.online import online_now, to_csv, to_json, to_table
 from agentdesk.store import PRESENCE_TIMES_VERSION, Store, StoreError
@@ -15,9 +15,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "online", help="who is online now, what each agent views and types (docs/teams.md)"
     )
-    parser.add_argument(
-        "--db", metavar="PATH", help="database file or postgresql:// URL (default: from config)"
-    )
+    add_db_option(parser)
     parser.add_argument("--format", choices=["table", "csv", "json"], default="table")
     parser.set_defaults(run=run)
 

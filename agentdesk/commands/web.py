@@ -14,7 +14,14 @@ import shlex
 import socket
 import sys
 
-from agentdesk.commands import UsageError, add_agent_option, as_agent, database_path, tell_if_new
+from agentdesk.commands import (
+    UsageError,
+    add_agent_option,
+    add_db_option,
+    as_agent,
+    database_path,
+    tell_if_new,
+)
 from agentdesk.config import Config
 from agentdesk.credentials import CredentialError
 
@@ -30,9 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         type=int,
         help="port to listen on, 0 for any free one (default: [web] port, or 8765)",
     )
-    parser.add_argument(
-        "--db", help="database: a SQLite file or a postgresql:// URL (default: from config)"
-    )
+    add_db_option(parser)
     add_agent_option(parser, "[agent] name in the config")
     parser.set_defaults(run=run)
 
