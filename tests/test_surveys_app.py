@@ -50,6 +50,14 @@ async def say(channel: LiveDemo, text: str, minutes: float) -> None:
     )
 
 
+async def resolve_and_survey(app, pilot, channel: LiveDemo, conversation_id: int) -> None:
+    """Open the conversation, resolve it with x, and wait for its survey to leave."""
+    app.open_conversation(conversation_id)
+    await pilot.pause()
+    await pilot.press("x")
+    await until(pilot, lambda: len(channel.sent) == 1)
+
+
 def with_surveys(config, **csat):
     return replace(config, raw={**config.raw, "csat": {"enabled": True, **csat}})
 
@@ -112,10 +120,7 @@ async def test_a_low_rating_is_in_the_low_csat_view_and_the_drill_down(desk, ali
     config = replace(with_surveys(alice), views=(LOW_CSAT_VIEW,))  # as [csat] on gives
     app = make_app(config, path, [channel])
     async with app.run_test(size=(220, 50)) as pilot:
-        app.open_conversation(ids["login"])
-        await pilot.pause()
-        await pilot.press("x")
-        await until(pilot, lambda: len(channel.sent) == 1)
+        await resolve_and_survey(app, pilot, channel, ids["login"])
         await say(channel, "1 – nobody helped", minutes=3)
         await until(pilot, lambda: events(path, "csat"))
         await pilot.press("escape")
@@ -161,10 +166,7 @@ async def test_the_effort_question_follows_the_rating(desk, alice):
     channel = LiveDemo()
     app = make_app(with_surveys(alice, ces=True), path, [channel])
     async with app.run_test(size=(220, 50)) as pilot:
-        app.open_conversation(ids["login"])
-        await pilot.pause()
-        await pilot.press("x")
-        await until(pilot, lambda: len(channel.sent) == 1)
+        await resolve_and_survey(app, pilot, channel, ids["login"])
         await say(channel, "5 – great", minutes=2)
         await until(pilot, lambda: len(channel.sent) == 2)  # the effort question
         await say(channel, "7", minutes=4)
