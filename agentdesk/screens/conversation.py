@@ -420,6 +420,7 @@ class ConversationScreen(DeskScreen):
 
     def on_mount(self) -> None:
         self._built = True
+        self._css_update_count = self.app._css_update_count  # just styled: see below
         self.query_one("#peek").display = False
         self.query_one("#peek-title").display = False
         self.desk.desk_changed.subscribe(self, self._desk_changed)
@@ -434,7 +435,8 @@ class ConversationScreen(DeskScreen):
         """Shown again: Textual restyles every widget of a screen it pushes (a seventh
         of an open here); this screen's styles are kept up to date while it waits (its
         class changes apply at once), so restyle only when the app's CSS changed
-        meanwhile (a theme change). Runs before ``Screen._on_screen_resume``."""
+        meanwhile (a theme change), or (the first time) since it was built and styled.
+        Runs before ``Screen._on_screen_resume``."""
         if self._css_update_count == self.app._css_update_count:
             event.refresh_styles = False
         self._css_update_count = self.app._css_update_count
