@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import Notices, screen_lines, screen_text, until
+from conftest import Notices, run_command, screen_lines, screen_text, until
 from textual.widgets import Input
 
 from agentdesk.app import make_app
@@ -229,6 +229,8 @@ async def test_saved_views_switch_count_and_save(desk, tmp_path):
         await pilot.pause()
         await pilot.press(*"Chat, newest", "enter")
         await until(pilot, lambda: "3 Chat, newest (2)" in screen_text(app))
+        await run_command(pilot, "View: Kettles")  # the palette lists the views
+        await until(pilot, lambda: "Search kettle in view: Kettles · All" in screen_text(app))
     saved = load_config(config_file)
     assert [v.name for v in saved.views] == ["Chat", "Kettles", "Chat, newest"]
     assert (saved.views[2].channel, saved.views[2].sort) == ("chat", "newest")
@@ -242,9 +244,12 @@ async def test_count_prefixes_move_several_rows(desk, alice):
         await pilot.pause()
         inbox = app.screen.query_one(InboxList)
         await pilot.press("3", "j")
-        assert inbox.cursor == 3
+        assert inbox.cursor == 3 and " 4/5" in screen_text(app)  # what the agent sees
         await pilot.press("2", "k")
-        assert inbox.cursor == 1
+        assert inbox.cursor == 1 and " 2/5" in screen_text(app)
+        await pilot.press("5", "k")  # beyond the start: the first row
+        assert inbox.cursor == 0
+        await pilot.press("j")
         await pilot.press("4", "G")
         assert inbox.cursor == 3
         await pilot.press("1", "0", "G")  # beyond the end: the last row
@@ -341,6 +346,39 @@ async def test_bulk_changes_on_marked_conversations(desk, tmp_path):
             assert "vip" in conversation.tags and "refund" in conversation.tags
             assert "billing" not in conversation.tags and conversation.assignee == "alice"
             assert store.drafts.get(cid).endswith("your refund is on its way.")
+
+
+async def test_marked_conversations_are_assigned_snoozed_and_resolved_together(desk, alice):
+    """Issue 12.4: A, z and x change every marked conversation, say how many changed, and
+    the rows show it (the assignee; snoozed and resolved ones leave the active view)."""
+    from agentdesk.store import Store
+
+    path, _ = desk
+    app, notices = app_for(desk, alice), Notices()
+    async with app.run_test(size=(160, 40), message_hook=notices) as pilot:
+        await pilot.pause()
+        inbox = app.screen.query_one(InboxList)
+        first, second = inbox.row_at(0).id, inbox.row_at(1).id
+        await pilot.press("space", "space", "A")
+        await pilot.pause()
+        await pilot.press(*"bob", "enter")
+        await until(pilot, lambda: notices.matching("Assigned to bob: 2 conversations."))
+        await pilot.pause()
+        assert all(" open      bob " in line for line in screen_lines(app)[2:4])
+        assert "marked" not in screen_text(app)  # the marks are cleared once applied
+        await pilot.press("g", "space", "space", "z")
+        await pilot.pause()
+        await pilot.press(*"3d", "enter")
+        await until(pilot, lambda: notices.matching("Snoozed 2 conversations."))
+        await until(pilot, lambda: "3 conversations" in screen_text(app))
+        assert first not in [inbox.row_at(n).id for n in range(inbox.total)]
+        await pilot.press("asterisk")
+        await until(pilot, lambda: "3 marked" in screen_text(app))
+        await pilot.press("x")
+        await until(pilot, lambda: notices.matching("Resolved 3 conversations."))
+        await until(pilot, lambda: "0 conversations" in screen_text(app))
+    with Store(path) as store:
+        assert {store.conversations.get(cid).status for cid in (first, second)} == {"snoozed"}
 
 
 async def test_a_row_with_an_unsent_draft_shows_a_marker(desk, alice):
