@@ -94,6 +94,29 @@ def test_reply_written_in_external_editor_lands_in_composer(desk, tmp_path, tmux
     assert views[-1] == {"focus": False, "reason": "exit"}
 
 
+def test_an_editor_that_changes_nothing_gives_the_text_back_as_it_was(desk, tmp_path, tmux):
+    """A reply ending with an empty line keeps it: typing goes on on that line."""
+    path, ids = desk
+    config = tmp_path / "config.toml"
+    config.write_text('editor = "true"\n[agent]\nname = "alice"\n')
+    tmux.start(f"{sys.executable} -m agentdesk --config {config} open --db {path}")
+    tmux.wait_for("Refund for order 1042")
+    tmux.keys("Enter")
+    tmux.wait_for("still have no refund")
+    tmux.keys("r")
+    tmux.wait_for("^s Send")
+    tmux.type("Hi Ann,")
+    tmux.keys("Enter")
+    tmux.wait_for("Hi Ann,")
+    tmux.keys("C-e")
+    tmux.type("Your refund")
+    tmux.wait_for("Your refund")
+    tmux.keys("C-q")
+    wait_until(lambda: not tmux.alive(), 10, "the desk to quit")
+    with Store(path) as store:
+        assert store.drafts.get(ids["refund"]) == "Hi Ann,\nYour refund"
+
+
 def test_the_whole_thread_opens_in_the_pager_cleaned(desk, tmp_path, tmux):
     path, ids = desk
     paged = tmp_path / "paged.txt"

@@ -898,11 +898,13 @@ class ConversationScreen(DeskScreen):
             self.flush_draft()
 
         text = self.composer.text
-        # A text file ends with a newline, so a line the editor appends starts a line.
+        # A text file ends with a newline, so a line the editor appends starts a line;
+        # that newline is always added (and taken off after), so a text that ends with
+        # an empty line comes back with it.
         self._in_terminal(
             editor,
             "the editor",
-            text if text.endswith("\n") or not text else text + "\n",
+            text + "\n" if text else "",
             edited,
             "composer unchanged",
         )
