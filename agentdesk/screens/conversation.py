@@ -972,29 +972,29 @@ class ConversationScreen(DeskScreen):
     def action_macro(self) -> None:
         """``M``: a macro (``[[macros]]``): its status, tags and assignee at once, and its
         canned reply into the composer (not sent)."""
-        macros = {macro.name: macro for macro in self.desk.config.macros}
-        if not macros:
+        names = [macro.name for macro in self.desk.config.macros]
+        if not names:
             self.notify("No macros: define [[macros]] in the config.", severity="warning")
             return
+        self.app.push_screen(ChoiceScreen("Apply macro", [(n, n) for n in names]), self.use_macro)
 
-        def chosen(name: str | None) -> None:
-            if name not in macros:
-                return
-            try:
-                changed, reply = apply_macro(
-                    self.store, self.conversation_id, macros[name], self.agent
-                )
-            except ActionError as error:
-                self.notify(f"Macro {name!r}: {error}", severity="error")
-                return
-            if changed and macros[name].status == Status.RESOLVED:
-                self.desk.resolved(self.conversation_id)
-            if reply:
-                self.action_compose("reply")
-                self.composer.insert(reply)
-            self._changed(changed or bool(reply), f"Macro {name!r} applied.")
-
-        self.app.push_screen(ChoiceScreen("Apply macro", [(n, n) for n in macros]), chosen)
+    def use_macro(self, name: str | None) -> None:
+        """Apply the macro ``name`` here (the palette's "Macro: NAME", or the one chosen
+        after ``M``)."""
+        macro = next((m for m in self.desk.config.macros if m.name == name), None)
+        if macro is None:
+            return
+        try:
+            changed, reply = apply_macro(self.store, self.conversation_id, macro, self.agent)
+        except ActionError as error:
+            self.notify(f"Macro {macro.name!r}: {error}", severity="error")
+            return
+        if changed and macro.status == Status.RESOLVED:
+            self.desk.resolved(self.conversation_id)
+        if reply:
+            self.action_compose("reply")
+            self.composer.insert(reply)
+        self._changed(changed or bool(reply), f"Macro {macro.name!r} applied.")
 
     # ---- status, ownership, tags ---------------------------------------------------------
     def _changed(self, changed: bool, message: str) -> None:

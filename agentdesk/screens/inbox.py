@@ -409,27 +409,29 @@ class InboxScreen(DeskScreen):
     def action_macro(self) -> None:
         """``M``: apply a macro (``[[macros]]``) to the marked conversations; a canned reply
         in it becomes each one's reply draft, never sent without the agent."""
-        macros = {macro.name: macro for macro in self.desk.config.macros}
-        if not macros:
+        names = [macro.name for macro in self.desk.config.macros]
+        if not names:
             self.notify("No macros: define [[macros]] in the config.", severity="warning")
+            return
+        self.app.push_screen(
+            ChoiceScreen(f"Macro for {self._what()}", [(n, n) for n in names]), self.use_macro
+        )
+
+    def use_macro(self, name: str | None) -> None:
+        """Apply the macro ``name`` to the marked conversations (the palette's
+        "Macro: NAME", or the one chosen after ``M``)."""
+        macro = next((m for m in self.desk.config.macros if m.name == name), None)
+        if macro is None:
             return
         agent = self.desk.agent
 
-        def chosen(name: str | None) -> None:
-            if name in macros:
-                macro = macros[name]
+        def apply(cid: int) -> bool:
+            changed = draft_macro(self.desk.store, cid, macro, agent)
+            if changed and macro.status == Status.RESOLVED:
+                self.desk.resolved(cid)
+            return changed
 
-                def apply(cid: int) -> bool:
-                    changed = draft_macro(self.desk.store, cid, macro, agent)
-                    if changed and macro.status == Status.RESOLVED:
-                        self.desk.resolved(cid)
-                    return changed
-
-                self._bulk(f"Macro {name!r} applied to", apply)
-
-        self.app.push_screen(
-            ChoiceScreen(f"Macro for {self._what()}", [(n, n) for n in macros]), chosen
-        )
+        self._bulk(f"Macro {macro.name!r} applied to", apply)
 
     def _what(self) -> str:
         marked = len(self.inbox.marked)
