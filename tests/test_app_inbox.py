@@ -162,7 +162,8 @@ async def test_hostile_text_is_shown_as_text_without_escapes(desk, alice):
 
 
 async def test_wide_characters_keep_the_columns_aligned(desk, alice):
-    """Issue 12.6: a CJK name and an emoji subject take two cells a character."""
+    """Issue 12.6: a CJK name and an emoji subject take two cells a character; an emoji
+    whose width terminals disagree on is drawn in its one-cell form."""
     from rich.cells import cell_len
 
     from agentdesk.domain import Inbound
@@ -182,6 +183,18 @@ async def test_wide_characters_keep_the_columns_aligned(desk, alice):
                 ext_id="lee-1",
             )
         )
+        store.messages.record_inbound(
+            Inbound(
+                channel="email",
+                address="heart@example.com",
+                name="Zoë ❤️ Lin",
+                text="hi",
+                subject="❤️ thanks ⚠️ late",
+                at="2026-01-07T11:56:00Z",
+                thread_key="heart",
+                ext_id="heart-1",
+            )
+        )
     app = app_for(desk, alice)
     async with app.run_test(size=(160, 40)) as pilot:
         await pilot.pause()
@@ -189,6 +202,10 @@ async def test_wide_characters_keep_the_columns_aligned(desk, alice):
         assert any("李小龙" in line for line in lines) and len(lines) >= 2
         columns = {cell_len(line[: line.index(" open ")]) for line in lines}
         assert len(columns) == 1, lines  # "open" starts in the same cell on every row
+        # ❤️ is one cell in some terminals (tmux) and two in others: the row shows ❤,
+        # one cell in every terminal.
+        assert any("Zoë ❤ Lin" in line and "❤ thanks ⚠ late" in line for line in lines)
+        assert not any("\ufe0f" in line for line in lines)
 
 
 async def test_saved_views_switch_count_and_save(desk, tmp_path):
