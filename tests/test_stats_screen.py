@@ -77,7 +77,8 @@ async def test_table_toggles_and_drill_down(desk, tmp_path):
         assert isinstance(drill, DrillDownScreen)
         listed = cells(drill.query_one(DataTable))
         assert [(row[0], row[5]) for row in listed] == [("C1", "30m"), ("C3", "10m"), ("C3", "30m")]
-        assert listed[0][1] == "c1@customer.example"  # the customer (no name, no subject here)
+        assert listed[0][1] == "c1@customer.example"  # the customer (no name here)
+        assert listed[0][2] == "hello"  # no subject: the first line, as the inbox shows it
         assert listed[0][7] == "Mon 02 Nov 09:00"  # local time (the tests run in UTC)
 
         await pilot.press("e")  # export: the file name is asked, then the CSV written
@@ -92,7 +93,7 @@ async def test_table_toggles_and_drill_down(desk, tmp_path):
             lines[0]
             == "conversation,customer,subject,channel,agent,value,seconds,between,from,to,state"
         )
-        assert lines[1].startswith("C1,c1@customer.example,,email,alice,30m,1800,")
+        assert lines[1].startswith("C1,c1@customer.example,hello,email,alice,30m,1800,")
         assert len(lines) == 4 and app.screen is drill
         await pilot.press("enter")
         await pilot.pause()
