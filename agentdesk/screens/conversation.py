@@ -41,7 +41,13 @@ from agentdesk.domain import (
 )
 from agentdesk.domain import Message as StoredMessage
 from agentdesk.screens.desk import DeskScreen
-from agentdesk.screens.pickers import ChoiceScreen, PromptScreen, TextScreen, assignee_choices
+from agentdesk.screens.pickers import (
+    TYPED,
+    ChoiceScreen,
+    PromptScreen,
+    TextScreen,
+    assignee_choices,
+)
 from agentdesk.screens.presend import PresendScreen
 from agentdesk.store import DATABASE_ERRORS, Store
 from agentdesk.store.customers import CustomerGone
@@ -1024,8 +1030,12 @@ class ConversationScreen(DeskScreen):
         )
 
     def action_snooze(self) -> None:
+        """``z``: a choice of usual times, or a time typed straight away (``3d``)."""
+
         def snooze(choice: str | None) -> None:
-            if choice == "at":
+            if choice == TYPED:
+                snooze_until(picker.typed)
+            elif choice == "at":
                 self.app.push_screen(
                     PromptScreen("Snooze until", "3d, 1h30m, 17:30, mon 9:00, 2026-12-24 08:00"),
                     snooze_until,
@@ -1044,18 +1054,25 @@ class ConversationScreen(DeskScreen):
                 return
             self._snooze(until, until_reply=False)
 
-        self.app.push_screen(
-            ChoiceScreen(
-                "Snooze",
-                [
-                    ("1h", "For 1 hour"),
-                    ("tomorrow", "Until tomorrow 09:00"),
-                    ("reply", "Until the customer replies"),
-                    ("at", "Until a time you type (3d, mon 9:00, 2026-12-24 08:00)"),
-                ],
-            ),
-            snooze,
+        def typed_time(text: str) -> str | None:
+            try:
+                until = clock.parse_later(text)
+            except ValueError:
+                return None
+            return f"Until {local_time(clock.to_iso(until))} (typed: {text})"
+
+        picker = ChoiceScreen(
+            "Snooze",
+            [
+                ("1h", "For 1 hour"),
+                ("tomorrow", "Until tomorrow 09:00"),
+                ("reply", "Until the customer replies"),
+                ("at", "Until a time you type (3d, mon 9:00, 2026-12-24 08:00)"),
+            ],
+            hint="type a time (3d, 17:30) or filter",
+            offer=typed_time,
         )
+        self.app.push_screen(picker, snooze)
 
     def _snooze(self, until: datetime | None, until_reply: bool) -> None:
         """Snooze until ``until`` (or the customer's reply), saying until when."""
