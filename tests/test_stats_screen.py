@@ -242,3 +242,24 @@ async def test_d_compares_with_the_previous_period(desk):
         await pilot.press("d")
         await settle(app, pilot)
         assert table.get_row_at(0)[keys.index(FRT)].plain == "30m/30m (3)"
+
+
+async def test_business_time_says_why_a_figure_can_be_0s(desk):
+    """Issue 12.18: in business time the note under the table says that a wait wholly
+    outside the opening hours is 0s; an agent's answered rate says "team only"."""
+    from conftest import screen_text
+
+    app = StatsApp(desk.store)
+    async with app.run_test(size=(220, 40)) as pilot:
+        await settle(app, pilot)
+        assert "wholly outside" not in screen_text(app)
+        assert "team only" in screen_text(app)
+        await pilot.press("b")
+        await settle(app, pilot)
+        shown = screen_text(app)
+        assert "business time" in shown
+        assert "business time counts only [business_hours]" in shown
+        assert "a wait wholly outside them is 0s" in shown
+        await pilot.press("b")
+        await settle(app, pilot)
+        assert "wholly outside" not in screen_text(app)

@@ -43,6 +43,12 @@ PERIODS = ("today", "7d", "30d")
 PERIOD_LABELS = {"today": "Today", "7d": "7 days", "30d": "30 days"}
 TREND_WEEKS = 8
 
+# Under the table in business time: why a duration can be 0s (docs/metrics.md).
+BUSINESS_NOTE = (
+    "business time counts only [business_hours] (default Mon-Fri 09:00-17:00 UTC):"
+    " a wait wholly outside them is 0s"
+)
+
 
 class StatsScreen(Screen):
     """Per-agent (or per-channel) figures for today / 7 / 30 days; Enter drills down."""
@@ -170,7 +176,9 @@ class StatsScreen(Screen):
             table.cursor_coordinate = table.validate_cursor_coordinate(cursor)
         table.loading = False
         note = f"{FORMS}; Enter lists the facts" if rows else "No events in this period."
-        self.query_one("#stats-note", Static).update(note)
+        if rows and self.business:
+            note += f"\n{BUSINESS_NOTE}"
+        self.query_one("#stats-note", Static).update(Text(note))  # plain: [brackets] stay
         self._show_title()
         if not self._trends_started:  # once the first table is on screen
             self._trends_started = True
