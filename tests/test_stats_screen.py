@@ -175,6 +175,8 @@ async def test_a_narrow_table_scrolls_right_with_the_agent_column_in_place(desk)
         for header in ("Agent", "FRT", "FCR (prov.)", "CSAT", "Resolution"):
             assert header in first
         assert "Full res. med" not in first
+        bar = first.splitlines()[-1]  # the key bar keeps Back at 100 columns
+        assert "w Trend esc Back" in bar, bar
         for _ in COLUMNS:
             await pilot.press("right")
         await pilot.pause()
