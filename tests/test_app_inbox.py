@@ -279,8 +279,9 @@ async def test_count_prefixes_move_several_rows(desk, alice):
 
 
 async def test_search_says_what_cannot_match_and_recalls_earlier_searches(desk, alice):
-    """Issue 12.3: an unknown status, an empty tag: or a channel the desk has never seen is
-    one line and the box stays open; ↑ and ↓ walk this session's searches."""
+    """Issue 12.3: an unknown status, an empty tag:, a channel the desk has never seen, a
+    tag no conversation has or an agent nobody is is one line and the box stays open; ↑
+    and ↓ walk this session's searches."""
     app, notices = app_for(desk, alice), Notices()
     async with app.run_test(size=(160, 40), message_hook=notices) as pilot:
         await pilot.press("slash", *"status:bogus kettle", "enter")
@@ -295,6 +296,13 @@ async def test_search_says_what_cannot_match_and_recalls_earlier_searches(desk, 
         await pilot.press("ctrl+a", "ctrl+k", *"channel:fax", "enter")
         await searched(pilot)
         assert "no conversations on channel 'fax'" in notices.messages[-1]
+        await pilot.press("ctrl+a", "ctrl+k", *"tag:biling", "enter")  # a tag nobody has
+        await searched(pilot)
+        assert notices.messages[-1] == "Search: no conversation has the tag 'biling' (billing)"
+        await pilot.press("ctrl+a", "ctrl+k", *"agent:zed", "enter")
+        await searched(pilot)
+        assert notices.messages[-1] == "Search: no agent 'zed' (alice, bob, none)"
+        assert search.display and search.value == "agent:zed"
         for text in ("kettle", "from:jose"):
             await pilot.press("ctrl+a", "ctrl+k", *text, "enter")
             await searched(pilot)
@@ -310,6 +318,12 @@ async def test_search_says_what_cannot_match_and_recalls_earlier_searches(desk, 
         await pilot.press("up", "enter")
         await searched(pilot)
         assert rows(app) == ["Invoice wrong"]
+        said = len(notices.messages)
+        for known in ("tag:billing", "agent:bob", "agent:Alice", "agent:none"):
+            await pilot.press("slash", "ctrl+a", "ctrl+k", *known, "enter")
+            await searched(pilot)
+            assert f"Search {known} in" in screen_text(app)  # searched, nothing said
+        assert len(notices.messages) == said
 
 
 async def test_bulk_changes_on_marked_conversations(desk, tmp_path):

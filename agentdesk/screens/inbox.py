@@ -555,14 +555,30 @@ class InboxScreen(DeskScreen):
         self.set_focus(self.inbox)
 
     def _search_problems(self, text: str) -> list[str]:
-        """Terms that can match nothing, one line each: an empty ``tag:``, an unknown status
-        or a channel this desk has no conversation on."""
+        """Terms that can match nothing, one line each: an empty ``tag:``, an unknown status,
+        a channel this desk has no conversation on, a tag no conversation has, an agent
+        nobody is."""
         query = SearchQuery.parse(text)
-        channels = self.desk.store.conversations.channels() if query.channel else []
+        store = self.desk.store
+        channels = store.conversations.channels() if query.channel else []
         unknown = [c for c in query.channel if c.lower() not in channels]
+        tags = store.conversations.tags() if query.tag else []
+        untagged = [t for t in query.tag if t.lower() not in tags]
+        agents = store.agents.all() if query.agent else []
+        nobody = [
+            a
+            for a in query.agent
+            if a.lower() not in ("none", "unassigned")
+            and not any(a == x.name or a.lower() in x.display_name.lower() for x in agents)
+        ]
         return [
             *query.problems,
             *(f"no conversations on channel {c!r} ({', '.join(channels)})" for c in unknown),
+            *(
+                f"no conversation has the tag {t!r} ({one_line(' '.join(tags), 60) or 'none yet'})"
+                for t in untagged
+            ),
+            *(f"no agent {a!r} ({', '.join(x.name for x in agents)}, none)" for a in nobody),
         ]
 
     def action_recall(self, step: int) -> None:
