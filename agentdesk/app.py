@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import importlib
 import threading
 from collections import deque
@@ -55,7 +56,10 @@ class AgentDeskApp(App):
     """
 
     TITLE = "agentdesk"
-    CSS_PATH = "app.tcss"
+    # Every screen's stylesheet, read with the app's: a screen's own CSS_PATH makes
+    # Textual parse every stylesheet again when the screen is first shown (0.1-0.2 s
+    # of the first open of a conversation).
+    CSS_PATH = ["app.tcss", "screens/conversation.tcss", "screens/stats.tcss"]
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True, tooltip="Quit agentdesk"),
         Binding(
@@ -471,6 +475,10 @@ class AgentDeskApp(App):
     def _import_heavy_modules(self) -> None:
         for name in HEAVY_MODULES:
             importlib.import_module(name)
+        # What is loaded by now (modules, the inbox) lives as long as the app: kept out
+        # of the collector's full passes, which otherwise walk it all in the middle of
+        # a key (the slowest 5 % of opens and j/k: 145-180 ms CPU, 125-135 ms frozen).
+        gc.freeze()
 
     # ---- command palette --------------------------------------------------------------
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:

@@ -152,7 +152,6 @@ class ConversationScreen(DeskScreen):
     so text typed right after ``r`` lands in the composer.
     """
 
-    CSS_PATH = "conversation.tcss"
     # In the order of use: the key bar shows them so, and leaves out the last when short
     # of room (100 columns: up to Back). The tooltip is the palette's name for each.
     BINDINGS = [

@@ -53,7 +53,6 @@ BUSINESS_NOTE = (
 class StatsScreen(Screen):
     """Per-agent (or per-channel) figures for today / 7 / 30 days; Enter drills down."""
 
-    CSS_PATH = "stats.tcss"
     BINDINGS = [
         Binding("1", "period('today')", "Today", id="stats.today", tooltip="Stats for today"),
         Binding(
