@@ -501,7 +501,8 @@ class AgentDeskApp(App):
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """Every key binding active on this screen is also a palette command under its
         full name (its tooltip; the key bar shows the short description), beside
-        "Stuck replies", "Channels" and "Reconnect channels"."""
+        "Stuck replies", "Channels", "Reconnect channels", the saved views and the
+        macros."""
         yield from super().get_system_commands(screen)
         yield SystemCommand(
             "Stuck replies",
@@ -536,6 +537,14 @@ class AgentDeskApp(App):
                 "Save the inbox's filters, search and sort as a view (written to the config)",
                 screen.action_save_view,
             )
+        use_macro = getattr(screen, "use_macro", None)  # the inbox's and a conversation's
+        if use_macro is not None:
+            for macro in self.config.macros:
+                yield SystemCommand(
+                    f"Macro: {one_line(macro.name, 60)}",
+                    "Apply this macro ([[macros]] in the config; key M picks one)",
+                    partial(use_macro, macro.name),
+                )
         seen: set[str] = set()
         for node, binding, enabled, _tooltip in screen.active_bindings.values():
             if not binding.description or not enabled or binding.action in seen:
