@@ -17,13 +17,14 @@ _ROW_COLUMNS = """
     (SELECT group_concat(tag, ' ') FROM conversation_tags WHERE conversation_id = c.id) AS tags,
     c.waiting_since, c.last_message_at, c.snoozed_until,
     EXISTS (SELECT 1 FROM drafts WHERE conversation_id = c.id AND kind = 'reply'
-        AND body != '') AS draft
+        AND body != '' AND agent IN (?, '')) AS draft
 """
 _ROW_FROM = """
     FROM conversations c
     JOIN customers cu ON cu.id = c.customer_id
     LEFT JOIN agents a ON a.id = c.assignee_id
 """
+_ROWS = f"SELECT {_ROW_COLUMNS} {_ROW_FROM}"  # its one parameter: whose drafts mark a row
 
 
 def inbox_row(row: Row) -> InboxRow:
@@ -132,15 +133,18 @@ class Inbox:
             ).fetchone()
         return int(row[0])
 
-    def page(self, filters: InboxFilter, offset: int, limit: int) -> list[InboxRow]:
-        """One window of the inbox list, in list order."""
+    def page(
+        self, filters: InboxFilter, offset: int, limit: int, drafts_of: str = ""
+    ) -> list[InboxRow]:
+        """One window of the inbox list, in list order; a row's ``draft`` says whether
+        the agent ``drafts_of`` (or nobody in particular) has a reply draft there."""
         where, params = self._where(filters)
         sql = (
-            f"SELECT {_ROW_COLUMNS} {_ROW_FROM} WHERE c.id IN (SELECT c.id FROM conversations c"
+            f"{_ROWS} WHERE c.id IN (SELECT c.id FROM conversations c"
             f"{where}{self._order(filters)} LIMIT ? OFFSET ?){self._order(filters)}"
         )
         with self.db.read() as conn:
-            return [inbox_row(r) for r in conn.execute(sql, [*params, limit, offset])]
+            return [inbox_row(r) for r in conn.execute(sql, [drafts_of, *params, limit, offset])]
 
     def search(
         self, query: SearchQuery, filters: InboxFilter | None = None
@@ -231,26 +235,25 @@ class Inbox:
                 )
         return terms
 
-    def rows_by_id(self, ids: list[int]) -> list[InboxRow]:
-        """Inbox rows for ``ids``, in the order given."""
+    def rows_by_id(self, ids: list[int], drafts_of: str = "") -> list[InboxRow]:
+        """Inbox rows for ``ids``, in the order given (``drafts_of`` as for ``page``)."""
         if not ids:
             return []
         marks = ",".join("?" * len(ids))
         with self.db.read() as conn:
             rows = {
                 r["id"]: inbox_row(r)
-                for r in conn.execute(
-                    f"SELECT {_ROW_COLUMNS} {_ROW_FROM} WHERE c.id IN ({marks})", ids
-                )
+                for r in conn.execute(f"{_ROWS} WHERE c.id IN ({marks})", [drafts_of, *ids])
             }
         return [rows[i] for i in ids if i in rows]
 
     def history(self, customer_id: int, exclude: int | None = None) -> list[InboxRow]:
-        """The customer's other conversations on every channel, newest first."""
+        """The customer's other conversations on every channel, newest first (their
+        ``draft`` marks ownerless drafts only: the history list does not show it)."""
         with self.db.read() as conn:
             rows = conn.execute(
-                f"SELECT {_ROW_COLUMNS} {_ROW_FROM} WHERE c.customer_id = ? AND c.id IS DISTINCT FROM ?"
+                f"{_ROWS} WHERE c.customer_id = ? AND c.id IS DISTINCT FROM ?"
                 " ORDER BY c.created_at DESC, c.id DESC",
-                (customer_id, exclude),
+                ("", customer_id, exclude),
             ).fetchall()
         return [inbox_row(r) for r in rows]
