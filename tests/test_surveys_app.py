@@ -128,8 +128,8 @@ async def test_a_low_rating_is_in_the_low_csat_view_and_the_drill_down(desk, ali
         await until(pilot, lambda: "1 Low CSAT (1)" in screen_text(app))
         await pilot.press("1")  # a lone digit: the view of that number
         inbox = app.screen.query_one(InboxList)
-        await until(pilot, lambda: inbox.total == 1)
-        assert inbox.cached_index(ids["login"]) == 0
+        # The view's rows are read in a worker after its count: wait for the row itself.
+        await until(pilot, lambda: inbox.total == 1 and inbox.cached_index(ids["login"]) == 0)
 
         clock.set_now(NOW + timedelta(minutes=5))
         await pilot.press("S")
