@@ -30,10 +30,8 @@ from agentdesk.text import clean, count_of, one_line
 EXPLAINABLE = ("conversations", *METRICS)
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "stats", help="per-agent response times, FCR, CSAT … for a period (docs/metrics.md)"
-    )
+def arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments of ``agentdesk stats``."""
     parser.add_argument(
         "--db",
         action="append",
