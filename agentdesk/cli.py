@@ -11,7 +11,7 @@ import argparse
 import importlib
 import os
 import sys
-from typing import Any
+from typing import Any, cast
 
 from agentdesk import __version__
 
@@ -68,7 +68,7 @@ class CommandParser(argparse.ArgumentParser):
         self.add_argument("--config", default=argparse.SUPPRESS, help=CONFIG_HELP)
 
 
-class Commands(argparse._SubParsersAction):  # type: ignore[type-arg]
+class Commands(argparse._SubParsersAction):
     """The commands, each listed with its help line from the start; a command's own
     arguments are added when it is chosen, so a run imports only its command's module."""
 
@@ -103,8 +103,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"agentdesk {__version__}")
     parser.add_argument("--config", help=CONFIG_HELP)
-    commands = parser.add_subparsers(
-        action=Commands, dest="command", metavar="COMMAND", parser_class=CommandParser
+    commands = cast(
+        Commands,
+        parser.add_subparsers(
+            action=Commands, dest="command", metavar="COMMAND", parser_class=CommandParser
+        ),
     )
     for name, (arguments, help) in COMMANDS.items():
         commands.add_command(name, arguments, help)
