@@ -279,6 +279,35 @@ def test_inbox_paging_is_stable_and_ordered(store):
     assert len({r.id for r in first}) == 200
 
 
+def test_an_inbox_row_carries_its_address_tags_and_draft_alike_everywhere(store):
+    """The page, rows by id and a customer's history give the same rows: the customer's
+    first address on the conversation's channel, the tags in order, and whether a reply
+    draft (anyone's) waits; on both engines."""
+    first, _ = store.messages.record_inbound(mail(address="ann@example.com"))
+    customer = store.conversations.get(first).customer_id
+    store.customers.add_address(customer, "email", "ann.lee@work.example", "bob")
+    store.customers.add_address(customer, "sms", "+15550100", "bob")
+    second, _ = store.messages.record_inbound(
+        mail(channel="sms", address="+15550100", at="2026-01-05T10:00:00Z", subject="")
+    )
+    for tag in ("vip", "billing", "late"):
+        store.conversations.set_tag(first, tag, True, "bob")
+    store.conversations.set_tag(first, "late", False, "bob")
+    store.drafts.save(first, "reply", "On its way", agent="carol")
+    store.drafts.save(second, "note", "call back")  # a note is no reply draft
+    rows = store.inbox.page(InboxFilter(), 0, 10)
+    shown = [(r.id, r.customer_address, r.tags, r.draft) for r in rows]
+    assert shown == [
+        (first, "ann@example.com", ("billing", "vip"), True),
+        (second, "+15550100", (), False),
+    ]
+    assert store.inbox.rows_by_id([second, first]) == rows[::-1]
+    assert store.inbox.history(customer) == rows[::-1]  # newest first
+    assert store.conversations.get(first).tags == ("billing", "vip")
+    store.drafts.save(first, "reply", "", agent="carol")  # emptied: no draft
+    assert not store.inbox.page(InboxFilter(), 0, 1)[0].draft
+
+
 def test_older_database_is_backed_up_then_migrated(tmp_path):
     path = tmp_path / "old.db"
     conn = connect(path)

@@ -9,17 +9,19 @@ from agentdesk.store.dialect import Dialect
 SEARCH_LIMIT = 500  # search shows at most this many conversations ("500 of >500")
 _FTS_MESSAGE_LIMIT = 5000  # newest matching messages considered per search
 
-_ROW_COLUMNS = """
+
+def _row_select(dialect: Dialect) -> str:
+    """``SELECT`` … ``FROM`` of inbox rows, the columns in ``inbox_row``'s order."""
+    return f"""SELECT
     c.id, c.uid, c.channel, cu.name AS customer_name,
     (SELECT address FROM identities WHERE customer_id = c.customer_id
         AND channel = c.channel ORDER BY id LIMIT 1) AS customer_address,
     c.subject, c.preview, c.status, a.name AS assignee,
-    (SELECT group_concat(tag, ' ') FROM conversation_tags WHERE conversation_id = c.id) AS tags,
+    (SELECT {dialect.joined("tag")} FROM conversation_tags  -- key order: (id, tag)
+        WHERE conversation_id = c.id) AS tags,
     c.waiting_since, c.last_message_at, c.snoozed_until,
     EXISTS (SELECT 1 FROM drafts WHERE conversation_id = c.id AND kind = 'reply'
         AND body != '') AS draft
-"""
-_ROW_FROM = """
     FROM conversations c
     JOIN customers cu ON cu.id = c.customer_id
     LEFT JOIN agents a ON a.id = c.assignee_id
@@ -27,21 +29,39 @@ _ROW_FROM = """
 
 
 def inbox_row(row: Row) -> InboxRow:
+    """The row of a ``_row_select`` query (read by position: half the time of 14 reads
+    by name, for 100 rows a page)."""
+    (
+        id,
+        uid,
+        channel,
+        name,
+        address,
+        subject,
+        preview,
+        status,
+        assignee,
+        tags,
+        waiting,
+        last,
+        snoozed,
+        draft,
+    ) = row
     return InboxRow(
-        id=row["id"],
-        uid=row["uid"],
-        channel=row["channel"],
-        customer_name=row["customer_name"],
-        customer_address=row["customer_address"] or "",
-        subject=row["subject"],
-        preview=row["preview"],
-        status=row["status"],
-        assignee=row["assignee"],
-        tags=tuple((row["tags"] or "").split()),
-        waiting_since=row["waiting_since"],
-        last_message_at=row["last_message_at"],
-        snoozed_until=row["snoozed_until"],
-        draft=bool(row["draft"]),
+        id,
+        uid,
+        channel,
+        name,
+        address or "",
+        subject,
+        preview,
+        status,
+        assignee,
+        tuple((tags or "").split()),
+        waiting,
+        last,
+        snoozed,
+        bool(draft),
     )
 
 
@@ -68,6 +88,7 @@ def _text_match(
 class Inbox:
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._select = _row_select(db.dialect)
 
     def _where(self, filters: InboxFilter) -> tuple[str, list[object]]:
         clauses: list[str] = []
@@ -136,7 +157,7 @@ class Inbox:
         """One window of the inbox list, in list order."""
         where, params = self._where(filters)
         sql = (
-            f"SELECT {_ROW_COLUMNS} {_ROW_FROM} WHERE c.id IN (SELECT c.id FROM conversations c"
+            f"{self._select} WHERE c.id IN (SELECT c.id FROM conversations c"
             f"{where}{self._order(filters)} LIMIT ? OFFSET ?){self._order(filters)}"
         )
         with self.db.read() as conn:
@@ -237,19 +258,15 @@ class Inbox:
             return []
         marks = ",".join("?" * len(ids))
         with self.db.read() as conn:
-            rows = {
-                r["id"]: inbox_row(r)
-                for r in conn.execute(
-                    f"SELECT {_ROW_COLUMNS} {_ROW_FROM} WHERE c.id IN ({marks})", ids
-                )
-            }
+            found = conn.execute(f"{self._select} WHERE c.id IN ({marks})", ids).fetchall()
+        rows = {row.id: row for row in map(inbox_row, found)}
         return [rows[i] for i in ids if i in rows]
 
     def history(self, customer_id: int, exclude: int | None = None) -> list[InboxRow]:
         """The customer's other conversations on every channel, newest first."""
         with self.db.read() as conn:
             rows = conn.execute(
-                f"SELECT {_ROW_COLUMNS} {_ROW_FROM} WHERE c.customer_id = ? AND c.id IS DISTINCT FROM ?"
+                f"{self._select} WHERE c.customer_id = ? AND c.id IS DISTINCT FROM ?"
                 " ORDER BY c.created_at DESC, c.id DESC",
                 (customer_id, exclude),
             ).fetchall()
