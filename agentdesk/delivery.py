@@ -20,7 +20,7 @@ from typing import TypeVar, cast
 from agentdesk import clock
 from agentdesk.connectors.base import DELIVERY_STATES, Connector, DeliveryResult
 from agentdesk.delivery_settings import DeliverySettings
-from agentdesk.domain import SENDING_ELSEWHERE, WITHDRAWN, Inbound, Lease, Outgoing
+from agentdesk.domain import SENDING_ELSEWHERE, WITHDRAWN, Direction, Inbound, Lease, Outgoing
 from agentdesk.intake import InvalidInbound, checked_inbound
 from agentdesk.store import DATABASE_ERRORS, Store, StoreError
 from agentdesk.surveys.answers import message_answer
@@ -104,6 +104,7 @@ class ChannelHost:
         self._sending: dict[int, asyncio.Lock] = {}  # one send per reply at a time
         self._sends = asyncio.Semaphore(self.send_limit)
         self._waiting: dict[int, asyncio.Event] = {}  # replies in keep_delivering, to wake
+        self._held_surveys: dict[str, set[int]] = {}  # by conversation uid: behind a reply
         self._restarting: dict[int, asyncio.Event] = {}  # id(connector) -> wakes its restart
         self.by_channel: dict[str, Connector] = {}
         for connector in connectors:
@@ -447,8 +448,11 @@ class ChannelHost:
             if attempt is None:
                 return self._not_started(message_id)
             connector = self.sender(reply.channel, reply.via)
-            if self._reply_first(message_id):
-                result = DeliveryResult("retry", "a survey waits until the reply before it is sent")
+            held = self._survey_held(message_id)
+            if held is not None:
+                result = held
+                if held.state == "retry":
+                    self._held_surveys.setdefault(reply.conversation_uid, set()).add(message_id)
             elif connector is None:
                 result = DeliveryResult("retry", f"no connector can send on {reply.channel} yet")
             else:
@@ -456,6 +460,7 @@ class ChannelHost:
             delay = 0.0
             if result.ok:
                 self.store.replies.mark_sent(message_id, external_id=result.external_id)
+                self._wake_surveys(reply.conversation_uid)
             elif result.state == "retry":
                 delay = clock.backoff(
                     attempt - 1, self.settings.retry_max, self.settings.retry_first
@@ -467,6 +472,7 @@ class ChannelHost:
                 )
             else:
                 self.store.replies.set_delivery(message_id, f"{result.state}: {result.detail}")
+                self._wake_surveys(reply.conversation_uid)
             return result, attempt, delay
 
     def _not_started(self, message_id: int) -> tuple[DeliveryResult, int, float]:
@@ -482,18 +488,34 @@ class ChannelHost:
             return DeliveryResult("failed", "withdrawn by the agent"), 0, 0.0
         return DeliveryResult("sent", "already sent"), 0, 0.0
 
-    def _reply_first(self, message_id: int) -> bool:
-        """A survey is not sent before the conversation's earlier replies are: the
-        customer reads the answer first, then the question about it."""
+    def _survey_held(self, message_id: int) -> DeliveryResult | None:
+        """Why a survey is not sent now, or None (and always None for a reply). The
+        customer reads the answer first, then the question about it: a survey waits
+        (``retry``) while an agent reply before it is still to be sent, and fails for
+        good when the newest reply before it failed for good: it would ask about an
+        answer the customer never got. Resending that reply (``R``, or ``E`` with a
+        corrected address) sends the survey again after it."""
         message = self.store.messages.get(message_id)
-        return (
-            message is not None
-            and bool(message.survey)
-            and any(
-                reply.id < message_id and not reply.survey
-                for reply in self.store.replies.unsent(message.conversation_id)
-            )
-        )
+        if message is None or not message.survey:
+            return None
+        earlier = [
+            m
+            for m in self.store.messages.thread(message.conversation_id)
+            if m.direction == Direction.OUT and not m.survey and m.id < message_id
+        ]
+        if any(not m.delivered and not m.delivery_failed for m in earlier):
+            return DeliveryResult("retry", "a survey waits until the reply before it is sent")
+        if earlier and max(earlier, key=lambda m: m.id).delivery_failed:
+            return DeliveryResult("failed", "the reply before it was not sent")
+        return None
+
+    def _wake_surveys(self, conversation_uid: str) -> None:
+        """A message of the conversation was sent or failed for good: the surveys held
+        behind a reply there try again now (to follow the reply, or to learn that it
+        failed), not at their next backoff."""
+        for survey in self._held_surveys.pop(conversation_uid, set()):
+            if survey in self._waiting:
+                self._waiting[survey].set()
 
     async def _send(self, connector: Connector, reply: Outgoing) -> DeliveryResult:
         """``connector.send`` within ``send_timeout``; a raise, a timeout or an answer

@@ -151,6 +151,11 @@ class Message:
         """A reply its channel refused for good (``failed: …``): only the agent resends it."""
         return (self.delivery or "").startswith("failed")
 
+    @property
+    def delivered(self) -> bool:
+        """A reply its channel accepted (``sent…``), or one that came with imported history."""
+        return self.delivery is None or self.delivery.startswith("sent")
+
 
 class Rating(Protocol):
     """A customer's answer to a satisfaction survey (``agentdesk.surveys.answers``)."""

@@ -38,9 +38,10 @@ class LineError(Exception):
 class UnknownCustomer(LineError):
     """A line about a customer with no message in the desk (yet)."""
 
-    def __init__(self, address: str) -> None:
+    def __init__(self, address: str, channel_key: str) -> None:
         super().__init__(
-            f"unknown customer {address!r} (no message of theirs in the desk or the file)"
+            f"unknown customer {address!r} (no message of theirs in the desk or the file;"
+            f' with "{channel_key}" the line creates them)'
         )
 
 
@@ -70,7 +71,8 @@ def import_lines(store, lines: Iterable[bytes | str], source: str = "-") -> Impo
 
     The order of lines does not matter for people: a line about a customer not seen yet
     (``identity``, ``customer``) waits until the end of the file, when their messages
-    have been imported, and is applied then.
+    have been imported, and is applied then; one that names the address's channel
+    creates the customer at once, so their messages may also come in a later file.
     """
     report = ImportReport()
     waiting: list[tuple[int, bytes | str]] = []
@@ -434,20 +436,27 @@ def _csat(store, line: dict) -> None:
     )
 
 
+def _person(store, line: dict, channel_key: str) -> int:
+    """The customer a people line is about (``customer``, an address of theirs): known,
+    or made from the line when it names the address's channel (``channel_key``)."""
+    address = _text(line, "customer")
+    customer_id = store.customers.id_for_address(address)
+    if customer_id is not None:
+        return customer_id
+    channel = _text(line, channel_key, False)
+    if channel is None:
+        raise UnknownCustomer(address, channel_key)
+    return store.customers.ensure(channel, address, _text(line, "name", False) or "")
+
+
 def _identity(store, line: dict) -> None:
-    customer, also = _text(line, "customer"), _text(line, "also")
-    channel = _text(line, "channel")
-    if store.customers.id_for_address(customer) is None:
-        raise UnknownCustomer(customer)
-    store.customers.link_identity(customer, channel, also)
+    also, channel = _text(line, "also"), _text(line, "channel")
+    _person(store, line, "customer_channel")
+    store.customers.link_identity(_text(line, "customer"), channel, also)
 
 
 def _customer(store, line: dict) -> None:
-    address = _text(line, "customer")
-    customer_id = store.customers.id_for_address(address)
-    if customer_id is None:
-        raise UnknownCustomer(address)
-    store.customers.set_tags(customer_id, _strings(line, "tags"))
+    store.customers.set_tags(_person(store, line, "channel"), _strings(line, "tags"))
 
 
 def _agent_line(store, line: dict) -> None:
@@ -525,10 +534,18 @@ def export_lines(store) -> Iterator[dict]:
                 keyed.add(row["uid"])
                 line["key"] = row["key"]
             yield line
-    for primary, channel, also in store.customers.linked_identities():
-        yield {"type": "identity", "customer": primary, "also": also, "channel": channel}
-    for address, tags in store.customers.tags_by_address():
-        yield {"type": "customer", "customer": address, "tags": tags}
+    # Each names the channel of its customer's address, so a customer with no
+    # conversation (made by an import's people lines) is made again.
+    for primary, primary_channel, channel, also in store.customers.linked_identities():
+        yield {
+            "type": "identity",
+            "customer": primary,
+            "customer_channel": primary_channel,
+            "also": also,
+            "channel": channel,
+        }
+    for address, address_channel, tags in store.customers.tags_by_address():
+        yield {"type": "customer", "customer": address, "channel": address_channel, "tags": tags}
 
 
 def _compact(line: dict) -> dict:

@@ -334,9 +334,36 @@ async def test_snooze_until_a_typed_time(desk, alice):
     ]
 
 
+async def test_z_then_a_typed_time_snoozes_at_once(desk, alice):
+    """Issue 12.7: z, then 17:30 or 3d typed straight away: the picker offers that time
+    first, with the date it means, and Enter snoozes until then."""
+    from agentdesk import clock
+
+    path, ids = desk
+    app, notices = make_app(alice, path, [DemoConnector()]), Notices()
+    async with app.run_test(size=(160, 40), message_hook=notices) as pilot:
+        await open_first(pilot, app)
+        await pilot.press("z", *"17:30")  # no entry says 17:30: the typed time is the one
+        await pilot.pause()
+        assert "Until Wed 07 Jan 17:30 (typed: 17:30)" in screen_text(app)
+        await pilot.press("enter")
+        await until(pilot, lambda: "Snoozed until Wed 07 Jan 17:30." in notices.messages)
+        await pilot.press("o", "z", *"3d", "enter")  # reopened, then snoozed for 3 days
+        until_3d = clock.parse_later("3d").astimezone().strftime("%a %d %b %H:%M")
+        await until(pilot, lambda: f"Snoozed until {until_3d}." in notices.messages)
+        await pilot.press("o", "z", *"bogus", "enter")  # neither a time nor an entry
+        await pilot.pause()
+        from agentdesk.screens.pickers import ChoiceScreen
+
+        assert isinstance(app.screen, ChoiceScreen)  # nothing to choose: the picker stays
+        assert "filter: bogus" in screen_text(app)
+    snoozes = [e[2]["until"] for e in kinds(path, ids["refund"]) if e[2].get("to") == "snoozed"]
+    assert snoozes == ["2026-01-07T17:30:00Z", clock.to_iso(clock.parse_later("3d"))]
+
+
 async def test_a_macro_in_a_conversation_drafts_its_canned_reply(desk, tmp_path):
-    """Issue 12.5: M applies status, tags and assignee; the canned reply goes into the
-    composer and nothing is sent."""
+    """Issue 12.5: M (or the macro's name in the palette) applies status, tags and
+    assignee; the canned reply goes into the composer and nothing is sent."""
     from agentdesk.config import load_config
     from agentdesk.store import Store
 
@@ -358,11 +385,8 @@ async def test_a_macro_in_a_conversation_drafts_its_canned_reply(desk, tmp_path)
         await pilot.press(*"broken", "enter")
         await pilot.pause()
         assert "no canned reply named 'no-such-reply'" in notices.messages[-1]
-        await pilot.press("M")
-        await pilot.pause()
-        await pilot.press(*"refund", "enter")
-        await pilot.pause()
-        assert "Macro 'Refund sent' applied." in notices.messages
+        await run_command(pilot, "Macro: Refund sent")  # the palette lists each macro
+        await until(pilot, lambda: "Macro 'Refund sent' applied." in notices.messages)
         assert app.screen.composer.text.endswith("your refund is on its way.")
     with Store(path) as store:
         conversation = store.conversations.get(ids["refund"])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import Notices, screen_lines, screen_text, until
+from conftest import Notices, run_command, screen_lines, screen_text, until
 from textual.widgets import Input
 
 from agentdesk.app import make_app
@@ -162,7 +162,8 @@ async def test_hostile_text_is_shown_as_text_without_escapes(desk, alice):
 
 
 async def test_wide_characters_keep_the_columns_aligned(desk, alice):
-    """Issue 12.6: a CJK name and an emoji subject take two cells a character."""
+    """Issue 12.6: a CJK name and an emoji subject take two cells a character; an emoji
+    whose width terminals disagree on is drawn in its one-cell form."""
     from rich.cells import cell_len
 
     from agentdesk.domain import Inbound
@@ -182,6 +183,18 @@ async def test_wide_characters_keep_the_columns_aligned(desk, alice):
                 ext_id="lee-1",
             )
         )
+        store.messages.record_inbound(
+            Inbound(
+                channel="email",
+                address="heart@example.com",
+                name="Zoë ❤️ Lin",
+                text="hi",
+                subject="❤️ thanks ⚠️ late",
+                at="2026-01-07T11:56:00Z",
+                thread_key="heart",
+                ext_id="heart-1",
+            )
+        )
     app = app_for(desk, alice)
     async with app.run_test(size=(160, 40)) as pilot:
         await pilot.pause()
@@ -189,6 +202,10 @@ async def test_wide_characters_keep_the_columns_aligned(desk, alice):
         assert any("李小龙" in line for line in lines) and len(lines) >= 2
         columns = {cell_len(line[: line.index(" open ")]) for line in lines}
         assert len(columns) == 1, lines  # "open" starts in the same cell on every row
+        # ❤️ is one cell in some terminals (tmux) and two in others: the row shows ❤,
+        # one cell in every terminal.
+        assert any("Zoë ❤ Lin" in line and "❤ thanks ⚠ late" in line for line in lines)
+        assert not any("\ufe0f" in line for line in lines)
 
 
 async def test_saved_views_switch_count_and_save(desk, tmp_path):
@@ -229,6 +246,8 @@ async def test_saved_views_switch_count_and_save(desk, tmp_path):
         await pilot.pause()
         await pilot.press(*"Chat, newest", "enter")
         await until(pilot, lambda: "3 Chat, newest (2)" in screen_text(app))
+        await run_command(pilot, "View: Kettles")  # the palette lists the views
+        await until(pilot, lambda: "Search kettle in view: Kettles · All" in screen_text(app))
     saved = load_config(config_file)
     assert [v.name for v in saved.views] == ["Chat", "Kettles", "Chat, newest"]
     assert (saved.views[2].channel, saved.views[2].sort) == ("chat", "newest")
@@ -242,9 +261,12 @@ async def test_count_prefixes_move_several_rows(desk, alice):
         await pilot.pause()
         inbox = app.screen.query_one(InboxList)
         await pilot.press("3", "j")
-        assert inbox.cursor == 3
+        assert inbox.cursor == 3 and " 4/5" in screen_text(app)  # what the agent sees
         await pilot.press("2", "k")
-        assert inbox.cursor == 1
+        assert inbox.cursor == 1 and " 2/5" in screen_text(app)
+        await pilot.press("5", "k")  # beyond the start: the first row
+        assert inbox.cursor == 0
+        await pilot.press("j")
         await pilot.press("4", "G")
         assert inbox.cursor == 3
         await pilot.press("1", "0", "G")  # beyond the end: the last row
@@ -257,8 +279,9 @@ async def test_count_prefixes_move_several_rows(desk, alice):
 
 
 async def test_search_says_what_cannot_match_and_recalls_earlier_searches(desk, alice):
-    """Issue 12.3: an unknown status, an empty tag: or a channel the desk has never seen is
-    one line and the box stays open; ↑ and ↓ walk this session's searches."""
+    """Issue 12.3: an unknown status, an empty tag:, a channel the desk has never seen, a
+    tag no conversation has or an agent nobody is is one line and the box stays open; ↑
+    and ↓ walk this session's searches."""
     app, notices = app_for(desk, alice), Notices()
     async with app.run_test(size=(160, 40), message_hook=notices) as pilot:
         await pilot.press("slash", *"status:bogus kettle", "enter")
@@ -273,6 +296,13 @@ async def test_search_says_what_cannot_match_and_recalls_earlier_searches(desk, 
         await pilot.press("ctrl+a", "ctrl+k", *"channel:fax", "enter")
         await searched(pilot)
         assert "no conversations on channel 'fax'" in notices.messages[-1]
+        await pilot.press("ctrl+a", "ctrl+k", *"tag:biling", "enter")  # a tag nobody has
+        await searched(pilot)
+        assert notices.messages[-1] == "Search: no conversation has the tag 'biling' (billing)"
+        await pilot.press("ctrl+a", "ctrl+k", *"agent:zed", "enter")
+        await searched(pilot)
+        assert notices.messages[-1] == "Search: no agent 'zed' (alice, bob, none)"
+        assert search.display and search.value == "agent:zed"
         for text in ("kettle", "from:jose"):
             await pilot.press("ctrl+a", "ctrl+k", *text, "enter")
             await searched(pilot)
@@ -288,6 +318,12 @@ async def test_search_says_what_cannot_match_and_recalls_earlier_searches(desk, 
         await pilot.press("up", "enter")
         await searched(pilot)
         assert rows(app) == ["Invoice wrong"]
+        said = len(notices.messages)
+        for known in ("tag:billing", "agent:bob", "agent:Alice", "agent:none"):
+            await pilot.press("slash", "ctrl+a", "ctrl+k", *known, "enter")
+            await searched(pilot)
+            assert f"Search {known} in" in screen_text(app)  # searched, nothing said
+        assert len(notices.messages) == said
 
 
 async def test_bulk_changes_on_marked_conversations(desk, tmp_path):
@@ -341,6 +377,39 @@ async def test_bulk_changes_on_marked_conversations(desk, tmp_path):
             assert "vip" in conversation.tags and "refund" in conversation.tags
             assert "billing" not in conversation.tags and conversation.assignee == "alice"
             assert store.drafts.get(cid).endswith("your refund is on its way.")
+
+
+async def test_marked_conversations_are_assigned_snoozed_and_resolved_together(desk, alice):
+    """Issue 12.4: A, z and x change every marked conversation, say how many changed, and
+    the rows show it (the assignee; snoozed and resolved ones leave the active view)."""
+    from agentdesk.store import Store
+
+    path, _ = desk
+    app, notices = app_for(desk, alice), Notices()
+    async with app.run_test(size=(160, 40), message_hook=notices) as pilot:
+        await pilot.pause()
+        inbox = app.screen.query_one(InboxList)
+        first, second = inbox.row_at(0).id, inbox.row_at(1).id
+        await pilot.press("space", "space", "A")
+        await pilot.pause()
+        await pilot.press(*"bob", "enter")
+        await until(pilot, lambda: notices.matching("Assigned to bob: 2 conversations."))
+        await pilot.pause()
+        assert all(" open      bob " in line for line in screen_lines(app)[2:4])
+        assert "marked" not in screen_text(app)  # the marks are cleared once applied
+        await pilot.press("g", "space", "space", "z")
+        await pilot.pause()
+        await pilot.press(*"3d", "enter")
+        await until(pilot, lambda: notices.matching("Snoozed 2 conversations."))
+        await until(pilot, lambda: "3 conversations" in screen_text(app))
+        assert first not in [inbox.row_at(n).id for n in range(inbox.total)]
+        await pilot.press("asterisk")
+        await until(pilot, lambda: "3 marked" in screen_text(app))
+        await pilot.press("x")
+        await until(pilot, lambda: notices.matching("Resolved 3 conversations."))
+        await until(pilot, lambda: "0 conversations" in screen_text(app))
+    with Store(path) as store:
+        assert {store.conversations.get(cid).status for cid in (first, second)} == {"snoozed"}
 
 
 async def test_a_row_with_an_unsent_draft_shows_a_marker(desk, alice):

@@ -80,6 +80,9 @@ def test_kb_gaps_lists_unanswered_questions_by_intent(tmp_path, frozen_clock, ca
         ("c@example.com", "Do you offer gift wrapping? \x1b[31mred", 30),
         ("d@example.com", "The kettle arrived damaged, the lid is cracked.", 10),  # answered
         ("e@example.com", "Do you sell kayaks? This is old.", 60 * 24 * 40),  # too old
+        ("f@example.com", "Can I get a refund for the concert ticket I bought?", 20),
+        ("g@example.com", "Hi, can I get a refund for the concert ticket I bought?", 25),
+        ("h@example.com", "I want to cancel my kayak rental booking.", 35),
     ]
     with Store(path) as store:
         import_kb(store, Path(agentdesk.demo.__file__).parent / "kb")
@@ -90,8 +93,8 @@ def test_kb_gaps_lists_unanswered_questions_by_intent(tmp_path, frozen_clock, ca
             )  # fmt: skip
     assert cli.main(["kb", "gaps", "--db", str(path), "--format", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["messages"] == 4
-    assert data["gaps"] == [
+    assert data["messages"] == 7
+    assert data["gaps"] == [  # the most frequent intent first
         {
             "intent": "unclear",
             "count": 3,
@@ -99,10 +102,22 @@ def test_kb_gaps_lists_unanswered_questions_by_intent(tmp_path, frozen_clock, ca
                 {"text": "Can you recommend a good kayak for rivers?", "count": 2},
                 {"text": "Do you offer gift wrapping?", "count": 1},
             ],
-        }
+        },
+        {
+            "intent": "refund",
+            "count": 2,
+            "questions": [
+                {"text": "Can I get a refund for the concert ticket I bought?", "count": 2}
+            ],
+        },
+        {
+            "intent": "cancel",
+            "count": 1,
+            "questions": [{"text": "I want to cancel my kayak rental booking.", "count": 1}],
+        },
     ]
     assert cli.main(["kb", "gaps", "--db", str(path), "--since", "90d"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("4 of 5 customer messages since 2025-10-09 have no article")
+    assert out.startswith("7 of 8 customer messages since 2025-10-09 have no article")
     assert "  2x Can you recommend a good kayak for rivers?" in out and "\x1b" not in out
     assert cli.main(["kb", "gaps", "--db", str(path), "--since", "soon"]) == 2

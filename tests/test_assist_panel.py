@@ -208,6 +208,33 @@ async def test_offline_mode_without_endpoint(store):
         assert "Alice Martin" in panel.text
 
 
+async def test_a_language_not_covered_offline_is_answered_all_in_english_and_said(store):
+    """Dutch: every sentence in English, never a mix, and the status line says why."""
+    from desk_data import at
+
+    from agentdesk.domain import Inbound
+
+    db, _ = store
+    dutch, _ = db.messages.record_inbound(
+        Inbound(
+            channel="email",
+            address="bram@example.nl",
+            name="Bram de Vries",
+            subject="Pakket",
+            text="Hallo, mijn pakket is nog steeds niet aangekomen. Waar blijft het?",
+            at=at(30),
+        )
+    )
+    app = Host(db, AssistSettings(agent_display_name="Alice Martin"), dutch)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(app, pilot)
+        assert "written in English: Dutch is not covered offline" in screen_text(app)
+        draft = panel_of(app).text
+        assert draft.startswith("Hi Bram,\n\n") and "Best regards,\nAlice Martin" in draft
+        for dutch_words in ("Hallo", "Beste", "Met vriendelijke groet", "Bedankt", "pakket"):
+            assert dutch_words not in draft, draft
+
+
 async def test_rewrite_is_shown_as_a_diff_before_it_is_accepted(store, openai_server):
     db, ids = store
     openai_server.script(

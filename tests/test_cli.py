@@ -296,6 +296,9 @@ def test_connectors_never_creates_the_database(tmp_path, capsys):
         ["kb", "search", "--config", "{cfg}", "refund", "--db", "{db}"],
         ["kb", "--config", "{cfg}", "search", "refund", "--db", "{db}"],
         ["--config", "{missing}", "kb", "search", "refund", "--db", "{db}", "--config", "{cfg}"],
+        ["open", "--config", "{cfg}", "--db", "{db}"],
+        ["connectors", "--config", "{cfg}"],
+        ["stats", "--db", "{db}", "--config", "{cfg}"],
     ],
 )
 def test_config_is_taken_before_or_after_the_command(tmp_path, capsys, argv):

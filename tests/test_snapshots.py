@@ -97,3 +97,51 @@ def test_customer_picker_snapshot(desk, alice, snap_compare):
         terminal_size=(160, 40),
         run_before=search_customers,
     )
+
+
+def with_views(alice):
+    """Alice's config with two saved views, as ``[[views]]`` gives them."""
+    from dataclasses import replace
+
+    from agentdesk.domain import SavedView
+
+    views = (SavedView("Chat", channel="chat"), SavedView("Kettles", search="kettle"))
+    return replace(alice, views=views)
+
+
+async def show_view_1(pilot) -> None:
+    """Wait for the views' counts, then switch to view 1."""
+    await until(
+        pilot, lambda: "1 Chat (2)" in str(pilot.app.screen.query_one("#inbox-views").render())
+    )
+    await pilot.press("1")
+    await until(pilot, lambda: pilot.app.screen.view_name == "Chat")
+    await press_and_settle(pilot, (), "inbox")
+
+
+def test_inbox_views_snapshot(desk, alice, snap_compare):
+    """Saved views: the line of views with their counts, view 1 shown and named in the
+    header (issue 12.1)."""
+    path, _ = desk
+    assert snap_compare(
+        make_app(with_views(alice), path, [DemoConnector()]),
+        terminal_size=(160, 30),
+        run_before=show_view_1,
+    )
+
+
+async def mark_two_and_ask_for_tags(pilot) -> None:
+    """Mark the first and third rows, then ask for tags to add to both."""
+    await press_and_settle(pilot, ("space", "j", "space"), "inbox")
+    await press_and_settle(pilot, ("number_sign",), "inbox")
+
+
+def test_inbox_bulk_snapshot(desk, alice, snap_compare):
+    """Bulk changes: marked rows (●), "2 marked" in the header and the tags prompt for
+    both (issue 12.4)."""
+    path, _ = desk
+    assert snap_compare(
+        make_app(with_views(alice), path, [DemoConnector()]),
+        terminal_size=(160, 30),
+        run_before=mark_two_and_ask_for_tags,
+    )

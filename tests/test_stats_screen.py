@@ -77,7 +77,8 @@ async def test_table_toggles_and_drill_down(desk, tmp_path):
         assert isinstance(drill, DrillDownScreen)
         listed = cells(drill.query_one(DataTable))
         assert [(row[0], row[5]) for row in listed] == [("C1", "30m"), ("C3", "10m"), ("C3", "30m")]
-        assert listed[0][1] == "c1@customer.example"  # the customer (no name, no subject here)
+        assert listed[0][1] == "c1@customer.example"  # the customer (no name here)
+        assert listed[0][2] == "hello"  # no subject: the first line, as the inbox shows it
         assert listed[0][7] == "Mon 02 Nov 09:00"  # local time (the tests run in UTC)
 
         await pilot.press("e")  # export: the file name is asked, then the CSV written
@@ -92,7 +93,7 @@ async def test_table_toggles_and_drill_down(desk, tmp_path):
             lines[0]
             == "conversation,customer,subject,channel,agent,value,seconds,between,from,to,state"
         )
-        assert lines[1].startswith("C1,c1@customer.example,,email,alice,30m,1800,")
+        assert lines[1].startswith("C1,c1@customer.example,hello,email,alice,30m,1800,")
         assert len(lines) == 4 and app.screen is drill
         await pilot.press("enter")
         await pilot.pause()
@@ -174,6 +175,8 @@ async def test_a_narrow_table_scrolls_right_with_the_agent_column_in_place(desk)
         for header in ("Agent", "FRT", "FCR (prov.)", "CSAT", "Resolution"):
             assert header in first
         assert "Full res. med" not in first
+        bar = first.splitlines()[-1]  # the key bar keeps Back at 100 columns
+        assert "w Trend esc Back" in bar, bar
         for _ in COLUMNS:
             await pilot.press("right")
         await pilot.pause()
@@ -241,3 +244,24 @@ async def test_d_compares_with_the_previous_period(desk):
         await pilot.press("d")
         await settle(app, pilot)
         assert table.get_row_at(0)[keys.index(FRT)].plain == "30m/30m (3)"
+
+
+async def test_business_time_says_why_a_figure_can_be_0s(desk):
+    """Issue 12.18: in business time the note under the table says that a wait wholly
+    outside the opening hours is 0s; an agent's answered rate says "team only"."""
+    from conftest import screen_text
+
+    app = StatsApp(desk.store)
+    async with app.run_test(size=(220, 40)) as pilot:
+        await settle(app, pilot)
+        assert "wholly outside" not in screen_text(app)
+        assert "team only" in screen_text(app)
+        await pilot.press("b")
+        await settle(app, pilot)
+        shown = screen_text(app)
+        assert "business time" in shown
+        assert "business time counts only [business_hours]" in shown
+        assert "a wait wholly outside them is 0s" in shown
+        await pilot.press("b")
+        await settle(app, pilot)
+        assert "wholly outside" not in screen_text(app)

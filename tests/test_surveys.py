@@ -13,6 +13,7 @@ from desk_data import NOW
 
 from agentdesk import cli, clock
 from agentdesk.config import ConfigError, parse_config
+from agentdesk.connectors.base import DeliveryResult
 from agentdesk.connectors.demo import DemoConnector
 from agentdesk.delivery import ChannelHost
 from agentdesk.domain import LOW_CSAT_VIEW, Inbound
@@ -108,6 +109,58 @@ async def test_a_survey_waits_for_the_reply_before_it(store):
     await host.deliver(reply)
     await host.deliver(survey)
     assert [r.text for r in channel.sent] == ["Fixed now!", QUESTIONS["en"]]
+
+
+class Refusing(DemoConnector):
+    """The demo channel, refusing every send for good (a mailbox that does not exist)."""
+
+    async def send(self, reply):
+        return DeliveryResult("failed", "550 mailbox unavailable")
+
+
+async def test_a_survey_behind_a_reply_that_failed_for_good_fails_too(store):
+    """It would ask about an answer the customer never got: it is recorded as not sent
+    (not retried for ever), asks nobody for the cool-down, and once the reply is resent
+    the survey goes out after it."""
+    store, ids = store
+    reply = store.replies.add(ids["login"], "alice", "Fixed now!", delivery="queued")
+    resolve(store, ids["login"])
+    survey = queue_survey(store, ON, ids["login"])
+    refusing = ChannelHost(store, [Refusing()])
+    assert (await refusing.deliver(survey)).state == "retry"  # the reply is still to send
+    assert (await refusing.deliver(reply)).state == "failed"
+    result = await refusing.deliver(survey)
+    assert (result.state, result.detail) == ("failed", "the reply before it was not sent")
+    assert store.messages.get(survey).delivery == "failed: the reply before it was not sent"
+    assert "survey_sent" not in kinds(store, ids["login"])
+    assert queue_survey(store, ON, ids["login"]) is None  # this resolve asked already
+    host = ChannelHost(store, [channel := DemoConnector()])
+    await host.deliver(reply)  # R: both again
+    await host.deliver(survey)
+    assert [r.text for r in channel.sent] == ["Fixed now!", QUESTIONS["en"]]
+
+
+async def test_a_reply_that_failed_for_good_holds_no_later_survey(store):
+    """A newer reply reached the customer: an old failed one before it does not stop the
+    survey, and the failed survey of an earlier resolve is no cool-down."""
+    store, ids = store
+    old = store.replies.add(ids["login"], "alice", "Old answer", delivery="queued")
+    resolve(store, ids["login"])
+    first = queue_survey(store, ON, ids["login"])
+    refusing = ChannelHost(store, [Refusing()])
+    await refusing.deliver(old)
+    assert (await refusing.deliver(first)).state == "failed"
+    store.conversations.set_status(ids["login"], "open", "alice")
+    later(1)
+    new = store.replies.add(ids["login"], "alice", "New answer", delivery="queued")
+    later(2)
+    resolve(store, ids["login"])
+    second = queue_survey(store, ON, ids["login"])
+    assert second is not None  # the failed survey asked nobody
+    host = ChannelHost(store, [channel := DemoConnector()])
+    await host.deliver(new)
+    assert (await host.deliver(second)).ok
+    assert [r.text for r in channel.sent] == ["New answer", QUESTIONS["en"]]
 
 
 def test_when_no_survey_is_sent(store):

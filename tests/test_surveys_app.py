@@ -9,16 +9,19 @@ from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import timedelta
 
-from conftest import screen_text, until
+from conftest import Notices, screen_text, until
 from desk_data import NOW
 
 from agentdesk import clock
 from agentdesk.app import make_app
+from agentdesk.connectors.base import DeliveryResult
 from agentdesk.connectors.demo import DemoConnector
-from agentdesk.domain import Inbound, Macro
+from agentdesk.domain import LOW_CSAT_VIEW, Inbound, Macro, Outgoing
+from agentdesk.metrics.facts import CSAT
+from agentdesk.metrics.report import COLUMNS
 from agentdesk.screens.inbox import InboxScreen
 from agentdesk.screens.pickers import ChoiceScreen
-from agentdesk.screens.stats import StatsScreen
+from agentdesk.screens.stats import DrillDownScreen, StatsScreen
 from agentdesk.store import Store
 from agentdesk.surveys.questions import CES_QUESTIONS, QUESTIONS
 from agentdesk.widgets.inbox_list import InboxList
@@ -45,6 +48,14 @@ async def say(channel: LiveDemo, text: str, minutes: float) -> None:
     await channel.customer.put(
         Inbound("chat", "@zoe:example.org", text, clock.now_iso(), thread_key="chat-zoe")
     )
+
+
+async def resolve_and_survey(app, pilot, channel: LiveDemo, conversation_id: int) -> None:
+    """Open the conversation, resolve it with x, and wait for its survey to leave."""
+    app.open_conversation(conversation_id)
+    await pilot.pause()
+    await pilot.press("x")
+    await until(pilot, lambda: len(channel.sent) == 1)
 
 
 def with_surveys(config, **csat):
@@ -101,6 +112,35 @@ async def test_resolve_survey_answer_and_response_rate(desk, alice):
         assert alice_row.count("100% (1)") == 2  # CSAT and its response rate
 
 
+async def test_a_low_rating_is_in_the_low_csat_view_and_the_drill_down(desk, alice):
+    """Follow-up on a bad rating, as a lead does it: the view "Low CSAT" (key 1 here)
+    lists the conversation, and the CSAT figure's drill-down shows the comment."""
+    path, ids = desk
+    channel = LiveDemo()
+    config = replace(with_surveys(alice), views=(LOW_CSAT_VIEW,))  # as [csat] on gives
+    app = make_app(config, path, [channel])
+    async with app.run_test(size=(220, 50)) as pilot:
+        await resolve_and_survey(app, pilot, channel, ids["login"])
+        await say(channel, "1 – nobody helped", minutes=3)
+        await until(pilot, lambda: events(path, "csat"))
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, InboxScreen))
+        await until(pilot, lambda: "1 Low CSAT (1)" in screen_text(app))
+        await pilot.press("1")  # a lone digit: the view of that number
+        inbox = app.screen.query_one(InboxList)
+        await until(pilot, lambda: inbox.total == 1)
+        assert inbox.cached_index(ids["login"]) == 0
+
+        clock.set_now(NOW + timedelta(minutes=5))
+        await pilot.press("S")
+        await until(pilot, lambda: isinstance(app.screen, StatsScreen))
+        await until(pilot, lambda: "0% (1)" in screen_text(app))  # alice's CSAT, from a worker
+        await pilot.press(*["right"] * [key for _, key in COLUMNS].index(CSAT))
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, DrillDownScreen))
+        await until(pilot, lambda: 'rating 1: "nobody helped"' in screen_text(app))
+
+
 async def test_no_survey_when_off_and_only_one_per_resolve(desk, alice):
     path, ids = desk
     channel = LiveDemo()
@@ -126,10 +166,7 @@ async def test_the_effort_question_follows_the_rating(desk, alice):
     channel = LiveDemo()
     app = make_app(with_surveys(alice, ces=True), path, [channel])
     async with app.run_test(size=(220, 50)) as pilot:
-        app.open_conversation(ids["login"])
-        await pilot.pause()
-        await pilot.press("x")
-        await until(pilot, lambda: len(channel.sent) == 1)
+        await resolve_and_survey(app, pilot, channel, ids["login"])
         await say(channel, "5 – great", minutes=2)
         await until(pilot, lambda: len(channel.sent) == 2)  # the effort question
         await say(channel, "7", minutes=4)
@@ -192,3 +229,44 @@ async def test_taking_back_a_held_reply_takes_its_survey_back_too(desk, alice):
             assert store.replies.unsent(ids["login"]) == []  # both withdrawn
         await pilot.pause(0.3)
     assert channel.sent == []
+
+
+class Bouncing(LiveDemo):
+    """The demo channel, refusing for good the first send of each text in ``bounce``."""
+
+    def __init__(self, *bounce: str) -> None:
+        super().__init__()
+        self.bounce = list(bounce)
+
+    async def send(self, reply: Outgoing) -> DeliveryResult:
+        if reply.text in self.bounce:
+            self.bounce.remove(reply.text)
+            return DeliveryResult("failed", "550 mailbox unavailable")
+        return await super().send(reply)
+
+
+async def test_a_survey_behind_a_reply_that_failed_for_good_is_not_sent_until_r(desk, alice):
+    """The reply bounces for good, so the survey after it is recorded as not sent (it
+    would ask about an answer the customer never got) instead of retrying for ever; R
+    sends both again, the survey right after the reply. Backoff is a minute: only the
+    reply's outcome can move the survey on within the test."""
+    path, ids = desk
+    channel = Bouncing("Try once more, please.")
+    config = replace(with_surveys(alice), undo_seconds=1)
+    config = replace(config, raw={**config.raw, "delivery": {"retry_first": 60, "retry_max": 60}})
+    app, notices = make_app(config, path, [channel]), Notices()
+    async with app.run_test(size=(220, 50), message_hook=notices) as pilot:
+        app.open_conversation(ids["login"])
+        await pilot.pause()
+        await pilot.press("r", *"Try once more, please.", "ctrl+s")
+        await pilot.press("x")  # the survey is queued while the reply is held
+        await until(
+            pilot, lambda: notices.matching("Survey not sent (failed): the reply before it")
+        )
+        assert channel.sent == [] and not events(path, "survey_sent")
+        shown = "\n".join(str(line) for line in app.screen.thread.shown())
+        assert "failed: the reply before it was not sent" in shown
+        await pilot.press("R")
+        await until(pilot, lambda: len(channel.sent) == 2)
+        assert [r.text for r in channel.sent] == ["Try once more, please.", QUESTIONS["en"]]
+        await until(pilot, lambda: events(path, "survey_sent"))

@@ -66,6 +66,16 @@ def tmux():
     terminal.run("kill-server", check=False, capture_output=True)
 
 
+def reply_in_the_first_conversation(tmux, config, path) -> None:
+    """Start the desk, open Ann's refund mail and start a reply (the composer has focus)."""
+    tmux.start(f"{sys.executable} -m agentdesk --config {config} open --db {path}")
+    tmux.wait_for("Refund for order 1042")
+    tmux.keys("Enter")
+    tmux.wait_for("still have no refund")
+    tmux.keys("r")
+    tmux.wait_for("^s Send")
+
+
 def test_reply_written_in_external_editor_lands_in_composer(desk, tmp_path, tmux):
     path, ids = desk
     editor = tmp_path / "editor.sh"
@@ -73,12 +83,7 @@ def test_reply_written_in_external_editor_lands_in_composer(desk, tmp_path, tmux
     editor.chmod(0o755)
     config = tmp_path / "config.toml"
     config.write_text(f'editor = "{editor}"\n[agent]\nname = "alice"\n')
-    tmux.start(f"{sys.executable} -m agentdesk --config {config} open --db {path}")
-    tmux.wait_for("Refund for order 1042")
-    tmux.keys("Enter")
-    tmux.wait_for("still have no refund")
-    tmux.keys("r")
-    tmux.wait_for("^s Send")  # the composer has focus
+    reply_in_the_first_conversation(tmux, config, path)
     tmux.type("Best, Alice")
     tmux.wait_for("Best, Alice")
     tmux.keys("C-e")
@@ -92,6 +97,24 @@ def test_reply_written_in_external_editor_lands_in_composer(desk, tmp_path, tmux
         assert store.drafts.get(ids["refund"]) == "Best, Alice\nWritten in my editor. Bye."
         views = [e["payload"] for e in store.events.read(ids["refund"]) if e["kind"] == "viewed"]
     assert views[-1] == {"focus": False, "reason": "exit"}
+
+
+def test_an_editor_that_changes_nothing_gives_the_text_back_as_it_was(desk, tmp_path, tmux):
+    """A reply ending with an empty line keeps it: typing goes on on that line."""
+    path, ids = desk
+    config = tmp_path / "config.toml"
+    config.write_text('editor = "true"\n[agent]\nname = "alice"\n')
+    reply_in_the_first_conversation(tmux, config, path)
+    tmux.type("Hi Ann,")
+    tmux.keys("Enter")
+    tmux.wait_for("Hi Ann,")
+    tmux.keys("C-e")
+    tmux.type("Your refund")
+    tmux.wait_for("Your refund")
+    tmux.keys("C-q")
+    wait_until(lambda: not tmux.alive(), 10, "the desk to quit")
+    with Store(path) as store:
+        assert store.drafts.get(ids["refund"]) == "Hi Ann,\nYour refund"
 
 
 def test_the_whole_thread_opens_in_the_pager_cleaned(desk, tmp_path, tmux):

@@ -435,7 +435,8 @@ def test_people_first_imports_in_any_order(tmp_path, capsys):
     captured = capsys.readouterr()
     errors = captured.err.splitlines()[1:]
     assert errors == [
-        f"{source}:3: unknown customer 'ghost@example.com' (no message of theirs in the desk or the file)"
+        f"{source}:3: unknown customer 'ghost@example.com' (no message of theirs in the desk"
+        ' or the file; with "customer_channel" the line creates them)'
     ]
     assert f"{len(ISSUE_EXAMPLE) + 2} lines imported" in captured.out and "1 failed" in captured.out
     with Store(db) as store:
@@ -460,3 +461,72 @@ def test_copy_moves_a_desk_in_one_command(rich_desk, desk_target, capsys):
         assert copy[part] == original[part], part
     assert main(["copy", str(rich_desk), desk_target]) == 0
     assert " 0 lines imported" in capsys.readouterr().out and snapshot(desk_target) == copy
+
+
+def test_a_people_file_creates_the_customers_their_messages_come_to_later(tmp_path, capsys):
+    """Issue 12.20: a people file imported before the conversations' file creates each
+    customer its lines name with their address's channel; their messages, imported
+    later, come to that customer, linked to their chat handle, with their tags."""
+    people, messages, db = tmp_path / "people.jsonl", tmp_path / "messages.jsonl", tmp_path / "d.db"
+    write_lines(
+        people,
+        [
+            {
+                "type": "identity",
+                "customer": "ann@example.com",
+                "customer_channel": "email",
+                "name": "Ann Lee",
+                "also": "@annie:example.org",
+                "channel": "chat",
+            },
+            {"type": "customer", "customer": "bo@example.com", "channel": "email", "tags": ["vip"]},
+        ],
+    )
+    write_lines(
+        messages,
+        [
+            *ISSUE_EXAMPLE[:1],
+            {
+                "type": "message",
+                "conversation": "C2",
+                "channel": "chat",
+                "customer": "@annie:example.org",
+                "direction": "in",
+                "at": "2026-01-06T09:00:00Z",
+                "text": "Any news?",
+            },
+            {
+                "type": "message",
+                "conversation": "C3",
+                "channel": "email",
+                "customer": "bo@example.com",
+                "customer_name": "Bo Berg",
+                "direction": "in",
+                "at": "2026-01-06T10:00:00Z",
+                "text": "Hello",
+            },
+        ],
+    )
+    assert main(["import", str(people), "--db", str(db)]) == 0
+    assert "2 lines imported, 0 already present, 0 failed" in capsys.readouterr().out
+    exported, copy = tmp_path / "people-only.jsonl", tmp_path / "copy.db"
+    assert main(["export", str(exported), "--db", str(db)]) == 0
+    assert main(["import", str(exported), "--db", str(copy)]) == 0  # no conversation: made again
+    capsys.readouterr()
+    with Store(copy) as store:
+        assert store.customers.id_for_address("@annie:example.org") is not None
+        assert store.customers.get(store.customers.id_for_address("bo@example.com")).tags == (
+            "vip",
+        )
+    assert main(["import", str(messages), "--db", str(db)]) == 0
+    capsys.readouterr()
+    with Store(db) as store:
+        ann = store.customers.get(store.customers.id_for_address("ann@example.com"))
+        assert ann.name == "Ann Lee" and ann.first_seen == "2026-01-05T09:00:00Z"
+        assert {(i.channel, i.address) for i in ann.identities} == {
+            ("email", "ann@example.com"),
+            ("chat", "@annie:example.org"),
+        }
+        assert ann.conversation_count == 2  # the mail and the chat: one customer
+        bo = store.customers.get(store.customers.id_for_address("bo@example.com"))
+        assert bo.name == "Bo Berg" and bo.tags == ("vip",)

@@ -73,14 +73,18 @@ class Explained:
 
 
 def explained(stores: list[Store], facts: list[Fact], business: Business | None) -> list[Explained]:
-    """``facts`` in time order with their conversations' customer and subject."""
+    """``facts`` in time order with their conversations' customer and subject (a
+    conversation without one, as a chat, by its first line, as the inbox shows it)."""
     ordered = sorted(facts, key=lambda f: (f.end or f.start or 0, f.uid))
     names: dict[tuple[int, int], tuple[str, str]] = {}
     for source, store in enumerate(stores):
         ids = sorted({f.conversation_id for f in ordered if f.source == source})
         for start in range(0, len(ids), 500):
             for row in store.inbox.rows_by_id(ids[start : start + 500]):
-                names[source, row.id] = (row.customer_name or row.customer_address, row.subject)
+                names[source, row.id] = (
+                    row.customer_name or row.customer_address,
+                    row.subject or row.preview,
+                )
     result = []
     for fact in ordered:
         customer, subject = names.get((fact.source, fact.conversation_id), ("", ""))

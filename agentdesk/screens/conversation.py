@@ -41,7 +41,13 @@ from agentdesk.domain import (
 )
 from agentdesk.domain import Message as StoredMessage
 from agentdesk.screens.desk import DeskScreen
-from agentdesk.screens.pickers import ChoiceScreen, PromptScreen, TextScreen, assignee_choices
+from agentdesk.screens.pickers import (
+    TYPED,
+    ChoiceScreen,
+    PromptScreen,
+    TextScreen,
+    assignee_choices,
+)
 from agentdesk.screens.presend import PresendScreen
 from agentdesk.store import DATABASE_ERRORS, Store
 from agentdesk.store.customers import CustomerGone
@@ -146,7 +152,6 @@ class ConversationScreen(DeskScreen):
     so text typed right after ``r`` lands in the composer.
     """
 
-    CSS_PATH = "conversation.tcss"
     # In the order of use: the key bar shows them so, and leaves out the last when short
     # of room (100 columns: up to Back). The tooltip is the palette's name for each.
     BINDINGS = [
@@ -421,6 +426,7 @@ class ConversationScreen(DeskScreen):
 
     def on_mount(self) -> None:
         self._built = True
+        self._css_update_count = self.app._css_update_count  # just styled: see below
         self.query_one("#peek").display = False
         self.query_one("#peek-title").display = False
         self.desk.desk_changed.subscribe(self, self._desk_changed)
@@ -435,7 +441,8 @@ class ConversationScreen(DeskScreen):
         """Shown again: Textual restyles every widget of a screen it pushes (a seventh
         of an open here); this screen's styles are kept up to date while it waits (its
         class changes apply at once), so restyle only when the app's CSS changed
-        meanwhile (a theme change). Runs before ``Screen._on_screen_resume``."""
+        meanwhile (a theme change), or (the first time) since it was built and styled.
+        Runs before ``Screen._on_screen_resume``."""
         if self._css_update_count == self.app._css_update_count:
             event.refresh_styles = False
         self._css_update_count = self.app._css_update_count
@@ -898,11 +905,13 @@ class ConversationScreen(DeskScreen):
             self.flush_draft()
 
         text = self.composer.text
-        # A text file ends with a newline, so a line the editor appends starts a line.
+        # A text file ends with a newline, so a line the editor appends starts a line;
+        # that newline is always added (and taken off after), so a text that ends with
+        # an empty line comes back with it.
         self._in_terminal(
             editor,
             "the editor",
-            text if text.endswith("\n") or not text else text + "\n",
+            text + "\n" if text else "",
             edited,
             "composer unchanged",
         )
@@ -970,29 +979,29 @@ class ConversationScreen(DeskScreen):
     def action_macro(self) -> None:
         """``M``: a macro (``[[macros]]``): its status, tags and assignee at once, and its
         canned reply into the composer (not sent)."""
-        macros = {macro.name: macro for macro in self.desk.config.macros}
-        if not macros:
+        names = [macro.name for macro in self.desk.config.macros]
+        if not names:
             self.notify("No macros: define [[macros]] in the config.", severity="warning")
             return
+        self.app.push_screen(ChoiceScreen("Apply macro", [(n, n) for n in names]), self.use_macro)
 
-        def chosen(name: str | None) -> None:
-            if name not in macros:
-                return
-            try:
-                changed, reply = apply_macro(
-                    self.store, self.conversation_id, macros[name], self.agent
-                )
-            except ActionError as error:
-                self.notify(f"Macro {name!r}: {error}", severity="error")
-                return
-            if changed and macros[name].status == Status.RESOLVED:
-                self.desk.resolved(self.conversation_id)
-            if reply:
-                self.action_compose("reply")
-                self.composer.insert(reply)
-            self._changed(changed or bool(reply), f"Macro {name!r} applied.")
-
-        self.app.push_screen(ChoiceScreen("Apply macro", [(n, n) for n in macros]), chosen)
+    def use_macro(self, name: str | None) -> None:
+        """Apply the macro ``name`` here (the palette's "Macro: NAME", or the one chosen
+        after ``M``)."""
+        macro = next((m for m in self.desk.config.macros if m.name == name), None)
+        if macro is None:
+            return
+        try:
+            changed, reply = apply_macro(self.store, self.conversation_id, macro, self.agent)
+        except ActionError as error:
+            self.notify(f"Macro {macro.name!r}: {error}", severity="error")
+            return
+        if changed and macro.status == Status.RESOLVED:
+            self.desk.resolved(self.conversation_id)
+        if reply:
+            self.action_compose("reply")
+            self.composer.insert(reply)
+        self._changed(changed or bool(reply), f"Macro {macro.name!r} applied.")
 
     # ---- status, ownership, tags ---------------------------------------------------------
     def _changed(self, changed: bool, message: str) -> None:
@@ -1022,8 +1031,12 @@ class ConversationScreen(DeskScreen):
         )
 
     def action_snooze(self) -> None:
+        """``z``: a choice of usual times, or a time typed straight away (``3d``)."""
+
         def snooze(choice: str | None) -> None:
-            if choice == "at":
+            if choice == TYPED:
+                snooze_until(picker.typed)
+            elif choice == "at":
                 self.app.push_screen(
                     PromptScreen("Snooze until", "3d, 1h30m, 17:30, mon 9:00, 2026-12-24 08:00"),
                     snooze_until,
@@ -1042,18 +1055,25 @@ class ConversationScreen(DeskScreen):
                 return
             self._snooze(until, until_reply=False)
 
-        self.app.push_screen(
-            ChoiceScreen(
-                "Snooze",
-                [
-                    ("1h", "For 1 hour"),
-                    ("tomorrow", "Until tomorrow 09:00"),
-                    ("reply", "Until the customer replies"),
-                    ("at", "Until a time you type (3d, mon 9:00, 2026-12-24 08:00)"),
-                ],
-            ),
-            snooze,
+        def typed_time(text: str) -> str | None:
+            try:
+                until = clock.parse_later(text)
+            except ValueError:
+                return None
+            return f"Until {local_time(clock.to_iso(until))} (typed: {text})"
+
+        picker = ChoiceScreen(
+            "Snooze",
+            [
+                ("1h", "For 1 hour"),
+                ("tomorrow", "Until tomorrow 09:00"),
+                ("reply", "Until the customer replies"),
+                ("at", "Until a time you type (3d, mon 9:00, 2026-12-24 08:00)"),
+            ],
+            hint="type a time (3d, 17:30) or filter",
+            offer=typed_time,
         )
+        self.app.push_screen(picker, snooze)
 
     def _snooze(self, until: datetime | None, until_reply: bool) -> None:
         """Snooze until ``until`` (or the customer's reply), saying until when."""

@@ -409,27 +409,29 @@ class InboxScreen(DeskScreen):
     def action_macro(self) -> None:
         """``M``: apply a macro (``[[macros]]``) to the marked conversations; a canned reply
         in it becomes each one's reply draft, never sent without the agent."""
-        macros = {macro.name: macro for macro in self.desk.config.macros}
-        if not macros:
+        names = [macro.name for macro in self.desk.config.macros]
+        if not names:
             self.notify("No macros: define [[macros]] in the config.", severity="warning")
+            return
+        self.app.push_screen(
+            ChoiceScreen(f"Macro for {self._what()}", [(n, n) for n in names]), self.use_macro
+        )
+
+    def use_macro(self, name: str | None) -> None:
+        """Apply the macro ``name`` to the marked conversations (the palette's
+        "Macro: NAME", or the one chosen after ``M``)."""
+        macro = next((m for m in self.desk.config.macros if m.name == name), None)
+        if macro is None:
             return
         agent = self.desk.agent
 
-        def chosen(name: str | None) -> None:
-            if name in macros:
-                macro = macros[name]
+        def apply(cid: int) -> bool:
+            changed = draft_macro(self.desk.store, cid, macro, agent)
+            if changed and macro.status == Status.RESOLVED:
+                self.desk.resolved(cid)
+            return changed
 
-                def apply(cid: int) -> bool:
-                    changed = draft_macro(self.desk.store, cid, macro, agent)
-                    if changed and macro.status == Status.RESOLVED:
-                        self.desk.resolved(cid)
-                    return changed
-
-                self._bulk(f"Macro {name!r} applied to", apply)
-
-        self.app.push_screen(
-            ChoiceScreen(f"Macro for {self._what()}", [(n, n) for n in macros]), chosen
-        )
+        self._bulk(f"Macro {macro.name!r} applied to", apply)
 
     def _what(self) -> str:
         marked = len(self.inbox.marked)
@@ -553,14 +555,30 @@ class InboxScreen(DeskScreen):
         self.set_focus(self.inbox)
 
     def _search_problems(self, text: str) -> list[str]:
-        """Terms that can match nothing, one line each: an empty ``tag:``, an unknown status
-        or a channel this desk has no conversation on."""
+        """Terms that can match nothing, one line each: an empty ``tag:``, an unknown status,
+        a channel this desk has no conversation on, a tag no conversation has, an agent
+        nobody is."""
         query = SearchQuery.parse(text)
-        channels = self.desk.store.conversations.channels() if query.channel else []
+        store = self.desk.store
+        channels = store.conversations.channels() if query.channel else []
         unknown = [c for c in query.channel if c.lower() not in channels]
+        tags = store.conversations.tags() if query.tag else []
+        untagged = [t for t in query.tag if t.lower() not in tags]
+        agents = store.agents.all() if query.agent else []
+        nobody = [
+            a
+            for a in query.agent
+            if a.lower() not in ("none", "unassigned")
+            and not any(a == x.name or a.lower() in x.display_name.lower() for x in agents)
+        ]
         return [
             *query.problems,
             *(f"no conversations on channel {c!r} ({', '.join(channels)})" for c in unknown),
+            *(
+                f"no conversation has the tag {t!r} ({one_line(' '.join(tags), 60) or 'none yet'})"
+                for t in untagged
+            ),
+            *(f"no agent {a!r} ({', '.join(x.name for x in agents)}, none)" for a in nobody),
         ]
 
     def action_recall(self, step: int) -> None:

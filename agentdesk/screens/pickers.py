@@ -21,6 +21,7 @@ from agentdesk.text import clean, error_line
 # one line to show under the filter ("20 of 796 shown").
 Search = Callable[[str], tuple[list[tuple[str, str]], str]]
 SEARCH_DELAY = 0.15  # seconds of no typing before a searching picker asks again
+TYPED = "\0typed"  # the id of the typed text offered as a choice (no choice's id)
 
 
 class ChoiceScreen(ModalScreen[str | None]):
@@ -35,6 +36,9 @@ class ChoiceScreen(ModalScreen[str | None]):
     customer of a desk): the typed text (the empty one at once, then each once typing
     pauses for ``SEARCH_DELAY``) goes to ``search`` in a worker, and its answer replaces
     the list unless more was typed meanwhile.
+
+    With ``offer`` the typed text itself can be a choice: ``offer(typed)`` gives its label
+    (None: not one), listed first with the id ``TYPED``; ``typed`` holds the text.
     """
 
     BINDINGS = [Binding("escape", "dismiss_none", "Cancel", id="picker.cancel")]
@@ -46,12 +50,13 @@ class ChoiceScreen(ModalScreen[str | None]):
         search: Search | None = None,
         hint: str = "type to filter",
         wide: bool = False,
+        offer: Callable[[str], str | None] | None = None,
     ) -> None:
         """``choices`` are ``(id, label)`` pairs; labels are shown as plain text.
         ``hint`` says what typing does, before anything is typed; ``wide`` pickers have
         room for long labels."""
         super().__init__()
-        self.wide = wide
+        self.wide, self.offer = wide, offer
         self.title_text = title
         self.choices = choices
         self.searcher, self.hint_text = search, hint
@@ -74,11 +79,13 @@ class ChoiceScreen(ModalScreen[str | None]):
 
     def _options(self) -> list[Option]:
         words = [] if self.searcher else self.typed.lower().split()  # (searched: as found)
-        return [
+        options = [
             Option(Text(label), id=key)
             for key, label in self.choices
             if all(word in label.lower() for word in words)
         ]
+        typed = self.offer(self.typed) if self.offer and self.typed.strip() else None
+        return options if typed is None else [Option(Text(typed), id=TYPED), *options]
 
     def _filter_text(self) -> Text:
         if not self.filtering:

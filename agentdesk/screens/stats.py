@@ -43,11 +43,16 @@ PERIODS = ("today", "7d", "30d")
 PERIOD_LABELS = {"today": "Today", "7d": "7 days", "30d": "30 days"}
 TREND_WEEKS = 8
 
+# Under the table in business time: why a duration can be 0s (docs/metrics.md).
+BUSINESS_NOTE = (
+    "business time counts only [business_hours] (default Mon-Fri 09:00-17:00 UTC):"
+    " a wait wholly outside them is 0s"
+)
+
 
 class StatsScreen(Screen):
     """Per-agent (or per-channel) figures for today / 7 / 30 days; Enter drills down."""
 
-    CSS_PATH = "stats.tcss"
     BINDINGS = [
         Binding("1", "period('today')", "Today", id="stats.today", tooltip="Stats for today"),
         Binding(
@@ -86,8 +91,9 @@ class StatsScreen(Screen):
             tooltip="Compare with the previous period",
         ),
         Binding("w", "cycle_trend", "Trend", id="stats.trend", tooltip="Next weekly trend"),
-        Binding("o", "app.online", "Online", id="stats.online", tooltip="Who is online now"),
+        # Back before Online: at 100 columns the key bar has room for one of them.
         Binding("escape", "back", "Back", id="stats.back", tooltip="Back from the stats screen"),
+        Binding("o", "app.online", "Online", id="stats.online", tooltip="Who is online now"),
     ]
 
     def __init__(self, store, config: Config, period: str = "7d") -> None:
@@ -170,7 +176,9 @@ class StatsScreen(Screen):
             table.cursor_coordinate = table.validate_cursor_coordinate(cursor)
         table.loading = False
         note = f"{FORMS}; Enter lists the facts" if rows else "No events in this period."
-        self.query_one("#stats-note", Static).update(note)
+        if rows and self.business:
+            note += f"\n{BUSINESS_NOTE}"
+        self.query_one("#stats-note", Static).update(Text(note))  # plain: [brackets] stay
         self._show_title()
         if not self._trends_started:  # once the first table is on screen
             self._trends_started = True

@@ -56,6 +56,12 @@ class Customers:
         _index(conn, self.db.dialect, customer_id)
         return customer_id
 
+    def ensure(self, channel: str, address: str, name: str = "") -> int:
+        """The id of the customer known by ``address`` on ``channel``, made if new (an
+        import's line about a person whose messages come later, or never)."""
+        with self.db.transaction() as conn:
+            return self.for_address(conn, channel, address, name, clock.now_iso())
+
     def link_identity(self, address: str, channel: str, also: str) -> int:
         """Attach ``(channel, also)`` to the customer known by ``address``.
 
@@ -301,26 +307,30 @@ class Customers:
         with self.db.read() as conn:
             return _read(conn, customer_id)
 
-    def linked_identities(self) -> Iterator[tuple[str, str, str]]:
-        """``(primary address, channel, other address)`` for every linked identity."""
+    def linked_identities(self) -> Iterator[tuple[str, str, str, str]]:
+        """``(primary address, its channel, channel, other address)`` for every linked
+        identity."""
         with self.db.read() as conn:
             yield from conn.execute(
-                "SELECT p.address, i.channel, i.address FROM identities i"
+                "SELECT p.address, p.channel, i.channel, i.address FROM identities i"
                 " JOIN identities p ON p.customer_id = i.customer_id"
                 " AND p.id = (SELECT min(id) FROM identities WHERE customer_id = i.customer_id)"
                 " WHERE i.id != p.id ORDER BY i.id"
             ).fetchall()
 
-    def tags_by_address(self) -> list[tuple[str, list[str]]]:
-        """``(first address, tags)`` for every customer with tags."""
+    def tags_by_address(self) -> list[tuple[str, str, list[str]]]:
+        """``(first address, its channel, tags)`` for every customer with tags."""
         with self.db.read() as conn:
             rows = conn.execute(
-                "SELECT (SELECT address FROM identities WHERE customer_id = t.customer_id"
-                " ORDER BY id LIMIT 1), group_concat(t.tag, ' ') FROM"
-                " (SELECT customer_id, tag FROM customer_tags ORDER BY customer_id, tag) t"
-                " GROUP BY t.customer_id ORDER BY t.customer_id"
+                "SELECT i.address, i.channel, t.tags FROM"
+                " (SELECT customer_id, group_concat(tag, ' ') AS tags FROM"
+                " (SELECT customer_id, tag FROM customer_tags ORDER BY customer_id, tag) ordered"
+                " GROUP BY customer_id) t"
+                " JOIN identities i ON i.customer_id = t.customer_id"
+                " AND i.id = (SELECT min(id) FROM identities WHERE customer_id = t.customer_id)"
+                " ORDER BY t.customer_id"
             ).fetchall()
-        return [(address, tags.split()) for address, tags in rows if address]
+        return [(address, channel, tags.split()) for address, channel, tags in rows]
 
     def id_for_address(self, address: str) -> int | None:
         with self.db.read() as conn:

@@ -25,7 +25,7 @@ def queue_survey(store: Store, settings: CsatSettings, conversation_id: int) -> 
     None when surveys are off for its channel or connector, it is tagged spam, it is not
     resolved, its latest customer message is an auto-reply (or the customer never wrote),
     no agent replied, it was already asked since this resolve, or the customer was asked
-    within ``cooldown_days``. Asking twice for one resolve is harmless: the second call
+    within ``cooldown_days`` (a survey that failed for good asked nobody). Asking twice for one resolve is harmless: the second call
     finds the first survey.
     """
     conversation = store.conversations.get(conversation_id)
@@ -53,10 +53,11 @@ def queue_survey(store: Store, settings: CsatSettings, conversation_id: int) -> 
         return None
     now = clock.now()
     recently = clock.to_iso(now - timedelta(days=settings.cooldown_days))
-    asked = [m.at for m in thread if m.survey and m.delivery != WITHDRAWN]
+    asked = [m for m in thread if m.survey and m.delivery != WITHDRAWN]
+    reached = [m.at for m in asked if not m.delivery_failed]  # a failed one asked nobody
     last = store.surveys.last_asked(conversation.customer_id)
-    if any(at >= resolve["at"] for at in asked) or (
-        settings.cooldown_days and any(at > recently for at in [*asked, last or ""])
+    if any(m.at >= resolve["at"] for m in asked) or (
+        settings.cooldown_days and any(at > recently for at in [*reached, last or ""])
     ):
         return None
     text = question_for([m.body for m in customer if not m.auto], settings.texts)

@@ -73,14 +73,14 @@ class AssistPanel(Vertical, can_focus=True):
     DEFAULT_CSS = """
     AssistPanel { width: 1fr; min-width: 36; border-left: solid $accent; padding: 0 1; }
     AssistPanel:focus-within { border-left: thick $accent; }
-    AssistPanel #assist-mood { height: auto; text-style: bold; }
+    AssistPanel #assist-mood { height: 2; text-style: bold; }
     AssistPanel #assist-kb { height: auto; max-height: 12; margin-bottom: 1; }
     AssistPanel #assist-title { text-style: bold; color: $text-muted; }
     AssistPanel #assist-scroll { height: 1fr; }
     AssistPanel #assist-draft { margin: 0; padding: 0; }
     AssistPanel #assist-plain { height: auto; }
     AssistPanel #assist-diff { height: auto; }
-    AssistPanel #assist-status { height: auto; color: $text-muted; }
+    AssistPanel #assist-status { height: 2; color: $text-muted; }
     """
 
     BINDINGS = [
@@ -287,7 +287,9 @@ class AssistPanel(Vertical, can_focus=True):
         kb = self.query_one("#assist-kb", Static)
         if self.context is None:
             mood.update(Text("Reading the conversation…" if reading else "No conversation."))
-            kb.update("")
+            # While reading, the articles keep their height: the draft below moves (and
+            # is drawn again) once, when the analysis arrives, not twice per conversation.
+            kb.update(Text("\n" * (kb.size.height - 1)) if reading and kb.size.height else "")
             return
         style = {"angry": "bold red", "frustrated": "bold yellow", "positive": "bold green"}.get(
             self.context.mood.label, "bold"

@@ -445,10 +445,15 @@ class InboxList(ScrollView, can_focus=True):
         )
 
 
+# The emoji variation selector (❤️, ⚠️): terminals disagree on the pair's width (tmux
+# 3.3 draws it in one cell, Rich counts two), so rows drop it and ❤ is one cell in both.
+EMOJI_SELECTOR = "\ufe0f"
+
+
 def _column(value: str, cells: int, width: int, style: str = "") -> Text:
     """``value`` on one line in ``cells`` terminal cells, cut with … when longer, padded
     to ``width``: wide characters (李小龙, emoji) take two cells, so columns stay aligned."""
-    text = Text(one_line(value, cells), style=style, end="")
+    text = Text(one_line(value, cells).replace(EMOJI_SELECTOR, ""), style=style, end="")
     text.truncate(cells, overflow="ellipsis")
     text.pad_right(width - text.cell_len)
     return text

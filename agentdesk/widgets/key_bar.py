@@ -33,6 +33,7 @@ class KeyBar(Widget):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._keys: list[tuple[int, int, str]] = []  # (start, end, key) as last drawn
+        self._drawn: Text | None = None  # the line as last drawn
 
     def on_mount(self) -> None:
         self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
@@ -41,9 +42,16 @@ class KeyBar(Widget):
         self.screen.bindings_updated_signal.unsubscribe(self)
 
     def _bindings_changed(self, screen: Screen) -> None:
-        self.refresh()
+        """Draw again only when the line changes: Textual says the bindings changed
+        after every focus move, often after a frame that already drew the new line."""
+        if self._line() != self._drawn:
+            self.refresh()
 
     def render(self) -> Text:
+        self._drawn = self._line()
+        return self._drawn
+
+    def _line(self) -> Text:
         """Shown bindings in their order (screens list the most used first), each whole:
         those that do not fit before the palette key are left out, never cut."""
         key_style = self.get_component_rich_style("key-bar--key")
