@@ -39,16 +39,19 @@ class RowSource(Protocol):
 
 
 class QuerySource:
-    """The inbox under a filter, paged by an indexed query."""
+    """The inbox under a filter, paged by an indexed query (a page near the end read
+    from the end, with the length last counted)."""
 
     def __init__(self, store: Store, filters: InboxFilter) -> None:
         self.store, self.filters = store, filters
+        self.total: int | None = None
 
     def count(self) -> int:
-        return self.store.inbox.count(self.filters)
+        self.total = self.store.inbox.count(self.filters)
+        return self.total
 
     def page(self, offset: int, limit: int) -> list[InboxRow]:
-        return self.store.inbox.page(self.filters, offset, limit)
+        return self.store.inbox.page(self.filters, offset, limit, self.total)
 
     def position(self, conversation_id: int) -> int | None:
         return self.store.inbox.position(self.filters, conversation_id)
