@@ -473,7 +473,7 @@ class AgentDeskApp(App):
         what Textual (8.2) does as it first pushes one; pushed later, it is not built
         again."""
         screen = self._conversation()
-        if not screen.is_running:
+        if self.is_running and not screen.is_running:
             self._register(self, screen)
 
     def warm_up(self) -> Worker:

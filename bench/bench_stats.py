@@ -19,7 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
 from textual.app import App  # noqa: E402
 from textual.widgets import DataTable  # noqa: E402
@@ -100,7 +101,7 @@ async def screen_first_table(db: str, period: str) -> tuple[float, float]:
     and the CPU seconds spent meanwhile (this process and, on PostgreSQL here, the server)."""
     cpu = target.cpu_clock(db)
     with Store(db) as store:
-        app = App()
+        app = App(css_path=str(ROOT / "agentdesk/screens/stats.tcss"))  # as the desk styles it
         async with app.run_test(size=(200, 60)):
             spent, start = cpu(), time.perf_counter()
             screen = StatsScreen(store, Config(), period=period)

@@ -426,6 +426,28 @@ async def test_a_row_with_an_unsent_draft_shows_a_marker(desk, alice):
         assert len(marked) == 1 and "✎ Refund for order 1042" in marked[0]
 
 
+async def test_only_the_agents_own_draft_marks_a_row(desk, alice):
+    """On a team desk a row is marked for this agent's draft (or an ownerless one from
+    before drafts had owners), never for another agent's: Bob's draft is his alone."""
+    from agentdesk.store import Store
+
+    path, ids = desk
+    with Store(path) as store:
+        store.drafts.save(ids["refund"], "reply", "Hi Ann, Bob here", "bob")
+        store.drafts.save(ids["login"], "reply", "Hi Zoë, Alice here", "alice")
+    app = app_for(desk, alice)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.pause()
+        marked = [line for line in screen_lines(app) if "✎" in line]
+        assert len(marked) == 1 and "Refund for order 1042" not in marked[0]
+        with Store(path) as store:  # a change elsewhere re-reads the rows the same way
+            store.drafts.save(ids["refund"], "reply", "Hi Ann, Bob again", "bob")
+            store.conversations.set_tag(ids["refund"], "vip", True, "bob")
+        await until(pilot, lambda: any("vip" in line for line in screen_lines(app)))
+        marked = [line for line in screen_lines(app) if "✎" in line]
+        assert len(marked) == 1 and "Refund for order 1042" not in marked[0]
+
+
 async def test_the_cursor_stays_on_its_conversation_when_the_order_changes(desk, alice):
     """Issue 12.6: after a filter or sort change the cursor is on the same conversation
     when it is still listed, not on the same row number, however far down it moves."""

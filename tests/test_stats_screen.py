@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from metrics_data import Desk, worked_example
@@ -10,6 +11,7 @@ from textual.app import App
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Input, Sparkline
 
+import agentdesk
 from agentdesk import clock
 from agentdesk.config import Config
 from agentdesk.metrics.explain import explained
@@ -20,6 +22,8 @@ from agentdesk.screens.stats import DrillDownScreen, StatsScreen
 
 class StatsApp(App):
     """Pushes the stats screen; records which conversation the drill-down opens."""
+
+    CSS_PATH = str(Path(agentdesk.__file__).parent / "screens" / "stats.tcss")  # as the desk
 
     def __init__(self, store) -> None:
         super().__init__()

@@ -299,13 +299,15 @@ def test_a_page_near_the_end_is_read_from_the_end_and_is_the_same_page(store):
         whole = store.inbox.page(filters, 0, total)
         assert len(whole) == total == 250 and sum(r.waiting_since is None for r in whole) == 84
         for offset in range(0, total + 60, 30):
-            assert store.inbox.page(filters, offset, 100, total) == whole[offset : offset + 100]
+            assert (
+                store.inbox.page(filters, offset, 100, total=total) == whole[offset : offset + 100]
+            )
 
 
 def test_an_inbox_row_carries_its_address_tags_and_draft_alike_everywhere(store):
     """The page, rows by id and a customer's history give the same rows: the customer's
     first address on the conversation's channel, the tags in order, and whether a reply
-    draft (anyone's) waits; on both engines."""
+    draft (nobody's in particular) waits; on both engines."""
     first, _ = store.messages.record_inbound(mail(address="ann@example.com"))
     customer = store.conversations.get(first).customer_id
     store.customers.add_address(customer, "email", "ann.lee@work.example", "bob")
@@ -316,7 +318,7 @@ def test_an_inbox_row_carries_its_address_tags_and_draft_alike_everywhere(store)
     for tag in ("vip", "billing", "late"):
         store.conversations.set_tag(first, tag, True, "bob")
     store.conversations.set_tag(first, "late", False, "bob")
-    store.drafts.save(first, "reply", "On its way", agent="carol")
+    store.drafts.save(first, "reply", "On its way")
     store.drafts.save(second, "note", "call back")  # a note is no reply draft
     rows = store.inbox.page(InboxFilter(), 0, 10)
     shown = [(r.id, r.customer_address, r.tags, r.draft) for r in rows]
@@ -327,7 +329,7 @@ def test_an_inbox_row_carries_its_address_tags_and_draft_alike_everywhere(store)
     assert store.inbox.rows_by_id([second, first]) == rows[::-1]
     assert store.inbox.history(customer) == rows[::-1]  # newest first
     assert store.conversations.get(first).tags == ("billing", "vip")
-    store.drafts.save(first, "reply", "", agent="carol")  # emptied: no draft
+    store.drafts.save(first, "reply", "")  # emptied: no draft
     assert not store.inbox.page(InboxFilter(), 0, 1)[0].draft
 
 

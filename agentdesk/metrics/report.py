@@ -68,7 +68,7 @@ COLUMNS: list[tuple[str, str]] = [
     ("CSAT resp.", CSAT_RESPONSE),
     ("Resolution", RESOLUTION),
     ("Reply", REPLY_TIME),
-    ("Handle med", HANDLE),
+    ("Handle", HANDLE),  # its median alone (FORMS)
     ("Answered", ANSWERED),
     ("1-touch", ONE_TOUCH),
     ("Reopen", REOPEN),
@@ -82,7 +82,10 @@ COLUMNS: list[tuple[str, str]] = [
 ]
 
 
-FORMS = "durations median/p90 (n), rates % (n), n = count behind the figure"
+FORMS = (
+    "durations median/p90 (n), Handle median (n), rates % (n), n = count behind the figure,"
+    " wait. = not answered yet"
+)
 
 
 def duration_text(seconds: float | None) -> str:
@@ -101,7 +104,7 @@ def cell(row: StatsRow, key: str) -> str:
         return "-" if edits.median is None else f"{edits.median:g} words ({edits.count})"
     figure = row.figures[key]
     if isinstance(figure, Duration):
-        waiting = f", {figure.waiting} waiting" if figure.waiting else ""
+        waiting = f", {figure.waiting} wait." if figure.waiting else ""  # (FORMS)
         if key in (FULL_RESOLUTION, HANDLE):
             return f"{duration_text(figure.median)} ({figure.count}{waiting})"
         return (

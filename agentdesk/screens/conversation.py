@@ -425,6 +425,8 @@ class ConversationScreen(DeskScreen):
         return next(iter(self.query("#assist")), None)  # type: ignore[return-value]
 
     def on_mount(self) -> None:
+        if not self.app.is_running:  # built ahead of the first open as the app closed
+            return
         self._built = True
         self._css_update_count = self.app._css_update_count  # just styled: see below
         self.query_one("#peek").display = False

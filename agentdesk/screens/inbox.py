@@ -188,7 +188,7 @@ class InboxScreen(DeskScreen):
         )
         yield Static(id="inbox-columns")
         yield InboxList(
-            QuerySource(self.desk.store, self.filters),
+            QuerySource(self.desk.store, self.filters, self.desk.agent.name),
             self.desk.config.sla_for,
             lambda conversation_id: self.desk.others.get(conversation_id, ()),
             id="inbox-list",
@@ -235,7 +235,9 @@ class InboxScreen(DeskScreen):
         if self.search_text:
             self.run_search_query(self.search_text, replace(self.filters), keep)
         else:
-            self.inbox.set_source(QuerySource(self.desk.store, self.filters), keep)
+            self.inbox.set_source(
+                QuerySource(self.desk.store, self.filters, self.desk.agent.name), keep
+            )
             if to_top:
                 self.inbox.cursor = 0
             self.update_title()
@@ -254,7 +256,7 @@ class InboxScreen(DeskScreen):
         if text != self.search_text or filters != self.filters:
             return  # a newer search or filter is on its way
         self.search_more = more
-        self.inbox.set_source(IdSource(self.desk.store, ids), keep)
+        self.inbox.set_source(IdSource(self.desk.store, ids, self.desk.agent.name), keep)
         if keep is None:
             self.inbox.cursor = 0
         self.update_title()
@@ -269,7 +271,7 @@ class InboxScreen(DeskScreen):
     def _read_rows(
         self, source: RowSource, conversation_ids: frozenset[int], current: int | None
     ) -> None:
-        change = read_changes(self.desk.store, source, conversation_ids, current)
+        change = read_changes(source, conversation_ids, current)
         self.app.call_from_thread(self._rows_changed, change)
 
     def _rows_changed(self, change: RowChange) -> None:

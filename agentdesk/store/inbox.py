@@ -11,7 +11,8 @@ _FTS_MESSAGE_LIMIT = 5000  # newest matching messages considered per search
 
 
 def _row_select(dialect: Dialect) -> str:
-    """``SELECT`` … ``FROM`` of inbox rows, the columns in ``inbox_row``'s order."""
+    """``SELECT`` … ``FROM`` of inbox rows, the columns in ``inbox_row``'s order; its one
+    parameter: whose drafts mark a row."""
     return f"""SELECT
     c.id, c.uid, c.channel, cu.name AS customer_name,
     (SELECT address FROM identities WHERE customer_id = c.customer_id
@@ -21,7 +22,7 @@ def _row_select(dialect: Dialect) -> str:
         WHERE conversation_id = c.id) AS tags,
     c.waiting_since, c.last_message_at, c.snoozed_until,
     EXISTS (SELECT 1 FROM drafts WHERE conversation_id = c.id AND kind = 'reply'
-        AND body != '') AS draft
+        AND body != '' AND agent IN (?, '')) AS draft
     FROM conversations c
     JOIN customers cu ON cu.id = c.customer_id
     LEFT JOIN agents a ON a.id = c.assignee_id
@@ -159,12 +160,18 @@ class Inbox:
         return int(row[0])
 
     def page(
-        self, filters: InboxFilter, offset: int, limit: int, total: int | None = None
+        self,
+        filters: InboxFilter,
+        offset: int,
+        limit: int,
+        drafts_of: str = "",
+        total: int | None = None,
     ) -> list[InboxRow]:
-        """One window of the inbox list, in list order. Given ``total``, the list's length
-        as the caller counted it, a window nearer the end is reached from the end: an
-        OFFSET walks the queue index row by row (the last page of 100,000 conversations:
-        14 ms on PostgreSQL, 4.5 ms on SQLite)."""
+        """One window of the inbox list, in list order; a row's ``draft`` says whether
+        the agent ``drafts_of`` (or nobody in particular) has a reply draft there. Given
+        ``total``, the list's length as the caller counted it, a window nearer the end is
+        reached from the end: an OFFSET walks the queue index row by row (the last page
+        of 100,000 conversations: 14 ms on PostgreSQL, 4.5 ms on SQLite)."""
         where, params = self._where(filters)
         walk, skip = self._order(filters), offset
         if total is not None and total - offset - limit < offset:
@@ -177,7 +184,7 @@ class Inbox:
             f"{where}{walk} LIMIT ? OFFSET ?){self._order(filters)}"
         )
         with self.db.read() as conn:
-            return [inbox_row(r) for r in conn.execute(sql, [*params, limit, skip])]
+            return [inbox_row(r) for r in conn.execute(sql, [drafts_of, *params, limit, skip])]
 
     def search(
         self, query: SearchQuery, filters: InboxFilter | None = None
@@ -268,22 +275,25 @@ class Inbox:
                 )
         return terms
 
-    def rows_by_id(self, ids: list[int]) -> list[InboxRow]:
-        """Inbox rows for ``ids``, in the order given."""
+    def rows_by_id(self, ids: list[int], drafts_of: str = "") -> list[InboxRow]:
+        """Inbox rows for ``ids``, in the order given (``drafts_of`` as for ``page``)."""
         if not ids:
             return []
         marks = ",".join("?" * len(ids))
         with self.db.read() as conn:
-            found = conn.execute(f"{self._select} WHERE c.id IN ({marks})", ids).fetchall()
+            found = conn.execute(
+                f"{self._select} WHERE c.id IN ({marks})", [drafts_of, *ids]
+            ).fetchall()
         rows = {row.id: row for row in map(inbox_row, found)}
         return [rows[i] for i in ids if i in rows]
 
     def history(self, customer_id: int, exclude: int | None = None) -> list[InboxRow]:
-        """The customer's other conversations on every channel, newest first."""
+        """The customer's other conversations on every channel, newest first (their
+        ``draft`` marks ownerless drafts only: the history list does not show it)."""
         with self.db.read() as conn:
             rows = conn.execute(
                 f"{self._select} WHERE c.customer_id = ? AND c.id IS DISTINCT FROM ?"
                 " ORDER BY c.created_at DESC, c.id DESC",
-                (customer_id, exclude),
+                ("", customer_id, exclude),
             ).fetchall()
         return [inbox_row(r) for r in rows]

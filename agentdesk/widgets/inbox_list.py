@@ -36,14 +36,26 @@ class RowSource(Protocol):
     def count(self) -> int: ...
     def page(self, offset: int, limit: int) -> list[InboxRow]: ...
     def position(self, conversation_id: int) -> int | None: ...
+    def rows(self, conversation_ids: list[int]) -> list[InboxRow]: ...
 
 
-class QuerySource:
+class _Rows:
+    """Rows as ``agent`` sees them: a row is marked for their own unsent draft."""
+
+    def __init__(self, store: Store, agent: str) -> None:
+        self.store, self.agent = store, agent
+
+    def rows(self, conversation_ids: list[int]) -> list[InboxRow]:
+        return self.store.inbox.rows_by_id(conversation_ids, drafts_of=self.agent)
+
+
+class QuerySource(_Rows):
     """The inbox under a filter, paged by an indexed query (a page near the end read
     from the end, with the length last counted)."""
 
-    def __init__(self, store: Store, filters: InboxFilter) -> None:
-        self.store, self.filters = store, filters
+    def __init__(self, store: Store, filters: InboxFilter, agent: str = "") -> None:
+        super().__init__(store, agent)
+        self.filters = filters
         self.total: int | None = None
 
     def count(self) -> int:
@@ -51,23 +63,26 @@ class QuerySource:
         return self.total
 
     def page(self, offset: int, limit: int) -> list[InboxRow]:
-        return self.store.inbox.page(self.filters, offset, limit, self.total)
+        return self.store.inbox.page(
+            self.filters, offset, limit, drafts_of=self.agent, total=self.total
+        )
 
     def position(self, conversation_id: int) -> int | None:
         return self.store.inbox.position(self.filters, conversation_id)
 
 
-class IdSource:
+class IdSource(_Rows):
     """A bounded list of conversation ids (search results), in order."""
 
-    def __init__(self, store: Store, ids: list[int]) -> None:
-        self.store, self.ids = store, ids
+    def __init__(self, store: Store, ids: list[int], agent: str = "") -> None:
+        super().__init__(store, agent)
+        self.ids = ids
 
     def count(self) -> int:
         return len(self.ids)
 
     def page(self, offset: int, limit: int) -> list[InboxRow]:
-        return self.store.inbox.rows_by_id(self.ids[offset : offset + limit])
+        return self.rows(self.ids[offset : offset + limit])
 
     def position(self, conversation_id: int) -> int | None:
         return self.ids.index(conversation_id) if conversation_id in self.ids else None
@@ -85,12 +100,12 @@ class RowChange:
 
 
 def read_changes(
-    store: Store, source: RowSource, conversation_ids: frozenset[int], current: int | None
+    source: RowSource, conversation_ids: frozenset[int], current: int | None
 ) -> RowChange:
     """Read the changed rows and their places (a few indexed queries; not on the UI thread)."""
     return RowChange(
         source,
-        {row.id: row for row in store.inbox.rows_by_id(sorted(conversation_ids))},
+        {row.id: row for row in source.rows(sorted(conversation_ids))},
         {i: source.position(i) for i in conversation_ids},
         source.count(),
         source.position(current) if current is not None else None,
