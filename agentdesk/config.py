@@ -30,7 +30,7 @@ from agentdesk.domain import (
 
 if TYPE_CHECKING:
     from agentdesk.assist.settings import AssistSettings
-    from agentdesk.delivery import DeliverySettings
+    from agentdesk.delivery_settings import DeliverySettings
     from agentdesk.metrics.settings import MetricsSettings
     from agentdesk.surveys.settings import CsatSettings
     from agentdesk.team import TeamSettings
@@ -203,7 +203,7 @@ class Config:
     @cached_property
     def delivery(self) -> DeliverySettings:
         """``[delivery]``: the time limit on a send and the retry backoff."""
-        from agentdesk.delivery import delivery_settings
+        from agentdesk.delivery_settings import delivery_settings
 
         return delivery_settings(self)
 
@@ -438,13 +438,16 @@ def _views(root: Table) -> tuple[SavedView, ...]:
     return tuple(views)
 
 
+def connector_tables(config: Config) -> list[Table]:
+    """The ``[[connectors]]`` tables of the config (shape checked)."""
+    return Table(config.raw, config.path).tables("connectors")
+
+
 def _validate_features(config: Config) -> None:
     """Each feature checks its tables now; the typed settings stay on the config.
 
     ``[[connectors]]`` is checked as a list of tables here; each connector's own keys are
     checked when it loads, and a problem there is that connector's state, not a stop.
     """
-    from agentdesk.connectors.registry import configured
-
-    configured(config)
+    connector_tables(config)
     _ = config.assist, config.metrics, config.delivery, config.csat, config.team, config.web

@@ -18,8 +18,8 @@ from functools import partial
 from typing import TypeVar, cast
 
 from agentdesk import clock
-from agentdesk.config import Config
 from agentdesk.connectors.base import DELIVERY_STATES, Connector, DeliveryResult
+from agentdesk.delivery_settings import DeliverySettings
 from agentdesk.domain import SENDING_ELSEWHERE, WITHDRAWN, Direction, Inbound, Lease, Outgoing
 from agentdesk.intake import InvalidInbound, checked_inbound
 from agentdesk.store import DATABASE_ERRORS, Store, StoreError
@@ -32,30 +32,6 @@ T = TypeVar("T")
 # What a lease round meets while the database is away: a failed statement, or a lease
 # connection that cannot be opened.
 LEASE_ERRORS: tuple[type[Exception], ...] = (*DATABASE_ERRORS, StoreError)
-
-
-@dataclass(frozen=True)
-class DeliverySettings:
-    """How replies are sent: the time limit on one ``send`` and the retry backoff."""
-
-    send_timeout: float = 120.0  # above the connectors' own network timeouts (email: 30 s)
-    retry_first: float = 5.0
-    retry_max: float = 300.0
-
-
-def delivery_settings(config: Config) -> DeliverySettings:
-    """Read ``[delivery]``; errors name the file and key."""
-    table = config.table("delivery")
-    table.reject_unknown({"send_timeout", "retry_first", "retry_max"})
-    defaults = DeliverySettings()
-    settings = DeliverySettings(
-        table.positive("send_timeout", defaults.send_timeout),
-        table.positive("retry_first", defaults.retry_first),
-        table.positive("retry_max", defaults.retry_max),
-    )
-    if settings.retry_max < settings.retry_first:
-        raise table.error("retry_max", "must not be less than retry_first")
-    return settings
 
 
 @dataclass(frozen=True)

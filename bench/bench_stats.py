@@ -75,7 +75,7 @@ def queries(db: str, period_name: str) -> None:
     with Store(db) as store:
         for name, call in [
             ("waits and resolves", lambda: store.metrics.waits_and_resolves(since, until)),
-            ("replies", lambda: store.metrics.replies(since, until)),
+            ("replies (every reply event)", lambda: store.metrics.replies(since, until)),
             ("created", lambda: store.metrics.created(since, until)),
             ("csat", lambda: store.metrics.csat(since, until)),
             ("handle time", lambda: store.metrics.handle(since, until, 120)),

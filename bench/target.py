@@ -105,12 +105,13 @@ def _postmaster(url: str) -> int | None:
     conn = connect(url, readonly=True)
     try:
         backend = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
-    finally:
-        conn.close()
-    try:
+        # Read while the backend lives: once closed it may be gone, and the server's CPU
+        # would silently go uncounted.
         return int(_stat(backend)[1])  # the backend's parent
     except OSError:
         return None  # a server on another machine: its CPU is not counted
+    finally:
+        conn.close()
 
 
 def _stat(pid: int) -> list[str]:

@@ -21,7 +21,7 @@ from conftest import Notices, run_command, screen_text, until
 from agentdesk.app import make_app
 from agentdesk.config import ConfigError, load_config
 from agentdesk.connectors.base import Connector, DeliveryResult
-from agentdesk.delivery import DeliverySettings, delivery_settings
+from agentdesk.delivery_settings import DeliverySettings, delivery_settings
 from agentdesk.domain import Outgoing
 from agentdesk.screens.conversation import ConversationScreen
 from agentdesk.screens.pickers import ChoiceScreen

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from mailservers import free_port
 
+from agentdesk.cli import COMMANDS as COMMANDS_SHOWN
 from agentdesk.cli import main
 from agentdesk.store import probe
 from agentdesk.store.db import apply_migrations, connect
@@ -313,3 +314,22 @@ def test_config_is_taken_before_or_after_the_command(tmp_path, capsys, argv):
 def test_a_missing_config_after_the_command_is_one_line(tmp_path, capsys):
     code, out, err = run(capsys, "connectors", "--config", tmp_path / "nope.toml")
     assert (code, out, err) == (2, "", f"agentdesk: {tmp_path / 'nope.toml'}: file not found\n")
+
+
+# ---- commands load on demand --------------------------------------------------------------
+def test_help_lists_every_command_with_its_line(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "300")  # one line per command
+    with pytest.raises(SystemExit) as done:
+        main(["--help"])
+    lines = capsys.readouterr().out.splitlines()
+    assert done.value.code == 0
+    listed = {line.split()[0]: " ".join(line.split()[1:]) for line in lines if line[:4] == "    "}
+    assert listed == {name: text for name, (_, text) in COMMANDS_SHOWN.items()}
+
+
+@pytest.mark.parametrize("name", COMMANDS_SHOWN)
+def test_each_command_shows_its_own_help(capsys, name):
+    with pytest.raises(SystemExit) as done:
+        main([name, "--help"])
+    assert done.value.code == 0
+    assert capsys.readouterr().out.startswith(f"usage: agentdesk {name} [-h] [--config CONFIG]")

@@ -14,10 +14,10 @@ import pytest
 from conftest import eventually
 
 from agentdesk import cli
-from agentdesk.config import ConfigError, load_config
+from agentdesk.config import ConfigError, connector_tables, load_config
 from agentdesk.connectors.demo import DemoConnector
 from agentdesk.connectors.email import EmailConnector
-from agentdesk.connectors.registry import configured, installed, load_connectors
+from agentdesk.connectors.registry import installed, load_connectors
 from agentdesk.testing import table
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -189,7 +189,7 @@ def test_demo_validates_with_defaults():
 
 def test_example_config_email_table_is_valid():
     config = load_config(ROOT / "config.example.toml", required=True)
-    tables = [t for t in configured(config) if t.data.get("type") == "email"]
+    tables = [t for t in connector_tables(config) if t.data.get("type") == "email"]
     assert len(tables) == 1
     settings = EmailConnector.validate(tables[0])
     assert settings["imap_security"] == "tls" and settings["folders"] == ["INBOX"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from datetime import UTC, datetime
 
 import pytest
@@ -360,3 +361,18 @@ def test_weekly_trends_bucket_first_responses_by_the_week_of_the_reply(desk):
         "bob": [2460.0, None],
     }
     assert {t.agent: t.weekly for t in found[FCR]} == {"alice": [50.0, None], "bob": [0.0, None]}
+
+
+def test_collecting_leaves_the_cycle_collector_as_it_found_it(desk):
+    """The facts are built with Python's cycle collector paused, and it comes back on
+    after (unless someone else, such as Textual while scrolling, had paused it)."""
+    worked_example(desk)
+    assert gc.isenabled()
+    assert collect([desk.store], NOVEMBER, MetricsSettings(), now=LATER)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        collect([desk.store], NOVEMBER, MetricsSettings(), now=LATER)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

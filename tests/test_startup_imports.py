@@ -13,6 +13,19 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def printed(code: str) -> str:
+    """What a fresh interpreter running ``code`` prints."""
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
 @pytest.mark.slow  # a fresh interpreter in a child process
 def test_the_app_and_inbox_import_no_assist_or_conversation_modules():
     code = (
@@ -21,10 +34,21 @@ def test_the_app_and_inbox_import_no_assist_or_conversation_modules():
         " 'agentdesk.assist.mood', 'agentdesk.assist.ranking', 'openai');"
         "print(sorted(m for m in late if m in sys.modules))"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    assert printed(code) == "[]"
+
+
+@pytest.mark.slow  # a fresh interpreter in a child process
+def test_a_command_imports_its_own_module_and_the_config_no_sending_code(tmp_path):
+    """``agentdesk stats`` imports no other command's module (the app, the web server),
+    and reading the config imports neither the connector registry (package metadata,
+    asyncio) nor the sending code: a 30-day stats run paid 0.1-0.2 s for them."""
+    config = tmp_path / "config.toml"
+    config.write_text("")
+    code = (
+        "import sys; from agentdesk.cli import main;"
+        f"main(['--config', {str(config)!r}, 'stats', '--db', {str(tmp_path / 'none.db')!r}]);"
+        "late = ('agentdesk.connectors.registry', 'agentdesk.delivery', 'asyncio',"
+        " 'importlib.metadata');"
+        "print(sorted(m for m in sys.modules if m in late or m.startswith('agentdesk.commands.')))"
     )
-    assert done.stdout.strip() == "[]", done.stderr
+    assert printed(code) == "['agentdesk.commands.stats']"

@@ -279,6 +279,60 @@ def test_inbox_paging_is_stable_and_ordered(store):
     assert len({r.id for r in first}) == 200
 
 
+def test_a_page_near_the_end_is_read_from_the_end_and_is_the_same_page(store):
+    """Given the list's length, a page past the middle is reached from the end (an
+    OFFSET walks the index row by row): the same rows in the same order, on both engines,
+    for each order, with conversations not waiting (NULL) and equal times among them."""
+    for n in range(250):
+        minute = n // 2  # two conversations a minute: ties, ordered by id
+        store.messages.record_inbound(
+            mail(
+                address=f"c{n}@example.com",
+                at=f"2026-01-05T{minute // 60:02d}:{minute % 60:02d}:00Z",
+                subject=f"n{n}",
+            )
+        )
+    for conversation in range(1, 251, 3):  # resolved: not waiting
+        store.conversations.set_status(conversation, Status.RESOLVED, "bob")
+    for filters in (InboxFilter(status="any"), InboxFilter(status="any", sort="newest")):
+        total = store.inbox.count(filters)
+        whole = store.inbox.page(filters, 0, total)
+        assert len(whole) == total == 250 and sum(r.waiting_since is None for r in whole) == 84
+        for offset in range(0, total + 60, 30):
+            assert (
+                store.inbox.page(filters, offset, 100, total=total) == whole[offset : offset + 100]
+            )
+
+
+def test_an_inbox_row_carries_its_address_tags_and_draft_alike_everywhere(store):
+    """The page, rows by id and a customer's history give the same rows: the customer's
+    first address on the conversation's channel, the tags in order, and whether a reply
+    draft (nobody's in particular) waits; on both engines."""
+    first, _ = store.messages.record_inbound(mail(address="ann@example.com"))
+    customer = store.conversations.get(first).customer_id
+    store.customers.add_address(customer, "email", "ann.lee@work.example", "bob")
+    store.customers.add_address(customer, "sms", "+15550100", "bob")
+    second, _ = store.messages.record_inbound(
+        mail(channel="sms", address="+15550100", at="2026-01-05T10:00:00Z", subject="")
+    )
+    for tag in ("vip", "billing", "late"):
+        store.conversations.set_tag(first, tag, True, "bob")
+    store.conversations.set_tag(first, "late", False, "bob")
+    store.drafts.save(first, "reply", "On its way")
+    store.drafts.save(second, "note", "call back")  # a note is no reply draft
+    rows = store.inbox.page(InboxFilter(), 0, 10)
+    shown = [(r.id, r.customer_address, r.tags, r.draft) for r in rows]
+    assert shown == [
+        (first, "ann@example.com", ("billing", "vip"), True),
+        (second, "+15550100", (), False),
+    ]
+    assert store.inbox.rows_by_id([second, first]) == rows[::-1]
+    assert store.inbox.history(customer) == rows[::-1]  # newest first
+    assert store.conversations.get(first).tags == ("billing", "vip")
+    store.drafts.save(first, "reply", "")  # emptied: no draft
+    assert not store.inbox.page(InboxFilter(), 0, 1)[0].draft
+
+
 def test_older_database_is_backed_up_then_migrated(tmp_path):
     path = tmp_path / "old.db"
     conn = connect(path)

@@ -1,4 +1,6 @@
-"""CLI commands, one module each, registered in ``agentdesk.cli.COMMANDS``.
+"""CLI commands, one module each (``transfer`` holds three), listed in
+``agentdesk.cli.COMMANDS`` with the function that adds a command's arguments; a module
+is imported only when its command runs.
 
 Each ``run(args, config)`` gets the config the CLI loaded and validated at start.
 Commands that read (``stats``, ``export``, ``kb search``) open the database with

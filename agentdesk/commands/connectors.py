@@ -23,10 +23,8 @@ from agentdesk.text import error_line
 _UNREADABLE: tuple[type[Exception], ...] = (StoreError, *DATABASE_ERRORS)
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "connectors", help="list installed channel connectors, versions and state"
-    )
+def arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments of ``agentdesk connectors``."""
     parser.add_argument(
         "--options", metavar="NAME", help="show the options a connector declares (imports it)"
     )

@@ -13,10 +13,8 @@ from agentdesk.config import Config, DeskTarget
 DEMO_AGENT = ("alice", "Alice Martin")
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "demo", help="open the desk on built-in demo data (never touches your real desk)"
-    )
+def arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments of ``agentdesk demo``."""
     add_db_option(parser, "demo.db in the data dir")
     parser.add_argument("--seed", type=int, default=7, help="random seed (default: 7)")
     parser.add_argument(

@@ -23,8 +23,8 @@ if TYPE_CHECKING:
     from agentdesk.assist.service import Assistant
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("draft", help="print the assist draft for a conversation")
+def arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments of ``agentdesk draft``."""
     parser.add_argument("conversation", type=int, metavar="CONVERSATION_ID")
     parser.add_argument("--offline", action="store_true", help="the offline draft, no model")
     parser.add_argument(

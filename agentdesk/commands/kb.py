@@ -9,8 +9,8 @@ from agentdesk.commands import UsageError, add_db_option, database_path, tell_if
 from agentdesk.config import Config
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("kb", help="import and search help-centre articles")
+def arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments of ``agentdesk kb``."""
     actions = parser.add_subparsers(dest="kb_command", metavar="ACTION", required=True)
     importer = actions.add_parser(
         "import", help="import Markdown articles (re-import updates and removes)"

@@ -11,10 +11,8 @@ from agentdesk.online import online_now, to_csv, to_json, to_table
 from agentdesk.store import PRESENCE_TIMES_VERSION, Store, StoreError
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "online", help="who is online now, what each agent views and types (docs/teams.md)"
-    )
+def arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments of ``agentdesk online``."""
     add_db_option(parser)
     parser.add_argument("--format", choices=["table", "csv", "json"], default="table")
     parser.set_defaults(run=run)

@@ -14,8 +14,8 @@ from agentdesk.commands import (
 from agentdesk.config import Config
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("open", help="open the desk (the default command)")
+def arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments of ``agentdesk open``."""
     add_db_option(parser)
     add_agent_option(parser, "[agent] name in the config")
     parser.set_defaults(run=run)

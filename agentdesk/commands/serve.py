@@ -28,10 +28,8 @@ from agentdesk.config import Config
 SERVE_AGENT = "serve"  # the name other desks show: "email: run by serve's desk"
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "serve", help="run the connectors and reply delivery for the team, with no UI"
-    )
+def arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments of ``agentdesk serve``."""
     add_db_option(parser)
     add_agent_option(parser, SERVE_AGENT)
     parser.set_defaults(run=run)

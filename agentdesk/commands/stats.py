@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from agentdesk import clock
 from agentdesk.commands import UsageError
@@ -18,22 +19,20 @@ from agentdesk.metrics import (
     summarize,
 )
 from agentdesk.metrics.aggregate import summarize_one
-from agentdesk.metrics.explain import Business, explained, utc_text
-from agentdesk.metrics.explain import to_csv as explain_csv
-from agentdesk.metrics.explain import to_json as explain_json
 from agentdesk.metrics.facts import Fact
 from agentdesk.metrics.period import Period
 from agentdesk.metrics.report import to_csv, to_json, to_table
 from agentdesk.store import Store
 from agentdesk.text import clean, count_of, one_line
 
+if TYPE_CHECKING:
+    from agentdesk.metrics.explain import Business
+
 EXPLAINABLE = ("conversations", *METRICS)
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "stats", help="per-agent response times, FCR, CSAT … for a period (docs/metrics.md)"
-    )
+def arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments of ``agentdesk stats``."""
     parser.add_argument(
         "--db",
         action="append",
@@ -116,6 +115,10 @@ def explain(
 ) -> str:
     """Each fact behind ``metric`` for ``agent`` (or the team), as ``form`` (table: with
     the conversation's events in each fact's interval; focus events for handle time only)."""
+    from agentdesk.metrics.explain import explained, utc_text
+    from agentdesk.metrics.explain import to_csv as explain_csv
+    from agentdesk.metrics.explain import to_json as explain_json
+
     who = agent or TEAM
     chosen = [f for f in facts if agent is None or f.agent == agent]
     items = explained(stores, summarize_one(who, None, chosen).facts_for(metric), business)

@@ -11,27 +11,25 @@ from agentdesk.commands import UsageError, add_db_option, database_path, tell_if
 from agentdesk.config import Config, database_target
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    importer = subparsers.add_parser(
-        "import", help="import conversations from a JSON Lines file (docs/import-format.md)"
-    )
-    importer.add_argument("file", metavar="FILE", help="JSON Lines file ('-' for stdin)")
-    add_db_option(importer)
-    importer.set_defaults(run=run_import)
-    exporter = subparsers.add_parser(
-        "export", help="export every conversation and event to a JSON Lines file"
-    )
-    exporter.add_argument("file", metavar="FILE", help="output file ('-' for stdout)")
-    add_db_option(exporter)
-    exporter.set_defaults(run=run_export)
-    copier = subparsers.add_parser(
-        "copy",
-        help="copy a desk into another database (a SQLite file or a postgresql:// URL),"
-        " as export then import",
-    )
-    copier.add_argument("source", metavar="SOURCE", help="the desk to copy (read-only)")
-    copier.add_argument("target", metavar="TARGET", help="the desk to copy into (made if new)")
-    copier.set_defaults(run=run_copy)
+def import_arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments of ``agentdesk import``."""
+    parser.add_argument("file", metavar="FILE", help="JSON Lines file ('-' for stdin)")
+    add_db_option(parser)
+    parser.set_defaults(run=run_import)
+
+
+def export_arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments of ``agentdesk export``."""
+    parser.add_argument("file", metavar="FILE", help="output file ('-' for stdout)")
+    add_db_option(parser)
+    parser.set_defaults(run=run_export)
+
+
+def copy_arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments of ``agentdesk copy``."""
+    parser.add_argument("source", metavar="SOURCE", help="the desk to copy (read-only)")
+    parser.add_argument("target", metavar="TARGET", help="the desk to copy into (made if new)")
+    parser.set_defaults(run=run_copy)
 
 
 def run_import(args: argparse.Namespace, config: Config) -> int:

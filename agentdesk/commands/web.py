@@ -26,8 +26,8 @@ from agentdesk.config import Config
 from agentdesk.credentials import CredentialError
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("web", help="serve the desk to a browser (loopback by default)")
+def arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments of ``agentdesk web``."""
     parser.add_argument(
         "--host",
         help="address to listen on (default: [web] host, or 127.0.0.1; others need the token)",

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
 from typing import TYPE_CHECKING
 
-from agentdesk.config import ConfigError, Table
+from agentdesk.config import ConfigError, connector_tables
 from agentdesk.connectors.base import Connector
 from agentdesk.text import error_line
 
@@ -69,11 +69,6 @@ def import_connector(item: Installed) -> type[Connector]:
     return cls
 
 
-def configured(config: Config) -> list[Table]:
-    """The ``[[connectors]]`` tables of the config (shape checked)."""
-    return Table(config.raw, config.path).tables("connectors")
-
-
 def load_connectors(config: Config) -> tuple[list[Connector], list[str]]:
     """Import, validate and build the configured connectors (not started).
 
@@ -85,7 +80,7 @@ def load_connectors(config: Config) -> tuple[list[Connector], list[str]]:
     known = installed()
     connectors: list[Connector] = []
     problems: list[str] = []
-    for table in configured(config):
+    for table in connector_tables(config):
         kind = table.data.get("type")
         label = str(table.data.get("name") or kind)
         who = f"connector {kind}" + (f" ({label})" if label != kind else "")

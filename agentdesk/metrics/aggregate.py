@@ -134,7 +134,7 @@ def summarize_one(
         for metric in DURATIONS
     }
     rates = {metric: rate(by_metric.get(metric, ())) for metric in RATES}
-    handled = {(f.source, f.conversation_id) for f in facts if f.metric in HANDLED}
+    handled = {(f.source, f.conversation_id) for m in HANDLED for f in by_metric.get(m, ())}
     replies = int(sum(f.value or 0 for f in by_metric.get(REPLIES, ())))
     edits = duration(by_metric.get(EDIT_DISTANCE, ()))
     return StatsRow(

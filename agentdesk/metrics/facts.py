@@ -77,7 +77,7 @@ def build_facts(
     """Every fact placed in ``period`` from one desk database."""
     since, until = period.since_iso, period.until_iso
     facts: list[Fact] = []
-    add = facts.append
+    add, add_all = facts.append, facts.extend
     last_resolve: dict[int, Any] = {}  # conversation id -> its latest resolve row
     for row in store.metrics.waits_and_resolves(since, until):
         if row["row"] == "wait":
@@ -183,23 +183,9 @@ def build_facts(
                 source,
             )
         )
-    for row in store.metrics.replies(since, until):
-        add(
-            Fact(
-                REPLIES,
-                row["agent"],
-                row["channel"],
-                row["uid"],
-                row["cid"],
-                row["first"],
-                row["last"],
-                float(row["n"]),
-                "first -> last reply in period",
-                "",
-                source,
-            )
-        )
-    for row in store.metrics.assisted_replies(since, until):
+    replies = store.metrics.replies(since, until)
+    add_all(_reply_counts(replies, source))
+    for row in replies:
         assisted = bool(row["assisted"])
         distance = row["distance"]
         what = "reply drafted with assist" if assisted else "reply written without assist"
@@ -297,6 +283,36 @@ def build_facts(
             )
         )
     return facts
+
+
+def _reply_counts(replies: list[Any], source: int) -> list[Fact]:
+    """One ``replies`` fact per agent and conversation: how many of the period's reply
+    events (counted here from the rows the assist facts read anyway, not by a query of
+    their own), from the first to the last."""
+    groups: dict[tuple[str | None, int], list[Any]] = {}  # -> [row, count, first, last]
+    for row in replies:
+        at, group = row["at"], groups.get((row["agent"], row["cid"]))
+        if group is None:
+            groups[row["agent"], row["cid"]] = [row, 1, at, at]
+        else:
+            group[1] += 1
+            group[2], group[3] = min(group[2], at), max(group[3], at)
+    return [
+        Fact(
+            REPLIES,
+            agent,
+            row["channel"],
+            row["uid"],
+            cid,
+            first,
+            last,
+            float(count),
+            "first -> last reply in period",
+            "",
+            source,
+        )
+        for (agent, cid), (row, count, first, last) in groups.items()
+    ]
 
 
 def _instant(metric: str, row: Any, value: float, what: str, state: str, source: int) -> Fact:

@@ -263,7 +263,7 @@ class Conversations:
         with self.db.read() as conn:
             row = conn.execute(
                 "SELECT c.*, a.name AS assignee,"
-                " (SELECT group_concat(tag, ' ') FROM conversation_tags"
+                f" (SELECT {self.db.dialect.joined('tag')} FROM conversation_tags"
                 "  WHERE conversation_id = c.id) AS tags"
                 " FROM conversations c LEFT JOIN agents a ON a.id = c.assignee_id"
                 " WHERE c.id = ?",

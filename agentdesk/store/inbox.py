@@ -9,40 +9,60 @@ from agentdesk.store.dialect import Dialect
 SEARCH_LIMIT = 500  # search shows at most this many conversations ("500 of >500")
 _FTS_MESSAGE_LIMIT = 5000  # newest matching messages considered per search
 
-_ROW_COLUMNS = """
+
+def _row_select(dialect: Dialect) -> str:
+    """``SELECT`` … ``FROM`` of inbox rows, the columns in ``inbox_row``'s order; its one
+    parameter: whose drafts mark a row."""
+    return f"""SELECT
     c.id, c.uid, c.channel, cu.name AS customer_name,
     (SELECT address FROM identities WHERE customer_id = c.customer_id
         AND channel = c.channel ORDER BY id LIMIT 1) AS customer_address,
     c.subject, c.preview, c.status, a.name AS assignee,
-    (SELECT group_concat(tag, ' ') FROM conversation_tags WHERE conversation_id = c.id) AS tags,
+    (SELECT {dialect.joined("tag")} FROM conversation_tags  -- key order: (id, tag)
+        WHERE conversation_id = c.id) AS tags,
     c.waiting_since, c.last_message_at, c.snoozed_until,
     EXISTS (SELECT 1 FROM drafts WHERE conversation_id = c.id AND kind = 'reply'
         AND body != '' AND agent IN (?, '')) AS draft
-"""
-_ROW_FROM = """
     FROM conversations c
     JOIN customers cu ON cu.id = c.customer_id
     LEFT JOIN agents a ON a.id = c.assignee_id
 """
-_ROWS = f"SELECT {_ROW_COLUMNS} {_ROW_FROM}"  # its one parameter: whose drafts mark a row
 
 
 def inbox_row(row: Row) -> InboxRow:
+    """The row of a ``_row_select`` query (read by position: half the time of 14 reads
+    by name, for 100 rows a page)."""
+    (
+        id,
+        uid,
+        channel,
+        name,
+        address,
+        subject,
+        preview,
+        status,
+        assignee,
+        tags,
+        waiting,
+        last,
+        snoozed,
+        draft,
+    ) = row
     return InboxRow(
-        id=row["id"],
-        uid=row["uid"],
-        channel=row["channel"],
-        customer_name=row["customer_name"],
-        customer_address=row["customer_address"] or "",
-        subject=row["subject"],
-        preview=row["preview"],
-        status=row["status"],
-        assignee=row["assignee"],
-        tags=tuple((row["tags"] or "").split()),
-        waiting_since=row["waiting_since"],
-        last_message_at=row["last_message_at"],
-        snoozed_until=row["snoozed_until"],
-        draft=bool(row["draft"]),
+        id,
+        uid,
+        channel,
+        name,
+        address or "",
+        subject,
+        preview,
+        status,
+        assignee,
+        tuple((tags or "").split()),
+        waiting,
+        last,
+        snoozed,
+        bool(draft),
     )
 
 
@@ -69,6 +89,7 @@ def _text_match(
 class Inbox:
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._select = _row_select(db.dialect)
 
     def _where(self, filters: InboxFilter) -> tuple[str, list[object]]:
         clauses: list[str] = []
@@ -92,9 +113,14 @@ class Inbox:
         return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
     @staticmethod
-    def _order(filters: InboxFilter) -> str:
+    def _order(filters: InboxFilter, backwards: bool = False) -> str:
+        """The list's order, or (``backwards``) exactly its reverse on either engine."""
         if filters.sort == "newest":
+            if backwards:
+                return " ORDER BY c.last_message_at, c.id"
             return " ORDER BY c.last_message_at DESC, c.id DESC"
+        if backwards:
+            return " ORDER BY c.waiting_since IS NULL DESC, c.waiting_since DESC, c.id DESC"
         return " ORDER BY c.waiting_since IS NULL, c.waiting_since, c.id"
 
     def count(self, filters: InboxFilter) -> int:
@@ -134,17 +160,31 @@ class Inbox:
         return int(row[0])
 
     def page(
-        self, filters: InboxFilter, offset: int, limit: int, drafts_of: str = ""
+        self,
+        filters: InboxFilter,
+        offset: int,
+        limit: int,
+        drafts_of: str = "",
+        total: int | None = None,
     ) -> list[InboxRow]:
         """One window of the inbox list, in list order; a row's ``draft`` says whether
-        the agent ``drafts_of`` (or nobody in particular) has a reply draft there."""
+        the agent ``drafts_of`` (or nobody in particular) has a reply draft there. Given
+        ``total``, the list's length as the caller counted it, a window nearer the end is
+        reached from the end: an OFFSET walks the queue index row by row (the last page
+        of 100,000 conversations: 14 ms on PostgreSQL, 4.5 ms on SQLite)."""
         where, params = self._where(filters)
+        walk, skip = self._order(filters), offset
+        if total is not None and total - offset - limit < offset:
+            walk, skip = self._order(filters, backwards=True), max(total - offset - limit, 0)
+            limit = min(limit, total - offset)
+            if limit <= 0:
+                return []
         sql = (
-            f"{_ROWS} WHERE c.id IN (SELECT c.id FROM conversations c"
-            f"{where}{self._order(filters)} LIMIT ? OFFSET ?){self._order(filters)}"
+            f"{self._select} WHERE c.id IN (SELECT c.id FROM conversations c"
+            f"{where}{walk} LIMIT ? OFFSET ?){self._order(filters)}"
         )
         with self.db.read() as conn:
-            return [inbox_row(r) for r in conn.execute(sql, [drafts_of, *params, limit, offset])]
+            return [inbox_row(r) for r in conn.execute(sql, [drafts_of, *params, limit, skip])]
 
     def search(
         self, query: SearchQuery, filters: InboxFilter | None = None
@@ -241,10 +281,10 @@ class Inbox:
             return []
         marks = ",".join("?" * len(ids))
         with self.db.read() as conn:
-            rows = {
-                r["id"]: inbox_row(r)
-                for r in conn.execute(f"{_ROWS} WHERE c.id IN ({marks})", [drafts_of, *ids])
-            }
+            found = conn.execute(
+                f"{self._select} WHERE c.id IN ({marks})", [drafts_of, *ids]
+            ).fetchall()
+        rows = {row.id: row for row in map(inbox_row, found)}
         return [rows[i] for i in ids if i in rows]
 
     def history(self, customer_id: int, exclude: int | None = None) -> list[InboxRow]:
@@ -252,7 +292,7 @@ class Inbox:
         ``draft`` marks ownerless drafts only: the history list does not show it)."""
         with self.db.read() as conn:
             rows = conn.execute(
-                f"{_ROWS} WHERE c.customer_id = ? AND c.id IS DISTINCT FROM ?"
+                f"{self._select} WHERE c.customer_id = ? AND c.id IS DISTINCT FROM ?"
                 " ORDER BY c.created_at DESC, c.id DESC",
                 ("", customer_id, exclude),
             ).fetchall()

@@ -1,17 +1,19 @@
 """A desk on PostgreSQL (psycopg 3): connecting, the schema, and the store's SQL on it.
 
 The store writes one SQL text for both engines with SQLite's ``?`` and ``:name``
-placeholders; ``PostgresConnection`` turns them into psycopg's, returns rows that read
-by position and by name as ``sqlite3.Row`` does, and raises the store's own
-``DatabaseError`` family. psycopg is imported only when a desk is on PostgreSQL.
+placeholders; ``PostgresConnection`` turns them into psycopg's, returns ``sqlite3.Row``
+rows as SQLite does, and raises the store's own ``DatabaseError`` family. psycopg is
+imported only when a desk is on PostgreSQL.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from functools import cache, lru_cache
+from functools import cache, lru_cache, partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -76,32 +78,29 @@ def translate(sql: str) -> str:
     return _TOKENS.sub(swap, sql)
 
 
-class PgRow(tuple[Any, ...]):
-    """A result row read by position or by column name, like ``sqlite3.Row``."""
-
-    __slots__ = ()
-    names: dict[str, int] = {}
-
-    def __getitem__(self, key: Any) -> Any:
-        if isinstance(key, str):
-            return tuple.__getitem__(self, self.names[key])
-        return tuple.__getitem__(self, key)
-
-    def keys(self) -> list[str]:
-        return list(self.names)
+# Rows are ``sqlite3.Row``, the C type SQLite's rows are, made from a cursor of an
+# in-memory SQLite database that carries the column names: rows read the same on both
+# engines (by position, by case-insensitive name, ``keys()``), and a read by name is C
+# code. (A tuple subclass with a Python ``__getitem__`` took 0.45 us a read, 0.3 s of
+# the 636,000 reads in a 30-day ``agentdesk stats`` on 1M messages.)
+_NAMES = sqlite3.connect(":memory:", check_same_thread=False)
+_NAMES_LOCK = threading.Lock()
 
 
 @lru_cache(maxsize=1024)
-def _row_class(names: tuple[str, ...]) -> type[PgRow]:
-    index: dict[str, int] = {}
-    for position, name in enumerate(names):
-        index.setdefault(name, position)
-    return type("Row", (PgRow,), {"__slots__": (), "names": index})
+def _row_maker(names: tuple[str, ...]) -> Callable[[tuple[Any, ...]], Any]:
+    """A row maker for a result with these column names."""
+    if not names:
+        return tuple
+    columns = ", ".join('NULL AS "{}"'.format(name.replace('"', '""')) for name in names)
+    with _NAMES_LOCK:
+        cursor = _NAMES.execute(f"SELECT {columns}")
+        cursor.fetchall()  # ends the statement; the cursor keeps its description
+    return partial(sqlite3.Row, cursor)
 
 
 def _row_factory(cursor: Any) -> Any:
-    names = tuple(column.name for column in cursor.description or ())
-    return _row_class(names)
+    return _row_maker(tuple(column.name for column in cursor.description or ()))
 
 
 def _errors(error: Exception) -> DatabaseError:

@@ -50,17 +50,22 @@ class _Rows:
 
 
 class QuerySource(_Rows):
-    """The inbox under a filter, paged by an indexed query."""
+    """The inbox under a filter, paged by an indexed query (a page near the end read
+    from the end, with the length last counted)."""
 
     def __init__(self, store: Store, filters: InboxFilter, agent: str = "") -> None:
         super().__init__(store, agent)
         self.filters = filters
+        self.total: int | None = None
 
     def count(self) -> int:
-        return self.store.inbox.count(self.filters)
+        self.total = self.store.inbox.count(self.filters)
+        return self.total
 
     def page(self, offset: int, limit: int) -> list[InboxRow]:
-        return self.store.inbox.page(self.filters, offset, limit, drafts_of=self.agent)
+        return self.store.inbox.page(
+            self.filters, offset, limit, drafts_of=self.agent, total=self.total
+        )
 
     def position(self, conversation_id: int) -> int | None:
         return self.store.inbox.position(self.filters, conversation_id)
