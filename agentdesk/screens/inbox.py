@@ -26,7 +26,7 @@ from agentdesk.domain import (
 )
 from agentdesk.screens.desk import DeskScreen
 from agentdesk.screens.pickers import ChoiceScreen, PromptScreen, assignee_choices
-from agentdesk.store import SEARCH_LIMIT
+from agentdesk.store import DATABASE_ERRORS, SEARCH_LIMIT
 from agentdesk.text import count_of, one_line
 from agentdesk.widgets.inbox_list import (
     IdSource,
@@ -543,8 +543,26 @@ class InboxScreen(DeskScreen):
     @on(Input.Submitted, "#search")
     def run_search(self, event: Input.Submitted) -> None:
         text = event.value.strip()
-        problems = self._search_problems(text)
-        if problems:  # the box stays open with the text, to correct it
+        query = SearchQuery.parse(text)
+        if query.channel or query.tag or query.agent:  # the names to check are in the store
+            self._check_search(text)
+        else:
+            self._search_checked(text, list(query.problems))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="inbox-search")
+    def _check_search(self, text: str) -> None:
+        """Read the channels, tags or agents the search names off the UI thread."""
+        try:
+            problems = self._search_problems(text)
+        except DATABASE_ERRORS:  # the search itself says what went wrong
+            problems = []
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._search_checked, text, problems)
+
+    def _search_checked(self, text: str, problems: list[str]) -> None:
+        """Search for ``text``, or (a term that can match nothing) say why, keeping the box
+        open with the text to correct it."""
+        if problems:
             self.notify(f"Search: {problems[0]}", severity="warning")
             return
         if text and (not self.searches or self.searches[-1] != text):
@@ -552,7 +570,7 @@ class InboxScreen(DeskScreen):
         self.recalled = 0
         self.search_text = text
         if not self.search_text:
-            event.input.display = False
+            self.query_one("#search", Input).display = False
         self._filters_changed(to_top=True)
         self.set_focus(self.inbox)
 
