@@ -18,6 +18,7 @@ from agentdesk.metrics.explain import explained
 from agentdesk.metrics.facts import FRT, REPLY_TIME
 from agentdesk.metrics.report import COLUMNS
 from agentdesk.screens.stats import DrillDownScreen, StatsScreen
+from agentdesk.widgets.key_bar import KeyBar
 
 
 class StatsApp(App):
@@ -84,6 +85,8 @@ async def test_table_toggles_and_drill_down(desk, tmp_path):
         assert listed[0][1] == "c1@customer.example"  # the customer (no name here)
         assert listed[0][2] == "hello"  # no subject: the first line, as the inbox shows it
         assert listed[0][7] == "Mon 02 Nov 09:00"  # local time (the tests run in UTC)
+        bar = drill.query_one(KeyBar).render().plain  # its own keys, not the stats screen's
+        assert "esc Back" in bar and "e Export CSV" in bar and "Today" not in bar
 
         await pilot.press("e")  # export: the file name is asked, then the CSV written
         await pilot.pause()

@@ -338,6 +338,7 @@ class DrillDownScreen(ModalScreen[int | None]):
             id="drill-title",
         )
         yield DataTable(id="drill-table", cursor_type="row", zebra_stripes=True)
+        yield KeyBar()  # its own keys, over the stats screen's
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
