@@ -21,7 +21,12 @@ async def searched(pilot) -> None:
     await pilot.pause()
     await until(
         pilot,
-        lambda: not any(w.group == "inbox-search" and not w.is_finished for w in pilot.app.workers),
+        lambda: (
+            not any(
+                w.group in ("inbox-search-check", "inbox-search") and not w.is_finished
+                for w in pilot.app.workers
+            )
+        ),
     )
     await pilot.pause()
 

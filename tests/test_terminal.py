@@ -103,12 +103,14 @@ def test_an_editor_that_changes_nothing_gives_the_text_back_as_it_was(desk, tmp_
     """A reply ending with an empty line keeps it: typing goes on on that line."""
     path, ids = desk
     config = tmp_path / "config.toml"
-    config.write_text('editor = "true"\n[agent]\nname = "alice"\n')
+    started = tmp_path / "editor-started"  # the editor touches it (and the text, unchanged)
+    config.write_text(f'editor = "touch {started}"\n[agent]\nname = "alice"\n')
     reply_in_the_first_conversation(tmux, config, path)
     tmux.type("Hi Ann,")
     tmux.keys("Enter")
     tmux.wait_for("Hi Ann,")
     tmux.keys("C-e")
+    wait_until(started.exists, 10, "the editor to start")  # keys typed now come after it
     tmux.type("Your refund")
     tmux.wait_for("Your refund")
     tmux.keys("C-q")

@@ -547,9 +547,10 @@ class InboxScreen(DeskScreen):
         if query.channel or query.tag or query.agent:  # the names to check are in the store
             self._check_search(text)
         else:
+            self.workers.cancel_group(self, "inbox-search-check")
             self._search_checked(text, list(query.problems))
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="inbox-search")
+    @work(thread=True, exclusive=True, exit_on_error=False, group="inbox-search-check")
     def _check_search(self, text: str) -> None:
         """Read the channels, tags or agents the search names off the UI thread."""
         try:
@@ -562,6 +563,9 @@ class InboxScreen(DeskScreen):
     def _search_checked(self, text: str, problems: list[str]) -> None:
         """Search for ``text``, or (a term that can match nothing) say why, keeping the box
         open with the text to correct it."""
+        search = self.query_one("#search", Input)
+        if not search.display or search.value.strip() != text:
+            return  # checked in a worker, and the agent changed or closed the box meanwhile
         if problems:
             self.notify(f"Search: {problems[0]}", severity="warning")
             return
@@ -570,7 +574,7 @@ class InboxScreen(DeskScreen):
         self.recalled = 0
         self.search_text = text
         if not self.search_text:
-            self.query_one("#search", Input).display = False
+            search.display = False
         self._filters_changed(to_top=True)
         self.set_focus(self.inbox)
 
@@ -611,6 +615,7 @@ class InboxScreen(DeskScreen):
         search.cursor_position = len(search.value)
 
     def action_clear_search(self) -> None:
+        self.workers.cancel_group(self, "inbox-search-check")  # a search submitted before
         search = self.query_one("#search", Input)
         search.value = ""
         search.display = False

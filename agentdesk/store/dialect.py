@@ -50,9 +50,9 @@ class Dialect:
         return f"unixepoch({column})"
 
     def joined(self, column: str) -> str:
-        """The aggregate of ``column``'s values in ascending order, joined by spaces.
-        (SQLite before 3.44 has no ORDER BY in an aggregate: it joins them in the order
-        read, so read them through an index on ``column``.)"""
+        """The aggregate of ``column``'s values joined by spaces, in the order read: in
+        ascending order when the rows are read through an index on ``column`` (SQLite
+        before 3.44 has no ORDER BY in an aggregate; it does not promise that order)."""
         return f"group_concat({column}, ' ')"
 
     def json_text(self, column: str, key: str) -> str:

@@ -13,7 +13,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from functools import cache, lru_cache, partial
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -96,7 +96,8 @@ def _row_maker(names: tuple[str, ...]) -> Callable[[tuple[Any, ...]], Any]:
     with _NAMES_LOCK:
         cursor = _NAMES.execute(f"SELECT {columns}")
         cursor.fetchall()  # ends the statement; the cursor keeps its description
-    return partial(sqlite3.Row, cursor)
+    # psycopg's C transformer hands a tuple, its pure-Python one a list.
+    return lambda values: sqlite3.Row(cursor, values if type(values) is tuple else tuple(values))
 
 
 def _row_factory(cursor: Any) -> Any:

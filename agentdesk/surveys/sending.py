@@ -25,8 +25,8 @@ def queue_survey(store: Store, settings: CsatSettings, conversation_id: int) -> 
     None when surveys are off for its channel or connector, it is tagged spam, it is not
     resolved, its latest customer message is an auto-reply (or the customer never wrote),
     no agent replied, it was already asked since this resolve, or the customer was asked
-    within ``cooldown_days`` (a survey that failed for good asked nobody). Asking twice for one resolve is harmless: the second call
-    finds the first survey.
+    within ``cooldown_days`` (a survey that failed for good asked nobody). Asking twice
+    for one resolve is harmless: the second call finds the first survey.
     """
     conversation = store.conversations.get(conversation_id)
     if (

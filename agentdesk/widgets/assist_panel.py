@@ -73,14 +73,14 @@ class AssistPanel(Vertical, can_focus=True):
     DEFAULT_CSS = """
     AssistPanel { width: 1fr; min-width: 36; border-left: solid $accent; padding: 0 1; }
     AssistPanel:focus-within { border-left: thick $accent; }
-    AssistPanel #assist-mood { height: 2; text-style: bold; }
+    AssistPanel #assist-mood { height: auto; min-height: 2; text-style: bold; }
     AssistPanel #assist-kb { height: auto; max-height: 12; margin-bottom: 1; }
     AssistPanel #assist-title { text-style: bold; color: $text-muted; }
     AssistPanel #assist-scroll { height: 1fr; }
     AssistPanel #assist-draft { margin: 0; padding: 0; }
     AssistPanel #assist-plain { height: auto; }
     AssistPanel #assist-diff { height: auto; }
-    AssistPanel #assist-status { height: 2; color: $text-muted; }
+    AssistPanel #assist-status { height: auto; min-height: 2; color: $text-muted; }
     """
 
     BINDINGS = [

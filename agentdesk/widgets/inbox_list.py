@@ -363,9 +363,10 @@ class InboxList(ScrollView, can_focus=True):
             self.refresh()
 
     def all_ids(self) -> list[int]:
-        """Every conversation id of the list, in its order (paged from the source)."""
+        """Every conversation id of the list, in its order (paged from the source, counted
+        afresh: pages near the end are read from the end of the count)."""
         ids: list[int] = []
-        for offset in range(0, self.total, PAGE):
+        for offset in range(0, self.source.count(), PAGE):
             ids.extend(row.id for row in self.source.page(offset, PAGE))
         return ids
 
