@@ -119,14 +119,17 @@ async def show_view_1(pilot) -> None:
     await press_and_settle(pilot, (), "inbox")
 
 
+def with_views_app(desk, alice):
+    """The desk as alice, with the saved views of ``with_views``."""
+    path, _ = desk
+    return make_app(with_views(alice), path, [DemoConnector()])
+
+
 def test_inbox_views_snapshot(desk, alice, snap_compare):
     """Saved views: the line of views with their counts, view 1 shown and named in the
     header (issue 12.1)."""
-    path, _ = desk
     assert snap_compare(
-        make_app(with_views(alice), path, [DemoConnector()]),
-        terminal_size=(160, 30),
-        run_before=show_view_1,
+        with_views_app(desk, alice), terminal_size=(160, 30), run_before=show_view_1
     )
 
 
@@ -139,9 +142,8 @@ async def mark_two_and_ask_for_tags(pilot) -> None:
 def test_inbox_bulk_snapshot(desk, alice, snap_compare):
     """Bulk changes: marked rows (●), "2 marked" in the header and the tags prompt for
     both (issue 12.4)."""
-    path, _ = desk
     assert snap_compare(
-        make_app(with_views(alice), path, [DemoConnector()]),
+        with_views_app(desk, alice),
         terminal_size=(160, 30),
         run_before=mark_two_and_ask_for_tags,
     )

@@ -76,6 +76,12 @@ def reply_in_the_first_conversation(tmux, config, path) -> None:
     tmux.wait_for("^s Send")
 
 
+def quit_desk(tmux) -> None:
+    """Quit the desk with Ctrl+Q and wait until it has gone (its draft saved)."""
+    tmux.keys("C-q")
+    wait_until(lambda: not tmux.alive(), 10, "the desk to quit")
+
+
 def test_reply_written_in_external_editor_lands_in_composer(desk, tmp_path, tmux):
     path, ids = desk
     editor = tmp_path / "editor.sh"
@@ -91,8 +97,7 @@ def test_reply_written_in_external_editor_lands_in_composer(desk, tmp_path, tmux
     # The editor's line starts a line of its own, and typing goes on after the text.
     tmux.type(" Bye.")
     tmux.wait_for("Written in my editor. Bye.")
-    tmux.keys("C-q")
-    wait_until(lambda: not tmux.alive(), 10, "the desk to quit")
+    quit_desk(tmux)
     with Store(path) as store:
         assert store.drafts.get(ids["refund"]) == "Best, Alice\nWritten in my editor. Bye."
         views = [e["payload"] for e in store.events.read(ids["refund"]) if e["kind"] == "viewed"]
@@ -113,8 +118,7 @@ def test_an_editor_that_changes_nothing_gives_the_text_back_as_it_was(desk, tmp_
     wait_until(started.exists, 10, "the editor to start")  # keys typed now come after it
     tmux.type("Your refund")
     tmux.wait_for("Your refund")
-    tmux.keys("C-q")
-    wait_until(lambda: not tmux.alive(), 10, "the desk to quit")
+    quit_desk(tmux)
     with Store(path) as store:
         assert store.drafts.get(ids["refund"]) == "Hi Ann,\nYour refund"
 
