@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 
@@ -442,6 +443,35 @@ async def test_quick_j_j_j_k_shows_one_conversation_in_thread_customer_pane_and_
         assist = screen.assist
         assert assist is not None and assist.conversation_id == want.id
         assert assist.context is not None and assist.context.conversation.id == want.id
+
+
+async def test_opening_at_every_moment_of_the_startup_never_fails(desk, alice):
+    """A notification (or a script) may open a conversation while the conversation
+    screen is built ahead or its assist panel mounts: every open shows the conversation."""
+    path, ids = desk
+    app = make_app(alice, path, [DemoConnector()])
+    async with app.run_test(size=(160, 50)) as pilot:
+        wanted = [ids["login"], ids["ann_chat"]]
+        deadline = time.monotonic() + 30
+        opens = 0
+        while time.monotonic() < deadline:
+            app.open_conversation(wanted[opens % 2])  # one open on every turn of the loop
+            opens += 1
+            await asyncio.sleep(0)
+            screen = app.screen
+            if isinstance(screen, ConversationScreen) and screen.assist is not None:
+                break
+        for _ in range(3):  # a few more once the panel is there
+            app.open_conversation(wanted[opens % 2])
+            opens += 1
+            await pilot.pause()
+        last = wanted[(opens - 1) % 2]
+        await assist_settled(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, ConversationScreen) and screen.conversation_id == last
+        assert screen.assist is not None and screen.assist.conversation_id == last
+        assert screen.assist.context is not None
+        assert screen.assist.context.conversation.id == last
 
 
 def big_chat(path, count: int = 1000) -> int:

@@ -384,6 +384,7 @@ class ConversationScreen(DeskScreen):
         self._typing_since: float | None = None  # monotonic time of the last typing notice
         self._seen_up_to = 0  # the newest message shown at open (or in the collision check)
         self._assist_wanted = False
+        self._assist_panel: AssistPanel | None = None  # see the assist property
         self._built = False  # composed and mounted: show() can fill it
         self._composer = Composer(id="composer")  # kept: the draft is saved at unmount too
         self._last_pipe = ""  # the command | ran last, offered again
@@ -421,8 +422,9 @@ class ConversationScreen(DeskScreen):
 
     @property
     def assist(self) -> AssistPanel | None:
-        """The assist panel, once mounted (it is mounted the first time it is shown)."""
-        return next(iter(self.query("#assist")), None)  # type: ignore[return-value]
+        """The assist panel, once mounted with its children (it is mounted the first
+        time it is shown; an open while it mounts finds none, and the mount shows it)."""
+        return self._assist_panel
 
     def on_mount(self) -> None:
         if not self.app.is_running:  # built ahead of the first open as the app closed
@@ -1517,11 +1519,12 @@ class ConversationScreen(DeskScreen):
             if focus:
                 self.set_focus(assist)
 
-    @work(group="assist-mount", exclusive=True, exit_on_error=False)
+    @work(group="assist-mount", exit_on_error=False)
     async def _mount_assist(self, focus: bool) -> None:
-        """Mount the panel once its modules are imported (off the UI thread, app.warm_up)."""
+        """Mount the panel once its modules are imported (off the UI thread, app.warm_up);
+        once, however often it is asked for meanwhile."""
         await self.desk.assist_loaded()
-        if self.assist is not None or not self._assist_wanted:
+        if self.query("#assist") or not self._assist_wanted:  # mounted, or mounting
             return
         from agentdesk.widgets.assist_panel import AssistPanel
 
@@ -1529,6 +1532,10 @@ class ConversationScreen(DeskScreen):
             self.store, self.desk.assist_settings, composer_text=lambda: self.composer.text
         )
         await self.query_one("#conversation-body").mount(panel)
+        self._assist_panel = panel
+        if not self._assist_wanted:  # hidden while it mounted
+            panel.display = False
+            return
         if self.conversation is not None:
             panel.show_conversation(self.conversation_id)
         if focus:

@@ -211,13 +211,13 @@ class AssistPanel(Vertical, can_focus=True):
         yield Label("Draft", id="assist-title")
         with VerticalScroll(id="assist-scroll"):
             yield Static(id="assist-plain")  # the offline rules' text
-            yield Markdown(id="assist-draft", open_links=False)  # a model's, streamed
-            yield Static(id="assist-diff")
+            markdown = Markdown(id="assist-draft", open_links=False)  # a model's, streamed
+            markdown.display = False
+            yield markdown
+            diff = Static(id="assist-diff")
+            diff.display = False
+            yield diff
         yield Static(id="assist-status")
-
-    def on_mount(self) -> None:
-        self.query_one("#assist-diff").display = False
-        self.query_one("#assist-draft").display = False
 
     # ---- conversation ----------------------------------------------------------------
     def show_conversation(self, conversation_id: int, generate: bool = True) -> None:
