@@ -43,6 +43,43 @@ def test_database_is_wal_with_foreign_keys_and_current_version(store):
         check_pragmas(conn)
 
 
+def test_side_reads_have_connections_of_their_own_that_see_what_was_committed(store):
+    """The metrics' period queries run side by side, each on a read-only connection of
+    its own (``Database.side_read``), kept for the next read unless one failed."""
+    with store.db.side_read([]) as first, store.db.side_read([]) as second:
+        assert first is not second
+        with store.db.read() as shared:
+            assert shared is not first and shared is not second
+        with pytest.raises(DATABASE_ERRORS):
+            first.execute("INSERT INTO agents (name) VALUES ('zed')")
+    store.messages.record_inbound(mail())  # committed after the readers were made
+    with store.db.side_read([]) as again:
+        assert again in (first, second)  # kept, and it sees the new conversation
+        assert again.execute("SELECT count(*) FROM conversations").fetchone()[0] == 1
+    with pytest.raises(DATABASE_ERRORS), store.db.side_read([]) as broken:
+        broken.execute("SELECT no_such_column FROM conversations")
+    with store.db.side_read([]) as third, store.db.side_read([]) as fourth:
+        assert broken not in (third, fourth)  # closed after its error, not kept
+    store.close()
+    assert closed(third) and closed(fourth)  # closing the desk closes its readers
+
+
+def closed(conn) -> bool:
+    """Whether the store closed ``conn`` (a PostgreSQL connection would connect again)."""
+    if hasattr(conn, "raw"):
+        return conn.raw.closed
+    try:
+        conn.execute("SELECT 1")
+    except sqlite3.ProgrammingError:
+        return True
+    return False
+
+
+def test_an_in_memory_desk_reads_side_by_side_on_its_one_connection():
+    with Store(":memory:") as store, store.db.side_read([]) as side, store.db.read() as shared:
+        assert side is shared
+
+
 def check_pragmas(conn):
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1

@@ -75,11 +75,13 @@ def build_facts(
     store: Store, period: Period, settings: MetricsSettings, now: float, source: int = 0
 ) -> list[Fact]:
     """Every fact placed in ``period`` from one desk database."""
-    since, until = period.since_iso, period.until_iso
+    reads = store.metrics.read_period(
+        period.since_iso, period.until_iso, settings.idle_cutoff_seconds
+    )
     facts: list[Fact] = []
     add, add_all = facts.append, facts.extend
     last_resolve: dict[int, Any] = {}  # conversation id -> its latest resolve row
-    for row in store.metrics.waits_and_resolves(since, until):
+    for row in reads.waits_and_resolves.result():
         if row["row"] == "wait":
             metric = FRT if row["first"] else REPLY_TIME
             if row["end"] is None:
@@ -183,7 +185,7 @@ def build_facts(
                 source,
             )
         )
-    replies = store.metrics.replies(since, until)
+    replies = reads.replies.result()
     add_all(_reply_counts(replies, source))
     for row in replies:
         assisted = bool(row["assisted"])
@@ -199,7 +201,7 @@ def build_facts(
             )
             what = "words inserted, deleted or replaced in the assist draft"
             add(_instant(EDIT_DISTANCE, row, float(distance), what, "", source))
-    for row in store.metrics.assist_uses(since, until):
+    for row in reads.assist_uses.result():
         payload = json.loads(row["payload"])
         if row["kind"] == EventKind.REWRITE_USED:  # state: "concise (model)"
             what, keys = "rewrite accepted into the composer", ("tone", "by")
@@ -207,7 +209,7 @@ def build_facts(
             what, keys = "article put in the composer", ("article", "as")
         state = one_line(f"{payload.get(keys[0], '')} ({payload.get(keys[1], '')})", 200)
         add(_instant(USES[EventKind(row["kind"])], row, 1.0, what, state, source))
-    for row in store.metrics.created(since, until):
+    for row in reads.created.result():
         answered = row["reply_at"] is not None
         add(
             Fact(
@@ -225,11 +227,11 @@ def build_facts(
             )
         )
     # CSAT (4-5 of 5 is positive) and the optional effort question (5-7 of 7 is easy).
-    for metric, good, between, what in (
-        (CSAT, 4, "resolved -> rating", ""),
-        (CES, EASY_CES, "resolved -> effort score", "effort "),
+    for metric, good, between, what, ratings in (
+        (CSAT, 4, "resolved -> rating", "", reads.csat),
+        (CES, EASY_CES, "resolved -> effort score", "effort ", reads.ces),
     ):
-        for row in store.metrics.csat(since, until, kind=metric):
+        for row in ratings.result():
             rating = int(row["rating"])
             add(
                 Fact(
@@ -246,7 +248,7 @@ def build_facts(
                     source,
                 )
             )
-    for row in store.metrics.surveys(since, until):
+    for row in reads.surveys.result():
         if json.loads(row["survey"]).get("survey") != CSAT:
             continue  # the effort question has no response rate of its own
         sent = _epoch(row["at"])
@@ -266,7 +268,7 @@ def build_facts(
                 source,
             )
         )
-    for row in store.metrics.handle(since, until, settings.idle_cutoff_seconds):
+    for row in reads.handle.result():
         add(
             Fact(
                 HANDLE,

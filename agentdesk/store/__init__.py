@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
 from agentdesk.store import db as sqlite_file
@@ -22,7 +23,7 @@ from agentdesk.store.connector_data import ConnectorData
 from agentdesk.store.conversations import Conversations
 from agentdesk.store.customers import Customers
 from agentdesk.store.database import DATABASE_ERRORS, Database, StoreError
-from agentdesk.store.db import DeskFile, open_database
+from agentdesk.store.db import DeskFile, connect, open_database
 from agentdesk.store.dialect import POSTGRES, SQLITE
 from agentdesk.store.drafts import CannedReplies, Drafts
 from agentdesk.store.events import EventLog
@@ -81,11 +82,15 @@ class Store:
         self.path = str(path)
         if postgres.is_url(path):
             pg, version, self.created = postgres.open_postgres(self.path, readonly=readonly)
-            self._attach(Database(pg, POSTGRES, version))
+            url = self.path
+            self._attach(
+                Database(pg, POSTGRES, version, lambda: postgres.connect(url, readonly=True))
+            )
             return
         conn, self.created = open_database(path, readonly=readonly)
         version = conn.execute("PRAGMA user_version").fetchone()[0]
-        self._attach(Database(conn, SQLITE, version))
+        reader = None if self.path == ":memory:" else partial(connect, path, readonly=True)
+        self._attach(Database(conn, SQLITE, version, reader))
 
     @property
     def where(self) -> str:

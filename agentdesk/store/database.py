@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from typing import Any, Protocol
 
@@ -72,9 +72,17 @@ def inserted(cursor: Cursor) -> int:
 
 
 class Database:
-    """A connection shared by the UI thread and workers, serialised by one lock."""
+    """A connection shared by the UI thread and workers, serialised by one lock; and,
+    when ``open_reader`` can make them, read-only connections of their own for queries
+    that run side by side (``side_read``)."""
 
-    def __init__(self, conn: Connection, dialect: Dialect, version: int) -> None:
+    def __init__(
+        self,
+        conn: Connection,
+        dialect: Dialect,
+        version: int,
+        open_reader: Callable[[], Connection] | None = None,
+    ) -> None:
         self._conn = conn
         self.dialect = dialect
         # The schema version; below the latest only for a desk opened read-only, which
@@ -82,6 +90,10 @@ class Database:
         self.version = version
         self._lock = threading.RLock()
         self._depth = 0
+        self._open_reader = open_reader
+        self._idle_readers: list[Connection] = []  # side readers between two uses
+        self._readers_lock = threading.Lock()
+        self._closed = False
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
@@ -141,6 +153,40 @@ class Database:
             yield conn
 
     @contextmanager
+    def side_read(self, settings: list[str]) -> Iterator[Connection]:
+        """A read-only connection of its own, under planner ``settings`` (``SET LOCAL``),
+        so that several queries run at once, each in a thread (the engines work outside
+        Python's lock: ``MetricQueries.read_period``). Each sees what was committed as it
+        starts. The shared connection (``read_with``) where there is no reader to open
+        (an in-memory desk). A reader is kept for the next use, or closed after an error.
+        """
+        if self._open_reader is None:
+            with self.read_with(settings) as shared:
+                yield shared
+            return
+        with self._readers_lock:
+            conn = self._idle_readers.pop() if self._idle_readers else None
+        if conn is None:
+            conn = self._open_reader()
+        try:
+            if settings:
+                conn.execute("BEGIN")
+                for statement in settings:
+                    conn.execute(statement)
+            yield conn
+            if settings:
+                conn.execute("COMMIT")
+        except BaseException:
+            with suppress(Exception):
+                conn.close()
+            raise
+        with self._readers_lock:
+            if not self._closed:
+                self._idle_readers.append(conn)
+                return
+        conn.close()  # the desk closed while it read
+
+    @contextmanager
     def outside_transaction(self) -> Iterator[Connection]:
         """The connection for statements refused inside a transaction (pragmas, VACUUM)."""
         with self._lock:
@@ -149,5 +195,11 @@ class Database:
             yield self._conn
 
     def close(self) -> None:
+        with self._readers_lock:
+            self._closed = True
+            readers, self._idle_readers = self._idle_readers, []
+        for reader in readers:
+            with suppress(Exception):
+                reader.close()
         with self._lock:
             self._conn.close()
