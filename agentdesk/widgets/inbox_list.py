@@ -182,7 +182,7 @@ class InboxList(ScrollView, can_focus=True):
     ]
 
     DEFAULT_CSS = """
-    InboxList { height: 1fr; }
+    InboxList { height: 1fr; overflow-x: hidden; }
     InboxList > .inbox-list--cursor { background: $accent 40%; }
     InboxList:focus > .inbox-list--cursor { background: $accent; color: $text; }
     """
@@ -236,7 +236,10 @@ class InboxList(ScrollView, can_focus=True):
         """Re-read the list (after a change); rows are fetched again as they are drawn."""
         self._pages.clear()
         self.total = self.source.count()
-        self.virtual_size = Size(self.size.width, self.total)
+        # One line per row, as wide as the list: a width here (it was the widget's, the
+        # padding and the scrollbar included) showed a horizontal scrollbar until the
+        # first resize, and the whole list was drawn twice as the desk started (0.1 s).
+        self.virtual_size = Size(0, self.total)
         index = self.cursor
         if keep_id is not None:  # the same conversation, wherever it is now in the list
             found = self.source.position(keep_id)
@@ -276,7 +279,7 @@ class InboxList(ScrollView, can_focus=True):
         for number in [n for n in self._pages if n >= first_page]:
             del self._pages[number]
         self.total = change.total
-        self.virtual_size = Size(self.size.width, self.total)
+        self.virtual_size = Size(0, self.total)
         index = self.cursor if change.cursor_at is None else change.cursor_at
         self.cursor = max(0, min(index, self.total - 1))
         self.refresh()
@@ -400,9 +403,6 @@ class InboxList(ScrollView, can_focus=True):
             self.cursor = index
             if event.chain >= 2:
                 self.action_open()
-
-    def on_resize(self) -> None:
-        self.virtual_size = Size(self.size.width, self.total)
 
     # ---- drawing ------------------------------------------------------------------------
     def render_line(self, y: int) -> Strip:
