@@ -6,6 +6,7 @@ import asyncio
 import re
 import time
 
+import pytest
 from conftest import Notices, run_command, screen_lines, screen_text, until
 from desk_data import at
 from textual import events
@@ -472,6 +473,31 @@ async def test_opening_at_every_moment_of_the_startup_never_fails(desk, alice):
         assert screen.assist is not None and screen.assist.conversation_id == last
         assert screen.assist.context is not None
         assert screen.assist.context.conversation.id == last
+
+
+async def test_a_hides_and_a_shows_and_focuses_the_panel_while_it_is_still_mounting(desk, alice):
+    """At 160 columns the panel is mounted as the first conversation opens, once its
+    modules are imported; ``a`` ``a`` meanwhile (hide, then show and focus) ends with the
+    panel shown and focused."""
+    path, ids = desk
+    app = make_app(alice, path, [DemoConnector()])
+    async with app.run_test(size=(160, 50)) as pilot:
+        app.open_conversation(ids["login"])
+        deadline = time.monotonic() + 30
+        while not (  # the screen asked for the panel (its on_mount), on every loop turn
+            isinstance(app.screen, ConversationScreen)
+            and app.screen.query("#conversation-body.assist")
+        ):
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0)
+        screen = app.screen
+        if screen.assist is not None:
+            pytest.skip("the panel was mounted before the test could ask for it twice")
+        screen.action_toggle_assist()  # both while it mounts: no await in between
+        screen.action_toggle_assist()
+        await until(pilot, lambda: screen.assist is not None and app.focused is screen.assist)
+        assert screen.assist.display and screen.assist.conversation_id == ids["login"]
+        assert len(screen.query(AssistPanel)) == 1
 
 
 def big_chat(path, count: int = 1000) -> int:

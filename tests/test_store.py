@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+import threading
 import time
 
 import pytest
+from desk_data import build_desk
 
+from agentdesk.config import Config
 from agentdesk.domain import Inbound, InboxFilter, SearchQuery, Status
+from agentdesk.metrics import collect, metrics_settings, preset
 from agentdesk.store import DATABASE_ERRORS, SCHEMA_VERSION, Store, StoreError
+from agentdesk.store.database import SIDE_READERS
 from agentdesk.store.db import apply_migrations, connect
 from agentdesk.store.postgres import schema_version
 from agentdesk.store.schema import APPLICATION_ID
@@ -45,23 +50,29 @@ def test_database_is_wal_with_foreign_keys_and_current_version(store):
 
 def test_side_reads_have_connections_of_their_own_that_see_what_was_committed(store):
     """The metrics' period queries run side by side, each on a read-only connection of
-    its own (``Database.side_read``), kept for the next read unless one failed."""
-    with store.db.side_read([]) as first, store.db.side_read([]) as second:
+    its own (``Database.side_read``, under the metrics' planner settings: on PostgreSQL a
+    transaction of its own), kept for the next read unless one failed."""
+    settings = store.db.dialect.metric_settings()
+    side = store.db.side_read
+    with side(settings) as first, side(settings) as second:
         assert first is not second
         with store.db.read() as shared:
             assert shared is not first and shared is not second
         with pytest.raises(DATABASE_ERRORS):
             first.execute("INSERT INTO agents (name) VALUES ('zed')")
     store.messages.record_inbound(mail())  # committed after the readers were made
-    with store.db.side_read([]) as again:
+    with side(settings) as again:
         assert again in (first, second)  # kept, and it sees the new conversation
         assert again.execute("SELECT count(*) FROM conversations").fetchone()[0] == 1
-    with pytest.raises(DATABASE_ERRORS), store.db.side_read([]) as broken:
+    with pytest.raises(DATABASE_ERRORS), side(settings) as broken:
         broken.execute("SELECT no_such_column FROM conversations")
-    with store.db.side_read([]) as third, store.db.side_read([]) as fourth:
+    with side(settings) as third, side(settings) as fourth:
         assert broken not in (third, fourth)  # closed after its error, not kept
+        assert third.execute("SELECT count(*) FROM conversations").fetchone()[0] == 1
     store.close()
     assert closed(third) and closed(fourth)  # closing the desk closes its readers
+    with pytest.raises(StoreError, match="closed"), side(settings):
+        pass  # and opens none after
 
 
 def closed(conn) -> bool:
@@ -75,9 +86,58 @@ def closed(conn) -> bool:
     return False
 
 
-def test_an_in_memory_desk_reads_side_by_side_on_its_one_connection():
-    with Store(":memory:") as store, store.db.side_read([]) as side, store.db.read() as shared:
-        assert side is shared
+def test_at_most_three_side_readers_are_open_and_kept(store):
+    """However many figures are computed at once (a lead flicking through the periods),
+    a desk holds at most ``SIDE_READERS`` connections for them; the rest wait."""
+    inside, most, used = [0], [0], set()
+    lock, hold = threading.Lock(), threading.Event()
+
+    def read() -> None:
+        with store.db.side_read([]) as conn:
+            with lock:
+                inside[0] += 1
+                most[0] = max(most[0], inside[0])
+                used.add(id(conn))
+            hold.wait(10)
+            conn.execute("SELECT count(*) FROM conversations").fetchone()
+            with lock:
+                inside[0] -= 1
+
+    threads = [threading.Thread(target=read) for _ in range(5)]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + 10
+    while most[0] < SIDE_READERS and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.1)  # a fourth would be in by now if it could
+    assert most[0] == SIDE_READERS
+    hold.set()
+    for thread in threads:
+        thread.join(10)
+    assert not any(thread.is_alive() for thread in threads)
+    assert most[0] == SIDE_READERS and len(used) == SIDE_READERS  # reused, never a fourth
+
+
+def test_a_side_reader_the_server_dropped_is_made_again(store):
+    if store.db.dialect.name != "postgresql":
+        pytest.skip("a SQLite file has no server to drop a connection")
+    settings = store.db.dialect.metric_settings()
+    with store.db.side_read(settings) as reader:
+        pid = reader.execute("SELECT pg_backend_pid()").fetchone()[0]
+    with store.db.read() as shared:  # e.g. idle_session_timeout, or a restart
+        assert shared.execute("SELECT pg_terminate_backend(?)", (pid,)).fetchone()[0]
+    with store.db.side_read(settings) as again:
+        assert again is reader  # the kept one, connected again
+        assert again.execute("SELECT pg_backend_pid()").fetchone()[0] != pid
+
+
+def test_an_in_memory_desk_reads_the_figures_on_its_one_connection(frozen_clock):
+    with Store(":memory:") as store:
+        with store.db.side_read([]) as side, store.db.read() as shared:
+            assert side is shared
+        build_desk(store)
+        facts = collect([store], preset("30d", None), metrics_settings(Config()))
+        assert {fact.metric for fact in facts} >= {"first_response_time", "replies"}
 
 
 def check_pragmas(conn):

@@ -18,6 +18,7 @@ from agentdesk.text import one_line
 
 if TYPE_CHECKING:
     from agentdesk.store import Store
+    from agentdesk.store.metrics import PeriodReads
 
 FRT = "first_response_time"
 REPLY_TIME = "reply_time"
@@ -78,6 +79,14 @@ def build_facts(
     reads = store.metrics.read_period(
         period.since_iso, period.until_iso, settings.idle_cutoff_seconds
     )
+    try:
+        return _facts(reads, settings, now, source)
+    finally:
+        reads.cancel()  # after an error, the queries not started yet do not run
+
+
+def _facts(reads: PeriodReads, settings: MetricsSettings, now: float, source: int) -> list[Fact]:
+    """The facts of the period's rows, built from each query's as they arrive."""
     facts: list[Fact] = []
     add, add_all = facts.append, facts.extend
     last_resolve: dict[int, Any] = {}  # conversation id -> its latest resolve row

@@ -385,6 +385,7 @@ class ConversationScreen(DeskScreen):
         self._seen_up_to = 0  # the newest message shown at open (or in the collision check)
         self._assist_wanted = False
         self._assist_panel: AssistPanel | None = None  # see the assist property
+        self._assist_focus = False  # focus the panel once its mount is done
         self._built = False  # composed and mounted: show() can fill it
         self._composer = Composer(id="composer")  # kept: the draft is saved at unmount too
         self._last_pipe = ""  # the command | ran last, offered again
@@ -1508,9 +1509,12 @@ class ConversationScreen(DeskScreen):
         self._assist_wanted = shown
         self.query_one("#conversation-body").set_class(shown, "assist")
         assist = self.assist
-        if assist is None:
+        if assist is None:  # not mounted yet, or mounting: the mount does what is asked
+            self._assist_focus = shown and (focus or self._assist_focus)
+            for mounting in self.query("#assist"):
+                mounting.display = shown
             if shown:
-                self._mount_assist(focus)
+                self._mount_assist()
             return
         assist.display = shown
         if shown:
@@ -1520,9 +1524,10 @@ class ConversationScreen(DeskScreen):
                 self.set_focus(assist)
 
     @work(group="assist-mount", exit_on_error=False)
-    async def _mount_assist(self, focus: bool) -> None:
+    async def _mount_assist(self) -> None:
         """Mount the panel once its modules are imported (off the UI thread, app.warm_up);
-        once, however often it is asked for meanwhile."""
+        once, however often it is asked for meanwhile, then shown, focused or hidden as
+        last asked (``_assist_wanted``, ``_assist_focus``)."""
         await self.desk.assist_loaded()
         if self.query("#assist") or not self._assist_wanted:  # mounted, or mounting
             return
@@ -1538,7 +1543,8 @@ class ConversationScreen(DeskScreen):
             return
         if self.conversation is not None:
             panel.show_conversation(self.conversation_id)
-        if focus:
+        if self._assist_focus:
+            self._assist_focus = False
             self.set_focus(panel)
 
     def action_toggle_assist(self) -> None:

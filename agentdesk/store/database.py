@@ -71,6 +71,9 @@ def inserted(cursor: Cursor) -> int:
     return int(rows[0][0])
 
 
+SIDE_READERS = 3  # read-only connections a desk opens for queries side by side, at most
+
+
 class Database:
     """A connection shared by the UI thread and workers, serialised by one lock; and,
     when ``open_reader`` can make them, read-only connections of their own for queries
@@ -93,6 +96,7 @@ class Database:
         self._open_reader = open_reader
         self._idle_readers: list[Connection] = []  # side readers between two uses
         self._readers_lock = threading.Lock()
+        self._side_slots = threading.BoundedSemaphore(SIDE_READERS)
         self._closed = False
 
     @contextmanager
@@ -152,39 +156,51 @@ class Database:
                 conn.execute(statement)
             yield conn
 
+    @property
+    def side_by_side(self) -> bool:
+        """Whether ``side_read`` gives connections of their own (not on an in-memory desk)."""
+        return self._open_reader is not None
+
     @contextmanager
     def side_read(self, settings: list[str]) -> Iterator[Connection]:
         """A read-only connection of its own, under planner ``settings`` (``SET LOCAL``),
         so that several queries run at once, each in a thread (the engines work outside
         Python's lock: ``MetricQueries.read_period``). Each sees what was committed as it
-        starts. The shared connection (``read_with``) where there is no reader to open
-        (an in-memory desk). A reader is kept for the next use, or closed after an error.
+        starts. At most ``SIDE_READERS`` are open at once (more wait their turn); each is
+        kept for the next read, or closed after an error. The shared connection
+        (``read_with``) where there is no reader to open (an in-memory desk).
         """
         if self._open_reader is None:
             with self.read_with(settings) as shared:
                 yield shared
             return
-        with self._readers_lock:
-            conn = self._idle_readers.pop() if self._idle_readers else None
-        if conn is None:
-            conn = self._open_reader()
-        try:
-            if settings:
-                conn.execute("BEGIN")
-                for statement in settings:
-                    conn.execute(statement)
-            yield conn
-            if settings:
-                conn.execute("COMMIT")
-        except BaseException:
-            with suppress(Exception):
-                conn.close()
-            raise
-        with self._readers_lock:
-            if not self._closed:
-                self._idle_readers.append(conn)
-                return
-        conn.close()  # the desk closed while it read
+        with self._side_slots:
+            with self._readers_lock:
+                if self._closed:
+                    raise StoreError("the desk was closed")
+                conn = self._idle_readers.pop() if self._idle_readers else None
+            if conn is None:
+                conn = self._open_reader()
+            try:
+                if settings:
+                    try:
+                        conn.execute("BEGIN")
+                    except ConnectionLost:  # kept while the server dropped it: made again
+                        conn.execute("BEGIN")
+                    for statement in settings:
+                        conn.execute(statement)
+                yield conn
+                if settings:
+                    conn.execute("COMMIT")
+            except BaseException:
+                with suppress(Exception):
+                    conn.close()
+                raise
+            with self._readers_lock:
+                if not self._closed:
+                    self._idle_readers.append(conn)
+                    return
+            conn.close()  # the desk closed while it read
 
     @contextmanager
     def outside_transaction(self) -> Iterator[Connection]:
