@@ -440,7 +440,17 @@ class ConversationScreen(DeskScreen):
         self._show_assist(self.app.size.width >= ASSIST_MIN_WIDTH)
         if self.conversation_id:
             self.show(self.conversation_id, self.step)
+        self._lay_out_ahead()
         self.app.post_message(self.Ready())
+
+    def _lay_out_ahead(self) -> None:
+        """Built ahead, not shown yet: place the widgets at the app's size now, while the
+        inbox waits. Laid out only as it was first shown, the thread learnt its width a
+        frame later, was wrapped then, and the whole screen was drawn twice (70-100 ms
+        of the first open). Textual (8.2) lays a screen out this way as it shows it; a
+        screen that is not shown draws nothing."""
+        if self.app.screen is not self:
+            self._refresh_layout(self.app.size)
 
     def _on_screen_resume(self, event: events.ScreenResume) -> None:
         """Shown again: Textual restyles every widget of a screen it pushes (a seventh
@@ -1538,6 +1548,7 @@ class ConversationScreen(DeskScreen):
         )
         await self.query_one("#conversation-body").mount(panel)
         self._assist_panel = panel
+        self._lay_out_ahead()
         if not self._assist_wanted:  # hidden while it mounted
             panel.display = False
             return
