@@ -178,6 +178,10 @@ class InboxScreen(DeskScreen):
         self.recalled = 0  # how far back ↑ has gone in ``searches``
         self._resumed = False  # shown before: a resume re-reads the list
 
+    def _query_source(self) -> QuerySource:
+        """The inbox under the current filters, as this agent sees it (their drafts)."""
+        return QuerySource(self.desk.store, self.filters, self.desk.agent.name)
+
     def compose(self) -> ComposeResult:
         yield Static(id="inbox-title")
         yield Static(id="inbox-views")
@@ -188,7 +192,7 @@ class InboxScreen(DeskScreen):
         )
         yield Static(id="inbox-columns")
         yield InboxList(
-            QuerySource(self.desk.store, self.filters, self.desk.agent.name),
+            self._query_source(),
             self.desk.config.sla_for,
             lambda conversation_id: self.desk.others.get(conversation_id, ()),
             id="inbox-list",
@@ -235,9 +239,7 @@ class InboxScreen(DeskScreen):
         if self.search_text:
             self.run_search_query(self.search_text, replace(self.filters), keep)
         else:
-            self.inbox.set_source(
-                QuerySource(self.desk.store, self.filters, self.desk.agent.name), keep
-            )
+            self.inbox.set_source(self._query_source(), keep)
             if to_top:
                 self.inbox.cursor = 0
             self.update_title()

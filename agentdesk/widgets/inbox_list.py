@@ -53,7 +53,7 @@ class QuerySource(_Rows):
     """The inbox under a filter, paged by an indexed query (a page near the end read
     from the end, with the length last counted)."""
 
-    def __init__(self, store: Store, filters: InboxFilter, agent: str = "") -> None:
+    def __init__(self, store: Store, filters: InboxFilter, agent: str) -> None:
         super().__init__(store, agent)
         self.filters = filters
         self.total: int | None = None
@@ -74,7 +74,7 @@ class QuerySource(_Rows):
 class IdSource(_Rows):
     """A bounded list of conversation ids (search results), in order."""
 
-    def __init__(self, store: Store, ids: list[int], agent: str = "") -> None:
+    def __init__(self, store: Store, ids: list[int], agent: str) -> None:
         super().__init__(store, agent)
         self.ids = ids
 
@@ -235,11 +235,7 @@ class InboxList(ScrollView, can_focus=True):
     def reload(self, keep_id: int | None = None) -> None:
         """Re-read the list (after a change); rows are fetched again as they are drawn."""
         self._pages.clear()
-        self.total = self.source.count()
-        # One line per row, as wide as the list: a width here (it was the widget's, the
-        # padding and the scrollbar included) showed a horizontal scrollbar until the
-        # first resize, and the whole list was drawn twice as the desk started (0.1 s).
-        self.virtual_size = Size(0, self.total)
+        self._set_total(self.source.count())
         index = self.cursor
         if keep_id is not None:  # the same conversation, wherever it is now in the list
             found = self.source.position(keep_id)
@@ -278,8 +274,7 @@ class InboxList(ScrollView, can_focus=True):
         first_page = min(touched, default=0) // PAGE
         for number in [n for n in self._pages if n >= first_page]:
             del self._pages[number]
-        self.total = change.total
-        self.virtual_size = Size(0, self.total)
+        self._set_total(change.total)
         index = self.cursor if change.cursor_at is None else change.cursor_at
         self.cursor = max(0, min(index, self.total - 1))
         self.refresh()
@@ -364,6 +359,14 @@ class InboxList(ScrollView, can_focus=True):
             self.marked.symmetric_difference_update({row.id})
             self.move(1)
             self.refresh()
+
+    def _set_total(self, total: int) -> None:
+        """The list's length, and a virtual size of one line per row, as wide as the list:
+        a width here (it was the widget's, the padding and the scrollbar included) showed
+        a horizontal scrollbar until the first resize, and the whole list was drawn twice
+        as the desk started (0.1 s)."""
+        self.total = total
+        self.virtual_size = Size(0, total)
 
     def all_ids(self) -> list[int]:
         """Every conversation id of the list, in its order (paged from the source, counted
