@@ -75,6 +75,30 @@ def kill(process: subprocess.Popen) -> None:
     os.kill(process.pid, signal.SIGKILL)
 
 
+def helpers_of(pid: int) -> set[int]:
+    """Live multiprocessing children of process ``pid`` (pool workers, resource tracker)."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:  # ended meanwhile
+            continue
+        state, ppid = stat.rsplit(")", 1)[1].split()[:2]
+        if int(ppid) == pid and state != "Z" and b"multiprocessing" in cmdline:
+            found.add(int(entry.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        return (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def outbox_state(db: Path) -> str | None:
     rows = query(db, "SELECT state FROM mail_outbox")
     return rows[0][0] if rows else None
@@ -153,6 +177,7 @@ def test_sigkill_during_a_sync_batch_loses_and_repeats_nothing(dovecot, tmp_path
     config = write_config(tmp_path / "config.toml", dovecot.settings(folders=[folder]))
     db = tmp_path / "desk.db"
     stored = lambda: (query(db, "SELECT count(*) FROM messages") or [(0,)])[0][0]  # noqa: E731
+    seen_workers: set[int] = set()
     for kill_at in (1, count // 3, 2 * count // 3):  # mid-batch, three times
         desk = start("sync", config, db)
         wait_until(
@@ -160,9 +185,14 @@ def test_sigkill_during_a_sync_batch_loses_and_repeats_nothing(dovecot, tmp_path
             120,
             every=0.001,
         )
+        workers = helpers_of(desk.pid)
         if desk.poll() is None:
             kill(desk)
         desk.wait(10)
+        seen_workers.update(workers)
+        # the parsing workers end with the desk, even one killed by SIGKILL
+        wait_until(lambda: not any(alive(pid) for pid in workers), 10)  # noqa: B023
+    assert seen_workers, "no parsing worker was seen: the sync never used its pool"
     desk = start("sync", config, db)
     assert desk.wait(180) == 0, db.with_suffix(".sync.log").read_text()
     assert stored() == count

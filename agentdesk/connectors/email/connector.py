@@ -13,14 +13,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import multiprocessing
-import os
-import sys
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
-from multiprocessing import resource_tracker
 from typing import Any
 
 from agentdesk import clock
@@ -31,6 +27,7 @@ from agentdesk.connectors.email.outbox import Outbox, address_problem
 from agentdesk.connectors.email.security import SECURITY, MailError, password, tls_context
 from agentdesk.connectors.email.smtp import send as smtp_send
 from agentdesk.connectors.email.state import FolderState, MailState, OutboxEntry
+from agentdesk.connectors.email.workers import parse_pool
 from agentdesk.domain import Inbound, Outgoing
 
 log = logging.getLogger(__name__)
@@ -322,7 +319,7 @@ class EmailConnector(Connector):
         if self._pool_failure:
             return None
         try:
-            return _parse_pool(self.parse_workers)
+            return parse_pool(self.parse_workers)
         except Exception as error:
             self._parse_in_thread(error)
             return None
@@ -440,34 +437,3 @@ class EmailConnector(Connector):
             return action(client)
         finally:
             client.close()
-
-
-def _parse_pool(workers: int) -> ProcessPoolExecutor:
-    """Worker processes for MIME parsing, so it runs beside storing (not under one GIL).
-
-    Spawned, never forked: the app has threads (IMAP readers, Textual) a fork would copy.
-    """
-    _start_resource_tracker()
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
-
-
-def _start_resource_tracker() -> None:
-    """Start multiprocessing's resource tracker with a real stderr.
-
-    The tracker is handed ``sys.stderr``'s descriptor; inside Textual that is the app's
-    print capture, whose ``fileno()`` is -1, and the spawn fails with "bad value(s) in
-    fds_to_keep". Started with /dev/null as its stderr instead, it never writes over
-    the screen either.
-    """
-    try:
-        usable = sys.stderr is not None and sys.stderr.fileno() >= 0
-    except (AttributeError, OSError, ValueError):
-        usable = False
-    if usable:
-        return
-    with open(os.devnull, "w") as devnull:
-        saved, sys.stderr = sys.stderr, devnull
-        try:
-            resource_tracker.ensure_running()
-        finally:
-            sys.stderr = saved
