@@ -26,7 +26,10 @@ from textual.app import App  # noqa: E402
 from textual.widgets import DataTable  # noqa: E402
 
 from agentdesk.config import Config  # noqa: E402
-from agentdesk.metrics import MetricsSettings, collect, preset, summarize  # noqa: E402
+from agentdesk.metrics.aggregate import summarize  # noqa: E402
+from agentdesk.metrics.collect import collect  # noqa: E402
+from agentdesk.metrics.period import preset  # noqa: E402
+from agentdesk.metrics.settings import MetricsSettings  # noqa: E402
 from agentdesk.screens.stats import StatsScreen  # noqa: E402
 from agentdesk.store import Store  # noqa: E402
 from bench import target  # noqa: E402

@@ -14,8 +14,9 @@ from conftest import NO_PRESEND, Notices, screen_text, until
 from agentdesk.app import make_app
 from agentdesk.config import parse_config
 from agentdesk.connectors.email.state import MailState
-from agentdesk.metrics import Period, Rate, build_facts, summarize
-from agentdesk.metrics.facts import CSAT, CSAT_RESPONSE
+from agentdesk.metrics.aggregate import Rate, summarize
+from agentdesk.metrics.facts import CSAT, CSAT_RESPONSE, build_facts
+from agentdesk.metrics.period import Period
 from agentdesk.metrics.settings import MetricsSettings
 from agentdesk.screens.conversation import ConversationScreen
 from agentdesk.surveys.questions import QUESTIONS

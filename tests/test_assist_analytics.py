@@ -16,7 +16,10 @@ from metrics_data import MONDAY, Desk, at
 from agentdesk import cli, clock
 from agentdesk.assist.kbimport import import_kb
 from agentdesk.domain import EventKind
-from agentdesk.metrics import MetricsSettings, collect, parse_period, summarize
+from agentdesk.metrics.aggregate import summarize
+from agentdesk.metrics.collect import collect
+from agentdesk.metrics.period import parse_period
+from agentdesk.metrics.settings import MetricsSettings
 from agentdesk.screens.stats import StatsScreen
 from agentdesk.store import Store
 from agentdesk.widgets.assist_panel import AssistPanel

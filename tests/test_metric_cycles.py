@@ -13,8 +13,9 @@ from pathlib import Path
 from agentdesk import clock
 from agentdesk.demo import generate_demo
 from agentdesk.domain import Inbound, InboxFilter
-from agentdesk.metrics import MetricsSettings, collect
+from agentdesk.metrics.collect import collect
 from agentdesk.metrics.period import Period
+from agentdesk.metrics.settings import MetricsSettings
 from agentdesk.store import Store
 
 NOW = datetime(2026, 11, 23, 7, tzinfo=UTC)

@@ -10,8 +10,9 @@ from metrics_data import Desk, at, worked_example
 
 from agentdesk import clock
 from agentdesk.config import ConfigError, parse_config
-from agentdesk.metrics import TEAM, collect, metrics_settings, parse_period, summarize
+from agentdesk.metrics.aggregate import TEAM, summarize
 from agentdesk.metrics.business_hours import BusinessClock
+from agentdesk.metrics.collect import collect
 from agentdesk.metrics.facts import (
     ANSWERED,
     CSAT,
@@ -24,7 +25,8 @@ from agentdesk.metrics.facts import (
     REPLY_TIME,
     RESOLUTION,
 )
-from agentdesk.metrics.settings import MetricsSettings
+from agentdesk.metrics.period import parse_period
+from agentdesk.metrics.settings import MetricsSettings, metrics_settings
 
 NOVEMBER = parse_period("2026-11-01", "2026-11-30")
 LATER = datetime(2026, 12, 31, tzinfo=UTC).timestamp()  # every FCR window has passed

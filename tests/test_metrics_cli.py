@@ -12,7 +12,7 @@ from metrics_data import Desk, at, worked_example
 
 from agentdesk import cli, clock
 from agentdesk.domain import Inbound
-from agentdesk.metrics import TEAM
+from agentdesk.metrics.aggregate import TEAM
 from agentdesk.store import Store
 
 NOVEMBER = ["--since", "2026-11-01", "--until", "2026-11-30"]

@@ -52,3 +52,15 @@ def test_a_command_imports_its_own_module_and_the_config_no_sending_code(tmp_pat
         "print(sorted(m for m in sys.modules if m in late or m.startswith('agentdesk.commands.')))"
     )
     assert printed(code) == "['agentdesk.commands.stats']"
+
+
+@pytest.mark.slow  # a fresh interpreter in a child process
+def test_making_the_app_reads_the_metrics_settings_without_the_metrics_themselves():
+    """The app reads ``[metrics]`` (the idle cut-off) as it is made; the facts and their
+    aggregation (30 ms of every start) wait for the stats screen or command."""
+    code = (
+        "import sys; from agentdesk.app import make_app; from agentdesk.config import Config;"
+        "make_app(Config(agent_name='alice'), ':memory:', []);"
+        "print(sorted(m for m in sys.modules if m.startswith('agentdesk.metrics')))"
+    )
+    assert printed(code) == "['agentdesk.metrics', 'agentdesk.metrics.settings']"

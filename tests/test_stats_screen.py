@@ -120,7 +120,9 @@ async def test_table_toggles_and_drill_down(desk, tmp_path):
 
 
 async def test_drill_down_without_an_opener_dismisses_with_the_id(desk):
-    from agentdesk.metrics import MetricsSettings, collect, parse_period
+    from agentdesk.metrics.collect import collect
+    from agentdesk.metrics.period import parse_period
+    from agentdesk.metrics.settings import MetricsSettings
 
     facts = [
         f

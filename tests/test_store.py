@@ -12,7 +12,9 @@ from desk_data import build_desk
 
 from agentdesk.config import Config
 from agentdesk.domain import Inbound, InboxFilter, SearchQuery, Status
-from agentdesk.metrics import collect, metrics_settings, preset
+from agentdesk.metrics.collect import collect
+from agentdesk.metrics.period import preset
+from agentdesk.metrics.settings import metrics_settings
 from agentdesk.store import DATABASE_ERRORS, SCHEMA_VERSION, Store, StoreError
 from agentdesk.store.database import SIDE_READERS
 from agentdesk.store.db import apply_migrations, connect

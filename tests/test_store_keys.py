@@ -6,8 +6,10 @@ import shutil
 from datetime import UTC, datetime
 
 from agentdesk.demo.generator import generate_demo
-from agentdesk.metrics import MetricsSettings, collect, parse_period, summarize
-from agentdesk.metrics.aggregate import TEAM
+from agentdesk.metrics.aggregate import TEAM, summarize
+from agentdesk.metrics.collect import collect
+from agentdesk.metrics.period import parse_period
+from agentdesk.metrics.settings import MetricsSettings
 from agentdesk.store import Store
 from agentdesk.store.db import apply_migrations, connect
 

@@ -17,9 +17,8 @@ from agentdesk.connectors.base import DeliveryResult
 from agentdesk.connectors.demo import DemoConnector
 from agentdesk.delivery import ChannelHost
 from agentdesk.domain import LOW_CSAT_VIEW, Inbound
-from agentdesk.metrics import build_facts, summarize
-from agentdesk.metrics.aggregate import Rate
-from agentdesk.metrics.facts import CES, CSAT, CSAT_RESPONSE, FRT
+from agentdesk.metrics.aggregate import Rate, summarize
+from agentdesk.metrics.facts import CES, CSAT, CSAT_RESPONSE, FRT, build_facts
 from agentdesk.metrics.period import Period
 from agentdesk.metrics.settings import MetricsSettings
 from agentdesk.store import Store

@@ -9,18 +9,11 @@ from typing import TYPE_CHECKING
 from agentdesk import clock
 from agentdesk.commands import UsageError
 from agentdesk.config import Config, database_target
-from agentdesk.metrics import (
-    METRICS,
-    TEAM,
-    BusinessClock,
-    PeriodError,
-    collect,
-    parse_period,
-    summarize,
-)
-from agentdesk.metrics.aggregate import summarize_one
-from agentdesk.metrics.facts import Fact
-from agentdesk.metrics.period import Period
+from agentdesk.metrics.aggregate import TEAM, summarize, summarize_one
+from agentdesk.metrics.business_hours import BusinessClock
+from agentdesk.metrics.collect import collect
+from agentdesk.metrics.facts import METRICS, Fact
+from agentdesk.metrics.period import Period, PeriodError, parse_period
 from agentdesk.metrics.report import to_csv, to_json, to_table
 from agentdesk.store import Store
 from agentdesk.text import clean, count_of, one_line

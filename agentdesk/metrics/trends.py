@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from agentdesk.metrics import collect
+from agentdesk.metrics.collect import collect
 from agentdesk.metrics.facts import CSAT, DURATIONS, FCR, FRT, RESOLUTION, Fact
 from agentdesk.metrics.period import Period
 from agentdesk.metrics.settings import MetricsSettings

@@ -19,21 +19,16 @@ from textual.worker import get_current_worker
 
 from agentdesk import clock
 from agentdesk.config import Config
-from agentdesk.metrics import (
-    BusinessClock,
-    Fact,
-    MetricsSettings,
-    Period,
-    StatsRow,
-    collect,
-    preset,
-    summarize,
-)
+from agentdesk.metrics.aggregate import StatsRow, summarize
+from agentdesk.metrics.business_hours import BusinessClock
+from agentdesk.metrics.collect import collect
 from agentdesk.metrics.explain import COLUMNS as FACT_COLUMNS
 from agentdesk.metrics.explain import Business, Explained, explained, table_cells
 from agentdesk.metrics.explain import to_csv as explain_csv
-from agentdesk.metrics.facts import DURATIONS, FRT
+from agentdesk.metrics.facts import DURATIONS, FRT, Fact
+from agentdesk.metrics.period import Period, preset
 from agentdesk.metrics.report import COLUMNS, FORMS, cell, change, duration_text
+from agentdesk.metrics.settings import MetricsSettings
 from agentdesk.metrics.trends import TREND_METRICS, Trend, trends
 from agentdesk.screens.pickers import PromptScreen
 from agentdesk.text import clean, count_of, one_line
