@@ -324,3 +324,47 @@ def test_business_time_figures_on_the_demo_mean_something(demo, tmp_path, capsys
         medians.append(rows["(team)"]["first_response_time"]["median"])
     calendar, business_time = medians
     assert 0 < business_time < calendar
+
+
+async def test_the_stats_table_shows_its_lead_figures_whole_at_160_columns(demo, tmp_path):
+    """Issue 12.15: on the demo at 160 columns the stats table shows CSAT, Handle and
+    Answered whole, for 7 and 30 days, in calendar and business time (Answered was cut
+    to "88.7% (32" on 30 days); the columns after them scroll into view."""
+    import shutil
+
+    from conftest import screen_lines, until
+
+    from agentdesk.commands.demo import demo_app
+    from agentdesk.config import Config
+    from agentdesk.screens.stats import StatsScreen
+
+    path = tmp_path / "copy.db"
+    shutil.copy(demo[0], path)
+    clock.set_now(DEMO_NOW)
+    try:
+        app = demo_app(Config(agent_name="me"), path)
+        async with app.run_test(size=(160, 40)) as pilot:
+            await pilot.pause()
+            for keys, basis in (("S", "calendar"), ("3", "calendar"), ("b", "business")):
+                await pilot.press(keys)
+                await until(pilot, lambda: isinstance(app.screen, StatsScreen))
+                title = f"by agent, {basis} time"
+                await until(
+                    pilot,
+                    lambda title=title: (
+                        title in screen_lines(app)[0]
+                        and not any(
+                            w.group.startswith("stats") and not w.is_finished for w in app.workers
+                        )
+                    ),
+                )
+                await pilot.pause()
+                lines = screen_lines(app)
+                header = lines[1]
+                team = next(line for line in lines if line.startswith(" (team)"))
+                for column in ("CSAT", "Handle", "Answered"):
+                    assert f" {column} " in header, (column, header)
+                answered = header.index(" Answered ") + 1
+                assert team[answered:].split("  ")[0].endswith(")"), team  # "88.7% (355)"
+    finally:
+        clock.set_now(None)

@@ -72,3 +72,38 @@ async def test_assigning_by_typing_a_name(desk, alice):
         await pilot.press(*"bo", "enter")
         await pilot.pause()
         assert app.store.conversations.get(app.screen.conversation_id).assignee == "bob"
+
+
+async def test_the_desks_tag_and_canned_pickers_filter_as_typed(desk, alice):
+    """Issue 12.13 in the desk itself: the inbox's tag picker (t) and the conversation's
+    canned replies (c) list only what matches the typed words, j/k move, Enter chooses."""
+    from conftest import screen_text, until
+
+    from agentdesk.screens.conversation import ConversationScreen
+
+    path, _ = desk
+    app = make_app(alice, path, [DemoConnector()])
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("t")
+        await until(pilot, lambda: "(any tag)" in screen_text(app))
+        await pilot.press(*"BIL")
+        await until(pilot, lambda: "(any tag)" not in screen_text(app))
+        assert "filter: BIL" in screen_text(app) and "#billing" in screen_text(app)
+        await pilot.press("enter")
+        await until(pilot, lambda: "tag: billing" in screen_text(app))
+        assert "1 conversation" in screen_text(app)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ConversationScreen))
+        screen = app.screen
+        await pilot.press("c")
+        await until(pilot, lambda: "refund-timeline:" in screen_text(app))
+        await pilot.press("j", "k", "j", "enter")  # greeting, refund-timeline, back, again
+        await until(pilot, lambda: screen.composer.text.startswith("Refunds reach your"))
+        await pilot.press("escape", "c")  # leave the composer, where c is typed
+        await until(pilot, lambda: "refund-timeline:" in screen_text(app))
+        await pilot.press(*"THANKS reaching")  # words of the greeting, any case
+        await until(pilot, lambda: "refund-timeline:" not in screen_text(app))
+        assert "greeting:" in screen_text(app)
+        await pilot.press("enter")
+        await until(pilot, lambda: "Thanks for reaching out." in screen.composer.text)

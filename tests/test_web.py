@@ -75,7 +75,7 @@ def test_the_browser_shows_the_inbox_and_opens_the_stats_screen(
     press(page, "S")
     team_row = re.compile(r"^ \(team\)\s+\d+", re.M)  # the figures come from a worker
     stats = wait_for_screen(page, team_row.search, "the stats screen's figures")
-    assert re.search(r"^ Stats .*7 days", stats, re.M) and "CSAT resp." in stats
+    assert re.search(r"^ Stats .*7 days", stats, re.M) and "FCR (prov.)" in stats
     page.screenshot(path=str(tmp_path / "stats.png"))
     assert (tmp_path / "stats.png").read_bytes().startswith(b"\x89PNG")
 

@@ -65,11 +65,11 @@ COLUMNS: list[tuple[str, str]] = [
     ("FRT", FRT),
     ("FCR (prov.)", FCR),
     ("CSAT", CSAT),
-    ("CSAT resp.", CSAT_RESPONSE),
     ("Resolution", RESOLUTION),
     ("Reply", REPLY_TIME),
     ("Handle", HANDLE),  # its median alone (FORMS)
     ("Answered", ANSWERED),
+    ("CSAT resp.", CSAT_RESPONSE),  # how many answer the survey: after the figures
     ("1-touch", ONE_TOUCH),
     ("Reopen", REOPEN),
     ("Full res. med", FULL_RESOLUTION),
