@@ -45,6 +45,15 @@ from agentdesk.surveys.answers import Answer, survey_answer
         ("muy bien", 5, ""),
         ("Muy mal, nadie me ayudó", 1, "nadie me ayudó"),
         ("excelente", 5, ""),
+        ("Ok.", 3, ""),
+        ("fine!", 3, ""),
+        ("4 - 2 days late but fine", 4, "2 days late but fine"),
+        ("5/5, 10 out of 10", 5, "10 out of 10"),
+        (
+            "2. The parcel is still not here, 3 days late",
+            2,
+            "The parcel is still not here, 3 days late",
+        ),
     ],
 )
 def test_ratings(text, rating, comment):
@@ -67,6 +76,16 @@ def test_ratings(text, rating, comment):
         "⭐⭐⭐⭐⭐⭐",
         "my rating: 4",
         "1042 is my order number",
+        "5.99 was charged twice",
+        "1,5 kg are missing",
+        "3, 4 and 5 arrived broken",
+        "1) the app crashes 2) the refund is missing",
+        "1. The parcel is late\n2. The invoice is wrong",
+        "Ok, thanks",
+        "Ok, but I still cannot log in",
+        "fine, I will wait",
+        "Correct, the order number is 1234",
+        "Bon, le colis n'est toujours pas arrivé",
     ],
 )
 def test_what_is_not_a_rating_is_not_guessed(text):

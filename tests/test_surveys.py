@@ -3,16 +3,21 @@ counts as its answer, the response rate in `agentdesk stats`, and the [csat] tab
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
+import os
+import signal
 from datetime import timedelta
 
 import pytest
+from conftest import eventually
 from desk_data import NOW
 
 from agentdesk import cli, clock
-from agentdesk.config import ConfigError, parse_config
+from agentdesk.commands.serve import serve
+from agentdesk.config import Config, ConfigError, parse_config
 from agentdesk.connectors.base import DeliveryResult
 from agentdesk.connectors.demo import DemoConnector
 from agentdesk.delivery import ChannelHost
@@ -236,17 +241,27 @@ async def test_a_pure_rating_is_csat_with_its_comment_and_does_not_reopen(store)
     assert store.conversations.get(ids["login"]).status == "open"
 
 
-async def test_a_rating_with_a_question_reopens_and_ambiguous_text_is_a_message(store):
+async def test_a_rating_with_a_question_reopens(store):
     store, ids = store
     await send_survey(store, ids["login"])
     await customer_says(store, "3 - ok, but when does the refund arrive?")
     (csat,) = [e for e in store.events.read(ids["login"]) if e["kind"] == "csat"]
     assert csat["payload"]["comment"] == "ok, but when does the refund arrive?"
     assert store.conversations.get(ids["login"]).status == "open"
-    store.replies.add(ids["done"], "alice", "Anything else?")
-    await send_survey(store, ids["done"])
-    await customer_says(store, "2 items are missing", thread_key=None, ext_id="x", in_reply_to=None)
-    assert "csat" not in kinds(store, ids["done"])
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["2 items are missing", "Ok, but I still cannot log in", "5.99 was charged twice"],
+)
+async def test_ambiguous_text_is_a_normal_message_that_reopens(store, text):
+    store, ids = store
+    await send_survey(store, ids["login"])
+    await customer_says(store, text)
+    assert store.messages.thread(ids["login"])[-1].body == text  # in the survey's thread
+    assert "csat" not in kinds(store, ids["login"])
+    conversation = store.conversations.get(ids["login"])
+    assert conversation.status == "open" and conversation.waiting_since is not None
 
 
 async def test_an_auto_reply_does_not_use_up_the_survey_and_low_ratings_are_tagged(store):
@@ -377,6 +392,29 @@ async def test_the_effort_question_follows_a_rating_and_its_score_is_ces(store):
     rows = {row.agent: row for row in summarize(facts_until(store, 10))}
     assert rows["alice"].rates[CES] == Rate(1, 1) and rows["alice"].rates[CSAT] == Rate(1, 1)
     assert rows["alice"].rates[CSAT_RESPONSE] == Rate(1, 1)  # the effort question is not CSAT
+
+
+async def test_serve_asks_the_effort_question_after_a_rating_it_received(store):
+    """`agentdesk serve` runs the team's connectors: the answer to a survey comes in
+    there, and so the effort question must leave from there too."""
+    store, ids = store
+    await send_survey(store, ids["login"])
+    answer = Inbound("chat", "@zoe:example.org", "5", later(3), thread_key="chat-zoe")
+    channel = DemoConnector(script=[answer])
+    config = Config(agent_name="serve", raw={"csat": {"enabled": True, "ces": True}})
+    running = asyncio.create_task(serve(store, [channel], config))
+    try:
+        await eventually(lambda: channel.sent, what="the effort question sent")
+        assert [r.text for r in channel.sent] == [CES_QUESTIONS["en"]]
+        os.kill(os.getpid(), signal.SIGTERM)  # as systemd stops it
+        assert await asyncio.wait_for(running, 15) == 0
+    finally:
+        running.cancel()
+    assert [
+        e["payload"]["survey"]
+        for e in store.events.read(ids["login"])
+        if e["kind"] == "survey_sent"
+    ] == ["csat", "ces"]
 
 
 async def test_once_an_agent_reopened_it_a_number_is_a_message(store):

@@ -74,6 +74,7 @@ def run(args: argparse.Namespace, config: Config) -> int:
 async def serve(store, connectors, config: Config) -> int:
     """Run ``connectors`` under their leases until SIGTERM or SIGINT."""
     from agentdesk.delivery import ChannelHost, Holder
+    from agentdesk.surveys.sending import queue_effort_question
     from agentdesk.team import desk_id
 
     host = ChannelHost(store, connectors, config.delivery, leased=True)
@@ -95,12 +96,16 @@ async def serve(store, connectors, config: Config) -> int:
 
     running: dict[int, asyncio.Task[None]] = {}
 
+    def stored(conversation_id: int) -> None:
+        """A message came in; after a CSAT answer the effort question follows ([csat] ces)."""
+        say(f"stored a message in conversation {conversation_id}")
+        if config.csat.ces and (
+            question := queue_effort_question(store, config.csat, conversation_id)
+        ):
+            deliver(question)
+
     def start(connector) -> None:
-        running[id(connector)] = asyncio.create_task(
-            host.run(
-                connector, on_message=lambda cid: say(f"stored a message in conversation {cid}")
-            )
-        )
+        running[id(connector)] = asyncio.create_task(host.run(connector, on_message=stored))
 
     def stop(connector) -> None:
         task = running.pop(id(connector), None)

@@ -4,7 +4,11 @@ A rating leads the message: ``4``, ``5/5``, ``4 out of 5``, ``4 stars``, ``⭐�
 ``👍`` / ``👎``, or a rating word (``great``, ``sehr gut``, ``très bien``, ``muy
 mal``) in English, German, French or Spanish. What follows a separator is the comment:
 ``4 – quick and kind``. Anything else is not guessed at: ``2 items are missing`` and
-``good morning, where is my parcel?`` are normal messages.
+``good morning, where is my parcel?`` are normal messages, and so are a number that
+starts a decimal, a list or a numbered list (``5.99 was charged twice``, ``3, 4 and 5
+are broken``, ``1) the app crashes 2) …``) and a word that only acknowledges (``ok``,
+``fine``, ``correct``, ``bon``) unless it is the whole answer: ``Ok, but I still cannot
+log in`` is no rating of 3.
 """
 
 from __future__ import annotations
@@ -72,6 +76,9 @@ RATING_WORDS: dict[str, int] = {
     "perfecto": 5,
 }
 _WORDS = sorted(RATING_WORDS, key=len, reverse=True)
+# Words customers also write to acknowledge or to begin a sentence ("Ok, but …", "Bon,
+# le colis …", "Correct, the order is …"): a rating only as the whole answer.
+ALONE_ONLY = {"ok", "okay", "fine", "correct", "bon"}
 
 _OUT_OF = r"(?:/|out\s+of|of|von|aus|sur|de)"
 _STARS = r"(?:stars?|sterne?|étoiles?|estrellas?)"
@@ -135,7 +142,9 @@ def message_answer(text: str, survey: str = "csat") -> Answer | None:
 
 def _leading_rating(message: str) -> tuple[int, str] | None:
     if match := _NUMBER.match(message):
-        return int(match["n"]), message[match.end() :]
+        rest = message[match.end() :]
+        bare = match.end() == match.end("n")  # not "5/5" nor "4 stars"
+        return None if bare and _more_numbers(match["n"], rest) else (int(match["n"]), rest)
     if match := _STAR_EMOJI.match(message):
         stars = sum(1 for ch in match["stars"] if ch in "⭐★🌟")
         return stars, message[match.end() :]
@@ -150,9 +159,24 @@ def _leading_rating(message: str) -> tuple[int, str] | None:
             rest = message[len(phrase) :]
             # A whole word, followed by the end or a separator: "good" yes, "goodbye" and
             # "good morning, where is my parcel?" no.
+            if phrase in ALONE_ONLY and rest.strip(_SEPARATORS):
+                return None
             if not rest or (rest[0] in _SEPARATORS and not _words_follow(rest)):
                 return RATING_WORDS[phrase], rest
     return None
+
+
+def _more_numbers(number: str, rest: str) -> bool:
+    """A bare leading number that is part of more: a decimal or a list of numbers
+    (``5.99``, ``1,5 kg``, ``3, 4 and 5``), or the first item of a numbered list
+    (``1) …  2) …``, ``1. …\n2. …``)."""
+    if re.match(r"\s*[.,)]?\s*\d", rest):
+        return True
+    mark = rest.lstrip()[:1]
+    return (
+        mark in (".", ")")
+        and re.search(rf"(?<!\d){int(number) + 1}{re.escape(mark)}", rest) is not None
+    )
 
 
 def _words_follow(rest: str) -> bool:
