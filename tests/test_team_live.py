@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 from conftest import NO_PRESEND, screen_lines, screen_text, until
 from desk_data import at
 
+import agentdesk.screens.conversation as conversation_screen
 from agentdesk.app import make_app
 from agentdesk.config import Config
 from agentdesk.domain import Inbound
@@ -79,6 +81,42 @@ async def test_changes_from_another_desk_show_in_the_open_conversation_and_inbox
         await until(pilot, lambda: not isinstance(bob.screen, ConversationScreen))
         await until(pilot, lambda: "carol" in row(bob, "Refund for order"), timeout=5)
         await until(pilot, lambda: not row(bob, "Win"), timeout=5)  # resolved: left the list
+
+
+async def test_a_slow_reread_never_draws_an_older_state_over_a_newer_one(desk, monkeypatch):
+    """Carol's tag makes bob's screen re-read the conversation in a worker, and that read
+    is slow; meanwhile bob sets it pending, which his screen shows at once. When the slow
+    read (from before pending) comes back, it is dropped instead of taking pending away."""
+    path, ids = desk
+    read_conversation = conversation_screen.read_conversation
+    holding, read, release = threading.Event(), threading.Event(), threading.Event()
+
+    def slow_in_a_worker(store, conversation_id):
+        state = read_conversation(store, conversation_id)
+        if holding.is_set() and threading.current_thread() is not threading.main_thread():
+            holding.clear()  # only the first re-read is slow
+            read.set()
+            release.wait(10)
+        return state
+
+    monkeypatch.setattr(conversation_screen, "read_conversation", slow_in_a_worker)
+    bob = make_app(config("bob"), path, [])
+    async with bob.run_test(size=(160, 40)) as pilot:
+        bob.open_conversation(ids["refund"])
+        await until(pilot, lambda: getattr(bob.screen, "conversation", None) is not None)
+        title = lambda: screen_lines(bob)[0]  # noqa: E731
+        holding.set()
+        with Store(path) as other:  # carol's desk
+            other.conversations.set_tag(ids["refund"], "vip", True, "carol")
+        await until(pilot, read.is_set, timeout=5)
+        await pilot.press("p")
+        await until(pilot, lambda: "pending" in title(), timeout=5)
+        await pilot.pause(0.5)  # bob's own change is re-read too, and shown
+        release.set()
+        await until(pilot, lambda: not bob.screen.workers, timeout=5)
+        await pilot.pause()
+        assert "pending" in title()
+        assert "#vip" in title()
 
 
 async def test_a_new_conversation_from_another_desk_joins_the_list_in_its_place(desk):
