@@ -31,7 +31,7 @@ def test_the_app_and_inbox_import_no_assist_or_conversation_modules():
     code = (
         "import sys; import agentdesk.app, agentdesk.screens.inbox;"
         "late = ('agentdesk.screens.conversation', 'agentdesk.assist.presend',"
-        " 'agentdesk.assist.mood', 'agentdesk.assist.ranking', 'openai');"
+        " 'agentdesk.assist.mood', 'agentdesk.assist.ranking', 'openai', 'html2text');"
         "print(sorted(m for m in late if m in sys.modules))"
     )
     assert printed(code) == "[]"
