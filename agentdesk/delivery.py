@@ -23,7 +23,6 @@ from agentdesk.delivery_settings import DeliverySettings
 from agentdesk.domain import SENDING_ELSEWHERE, WITHDRAWN, Direction, Inbound, Lease, Outgoing
 from agentdesk.intake import InvalidInbound, checked_inbound
 from agentdesk.store import DATABASE_ERRORS, Store, StoreError
-from agentdesk.surveys.answers import message_answer
 from agentdesk.team import desk_is_gone
 from agentdesk.text import error_line
 
@@ -353,6 +352,8 @@ class ChannelHost:
         A skipped ``Inbound`` still reaches ``recorded`` (as not stored), so the
         connector's progress moves past it.
         """
+        from agentdesk.surveys.answers import message_answer  # with the first message
+
         stored, problems = [], []
         with self.store.atomic():
             for item in group:
