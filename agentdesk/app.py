@@ -121,9 +121,18 @@ class AgentDeskApp(App):
         self.store.conversations.wake_snoozed()
         inbox = InboxScreen()
         self.push_screen(inbox)
-        inbox.call_after_refresh(self.warm_up)  # after the first paint
         for problem in self.problems:
             self.notify(problem, severity="error", timeout=10)
+        inbox.call_after_refresh(self._start_services)  # after the first paint
+        inbox.call_after_refresh(self.warm_up)
+
+    def _start_services(self) -> None:
+        """Once the inbox is drawn: the channels (through their leases), the replies
+        left undelivered by an earlier run, the watcher of other desks' changes and the
+        timers. None of it is on the first screen, and each would hold the UI thread
+        (or, in its own thread, the interpreter) while the inbox paints."""
+        if self.watcher.stopped.is_set():  # the app closed before its first paint
+            return
         for connector in self.host.connectors:
             connector.on_state = self.channel_state_changed
         team = self.config.team
