@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import tomllib
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -266,6 +265,8 @@ def load_config(path: Path | str | None = None, *, required: bool = False) -> Co
         if required:
             raise ConfigError(path, "", "file not found")
         return Config()
+    import tomllib  # only with a file to read: a desk without one never loads it
+
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as error:
