@@ -213,6 +213,21 @@ async def test_wide_characters_keep_the_columns_aligned(desk, alice):
         assert not any("\ufe0f" in line for line in lines)
 
 
+async def test_rows_cut_by_a_narrow_terminal_fill_it_and_end_in_an_ellipsis(desk, alice):
+    """At 64 columns the fixed columns alone need 80: each row is cut to the list's
+    width and ends in …, on every row and the cursor's."""
+    from rich.cells import cell_len
+
+    app = app_for(desk, alice)
+    async with app.run_test(size=(64, 20)) as pilot:
+        await pilot.pause()
+        inbox = app.screen.query_one(InboxList)
+        width = inbox.scrollable_content_region.width
+        rows = [inbox.render_line(y).text for y in range(min(inbox.total, inbox.size.height))]
+        assert len(rows) > 3
+        assert all(cell_len(row) == width and row.endswith("…") for row in rows), rows
+
+
 async def test_saved_views_switch_count_and_save(desk, tmp_path):
     """Issue 12.1: [[views]] from the config on 1-9 with their counts; the palette's
     "Save view as…" appends the current inbox to the config file."""

@@ -9,12 +9,16 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Protocol
 
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.binding import Binding
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
@@ -114,6 +118,7 @@ def read_changes(
 
 CHANNEL_LABELS = {"email": "✉ email", "chat": "◆ chat"}
 STATUS_STYLES = {"open": "bold", "pending": "italic", "snoozed": "dim", "resolved": "dim strike"}
+Cell = tuple[str, str]  # a row's cell: its text, fitted to its column, and its style
 
 
 def waiting_style(seconds: float | None, sla: SlaTarget) -> str:
@@ -225,6 +230,7 @@ class InboxList(ScrollView, can_focus=True):
         self.marked: set[int] = set()  # conversation ids marked for a bulk action
         self._count = ""  # digits typed for the next motion
         self._count_timer: Timer | None = None
+        self._line_style: Style | None = None  # the widget's style, read as drawing begins
 
     # ---- data ---------------------------------------------------------------------------
     def set_source(self, source: RowSource, keep_id: int | None = None) -> None:
@@ -408,18 +414,28 @@ class InboxList(ScrollView, can_focus=True):
                 self.action_open()
 
     # ---- drawing ------------------------------------------------------------------------
+    def render_lines(self, crop: Region) -> list[Strip]:
+        """The widget's own style is read once per drawing, not for each line (Textual
+        works it out through every ancestor: a fifth of drawing the list)."""
+        self._line_style = self.rich_style
+        return super().render_lines(crop)
+
     def render_line(self, y: int) -> Strip:
         index = self.scroll_offset.y + y
         width = self.scrollable_content_region.width
+        line_style = self._line_style or self.rich_style
         row = self.row_at(index)
         if row is None:
-            return Strip.blank(width, self.rich_style)
-        text = self.format_row(row, width)
-        text.truncate(width, pad=True)
-        if index == self.cursor:
-            text.stylize(self.get_component_rich_style("inbox-list--cursor"))
-        segments = list(text.render(self.app.console))
-        return Strip(segments).crop_extend(0, width, self.rich_style).simplify()
+            return Strip.blank(width, line_style)
+        cursor = (
+            self.get_component_rich_style("inbox-list--cursor") if index == self.cursor else None
+        )
+        segments = [
+            Segment(text, _style(style) + cursor if cursor else _style(style))
+            for text, style in fitted(self.row_cells(row, width), width)
+            if text
+        ]
+        return Strip(segments).crop_extend(0, width, line_style).simplify()
 
     @staticmethod
     def subject_width(width: int) -> int:
@@ -431,31 +447,36 @@ class InboxList(ScrollView, can_focus=True):
         """Tags get 20 columns on wide terminals and give way to the subject on narrow ones."""
         return 20 if width >= 140 else 10
 
-    def format_row(self, row: InboxRow, width: int) -> Text:
-        """One row as plain Text: customer text is never parsed as markup."""
+    def row_cells(self, row: InboxRow, width: int) -> list[Cell]:
+        """One row as its cells, each fitted to its column: customer text is only ever
+        a segment's text, never parsed as markup."""
         waited = clock.since(row.waiting_since)
         waiting = clock.humanize_duration(waited) if waited is not None else "—"
         subject_width = self.subject_width(width)
-        text = Text(no_wrap=True, overflow="ellipsis", end="")
-        text.append("●" if row.id in self.marked else " ", "bold magenta")
-        text.append(f"{waiting:>5} ", style=waiting_style(waited, self.sla_for(row.channel)))
-        text.append(_column(CHANNEL_LABELS.get(row.channel, row.channel), 8, 9, "cyan"))
-        text.append(_column(row.customer_name or row.customer_address, 20, 22, "bold"))
+        cells: list[Cell] = [
+            ("●" if row.id in self.marked else " ", "bold magenta"),
+            (f"{waiting:>5} ", waiting_style(waited, self.sla_for(row.channel))),
+            (_column(CHANNEL_LABELS.get(row.channel, row.channel), 8, 9), "cyan"),
+            (_column(row.customer_name or row.customer_address, 20, 22), "bold"),
+        ]
         if row.draft:  # an unsent reply waits here
-            text.append("✎ ", "yellow")
+            cells.append(("✎ ", "yellow"))
             subject_width -= 2
         for presence in self.presence(row.id):  # «bob» is viewing it, «bob ✎» typing in it
-            who = Text(f"«{one_line(presence.agent, 12)}{' ✎' if presence.typing else ''}» ")
-            who.stylize("bold yellow" if presence.typing else "cyan")
-            if who.cell_len < subject_width - 10:
-                text.append_text(who)
-                subject_width -= who.cell_len
-        text.append(_column(row.subject or row.preview, subject_width - 1, subject_width))
-        text.append(_column(row.status, 9, 10, STATUS_STYLES.get(row.status, "")))
-        assignee = row.assignee or "unassigned"
-        text.append(_column(assignee, 11, 12, "dim" if row.assignee is None else "magenta"))
-        text.append(one_line(" ".join(f"#{t}" for t in row.tags), self.tags_width(width)), "blue")
-        return text
+            who = f"«{one_line(presence.agent, 12)}{' ✎' if presence.typing else ''}» "
+            if cell_len(who) < subject_width - 10:
+                cells.append((who, "bold yellow" if presence.typing else "cyan"))
+                subject_width -= cell_len(who)
+        cells += [
+            (_column(row.subject or row.preview, subject_width - 1, subject_width), ""),
+            (_column(row.status, 9, 10), STATUS_STYLES.get(row.status, "")),
+            (
+                _column(row.assignee or "unassigned", 11, 12),
+                "dim" if row.assignee is None else "magenta",
+            ),
+            (one_line(" ".join(f"#{t}" for t in row.tags), self.tags_width(width)), "blue"),
+        ]
+        return cells
 
     def header(self, width: int) -> Text:
         """Column titles aligned with ``format_row``."""
@@ -472,10 +493,32 @@ class InboxList(ScrollView, can_focus=True):
 EMOJI_SELECTOR = "\ufe0f"
 
 
-def _column(value: str, cells: int, width: int, style: str = "") -> Text:
+def _column(value: str, cells: int, width: int) -> str:
     """``value`` on one line in ``cells`` terminal cells, cut with … when longer, padded
     to ``width``: wide characters (李小龙, emoji) take two cells, so columns stay aligned."""
-    text = Text(one_line(value, cells).replace(EMOJI_SELECTOR, ""), style=style, end="")
-    text.truncate(cells, overflow="ellipsis")
-    text.pad_right(width - text.cell_len)
-    return text
+    text = one_line(value, cells).replace(EMOJI_SELECTOR, "")
+    if cell_len(text) > cells:
+        text = set_cell_size(text, cells - 1) + "…"
+    return set_cell_size(text, width)
+
+
+def fitted(cells: list[Cell], width: int) -> list[Cell]:
+    """``cells`` filling ``width`` terminal cells: padded with a blank cell, or cut with
+    … (in the style of the cell it replaces) when a narrow terminal leaves too little."""
+    if (used := sum(cell_len(text) for text, _ in cells)) <= width:
+        return [*cells, (" " * (width - used), "")] if used < width else cells
+    kept: list[Cell] = []
+    room = width - 1
+    for text, style in cells:
+        size = cell_len(text)
+        if size > room:
+            if room:
+                kept.append((set_cell_size(text, room), style))
+            kept.append(("…", style))
+            return kept
+        kept.append((text, style))
+        room -= size
+    return kept
+
+
+_style = lru_cache(maxsize=64)(Style.parse)
