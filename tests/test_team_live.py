@@ -9,6 +9,7 @@ from conftest import NO_PRESEND, screen_lines, screen_text, until
 from desk_data import at
 
 import agentdesk.screens.conversation as conversation_screen
+import agentdesk.screens.inbox as inbox_screen
 from agentdesk.app import make_app
 from agentdesk.config import Config
 from agentdesk.domain import Inbound
@@ -117,6 +118,38 @@ async def test_a_slow_reread_never_draws_an_older_state_over_a_newer_one(desk, m
         await pilot.pause()
         assert "pending" in title()
         assert "#vip" in title()
+
+
+async def test_a_slow_read_of_changed_rows_never_leaves_an_older_row_shown(desk, monkeypatch):
+    """Carol assigns the refund to herself, and bob's inbox reads that row in a worker,
+    slowly; she then hands it to dave, which bob's inbox reads and shows. The slow read
+    (carol) ends last: the row is read again and still says dave."""
+    path, ids = desk
+    read_changes = inbox_screen.read_changes
+    holding, read, release = threading.Event(), threading.Event(), threading.Event()
+
+    def slow_once(*args):
+        change = read_changes(*args)
+        if holding.is_set():
+            holding.clear()
+            read.set()
+            release.wait(10)
+        return change
+
+    monkeypatch.setattr(inbox_screen, "read_changes", slow_once)
+    bob = make_app(config("bob"), path, [])
+    async with bob.run_test(size=(160, 40)) as pilot:
+        await until(pilot, lambda: "unassigned" in row(bob, "Refund for order"))
+        holding.set()
+        with Store(path) as other:  # carol's desk
+            other.conversations.assign(ids["refund"], "carol", "carol")
+            await until(pilot, read.is_set, timeout=5)
+            other.conversations.assign(ids["refund"], "dave", "carol")
+        await until(pilot, lambda: "dave" in row(bob, "Refund for order"), timeout=5)
+        release.set()
+        await until(pilot, lambda: not bob.screen.workers, timeout=5)
+        await pilot.pause(0.3)
+        assert "dave" in row(bob, "Refund for order")
 
 
 async def test_a_new_conversation_from_another_desk_joins_the_list_in_its_place(desk):

@@ -177,6 +177,8 @@ class InboxScreen(DeskScreen):
         self.searches: list[str] = []  # this session's searches, oldest first
         self.recalled = 0  # how far back ↑ has gone in ``searches``
         self._resumed = False  # shown before: a resume re-reads the list
+        self._row_reads = 0  # reads of changed rows begun, each numbered in order
+        self._rows_shown = 0  # the number of the read shown: an older one comes too late
 
     def _query_source(self) -> QuerySource:
         """The inbox under the current filters, as this agent sees it (their drafts)."""
@@ -267,16 +269,26 @@ class InboxScreen(DeskScreen):
         """Other desks changed these conversations: read their rows and places off the UI
         thread, then show them (never the whole list again; the cursor stays put)."""
         current = self.inbox.current
-        self._read_rows(self.inbox.source, conversation_ids, current.id if current else None)
+        self._row_reads += 1
+        self._read_rows(
+            self.inbox.source, conversation_ids, current.id if current else None, self._row_reads
+        )
 
     @work(thread=True, exit_on_error=False, group="inbox-live")
     def _read_rows(
-        self, source: RowSource, conversation_ids: frozenset[int], current: int | None
+        self, source: RowSource, conversation_ids: frozenset[int], current: int | None, number: int
     ) -> None:
         change = read_changes(source, conversation_ids, current)
-        self.app.call_from_thread(self._rows_changed, change)
+        self.app.call_from_thread(self._rows_changed, change, number)
 
-    def _rows_changed(self, change: RowChange) -> None:
+    def _rows_changed(self, change: RowChange, number: int) -> None:
+        """Show a read of changed rows; one that ends after a later read was shown may
+        hold rows older than those (reads in workers end in either order): its rows are
+        read again instead."""
+        if number < self._rows_shown:
+            self.refresh_rows(frozenset(change.positions))
+            return
+        self._rows_shown = number
         self.inbox.apply_changes(change)
         self.update_title()
 
