@@ -479,7 +479,7 @@ class InboxList(ScrollView, can_focus=True):
         return cells
 
     def header(self, width: int) -> Text:
-        """Column titles aligned with ``format_row``."""
+        """Column titles aligned with ``row_cells``."""
         return Text(
             f"{'wait':>6} {'channel':<9}{'customer':<21} {'subject':<{self.subject_width(width)}}"
             f"{'status':<9} {'assignee':<12}{'tags'}",
