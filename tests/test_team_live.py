@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
+from typing import Any
 
 from conftest import NO_PRESEND, screen_lines, screen_text, until
 from desk_data import at
@@ -25,6 +27,28 @@ def config(agent: str) -> Config:
 def row(app, words: str) -> str:
     """The inbox line (on screen) holding ``words``."""
     return next((line for line in screen_lines(app) if words in line), "")
+
+
+class SlowOnce:
+    """A read that, once ``armed``, is slow one time in a worker thread: it reads, says
+    so (``read``), then waits for ``release`` before it returns, so reads begun after it
+    end first."""
+
+    def __init__(self, read: Callable[..., Any]) -> None:
+        self.wrapped = read
+        self.armed, self.read, self.release = (
+            threading.Event(),
+            threading.Event(),
+            threading.Event(),
+        )
+
+    def __call__(self, *args: Any) -> Any:
+        result = self.wrapped(*args)
+        if self.armed.is_set() and threading.current_thread() is not threading.main_thread():
+            self.armed.clear()
+            self.read.set()
+            self.release.wait(10)
+        return result
 
 
 async def test_an_assignment_on_one_desk_shows_on_the_other_without_a_key(desk):
@@ -89,31 +113,21 @@ async def test_a_slow_reread_never_draws_an_older_state_over_a_newer_one(desk, m
     is slow; meanwhile bob sets it pending, which his screen shows at once. When the slow
     read (from before pending) comes back, it is dropped instead of taking pending away."""
     path, ids = desk
-    read_conversation = conversation_screen.read_conversation
-    holding, read, release = threading.Event(), threading.Event(), threading.Event()
-
-    def slow_in_a_worker(store, conversation_id):
-        state = read_conversation(store, conversation_id)
-        if holding.is_set() and threading.current_thread() is not threading.main_thread():
-            holding.clear()  # only the first re-read is slow
-            read.set()
-            release.wait(10)
-        return state
-
-    monkeypatch.setattr(conversation_screen, "read_conversation", slow_in_a_worker)
+    slow = SlowOnce(conversation_screen.read_conversation)
+    monkeypatch.setattr(conversation_screen, "read_conversation", slow)
     bob = make_app(config("bob"), path, [])
     async with bob.run_test(size=(160, 40)) as pilot:
         bob.open_conversation(ids["refund"])
         await until(pilot, lambda: getattr(bob.screen, "conversation", None) is not None)
         title = lambda: screen_lines(bob)[0]  # noqa: E731
-        holding.set()
+        slow.armed.set()
         with Store(path) as other:  # carol's desk
             other.conversations.set_tag(ids["refund"], "vip", True, "carol")
-        await until(pilot, read.is_set, timeout=5)
+        await until(pilot, slow.read.is_set, timeout=5)
         await pilot.press("p")
         await until(pilot, lambda: "pending" in title(), timeout=5)
         await pilot.pause(0.5)  # bob's own change is re-read too, and shown
-        release.set()
+        slow.release.set()
         await until(pilot, lambda: not bob.screen.workers, timeout=5)
         await pilot.pause()
         assert "pending" in title()
@@ -125,28 +139,18 @@ async def test_a_slow_read_of_changed_rows_never_leaves_an_older_row_shown(desk,
     slowly; she then hands it to dave, which bob's inbox reads and shows. The slow read
     (carol) ends last: the row is read again and still says dave."""
     path, ids = desk
-    read_changes = inbox_screen.read_changes
-    holding, read, release = threading.Event(), threading.Event(), threading.Event()
-
-    def slow_once(*args):
-        change = read_changes(*args)
-        if holding.is_set():
-            holding.clear()
-            read.set()
-            release.wait(10)
-        return change
-
-    monkeypatch.setattr(inbox_screen, "read_changes", slow_once)
+    slow = SlowOnce(inbox_screen.read_changes)
+    monkeypatch.setattr(inbox_screen, "read_changes", slow)
     bob = make_app(config("bob"), path, [])
     async with bob.run_test(size=(160, 40)) as pilot:
         await until(pilot, lambda: "unassigned" in row(bob, "Refund for order"))
-        holding.set()
+        slow.armed.set()
         with Store(path) as other:  # carol's desk
             other.conversations.assign(ids["refund"], "carol", "carol")
-            await until(pilot, read.is_set, timeout=5)
+            await until(pilot, slow.read.is_set, timeout=5)
             other.conversations.assign(ids["refund"], "dave", "carol")
         await until(pilot, lambda: "dave" in row(bob, "Refund for order"), timeout=5)
-        release.set()
+        slow.release.set()
         await until(pilot, lambda: not bob.screen.workers, timeout=5)
         await pilot.pause(0.3)
         assert "dave" in row(bob, "Refund for order")
