@@ -262,9 +262,11 @@ class Conversations:
     def get(self, conversation_id: int) -> Conversation | None:
         with self.db.read() as conn:
             row = conn.execute(
-                "SELECT c.*, a.name AS assignee,"
-                f" (SELECT {self.db.dialect.joined('tag')} FROM conversation_tags"
-                "  WHERE conversation_id = c.id) AS tags"
+                "SELECT c.*, a.name AS assignee, "
+                + self.db.dialect.joined(
+                    "tag", "FROM conversation_tags WHERE conversation_id = c.id"
+                )
+                + " AS tags"
                 " FROM conversations c LEFT JOIN agents a ON a.id = c.assignee_id"
                 " WHERE c.id = ?",
                 (conversation_id,),

@@ -10,6 +10,9 @@ SEARCH_LIMIT = 500  # search shows at most this many conversations ("500 of >500
 _FTS_MESSAGE_LIMIT = 5000  # newest matching messages considered per search
 
 
+_TAGS = "FROM conversation_tags WHERE conversation_id = c.id"  # key order: (id, tag)
+
+
 def _row_select(dialect: Dialect) -> str:
     """``SELECT`` … ``FROM`` of inbox rows, the columns in ``inbox_row``'s order; its one
     parameter: whose drafts mark a row."""
@@ -18,8 +21,7 @@ def _row_select(dialect: Dialect) -> str:
     (SELECT address FROM identities WHERE customer_id = c.customer_id
         AND channel = c.channel ORDER BY id LIMIT 1) AS customer_address,
     c.subject, c.preview, c.status, a.name AS assignee,
-    (SELECT {dialect.joined("tag")} FROM conversation_tags  -- key order: (id, tag)
-        WHERE conversation_id = c.id) AS tags,
+    {dialect.joined("tag", _TAGS)} AS tags,
     c.waiting_since, c.last_message_at, c.snoozed_until,
     EXISTS (SELECT 1 FROM drafts WHERE conversation_id = c.id AND kind = 'reply'
         AND body != '' AND agent IN (?, '')) AS draft
@@ -179,10 +181,8 @@ class Inbox:
             limit = min(limit, total - offset)
             if limit <= 0:
                 return []
-        sql = (
-            f"{self._select} WHERE c.id IN (SELECT c.id FROM conversations c"
-            f"{where}{walk} LIMIT ? OFFSET ?){self._order(filters)}"
-        )
+        ids = f"SELECT c.id FROM conversations c{where}{walk} LIMIT ? OFFSET ?"
+        sql = f"{self._select} WHERE {self.db.dialect.among('c.id', ids)}{self._order(filters)}"
         with self.db.read() as conn:
             return [inbox_row(r) for r in conn.execute(sql, [drafts_of, *params, limit, skip])]
 
