@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import os
+import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -89,12 +90,33 @@ def desk_target(request, tmp_path) -> str:
     return str(tmp_path / "desk.db")
 
 
+@pytest.fixture(scope="session")
+def sqlite_desk(tmp_path_factory) -> tuple[Path, dict[str, int]]:
+    """The SQLite file of ``desk``, built once per worker (with the frozen clock) for
+    each test to copy: 46 ms of CPU per test to build, 6 ms to copy and open."""
+    path = tmp_path_factory.mktemp("desk") / "desk.db"
+    clock.set_now(NOW)
+    try:
+        with Store(path) as store:
+            ids = build_desk(store)
+    finally:
+        clock.set_now(None)
+    assert not path.with_name(f"{path.name}-wal").exists()  # all of it is in the file
+    return path, ids
+
+
 @pytest.fixture
-def desk(desk_target, frozen_clock):
-    """A small desk database on each engine; yields ``(path or URL, ids)``."""
-    with Store(desk_target) as store:
-        ids = build_desk(store)
-    return desk_target, ids
+def desk(sqlite_desk, desk_target, frozen_clock):
+    """A small desk database on each engine; yields ``(path or URL, ids)``. On SQLite, a
+    copy of the worker's ``sqlite_desk`` (set up first, being session-scoped), so a test
+    changes only its own."""
+    if desk_target.startswith("postgresql://"):
+        with Store(desk_target) as store:
+            ids = build_desk(store)
+        return desk_target, ids
+    built, ids = sqlite_desk
+    shutil.copyfile(built, desk_target)
+    return desk_target, dict(ids)
 
 
 # The pre-send check is driven in tests/test_presend.py; elsewhere replies go straight out.
