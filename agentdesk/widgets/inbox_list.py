@@ -435,7 +435,7 @@ class InboxList(ScrollView, can_focus=True):
             for text, style in fitted(self.row_cells(row, width), width)
             if text
         ]
-        return Strip(segments).crop_extend(0, width, line_style).simplify()
+        return Strip(segments, width)  # fitted: exactly ``width`` cells, one Strip made
 
     @staticmethod
     def subject_width(width: int) -> int:
