@@ -29,7 +29,6 @@ from agentdesk.event_writer import EventWriter
 from agentdesk.handle_time import HandleTime
 from agentdesk.live import Presences, Watcher
 from agentdesk.store import Store, StoreError
-from agentdesk.surveys.sending import queue_effort_question, queue_survey
 from agentdesk.text import count_of, one_line
 
 if TYPE_CHECKING:
@@ -43,8 +42,12 @@ IDLE_CHECK_SECONDS = 5
 KEY_WAIT = 10.0
 # Imported in a thread after the first paint: the conversation screen's modules (0.3-1 s
 # of the first open when imported on Enter), then the assist panel's (openai and VADER
-# take about 1 s).
-HEAVY_MODULES = ("agentdesk.screens.conversation", "agentdesk.widgets.assist_panel")
+# take about 1 s), then the survey sending a resolve needs (7 ms the inbox need not wait).
+HEAVY_MODULES = (
+    "agentdesk.screens.conversation",
+    "agentdesk.widgets.assist_panel",
+    "agentdesk.surveys.sending",
+)
 
 
 class AgentDeskApp(App):
@@ -218,6 +221,8 @@ class AgentDeskApp(App):
         """A connector stored a message: the watcher looks now (a burst is read in one
         look, and shown as any other desk's change: only the rows it touched). After a
         CSAT answer, the effort question follows (``[csat] ces``)."""
+        from agentdesk.surveys.sending import queue_effort_question  # see HEAVY_MODULES
+
         if self.config.csat.ces and (
             question := queue_effort_question(self.store, self.config.csat, conversation_id)
         ):
@@ -365,6 +370,8 @@ class AgentDeskApp(App):
     def resolved(self, conversation_id: int) -> None:
         """A conversation was resolved here: send the survey ``[csat]`` asks for, if any
         (``surveys.sending``). Safe to call from a worker thread, and more than once."""
+        from agentdesk.surveys.sending import queue_survey  # not at start: see HEAVY_MODULES
+
         survey = queue_survey(self.store, self.config.csat, conversation_id)
         if survey is None:
             return
