@@ -40,7 +40,7 @@ from agentdesk.domain import (
     render_canned,
 )
 from agentdesk.domain import Message as StoredMessage
-from agentdesk.screens.desk import DeskScreen
+from agentdesk.screens.desk import DeskScreen, ReadOrder
 from agentdesk.screens.pickers import (
     TYPED,
     ChoiceScreen,
@@ -383,8 +383,7 @@ class ConversationScreen(DeskScreen):
         self._loading_draft = False
         self._typing_since: float | None = None  # monotonic time of the last typing notice
         self._seen_up_to = 0  # the newest message shown at open (or in the collision check)
-        self._reads = 0  # reads of the conversation begun: each numbered, in order
-        self._read_shown = 0  # the number of the read shown: an older one comes too late
+        self._reads = ReadOrder()  # the conversation's reads, here and in workers
         self._assist_wanted = False
         self._assist_panel: AssistPanel | None = None  # see the assist property
         self._assist_focus = False  # focus the panel once its mount is done
@@ -504,16 +503,14 @@ class ConversationScreen(DeskScreen):
 
     def reload(self) -> None:
         """Re-read the conversation after a change (keeps the composer as it is)."""
-        self._reads += 1
-        self._read_shown = self._reads
+        self._reads.current(self._reads.begin())
         self._show_read(read_conversation(self.store, self.conversation_id))
 
     def _live_changed(self, conversation_ids: frozenset[int]) -> None:
         """Another desk (or a channel) changed conversations: re-read this one if it is
         among them, off the UI thread."""
         if self.conversation is not None and self.conversation_id in conversation_ids:
-            self._reads += 1
-            self._reread(self.conversation_id, self._reads)
+            self._reread(self.conversation_id, self._reads.begin())
 
     @work(thread=True, exit_on_error=False, group="conversation-live")
     def _reread(self, conversation_id: int, number: int) -> None:
@@ -526,9 +523,8 @@ class ConversationScreen(DeskScreen):
         scrolls to the end only when a message came."""
         if self.conversation is None or read.conversation_id != self.conversation_id:
             return
-        if number < self._read_shown:
+        if not self._reads.current(number):
             return
-        self._read_shown = number
         self._show_read(read, changed=len(read.messages) != len(self.thread.messages))
 
     def _presence_changed(self, conversation_ids: frozenset[int]) -> None:

@@ -65,3 +65,23 @@ class DeskScreen(Screen[None]):
     @property
     def desk(self) -> Desk:
         return cast("Desk", self.app)
+
+
+class ReadOrder:
+    """Reads made in workers, begun in order but ending in any order: ``begin`` numbers
+    a read as it starts; ``current`` says whether it may still be shown (no read begun
+    after it is shown yet: an older one may hold the state before) and counts it shown."""
+
+    def __init__(self) -> None:
+        self._begun = 0
+        self._shown = 0
+
+    def begin(self) -> int:
+        self._begun += 1
+        return self._begun
+
+    def current(self, number: int) -> bool:
+        if number < self._shown:
+            return False
+        self._shown = number
+        return True

@@ -24,7 +24,7 @@ from agentdesk.domain import (
     Status,
     tag_changes,
 )
-from agentdesk.screens.desk import DeskScreen
+from agentdesk.screens.desk import DeskScreen, ReadOrder
 from agentdesk.screens.pickers import ChoiceScreen, PromptScreen, assignee_choices
 from agentdesk.store import DATABASE_ERRORS, SEARCH_LIMIT
 from agentdesk.text import count_of, one_line
@@ -177,8 +177,7 @@ class InboxScreen(DeskScreen):
         self.searches: list[str] = []  # this session's searches, oldest first
         self.recalled = 0  # how far back ↑ has gone in ``searches``
         self._resumed = False  # shown before: a resume re-reads the list
-        self._row_reads = 0  # reads of changed rows begun, each numbered in order
-        self._rows_shown = 0  # the number of the read shown: an older one comes too late
+        self._row_reads = ReadOrder()  # reads of changed rows, in workers
 
     def _query_source(self) -> QuerySource:
         """The inbox under the current filters, as this agent sees it (their drafts)."""
@@ -269,9 +268,11 @@ class InboxScreen(DeskScreen):
         """Other desks changed these conversations: read their rows and places off the UI
         thread, then show them (never the whole list again; the cursor stays put)."""
         current = self.inbox.current
-        self._row_reads += 1
         self._read_rows(
-            self.inbox.source, conversation_ids, current.id if current else None, self._row_reads
+            self.inbox.source,
+            conversation_ids,
+            current.id if current else None,
+            self._row_reads.begin(),
         )
 
     @work(thread=True, exit_on_error=False, group="inbox-live")
@@ -285,10 +286,9 @@ class InboxScreen(DeskScreen):
         """Show a read of changed rows; one that ends after a later read was shown may
         hold rows older than those (reads in workers end in either order): its rows are
         read again instead."""
-        if number < self._rows_shown:
+        if not self._row_reads.current(number):
             self.refresh_rows(frozenset(change.positions))
             return
-        self._rows_shown = number
         self.inbox.apply_changes(change)
         self.update_title()
 
