@@ -13,6 +13,9 @@ from agentdesk.store.database import Connection, Database, inserted
 from agentdesk.store.events import EventLog
 from agentdesk.text import one_line, tag_text
 
+# The tags of conversation ``c``, read in the key order (conversation_id, tag).
+TAGS_OF_C = "FROM conversation_tags WHERE conversation_id = c.id"
+
 
 class Conversations:
     def __init__(
@@ -262,11 +265,7 @@ class Conversations:
     def get(self, conversation_id: int) -> Conversation | None:
         with self.db.read() as conn:
             row = conn.execute(
-                "SELECT c.*, a.name AS assignee, "
-                + self.db.dialect.joined(
-                    "tag", "FROM conversation_tags WHERE conversation_id = c.id"
-                )
-                + " AS tags"
+                f"SELECT c.*, a.name AS assignee, {self.db.dialect.joined('tag', TAGS_OF_C)} AS tags"
                 " FROM conversations c LEFT JOIN agents a ON a.id = c.assignee_id"
                 " WHERE c.id = ?",
                 (conversation_id,),

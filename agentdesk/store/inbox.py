@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from agentdesk.domain import InboxFilter, InboxRow, SearchQuery
+from agentdesk.store.conversations import TAGS_OF_C
 from agentdesk.store.database import Connection, Database, Row
 from agentdesk.store.dialect import Dialect
 
 SEARCH_LIMIT = 500  # search shows at most this many conversations ("500 of >500")
 _FTS_MESSAGE_LIMIT = 5000  # newest matching messages considered per search
-
-
-_TAGS = "FROM conversation_tags WHERE conversation_id = c.id"  # key order: (id, tag)
 
 
 def _row_select(dialect: Dialect) -> str:
@@ -21,7 +19,7 @@ def _row_select(dialect: Dialect) -> str:
     (SELECT address FROM identities WHERE customer_id = c.customer_id
         AND channel = c.channel ORDER BY id LIMIT 1) AS customer_address,
     c.subject, c.preview, c.status, a.name AS assignee,
-    {dialect.joined("tag", _TAGS)} AS tags,
+    {dialect.joined("tag", TAGS_OF_C)} AS tags,
     c.waiting_since, c.last_message_at, c.snoozed_until,
     EXISTS (SELECT 1 FROM drafts WHERE conversation_id = c.id AND kind = 'reply'
         AND body != '' AND agent IN (?, '')) AS draft

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Protocol
 
 from rich.cells import cell_len, set_cell_size
@@ -423,7 +422,7 @@ class InboxList(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         index = self.scroll_offset.y + y
         width = self.scrollable_content_region.width
-        line_style = self._line_style or self.rich_style
+        line_style = self.rich_style if self._line_style is None else self._line_style
         row = self.row_at(index)
         if row is None:
             return Strip.blank(width, line_style)
@@ -431,7 +430,7 @@ class InboxList(ScrollView, can_focus=True):
             self.get_component_rich_style("inbox-list--cursor") if index == self.cursor else None
         )
         segments = [
-            Segment(text, _style(style) + cursor if cursor else _style(style))
+            Segment(text, Style.parse(style) + cursor if cursor else Style.parse(style))
             for text, style in fitted(self.row_cells(row, width), width)
             if text
         ]
@@ -519,6 +518,3 @@ def fitted(cells: list[Cell], width: int) -> list[Cell]:
         kept.append((text, style))
         room -= size
     return kept
-
-
-_style = lru_cache(maxsize=64)(Style.parse)
