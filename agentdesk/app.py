@@ -115,6 +115,7 @@ class AgentDeskApp(App):
         self._keys: deque[events.Key] = deque()  # pressed, not handled yet
         self._key_in_flight: object | None = None  # token of the key being handled
         self._warm_up: Worker | None = None
+        self._froze_heap = False  # the warm-up froze the heap (gc.freeze), unmount thaws it
 
     def on_mount(self) -> None:
         from agentdesk.screens.inbox import InboxScreen
@@ -173,7 +174,8 @@ class AgentDeskApp(App):
 
     async def on_unmount(self) -> None:
         """Disconnect every channel (stopping twice is safe), so no thread outlives the app."""
-        gc.unfreeze()  # what the warm-up kept from the collector can go with the app
+        if self._froze_heap:  # what the warm-up kept from the collector goes with the app
+            gc.unfreeze()
         if self._leases is not None:  # released for the next desk
             self._leases.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -516,8 +518,13 @@ class AgentDeskApp(App):
         # of the collector's full passes, which otherwise walk it all in the middle of
         # a key (the slowest 5 % of opens and j/k: 145-180 ms CPU, 125-135 ms frozen).
         # Garbage is collected first, so none is kept; on_unmount lets it all go again.
-        gc.collect()
-        gc.freeze()
+        # Done once per process: where something froze the heap already (a test run
+        # freezes its imports once, tests/conftest.py), a second full pass here would
+        # walk that whole heap again for nothing.
+        if gc.get_freeze_count() == 0:
+            gc.collect()
+            gc.freeze()
+            self._froze_heap = True
 
     # ---- command palette --------------------------------------------------------------
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import gc
 import os
 import shutil
 import time
@@ -44,6 +45,17 @@ pytest_plugins = [
 
 os.environ["TZ"] = "UTC"
 time.tzset()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Freeze what collection imported (pytest, textual, the desk, every test module) out
+    of the cycle collector, once per worker, as the desk's warm-up does for its own
+    process. Each desk started by a test then skips its warm-up's full pass over that
+    heap (``AgentDeskApp._import_heavy_modules``): the fast suite took 113 s and 212 s of
+    CPU instead of 141 s and 270 s (CONTRIBUTING.md)."""
+    gc.collect()
+    gc.freeze()
+
 
 TESTS = Path(__file__).resolve().parent
 
