@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import re
 import time
 
@@ -473,6 +474,34 @@ async def test_opening_at_every_moment_of_the_startup_never_fails(desk, alice):
         assert screen.assist is not None and screen.assist.conversation_id == last
         assert screen.assist.context is not None
         assert screen.assist.context.conversation.id == last
+
+
+async def test_the_collector_pauses_for_the_first_paint_and_runs_again_after_the_warm_up(
+    desk, alice
+):
+    """The cycle collector is off from the app's load until its warm-up ends, and on
+    again after it (or after an app closed before it); a pause the desk did not make
+    stays as it was."""
+    path, _ids = desk
+    assert gc.isenabled()
+    app = make_app(alice, path, [DemoConnector()])
+    async with app.run_test(size=(160, 50)):
+        assert not gc.isenabled()  # mounted: the inbox is not drawn yet
+        await app.warm_up().wait()
+        assert gc.isenabled()
+    assert gc.isenabled()
+    async with make_app(alice, path, [DemoConnector()]).run_test(size=(160, 50)):
+        assert not gc.isenabled()  # closed at once, before the warm-up started
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        app = make_app(alice, path, [DemoConnector()])
+        async with app.run_test(size=(160, 50)):
+            await app.warm_up().wait()
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
 
 
 async def test_a_hides_and_a_shows_and_focuses_the_panel_while_it_is_still_mounting(desk, alice):

@@ -227,7 +227,8 @@ class InboxScreen(DeskScreen):
 
     def on_resize(self) -> None:
         width = self.inbox.scrollable_content_region.width
-        self.query_one("#inbox-columns", Static).update(self.inbox.header(width))
+        # One line high: a new header never moves anything (no second layout at start).
+        self.query_one("#inbox-columns", Static).update(self.inbox.header(width), layout=False)
 
     # ---- list source ----------------------------------------------------------------------
     def refresh_list(self, to_top: bool = False) -> None:
@@ -542,7 +543,7 @@ class InboxScreen(DeskScreen):
         states = self.desk.channel_states()
         if states:
             title.append("   " + " · ".join(states), style="yellow")
-        self.query_one("#inbox-title", Static).update(title)
+        self.query_one("#inbox-title", Static).update(title, layout=False)  # one line high
 
     # ---- actions --------------------------------------------------------------------------
     def action_search(self) -> None:
