@@ -23,7 +23,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from textual.app import App  # noqa: E402
-from textual.widgets import DataTable  # noqa: E402
 
 from agentdesk.config import Config  # noqa: E402
 from agentdesk.metrics.aggregate import summarize  # noqa: E402
@@ -32,6 +31,7 @@ from agentdesk.metrics.period import preset  # noqa: E402
 from agentdesk.metrics.settings import MetricsSettings  # noqa: E402
 from agentdesk.screens.stats import StatsScreen  # noqa: E402
 from agentdesk.store import Store  # noqa: E402
+from agentdesk.widgets.stats_table import StatsTable  # noqa: E402
 from bench import target  # noqa: E402
 
 
@@ -122,7 +122,7 @@ async def screen_first_table(db: str, period: str) -> tuple[float, float]:
             screen.call_after_refresh(drawn.set)
             await drawn.wait()
             elapsed, spent = time.perf_counter() - start, cpu() - spent
-            assert screen.query_one("#stats-table", DataTable).row_count > 0
+            assert screen.query_one("#stats-table", StatsTable).row_count > 0
             await app.workers.wait_for_complete()  # the trends, computed after the table
         return elapsed, spent
 

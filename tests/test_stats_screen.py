@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from conftest import screen_lines
 from metrics_data import Desk, worked_example
 from textual.app import App
 from textual.coordinate import Coordinate
@@ -19,6 +20,7 @@ from agentdesk.metrics.facts import FRT, REPLY_TIME
 from agentdesk.metrics.report import COLUMNS
 from agentdesk.screens.stats import DrillDownScreen, StatsScreen
 from agentdesk.widgets.key_bar import KeyBar
+from agentdesk.widgets.stats_table import StatsTable
 
 
 class StatsApp(App):
@@ -53,7 +55,7 @@ async def settle(app, pilot) -> None:
     await pilot.pause()
 
 
-def cells(table: DataTable) -> list[list[str]]:
+def cells(table: DataTable | StatsTable) -> list[list[str]]:
     return [[str(value) for value in table.get_row_at(i)] for i in range(table.row_count)]
 
 
@@ -63,7 +65,7 @@ async def test_table_toggles_and_drill_down(desk, tmp_path):
         await settle(app, pilot)
         screen = app.screen
         assert isinstance(screen, StatsScreen)
-        table = screen.query_one("#stats-table", DataTable)
+        table = screen.query_one("#stats-table", StatsTable)
         rows = cells(table)
         assert [row[0] for row in rows] == ["alice", "bob", "(team)"]
         assert rows[0][3] == "30m/30m (3)"  # FRT
@@ -151,7 +153,7 @@ async def test_the_desk_opens_stats_with_S_and_a_drilled_conversation(desk, tmp_
         await pilot.press("S")
         await settle(app, pilot)
         assert isinstance(app.screen, StatsScreen)
-        table = app.screen.query_one("#stats-table", DataTable)
+        table = app.screen.query_one("#stats-table", StatsTable)
         table.cursor_coordinate = Coordinate(1, [k for _, k in COLUMNS].index(REPLY_TIME))
         await pilot.press("enter")  # bob's reply time: C2
         await pilot.pause()
@@ -242,7 +244,7 @@ async def test_d_compares_with_the_previous_period(desk):
         await settle(app, pilot)
         await pilot.press("d")
         await settle(app, pilot)
-        table = app.screen.query_one("#stats-table", DataTable)
+        table = app.screen.query_one("#stats-table", StatsTable)
         keys = [key for _, key in COLUMNS]
         alice = table.get_row_at(0)
         assert alice[keys.index("conversations")].plain == "2 +1"
@@ -277,3 +279,37 @@ async def test_business_time_says_why_a_figure_can_be_0s(desk):
         await pilot.press("b")
         await settle(app, pilot)
         assert "wholly outside" not in screen_text(app)
+
+
+async def test_the_agent_column_stays_while_the_figures_scroll_and_a_click_drills_down(desk):
+    """At 100 columns the last figures are off to the right: the cursor walks there with
+    the agent names still on screen, comes back, and a click on bob's first response time
+    lists its facts."""
+    app = StatsApp(desk.store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        table = app.screen.query_one("#stats-table", StatsTable)
+        last = COLUMNS[-1][0]
+
+        def table_lines() -> list[str]:
+            top = table.region.y
+            return screen_lines(app)[top : top + table.row_count + 1]
+
+        assert last not in table_lines()[0]
+        await pilot.press(*["right"] * len(COLUMNS))  # one more than there are: it stays
+        await pilot.pause()
+        assert table.cursor_coordinate == Coordinate(0, len(COLUMNS) - 1)
+        header, alice = table_lines()[:2]
+        assert header.startswith(" Agent ") and last in header and " FRT " not in header
+        assert alice.startswith(" alice ")
+        await pilot.press(*["left"] * len(COLUMNS), "down")
+        await pilot.pause()
+        assert table.cursor_coordinate == Coordinate(1, 0)
+        header, _alice, bob = table_lines()[:3]
+        column = header.index(" FRT ") + 1
+        assert bob.startswith(" bob ") and bob[column:].startswith("20m/20m (1) ")
+        await pilot.click("#stats-table", offset=(column, 2))
+        await settle(app, pilot)
+        drill = app.screen
+        assert isinstance(drill, DrillDownScreen)
+        assert drill.title_text.startswith(f"{FRT} for bob")

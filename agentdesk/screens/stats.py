@@ -33,6 +33,7 @@ from agentdesk.metrics.trends import TREND_METRICS, Trend, trends
 from agentdesk.screens.pickers import PromptScreen
 from agentdesk.text import clean, count_of, one_line
 from agentdesk.widgets.key_bar import KeyBar
+from agentdesk.widgets.stats_table import StatsTable
 
 PERIODS = ("today", "7d", "30d")
 PERIOD_LABELS = {"today": "Today", "7d": "7 days", "30d": "30 days"}
@@ -109,23 +110,20 @@ class StatsScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Static(id="stats-title")
         # The agent column stays in place while the figures scroll right.
-        yield DataTable(id="stats-table", cursor_type="cell", zebra_stripes=True, fixed_columns=1)
+        yield StatsTable(list(COLUMNS), id="stats-table")
         yield Static(id="stats-note")
         yield Label(self._trend_title(), id="stats-trend-title", classes="pane-title")
         yield VerticalScroll(id="stats-trends")
         yield KeyBar()
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        for header, key in COLUMNS:
-            table.add_column(header, key=key)
-        table.focus()
+        self.query_one(StatsTable).focus()
         self.refresh_table()
 
     # ---- the table ---------------------------------------------------------------------
     def refresh_table(self) -> None:
         """Recompute the table for the current period and toggles (in a worker)."""
-        self.query_one(DataTable).loading = True
+        self.query_one(StatsTable).loading = True
         self._show_title(computing=True)
         self.compute_table(
             self.period_name, self.by_channel, self.business, self.compare, self.settings
@@ -161,14 +159,16 @@ class StatsScreen(Screen):
         before: dict[tuple[str, str | None], StatsRow] | None = None,
     ) -> None:
         self.period, self.rows = period, rows
-        table = self.query_one(DataTable)
-        cursor = table.cursor_coordinate
-        table.clear()
-        for index, row in enumerate(rows):
-            previous = before.get((row.agent, row.channel)) if before else None
-            table.add_row(*(self._cell(row, previous, key) for _, key in COLUMNS), key=str(index))
-        if rows:
-            table.cursor_coordinate = table.validate_cursor_coordinate(cursor)
+        table = self.query_one(StatsTable)
+        table.set_rows(
+            [
+                [
+                    self._cell(row, before.get((row.agent, row.channel)) if before else None, key)
+                    for _, key in COLUMNS
+                ]
+                for row in rows
+            ]
+        )
         table.loading = False
         note = f"{FORMS}; Enter lists the facts" if rows else "No events in this period."
         if rows and self.business:
@@ -226,13 +226,13 @@ class StatsScreen(Screen):
     def action_back(self) -> None:
         self.dismiss()
 
-    @on(DataTable.CellSelected, "#stats-table")
-    def drill_down(self, event: DataTable.CellSelected) -> None:
+    @on(StatsTable.CellSelected, "#stats-table")
+    def drill_down(self, event: StatsTable.CellSelected) -> None:
         """Enter on a figure: the conversations behind it."""
         if not self.rows or self.period is None:
             return
-        row = self.rows[int(str(event.cell_key.row_key.value))]
-        metric = str(event.cell_key.column_key.value)
+        row = self.rows[event.row]
+        metric = event.column_key
         if metric in ("agent", "conversations"):
             metric = "conversations"
         title = f"{metric} for {row.agent}" + (f" / {row.channel}" if row.channel else "")
