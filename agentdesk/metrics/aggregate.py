@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Callable, Iterable
+from collections import defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 from agentdesk.metrics.facts import (
     ARTICLES,
@@ -23,6 +25,7 @@ from agentdesk.metrics.facts import (
 TEAM = "(team)"
 # Facts that make an agent count a conversation as handled in the period.
 HANDLED = (REPLIES, RESOLUTION, HANDLE)
+_VALUE, _STATE = attrgetter("value"), attrgetter("state")
 
 
 @dataclass(frozen=True)
@@ -82,39 +85,44 @@ def percentile(values: list[float], fraction: float) -> float:
     return values[max(0, math.ceil(fraction * len(values)) - 1)]
 
 
+def median(values: list[float]) -> float:
+    """The median of sorted ``values`` (the mean of the middle two for an even count)."""
+    middle = len(values) // 2
+    if len(values) % 2:
+        return float(values[middle])
+    return (values[middle - 1] + values[middle]) / 2
+
+
 def duration(
-    facts: Iterable[Fact], business: Callable[[float, float], float] | None = None
+    facts: Sequence[Fact], business: Callable[[float, float], float] | None = None
 ) -> Duration:
     """Count, median, p90 and mean of the facts' values (``business``: of the business
     seconds between each fact's start and end instead); facts with no value are waiting."""
-    values: list[float] = []
-    waiting = 0
-    for fact in facts:
-        if fact.value is None:
-            waiting += 1
-        elif business and fact.start is not None and fact.end is not None:
-            values.append(business(fact.start, fact.end))
-        else:
-            values.append(fact.value)
+    if business:
+        values = [
+            business(f.start, f.end) if f.start is not None and f.end is not None else f.value
+            for f in facts
+            if f.value is not None
+        ]
+    else:
+        values = [f.value for f in facts if f.value is not None]
+    waiting = len(facts) - len(values)
     if not values:
         return Duration(0, None, None, None, waiting)
     values.sort()
     return Duration(
         len(values),
-        float(statistics.median(values)),
+        median(values),
         float(percentile(values, 0.9)),
         round(statistics.fmean(values), 1),
         waiting,
     )
 
 
-def rate(facts: Iterable[Fact]) -> Rate:
-    count = hits = provisional = 0
-    for fact in facts:
-        count += 1
-        hits += bool(fact.value)
-        provisional += fact.state == "provisional"
-    return Rate(count, hits, provisional)
+def rate(facts: Sequence[Fact]) -> Rate:
+    """How many of the facts hold (a true value), and how many are provisional."""
+    hits = sum(map(bool, map(_VALUE, facts)))
+    return Rate(len(facts), hits, list(map(_STATE, facts)).count("provisional"))
 
 
 def summarize_one(
@@ -124,9 +132,9 @@ def summarize_one(
     business: Callable[[float, float], float] | None = None,
 ) -> StatsRow:
     """All figures over ``facts``; with ``business`` durations are in business seconds."""
-    by_metric: dict[str, list[Fact]] = {}
+    by_metric: defaultdict[str, list[Fact]] = defaultdict(list)
     for fact in facts:
-        by_metric.setdefault(fact.metric, []).append(fact)
+        by_metric[fact.metric].append(fact)
     durations = {
         metric: duration(
             by_metric.get(metric, ()), business if metric in BUSINESS_DURATIONS else None
@@ -167,17 +175,17 @@ def summarize(
     if agent is not None:
         facts = [f for f in facts if f.agent == agent]
     if by_channel:
-        channels: dict[str, list[Fact]] = {}
+        channels: defaultdict[str, list[Fact]] = defaultdict(list)
         for fact in facts:
-            channels.setdefault(fact.channel, []).append(fact)
+            channels[fact.channel].append(fact)
         return [
             summarize_one(agent or TEAM, name, channels[name], business)
             for name in sorted(channels)
         ]
-    agents: dict[str, list[Fact]] = {}
+    agents: defaultdict[str, list[Fact]] = defaultdict(list)
     for fact in facts:
-        if fact.agent is not None:
-            agents.setdefault(fact.agent, []).append(fact)
+        if fact.agent is not None:  # else a team-only fact
+            agents[fact.agent].append(fact)
     rows = [summarize_one(name, None, agents[name], business) for name in sorted(agents)]
     if agent is None:
         rows.append(summarize_one(TEAM, None, facts, business))
