@@ -117,12 +117,14 @@ class AgentDeskApp(App):
         self._warm_up: Worker | None = None
         self._froze_heap = False  # the warm-up froze the heap (gc.freeze), unmount thaws it
         self._paused_collector = False  # from load to the warm-up's end (on_load)
+        self._heap_lock = threading.Lock()  # the warm-up's thread and on_unmount, in turn
+        self._unmounted = False
 
     def on_load(self) -> None:
         """Python's cycle collector pauses until the warm-up: its full passes over the
         freshly imported heap took 15-25 ms of the inbox's first paint (one in the
         middle of the first frame). The warm-up collects once and freezes the heap
-        (``_import_heavy_modules``); someone else's pause stays theirs."""
+        (``_import_heavy_modules``); a pause made before the load stays as it was."""
         if gc.isenabled():
             gc.disable()
             self._paused_collector = True
@@ -189,9 +191,12 @@ class AgentDeskApp(App):
 
     async def on_unmount(self) -> None:
         """Disconnect every channel (stopping twice is safe), so no thread outlives the app."""
-        self._resume_collector()  # closed before the warm-up ended
-        if self._froze_heap:  # what the warm-up kept from the collector goes with the app
-            gc.unfreeze()
+        with self._heap_lock:  # a warm-up still running neither freezes nor pauses after
+            self._unmounted = True
+            self._resume_collector()  # closed before the warm-up ended
+            if self._froze_heap:  # what the warm-up kept from the collector goes with the app
+                gc.unfreeze()
+                self._froze_heap = False
         if self._leases is not None:  # released for the next desk
             self._leases.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -531,7 +536,7 @@ class AgentDeskApp(App):
 
     def _import_and_build(self) -> None:
         """The conversation screen's modules, then the screen itself (ready 70-80 ms
-        after the first paint instead of 150-200 ms, behind the assist panel's
+        after the first paint instead of 145-215 ms, behind the assist panel's
         imports), then the other modules."""
         screen_module, *others = HEAVY_MODULES
         importlib.import_module(screen_module)
@@ -549,12 +554,14 @@ class AgentDeskApp(App):
         Garbage is collected first, so none is kept; on_unmount lets it all go again.
         Done once per process: where something froze the heap already (a test run
         freezes its imports once, tests/conftest.py), a second full pass here would
-        walk that whole heap again for nothing. Then the collector runs again."""
-        if gc.get_freeze_count() == 0:
-            gc.collect()
-            gc.freeze()
-            self._froze_heap = True
-        self._resume_collector()
+        walk that whole heap again for nothing. Then the collector runs again. Nothing
+        is frozen once the app is gone (on_unmount)."""
+        with self._heap_lock:
+            if not self._unmounted and gc.get_freeze_count() == 0:
+                gc.collect()
+                gc.freeze()
+                self._froze_heap = True
+            self._resume_collector()
 
     # ---- command palette --------------------------------------------------------------
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:

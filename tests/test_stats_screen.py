@@ -283,8 +283,9 @@ async def test_business_time_says_why_a_figure_can_be_0s(desk):
 
 async def test_the_agent_column_stays_while_the_figures_scroll_and_a_click_drills_down(desk):
     """At 100 columns the last figures are off to the right: the cursor walks there with
-    the agent names still on screen, comes back, and a click on bob's first response time
-    lists its facts."""
+    the agent names still on screen, Home / End and Ctrl+Home / Ctrl+End go to the first
+    or last column or row, and a click on bob's first response time
+    lists its facts (the first click moves the cursor there, as DataTable's did)."""
     app = StatsApp(desk.store)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(app, pilot)
@@ -302,13 +303,18 @@ async def test_the_agent_column_stays_while_the_figures_scroll_and_a_click_drill
         header, alice = table_lines()[:2]
         assert header.startswith(" Agent ") and last in header and " FRT " not in header
         assert alice.startswith(" alice ")
-        await pilot.press(*["left"] * len(COLUMNS), "down")
+        await pilot.press("home", "ctrl+end")
+        assert table.cursor_coordinate == Coordinate(table.row_count - 1, 0)
+        await pilot.press("end", "home", "ctrl+home", "down")
         await pilot.pause()
         assert table.cursor_coordinate == Coordinate(1, 0)
         header, _alice, bob = table_lines()[:3]
         column = header.index(" FRT ") + 1
         assert bob.startswith(" bob ") and bob[column:].startswith("20m/20m (1) ")
-        await pilot.click("#stats-table", offset=(column, 2))
+        await pilot.click("#stats-table", offset=(column, 2))  # the cursor goes there
+        await settle(app, pilot)
+        assert table.cursor_coordinate == Coordinate(1, 3) and app.screen is table.screen
+        await pilot.click("#stats-table", offset=(column, 2))  # and a click on it drills down
         await settle(app, pilot)
         drill = app.screen
         assert isinstance(drill, DrillDownScreen)

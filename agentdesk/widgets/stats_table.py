@@ -1,9 +1,9 @@
 """The stats table: a header, a fixed first column and a cell cursor, drawn as lines.
 
-Each line is one ``Strip`` built from the cells' segments, made once per table: a
-30-day table on 1M messages has 51 rows of 18 figures, and Textual's ``DataTable``
-rendered each cell through rich one by one (padding, styling, cropping), twice as the
-table first showed (250 ms of CPU). Cells are ``rich.text.Text``: customer and agent
+Each cell's text is cut into styled runs once per table, and each line drawn is one
+``Strip`` of segments made from them: a 30-day table on 1M messages has 51 rows of 18
+figures, and Textual's ``DataTable`` rendered each cell through rich one by one
+(padding, styling, cropping), twice as the table first showed (250 ms of CPU). Cells are ``rich.text.Text``: customer and agent
 names are data, never markup.
 """
 
@@ -47,8 +47,10 @@ class StatsTable(ScrollView, can_focus=True):
         Binding("right", "move(0, 1)", "Right", show=False),
         Binding("pageup", "page(-1)", "Page up", show=False),
         Binding("pagedown", "page(1)", "Page down", show=False),
-        Binding("home", "jump(0)", "First row", show=False),
-        Binding("end", "jump(-1)", "Last row", show=False),
+        Binding("home", "column(0)", "First column", show=False),
+        Binding("end", "column(-1)", "Last column", show=False),
+        Binding("ctrl+home", "row(0)", "First row", show=False),
+        Binding("ctrl+end", "row(-1)", "Last row", show=False),
         Binding("enter", "select", "Select", show=False),
     ]
     COMPONENT_CLASSES = {
@@ -70,9 +72,11 @@ class StatsTable(ScrollView, can_focus=True):
                 text-style: $block-cursor-text-style;
             }
         }
+        &:focus > .stats-table--header { background-tint: $foreground 5%; }
         & > .stats-table--header { text-style: bold; background: $panel; color: $foreground; }
         & > .stats-table--fixed { background: $secondary-muted; color: $foreground; }
         & > .stats-table--even-row { background: $surface-lighten-1 50%; }
+        &:dark > .stats-table--even-row { background: $surface-darken-1 40%; }
         & > .stats-table--cursor {
             background: $block-cursor-blurred-background;
             color: $block-cursor-blurred-foreground;
@@ -123,7 +127,8 @@ class StatsTable(ScrollView, can_focus=True):
         ]
         self.virtual_size = Size(sum(self._widths), len(rows) + 1)
         self.cursor_coordinate = self._cursor
-        self.refresh()
+        # Wider cells may bring a horizontal scrollbar: in view again once laid out.
+        self.call_after_refresh(self._scroll_to_cursor)
 
     # ---- the cursor ---------------------------------------------------------------------
     @property
@@ -140,7 +145,7 @@ class StatsTable(ScrollView, can_focus=True):
 
     def _scroll_to_cursor(self) -> None:
         """Scroll so that the cursor's cell is in view (rows under the header, columns
-        right of the fixed one)."""
+        right of the fixed one; on the fixed one, back to the first figures)."""
         row, column = self._cursor
         rows_shown = max(self.scrollable_content_region.height - 1, 1)
         y = self.scroll_offset.y
@@ -148,8 +153,9 @@ class StatsTable(ScrollView, can_focus=True):
             y = row
         elif row >= y + rows_shown:
             y = row - rows_shown + 1
-        x = self.scroll_offset.x
+        x = 0  # the fixed column: the figures from the first one
         if column > 0:
+            x = self.scroll_offset.x
             shown = max(self.scrollable_content_region.width - self._widths[0], 1)
             start = sum(self._widths[1:column])
             end = start + self._widths[column]
@@ -166,10 +172,15 @@ class StatsTable(ScrollView, can_focus=True):
     def action_page(self, direction: int) -> None:
         self.action_move(direction * max(self.scrollable_content_region.height - 1, 1), 0)
 
-    def action_jump(self, row: int) -> None:
-        self.cursor_coordinate = Coordinate(
-            row if row >= 0 else len(self._rows) - 1, self._cursor.column
-        )
+    def action_row(self, row: int) -> None:
+        """To row ``row`` (-1: the last) in the cursor's column."""
+        row = row if row >= 0 else len(self._rows) - 1
+        self.cursor_coordinate = Coordinate(row, self._cursor.column)
+
+    def action_column(self, column: int) -> None:
+        """To column ``column`` (-1: the last) in the cursor's row."""
+        column = column if column >= 0 else len(self.keys) - 1
+        self.cursor_coordinate = Coordinate(self._cursor.row, column)
 
     def action_select(self) -> None:
         if self._rows:
@@ -177,7 +188,9 @@ class StatsTable(ScrollView, can_focus=True):
             self.post_message(self.CellSelected(self, row, self.keys[column]))
 
     def on_click(self, event: events.Click) -> None:
-        """A click on a figure moves the cursor there and selects it."""
+        """A click on a figure moves the cursor there; a click on the cursor's figure
+        selects it (as ``DataTable`` does)."""
+        event.stop()
         row = self.scroll_offset.y + event.y - 1
         if event.y == 0 or not 0 <= row < len(self._rows):
             return
@@ -188,8 +201,9 @@ class StatsTable(ScrollView, can_focus=True):
         for column, width in enumerate(self._widths):
             edge += width
             if x < edge:
+                if self._cursor == (row, column):
+                    self.action_select()
                 self.cursor_coordinate = Coordinate(row, column)
-                self.action_select()
                 return
 
     # ---- drawing ------------------------------------------------------------------------
@@ -204,7 +218,7 @@ class StatsTable(ScrollView, can_focus=True):
         if index >= len(self._cells):
             return Strip.blank(width, base)
         style = base
-        if index % 2:
+        if index % 2 == 0:  # rows 0, 2, ... as DataTable stripes them
             style += self.get_component_rich_style("stats-table--even-row")
         fixed = style + self.get_component_rich_style("stats-table--fixed")
         cursor = self._cursor.column if index == self._cursor.row else None
