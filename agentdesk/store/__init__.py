@@ -24,7 +24,7 @@ from agentdesk.store.conversations import Conversations
 from agentdesk.store.customers import Customers
 from agentdesk.store.database import DATABASE_ERRORS, Database, StoreError
 from agentdesk.store.db import DeskFile, connect, open_database
-from agentdesk.store.dialect import POSTGRES, SQLITE
+from agentdesk.store.dialect import SQLITE
 from agentdesk.store.drafts import CannedReplies, Drafts
 from agentdesk.store.events import EventLog
 from agentdesk.store.inbox import SEARCH_LIMIT, Inbox
@@ -32,6 +32,7 @@ from agentdesk.store.kb import KnowledgeBase
 from agentdesk.store.leases import Leases
 from agentdesk.store.messages import Messages
 from agentdesk.store.metrics import MetricQueries
+from agentdesk.store.postgres_dialect import POSTGRES
 from agentdesk.store.presence import PresenceTable
 from agentdesk.store.replies import Replies
 from agentdesk.store.schema import DEMO_APPLICATION_ID, PRESENCE_TIMES_VERSION, SCHEMA_VERSION

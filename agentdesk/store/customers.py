@@ -308,8 +308,7 @@ class Customers:
             return _read(conn, customer_id)
 
     def linked_identities(self) -> Iterator[tuple[str, str, str, str]]:
-        """``(primary address, its channel, channel, other address)`` for every linked
-        identity."""
+        """``(first address, its channel, channel, address)`` of every linked identity."""
         with self.db.read() as conn:
             yield from conn.execute(
                 "SELECT p.address, p.channel, i.channel, i.address FROM identities i"

@@ -78,11 +78,10 @@ def translate(sql: str) -> str:
     return _TOKENS.sub(swap, sql)
 
 
-# Rows are ``sqlite3.Row``, the C type SQLite's rows are, made from a cursor of an
-# in-memory SQLite database that carries the column names: rows read the same on both
-# engines (by position, by case-insensitive name, ``keys()``), and a read by name is C
-# code. (A tuple subclass with a Python ``__getitem__`` took 0.45 us a read, 0.3 s of
-# the 636,000 reads in a 30-day ``agentdesk stats`` on 1M messages.)
+# Rows are ``sqlite3.Row`` (C), made from a cursor of an in-memory SQLite database that
+# carries the column names: rows read the same on both engines (by position, by name,
+# ``keys()``). A tuple subclass with a Python ``__getitem__`` took 0.45 us a read, 0.3 s
+# of the 636,000 reads in a 30-day ``agentdesk stats`` on 1M messages.
 _NAMES = sqlite3.connect(":memory:", check_same_thread=False)
 _NAMES_LOCK = threading.Lock()
 
@@ -233,14 +232,11 @@ def _connect(
     options = "-c plan_cache_mode=force_custom_plan -c jit=off"
     if readonly:
         options += " -c default_transaction_read_only=on"
-    settings: dict[str, Any] = {
-        "connect_timeout": timeout,
-        "application_name": name,
-        "options": options,
-        **extra,
-    }
+    settings: dict[str, Any] = {"connect_timeout": timeout, "application_name": name}
     try:
-        conn = psycopg.connect(url, autocommit=True, row_factory=_row_factory, **settings)
+        conn = psycopg.connect(
+            url, autocommit=True, row_factory=_row_factory, options=options, **settings | extra
+        )
     except psycopg.OperationalError as error:
         raise CannotConnect(where(url), _reason(error)) from None
     except psycopg.ProgrammingError as error:  # a malformed URL

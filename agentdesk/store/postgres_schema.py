@@ -13,7 +13,7 @@ store's shared SQL runs unchanged. Times stay ISO-8601 UTC text, as in SQLite.
 from __future__ import annotations
 
 from agentdesk.store.cycles import CYCLE_KINDS, METRIC_CYCLES_TABLES, insert_sql
-from agentdesk.store.dialect import POSTGRES
+from agentdesk.store.postgres_dialect import POSTGRES
 from agentdesk.store.schema import ACTIVE_QUEUE_INDEXES
 
 BASELINE = 11
