@@ -365,6 +365,20 @@ def test_weekly_trends_bucket_first_responses_by_the_week_of_the_reply(desk):
     assert {t.agent: t.weekly for t in found[FCR]} == {"alice": [50.0, None], "bob": [0.0, None]}
 
 
+def test_collecting_some_metrics_gives_the_same_facts_of_them_and_reads_no_others(desk):
+    """The trends ask for their four metrics only: the facts of those are the same as
+    when every metric is collected, and the queries the others come from are not read
+    (no handle time here, though the log has focus intervals)."""
+    worked_example(desk)
+    desk.view("C1", "alice", True, "Mon 09:10")
+    desk.view("C1", "alice", False, "Mon 09:13", reason="leave")
+    every = collect([desk.store], NOVEMBER, MetricsSettings(), now=LATER)
+    some = collect([desk.store], NOVEMBER, MetricsSettings(), now=LATER, metrics=[FRT, CSAT])
+    wanted = {FRT, REPLY_TIME, RESOLUTION, FULL_RESOLUTION, FCR, ONE_TOUCH, REOPEN, CSAT}
+    assert sorted(f for f in every if f.metric in wanted) == sorted(some)
+    assert any(f.metric == HANDLE for f in every) and not any(f.metric == HANDLE for f in some)
+
+
 def test_collecting_leaves_the_cycle_collector_as_it_found_it(desk):
     """The facts are built with Python's cycle collector paused, and it comes back on
     after (unless someone else, such as Textual while scrolling, had paused it)."""

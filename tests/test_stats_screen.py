@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import weakref
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -319,3 +321,23 @@ async def test_the_agent_column_stays_while_the_figures_scroll_and_a_click_drill
         drill = app.screen
         assert isinstance(drill, DrillDownScreen)
         assert drill.title_text.startswith(f"{FRT} for bob")
+
+
+async def test_leaving_the_stats_screen_lets_its_figures_go_at_once(desk):
+    """The screen's widgets hold each other in cycles; its rows (and the facts behind
+    them) do not wait for the cycle collector's next full pass to be freed."""
+    app = StatsApp(desk.store)
+    async with app.run_test(size=(200, 50)) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, StatsScreen) and screen.rows
+        first = weakref.ref(screen.rows[0])
+        del screen
+        gc.disable()
+        try:
+            await pilot.press("escape")
+            await pilot.pause()
+            assert not isinstance(app.screen, StatsScreen)
+            assert first() is None
+        finally:
+            gc.enable()

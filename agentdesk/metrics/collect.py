@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
@@ -17,9 +17,14 @@ if TYPE_CHECKING:
 
 
 def collect(
-    stores: list[Store], period: Period, settings: MetricsSettings, now: float | None = None
+    stores: list[Store],
+    period: Period,
+    settings: MetricsSettings,
+    now: float | None = None,
+    metrics: Iterable[str] | None = None,
 ) -> list[Fact]:
-    """Facts from every store; a conversation in several files counts once.
+    """Facts from every store (with ``metrics``, at least theirs: see ``build_facts``); a
+    conversation in several files counts once.
 
     The copy with the most events wins (the earlier file on a tie), so a conversation
     handed from one desk to another is measured on its fuller log.
@@ -27,7 +32,8 @@ def collect(
     now = clock.now().timestamp() if now is None else now
     with _collector_paused():
         per_store = [
-            build_facts(store, period, settings, now, source) for source, store in enumerate(stores)
+            build_facts(store, period, settings, now, source, metrics)
+            for source, store in enumerate(stores)
         ]
     if len(stores) == 1:
         return per_store[0]

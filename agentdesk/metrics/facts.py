@@ -8,6 +8,7 @@ credited). Aggregation (medians, rates, per agent / channel) is in ``aggregate``
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from agentdesk import clock
@@ -47,6 +48,18 @@ BUSINESS_DURATIONS = (FRT, REPLY_TIME, RESOLUTION, FULL_RESOLUTION)
 DURATIONS = (*BUSINESS_DURATIONS, HANDLE)
 RATES = (FCR, ONE_TOUCH, REOPEN, ANSWERED, CSAT, CSAT_RESPONSE, CES, ASSISTED, AS_IS)
 METRICS = (*DURATIONS, *RATES, EDIT_DISTANCE, REPLIES, REWRITES, ARTICLES)
+# The period query (``store.metrics.PeriodReads``) each metric's facts are built from.
+_CYCLES = (FRT, REPLY_TIME, RESOLUTION, FULL_RESOLUTION, FCR, ONE_TOUCH, REOPEN)
+SOURCE_QUERY = {
+    **dict.fromkeys(_CYCLES, "waits_and_resolves"),
+    **dict.fromkeys((REPLIES, ASSISTED, AS_IS, EDIT_DISTANCE), "replies"),
+    **dict.fromkeys((REWRITES, ARTICLES), "assist_uses"),
+    ANSWERED: "created",
+    CSAT: "csat",
+    CES: "ces",
+    CSAT_RESPONSE: "surveys",
+    HANDLE: "handle",
+}
 
 
 class Fact(NamedTuple):
@@ -73,11 +86,18 @@ class Fact(NamedTuple):
 
 
 def build_facts(
-    store: Store, period: Period, settings: MetricsSettings, now: float, source: int = 0
+    store: Store,
+    period: Period,
+    settings: MetricsSettings,
+    now: float,
+    source: int = 0,
+    metrics: Iterable[str] | None = None,
 ) -> list[Fact]:
-    """Every fact placed in ``period`` from one desk database."""
+    """Every fact placed in ``period`` from one desk database (with ``metrics``, at least
+    theirs: only the queries they come from are read)."""
+    only = None if metrics is None else {SOURCE_QUERY[metric] for metric in metrics}
     reads = store.metrics.read_period(
-        period.since_iso, period.until_iso, settings.idle_cutoff_seconds
+        period.since_iso, period.until_iso, settings.idle_cutoff_seconds, only
     )
     try:
         return _facts(reads, settings, now, source)

@@ -4,6 +4,7 @@ CSAT (percentages), week by week."""
 from __future__ import annotations
 
 import statistics
+from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -47,11 +48,12 @@ def weekly_trends(facts: list[Fact], edges: list[datetime], metric: str = FRT) -
     for fact in facts:
         if fact.metric != metric or fact.agent is None or fact.value is None or fact.end is None:
             continue
-        for index in range(len(stamps) - 1):
-            if stamps[index] <= fact.end < stamps[index + 1]:
-                buckets = per_agent.setdefault(fact.agent, [[] for _ in stamps[1:]])
-                buckets[index].append(fact.value)
-                break
+        index = bisect_right(stamps, fact.end) - 1  # the week starting at or before its end
+        if 0 <= index < len(stamps) - 1:
+            buckets = per_agent.get(fact.agent)
+            if buckets is None:
+                buckets = per_agent[fact.agent] = [[] for _ in stamps[1:]]
+            buckets[index].append(fact.value)
     summary = _median if metric in DURATIONS else _percent
     return [
         Trend(agent, metric, [summary(b) if b else None for b in buckets])
@@ -72,5 +74,7 @@ def trends(
 ) -> dict[str, list[Trend]]:
     """Every trend metric's per-agent trends over the last ``weeks`` weeks of one desk."""
     edges = week_edges(now, weeks)
-    facts = collect([store], Period(edges[0], now), settings)
+    # Only the queries these metrics come from: 8 weeks of every query took 1.3 s of
+    # CPU on 1M messages, in a thread beside the table just shown.
+    facts = collect([store], Period(edges[0], now), settings, metrics=TREND_METRICS)
     return {metric: weekly_trends(facts, edges, metric) for metric in TREND_METRICS}
