@@ -20,10 +20,12 @@ from agentdesk.metrics.facts import (
     FRT,
     FULL_RESOLUTION,
     HANDLE,
+    METRICS,
     ONE_TOUCH,
     REOPEN,
     REPLY_TIME,
     RESOLUTION,
+    SOURCE_QUERY,
 )
 from agentdesk.metrics.period import parse_period
 from agentdesk.metrics.settings import MetricsSettings, metrics_settings
@@ -377,6 +379,7 @@ def test_collecting_some_metrics_gives_the_same_facts_of_them_and_reads_no_other
     wanted = {FRT, REPLY_TIME, RESOLUTION, FULL_RESOLUTION, FCR, ONE_TOUCH, REOPEN, CSAT}
     assert sorted(f for f in every if f.metric in wanted) == sorted(some)
     assert any(f.metric == HANDLE for f in every) and not any(f.metric == HANDLE for f in some)
+    assert set(SOURCE_QUERY) == set(METRICS)  # a new metric names the query it comes from
 
 
 def test_collecting_leaves_the_cycle_collector_as_it_found_it(desk):
