@@ -21,6 +21,7 @@ from textual.signal import Signal
 from textual.worker import Worker, WorkerState
 
 from agentdesk.assist.settings import AssistSettings
+from agentdesk.collector import CollectorPause
 from agentdesk.config import Config
 from agentdesk.connectors.base import Connector, DeliveryResult
 from agentdesk.delivery import ChannelHost, Holder
@@ -116,7 +117,7 @@ class AgentDeskApp(App):
         self._key_in_flight: object | None = None  # token of the key being handled
         self._warm_up: Worker | None = None
         self._froze_heap = False  # the warm-up froze the heap (gc.freeze), unmount thaws it
-        self._paused_collector = False  # from load to the warm-up's end (on_load)
+        self._collector_pause = CollectorPause()  # from load to the warm-up's end (on_load)
         self._heap_lock = threading.Lock()  # the warm-up's thread and on_unmount, in turn
         self._unmounted = False
 
@@ -125,14 +126,7 @@ class AgentDeskApp(App):
         freshly imported heap took 15-25 ms of the inbox's first paint (one in the
         middle of the first frame). The warm-up collects once and freezes the heap
         (``_import_heavy_modules``); a pause made before the load stays as it was."""
-        if gc.isenabled():
-            gc.disable()
-            self._paused_collector = True
-
-    def _resume_collector(self) -> None:
-        if self._paused_collector:
-            self._paused_collector = False
-            gc.enable()
+        self._collector_pause.start()
 
     def on_mount(self) -> None:
         from agentdesk.screens.inbox import InboxScreen
@@ -193,7 +187,7 @@ class AgentDeskApp(App):
         """Disconnect every channel (stopping twice is safe), so no thread outlives the app."""
         with self._heap_lock:  # a warm-up still running neither freezes nor pauses after
             self._unmounted = True
-            self._resume_collector()  # closed before the warm-up ended
+            self._collector_pause.stop()  # closed before the warm-up ended
             if self._froze_heap:  # what the warm-up kept from the collector goes with the app
                 gc.unfreeze()
                 self._froze_heap = False
@@ -561,7 +555,7 @@ class AgentDeskApp(App):
                 gc.collect()
                 gc.freeze()
                 self._froze_heap = True
-            self._resume_collector()
+            self._collector_pause.stop()
 
     # ---- command palette --------------------------------------------------------------
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
