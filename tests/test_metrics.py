@@ -29,6 +29,7 @@ from agentdesk.metrics.facts import (
 )
 from agentdesk.metrics.period import parse_period
 from agentdesk.metrics.settings import MetricsSettings, metrics_settings
+from agentdesk.store.metrics import PeriodReads
 
 NOVEMBER = parse_period("2026-11-01", "2026-11-30")
 LATER = datetime(2026, 12, 31, tzinfo=UTC).timestamp()  # every FCR window has passed
@@ -380,6 +381,7 @@ def test_collecting_some_metrics_gives_the_same_facts_of_them_and_reads_no_other
     assert sorted(f for f in every if f.metric in wanted) == sorted(some)
     assert any(f.metric == HANDLE for f in every) and not any(f.metric == HANDLE for f in some)
     assert set(SOURCE_QUERY) == set(METRICS)  # a new metric names the query it comes from
+    assert set(SOURCE_QUERY.values()) == set(PeriodReads.__dataclass_fields__)  # real names
 
 
 def test_collecting_leaves_the_cycle_collector_as_it_found_it(desk):

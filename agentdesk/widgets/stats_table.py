@@ -101,6 +101,7 @@ class StatsTable(ScrollView, can_focus=True):
         super().__init__(id=id)
         self.keys = [key for _, key in columns]
         self._headers = [header for header, _ in columns]
+        self._header_cells: list[Pieces] = [[(header, None)] for header in self._headers]
         self._rows: list[list[Text]] = []
         self._cells: list[list[Pieces]] = []
         self._widths = [cell_len(header) + 2 * PADDING for header in self._headers]
@@ -126,8 +127,9 @@ class StatsTable(ScrollView, can_focus=True):
             for header, column in zip(self._headers, columns, strict=True)
         ]
         self.virtual_size = Size(sum(self._widths), len(rows) + 1)
-        self.cursor_coordinate = self._cursor
-        # Wider cells may bring a horizontal scrollbar: in view again once laid out.
+        self._cursor = self._clamped(self._cursor)
+        self.refresh()
+        # Scrolled to once laid out: wider cells may bring a horizontal scrollbar.
         self.call_after_refresh(self._scroll_to_cursor)
 
     # ---- the cursor ---------------------------------------------------------------------
@@ -137,11 +139,14 @@ class StatsTable(ScrollView, can_focus=True):
 
     @cursor_coordinate.setter
     def cursor_coordinate(self, value: Coordinate) -> None:
-        row = min(max(value.row, 0), max(len(self._rows) - 1, 0))
-        column = min(max(value.column, 0), len(self.keys) - 1)
-        self._cursor = Coordinate(row, column)
+        self._cursor = self._clamped(value)
         self._scroll_to_cursor()
         self.refresh()
+
+    def _clamped(self, value: Coordinate) -> Coordinate:
+        """``value`` moved onto the table (the nearest row and column there are)."""
+        row = min(max(value.row, 0), max(len(self._rows) - 1, 0))
+        return Coordinate(row, min(max(value.column, 0), len(self.keys) - 1))
 
     def _scroll_to_cursor(self) -> None:
         """Scroll so that the cursor's cell is in view (rows under the header, columns
@@ -211,9 +216,8 @@ class StatsTable(ScrollView, can_focus=True):
         width = self.scrollable_content_region.width
         base = self.rich_style
         if y == 0:
-            header: list[Pieces] = [[(text, None)] for text in self._headers]
             header_style = base + self.get_component_rich_style("stats-table--header")
-            return self._line(header, header_style, header_style, None, width, base)
+            return self._line(self._header_cells, header_style, header_style, None, width, base)
         index = self.scroll_offset.y + y - 1
         if index >= len(self._cells):
             return Strip.blank(width, base)
