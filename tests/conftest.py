@@ -21,8 +21,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import textual._wait
 from desk_data import NOW, build_desk
 from textual.command import Command, CommandList, CommandPalette
+from textual.css.stylesheet import Stylesheet
 from textual.message import Message
 from textual.notifications import Notify
 
@@ -45,6 +47,37 @@ pytest_plugins = [
 
 os.environ["TZ"] = "UTC"
 time.tzset()
+
+# After each key it presses, Pilot waits twice for the process to go idle: it sleeps in
+# steps of SLEEP_GRANULARITY (20 ms) until a step used under SLEEP_IDLE of CPU (1 ms, 5 %).
+# So every key cost at least 40 ms, most of the fast suite's wall time. Steps of 5 ms keep
+# the rule (idle: under 5 % of a step busy): the fast suite took 49-50 s instead of 67 s on
+# a quiet machine (CONTRIBUTING.md). Textual has no setting for it: if these names go,
+# the tests still pass, only slower, so fail here instead.
+for _name in ("SLEEP_GRANULARITY", "SLEEP_IDLE"):
+    assert hasattr(textual._wait, _name), f"textual._wait.{_name} is gone (tests/conftest.py)"
+textual._wait.SLEEP_GRANULARITY = 1 / 200
+textual._wait.SLEEP_IDLE = textual._wait.SLEEP_GRANULARITY / 20
+
+# Each app parses every stylesheet again: Textual keeps parses per app (per Stylesheet),
+# and a desk has 29 sources, 18 ms of CPU an app, about a sixth of a short Pilot test
+# (a desk started and stopped 40 times took 13-23 ms less CPU each with this). The parses
+# are kept for the worker here, keyed as Textual keys them plus the theme's variables the
+# parse substitutes: the same parser runs, once for each.
+_PARSED: dict[tuple, list] = {}
+_parse_rules = Stylesheet._parse_rules
+
+
+def _parse_rules_once(self, css, read_from, is_default_rules=False, tie_breaker=0, scope=""):
+    key = (css, read_from, is_default_rules, tie_breaker, scope, tuple(self._variables.items()))
+    rules = _PARSED.get(key)
+    if rules is None:
+        rules = _parse_rules(self, css, read_from, is_default_rules, tie_breaker, scope)
+        _PARSED[key] = rules
+    return rules
+
+
+Stylesheet._parse_rules = _parse_rules_once
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
