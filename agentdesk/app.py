@@ -41,6 +41,9 @@ IDLE_CHECK_SECONDS = 5
 # whose way up was cut (a widget removed meanwhile) needs it; a busy loop (a long thread
 # wrapped on a loaded machine) delays each step of the way, never the order.
 KEY_WAIT = 10.0
+# Longest the warm-up waits for the conversation screen to be built before the assist
+# panel's imports (it takes 50 ms; only a stalled loop makes it longer).
+BUILD_WAIT = 2.0
 # Imported in a thread after the first paint: the conversation screen's modules (0.3-1 s
 # of the first open when imported on Enter), then the assist panel's (openai and VADER
 # take about 1 s), then the survey sending a resolve needs (7 ms the inbox need not wait).
@@ -120,6 +123,7 @@ class AgentDeskApp(App):
         self._collector_pause = CollectorPause()  # from load to the warm-up's end (on_load)
         self._heap_lock = threading.Lock()  # the warm-up's thread and on_unmount, in turn
         self._unmounted = False
+        self._conversation_built = threading.Event()  # its Ready, or the app is closing
 
     def on_load(self) -> None:
         """Python's cycle collector pauses until the warm-up: its full passes over the
@@ -185,6 +189,7 @@ class AgentDeskApp(App):
 
     async def on_unmount(self) -> None:
         """Disconnect every channel (stopping twice is safe), so no thread outlives the app."""
+        self._conversation_built.set()  # a warm-up waiting for it goes on
         with self._heap_lock:  # a warm-up still running neither freezes nor pauses after
             self._unmounted = True
             self._collector_pause.stop()  # closed before the warm-up ended
@@ -227,6 +232,7 @@ class AgentDeskApp(App):
 
     async def on_conversation_screen_ready(self, event) -> None:
         """The conversation screen is built: the keys pressed meanwhile go to it."""
+        self._conversation_built.set()
         self._building = False
         await self._next_key()
 
@@ -538,6 +544,9 @@ class AgentDeskApp(App):
             self.call_from_thread(self._build_conversation_screen)
         except Exception as error:  # e.g. the app closed meanwhile
             self.log.error(f"building the conversation screen ahead: {error}")
+        # The other imports wait for the screen to be built (ahead, or by an Enter
+        # pressed at once): beside it, they took half the interpreter from the build.
+        self._conversation_built.wait(BUILD_WAIT)
         for name in others:
             importlib.import_module(name)
 

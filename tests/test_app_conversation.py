@@ -519,6 +519,7 @@ async def test_a_hides_and_a_shows_and_focuses_the_panel_while_it_is_still_mount
         deadline = time.monotonic() + 30
         while not (  # the screen asked for the panel (its on_mount), on every loop turn
             isinstance(app.screen, ConversationScreen)
+            and app.screen.is_mounted
             and app.screen.query("#conversation-body.assist")
         ):
             assert time.monotonic() < deadline

@@ -28,7 +28,6 @@ from textual.widgets import Label, OptionList, Static, TextArea
 from agentdesk import attachments, clock, pipe
 from agentdesk.actions import ActionError, apply_macro
 from agentdesk.assist.edits import edit_distance
-from agentdesk.assist.presend import check_conversation
 from agentdesk.domain import (
     Agent,
     Attachment,
@@ -771,6 +770,11 @@ class ConversationScreen(DeskScreen):
         ]
 
     def _presend_findings(self, text: str) -> tuple[str, list[str]]:
+        # Loaded by the warm-up with the assist panel: imported with this screen, its
+        # rules (the KB ranking, the mood lexicon) were 16 of the 50 ms a first open
+        # waits for when Enter comes as the inbox is drawn.
+        from agentdesk.assist.presend import check_conversation
+
         findings = (
             assist.presend_findings(text, self.conversation_id)
             if (assist := self.assist) is not None
