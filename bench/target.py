@@ -14,7 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from agentdesk.store.postgres import _quoted, connect, is_url, probe
+from agentdesk.store.postgres import _quoted, connect, probe
+from agentdesk.store.urls import is_url
 
 
 def exists(db: str) -> bool:

@@ -39,6 +39,19 @@ def test_the_app_and_inbox_import_no_assist_or_conversation_modules():
 
 
 @pytest.mark.slow  # a fresh interpreter in a child process
+def test_a_desk_on_sqlite_imports_none_of_postgresqls_modules(tmp_path):
+    """The dialect, the schema and the connection class of PostgreSQL (2.5-3.5 ms of
+    the first paint) load only for a postgresql:// desk."""
+    code = (
+        "import sys; from agentdesk.app import make_app; from agentdesk.config import Config;"
+        f"make_app(Config(agent_name='agent01'), {str(tmp_path / 'desk.db')!r}, []).store.close();"
+        "print(sorted(m for m in sys.modules"
+        " if m.startswith(('agentdesk.store.postgres', 'psycopg'))))"
+    )
+    assert printed(code) == "[]"
+
+
+@pytest.mark.slow  # a fresh interpreter in a child process
 def test_a_command_imports_its_own_module_and_the_config_no_sending_code(tmp_path):
     """``agentdesk stats`` imports no other command's module (the app, the web server),
     and reading the config imports neither the connector registry (package metadata,

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from agentdesk.config import Config, DeskTarget, database_target
-from agentdesk.store.postgres import is_url
+from agentdesk.store.urls import is_url
 
 if TYPE_CHECKING:
     from agentdesk.store import Store

@@ -55,7 +55,7 @@ def demo_file(path: DeskTarget) -> DeskTarget:
     (migration 6) is still used and regenerated; elsewhere such a file is refused.
     """
     from agentdesk.store import is_url, probe
-    from agentdesk.store.postgres import shown
+    from agentdesk.store.urls import shown
 
     found = probe(path)  # another program's file or not a database: StoreError
     default = not is_url(path) and (

@@ -15,7 +15,6 @@ from functools import partial
 from pathlib import Path
 
 from agentdesk.store import db as sqlite_file
-from agentdesk.store import postgres
 from agentdesk.store.agents import Agents
 from agentdesk.store.bulk import Bulk
 from agentdesk.store.changes import Changes
@@ -32,12 +31,12 @@ from agentdesk.store.kb import KnowledgeBase
 from agentdesk.store.leases import Leases
 from agentdesk.store.messages import Messages
 from agentdesk.store.metrics import MetricQueries
-from agentdesk.store.postgres_dialect import POSTGRES
 from agentdesk.store.presence import PresenceTable
 from agentdesk.store.replies import Replies
 from agentdesk.store.schema import DEMO_APPLICATION_ID, PRESENCE_TIMES_VERSION, SCHEMA_VERSION
 from agentdesk.store.surveys import Surveys
 from agentdesk.store.transfer import Transfer
+from agentdesk.store.urls import is_url, shown
 from agentdesk.store.wakeups import Wakeup
 
 __all__ = [
@@ -53,18 +52,22 @@ __all__ = [
     "probe",
 ]
 
-is_url = postgres.is_url
-
 
 def probe(target: Path | str) -> DeskFile:
     """What is at a desk's file path or PostgreSQL URL, found without writing anything;
     anything that is not an agentdesk desk raises ``StoreError``."""
-    return postgres.probe(str(target)) if is_url(target) else sqlite_file.probe(target)
+    if is_url(target):
+        from agentdesk.store import postgres
+
+        return postgres.probe(str(target))
+    return sqlite_file.probe(target)
 
 
 def drop_demo(target: Path | str) -> None:
     """Delete a demo desk (``demo --regenerate``): its file, or its PostgreSQL tables."""
     if is_url(target):
+        from agentdesk.store import postgres
+
         postgres.drop_demo(str(target))
         return
     for suffix in ("", "-wal", "-shm"):
@@ -81,7 +84,10 @@ class Store:
 
     def __init__(self, path: Path | str, *, readonly: bool = False) -> None:
         self.path = str(path)
-        if postgres.is_url(path):
+        if is_url(path):  # PostgreSQL's modules are imported for a desk on it only
+            from agentdesk.store import postgres
+            from agentdesk.store.postgres_dialect import POSTGRES
+
             pg, version, self.created = postgres.open_postgres(self.path, readonly=readonly)
             url = self.path
             self._attach(
@@ -96,7 +102,7 @@ class Store:
     @property
     def where(self) -> str:
         """The desk for messages: the file path, or the PostgreSQL URL without a password."""
-        return postgres.shown(self.path)
+        return shown(self.path)
 
     def _attach(self, db: Database) -> None:
         """Build the repositories on ``db``."""
@@ -174,7 +180,7 @@ class Store:
 
     def mark_demo(self) -> None:
         """Record in the desk that ``agentdesk demo`` made it (``--regenerate`` may replace it)."""
-        if self.db.dialect is POSTGRES:
+        if self.db.dialect is not SQLITE:  # PostgreSQL: a row in its meta table
             with self.db.transaction() as conn:
                 conn.execute(
                     "INSERT INTO agentdesk_meta (key, value) VALUES ('demo', '1')"

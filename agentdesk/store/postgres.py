@@ -15,7 +15,6 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from agentdesk.store.database import (
     ConnectionLost,
@@ -27,39 +26,12 @@ from agentdesk.store.database import (
 from agentdesk.store.db import DeskFile
 from agentdesk.store.postgres_schema import BASELINE, BASELINE_SQL, MIGRATIONS
 from agentdesk.store.schema import SCHEMA_VERSION
+from agentdesk.store.urls import redact, where
 
 if TYPE_CHECKING:
     import psycopg
 
-URL_SCHEMES = ("postgresql://", "postgres://")
-
 _TOKENS = re.compile(r"""'(?:[^']|'')*'|"(?:[^"]|"")*"|--[^\n]*|::|(\?)|:([A-Za-z_]\w*)|%""")
-
-
-def is_url(target: object) -> bool:
-    """Whether ``target`` names a PostgreSQL database rather than a SQLite file."""
-    return str(target).startswith(URL_SCHEMES)
-
-
-def where(url: str) -> str:
-    """``host:port`` (or the socket directory) of ``url``, for messages; never the password."""
-    parts = urlsplit(url)
-    host = parts.hostname or "localhost"
-    return f"{host}:{parts.port or 5432}"
-
-
-def shown(target: object) -> str:
-    """A desk's file path or URL as messages show it: a URL without its password."""
-    return redact(str(target)) if is_url(target) else str(target)
-
-
-def redact(url: str) -> str:
-    """``url`` with any password replaced by ``***``."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return parts._replace(netloc=netloc).geturl()
 
 
 @lru_cache(maxsize=4096)

@@ -134,7 +134,8 @@ class Listener:
         """Connect and LISTEN; whether it worked (a failure is logged once per outage)."""
         import psycopg
 
-        from agentdesk.store.postgres import listening, where
+        from agentdesk.store.postgres import listening
+        from agentdesk.store.urls import where
 
         self._retry_at = time.monotonic() + RETRY_SECONDS
         try:
@@ -155,7 +156,7 @@ class Listener:
         is dropped, to be made again by a later wait."""
         import psycopg
 
-        from agentdesk.store.postgres import where
+        from agentdesk.store.urls import where
 
         assert self._conn is not None
         try:
