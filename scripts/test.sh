@@ -67,7 +67,9 @@ workers=auto
 # The fast tests spend much of their time waiting (Pilot pauses, timers): three workers
 # per CPU ran them in 144-175 s instead of 175-218 s on 2 cores (CONTRIBUTING.md).
 $fast && select=(-m "not slow") && workers=$(($(nproc) * 3))
-# One worker per CPU; tests marked xdist_group("name") share one worker.
-.venv/bin/python -m pytest -q "${select[@]}" --numprocesses "$workers" --dist loadgroup \
+# One worker per CPU. Each worker starts on a block of the tests in file order and, once
+# out of work, takes tests from the end of another's block (worksteal): the fast suite
+# ended 6 s sooner than with `--dist load`, whose last worker ran 8 s after the others.
+.venv/bin/python -m pytest -q "${select[@]}" --numprocesses "$workers" --dist worksteal \
     --durations 10 "$@"
 echo "scripts/test.sh: $((SECONDS - started)) s in all"
