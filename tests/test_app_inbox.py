@@ -500,3 +500,60 @@ async def test_the_cursor_stays_on_its_conversation_when_the_order_changes(desk,
         await pilot.press("f")  # status open: still listed
         await pilot.pause()
         assert inbox.current.id == chosen
+
+
+async def test_a_resized_terminal_redraws_the_inbox_and_the_screen_under_a_conversation(
+    desk, alice
+):
+    """The desk skips Textual's second layout for a resize to the size it has
+    (``DeskScreen._screen_resized``); a real resize still lays every screen out again,
+    the inbox under an open conversation included once it shows."""
+    app = app_for(desk, alice)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        before = screen_lines(app)
+        assert (len(before), len(before[0])) == (30, 100)
+        assert "Stats" not in before[-1]  # no room for it on the key line
+        status_at = before[1].index("status")
+        await pilot.resize_terminal(150, 40)
+        await until(pilot, lambda: len(screen_lines(app)) == 40)  # after Textual's debounce
+        lines = screen_lines(app)
+        assert (len(lines), len(lines[0])) == (40, 150)
+        assert lines[-1].startswith("⏎ Open") and "S Stats" in lines[-1]
+        assert lines[1].index("status") > status_at  # the subject column took the width
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ConversationScreen))
+        await pilot.resize_terminal(110, 32)
+        await until(pilot, lambda: len(screen_lines(app)) == 32)
+        await pilot.press("escape")
+        await until(pilot, lambda: not isinstance(app.screen, ConversationScreen))
+        await pilot.pause()
+        lines = screen_lines(app)
+        assert (len(lines), len(lines[0])) == (32, 110)
+        assert lines[-1].startswith("⏎ Open") and "Refund for order 1042" in screen_text(app)
+
+
+async def test_a_theme_chosen_in_a_conversation_shows_on_the_inbox_after_esc(desk, alice):
+    """A desk screen is not restyled each time it shows (``DeskScreen._on_screen_resume``)
+    but a theme changed while it was covered still reaches it."""
+    app = app_for(desk, alice)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.pause()
+        inbox = app.screen.query_one(InboxList)
+        dark = inbox.rich_style.bgcolor
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ConversationScreen))
+        conversation = app.screen
+        app.theme = "textual-light"
+        await pilot.press("escape")
+        await until(pilot, lambda: not isinstance(app.screen, ConversationScreen))
+        await pilot.pause()
+        light = inbox.rich_style.bgcolor
+        assert light != dark
+        drawn = {segment.style.bgcolor for segment in app.screen._compositor.render_strips()[5]}
+        assert light in drawn and dark not in drawn
+        app.theme = "textual-dark"
+        await pilot.press("enter")
+        await until(pilot, lambda: app.screen is conversation)
+        await pilot.pause()
+        assert conversation.query_one("#thread").rich_style.bgcolor != light

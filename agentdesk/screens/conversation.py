@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import events, on, work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -434,7 +434,6 @@ class ConversationScreen(DeskScreen):
         if not self.app.is_running:  # built ahead of the first open as the app closed
             return
         self._built = True
-        self._css_update_count = self.app._css_update_count  # just styled: see below
         self.query_one("#peek").display = False
         self.query_one("#peek-title").display = False
         self.desk.desk_changed.subscribe(self, self._desk_changed)
@@ -454,16 +453,6 @@ class ConversationScreen(DeskScreen):
         screen that is not shown draws nothing."""
         if self.app.screen is not self:
             self._refresh_layout(self.app.size)
-
-    def _on_screen_resume(self, event: events.ScreenResume) -> None:
-        """Shown again: Textual restyles every widget of a screen it pushes (a seventh
-        of an open here); this screen's styles are kept up to date while it waits (its
-        class changes apply at once), so restyle only when the app's CSS changed
-        meanwhile (a theme change), or (the first time) since it was built and styled.
-        Runs before ``Screen._on_screen_resume``."""
-        if self._css_update_count == self.app._css_update_count:
-            event.refresh_styles = False
-        self._css_update_count = self.app._css_update_count
 
     def on_unmount(self) -> None:
         """The app is closing: save the draft and end the focus interval."""

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol, cast
 
+from textual import events
+from textual.geometry import Size
 from textual.screen import Screen
 
 if TYPE_CHECKING:
@@ -60,11 +62,37 @@ class Desk(Protocol):
 
 
 class DeskScreen(Screen[None]):
-    """A screen of the desk: ``self.desk`` is the app's services, typed."""
+    """A screen of the desk: ``self.desk`` is the app's services, typed.
+
+    It is styled and laid out only when something changed (Textual 8.2 does both each
+    time it shows a screen, and lays a screen out again for a resize to the size it
+    has): the inbox's first paint and each return to it (Esc) drew the screen again
+    for nothing.
+    """
 
     @property
     def desk(self) -> Desk:
         return cast("Desk", self.app)
+
+    def _on_mount(self, event: events.Mount) -> None:
+        """Just styled: its widgets took the app's styles as they were mounted."""
+        self._css_update_count = self.app._css_update_count
+
+    def _on_screen_resume(self, event: events.ScreenResume) -> None:
+        """Shown (again): Textual restyles every widget of a screen it shows, but a
+        desk screen's styles are kept current while it waits (a class change applies at
+        once, on any screen), so it is restyled only when the app's CSS changed since
+        (a theme change). Runs before ``Screen._on_screen_resume``."""
+        if self._css_update_count == self.app._css_update_count:
+            event.refresh_styles = False
+        self._css_update_count = self.app._css_update_count
+
+    def _screen_resized(self, size: Size) -> None:
+        """The terminal's size changed: laid out again, unless laid out at that size
+        already (the terminal's first resize event gives the size the desk started
+        at). A widget that asked for a layout meanwhile still gets it, on its own."""
+        if size != self._compositor.size:
+            super()._screen_resized(size)
 
 
 class ReadOrder:
