@@ -88,6 +88,11 @@ async def send_reply(pilot, app, conversation_id: int, text: str) -> None:
     await pilot.pause()
 
 
+def shown(app) -> bool:
+    """A conversation is on screen, its widgets composed."""
+    return isinstance(app.screen, ConversationScreen) and app.screen.is_mounted
+
+
 def thread_text(app) -> str:
     """The thread as plain text, one message per paragraph (no wrapping)."""
     return "\n\n".join(str(text) for text in app.screen.thread.shown())
@@ -344,7 +349,7 @@ async def test_a_failed_reply_is_edited_back_in_the_composer_and_never_sent_twic
     assert provider.tries == 2
     again = Provider()  # a restart resumes undelivered replies: not the withdrawn one
     async with make_app(settings(alice), path, [again]).run_test(size=(220, 50)) as pilot:
-        await pilot.pause(0.3)
+        await pilot.pause(0.3)  # a window in which the withdrawn reply must not be sent
     assert again.tries == 0 and withdrawn(path, "Your code is 1234.")
 
 
@@ -375,7 +380,7 @@ async def test_undo_send_holds_the_reply_and_u_takes_it_back(desk, alice):
         await send_reply(pilot, app, ids["login"], "Refund approved.")
         assert notices.matching("Sending in 30 s: u takes it back.")
         await until(pilot, lambda: "queued · sends at 12:00:30 · u: undo" in thread_text(app))
-        await pilot.pause(0.5)
+        await pilot.pause(0.5)  # a window in which the held reply must not be sent
         assert provider.tries == 0
         await pilot.press("u")
         await pilot.pause()
@@ -408,7 +413,7 @@ async def test_a_held_reply_survives_a_restart_and_can_still_be_taken_back(desk,
     app = make_app(undo(alice, 60), path, [second])
     async with app.run_test(size=(220, 50)) as pilot:
         app.open_conversation(ids["login"])
-        await pilot.pause(0.3)
+        await until(pilot, lambda: shown(app) and "sends at 12:01:00" in thread_text(app))
         assert "queued · sends at 12:01:00 · u: undo" in thread_text(app)
         await pilot.press("u")
         await pilot.pause()
@@ -422,7 +427,7 @@ async def test_R_sends_a_held_reply_at_once(desk, alice):
     app = make_app(undo(alice, 60), path, [provider])
     async with app.run_test(size=(220, 50)) as pilot:
         await send_reply(pilot, app, ids["login"], "No need to wait.")
-        await pilot.pause(0.3)
+        await pilot.pause(0.3)  # a window in which the held reply must not be sent
         assert provider.tries == 0
         await pilot.press("R")
         await until(pilot, lambda: provider.received == ["No need to wait."])

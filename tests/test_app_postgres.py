@@ -91,7 +91,7 @@ async def test_typing_never_waits_for_a_stalled_server(postgres_url, alice, froz
         # time); the newest text is written after it, never before.
         final = "We reset your password."
         await until(pilot, lambda: app.store.drafts.get(ids["login"], "reply", "alice") == final)
-        await pilot.pause(0.5)
+        await pilot.pause(0.5)  # a window in which an older text must not land after it
         assert app.store.drafts.get(ids["login"], "reply", "alice") == final
 
 

@@ -405,7 +405,7 @@ async def test_a_lease_that_moves_mid_send_never_sends_the_reply_twice(
         # Desk B holds the lease now: its delivery and its outbox's crash recovery run.
         retrying = asyncio.create_task(host_b.keep_delivering(reply_id))
         await connector_b.resume()
-        await asyncio.sleep(1.0)
+        await asyncio.sleep(1.0)  # a window in which desk B must leave the send alone
         assert delivery(store, reply_id) == "sending"
         entry = mail_state(store).outbox_current(reply_id)
         assert (entry.state, entry.uncertain) == ("sending", False)  # left alone by desk B

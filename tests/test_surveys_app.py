@@ -151,12 +151,12 @@ async def test_no_survey_when_off_and_only_one_per_resolve(desk, alice):
         await pilot.press("r", *"We refunded it today.", "ctrl+s")
         await until(pilot, lambda: len(channel.sent) == 1)
         await pilot.press("x")
-        await pilot.pause(0.3)
+        await pilot.pause(0.3)  # a window in which no survey may go out by email
         app.open_conversation(ids["login"])  # chat: on
         await pilot.pause()
         await pilot.press("x", "o", "x")  # resolve, reopen, resolve again
         await until(pilot, lambda: len(channel.sent) == 2)
-        await pilot.pause(0.3)
+        await pilot.pause(0.3)  # a window in which a second survey must not go out
     assert channel.sent[1].text == QUESTIONS["en"] and len(channel.sent) == 2
     assert len(events(path, "survey_sent")) == 1  # cool-down: not asked again
 
@@ -227,7 +227,7 @@ async def test_taking_back_a_held_reply_takes_its_survey_back_too(desk, alice):
         await until(pilot, lambda: app.screen.composer.text.strip() == "Try once more, please.")
         with Store(path) as store:
             assert store.replies.unsent(ids["login"]) == []  # both withdrawn
-        await pilot.pause(0.3)
+        await pilot.pause(0.3)  # a window in which nothing withdrawn may be sent
     assert channel.sent == []
 
 

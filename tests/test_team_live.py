@@ -152,7 +152,7 @@ async def test_a_slow_read_of_changed_rows_never_leaves_an_older_row_shown(desk,
         await until(pilot, lambda: "dave" in row(bob, "Refund for order"), timeout=5)
         slow.release.set()
         await until(pilot, lambda: not bob.screen.workers, timeout=5)
-        await pilot.pause(0.3)
+        await pilot.pause(0.3)  # a window in which the stale read must not show
         assert "dave" in row(bob, "Refund for order")
 
 

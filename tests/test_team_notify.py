@@ -121,9 +121,9 @@ def test_on_sqlite_an_idle_watcher_reads_no_table_until_another_desk_commits(
         thread.start()
         try:
             wait_until(lambda: any(s.startswith("SELECT") for s in statements))  # first look
-            time.sleep(0.3)
+            time.sleep(0.3)  # the first look's statements are done
             statements.clear()
-            time.sleep(0.5)
+            time.sleep(0.5)  # a window of idle looks: each only asks for the data version
             assert statements and set(statements) == {"PRAGMA data_version"}
             other.messages.add_note(ids["refund"], "carol", "Called the warehouse.")
             wait_until(lambda: seen, timeout=10)
