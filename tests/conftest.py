@@ -187,16 +187,18 @@ def alice() -> Config:
     )
 
 
-def screen_lines(app) -> list[str]:
-    """What the terminal shows now, as plain lines.
+def screen_strips(app) -> list:
+    """What the terminal shows now: a ``Strip`` (styled segments) per line.
 
-    Textual has no public API for the composed screen as text (only an SVG export), so
-    this one helper reads its compositor.
+    Textual has no public API for the composed screen (only an SVG export), so this
+    one helper reads its compositor.
     """
-    return [
-        "".join(segment.text for segment in strip)
-        for strip in app.screen._compositor.render_strips()
-    ]
+    return app.screen._compositor.render_strips()
+
+
+def screen_lines(app) -> list[str]:
+    """What the terminal shows now, as plain lines."""
+    return ["".join(segment.text for segment in strip) for strip in screen_strips(app)]
 
 
 def screen_text(app) -> str:

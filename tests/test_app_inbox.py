@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import Notices, run_command, screen_lines, screen_text, until
+from conftest import Notices, run_command, screen_lines, screen_strips, screen_text, until
 from textual.widgets import Input
 
 from agentdesk.app import make_app
@@ -550,7 +550,7 @@ async def test_a_theme_chosen_in_a_conversation_shows_on_the_inbox_after_esc(des
         await pilot.pause()
         light = inbox.rich_style.bgcolor
         assert light != dark
-        drawn = {segment.style.bgcolor for segment in app.screen._compositor.render_strips()[5]}
+        drawn = {segment.style.bgcolor for segment in screen_strips(app)[5]}
         assert light in drawn and dark not in drawn
         app.theme = "textual-dark"
         await pilot.press("enter")
