@@ -64,10 +64,9 @@ class Desk(Protocol):
 class DeskScreen(Screen[None]):
     """A screen of the desk: ``self.desk`` is the app's services, typed.
 
-    It is styled and laid out only when something changed (Textual 8.2 does both each
-    time it shows a screen, and lays a screen out again for a resize to the size it
-    has): the inbox's first paint and each return to it (Esc) drew the screen again
-    for nothing.
+    It is styled and laid out only when something changed: Textual 8.2 restyles a
+    screen it pushes and lays a screen out again for a resize to the size it has, so
+    the inbox's first paint styled its widgets twice and laid them out once too often.
     """
 
     @property
@@ -79,7 +78,7 @@ class DeskScreen(Screen[None]):
         self._css_update_count = self.app._css_update_count
 
     def _on_screen_resume(self, event: events.ScreenResume) -> None:
-        """Shown (again): Textual restyles every widget of a screen it shows, but a
+        """Shown (again): Textual restyles every widget of a screen it pushes, but a
         desk screen's styles are kept current while it waits (a class change applies at
         once, on any screen), so it is restyled only when the app's CSS changed since
         (a theme change). Runs before ``Screen._on_screen_resume``."""
