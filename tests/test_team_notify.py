@@ -113,6 +113,12 @@ def test_on_sqlite_an_idle_watcher_reads_no_table_until_another_desk_commits(
     with Store(path) as store, Store(path) as other:
         ids = build_desk(store)
         statements: list[str] = []
+
+        def first_look_done() -> bool:
+            """The first look read the tables, and the wait for a change began after it."""
+            reads = [n for n, statement in enumerate(statements) if statement.startswith("SELECT")]
+            return bool(reads) and "PRAGMA data_version" in statements[reads[-1] + 1 :]
+
         # sqlite3's trace hook is only on the connection itself.
         store.db._conn.set_trace_callback(statements.append)
         seen: list[frozenset[int]] = []
@@ -120,8 +126,7 @@ def test_on_sqlite_an_idle_watcher_reads_no_table_until_another_desk_commits(
         thread = threading.Thread(target=watcher.run)
         thread.start()
         try:
-            wait_until(lambda: any(s.startswith("SELECT") for s in statements))  # first look
-            time.sleep(0.3)  # the first look's statements are done
+            wait_until(first_look_done)
             statements.clear()
             time.sleep(0.5)  # a window of idle looks: each only asks for the data version
             assert statements and set(statements) == {"PRAGMA data_version"}

@@ -56,6 +56,6 @@ async def test_a_thread_that_overflows_wraps_beside_the_scroll_bar():
 
 
 async def test_white_space_dropped_where_lines_break_leaves_the_thread_the_whole_width():
-    # Counted with its runs of spaces, the text would not fit in 12 lines.
+    # 405 characters, but the runs of spaces where its lines break are dropped: 5 lines.
     width, lines, bar = await shown([(" " * 100).join("abcde")])
     assert (width, bar) == (WIDTH, False) and lines <= HEIGHT
