@@ -89,7 +89,8 @@ class DeskScreen(Screen[None]):
     def _screen_resized(self, size: Size) -> None:
         """The terminal's size changed: laid out again, unless laid out at that size
         already (the terminal's first resize event gives the size the desk started
-        at). A widget that asked for a layout meanwhile still gets it, on its own."""
+        at). A widget that asked for a layout meanwhile still gets it, on its own.
+        The size laid out at is the compositor's: ``self.size`` already has the new one."""
         if size != self._compositor.size:
             super()._screen_resized(size)
 
