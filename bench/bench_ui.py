@@ -161,6 +161,7 @@ async def desk_round(path: Path, count: int) -> dict[str, list[float]]:
             while not assist_ready(app):
                 await asyncio.sleep(0.002)
             figures["assist"].append(time.perf_counter() - drawn)
+            await settle(pilot)  # drawn too: the next key's time is that key's alone
             for key in ("j", "k"):
                 figures[key].append(await timed(pilot, key))
                 figures[f"{key} cpu"].append(CPU[-1])

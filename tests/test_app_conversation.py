@@ -55,6 +55,25 @@ async def test_conversation_shows_thread_customer_and_cross_channel_history(desk
         assert "Please change my delivery address." not in screen_text(app)
 
 
+async def test_the_history_keeps_its_height_until_a_peek_needs_the_room(desk, alice):
+    """The history is 12 rows whatever it holds (another conversation lays the screen
+    out once); an open peek takes the rows it does not use, in a short terminal too."""
+    path, ids = desk
+    app = make_app(alice, path, [DemoConnector()])
+    async with app.run_test(size=(160, 30)) as pilot:
+        screen = await open_first(pilot, app)
+        history = screen.query_one("#history")
+        assert history.option_count == 2 and history.size.height == 12
+        await pilot.press("h", "down", "enter")  # the newest one, beside the thread
+        await until(pilot, lambda: screen.query_one("#peek").display)
+        await pilot.pause()
+        assert history.size.height == history.virtual_size.height < 12  # its rows alone
+        assert screen.query_one("#peek").size.height >= 13
+        await pilot.press("escape")
+        await pilot.pause()
+        assert history.size.height == 12 and not screen.query_one("#peek").display
+
+
 async def test_reply_is_delivered_through_the_demo_channel_and_recorded(desk, alice):
     path, ids = desk
     demo = DemoConnector()

@@ -7,7 +7,9 @@ from textual.widgets import Input
 
 from agentdesk.app import make_app
 from agentdesk.connectors.demo import DemoConnector
+from agentdesk.domain import Inbound
 from agentdesk.screens.conversation import ConversationScreen
+from agentdesk.store import Store
 from agentdesk.widgets.inbox_list import InboxList
 
 
@@ -272,6 +274,48 @@ async def test_saved_views_switch_count_and_save(desk, tmp_path):
     assert [v.name for v in saved.views] == ["Chat", "Kettles", "Chat, newest"]
     assert (saved.views[2].channel, saved.views[2].sort) == ("chat", "newest")
     assert config_file.read_text(encoding="utf-8").startswith("# my desk\n")
+
+
+def highlighted_rows(app) -> list[int]:
+    """The screen lines drawn in the inbox cursor's colour."""
+    inbox = app.screen.query_one(InboxList)
+    cursor = inbox.get_component_rich_style("inbox-list--cursor").bgcolor
+    return [
+        y
+        for y, strip in enumerate(screen_strips(app))
+        if any(segment.style and segment.style.bgcolor == cursor for segment in strip)
+    ]
+
+
+async def test_the_cursor_is_drawn_on_one_row_wherever_it_moves(desk, alice):
+    """A move draws the two rows the cursor left and reached, not the whole list: the
+    row it left is drawn plain again, also across a scroll and a jump to the end."""
+    path, _ = desk
+    with Store(path) as store:
+        for n in range(60):  # more rows than the list shows
+            store.messages.record_inbound(
+                Inbound(
+                    channel="email",
+                    address=f"c{n}@example.com",
+                    text=f"Hello {n}",
+                    at=f"2020-01-01T00:{n:02d}:00Z",
+                )
+            )
+    app = app_for(desk, alice)
+    async with app.run_test(size=(160, 30)) as pilot:
+        await pilot.pause()
+        inbox = app.screen.query_one(InboxList)
+        top = highlighted_rows(app)
+        assert len(top) == 1
+        for keys, row in ((("j", "j", "j"), 3), (("k",), 2), (("G",), inbox.total - 1)):
+            await pilot.press(*keys)
+            await pilot.pause()
+            assert inbox.cursor == row
+            first_shown = top[0] - inbox.scroll_offset.y
+            assert highlighted_rows(app) == [first_shown + row]
+        await pilot.press("home")
+        await pilot.pause()
+        assert inbox.cursor == 0 and highlighted_rows(app) == top
 
 
 async def test_count_prefixes_move_several_rows(desk, alice):

@@ -453,6 +453,33 @@ async def test_real_app_analyses_off_the_ui_thread_and_drops_a_stale_result(desk
         assert db.drafts.get(ids["refund"]) == "On it"
 
 
+async def test_real_app_shows_none_of_the_last_conversation_while_it_reads_the_next(desk, alice):
+    """j while the next conversation is read: the last one's articles, draft and status
+    are gone from the screen at once, and the next one's show once read."""
+    from agentdesk.app import make_app
+    from agentdesk.connectors.demo import DemoConnector
+
+    path, ids = desk
+    app = make_app(alice, path, [DemoConnector()])
+    async with app.run_test(size=(170, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("enter")  # Ann's refund
+        await until(pilot, lambda: getattr(getattr(app.screen, "assist", None), "text", ""))
+        await settle(app, pilot)
+        before = screen_text(app)
+        assert "Hi Ann," in before and "Refund" in before and "Enter: replace" in before
+        with app.store.db.read():  # the analysis thread waits: the panel is reading
+            await pilot.press("j")
+            await pilot.pause()
+            text = screen_text(app)
+            assert app.screen.conversation_id == ids["html"]
+            assert "Reading the conversation…" in text
+            assert "Hi Ann," not in text and "Refund" not in text
+            assert "Enter: replace" not in text
+        await settle(app, pilot)
+        assert "Enter: replace" in screen_text(app) and "Hi Ann," not in screen_text(app)
+
+
 @pytest.mark.parametrize("width", [170, 120])
 async def test_real_app_a_shows_focuses_and_hides_the_panel(desk, alice, width):
     """Wide: shown at start, a focuses it. Narrow: hidden until a. Focused: a hides it."""

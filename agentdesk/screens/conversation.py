@@ -1488,6 +1488,7 @@ class ConversationScreen(DeskScreen):
             )
         )
         title.display = True
+        self.query_one("#conversation-side").add_class("peeking")  # the history shrinks
         peek = self.query_one("#peek", ThreadView)
         peek.display = True
         peek.show(self.store.messages.thread(other), self.customer.name if self.customer else "")
@@ -1496,8 +1497,10 @@ class ConversationScreen(DeskScreen):
     def close_peek(self) -> bool:
         peek = self.query_one("#peek")
         was_open = bool(peek.display)
-        peek.display = False
-        self.query_one("#peek-title").display = False
+        if was_open:
+            peek.display = False
+            self.query_one("#peek-title").display = False
+            self.query_one("#conversation-side").remove_class("peeking")
         return was_open
 
     def action_back(self) -> None:

@@ -47,6 +47,8 @@ if TYPE_CHECKING:
 TONE_NAMES = {"friendlier": "friendlier", "concise": "more concise", "formal": "more formal"}
 TITLES = {"draft": "Draft", "summary": "Summary", "rewrite": "Rewrite: {tone}"}
 _DIFF_TOKEN = re.compile(r"\s+|\w+|[^\w\s]")
+ARTICLES = ("#assist-kb",)  # parts of the panel (AssistPanel._show)
+DRAFT = ("#assist-title", "#assist-scroll", "#assist-status")
 
 # An assist use the screen records as an event: its kind and payload.
 Use = tuple[EventKind, dict[str, object]]
@@ -230,10 +232,8 @@ class AssistPanel(Vertical, can_focus=True):
         self.conversation_id = conversation_id
         self.accepted_text = None
         self.context = None
-        self.kind, self.text, self.rewrite_of = "draft", "", None
-        self._show_text(Text())  # the last conversation's draft is gone at once
+        self.kind, self.text, self.rewrite_of, self.status = "draft", "", None, ""
         self._show_analysis(reading=True)
-        self._set_status("")
         self._open(conversation_id, "draft" if generate else "")
 
     def stop(self) -> None:
@@ -286,11 +286,12 @@ class AssistPanel(Vertical, can_focus=True):
         mood = self.query_one("#assist-mood", Static)
         kb = self.query_one("#assist-kb", Static)
         if self.context is None:
-            mood.update(Text("Reading the conversation…" if reading else "No conversation."))
-            # While reading, the articles keep their height: the draft below moves (and
-            # is drawn again) once, when the analysis arrives, not twice per conversation.
-            kb.update(Text("\n" * (kb.size.height - 1)) if reading and kb.size.height else "")
+            line = "Reading the conversation…" if reading else "No conversation."
+            # The line keeps the mood's height: nothing below it moves, twice per open.
+            mood.update(Text(line + "\n" * max(0, mood.size.height - 1)))
+            self._show(ARTICLES + DRAFT, False)
             return
+        self._show(ARTICLES)
         style = {"angry": "bold red", "frustrated": "bold yellow", "positive": "bold green"}.get(
             self.context.mood.label, "bold"
         )
@@ -306,6 +307,16 @@ class AssistPanel(Vertical, can_focus=True):
             lines.append(f"  matches: {', '.join(hit.matched)}", style="cyan")
             lines.append(f"\n   {one_line(hit.snippet, 160)}", style="dim")
         kb.update(lines)
+
+    def _show(self, parts: tuple[str, ...], shown: bool = True) -> None:
+        """Show (or hide) ``parts`` of the panel (``ARTICLES``, ``DRAFT``).
+
+        Hidden while the next conversation is read, rather than emptied: the last
+        conversation's text is never seen, and nothing changes size, so an open lays the
+        screen out once and draws nothing of the panel but its mood line.
+        """
+        for name in parts:
+            self.query_one(name).visible = shown
 
     # ---- generation ------------------------------------------------------------------
     def _set_status(self, status: str) -> None:
@@ -359,11 +370,13 @@ class AssistPanel(Vertical, can_focus=True):
             self._title("Draft")
             self._show_text(Text())
             self._set_status("g: draft a reply")
+            self._show(DRAFT)
             return
         self.kind, self.text = kind, ""
         self.rewrite_of = original if kind == "rewrite" else None
         self.tone = tone or ""
         self._show_text(Text())
+        self._show(DRAFT)
         stream = None  # a model's text goes to a MarkdownStream, the offline text not
         scroll = self.query_one("#assist-scroll", VerticalScroll)
         scroll.anchor(False)

@@ -20,6 +20,10 @@ class Composer(TextArea):
         self.mode = "reply"
 
     def set_mode(self, mode: str) -> None:
+        """Reply or note: the border's title and colour say which (a title set again
+        draws the composer again, so the same mode changes nothing)."""
+        if mode == self.mode and self.border_title:
+            return
         self.mode = mode
         self.set_class(mode == "note", "note")
         self.border_title = MODES[mode]
