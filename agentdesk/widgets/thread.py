@@ -192,6 +192,7 @@ class ThreadView(ScrollView, can_focus=True):
         self._blocks: list[tuple[str, Text]] = []  # (kind, text) shown, oldest first
         self._lines: list[Strip] = []  # every line of the blocks, at ``_width``
         self._width = 0
+        self._blank: Strip | None = None  # a line below the thread, at ``_width``
         self._wrapped: dict[tuple, list[Strip]] = {}  # (width, kind, text) -> lines
         self._follow = False  # scroll to the newest once the width is known
         self._last_palette: dict[str, tuple] = {}
@@ -253,20 +254,34 @@ class ThreadView(ScrollView, can_focus=True):
         and (when asked to follow) scroll to the newest."""
         if not self.content_region.width:
             return  # not laid out yet: on_resize does it
-        # Wrapped first beside a scroll bar: a thread that overflows (the costly kind)
-        # is wrapped once; one that fits is wrapped again at the whole width.
-        width = self._content_width(scrollbar=True)
+        height = self.content_region.height
+        whole, beside_bar = self._content_width(), self._content_width(scrollbar=True)
+        # Wrapped first at the width a quick count of its lines predicts (beside a
+        # scroll bar when they overflow the view), and again only when the wrapped lines
+        # say the guess was wrong: most threads are wrapped once, none more than twice.
+        width = beside_bar if self._guessed_lines(whole) > height else whole
         lines = self._wrap_all(width)
-        if len(lines) <= self.content_region.height:
-            width = self._content_width()
-            lines = self._wrap_all(width)
+        if width == whole and len(lines) > height:
+            width, lines = beside_bar, self._wrap_all(beside_bar)
+        elif width == beside_bar and len(lines) <= height:
+            width, lines = whole, self._wrap_all(whole)
         self._width, self._lines = width, lines
+        self._blank = Strip.blank(width, self.rich_style)  # (the style takes 17 us a line)
         self.virtual_size = Size(width, len(lines))
         if self._follow:
             self._follow = False
             newest = max(0, len(lines) - self.content_region.height)
             self.scroll_to(y=newest, animate=False, immediate=True, force=True)
         self.refresh(layout=layout)
+
+    def _guessed_lines(self, width: int) -> int:
+        """About how many lines the blocks take at ``width`` (a line of text takes one per
+        ``width`` characters; blanks where lines break are not counted out)."""
+        lines = 0
+        for kind, text in self._blocks:
+            cells = max(1, width if kind == "earlier" else width - 3)
+            lines += 1 + sum(len(line) // cells + 1 for line in text.plain.split("\n"))
+        return lines
 
     def _wrap_all(self, width: int) -> list[Strip]:
         palette = self._last_palette = self._palette()
@@ -296,7 +311,7 @@ class ThreadView(ScrollView, can_focus=True):
         index = self.scroll_offset.y + y
         if 0 <= index < len(self._lines):
             return self._lines[index]
-        return Strip.blank(self._width, self.rich_style)
+        return self._blank or Strip.blank(self._width, self.rich_style)
 
     def _cut(self, message: Message) -> int:
         """Where the shown part of ``message``'s body ends."""
