@@ -208,6 +208,7 @@ class AgentDeskApp(App):
                 await connector.stop()
             except Exception as error:  # closing must never turn into a traceback
                 self.log.error(f"stopping {connector.name}: {error}")
+        await asyncio.to_thread(self.event_writer.close)  # the last focus ended, written
 
     # ---- conversations ---------------------------------------------------------------
     def open_conversation(

@@ -13,6 +13,8 @@ Prints, each with its floor and target (issue 16):
   quarter of a second after the first paint (as a fast agent would), and which heavy
   modules (openai, vaderSentiment) were imported on the UI thread by then;
 - the assist panel's mood, articles and offline draft, after the conversation is drawn;
+- the bench's own wait (``settle``) on the conversation and on the floor's screen with
+  nothing to do: part of every figure on that screen that no user pays;
 - keys typed at once while a ~256 KB chat conversation opens (Enter, ``r``, text);
 - resident memory after opening ``--memory`` conversations one after another;
 - inbox first paint on the large database against a bare app's first paint
@@ -70,6 +72,15 @@ async def press(pilot, *keys: str) -> None:
 CPU: list[float] = []  # process time of every ``timed`` call, in order
 
 
+async def idle_wait(pilot) -> float:
+    """Seconds ``settle`` takes on a screen with nothing to do: the bench's own share of
+    each figure on that screen (Pilot posts a callback to every widget of the screen and
+    waits for each, so it grows with the widgets: the user never pays it)."""
+    started = time.perf_counter()
+    await settle(pilot)
+    return time.perf_counter() - started
+
+
 async def timed(pilot, *keys: str) -> float:
     """Wall seconds from pressing ``keys`` to the redrawn screen (the process time
     it took goes to ``CPU``: other jobs on the machine barely change it)."""
@@ -103,13 +114,16 @@ async def floor_round(count: int) -> dict[str, list[float]]:
     """Push the one-widget screen and pop it again, ``count`` times: each key's wall
     and process times."""
     app = BareApp()
-    figures: dict[str, list[float]] = {"push": [], "pop": [], "push cpu": [], "pop cpu": []}
+    names = ("push", "pop", "push cpu", "pop cpu", "wait")
+    figures: dict[str, list[float]] = {name: [] for name in names}
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         for _ in range(count):
             for key, name in (("enter", "push"), ("escape", "pop")):
                 figures[name].append(await timed(pilot, key))
                 figures[f"{name} cpu"].append(CPU[-1])
+                if name == "push":
+                    figures["wait"].append(await idle_wait(pilot))
     return figures
 
 
@@ -146,12 +160,10 @@ def assist_ready(app) -> bool:
 
 async def desk_round(path: Path, count: int) -> dict[str, list[float]]:
     """Open from the inbox, then ``j`` and ``k``, ``count`` times; and when the assist
-    panel is filled after each open."""
+    panel is filled after each open, and the bench's own wait on the conversation."""
     app = desk_app(path)
-    figures: dict[str, list[float]] = {
-        name: []
-        for name in ("open", "j", "k", "esc", "assist", "open cpu", "j cpu", "k cpu", "esc cpu")
-    }
+    names = ("open", "j", "k", "esc", "assist", "open cpu", "j cpu", "k cpu", "esc cpu", "wait")
+    figures: dict[str, list[float]] = {name: [] for name in names}
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         for _ in range(count):
@@ -162,6 +174,7 @@ async def desk_round(path: Path, count: int) -> dict[str, list[float]]:
                 await asyncio.sleep(0.002)
             figures["assist"].append(time.perf_counter() - drawn)
             await settle(pilot)  # drawn too: the next key's time is that key's alone
+            figures["wait"].append(await idle_wait(pilot))
             for key in ("j", "k"):
                 figures[key].append(await timed(pilot, key))
                 figures[f"{key} cpu"].append(CPU[-1])
@@ -372,6 +385,12 @@ def main() -> None:
             f"p50 {ms(statistics.median(floor[bare + ' cpu']))}",
             "",
         )
+    line(
+        "the bench's own wait in each (idle screen)",
+        f"p50 {ms(statistics.median(desk['wait']))} (conversation)",
+        f"p50 {ms(statistics.median(floor['wait']))} (one widget)",
+        "",
+    )
     assist = desk["assist"]
     line(
         "assist panel filled, after the conversation",

@@ -1,0 +1,66 @@
+"""The event writer: recorded at once, written in its own thread in order. (An event the
+database refuses is kept and written with the next: ``test_assist_analytics``, with the
+PostgreSQL server stopped and started again.)"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from functools import partial
+
+from conftest import eventually
+
+from agentdesk.event_writer import EventWriter
+from agentdesk.store import Store
+
+
+def views(store: Store, conversation_id: int) -> list[tuple[bool, str | None]]:
+    return [
+        (e["payload"]["focus"], e["payload"].get("reason"))
+        for e in store.events.read(conversation_id)
+        if e["kind"] == "viewed"
+    ]
+
+
+def view(store: Store, conversation_id: int, focus: bool, reason: str | None = None):
+    return partial(store.events.view, conversation_id, "alice", focus, reason=reason)
+
+
+async def test_recording_returns_at_once_while_another_desk_writes_to_the_file(desk):
+    """A shared SQLite file locked by another desk's write: the UI thread records and
+    goes on; the events are written, in order, once that write commits."""
+    path, ids = desk
+    if "://" in str(path):
+        return  # (a lock of SQLite's; PostgreSQL rows are not locked by inserts)
+    with Store(path) as store:
+        writer = EventWriter(store)
+        other = sqlite3.connect(path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")  # another desk, mid-write
+        started = time.monotonic()
+        writer.record(view(store, ids["refund"], True))
+        writer.record(view(store, ids["refund"], False, "switch"))
+        assert time.monotonic() - started < 0.05  # not the 10 s busy timeout
+        assert len(writer.unwritten) == 2
+        time.sleep(0.2)  # the writer waits on the lock meanwhile: nothing written
+        assert len(writer.unwritten) == 2
+        other.execute("COMMIT")
+        other.close()
+        await eventually(lambda: not writer.unwritten, what="the events written")
+        writer.close()
+        assert views(store, ids["refund"]) == [(True, None), (False, "switch")]
+
+
+def test_closing_writes_every_recorded_event_in_the_order_recorded(desk):
+    path, ids = desk
+    with Store(path) as store:
+        writer = EventWriter(store)
+        reasons = ["switch", "back", "idle", "exit"]
+        for reason in reasons:
+            writer.record(view(store, ids["refund"], True))
+            writer.record(view(store, ids["refund"], False, reason))
+        writer.close()
+        assert not writer.unwritten
+        expected = [item for r in reasons for item in ((True, None), (False, r))]
+        assert views(store, ids["refund"]) == expected
+        assert not any(t.name == "agentdesk-events" for t in threading.enumerate())
