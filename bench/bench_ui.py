@@ -387,8 +387,8 @@ def main() -> None:
         )
     line(
         "the bench's own wait in each (idle screen)",
-        f"p50 {ms(statistics.median(desk['wait']))} (conversation)",
-        f"p50 {ms(statistics.median(floor['wait']))} (one widget)",
+        f"p50 {statistics.median(desk['wait']) * 1000:.1f} ms (conversation)",
+        f"p50 {statistics.median(floor['wait']) * 1000:.1f} ms (one widget)",
         "",
     )
     assist = desk["assist"]
