@@ -294,7 +294,8 @@ class AgentDeskApp(App):
         from agentdesk.screens.stats import StatsScreen
 
         if not isinstance(self.screen, StatsScreen):
-            self.push_screen(StatsScreen(self.store, self.config))
+            flush = self.event_writer.flush  # what the agent just did is counted
+            self.push_screen(StatsScreen(self.store, self.config, before_reading=flush))
 
     # ---- channels --------------------------------------------------------------------
     @work(group="connectors", exit_on_error=False)

@@ -9,7 +9,7 @@ import threading
 import time
 from functools import partial
 
-from conftest import eventually
+from conftest import eventually, until
 
 from agentdesk.event_writer import EventWriter
 from agentdesk.store import Store
@@ -64,3 +64,21 @@ def test_closing_writes_every_recorded_event_in_the_order_recorded(desk):
         expected = [item for r in reasons for item in ((True, None), (False, r))]
         assert views(store, ids["refund"]) == expected
         assert not any(t.name == "agentdesk-events" for t in threading.enumerate())
+
+
+async def test_the_desk_writes_the_focus_events_once_the_agent_pauses(desk, alice):
+    """The events of a burst of keys are in the database a moment after the last one,
+    while the desk runs (not only once it closes), and none before the pause."""
+    from agentdesk.app import make_app
+    from agentdesk.connectors.demo import DemoConnector
+
+    path, ids = desk
+    app = make_app(alice, path, [DemoConnector()])
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("enter", "j")  # the refund, then the next one
+        assert len(app.event_writer.unwritten) == 3  # the keys did not wait for them
+        await until(pilot, lambda: not app.event_writer.unwritten)
+        with Store(path) as other_desk:
+            assert views(other_desk, ids["refund"]) == [(True, None), (False, "switch")]
+            assert views(other_desk, ids["html"]) == [(True, None)]

@@ -6,6 +6,7 @@ UI thread only lays out results. Names and uids are data: cells are ``rich.text.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from rich.text import Text
@@ -92,10 +93,19 @@ class StatsScreen(Screen):
         Binding("o", "app.online", "Online", id="stats.online", tooltip="Who is online now"),
     ]
 
-    def __init__(self, store, config: Config, period: str = "7d") -> None:
+    def __init__(
+        self,
+        store,
+        config: Config,
+        period: str = "7d",
+        before_reading: Callable[[], None] | None = None,
+    ) -> None:
+        """``before_reading`` is called (in a worker) before each table is computed: the
+        desk writes the events it still holds (``EventWriter.flush``)."""
         super().__init__()
         self.store = store
         self.config = config
+        self.before_reading = before_reading
         self.period_name = period
         self.by_channel = False
         self.business = False
@@ -139,6 +149,8 @@ class StatsScreen(Screen):
         settings: MetricsSettings,
     ) -> None:
         """The period's rows, and with ``compare`` the previous period's (by agent/channel)."""
+        if self.before_reading is not None:
+            self.before_reading()
         self.store.metrics.refresh()  # keep what changed since, so the next look is quick
         period = preset(period_name, settings.business_hours.zone)
         measure = BusinessClock(settings.business_hours).seconds if business else None
