@@ -192,7 +192,7 @@ class ThreadView(ScrollView, can_focus=True):
         self._blocks: list[tuple[str, Text]] = []  # (kind, text) shown, oldest first
         self._lines: list[Strip] = []  # every line of the blocks, at ``_width``
         self._width = 0
-        self._blank: Strip | None = None  # a line below the thread, at ``_width``
+        self._blank: Strip | None = None  # a blank line at the width last wrapped at
         self._wrapped: dict[tuple, list[Strip]] = {}  # (width, kind, text) -> lines
         self._follow = False  # scroll to the newest once the width is known
         self._last_palette: dict[str, tuple] = {}
@@ -266,7 +266,6 @@ class ThreadView(ScrollView, can_focus=True):
         elif width == beside_bar and len(lines) <= height:
             width, lines = whole, self._wrap_all(whole)
         self._width, self._lines = width, lines
-        self._blank = Strip.blank(width, self.rich_style)  # (the style takes 17 us a line)
         self.virtual_size = Size(width, len(lines))
         if self._follow:
             self._follow = False
@@ -287,13 +286,15 @@ class ThreadView(ScrollView, can_focus=True):
         palette = self._last_palette = self._palette()
         wrapped: dict[tuple, list[Strip]] = {}
         lines: list[Strip] = []
-        blank = Strip.blank(width, self.rich_style)
+        # The space after each block, and each line below the thread (render_line: the
+        # widget's style takes 17 us a line to work out).
+        blank = self._blank = Strip.blank(width, self.rich_style)
         for kind, text in self._blocks:
             key = (width, palette[kind], text.plain, tuple(text.spans), text.style)
             block = self._wrapped.get(key) or self._wrap(kind, text, width, *palette[kind])
             wrapped[key] = block
             lines += block
-            lines.append(blank)  # the space after each
+            lines.append(blank)
         self._wrapped = wrapped  # blocks no longer shown are forgotten
         return lines
 
