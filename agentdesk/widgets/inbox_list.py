@@ -306,9 +306,9 @@ class InboxList(ScrollView, can_focus=True):
 
     # ---- cursor -------------------------------------------------------------------------
     def watch_cursor(self, old: int, new: int) -> None:
-        if old != new:
-            self.refresh_lines(old - self.scroll_offset.y)
-        self.refresh_lines(new - self.scroll_offset.y)
+        if old != new:  # (refresh_lines takes the row's place in the list, not the view)
+            self.refresh_lines(old)
+        self.refresh_lines(new)
         self.scroll_to(y=self._scroll_target(new), animate=False)
         self.post_message(self.Moved(new, self.total))
 
