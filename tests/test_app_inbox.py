@@ -492,6 +492,26 @@ async def test_a_row_with_an_unsent_draft_shows_a_marker(desk, alice):
         assert len(marked) == 1 and "✎ Refund for order 1042" in marked[0]
 
 
+async def test_back_from_a_conversation_the_inbox_draws_the_rows_that_changed(desk, alice):
+    """Back from a conversation the inbox shows what changed in it (its draft, its
+    assignee), and the rows below it as they were. (That a re-read draws only the rows
+    that changed: tests/test_inbox_list.py.)"""
+    app = app_for(desk, alice)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.pause()
+        before = screen_lines(app)
+        assert not any("✎" in line for line in before)
+        await pilot.press("enter", "m", "r", *"Hi Ann", "escape", "escape")  # take it, draft
+        await until(
+            pilot, lambda: any("✎ Refund for order 1042" in line for line in screen_lines(app))
+        )
+        after = screen_lines(app)
+        changed = [y for y, (old, new) in enumerate(zip(before, after, strict=True)) if old != new]
+        refund = next(y for y, line in enumerate(after) if "✎ Refund for order 1042" in line)
+        assert refund in changed and "alice" in after[refund]
+        assert all(before[y] == after[y] for y in range(refund + 1, refund + 5))
+
+
 async def test_only_the_agents_own_draft_marks_a_row(desk, alice):
     """On a team desk a row is marked for this agent's draft (or an ownerless one from
     before drafts had owners), never for another agent's: Bob's draft is his alone."""

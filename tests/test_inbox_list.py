@@ -1,0 +1,102 @@
+"""The inbox list read again (``InboxList.reload``): what changed is drawn, nothing else."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from conftest import screen_lines
+from textual.app import App, ComposeResult
+
+from agentdesk.config import Config
+from agentdesk.domain import InboxRow
+from agentdesk.widgets.inbox_list import InboxList
+
+
+def row(number: int) -> InboxRow:
+    return InboxRow(
+        id=number,
+        uid=f"c{number}",
+        channel="email",
+        customer_name=f"Customer {number}",
+        customer_address=f"c{number}@example.com",
+        subject=f"Subject {number}",
+        preview="",
+        status="open",
+        assignee=None,
+        tags=(),
+        waiting_since=None,
+        last_message_at="2026-12-01T10:00:00Z",
+        snoozed_until=None,
+    )
+
+
+class ListSource:
+    """Rows from a list (the store's sources page an indexed query)."""
+
+    def __init__(self, rows: list[InboxRow]) -> None:
+        self.list = rows
+
+    def count(self) -> int:
+        return len(self.list)
+
+    def page(self, offset: int, limit: int) -> list[InboxRow]:
+        return self.list[offset : offset + limit]
+
+    def position(self, conversation_id: int) -> int | None:
+        return next((n for n, r in enumerate(self.list) if r.id == conversation_id), None)
+
+    def rows(self, conversation_ids: list[int]) -> list[InboxRow]:
+        return [r for r in self.list if r.id in conversation_ids]
+
+
+class CountedList(InboxList):
+    """Records the rows it draws."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.drawn: list[int] = []
+
+    def render_line(self, y: int):
+        self.drawn.append(self.scroll_offset.y + y)
+        return super().render_line(y)
+
+
+class OneList(App):
+    def __init__(self, source: ListSource) -> None:
+        super().__init__()
+        self.source = source
+
+    def compose(self) -> ComposeResult:
+        yield CountedList(self.source, Config().sla_for, id="list")
+
+    def on_mount(self) -> None:
+        self.query_one(CountedList).reload()  # read first, as the inbox screen does
+
+
+async def test_a_reload_draws_only_the_rows_that_changed_and_shows_them():
+    source = ListSource([row(n) for n in range(40)])
+    app = OneList(source)
+    async with app.run_test(size=(100, 20)) as pilot:
+        await pilot.pause()
+        inbox = app.query_one(CountedList)
+        inbox.drawn = []
+        source.list[3] = replace(source.list[3], subject="Refund sent")
+        inbox.reload(keep_id=0)
+        await pilot.pause()
+        assert sorted(set(inbox.drawn)) == [0, 3]  # the changed row, and the cursor's
+        assert "Refund sent" in screen_lines(app)[3]
+
+
+async def test_a_reload_after_a_row_left_shows_the_rows_below_moved_up():
+    source = ListSource([row(n) for n in range(40)])
+    app = OneList(source)
+    async with app.run_test(size=(100, 20)) as pilot:
+        await pilot.pause()
+        inbox = app.query_one(CountedList)
+        inbox.drawn = []
+        del source.list[2]  # a conversation left the view: the rows below move up
+        inbox.reload(keep_id=0)
+        await pilot.pause()
+        assert set(range(2, 20)) <= set(inbox.drawn)  # (the length changed: all of them)
+        lines = screen_lines(app)
+        assert "Subject 3 " in lines[2] and "Subject 2 " not in "\n".join(lines)
