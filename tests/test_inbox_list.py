@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 from conftest import screen_lines
@@ -73,30 +74,34 @@ class OneList(App):
         self.query_one(CountedList).reload()  # read first, as the inbox screen does
 
 
-async def test_a_reload_draws_only_the_rows_that_changed_and_shows_them():
+async def reloaded(change: Callable[[list[InboxRow]], None]) -> tuple[list[int], list[str]]:
+    """40 rows shown, ``change`` made to them, the list read again: (the rows drawn
+    after the change, the screen's lines)."""
     source = ListSource([row(n) for n in range(40)])
     app = OneList(source)
     async with app.run_test(size=(100, 20)) as pilot:
         await pilot.pause()
         inbox = app.query_one(CountedList)
         inbox.drawn = []
-        source.list[3] = replace(source.list[3], subject="Refund sent")
+        change(source.list)
         inbox.reload(keep_id=0)
         await pilot.pause()
-        assert sorted(set(inbox.drawn)) == [0, 3]  # the changed row, and the cursor's
-        assert "Refund sent" in screen_lines(app)[3]
+        return inbox.drawn, screen_lines(app)
+
+
+async def test_a_reload_draws_only_the_rows_that_changed_and_shows_them():
+    def subject_changed(rows: list[InboxRow]) -> None:
+        rows[3] = replace(rows[3], subject="Refund sent")
+
+    drawn, lines = await reloaded(subject_changed)
+    assert sorted(set(drawn)) == [0, 3]  # the changed row, and the cursor's
+    assert "Refund sent" in lines[3]
 
 
 async def test_a_reload_after_a_row_left_shows_the_rows_below_moved_up():
-    source = ListSource([row(n) for n in range(40)])
-    app = OneList(source)
-    async with app.run_test(size=(100, 20)) as pilot:
-        await pilot.pause()
-        inbox = app.query_one(CountedList)
-        inbox.drawn = []
-        del source.list[2]  # a conversation left the view: the rows below move up
-        inbox.reload(keep_id=0)
-        await pilot.pause()
-        assert set(range(2, 20)) <= set(inbox.drawn)  # (the length changed: all of them)
-        lines = screen_lines(app)
-        assert "Subject 3 " in lines[2] and "Subject 2 " not in "\n".join(lines)
+    def left(rows: list[InboxRow]) -> None:
+        del rows[2]  # a conversation left the view: the rows below move up
+
+    drawn, lines = await reloaded(left)
+    assert set(range(2, 20)) <= set(drawn)  # (the length changed: all of them)
+    assert "Subject 3 " in lines[2] and "Subject 2 " not in "\n".join(lines)
