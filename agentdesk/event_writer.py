@@ -11,12 +11,15 @@ seconds: the fact is never lost. The app writes what is left as it closes.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
 
 from agentdesk import clock
 from agentdesk.store import Store
+
+log = logging.getLogger(__name__)
 
 # Writes one event at the ISO time it is given (e.g. a partial of ``store.events.view``).
 Write = Callable[..., object]
@@ -33,7 +36,7 @@ class EventWriter:
         self.store = store
         self._last_recorded = 0.0  # monotonic time of the newest event
         self._pending: list[tuple[Write, str]] = []  # recorded, not written yet
-        self._lock = threading.Lock()
+        self._lock = threading.Condition()  # notified when the pending ones are written
         self._wake = threading.Event()
         self._hurry = threading.Event()  # write without waiting for a pause (flush, close)
         self._closing = False
@@ -60,11 +63,10 @@ class EventWriter:
     def flush(self, timeout: float = 2.0) -> None:
         """Write what is recorded now, and wait for it (at most ``timeout`` seconds): a
         reader of the events (the stats screen) sees what the agent just did."""
-        deadline = time.monotonic() + timeout
         self._hurry.set()
         self._wake.set()
-        while self.unwritten and time.monotonic() < deadline:
-            time.sleep(0.005)
+        with self._lock:
+            self._lock.wait_for(lambda: not self._pending, timeout)
 
     def close(self, timeout: float = 5.0) -> None:
         """Write what is recorded (the app is closing), waiting at most ``timeout``
@@ -106,10 +108,12 @@ class EventWriter:
                     with self.store.atomic():
                         for write, at in batch:
                             write(at=at)
-                except Exception:  # DATABASE_ERRORS above all: kept, tried again
+                except Exception as error:  # DATABASE_ERRORS above all: kept, tried again
+                    log.warning("events not written yet (%d kept): %s", len(batch), error)
                     failed = True
                 else:
                     with self._lock:
                         del self._pending[: len(batch)]
+                        self._lock.notify_all()
             if closing:
                 return

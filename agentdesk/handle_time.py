@@ -2,9 +2,9 @@
 
 A conversation's interval starts when it is shown and ends when the agent leaves it, or
 after ``idle_cutoff`` seconds without a key press; the next key starts it again
-(``docs/metrics.md``). Each start and end is a ``viewed`` event in the store, written
-through the app's ``EventWriter`` (one the database cannot take now is kept, with its
-time, and written before the next one).
+(``docs/metrics.md``). Each start and end is a ``viewed`` event in the store, recorded
+with its time through the app's ``EventWriter``, which writes it off the UI thread once
+the agent pauses (and keeps it while the database cannot take it).
 """
 
 from __future__ import annotations

@@ -42,7 +42,7 @@ async def test_recording_returns_at_once_while_another_desk_writes_to_the_file(d
         writer.record(view(store, ids["refund"], False, "switch"))
         assert time.monotonic() - started < 0.05  # not the 10 s busy timeout
         assert len(writer.unwritten) == 2
-        time.sleep(0.2)  # the writer waits on the lock meanwhile: nothing written
+        writer.flush(timeout=0.3)  # written now, if it could be: it waits on the lock
         assert len(writer.unwritten) == 2
         other.execute("COMMIT")
         other.close()
