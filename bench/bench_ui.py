@@ -119,11 +119,11 @@ async def floor_round(count: int) -> dict[str, list[float]]:
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         for _ in range(count):
-            for key, name in (("enter", "push"), ("escape", "pop")):
-                figures[name].append(await timed(pilot, key))
-                figures[f"{name} cpu"].append(CPU[-1])
-                if name == "push":
-                    figures["wait"].append(await idle_wait(pilot))
+            figures["push"].append(await timed(pilot, "enter"))
+            figures["push cpu"].append(CPU[-1])
+            figures["wait"].append(await idle_wait(pilot))
+            figures["pop"].append(await timed(pilot, "escape"))
+            figures["pop cpu"].append(CPU[-1])
     return figures
 
 

@@ -303,18 +303,17 @@ class InboxList(ScrollView, can_focus=True):
         self.refresh()
 
     def row_at(self, index: int) -> InboxRow | None:
+        """The row at ``index``, its page read when it was not yet."""
         if not 0 <= index < self.total:
             return None
-        number, offset = divmod(index, PAGE)
-        page = self._pages.get(number)
-        if page is None:
-            page = self.source.page(number * PAGE, PAGE)
-            self._pages[number] = page
+        number = index // PAGE
+        if number in self._pages:
+            self._pages.move_to_end(number)
+        else:
+            self._pages[number] = self.source.page(number * PAGE, PAGE)
             while len(self._pages) > CACHED_PAGES:
                 self._pages.popitem(last=False)
-        else:
-            self._pages.move_to_end(number)
-        return page[offset] if offset < len(page) else None
+        return self._read_row(index)
 
     @property
     def current(self) -> InboxRow | None:
